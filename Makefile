@@ -1,0 +1,129 @@
+# Remit: developer and CI entry points. GNU make 4.3+.
+#
+#   make test    lint, format check, types, template lint, then every test layer
+#   make run     the whole platform on this machine (local stack, no AWS account)
+#   make build   lint the template, then `sam build` the functions and the shared layer
+#   make bench   performance measurements (figures only, never a pass/fail)
+#   make fmt     format and auto-fix
+#   make clean   remove the virtualenv, build output and caches
+#
+# The first target that needs it creates .venv with a Python 3.13 found on this machine
+# (override with `make PYTHON=/path/to/python3.13 …`), and reinstalls it whenever a
+# requirements file or pyproject.toml changes.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+VENV := .venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.installed
+# Only the folders that exist: a fresh clone has no empty folders.
+SOURCE_PATHS := $(wildcard shared functions local tests benchmarks)
+TYPED_PATHS := $(wildcard shared functions)
+TEST_LAYERS := $(wildcard tests/unit tests/integration tests/e2e)
+PYTEST_ARGS ?=
+PYTHON ?=
+
+# Settings every local process shares: the local stack and the tests talk to the embedded AWS
+# emulation, never to a real account, whatever credentials the shell holds.
+LOCAL_AWS_ENV := AWS_DEFAULT_REGION=eu-west-1 AWS_REGION=eu-west-1 \
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+	AWS_SECURITY_TOKEN=testing AWS_SESSION_TOKEN=testing \
+	POWERTOOLS_SERVICE_NAME=remit POWERTOOLS_METRICS_NAMESPACE=Remit
+# Tests also switch off the tracer and the metrics flush.
+TEST_ENV := $(LOCAL_AWS_ENV) POWERTOOLS_TRACE_DISABLED=true POWERTOOLS_METRICS_DISABLED=true
+
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# A Python 3.13 interpreter, printed on stdout: $(PYTHON) if given, `python3.13` if it runs,
+# else one of pyenv's 3.13.x builds (newest first).
+define find_python313
+if [ -n "$(PYTHON)" ]; then echo "$(PYTHON)"; exit 0; fi; \
+if python3.13 -c 'import sys' >/dev/null 2>&1; then command -v python3.13; exit 0; fi; \
+if command -v pyenv >/dev/null 2>&1; then \
+	for version in $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13\.[0-9]+$$' | sort -rV); do \
+		candidate=$$(PYENV_VERSION=$$version pyenv which python3.13 2>/dev/null) || continue; \
+		if "$$candidate" -c 'import sys' >/dev/null 2>&1; then echo "$$candidate"; exit 0; fi; \
+	done; \
+	for candidate in $$(ls -d "$$(pyenv root)"/versions/3.13*/bin/python3.13 2>/dev/null | sort -rV); do \
+		if "$$candidate" -c 'import sys' >/dev/null 2>&1; then echo "$$candidate"; exit 0; fi; \
+	done; \
+fi; \
+exit 1
+endef
+
+.PHONY: help venv test lint format-check typecheck validate pytest run build bench fmt clean
+
+help:
+	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements-dev.txt shared/requirements.txt pyproject.toml
+	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then \
+		echo "$(VENV) is not a Python 3.13 environment: recreating it"; rm -rf $(VENV); \
+	fi
+	@if [ ! -x $(BIN)/python ]; then \
+		python313=$$( $(find_python313) ) || { \
+			echo "error: no working Python 3.13 found. Install one (e.g. 'pyenv install 3.13') or run" >&2; \
+			echo "       'make PYTHON=/path/to/python3.13 $(MAKECMDGOALS)'." >&2; \
+			exit 1; }; \
+		echo "Creating $(VENV) with $$python313"; \
+		"$$python313" -m venv $(VENV); \
+	fi
+	$(BIN)/python -m pip install --quiet --requirement requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
+	@touch $@
+
+# ---------------------------------------------------------------------------------------------
+# Checks. `make -k test` runs every check even after one has failed, and still fails.
+
+test: lint format-check typecheck validate pytest
+
+lint: $(VENV_STAMP)
+	$(BIN)/ruff check $(SOURCE_PATHS)
+
+format-check: $(VENV_STAMP)
+	$(BIN)/ruff format --check $(SOURCE_PATHS)
+
+typecheck: $(VENV_STAMP)
+	$(BIN)/mypy $(TYPED_PATHS)
+
+validate: $(VENV_STAMP)
+	$(BIN)/sam validate --lint
+
+# pytest exits 5 when it collected no test at all; while the test layers are still empty that
+# is not a failure. Any other non-zero status is.
+pytest: $(VENV_STAMP)
+ifeq ($(strip $(TEST_LAYERS)),)
+	@echo "pytest: no test layer (tests/unit, tests/integration, tests/e2e) exists yet"
+else
+	@status=0; env $(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS) $(TEST_LAYERS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest: no tests collected yet"; status=0; fi; \
+	exit $$status
+endif
+
+# ---------------------------------------------------------------------------------------------
+
+run: $(VENV_STAMP)
+	env $(LOCAL_AWS_ENV) PYTHONPATH=functions $(BIN)/python -m local
+
+# sam finds `python3.13` on PATH to build the functions and the layer: the venv's comes first.
+build: $(VENV_STAMP)
+	$(BIN)/sam validate --lint
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build
+
+bench: $(VENV_STAMP)
+	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks
+
+fmt: $(VENV_STAMP)
+	$(BIN)/ruff format $(SOURCE_PATHS)
+	$(BIN)/ruff check --fix $(SOURCE_PATHS)
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts
+	find . -path ./.git -prune -o -type d \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +

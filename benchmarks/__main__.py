@@ -1,0 +1,38 @@
+"""Run the benchmarks: `python -m benchmarks [NAME ...] [OPTIONS]`.
+
+With no NAME, every benchmark runs. OPTIONS go to each benchmark named (see
+`python -m benchmarks cold_start --help`). Benchmarks print figures against their budgets; they
+never fail on timing, only when they could not measure at all.
+"""
+
+import sys
+from collections.abc import Callable
+
+from benchmarks import cold_start
+
+BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
+    "cold_start": cold_start.main,
+}
+
+
+def main(argv: list[str]) -> int:
+    names = []
+    while argv and not argv[0].startswith("-"):
+        names.append(argv.pop(0))
+    if not names and argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        print(f"\nBenchmarks: {', '.join(BENCHMARKS)}")
+        return 0
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    status = 0
+    for name in names or list(BENCHMARKS):
+        print(f"== {name}", flush=True)
+        status |= BENCHMARKS[name](list(argv))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

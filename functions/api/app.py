@@ -1,0 +1,112 @@
+"""The API function: API Gateway proxy events in, Remit services called, JSON (or problem+json) out.
+
+Authentication happens before routing, so a request without a valid key is `401` whatever its
+body; routes then find the caller's account in the router context.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from api import idempotency
+from api.problems import PROBLEM_JSON, from_domain_error, from_validation_error, problem
+from api.routes import customers, operations, organisations
+from remit.bootstrap import services
+from remit.domain.errors import DomainError, Unauthenticated
+from remit.observability import logger, metrics, tracer
+
+PUBLIC_PATHS = ("/health", "/openapi.json", "/docs", "/assets/")
+OPENAPI = {
+    "title": "Remit API",
+    "version": "1.0.0",
+    "description": "Invoicing and payments: organisations, customers, invoices and payments.",
+    "security_schemes": {"bearerAuth": HTTPBearer(description="Your API key")},
+    "security": [{"bearerAuth": []}],
+}
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.use(middlewares=[idempotency.idempotent_posts])
+app.include_router(operations.router)
+app.include_router(organisations.router, prefix="/v1/organisations")
+app.include_router(customers.router, prefix="/v1/organisations")
+app.enable_swagger(path="/docs", **OPENAPI)  # type: ignore[arg-type]
+
+
+@cache
+def openapi_document() -> str:
+    return app.get_openapi_json_schema(**OPENAPI)  # type: ignore[arg-type]
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
+
+
+@app.exception_handler(DomainError)
+def handle_domain_error(error: DomainError) -> Response[str]:
+    return from_domain_error(error)
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(error: RequestValidationError) -> Response[str]:
+    return from_validation_error(error)
+
+
+@app.not_found
+def handle_not_found(_: Exception) -> Response[str]:
+    event = app.current_event
+    return problem(404, "not-found", f"No route {event.http_method} {event.path}.")
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response[str]:
+    logger.exception("Unhandled error")
+    request_id = app.current_event.request_context.request_id
+    return problem(500, "internal-error", "Something went wrong on our side.", request_id=request_id)
+
+
+def _needs_key(path: str) -> bool:
+    return not (path == "/" or path.startswith(PUBLIC_PATHS))
+
+
+def _unauthenticated(error: Unauthenticated) -> dict[str, Any]:
+    body = {"type": "https://remit.dev/problems/unauthenticated", "title": "Unauthorized", "status": 401}
+    return {
+        "statusCode": 401,
+        "headers": {"Content-Type": PROBLEM_JSON, "WWW-Authenticate": 'Bearer realm="remit"'},
+        "body": json.dumps({**body, "detail": error.detail}),
+        "isBase64Encoded": False,
+    }
+
+
+def _authorization(event: dict[str, Any]) -> str | None:
+    for name, value in (event.get("headers") or {}).items():
+        if name.lower() == "authorization":
+            return str(value)
+    return None
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_context(context)
+    if _needs_key(event.get("path") or "/"):
+        try:
+            account = services().accounts.authenticate(_authorization(event))
+        except Unauthenticated as error:
+            return _unauthenticated(error)
+        app.append_context(account_id=account)
+        logger.append_keys(account_id=account)
+    response = app.resolve(event, context)
+    metrics.add_metric(name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1)
+    return response

@@ -1,0 +1,50 @@
+"""Small helpers every router shares: the caller's account, JSON responses, the public base URL."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel
+
+from remit.bootstrap import services
+from remit.domain.pagination import DEFAULT_PAGE_SIZE, ListResponse, Page, PageSize
+
+Limit = Annotated[PageSize, Query(description="Page size, 1 to 100.")]
+Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
+DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
+
+
+def account_id(router: APIGatewayRouter) -> str:
+    """The account authenticated by the handler's key check (see `api.app`)."""
+    return str(router.context["account_id"])
+
+
+def json_response[ModelT: BaseModel](status: int, model: ModelT) -> Response[ModelT]:
+    """The model as JSON; Powertools serializes it as the route's return annotation declares."""
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=model)
+
+
+def page_response[ItemT](page: Page[ItemT]) -> Response[ListResponse[ItemT]]:
+    body = ListResponse[ItemT](data=page.items, next_cursor=page.next_cursor)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def no_content() -> Response[None]:
+    return Response(status_code=204, body=None)
+
+
+def public_base_url(router: APIGatewayRouter) -> str:
+    """Where this API is reached from outside: the configured URL, or the one this request came to."""
+    configured = services().settings.public_base_url
+    if configured:
+        return configured.rstrip("/")
+    event = router.current_event
+    context = event.request_context
+    domain = context.domain_name or event.headers.get("Host", "localhost")
+    stage = context.stage
+    if domain.endswith(".amazonaws.com") and stage:
+        return f"https://{domain}/{stage}"
+    return f"https://{domain}"

@@ -1,0 +1,80 @@
+"""RFC 9457 problem details: the one place exceptions become HTTP error responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from remit.domain.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    DomainError,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://remit.dev/problems/"
+
+_STATUS_OF: list[tuple[type[DomainError], int, str]] = [
+    (Unauthenticated, 401, "unauthenticated"),
+    (NotFound, 404, "not-found"),
+    (InvalidInput, 422, "invalid-fields"),
+    (Conflict, 409, "conflict"),
+    (ConcurrentUpdate, 409, "concurrent-update"),
+]
+
+
+def problem(
+    status: int, slug: str, detail: str, problems: Sequence[FieldProblem] = (), **extra: Any
+) -> Response[str]:
+    body: dict[str, Any] = {
+        "type": _TYPE_BASE + slug,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if problems:
+        body["errors"] = [{"field": p.field, "message": p.message} for p in problems]
+    body.update(extra)
+    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body))
+
+
+def from_domain_error(error: DomainError) -> Response[str]:
+    for kind, status, slug in _STATUS_OF:
+        if isinstance(error, kind):
+            return problem(status, slug, error.detail, getattr(error, "problems", ()))
+    return problem(400, "bad-request", error.detail)
+
+
+def _field_name(location: Iterable[Any]) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def from_validation_error(error: RequestValidationError) -> Response[str]:
+    """Malformed JSON or a body that is not an object is 400; anything else names its fields in a 422."""
+    errors = error.errors()
+    if any(item["loc"] and item["loc"][0] == "response" for item in errors):
+        # Our own answer failed its schema: a bug, never the caller's fault.
+        return problem(500, "internal-error", "The response could not be produced.")
+    if any(item["type"] == "json_invalid" for item in errors):
+        return problem(400, "malformed-body", "The request body is not valid JSON.")
+    body_shape = [item for item in errors if tuple(item["loc"]) == ("body",)]
+    if body_shape:
+        return problem(400, "malformed-body", "The request body must be a JSON object.")
+    problems = [
+        FieldProblem(_field_name(item["loc"]), str(item.get("msg", "is invalid")).removeprefix("Value error, "))
+        for item in errors
+    ]
+    summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
+    return problem(422, "invalid-fields", f"Invalid fields: {summary}", problems)

@@ -1,0 +1,29 @@
+"""Public operational routes: health, and logos for emails and pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from remit.bootstrap import services
+
+router = APIGatewayRouter()
+
+
+@router.get("/health", summary="Health check", include_in_schema=False)
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/assets/logos/<organisation_id>/<file_name>", include_in_schema=False)
+def logo(organisation_id: str, file_name: str) -> Response[Any]:
+    content, content_type = services().organisations.logo(f"logos/{organisation_id}/{file_name}")
+    return Response(
+        status_code=200,
+        content_type=content_type,
+        body=content,
+        headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
+    )
+

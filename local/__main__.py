@@ -1,0 +1,112 @@
+"""`make run`: the whole Remit platform on this machine, until Ctrl-C.
+
+    PYTHONPATH=functions python -m local
+
+Settings: `PORT` (default 3000), `REMIT_LOCAL_DIR` (default `.local/` in the repository),
+`REMIT_DEV_API_KEY` (default: generated on the first start and kept in the data directory).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+
+from local.environment import LocalSettings, SettingsError
+from local.snapshots import SnapshotError
+from local.stack import LocalStack, RunningStack
+
+logger = logging.getLogger("local")
+
+
+def main() -> int:
+    """Run the stack until SIGINT or SIGTERM.
+
+    Exit status: 0 after a clean stop, 1 when the stack could not start, 2 on bad settings.
+    """
+    _configure_logging()
+    try:
+        settings = LocalSettings.from_environ()
+    except SettingsError as error:
+        logger.error("%s", error)
+        return 2
+
+    stop_requested = _stop_on_signals()
+    stack = LocalStack(settings)
+    started = time.perf_counter()
+    try:
+        running = stack.start()
+    except OSError as error:
+        logger.error("cannot start the local stack on port %d: %s", settings.port, error)
+        return 1
+    except SnapshotError as error:
+        logger.error("%s; move the data directory away to start with no data", error)
+        return 1
+    _print_banner(running, time.perf_counter() - started)
+
+    while not stop_requested.wait(0.5):
+        pass
+    logger.info("stopping (press Ctrl-C again to stop at once)")
+    stack.stop()
+    logger.info("stopped; data saved in %s", running.data_dir)
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by the first SIGINT or SIGTERM; a second one ends the process at once.
+
+    Ending at once is safe for the data: snapshots are replaced atomically, so the last
+    complete one is what the next start finds.
+    """
+    stop_requested = threading.Event()
+
+    def request_stop(signal_number: int, frame: FrameType | None) -> None:
+        if stop_requested.is_set():
+            os._exit(128 + signal_number)
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    return stop_requested
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(os.environ.get("REMIT_LOCAL_LOG_LEVEL", "INFO").upper())
+    # Remit's own Powertools logger is configured by Remit; keep the stack's lines out of it.
+    logger.propagate = False
+
+
+def _print_banner(running: RunningStack, startup_seconds: float) -> None:
+    key = running.dev_account.api_key
+    restored = running.restored
+    data = (
+        f"{running.data_dir} (restored {restored.items} items, {restored.objects} objects)"
+        if restored
+        else f"{running.data_dir} (new)"
+    )
+    print(
+        f"""
+Remit local stack ready in {startup_seconds:.1f} s
+  API          {running.base_url}
+  Data         {data}
+  Dev API key  {key}
+
+Try:
+  curl -s -X POST {running.base_url}/v1/organisations -H "Authorization: Bearer {key}" \\
+    -H 'Content-Type: application/json' -d '{{"name":"Acme Ltd","default_currency":"EUR"}}'
+
+Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

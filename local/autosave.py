@@ -1,0 +1,140 @@
+"""Saving snapshots while the stack runs: between requests, about once a second after a change.
+
+A snapshot is a Scan of each table, which is not a transaction; taking it while a request is
+half-way through its writes could save half a request. `RequestGate` lets requests run
+together but makes a snapshot wait for them to finish, and makes new ones wait for the snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from local.snapshots import SnapshotStore
+
+logger = logging.getLogger(__name__)
+
+
+class StackStopping(RuntimeError):
+    """The stack is shutting down and takes no more requests."""
+
+
+class RequestGate:
+    """A readers-writer lock between requests (shared) and snapshots (exclusive), closable at shutdown.
+
+    Snapshots go first when both wait, so that a steady stream of requests cannot postpone a
+    snapshot for ever.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._requests_in_flight = 0
+        self._snapshots_waiting = 0
+        self._snapshot_running = False
+        self._closed = False
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        """Hold the gate open for one request. Raises `StackStopping` once the gate is closed."""
+        with self._condition:
+            while not self._closed and (self._snapshot_running or self._snapshots_waiting):
+                self._condition.wait()
+            if self._closed:
+                raise StackStopping
+            self._requests_in_flight += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._requests_in_flight -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Wait until no request is running and keep new ones out until the block ends."""
+        with self._condition:
+            self._snapshots_waiting += 1
+            # Once closed, requests still in flight are ones `close` gave up waiting for.
+            while self._snapshot_running or (self._requests_in_flight and not self._closed):
+                self._condition.wait()
+            self._snapshots_waiting -= 1
+            self._snapshot_running = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._snapshot_running = False
+                self._condition.notify_all()
+
+    def close(self, timeout: float) -> bool:
+        """Refuse new requests and wait up to `timeout` seconds for running ones; True if all finished."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+            while self._requests_in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._condition.wait(remaining)
+        return True
+
+
+class Autosaver:
+    """A background thread that saves a snapshot within about `interval` seconds of a change.
+
+    Anything that may have changed the emulation's data calls `mark_changed()`; `stop()` ends the
+    thread and saves one last snapshot, so a clean shutdown loses nothing.
+    """
+
+    def __init__(self, store: SnapshotStore, gate: RequestGate, interval: float = 1.0) -> None:
+        self._store = store
+        self._gate = gate
+        self._interval = interval
+        self._changed = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="remit-autosave")
+
+    def mark_changed(self) -> None:
+        """Note that data may have changed since the last snapshot."""
+        self._changed.set()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and save the final snapshot. Raises what the final save raises."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.save_now()
+
+    def save_now(self) -> None:
+        """Save a snapshot between requests, whether or not anything changed."""
+        with self._gate.exclusive():
+            # Cleared inside the gate: a request that changes data after this point marks it again.
+            self._changed.clear()
+            started = time.perf_counter()
+            try:
+                summary = self._store.save()
+            except BaseException:
+                self._changed.set()
+                raise
+        logger.debug(
+            "snapshot saved: %d items, %d objects in %.0f ms",
+            summary.items,
+            summary.objects,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            if not self._changed.is_set():
+                continue
+            try:
+                self.save_now()
+            except Exception:
+                logger.exception("saving a snapshot failed; will retry")

@@ -1,0 +1,82 @@
+"""The embedded AWS: moto in server mode on loopback, inside this process, with Remit's resources."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from local import cloudformation
+from local.environment import BUCKETS, DUMMY_CREDENTIAL, HOST, REGION, TABLES
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_s3.client import S3Client
+
+logger = logging.getLogger(__name__)
+
+_CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, s3={"addressing_style": "path"})
+
+
+class AwsEmulation:
+    """A moto server on `127.0.0.1` and a free port, started and stopped with the stack.
+
+    All services (DynamoDB, S3, SES, SQS, Secrets Manager, …) answer on the one endpoint. State
+    lives in memory only; `local.snapshots` keeps it across restarts.
+    """
+
+    def __init__(self) -> None:
+        self._server: ThreadedMotoServer | None = None
+        self.endpoint_url = ""
+
+    def start(self) -> None:
+        """Start the server and return once it accepts requests."""
+        # moto is heavy to import and only the running stack needs it.
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        logger.debug("AWS emulation listening on %s", self.endpoint_url)
+
+    def stop(self) -> None:
+        """Stop the server and wait for its thread; safe to call when it never started."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def dynamodb(self) -> DynamoDBClient:
+        """A DynamoDB client bound to the emulation, whatever the process environment says."""
+        client: DynamoDBClient = self._client("dynamodb")
+        return client
+
+    def s3(self) -> S3Client:
+        """An S3 client bound to the emulation, whatever the process environment says."""
+        client: S3Client = self._client("s3")
+        return client
+
+    def provision(self) -> None:
+        """Create the tables (from `template.yaml`) and buckets Remit needs; existing ones are kept."""
+        cloudformation.create_tables(self.dynamodb(), TABLES)
+        s3 = self.s3()
+        existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+        for bucket in BUCKETS:
+            if bucket not in existing:
+                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+
+    def _client(self, service: str) -> Any:
+        if not self.endpoint_url:
+            raise RuntimeError("the AWS emulation has not been started")
+        return boto3.session.Session().client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=DUMMY_CREDENTIAL,
+            aws_secret_access_key=DUMMY_CREDENTIAL,
+            config=_CLIENT_CONFIG,
+        )

@@ -1,0 +1,117 @@
+"""The local stack as one object: started in order, stopped in the reverse order, nothing left behind."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from local.api_gateway import ApiGateway
+from local.autosave import Autosaver, RequestGate
+from local.aws_emulation import AwsEmulation
+from local.dev_accounts import DevAccount, ensure_dev_account
+from local.dev_routes import dev_routes
+from local.environment import BUCKETS, HOST, TABLES, LocalSettings, export_remit_environment
+from local.http_front import HttpFront, RequestRouter
+from local.lambda_runtime import LocalFunction
+from local.snapshots import SnapshotStore, SnapshotSummary
+
+logger = logging.getLogger(__name__)
+
+_REQUEST_DRAIN_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    """What a user needs to know once the stack is ready."""
+
+    base_url: str
+    data_dir: Path
+    dev_account: DevAccount
+    restored: SnapshotSummary | None
+
+
+class LocalStack:
+    """The AWS emulation, the saved data, the dev account and the HTTP front, in one lifecycle."""
+
+    def __init__(self, settings: LocalSettings) -> None:
+        self._settings = settings
+        self._gate = RequestGate()
+        self._emulation = AwsEmulation()
+        # The template's API function: API Gateway gives up on an integration after 29 s.
+        self._api_function = LocalFunction("remit-api", "api.app.lambda_handler", timeout_seconds=29)
+        self._front: HttpFront | None = None
+        self._autosaver: Autosaver | None = None
+
+    def start(self) -> RunningStack:
+        """Bring the stack up and return once it serves requests.
+
+        The port is bound first, so a port in use fails at once (`OSError`), and Remit is
+        imported only after the environment points it at the emulation. On any failure the
+        parts already started are stopped again before the error propagates.
+        """
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> RunningStack:
+        data_dir = self._settings.data_dir
+        _prepare_data_dir(data_dir)
+        router = RequestRouter(
+            ApiGateway(self._api_function, domain_name=HOST), dev_routes(), self._gate, self._data_changed
+        )
+        self._front = HttpFront(self._settings.port, router)
+        base_url = f"http://{HOST}:{self._front.port}"
+
+        self._emulation.start()
+        export_remit_environment(self._emulation.endpoint_url, public_base_url=base_url)
+        self._emulation.provision()
+        store = SnapshotStore(
+            data_dir,
+            self._emulation.dynamodb(),
+            self._emulation.s3(),
+            tables=list(TABLES.values()),
+            buckets=BUCKETS,
+        )
+        restored = store.restore()
+        # From here on the emulation holds the saved data, so saving it again cannot lose any.
+        self._autosaver = Autosaver(store, self._gate)
+        self._autosaver.start()
+
+        dev_account = ensure_dev_account(data_dir, self._settings.dev_api_key)
+        if dev_account.created:
+            self._data_changed()
+        self._api_function.load()  # import the handler now, so the first request is not the slow one
+        self._front.serve_in_background()
+        return RunningStack(base_url=base_url, data_dir=data_dir, dev_account=dev_account, restored=restored)
+
+    def stop(self) -> None:
+        """Stop serving, let running requests finish, save a final snapshot and stop the emulation.
+
+        Safe to call at any point of `start` and more than once.
+        """
+        if self._front is not None:
+            self._front.stop(timeout=_REQUEST_DRAIN_SECONDS)
+            self._front = None
+        if not self._gate.close(timeout=_REQUEST_DRAIN_SECONDS):
+            logger.warning("some requests did not finish; the final snapshot may miss their writes")
+        try:
+            if self._autosaver is not None:
+                self._autosaver.stop()
+                self._autosaver = None
+        finally:
+            self._emulation.stop()
+
+    def _data_changed(self) -> None:
+        if self._autosaver is not None:
+            self._autosaver.mark_changed()
+
+
+def _prepare_data_dir(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Keeps the data out of git wherever the directory is, without touching the repository's .gitignore.
+    ignore_file = data_dir / ".gitignore"
+    if not ignore_file.exists():
+        ignore_file.write_text("*\n", encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Remit: the shared domain layer, deployed as one Lambda layer."""

@@ -1,0 +1,197 @@
+"""A thin typed layer over the DynamoDB client: items in and out, conditional writes, transactions.
+
+Every write names the domain error to raise when its condition fails, so repositories can say
+"this external id is taken" rather than "ConditionalCheckFailed at index 2".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from remit.domain.errors import ConcurrentUpdate, DomainError, InvalidInput
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+Item = dict[str, Any]
+
+
+def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Python values to DynamoDB attribute values; ints and Decimals stay exact."""
+    return {key: _serializer.serialize(value) for key, value in item.items()}
+
+
+def from_attributes(attributes: Mapping[str, Any]) -> Item:
+    """DynamoDB attribute values to Python values; whole numbers come back as `int`."""
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in attributes.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    return value
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def encode_cursor(last_sort_key: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": last_sort_key}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort_key_prefix: str) -> str:
+    """The sort key a cursor continues after; `InvalidInput` for a cursor we did not issue."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidInput.single("cursor", "is not a cursor from a previous page of this list") from None
+    if not isinstance(after, str) or not after.startswith(sort_key_prefix):
+        raise InvalidInput.single("cursor", "is not a cursor from a previous page of this list")
+    return after
+
+
+@dataclass
+class Write:
+    """One write of a transaction, and the error to raise if its condition fails."""
+
+    action: str  # "Put" | "Update" | "Delete" | "ConditionCheck"
+    request: dict[str, Any]
+    on_condition_failed: Callable[[], DomainError] = field(default=lambda: ConcurrentUpdate())
+
+
+class DynamoTable:
+    """One DynamoDB table, reached through a client that is created on first use."""
+
+    def __init__(self, client_factory: Callable[[], DynamoDBClient], table_name: str) -> None:
+        self._client_factory = client_factory
+        self._client: DynamoDBClient | None = None
+        self.name = table_name
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def get(self, pk: str, sk: str, projection: Sequence[str] | None = None) -> Item | None:
+        request: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk), "ConsistentRead": True}
+        if projection:
+            request["ProjectionExpression"] = ", ".join(f"#p{i}" for i in range(len(projection)))
+            request["ExpressionAttributeNames"] = {f"#p{i}": name for i, name in enumerate(projection)}
+        response = self.client.get_item(**request)
+        attributes = response.get("Item")
+        return from_attributes(attributes) if attributes else None
+
+    def batch_get(self, keys: Sequence[tuple[str, str]]) -> list[Item]:
+        """Items for `keys` (at most 100), in the order of `keys`, skipping missing ones."""
+        if not keys:
+            return []
+        wanted = [key(pk, sk) for pk, sk in keys]
+        found: dict[tuple[str, str], Item] = {}
+        pending: list[dict[str, Any]] = wanted
+        while pending:
+            response = self.client.batch_get_item(
+                RequestItems={self.name: {"Keys": pending, "ConsistentRead": True}}
+            )
+            for attributes in response["Responses"].get(self.name, []):
+                item = from_attributes(attributes)
+                found[(item["PK"], item["SK"])] = item
+            pending = response.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])  # type: ignore[assignment]
+        return [found[k] for k in keys if k in found]
+
+    def query_prefix(self, pk: str, sk_prefix: str, limit: int, after_sk: str | None) -> tuple[list[Item], bool]:
+        """Up to `limit` items of the partition whose sort key starts with `sk_prefix`, in key order.
+
+        Returns the items and whether more follow.
+        """
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
+            "Limit": limit + 1,
+            "ConsistentRead": True,
+        }
+        if after_sk is not None:
+            request["ExclusiveStartKey"] = key(pk, after_sk)
+        response = self.client.query(**request)
+        items = [from_attributes(attributes) for attributes in response.get("Items", [])]
+        return items[:limit], len(items) > limit
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """Commit every write or none. A single write uses the plain API (same guarantees, cheaper)."""
+        if len(writes) == 1:
+            self._write_one(writes[0])
+            return
+        transact_items = [{write.action: {"TableName": self.name, **write.request}} for write in writes]
+        try:
+            self.client.transact_write_items(TransactItems=transact_items)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])  # type: ignore[typeddict-item]
+            for write, reason in zip(writes, reasons, strict=False):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    raise write.on_condition_failed() from None
+            raise ConcurrentUpdate() from None
+
+    def _write_one(self, write: Write) -> None:
+        operation = {
+            "Put": self.client.put_item,
+            "Update": self.client.update_item,
+            "Delete": self.client.delete_item,
+        }[write.action]
+        try:
+            operation(TableName=self.name, **write.request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise write.on_condition_failed() from None
+            raise
+
+
+def put(item: Mapping[str, Any], condition: str | None = None, **values: Any) -> dict[str, Any]:
+    """The request of a Put of `item`, guarded by `condition` with `:name` placeholders from `values`."""
+    request: dict[str, Any] = {"Item": to_attributes(item)}
+    if condition:
+        request["ConditionExpression"] = condition
+    if values:
+        request["ExpressionAttributeValues"] = to_attributes({f":{k}": v for k, v in values.items()})
+    return request
+
+
+def delete(pk: str, sk: str, condition: str | None = None, **values: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {"Key": key(pk, sk)}
+    if condition:
+        request["ConditionExpression"] = condition
+    if values:
+        request["ExpressionAttributeValues"] = to_attributes({f":{k}": v for k, v in values.items()})
+    return request
+
+
+def entity_to_item(entity: Any, pk: str, sk: str, kind: str) -> Item:
+    """The stored item of a domain entity: its JSON fields, its internal fields, and the keys."""
+    item: Item = entity.model_dump(mode="json")
+    for name, model_field in type(entity).model_fields.items():
+        if model_field.exclude:
+            item[name] = getattr(entity, name)
+    return {**item, "PK": pk, "SK": sk, "type": kind}
+
+
+STORED = {"stored": True}  # validation context: data read back from the table, already validated once

@@ -1,0 +1,82 @@
+"""Wires the real adapters into the services: the one place tests and the local stack override.
+
+Nothing here runs at import time. AWS clients are created on first use, so a test's moto mock
+(or the local stack's endpoint) is in place before any client exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+
+from remit.adapters.dynamodb import DynamoTable
+from remit.adapters.dynamodb_accounts import DynamoAccountRepository
+from remit.adapters.dynamodb_customers import DynamoCustomerRepository
+from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
+from remit.adapters.images import PillowImageVerifier
+from remit.adapters.s3_logos import S3LogoStore
+from remit.config import Settings, settings
+from remit.services.accounts import AccountService
+from remit.services.customers import CustomerService
+from remit.services.organisations import OrganisationService
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_s3 import S3Client
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    accounts: AccountService
+    organisations: OrganisationService
+    customers: CustomerService
+
+
+def _dynamodb() -> DynamoDBClient:
+    return boto3.client("dynamodb")
+
+
+def _s3() -> S3Client:
+    return boto3.client("s3")
+
+
+def build_services(config: Settings) -> Services:
+    """Services over DynamoDB and S3 as `config` names them."""
+    clock = SystemClock()
+    billing = DynamoTable(_dynamodb, config.billing_table)
+    organisation_repository = DynamoOrganisationRepository(billing)
+    organisations = OrganisationService(
+        organisation_repository,
+        S3LogoStore(_s3, config.logo_bucket),
+        PillowImageVerifier(),
+        clock,
+        config.max_logo_bytes,
+    )
+    return Services(
+        settings=config,
+        accounts=AccountService(DynamoAccountRepository(billing), clock, config.api_key_cache_seconds),
+        organisations=organisations,
+        customers=CustomerService(DynamoCustomerRepository(billing), organisation_repository, organisations, clock),
+    )
+
+
+@cache
+def services() -> Services:
+    """The process-wide services, built on first use from the environment's settings."""
+    return build_services(settings())
+
+
+def reset() -> None:
+    """Forget the built services and settings (tests that change the environment, the local stack)."""
+    services.cache_clear()
+    settings.cache_clear()

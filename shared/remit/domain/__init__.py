@@ -1,0 +1,1 @@
+"""Entities, value objects and rules. Pure Python and pydantic: no I/O, no clock reads."""

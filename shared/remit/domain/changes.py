@@ -1,0 +1,51 @@
+"""Applying a PATCH to an entity, and turning pydantic's errors into the domain's field problems."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from remit.domain.errors import FieldProblem, InvalidInput
+
+
+def field_problems(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldProblem]:
+    """One `FieldProblem` per pydantic error, named by its dotted location (`contacts.0.email`)."""
+    problems = []
+    for item in error.errors(include_url=False):
+        location = ".".join(str(part) for part in (*prefix, *item["loc"]))
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(FieldProblem(location or "body", message))
+    return problems
+
+
+def deep_merge(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`current` with `changes` applied: nested objects are merged key by key, anything else replaced."""
+    merged = dict(current)
+    for key, value in changes.items():
+        existing = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(existing, Mapping):
+            merged[key] = deep_merge(existing, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def build[ModelT: BaseModel](model: type[ModelT], data: Mapping[str, Any]) -> ModelT:
+    """Validate `data` as `model`, raising `InvalidInput` naming each bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput(field_problems(error)) from None
+
+
+def apply_changes[ModelT: BaseModel](entity: ModelT, changes: BaseModel, **also: Any) -> ModelT:
+    """The entity with the fields the user set in `changes` (and `also`) applied, validated again."""
+    current = entity.model_dump(mode="python", round_trip=True)
+    # Internal fields are excluded from dumps; carry them over from the entity itself.
+    for name, field in type(entity).model_fields.items():
+        if field.exclude:
+            current[name] = getattr(entity, name)
+    requested = changes.model_dump(mode="python", exclude_unset=True)
+    return build(type(entity), {**deep_merge(current, requested), **also})

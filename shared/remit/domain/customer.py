@@ -1,0 +1,148 @@
+"""Customers: the people and businesses an organisation invoices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from remit.domain.tax_ids import normalise_tax_id
+from remit.domain.values import (
+    Address,
+    CountryCode,
+    CurrencyCode,
+    EmailAddress,
+    Percentage,
+    ShortText,
+    Strict,
+)
+
+EmailPreference = Literal["billing", "updates", "legal"]
+InvoicingFlow = Literal["automatic", "manual"]
+BillingCycle = Literal["monthly"]
+ExternalId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
+PersonName = Annotated[str, Field(max_length=100)]
+Metadata = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=40)], Annotated[str, Field(max_length=500)]],
+    Field(max_length=50),
+]
+
+
+class Contact(BaseModel):
+    id: str
+    name: Annotated[str, Field(max_length=200)] | None = None
+    email: EmailAddress
+    preferences: list[EmailPreference] = Field(default_factory=list)
+
+
+class ContactInput(Strict):
+    """A contact as given: with the `id` of an existing contact to keep it, without one to add it."""
+
+    id: str | None = None
+    name: Annotated[str, Field(max_length=200)] | None = None
+    email: EmailAddress
+    preferences: list[EmailPreference] = Field(default_factory=list)
+
+    @field_validator("preferences")
+    @classmethod
+    def _distinct(cls, preferences: list[str]) -> list[str]:
+        return list(dict.fromkeys(preferences))
+
+
+def _distinct_external_ids(external_ids: list[str]) -> list[str]:
+    if len(set(external_ids)) != len(external_ids):
+        raise ValueError("must not repeat an external id")
+    return external_ids
+
+
+class Customer(BaseModel):
+    """A customer as the API shows it."""
+
+    id: str
+    organisation_id: str
+    name: ShortText
+    email: EmailAddress
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    country: CountryCode | None = None
+    currency: CurrencyCode
+    address: Address | None = None
+    tax_rate: Percentage = Decimal("0.00")
+    tax_id: str | None = None
+    external_ids: Annotated[list[ExternalId], Field(max_length=20)] = Field(default_factory=list)
+    invoicing_flow: InvoicingFlow = "automatic"
+    payment_terms_days: Annotated[int, Field(ge=0, le=365)]
+    auto_pay: bool = False
+    billing_cycle: BillingCycle | None = None
+    contacts: Annotated[list[Contact], Field(max_length=50)] = Field(default_factory=list)
+    balance: int = Field(default=0, description="Credit balance in minor units (read-only).")
+    metadata: Metadata = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+    # Invoices of this customer that were ever finalized; a customer with any cannot be deleted.
+    issued_invoices: int = Field(default=0, exclude=True)
+    version: int = Field(default=0, exclude=True)
+
+    _check_external_ids = field_validator("external_ids")(_distinct_external_ids)
+
+    @field_validator("tax_id")
+    @classmethod
+    def _valid_tax_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or (info.context or {}).get("stored"):
+            return value
+        address = info.data.get("address")
+        country = info.data.get("country") or (address.country if address else None)
+        return normalise_tax_id(value, country)
+
+    def billing_recipients(self) -> list[str]:
+        """The primary email, then every contact who asked for billing emails, without repeats."""
+        emails = [self.email] + [c.email for c in self.contacts if "billing" in c.preferences]
+        return list(dict.fromkeys(emails))
+
+
+class NewCustomer(Strict):
+    """What a user gives to create a customer; omitted defaults come from the organisation."""
+
+    name: ShortText
+    email: EmailAddress
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    country: CountryCode | None = None
+    currency: CurrencyCode | None = None
+    address: Address | None = None
+    tax_rate: Percentage = Decimal("0.00")
+    tax_id: Annotated[str, Field(max_length=40)] | None = None
+    external_ids: Annotated[list[ExternalId], Field(max_length=20)] = Field(default_factory=list)
+    invoicing_flow: InvoicingFlow = "automatic"
+    payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    auto_pay: bool = False
+    billing_cycle: BillingCycle | None = None
+    contacts: Annotated[list[ContactInput], Field(max_length=50)] = Field(default_factory=list)
+    metadata: Metadata = Field(default_factory=dict)
+
+    _check_external_ids = field_validator("external_ids")(_distinct_external_ids)
+
+
+class CustomerChanges(Strict):
+    """A PATCH: only the fields given change. `contacts` and `external_ids` replace the whole list."""
+
+    name: ShortText | None = None
+    email: EmailAddress | None = None
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    country: CountryCode | None = None
+    currency: CurrencyCode | None = None
+    address: Address | None = None
+    tax_rate: Percentage | None = None
+    tax_id: Annotated[str, Field(max_length=40)] | None = None
+    external_ids: Annotated[list[ExternalId], Field(max_length=20)] | None = None
+    invoicing_flow: InvoicingFlow | None = None
+    payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    auto_pay: bool | None = None
+    billing_cycle: BillingCycle | None = None
+    contacts: Annotated[list[ContactInput], Field(max_length=50)] | None = None
+    metadata: Metadata | None = None
+
+    _check_external_ids = field_validator("external_ids")(_distinct_external_ids)

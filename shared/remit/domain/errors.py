@@ -1,0 +1,62 @@
+"""The domain's errors. The API maps each kind to one HTTP status (see functions/api/problems.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid input field, named by its dotted path (`address.country`)."""
+
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Unauthenticated(DomainError):
+    """No API key, or one that belongs to no account."""
+
+
+class NotFound(DomainError):
+    """The resource does not exist, or belongs to another account (existence is not revealed)."""
+
+    def __init__(self, resource: str, resource_id: str) -> None:
+        super().__init__(f"No {resource} with id '{resource_id}'.")
+        self.resource = resource
+        self.resource_id = resource_id
+
+
+class InvalidInput(DomainError):
+    """One or more fields are invalid; nothing was changed."""
+
+    def __init__(self, problems: list[FieldProblem], detail: str | None = None) -> None:
+        summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        super().__init__(detail or f"Invalid fields: {summary}")
+        self.problems = problems
+
+    @classmethod
+    def single(cls, field_name: str, message: str) -> InvalidInput:
+        return cls([FieldProblem(field_name, message)], detail=f"{field_name}: {message}")
+
+
+class Conflict(DomainError):
+    """The action is not allowed in the resource's current state, or clashes with another resource."""
+
+    def __init__(self, detail: str, problems: list[FieldProblem] | None = None) -> None:
+        super().__init__(detail)
+        self.problems = problems or []
+
+
+class ConcurrentUpdate(DomainError):
+    """Another writer changed the item between our read and our conditional write; retry from the read."""
+
+    def __init__(self, detail: str = "The resource was changed by another request; try again.") -> None:
+        super().__init__(detail)

@@ -1,0 +1,189 @@
+"""Organisations: the companies or brands of an account, each with its own numbering and settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+from remit.domain.tax_ids import normalise_tax_id
+from remit.domain.values import (
+    Address,
+    CurrencyCode,
+    EmailAddress,
+    HexColour,
+    OptionalText,
+    ShortText,
+    Strict,
+    TimezoneName,
+)
+
+NumberPrefix = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9\-_/.#]*$")]
+PaymentTermsDays = Annotated[int, Field(ge=0, le=365)]
+
+
+def _iban(value: str) -> str:
+    try:
+        return str(stdnum_iban.validate(value))
+    except StdnumValidationError as error:
+        raise ValueError(f"'{value}' is not a valid IBAN ({error.message})") from None
+
+
+def _bic(value: str) -> str:
+    try:
+        return str(stdnum_bic.validate(value))
+    except StdnumValidationError as error:
+        raise ValueError(f"'{value}' is not a valid BIC ({error.message})") from None
+
+
+class BankTransferDetails(Strict):
+    account_name: OptionalText | None = None
+    iban: Annotated[str, Field(max_length=42)] | None = None
+    bic: Annotated[str, Field(max_length=11)] | None = None
+    instructions: Annotated[str, Field(max_length=1000)] | None = None
+
+    @field_validator("iban")
+    @classmethod
+    def _valid_iban(cls, value: str | None) -> str | None:
+        return None if value is None else _iban(value)
+
+    @field_validator("bic")
+    @classmethod
+    def _valid_bic(cls, value: str | None) -> str | None:
+        return None if value is None else _bic(value)
+
+
+class ChequeDetails(Strict):
+    payable_to: OptionalText | None = None
+    mail_to: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class PaymentMethods(Strict):
+    card: bool = Field(default=False, description="True once a card provider is connected (read-only).")
+    bank_transfer: BankTransferDetails | None = None
+    cheque: ChequeDetails | None = None
+
+
+class Branding(Strict):
+    logo_url: str | None = Field(default=None, description="Set by uploading a logo (read-only).")
+    brand_colour: HexColour | None = None
+
+
+class InvoiceNumbering(Strict):
+    prefix: NumberPrefix = ""
+    padding: Annotated[int, Field(ge=1, le=12)] = 5
+    next_number: Annotated[int, Field(ge=1, le=10**12)] = 1
+
+    def format(self, sequence: int) -> str:
+        """The legal invoice number for `sequence`: prefix + zero-padded sequence (`ACME-00042`)."""
+        return f"{self.prefix}{sequence:0{self.padding}d}"
+
+
+DaysAfterDue = Annotated[int, Field(ge=1, le=365)]
+
+
+class Reminders(Strict):
+    enabled: bool = True
+    days_after_due: Annotated[list[DaysAfterDue], Field(max_length=10)] = Field(default_factory=lambda: [15])
+
+    @field_validator("days_after_due")
+    @classmethod
+    def _distinct_and_sorted(cls, days: list[int]) -> list[int]:
+        return sorted(set(days))
+
+
+def default_number_prefix(name: str) -> str:
+    """A prefix made from the organisation's name: "Acme Ltd" numbers its invoices ACME-00001."""
+    letters = re.sub(r"[^A-Za-z0-9]", "", name).upper()[:4]
+    return f"{letters}-" if letters else "INV-"
+
+
+class Organisation(BaseModel):
+    """An organisation as the API shows it, plus the owning account (never shown)."""
+
+    id: str
+    account_id: str = Field(exclude=True)
+    name: ShortText
+    email: EmailAddress | None = None
+    default_currency: CurrencyCode
+    timezone: TimezoneName = "UTC"
+    address: Address | None = None
+    tax_id: str | None = None
+    branding: Branding = Field(default_factory=Branding)
+    invoice_numbering: InvoiceNumbering
+    payment_terms_days: PaymentTermsDays = 30
+    payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
+    reminders: Reminders = Field(default_factory=Reminders)
+    created_at: datetime
+    updated_at: datetime
+    # Highest invoice number ever assigned (0: none); `next_number` may never go at or below it.
+    last_number_used: int = Field(default=0, exclude=True)
+    version: int = Field(default=0, exclude=True)
+
+    @field_validator("tax_id")
+    @classmethod
+    def _valid_tax_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or (info.context or {}).get("stored"):
+            return value
+        address = info.data.get("address")
+        return normalise_tax_id(value, address.country if address else None)
+
+
+class NewBranding(Strict):
+    brand_colour: HexColour | None = None
+
+
+class NewPaymentMethods(Strict):
+    bank_transfer: BankTransferDetails | None = None
+    cheque: ChequeDetails | None = None
+
+
+class NewOrganisation(Strict):
+    """What a user gives to create an organisation."""
+
+    name: ShortText
+    default_currency: CurrencyCode
+    email: EmailAddress | None = None
+    timezone: TimezoneName = "UTC"
+    address: Address | None = None
+    tax_id: Annotated[str, Field(max_length=40)] | None = None
+    branding: NewBranding | None = None
+    invoice_numbering: InvoiceNumberingChanges | None = None
+    payment_terms_days: PaymentTermsDays = 30
+    payment_methods: NewPaymentMethods | None = None
+    reminders: Reminders | None = None
+
+
+class BrandingChanges(Strict):
+    brand_colour: HexColour | None = None
+    logo_url: None = Field(default=None, description="Only `null`, to remove the logo.")
+
+
+class InvoiceNumberingChanges(Strict):
+    prefix: NumberPrefix | None = None
+    padding: Annotated[int, Field(ge=1, le=12)] | None = None
+    next_number: Annotated[int, Field(ge=1, le=10**12)] | None = None
+
+
+class OrganisationChanges(Strict):
+    """A PATCH: only the fields given change; nested objects are merged field by field."""
+
+    name: ShortText | None = None
+    default_currency: CurrencyCode | None = None
+    email: EmailAddress | None = None
+    timezone: TimezoneName | None = None
+    address: Address | None = None
+    tax_id: Annotated[str, Field(max_length=40)] | None = None
+    branding: BrandingChanges | None = None
+    invoice_numbering: InvoiceNumberingChanges | None = None
+    payment_terms_days: PaymentTermsDays | None = None
+    payment_methods: NewPaymentMethods | None = None
+    reminders: Reminders | None = None
+
+
+NewOrganisation.model_rebuild()

@@ -1,0 +1,50 @@
+"""Tax identification numbers, validated with python-stdnum where the country's format is known.
+
+A number that starts with an EU VAT country prefix ("DE136695976", "EL094259216") is checked as
+an EU VAT number. Otherwise the country of the organisation or customer selects python-stdnum's
+module for that country (`vat`, then other business tax numbers); a country stdnum does not
+know is accepted as given, since we cannot tell a right number from a wrong one there.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError
+from stdnum.util import get_cc_module
+
+# Business tax-number module names in python-stdnum, most specific first.
+_NATIONAL_KINDS = ("vat", "tin", "abn", "gst", "gstin", "rfc", "cnpj", "nit", "ruc", "rut", "uen", "brn")
+
+
+def _national_module(country: str) -> ModuleType | None:
+    for kind in _NATIONAL_KINDS:
+        module = get_cc_module(country.lower(), kind)
+        if module is not None:
+            return module
+    return None
+
+
+def normalise_tax_id(tax_id: str, country: str | None) -> str:
+    """Return the tax id as entered (trimmed) once valid, or raise `ValueError` saying why it is not."""
+    value = tax_id.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > 40:
+        raise ValueError("is too long for a tax id")
+    prefix = value[:2].upper()
+    if prefix.lower() in eu_vat.MEMBER_STATES or prefix == "EL":
+        try:
+            eu_vat.validate(value)
+            return value
+        except ValidationError as error:
+            raise ValueError(f"'{tax_id}' is not a valid EU VAT number ({error.message})") from None
+    module = _national_module(country) if country else None
+    if module is None:
+        return value
+    try:
+        module.validate(value)
+    except ValidationError as error:
+        raise ValueError(f"'{tax_id}' is not a valid tax id for {country} ({error.message})") from None
+    return value

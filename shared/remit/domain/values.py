@@ -1,0 +1,126 @@
+"""Value objects shared by every entity: codes, addresses, colours, percentages, emails.
+
+Each is an `Annotated` type whose validator raises `ValueError` with a message a user can act
+on; pydantic turns that into a field error, and the API into a `422` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Annotated, Any
+
+import pycountry
+from iso4217 import Currency
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+
+class Strict(BaseModel):
+    """Base for input models: unknown fields are refused rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _currency_code(value: str) -> str:
+    code = value.upper()
+    try:
+        currency = Currency(code)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an ISO 4217 currency code") from None
+    if currency.exponent is None:
+        raise ValueError(f"'{value}' is not a currency that invoices can be issued in")
+    return code
+
+
+def currency_exponent(code: str) -> int:
+    """Number of decimal places of the currency's minor unit (JPY 0, EUR 2, KWD 3)."""
+    exponent = Currency(code).exponent
+    if exponent is None:
+        raise ValueError(f"{code} has no minor unit")
+    return int(exponent)
+
+
+def _country_code(value: str) -> str:
+    code = value.upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone_name(value: str) -> str:
+    if value not in _timezones():
+        raise ValueError(f"'{value}' is not an IANA time zone name (e.g. 'Europe/Paris')")
+    return value
+
+
+# Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the mailer's job.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError(f"'{value}' is not an email address")
+    return value
+
+
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def _colour(value: str) -> str:
+    if not _COLOUR.match(value):
+        raise ValueError("must be a hex colour such as '#1A73E8'")
+    return value.upper()
+
+
+def _no_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError("must be given as a decimal string (e.g. \"7.5\"), not a floating-point number")
+    return value
+
+
+def _percentage(value: Any) -> Decimal:
+    try:
+        rate = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError("must be a percentage as a decimal string, e.g. \"20\" or \"7.5\"") from None
+    if not rate.is_finite() or rate < 0 or rate > 100:
+        raise ValueError("must be between 0 and 100")
+    exponent = rate.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -4:
+        raise ValueError("may have at most 4 decimals")
+    return rate
+
+
+CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
+CountryCode = Annotated[str, AfterValidator(_country_code)]
+TimezoneName = Annotated[str, AfterValidator(_timezone_name)]
+EmailAddress = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+HexColour = Annotated[str, AfterValidator(_colour)]
+# A tax rate in percent: accepted as a decimal string or an integer, returned as a string.
+Percentage = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    AfterValidator(_percentage),
+    PlainSerializer(lambda rate: str(rate), return_type=str, when_used="always"),
+    Field(json_schema_extra={"type": "string", "examples": ["20", "7.5"]}),
+]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+OptionalText = Annotated[str, Field(max_length=500)]
+
+
+class Address(Strict):
+    """A postal address; `country` is ISO 3166-1 alpha-2."""
+
+    line1: OptionalText | None = None
+    line2: OptionalText | None = None
+    city: Annotated[str, Field(max_length=200)] | None = None
+    state: Annotated[str, Field(max_length=200)] | None = None
+    postal_code: Annotated[str, Field(max_length=40)] | None = None
+    country: CountryCode | None = None

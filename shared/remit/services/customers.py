@@ -1,0 +1,132 @@
+"""Customers of an organisation: create, read, find by external id, list, change, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from remit.domain.changes import apply_changes, build
+from remit.domain.customer import Contact, ContactInput, Customer, CustomerChanges, NewCustomer
+from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from remit.domain.ids import new_id
+from remit.domain.pagination import Page
+from remit.ports import Clock, CustomerRepository, OrganisationRepository
+from remit.services.organisations import OrganisationService
+from remit.services.retry import retry_on_conflict
+
+
+def _contacts(inputs: list[ContactInput], existing: list[Contact], now: datetime) -> list[Contact]:
+    """Contacts from what the user sent: a given `id` must name an existing contact, which it keeps."""
+    known = {contact.id for contact in existing}
+    problems = [
+        FieldProblem(f"contacts.{index}.id", f"no contact with id '{given.id}' on this customer")
+        for index, given in enumerate(inputs)
+        if given.id is not None and given.id not in known
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    return [
+        Contact(
+            id=given.id or new_id("ctc", now),
+            name=given.name,
+            email=given.email,
+            preferences=given.preferences,
+        )
+        for given in inputs
+    ]
+
+
+class CustomerService:
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        organisations: OrganisationRepository,
+        access: OrganisationService,
+        clock: Clock,
+    ) -> None:
+        self._customers = customers
+        self._organisations = organisations
+        self._access = access
+        self._clock = clock
+
+    def create(self, account_id: str, organisation_id: str, new: NewCustomer) -> Customer:
+        """Create a customer; currency and payment terms default to the organisation's.
+
+        Atomic with the claim of its external ids: `Conflict` (naming `external_ids`) if one is taken.
+        """
+        organisation = self._organisations.get(organisation_id)
+        if organisation is None or organisation.account_id != account_id:
+            raise NotFound("organisation", organisation_id)
+        now = self._clock.now()
+        fields = new.model_dump(exclude_unset=True, exclude_none=True)
+        customer = build(
+            Customer,
+            {
+                "currency": organisation.default_currency,
+                "payment_terms_days": organisation.payment_terms_days,
+                **fields,
+                "contacts": _contacts(new.contacts, [], now),
+                "id": new_id("cus", now),
+                "organisation_id": organisation_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        self._customers.add(customer)
+        return customer
+
+    def get(self, account_id: str, organisation_id: str, customer_id: str) -> Customer:
+        """The customer; `NotFound` if it or its organisation is not the account's."""
+        self._access.require_access(account_id, organisation_id)
+        customer = self._customers.get(organisation_id, customer_id)
+        if customer is None:
+            raise NotFound("customer", customer_id)
+        return customer
+
+    def list(
+        self, account_id: str, organisation_id: str, limit: int, cursor: str | None, external_id: str | None
+    ) -> Page[Customer]:
+        """The organisation's customers, oldest first; with `external_id`, the one it names (or none)."""
+        self._access.require_access(account_id, organisation_id)
+        if external_id is not None:
+            found = self._customers.find_by_external_id(organisation_id, external_id)
+            return Page([found] if found else [], None)
+        return self._customers.list(organisation_id, limit, cursor)
+
+    def update(
+        self, account_id: str, organisation_id: str, customer_id: str, changes: CustomerChanges
+    ) -> Customer:
+        """Apply a PATCH; `external_ids`, `contacts` and `metadata` replace the whole value.
+
+        External ids are claimed and released in the same transaction as the change. Retries on
+        concurrent changes. Raises `NotFound`, `InvalidInput`, or `Conflict` for a taken external id.
+        """
+
+        def attempt() -> Customer:
+            current = self.get(account_id, organisation_id, customer_id)
+            now = self._clock.now()
+            replaced: dict[str, object] = {"updated_at": now}
+            if "contacts" in changes.model_fields_set:
+                replaced["contacts"] = _contacts(changes.contacts or [], current.contacts, now)
+            if "metadata" in changes.model_fields_set:
+                replaced["metadata"] = changes.metadata or {}
+            if "external_ids" in changes.model_fields_set:
+                replaced["external_ids"] = changes.external_ids or []
+            updated = apply_changes(current, changes, **replaced)
+            before, after = set(current.external_ids), set(updated.external_ids)
+            return self._customers.save(updated, after - before, before - after)
+
+        return retry_on_conflict(attempt)
+
+    def delete(self, account_id: str, organisation_id: str, customer_id: str) -> None:
+        """Delete a customer and free its external ids; `Conflict` if any invoice of it was issued."""
+
+        def attempt() -> None:
+            current = self.get(account_id, organisation_id, customer_id)
+            if current.issued_invoices:
+                raise Conflict(
+                    "This customer has finalized invoices and cannot be deleted; "
+                    "its invoices must stay on record."
+                )
+            self._customers.delete(current)
+
+        retry_on_conflict(attempt)

@@ -1,0 +1,135 @@
+"""Organisations: create, read, list, change, logo upload; and who may reach them."""
+
+from __future__ import annotations
+
+from remit.domain.changes import apply_changes, build
+from remit.domain.errors import FieldProblem, InvalidInput, NotFound
+from remit.domain.ids import new_id
+from remit.domain.organisation import (
+    NewOrganisation,
+    Organisation,
+    OrganisationChanges,
+    default_number_prefix,
+)
+from remit.domain.pagination import Page
+from remit.ports import Clock, ImageVerifier, LogoStore, OrganisationRepository
+from remit.services.retry import retry_on_conflict
+
+LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+class OrganisationService:
+    def __init__(
+        self,
+        organisations: OrganisationRepository,
+        logos: LogoStore,
+        images: ImageVerifier,
+        clock: Clock,
+        max_logo_bytes: int,
+    ) -> None:
+        self._organisations = organisations
+        self._logos = logos
+        self._images = images
+        self._clock = clock
+        self._max_logo_bytes = max_logo_bytes
+        # An organisation never changes owner, so a warm Lambda remembers who owns what.
+        self._owners: dict[str, str] = {}
+
+    def require_access(self, account_id: str, organisation_id: str) -> None:
+        """Return if the account owns the organisation; raise `NotFound` otherwise (existence hidden)."""
+        owner = self._owners.get(organisation_id)
+        if owner is None:
+            owner = self._organisations.owner_of(organisation_id)
+            if owner is not None:
+                self._owners[organisation_id] = owner
+        if owner != account_id:
+            raise NotFound("organisation", organisation_id)
+
+    def create(self, account_id: str, new: NewOrganisation) -> Organisation:
+        """Create an organisation in the account (atomic with its membership record)."""
+        now = self._clock.now()
+        fields = new.model_dump(exclude_unset=True, exclude_none=True)
+        numbering = {"prefix": default_number_prefix(new.name), **fields.pop("invoice_numbering", {})}
+        organisation = build(
+            Organisation,
+            {
+                **fields,
+                "id": new_id("org", now),
+                "account_id": account_id,
+                "invoice_numbering": numbering,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        self._organisations.add(organisation)
+        self._owners[organisation.id] = account_id
+        return organisation
+
+    def get(self, account_id: str, organisation_id: str) -> Organisation:
+        """The organisation; `NotFound` when it does not exist or belongs to another account."""
+        organisation = self._organisations.get(organisation_id)
+        if organisation is None or organisation.account_id != account_id:
+            raise NotFound("organisation", organisation_id)
+        return organisation
+
+    def list(self, account_id: str, limit: int, cursor: str | None) -> Page[Organisation]:
+        """The account's organisations, oldest first."""
+        return self._organisations.list_for_account(account_id, limit, cursor)
+
+    def update(self, account_id: str, organisation_id: str, changes: OrganisationChanges) -> Organisation:
+        """Apply a PATCH. Retries on concurrent changes; the numbering never goes back over used numbers.
+
+        Raises `NotFound`, `InvalidInput` (naming the field), or `ConcurrentUpdate` after many retries.
+        """
+
+        def attempt() -> Organisation:
+            current = self.get(account_id, organisation_id)
+            updated = apply_changes(current, changes, updated_at=self._clock.now())
+            next_number = updated.invoice_numbering.next_number
+            if next_number <= current.last_number_used:
+                raise InvalidInput(
+                    [
+                        FieldProblem(
+                            "invoice_numbering.next_number",
+                            f"must be above {current.last_number_used}, the last number already used",
+                        )
+                    ]
+                )
+            return self._organisations.save(updated)
+
+        return retry_on_conflict(attempt)
+
+    def upload_logo(
+        self, account_id: str, organisation_id: str, content: bytes, content_type: str, public_base_url: str
+    ) -> Organisation:
+        """Store a PNG, JPEG or SVG logo (at most the configured size) and point `branding.logo_url` at it.
+
+        Raises `InvalidInput` (field `body` or `Content-Type`) and changes nothing when the bytes are
+        not an image of the declared type.
+        """
+        self.require_access(account_id, organisation_id)
+        media_type = content_type.split(";")[0].strip().lower()
+        if media_type not in LOGO_TYPES:
+            raise InvalidInput.single("Content-Type", f"must be one of {', '.join(LOGO_TYPES)}")
+        if len(content) > self._max_logo_bytes:
+            raise InvalidInput.single("body", f"the logo is larger than {self._max_logo_bytes} bytes")
+        problem = self._images.problem_with(content, media_type)
+        if problem:
+            raise InvalidInput.single("body", problem)
+        key = self._logos.put_logo(organisation_id, content, media_type)
+        logo_url = f"{public_base_url.rstrip('/')}/assets/{key}"
+
+        def attempt() -> Organisation:
+            current = self.get(account_id, organisation_id)
+            branding = current.branding.model_copy(update={"logo_url": logo_url})
+            updated = current.model_copy(update={"branding": branding, "updated_at": self._clock.now()})
+            return self._organisations.save(updated)
+
+        return retry_on_conflict(attempt)
+
+    def logo(self, key: str) -> tuple[bytes, str]:
+        """A stored logo by key (public: logos appear in emails and hosted pages); `NotFound` otherwise."""
+        found = self._logos.get_logo(key) if key.startswith("logos/") else None
+        if found is None:
+            raise NotFound("logo", key)
+        return found

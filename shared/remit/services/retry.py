@@ -1,0 +1,27 @@
+"""Retrying a read-modify-write when another writer got there first."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from remit.domain.errors import ConcurrentUpdate
+
+MAX_ATTEMPTS = 8
+
+
+def retry_on_conflict[ResultT](attempt: Callable[[], ResultT], attempts: int = MAX_ATTEMPTS) -> ResultT:
+    """Run `attempt` (which must re-read what it changes) until it commits without a concurrent update.
+
+    Waits with jittered exponential backoff between tries; re-raises `ConcurrentUpdate` after the
+    last one, which the API answers with `409`.
+    """
+    for number in range(attempts):
+        try:
+            return attempt()
+        except ConcurrentUpdate:
+            if number == attempts - 1:
+                raise
+            time.sleep(random.uniform(0, 0.005 * 2**number))  # noqa: S311 - jitter, not security
+    raise AssertionError("unreachable")

@@ -1,0 +1,74 @@
+"""Integration fixtures: AWS mocked by moto in-process, tables built from template.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.cloudformation import create_tables
+from tests.integration.api_client import ApiClient
+
+TABLES = {"BillingTable": "remit-billing", "IdempotencyTable": "remit-idempotency"}
+LOGO_BUCKET = "remit-logos"
+SAMPLE_KEY = "rk_sample_dev_key_do_not_use_in_prod_000000"
+
+
+@pytest.fixture(autouse=True)
+def remit_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "REMIT_STAGE": "test",
+        "REMIT_BILLING_TABLE": TABLES["BillingTable"],
+        "REMIT_IDEMPOTENCY_TABLE": TABLES["IdempotencyTable"],
+        "REMIT_LOGO_BUCKET": LOGO_BUCKET,
+        "REMIT_PUBLIC_BASE_URL": "https://api.remit.test",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def reset_remit() -> None:
+    from api import idempotency
+    from remit.bootstrap import reset
+
+    reset()
+    idempotency.reset()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """A fresh mocked AWS with the stack's tables and bucket."""
+    with mock_aws():
+        create_tables(boto3.client("dynamodb"), TABLES)
+        boto3.client("s3").create_bucket(
+            Bucket=LOGO_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        reset_remit()
+        yield
+        reset_remit()
+
+
+def new_account(name: str = "Test account", api_key: str | None = None) -> ApiClient:
+    from remit.bootstrap import services
+
+    issued = services().accounts.create_account(name, api_key=api_key)
+    return ApiClient(issued.api_key)
+
+
+@pytest.fixture
+def api(aws: None) -> ApiClient:
+    """A client authenticated as a fresh account (whose key is also the sample events' key)."""
+    return new_account("Acme account", api_key=SAMPLE_KEY)
+
+
+@pytest.fixture
+def other_api(aws: None) -> ApiClient:
+    """A client of a second, unrelated account."""
+    return new_account("Intruder account")
