@@ -16,6 +16,7 @@ import threading
 import time
 from types import FrameType
 
+from local.dev_accounts import DevAccountError
 from local.environment import LocalSettings, SettingsError
 from local.snapshots import SnapshotError
 from local.stack import LocalStack, RunningStack
@@ -42,6 +43,9 @@ def main() -> int:
         running = stack.start()
     except OSError as error:
         logger.error("cannot start the local stack on port %d: %s", settings.port, error)
+        return 1
+    except DevAccountError as error:
+        logger.error("%s", error)
         return 1
     except SnapshotError as error:
         logger.error("%s; move the data directory away to start with no data", error)

@@ -29,6 +29,10 @@ ACCOUNT_NAME_MAX_LENGTH = 200
 _KEY_FILE = "dev-api-key"
 
 
+class DevAccountError(RuntimeError):
+    """No dev account can be set up with the configured key."""
+
+
 @dataclass(frozen=True)
 class DevAccount:
     """The account `make run` prints the key of, and whether this start created it."""
@@ -44,8 +48,10 @@ def ensure_dev_account(data_dir: Path, configured_key: str | None) -> DevAccount
     The key is `configured_key` (`$REMIT_DEV_API_KEY`) when given; otherwise the key kept in the
     data directory, or, on the very first start, a key Remit generates, which is then kept there
     for later starts. Idempotent: a key that already authenticates is left as it is.
+    Raises `DevAccountError` when Remit refuses the key (too short, for instance).
     """
     from remit.bootstrap import services
+    from remit.domain.errors import DomainError
 
     accounts = services().accounts
     key_file = data_dir / _KEY_FILE
@@ -55,7 +61,11 @@ def ensure_dev_account(data_dir: Path, configured_key: str | None) -> DevAccount
         if account_id is not None:
             return DevAccount(account_id=account_id, api_key=api_key, created=False)
 
-    account = accounts.create_account(DEV_ACCOUNT_NAME, api_key=api_key)
+    try:
+        account = accounts.create_account(DEV_ACCOUNT_NAME, api_key=api_key)
+    except DomainError as refused:
+        source = "REMIT_DEV_API_KEY" if configured_key else str(key_file)
+        raise DevAccountError(f"the dev API key from {source} cannot be used: {refused.detail}") from refused
     if configured_key is None:
         write_atomically(key_file, f"{account.api_key}\n".encode())
     logger.debug("created the dev account %s", account.account_id)
@@ -68,9 +78,15 @@ def open_account(request: HttpRequest) -> HttpResponse:
     400 when the body is not a JSON object, 422 when `name` is not a string of 1 to 200 characters.
     """
     from remit.bootstrap import services
+    from remit.domain.errors import InvalidInput
 
     name = _account_name(json_object_body(request))
-    account = services().accounts.create_account(name)
+    try:
+        account = services().accounts.create_account(name)
+    except InvalidInput as invalid:
+        raise RequestRejected(
+            _invalid_fields([{"field": p.field, "message": p.message} for p in invalid.problems])
+        ) from None
     return json_response(201, {"account_id": account.account_id, "api_key": account.api_key})
 
 
@@ -86,9 +102,12 @@ def _account_name(body: dict[str, Any]) -> str:
         message = "must not be blank"
     else:
         message = f"must be at most {ACCOUNT_NAME_MAX_LENGTH} characters"
-    raise RequestRejected(
-        problem_response(422, "The account cannot be created.", [{"field": "name", "message": message}])
-    )
+    raise RequestRejected(_invalid_fields([{"field": "name", "message": message}]))
+
+
+def _invalid_fields(errors: list[dict[str, str]]) -> HttpResponse:
+    summary = "; ".join(f"{error['field']}: {error['message']}" for error in errors)
+    return problem_response(422, "invalid-fields", f"Invalid fields: {summary}", errors)
 
 
 def _read_kept_key(key_file: Path) -> str | None:

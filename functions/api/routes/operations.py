@@ -17,7 +17,7 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/assets/logos/<organisation_id>/<file_name>", include_in_schema=False)
+@router.get("/assets/logos/<organisation_id>/<file_name>", include_in_schema=False, enable_validation=False)
 def logo(organisation_id: str, file_name: str) -> Response[Any]:
     content, content_type = services().organisations.logo(f"logos/{organisation_id}/{file_name}")
     return Response(
