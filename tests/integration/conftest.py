@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import uuid
 from collections.abc import Iterator
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from local.cloudformation import create_tables
 from tests.integration.api_client import ApiClient
@@ -72,3 +75,33 @@ def api(aws: None) -> ApiClient:
 def other_api(aws: None) -> ApiClient:
     """A client of a second, unrelated account."""
     return new_account("Intruder account")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A real moto server on loopback, for tests that need real concurrency (threads, HTTP)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def served_aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The stack's tables on the moto server, fresh for each test (unique names), Remit pointed at them."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {logical: f"{physical}-{suffix}" for logical, physical in TABLES.items()}
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("REMIT_BILLING_TABLE", names["BillingTable"])
+    monkeypatch.setenv("REMIT_IDEMPOTENCY_TABLE", names["IdempotencyTable"])
+    create_tables(boto3.client("dynamodb"), names)
+    reset_remit()
+    yield
+    reset_remit()
