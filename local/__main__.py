@@ -52,8 +52,7 @@ def main() -> int:
         return 1
     _print_banner(running, time.perf_counter() - started)
 
-    while not stop_requested.wait(0.5):
-        pass
+    stop_requested.wait()
     logger.info("stopping (press Ctrl-C again to stop at once)")
     stack.stop()
     logger.info("stopped; data saved in %s", running.data_dir)

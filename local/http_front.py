@@ -85,7 +85,8 @@ class HttpFront(ThreadingHTTPServer):
         return port
 
     def serve_in_background(self) -> None:
-        self._serving = threading.Thread(target=self.serve_forever, name="remit-http-front")
+        # A short poll interval makes `stop()` quick: shutdown waits for the loop's next turn.
+        self._serving = threading.Thread(target=self.serve_forever, args=(0.1,), name="remit-http-front")
         self._serving.start()
 
     def stop(self, timeout: float = 30.0) -> None:

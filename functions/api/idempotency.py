@@ -57,11 +57,15 @@ def _stored(response: Response[Any]) -> dict[str, Any]:
     return {
         "status_code": response.status_code,
         "headers": {k: v for k, v in response.headers.items() if isinstance(v, str)},
-        "body": body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        "body": body
+        if isinstance(body, str)
+        else json.dumps(body, separators=(",", ":"), ensure_ascii=False),
     }
 
 
-def idempotent_posts(app: APIGatewayRestResolver, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
+def idempotent_posts(
+    app: APIGatewayRestResolver, next_middleware: Callable[..., Response[Any]]
+) -> Response[Any]:
     """Middleware: run a POST at most once per `Idempotency-Key`."""
     event = app.current_event
     key = event.headers.get(HEADER) or event.headers.get(HEADER.lower())
@@ -88,7 +92,9 @@ def idempotent_posts(app: APIGatewayRestResolver, next_middleware: Callable[...,
         "scope": f"{app.context.get('account_id', '-')} {event.http_method} {event.path} {key}",
         "body": event.body or "",
     }
-    run_once = idempotent_function(data_keyword_argument="request", persistence_store=_persistence(), config=config)
+    run_once = idempotent_function(
+        data_keyword_argument="request", persistence_store=_persistence(), config=config
+    )
     try:
         stored = run_once(execute)(request=request)
     except _NotStored as not_stored:
@@ -100,7 +106,9 @@ def idempotent_posts(app: APIGatewayRestResolver, next_middleware: Callable[...,
             f"This {HEADER} was already used with a different request body.",
         )
     except IdempotencyAlreadyInProgressError:
-        return problem(409, "idempotency-key-in-progress", f"A request with this {HEADER} is still in progress.")
+        return problem(
+            409, "idempotency-key-in-progress", f"A request with this {HEADER} is still in progress."
+        )
     headers = dict(stored["headers"])
     if not executed:
         headers["Idempotent-Replayed"] = "true"

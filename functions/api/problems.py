@@ -73,7 +73,9 @@ def from_validation_error(error: RequestValidationError) -> Response[str]:
     if body_shape:
         return problem(400, "malformed-body", "The request body must be a JSON object.")
     problems = [
-        FieldProblem(_field_name(item["loc"]), str(item.get("msg", "is invalid")).removeprefix("Value error, "))
+        FieldProblem(
+            _field_name(item["loc"]), str(item.get("msg", "is invalid")).removeprefix("Value error, ")
+        )
         for item in errors
     ]
     summary = "; ".join(f"{p.field}: {p.message}" for p in problems)

@@ -66,7 +66,9 @@ def build_services(config: Settings) -> Services:
         settings=config,
         accounts=AccountService(DynamoAccountRepository(billing), clock, config.api_key_cache_seconds),
         organisations=organisations,
-        customers=CustomerService(DynamoCustomerRepository(billing), organisation_repository, organisations, clock),
+        customers=CustomerService(
+            DynamoCustomerRepository(billing), organisation_repository, organisations, clock
+        ),
     )
 
 

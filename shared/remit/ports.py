@@ -61,7 +61,9 @@ class CustomerRepository(Protocol):
 
     def list(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Customer]: ...
 
-    def save(self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]) -> Customer:
+    def save(
+        self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]
+    ) -> Customer:
         """Write the customer if unchanged since read, claiming new external ids and releasing old ones.
 
         Raises `ConcurrentUpdate` if the customer changed, `Conflict` if an external id is taken.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "api"
 
@@ -60,9 +60,8 @@ class ApiClient:
         *,
         raw_body: str | bytes | None = None,
         headers: dict[str, str] | None = None,
-        api_key: str | None | bool = True,
+        api_key: str | bool | None = True,
     ) -> ApiResponse:
-        from api.app import lambda_handler
 
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query, keep_blank_values=True)) or None
@@ -104,7 +103,7 @@ class ApiClient:
         result = lambda_handler(event, LambdaContext(aws_request_id=request_id))
         raw = result.get("body") or ""
         content = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
-        headers = {k: v for k, v in (result.get("headers") or {}).items()}
+        headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers.setdefault(name, values[-1])
         return ApiResponse(result["statusCode"], headers, content)

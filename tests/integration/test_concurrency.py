@@ -44,7 +44,9 @@ def test_only_one_of_eight_concurrent_creates_gets_an_external_id(served_aws: No
     assert [c.id for c in found] == [customers[0].id]
 
 
-def test_concurrent_patches_claiming_one_external_id_leave_it_with_exactly_one_customer(served_aws: None) -> None:
+def test_concurrent_patches_claiming_one_external_id_leave_it_with_exactly_one_customer(
+    served_aws: None,
+) -> None:
     from remit.bootstrap import services
     from remit.domain.customer import CustomerChanges
 
@@ -53,9 +55,9 @@ def test_concurrent_patches_claiming_one_external_id_leave_it_with_exactly_one_c
         account, NewOrganisation(name="Acme Ltd", default_currency="EUR")
     )
     customers = [
-        services().customers.create(
-            account, organisation.id, NewCustomer(name=f"C{n}", email=f"c{n}@race.test")
-        ).id
+        services()
+        .customers.create(account, organisation.id, NewCustomer(name=f"C{n}", email=f"c{n}@race.test"))
+        .id
         for n in range(RACERS)
     ]
     start = threading.Barrier(RACERS)

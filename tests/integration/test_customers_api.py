@@ -68,15 +68,17 @@ def test_every_field_of_a_customer_round_trips(api: ApiClient, organisation: dic
     for name, value in FULL_CUSTOMER.items():
         if name != "contacts":
             assert customer[name] == value, name
-    assert [{k: c[k] for k in ("name", "email", "preferences")} for c in customer["contacts"]] == FULL_CUSTOMER[
-        "contacts"
-    ]
+    assert [
+        {k: c[k] for k in ("name", "email", "preferences")} for c in customer["contacts"]
+    ] == FULL_CUSTOMER["contacts"]
     assert all(contact["id"].startswith("ctc_") for contact in customer["contacts"])
     assert customer["balance"] == 0
     assert customer["created_at"] == customer["updated_at"]
 
 
-def test_a_customer_takes_its_defaults_from_the_organisation(api: ApiClient, organisation: dict[str, Any]) -> None:
+def test_a_customer_takes_its_defaults_from_the_organisation(
+    api: ApiClient, organisation: dict[str, Any]
+) -> None:
     customer = create(api, organisation)
 
     assert customer["currency"] == "EUR"
@@ -116,7 +118,9 @@ def test_a_customer_takes_its_defaults_from_the_organisation(api: ApiClient, org
 def test_each_invalid_customer_field_is_named_in_a_422(
     api: ApiClient, organisation: dict[str, Any], field: str, value: Any, named: str
 ) -> None:
-    response = api.post(customers_path(organisation), {"name": "Globex", "email": "ap@globex.test", field: value})
+    response = api.post(
+        customers_path(organisation), {"name": "Globex", "email": "ap@globex.test", field: value}
+    )
 
     assert response.status == 422
     assert named in [error["field"] for error in response.json()["errors"]]
@@ -134,11 +138,14 @@ def test_a_customer_is_found_by_any_of_its_external_ids(api: ApiClient, organisa
     assert missing == {"data": [], "next_cursor": None}
 
 
-def test_an_external_id_is_unique_within_an_organisation(api: ApiClient, organisation: dict[str, Any]) -> None:
+def test_an_external_id_is_unique_within_an_organisation(
+    api: ApiClient, organisation: dict[str, Any]
+) -> None:
     create(api, organisation, external_ids=["crm-1"])
 
     response = api.post(
-        customers_path(organisation), {"name": "Copy", "email": "c@copy.test", "external_ids": ["new", "crm-1"]}
+        customers_path(organisation),
+        {"name": "Copy", "email": "c@copy.test", "external_ids": ["new", "crm-1"]},
     )
 
     assert response.status == 409
@@ -165,7 +172,9 @@ def test_changing_external_ids_releases_the_old_ones(api: ApiClient, organisatio
     assert response.status == 200
     assert response.json()["external_ids"] == ["kept", "new-1"]
     assert api.get(f"{customers_path(organisation)}?external_id=old-1").json()["data"] == []
-    assert api.get(f"{customers_path(organisation)}?external_id=new-1").json()["data"][0]["id"] == customer["id"]
+    assert (
+        api.get(f"{customers_path(organisation)}?external_id=new-1").json()["data"][0]["id"] == customer["id"]
+    )
     create(api, organisation, name="Reuser", external_ids=["old-1"])
 
 
@@ -180,7 +189,9 @@ def test_taking_another_customers_external_id_by_patch_is_a_409_and_changes_noth
 
     assert response.status == 409
     assert api.get(path).json() == customer
-    assert api.get(f"{customers_path(organisation)}?external_id=mine").json()["data"][0]["id"] == customer["id"]
+    assert (
+        api.get(f"{customers_path(organisation)}?external_id=mine").json()["data"][0]["id"] == customer["id"]
+    )
 
 
 def test_contacts_keep_their_ids_when_listed_again(api: ApiClient, organisation: dict[str, Any]) -> None:
@@ -201,10 +212,13 @@ def test_contacts_keep_their_ids_when_listed_again(api: ApiClient, organisation:
     contacts = response.json()["contacts"]
     assert contacts[0]["id"] == kept["id"]
     assert contacts[0]["preferences"] == ["billing"]
-    assert contacts[1]["id"].startswith("ctc_") and contacts[1]["id"] != kept["id"]
+    assert contacts[1]["id"].startswith("ctc_")
+    assert contacts[1]["id"] != kept["id"]
 
 
-def test_a_contact_id_that_is_not_the_customers_is_a_422(api: ApiClient, organisation: dict[str, Any]) -> None:
+def test_a_contact_id_that_is_not_the_customers_is_a_422(
+    api: ApiClient, organisation: dict[str, Any]
+) -> None:
     customer = create(api, organisation)
 
     response = api.patch(
@@ -256,7 +270,9 @@ def test_customers_are_paginated_oldest_first(api: ApiClient, organisation: dict
     assert seen == created
 
 
-def test_a_customer_can_be_deleted_and_frees_its_external_ids(api: ApiClient, organisation: dict[str, Any]) -> None:
+def test_a_customer_can_be_deleted_and_frees_its_external_ids(
+    api: ApiClient, organisation: dict[str, Any]
+) -> None:
     customer = create(api, organisation, external_ids=["crm-1"])
     path = f"{customers_path(organisation)}/{customer['id']}"
 

@@ -35,7 +35,9 @@ def test_the_same_key_with_another_body_is_a_409_and_creates_nothing(
     path = f"/v1/organisations/{organisation['id']}/customers"
     api.post(path, {"name": "Globex", "email": "ap@globex.test"}, headers={"Idempotency-Key": "k1"})
 
-    response = api.post(path, {"name": "Initech", "email": "ap@initech.test"}, headers={"Idempotency-Key": "k1"})
+    response = api.post(
+        path, {"name": "Initech", "email": "ap@initech.test"}, headers={"Idempotency-Key": "k1"}
+    )
 
     assert response.status == 409
     assert response.content_type == "application/problem+json"
@@ -52,7 +54,9 @@ def test_different_keys_create_different_resources(api: ApiClient) -> None:
 
 
 def test_keys_of_two_accounts_never_collide(api: ApiClient, other_api: ApiClient) -> None:
-    first = api.post("/v1/organisations", {"name": "Mine", "default_currency": "EUR"}, headers={"Idempotency-Key": "k"})
+    first = api.post(
+        "/v1/organisations", {"name": "Mine", "default_currency": "EUR"}, headers={"Idempotency-Key": "k"}
+    )
     second = other_api.post(
         "/v1/organisations", {"name": "Theirs", "default_currency": "EUR"}, headers={"Idempotency-Key": "k"}
     )
@@ -73,7 +77,9 @@ def test_a_failed_request_is_not_remembered_so_its_corrected_retry_succeeds(api:
     assert [o["name"] for o in api.get("/v1/organisations").json()["data"]] == ["Acme"]
 
 
-def test_a_conflicting_action_can_be_retried_with_its_key(api: ApiClient, organisation: dict[str, Any]) -> None:
+def test_a_conflicting_action_can_be_retried_with_its_key(
+    api: ApiClient, organisation: dict[str, Any]
+) -> None:
     path = f"/v1/organisations/{organisation['id']}/customers"
     api.post(path, {"name": "A", "email": "a@a.test", "external_ids": ["x"]})
     body = {"name": "B", "email": "b@b.test", "external_ids": ["x"]}
@@ -88,7 +94,9 @@ def test_a_conflicting_action_can_be_retried_with_its_key(api: ApiClient, organi
 
 def test_an_overlong_key_is_a_422(api: ApiClient) -> None:
     response = api.post(
-        "/v1/organisations", {"name": "Acme", "default_currency": "EUR"}, headers={"Idempotency-Key": "k" * 300}
+        "/v1/organisations",
+        {"name": "Acme", "default_currency": "EUR"},
+        headers={"Idempotency-Key": "k" * 300},
     )
 
     assert response.status == 422

@@ -95,8 +95,12 @@ def test_a_customer_id_is_not_reachable_through_another_organisation(
     assert response.status == 404
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer rk_unknown_key_000000000000000000", "Basic abc", "Bearer "])
-def test_a_missing_or_unknown_key_is_a_401(api: ApiClient, owned: dict[str, Any], authorization: str | None) -> None:
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer rk_unknown_key_000000000000000000", "Basic abc", "Bearer "]
+)
+def test_a_missing_or_unknown_key_is_a_401(
+    api: ApiClient, owned: dict[str, Any], authorization: str | None
+) -> None:
     headers = {"Authorization": authorization} if authorization else {}
 
     response = api.get(f"/v1/organisations/{owned['org']}", api_key=None, headers=headers)

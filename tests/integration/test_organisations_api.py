@@ -228,10 +228,14 @@ def test_a_png_logo_is_stored_and_served_publicly(api: ApiClient) -> None:
 
 def test_an_svg_logo_is_accepted(api: ApiClient) -> None:
     organisation = create(api)
-    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    )
 
     response = api.put(
-        f"/v1/organisations/{organisation['id']}/logo", raw_body=svg, headers={"Content-Type": "image/svg+xml"}
+        f"/v1/organisations/{organisation['id']}/logo",
+        raw_body=svg,
+        headers={"Content-Type": "image/svg+xml"},
     )
 
     assert response.status == 200
@@ -257,7 +261,9 @@ def test_a_logo_that_is_not_an_image_of_the_declared_type_is_refused(
     organisation = create(api)
 
     response = api.put(
-        f"/v1/organisations/{organisation['id']}/logo", raw_body=content, headers={"Content-Type": content_type}
+        f"/v1/organisations/{organisation['id']}/logo",
+        raw_body=content,
+        headers={"Content-Type": content_type},
     )
 
     assert response.status == 422

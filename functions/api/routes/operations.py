@@ -26,4 +26,3 @@ def logo(organisation_id: str, file_name: str) -> Response[Any]:
         body=content,
         headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
     )
-

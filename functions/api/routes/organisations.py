@@ -24,7 +24,9 @@ def create_organisation(new: Annotated[NewOrganisation, Body()]) -> Response[Org
 
 
 @router.get("", summary="List organisations")
-def list_organisations(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response[ListResponse[Organisation]]:
+def list_organisations(
+    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response[ListResponse[Organisation]]:
     return page_response(services().organisations.list(account_id(router), limit, cursor))
 
 
@@ -44,7 +46,7 @@ def update_organisation(
 @router.put(
     "/<organisation_id>/logo",
     summary="Upload the logo",
-    description="Send the image bytes with `Content-Type` image/png, image/jpeg or image/svg+xml (at most 1 MB).",
+    description="The image bytes as `Content-Type` image/png, image/jpeg or image/svg+xml; at most 1 MB.",
 )
 def upload_logo(organisation_id: str) -> Response[Organisation]:
     event = router.current_event

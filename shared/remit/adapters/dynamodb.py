@@ -114,10 +114,13 @@ class DynamoTable:
             for attributes in response["Responses"].get(self.name, []):
                 item = from_attributes(attributes)
                 found[(item["PK"], item["SK"])] = item
-            pending = response.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])  # type: ignore[assignment]
+            unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})
+            pending = list(unprocessed.get(self.name, {}).get("Keys", []))
         return [found[k] for k in keys if k in found]
 
-    def query_prefix(self, pk: str, sk_prefix: str, limit: int, after_sk: str | None) -> tuple[list[Item], bool]:
+    def query_prefix(
+        self, pk: str, sk_prefix: str, limit: int, after_sk: str | None
+    ) -> tuple[list[Item], bool]:
         """Up to `limit` items of the partition whose sort key starts with `sk_prefix`, in key order.
 
         Returns the items and whether more follow.
@@ -146,18 +149,20 @@ class DynamoTable:
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            reasons = error.response.get("CancellationReasons", [])  # type: ignore[typeddict-item]
+            response: dict[str, Any] = dict(error.response)
+            reasons: list[dict[str, Any]] = response.get("CancellationReasons") or []
             for write, reason in zip(writes, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed":
                     raise write.on_condition_failed() from None
             raise ConcurrentUpdate() from None
 
     def _write_one(self, write: Write) -> None:
-        operation = {
+        operations: dict[str, Callable[..., Any]] = {
             "Put": self.client.put_item,
             "Update": self.client.update_item,
             "Delete": self.client.delete_item,
-        }[write.action]
+        }
+        operation = operations[write.action]
         try:
             operation(TableName=self.name, **write.request)
         except ClientError as error:

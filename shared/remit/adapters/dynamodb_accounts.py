@@ -35,7 +35,12 @@ class DynamoAccountRepository:
                 Write(
                     "Put",
                     put(
-                        {"PK": f"APIKEY#{key_digest}", "SK": "APIKEY", "type": "api_key", "account_id": account.id},
+                        {
+                            "PK": f"APIKEY#{key_digest}",
+                            "SK": "APIKEY",
+                            "type": "api_key",
+                            "account_id": account.id,
+                        },
                         "attribute_not_exists(PK)",
                     ),
                     lambda: Conflict("This API key is already in use."),

@@ -18,7 +18,7 @@ from remit.adapters.dynamodb import (
     put,
 )
 from remit.domain.customer import Customer
-from remit.domain.errors import Conflict, ConcurrentUpdate, FieldProblem
+from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem
 from remit.domain.pagination import Page
 
 _PREFIX = "CUSTOMER#"
@@ -83,7 +83,9 @@ class DynamoCustomerRepository:
         items, more = self._table.query_prefix(_pk(organisation_id), _PREFIX, limit, after)
         return Page([_customer(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
-    def save(self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]) -> Customer:
+    def save(
+        self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]
+    ) -> Customer:
         saved = customer.model_copy(update={"version": customer.version + 1})
         written = Write(
             "Put",
@@ -108,4 +110,3 @@ class DynamoCustomerRepository:
             ConcurrentUpdate,
         )
         self._table.write([removed, *(_release(customer, e) for e in customer.external_ids)])
-

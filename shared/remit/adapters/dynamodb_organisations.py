@@ -16,7 +16,7 @@ from remit.adapters.dynamodb import (
     entity_to_item,
     put,
 )
-from remit.domain.errors import Conflict, ConcurrentUpdate
+from remit.domain.errors import ConcurrentUpdate, Conflict
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
 

@@ -31,14 +31,14 @@ def _iban(value: str) -> str:
     try:
         return str(stdnum_iban.validate(value))
     except StdnumValidationError as error:
-        raise ValueError(f"'{value}' is not a valid IBAN ({error.message})") from None
+        raise ValueError(f"'{value}' is not a valid IBAN ({error})") from None
 
 
 def _bic(value: str) -> str:
     try:
         return str(stdnum_bic.validate(value))
     except StdnumValidationError as error:
-        raise ValueError(f"'{value}' is not a valid BIC ({error.message})") from None
+        raise ValueError(f"'{value}' is not a valid BIC ({error})") from None
 
 
 class BankTransferDetails(Strict):

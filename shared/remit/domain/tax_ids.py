@@ -9,6 +9,7 @@ know is accepted as given, since we cannot tell a right number from a wrong one 
 from __future__ import annotations
 
 from types import ModuleType
+from typing import cast
 
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
@@ -22,7 +23,7 @@ def _national_module(country: str) -> ModuleType | None:
     for kind in _NATIONAL_KINDS:
         module = get_cc_module(country.lower(), kind)
         if module is not None:
-            return module
+            return cast(ModuleType, module)
     return None
 
 
@@ -39,12 +40,12 @@ def normalise_tax_id(tax_id: str, country: str | None) -> str:
             eu_vat.validate(value)
             return value
         except ValidationError as error:
-            raise ValueError(f"'{tax_id}' is not a valid EU VAT number ({error.message})") from None
+            raise ValueError(f"'{tax_id}' is not a valid EU VAT number ({error})") from None
     module = _national_module(country) if country else None
     if module is None:
         return value
     try:
         module.validate(value)
     except ValidationError as error:
-        raise ValueError(f"'{tax_id}' is not a valid tax id for {country} ({error.message})") from None
+        raise ValueError(f"'{tax_id}' is not a valid tax id for {country} ({error})") from None
     return value

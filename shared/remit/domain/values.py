@@ -81,7 +81,7 @@ def _colour(value: str) -> str:
 
 def _no_float(value: Any) -> Any:
     if isinstance(value, float):
-        raise ValueError("must be given as a decimal string (e.g. \"7.5\"), not a floating-point number")
+        raise ValueError('must be given as a decimal string (e.g. "7.5"), not a floating-point number')
     return value
 
 
@@ -89,7 +89,7 @@ def _percentage(value: Any) -> Decimal:
     try:
         rate = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError("must be a percentage as a decimal string, e.g. \"20\" or \"7.5\"") from None
+        raise ValueError('must be a percentage as a decimal string, e.g. "20" or "7.5"') from None
     if not rate.is_finite() or rate < 0 or rate > 100:
         raise ValueError("must be between 0 and 100")
     exponent = rate.as_tuple().exponent
