@@ -21,39 +21,36 @@ NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 pure_property = settings(database=None, deadline=None)
 
 
+# The fields a valid customer or organisation needs, and nothing else.
+CUSTOMER_FIELDS: dict[str, Any] = {
+    "id": "cus_test",
+    "organisation_id": "org_test",
+    "name": "Globex GmbH",
+    "email": "ap@globex.test",
+    "currency": "EUR",
+    "payment_terms_days": 30,
+    "created_at": NOW,
+    "updated_at": NOW,
+}
+ORGANISATION_FIELDS: dict[str, Any] = {
+    "id": "org_test",
+    "account_id": "acct_test",
+    "name": "Acme Ltd",
+    "default_currency": "EUR",
+    "invoice_numbering": {"prefix": "ACME-", "padding": 5, "next_number": 1},
+    "created_at": NOW,
+    "updated_at": NOW,
+}
+
+
 def a_customer(**fields: Any) -> Customer:
     """A valid customer of organisation `org_test`, with `fields` given by the test."""
-    return build(
-        Customer,
-        {
-            "id": "cus_test",
-            "organisation_id": "org_test",
-            "name": "Globex GmbH",
-            "email": "ap@globex.test",
-            "currency": "EUR",
-            "payment_terms_days": 30,
-            "created_at": NOW,
-            "updated_at": NOW,
-            **fields,
-        },
-    )
+    return build(Customer, {**CUSTOMER_FIELDS, **fields})
 
 
 def an_organisation(**fields: Any) -> Organisation:
     """A valid organisation of account `acct_test`, with `fields` given by the test."""
-    return build(
-        Organisation,
-        {
-            "id": "org_test",
-            "account_id": "acct_test",
-            "name": "Acme Ltd",
-            "default_currency": "EUR",
-            "invoice_numbering": {"prefix": "ACME-", "padding": 5, "next_number": 1},
-            "created_at": NOW,
-            "updated_at": NOW,
-            **fields,
-        },
-    )
+    return build(Organisation, {**ORGANISATION_FIELDS, **fields})
 
 
 def problems_of(model: type[BaseModel], data: dict[str, Any]) -> dict[str, str]:

@@ -119,11 +119,18 @@ class DynamoTable:
         return [found[k] for k in keys if k in found]
 
     def query_prefix(
-        self, pk: str, sk_prefix: str, limit: int, after_sk: str | None
+        self,
+        pk: str,
+        sk_prefix: str,
+        limit: int,
+        after_sk: str | None,
+        equal_to: Mapping[str, str] | None = None,
     ) -> tuple[list[Item], bool]:
-        """Up to `limit` items of the partition whose sort key starts with `sk_prefix`, in key order.
+        """Up to `limit` items of the partition whose sort key starts with `sk_prefix`, in key order,
+        keeping only items whose attributes equal `equal_to` (if given).
 
-        Returns the items and whether more follow.
+        Returns the items and whether more follow. With a filter, DynamoDB pages are read until
+        `limit` items matched or the prefix is exhausted.
         """
         request: dict[str, Any] = {
             "TableName": self.name,
@@ -132,11 +139,33 @@ class DynamoTable:
             "Limit": limit + 1,
             "ConsistentRead": True,
         }
+        if equal_to:
+            names = {f"#f{i}": name for i, name in enumerate(equal_to)}
+            request["FilterExpression"] = " AND ".join(f"#f{i} = :f{i}" for i in range(len(equal_to)))
+            request["ExpressionAttributeNames"] = names
+            request["ExpressionAttributeValues"].update(
+                {f":f{i}": {"S": value} for i, value in enumerate(equal_to.values())}
+            )
+            request["Limit"] = max(limit + 1, 100)
         if after_sk is not None:
             request["ExclusiveStartKey"] = key(pk, after_sk)
-        response = self.client.query(**request)
-        items = [from_attributes(attributes) for attributes in response.get("Items", [])]
+        items: list[Item] = []
+        while True:
+            response = self.client.query(**request)
+            items += [from_attributes(attributes) for attributes in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if len(items) > limit or not last:
+                break
+            request["ExclusiveStartKey"] = last
         return items[:limit], len(items) > limit
+
+    def query_all(self, pk: str, sk_prefix: str) -> list[Item]:
+        """Every item of the partition under `sk_prefix` (for small, bounded collections)."""
+        items, more = self.query_prefix(pk, sk_prefix, 1000, None)
+        while more:
+            page, more = self.query_prefix(pk, sk_prefix, 1000, items[-1]["SK"])
+            items += page
+        return items
 
     def write(self, writes: Sequence[Write]) -> None:
         """Commit every write or none. A single write uses the plain API (same guarantees, cheaper)."""

@@ -51,8 +51,8 @@ class ContactInput(Strict):
         return list(dict.fromkeys(preferences))
 
 
-def _distinct_external_ids(external_ids: list[str]) -> list[str]:
-    if len(set(external_ids)) != len(external_ids):
+def _distinct_external_ids(external_ids: list[str] | None) -> list[str] | None:
+    if external_ids is not None and len(set(external_ids)) != len(external_ids):
         raise ValueError("must not repeat an external id")
     return external_ids
 

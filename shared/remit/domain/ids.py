@@ -7,9 +7,10 @@ partition's items listed by sort key come out oldest first, and ids cannot be gu
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _base32(number: int, length: int) -> str:
@@ -22,7 +23,7 @@ def _base32(number: int, length: int) -> str:
 
 def new_id(prefix: str, created_at: datetime) -> str:
     """A new id such as `cus_01jd7k…`, ordered by `created_at` (millisecond precision)."""
-    millis = int(created_at.timestamp() * 1000)
+    millis = (created_at - _EPOCH) // timedelta(milliseconds=1)  # integer arithmetic: no float rounding
     return f"{prefix}_{_base32(millis, 10)}{_base32(secrets.randbits(80), 16)}"
 
 

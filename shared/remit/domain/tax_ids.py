@@ -1,7 +1,8 @@
 """Tax identification numbers, validated with python-stdnum where the country's format is known.
 
 A number that starts with an EU VAT country prefix ("DE136695976", "EL094259216") is checked as
-an EU VAT number. Otherwise the country of the organisation or customer selects python-stdnum's
+an EU VAT number; for an entity outside the EU, a number that is not a valid EU VAT number is then
+checked against its own country's format (a Mexican RFC may start with "DE…"). Otherwise the country of the organisation or customer selects python-stdnum's
 module for that country (`vat`, then other business tax numbers); a country stdnum does not
 know is accepted as given, since we cannot tell a right number from a wrong one there.
 """
@@ -35,12 +36,14 @@ def normalise_tax_id(tax_id: str, country: str | None) -> str:
     if len(value) > 40:
         raise ValueError("is too long for a tax id")
     prefix = value[:2].upper()
+    in_the_eu = country is None or country.lower() in eu_vat.MEMBER_STATES or country.upper() == "GR"
     if prefix.lower() in eu_vat.MEMBER_STATES or prefix == "EL":
         try:
             eu_vat.validate(value)
             return value
         except ValidationError as error:
-            raise ValueError(f"'{tax_id}' is not a valid EU VAT number ({error})") from None
+            if in_the_eu:
+                raise ValueError(f"'{tax_id}' is not a valid EU VAT number ({error})") from None
     module = _national_module(country) if country else None
     if module is None:
         return value

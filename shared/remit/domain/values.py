@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
@@ -85,12 +85,21 @@ def _no_float(value: Any) -> Any:
     return value
 
 
+_PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def plain_decimal(value: Any, what: str) -> Decimal:
+    """A decimal written plainly ("7.5", 20): no exponent, no NaN or infinity; -0 becomes 0."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not _PLAIN_DECIMAL.match(text):
+        raise ValueError(f'must be {what} written as a plain decimal, e.g. "20" or "7.5"')
+    number = Decimal(text)
+    return abs(number) if number == 0 else number
+
+
 def _percentage(value: Any) -> Decimal:
-    try:
-        rate = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError('must be a percentage as a decimal string, e.g. "20" or "7.5"') from None
-    if not rate.is_finite() or rate < 0 or rate > 100:
+    rate = plain_decimal(value, "a percentage")
+    if rate < 0 or rate > 100:
         raise ValueError("must be between 0 and 100")
     exponent = rate.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -4:

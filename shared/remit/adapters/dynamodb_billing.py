@@ -1,0 +1,294 @@
+"""Invoices, charges, payments, timelines and credit-balance ledgers in the organisation's partition.
+
+    ORG#<org> / INVOICE#<invoice>             the invoice; GSI1 (`INVOICE_DUE#<shard>`, `<due>#<org>#<id>`)
+                                              while it is open, so the reminders run finds it by due date
+    ORG#<org> / CHARGE#<customer>#<charge>    a charge
+    ORG#<org> / EVENT#<invoice>#<event>       one timeline entry (event ids sort by time)
+    ORG#<org> / PAYMENT#<payment>             a payment
+    ORG#<org> / BTX#<customer>#<transaction>  one credit-balance change
+    ORG#<org> / INVNUM#<number>               marker: the number is taken
+    HOSTED#<token> / HOSTED                   the hosted page's token → organisation and invoice
+
+Writes are staged on a `DynamoBillingTransaction` and committed together in one TransactWriteItems.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+from typing import Any
+
+from remit.adapters.dynamodb import (
+    STORED,
+    DynamoTable,
+    Item,
+    Write,
+    decode_cursor,
+    delete,
+    encode_cursor,
+    entity_to_item,
+    put,
+    to_attributes,
+)
+from remit.domain.charge import Charge
+from remit.domain.customer import Customer
+from remit.domain.errors import Conflict, InvalidInput
+from remit.domain.invoice import Invoice, InvoiceEvent
+from remit.domain.organisation import Organisation
+from remit.domain.pagination import Page
+from remit.domain.payment import BalanceTransaction, Payment
+
+DUE_SHARDS = 4
+
+
+def _pk(organisation_id: str) -> str:
+    return f"ORG#{organisation_id}"
+
+
+def due_shard(invoice_id: str) -> int:
+    return zlib.crc32(invoice_id.encode()) % DUE_SHARDS
+
+
+def _invoice_item(invoice: Invoice) -> Item:
+    item = entity_to_item(invoice, _pk(invoice.organisation_id), f"INVOICE#{invoice.id}", "invoice")
+    if invoice.status == "open":
+        item["GSI1PK"] = f"INVOICE_DUE#{due_shard(invoice.id)}"
+        item["GSI1SK"] = f"{invoice.due_date.isoformat()}#{invoice.organisation_id}#{invoice.id}"
+    return item
+
+
+def _charge_item(organisation_id: str, charge: Charge) -> Item:
+    return entity_to_item(charge, _pk(organisation_id), f"CHARGE#{charge.customer_id}#{charge.id}", "charge")
+
+
+def _invoice(item: Item) -> Invoice:
+    return Invoice.model_validate(item, context=STORED)
+
+
+def _charge(item: Item) -> Charge:
+    return Charge.model_validate(item, context=STORED)
+
+
+class DynamoBillingTransaction:
+    """Writes staged for one atomic commit. Each names the conflict its condition guards against."""
+
+    def __init__(self, table: DynamoTable, organisation_id: str) -> None:
+        self._table = table
+        self._organisation_id = organisation_id
+        self._pk = _pk(organisation_id)
+        self._writes: list[Write] = []
+
+    # invoices -------------------------------------------------------------------------------
+    def insert_invoice(self, invoice: Invoice) -> None:
+        self._writes.append(Write("Put", put(_invoice_item(invoice), "attribute_not_exists(PK)")))
+
+    def update_invoice(self, invoice: Invoice) -> Invoice:
+        """Write `invoice` if still at the version it was read at; returns it at its new version."""
+        saved = invoice.model_copy(update={"version": invoice.version + 1})
+        condition = "attribute_exists(PK) AND version = :read"
+        self._writes.append(Write("Put", put(_invoice_item(saved), condition, read=invoice.version)))
+        return saved
+
+    def delete_invoice(self, invoice: Invoice) -> None:
+        request = delete(self._pk, f"INVOICE#{invoice.id}", "version = :read", read=invoice.version)
+        self._writes.append(Write("Delete", request))
+
+    def claim_number(self, invoice: Invoice, token: str) -> None:
+        """The number's uniqueness marker and the hosted page's token, both new."""
+        marker = {"PK": self._pk, "SK": f"INVNUM#{invoice.number}", "type": "invoice_number", "invoice_id": invoice.id}
+        hosted = {
+            "PK": f"HOSTED#{token}",
+            "SK": "HOSTED",
+            "type": "hosted_invoice",
+            "organisation_id": self._organisation_id,
+            "invoice_id": invoice.id,
+        }
+        self._writes.append(
+            Write(
+                "Put",
+                put(marker, "attribute_not_exists(PK)"),
+                lambda: Conflict(f"Invoice number {invoice.number} is already used in this organisation."),
+            )
+        )
+        self._writes.append(Write("Put", put(hosted, "attribute_not_exists(PK)")))
+
+    def advance_numbering(self, sequence: int) -> None:
+        """Move the organisation's counter from `sequence` to `sequence + 1`, if nobody else did."""
+        self._writes.append(
+            Write(
+                "Update",
+                {
+                    "Key": {"PK": {"S": self._pk}, "SK": {"S": "ORG"}},
+                    "UpdateExpression": "SET #n.#next = :next, last_number_used = :seq ADD version :one",
+                    "ConditionExpression": "#n.#next = :seq",
+                    "ExpressionAttributeNames": {"#n": "invoice_numbering", "#next": "next_number"},
+                    "ExpressionAttributeValues": to_attributes({":seq": sequence, ":next": sequence + 1, ":one": 1}),
+                },
+            )
+        )
+
+    # customers ------------------------------------------------------------------------------
+    def adjust_customer(
+        self,
+        customer_id: str,
+        now: datetime,
+        balance_change: int = 0,
+        expected_balance: int | None = None,
+        issued_invoices: int = 0,
+    ) -> None:
+        """Add to the customer's balance (never below 0) and issued-invoice count; bumps its version."""
+        values: dict[str, Any] = {":change": balance_change, ":issued": issued_invoices, ":one": 1}
+        values[":now"] = now.isoformat().replace("+00:00", "Z")
+        conditions = ["attribute_exists(PK)"]
+        if expected_balance is not None:
+            conditions.append("balance = :expected")
+            values[":expected"] = expected_balance
+        if balance_change < 0:
+            conditions.append("balance >= :needed")
+            values[":needed"] = -balance_change
+        self._writes.append(
+            Write(
+                "Update",
+                {
+                    "Key": {"PK": {"S": self._pk}, "SK": {"S": f"CUSTOMER#{customer_id}"}},
+                    "UpdateExpression": "SET updated_at = :now ADD balance :change, issued_invoices :issued, version :one",
+                    "ConditionExpression": " AND ".join(conditions),
+                    "ExpressionAttributeValues": to_attributes(values),
+                },
+            )
+        )
+
+    def insert_balance_transaction(self, transaction: BalanceTransaction) -> None:
+        item = entity_to_item(
+            transaction, self._pk, f"BTX#{transaction.customer_id}#{transaction.id}", "balance_transaction"
+        )
+        self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
+
+    # charges, payments, events --------------------------------------------------------------
+    def insert_charge(self, charge: Charge) -> None:
+        self._writes.append(Write("Put", put(_charge_item(self._organisation_id, charge), "attribute_not_exists(PK)")))
+
+    def update_charge(self, charge: Charge, expected_status: str) -> None:
+        """Write the charge if it still has `expected_status` (so one charge joins one invoice)."""
+        self._writes.append(
+            Write(
+                "Put",
+                put(_charge_item(self._organisation_id, charge), "#s = :expected", expected=expected_status)
+                | {"ExpressionAttributeNames": {"#s": "status"}},
+                lambda: Conflict(f"Charge {charge.id} is no longer {expected_status}."),
+            )
+        )
+
+    def delete_charge(self, charge: Charge) -> None:
+        request = delete(self._pk, f"CHARGE#{charge.customer_id}#{charge.id}", "#s = :open", open="open")
+        request["ExpressionAttributeNames"] = {"#s": "status"}
+        self._writes.append(
+            Write("Delete", request, lambda: Conflict(f"Charge {charge.id} is invoiced and cannot be deleted."))
+        )
+
+    def insert_payment(self, payment: Payment) -> None:
+        item = entity_to_item(payment, self._pk, f"PAYMENT#{payment.id}", "payment")
+        self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
+
+    def insert_event(self, event: InvoiceEvent) -> None:
+        item = entity_to_item(event, self._pk, f"EVENT#{event.invoice_id}#{event.id}", "invoice_event")
+        self._writes.append(Write("Put", put(item)))
+
+    def delete_events(self, invoice_id: str, event_ids: list[str]) -> None:
+        for event_id in event_ids:
+            self._writes.append(Write("Delete", delete(self._pk, f"EVENT#{invoice_id}#{event_id}")))
+
+    def commit(self) -> None:
+        """Commit every staged write, or none (`ConcurrentUpdate` or the write's own `Conflict`)."""
+        if len(self._writes) > 100:
+            raise InvalidInput.single("line_items", "too many items change at once (at most 100 writes)")
+        if self._writes:
+            self._table.write(self._writes)
+        self._writes = []
+
+
+class DynamoBillingStore:
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def transaction(self, organisation_id: str) -> DynamoBillingTransaction:
+        return DynamoBillingTransaction(self._table, organisation_id)
+
+    def read_for_billing(
+        self, organisation_id: str, invoice_id: str | None = None, customer_id: str | None = None
+    ) -> tuple[Organisation | None, Invoice | None, Customer | None]:
+        """The organisation and, as asked, an invoice and a customer of it, in one round trip."""
+        pk = _pk(organisation_id)
+        keys = [(pk, "ORG")]
+        if invoice_id:
+            keys.append((pk, f"INVOICE#{invoice_id}"))
+        if customer_id:
+            keys.append((pk, f"CUSTOMER#{customer_id}"))
+        found = {item["SK"]: item for item in self._table.batch_get(keys)}
+        organisation = found.get("ORG")
+        invoice = found.get(f"INVOICE#{invoice_id}") if invoice_id else None
+        customer = found.get(f"CUSTOMER#{customer_id}") if customer_id else None
+        return (
+            Organisation.model_validate(organisation, context=STORED) if organisation else None,
+            _invoice(invoice) if invoice else None,
+            Customer.model_validate(customer, context=STORED) if customer else None,
+        )
+
+    # invoices -------------------------------------------------------------------------------
+    def get_invoice(self, organisation_id: str, invoice_id: str) -> Invoice | None:
+        item = self._table.get(_pk(organisation_id), f"INVOICE#{invoice_id}")
+        return _invoice(item) if item else None
+
+    def list_invoices(
+        self, organisation_id: str, limit: int, cursor: str | None, status: str | None, customer_id: str | None
+    ) -> Page[Invoice]:
+        after = decode_cursor(cursor, "INVOICE#") if cursor else None
+        filters = {name: value for name, value in (("status", status), ("customer_id", customer_id)) if value}
+        items, more = self._table.query_prefix(_pk(organisation_id), "INVOICE#", limit, after, filters)
+        return Page([_invoice(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
+
+    def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]:
+        items = self._table.query_all(_pk(organisation_id), f"EVENT#{invoice_id}#")
+        return [InvoiceEvent.model_validate(item) for item in items]
+
+    # charges --------------------------------------------------------------------------------
+    def list_charges(
+        self, organisation_id: str, customer_id: str, limit: int, cursor: str | None, status: str | None = None
+    ) -> Page[Charge]:
+        prefix = f"CHARGE#{customer_id}#"
+        after = decode_cursor(cursor, prefix) if cursor else None
+        items, more = self._table.query_prefix(
+            _pk(organisation_id), prefix, limit, after, {"status": status} if status else None
+        )
+        return Page([_charge(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
+
+    def open_charges(self, organisation_id: str, customer_id: str) -> list[Charge]:
+        items = self._table.query_all(_pk(organisation_id), f"CHARGE#{customer_id}#")
+        return [charge for charge in map(_charge, items) if charge.status == "open"]
+
+    def get_charges(self, organisation_id: str, customer_id: str, charge_ids: list[str]) -> list[Charge]:
+        keys = [(_pk(organisation_id), f"CHARGE#{customer_id}#{charge_id}") for charge_id in charge_ids]
+        found: list[Charge] = []
+        for start in range(0, len(keys), 100):
+            found += [_charge(item) for item in self._table.batch_get(keys[start : start + 100])]
+        return found
+
+    # payments and balances ------------------------------------------------------------------
+    def list_payments(
+        self, organisation_id: str, limit: int, cursor: str | None, invoice_id: str | None, customer_id: str | None
+    ) -> Page[Payment]:
+        after = decode_cursor(cursor, "PAYMENT#") if cursor else None
+        filters = {name: value for name, value in (("invoice_id", invoice_id), ("customer_id", customer_id)) if value}
+        items, more = self._table.query_prefix(_pk(organisation_id), "PAYMENT#", limit, after, filters)
+        return Page([Payment.model_validate(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None)
+
+    def list_balance_transactions(
+        self, organisation_id: str, customer_id: str, limit: int, cursor: str | None
+    ) -> Page[BalanceTransaction]:
+        prefix = f"BTX#{customer_id}#"
+        after = decode_cursor(cursor, prefix) if cursor else None
+        items, more = self._table.query_prefix(_pk(organisation_id), prefix, limit, after)
+        return Page(
+            [BalanceTransaction.model_validate(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None
+        )
+

@@ -1,0 +1,34 @@
+"""Charges: billable items recorded against a customer, waiting to be invoiced."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from remit.domain.money import MinorUnits, Quantity
+from remit.domain.values import CurrencyCode, Percentage, Strict
+
+ChargeStatus = Literal["open", "invoiced"]
+Description = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Charge(BaseModel):
+    id: str
+    customer_id: str
+    description: Description
+    quantity: Quantity
+    unit_amount: MinorUnits
+    tax_rate: Percentage
+    currency: CurrencyCode
+    status: ChargeStatus = "open"
+    invoice_id: str | None = None
+    created_at: datetime
+
+
+class NewCharge(Strict):
+    description: Description
+    quantity: Quantity = Field(default=1)  # type: ignore[assignment]
+    unit_amount: MinorUnits
+    tax_rate: Percentage | None = Field(default=None, description="Defaults to the customer's tax rate.")

@@ -1,0 +1,281 @@
+"""Invoices: exact totals, the state machine draft → open → paid | void | uncollectible, and the lock.
+
+Every method returns a new invoice or raises `InvalidTransition` (a `Conflict`, answered `409`)
+naming the status that forbids it; nothing here does I/O or reads the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from remit.domain.errors import Conflict
+from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
+from remit.domain.values import Address, CurrencyCode, Percentage, Strict
+
+InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
+InvoiceSource = Literal["manual", "billing", "template", "subscription"]
+MAX_LINES = 250
+Memo = Annotated[str, Field(max_length=2000)]
+
+
+class InvalidTransition(Conflict):
+    """The invoice's status does not allow the action."""
+
+
+class LineItem(BaseModel):
+    id: str
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+    quantity: Quantity
+    unit_amount: MinorUnits
+    tax_rate: Percentage
+    amount: int
+    tax_amount: int
+    charge_id: str | None = None
+
+
+class LineItemInput(Strict):
+    """A line as given: new content, or `{"id": "li_…"}` alone to keep an existing line of a draft."""
+
+    id: str | None = None
+    description: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    quantity: Quantity = Field(default=1)  # type: ignore[assignment]
+    unit_amount: MinorUnits | None = None
+    tax_rate: Percentage | None = Field(default=None, description="Defaults to the customer's tax rate.")
+
+
+class TaxBreakdownLine(BaseModel):
+    tax_rate: Percentage
+    taxable_amount: int
+    tax_amount: int
+
+
+def priced_line(
+    line_id: str, description: str, quantity: Quantity, unit_amount: int, tax_rate: Percentage, charge_id: str | None
+) -> LineItem:
+    amount = line_amount(unit_amount, quantity)
+    return LineItem(
+        id=line_id,
+        description=description,
+        quantity=quantity,
+        unit_amount=unit_amount,
+        tax_rate=tax_rate,
+        amount=amount,
+        tax_amount=line_tax(amount, tax_rate),
+        charge_id=charge_id,
+    )
+
+
+class Invoice(BaseModel):
+    """An invoice as the API shows it. Amounts are in the currency's minor unit."""
+
+    id: str
+    organisation_id: str
+    customer_id: str
+    number: str | None = None
+    status: InvoiceStatus = "draft"
+    currency: CurrencyCode
+    issue_date: date | None = None
+    due_date: date
+    line_items: list[LineItem] = Field(default_factory=list)
+    subtotal: int = 0
+    tax_total: int = 0
+    total: int = 0
+    tax_breakdown: list[TaxBreakdownLine] = Field(default_factory=list)
+    credit_applied: NonNegativeMinorUnits = 0
+    amount_paid: NonNegativeMinorUnits = 0
+    amount_due: int = 0
+    overdue: bool = False
+    memo: Memo | None = None
+    footer: Memo | None = None
+    hosted_url: str | None = None
+    source: InvoiceSource = "manual"
+    subscription_id: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    customer_name: str | None = Field(default=None, description="Snapshot taken at finalization.")
+    customer_email: str | None = Field(default=None, description="Snapshot taken at finalization.")
+    customer_address: Address | None = Field(default=None, description="Snapshot taken at finalization.")
+    customer_tax_id: str | None = Field(default=None, description="Snapshot taken at finalization.")
+    finalized_at: datetime | None = None
+    sent_at: datetime | None = None
+    paid_at: datetime | None = None
+    voided_at: datetime | None = None
+    marked_uncollectible_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    # Net terms of a draft: the due date is issue date + this many days at finalization (None: fixed date).
+    days_until_due: int | None = Field(default=None, exclude=True)
+    # The organisation's time zone: whose "today" decides `overdue` and default payment dates.
+    timezone: str = Field(default="UTC", exclude=True)
+    sequence: int | None = Field(default=None, exclude=True)
+    hosted_token: str | None = Field(default=None, exclude=True)
+    version: int = Field(default=0, exclude=True)
+
+    # --- amounts -------------------------------------------------------------------------
+
+    def with_lines(self, lines: list[LineItem]) -> Invoice:
+        """The draft with these lines and its totals recomputed."""
+        self.require_status("draft", "edit")
+        computed = totals((line.amount, line.tax_amount, line.tax_rate) for line in lines)
+        breakdown = [
+            TaxBreakdownLine(tax_rate=group.tax_rate, taxable_amount=group.taxable_amount, tax_amount=group.tax_amount)
+            for group in computed.tax_breakdown
+        ]
+        return self.model_copy(
+            update={
+                "line_items": lines,
+                "subtotal": computed.subtotal,
+                "tax_total": computed.tax_total,
+                "total": computed.total,
+                "tax_breakdown": breakdown,
+                "amount_due": computed.total - self.credit_applied - self.amount_paid,
+            }
+        )
+
+    @property
+    def charge_ids(self) -> set[str]:
+        return {line.charge_id for line in self.line_items if line.charge_id}
+
+    # --- the state machine ---------------------------------------------------------------
+
+    def require_status(self, allowed: InvoiceStatus | tuple[InvoiceStatus, ...], action: str) -> None:
+        permitted = (allowed,) if isinstance(allowed, str) else allowed
+        if self.status not in permitted:
+            names = " or ".join(permitted)
+            raise InvalidTransition(
+                f"Cannot {action} invoice {self.number or self.id}: it is {self.status}, "
+                f"and only {names} invoices can be {_past(action)}."
+            )
+
+    def finalize(
+        self,
+        *,
+        number: str,
+        sequence: int,
+        issue_date: date,
+        hosted_token: str,
+        hosted_url: str,
+        customer_name: str,
+        customer_email: str,
+        customer_address: Address | None,
+        customer_tax_id: str | None,
+        credit_available: int,
+        now: datetime,
+    ) -> Invoice:
+        """The invoice numbered, dated, snapshotted and locked, with the customer's credit applied.
+
+        It is `paid` at once when credit covers it. Raises `InvalidTransition` unless a draft,
+        `Conflict` if it has no lines, a negative total or a due date before the issue date.
+        """
+        self.require_status("draft", "finalize")
+        if not self.line_items:
+            raise Conflict("Cannot finalize an invoice without line items.")
+        if self.total < 0:
+            raise Conflict("Cannot finalize an invoice whose total is negative.")
+        due_date = self.due_date
+        if self.days_until_due is not None:
+            due_date = date.fromordinal(issue_date.toordinal() + self.days_until_due)
+        if due_date < issue_date:
+            raise Conflict(f"The due date {due_date} is before the issue date {issue_date}; change it first.")
+        credit = min(max(credit_available, 0), self.total)
+        amount_due = self.total - credit
+        return self.model_copy(
+            update={
+                "number": number,
+                "sequence": sequence,
+                "status": "paid" if amount_due == 0 else "open",
+                "issue_date": issue_date,
+                "due_date": due_date,
+                "hosted_token": hosted_token,
+                "hosted_url": hosted_url,
+                "customer_name": customer_name,
+                "customer_email": customer_email,
+                "customer_address": customer_address,
+                "customer_tax_id": customer_tax_id,
+                "credit_applied": credit,
+                "amount_due": amount_due,
+                "finalized_at": now,
+                "paid_at": now if amount_due == 0 else None,
+                "updated_at": now,
+            }
+        )
+
+    def record_payment(self, amount: int, now: datetime) -> tuple[Invoice, int]:
+        """The invoice with `amount` paid, and the excess beyond what was due (for the credit balance)."""
+        self.require_status("open", "record a payment on")
+        applied = min(amount, self.amount_due)
+        amount_due = self.amount_due - applied
+        paid = self.model_copy(
+            update={
+                "amount_paid": self.amount_paid + applied,
+                "amount_due": amount_due,
+                "status": "paid" if amount_due == 0 else "open",
+                "paid_at": now if amount_due == 0 else None,
+                "updated_at": now,
+            }
+        )
+        return paid, amount - applied
+
+    def void(self, now: datetime) -> tuple[Invoice, int]:
+        """The voided invoice, and what returns to the customer's credit balance (paid + credit applied)."""
+        self.require_status(("open", "uncollectible"), "void")
+        returned = self.amount_paid + self.credit_applied
+        return self.model_copy(update={"status": "void", "voided_at": now, "updated_at": now}), returned
+
+    def mark_uncollectible(self, now: datetime) -> Invoice:
+        self.require_status("open", "mark uncollectible")
+        return self.model_copy(
+            update={"status": "uncollectible", "marked_uncollectible_at": now, "updated_at": now}
+        )
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status == "open" and self.due_date < today
+
+    def as_seen_on(self, today: date) -> Invoice:
+        """The invoice with `overdue` as of `today` (in the organisation's time zone)."""
+        return self.model_copy(update={"overdue": self.is_overdue(today)})
+
+
+def _past(action: str) -> str:
+    return {
+        "edit": "edited",
+        "delete": "deleted",
+        "finalize": "finalized",
+        "void": "voided",
+        "mark uncollectible": "marked uncollectible",
+        "record a payment on": "paid",
+        "send": "sent",
+    }.get(action, action)
+
+
+class InvoiceEvent(BaseModel):
+    """One entry of an invoice's timeline."""
+
+    id: str
+    invoice_id: str
+    type: str
+    created_at: datetime
+    data: dict[str, str | int | None] = Field(default_factory=dict)
+
+
+class NewInvoice(Strict):
+    customer_id: str
+    line_items: Annotated[list[LineItemInput], Field(max_length=MAX_LINES)] = Field(default_factory=list)
+    charge_ids: Annotated[list[str], Field(max_length=MAX_LINES)] = Field(default_factory=list)
+    include_open_charges: bool = False
+    due_date: date | None = None
+    days_until_due: Annotated[int, Field(ge=0, le=365)] | None = None
+    currency: CurrencyCode | None = None
+    memo: Memo | None = None
+    footer: Memo | None = None
+
+
+class InvoiceChanges(Strict):
+    line_items: Annotated[list[LineItemInput], Field(max_length=MAX_LINES)] | None = None
+    due_date: date | None = None
+    days_until_due: Annotated[int, Field(ge=0, le=365)] | None = None
+    memo: Memo | None = None
+    footer: Memo | None = None
