@@ -133,13 +133,23 @@ class BillingStore(Protocol):
     def get_invoice(self, organisation_id: str, invoice_id: str) -> Invoice | None: ...
 
     def list_invoices(
-        self, organisation_id: str, limit: int, cursor: str | None, status: str | None, customer_id: str | None
+        self,
+        organisation_id: str,
+        limit: int,
+        cursor: str | None,
+        status: str | None,
+        customer_id: str | None,
     ) -> Page[Invoice]: ...
 
     def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]: ...
 
     def list_charges(
-        self, organisation_id: str, customer_id: str, limit: int, cursor: str | None, status: str | None = None
+        self,
+        organisation_id: str,
+        customer_id: str,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
     ) -> Page[Charge]: ...
 
     def open_charges(self, organisation_id: str, customer_id: str) -> list[Charge]: ...
@@ -147,7 +157,12 @@ class BillingStore(Protocol):
     def get_charges(self, organisation_id: str, customer_id: str, charge_ids: list[str]) -> list[Charge]: ...
 
     def list_payments(
-        self, organisation_id: str, limit: int, cursor: str | None, invoice_id: str | None, customer_id: str | None
+        self,
+        organisation_id: str,
+        limit: int,
+        cursor: str | None,
+        invoice_id: str | None,
+        customer_id: str | None,
     ) -> Page[Payment]: ...
 
     def list_balance_transactions(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from remit.domain.customer import Customer
-from remit.domain.errors import InvalidInput
 from remit.domain.organisation import Organisation
 from remit.domain.tax_ids import normalise_tax_id
 from tests.unit.builders import CUSTOMER_FIELDS, ORGANISATION_FIELDS, a_customer, an_organisation, problems_of

@@ -95,7 +95,12 @@ class DynamoBillingTransaction:
 
     def claim_number(self, invoice: Invoice, token: str) -> None:
         """The number's uniqueness marker and the hosted page's token, both new."""
-        marker = {"PK": self._pk, "SK": f"INVNUM#{invoice.number}", "type": "invoice_number", "invoice_id": invoice.id}
+        marker = {
+            "PK": self._pk,
+            "SK": f"INVNUM#{invoice.number}",
+            "type": "invoice_number",
+            "invoice_id": invoice.id,
+        }
         hosted = {
             "PK": f"HOSTED#{token}",
             "SK": "HOSTED",
@@ -122,7 +127,9 @@ class DynamoBillingTransaction:
                     "UpdateExpression": "SET #n.#next = :next, last_number_used = :seq ADD version :one",
                     "ConditionExpression": "#n.#next = :seq",
                     "ExpressionAttributeNames": {"#n": "invoice_numbering", "#next": "next_number"},
-                    "ExpressionAttributeValues": to_attributes({":seq": sequence, ":next": sequence + 1, ":one": 1}),
+                    "ExpressionAttributeValues": to_attributes(
+                        {":seq": sequence, ":next": sequence + 1, ":one": 1}
+                    ),
                 },
             )
         )
@@ -166,7 +173,9 @@ class DynamoBillingTransaction:
 
     # charges, payments, events --------------------------------------------------------------
     def insert_charge(self, charge: Charge) -> None:
-        self._writes.append(Write("Put", put(_charge_item(self._organisation_id, charge), "attribute_not_exists(PK)")))
+        self._writes.append(
+            Write("Put", put(_charge_item(self._organisation_id, charge), "attribute_not_exists(PK)"))
+        )
 
     def update_charge(self, charge: Charge, expected_status: str) -> None:
         """Write the charge if it still has `expected_status` (so one charge joins one invoice)."""
@@ -183,7 +192,9 @@ class DynamoBillingTransaction:
         request = delete(self._pk, f"CHARGE#{charge.customer_id}#{charge.id}", "#s = :open", open="open")
         request["ExpressionAttributeNames"] = {"#s": "status"}
         self._writes.append(
-            Write("Delete", request, lambda: Conflict(f"Charge {charge.id} is invoiced and cannot be deleted."))
+            Write(
+                "Delete", request, lambda: Conflict(f"Charge {charge.id} is invoiced and cannot be deleted.")
+            )
         )
 
     def insert_payment(self, payment: Payment) -> None:
@@ -240,7 +251,12 @@ class DynamoBillingStore:
         return _invoice(item) if item else None
 
     def list_invoices(
-        self, organisation_id: str, limit: int, cursor: str | None, status: str | None, customer_id: str | None
+        self,
+        organisation_id: str,
+        limit: int,
+        cursor: str | None,
+        status: str | None,
+        customer_id: str | None,
     ) -> Page[Invoice]:
         after = decode_cursor(cursor, "INVOICE#") if cursor else None
         filters = {name: value for name, value in (("status", status), ("customer_id", customer_id)) if value}
@@ -253,7 +269,12 @@ class DynamoBillingStore:
 
     # charges --------------------------------------------------------------------------------
     def list_charges(
-        self, organisation_id: str, customer_id: str, limit: int, cursor: str | None, status: str | None = None
+        self,
+        organisation_id: str,
+        customer_id: str,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
     ) -> Page[Charge]:
         prefix = f"CHARGE#{customer_id}#"
         after = decode_cursor(cursor, prefix) if cursor else None
@@ -275,12 +296,21 @@ class DynamoBillingStore:
 
     # payments and balances ------------------------------------------------------------------
     def list_payments(
-        self, organisation_id: str, limit: int, cursor: str | None, invoice_id: str | None, customer_id: str | None
+        self,
+        organisation_id: str,
+        limit: int,
+        cursor: str | None,
+        invoice_id: str | None,
+        customer_id: str | None,
     ) -> Page[Payment]:
         after = decode_cursor(cursor, "PAYMENT#") if cursor else None
-        filters = {name: value for name, value in (("invoice_id", invoice_id), ("customer_id", customer_id)) if value}
+        filters = {
+            name: value for name, value in (("invoice_id", invoice_id), ("customer_id", customer_id)) if value
+        }
         items, more = self._table.query_prefix(_pk(organisation_id), "PAYMENT#", limit, after, filters)
-        return Page([Payment.model_validate(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None)
+        return Page(
+            [Payment.model_validate(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None
+        )
 
     def list_balance_transactions(
         self, organisation_id: str, customer_id: str, limit: int, cursor: str | None
@@ -289,6 +319,6 @@ class DynamoBillingStore:
         after = decode_cursor(cursor, prefix) if cursor else None
         items, more = self._table.query_prefix(_pk(organisation_id), prefix, limit, after)
         return Page(
-            [BalanceTransaction.model_validate(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None
+            [BalanceTransaction.model_validate(i) for i in items],
+            encode_cursor(items[-1]["SK"]) if more else None,
         )
-

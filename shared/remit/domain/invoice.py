@@ -53,7 +53,12 @@ class TaxBreakdownLine(BaseModel):
 
 
 def priced_line(
-    line_id: str, description: str, quantity: Quantity, unit_amount: int, tax_rate: Percentage, charge_id: str | None
+    line_id: str,
+    description: str,
+    quantity: Quantity,
+    unit_amount: int,
+    tax_rate: Percentage,
+    charge_id: str | None,
 ) -> LineItem:
     amount = line_amount(unit_amount, quantity)
     return LineItem(
@@ -121,7 +126,9 @@ class Invoice(BaseModel):
         self.require_status("draft", "edit")
         computed = totals((line.amount, line.tax_amount, line.tax_rate) for line in lines)
         breakdown = [
-            TaxBreakdownLine(tax_rate=group.tax_rate, taxable_amount=group.taxable_amount, tax_amount=group.tax_amount)
+            TaxBreakdownLine(
+                tax_rate=group.tax_rate, taxable_amount=group.taxable_amount, tax_amount=group.tax_amount
+            )
             for group in computed.tax_breakdown
         ]
         return self.model_copy(

@@ -1,6 +1,6 @@
 """Exact money: integer minor units, decimal quantities and tax rates, half-up rounding per line.
 
-`amount = round_half_up(unit_amount × quantity)` and `tax_amount = round_half_up(amount × rate / 100)`,
+`amount = round_half_up(unit_amount * quantity)` and `tax_amount = round_half_up(amount * rate / 100)`,
 both in the currency's minor unit. Half-up means halves round away from zero (2.5 → 3, -2.5 → -3),
 so a discount line rounds like the charge it mirrors. No float is ever involved: a float given as
 an amount is refused, and quantities and rates are `Decimal`.

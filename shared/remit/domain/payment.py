@@ -34,7 +34,9 @@ class NewOfflinePayment(Strict):
     amount: PositiveMinorUnits
     method: OfflineMethod
     reference: Annotated[str, Field(max_length=200)] | None = None
-    received_on: date | None = Field(default=None, description="Defaults to today in the organisation's zone.")
+    received_on: date | None = Field(
+        default=None, description="Defaults to today in the organisation's zone."
+    )
 
 
 class BalanceTransaction(BaseModel):

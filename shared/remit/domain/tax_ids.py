@@ -1,10 +1,11 @@
 """Tax identification numbers, validated with python-stdnum where the country's format is known.
 
-A number that starts with an EU VAT country prefix ("DE136695976", "EL094259216") is checked as
-an EU VAT number; for an entity outside the EU, a number that is not a valid EU VAT number is then
-checked against its own country's format (a Mexican RFC may start with "DE…"). Otherwise the country of the organisation or customer selects python-stdnum's
-module for that country (`vat`, then other business tax numbers); a country stdnum does not
-know is accepted as given, since we cannot tell a right number from a wrong one there.
+A number that starts with an EU VAT country prefix ("DE136695976", "EL094259216") is checked as an
+EU VAT number; for an entity outside the EU, a number that is not a valid EU VAT number is then
+checked against its own country's format (a Mexican RFC may start with "DE..."). Otherwise the
+country of the organisation or customer selects python-stdnum's module for that country (`vat`,
+then other business tax numbers); a country stdnum does not know is accepted as given, since we
+cannot tell a right number from a wrong one there.
 """
 
 from __future__ import annotations
