@@ -158,7 +158,9 @@ class DynamoBillingTransaction:
                 "Update",
                 {
                     "Key": {"PK": {"S": self._pk}, "SK": {"S": f"CUSTOMER#{customer_id}"}},
-                    "UpdateExpression": "SET updated_at = :now ADD balance :change, issued_invoices :issued, version :one",
+                    "UpdateExpression": (
+                        "SET updated_at = :now ADD balance :change, issued_invoices :issued, version :one"
+                    ),
                     "ConditionExpression": " AND ".join(conditions),
                     "ExpressionAttributeValues": to_attributes(values),
                 },
