@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import idempotency
 from api.problems import PROBLEM_JSON, from_domain_error, from_validation_error, problem
-from api.routes import customers, operations, organisations
+from api.routes import charges, customers, invoices, operations, organisations
 from remit.bootstrap import services
 from remit.domain.errors import DomainError, Unauthenticated
 from remit.observability import logger, metrics, tracer
@@ -38,6 +38,8 @@ app.use(middlewares=[idempotency.idempotent_posts])
 app.include_router(operations.router)
 app.include_router(organisations.router, prefix="/v1/organisations")
 app.include_router(customers.router, prefix="/v1/organisations")
+app.include_router(charges.router, prefix="/v1/organisations")
+app.include_router(invoices.router, prefix="/v1/organisations")
 app.enable_swagger(path="/docs", **OPENAPI)  # type: ignore[arg-type]
 
 

@@ -15,14 +15,20 @@ import boto3
 
 from remit.adapters.dynamodb import DynamoTable
 from remit.adapters.dynamodb_accounts import DynamoAccountRepository
+from remit.adapters.dynamodb_billing import DynamoBillingStore
 from remit.adapters.dynamodb_customers import DynamoCustomerRepository
 from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
 from remit.adapters.images import PillowImageVerifier
 from remit.adapters.s3_logos import S3LogoStore
 from remit.config import Settings, settings
 from remit.services.accounts import AccountService
+from remit.services.billing_context import BillingContext
+from remit.services.charges import ChargeService
 from remit.services.customers import CustomerService
+from remit.services.invoice_lifecycle import InvoiceLifecycleService
+from remit.services.invoices import InvoiceService
 from remit.services.organisations import OrganisationService
+from remit.services.payments import PaymentService
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -40,6 +46,10 @@ class Services:
     accounts: AccountService
     organisations: OrganisationService
     customers: CustomerService
+    charges: ChargeService
+    invoices: InvoiceService
+    invoice_lifecycle: InvoiceLifecycleService
+    payments: PaymentService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -62,6 +72,7 @@ def build_services(config: Settings) -> Services:
         clock,
         config.max_logo_bytes,
     )
+    context = BillingContext(DynamoBillingStore(billing), organisations, clock)
     return Services(
         settings=config,
         accounts=AccountService(DynamoAccountRepository(billing), clock, config.api_key_cache_seconds),
@@ -69,6 +80,10 @@ def build_services(config: Settings) -> Services:
         customers=CustomerService(
             DynamoCustomerRepository(billing), organisation_repository, organisations, clock
         ),
+        charges=ChargeService(context),
+        invoices=InvoiceService(context),
+        invoice_lifecycle=InvoiceLifecycleService(context),
+        payments=PaymentService(context),
     )
 
 

@@ -225,7 +225,7 @@ def entity_to_item(entity: Any, pk: str, sk: str, kind: str) -> Item:
     for name, model_field in type(entity).model_fields.items():
         if model_field.exclude:
             item[name] = getattr(entity, name)
-    return {**item, "PK": pk, "SK": sk, "type": kind}
+    return {**item, "PK": pk, "SK": sk, "entity": kind}
 
 
 STORED = {"stored": True}  # validation context: data read back from the table, already validated once

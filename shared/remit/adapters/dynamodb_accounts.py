@@ -23,7 +23,7 @@ class DynamoAccountRepository:
                         {
                             "PK": f"ACCOUNT#{account.id}",
                             "SK": "ACCOUNT",
-                            "type": "account",
+                            "entity": "account",
                             "id": account.id,
                             "name": account.name,
                             "created_at": account.created_at.isoformat(),
@@ -38,7 +38,7 @@ class DynamoAccountRepository:
                         {
                             "PK": f"APIKEY#{key_digest}",
                             "SK": "APIKEY",
-                            "type": "api_key",
+                            "entity": "api_key",
                             "account_id": account.id,
                         },
                         "attribute_not_exists(PK)",

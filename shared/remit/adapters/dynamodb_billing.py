@@ -98,13 +98,13 @@ class DynamoBillingTransaction:
         marker = {
             "PK": self._pk,
             "SK": f"INVNUM#{invoice.number}",
-            "type": "invoice_number",
+            "entity": "invoice_number",
             "invoice_id": invoice.id,
         }
         hosted = {
             "PK": f"HOSTED#{token}",
             "SK": "HOSTED",
-            "type": "hosted_invoice",
+            "entity": "hosted_invoice",
             "organisation_id": self._organisation_id,
             "invoice_id": invoice.id,
         }

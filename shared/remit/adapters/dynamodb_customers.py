@@ -47,7 +47,7 @@ def _claim(customer: Customer, external_id: str) -> Write:
     marker = {
         "PK": _pk(customer.organisation_id),
         "SK": f"EXTID#{external_id}",
-        "type": "external_id",
+        "entity": "external_id",
         "customer_id": customer.id,
     }
     return Write("Put", put(marker, "attribute_not_exists(PK)"), lambda: _external_id_taken(external_id))

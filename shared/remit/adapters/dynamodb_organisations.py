@@ -39,7 +39,7 @@ class DynamoOrganisationRepository:
         membership = {
             "PK": f"ACCOUNT#{organisation.account_id}",
             "SK": f"{_MEMBER_PREFIX}{organisation.id}",
-            "type": "organisation_membership",
+            "entity": "organisation_membership",
             "organisation_id": organisation.id,
         }
         self._table.write(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from remit.domain.errors import ConcurrentUpdate
 
 MAX_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 0.25
 
 
 def retry_on_conflict[ResultT](attempt: Callable[[], ResultT], attempts: int = MAX_ATTEMPTS) -> ResultT:
@@ -23,5 +24,6 @@ def retry_on_conflict[ResultT](attempt: Callable[[], ResultT], attempts: int = M
         except ConcurrentUpdate:
             if number == attempts - 1:
                 raise
-            time.sleep(random.uniform(0, 0.005 * 2**number))  # noqa: S311 - jitter, not security
+            ceiling = min(MAX_BACKOFF_SECONDS, 0.005 * 2 ** min(number, 10))
+            time.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter, not security
     raise AssertionError("unreachable")

@@ -1,0 +1,116 @@
+"""`/v1/organisations/{organisation_id}/invoices`: drafts, edits, actions, payments, timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from api.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    account_id,
+    json_response,
+    no_content,
+    page_response,
+    public_base_url,
+)
+from remit.bootstrap import services
+from remit.domain.invoice import Invoice, InvoiceChanges, InvoiceEvent, InvoiceStatus, NewInvoice
+from remit.domain.pagination import ListResponse, Page
+from remit.domain.payment import NewOfflinePayment, Payment
+
+router = APIGatewayRouter()
+INVOICE = "/<organisation_id>/invoices/<invoice_id>"
+
+
+@router.post("/<organisation_id>/invoices", summary="Create a draft invoice")
+def create_invoice(organisation_id: str, new: Annotated[NewInvoice, Body()]) -> Response[Invoice]:
+    return json_response(201, services().invoices.create_draft(account_id(router), organisation_id, new))
+
+
+@router.get("/<organisation_id>/invoices", summary="List invoices")
+def list_invoices(
+    organisation_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    status: Annotated[InvoiceStatus | None, Query()] = None,
+    customer_id: Annotated[str | None, Query()] = None,
+) -> Response[ListResponse[Invoice]]:
+    page = services().invoices.list_invoices(
+        account_id(router), organisation_id, limit, cursor, status, customer_id
+    )
+    return page_response(page)
+
+
+@router.get(INVOICE, summary="Retrieve an invoice")
+def get_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
+    return json_response(200, services().invoices.get(account_id(router), organisation_id, invoice_id))
+
+
+@router.patch(INVOICE, summary="Edit a draft invoice")
+def update_invoice(
+    organisation_id: str, invoice_id: str, changes: Annotated[InvoiceChanges, Body()]
+) -> Response[Invoice]:
+    invoice = services().invoices.update_draft(account_id(router), organisation_id, invoice_id, changes)
+    return json_response(200, invoice)
+
+
+@router.delete(INVOICE, summary="Delete a draft invoice")
+def delete_invoice(organisation_id: str, invoice_id: str) -> Response[None]:
+    services().invoices.delete_draft(account_id(router), organisation_id, invoice_id)
+    return no_content()
+
+
+@router.post(f"{INVOICE}/finalize", summary="Finalize: number, lock and open the invoice")
+def finalize_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
+    invoice = services().invoice_lifecycle.finalize(
+        account_id(router), organisation_id, invoice_id, public_base_url(router)
+    )
+    return json_response(200, invoice)
+
+
+@router.post(f"{INVOICE}/void", summary="Void an open or uncollectible invoice")
+def void_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
+    return json_response(
+        200, services().invoice_lifecycle.void(account_id(router), organisation_id, invoice_id)
+    )
+
+
+@router.post(f"{INVOICE}/mark_uncollectible", summary="Mark an open invoice uncollectible")
+def mark_uncollectible(organisation_id: str, invoice_id: str) -> Response[Invoice]:
+    invoice = services().invoice_lifecycle.mark_uncollectible(account_id(router), organisation_id, invoice_id)
+    return json_response(200, invoice)
+
+
+@router.post(f"{INVOICE}/payments", summary="Record an offline payment")
+def record_payment(
+    organisation_id: str, invoice_id: str, new: Annotated[NewOfflinePayment, Body()]
+) -> Response[Payment]:
+    _, payment = services().payments.record_offline_payment(
+        account_id(router), organisation_id, invoice_id, new
+    )
+    return json_response(201, payment)
+
+
+@router.get(f"{INVOICE}/events", summary="The invoice's timeline")
+def invoice_events(organisation_id: str, invoice_id: str) -> Response[ListResponse[InvoiceEvent]]:
+    events = services().invoices.events(account_id(router), organisation_id, invoice_id)
+    return page_response(Page(events, None))
+
+
+@router.get("/<organisation_id>/payments", summary="List payments")
+def list_payments(
+    organisation_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    invoice_id: Annotated[str | None, Query()] = None,
+    customer_id: Annotated[str | None, Query()] = None,
+) -> Response[ListResponse[Payment]]:
+    page = services().payments.list_payments(
+        account_id(router), organisation_id, limit, cursor, invoice_id, customer_id
+    )
+    return page_response(page)

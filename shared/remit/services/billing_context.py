@@ -1,0 +1,96 @@
+"""What every billing use case needs: access checks, the clock, the organisation's today, ids."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from remit.domain.customer import Customer
+from remit.domain.errors import InvalidInput, NotFound
+from remit.domain.ids import new_id, new_token
+from remit.domain.invoice import Invoice, InvoiceEvent
+from remit.domain.organisation import Organisation
+from remit.domain.payment import BalanceTransaction, BalanceTransactionType
+from remit.ports import BillingStore, Clock
+from remit.services.organisations import OrganisationService
+
+
+def today_in(timezone: str, now: datetime) -> date:
+    """The calendar date at `now` in the organisation's time zone."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+class BillingContext:
+    def __init__(self, billing: BillingStore, access: OrganisationService, clock: Clock) -> None:
+        self.billing = billing
+        self.access = access
+        self.clock = clock
+
+    def organisation_and_customer(
+        self, account_id: str, organisation_id: str, customer_id: str, *, customer_field: str | None = None
+    ) -> tuple[Organisation, Customer]:
+        """Both in one read. An unknown customer is `NotFound`, or `InvalidInput` naming `customer_field`."""
+        organisation, _, customer = self.billing.read_for_billing(organisation_id, customer_id=customer_id)
+        if organisation is None or organisation.account_id != account_id:
+            raise NotFound("organisation", organisation_id)
+        if customer is None:
+            if customer_field:
+                raise InvalidInput.single(
+                    customer_field, f"no customer with id '{customer_id}' in this organisation"
+                )
+            raise NotFound("customer", customer_id)
+        return organisation, customer
+
+    def owned(
+        self,
+        account_id: str,
+        organisation_id: str,
+        organisation: Organisation | None,
+        invoice: Invoice | None,
+        invoice_id: str,
+    ) -> tuple[Organisation, Invoice]:
+        """The organisation and invoice as read, if they exist and the account owns them; else `NotFound`."""
+        if organisation is None or organisation.account_id != account_id:
+            raise NotFound("organisation", organisation_id)
+        if invoice is None:
+            raise NotFound("invoice", invoice_id)
+        return organisation, invoice
+
+    def invoice(self, account_id: str, organisation_id: str, invoice_id: str) -> Invoice:
+        """The account's invoice (one read once the organisation's owner is cached); `NotFound` otherwise."""
+        self.access.require_access(account_id, organisation_id)
+        invoice = self.billing.get_invoice(organisation_id, invoice_id)
+        if invoice is None:
+            raise NotFound("invoice", invoice_id)
+        return invoice
+
+    def new_hosted_token(self) -> str:
+        """The unguessable part of a hosted invoice page's URL (256 bits)."""
+        return new_token(32)
+
+    def event(self, invoice_id: str, kind: str, now: datetime, **data: str | int | None) -> InvoiceEvent:
+        return InvoiceEvent(
+            id=new_id("evt", now), invoice_id=invoice_id, type=kind, created_at=now, data=data
+        )
+
+    def balance_transaction(
+        self,
+        customer: Customer,
+        kind: BalanceTransactionType,
+        amount: int,
+        now: datetime,
+        description: str | None,
+        invoice_id: str | None = None,
+    ) -> BalanceTransaction:
+        """A ledger entry moving `customer.balance` (as read) by `amount`."""
+        return BalanceTransaction(
+            id=new_id("btx", now),
+            customer_id=customer.id,
+            type=kind,
+            amount=amount,
+            currency=customer.currency,
+            description=description,
+            invoice_id=invoice_id,
+            ending_balance=customer.balance + amount,
+            created_at=now,
+        )

@@ -1,0 +1,58 @@
+"""Charges: billable items recorded against a customer until a draft invoice takes them."""
+
+from __future__ import annotations
+
+from remit.domain.charge import Charge, NewCharge
+from remit.domain.errors import NotFound
+from remit.domain.ids import new_id
+from remit.domain.pagination import Page
+from remit.services.billing_context import BillingContext
+
+
+class ChargeService:
+    def __init__(self, context: BillingContext) -> None:
+        self._context = context
+        self._billing = context.billing
+        self._clock = context.clock
+
+    def create(self, account_id: str, organisation_id: str, customer_id: str, new: NewCharge) -> Charge:
+        """An open charge in the customer's currency; the tax rate defaults to the customer's."""
+        _, customer = self._context.organisation_and_customer(account_id, organisation_id, customer_id)
+        now = self._clock.now()
+        charge = Charge(
+            id=new_id("chg", now),
+            customer_id=customer.id,
+            description=new.description,
+            quantity=new.quantity,
+            unit_amount=new.unit_amount,
+            tax_rate=customer.tax_rate if new.tax_rate is None else new.tax_rate,
+            currency=customer.currency,
+            created_at=now,
+        )
+        transaction = self._billing.transaction(organisation_id)
+        transaction.insert_charge(charge)
+        transaction.commit()
+        return charge
+
+    def list_charges(
+        self,
+        account_id: str,
+        organisation_id: str,
+        customer_id: str,
+        limit: int,
+        cursor: str | None,
+        status: str | None,
+    ) -> Page[Charge]:
+        """The customer's charges, oldest first, optionally only `open` or `invoiced` ones."""
+        self._context.organisation_and_customer(account_id, organisation_id, customer_id)
+        return self._billing.list_charges(organisation_id, customer_id, limit, cursor, status)
+
+    def delete(self, account_id: str, organisation_id: str, customer_id: str, charge_id: str) -> None:
+        """Delete an open charge; `Conflict` once it is on an invoice (conditioned on its status)."""
+        self._context.access.require_access(account_id, organisation_id)
+        found = self._billing.get_charges(organisation_id, customer_id, [charge_id])
+        if not found:
+            raise NotFound("charge", charge_id)
+        transaction = self._billing.transaction(organisation_id)
+        transaction.delete_charge(found[0])
+        transaction.commit()

@@ -1,0 +1,142 @@
+"""An invoice's life after the draft: finalize (number, lock, credit), void, mark uncollectible."""
+
+from __future__ import annotations
+
+from remit.domain.invoice import Invoice
+from remit.services.billing_context import BillingContext, today_in
+from remit.services.retry import retry_on_conflict
+
+# Finalizations in one organisation all advance the same counter; under a burst each must wait its
+# turn, so they retry longer than an ordinary edit.
+FINALIZE_ATTEMPTS = 60
+
+
+class InvoiceLifecycleService:
+    def __init__(self, context: BillingContext) -> None:
+        self._context = context
+        self._billing = context.billing
+        self._clock = context.clock
+
+    def finalize(
+        self, account_id: str, organisation_id: str, invoice_id: str, public_base_url: str
+    ) -> Invoice:
+        """Number, date, snapshot and lock a draft, applying the customer's credit balance.
+
+        One transaction advances the organisation's counter (conditioned on its current value),
+        writes the numbered invoice (conditioned on the draft being unchanged), the number's marker,
+        the hosted-page token, the customer's balance and the timeline. So numbers have no gaps and
+        are never reused, even under concurrent finalization; a failure leaves the draft as it was.
+        Raises `InvalidTransition` unless a draft, `Conflict` for an empty or negative invoice.
+        """
+
+        def attempt() -> Invoice:
+            organisation, invoice, _ = self._billing.read_for_billing(organisation_id, invoice_id=invoice_id)
+            organisation, invoice = self._context.owned(
+                account_id, organisation_id, organisation, invoice, invoice_id
+            )
+            invoice.require_status("draft", "finalize")
+            customer = self._context.organisation_and_customer(
+                account_id, organisation_id, invoice.customer_id
+            )[1]
+            now = self._clock.now()
+            numbering = organisation.invoice_numbering
+            sequence = numbering.next_number
+            token = self._context.new_hosted_token()
+            finalized = invoice.finalize(
+                number=numbering.format(sequence),
+                sequence=sequence,
+                issue_date=today_in(organisation.timezone, now),
+                hosted_token=token,
+                hosted_url=f"{public_base_url.rstrip('/')}/i/{token}",
+                customer_name=customer.name,
+                customer_email=customer.email,
+                customer_address=customer.address,
+                customer_tax_id=customer.tax_id,
+                credit_available=customer.balance,
+                now=now,
+            )
+            transaction = self._billing.transaction(organisation_id)
+            transaction.advance_numbering(sequence)
+            saved = transaction.update_invoice(finalized)
+            transaction.claim_number(finalized, token)
+            credit = finalized.credit_applied
+            transaction.adjust_customer(
+                customer.id,
+                now,
+                balance_change=-credit,
+                expected_balance=customer.balance if credit else None,
+                issued_invoices=1,
+            )
+            if credit:
+                transaction.insert_balance_transaction(
+                    self._context.balance_transaction(
+                        customer,
+                        "applied_to_invoice",
+                        -credit,
+                        now,
+                        f"Applied to invoice {finalized.number}",
+                        finalized.id,
+                    )
+                )
+            transaction.insert_event(
+                self._context.event(
+                    finalized.id, "invoice.finalized", now, number=finalized.number, credit_applied=credit
+                )
+            )
+            if finalized.status == "paid":
+                transaction.insert_event(self._context.event(finalized.id, "invoice.paid", now))
+            transaction.commit()
+            return saved.as_seen_on(finalized.issue_date or now.date())
+
+        return retry_on_conflict(attempt, attempts=FINALIZE_ATTEMPTS)
+
+    def void(self, account_id: str, organisation_id: str, invoice_id: str) -> Invoice:
+        """Void an open or uncollectible invoice; what was paid on it and the credit applied return to
+        the customer's credit balance in the same transaction. `InvalidTransition` otherwise.
+        """
+
+        def attempt() -> Invoice:
+            invoice = self._context.invoice(account_id, organisation_id, invoice_id)
+            now = self._clock.now()
+            voided, returned = invoice.void(now)
+            transaction = self._billing.transaction(organisation_id)
+            saved = transaction.update_invoice(voided)
+            if returned:
+                customer = self._context.organisation_and_customer(
+                    account_id, organisation_id, invoice.customer_id
+                )[1]
+                transaction.adjust_customer(
+                    customer.id, now, balance_change=returned, expected_balance=customer.balance
+                )
+                transaction.insert_balance_transaction(
+                    self._context.balance_transaction(
+                        customer,
+                        "invoice_voided",
+                        returned,
+                        now,
+                        f"Invoice {invoice.number} voided",
+                        invoice.id,
+                    )
+                )
+            transaction.insert_event(
+                self._context.event(invoice.id, "invoice.voided", now, returned_to_balance=returned)
+            )
+            transaction.commit()
+            return saved
+
+        return retry_on_conflict(attempt)
+
+    def mark_uncollectible(self, account_id: str, organisation_id: str, invoice_id: str) -> Invoice:
+        """Mark an open invoice uncollectible (it leaves the reminders' queue); else `InvalidTransition`."""
+
+        def attempt() -> Invoice:
+            invoice = self._context.invoice(account_id, organisation_id, invoice_id)
+            now = self._clock.now()
+            marked = invoice.mark_uncollectible(now)
+            transaction = self._billing.transaction(organisation_id)
+            saved = transaction.update_invoice(marked)
+            transaction.insert_event(self._context.event(invoice.id, "invoice.marked_uncollectible", now))
+            transaction.commit()
+            return saved
+
+        return retry_on_conflict(attempt)

@@ -1,0 +1,133 @@
+"""Offline payments on invoices, payment listings, and customers' credit balances."""
+
+from __future__ import annotations
+
+from remit.domain.errors import Conflict, FieldProblem, InvalidInput
+from remit.domain.ids import new_id
+from remit.domain.invoice import Invoice
+from remit.domain.pagination import Page
+from remit.domain.payment import BalanceTransaction, NewBalanceTransaction, NewOfflinePayment, Payment
+from remit.services.billing_context import BillingContext, today_in
+from remit.services.retry import retry_on_conflict
+
+
+class PaymentService:
+    def __init__(self, context: BillingContext) -> None:
+        self._context = context
+        self._billing = context.billing
+        self._clock = context.clock
+
+    def record_offline_payment(
+        self, account_id: str, organisation_id: str, invoice_id: str, new: NewOfflinePayment
+    ) -> tuple[Invoice, Payment]:
+        """Record a bank transfer, cheque, cash or other payment on an open invoice.
+
+        The invoice becomes `paid` when nothing is left due; any excess goes to the customer's credit
+        balance. One transaction writes the payment, the invoice (conditioned on its version, so
+        concurrent payments never lose an update: the loser re-reads and retries), the timeline and
+        the balance. Raises `InvalidTransition` unless the invoice is open.
+        """
+
+        def attempt() -> tuple[Invoice, Payment]:
+            invoice = self._context.invoice(account_id, organisation_id, invoice_id)
+            now = self._clock.now()
+            paid, excess = invoice.record_payment(new.amount, now)
+            payment = Payment(
+                id=new_id("pay", now),
+                invoice_id=invoice.id,
+                customer_id=invoice.customer_id,
+                amount=new.amount,
+                currency=invoice.currency,
+                method=new.method,
+                reference=new.reference,
+                received_on=new.received_on or today_in(invoice.timezone, now),
+                created_at=now,
+            )
+            transaction = self._billing.transaction(organisation_id)
+            saved = transaction.update_invoice(paid)
+            transaction.insert_payment(payment)
+            transaction.insert_event(
+                self._context.event(
+                    invoice.id,
+                    "invoice.payment_recorded",
+                    now,
+                    payment_id=payment.id,
+                    amount=new.amount,
+                    method=new.method,
+                )
+            )
+            if paid.status == "paid":
+                transaction.insert_event(self._context.event(invoice.id, "invoice.paid", now))
+            if excess:
+                customer = self._context.organisation_and_customer(
+                    account_id, organisation_id, invoice.customer_id
+                )[1]
+                transaction.adjust_customer(
+                    customer.id, now, balance_change=excess, expected_balance=customer.balance
+                )
+                transaction.insert_balance_transaction(
+                    self._context.balance_transaction(
+                        customer,
+                        "overpayment",
+                        excess,
+                        now,
+                        f"Overpayment of invoice {invoice.number}",
+                        invoice.id,
+                    )
+                )
+            transaction.commit()
+            return saved.as_seen_on(today_in(invoice.timezone, now)), payment
+
+        return retry_on_conflict(attempt)
+
+    def list_payments(
+        self,
+        account_id: str,
+        organisation_id: str,
+        limit: int,
+        cursor: str | None,
+        invoice_id: str | None,
+        customer_id: str | None,
+    ) -> Page[Payment]:
+        """The organisation's payments, oldest first, optionally of one invoice and/or customer."""
+        self._context.access.require_access(account_id, organisation_id)
+        return self._billing.list_payments(organisation_id, limit, cursor, invoice_id, customer_id)
+
+    def adjust_balance(
+        self, account_id: str, organisation_id: str, customer_id: str, new: NewBalanceTransaction
+    ) -> BalanceTransaction:
+        """Add credit (positive) or remove it (negative); the balance never goes below 0.
+
+        Atomic with the ledger entry, conditioned on the balance read. Raises `InvalidInput` for 0,
+        `Conflict` when removing more than the balance holds.
+        """
+        if new.amount == 0:
+            raise InvalidInput.single("amount", "must not be 0")
+
+        def attempt() -> BalanceTransaction:
+            customer = self._context.organisation_and_customer(account_id, organisation_id, customer_id)[1]
+            if customer.balance + new.amount < 0:
+                raise Conflict(
+                    f"The customer's credit balance is {customer.balance}; it cannot go below 0.",
+                    [FieldProblem("amount", f"at most {customer.balance} can be removed")],
+                )
+            now = self._clock.now()
+            entry = self._context.balance_transaction(
+                customer, "adjustment", new.amount, now, new.description
+            )
+            transaction = self._billing.transaction(organisation_id)
+            transaction.adjust_customer(
+                customer.id, now, balance_change=new.amount, expected_balance=customer.balance
+            )
+            transaction.insert_balance_transaction(entry)
+            transaction.commit()
+            return entry
+
+        return retry_on_conflict(attempt)
+
+    def balance_transactions(
+        self, account_id: str, organisation_id: str, customer_id: str, limit: int, cursor: str | None
+    ) -> Page[BalanceTransaction]:
+        """The customer's credit-balance ledger, oldest first."""
+        self._context.organisation_and_customer(account_id, organisation_id, customer_id)
+        return self._billing.list_balance_transactions(organisation_id, customer_id, limit, cursor)
