@@ -76,9 +76,6 @@ $(VENV_STAMP): requirements-dev.txt shared/requirements.txt pyproject.toml
 		"$$python313" -m venv $(VENV); \
 	fi
 	$(BIN)/python -m pip install --quiet --requirement requirements-dev.txt
-	@# SAM CLI's boto3-stubs and types-boto3 both write boto3-stubs/: types-boto3's must win.
-	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall \
-		"$$(grep -E '^types-boto3\[' requirements-dev.txt | sed 's/\[.*\]//')"
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@touch $@
 

@@ -13,8 +13,8 @@ from local.environment import BUCKETS, DUMMY_CREDENTIAL, HOST, REGION, TABLES
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
-    from types_boto3_dynamodb.client import DynamoDBClient
-    from types_boto3_s3.client import S3Client
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
 
 logger = logging.getLogger(__name__)
 

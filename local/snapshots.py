@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 from local.atomic_files import write_atomically
 
 if TYPE_CHECKING:
-    from types_boto3_dynamodb.client import DynamoDBClient
-    from types_boto3_s3.client import S3Client
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
 
 logger = logging.getLogger(__name__)
 

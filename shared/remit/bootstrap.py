@@ -31,8 +31,8 @@ from remit.services.organisations import OrganisationService
 from remit.services.payments import PaymentService
 
 if TYPE_CHECKING:
-    from types_boto3_dynamodb import DynamoDBClient
-    from types_boto3_s3 import S3Client
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
 
 
 class SystemClock:

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from remit.domain.errors import ConcurrentUpdate, DomainError, InvalidInput
 
 if TYPE_CHECKING:
-    from types_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
