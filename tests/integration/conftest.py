@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime, timedelta
 import uuid
 from collections.abc import Iterator
 
@@ -105,3 +106,28 @@ def served_aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     reset_remit()
     yield
     reset_remit()
+
+
+class SettableClock:
+    """The services' clock, set by the test (UTC)."""
+
+    def __init__(self) -> None:
+        self.current = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def set(self, moment: str) -> None:
+        self.current = datetime.fromisoformat(moment).astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> SettableClock:
+    from remit import bootstrap
+
+    settable = SettableClock()
+    monkeypatch.setattr(bootstrap.SystemClock, "now", lambda _: settable.now())
+    return settable

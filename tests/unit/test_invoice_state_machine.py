@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from remit.domain.errors import Conflict
-from remit.domain.invoice import Invoice, InvalidTransition, priced_line
+from remit.domain.invoice import InvalidTransition, Invoice, priced_line
 from tests.unit.builders import NOW
 
 TODAY = date(2025, 3, 14)

@@ -40,7 +40,9 @@ def test_the_total_is_always_the_subtotal_plus_the_tax(raw: list[tuple[int, Deci
 
 @pure_property
 @given(unit_amounts, quantities, rates)
-def test_each_lines_rounding_is_within_half_a_minor_unit(unit_amount: int, quantity: Decimal, rate: Decimal) -> None:
+def test_each_lines_rounding_is_within_half_a_minor_unit(
+    unit_amount: int, quantity: Decimal, rate: Decimal
+) -> None:
     exact_amount = Decimal(unit_amount) * quantity
     amount = line_amount(unit_amount, quantity)
     exact_tax = Decimal(amount) * rate / 100
@@ -107,6 +109,8 @@ def test_a_quantity_must_be_a_plain_positive_decimal_with_at_most_4_places(value
         TypeAdapter(Quantity).validate_python(value)
 
 
-@pytest.mark.parametrize(("value", "expected"), [("2.5", "2.5"), (3, "3"), (1.25, "1.25"), ("0.0001", "0.0001")])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("2.5", "2.5"), (3, "3"), (1.25, "1.25"), ("0.0001", "0.0001")]
+)
 def test_a_quantity_keeps_what_the_user_wrote(value: object, expected: str) -> None:
     assert TypeAdapter(Quantity).dump_python(TypeAdapter(Quantity).validate_python(value)) == expected
