@@ -50,9 +50,9 @@ def main() -> int:
     except SnapshotError as error:
         logger.error("%s; move the data directory away to start with no data", error)
         return 1
-    _print_banner(running, time.perf_counter() - started)
-
-    stop_requested.wait()
+    if not stop_requested.is_set():  # Ctrl-C while starting: stop without advertising the stack
+        _print_banner(running, time.perf_counter() - started)
+        stop_requested.wait()
     logger.info("stopping (press Ctrl-C again to stop at once)")
     stack.stop()
     logger.info("stopped; data saved in %s", running.data_dir)

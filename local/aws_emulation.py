@@ -12,9 +12,10 @@ from local import cloudformation
 from local.environment import BUCKETS, DUMMY_CREDENTIAL, HOST, REGION, TABLES
 
 if TYPE_CHECKING:
-    from moto.server import ThreadedMotoServer
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
+
+    from local.moto_server import LocalMotoServer
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +30,16 @@ class AwsEmulation:
     """
 
     def __init__(self) -> None:
-        self._server: ThreadedMotoServer | None = None
+        self._server: LocalMotoServer | None = None
         self.endpoint_url = ""
 
     def start(self) -> None:
         """Start the server and return once it accepts requests."""
         # moto is heavy to import and only the running stack needs it.
-        from moto.server import ThreadedMotoServer
+        from local.moto_server import LocalMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+        self._server = LocalMotoServer(ip_address=HOST, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"

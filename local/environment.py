@@ -10,10 +10,11 @@ import os
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
-REGION = "eu-west-1"
+REGION: Final = "eu-west-1"
 #: The emulation accepts any credentials; these keep a developer's real ones out of every request.
 DUMMY_CREDENTIAL = "local"
 

@@ -70,8 +70,6 @@ class HttpFront(ThreadingHTTPServer):
     threads are joined.
     """
 
-    daemon_threads = True  # only as a last resort: stop() joins them
-
     def __init__(self, port: int, router: RequestRouter) -> None:
         super().__init__((HOST, port), _FrontRequestHandler)
         self.router = router
@@ -107,6 +105,7 @@ class HttpFront(ThreadingHTTPServer):
         self.server_close()
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        # Daemon only as a last resort, for a handler stuck past `stop()`'s timeout: stop() joins them.
         thread = threading.Thread(
             target=self.process_request_thread, args=(request, client_address), daemon=True
         )
@@ -224,4 +223,6 @@ class _FrontRequestHandler(BaseHTTPRequestHandler):
         """Silenced: `_serve` logs one line per request instead."""
 
     def log_error(self, format: str, *args: Any) -> None:
-        logger.warning("%s: %s", self.client_address[0], format % args)
+        # Browsers leave keep-alive connections idle until they time out: routine, not a warning.
+        level = logging.DEBUG if format.startswith("Request timed out") else logging.WARNING
+        logger.log(level, "%s: %s", self.client_address[0], format % args)

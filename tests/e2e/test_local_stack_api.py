@@ -69,6 +69,39 @@ def test_with_the_dev_key_a_user_creates_an_organisation_and_a_customer_and_list
     assert [listed["id"] for listed in customers.json()["data"]] == [customer["id"]]
 
 
+def test_a_user_pages_through_customers_with_limit_and_cursor(stack: RunningLocalStack) -> None:
+    organisation = create_organisation(stack, "Paged Ltd")
+    created = {create_customer(stack, organisation["id"])["id"] for _ in range(3)}
+    customers_url = stack.url(f"/v1/organisations/{organisation['id']}/customers")
+
+    seen: list[str] = []
+    params: dict[str, str] = {"limit": "2"}
+    for _ in range(3):
+        page = requests.get(customers_url, params=params, headers=stack.auth(), timeout=10)
+        assert page.status_code == 200, page.text
+        seen += [customer["id"] for customer in page.json()["data"]]
+        if page.json()["next_cursor"] is None:
+            break
+        params = {"limit": "2", "cursor": page.json()["next_cursor"]}
+
+    assert len(seen) == 3
+    assert set(seen) == created
+
+
+def test_a_request_body_sent_in_chunks_arrives_whole(stack: RunningLocalStack) -> None:
+    body = b'{"name": "Chunked Ltd", "default_currency": "EUR"}'
+
+    response = requests.post(
+        stack.url("/v1/organisations"),
+        data=iter([body[:10], body[10:30], body[30:]]),  # an iterator is sent with Transfer-Encoding: chunked
+        headers={**stack.auth(), "Content-Type": "application/json"},
+        timeout=10,
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "Chunked Ltd"
+
+
 def test_a_request_without_a_key_is_refused_with_401(stack: RunningLocalStack) -> None:
     response = requests.get(stack.url("/v1/organisations"), timeout=5)
 

@@ -51,7 +51,9 @@ class Billing:
         return response.json()
 
     def pay(self, invoice_id: str, amount: int, method: str = "bank_transfer", **fields: Any) -> Any:
-        return self.api.post(f"{self.invoice(invoice_id)}/payments", {"amount": amount, "method": method, **fields})
+        return self.api.post(
+            f"{self.invoice(invoice_id)}/payments", {"amount": amount, "method": method, **fields}
+        )
 
     def get(self, invoice_id: str) -> dict[str, Any]:
         return self.api.get(self.invoice(invoice_id)).json()

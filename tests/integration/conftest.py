@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import socket
-from datetime import UTC, datetime, timedelta
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
 from local.cloudformation import create_tables
+from local.moto_server import LocalMotoServer
 from tests.integration.api_client import ApiClient
 
 TABLES = {"BillingTable": "remit-billing", "IdempotencyTable": "remit-idempotency"}
@@ -87,7 +87,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """A real moto server on loopback, for tests that need real concurrency (threads, HTTP)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server = LocalMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"

@@ -41,7 +41,9 @@ def test_another_account_gets_404_on_every_billing_route_and_changes_nothing(
     assert [api.get(path).json() for _, path, _ in routes if _ is None and "charges/" not in path] == before
 
 
-def test_an_invoice_id_is_not_reachable_through_another_organisation(api: ApiClient, other_api: ApiClient) -> None:
+def test_an_invoice_id_is_not_reachable_through_another_organisation(
+    api: ApiClient, other_api: ApiClient
+) -> None:
     acme = Billing(api)
     invoice = acme.finalized()
     intruder = Billing(other_api)

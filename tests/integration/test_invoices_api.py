@@ -69,7 +69,9 @@ def test_a_yen_invoice_has_no_minor_unit_to_round_to(api: ApiClient) -> None:
         ({"description": "x"}, "line_items.0.unit_amount"),
     ],
 )
-def test_a_bad_line_is_a_422_naming_it_and_creates_nothing(acme: Billing, line: dict[str, Any], field: str) -> None:
+def test_a_bad_line_is_a_422_naming_it_and_creates_nothing(
+    acme: Billing, line: dict[str, Any], field: str
+) -> None:
     response = acme.api.post(f"{acme.base}/invoices", {"customer_id": acme.customer, "line_items": [line]})
 
     assert response.status == 422
@@ -88,12 +90,18 @@ def test_an_unknown_customer_or_a_foreign_currency_is_a_422(acme: Billing) -> No
 
 
 def test_a_draft_takes_selected_or_all_open_charges_and_marks_them_invoiced(acme: Billing) -> None:
-    first, second, third = acme.charge(), acme.charge(description="Support"), acme.charge(description="Travel")
+    first, second, third = (
+        acme.charge(),
+        acme.charge(description="Support"),
+        acme.charge(description="Travel"),
+    )
 
     selected = acme.api.post(
         f"{acme.base}/invoices", {"customer_id": acme.customer, "charge_ids": [first["id"]]}
     ).json()
-    rest = acme.api.post(f"{acme.base}/invoices", {"customer_id": acme.customer, "include_open_charges": True}).json()
+    rest = acme.api.post(
+        f"{acme.base}/invoices", {"customer_id": acme.customer, "include_open_charges": True}
+    ).json()
 
     assert [line["charge_id"] for line in selected["line_items"]] == [first["id"]]
     assert {line["charge_id"] for line in rest["line_items"]} == {second["id"], third["id"]}
@@ -106,14 +114,18 @@ def test_a_charge_cannot_join_two_invoices(acme: Billing) -> None:
     charge = acme.charge()
     acme.api.post(f"{acme.base}/invoices", {"customer_id": acme.customer, "charge_ids": [charge["id"]]})
 
-    again = acme.api.post(f"{acme.base}/invoices", {"customer_id": acme.customer, "charge_ids": [charge["id"]]})
+    again = acme.api.post(
+        f"{acme.base}/invoices", {"customer_id": acme.customer, "charge_ids": [charge["id"]]}
+    )
 
     assert again.status == 409
     assert len(acme.api.get(f"{acme.base}/invoices").json()["data"]) == 1
 
 
 def test_an_unknown_charge_is_a_422_naming_it(acme: Billing) -> None:
-    response = acme.api.post(f"{acme.base}/invoices", {"customer_id": acme.customer, "charge_ids": ["chg_nope"]})
+    response = acme.api.post(
+        f"{acme.base}/invoices", {"customer_id": acme.customer, "charge_ids": ["chg_nope"]}
+    )
 
     assert response.status == 422
     assert response.json()["errors"][0]["field"] == "charge_ids.0"
@@ -121,7 +133,9 @@ def test_an_unknown_charge_is_a_422_naming_it(acme: Billing) -> None:
 
 def test_deleting_a_draft_returns_its_charges_to_open(acme: Billing) -> None:
     charge = acme.charge()
-    draft = acme.api.post(f"{acme.base}/invoices", {"customer_id": acme.customer, "include_open_charges": True})
+    draft = acme.api.post(
+        f"{acme.base}/invoices", {"customer_id": acme.customer, "include_open_charges": True}
+    )
 
     deleted = acme.api.delete(acme.invoice(draft.json()["id"]))
 
@@ -133,7 +147,9 @@ def test_deleting_a_draft_returns_its_charges_to_open(acme: Billing) -> None:
 
 def test_patching_a_draft_replaces_lines_and_releases_dropped_charges(acme: Billing) -> None:
     kept, dropped = acme.charge(), acme.charge(description="Dropped")
-    draft = acme.api.post(f"{acme.base}/invoices", {"customer_id": acme.customer, "include_open_charges": True})
+    draft = acme.api.post(
+        f"{acme.base}/invoices", {"customer_id": acme.customer, "include_open_charges": True}
+    )
     lines = {line["charge_id"]: line["id"] for line in draft.json()["line_items"]}
 
     response = acme.api.patch(
@@ -150,7 +166,10 @@ def test_patching_a_draft_replaces_lines_and_releases_dropped_charges(acme: Bill
     assert [line["description"] for line in invoice["line_items"]] == ["Consulting", "Extra"]
     assert invoice["subtotal"] == 45000 + 500
     assert (invoice["memo"], invoice["due_date"]) == ("Updated", "2027-01-31")
-    statuses = {c["id"]: c["status"] for c in acme.api.get(f"{acme.base}/customers/{acme.customer}/charges").json()["data"]}
+    statuses = {
+        c["id"]: c["status"]
+        for c in acme.api.get(f"{acme.base}/customers/{acme.customer}/charges").json()["data"]
+    }
     assert statuses == {kept["id"]: "invoiced", dropped["id"]: "open"}
 
 
@@ -239,7 +258,10 @@ def test_every_illegal_transition_is_a_409_and_changes_nothing(acme: Billing) ->
     before = {invoice_id: acme.get(invoice_id) for invoice_id, _ in illegal}
 
     answers = [acme.api.post(f"{acme.invoice(invoice_id)}{action}") for invoice_id, action in illegal]
-    payments = [acme.pay(invoice_id, 100) for invoice_id in (draft["id"], paid["id"], voided["id"], uncollectible["id"])]
+    payments = [
+        acme.pay(invoice_id, 100)
+        for invoice_id in (draft["id"], paid["id"], voided["id"], uncollectible["id"])
+    ]
 
     assert [a.status for a in answers + payments] == [409] * (len(illegal) + 4)
     assert all(a.json()["detail"] for a in answers)

@@ -25,8 +25,16 @@ def test_partial_payments_then_full_payment_mark_the_invoice_paid(acme: Billing)
     assert first.json()["method"] == "bank_transfer"
     assert first.json()["received_on"] == "2026-11-20"
     assert first.json()["status"] == "succeeded"
-    assert (after_first["status"], after_first["amount_paid"], after_first["amount_due"]) == ("open", 5000, 6900)
-    assert (after_second["status"], after_second["amount_paid"], after_second["amount_due"]) == ("paid", 11900, 0)
+    assert (after_first["status"], after_first["amount_paid"], after_first["amount_due"]) == (
+        "open",
+        5000,
+        6900,
+    )
+    assert (after_second["status"], after_second["amount_paid"], after_second["amount_due"]) == (
+        "paid",
+        11900,
+        0,
+    )
     assert after_second["paid_at"]
 
 
@@ -62,7 +70,9 @@ def test_an_overpayment_goes_to_the_credit_balance_and_pays_the_next_invoice(acm
         ({"method": "cash"}, "amount"),
     ],
 )
-def test_a_bad_payment_is_a_422_and_records_nothing(acme: Billing, body: dict[str, object], field: str) -> None:
+def test_a_bad_payment_is_a_422_and_records_nothing(
+    acme: Billing, body: dict[str, object], field: str
+) -> None:
     invoice = acme.finalized()
 
     response = acme.api.post(f"{acme.invoice(invoice['id'])}/payments", body)
