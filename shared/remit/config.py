@@ -1,17 +1,22 @@
-"""Settings read once from the environment."""
+"""Settings read once from the environment (`REMIT_*`).
+
+Plain `os.environ` reads rather than pydantic-settings: it is one of the heaviest imports of a
+cold start, and these few values need no more than a type conversion.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import cache
-from typing import Literal
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+STAGES = ("local", "dev", "prod", "test")
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REMIT_", extra="ignore")
-
-    stage: Literal["local", "dev", "prod", "test"] = "local"
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "local"
     billing_table: str = "remit-billing"
     idempotency_table: str = "remit-idempotency"
     logo_bucket: str = "remit-logos"
@@ -21,7 +26,25 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = 300.0
     max_logo_bytes: int = 1024 * 1024
 
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Settings:
+        """Settings from `REMIT_<NAME>` variables; a malformed value stops start-up with its name."""
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = environ.get(f"REMIT_{field.name.upper()}")
+            if raw is None:
+                continue
+            convert: type = type(field.default)
+            try:
+                values[field.name] = convert(raw)
+            except ValueError:
+                raise ValueError(f"REMIT_{field.name.upper()}={raw!r} is not a valid {field.type}") from None
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.stage not in STAGES:
+            raise ValueError(f"REMIT_STAGE must be one of {', '.join(STAGES)}, not {settings.stage!r}")
+        return settings
+
 
 @cache
 def settings() -> Settings:
-    return Settings()
+    return Settings.from_environment(os.environ)

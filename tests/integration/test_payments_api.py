@@ -133,3 +133,15 @@ def test_credit_can_be_added_and_removed_but_never_below_zero(acme: Billing) -> 
     assert zero.status == fractional.status == 422
     assert acme.customer_balance() == 3000
     assert [e["amount"] for e in acme.api.get(path).json()["data"]] == [5000, -2000]
+
+
+def test_credit_added_after_the_draft_was_made_is_applied_at_finalization(acme: Billing) -> None:
+    draft = acme.draft()  # 2380
+    acme.api.post(f"{acme.base}/customers/{acme.customer}/balance_transactions", {"amount": 1000})
+    acme.api.patch(f"{acme.base}/customers/{acme.customer}", {"name": "Globex AG"})
+
+    invoice = acme.api.post(f"{acme.invoice(draft['id'])}/finalize").json()
+
+    assert (invoice["credit_applied"], invoice["amount_due"]) == (1000, 1380)
+    assert invoice["customer_name"] == "Globex AG"
+    assert acme.customer_balance() == 0

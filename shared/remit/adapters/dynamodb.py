@@ -219,13 +219,19 @@ def delete(pk: str, sk: str, condition: str | None = None, **values: Any) -> dic
     return request
 
 
-def entity_to_item(entity: Any, pk: str, sk: str, kind: str) -> Item:
-    """The stored item of a domain entity: its JSON fields, its internal fields, and the keys."""
+def stored_fields(entity: Any) -> Item:
+    """An entity's JSON fields plus its internal (API-hidden) ones, nested entities included."""
     item: Item = entity.model_dump(mode="json")
     for name, model_field in type(entity).model_fields.items():
         if model_field.exclude:
-            item[name] = getattr(entity, name)
-    return {**item, "PK": pk, "SK": sk, "entity": kind}
+            value = getattr(entity, name)
+            item[name] = stored_fields(value) if hasattr(type(value), "model_fields") else value
+    return item
+
+
+def entity_to_item(entity: Any, pk: str, sk: str, kind: str) -> Item:
+    """The stored item of a domain entity: its JSON fields, its internal fields, and the keys."""
+    return {**stored_fields(entity), "PK": pk, "SK": sk, "entity": kind}
 
 
 STORED = {"stored": True}  # validation context: data read back from the table, already validated once

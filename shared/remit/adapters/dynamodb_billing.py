@@ -142,14 +142,21 @@ class DynamoBillingTransaction:
         balance_change: int = 0,
         expected_balance: int | None = None,
         issued_invoices: int = 0,
+        expected_version: int | None = None,
     ) -> None:
-        """Add to the customer's balance (never below 0) and issued-invoice count; bumps its version."""
+        """Add to the customer's balance (never below 0) and issued-invoice count; bumps its version.
+
+        With `expected_balance` or `expected_version`, only if the customer still has it.
+        """
         values: dict[str, Any] = {":change": balance_change, ":issued": issued_invoices, ":one": 1}
         values[":now"] = now.isoformat().replace("+00:00", "Z")
         conditions = ["attribute_exists(PK)"]
         if expected_balance is not None:
             conditions.append("balance = :expected")
             values[":expected"] = expected_balance
+        if expected_version is not None:
+            conditions.append("version = :version")
+            values[":version"] = expected_version
         if balance_change < 0:
             conditions.append("balance >= :needed")
             values[":needed"] = -balance_change

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from remit.domain.customer import Customer
 from remit.domain.errors import Conflict
 from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
 from remit.domain.values import Address, CurrencyCode, Percentage, Strict
@@ -115,6 +116,9 @@ class Invoice(BaseModel):
     days_until_due: int | None = Field(default=None, exclude=True)
     # The organisation's time zone: whose "today" decides `overdue` and default payment dates.
     timezone: str = Field(default="UTC", exclude=True)
+    # The customer as the draft last read it: finalization uses it (and checks the customer's version
+    # is unchanged) instead of reading the customer again.
+    draft_customer: Customer | None = Field(default=None, exclude=True)
     sequence: int | None = Field(default=None, exclude=True)
     hosted_token: str | None = Field(default=None, exclude=True)
     version: int = Field(default=0, exclude=True)
@@ -205,6 +209,7 @@ class Invoice(BaseModel):
                 "credit_applied": credit,
                 "amount_due": amount_due,
                 "finalized_at": now,
+                "draft_customer": None,
                 "paid_at": now if amount_due == 0 else None,
                 "updated_at": now,
             }

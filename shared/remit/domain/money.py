@@ -44,10 +44,20 @@ Quantity = Annotated[
     PlainSerializer(lambda quantity: str(quantity), return_type=str, when_used="always"),
     Field(json_schema_extra={"type": "string", "examples": ["1", "2.5"]}),
 ]
+
+
+def _whole_minor_units(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(
+            "must be a whole number of the currency's minor unit (1999 for 19.99 EUR), not a decimal or a string"
+        )
+    return value
+
+
 # An amount in minor units. Strict: a float (or a string) is refused, never rounded.
-MinorUnits = Annotated[StrictInt, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
-NonNegativeMinorUnits = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT)]
-PositiveMinorUnits = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)]
+MinorUnits = Annotated[StrictInt, BeforeValidator(_whole_minor_units), Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
+NonNegativeMinorUnits = Annotated[StrictInt, BeforeValidator(_whole_minor_units), Field(ge=0, le=MAX_AMOUNT)]
+PositiveMinorUnits = Annotated[StrictInt, BeforeValidator(_whole_minor_units), Field(gt=0, le=MAX_AMOUNT)]
 
 
 def line_amount(unit_amount: int, quantity: Decimal) -> int:

@@ -29,15 +29,23 @@ class InvoiceLifecycleService:
         Raises `InvalidTransition` unless a draft, `Conflict` for an empty or negative invoice.
         """
 
+        attempts = 0
+
         def attempt() -> Invoice:
+            nonlocal attempts
+            attempts += 1
             organisation, invoice, _ = self._billing.read_for_billing(organisation_id, invoice_id=invoice_id)
             organisation, invoice = self._context.owned(
                 account_id, organisation_id, organisation, invoice, invoice_id
             )
             invoice.require_status("draft", "finalize")
-            customer = self._context.organisation_and_customer(
-                account_id, organisation_id, invoice.customer_id
-            )[1]
+            # First with the customer as the draft read it (the transaction checks its version is
+            # unchanged, so its balance and details are current); after a conflict, read afresh.
+            customer = invoice.draft_customer if attempts == 1 else None
+            if customer is None:
+                customer = self._context.organisation_and_customer(
+                    account_id, organisation_id, invoice.customer_id
+                )[1]
             now = self._clock.now()
             numbering = organisation.invoice_numbering
             sequence = numbering.next_number
@@ -61,11 +69,7 @@ class InvoiceLifecycleService:
             transaction.claim_number(finalized, token)
             credit = finalized.credit_applied
             transaction.adjust_customer(
-                customer.id,
-                now,
-                balance_change=-credit,
-                expected_balance=customer.balance if credit else None,
-                issued_invoices=1,
+                customer.id, now, balance_change=-credit, issued_invoices=1, expected_version=customer.version
             )
             if credit:
                 transaction.insert_balance_transaction(

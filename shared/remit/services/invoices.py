@@ -133,6 +133,7 @@ class InvoiceService:
             due_date=due_date,
             days_until_due=days_until_due,
             timezone=organisation.timezone,
+            draft_customer=customer,
             memo=new.memo,
             footer=new.footer,
             created_at=now,
