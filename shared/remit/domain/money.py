@@ -49,7 +49,8 @@ Quantity = Annotated[
 def _whole_minor_units(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(
-            "must be a whole number of the currency's minor unit (1999 for 19.99 EUR), not a decimal or a string"
+            "must be a whole number of the currency's minor unit (1999 for 19.99 EUR), "
+            "not a decimal or a string"
         )
     return value
 
