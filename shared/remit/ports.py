@@ -12,8 +12,10 @@ from typing import Protocol
 from remit.domain.account import Account
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer
+from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
+from remit.domain.outbox import OutboxMessage
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 
@@ -119,6 +121,7 @@ class BillingTransaction(Protocol):
     def update_charge(self, charge: Charge, expected_status: str) -> None: ...
     def delete_charge(self, charge: Charge) -> None: ...
     def insert_payment(self, payment: Payment) -> None: ...
+    def insert_outbox(self, message: OutboxMessage) -> None: ...
     def insert_event(self, event: InvoiceEvent) -> None: ...
     def delete_events(self, invoice_id: str, event_ids: list[str]) -> None: ...
     def commit(self) -> None: ...
@@ -169,3 +172,37 @@ class BillingStore(Protocol):
     def list_balance_transactions(
         self, organisation_id: str, customer_id: str, limit: int, cursor: str | None
     ) -> Page[BalanceTransaction]: ...
+
+
+class InvoicePdfRenderer(Protocol):
+    def render(self, document: InvoiceDocument, logo: tuple[bytes, str] | None) -> bytes:
+        """The invoice as a PDF (A4): branding, parties, lines, totals, instructions, PAID/VOID mark."""
+        ...
+
+
+class EmailRenderer(Protocol):
+    def render(
+        self, kind: EmailKind, document: InvoiceDocument, payment: Payment | None = None
+    ) -> RenderedEmail:
+        """Subject, HTML and plain-text body of an invoice email, void notice or payment receipt."""
+        ...
+
+
+class HostedPageRenderer(Protocol):
+    def invoice_page(self, document: InvoiceDocument, notice: str | None = None) -> str:
+        """The public hosted invoice page (HTML), with an optional notice (e.g. a declined card)."""
+        ...
+
+    def not_found_page(self) -> str: ...
+
+
+class Mailer(Protocol):
+    def send(self, email: OutgoingEmail) -> str:
+        """Send the email; returns the provider's message id. Raises on failure (the caller retries)."""
+        ...
+
+
+class DocumentStore(Protocol):
+    def put_pdf(self, organisation_id: str, invoice_id: str, status: str, content: bytes) -> None: ...
+
+    def get_pdf(self, organisation_id: str, invoice_id: str, status: str) -> bytes | None: ...

@@ -7,6 +7,8 @@
     ORG#<org> / PAYMENT#<payment>             a payment
     ORG#<org> / BTX#<customer>#<transaction>  one credit-balance change
     ORG#<org> / INVNUM#<number>               marker: the number is taken
+    ORG#<org> / OUTBOX#<message>              an email owed; GSI1 (`OUTBOX_PENDING#<shard>`,
+                                              `<created>#<org>#<id>`) until sent, for the sweep
     HOSTED#<token> / HOSTED                   the hosted page's token → organisation and invoice
 
 Writes are staged on a `DynamoBillingTransaction` and committed together in one TransactWriteItems.
@@ -35,10 +37,12 @@ from remit.domain.customer import Customer
 from remit.domain.errors import Conflict, InvalidInput
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
+from remit.domain.outbox import OutboxMessage
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 
 DUE_SHARDS = 4
+OUTBOX_SHARDS = 4
 
 
 def _pk(organisation_id: str) -> str:
@@ -54,6 +58,14 @@ def _invoice_item(invoice: Invoice) -> Item:
     if invoice.status == "open":
         item["GSI1PK"] = f"INVOICE_DUE#{due_shard(invoice.id)}"
         item["GSI1SK"] = f"{invoice.due_date.isoformat()}#{invoice.organisation_id}#{invoice.id}"
+    return item
+
+
+def outbox_item(message: OutboxMessage) -> Item:
+    item = entity_to_item(message, _pk(message.organisation_id), f"OUTBOX#{message.id}", "outbox")
+    if message.status != "sent":
+        item["GSI1PK"] = f"OUTBOX_PENDING#{zlib.crc32(message.id.encode()) % OUTBOX_SHARDS}"
+        item["GSI1SK"] = f"{message.created_at.isoformat()}#{message.organisation_id}#{message.id}"
     return item
 
 
@@ -205,6 +217,10 @@ class DynamoBillingTransaction:
                 "Delete", request, lambda: Conflict(f"Charge {charge.id} is invoiced and cannot be deleted.")
             )
         )
+
+    def insert_outbox(self, message: OutboxMessage) -> None:
+        """An email owed because of this transaction's state change (sent only if it commits)."""
+        self._writes.append(Write("Put", put(outbox_item(message), "attribute_not_exists(PK)")))
 
     def insert_payment(self, payment: Payment) -> None:
         item = entity_to_item(payment, self._pk, f"PAYMENT#{payment.id}", "payment")

@@ -1,0 +1,33 @@
+"""The outbox: an email owed to a customer, written in the same transaction as the state change
+that owes it (invariant 9), and delivered afterwards by the notifications function exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from remit.domain.documents import EmailKind
+
+OutboxStatus = Literal["pending", "sending", "sent", "failed"]
+
+
+class OutboxMessage(BaseModel):
+    id: str
+    organisation_id: str
+    invoice_id: str
+    kind: EmailKind
+    # Recipients as they were when the state changed (the customer's billing recipients).
+    to: list[str]
+    payment_id: str | None = None
+    status: OutboxStatus = "pending"
+    attempts: int = 0
+    # While `sending`: until when the claim holds; after it, a stuck claim may be taken over.
+    claimed_until: datetime | None = None
+    last_error: str | None = None
+    provider_message_id: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    version: int = Field(default=0, exclude=True)
