@@ -56,7 +56,7 @@ fi; \
 exit 1
 endef
 
-.PHONY: help venv test lint format-check typecheck validate pytest run build bench fmt clean
+.PHONY: help venv system-tools test lint format-check typecheck validate pytest run build bench fmt clean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -84,6 +84,16 @@ $(VENV_STAMP): requirements-dev.txt shared/requirements.txt pyproject.toml
 
 test: lint format-check typecheck validate pytest
 
+# Browser and PDF tools the tests use as a person would (Debian's packages): headless Chromium
+# opens the hosted page, pdftoppm turns PDFs into pictures. Installed once, when missing.
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/pdftoppm
+system-tools: $(SYSTEM_TOOLS)
+
+$(SYSTEM_TOOLS):
+	@if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium poppler-utils fonts-dejavu-core >/dev/null
+
 lint: $(VENV_STAMP)
 	$(BIN)/ruff check $(SOURCE_PATHS)
 
@@ -98,7 +108,7 @@ validate: $(VENV_STAMP)
 
 # pytest exits 5 when it collected no test at all; while the test layers are still empty that
 # is not a failure. Any other non-zero status is.
-pytest: $(VENV_STAMP)
+pytest: $(VENV_STAMP) system-tools
 ifeq ($(strip $(TEST_LAYERS)),)
 	@echo "pytest: no test layer (tests/unit, tests/integration, tests/e2e) exists yet"
 else

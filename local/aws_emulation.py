@@ -61,6 +61,14 @@ class AwsEmulation:
         client: S3Client = self._client("s3")
         return client
 
+    def dynamodb_streams(self) -> Any:
+        """A DynamoDB Streams client bound to the emulation."""
+        return self._client("dynamodbstreams")
+
+    def verify_sender(self, address: str) -> None:
+        """Let the emulated SES send from `address`, as verifying the identity does in a real account."""
+        self._client("sesv2").create_email_identity(EmailIdentity=address)
+
     def provision(self) -> None:
         """Create the tables (from `template.yaml`) and buckets Remit needs; existing ones are kept."""
         cloudformation.create_tables(self.dynamodb(), TABLES)
@@ -81,3 +89,28 @@ class AwsEmulation:
             aws_secret_access_key=DUMMY_CREDENTIAL,
             config=_CLIENT_CONFIG,
         )
+
+
+# The emulation runs in this process, so the stack may look inside moto where no AWS API reaches.
+
+
+def sent_emails() -> list[str]:
+    """The raw MIME text of every email the emulated SES has accepted so far, oldest first."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import RawMessage, ses_backends
+
+    sent = list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+    return [message.raw_data for message in sent if isinstance(message, RawMessage)]
+
+
+def forget_stream_iterators() -> None:
+    """Drop every DynamoDB Streams shard iterator handed out so far.
+
+    moto keeps each iterator (and the next one each GetRecords returns) for ever; a reader that
+    polls several times a second would grow the process by hundreds of megabytes a day. Only the
+    stream worker reads streams, and it asks for a fresh iterator at every poll.
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][REGION].shard_iterators.clear()

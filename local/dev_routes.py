@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from local import dev_accounts
+from local import dev_accounts, dev_outbox
 from local.http_messages import HttpRequest, HttpResponse, RequestRejected, problem_response
 
 DEV_PREFIX = "/_dev"
@@ -54,4 +54,5 @@ def dev_routes() -> DevRoutes:
     """Every dev endpoint the local stack serves."""
     routes = DevRoutes()
     routes.add("POST", "/_dev/accounts", dev_accounts.open_account)
+    routes.add("GET", "/_dev/outbox", dev_outbox.list_sent_emails)
     return routes

@@ -21,6 +21,8 @@ DUMMY_CREDENTIAL = "local"
 BILLING_TABLE = "remit-billing"
 IDEMPOTENCY_TABLE = "remit-idempotency"
 LOGO_BUCKET = "remit-logos"
+#: The sender of every email, unless `REMIT_MAIL_FROM` names another; verified in the emulated SES.
+DEFAULT_MAIL_FROM = "invoices@remit.local"
 
 #: `{logical id in template.yaml: physical name}` of every table the stack creates.
 TABLES = {"BillingTable": BILLING_TABLE, "IdempotencyTable": IDEMPOTENCY_TABLE}
@@ -68,6 +70,7 @@ def export_remit_environment(
 
     Credentials are dummies and any profile is dropped, so nothing here can reach a real account.
     """
+    mail_from = environ.get("REMIT_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM
     for name in _REAL_AWS_VARIABLES:
         environ.pop(name, None)
     environ.update(
@@ -82,6 +85,7 @@ def export_remit_environment(
             "REMIT_IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
             "REMIT_LOGO_BUCKET": LOGO_BUCKET,
             "REMIT_PUBLIC_BASE_URL": public_base_url,
+            "REMIT_MAIL_FROM": mail_from,
             "POWERTOOLS_SERVICE_NAME": "remit",
             "POWERTOOLS_METRICS_NAMESPACE": "Remit",
             "POWERTOOLS_TRACE_DISABLED": "true",

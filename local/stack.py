@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from local.autosave import Autosaver, RequestGate
 from local.aws_emulation import AwsEmulation
 from local.dev_accounts import DevAccount, ensure_dev_account
 from local.dev_routes import dev_routes
-from local.environment import BUCKETS, HOST, TABLES, LocalSettings, export_remit_environment
+from local.environment import BILLING_TABLE, BUCKETS, HOST, TABLES, LocalSettings, export_remit_environment
 from local.http_front import HttpFront, RequestRouter
 from local.lambda_runtime import LocalFunction
 from local.snapshots import SnapshotStore, SnapshotSummary
+from local.stream_worker import StreamWorker
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,14 @@ class LocalStack:
         self._emulation = AwsEmulation()
         # The template's API function: API Gateway gives up on an integration after 29 s.
         self._api_function = LocalFunction("remit-api", "api.app.lambda_handler", timeout_seconds=29)
+        # The template's notifications function, fed by the billing table's stream and the sweep.
+        self._notifications_function = LocalFunction(
+            "remit-notifications",
+            "notifications.app.lambda_handler",
+            timeout_seconds=120,
+            memory_limit_in_mb=512,
+        )
+        self._stream_worker: StreamWorker | None = None
         self._front: HttpFront | None = None
         self._autosaver: Autosaver | None = None
 
@@ -68,6 +78,7 @@ class LocalStack:
         self._emulation.start()
         export_remit_environment(self._emulation.endpoint_url, public_base_url=base_url)
         self._emulation.provision()
+        self._emulation.verify_sender(os.environ["REMIT_MAIL_FROM"])
         store = SnapshotStore(
             data_dir,
             self._emulation.dynamodb(),
@@ -84,6 +95,12 @@ class LocalStack:
         if dev_account.created:
             self._data_changed()
         self._api_function.load()  # import the handler now, so the first request is not the slow one
+        self._notifications_function.load()
+        # After the restore: outbox items restored as pending are delivered from the stream too.
+        self._stream_worker = StreamWorker(
+            self._notifications_function, self._emulation, BILLING_TABLE, self._gate, self._data_changed
+        )
+        self._stream_worker.start()
         self._front.serve_in_background()
         return RunningStack(base_url=base_url, data_dir=data_dir, dev_account=dev_account, restored=restored)
 
@@ -95,6 +112,9 @@ class LocalStack:
         if self._front is not None:
             self._front.stop(timeout=_REQUEST_DRAIN_SECONDS)
             self._front = None
+        if self._stream_worker is not None:
+            self._stream_worker.stop()
+            self._stream_worker = None
         if not self._gate.close(timeout=_REQUEST_DRAIN_SECONDS):
             logger.warning("some requests did not finish; the final snapshot may miss their writes")
         try:

@@ -19,16 +19,21 @@ from remit.adapters.dynamodb_billing import DynamoBillingStore
 from remit.adapters.dynamodb_customers import DynamoCustomerRepository
 from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
 from remit.adapters.images import PillowImageVerifier
+from remit.adapters.s3_documents import S3DocumentStore
 from remit.adapters.s3_logos import S3LogoStore
 from remit.config import Settings, settings
+from remit.ports import HostedPageRenderer, InvoicePdfRenderer
 from remit.services.accounts import AccountService
 from remit.services.billing_context import BillingContext
+from remit.services.billing_runs import BillingRunService
 from remit.services.charges import ChargeService
 from remit.services.customers import CustomerService
+from remit.services.documents import DocumentService
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
 from remit.services.organisations import OrganisationService
 from remit.services.payments import PaymentService
+from remit.services.sending import SendingService
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -50,6 +55,9 @@ class Services:
     invoices: InvoiceService
     invoice_lifecycle: InvoiceLifecycleService
     payments: PaymentService
+    documents: DocumentService
+    sending: SendingService
+    billing_runs: BillingRunService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -60,19 +68,38 @@ def _s3() -> S3Client:
     return boto3.client("s3")
 
 
+def _pdf_renderer() -> InvoicePdfRenderer:
+    from remit.adapters.pdf_invoice import FpdfInvoiceRenderer
+
+    return FpdfInvoiceRenderer()
+
+
+def _page_renderer() -> HostedPageRenderer:
+    from remit.adapters.html_rendering import JinjaHostedPageRenderer
+
+    return JinjaHostedPageRenderer()
+
+
 def build_services(config: Settings) -> Services:
     """Services over DynamoDB and S3 as `config` names them."""
     clock = SystemClock()
     billing = DynamoTable(_dynamodb, config.billing_table)
     organisation_repository = DynamoOrganisationRepository(billing)
+    logos = S3LogoStore(_s3, config.logo_bucket)
     organisations = OrganisationService(
         organisation_repository,
-        S3LogoStore(_s3, config.logo_bucket),
+        logos,
         PillowImageVerifier(),
         clock,
         config.max_logo_bytes,
     )
     context = BillingContext(DynamoBillingStore(billing), organisations, clock)
+    documents = DocumentService(
+        context, logos, S3DocumentStore(_s3, config.logo_bucket), cache(_pdf_renderer), cache(_page_renderer)
+    )
+    invoices = InvoiceService(context)
+    lifecycle = InvoiceLifecycleService(context, after_finalize=documents.prepare)
+    sending = SendingService(context, lifecycle)
     return Services(
         settings=config,
         accounts=AccountService(DynamoAccountRepository(billing), clock, config.api_key_cache_seconds),
@@ -81,9 +108,12 @@ def build_services(config: Settings) -> Services:
             DynamoCustomerRepository(billing), organisation_repository, organisations, clock
         ),
         charges=ChargeService(context),
-        invoices=InvoiceService(context),
-        invoice_lifecycle=InvoiceLifecycleService(context),
+        invoices=invoices,
+        invoice_lifecycle=lifecycle,
         payments=PaymentService(context),
+        documents=documents,
+        sending=sending,
+        billing_runs=BillingRunService(context, invoices, lifecycle, sending),
     )
 
 

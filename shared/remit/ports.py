@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from remit.domain.account import Account
+from remit.domain.billing_template import BillingTemplate
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer
 from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
@@ -136,6 +137,22 @@ class BillingStore(Protocol):
 
     def get_invoice(self, organisation_id: str, invoice_id: str) -> Invoice | None: ...
 
+    def find_hosted(self, token: str) -> tuple[str, str] | None: ...
+
+    def get_customers(self, organisation_id: str, customer_ids: list[str]) -> list[Customer]: ...
+
+    def get_template(self, organisation_id: str, template_id: str) -> BillingTemplate | None: ...
+
+    def list_templates(
+        self, organisation_id: str, limit: int, cursor: str | None
+    ) -> Page[BillingTemplate]: ...
+
+    def save_template(
+        self, organisation_id: str, template: BillingTemplate, new: bool
+    ) -> BillingTemplate: ...
+
+    def delete_template(self, organisation_id: str, template_id: str) -> bool: ...
+
     def list_invoices(
         self,
         organisation_id: str,
@@ -203,6 +220,6 @@ class Mailer(Protocol):
 
 
 class DocumentStore(Protocol):
-    def put_pdf(self, organisation_id: str, invoice_id: str, status: str, content: bytes) -> None: ...
+    def put_pdf(self, organisation_id: str, invoice_id: str, revision: str, content: bytes) -> None: ...
 
-    def get_pdf(self, organisation_id: str, invoice_id: str, status: str) -> bytes | None: ...
+    def get_pdf(self, organisation_id: str, invoice_id: str, revision: str) -> bytes | None: ...

@@ -43,6 +43,7 @@ def finalized(draft: Invoice, credit: int = 0) -> Invoice:
         customer_email="ap@globex.test",
         customer_address=None,
         customer_tax_id=None,
+        recipients=["ap@globex.test"],
         credit_available=credit,
         now=NOW,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -18,6 +18,7 @@ from api.http import (
     page_response,
     public_base_url,
 )
+from api.routes.hosted import pdf_response
 from remit.bootstrap import services
 from remit.domain.invoice import Invoice, InvoiceChanges, InvoiceEvent, InvoiceStatus, NewInvoice
 from remit.domain.pagination import ListResponse, Page
@@ -71,6 +72,25 @@ def finalize_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]
         account_id(router), organisation_id, invoice_id, public_base_url(router)
     )
     return json_response(200, invoice)
+
+
+@router.post(f"{INVOICE}/send", summary="Email the invoice to the customer (finalizing a draft first)")
+def send_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
+    invoice = services().sending.send(
+        account_id(router), organisation_id, invoice_id, public_base_url(router)
+    )
+    return json_response(200, invoice)
+
+
+@router.get(
+    f"{INVOICE}/pdf",
+    summary="The invoice as a PDF (finalized invoices)",
+    enable_validation=False,
+    responses={200: {"description": "The PDF", "content": {"application/pdf": {}}}},
+)
+def invoice_pdf(organisation_id: str, invoice_id: str) -> Response[Any]:
+    file_name, content = services().documents.pdf(account_id(router), organisation_id, invoice_id)
+    return pdf_response(file_name, content)
 
 
 @router.post(f"{INVOICE}/void", summary="Void an open or uncollectible invoice")

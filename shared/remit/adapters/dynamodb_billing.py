@@ -32,9 +32,10 @@ from remit.adapters.dynamodb import (
     put,
     to_attributes,
 )
+from remit.domain.billing_template import BillingTemplate
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer
-from remit.domain.errors import Conflict, InvalidInput
+from remit.domain.errors import ConcurrentUpdate, Conflict, InvalidInput
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
@@ -269,6 +270,57 @@ class DynamoBillingStore:
             _invoice(invoice) if invoice else None,
             Customer.model_validate(customer, context=STORED) if customer else None,
         )
+
+    def find_hosted(self, token: str) -> tuple[str, str] | None:
+        """The organisation and invoice a hosted-page token opens, or None."""
+        item = self._table.get(f"HOSTED#{token}", "HOSTED")
+        return (str(item["organisation_id"]), str(item["invoice_id"])) if item else None
+
+    def get_customers(self, organisation_id: str, customer_ids: list[str]) -> list[Customer]:
+        """The organisation's customers among `customer_ids` (missing ones are left out)."""
+        keys = [(_pk(organisation_id), f"CUSTOMER#{customer_id}") for customer_id in customer_ids]
+        found: list[Customer] = []
+        for start in range(0, len(keys), 100):
+            items = self._table.batch_get(keys[start : start + 100])
+            found += [Customer.model_validate(item, context=STORED) for item in items]
+        return found
+
+    # billing templates ------------------------------------------------------------------------
+    def get_template(self, organisation_id: str, template_id: str) -> BillingTemplate | None:
+        item = self._table.get(_pk(organisation_id), f"TEMPLATE#{template_id}")
+        return BillingTemplate.model_validate(item) if item else None
+
+    def list_templates(self, organisation_id: str, limit: int, cursor: str | None) -> Page[BillingTemplate]:
+        after = decode_cursor(cursor, "TEMPLATE#") if cursor else None
+        items, more = self._table.query_prefix(_pk(organisation_id), "TEMPLATE#", limit, after)
+        return Page(
+            [BillingTemplate.model_validate(i) for i in items],
+            encode_cursor(items[-1]["SK"]) if more else None,
+        )
+
+    def save_template(self, organisation_id: str, template: BillingTemplate, new: bool) -> BillingTemplate:
+        """Create, or replace if unchanged since read (`ConcurrentUpdate` otherwise)."""
+        saved = template if new else template.model_copy(update={"version": template.version + 1})
+        item = entity_to_item(saved, _pk(organisation_id), f"TEMPLATE#{template.id}", "billing_template")
+        condition = "attribute_not_exists(PK)" if new else "version = :read"
+        values = {} if new else {"read": template.version}
+        self._table.write([Write("Put", put(item, condition, **values))])
+        return saved
+
+    def delete_template(self, organisation_id: str, template_id: str) -> bool:
+        """Delete; False when there was no such template."""
+        try:
+            self._table.write(
+                [
+                    Write(
+                        "Delete",
+                        delete(_pk(organisation_id), f"TEMPLATE#{template_id}", "attribute_exists(PK)"),
+                    )
+                ]
+            )
+        except ConcurrentUpdate:
+            return False
+        return True
 
     # invoices -------------------------------------------------------------------------------
     def get_invoice(self, organisation_id: str, invoice_id: str) -> Invoice | None:

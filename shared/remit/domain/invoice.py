@@ -119,6 +119,8 @@ class Invoice(BaseModel):
     # The customer as the draft last read it: finalization uses it (and checks the customer's version
     # is unchanged) instead of reading the customer again.
     draft_customer: Customer | None = Field(default=None, exclude=True)
+    # The customer's billing recipients at finalization (receipts go to them).
+    recipients: list[str] = Field(default_factory=list, exclude=True)
     sequence: int | None = Field(default=None, exclude=True)
     hosted_token: str | None = Field(default=None, exclude=True)
     version: int = Field(default=0, exclude=True)
@@ -173,6 +175,7 @@ class Invoice(BaseModel):
         customer_email: str,
         customer_address: Address | None,
         customer_tax_id: str | None,
+        recipients: list[str],
         credit_available: int,
         now: datetime,
     ) -> Invoice:
@@ -206,6 +209,7 @@ class Invoice(BaseModel):
                 "customer_email": customer_email,
                 "customer_address": customer_address,
                 "customer_tax_id": customer_tax_id,
+                "recipients": recipients,
                 "credit_applied": credit,
                 "amount_due": amount_due,
                 "finalized_at": now,

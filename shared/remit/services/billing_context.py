@@ -6,10 +6,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from remit.domain.customer import Customer
+from remit.domain.documents import EmailKind
 from remit.domain.errors import InvalidInput, NotFound
 from remit.domain.ids import new_id, new_token
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
+from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import BalanceTransaction, BalanceTransactionType
 from remit.ports import BillingStore, Clock
 from remit.services.organisations import OrganisationService
@@ -67,6 +69,22 @@ class BillingContext:
     def new_hosted_token(self) -> str:
         """The unguessable part of a hosted invoice page's URL (256 bits)."""
         return new_token(32)
+
+    def outbox_message(
+        self, kind: EmailKind, invoice: Invoice, to: list[str], now: datetime, payment_id: str | None = None
+    ) -> OutboxMessage:
+        """An email owed to `to`, to be written in the same transaction as the state change that
+        owes it (the notifications function delivers it once that is committed).
+        """
+        return OutboxMessage(
+            id=new_id("msg", now),
+            organisation_id=invoice.organisation_id,
+            invoice_id=invoice.id,
+            kind=kind,
+            to=to,
+            payment_id=payment_id,
+            created_at=now,
+        )
 
     def event(self, invoice_id: str, kind: str, now: datetime, **data: str | int | None) -> InvoiceEvent:
         return InvoiceEvent(

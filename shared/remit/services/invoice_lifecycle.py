@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from remit.domain.invoice import Invoice
+from remit.domain.organisation import Organisation
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 
@@ -12,8 +15,12 @@ FINALIZE_ATTEMPTS = 60
 
 
 class InvoiceLifecycleService:
-    def __init__(self, context: BillingContext) -> None:
+    def __init__(
+        self, context: BillingContext, after_finalize: Callable[[Invoice, Organisation], None] | None = None
+    ) -> None:
         self._context = context
+        # Called once a finalization is committed (the PDF is rendered there); must not raise.
+        self._after_finalize = after_finalize
         self._billing = context.billing
         self._clock = context.clock
 
@@ -31,7 +38,7 @@ class InvoiceLifecycleService:
 
         attempts = 0
 
-        def attempt() -> Invoice:
+        def attempt() -> tuple[Invoice, Organisation]:
             nonlocal attempts
             attempts += 1
             organisation, invoice, _ = self._billing.read_for_billing(organisation_id, invoice_id=invoice_id)
@@ -60,6 +67,7 @@ class InvoiceLifecycleService:
                 customer_email=customer.email,
                 customer_address=customer.address,
                 customer_tax_id=customer.tax_id,
+                recipients=customer.billing_recipients(),
                 credit_available=customer.balance,
                 now=now,
             )
@@ -90,25 +98,29 @@ class InvoiceLifecycleService:
             if finalized.status == "paid":
                 transaction.insert_event(self._context.event(finalized.id, "invoice.paid", now))
             transaction.commit()
-            return saved.as_seen_on(finalized.issue_date or now.date())
+            return saved.as_seen_on(finalized.issue_date or now.date()), organisation
 
-        return retry_on_conflict(attempt, attempts=FINALIZE_ATTEMPTS)
+        invoice, organisation = retry_on_conflict(attempt, attempts=FINALIZE_ATTEMPTS)
+        if self._after_finalize is not None:
+            self._after_finalize(invoice, organisation)
+        return invoice
 
     def void(self, account_id: str, organisation_id: str, invoice_id: str) -> Invoice:
-        """Void an open or uncollectible invoice; what was paid on it and the credit applied return to
-        the customer's credit balance in the same transaction. `InvalidTransition` otherwise.
+        """Void an open or uncollectible invoice and notify the customer (a void notice through the
+        outbox). What was paid on it and the credit applied return to the customer's credit balance,
+        all in one transaction. `InvalidTransition` otherwise.
         """
 
         def attempt() -> Invoice:
             invoice = self._context.invoice(account_id, organisation_id, invoice_id)
             now = self._clock.now()
             voided, returned = invoice.void(now)
+            customer = self._context.organisation_and_customer(
+                account_id, organisation_id, invoice.customer_id
+            )[1]
             transaction = self._billing.transaction(organisation_id)
             saved = transaction.update_invoice(voided)
             if returned:
-                customer = self._context.organisation_and_customer(
-                    account_id, organisation_id, invoice.customer_id
-                )[1]
                 transaction.adjust_customer(
                     customer.id, now, balance_change=returned, expected_balance=customer.balance
                 )
@@ -122,6 +134,9 @@ class InvoiceLifecycleService:
                         invoice.id,
                     )
                 )
+            transaction.insert_outbox(
+                self._context.outbox_message("void_notice", voided, customer.billing_recipients(), now)
+            )
             transaction.insert_event(
                 self._context.event(invoice.id, "invoice.voided", now, returned_to_balance=returned)
             )

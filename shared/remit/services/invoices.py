@@ -14,6 +14,7 @@ from remit.domain.invoice import (
     Invoice,
     InvoiceChanges,
     InvoiceEvent,
+    InvoiceSource,
     LineItem,
     LineItemInput,
     NewInvoice,
@@ -103,7 +104,9 @@ class InvoiceService:
 
     # --- drafts --------------------------------------------------------------------------------
 
-    def create_draft(self, account_id: str, organisation_id: str, new: NewInvoice) -> Invoice:
+    def create_draft(
+        self, account_id: str, organisation_id: str, new: NewInvoice, source: InvoiceSource = "manual"
+    ) -> Invoice:
         """A draft from line items, selected open charges and/or all open charges of the customer.
 
         Atomic: the charges become `invoiced` in the same transaction (`Conflict` if one no longer
@@ -134,6 +137,7 @@ class InvoiceService:
             days_until_due=days_until_due,
             timezone=organisation.timezone,
             draft_customer=customer,
+            source=source,
             memo=new.memo,
             footer=new.footer,
             created_at=now,

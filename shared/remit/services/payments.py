@@ -24,8 +24,8 @@ class PaymentService:
 
         The invoice becomes `paid` when nothing is left due; any excess goes to the customer's credit
         balance. One transaction writes the payment, the invoice (conditioned on its version, so
-        concurrent payments never lose an update: the loser re-reads and retries), the timeline and
-        the balance. Raises `InvalidTransition` unless the invoice is open.
+        concurrent payments never lose an update: the loser re-reads and retries), the timeline, the
+        balance and the receipt owed through the outbox. `InvalidTransition` unless the invoice is open.
         """
 
         def attempt() -> tuple[Invoice, Payment]:
@@ -58,6 +58,9 @@ class PaymentService:
             )
             if paid.status == "paid":
                 transaction.insert_event(self._context.event(invoice.id, "invoice.paid", now))
+            transaction.insert_outbox(
+                self._context.outbox_message("payment_receipt", saved, invoice.recipients, now, payment.id)
+            )
             if excess:
                 customer = self._context.organisation_and_customer(
                     account_id, organisation_id, invoice.customer_id

@@ -1,0 +1,53 @@
+"""The public hosted invoice page `/i/{token}` and its PDF: no API key, the long token is the key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from remit.bootstrap import services
+from remit.domain.errors import NotFound
+
+router = APIGatewayRouter()
+
+# The page holds no script; it loads images (the logo) and posts only to itself (card checkout).
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; form-action 'self' https:; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def pdf_response(file_name: str, content: bytes) -> Response[Any]:
+    return Response(
+        status_code=200,
+        content_type="application/pdf",
+        body=content,
+        headers={
+            "Content-Disposition": f'inline; filename="{file_name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/i/<token>", include_in_schema=False, enable_validation=False)
+def hosted_invoice_page(token: str) -> Response[Any]:
+    documents = services().documents
+    try:
+        page = documents.hosted_page(token)
+    except NotFound:
+        return Response(404, "text/html; charset=utf-8", documents.not_found_page(), headers=PAGE_HEADERS)
+    return Response(200, "text/html; charset=utf-8", page, headers=PAGE_HEADERS)
+
+
+@router.get("/i/<token>/pdf", include_in_schema=False, enable_validation=False)
+def hosted_invoice_pdf(token: str) -> Response[Any]:
+    file_name, content = services().documents.hosted_pdf(token)
+    return pdf_response(file_name, content)

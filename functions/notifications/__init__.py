@@ -1,0 +1,1 @@
+"""The notifications function: delivers the outbox's emails (invariant 9)."""

@@ -1,0 +1,274 @@
+"""The billing table's stream, delivered to the notifications function as Lambda would deliver it.
+
+In the deployed stack an event source mapping reads `BillingTable`'s stream, keeps the records
+its `FilterCriteria` match, and invokes `NotificationsFunction` with batches of them, retrying
+the records a batch reports as failed; EventBridge Scheduler invokes the same function for the
+sweep. Here one thread does both, against the emulation's DynamoDB Streams API, with the mapping's
+settings (filters, batch size, retries) read from `template.yaml`, so the handler runs on the
+same trigger path with the same events.
+
+Differences from Lambda, all on the safe side: one shard, read from its start (the emulation is
+new at every start, so that is just the restored data); failed batches are retried after
+exponential back-off and, once the retries are spent, logged where Lambda would send them to the
+dead-letter queue (the sweep delivers their emails either way).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from local.autosave import RequestGate, StackStopping
+from local.aws_emulation import AwsEmulation, forget_stream_iterators
+from local.cloudformation import load_template
+from local.environment import REGION
+from local.lambda_runtime import LocalFunction
+
+logger = logging.getLogger(__name__)
+
+FUNCTION = "NotificationsFunction"
+STREAM_EVENT = "OutboxStream"
+POLL_SECONDS = 0.25
+SWEEP_SECONDS = 30.0
+SWEEP_EVENT = {"sweep": True}
+_FIRST_RETRY_SECONDS = 0.5
+_LONGEST_RETRY_SECONDS = 10.0
+_RECORDS_PER_READ = 1000
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    """The settings of the template's event source mapping that decide which records go where."""
+
+    filters: list[dict[str, Any]]
+    batch_size: int
+    maximum_retry_attempts: int
+
+    @classmethod
+    def from_template(cls, function: str = FUNCTION, event: str = STREAM_EVENT) -> StreamMapping:
+        properties = load_template()["Resources"][function]["Properties"]["Events"][event]["Properties"]
+        filters = properties.get("FilterCriteria", {}).get("Filters", [])
+        return cls(
+            filters=[json.loads(entry["Pattern"]) for entry in filters],
+            batch_size=int(properties.get("BatchSize", 100)),
+            maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
+        )
+
+    def accepts(self, record: Mapping[str, Any]) -> bool:
+        """True when the record matches one of the filters (or there are none), as Lambda decides."""
+        return not self.filters or any(matches(pattern, record) for pattern in self.filters)
+
+
+def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """Whether `event` matches an event filter `pattern`: exact values and `anything-but`.
+
+    As in Lambda, a key the pattern names must be present in the event, even under `anything-but`.
+    """
+    for name, expected in pattern.items():
+        if name not in event:
+            return False
+        value = event[name]
+        if isinstance(expected, Mapping):
+            if not isinstance(value, Mapping) or not matches(expected, value):
+                return False
+        elif not any(_matches_value(rule, value) for rule in expected):
+            return False
+    return True
+
+
+def _matches_value(rule: Any, value: Any) -> bool:
+    if not isinstance(rule, Mapping):
+        return bool(rule == value)
+    if "anything-but" in rule:
+        excluded = rule["anything-but"]
+        return value not in (excluded if isinstance(excluded, list) else [excluded])
+    raise ValueError(f"the local stream worker does not support the filter rule {rule}")
+
+
+def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A DynamoDB Streams record as Lambda passes it to a function (JSON-shaped, with the source ARN)."""
+    stream = dict(record["dynamodb"])
+    created = stream.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):  # boto3 parses it; Lambda sends epoch seconds
+        stream["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": stream,
+        "eventSourceARN": stream_arn,
+    }
+
+
+def _sequence(record: Mapping[str, Any]) -> int:
+    return int(record["dynamodb"]["SequenceNumber"])
+
+
+class StreamWorker:
+    """A thread that feeds the billing table's stream to `function` and runs its sweep on a schedule.
+
+    Each invocation holds the request gate like an HTTP request, so snapshots fall between them,
+    and marks the data as changed afterwards. `stop()` lets the current invocation finish.
+    """
+
+    def __init__(
+        self,
+        function: LocalFunction,
+        emulation: AwsEmulation,
+        table_name: str,
+        gate: RequestGate,
+        on_change: Callable[[], None],
+        *,
+        mapping: StreamMapping | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        sweep_seconds: float = SWEEP_SECONDS,
+    ) -> None:
+        self._function = function
+        self._emulation = emulation
+        self._table_name = table_name
+        self._gate = gate
+        self._on_change = on_change
+        self._mapping = mapping or StreamMapping.from_template()
+        self._poll_seconds = poll_seconds
+        self._sweep_seconds = sweep_seconds
+        self._stream_arn = ""
+        self._streams: Any = None
+        # Per shard, the sequence number of the last record read; none yet: from the shard's start.
+        self._positions: dict[str, str] = {}
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="remit-stream-worker")
+
+    def start(self) -> None:
+        """Find the table's stream and start reading it from its first record."""
+        table = self._emulation.dynamodb().describe_table(TableName=self._table_name)["Table"]
+        self._stream_arn = table["LatestStreamArn"]
+        self._streams = self._emulation.dynamodb_streams()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop reading, after the invocation under way (if any) has returned."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        next_sweep = time.monotonic() + self._sweep_seconds
+        while not self._stopping.is_set():
+            try:
+                self._deliver_new_records()
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + self._sweep_seconds
+                    self._sweep()
+            except StackStopping:
+                return
+            except Exception:
+                logger.exception("reading the billing table's stream failed; will retry")
+            self._stopping.wait(self._poll_seconds)
+
+    def _deliver_new_records(self) -> None:
+        records = [record for record in self._read_new_records() if self._mapping.accepts(record)]
+        size = self._mapping.batch_size
+        for start in range(0, len(records), size):
+            if self._stopping.is_set():
+                return
+            self._deliver(records[start : start + size])
+
+    def _read_new_records(self) -> list[dict[str, Any]]:
+        """Every record written since the last read, in order, as Lambda's event wants them.
+
+        A fresh iterator is asked for at every read: the emulation replaces a table (and its stream
+        shard) when it rolls back a cancelled transaction, which strands iterators taken before.
+        """
+        records: list[dict[str, Any]] = []
+        try:
+            description = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
+            for shard in description.get("Shards", []):
+                records += self._read_shard(shard["ShardId"])
+        finally:
+            forget_stream_iterators()
+        return records
+
+    def _read_shard(self, shard_id: str) -> list[dict[str, Any]]:
+        after = self._positions.get(shard_id)
+        position: dict[str, str] = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            if after
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = self._streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **position)[
+            "ShardIterator"
+        ]
+        records: list[dict[str, Any]] = []
+        while iterator:
+            response = self._streams.get_records(ShardIterator=iterator, Limit=_RECORDS_PER_READ)
+            read = response.get("Records", [])
+            if not read:
+                break
+            records += [lambda_record(record, self._stream_arn) for record in read]
+            self._positions[shard_id] = read[-1]["dynamodb"]["SequenceNumber"]
+            iterator = response.get("NextShardIterator")
+        return records
+
+    def _deliver(self, batch: Sequence[dict[str, Any]]) -> None:
+        """Invoke the function with `batch`, then again from its first failed record, as Lambda does."""
+        pending = list(batch)
+        retries = self._mapping.maximum_retry_attempts
+        attempt = 0
+        while True:
+            failed = self._failed_records(pending)
+            if not failed:
+                return
+            first_failed = min(failed)
+            pending = [record for record in pending if _sequence(record) >= first_failed]
+            if 0 <= retries <= attempt:
+                logger.warning(
+                    "%d outbox stream records still failed after %d retries; Lambda would send them to the "
+                    "dead-letter queue. The sweep will deliver their emails.",
+                    len(pending),
+                    retries,
+                )
+                return
+            delay = min(_FIRST_RETRY_SECONDS * 2**attempt, _LONGEST_RETRY_SECONDS)
+            attempt += 1
+            if self._stopping.wait(delay):
+                return
+
+    def _failed_records(self, batch: Sequence[dict[str, Any]]) -> set[int]:
+        """The sequence numbers of the records the function reported as failed (all, if it raised)."""
+        try:
+            response = self._invoke({"Records": list(batch)})
+        except StackStopping:
+            raise
+        except Exception:
+            logger.exception("the notifications function failed on a batch of %d stream records", len(batch))
+            return {_sequence(record) for record in batch}
+        finally:
+            self._on_change()
+        failures = (response or {}).get("batchItemFailures") or []
+        return {int(failure["itemIdentifier"]) for failure in failures}
+
+    def _sweep(self) -> None:
+        try:
+            report = self._invoke(dict(SWEEP_EVENT))
+        except StackStopping:
+            raise
+        except Exception:
+            self._on_change()
+            logger.exception("the outbox sweep failed; it runs again in %.0f s", self._sweep_seconds)
+            return
+        logger.debug("outbox sweep: %s", report)
+        # Most sweeps find nothing owed; only one that claimed a message wrote anything.
+        if not isinstance(report, dict) or any(report.get(name) for name in ("sent", "failed", "given_up")):
+            self._on_change()
+
+    def _invoke(self, event: dict[str, Any]) -> Any:
+        with self._gate.request():
+            return self._function.invoke(event)

@@ -1,0 +1,184 @@
+"""The outbox's delivery state in the billing table: claims, outcomes and the sweep's work queue.
+
+Outbox items are written by the billing transactions (`DynamoBillingTransaction.insert_outbox`,
+layout in `dynamodb_billing`); this adapter only moves an existing item through delivery:
+
+    pending ──claim──► sending ──mark_sent──► sent      (leaves GSI1: no longer owed)
+       ▲                  │ └──────give_up──► failed    (leaves GSI1: a human looks at it)
+       └─────release──────┘
+
+Every step is one conditional UpdateItem on the base item, never on the (eventually consistent)
+index. A claim is identified by the `attempts` count it set, so the later steps apply only while
+the claim that made them is still the current one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from remit.adapters.dynamodb import DynamoTable, from_attributes, key, to_attributes
+from remit.adapters.dynamodb_billing import OUTBOX_SHARDS
+from remit.domain.outbox import OutboxMessage
+
+_INDEX = "GSI1"
+_STATUS = {"#status": "status"}
+
+
+def _pk(organisation_id: str) -> str:
+    return f"ORG#{organisation_id}"
+
+
+def _sk(message_id: str) -> str:
+    return f"OUTBOX#{message_id}"
+
+
+def _json_time(moment: datetime) -> str:
+    """A timestamp as the domain's JSON writes it (`…Z`)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _lease_time(moment: datetime) -> str:
+    """A fixed-width UTC timestamp: lease ends are compared as strings inside conditions."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _message(attributes: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage.model_validate(from_attributes(attributes))
+
+
+class DynamoOutboxRepository:
+    """Delivery state of outbox messages, in the billing table."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def get(self, organisation_id: str, message_id: str) -> OutboxMessage | None:
+        item = self._table.get(_pk(organisation_id), _sk(message_id))
+        return OutboxMessage.model_validate(item) if item else None
+
+    def claim(
+        self, organisation_id: str, message_id: str, now: datetime, lease: timedelta
+    ) -> OutboxMessage | None:
+        """Take the message for delivery until `now + lease`: from `pending`, or from `sending` when the
+        previous claim has run out (its worker died). Counts the attempt.
+
+        Returns the claimed message, or None when it does not exist, is already sent or failed, or
+        another worker holds a live claim. At most one worker holds a live claim at any moment.
+        """
+        values = {
+            ":sending": "sending",
+            ":pending": "pending",
+            ":until": _lease_time(now + lease),
+            ":now": _lease_time(now),
+            ":one": 1,
+        }
+        updated = self._update(
+            organisation_id,
+            message_id,
+            "SET #status = :sending, claimed_until = :until, "
+            "attempts = attempts + :one, version = version + :one",
+            "attribute_exists(PK) AND (#status = :pending OR (#status = :sending AND claimed_until < :now))",
+            values,
+        )
+        return _message(updated) if updated is not None else None
+
+    def mark_sent(self, message: OutboxMessage, provider_message_id: str, now: datetime) -> bool:
+        """Record the delivery of a claimed message and take it out of the sweep's queue.
+
+        False (and nothing changed) when the claim is no longer the current one.
+        """
+        return self._finish(
+            message,
+            "SET #status = :sent, sent_at = :now, provider_message_id = :provider, version = version + :one "
+            "REMOVE GSI1PK, GSI1SK, claimed_until",
+            {":sent": "sent", ":now": _json_time(now), ":provider": provider_message_id},
+        )
+
+    def release(self, message: OutboxMessage, error: str) -> bool:
+        """Hand a claimed message back as `pending` after a failed attempt, recording why.
+
+        It stays in the sweep's queue. False when the claim is no longer the current one.
+        """
+        return self._finish(
+            message,
+            "SET #status = :pending, last_error = :error, version = version + :one REMOVE claimed_until",
+            {":pending": "pending", ":error": error},
+        )
+
+    def give_up(self, message: OutboxMessage, error: str) -> bool:
+        """Mark a claimed message `failed` for good and take it out of the sweep's queue.
+
+        False when the claim is no longer the current one.
+        """
+        return self._finish(
+            message,
+            "SET #status = :failed, last_error = :error, version = version + :one "
+            "REMOVE GSI1PK, GSI1SK, claimed_until",
+            {":failed": "failed", ":error": error},
+        )
+
+    def owed(self, created_before: datetime, limit: int) -> list[OutboxMessage]:
+        """Up to `limit` messages not yet sent nor given up, created before `created_before`, oldest first.
+
+        Read from the sparse index, which lags the table slightly: a message listed here may have
+        been sent meanwhile, so callers act on it only through `claim`.
+        """
+        # GSI1SK starts with `created_at.isoformat()`; any key of a later message sorts after this.
+        before = created_before.astimezone(UTC).isoformat()
+        found: list[OutboxMessage] = []
+        for shard in range(OUTBOX_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table.name,
+                "IndexName": _INDEX,
+                "KeyConditionExpression": "GSI1PK = :shard AND GSI1SK < :before",
+                "ExpressionAttributeValues": to_attributes(
+                    {":shard": f"OUTBOX_PENDING#{shard}", ":before": before}
+                ),
+                "Limit": limit,
+            }
+            taken = 0
+            while taken < limit:
+                response = self._table.client.query(**request)
+                items = response.get("Items", [])
+                found += [_message(item) for item in items]
+                taken += len(items)
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    break
+                request["ExclusiveStartKey"] = last
+        found.sort(key=lambda message: message.created_at)
+        return found[:limit]
+
+    def _finish(self, message: OutboxMessage, update: str, values: dict[str, Any]) -> bool:
+        """Apply `update` if the message is still `sending` under the claim `message` came from."""
+        updated = self._update(
+            message.organisation_id,
+            message.id,
+            update,
+            "#status = :claimed AND attempts = :attempt",
+            {**values, ":claimed": "sending", ":attempt": message.attempts, ":one": 1},
+        )
+        return updated is not None
+
+    def _update(
+        self, organisation_id: str, message_id: str, update: str, condition: str, values: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The item's attributes after the conditional update, or None when the condition failed."""
+        try:
+            response = self._table.client.update_item(
+                TableName=self._table.name,
+                Key=key(_pk(organisation_id), _sk(message_id)),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=_STATUS,
+                ExpressionAttributeValues=to_attributes(values),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return dict(response["Attributes"])

@@ -1,0 +1,537 @@
+"""Invoices as A4 PDFs drawn with fpdf2 in DejaVu Sans, from the one `InvoiceDocument` view.
+
+Imported only on the paths that render a PDF; fpdf2 itself loads on the first render. Every text
+from a user (names, descriptions, memos) is drawn as plain text: no markdown, no HTML, no
+page-number aliases, and the logo may not pull in files or URLs.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from remit.adapters.money_format import DEFAULT_LOCALE, format_money
+from remit.domain.documents import DEFAULT_BRAND_COLOUR, DocumentParty, InvoiceDocument
+from remit.domain.values import Address
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+FONT_DIRECTORY = Path(__file__).parent / "fonts"
+FONT = "DejaVuSans"
+PAGE_COUNT_ALIAS = "{nb}"
+
+Colour = tuple[int, int, int]
+INK: Colour = (33, 37, 41)
+MUTED: Colour = (108, 117, 125)
+RULE: Colour = (222, 226, 230)
+WHITE: Colour = (255, 255, 255)
+STAMPS: dict[str, tuple[str, Colour]] = {"paid": ("PAID", (25, 135, 84)), "void": ("VOID", (200, 35, 51))}
+
+# A4 in millimetres; the top margin leaves room for the running head of continuation pages.
+PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
+MARGIN, TOP_MARGIN, BOTTOM_MARGIN = 16.0, 22.0, 22.0
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+LOGO_MAX_WIDTH, LOGO_MAX_HEIGHT = 60.0, 20.0
+# Countries whose postal code follows the city and state on one line ("Springfield, IL 62701").
+POSTCODE_AFTER_CITY = {"US", "CA", "AU"}
+# Countries that write the postcode on a line of its own, after the town.
+POSTCODE_OWN_LINE = {"GB", "IE"}
+
+
+class FpdfInvoiceRenderer:
+    """`InvoicePdfRenderer` with fpdf2: one A4 document per call, nothing shared between calls."""
+
+    def render(self, document: InvoiceDocument, logo: tuple[bytes, str] | None) -> bytes:
+        """The invoice as PDF bytes. A logo that cannot be drawn is left out; it never fails the render."""
+        layout = _InvoiceLayout(document)
+        layout.draw(logo)
+        return layout.output()
+
+
+class _InvoiceLayout:
+    def __init__(self, document: InvoiceDocument) -> None:
+        self.doc = document
+        self.brand = _hex_colour(document.brand_colour)
+        light_brand = _luminance(self.brand) > 0.6
+        # A pale brand colour still fills the bands, but text on it turns dark and headings stay ink.
+        self.on_brand = INK if light_brand else WHITE
+        self.accent = INK if light_brand else self.brand
+        self.tint = _mix(self.brand, WHITE, 0.93)
+        self.pdf = _new_pdf(self)
+        self.pdf.set_title(f"Invoice {document.number}")
+        self.pdf.set_author(document.seller.name)
+        self.pdf.set_subject(f"Invoice {document.number} to {document.buyer.name}")
+
+    # --- sections, top to bottom -----------------------------------------------------------
+
+    def draw(self, logo: tuple[bytes, str] | None) -> None:
+        self.pdf.add_page()
+        self._header(logo)
+        self._parties_and_details()
+        self._lines()
+        self._tax_breakdown_and_totals()
+        self._payment_instructions()
+        self._notes()
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
+
+    def _header(self, logo: tuple[bytes, str] | None) -> None:
+        pdf = self.pdf
+        top = 16.0
+        title_width = 72.0
+        if not (logo and self._draw_logo(logo[0], MARGIN, top)):
+            # Without a logo the seller's name stands in as a word mark (smaller when it is long).
+            width = CONTENT_WIDTH - title_width - 10
+            name = self.doc.seller.name
+            self._font(16, bold=True, colour=INK)
+            if pdf.get_string_width(name) > 2 * width:
+                self._font(11, bold=True, colour=INK)
+            pdf.set_xy(MARGIN, top + 2)
+            pdf.multi_cell(width, pdf.font_size * 1.35, name, align="L")
+        self._font(24, bold=True, colour=self.accent)
+        pdf.set_xy(PAGE_WIDTH - MARGIN - title_width, top)
+        pdf.cell(title_width, 11, "INVOICE", align="R")
+        self._fitted_font(self.doc.number, title_width, 11, colour=MUTED)
+        pdf.set_xy(PAGE_WIDTH - MARGIN - title_width, top + 11)
+        pdf.cell(title_width, 6, self.doc.number, align="R")
+        self._stamp()
+
+    def _draw_logo(self, content: bytes, x: float, y: float) -> bool:
+        from fpdf import FPDF
+        from fpdf.enums import ResourceAccessPolicy
+
+        # Measured in a throwaway document first, so a broken image never leaves half a drawing behind.
+        try:
+            probe = FPDF(unit="mm", format="A4")
+            probe.resource_access_policy = ResourceAccessPolicy.NONE
+            probe.add_page()
+            info = probe.image(io.BytesIO(content), x=0, y=0, h=LOGO_MAX_HEIGHT)
+            width, height = float(info["rendered_width"]), float(info["rendered_height"])  # type: ignore[arg-type]
+            if width <= 0 or height <= 0:
+                return False
+            if width > LOGO_MAX_WIDTH:
+                width, height = LOGO_MAX_WIDTH, height * LOGO_MAX_WIDTH / width
+            self.pdf.image(io.BytesIO(content), x=x, y=y, w=width, h=height)
+        except Exception:
+            return False
+        return True
+
+    def _parties_and_details(self) -> None:
+        pdf = self.pdf
+        top = 44.0
+        # The buyer gets the widest column: their legal name is the one that must not be cut short.
+        seller_width, buyer_width, gap = 52.0, 64.0, 6.0
+        details_width = CONTENT_WIDTH - seller_width - buyer_width - 2 * gap
+        bottoms = [
+            self._party("From", self.doc.seller, MARGIN, top, seller_width),
+            self._party("Bill to", self.doc.buyer, MARGIN + seller_width + gap, top, buyer_width),
+            self._details(MARGIN + seller_width + buyer_width + 2 * gap, top, details_width),
+        ]
+        pdf.set_xy(MARGIN, max(bottoms) + 8)
+
+    def _party(self, heading: str, party: DocumentParty, x: float, y: float, width: float) -> float:
+        pdf = self.pdf
+        self._label(heading, x, y, width)
+        pdf.set_xy(x, y + 6)
+        self._font(10, bold=True, colour=INK)
+        pdf.multi_cell(width, 5, party.name or "—", align="L", new_x="LEFT", new_y="NEXT")
+        self._font(8.5, colour=INK)
+        lines = [*_address_lines(party.address)]
+        if party.email:
+            lines.append(party.email)
+        for line in lines:
+            pdf.multi_cell(width, 4.2, line, align="L", new_x="LEFT", new_y="NEXT")
+        if party.tax_id:
+            pdf.set_y(pdf.get_y() + 1)
+            pdf.set_x(x)
+            self._font(8.5, colour=MUTED)
+            pdf.multi_cell(width, 4.2, f"VAT/Tax ID: {party.tax_id}", align="L", new_x="LEFT", new_y="NEXT")
+        return pdf.get_y()
+
+    def _details(self, x: float, y: float, width: float) -> float:
+        pdf = self.pdf
+        doc = self.doc
+        self._label("Details", x, y, width)
+        rows = [
+            ("Invoice no.", doc.number),
+            ("Issue date", _date(doc.issue_date)),
+            ("Due date", _date(doc.due_date)),
+            ("Currency", doc.currency),
+        ]
+        pdf.set_xy(x, y + 6)
+        self._font(8.5, colour=MUTED)
+        label_width = max(pdf.get_string_width(label) for label, _ in rows) + 2
+        for label, value in rows:
+            self._font(8.5, colour=MUTED)
+            pdf.cell(label_width, 5, label)
+            self._fitted_font(value, width - label_width, 8.5, bold=label == "Due date")
+            if pdf.get_string_width(value) > width - label_width:
+                # Too long to share a line with its label even in small type: the next line is its own.
+                pdf.set_xy(x, pdf.get_y() + 4.5)
+                self._fitted_font(value, width, 8.5)
+                pdf.cell(width, 5, value, align="R", new_x="LEFT", new_y="NEXT")
+            else:
+                pdf.cell(width - label_width, 5, value, align="R", new_x="LEFT", new_y="NEXT")
+            pdf.set_x(x)
+        box_top = pdf.get_y() + 2.5
+        pdf.set_fill_color(*self.tint)
+        pdf.set_draw_color(*self.brand)
+        pdf.rect(x, box_top, width, 15, style="F")
+        pdf.set_fill_color(*self.brand)
+        pdf.rect(x, box_top, 1.2, 15, style="F")
+        pdf.set_xy(x + 3.5, box_top + 1.8)
+        self._font(8, colour=MUTED)
+        pdf.cell(width - 5, 4, "Amount due", new_x="LEFT", new_y="NEXT")
+        amount_due = format_money(doc.amount_due, doc.currency)
+        self._fitted_font(amount_due, width - 5, 14, bold=True)
+        pdf.cell(width - 5, 7.5, amount_due)
+        return box_top + 15
+
+    def _lines(self) -> None:
+        from fpdf.fonts import FontFace
+
+        pdf = self.pdf
+        currency = self.doc.currency
+        pdf.set_draw_color(*RULE)
+        # The table takes its base style from the current one: rows are white unless striped.
+        pdf.set_fill_color(*WHITE)
+        headings = ("Description", "Qty", "Unit price", "Tax", "Amount")
+        rows = [
+            (
+                line.description,
+                _decimal(line.quantity),
+                format_money(line.unit_amount, currency),
+                f"{_decimal(line.tax_rate)}%",
+                format_money(line.amount, currency),
+            )
+            for line in self.doc.lines
+        ]
+        # Figures never wrap: each figure column is as wide as its widest entry, the description
+        # takes the rest.
+        padding = 2.2
+        figure_widths = [
+            max(minimum, self._widest([row[column] for row in rows], headings[column]) + 2 * padding + 0.5)
+            for column, minimum in ((1, 14.0), (2, 24.0), (3, 13.0), (4, 25.0))
+        ]
+        self._font(8.5, colour=INK)
+        with pdf.table(
+            width=CONTENT_WIDTH,
+            col_widths=(CONTENT_WIDTH - sum(figure_widths), *figure_widths),
+            text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+            v_align="TOP",
+            borders_layout="HORIZONTAL_LINES",
+            headings_style=FontFace(emphasis="BOLD", color=self.on_brand, fill_color=self.brand, size_pt=8),
+            line_height=4.3,
+            padding=(1.8, padding),
+            repeat_headings=1,
+        ) as table:
+            table.row(headings)
+            zebra = FontFace(fill_color=self.tint)
+            for index, row in enumerate(rows):
+                table.row(row, style=zebra if index % 2 else None)
+        pdf.set_y(pdf.get_y() + 6)
+
+    def _tax_breakdown_and_totals(self) -> None:
+        pdf = self.pdf
+        doc = self.doc
+
+        def money(amount: int) -> str:
+            return format_money(amount, doc.currency)
+
+        totals: list[tuple[str, str, bool]] = [
+            ("Subtotal", money(doc.subtotal), False),
+            ("Tax", money(doc.tax_total), False),
+            ("Total", money(doc.total), True),
+        ]
+        if doc.credit_applied:
+            totals.append(("Credit applied", money(-doc.credit_applied), False))
+        if doc.amount_paid:
+            totals.append(("Amount paid", money(-doc.amount_paid), False))
+        row = 5.6
+        needed = max(len(totals) * row + 14, (len(doc.tax_breakdown) + 2) * row + 2)
+        self._ensure_room(needed)
+        top = pdf.get_y()
+
+        # Tax breakdown, left: what an accountant books per rate.
+        width = 84.0
+        columns = (22.0, 34.0, 28.0)
+        pdf.set_xy(MARGIN, top)
+        self._font(7.5, bold=True, colour=MUTED)
+        for heading, column_width in zip(("Tax rate", "Taxable amount", "Tax"), columns, strict=True):
+            pdf.cell(column_width, row, heading, align="L" if heading == "Tax rate" else "R")
+        pdf.set_draw_color(*RULE)
+        pdf.line(MARGIN, top + row, MARGIN + width, top + row)
+        pdf.set_xy(MARGIN, top + row)
+        self._font(8.5, colour=INK)
+        for group in doc.tax_breakdown:
+            values = (f"{_decimal(group.tax_rate)}%", money(group.taxable_amount), money(group.tax_amount))
+            for value, column_width in zip(values, columns, strict=True):
+                pdf.cell(column_width, row, value, align="L" if value.endswith("%") else "R")
+            pdf.set_xy(MARGIN, pdf.get_y() + row)
+        left_bottom = pdf.get_y()
+
+        # Totals, right.
+        x = PAGE_WIDTH - MARGIN - 76
+        pdf.set_xy(x, top)
+        for label, value, bold in totals:
+            if bold:
+                pdf.line(x, pdf.get_y(), PAGE_WIDTH - MARGIN, pdf.get_y())
+            self._font(9, bold=bold, colour=INK if bold else MUTED)
+            pdf.cell(40, row, label)
+            self._font(9, bold=bold, colour=INK)
+            pdf.cell(36, row, value, align="R", new_x="LEFT", new_y="NEXT")
+            pdf.set_x(x)
+        due_top = pdf.get_y() + 1.5
+        pdf.set_fill_color(*self.brand)
+        pdf.rect(x, due_top, 76, 9, style="F")
+        pdf.set_xy(x + 2, due_top)
+        self._font(10.5, bold=True, colour=self.on_brand)
+        pdf.cell(38, 9, "Amount due")
+        pdf.cell(34, 9, money(doc.amount_due), align="R")
+        pdf.set_xy(MARGIN, max(left_bottom, due_top + 9) + 9)
+
+    def _payment_instructions(self) -> None:
+        pdf = self.pdf
+        doc = self.doc
+        blocks: list[tuple[str, list[tuple[str, str]]]] = []
+        if doc.bank_transfer and any(doc.bank_transfer.model_dump().values()):
+            bank = doc.bank_transfer
+            bank_rows = _filled(
+                ("Account name", bank.account_name),
+                ("IBAN", _grouped_iban(bank.iban) if bank.iban else None),
+                ("BIC", bank.bic),
+                ("Reference", doc.number),
+                ("Instructions", bank.instructions),
+            )
+            blocks.append(("Bank transfer", bank_rows))
+        if doc.cheque and (doc.cheque.payable_to or doc.cheque.mail_to):
+            cheque_rows = _filled(("Payable to", doc.cheque.payable_to), ("Mail to", doc.cheque.mail_to))
+            blocks.append(("Cheque", cheque_rows))
+        self._ensure_room(30)
+        self._section_heading("How to pay")
+        for title, rows in blocks:
+            self._ensure_room(6 + 5 * len(rows))
+            self._font(9, bold=True, colour=INK)
+            pdf.cell(CONTENT_WIDTH, 5.5, title, new_x="LMARGIN", new_y="NEXT")
+            for label, value in rows:
+                self._font(8.5, colour=MUTED)
+                pdf.cell(32, 4.6, label)
+                self._font(8.5, colour=INK)
+                pdf.multi_cell(CONTENT_WIDTH - 32, 4.6, value, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2.5)
+        self._font(8.5, colour=MUTED)
+        pdf.cell(pdf.get_string_width("Pay or view online: "), 5, "Pay or view online: ")
+        self._font(8.5, colour=self.accent)
+        pdf.multi_cell(0, 5, doc.hosted_url, link=doc.hosted_url, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+
+    def _notes(self) -> None:
+        pdf = self.pdf
+        if self.doc.memo:
+            self._ensure_room(16)
+            self._section_heading("Notes")
+            self._font(8.5, colour=INK)
+            pdf.multi_cell(CONTENT_WIDTH, 4.6, self.doc.memo, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
+        if self.doc.footer:
+            self._ensure_room(10)
+            pdf.set_draw_color(*RULE)
+            pdf.line(MARGIN, pdf.get_y(), PAGE_WIDTH - MARGIN, pdf.get_y())
+            pdf.ln(2.5)
+            self._font(7.5, colour=MUTED)
+            pdf.multi_cell(CONTENT_WIDTH, 4, self.doc.footer, align="C", new_x="LMARGIN", new_y="NEXT")
+
+    def page_header(self) -> None:
+        """Every page: the brand band; continuation pages also say whose invoice they continue."""
+        pdf = self.pdf
+        # The footer set the page-count alias for its own line; content never runs with it set.
+        pdf.alias_nb_pages("")
+        with pdf.local_context():
+            pdf.set_fill_color(*self.brand)
+            if pdf.page == 1:
+                pdf.rect(0, 0, PAGE_WIDTH, 6, style="F")
+            else:
+                pdf.rect(0, 0, PAGE_WIDTH, 3, style="F")
+                pdf.set_xy(MARGIN, 10)
+                self._font(8, colour=MUTED)
+                pdf.cell(CONTENT_WIDTH, 5, f"{self.doc.seller.name} · Invoice {self.doc.number} (continued)")
+        pdf.set_xy(MARGIN, TOP_MARGIN)
+
+    def page_footer(self) -> None:
+        """Every page: who issued which invoice, and "Page n of N"."""
+        pdf = self.pdf
+        with pdf.local_context():
+            pdf.set_draw_color(*RULE)
+            pdf.line(MARGIN, PAGE_HEIGHT - 15, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 15)
+            pdf.set_xy(MARGIN, PAGE_HEIGHT - 13.5)
+            self._font(7.5, colour=MUTED)
+            pdf.cell(CONTENT_WIDTH - 70, 4, self.doc.seller.name)
+            # fpdf2 replaces its page-count alias in any text drawn while the alias is set, so it is set
+            # only from here to the next page's header (and through `output()`, which substitutes the
+            # count): a "{nb}" typed by a user stays "{nb}".
+            pdf.alias_nb_pages(PAGE_COUNT_ALIAS, align="L")
+            pdf.cell(
+                70, 4, f"Invoice {self.doc.number} · Page {pdf.page_no()} of {PAGE_COUNT_ALIAS}", align="R"
+            )
+
+    def _stamp(self) -> None:
+        """A boxed, tilted PAID or VOID, like a rubber stamp, in the free space of the first page's header.
+
+        Open and uncollectible invoices carry no mark.
+        """
+        if self.doc.status not in STAMPS:
+            return
+        text, colour = STAMPS[self.doc.status]
+        pdf = self.pdf
+        centre_x, centre_y = 112.0, 28.0
+        self._font(38, bold=True, colour=colour)
+        width, height = pdf.get_string_width(text) + 12, 19.0
+        with pdf.rotation(12, centre_x, centre_y), pdf.local_context(fill_opacity=0.6, stroke_opacity=0.6):
+            pdf.set_draw_color(*colour)
+            pdf.set_line_width(1.4)
+            pdf.rect(
+                centre_x - width / 2, centre_y - height / 2, width, height, style="D", round_corners=True
+            )
+            pdf.set_xy(centre_x - width / 2, centre_y - height / 2)
+            pdf.cell(width, height, text, align="C")
+        pdf.set_line_width(0.2)
+
+    # --- small drawing helpers -------------------------------------------------------------
+
+    def _font(self, size: float, *, bold: bool = False, colour: Colour = INK) -> None:
+        self.pdf.set_font(FONT, "B" if bold else "", size)
+        self.pdf.set_text_color(*colour)
+
+    def _fitted_font(
+        self, text: str, width: float, size: float, *, bold: bool = False, colour: Colour = INK
+    ) -> None:
+        """The font at `size`, or smaller until `text` fits on one line of `width` (a long number)."""
+        self._font(size, bold=bold, colour=colour)
+        while size > 6.5 and self.pdf.get_string_width(text) > width:
+            size -= 0.5
+            self._font(size, bold=bold, colour=colour)
+
+    def _widest(self, entries: list[str], heading: str) -> float:
+        """Width of the widest table entry (body font) or heading (bold heading font)."""
+        self._font(8, bold=True)
+        widest = self.pdf.get_string_width(heading)
+        self._font(8.5)
+        return max([widest, *(self.pdf.get_string_width(entry) for entry in entries)])
+
+    def _label(self, text: str, x: float, y: float, width: float) -> None:
+        self._font(7.5, bold=True, colour=self.accent)
+        self.pdf.set_xy(x, y)
+        self.pdf.cell(width, 4, text.upper())
+        self.pdf.set_draw_color(*self.brand)
+        self.pdf.line(x, y + 4.6, x + width, y + 4.6)
+
+    def _section_heading(self, text: str) -> None:
+        pdf = self.pdf
+        self._label(text, MARGIN, pdf.get_y(), CONTENT_WIDTH)
+        pdf.set_xy(MARGIN, pdf.get_y() + 7)
+
+    def _ensure_room(self, height: float) -> None:
+        if self.pdf.get_y() + height > self.pdf.page_break_trigger:
+            self.pdf.add_page()
+
+
+def _new_pdf(layout: _InvoiceLayout) -> FPDF:
+    """An A4 document in DejaVu Sans whose pages get the layout's header and footer."""
+    from fpdf import FPDF
+    from fpdf.enums import ResourceAccessPolicy
+
+    class InvoicePdf(FPDF):
+        def header(self) -> None:
+            layout.page_header()
+
+        def footer(self) -> None:
+            layout.page_footer()
+
+    pdf = InvoicePdf(orientation="portrait", unit="mm", format="A4")
+    # Nothing in a logo may make the renderer read a file or fetch a URL.
+    pdf.resource_access_policy = ResourceAccessPolicy.NONE
+    pdf.alias_nb_pages("")
+    pdf.add_font(FONT, "", str(FONT_DIRECTORY / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(FONT_DIRECTORY / "DejaVuSans-Bold.ttf"))
+    pdf.set_margins(MARGIN, TOP_MARGIN, MARGIN)
+    pdf.set_auto_page_break(True, margin=BOTTOM_MARGIN)
+    pdf.set_creator("Remit")
+    pdf.set_lang("en")
+    pdf.set_line_width(0.2)
+    return pdf
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+
+def _filled(*rows: tuple[str, str | None]) -> list[tuple[str, str]]:
+    """The (label, value) rows that have a value."""
+    return [(label, value) for label, value in rows if value]
+
+
+def _date(value: date) -> str:
+    from babel.dates import format_date
+
+    return str(format_date(value, format="long", locale=DEFAULT_LOCALE))
+
+
+def _decimal(value: Decimal) -> str:
+    """A quantity or rate as written: "2", "2.5", "1,000", never "2.500" or "1E+3"."""
+    normalized = value.normalize()
+    return f"{normalized:,f}"
+
+
+def _grouped_iban(iban: str) -> str:
+    """The IBAN in groups of four, as printed on paper (ISO 13616)."""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[index : index + 4] for index in range(0, len(compact), 4))
+
+
+def _address_lines(address: Address | None) -> list[str]:
+    if address is None:
+        return []
+    lines = [line for line in (address.line1, address.line2) if line]
+    city, state, postcode = address.city or "", address.state or "", address.postal_code or ""
+    if address.country in POSTCODE_AFTER_CITY:
+        place = ", ".join(part for part in (city, f"{state} {postcode}".strip()) if part)
+        lines.append(place)
+    elif address.country in POSTCODE_OWN_LINE:
+        lines.extend(part for part in (city, state, postcode) if part)
+    else:
+        lines.extend(part for part in (f"{postcode} {city}".strip(), state) if part)
+    if address.country:
+        lines.append(_country_name(address.country))
+    return [line for line in lines if line]
+
+
+def _country_name(code: str) -> str:
+    from babel import Locale
+
+    return str(Locale.parse(DEFAULT_LOCALE).territories.get(code, code))
+
+
+def _hex_colour(value: str) -> Colour:
+    digits = value.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(digit * 2 for digit in digits)
+    try:
+        return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+    except ValueError:
+        return _hex_colour(DEFAULT_BRAND_COLOUR)
+
+
+def _luminance(colour: Colour) -> float:
+    red, green, blue = (channel / 255 for channel in colour)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def _mix(colour: Colour, other: Colour, weight_of_other: float) -> Colour:
+    red, green, blue = (
+        round(a * (1 - weight_of_other) + b * weight_of_other) for a, b in zip(colour, other, strict=True)
+    )
+    return (red, green, blue)

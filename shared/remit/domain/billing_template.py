@@ -1,0 +1,58 @@
+"""Billing templates: reusable invoice contents, sent to one customer at a time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from remit.domain.invoice import MAX_LINES, LineItemInput, Memo
+from remit.domain.values import CurrencyCode, ShortText, Strict
+
+DaysUntilDue = Annotated[int, Field(ge=0, le=365)]
+TemplateLines = Annotated[list[LineItemInput], Field(min_length=1, max_length=MAX_LINES)]
+
+
+class BillingTemplate(BaseModel):
+    id: str
+    name: ShortText
+    currency: CurrencyCode
+    line_items: TemplateLines
+    days_until_due: DaysUntilDue | None = None
+    memo: Memo | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(default=0, exclude=True)
+
+
+class NewBillingTemplate(Strict):
+    name: ShortText
+    currency: CurrencyCode
+    line_items: TemplateLines
+    days_until_due: DaysUntilDue | None = Field(default=None, description="Default: the customer's terms.")
+    memo: Memo | None = None
+
+
+class BillingTemplateChanges(Strict):
+    name: ShortText | None = None
+    currency: CurrencyCode | None = None
+    line_items: TemplateLines | None = None
+    days_until_due: DaysUntilDue | None = None
+    memo: Memo | None = None
+
+
+class TemplateInvoiceRequest(Strict):
+    customer_id: str
+
+
+class BulkBillingRequest(Strict):
+    """One-time invoices to several customers: validated whole before anything is created."""
+
+    customer_ids: Annotated[list[str], Field(min_length=1, max_length=500)]
+    line_items: TemplateLines
+    currency: CurrencyCode
+    days_until_due: DaysUntilDue | None = None
+    due_date: date | None = None
+    memo: Memo | None = None
+    send: bool = False

@@ -1,0 +1,181 @@
+"""One-time invoices to many customers at once, and billing templates sent to one customer."""
+
+from __future__ import annotations
+
+from remit.domain.billing_template import (
+    BillingTemplate,
+    BillingTemplateChanges,
+    BulkBillingRequest,
+    NewBillingTemplate,
+)
+from remit.domain.changes import apply_changes
+from remit.domain.errors import FieldProblem, InvalidInput, NotFound
+from remit.domain.ids import new_id
+from remit.domain.invoice import Invoice, InvoiceSource, LineItemInput, NewInvoice
+from remit.domain.pagination import Page
+from remit.services.billing_context import BillingContext
+from remit.services.invoice_lifecycle import InvoiceLifecycleService
+from remit.services.invoices import InvoiceService
+from remit.services.retry import retry_on_conflict
+from remit.services.sending import SendingService
+
+
+def _check_lines(lines: list[LineItemInput]) -> None:
+    problems = []
+    for index, line in enumerate(lines):
+        if line.id is not None:
+            problems.append(FieldProblem(f"line_items.{index}.id", "new lines take no id"))
+        if line.description is None:
+            problems.append(FieldProblem(f"line_items.{index}.description", "Field required"))
+        if line.unit_amount is None:
+            problems.append(FieldProblem(f"line_items.{index}.unit_amount", "Field required"))
+    if problems:
+        raise InvalidInput(problems)
+
+
+class BillingRunService:
+    def __init__(
+        self,
+        context: BillingContext,
+        invoices: InvoiceService,
+        lifecycle: InvoiceLifecycleService,
+        sending: SendingService,
+    ) -> None:
+        self._context = context
+        self._billing = context.billing
+        self._invoices = invoices
+        self._lifecycle = lifecycle
+        self._sending = sending
+
+    def bill_customers(
+        self, account_id: str, organisation_id: str, request: BulkBillingRequest, public_base_url: str
+    ) -> list[Invoice]:
+        """One finalized (and, with `send`, sent) invoice per customer, in the order given.
+
+        Everything is checked first (every customer exists and bills in `currency`, the lines are
+        complete); if anything is wrong, nothing is created and the `422` names each problem.
+        """
+        self._context.access.require_access(account_id, organisation_id)
+        if request.due_date is not None and request.days_until_due is not None:
+            raise InvalidInput.single("due_date", "give either due_date or days_until_due, not both")
+        if len(set(request.customer_ids)) != len(request.customer_ids):
+            raise InvalidInput.single("customer_ids", "must not repeat a customer")
+        _check_lines(request.line_items)
+        found = {c.id: c for c in self._billing.get_customers(organisation_id, request.customer_ids)}
+        problems = []
+        for index, customer_id in enumerate(request.customer_ids):
+            customer = found.get(customer_id)
+            if customer is None:
+                problems.append(FieldProblem(f"customer_ids.{index}", f"no customer '{customer_id}' here"))
+            elif customer.currency != request.currency:
+                problems.append(
+                    FieldProblem(
+                        f"customer_ids.{index}",
+                        f"customer '{customer_id}' is billed in {customer.currency}, not {request.currency}",
+                    )
+                )
+        if problems:
+            raise InvalidInput(problems)
+        return [
+            self._issue(
+                account_id,
+                organisation_id,
+                NewInvoice(
+                    customer_id=customer_id,
+                    line_items=request.line_items,
+                    currency=request.currency,
+                    due_date=request.due_date,
+                    days_until_due=request.days_until_due,
+                    memo=request.memo,
+                ),
+                "billing",
+                request.send,
+                public_base_url,
+            )
+            for customer_id in request.customer_ids
+        ]
+
+    def _issue(
+        self,
+        account_id: str,
+        organisation_id: str,
+        new: NewInvoice,
+        source: InvoiceSource,
+        send: bool,
+        public_base_url: str,
+    ) -> Invoice:
+        draft = self._invoices.create_draft(account_id, organisation_id, new, source=source)
+        if send:
+            return self._sending.send(account_id, organisation_id, draft.id, public_base_url)
+        return self._lifecycle.finalize(account_id, organisation_id, draft.id, public_base_url)
+
+    # --- templates -----------------------------------------------------------------------------
+
+    def create_template(
+        self, account_id: str, organisation_id: str, new: NewBillingTemplate
+    ) -> BillingTemplate:
+        """A reusable invoice content: name, currency, lines, terms, memo."""
+        self._context.access.require_access(account_id, organisation_id)
+        _check_lines(new.line_items)
+        now = self._context.clock.now()
+        template = BillingTemplate(id=new_id("tpl", now), **new.model_dump(), created_at=now, updated_at=now)
+        return self._billing.save_template(organisation_id, template, new=True)
+
+    def template(self, account_id: str, organisation_id: str, template_id: str) -> BillingTemplate:
+        self._context.access.require_access(account_id, organisation_id)
+        template = self._billing.get_template(organisation_id, template_id)
+        if template is None:
+            raise NotFound("billing template", template_id)
+        return template
+
+    def list_templates(
+        self, account_id: str, organisation_id: str, limit: int, cursor: str | None
+    ) -> Page[BillingTemplate]:
+        self._context.access.require_access(account_id, organisation_id)
+        return self._billing.list_templates(organisation_id, limit, cursor)
+
+    def update_template(
+        self, account_id: str, organisation_id: str, template_id: str, changes: BillingTemplateChanges
+    ) -> BillingTemplate:
+        """Apply a PATCH (lists are replaced whole); retries on concurrent edits."""
+        if changes.line_items is not None:
+            _check_lines(changes.line_items)
+
+        def attempt() -> BillingTemplate:
+            current = self.template(account_id, organisation_id, template_id)
+            updated = apply_changes(current, changes, updated_at=self._context.clock.now())
+            if changes.line_items is not None:
+                updated = updated.model_copy(update={"line_items": changes.line_items})
+            return self._billing.save_template(organisation_id, updated, new=False)
+
+        return retry_on_conflict(attempt)
+
+    def delete_template(self, account_id: str, organisation_id: str, template_id: str) -> None:
+        self._context.access.require_access(account_id, organisation_id)
+        if not self._billing.delete_template(organisation_id, template_id):
+            raise NotFound("billing template", template_id)
+
+    def send_template_invoice(
+        self, account_id: str, organisation_id: str, template_id: str, customer_id: str, public_base_url: str
+    ) -> Invoice:
+        """One invoice from the template to the customer, finalized and sent.
+
+        `InvalidInput` if the customer is unknown or billed in another currency than the template.
+        """
+        template = self.template(account_id, organisation_id, template_id)
+        _, customer = self._context.organisation_and_customer(
+            account_id, organisation_id, customer_id, customer_field="customer_id"
+        )
+        if customer.currency != template.currency:
+            raise InvalidInput.single(
+                "customer_id",
+                f"the customer is billed in {customer.currency}, the template in {template.currency}",
+            )
+        new = NewInvoice(
+            customer_id=customer_id,
+            line_items=template.line_items,
+            currency=template.currency,
+            days_until_due=template.days_until_due,
+            memo=template.memo,
+        )
+        return self._issue(account_id, organisation_id, new, "template", True, public_base_url)

@@ -1,0 +1,233 @@
+"""Delivering the outbox: the emails owed by committed state changes, each sent once (invariant 9).
+
+An outbox message is written in the same transaction as the change that owes it (sending,
+voiding, a payment), so a rolled-back change owes nothing and a committed one always owes its
+email. The notifications function calls `deliver` for every new message (from the table's
+stream) and `sweep` on a schedule, for messages whose first delivery failed or whose worker died.
+
+Exactly once, and its one window. `deliver` claims the message with a conditional write before
+sending, so no two workers send it at the same time, and a sent message is never claimed again.
+A claim is a lease (`CLAIM_LEASE`) longer than the function's timeout: it can only run out once
+the invocation holding it has ended. The one way to send twice is for that invocation to end
+(crash, timeout, lost connection) after the mail service accepted the email and before `mark_sent`
+is recorded: the message is then still `sending`, and once the lease runs out the sweep sends it
+again. Nothing can close that window: the provider's accept and our write are two systems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from remit.domain.documents import Attachment, InvoiceDocument, OutgoingEmail
+from remit.domain.invoice import Invoice
+from remit.domain.organisation import Organisation
+from remit.domain.outbox import OutboxMessage
+from remit.domain.payment import Payment
+from remit.observability import logger
+from remit.ports import (
+    BillingStore,
+    Clock,
+    DocumentStore,
+    EmailRenderer,
+    InvoicePdfRenderer,
+    LogoStore,
+    Mailer,
+)
+from remit.services.billing_context import today_in
+
+# Longer than the notifications function's timeout (template.yaml), so a claim only runs out
+# after the invocation that holds it has ended.
+CLAIM_LEASE = timedelta(minutes=5)
+# The stream delivers a new message at once; the sweep leaves younger ones to it.
+SWEEP_MIN_AGE = timedelta(minutes=1)
+# A mail service that is down for longer than this is not "briefly down": stop and alert.
+GIVE_UP_AFTER = timedelta(hours=24)
+SWEEP_LIMIT = 200
+LOGO_PATH = "/assets/"
+_ERROR_LENGTH = 1000
+
+DeliveryOutcome = Literal["sent", "skipped", "given_up"]
+
+
+class OutboxRepository(Protocol):
+    """The outbox's delivery state (the DynamoDB adapter says which condition each step carries)."""
+
+    def get(self, organisation_id: str, message_id: str) -> OutboxMessage | None: ...
+
+    def claim(
+        self, organisation_id: str, message_id: str, now: datetime, lease: timedelta
+    ) -> OutboxMessage | None:
+        """The message, now `sending` and held by the caller until `now + lease`; None when it is
+        unknown, already sent or failed, or held by a live claim of another worker."""
+        ...
+
+    def mark_sent(self, message: OutboxMessage, provider_message_id: str, now: datetime) -> bool: ...
+
+    def release(self, message: OutboxMessage, error: str) -> bool: ...
+
+    def give_up(self, message: OutboxMessage, error: str) -> bool: ...
+
+    def owed(self, created_before: datetime, limit: int) -> list[OutboxMessage]: ...
+
+
+class UndeliverableMessage(Exception):
+    """The message can never be sent as it stands (its invoice or payment is gone, say)."""
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep did with the owed messages it found."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    given_up: int = 0
+
+
+class NotificationService:
+    def __init__(
+        self,
+        outbox: OutboxRepository,
+        billing: BillingStore,
+        email_renderer: Callable[[], EmailRenderer],
+        pdf_renderer: Callable[[], InvoicePdfRenderer],
+        documents: DocumentStore,
+        logos: LogoStore,
+        mailer: Mailer,
+        clock: Clock,
+    ) -> None:
+        self._outbox = outbox
+        self._billing = billing
+        # Factories: Jinja2 and fpdf2 are imported only when an email is actually rendered.
+        self._email_renderer = email_renderer
+        self._pdf_renderer = pdf_renderer
+        self._documents = documents
+        self._logos = logos
+        self._mailer = mailer
+        self._clock = clock
+
+    def deliver(self, organisation_id: str, message_id: str) -> DeliveryOutcome:
+        """Send the owed email `message_id` unless it has been sent or someone else is sending it.
+
+        Idempotent: however often and however concurrently it is called for one message, the email
+        is sent once (see the module's docstring for the one window where a crash sends it twice).
+        Returns "sent", "skipped" (nothing to do now) or "given_up" (the message can never be sent,
+        or has failed for `GIVE_UP_AFTER`: it is marked `failed` and left for a human).
+
+        Raises what the mail service (or reading the invoice) raised after handing the message back
+        as `pending` with the error recorded, so that the caller's trigger retries it; the sweep
+        retries it as well.
+        """
+        message = self._outbox.claim(organisation_id, message_id, self._clock.now(), CLAIM_LEASE)
+        if message is None:
+            return "skipped"
+        try:
+            provider_message_id = self._mailer.send(self._email(message))
+        except UndeliverableMessage as error:
+            self._give_up(message, str(error))
+            return "given_up"
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"[:_ERROR_LENGTH]
+            if self._clock.now() - message.created_at >= GIVE_UP_AFTER:
+                self._give_up(message, reason)
+                return "given_up"
+            self._outbox.release(message, reason)
+            raise
+        if not self._outbox.mark_sent(message, provider_message_id, self._clock.now()):
+            # Only if this invocation outlived its lease: another worker may send the email again.
+            logger.warning(
+                "Sent an email whose claim had run out",
+                extra={"outbox_message_id": message.id, "provider_message_id": provider_message_id},
+            )
+        return "sent"
+
+    def sweep(
+        self,
+        now: datetime | None = None,
+        limit: int = SWEEP_LIMIT,
+        time_is_up: Callable[[], bool] = lambda: False,
+    ) -> SweepReport:
+        """Deliver every owed message created more than `SWEEP_MIN_AGE` before `now`, oldest first.
+
+        These are messages whose first delivery failed, or whose worker died while sending. One
+        message failing does not stop the others; each is delivered as `deliver` guarantees.
+        At most `limit` messages per call, and none started once `time_is_up()` (the caller's
+        deadline: being cut off mid-send is the one way to send twice); the schedule calls again.
+        """
+        now = now or self._clock.now()
+        counts = {"sent": 0, "skipped": 0, "failed": 0, "given_up": 0}
+        for message in self._outbox.owed(created_before=now - SWEEP_MIN_AGE, limit=limit):
+            if time_is_up():
+                break
+            try:
+                counts[self.deliver(message.organisation_id, message.id)] += 1
+            except Exception:
+                counts["failed"] += 1
+                logger.exception("Delivering an owed email failed", extra={"outbox_message_id": message.id})
+        return SweepReport(**counts)
+
+    def _give_up(self, message: OutboxMessage, reason: str) -> None:
+        self._outbox.give_up(message, reason[:_ERROR_LENGTH])
+        logger.error(
+            "Gave up on an owed email",
+            extra={"outbox_message_id": message.id, "organisation_id": message.organisation_id},
+        )
+
+    def _email(self, message: OutboxMessage) -> OutgoingEmail:
+        """The email a message owes, rendered from the invoice as it stands now."""
+        organisation, invoice, _ = self._billing.read_for_billing(
+            message.organisation_id, invoice_id=message.invoice_id
+        )
+        if organisation is None or invoice is None:
+            raise UndeliverableMessage(f"invoice {message.invoice_id} or its organisation no longer exists")
+        if invoice.status == "draft":
+            raise UndeliverableMessage(f"invoice {invoice.id} is a draft")
+        payment = self._payment(message) if message.kind == "payment_receipt" else None
+        document = InvoiceDocument.of(
+            invoice.as_seen_on(today_in(invoice.timezone, self._clock.now())), organisation
+        )
+        rendered = self._email_renderer().render(message.kind, document, payment)
+        attachments = []
+        if message.kind == "invoice":
+            pdf = self._invoice_pdf(invoice, organisation, document)
+            attachments.append(
+                Attachment(filename=f"{document.number}.pdf", content_type="application/pdf", content=pdf)
+            )
+        return OutgoingEmail(
+            sender_name=organisation.name,
+            reply_to=organisation.email,
+            to=message.to,
+            subject=rendered.subject,
+            html=rendered.html,
+            text=rendered.text,
+            attachments=attachments,
+        )
+
+    def _payment(self, message: OutboxMessage) -> Payment:
+        cursor: str | None = None
+        while True:
+            page = self._billing.list_payments(message.organisation_id, 100, cursor, message.invoice_id, None)
+            for payment in page.items:
+                if payment.id == message.payment_id:
+                    return payment
+            if page.next_cursor is None:
+                raise UndeliverableMessage(f"payment {message.payment_id} no longer exists")
+            cursor = page.next_cursor
+
+    def _invoice_pdf(self, invoice: Invoice, organisation: Organisation, document: InvoiceDocument) -> bytes:
+        """The PDF of the invoice's current status: the stored one, else rendered now and stored."""
+        stored = self._documents.get_pdf(organisation.id, invoice.id, invoice.status)
+        if stored is not None:
+            return stored
+        logo_url = organisation.branding.logo_url
+        logo = (
+            self._logos.get_logo(logo_url.split(LOGO_PATH, 1)[1])
+            if logo_url and LOGO_PATH in logo_url
+            else None
+        )
+        content = self._pdf_renderer().render(document, logo)
+        self._documents.put_pdf(organisation.id, invoice.id, invoice.status, content)
+        return content

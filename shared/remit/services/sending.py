@@ -1,0 +1,47 @@
+"""Sending invoices: finalize if needed, then owe the customer an email (through the outbox)."""
+
+from __future__ import annotations
+
+from remit.domain.invoice import Invoice
+from remit.services.billing_context import BillingContext
+from remit.services.invoice_lifecycle import InvoiceLifecycleService
+from remit.services.retry import retry_on_conflict
+
+
+class SendingService:
+    def __init__(self, context: BillingContext, lifecycle: InvoiceLifecycleService) -> None:
+        self._context = context
+        self._lifecycle = lifecycle
+        self._billing = context.billing
+        self._clock = context.clock
+
+    def send(self, account_id: str, organisation_id: str, invoice_id: str, public_base_url: str) -> Invoice:
+        """Email the invoice (branded, hosted link, PDF) to the customer's billing recipients.
+
+        A draft is finalized first. The email is owed through the outbox in the same transaction
+        that sets `sent_at` and records `invoice.sent`, so it goes out once the change is committed,
+        even if the mail service is briefly down. Sending again resends. `InvalidTransition` for a
+        void invoice.
+        """
+        invoice = self._context.invoice(account_id, organisation_id, invoice_id)
+        if invoice.status == "draft":
+            self._lifecycle.finalize(account_id, organisation_id, invoice_id, public_base_url)
+
+        def attempt() -> Invoice:
+            current = self._context.invoice(account_id, organisation_id, invoice_id)
+            current.require_status(("open", "paid", "uncollectible"), "send")
+            customer = self._context.organisation_and_customer(
+                account_id, organisation_id, current.customer_id
+            )[1]
+            now = self._clock.now()
+            message = self._context.outbox_message("invoice", current, customer.billing_recipients(), now)
+            transaction = self._billing.transaction(organisation_id)
+            saved = transaction.update_invoice(current.model_copy(update={"sent_at": now, "updated_at": now}))
+            transaction.insert_outbox(message)
+            transaction.insert_event(
+                self._context.event(current.id, "invoice.sent", now, to=", ".join(message.to))
+            )
+            transaction.commit()
+            return saved
+
+        return retry_on_conflict(attempt)

@@ -1,0 +1,590 @@
+"""Mail follows commits (invariant 9): owed emails are delivered once, retried until sent, and never
+sent for a change that was rolled back. Real DynamoDB and SES (moto); fake renderers.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+
+from local.aws_emulation import sent_emails
+from local.dev_outbox import sent_email
+from local.stream_worker import StreamMapping
+from remit.adapters.dynamodb import DynamoTable
+from remit.adapters.dynamodb_billing import DynamoBillingStore
+from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
+from remit.adapters.s3_logos import S3LogoStore
+from remit.adapters.ses_mailer import SesMailer, mime_message
+from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
+from remit.domain.errors import ConcurrentUpdate
+from remit.domain.ids import new_id
+from remit.domain.outbox import OutboxMessage
+from remit.domain.payment import Payment
+from remit.services.notifications import CLAIM_LEASE, GIVE_UP_AFTER, NotificationService
+from tests.integration.api_client import ApiClient
+from tests.integration.billing import Billing
+from tests.integration.conftest import LOGO_BUCKET, SettableClock
+
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "notifications"
+MAIL_FROM = "invoices@remit.test"
+
+
+# ---------------------------------------------------------------------------------------------
+# Fakes for the renderers (the real ones have their own tests) and a mailer that can fail.
+
+
+class SubjectOnlyRenderer:
+    def render(
+        self, kind: EmailKind, document: InvoiceDocument, payment: Payment | None = None
+    ) -> RenderedEmail:
+        paid = f" ({payment.amount} received)" if payment else ""
+        return RenderedEmail(
+            subject=f"{kind}: {document.number} from {document.seller.name}{paid}",
+            html=f"<p>Invoice {document.number}</p>",
+            text=f"Invoice {document.number}",
+        )
+
+
+class CountingPdfRenderer:
+    def __init__(self) -> None:
+        self.rendered = 0
+
+    def render(self, document: InvoiceDocument, logo: tuple[bytes, str] | None) -> bytes:
+        self.rendered += 1
+        return f"%PDF-1.7 {document.number} {document.status}".encode()
+
+
+class MemoryDocumentStore:
+    def __init__(self) -> None:
+        self.pdfs: dict[tuple[str, str, str], bytes] = {}
+
+    def put_pdf(self, organisation_id: str, invoice_id: str, status: str, content: bytes) -> None:
+        self.pdfs[(organisation_id, invoice_id, status)] = content
+
+    def get_pdf(self, organisation_id: str, invoice_id: str, status: str) -> bytes | None:
+        return self.pdfs.get((organisation_id, invoice_id, status))
+
+
+class FlakyMailer:
+    """Passes emails on to `mailer`, except while `down` or for recipients in `bouncing`; counts sends."""
+
+    def __init__(self, mailer: Any) -> None:
+        self._mailer = mailer
+        self.down = False
+        self.bouncing: set[str] = set()
+        self.sent: list[OutgoingEmail] = []
+        self.before_send: Callable[[], None] = lambda: None
+        self._lock = threading.Lock()
+
+    def send(self, email: OutgoingEmail) -> str:
+        self.before_send()
+        if self.down or self.bouncing & set(email.to):
+            raise ConnectionError("SES endpoint unreachable")
+        message_id: str = self._mailer.send(email)
+        with self._lock:
+            self.sent.append(email)
+        return message_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Wiring
+
+
+class Outbox(SimpleNamespace):
+    service: NotificationService
+    repository: DynamoOutboxRepository
+    store: DynamoBillingStore
+    mailer: FlakyMailer
+    pdfs: CountingPdfRenderer
+    documents: MemoryDocumentStore
+
+
+def notifications(clock: SettableClock) -> Outbox:
+    """The notification service over the test's tables and SES, as bootstrap wires it."""
+    boto3.client("sesv2").create_email_identity(EmailIdentity=MAIL_FROM)
+    table = DynamoTable(lambda: boto3.client("dynamodb"), os.environ["REMIT_BILLING_TABLE"])
+    repository = DynamoOutboxRepository(table)
+    store = DynamoBillingStore(table)
+    mailer = FlakyMailer(SesMailer(lambda: boto3.client("sesv2"), MAIL_FROM))
+    renderer, pdfs, documents = SubjectOnlyRenderer(), CountingPdfRenderer(), MemoryDocumentStore()
+    service = NotificationService(
+        repository,
+        store,
+        lambda: renderer,
+        lambda: pdfs,
+        documents,
+        S3LogoStore(lambda: boto3.client("s3"), LOGO_BUCKET),
+        mailer,
+        clock,
+    )
+    return Outbox(
+        service=service, repository=repository, store=store, mailer=mailer, pdfs=pdfs, documents=documents
+    )
+
+
+def owe(
+    outbox: Outbox,
+    clock: SettableClock,
+    org: str,
+    invoice: str,
+    kind: EmailKind = "invoice",
+    to: list[str] | None = None,
+    payment_id: str | None = None,
+) -> OutboxMessage:
+    """An owed email, committed as the services commit it (in a billing transaction)."""
+    message = OutboxMessage(
+        id=new_id("msg", clock.now()),
+        organisation_id=org,
+        invoice_id=invoice,
+        kind=kind,
+        to=to or ["ap@globex.test"],
+        payment_id=payment_id,
+        created_at=clock.now(),
+    )
+    transaction = outbox.store.transaction(org)
+    transaction.insert_outbox(message)
+    transaction.commit()
+    return message
+
+
+def stored_item(org: str, message_id: str) -> dict[str, Any] | None:
+    from remit.adapters.dynamodb import from_attributes
+
+    response = boto3.client("dynamodb").get_item(
+        TableName=os.environ["REMIT_BILLING_TABLE"],
+        Key={"PK": {"S": f"ORG#{org}"}, "SK": {"S": f"OUTBOX#{message_id}"}},
+        ConsistentRead=True,
+    )
+    return from_attributes(response["Item"]) if "Item" in response else None
+
+
+def status_of(org: str, message_id: str) -> str | None:
+    item = stored_item(org, message_id)
+    return item["status"] if item else None
+
+
+@pytest.fixture
+def acme(api: ApiClient, clock: SettableClock) -> Billing:
+    return Billing(api, email="billing@acme.test")
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery
+
+
+def test_an_owed_invoice_email_is_sent_from_the_organisation_to_the_recipients_with_the_pdf(
+    acme: Billing, clock: SettableClock
+) -> None:
+    # Given an open invoice and the email its sending owes to two recipients
+    outbox = notifications(clock)
+    invoice = acme.finalized()
+    message = owe(outbox, clock, acme.org, invoice["id"], to=["ap@globex.test", "cfo@globex.test"])
+
+    # When it is delivered
+    outcome = outbox.service.deliver(acme.org, message.id)
+
+    # Then SES sent one email, under the organisation's name, with the invoice's PDF
+    assert outcome == "sent"
+    [raw] = sent_emails()
+    shown = sent_email(raw)
+    assert shown["to"] == ["ap@globex.test", "cfo@globex.test"]
+    assert shown["subject"] == f"invoice: {invoice['number']} from Acme Ltd"
+    assert shown["text"].strip() == f"Invoice {invoice['number']}"
+    assert shown["html"].strip() == f"<p>Invoice {invoice['number']}</p>"
+    assert shown["attachments"] == [
+        {"filename": f"{invoice['number']}.pdf", "content_type": "application/pdf"}
+    ]
+    assert "Acme Ltd <invoices@remit.test>" in raw
+    assert "Reply-To: billing@acme.test" in raw
+    # ...rendered once for the invoice's status and kept for the next email
+    assert outbox.pdfs.rendered == 1
+    assert outbox.documents.pdfs[(acme.org, invoice["id"], "open")].startswith(b"%PDF-1.7")
+    # ...and the message is recorded as sent, out of the sweep's queue
+    item = stored_item(acme.org, message.id)
+    assert item is not None
+    assert item["status"] == "sent"
+    assert item["attempts"] == 1
+    assert item["provider_message_id"]
+    assert "GSI1PK" not in item
+    assert "GSI1SK" not in item
+
+
+def test_a_sender_name_with_commas_accents_or_line_breaks_stays_one_display_name() -> None:
+    import email
+    import email.policy
+
+    outgoing = OutgoingEmail(
+        sender_name="Café Crème, Ltd\nBcc: victim@example.test",
+        reply_to="billing@cafe.test",
+        to=["ap@globex.test"],
+        subject="Invoice CC-00001\r\nBcc: victim@example.test",
+        html="<p>Ça va</p>",
+        text="Ça va",
+    )
+
+    raw = mime_message(outgoing, MAIL_FROM).as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+
+    assert raw.isascii()
+    [sender] = parsed["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Café Crème, Ltd Bcc: victim@example.test", MAIL_FROM)
+    assert parsed["Subject"] == "Invoice CC-00001 Bcc: victim@example.test"
+    assert parsed["Bcc"] is None
+
+
+def test_a_void_notice_has_no_attachment_and_a_stored_pdf_is_not_rendered_again(
+    acme: Billing, clock: SettableClock
+) -> None:
+    outbox = notifications(clock)
+    invoice = acme.finalized()
+    first = owe(outbox, clock, acme.org, invoice["id"])
+    void_notice = owe(outbox, clock, acme.org, invoice["id"], kind="void_notice")
+    resent = owe(outbox, clock, acme.org, invoice["id"])
+
+    for message in (first, void_notice, resent):
+        outbox.service.deliver(acme.org, message.id)
+
+    shown = [sent_email(raw) for raw in sent_emails()]
+    assert [len(email["attachments"]) for email in shown] == [1, 0, 1]
+    assert outbox.pdfs.rendered == 1
+
+
+def test_a_payment_receipt_is_rendered_with_its_payment(acme: Billing, clock: SettableClock) -> None:
+    outbox = notifications(clock)
+    invoice = acme.finalized()
+    assert acme.pay(invoice["id"], 500).status == 201
+    [payment] = acme.api.get(f"{acme.base}/payments?invoice_id={invoice['id']}").json()["data"]
+    receipt = owe(outbox, clock, acme.org, invoice["id"], kind="payment_receipt", payment_id=payment["id"])
+
+    assert outbox.service.deliver(acme.org, receipt.id) == "sent"
+
+    [email] = outbox.mailer.sent
+    assert email.subject.endswith("(500 received)")
+    assert email.attachments == []
+
+
+def test_delivering_the_same_message_again_sends_nothing_more(acme: Billing, clock: SettableClock) -> None:
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+
+    outcomes = [outbox.service.deliver(acme.org, message.id) for _ in range(3)]
+
+    assert outcomes == ["sent", "skipped", "skipped"]
+    assert len(sent_emails()) == 1
+
+
+@pytest.mark.concurrency
+def test_concurrent_deliveries_of_one_message_send_it_once(served_aws: None, clock: SettableClock) -> None:
+    from tests.integration.conftest import new_account
+
+    # Given an owed email, and eight workers handed it at the same moment (stream, retries, sweep)
+    acme = Billing(new_account())
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+    start = threading.Barrier(8)
+
+    def deliver(_: int) -> str:
+        start.wait()
+        return outbox.service.deliver(acme.org, message.id)
+
+    # When they all deliver it (each send is slow, so the others arrive while it is under way)
+    outbox.mailer.before_send = lambda: threading.Event().wait(0.2)
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(deliver, range(8)))
+
+    # Then exactly one sent it
+    assert sorted(outcomes) == ["sent"] + ["skipped"] * 7
+    assert len(outbox.mailer.sent) == 1
+
+
+def test_while_the_mail_service_is_down_the_email_stays_owed_and_a_later_sweep_sends_it_once(
+    acme: Billing, clock: SettableClock
+) -> None:
+    # Given an owed email and SES unreachable
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+    outbox.mailer.down = True
+
+    # When the stream's delivery fails, the error reaches the trigger (which retries)
+    with pytest.raises(ConnectionError):
+        outbox.service.deliver(acme.org, message.id)
+    clock.advance(minutes=2)
+    early_sweep = outbox.service.sweep()
+
+    # Then the message is still owed, with the error recorded, and nothing was sent
+    item = stored_item(acme.org, message.id)
+    assert item is not None
+    assert item["status"] == "pending"
+    assert item["attempts"] == 2
+    assert item["last_error"] == "ConnectionError: SES endpoint unreachable"
+    assert item["GSI1PK"].startswith("OUTBOX_PENDING#")
+    assert early_sweep.failed == 1
+    assert sent_emails() == []
+
+    # When SES is back, the next sweep sends it, and the one after has nothing left to do
+    outbox.mailer.down = False
+    clock.advance(minutes=5)
+    assert outbox.service.sweep().sent == 1
+    assert outbox.service.sweep().sent == 0
+    assert outbox.service.deliver(acme.org, message.id) == "skipped"
+    assert len(sent_emails()) == 1
+
+
+def test_the_sweep_leaves_messages_younger_than_a_minute_to_the_stream(
+    acme: Billing, clock: SettableClock
+) -> None:
+    outbox = notifications(clock)
+    owe(outbox, clock, acme.org, acme.finalized()["id"])
+
+    clock.advance(seconds=30)
+    assert outbox.service.sweep().sent == 0
+    clock.advance(seconds=31)
+    assert outbox.service.sweep().sent == 1
+
+
+def test_a_sweep_out_of_time_starts_no_delivery(acme: Billing, clock: SettableClock) -> None:
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+    clock.advance(minutes=2)
+
+    assert outbox.service.sweep(time_is_up=lambda: True).sent == 0
+    assert status_of(acme.org, message.id) == "pending"
+
+
+def test_a_message_whose_worker_died_mid_send_is_sent_once_its_claim_has_run_out(
+    acme: Billing, clock: SettableClock
+) -> None:
+    # Given a worker that claimed the message and died before sending
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+    assert outbox.repository.claim(acme.org, message.id, clock.now(), CLAIM_LEASE) is not None
+
+    # Then nobody else sends it while the claim holds
+    clock.advance(minutes=2)
+    assert outbox.service.deliver(acme.org, message.id) == "skipped"
+    assert outbox.service.sweep().sent == 0
+
+    # But the sweep does once it has run out
+    clock.advance(seconds=CLAIM_LEASE.total_seconds())
+    assert outbox.service.sweep().sent == 1
+    assert len(sent_emails()) == 1
+
+
+def test_a_late_worker_cannot_overwrite_the_outcome_of_the_claim_that_replaced_its_own(
+    acme: Billing, clock: SettableClock
+) -> None:
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+    stale = outbox.repository.claim(acme.org, message.id, clock.now(), CLAIM_LEASE)
+    clock.advance(seconds=CLAIM_LEASE.total_seconds() + 1)
+    assert outbox.service.deliver(acme.org, message.id) == "sent"
+    assert stale is not None
+
+    assert outbox.repository.release(stale, "timed out") is False
+    assert outbox.repository.mark_sent(stale, "late", clock.now()) is False
+    item = stored_item(acme.org, message.id)
+    assert item is not None
+    assert item["status"] == "sent"
+    assert item["provider_message_id"] != "late"
+
+
+def test_an_email_owed_by_a_rolled_back_change_is_never_sent(acme: Billing, clock: SettableClock) -> None:
+    # Given a change whose transaction also owes an email, but whose other write fails its condition
+    outbox = notifications(clock)
+    invoice = acme.finalized()
+    message = OutboxMessage(
+        id=new_id("msg", clock.now()),
+        organisation_id=acme.org,
+        invoice_id=invoice["id"],
+        kind="void_notice",
+        to=["ap@globex.test"],
+        created_at=clock.now(),
+    )
+    transaction = outbox.store.transaction(acme.org)
+    transaction.insert_outbox(message)
+    transaction.advance_numbering(sequence=999)  # the counter is not at 999: the condition fails
+    with pytest.raises(ConcurrentUpdate):
+        transaction.commit()
+
+    # When the notifications function is asked to deliver it anyway, now and later
+    now = outbox.service.deliver(acme.org, message.id)
+    clock.advance(minutes=10)
+    later = outbox.service.sweep()
+
+    # Then no email owed by it exists and none was sent
+    assert now == "skipped"
+    assert later.sent == 0
+    assert stored_item(acme.org, message.id) is None
+    assert sent_emails() == []
+
+
+def test_an_email_whose_invoice_is_gone_is_given_up_and_left_out_of_the_sweep(
+    acme: Billing, clock: SettableClock
+) -> None:
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, "inv_does_not_exist")
+
+    assert outbox.service.deliver(acme.org, message.id) == "given_up"
+
+    item = stored_item(acme.org, message.id)
+    assert item is not None
+    assert item["status"] == "failed"
+    assert "no longer exists" in item["last_error"]
+    assert "GSI1PK" not in item
+    clock.advance(minutes=10)
+    assert outbox.service.sweep().failed == 0
+    assert sent_emails() == []
+
+
+def test_an_email_failing_for_a_day_is_given_up(acme: Billing, clock: SettableClock) -> None:
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+    outbox.mailer.down = True
+
+    clock.advance(seconds=GIVE_UP_AFTER.total_seconds())
+    assert outbox.service.sweep().given_up == 1
+
+    item = stored_item(acme.org, message.id)
+    assert item is not None
+    assert item["status"] == "failed"
+    assert item["last_error"] == "ConnectionError: SES endpoint unreachable"
+
+
+# ---------------------------------------------------------------------------------------------
+# The handler, with the sample events
+
+
+def sample(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return loaded
+
+
+def stream_event(*messages: OutboxMessage) -> dict[str, Any]:
+    """The sample stream INSERT, once per message, with the message's ids and a sequence of its own."""
+    template = json.dumps(sample("outbox_inserted")["Records"][0])
+    records = []
+    for number, message in enumerate(messages):
+        text = (
+            template.replace("ORG_ID", message.organisation_id)
+            .replace("INVOICE_ID", message.invoice_id)
+            .replace("MESSAGE_ID", message.id)
+        )
+        record = json.loads(text)
+        record["dynamodb"]["NewImage"]["to"] = {"L": [{"S": address} for address in message.to]}
+        record["dynamodb"]["SequenceNumber"] = str(1000 + number)
+        records.append(record)
+    return {"Records": records}
+
+
+class NotificationsContext:
+    """The Lambda context of the notifications function, two minutes from its timeout."""
+
+    function_name = "remit-notifications"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:remit-notifications"
+    aws_request_id = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 120_000
+
+
+@pytest.fixture
+def handler(monkeypatch: pytest.MonkeyPatch) -> Callable[[NotificationService, dict[str, Any]], Any]:
+    from notifications import app
+
+    def invoke(service: NotificationService, event: dict[str, Any]) -> Any:
+        monkeypatch.setattr(app, "services", lambda: SimpleNamespace(notifications=service))
+        return app.lambda_handler(event, NotificationsContext())
+
+    return invoke
+
+
+def test_the_sample_stream_event_delivers_the_owed_email(
+    acme: Billing, clock: SettableClock, handler: Callable[..., Any]
+) -> None:
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+
+    response = handler(outbox.service, stream_event(message))
+
+    assert response == {"batchItemFailures": []}
+    assert [sent_email(raw)["to"] for raw in sent_emails()] == [["ap@globex.test"]]
+
+
+def test_a_record_that_fails_is_reported_as_a_batch_item_failure_and_the_others_are_sent(
+    acme: Billing, clock: SettableClock, handler: Callable[..., Any]
+) -> None:
+    outbox = notifications(clock)
+    invoice = acme.finalized()["id"]
+    delivered = owe(outbox, clock, acme.org, invoice)
+    bouncing = owe(outbox, clock, acme.org, invoice, to=["full-mailbox@globex.test"])
+    outbox.mailer.bouncing = {"full-mailbox@globex.test"}
+
+    response = handler(outbox.service, stream_event(delivered, bouncing))
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1001"}]}
+    assert len(sent_emails()) == 1
+    assert status_of(acme.org, delivered.id) == "sent"
+    assert status_of(acme.org, bouncing.id) == "pending"
+
+
+def test_the_sample_sweep_event_sweeps(
+    acme: Billing, clock: SettableClock, handler: Callable[..., Any]
+) -> None:
+    outbox = notifications(clock)
+    owe(outbox, clock, acme.org, acme.finalized()["id"])
+    clock.advance(minutes=2)
+
+    report = handler(outbox.service, sample("sweep"))
+
+    assert report == {"sent": 1, "skipped": 0, "failed": 0, "given_up": 0}
+
+
+def test_claims_and_their_outcomes_in_the_stream_trigger_nothing(
+    acme: Billing, clock: SettableClock, handler: Callable[..., Any]
+) -> None:
+    # Given the stream records of a failed attempt: the claim (pending -> sending), then the hand-back
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+    inserted = stream_event(message)["Records"][0]
+    claimed = copy.deepcopy(inserted)
+    claimed["eventName"] = "MODIFY"
+    claimed["dynamodb"]["OldImage"] = copy.deepcopy(inserted["dynamodb"]["NewImage"])
+    claimed["dynamodb"]["NewImage"]["status"] = {"S": "sending"}
+    released = copy.deepcopy(claimed)
+    released["dynamodb"]["OldImage"], released["dynamodb"]["NewImage"] = (
+        claimed["dynamodb"]["NewImage"],
+        inserted["dynamodb"]["NewImage"],
+    )
+
+    # When the function receives them
+    response = handler(outbox.service, {"Records": [claimed, released]})
+
+    # Then it delivers nothing (the failed attempt is retried by Lambda and the sweep instead)
+    assert response == {"batchItemFailures": []}
+    assert sent_emails() == []
+    # ...and the template's filter would not even have passed them on, while the insert and a
+    # re-queue by hand (failed -> pending) do pass
+    mapping = StreamMapping.from_template()
+    requeued = copy.deepcopy(released)
+    requeued["dynamodb"]["OldImage"]["status"] = {"S": "failed"}
+    customer = copy.deepcopy(inserted)
+    customer["dynamodb"]["NewImage"]["entity"] = {"S": "customer"}
+    assert [mapping.accepts(record) for record in (inserted, claimed, released, requeued, customer)] == [
+        True,
+        False,
+        False,
+        True,
+        False,
+    ]
