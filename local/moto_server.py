@@ -31,7 +31,7 @@ def one_dynamodb_request_at_a_time(application: WsgiApplication) -> WsgiApplicat
     dynamodb = threading.Lock()
 
     def serialised(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
             return application(environ, start_response)
         with dynamodb:
             # The body is produced inside the lock: WSGI apps may do their work while it is iterated.

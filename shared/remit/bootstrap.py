@@ -18,11 +18,13 @@ from remit.adapters.dynamodb_accounts import DynamoAccountRepository
 from remit.adapters.dynamodb_billing import DynamoBillingStore
 from remit.adapters.dynamodb_customers import DynamoCustomerRepository
 from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
+from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
 from remit.adapters.images import PillowImageVerifier
 from remit.adapters.s3_documents import S3DocumentStore
 from remit.adapters.s3_logos import S3LogoStore
+from remit.adapters.ses_mailer import SesMailer
 from remit.config import Settings, settings
-from remit.ports import HostedPageRenderer, InvoicePdfRenderer
+from remit.ports import EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
 from remit.services.accounts import AccountService
 from remit.services.billing_context import BillingContext
 from remit.services.billing_runs import BillingRunService
@@ -31,6 +33,7 @@ from remit.services.customers import CustomerService
 from remit.services.documents import DocumentService
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
+from remit.services.notifications import NotificationService
 from remit.services.organisations import OrganisationService
 from remit.services.payments import PaymentService
 from remit.services.sending import SendingService
@@ -38,6 +41,7 @@ from remit.services.sending import SendingService
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sesv2 import SESV2Client
 
 
 class SystemClock:
@@ -58,6 +62,7 @@ class Services:
     documents: DocumentService
     sending: SendingService
     billing_runs: BillingRunService
+    notifications: NotificationService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -66,6 +71,16 @@ def _dynamodb() -> DynamoDBClient:
 
 def _s3() -> S3Client:
     return boto3.client("s3")
+
+
+def _sesv2() -> SESV2Client:
+    return boto3.client("sesv2")
+
+
+def _email_renderer() -> EmailRenderer:
+    from remit.adapters.html_rendering import JinjaEmailRenderer
+
+    return JinjaEmailRenderer()
 
 
 def _pdf_renderer() -> InvoicePdfRenderer:
@@ -97,6 +112,14 @@ def build_services(config: Settings) -> Services:
     documents = DocumentService(
         context, logos, S3DocumentStore(_s3, config.logo_bucket), cache(_pdf_renderer), cache(_page_renderer)
     )
+    notifications = NotificationService(
+        DynamoOutboxRepository(billing),
+        context.billing,
+        cache(_email_renderer),
+        documents,
+        SesMailer(_sesv2, config.mail_from, config.ses_configuration_set),
+        clock,
+    )
     invoices = InvoiceService(context)
     lifecycle = InvoiceLifecycleService(context, after_finalize=documents.prepare)
     sending = SendingService(context, lifecycle)
@@ -114,6 +137,7 @@ def build_services(config: Settings) -> Services:
         documents=documents,
         sending=sending,
         billing_runs=BillingRunService(context, invoices, lifecycle, sending),
+        notifications=notifications,
     )
 
 

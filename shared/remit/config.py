@@ -25,6 +25,10 @@ class Settings:
     # How long a warm Lambda trusts an API key look-up before asking DynamoDB again.
     api_key_cache_seconds: float = 300.0
     max_logo_bytes: int = 1024 * 1024
+    # The verified SES sender of every email (the organisation's name is shown with it).
+    mail_from: str = ""
+    # An SES configuration set to send with; empty for none.
+    ses_configuration_set: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:

@@ -30,6 +30,8 @@ from remit.domain.errors import ConcurrentUpdate
 from remit.domain.ids import new_id
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import Payment
+from remit.services.billing_context import BillingContext
+from remit.services.documents import DocumentService
 from remit.services.notifications import CLAIM_LEASE, GIVE_UP_AFTER, NotificationService
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
@@ -62,6 +64,14 @@ class CountingPdfRenderer:
     def render(self, document: InvoiceDocument, logo: tuple[bytes, str] | None) -> bytes:
         self.rendered += 1
         return f"%PDF-1.7 {document.number} {document.status}".encode()
+
+
+class HostedPageRendererNotUsed:
+    def invoice_page(self, document: InvoiceDocument, notice: str | None = None) -> str:
+        raise AssertionError("emails never render the hosted page")
+
+    def not_found_page(self) -> str:
+        raise AssertionError("emails never render the hosted page")
 
 
 class MemoryDocumentStore:
@@ -117,16 +127,16 @@ def notifications(clock: SettableClock) -> Outbox:
     store = DynamoBillingStore(table)
     mailer = FlakyMailer(SesMailer(lambda: boto3.client("sesv2"), MAIL_FROM))
     renderer, pdfs, documents = SubjectOnlyRenderer(), CountingPdfRenderer(), MemoryDocumentStore()
-    service = NotificationService(
-        repository,
-        store,
-        lambda: renderer,
-        lambda: pdfs,
-        documents,
+    from remit.bootstrap import services
+
+    pdf_documents = DocumentService(
+        BillingContext(store, services().organisations, clock),
         S3LogoStore(lambda: boto3.client("s3"), LOGO_BUCKET),
-        mailer,
-        clock,
+        documents,
+        lambda: pdfs,
+        lambda: HostedPageRendererNotUsed(),
     )
+    service = NotificationService(repository, store, lambda: renderer, pdf_documents, mailer, clock)
     return Outbox(
         service=service, repository=repository, store=store, mailer=mailer, pdfs=pdfs, documents=documents
     )
@@ -208,7 +218,7 @@ def test_an_owed_invoice_email_is_sent_from_the_organisation_to_the_recipients_w
     assert "Reply-To: billing@acme.test" in raw
     # ...rendered once for the invoice's status and kept for the next email
     assert outbox.pdfs.rendered == 1
-    assert outbox.documents.pdfs[(acme.org, invoice["id"], "open")].startswith(b"%PDF-1.7")
+    assert outbox.documents.pdfs[(acme.org, invoice["id"], "open-0")].startswith(b"%PDF-1.7")
     # ...and the message is recorded as sent, out of the sweep's queue
     item = stored_item(acme.org, message.id)
     assert item is not None

@@ -15,8 +15,8 @@ router = APIGatewayRouter()
 # The page holds no script; it loads images (the logo) and posts only to itself (card checkout).
 PAGE_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; form-action 'self' https:; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+        "form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'"
     ),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",

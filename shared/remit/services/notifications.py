@@ -21,22 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from remit.domain.documents import Attachment, InvoiceDocument, OutgoingEmail
-from remit.domain.invoice import Invoice
-from remit.domain.organisation import Organisation
+from remit.domain.documents import Attachment, OutgoingEmail
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import Payment
 from remit.observability import logger
 from remit.ports import (
     BillingStore,
     Clock,
-    DocumentStore,
     EmailRenderer,
-    InvoicePdfRenderer,
-    LogoStore,
     Mailer,
 )
-from remit.services.billing_context import today_in
+from remit.services.documents import DocumentService
 
 # Longer than the notifications function's timeout (template.yaml), so a claim only runs out
 # after the invocation that holds it has ended.
@@ -46,7 +41,6 @@ SWEEP_MIN_AGE = timedelta(minutes=1)
 # A mail service that is down for longer than this is not "briefly down": stop and alert.
 GIVE_UP_AFTER = timedelta(hours=24)
 SWEEP_LIMIT = 200
-LOGO_PATH = "/assets/"
 _ERROR_LENGTH = 1000
 
 DeliveryOutcome = Literal["sent", "skipped", "given_up"]
@@ -93,19 +87,16 @@ class NotificationService:
         outbox: OutboxRepository,
         billing: BillingStore,
         email_renderer: Callable[[], EmailRenderer],
-        pdf_renderer: Callable[[], InvoicePdfRenderer],
-        documents: DocumentStore,
-        logos: LogoStore,
+        documents: DocumentService,
         mailer: Mailer,
         clock: Clock,
     ) -> None:
         self._outbox = outbox
         self._billing = billing
-        # Factories: Jinja2 and fpdf2 are imported only when an email is actually rendered.
+        # A factory: Jinja2 is imported only when an email is actually rendered.
         self._email_renderer = email_renderer
-        self._pdf_renderer = pdf_renderer
+        # The PDFs customers see everywhere: stored per revision, rendered when missing.
         self._documents = documents
-        self._logos = logos
         self._mailer = mailer
         self._clock = clock
 
@@ -186,13 +177,11 @@ class NotificationService:
         if invoice.status == "draft":
             raise UndeliverableMessage(f"invoice {invoice.id} is a draft")
         payment = self._payment(message) if message.kind == "payment_receipt" else None
-        document = InvoiceDocument.of(
-            invoice.as_seen_on(today_in(invoice.timezone, self._clock.now())), organisation
-        )
+        document = self._documents.document(invoice, organisation)
         rendered = self._email_renderer().render(message.kind, document, payment)
         attachments = []
         if message.kind == "invoice":
-            pdf = self._invoice_pdf(invoice, organisation, document)
+            _, pdf = self._documents.pdf_of(invoice, organisation)
             attachments.append(
                 Attachment(filename=f"{document.number}.pdf", content_type="application/pdf", content=pdf)
             )
@@ -216,18 +205,3 @@ class NotificationService:
             if page.next_cursor is None:
                 raise UndeliverableMessage(f"payment {message.payment_id} no longer exists")
             cursor = page.next_cursor
-
-    def _invoice_pdf(self, invoice: Invoice, organisation: Organisation, document: InvoiceDocument) -> bytes:
-        """The PDF of the invoice's current status: the stored one, else rendered now and stored."""
-        stored = self._documents.get_pdf(organisation.id, invoice.id, invoice.status)
-        if stored is not None:
-            return stored
-        logo_url = organisation.branding.logo_url
-        logo = (
-            self._logos.get_logo(logo_url.split(LOGO_PATH, 1)[1])
-            if logo_url and LOGO_PATH in logo_url
-            else None
-        )
-        content = self._pdf_renderer().render(document, logo)
-        self._documents.put_pdf(organisation.id, invoice.id, invoice.status, content)
-        return content
