@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from remit.adapters.document_text import address_lines, grouped_iban, long_date, plain_decimal
 from remit.domain.documents import DEFAULT_BRAND_COLOUR, EmailKind, InvoiceDocument, RenderedEmail
 from remit.domain.payment import Payment
-from remit.domain.values import Address
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -31,10 +29,6 @@ _BLACK = "#000000"
 _NEUTRAL_COLOUR = "#374151"
 # WCAG 2.x AA for normal text.
 MINIMUM_CONTRAST = 4.5
-
-# Countries that write "City, ST 12345", and those that give the postcode a line of its own.
-POSTCODE_AFTER_CITY = {"US", "CA", "AU"}
-POSTCODE_OWN_LINE = {"GB", "IE"}
 
 STATUS_LABELS = {
     "draft": "Draft",
@@ -117,42 +111,6 @@ def _money(amount: int, currency: str) -> str:
     return format_money(amount, currency, locale=LOCALE)
 
 
-def _long_date(day: date) -> str:
-    from babel.dates import format_date
-
-    return str(format_date(day, format="long", locale=LOCALE))
-
-
-def _plain_number(value: Decimal) -> str:
-    """A quantity or rate as a person writes it: "2", "2.5", "1,000", never "2.500" or "1E+3"."""
-    return f"{value.normalize():,f}"
-
-
-def _grouped(code: str) -> str:
-    """An IBAN in groups of four, as printed on bank statements."""
-    compact = code.replace(" ", "")
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-
-
-def _address_lines(address: Address | None) -> list[str]:
-    """The address as the country writes it on an envelope (the same rules as the PDF)."""
-    if address is None:
-        return []
-    lines = [line for line in (address.line1, address.line2) if line]
-    city, state, postcode = address.city or "", address.state or "", address.postal_code or ""
-    if address.country in POSTCODE_AFTER_CITY:
-        lines.append(", ".join(part for part in (city, f"{state} {postcode}".strip()) if part))
-    elif address.country in POSTCODE_OWN_LINE:
-        lines.extend(part for part in (city, state, postcode) if part)
-    else:
-        lines.extend(part for part in (f"{postcode} {city}".strip(), state) if part)
-    if address.country:
-        from babel import Locale
-
-        lines.append(str(Locale.parse(LOCALE).territories.get(address.country, address.country)))
-    return [line for line in lines if line]
-
-
 def _safe_url(url: str | None) -> str | None:
     """Only web addresses become links or images (never `javascript:` or `data:`)."""
     if url and url.lower().startswith(("https://", "http://")):
@@ -173,10 +131,10 @@ def _environment() -> Environment:
     )
     environment.filters.update(
         money=_money,
-        long_date=_long_date,
-        plain_number=_plain_number,
-        grouped=_grouped,
-        address_lines=_address_lines,
+        long_date=long_date,
+        plain_number=plain_decimal,
+        grouped=grouped_iban,
+        address_lines=address_lines,
     )
     environment.globals.update(
         status_labels=STATUS_LABELS,

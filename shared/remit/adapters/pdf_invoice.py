@@ -8,14 +8,12 @@ page-number aliases, and the logo may not pull in files or URLs.
 from __future__ import annotations
 
 import io
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from remit.adapters.money_format import DEFAULT_LOCALE, format_money
+from remit.adapters.document_text import address_lines, grouped_iban, long_date, plain_decimal
+from remit.adapters.money_format import format_money
 from remit.domain.documents import DEFAULT_BRAND_COLOUR, DocumentParty, InvoiceDocument
-from remit.domain.values import Address
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -36,10 +34,6 @@ PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
 MARGIN, TOP_MARGIN, BOTTOM_MARGIN = 16.0, 22.0, 22.0
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 LOGO_MAX_WIDTH, LOGO_MAX_HEIGHT = 60.0, 20.0
-# Countries whose postal code follows the city and state on one line ("Springfield, IL 62701").
-POSTCODE_AFTER_CITY = {"US", "CA", "AU"}
-# Countries that write the postcode on a line of its own, after the town.
-POSTCODE_OWN_LINE = {"GB", "IE"}
 
 
 class FpdfInvoiceRenderer:
@@ -141,7 +135,7 @@ class _InvoiceLayout:
         self._font(10, bold=True, colour=INK)
         pdf.multi_cell(width, 5, party.name or "—", align="L", new_x="LEFT", new_y="NEXT")
         self._font(8.5, colour=INK)
-        lines = [*_address_lines(party.address)]
+        lines = [*address_lines(party.address)]
         if party.email:
             lines.append(party.email)
         for line in lines:
@@ -159,8 +153,8 @@ class _InvoiceLayout:
         self._label("Details", x, y, width)
         rows = [
             ("Invoice no.", doc.number),
-            ("Issue date", _date(doc.issue_date)),
-            ("Due date", _date(doc.due_date)),
+            ("Issue date", long_date(doc.issue_date)),
+            ("Due date", long_date(doc.due_date)),
             ("Currency", doc.currency),
         ]
         pdf.set_xy(x, y + 6)
@@ -204,9 +198,9 @@ class _InvoiceLayout:
         rows = [
             (
                 line.description,
-                _decimal(line.quantity),
+                plain_decimal(line.quantity),
                 format_money(line.unit_amount, currency),
-                f"{_decimal(line.tax_rate)}%",
+                f"{plain_decimal(line.tax_rate)}%",
                 format_money(line.amount, currency),
             )
             for line in self.doc.lines
@@ -269,7 +263,11 @@ class _InvoiceLayout:
         pdf.set_xy(MARGIN, top + row)
         self._font(8.5, colour=INK)
         for group in doc.tax_breakdown:
-            values = (f"{_decimal(group.tax_rate)}%", money(group.taxable_amount), money(group.tax_amount))
+            values = (
+                f"{plain_decimal(group.tax_rate)}%",
+                money(group.taxable_amount),
+                money(group.tax_amount),
+            )
             for value, column_width in zip(values, columns, strict=True):
                 pdf.cell(column_width, row, value, align="L" if value.endswith("%") else "R")
             pdf.set_xy(MARGIN, pdf.get_y() + row)
@@ -303,7 +301,7 @@ class _InvoiceLayout:
             bank = doc.bank_transfer
             bank_rows = _filled(
                 ("Account name", bank.account_name),
-                ("IBAN", _grouped_iban(bank.iban) if bank.iban else None),
+                ("IBAN", grouped_iban(bank.iban) if bank.iban else None),
                 ("BIC", bank.bic),
                 ("Reference", doc.number),
                 ("Instructions", bank.instructions),
@@ -472,47 +470,6 @@ def _new_pdf(layout: _InvoiceLayout) -> FPDF:
 def _filled(*rows: tuple[str, str | None]) -> list[tuple[str, str]]:
     """The (label, value) rows that have a value."""
     return [(label, value) for label, value in rows if value]
-
-
-def _date(value: date) -> str:
-    from babel.dates import format_date
-
-    return str(format_date(value, format="long", locale=DEFAULT_LOCALE))
-
-
-def _decimal(value: Decimal) -> str:
-    """A quantity or rate as written: "2", "2.5", "1,000", never "2.500" or "1E+3"."""
-    normalized = value.normalize()
-    return f"{normalized:,f}"
-
-
-def _grouped_iban(iban: str) -> str:
-    """The IBAN in groups of four, as printed on paper (ISO 13616)."""
-    compact = iban.replace(" ", "")
-    return " ".join(compact[index : index + 4] for index in range(0, len(compact), 4))
-
-
-def _address_lines(address: Address | None) -> list[str]:
-    if address is None:
-        return []
-    lines = [line for line in (address.line1, address.line2) if line]
-    city, state, postcode = address.city or "", address.state or "", address.postal_code or ""
-    if address.country in POSTCODE_AFTER_CITY:
-        place = ", ".join(part for part in (city, f"{state} {postcode}".strip()) if part)
-        lines.append(place)
-    elif address.country in POSTCODE_OWN_LINE:
-        lines.extend(part for part in (city, state, postcode) if part)
-    else:
-        lines.extend(part for part in (f"{postcode} {city}".strip(), state) if part)
-    if address.country:
-        lines.append(_country_name(address.country))
-    return [line for line in lines if line]
-
-
-def _country_name(code: str) -> str:
-    from babel import Locale
-
-    return str(Locale.parse(DEFAULT_LOCALE).territories.get(code, code))
 
 
 def _hex_colour(value: str) -> Colour:

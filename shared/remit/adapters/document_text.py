@@ -1,0 +1,57 @@
+"""How every rendering (PDF, emails, hosted page) writes dates, numbers, IBANs and addresses, so
+the customer reads the same facts the same way everywhere. babel is imported on first use.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from remit.adapters.money_format import DEFAULT_LOCALE
+from remit.domain.values import Address
+
+# Countries that write "City, ST 12345", and those that give the postcode a line of its own;
+# everywhere else writes "12345 City".
+POSTCODE_AFTER_CITY = {"US", "CA", "AU"}
+POSTCODE_OWN_LINE = {"GB", "IE"}
+
+
+def long_date(day: date) -> str:
+    """ "22 November 2026"."""
+    from babel.dates import format_date
+
+    return str(format_date(day, format="long", locale=DEFAULT_LOCALE))
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A quantity or rate as a person writes it: "2", "2.5", "1,000", never "2.500" or "1E+3"."""
+    return f"{value.normalize():,f}"
+
+
+def grouped_iban(iban: str) -> str:
+    """The IBAN in groups of four, as printed on paper (ISO 13616)."""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[index : index + 4] for index in range(0, len(compact), 4))
+
+
+def country_name(code: str) -> str:
+    from babel import Locale
+
+    return str(Locale.parse(DEFAULT_LOCALE).territories.get(code, code))
+
+
+def address_lines(address: Address | None) -> list[str]:
+    """The address as its country writes it on an envelope, ending with the country's name."""
+    if address is None:
+        return []
+    lines = [line for line in (address.line1, address.line2) if line]
+    city, state, postcode = address.city or "", address.state or "", address.postal_code or ""
+    if address.country in POSTCODE_AFTER_CITY:
+        lines.append(", ".join(part for part in (city, f"{state} {postcode}".strip()) if part))
+    elif address.country in POSTCODE_OWN_LINE:
+        lines.extend(part for part in (city, state, postcode) if part)
+    else:
+        lines.extend(part for part in (f"{postcode} {city}".strip(), state) if part)
+    if address.country:
+        lines.append(country_name(address.country))
+    return [line for line in lines if line]
