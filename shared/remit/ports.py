@@ -11,6 +11,13 @@ from typing import Protocol
 
 from remit.domain.account import Account
 from remit.domain.billing_template import BillingTemplate
+from remit.domain.card_payments import (
+    CardPaymentEvent,
+    CheckoutRequest,
+    CheckoutSession,
+    OffSessionCharge,
+    ProviderCredentials,
+)
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer
 from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
@@ -223,3 +230,34 @@ class DocumentStore(Protocol):
     def put_pdf(self, organisation_id: str, invoice_id: str, revision: str, content: bytes) -> None: ...
 
     def get_pdf(self, organisation_id: str, invoice_id: str, revision: str) -> bytes | None: ...
+
+
+class PaymentProviderSecrets(Protocol):
+    """The organisation's provider credentials in a secret store (never the table)."""
+
+    def put(self, organisation_id: str, credentials: ProviderCredentials) -> None: ...
+
+    def get(self, organisation_id: str) -> ProviderCredentials | None: ...
+
+    def delete(self, organisation_id: str) -> None: ...
+
+
+class CardGateway(Protocol):
+    """A card provider's API, called with the organisation's own credentials."""
+
+    def create_checkout(
+        self, credentials: ProviderCredentials, request: CheckoutRequest
+    ) -> CheckoutSession: ...
+
+    def charge_off_session(self, credentials: ProviderCredentials, charge: OffSessionCharge) -> str:
+        """Start an off-session charge of a saved card; returns the payment intent id (result by webhook)."""
+        ...
+
+    def verify_event(
+        self, credentials: ProviderCredentials, payload: bytes, signature: str | None
+    ) -> CardPaymentEvent | None:
+        """The verified event (signature and 300 s tolerance), None for event types Remit ignores.
+
+        Raises `InvalidSignature` for a bad, stale or missing signature.
+        """
+        ...

@@ -60,3 +60,7 @@ class ConcurrentUpdate(DomainError):
 
     def __init__(self, detail: str = "The resource was changed by another request; try again.") -> None:
         super().__init__(detail)
+
+
+class InvalidSignature(DomainError):
+    """A webhook whose signature is missing, wrong or too old: refused (400), nothing changes."""

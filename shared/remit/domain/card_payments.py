@@ -1,0 +1,74 @@
+"""Card payments through a provider (Stripe, or the local stack's sandbox): the organisation's
+credentials, and the provider's events reduced to what Remit acts on.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+from remit.domain.values import Strict
+
+ProviderName = Literal["stripe", "sandbox"]
+CardEventKind = Literal["succeeded", "failed", "refunded"]
+
+
+class ProviderCredentials(BaseModel):
+    """Kept in the secret store only: never in the table, never returned, never logged."""
+
+    provider: ProviderName
+    secret_key: SecretStr
+    webhook_secret: SecretStr
+
+
+class ConnectPaymentProvider(Strict):
+    """`PUT …/payment_provider`: Stripe keys, or `{"provider": "sandbox"}` in the local stack."""
+
+    provider: ProviderName
+    secret_key: Annotated[SecretStr, Field(min_length=8, max_length=500)] | None = None
+    webhook_secret: Annotated[SecretStr, Field(min_length=8, max_length=500)] | None = None
+
+
+class CardPaymentEvent(BaseModel):
+    """One verified provider event, as Remit applies it (at most once per `event_id`)."""
+
+    event_id: str
+    kind: CardEventKind
+    organisation_id: str | None  # from the payment's metadata; None when the event is not ours
+    invoice_id: str | None
+    payment_intent_id: str
+    amount: int  # minor units: paid (succeeded), attempted (failed) or refunded (refunded)
+    currency: str
+    failure_message: str | None = None
+    # For auto-pay: the provider's customer and the card saved for off-session use, when known.
+    provider_customer_id: str | None = None
+    payment_method_id: str | None = None
+
+
+class CheckoutSession(BaseModel):
+    id: str
+    url: str
+
+
+class CheckoutRequest(BaseModel):
+    organisation_id: str
+    invoice_id: str
+    invoice_number: str
+    amount: int
+    currency: str
+    customer_email: str | None
+    success_url: str
+    cancel_url: str
+    save_card: bool  # the customer has auto_pay: keep the card for off-session charges
+    provider_customer_id: str | None = None
+
+
+class OffSessionCharge(BaseModel):
+    organisation_id: str
+    invoice_id: str
+    amount: int
+    currency: str
+    provider_customer_id: str
+    payment_method_id: str
+    idempotency_key: str
