@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from local import dev_accounts, dev_outbox
+from local import dev_accounts, dev_outbox, sandbox_checkout
 from local.http_messages import HttpRequest, HttpResponse, RequestRejected, problem_response
 
 DEV_PREFIX = "/_dev"
@@ -22,12 +22,20 @@ class DevRoutes:
 
     def __init__(self) -> None:
         self._routes: dict[str, dict[str, DevRoute]] = {}
+        # Routes that take the rest of the path as a parameter (`/_dev/sandbox/checkout/<id>`).
+        self._prefixed: dict[str, dict[str, DevRoute]] = {}
 
     def add(self, method: str, path: str, route: DevRoute) -> None:
         """Serve `method path` with `route`; the path must lie under `/_dev/`."""
         if not path.startswith(DEV_PREFIX + "/"):
             raise ValueError(f"dev routes live under {DEV_PREFIX}/, not at {path}")
         self._routes.setdefault(path, {})[method.upper()] = route
+
+    def add_under(self, method: str, prefix: str, route: DevRoute) -> None:
+        """Serve `method prefix/<anything>` with `route`, which reads the rest of the path itself."""
+        if not prefix.startswith(DEV_PREFIX + "/"):
+            raise ValueError(f"dev routes live under {DEV_PREFIX}/, not at {prefix}")
+        self._prefixed.setdefault(prefix.rstrip("/") + "/", {})[method.upper()] = route
 
     @staticmethod
     def claims(path: str) -> bool:
@@ -37,6 +45,10 @@ class DevRoutes:
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Answer `request` with its route, or with a 404 or 405 problem."""
         methods = self._routes.get(request.path.rstrip("/"))
+        if methods is None:
+            methods = next(
+                (found for prefix, found in self._prefixed.items() if request.path.startswith(prefix)), None
+            )
         if methods is None:
             return problem_response(404, "not-found", f"There is no dev endpoint at {request.path}.")
         route = methods.get(request.method)
@@ -55,4 +67,6 @@ def dev_routes() -> DevRoutes:
     routes = DevRoutes()
     routes.add("POST", "/_dev/accounts", dev_accounts.open_account)
     routes.add("GET", "/_dev/outbox", dev_outbox.list_sent_emails)
+    routes.add_under("GET", sandbox_checkout.PATH_PREFIX, sandbox_checkout.show_checkout)
+    routes.add_under("POST", sandbox_checkout.PATH_PREFIX, sandbox_checkout.pay)
     return routes

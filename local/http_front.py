@@ -1,8 +1,9 @@
 """The HTTP front on `127.0.0.1:$PORT`: what API Gateway is to the deployed stack.
 
-`/_dev/*` goes to the dev routes, everything else through the API Gateway emulation to the
-`api` function. Requests pass the `RequestGate`, so snapshots fall between them, and any
-request that may write (every method but GET, HEAD and OPTIONS) marks the data as changed.
+`/_dev/*` goes to the dev routes, `/webhooks/stripe/*` through the API Gateway emulation to
+the `payment_webhooks` function, everything else to the `api` function. Requests pass the
+`RequestGate`, so snapshots fall between them, and any request that may write (every method but
+GET, HEAD and OPTIONS) marks the data as changed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,12 +38,21 @@ class RequestRouter:
     """Sends each request to the dev routes or the API, inside the gate, and notes possible writes."""
 
     def __init__(
-        self, api: ApiGateway, dev_routes: DevRoutes, gate: RequestGate, on_change: Callable[[], None]
+        self,
+        api: ApiGateway,
+        dev_routes: DevRoutes,
+        gate: RequestGate,
+        on_change: Callable[[], None],
+        *,
+        functions_by_prefix: Sequence[tuple[str, ApiGateway]] = (),
     ) -> None:
         self._api = api
         self._dev_routes = dev_routes
         self._gate = gate
         self._on_change = on_change
+        # The template's more specific API resources, each served by its own function (e.g. the
+        # payment webhooks); API Gateway prefers them to `/{proxy+}`.
+        self._functions_by_prefix = tuple(functions_by_prefix)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         """The response to `request`: 503 once the stack is stopping, 500 if a dev route fails."""
@@ -51,6 +61,9 @@ class RequestRouter:
                 try:
                     if self._dev_routes.claims(request.path):
                         return self._dev_routes.handle(request)
+                    for prefix, function in self._functions_by_prefix:
+                        if request.path.startswith(prefix):
+                            return function.handle(request)
                     return self._api.handle(request)
                 except Exception:
                     logger.exception("%s %s failed in the local front", request.method, request.path)

@@ -49,6 +49,13 @@ class LocalStack:
             timeout_seconds=120,
             memory_limit_in_mb=512,
         )
+        # The template's payment-webhooks function, behind `POST /webhooks/stripe/{org_id}`.
+        self._payment_webhooks_function = LocalFunction(
+            "remit-payment-webhooks",
+            "payment_webhooks.app.lambda_handler",
+            timeout_seconds=15,
+            memory_limit_in_mb=256,
+        )
         self._stream_worker: StreamWorker | None = None
         self._front: HttpFront | None = None
         self._autosaver: Autosaver | None = None
@@ -70,7 +77,13 @@ class LocalStack:
         data_dir = self._settings.data_dir
         _prepare_data_dir(data_dir)
         router = RequestRouter(
-            ApiGateway(self._api_function, domain_name=HOST), dev_routes(), self._gate, self._data_changed
+            ApiGateway(self._api_function, domain_name=HOST),
+            dev_routes(),
+            self._gate,
+            self._data_changed,
+            functions_by_prefix=[
+                ("/webhooks/stripe/", ApiGateway(self._payment_webhooks_function, domain_name=HOST))
+            ],
         )
         self._front = HttpFront(self._settings.port, router)
         base_url = f"http://{HOST}:{self._front.port}"
@@ -96,6 +109,7 @@ class LocalStack:
             self._data_changed()
         self._api_function.load()  # import the handler now, so the first request is not the slow one
         self._notifications_function.load()
+        self._payment_webhooks_function.load()
         # After the restore: outbox items restored as pending are delivered from the stream too.
         self._stream_worker = StreamWorker(
             self._notifications_function, self._emulation, BILLING_TABLE, self._gate, self._data_changed

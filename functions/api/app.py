@@ -19,7 +19,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import idempotency
 from api.problems import PROBLEM_JSON, from_domain_error, from_validation_error, problem
-from api.routes import billing, charges, customers, hosted, invoices, operations, organisations
+from api.routes import (
+    billing,
+    charges,
+    customers,
+    hosted,
+    invoices,
+    operations,
+    organisations,
+    payment_provider,
+)
 from remit.bootstrap import services
 from remit.domain.errors import DomainError, Unauthenticated
 from remit.observability import logger, metrics, tracer
@@ -41,6 +50,7 @@ app.include_router(customers.router, prefix="/v1/organisations")
 app.include_router(charges.router, prefix="/v1/organisations")
 app.include_router(invoices.router, prefix="/v1/organisations")
 app.include_router(billing.router, prefix="/v1/organisations")
+app.include_router(payment_provider.router, prefix="/v1/organisations")
 app.include_router(hosted.router)
 app.enable_swagger(path="/docs", **OPENAPI)  # type: ignore[arg-type]
 

@@ -6,6 +6,7 @@ Nothing here runs at import time. AWS clients are created on first use, so a tes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -16,18 +17,23 @@ import boto3
 from remit.adapters.dynamodb import DynamoTable
 from remit.adapters.dynamodb_accounts import DynamoAccountRepository
 from remit.adapters.dynamodb_billing import DynamoBillingStore
+from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
 from remit.adapters.dynamodb_customers import DynamoCustomerRepository
 from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
 from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
 from remit.adapters.images import PillowImageVerifier
 from remit.adapters.s3_documents import S3DocumentStore
 from remit.adapters.s3_logos import S3LogoStore
+from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
 from remit.adapters.ses_mailer import SesMailer
 from remit.config import Settings, settings
-from remit.ports import EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
+from remit.domain.card_payments import ProviderName
+from remit.ports import CardGateway, EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
 from remit.services.accounts import AccountService
 from remit.services.billing_context import BillingContext
 from remit.services.billing_runs import BillingRunService
+from remit.services.card_events import CardEventService
+from remit.services.card_payments import CardPaymentService
 from remit.services.charges import ChargeService
 from remit.services.customers import CustomerService
 from remit.services.documents import DocumentService
@@ -41,6 +47,7 @@ from remit.services.sending import SendingService
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
 
 
@@ -63,6 +70,8 @@ class Services:
     sending: SendingService
     billing_runs: BillingRunService
     notifications: NotificationService
+    card_payments: CardPaymentService
+    card_events: CardEventService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -75,6 +84,28 @@ def _s3() -> S3Client:
 
 def _sesv2() -> SESV2Client:
     return boto3.client("sesv2")
+
+
+def _secretsmanager() -> SecretsManagerClient:
+    return boto3.client("secretsmanager")
+
+
+def _stripe_gateway(config: Settings) -> Callable[[], CardGateway]:
+    def build() -> CardGateway:
+        from remit.adapters.stripe_gateway import StripeGateway
+
+        return StripeGateway(config.stripe_api_base)
+
+    return cache(build)
+
+
+def _sandbox_gateway(billing: DynamoTable, config: Settings, clock: SystemClock) -> Callable[[], CardGateway]:
+    def build() -> CardGateway:
+        from remit.adapters.sandbox_gateway import SandboxGateway
+
+        return SandboxGateway(billing, lambda: config.public_base_url, clock.now)
+
+    return cache(build)
 
 
 def _email_renderer() -> EmailRenderer:
@@ -120,6 +151,11 @@ def build_services(config: Settings) -> Services:
         SesMailer(_sesv2, config.mail_from, config.ses_configuration_set),
         clock,
     )
+    provider_secrets = SecretsManagerProviderSecrets(_secretsmanager, config.secrets_prefix)
+    gateways: dict[ProviderName, Callable[[], CardGateway]] = {
+        "stripe": _stripe_gateway(config),
+        "sandbox": _sandbox_gateway(billing, config, clock),
+    }
     invoices = InvoiceService(context)
     lifecycle = InvoiceLifecycleService(context, after_finalize=documents.prepare)
     sending = SendingService(context, lifecycle)
@@ -138,6 +174,10 @@ def build_services(config: Settings) -> Services:
         sending=sending,
         billing_runs=BillingRunService(context, invoices, lifecycle, sending),
         notifications=notifications,
+        card_payments=CardPaymentService(
+            context, organisation_repository, provider_secrets, gateways, config.stage
+        ),
+        card_events=CardEventService(context, DynamoCardPaymentStore(billing), provider_secrets, gateways),
     )
 
 

@@ -29,6 +29,10 @@ class Settings:
     mail_from: str = ""
     # An SES configuration set to send with; empty for none.
     ses_configuration_set: str = ""
+    # Secrets Manager names of the organisations' card-provider credentials: `<prefix>/<org id>`.
+    secrets_prefix: str = "remit/local/payment-providers"
+    # Where the Stripe SDK sends its requests; empty for Stripe's own API.
+    stripe_api_base: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from remit.domain.account import Account
 from remit.domain.billing_template import BillingTemplate
+from remit.domain.card_intents import CardIntent
 from remit.domain.card_payments import (
     CardPaymentEvent,
     CheckoutRequest,
@@ -19,7 +20,7 @@ from remit.domain.card_payments import (
     ProviderCredentials,
 )
 from remit.domain.charge import Charge
-from remit.domain.customer import Customer
+from remit.domain.customer import CardOnFile, Customer
 from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
@@ -132,6 +133,17 @@ class BillingTransaction(Protocol):
     def insert_outbox(self, message: OutboxMessage) -> None: ...
     def insert_event(self, event: InvoiceEvent) -> None: ...
     def delete_events(self, invoice_id: str, event_ids: list[str]) -> None: ...
+    def claim_webhook_event(self, event_id: str, event_type: str, now: datetime) -> None: ...
+    def save_card_intent(self, intent: CardIntent) -> CardIntent: ...
+    def mark_payment_refunded(self, payment_id: str) -> None: ...
+    def update_card_customer(
+        self,
+        customer_id: str,
+        now: datetime,
+        card_on_file: CardOnFile | None = None,
+        balance_change: int = 0,
+        expected_balance: int | None = None,
+    ) -> None: ...
     def commit(self) -> None: ...
 
 
@@ -196,6 +208,33 @@ class BillingStore(Protocol):
     def list_balance_transactions(
         self, organisation_id: str, customer_id: str, limit: int, cursor: str | None
     ) -> Page[BalanceTransaction]: ...
+
+
+class CardPaymentReading(Protocol):
+    """What applying one card event starts from, read together."""
+
+    @property
+    def organisation_exists(self) -> bool: ...
+    @property
+    def invoice(self) -> Invoice | None: ...
+    @property
+    def intent(self) -> CardIntent | None: ...
+    @property
+    def already_applied(self) -> bool: ...
+
+
+class CardPaymentStore(Protocol):
+    def read(
+        self,
+        organisation_id: str,
+        invoice_id: str | None,
+        payment_intent_id: str | None,
+        event_id: str | None,
+    ) -> CardPaymentReading:
+        """The organisation's existence, the invoice, the intent's state and the event's marker, in one
+        strongly consistent round trip (what is not asked for reads as absent).
+        """
+        ...
 
 
 class InvoicePdfRenderer(Protocol):

@@ -84,6 +84,32 @@ def test_voiding_returns_what_was_paid_and_the_credit_applied() -> None:
     assert returned == 880
 
 
+def test_a_refund_reopens_a_paid_invoice_for_the_refunded_amount() -> None:
+    paid, _ = finalized(a_draft()).record_payment(2380, NOW)
+
+    reopened = paid.refund(1000, NOW)
+
+    assert (reopened.status, reopened.amount_paid, reopened.amount_due) == ("open", 1380, 1000)
+    assert reopened.paid_at is None
+
+
+def test_a_refund_on_an_open_invoice_only_moves_the_amounts() -> None:
+    partial, _ = finalized(a_draft()).record_payment(1000, NOW)
+
+    refunded = partial.refund(1000, NOW)
+
+    assert (refunded.status, refunded.amount_paid, refunded.amount_due) == ("open", 0, 2380)
+
+
+def test_refunding_more_than_was_paid_is_refused() -> None:
+    partial, _ = finalized(a_draft()).record_payment(1000, NOW)
+
+    with pytest.raises(Conflict):
+        partial.refund(1001, NOW)
+    with pytest.raises(Conflict):
+        partial.refund(0, NOW)
+
+
 @pytest.mark.parametrize(
     ("status", "action"),
     [
@@ -99,6 +125,8 @@ def test_voiding_returns_what_was_paid_and_the_credit_applied() -> None:
         ("void", lambda i: i.record_payment(100, NOW)),
         ("uncollectible", lambda i: i.mark_uncollectible(NOW)),
         ("uncollectible", lambda i: i.record_payment(100, NOW)),
+        ("draft", lambda i: i.refund(100, NOW)),
+        ("void", lambda i: i.refund(100, NOW)),
     ],
 )
 def test_every_illegal_transition_is_refused_naming_the_status(status: str, action: object) -> None:

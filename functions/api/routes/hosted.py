@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from remit.bootstrap import services
-from remit.domain.errors import NotFound
+from remit.domain.errors import Conflict, NotFound
+from remit.services.card_payments import checkout_notice
 
 router = APIGatewayRouter()
 
@@ -40,8 +41,9 @@ def pdf_response(file_name: str, content: bytes) -> Response[Any]:
 @router.get("/i/<token>", include_in_schema=False, enable_validation=False)
 def hosted_invoice_page(token: str) -> Response[Any]:
     documents = services().documents
+    notice = checkout_notice(router.current_event.get_query_string_value("checkout"))
     try:
-        page = documents.hosted_page(token)
+        page = documents.hosted_page(token, notice)
     except NotFound:
         return Response(404, "text/html; charset=utf-8", documents.not_found_page(), headers=PAGE_HEADERS)
     return Response(200, "text/html; charset=utf-8", page, headers=PAGE_HEADERS)
@@ -51,3 +53,17 @@ def hosted_invoice_page(token: str) -> Response[Any]:
 def hosted_invoice_pdf(token: str) -> Response[Any]:
     file_name, content = services().documents.hosted_pdf(token)
     return pdf_response(file_name, content)
+
+
+@router.post("/i/<token>/checkout", include_in_schema=False, enable_validation=False)
+def start_card_checkout(token: str) -> Response[Any]:
+    """The page's "Pay by card" form: off to the provider's checkout (303), or the page with why not."""
+    try:
+        checkout = services().card_payments.start_checkout(token)
+    except NotFound:
+        page = services().documents.not_found_page()
+        return Response(404, "text/html; charset=utf-8", page, headers=PAGE_HEADERS)
+    except Conflict as refused:
+        page = services().documents.hosted_page(token, refused.detail)
+        return Response(409, "text/html; charset=utf-8", page, headers=PAGE_HEADERS)
+    return Response(303, headers={"Location": checkout.url, "Cache-Control": "no-store"})

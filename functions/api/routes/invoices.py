@@ -93,6 +93,17 @@ def invoice_pdf(organisation_id: str, invoice_id: str) -> Response[Any]:
     return pdf_response(file_name, content)
 
 
+@router.post(
+    f"{INVOICE}/charge",
+    summary="Attempt card: charge the customer's saved card for the amount due",
+    description="Answers `202` with the invoice as it is now; the outcome arrives by webhook.",
+    responses={202: {"description": "The charge was started"}},
+)
+def attempt_card(organisation_id: str, invoice_id: str) -> Response[Invoice]:
+    invoice = services().card_payments.attempt_card(account_id(router), organisation_id, invoice_id)
+    return json_response(202, invoice)
+
+
 @router.post(f"{INVOICE}/void", summary="Void an open or uncollectible invoice")
 def void_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
     return json_response(

@@ -10,6 +10,8 @@
     ORG#<org> / OUTBOX#<message>              an email owed; GSI1 (`OUTBOX_PENDING#<shard>`,
                                               `<created>#<org>#<id>`) until sent, for the sweep
     HOSTED#<token> / HOSTED                   the hosted page's token → organisation and invoice
+    ORG#<org> / WEBHOOK#<event>               marker: the provider event was applied
+    ORG#<org> / CARDPAY#<payment intent>      what a card payment intent's events left (`CardIntent`)
 
 Writes are staged on a `DynamoBillingTransaction` and committed together in one TransactWriteItems.
 """
@@ -33,8 +35,9 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.domain.billing_template import BillingTemplate
+from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
-from remit.domain.customer import Customer
+from remit.domain.customer import CardOnFile, Customer
 from remit.domain.errors import ConcurrentUpdate, Conflict, InvalidInput
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
@@ -234,6 +237,85 @@ class DynamoBillingTransaction:
     def delete_events(self, invoice_id: str, event_ids: list[str]) -> None:
         for event_id in event_ids:
             self._writes.append(Write("Delete", delete(self._pk, f"EVENT#{invoice_id}#{event_id}")))
+
+    # card payments ---------------------------------------------------------------------------
+    def claim_webhook_event(self, event_id: str, event_type: str, now: datetime) -> None:
+        """The provider event's marker, new: the transaction fails with `EventAlreadyApplied` if it exists.
+
+        Stage it first, so that a duplicate is reported as such rather than as a concurrent update.
+        """
+        marker = {
+            "PK": self._pk,
+            "SK": f"WEBHOOK#{event_id}",
+            "entity": "webhook_event",
+            "event_type": event_type,
+            "applied_at": now.isoformat().replace("+00:00", "Z"),
+        }
+        self._writes.append(
+            Write("Put", put(marker, "attribute_not_exists(PK)"), lambda: EventAlreadyApplied(event_id))
+        )
+
+    def save_card_intent(self, intent: CardIntent) -> CardIntent:
+        """Write the intent's state if still as read (new at version 0); returns it at its new version."""
+        saved = intent.model_copy(update={"version": intent.version + 1})
+        item = entity_to_item(saved, self._pk, f"CARDPAY#{intent.payment_intent_id}", "card_intent")
+        if intent.version == 0:
+            self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
+        else:
+            condition = "attribute_exists(PK) AND version = :read"
+            self._writes.append(Write("Put", put(item, condition, read=intent.version)))
+        return saved
+
+    def mark_payment_refunded(self, payment_id: str) -> None:
+        self._writes.append(
+            Write(
+                "Update",
+                {
+                    "Key": {"PK": {"S": self._pk}, "SK": {"S": f"PAYMENT#{payment_id}"}},
+                    "UpdateExpression": "SET #s = :refunded",
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": to_attributes({":refunded": "refunded"}),
+                },
+            )
+        )
+
+    def update_card_customer(
+        self,
+        customer_id: str,
+        now: datetime,
+        card_on_file: CardOnFile | None = None,
+        balance_change: int = 0,
+        expected_balance: int | None = None,
+    ) -> None:
+        """One update of the customer (a transaction may touch an item once): the card saved for
+        auto-pay, if given, and a credit-balance change (never below 0), conditioned on the balance
+        read when `expected_balance` is given; bumps its version.
+        """
+        values: dict[str, Any] = {":change": balance_change, ":one": 1}
+        values[":now"] = now.isoformat().replace("+00:00", "Z")
+        updates = ["updated_at = :now"]
+        if card_on_file is not None:
+            updates.append("card_on_file = :card")
+            values[":card"] = card_on_file.model_dump()
+        conditions = ["attribute_exists(PK)"]
+        if expected_balance is not None:
+            conditions.append("balance = :expected")
+            values[":expected"] = expected_balance
+        if balance_change < 0:
+            conditions.append("balance >= :needed")
+            values[":needed"] = -balance_change
+        self._writes.append(
+            Write(
+                "Update",
+                {
+                    "Key": {"PK": {"S": self._pk}, "SK": {"S": f"CUSTOMER#{customer_id}"}},
+                    "UpdateExpression": f"SET {', '.join(updates)} ADD balance :change, version :one",
+                    "ConditionExpression": " AND ".join(conditions),
+                    "ExpressionAttributeValues": to_attributes(values),
+                },
+            )
+        )
 
     def commit(self) -> None:
         """Commit every staged write, or none (`ConcurrentUpdate` or the write's own `Conflict`)."""

@@ -57,6 +57,13 @@ def _distinct_external_ids(external_ids: list[str] | None) -> list[str] | None:
     return external_ids
 
 
+class CardOnFile(BaseModel):
+    """A card the customer saved with the provider for off-session charges (auto-pay)."""
+
+    provider_customer_id: str
+    payment_method_id: str
+
+
 class Customer(BaseModel):
     """A customer as the API shows it."""
 
@@ -84,6 +91,8 @@ class Customer(BaseModel):
     # Invoices of this customer that were ever finalized; a customer with any cannot be deleted.
     issued_invoices: int = Field(default=0, exclude=True)
     version: int = Field(default=0, exclude=True)
+    # Saved by the card-payment webhooks when a checkout keeps the card; "Attempt card" charges it.
+    card_on_file: CardOnFile | None = Field(default=None, exclude=True)
 
     _check_external_ids = field_validator("external_ids")(_distinct_external_ids)
 

@@ -235,6 +235,28 @@ class Invoice(BaseModel):
         )
         return paid, amount - applied
 
+    def refund(self, amount: int, now: datetime) -> Invoice:
+        """The invoice with `amount` of what was paid reopened: less paid, more due, `paid` → `open`.
+
+        Raises `InvalidTransition` for drafts and void invoices (whose payments already went back to
+        the credit balance), `Conflict` for more than was paid or a non-positive amount.
+        """
+        self.require_status(("open", "paid", "uncollectible"), "refund a payment of")
+        if amount <= 0 or amount > self.amount_paid:
+            raise Conflict(
+                f"Cannot refund {amount}: between 1 and {self.amount_paid} was paid on the invoice."
+            )
+        reopened = self.status == "paid"
+        return self.model_copy(
+            update={
+                "amount_paid": self.amount_paid - amount,
+                "amount_due": self.amount_due + amount,
+                "status": "open" if reopened else self.status,
+                "paid_at": None if reopened else self.paid_at,
+                "updated_at": now,
+            }
+        )
+
     def void(self, now: datetime) -> tuple[Invoice, int]:
         """The voided invoice, and what returns to the customer's credit balance (paid + credit applied)."""
         self.require_status(("open", "uncollectible"), "void")
@@ -263,6 +285,7 @@ def _past(action: str) -> str:
         "void": "voided",
         "mark uncollectible": "marked uncollectible",
         "record a payment on": "paid",
+        "refund a payment of": "refunded",
         "send": "sent",
     }.get(action, action)
 

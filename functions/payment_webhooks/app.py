@@ -1,0 +1,105 @@
+"""The payment-webhooks function: `POST /webhooks/stripe/{org_id}`, Stripe-format events.
+
+Thin on purpose: the raw body (exactly as signed) and the `Stripe-Signature` header go to
+`CardEventService.handle`, which verifies and applies the event. Answers:
+
+* `200 {"received": true}` for an applied, duplicate or ignored event (the provider stops retrying);
+* `400` problem+json for a bad, stale or missing signature and for a body that is not JSON;
+* `404` problem+json for an unknown organisation or another route.
+
+Nothing the provider sends (body, signature) is logged: only the request id and outcomes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from remit.bootstrap import services
+from remit.domain.errors import InvalidSignature, NotFound
+from remit.observability import logger, metrics, tracer
+from remit.services.card_events import CardEventService
+
+PROBLEM_JSON = "application/problem+json"
+_ROUTE = re.compile(r"^/webhooks/stripe/(?P<org_id>[^/]+)/?$")
+_TYPE_BASE = "https://remit.dev/problems/"
+
+
+def card_event_service() -> CardEventService:
+    return services().card_events
+
+
+def _problem(status: int, slug: str, detail: str) -> dict[str, Any]:
+    body = {"type": _TYPE_BASE + slug, "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": PROBLEM_JSON},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def _received() -> dict[str, Any]:
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"received": True}),
+        "isBase64Encoded": False,
+    }
+
+
+def organisation_of(event: dict[str, Any]) -> str | None:
+    """The `{org_id}` of the route: the path parameter, or the path when routed through a proxy."""
+    parameters = event.get("pathParameters") or {}
+    if parameters.get("org_id"):
+        return str(parameters["org_id"])
+    match = _ROUTE.match(str(event.get("path") or ""))
+    return match.group("org_id") if match else None
+
+
+def raw_body(event: dict[str, Any]) -> bytes:
+    """The body as the provider signed it (API Gateway may hand it over base64-encoded)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body, validate=True)
+    return str(body).encode("utf-8")
+
+
+def signature_header(event: dict[str, Any]) -> str | None:
+    for name, value in (event.get("headers") or {}).items():
+        if name.lower() == "stripe-signature":
+            return str(value)
+    return None
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    organisation_id = organisation_of(event)
+    if event.get("httpMethod") != "POST" or organisation_id is None:
+        return _problem(404, "not-found", f"No route {event.get('httpMethod')} {event.get('path')}.")
+    try:
+        payload = raw_body(event)
+        json.loads(payload)
+    except (binascii.Error, ValueError):
+        return _problem(400, "bad-request", "The body is not a JSON event.")
+    try:
+        outcome = card_event_service().handle(organisation_id, payload, signature_header(event))
+    except InvalidSignature as error:
+        logger.warning("Webhook refused: invalid signature", extra={"organisation_id": organisation_id})
+        metrics.add_metric(name="WebhooksRefused", unit=MetricUnit.Count, value=1)
+        return _problem(400, "invalid-signature", error.detail)
+    except NotFound as error:
+        return _problem(404, "not-found", error.detail)
+    logger.info("Webhook received", extra={"organisation_id": organisation_id, "outcome": outcome})
+    metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
+    return _received()

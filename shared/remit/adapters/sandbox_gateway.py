@@ -1,0 +1,262 @@
+"""The sandbox card provider of the local stack: Stripe's shapes without Stripe's network.
+
+A checkout session is an item in the billing table (`PK=SANDBOX#<session id>`) that the local
+checkout page (`local/sandbox_checkout.py`) reads. Its outcome is posted to the organisation's
+`/webhooks/stripe/<org id>` as a Stripe-format event, signed the way Stripe signs, so it takes
+the same verified path as a real Stripe event. Only the local and test stages may connect it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from remit.adapters.dynamodb import DynamoTable, to_attributes
+from remit.adapters.stripe_gateway import verify_stripe_event
+from remit.domain.card_payments import (
+    CardPaymentEvent,
+    CheckoutRequest,
+    CheckoutSession,
+    OffSessionCharge,
+    ProviderCredentials,
+)
+from remit.domain.errors import ConcurrentUpdate
+from remit.observability import logger
+
+SUCCEEDING_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000000002"
+DECLINE_MESSAGE = "Your card was declined."
+CHECKOUT_PATH = "/_dev/sandbox/checkout/"
+
+
+def sign_payload(payload: bytes, webhook_secret: str, timestamp: int) -> str:
+    """A `Stripe-Signature` header for `payload`, as Stripe computes it (HMAC-SHA256 of `t.payload`)."""
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(webhook_secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def deliver_event(base_url: str, organisation_id: str, event: dict[str, Any], webhook_secret: str) -> int:
+    """POST the signed event to the stack's own webhook endpoint; returns the HTTP status."""
+    payload = json.dumps(event).encode()
+    request = urllib.request.Request(  # noqa: S310 - the stack's own configured base URL
+        f"{base_url.rstrip('/')}/webhooks/stripe/{organisation_id}",
+        data=payload,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Stripe-Signature": sign_payload(payload, webhook_secret, int(time.time())),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        logger.warning("The sandbox webhook was refused", extra={"status": error.code, "type": event["type"]})
+        return int(error.code)
+
+
+def stripe_event(kind: str, subject: dict[str, Any]) -> dict[str, Any]:
+    """A Stripe event envelope around `subject`."""
+    return {
+        "id": f"evt_sandbox_{secrets.token_hex(12)}",
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": subject},
+    }
+
+
+def payment_intent(
+    intent_id: str,
+    amount: int,
+    currency: str,
+    metadata: dict[str, str],
+    customer: str | None,
+    payment_method: str,
+    declined: bool,
+) -> dict[str, Any]:
+    """A PaymentIntent object as Stripe sends it in `payment_intent.*` events."""
+    intent: dict[str, Any] = {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": 0 if declined else amount,
+        "currency": currency.lower(),
+        "customer": customer,
+        "payment_method": None if declined else payment_method,
+        "metadata": metadata,
+        "status": "requires_payment_method" if declined else "succeeded",
+    }
+    if declined:
+        intent["last_payment_error"] = {
+            "type": "card_error",
+            "code": "card_declined",
+            "decline_code": "generic_decline",
+            "message": DECLINE_MESSAGE,
+            "payment_method": {"id": payment_method, "object": "payment_method"},
+        }
+    return intent
+
+
+def checkout_events(session: dict[str, Any], card_number: str) -> list[dict[str, Any]]:
+    """The events Stripe would send for paying `session` with `card_number` (4242… paid, 0002 declined)."""
+    declined = card_number == DECLINED_CARD
+    metadata = dict(session["metadata"])
+    intent_id = f"pi_sandbox_{secrets.token_hex(12)}"
+    payment_method = f"pm_sandbox_{card_number[-4:]}"
+    customer = session.get("provider_customer_id")
+    intent = payment_intent(
+        intent_id, session["amount"], session["currency"], metadata, customer, payment_method, declined
+    )
+    if declined:
+        return [stripe_event("payment_intent.payment_failed", intent)]
+    completed = {
+        "id": session["session_id"],
+        "object": "checkout.session",
+        "mode": "payment",
+        "payment_status": "paid",
+        "status": "complete",
+        "amount_total": session["amount"],
+        "currency": session["currency"].lower(),
+        "customer": customer,
+        "payment_intent": intent_id,
+        "metadata": metadata,
+    }
+    return [
+        stripe_event("checkout.session.completed", completed),
+        stripe_event("payment_intent.succeeded", intent),
+    ]
+
+
+class SandboxGateway:
+    """The `CardGateway` of the local stack. Sessions live in the billing table; results come by webhook."""
+
+    def __init__(
+        self,
+        table: DynamoTable,
+        public_base_url: Callable[[], str],
+        clock: Callable[[], datetime],
+        deliver: Callable[[str, str, dict[str, Any], str], int] = deliver_event,
+    ) -> None:
+        self._table = table
+        self._public_base_url = public_base_url
+        self._clock = clock
+        self._deliver = deliver
+
+    def create_checkout(self, credentials: ProviderCredentials, request: CheckoutRequest) -> CheckoutSession:
+        """Remember a session for the local checkout page and answer its URL."""
+        session_id = f"cs_sandbox_{secrets.token_urlsafe(24)}"
+        customer = request.provider_customer_id
+        if request.save_card and customer is None:
+            customer = f"cus_sandbox_{secrets.token_hex(8)}"
+        item = {
+            "PK": f"SANDBOX#{session_id}",
+            "SK": "SANDBOX",
+            "entity": "sandbox_checkout",
+            "session_id": session_id,
+            "organisation_id": request.organisation_id,
+            "invoice_id": request.invoice_id,
+            "invoice_number": request.invoice_number,
+            "amount": request.amount,
+            "currency": request.currency,
+            "metadata": {"organisation_id": request.organisation_id, "invoice_id": request.invoice_id},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "customer_email": request.customer_email,
+            "save_card": request.save_card,
+            "provider_customer_id": customer,
+            "created_at": self._clock().isoformat(),
+        }
+        self._table.client.put_item(TableName=self._table.name, Item=to_attributes(item))
+        url = f"{self._public_base_url().rstrip('/')}{CHECKOUT_PATH}{session_id}"
+        return CheckoutSession(id=session_id, url=url)
+
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        """A checkout session as `create_checkout` remembered it, or None."""
+        if not session_id.startswith("cs_sandbox_") or len(session_id) > 100:
+            return None
+        return self._table.get(f"SANDBOX#{session_id}", "SANDBOX")
+
+    def complete(self, session_id: str) -> bool:
+        """Mark the session paid; False when it already was (a session is paid at most once)."""
+        try:
+            self._table.client.update_item(
+                TableName=self._table.name,
+                Key={"PK": {"S": f"SANDBOX#{session_id}"}, "SK": {"S": "SANDBOX"}},
+                UpdateExpression="SET completed_at = :now",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(completed_at)",
+                ExpressionAttributeValues={":now": {"S": self._clock().isoformat()}},
+            )
+        except self._table.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def charge_off_session(self, credentials: ProviderCredentials, charge: OffSessionCharge) -> str:
+        """Charge a card saved by a sandbox checkout: its outcome (4242 paid, 0002 declined) is posted as
+        a signed webhook shortly after, once per idempotency key, as Stripe would send it.
+        """
+        item = {
+            "PK": f"SANDBOX#{charge.organisation_id}#{charge.idempotency_key}",
+            "SK": "SANDBOX_CHARGE",
+            "entity": "sandbox_charge",
+            "payment_intent_id": f"pi_sandbox_{secrets.token_hex(12)}",
+        }
+        try:
+            self._table.client.put_item(
+                TableName=self._table.name,
+                Item=to_attributes(item),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except self._table.client.exceptions.ConditionalCheckFailedException:
+            existing = self._table.get(str(item["PK"]), "SANDBOX_CHARGE")
+            if existing is None:
+                raise ConcurrentUpdate() from None
+            return str(existing["payment_intent_id"])
+        intent_id = str(item["payment_intent_id"])
+        declined = charge.payment_method_id.endswith(DECLINED_CARD[-4:])
+        metadata = {"organisation_id": charge.organisation_id, "invoice_id": charge.invoice_id}
+        intent = payment_intent(
+            intent_id,
+            charge.amount,
+            charge.currency,
+            metadata,
+            charge.provider_customer_id,
+            charge.payment_method_id,
+            declined,
+        )
+        event = stripe_event(
+            "payment_intent.payment_failed" if declined else "payment_intent.succeeded", intent
+        )
+        # Like Stripe, the result comes later and from outside this request: the API function must not
+        # wait on the stack that is running it.
+        threading.Thread(
+            target=self._deliver_later,
+            args=(charge.organisation_id, event, credentials.webhook_secret.get_secret_value()),
+            name="sandbox-webhook",
+            daemon=True,
+        ).start()
+        return intent_id
+
+    def _deliver_later(self, organisation_id: str, event: dict[str, Any], webhook_secret: str) -> None:
+        time.sleep(0.2)
+        try:
+            self._deliver(self._public_base_url(), organisation_id, event, webhook_secret)
+        except Exception:
+            logger.exception("Delivering the sandbox webhook failed")
+
+    def verify_event(
+        self, credentials: ProviderCredentials, payload: bytes, signature: str | None
+    ) -> CardPaymentEvent | None:
+        """Sandbox events are Stripe events: verified by the same code (signature, 300 s tolerance)."""
+        return verify_stripe_event(credentials, payload, signature)

@@ -1,0 +1,230 @@
+"""Stripe as the card gateway: Checkout Sessions, off-session charges, and verified webhook events.
+
+Every call builds its own `StripeClient` with the organisation's key, so no key is ever global
+and one warm Lambda serves many organisations. `api_base` points the SDK elsewhere (the tests'
+fake Stripe server).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import stripe
+
+from remit.domain.card_payments import (
+    CardPaymentEvent,
+    CheckoutRequest,
+    CheckoutSession,
+    OffSessionCharge,
+    ProviderCredentials,
+)
+from remit.domain.errors import Conflict, InvalidSignature
+
+STRIPE_API_BASE = "https://api.stripe.com"
+# Stripe's own default, named here because invariant 6 depends on it.
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def verify_stripe_event(
+    credentials: ProviderCredentials, payload: bytes, signature: str | None
+) -> CardPaymentEvent | None:
+    """A Stripe-format event verified by the SDK (signature, 300 s tolerance), as Remit applies it.
+
+    Returns None for event types Remit ignores (and for a checkout that is not paid yet).
+    Raises `InvalidSignature` for a missing, forged, tampered or stale signature, or a signed body
+    that is not an event.
+    """
+    secret = credentials.webhook_secret.get_secret_value()
+    try:
+        stripe.Webhook.construct_event(payload, signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError:
+        raise InvalidSignature("The Stripe-Signature header is missing, wrong or too old.") from None
+    except ValueError:
+        raise InvalidSignature("The signed body is not a Stripe event.") from None
+    # The SDK checked the body; plain dicts are simpler to read than its StripeObjects.
+    event = json.loads(payload)
+    if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
+        raise InvalidSignature("The signed body is not a Stripe event.")
+    return _card_event(event)
+
+
+def _card_event(event: dict[str, Any]) -> CardPaymentEvent | None:
+    kind = event.get("type")
+    subject = event["data"].get("object") or {}
+    event_id = str(event.get("id", ""))
+    if kind == "checkout.session.completed":
+        if subject.get("payment_status") != "paid":
+            return None
+        return _event(
+            event_id,
+            "succeeded",
+            subject,
+            payment_intent=subject.get("payment_intent") or subject.get("id"),
+            amount=subject.get("amount_total"),
+        )
+    if kind == "payment_intent.succeeded":
+        return _event(
+            event_id,
+            "succeeded",
+            subject,
+            payment_intent=subject.get("id"),
+            amount=subject.get("amount_received") or subject.get("amount"),
+            payment_method=subject.get("payment_method"),
+        )
+    if kind == "payment_intent.payment_failed":
+        error = subject.get("last_payment_error") or {}
+        return _event(
+            event_id,
+            "failed",
+            subject,
+            payment_intent=subject.get("id"),
+            amount=subject.get("amount"),
+            failure_message=error.get("message") or "The payment failed.",
+            payment_method=_id_of(error.get("payment_method")) or subject.get("payment_method"),
+        )
+    if kind == "charge.refunded":
+        return _event(
+            event_id,
+            "refunded",
+            subject,
+            payment_intent=subject.get("payment_intent") or subject.get("id"),
+            amount=subject.get("amount_refunded"),
+        )
+    return None
+
+
+def _id_of(value: Any) -> str | None:
+    """Stripe sends a related object either as its id or expanded."""
+    if isinstance(value, dict):
+        return str(value["id"]) if value.get("id") else None
+    return str(value) if value else None
+
+
+def _event(
+    event_id: str,
+    kind: str,
+    subject: dict[str, Any],
+    payment_intent: Any,
+    amount: Any,
+    failure_message: str | None = None,
+    payment_method: Any = None,
+) -> CardPaymentEvent:
+    metadata = subject.get("metadata") or {}
+    return CardPaymentEvent.model_validate(
+        {
+            "event_id": event_id,
+            "kind": kind,
+            "organisation_id": metadata.get("organisation_id"),
+            "invoice_id": metadata.get("invoice_id"),
+            "payment_intent_id": _id_of(payment_intent) or "",
+            "amount": int(amount or 0),
+            "currency": str(subject.get("currency") or "").upper(),
+            "failure_message": failure_message,
+            "provider_customer_id": _id_of(subject.get("customer")),
+            "payment_method_id": _id_of(payment_method),
+        }
+    )
+
+
+class StripeGateway:
+    """The `CardGateway` over Stripe's API, with the organisation's own secret key on each call."""
+
+    def __init__(self, api_base: str = STRIPE_API_BASE) -> None:
+        self._api_base = api_base or STRIPE_API_BASE
+
+    def _client(self, credentials: ProviderCredentials) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            credentials.secret_key.get_secret_value(),
+            base_addresses={"api": self._api_base},
+            max_network_retries=2,
+        )
+
+    def create_checkout(self, credentials: ProviderCredentials, request: CheckoutRequest) -> CheckoutSession:
+        """A Checkout Session for the amount due; the same invoice and amount give back the same session.
+
+        With `save_card`, the session runs against a Stripe customer and keeps the card for
+        off-session charges. Raises `Conflict` when Stripe refuses the request.
+        """
+        client = self._client(credentials)
+        metadata = {"organisation_id": request.organisation_id, "invoice_id": request.invoice_id}
+        idempotency_key = f"checkout-{request.invoice_id}-{request.amount}"
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": request.amount,
+                        "product_data": {"name": f"Invoice {request.invoice_number}"},
+                    },
+                }
+            ],
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "client_reference_id": request.invoice_id,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        try:
+            customer = request.provider_customer_id
+            if request.save_card:
+                if customer is None:
+                    created = client.v1.customers.create(
+                        {
+                            **({"email": request.customer_email} if request.customer_email else {}),
+                            "metadata": {"organisation_id": request.organisation_id},
+                        },
+                        {"idempotency_key": f"customer-{request.invoice_id}"},
+                    )
+                    customer = created.id
+                params["payment_intent_data"]["setup_future_usage"] = "off_session"
+            if customer is not None:
+                params["customer"] = customer
+            elif request.customer_email:
+                params["customer_email"] = request.customer_email
+            session = client.v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
+        except stripe.StripeError as error:
+            raise Conflict(f"The card provider refused the checkout: {_reason(error)}") from None
+        if not session.url:
+            raise Conflict("The card provider answered without a checkout page.")
+        return CheckoutSession(id=session.id, url=session.url)
+
+    def charge_off_session(self, credentials: ProviderCredentials, charge: OffSessionCharge) -> str:
+        """Confirm a PaymentIntent against the saved card; the outcome arrives by webhook.
+
+        A card declined on the spot still returns its payment intent id (Stripe sends
+        `payment_intent.payment_failed`). Raises `Conflict` when Stripe refuses the request itself.
+        """
+        client = self._client(credentials)
+        params: dict[str, Any] = {
+            "amount": charge.amount,
+            "currency": charge.currency.lower(),
+            "customer": charge.provider_customer_id,
+            "payment_method": charge.payment_method_id,
+            "off_session": True,
+            "confirm": True,
+            "metadata": {"organisation_id": charge.organisation_id, "invoice_id": charge.invoice_id},
+        }
+        try:
+            intent = client.v1.payment_intents.create(params, {"idempotency_key": charge.idempotency_key})  # type: ignore[arg-type]
+        except stripe.CardError as error:
+            declined = getattr(error.error, "payment_intent", None) if error.error else None
+            intent_id = getattr(declined, "id", None)
+            if intent_id:
+                return str(intent_id)
+            raise Conflict(f"The card was refused: {_reason(error)}") from None
+        except stripe.StripeError as error:
+            raise Conflict(f"The card provider refused the charge: {_reason(error)}") from None
+        return str(intent.id)
+
+    def verify_event(
+        self, credentials: ProviderCredentials, payload: bytes, signature: str | None
+    ) -> CardPaymentEvent | None:
+        return verify_stripe_event(credentials, payload, signature)
+
+
+def _reason(error: stripe.StripeError) -> str:
+    # Stripe's user message never carries the key; the raw error might echo request details.
+    return error.user_message or type(error).__name__

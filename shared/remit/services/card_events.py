@@ -1,0 +1,373 @@
+"""Card-payment events from the provider's webhooks, applied to invoices at most once each.
+
+Guarantees (DESIGN.md invariants 6, 8, 9, 10):
+
+* Only verified events act: the organisation's webhook secret checks the signature and its age
+  (`InvalidSignature` otherwise, and nothing is read or written beyond the secret).
+* Each event id is applied at most once, concurrent duplicates included: its marker
+  (`WEBHOOK#<event id>`, written only if new) commits in the same transaction as its effect, so a
+  duplicate's transaction is cancelled and it is answered "already applied".
+* Events may arrive in any order: the payment intent's state (`CardIntent`) keeps the success's
+  amount and the total refunded, and each event moves the invoice by the difference between the
+  net amount it should now hold and what it held. A success after a failure is recorded (the
+  failed payment stays as history); a second success of one intent (checkout session and payment
+  intent events) changes nothing; a refund before the success is remembered and the success is
+  then recorded as refunded; a failure after the success is ignored.
+* One transaction writes the marker, the intent, the payment, the invoice (conditioned on its
+  version), the timeline, the credit balance and its ledger entry, the card saved for auto-pay and
+  the receipt owed through the outbox; a concurrent update makes it re-read and retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from remit.domain.card_intents import CardIntent, EventAlreadyApplied
+from remit.domain.card_payments import CardPaymentEvent, ProviderName
+from remit.domain.customer import CardOnFile, Customer
+from remit.domain.errors import InvalidSignature, NotFound
+from remit.domain.ids import new_id
+from remit.domain.invoice import Invoice
+from remit.domain.payment import BalanceTransactionType, Payment
+from remit.observability import logger
+from remit.ports import BillingTransaction, CardGateway, CardPaymentStore, PaymentProviderSecrets
+from remit.services.billing_context import BillingContext, today_in
+from remit.services.retry import retry_on_conflict
+
+CardEventOutcome = Literal["applied", "already_applied", "ignored"]
+# Invoices a card payment can reopen by a refund; a void one already returned its payments as credit.
+_REFUNDABLE = ("open", "paid", "uncollectible")
+
+
+@dataclass
+class _Settlement:
+    """How one event moves the invoice and the customer's credit balance."""
+
+    invoice: Invoice
+    balance_change: int = 0
+    ledger_description: str | None = None
+    events: list[tuple[str, dict[str, str | int | None]]] = field(default_factory=list)
+
+
+class CardEventService:
+    def __init__(
+        self,
+        context: BillingContext,
+        card_payments: CardPaymentStore,
+        secrets: PaymentProviderSecrets,
+        gateways: Mapping[ProviderName, Callable[[], CardGateway]],
+    ) -> None:
+        self._context = context
+        self._billing = context.billing
+        self._clock = context.clock
+        self._card_payments = card_payments
+        self._secrets = secrets
+        # Factories: the stripe SDK is imported only once a webhook arrives.
+        self._gateways = gateways
+
+    def handle(self, organisation_id: str, payload: bytes, signature: str | None) -> CardEventOutcome:
+        """Verify one webhook delivery with the organisation's webhook secret and apply its event.
+
+        Returns "applied", "already_applied" (a duplicate, concurrent ones included) or "ignored" (an
+        event type Remit does not act on, or one naming another organisation, no invoice, an unknown
+        invoice or another currency: logged, nothing written). Raises `NotFound` for an unknown
+        organisation and `InvalidSignature` for a bad, stale or missing signature or an organisation
+        without a provider; then nothing is written.
+        """
+        credentials = self._secrets.get(organisation_id)
+        if credentials is None:
+            if not self._card_payments.read(organisation_id, None, None, None).organisation_exists:
+                raise NotFound("organisation", organisation_id)
+            raise InvalidSignature("No card provider is connected to this organisation.")
+        gateway = self._gateways.get(credentials.provider)
+        if gateway is None:
+            raise InvalidSignature("The organisation's card provider does not send webhooks here.")
+        event = gateway().verify_event(credentials, payload, signature)
+        if event is None:
+            return "ignored"
+        if event.organisation_id != organisation_id or not event.invoice_id:
+            _log_ignored(organisation_id, event, "the payment names another organisation or no invoice")
+            return "ignored"
+        try:
+            return retry_on_conflict(lambda: self._apply(organisation_id, event))
+        except EventAlreadyApplied:
+            logger.info("Card event already applied", extra={"provider_event_id": event.event_id})
+            return "already_applied"
+
+    # --- one attempt ------------------------------------------------------------------------
+
+    def _apply(self, organisation_id: str, event: CardPaymentEvent) -> CardEventOutcome:
+        reading = self._card_payments.read(
+            organisation_id, event.invoice_id, event.payment_intent_id, event.event_id
+        )
+        if not reading.organisation_exists:
+            raise NotFound("organisation", organisation_id)
+        if reading.already_applied:
+            raise EventAlreadyApplied(event.event_id)
+        invoice = reading.invoice
+        if invoice is None or invoice.status == "draft":
+            _log_ignored(organisation_id, event, "no such finalized invoice in the organisation")
+            return "ignored"
+        if event.currency.upper() != invoice.currency or event.amount < 0:
+            _log_ignored(organisation_id, event, "the amount is not in the invoice's currency")
+            return "ignored"
+        if reading.intent is not None and reading.intent.invoice_id != invoice.id:
+            _log_ignored(organisation_id, event, "the payment intent belongs to another invoice")
+            return "ignored"
+        now = self._clock.now()
+        intent = reading.intent or CardIntent(
+            payment_intent_id=event.payment_intent_id,
+            invoice_id=invoice.id,
+            customer_id=invoice.customer_id,
+            currency=invoice.currency,
+            status="failed",
+            updated_at=now,
+        )
+        transaction = self._billing.transaction(organisation_id)
+        transaction.claim_webhook_event(event.event_id, event.kind, now)
+        if event.kind == "succeeded":
+            self._succeeded(transaction, invoice, intent, event, now)
+        elif event.kind == "failed":
+            self._failed(transaction, invoice, intent, event, now)
+        else:
+            self._refunded(transaction, invoice, intent, event, now)
+        transaction.commit()
+        return "applied"
+
+    def _succeeded(
+        self,
+        transaction: BillingTransaction,
+        invoice: Invoice,
+        intent: CardIntent,
+        event: CardPaymentEvent,
+        now: datetime,
+    ) -> None:
+        card = None
+        if event.provider_customer_id and event.payment_method_id:
+            card = CardOnFile(
+                provider_customer_id=event.provider_customer_id, payment_method_id=event.payment_method_id
+            )
+        if intent.succeeded:
+            logger.info("Card payment already recorded", extra={"provider_event_id": event.event_id})
+            if card is not None:
+                # A checkout session names no card; its payment intent's event, arriving second, does.
+                self._finish(transaction, invoice, intent, _Settlement(invoice), now, card)
+            return
+        fully_refunded = intent.refunded >= event.amount
+        payment = Payment(
+            id=new_id("pay", now),
+            invoice_id=invoice.id,
+            customer_id=invoice.customer_id,
+            amount=event.amount,
+            currency=invoice.currency,
+            method="card",
+            status="refunded" if fully_refunded else "succeeded",
+            provider_payment_id=event.payment_intent_id,
+            received_on=today_in(invoice.timezone, now),
+            created_at=now,
+        )
+        after = intent.model_copy(
+            update={
+                "payment_id": payment.id,
+                "amount": event.amount,
+                "status": "refunded" if fully_refunded else "succeeded",
+                "updated_at": now,
+            }
+        )
+        settlement = self._settle(transaction, invoice, intent, after, now)
+        settlement.events.insert(
+            0,
+            (
+                "invoice.payment_recorded",
+                {"payment_id": payment.id, "amount": payment.amount, "method": "card"},
+            ),
+        )
+        if intent.refunded:
+            refunded = min(intent.refunded, event.amount)
+            settlement.events.append(
+                ("invoice.payment_refunded", {"payment_id": payment.id, "amount": refunded})
+            )
+        transaction.insert_payment(payment)
+        if after.net > 0:
+            transaction.insert_outbox(
+                self._context.outbox_message(
+                    "payment_receipt", settlement.invoice, invoice.recipients, now, payment.id
+                )
+            )
+        self._finish(transaction, invoice, after, settlement, now, card)
+
+    def _failed(
+        self,
+        transaction: BillingTransaction,
+        invoice: Invoice,
+        intent: CardIntent,
+        event: CardPaymentEvent,
+        now: datetime,
+    ) -> None:
+        if intent.succeeded:
+            logger.info("Card failure after the success ignored", extra={"provider_event_id": event.event_id})
+            return  # only the marker is written
+        payment = Payment(
+            id=new_id("pay", now),
+            invoice_id=invoice.id,
+            customer_id=invoice.customer_id,
+            amount=event.amount,
+            currency=invoice.currency,
+            method="card",
+            status="failed",
+            reference=(event.failure_message or "")[:200] or None,
+            provider_payment_id=event.payment_intent_id,
+            received_on=today_in(invoice.timezone, now),
+            created_at=now,
+        )
+        transaction.insert_payment(payment)
+        after = intent.model_copy(
+            update={"failed_payment_ids": [*intent.failed_payment_ids, payment.id], "updated_at": now}
+        )
+        data: dict[str, str | int | None] = {
+            "payment_id": payment.id,
+            "amount": payment.amount,
+            "method": "card",
+            "failure_message": event.failure_message,
+        }
+        self._finish(
+            transaction, invoice, after, _Settlement(invoice, events=[("invoice.payment_failed", data)]), now
+        )
+
+    def _refunded(
+        self,
+        transaction: BillingTransaction,
+        invoice: Invoice,
+        intent: CardIntent,
+        event: CardPaymentEvent,
+        now: datetime,
+    ) -> None:
+        # The event carries the total refunded so far: the largest seen wins, whatever the order.
+        total = max(intent.refunded, event.amount)
+        if total == intent.refunded:
+            return  # only the marker is written
+        if not intent.succeeded:
+            after = intent.model_copy(
+                update={"refunded": total, "status": "refunded_before_success", "updated_at": now}
+            )
+            self._finish(transaction, invoice, after, _Settlement(invoice), now)
+            return
+        fully = total >= intent.amount
+        after = intent.model_copy(
+            update={"refunded": total, "status": "refunded" if fully else intent.status, "updated_at": now}
+        )
+        settlement = self._settle(transaction, invoice, intent, after, now)
+        payment_id = str(intent.payment_id)
+        if fully and intent.status != "refunded":
+            transaction.mark_payment_refunded(payment_id)
+        refunded_now = min(total, intent.amount) - min(intent.refunded, intent.amount)
+        settlement.events.insert(
+            0, ("invoice.payment_refunded", {"payment_id": payment_id, "amount": refunded_now})
+        )
+        self._finish(transaction, invoice, after, settlement, now)
+
+    # --- moving the amounts -----------------------------------------------------------------
+
+    def _settle(
+        self,
+        transaction: BillingTransaction,
+        invoice: Invoice,
+        before: CardIntent,
+        after: CardIntent,
+        now: datetime,
+    ) -> _Settlement:
+        """Move the invoice and the credit balance by `after.net - before.net`, updating `after`'s
+        record of where the net amount sits (`applied` to the invoice, `credited` to the balance).
+        """
+        change = after.net - before.net
+        settlement = _Settlement(invoice)
+        if change > 0:
+            applied = 0
+            if invoice.status == "open":
+                paid, excess = invoice.record_payment(change, now)
+                applied = change - excess
+                settlement.invoice = transaction.update_invoice(paid)
+                if paid.status == "paid":
+                    settlement.events.append(("invoice.paid", {}))
+            settlement.balance_change = change - applied
+            settlement.ledger_description = f"Card payment beyond what invoice {invoice.number} owed"
+            after.applied = before.applied + applied
+            after.credited = before.credited + change - applied
+        elif change < 0:
+            refund = -change
+            reopen = 0
+            if invoice.status in _REFUNDABLE:
+                reopen = min(refund, before.applied, invoice.amount_paid)
+            if reopen:
+                settlement.invoice = transaction.update_invoice(invoice.refund(reopen, now))
+            remainder = refund - reopen
+            from_credit = min(remainder, before.credited)
+            after.applied = before.applied - reopen - (remainder - from_credit)
+            after.credited = before.credited - from_credit
+            # What is not on the invoice any more was credited (as excess, or when it was voided).
+            settlement.balance_change = -remainder
+            settlement.ledger_description = f"Card refund on invoice {invoice.number}"
+        return settlement
+
+    def _finish(
+        self,
+        transaction: BillingTransaction,
+        invoice: Invoice,
+        after: CardIntent,
+        settlement: _Settlement,
+        now: datetime,
+        card: CardOnFile | None = None,
+    ) -> None:
+        """Stage the timeline, the customer (balance and card in one update) and the intent's state."""
+        for kind, data in settlement.events:
+            transaction.insert_event(self._context.event(invoice.id, kind, now, **data))
+        customer = None
+        if settlement.balance_change or card is not None:
+            customer = self._customer(invoice)
+        if customer is not None:
+            # Credit can only be taken back as far as the customer has not spent it.
+            change = max(settlement.balance_change, -customer.balance)
+            if change != settlement.balance_change:
+                logger.warning(
+                    "Refunded credit was already spent; the balance goes to 0",
+                    extra={"invoice_id": invoice.id, "customer_id": customer.id},
+                )
+            if card == customer.card_on_file:
+                card = None
+            if change or card is not None:
+                transaction.update_card_customer(
+                    customer.id,
+                    now,
+                    card_on_file=card,
+                    balance_change=change,
+                    expected_balance=customer.balance if change else None,
+                )
+            if change:
+                entry_type: BalanceTransactionType = "overpayment" if change > 0 else "adjustment"
+                transaction.insert_balance_transaction(
+                    self._context.balance_transaction(
+                        customer, entry_type, change, now, settlement.ledger_description, invoice.id
+                    )
+                )
+        transaction.save_card_intent(after)
+
+    def _customer(self, invoice: Invoice) -> Customer | None:
+        found = self._billing.get_customers(invoice.organisation_id, [invoice.customer_id])
+        return found[0] if found else None
+
+
+def _log_ignored(organisation_id: str, event: CardPaymentEvent, reason: str) -> None:
+    logger.warning(
+        "Card event ignored",
+        extra={
+            "reason": reason,
+            "provider_event_id": event.event_id,
+            "event_kind": event.kind,
+            "organisation_id": organisation_id,
+            "event_organisation_id": event.organisation_id,
+            "invoice_id": event.invoice_id,
+        },
+    )
