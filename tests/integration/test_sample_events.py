@@ -51,3 +51,25 @@ def test_a_replayed_sample_event_is_idempotent(api: ApiClient) -> None:
 
     assert again.json() == first.json()
     assert len(json.loads(api.invoke(copy.deepcopy(sample_event("list_organisations"))).body)["data"]) == 1
+
+
+def with_ids(name: str, **ids: str) -> dict[str, Any]:
+    event = copy.deepcopy(sample_event(name))
+    text = json.dumps(event)
+    for placeholder, value in ids.items():
+        text = text.replace(placeholder, value)
+    return json.loads(text)
+
+
+def test_the_invoice_events_draft_finalize_and_pay(api: ApiClient) -> None:
+    org = api.invoke(copy.deepcopy(sample_event("create_organisation"))).json()["id"]
+    customer = api.invoke(with_organisation("create_customer", org)).json()["id"]
+
+    draft = api.invoke(with_ids("create_invoice", ORG_ID=org, CUSTOMER_ID=customer))
+    finalized = api.invoke(with_ids("finalize_invoice", ORG_ID=org, INVOICE_ID=draft.json()["id"]))
+    paid = api.invoke(with_ids("record_payment", ORG_ID=org, INVOICE_ID=draft.json()["id"]))
+
+    assert draft.status == 201, draft.body
+    assert finalized.json()["number"] == "ACME-00001"
+    assert paid.status == 201
+    assert paid.json()["amount"] == 10000
