@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Handler modules of the deployed functions, as `Handler:` names them in template.yaml.
-HANDLER_MODULES: tuple[str, ...] = ("api.app", "notifications.app")
+HANDLER_MODULES: tuple[str, ...] = ("api.app", "notifications.app", "payment_webhooks.app")
 BASELINE_IMPORTS: tuple[str, ...] = ("boto3", "pydantic")
 BUDGET_RATIO = 1.3
 DEFAULT_REPEAT = 15

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.e2e.local_stack import RunningLocalStack, start_local_stack
 
 DEV_API_KEY = "rk_e2e_dev_key_for_the_local_stack_0001"
+CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -17,3 +22,31 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLocalStac
     running = start_local_stack(tmp_path_factory.mktemp("local-stack") / "data", DEV_API_KEY)
     yield running
     assert running.interrupt() == 0, running.log()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, driven by Playwright (no browser is downloaded)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+def call(stack: RunningLocalStack, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+    """One API call with the dev key; asserts the status and answers the JSON body."""
+    response = requests.request(method, stack.url(path), json=body, headers=stack.auth(), timeout=30)
+    assert response.status_code == expect, response.text
+    return response.json() if response.content else None

@@ -9,51 +9,23 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.e2e.conftest import call
 from tests.e2e.local_stack import REPOSITORY_ROOT, RunningLocalStack
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPOSITORY_ROOT / "test-artifacts"
 BRAND = "#0B6E4F"
 # A 120x40 PNG logo in the brand colour.
 LOGO = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAHgAAAAoCAIAAAC6iKlyAAAAd0lEQVR4nO3QMRHAIADAQGCtOJzgf6yKhqH/CnKZz9mD763bAX9hdMToiNERoyNGR4yOGB0xOmJ0xOiI0RGjI0ZHjI4YHTE6YnTE6IjREaMjRkeMjhgdMTpidMToiNERoyNGR4yOGB0xOmJ0xOiI0RGjI0ZHjI68Gy8BGPOtH08AAAAASUVORK5CYII="
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield launched
-        launched.close()
-
-
-def call(stack: RunningLocalStack, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
-    response = requests.request(method, stack.url(path), json=body, headers=stack.auth(), timeout=30)
-    assert response.status_code == expect, response.text
-    return response.json() if response.content else None
 
 
 def sent_invoice(stack: RunningLocalStack) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,46 +7,18 @@ so the invoice becomes paid by the same code path a real Stripe payment takes.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.e2e.conftest import call
 from tests.e2e.local_stack import REPOSITORY_ROOT, RunningLocalStack
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPOSITORY_ROOT / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield launched
-        launched.close()
-
-
-def call(stack: RunningLocalStack, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
-    response = requests.request(method, stack.url(path), json=body, headers=stack.auth(), timeout=30)
-    assert response.status_code == expect, response.text
-    return response.json() if response.content else None
 
 
 def invoice_of_a_sandbox_organisation(stack: RunningLocalStack) -> tuple[str, dict[str, Any]]:
