@@ -65,6 +65,10 @@ def main(argv: list[str]) -> int:
             boto3.client("dynamodb"),
             {"BillingTable": "remit-billing", "IdempotencyTable": "remit-idempotency"},
         )
+        # Finalization stores the invoice's PDF in the bucket (S3 calls are not counted).
+        boto3.client("s3").create_bucket(
+            Bucket="remit-logos", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
         from remit.bootstrap import reset, services
 
         reset()
