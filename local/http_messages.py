@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
 
+from remit.problem_details import PROBLEM_JSON, problem_document
+
 JSON = "application/json"
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://remit.dev/problems/"
 
 
 @dataclass(frozen=True)
@@ -55,15 +54,8 @@ def json_response(status: int, document: Any) -> HttpResponse:
 def problem_response(
     status: int, slug: str, detail: str, errors: list[dict[str, str]] | None = None
 ) -> HttpResponse:
-    """An RFC 9457 problem details response, shaped like the API's own (`functions/api/problems.py`)."""
-    problem: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + slug,
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
-    if errors:
-        problem["errors"] = errors
+    """An RFC 9457 problem details response, shaped as the API's own."""
+    problem = problem_document(status, slug, detail, **({"errors": errors} if errors else {}))
     return HttpResponse(status, [("Content-Type", PROBLEM_JSON)], json.dumps(problem).encode())
 
 

@@ -6,7 +6,6 @@ body; routes then find the caller's account in the router context.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
@@ -18,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import idempotency
-from api.problems import PROBLEM_JSON, from_domain_error, from_validation_error, problem
+from api.problems import from_domain_error, from_validation_error, problem
 from api.routes import (
     billing,
     charges,
@@ -32,6 +31,7 @@ from api.routes import (
 from remit.bootstrap import services
 from remit.domain.errors import DomainError, Unauthenticated
 from remit.observability import logger, metrics, tracer
+from remit.problem_details import proxy_problem
 
 PUBLIC_PATHS = ("/health", "/openapi.json", "/docs", "/assets/", "/i/")
 OPENAPI = {
@@ -93,13 +93,7 @@ def _needs_key(path: str) -> bool:
 
 
 def _unauthenticated(error: Unauthenticated) -> dict[str, Any]:
-    body = {"type": "https://remit.dev/problems/unauthenticated", "title": "Unauthorized", "status": 401}
-    return {
-        "statusCode": 401,
-        "headers": {"Content-Type": PROBLEM_JSON, "WWW-Authenticate": 'Bearer realm="remit"'},
-        "body": json.dumps({**body, "detail": error.detail}),
-        "isBase64Encoded": False,
-    }
+    return proxy_problem(401, "unauthenticated", error.detail, {"WWW-Authenticate": 'Bearer realm="remit"'})
 
 
 def _authorization(event: dict[str, Any]) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -19,9 +18,7 @@ from remit.domain.errors import (
     NotFound,
     Unauthenticated,
 )
-
-PROBLEM_JSON = "application/problem+json"
-_TYPE_BASE = "https://remit.dev/problems/"
+from remit.problem_details import PROBLEM_JSON, problem_document
 
 _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
@@ -35,15 +32,7 @@ _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
 def problem(
     status: int, slug: str, detail: str, problems: Sequence[FieldProblem] = (), **extra: Any
 ) -> Response[str]:
-    body: dict[str, Any] = {
-        "type": _TYPE_BASE + slug,
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
-    if problems:
-        body["errors"] = [{"field": p.field, "message": p.message} for p in problems]
-    body.update(extra)
+    body = problem_document(status, slug, detail, problems, **extra)
     return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body))
 
 

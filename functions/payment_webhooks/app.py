@@ -16,7 +16,6 @@ import base64
 import binascii
 import json
 import re
-from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -26,25 +25,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from remit.bootstrap import services
 from remit.domain.errors import InvalidSignature, NotFound
 from remit.observability import logger, metrics, tracer
+from remit.problem_details import proxy_problem
 from remit.services.card_events import CardEventService
 
-PROBLEM_JSON = "application/problem+json"
 _ROUTE = re.compile(r"^/webhooks/stripe/(?P<org_id>[^/]+)/?$")
-_TYPE_BASE = "https://remit.dev/problems/"
 
 
 def card_event_service() -> CardEventService:
     return services().card_events
-
-
-def _problem(status: int, slug: str, detail: str) -> dict[str, Any]:
-    body = {"type": _TYPE_BASE + slug, "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": PROBLEM_JSON},
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
 
 
 def _received() -> dict[str, Any]:
@@ -86,20 +74,20 @@ def signature_header(event: dict[str, Any]) -> str | None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     organisation_id = organisation_of(event)
     if event.get("httpMethod") != "POST" or organisation_id is None:
-        return _problem(404, "not-found", f"No route {event.get('httpMethod')} {event.get('path')}.")
+        return proxy_problem(404, "not-found", f"No route {event.get('httpMethod')} {event.get('path')}.")
     try:
         payload = raw_body(event)
         json.loads(payload)
     except (binascii.Error, ValueError):
-        return _problem(400, "bad-request", "The body is not a JSON event.")
+        return proxy_problem(400, "bad-request", "The body is not a JSON event.")
     try:
         outcome = card_event_service().handle(organisation_id, payload, signature_header(event))
     except InvalidSignature as error:
         logger.warning("Webhook refused: invalid signature", extra={"organisation_id": organisation_id})
         metrics.add_metric(name="WebhooksRefused", unit=MetricUnit.Count, value=1)
-        return _problem(400, "invalid-signature", error.detail)
+        return proxy_problem(400, "invalid-signature", error.detail)
     except NotFound as error:
-        return _problem(404, "not-found", error.detail)
+        return proxy_problem(404, "not-found", error.detail)
     logger.info("Webhook received", extra={"organisation_id": organisation_id, "outcome": outcome})
     metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
     return _received()

@@ -159,13 +159,19 @@ class DynamoBillingTransaction:
         expected_balance: int | None = None,
         issued_invoices: int = 0,
         expected_version: int | None = None,
+        card_on_file: CardOnFile | None = None,
     ) -> None:
-        """Add to the customer's balance (never below 0) and issued-invoice count; bumps its version.
+        """Add to the customer's balance (never below 0) and issued-invoice count, and save the card
+        for auto-pay if given, in one update (a transaction may touch an item once); bumps its version.
 
         With `expected_balance` or `expected_version`, only if the customer still has it.
         """
         values: dict[str, Any] = {":change": balance_change, ":issued": issued_invoices, ":one": 1}
         values[":now"] = now.isoformat().replace("+00:00", "Z")
+        updates = ["updated_at = :now"]
+        if card_on_file is not None:
+            updates.append("card_on_file = :card")
+            values[":card"] = card_on_file.model_dump()
         conditions = ["attribute_exists(PK)"]
         if expected_balance is not None:
             conditions.append("balance = :expected")
@@ -182,7 +188,7 @@ class DynamoBillingTransaction:
                 {
                     "Key": {"PK": {"S": self._pk}, "SK": {"S": f"CUSTOMER#{customer_id}"}},
                     "UpdateExpression": (
-                        "SET updated_at = :now ADD balance :change, issued_invoices :issued, version :one"
+                        f"SET {', '.join(updates)} ADD balance :change, issued_invoices :issued, version :one"
                     ),
                     "ConditionExpression": " AND ".join(conditions),
                     "ExpressionAttributeValues": to_attributes(values),
@@ -276,43 +282,6 @@ class DynamoBillingTransaction:
                     "ConditionExpression": "attribute_exists(PK)",
                     "ExpressionAttributeNames": {"#s": "status"},
                     "ExpressionAttributeValues": to_attributes({":refunded": "refunded"}),
-                },
-            )
-        )
-
-    def update_card_customer(
-        self,
-        customer_id: str,
-        now: datetime,
-        card_on_file: CardOnFile | None = None,
-        balance_change: int = 0,
-        expected_balance: int | None = None,
-    ) -> None:
-        """One update of the customer (a transaction may touch an item once): the card saved for
-        auto-pay, if given, and a credit-balance change (never below 0), conditioned on the balance
-        read when `expected_balance` is given; bumps its version.
-        """
-        values: dict[str, Any] = {":change": balance_change, ":one": 1}
-        values[":now"] = now.isoformat().replace("+00:00", "Z")
-        updates = ["updated_at = :now"]
-        if card_on_file is not None:
-            updates.append("card_on_file = :card")
-            values[":card"] = card_on_file.model_dump()
-        conditions = ["attribute_exists(PK)"]
-        if expected_balance is not None:
-            conditions.append("balance = :expected")
-            values[":expected"] = expected_balance
-        if balance_change < 0:
-            conditions.append("balance >= :needed")
-            values[":needed"] = -balance_change
-        self._writes.append(
-            Write(
-                "Update",
-                {
-                    "Key": {"PK": {"S": self._pk}, "SK": {"S": f"CUSTOMER#{customer_id}"}},
-                    "UpdateExpression": f"SET {', '.join(updates)} ADD balance :change, version :one",
-                    "ConditionExpression": " AND ".join(conditions),
-                    "ExpressionAttributeValues": to_attributes(values),
                 },
             )
         )

@@ -338,7 +338,7 @@ class CardEventService:
             if card == customer.card_on_file:
                 card = None
             if change or card is not None:
-                transaction.update_card_customer(
+                transaction.adjust_customer(
                     customer.id,
                     now,
                     card_on_file=card,

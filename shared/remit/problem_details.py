@@ -1,0 +1,41 @@
+"""RFC 9457 problem details, shared by every function that answers HTTP (the API, the webhooks)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from remit.domain.errors import FieldProblem
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://remit.dev/problems/"
+
+
+def problem_document(
+    status: int, slug: str, detail: str, problems: Sequence[FieldProblem] = (), **extra: Any
+) -> dict[str, Any]:
+    """The problem+json body: type, title, status, detail and, for field problems, `errors`."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + slug,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if problems:
+        body["errors"] = [{"field": p.field, "message": p.message} for p in problems]
+    body.update(extra)
+    return body
+
+
+def proxy_problem(
+    status: int, slug: str, detail: str, headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A whole API Gateway proxy response carrying a problem (for answers given outside a router)."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": PROBLEM_JSON, **(headers or {})},
+        "body": json.dumps(problem_document(status, slug, detail)),
+        "isBase64Encoded": False,
+    }
