@@ -18,7 +18,7 @@ from types import FrameType
 
 from local.dev_accounts import DevAccountError
 from local.environment import LocalSettings, SettingsError
-from local.snapshots import SnapshotError
+from local.journal import JournalError
 from local.stack import LocalStack, RunningStack
 
 logger = logging.getLogger("local")
@@ -47,7 +47,7 @@ def main() -> int:
     except DevAccountError as error:
         logger.error("%s", error)
         return 1
-    except SnapshotError as error:
+    except JournalError as error:
         logger.error("%s; move the data directory away to start with no data", error)
         return 1
     if not stop_requested.is_set():  # Ctrl-C while starting: stop without advertising the stack
@@ -62,7 +62,7 @@ def main() -> int:
 def _stop_on_signals() -> threading.Event:
     """An event set by the first SIGINT or SIGTERM; a second one ends the process at once.
 
-    Ending at once is safe for the data: snapshots are replaced atomically, so the last
+    Ending at once is safe for the data: each save is one SQLite transaction, so the last
     complete one is what the next start finds.
     """
     stop_requested = threading.Event()

@@ -1,8 +1,8 @@
-"""Saving snapshots while the stack runs: between requests, about once a second after a change.
+"""Saving the emulation's data while the stack runs: between requests, about once a second after a change.
 
-A snapshot is a Scan of each table, which is not a transaction; taking it while a request is
-half-way through its writes could save half a request. `RequestGate` lets requests run
-together but makes a snapshot wait for them to finish, and makes new ones wait for the snapshot.
+A save writes the items a request changed; taking it while a request is half-way through its
+writes could save half a request. `RequestGate` lets requests run together but makes a save wait
+for them to finish, and makes new ones wait for the save.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
-from local.snapshots import SnapshotStore
+from local.journal import SaveSummary
 
 logger = logging.getLogger(__name__)
 
@@ -83,24 +84,33 @@ class RequestGate:
         return True
 
 
+class Store(Protocol):
+    def save(self) -> SaveSummary: ...
+
+
 class Autosaver:
-    """A background thread that saves a snapshot within about `interval` seconds of a change.
+    """A background thread that saves what changed within about `interval` seconds of a change.
 
     Anything that may have changed the emulation's data calls `mark_changed()`; `stop()` ends the
-    thread and saves one last snapshot, so a clean shutdown loses nothing.
-
-    Requests wait while a snapshot is taken, and a snapshot takes longer as data grows (about
-    2 s for 5,000 items), so saves are spaced by at least `RELATIVE_SPACING` times the last one's
-    duration: however much data there is, requests spend most of the time running.
+    thread and saves one last time, so a clean shutdown loses nothing. A save costs what changed
+    since the previous one. `housekeeping` (expiring items whose time-to-live has passed) runs
+    between requests too, at most every `HOUSEKEEPING_SECONDS`.
     """
 
-    RELATIVE_SPACING = 5.0
+    HOUSEKEEPING_SECONDS = 60.0
 
-    def __init__(self, store: SnapshotStore, gate: RequestGate, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        gate: RequestGate,
+        interval: float = 1.0,
+        housekeeping: Callable[[], None] | None = None,
+    ) -> None:
         self._store = store
         self._gate = gate
         self._interval = interval
-        self._spacing = interval
+        self._housekeeping = housekeeping
+        self._next_housekeeping = time.monotonic() + self.HOUSEKEEPING_SECONDS
         self._changed = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="remit-autosave")
@@ -120,27 +130,31 @@ class Autosaver:
         self.save_now()
 
     def save_now(self) -> None:
-        """Save a snapshot between requests, whether or not anything changed."""
+        """Save what changed, between requests, whether or not anything was marked."""
         with self._gate.exclusive():
             # Cleared inside the gate: a request that changes data after this point marks it again.
             self._changed.clear()
             started = time.perf_counter()
             try:
+                if self._housekeeping is not None and time.monotonic() >= self._next_housekeeping:
+                    self._next_housekeeping = time.monotonic() + self.HOUSEKEEPING_SECONDS
+                    self._housekeeping()
                 summary = self._store.save()
             except BaseException:
                 self._changed.set()
                 raise
-        duration = time.perf_counter() - started
-        self._spacing = max(self._interval, self.RELATIVE_SPACING * duration)
         logger.debug(
-            "snapshot saved: %d items, %d objects in %.0f ms", summary.items, summary.objects, duration * 1000
+            "saved %d items, %d objects in %.0f ms",
+            summary.items,
+            summary.objects,
+            (time.perf_counter() - started) * 1000,
         )
 
     def _run(self) -> None:
-        while not self._stopping.wait(self._spacing):
-            if not self._changed.is_set():
+        while not self._stopping.wait(self._interval):
+            if not self._changed.is_set() and time.monotonic() < self._next_housekeeping:
                 continue
             try:
                 self.save_now()
             except Exception:
-                logger.exception("saving a snapshot failed; will retry")
+                logger.exception("saving the data failed; will retry")

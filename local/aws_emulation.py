@@ -26,7 +26,7 @@ class AwsEmulation:
     """A moto server on `127.0.0.1` and a free port, started and stopped with the stack.
 
     All services (DynamoDB, S3, SES, SQS, Secrets Manager, …) answer on the one endpoint. State
-    lives in memory only; `local.snapshots` keeps it across restarts.
+    lives in memory only; `local.journal` keeps it across restarts.
     """
 
     def __init__(self) -> None:
@@ -77,6 +77,21 @@ class AwsEmulation:
         for bucket in BUCKETS:
             if bucket not in existing:
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+
+    def expire_items(self) -> None:
+        """Delete the items whose time-to-live has passed (idempotency records), as DynamoDB does."""
+        import time
+
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        from local.moto_patches import expire_items
+
+        now = time.time()
+        for table in list(dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables.values()):
+            expired = expire_items(table, now)
+            if expired:
+                logger.debug("expired %d items of %s", expired, table.name)
 
     def _client(self, service: str) -> Any:
         if not self.endpoint_url:

@@ -49,6 +49,8 @@ class UndoStatistics:
 STATISTICS = UndoStatistics()
 _listeners: list[ChangeListener] = []
 _installed = False
+#: moto's own `Table.query`, kept for comparing answers in the tests.
+original_query: Callable[..., Any] | None = None
 _local = threading.local()
 
 
@@ -165,6 +167,8 @@ def _patch_table(table_class: Any) -> None:
     put_item = table_class.put_item
     delete_item = table_class.delete_item
     query = table_class.query
+    global original_query
+    original_query = query
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)

@@ -14,8 +14,8 @@ from local.dev_accounts import DevAccount, ensure_dev_account
 from local.dev_routes import dev_routes
 from local.environment import BILLING_TABLE, BUCKETS, HOST, TABLES, LocalSettings, export_remit_environment
 from local.http_front import HttpFront, RequestRouter
+from local.journal import Journal, SaveSummary
 from local.lambda_runtime import LocalFunction
-from local.snapshots import SnapshotStore, SnapshotSummary
 from local.stream_worker import StreamWorker
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ class RunningStack:
     base_url: str
     data_dir: Path
     dev_account: DevAccount
-    restored: SnapshotSummary | None
+    restored: SaveSummary | None
 
 
 class LocalStack:
@@ -59,6 +59,7 @@ class LocalStack:
         self._stream_worker: StreamWorker | None = None
         self._front: HttpFront | None = None
         self._autosaver: Autosaver | None = None
+        self._journal: Journal | None = None
 
     def start(self) -> RunningStack:
         """Bring the stack up and return once it serves requests.
@@ -92,16 +93,12 @@ class LocalStack:
         export_remit_environment(self._emulation.endpoint_url, public_base_url=base_url)
         self._emulation.provision()
         self._emulation.verify_sender(os.environ["REMIT_MAIL_FROM"])
-        store = SnapshotStore(
-            data_dir,
-            self._emulation.dynamodb(),
-            self._emulation.s3(),
-            tables=list(TABLES.values()),
-            buckets=BUCKETS,
-        )
-        restored = store.restore()
+        journal = Journal(data_dir, tables=list(TABLES.values()), buckets=BUCKETS)
+        journal.attach()
+        self._journal = journal
+        restored = journal.restore()
         # From here on the emulation holds the saved data, so saving it again cannot lose any.
-        self._autosaver = Autosaver(store, self._gate)
+        self._autosaver = Autosaver(journal, self._gate, housekeeping=self._emulation.expire_items)
         self._autosaver.start()
 
         dev_account = ensure_dev_account(data_dir, self._settings.dev_api_key)
@@ -119,7 +116,7 @@ class LocalStack:
         return RunningStack(base_url=base_url, data_dir=data_dir, dev_account=dev_account, restored=restored)
 
     def stop(self) -> None:
-        """Stop serving, let running requests finish, save a final snapshot and stop the emulation.
+        """Stop serving, let running requests finish, save what changed and stop the emulation.
 
         Safe to call at any point of `start` and more than once.
         """
@@ -130,12 +127,15 @@ class LocalStack:
             self._stream_worker.stop()
             self._stream_worker = None
         if not self._gate.close(timeout=_REQUEST_DRAIN_SECONDS):
-            logger.warning("some requests did not finish; the final snapshot may miss their writes")
+            logger.warning("some requests did not finish; the final save may miss their writes")
         try:
             if self._autosaver is not None:
                 self._autosaver.stop()
                 self._autosaver = None
         finally:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
             self._emulation.stop()
 
     def _data_changed(self) -> None:
