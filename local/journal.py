@@ -23,6 +23,7 @@ records: outbox messages restored as pending are delivered by the notifications 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -156,7 +157,7 @@ class Journal:
         else:
             connection.execute(
                 "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
-                (*row_key, json.dumps(item.to_json()["Attributes"], separators=(",", ":"))),
+                (*row_key, _encode_item(item)),
             )
 
     def _save_object(self, connection: sqlite3.Connection, bucket: str, key: str) -> None:
@@ -188,7 +189,7 @@ class Journal:
             items = objects = 0
             for table_name, encoded in connection.execute("SELECT table_name, item FROM items"):
                 if table_name in self._tables:
-                    moto_patches.load_item(_table(table_name), json.loads(encoded))
+                    moto_patches.load_item(_table(table_name), _decode_item(json.loads(encoded)))
                     items += 1
             for bucket, key, metadata, body in connection.execute(
                 "SELECT bucket, key, metadata, body FROM objects"
@@ -214,7 +215,7 @@ class Journal:
         items = objects = 0
         for table_name, encoded_items in document.get("tables", {}).items():
             if table_name in self._tables:
-                for encoded in encoded_items:
+                for encoded in map(_decode_item, encoded_items):
                     moto_patches.load_item(_table(table_name), encoded)
                     hash_key, range_key = _keys_of(_table(table_name), encoded)
                     self._changed_items.add((table_name, hash_key, range_key))
@@ -247,6 +248,31 @@ class Journal:
             connection.executescript(_SCHEMA)
             self._connection = connection
         return self._connection
+
+
+def _encode_item(item: Any) -> str:
+    """An item as DynamoDB's JSON (binary values in base64, as on the wire)."""
+    from moto.dynamodb.models.utilities import DynamoJsonEncoder
+
+    return json.dumps(item.to_json()["Attributes"], cls=DynamoJsonEncoder, separators=(",", ":"))
+
+
+def _decode_item(attributes: dict[str, Any]) -> dict[str, Any]:
+    """The attributes of an item as moto holds them: binary values as bytes."""
+    return {name: _decode_value(value) for name, value in attributes.items()}
+
+
+def _decode_value(value: dict[str, Any]) -> dict[str, Any]:
+    ((kind, content),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(content)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(member) for member in content]}
+    if kind == "M":
+        return {"M": _decode_item(content)}
+    if kind == "L":
+        return {"L": [_decode_value(member) for member in content]}
+    return value
 
 
 def _key_text(key: Any) -> str:
@@ -331,7 +357,7 @@ def _watch_objects(on_change: Callable[[str, str], None]) -> Callable[[], None]:
 
 
 def iter_rows(data_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every saved item as (table name, DynamoDB JSON): for tests and tools reading a data directory."""
+    """Every saved item as (table name, DynamoDB JSON, binary in base64): for tests and tools."""
     connection = sqlite3.connect(f"file:{data_dir / DATABASE_NAME}?mode=ro", uri=True)
     try:
         for table_name, encoded in connection.execute("SELECT table_name, item FROM items"):
