@@ -28,6 +28,7 @@ class RunningStack:
     """What a user needs to know once the stack is ready."""
 
     base_url: str
+    aws_endpoint_url: str
     data_dir: Path
     dev_account: DevAccount
     restored: SaveSummary | None
@@ -113,7 +114,13 @@ class LocalStack:
         )
         self._stream_worker.start()
         self._front.serve_in_background()
-        return RunningStack(base_url=base_url, data_dir=data_dir, dev_account=dev_account, restored=restored)
+        return RunningStack(
+            base_url=base_url,
+            aws_endpoint_url=self._emulation.endpoint_url,
+            data_dir=data_dir,
+            dev_account=dev_account,
+            restored=restored,
+        )
 
     def stop(self) -> None:
         """Stop serving, let running requests finish, save what changed and stop the emulation.
