@@ -16,7 +16,7 @@ import base64
 import binascii
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -26,7 +26,9 @@ from remit.bootstrap import services
 from remit.domain.errors import InvalidSignature, NotFound
 from remit.observability import logger, metrics, tracer
 from remit.problem_details import proxy_problem
-from remit.services.card_events import CardEventService
+
+if TYPE_CHECKING:
+    from remit.services.card_events import CardEventService
 
 _ROUTE = re.compile(r"^/webhooks/stripe/(?P<org_id>[^/]+)/?$")
 

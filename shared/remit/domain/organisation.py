@@ -189,6 +189,3 @@ class OrganisationChanges(Strict):
     payment_terms_days: PaymentTermsDays | None = None
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
-
-
-NewOrganisation.model_rebuild()
