@@ -29,7 +29,7 @@ from api.routes import (
 )
 from remit.bootstrap import services
 from remit.domain.errors import DomainError, Unauthenticated
-from remit.observability import logger, metrics, tracer
+from remit.observability import logger, metrics
 from remit.problem_details import proxy_problem
 
 PUBLIC_PATHS = ("/health", "/openapi.json", "/docs", "/assets/", "/i/")
@@ -119,7 +119,6 @@ def _authorization(event: dict[str, Any]) -> str | None:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_context(context)

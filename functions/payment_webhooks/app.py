@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from remit.bootstrap import services
 from remit.domain.errors import InvalidSignature, NotFound
-from remit.observability import logger, metrics, tracer
+from remit.observability import logger, metrics
 from remit.problem_details import proxy_problem
 
 if TYPE_CHECKING:
@@ -71,7 +71,6 @@ def signature_header(event: dict[str, Any]) -> str | None:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     organisation_id = organisation_of(event)
