@@ -27,6 +27,7 @@ from api.routes import (
     organisations,
     payment_provider,
 )
+from remit import snapstart
 from remit.bootstrap import services
 from remit.domain.errors import DomainError, Unauthenticated
 from remit.observability import logger, metrics
@@ -67,6 +68,10 @@ def openapi_settings() -> dict[str, Any]:
 @cache
 def openapi_document() -> str:
     return app.get_openapi_json_schema(**openapi_settings())
+
+
+# SnapStart: the snapshot holds the services and the OpenAPI document; a restore renews the rest.
+snapstart.register_hooks(also_prime=openapi_document, also_renew=idempotency.reset)
 
 
 @cache

@@ -22,6 +22,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from remit import snapstart
 from remit.bootstrap import services
 from remit.domain.errors import InvalidSignature, NotFound
 from remit.observability import logger, metrics
@@ -29,6 +30,9 @@ from remit.problem_details import proxy_problem
 
 if TYPE_CHECKING:
     from remit.services.card_events import CardEventService
+
+# SnapStart: the snapshot holds the services; a restore renews random state, clients and settings.
+snapstart.register_hooks()
 
 _ROUTE = re.compile(r"^/webhooks/stripe/(?P<org_id>[^/]+)/?$")
 
