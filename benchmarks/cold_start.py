@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,9 +86,19 @@ class ImportFailedError(RuntimeError):
     pass
 
 
-def _child_environment() -> dict[str, str]:
-    """The environment a deployed function sees, minus anything that would reach AWS."""
+def _child_environment(bytecode: str, pycache: str) -> dict[str, str]:
+    """The environment a deployed function sees, minus anything that would reach AWS.
+
+    `bytecode`: "cached" compiles every module once (in the warm-up, into `pycache`) and then loads
+    bytecode, as a package that ships .pyc files does; "source" compiles every module on every
+    import (`pycache` stays empty), as code shipped without .pyc files does on a read-only disk.
+    """
     env = dict(os.environ)
+    env["PYTHONPYCACHEPREFIX"] = pycache
+    if bytecode == "cached":
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     # The tracer must load as it does in Lambda: not disabled, and in the X-Ray SDK's Lambda mode
     # (which `LAMBDA_TASK_ROOT` selects). Outside that mode the SDK builds a full recorder and
     # sampler at import, ~100 ms that a deployed function never pays. In Lambda mode the SDK
@@ -165,16 +176,25 @@ def main(argv: list[str]) -> int:
         metavar="MODULE",
         help=f"handler module to measure, repeatable (default: {', '.join(handler_modules())})",
     )
+    parser.add_argument(
+        "--bytecode",
+        choices=("cached", "source"),
+        default="cached",
+        help="load cached bytecode (default), or compile every module from source on each import",
+    )
     args = parser.parse_args(argv)
     handlers: list[str] = args.modules or list(handler_modules())
-    env = _child_environment()
 
-    print(f"{sys.executable} ({sys.version.split()[0]}), {args.repeat} interleaved samples each, medians")
-    try:
-        series = measure(handlers, args.repeat, env)
-    except ImportFailedError as error:
-        print(f"could not be imported: {error}")
-        return 1
+    print(
+        f"{sys.executable} ({sys.version.split()[0]}), {args.repeat} interleaved samples each, medians,"
+        f" bytecode {args.bytecode}"
+    )
+    with tempfile.TemporaryDirectory(prefix="remit-bench-pycache-") as pycache:
+        try:
+            series = measure(handlers, args.repeat, _child_environment(args.bytecode, pycache))
+        except ImportFailedError as error:
+            print(f"could not be imported: {error}")
+            return 1
     reference = series[REFERENCE_MODULE]
     print(f"  {'import':<30} {'wall':>9} {'cpu':>9} {'peak RSS':>10}   wall spread")
     for module, found in series.items():
