@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from remit.bootstrap import services
-from remit.observability import logger, metrics, tracer
+from remit.observability import logger, metrics
 
 # The sweep starts no delivery with less than this left before the function's timeout.
 SWEEP_MARGIN_MILLIS = 30_000
@@ -49,7 +49,6 @@ def owes_delivery(record: DynamoDBRecord) -> bool:
     return record.event_name == DynamoDBRecordEventName.MODIFY and stream.old_image.get("status") != "sending"
 
 
-@tracer.capture_method
 def deliver_owed_email(record: DynamoDBRecord) -> None:
     if not owes_delivery(record):
         return
@@ -68,7 +67,6 @@ def is_sweep(event: dict[str, Any]) -> bool:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_sweep(event):

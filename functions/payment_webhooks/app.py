@@ -16,17 +16,23 @@ import base64
 import binascii
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from remit import snapstart
 from remit.bootstrap import services
 from remit.domain.errors import InvalidSignature, NotFound
-from remit.observability import logger, metrics, tracer
+from remit.observability import logger, metrics
 from remit.problem_details import proxy_problem
-from remit.services.card_events import CardEventService
+
+if TYPE_CHECKING:
+    from remit.services.card_events import CardEventService
+
+# SnapStart: the snapshot holds the services; a restore renews random state, clients and settings.
+snapstart.register_hooks()
 
 _ROUTE = re.compile(r"^/webhooks/stripe/(?P<org_id>[^/]+)/?$")
 
@@ -69,7 +75,6 @@ def signature_header(event: dict[str, Any]) -> str | None:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     organisation_id = organisation_of(event)

@@ -14,41 +14,30 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from remit.adapters.dynamodb import DynamoTable
-from remit.adapters.dynamodb_accounts import DynamoAccountRepository
-from remit.adapters.dynamodb_billing import DynamoBillingStore
-from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
-from remit.adapters.dynamodb_customers import DynamoCustomerRepository
-from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
-from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
-from remit.adapters.images import PillowImageVerifier
-from remit.adapters.s3_documents import S3DocumentStore
-from remit.adapters.s3_logos import S3LogoStore
-from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
-from remit.adapters.ses_mailer import SesMailer
 from remit.config import Settings, settings
-from remit.domain.card_payments import ProviderName
-from remit.ports import CardGateway, EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
-from remit.services.accounts import AccountService
-from remit.services.billing_context import BillingContext
-from remit.services.billing_runs import BillingRunService
-from remit.services.card_events import CardEventService
-from remit.services.card_payments import CardPaymentService
-from remit.services.charges import ChargeService
-from remit.services.customers import CustomerService
-from remit.services.documents import DocumentService
-from remit.services.invoice_lifecycle import InvoiceLifecycleService
-from remit.services.invoices import InvoiceService
-from remit.services.notifications import NotificationService
-from remit.services.organisations import OrganisationService
-from remit.services.payments import PaymentService
-from remit.services.sending import SendingService
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
+
+    from remit.adapters.dynamodb import DynamoTable
+    from remit.domain.card_payments import ProviderName
+    from remit.ports import CardGateway, EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
+    from remit.services.accounts import AccountService
+    from remit.services.billing_runs import BillingRunService
+    from remit.services.card_events import CardEventService
+    from remit.services.card_payments import CardPaymentService
+    from remit.services.charges import ChargeService
+    from remit.services.customers import CustomerService
+    from remit.services.documents import DocumentService
+    from remit.services.invoice_lifecycle import InvoiceLifecycleService
+    from remit.services.invoices import InvoiceService
+    from remit.services.notifications import NotificationService
+    from remit.services.organisations import OrganisationService
+    from remit.services.payments import PaymentService
+    from remit.services.sending import SendingService
 
 
 class SystemClock:
@@ -127,7 +116,39 @@ def _page_renderer() -> HostedPageRenderer:
 
 
 def build_services(config: Settings) -> Services:
-    """Services over DynamoDB and S3 as `config` names them."""
+    """Services over DynamoDB and S3 as `config` names them.
+
+    The services and adapters load here rather than with this module, so importing a handler
+    stays light and the first request that needs the services pays for them once. Renderers, the
+    card provider's SDK and the image library load later still, on the paths that use them.
+    """
+    from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.dynamodb_accounts import DynamoAccountRepository
+    from remit.adapters.dynamodb_billing import DynamoBillingStore
+    from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
+    from remit.adapters.dynamodb_customers import DynamoCustomerRepository
+    from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
+    from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
+    from remit.adapters.images import PillowImageVerifier
+    from remit.adapters.s3_documents import S3DocumentStore
+    from remit.adapters.s3_logos import S3LogoStore
+    from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
+    from remit.adapters.ses_mailer import SesMailer
+    from remit.services.accounts import AccountService
+    from remit.services.billing_context import BillingContext
+    from remit.services.billing_runs import BillingRunService
+    from remit.services.card_events import CardEventService
+    from remit.services.card_payments import CardPaymentService
+    from remit.services.charges import ChargeService
+    from remit.services.customers import CustomerService
+    from remit.services.documents import DocumentService
+    from remit.services.invoice_lifecycle import InvoiceLifecycleService
+    from remit.services.invoices import InvoiceService
+    from remit.services.notifications import NotificationService
+    from remit.services.organisations import OrganisationService
+    from remit.services.payments import PaymentService
+    from remit.services.sending import SendingService
+
     clock = SystemClock()
     billing = DynamoTable(_dynamodb, config.billing_table)
     organisation_repository = DynamoOrganisationRepository(billing)

@@ -7,7 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel
 
 from api.http import (
     DEFAULT_LIMIT,
@@ -29,12 +28,13 @@ from remit.domain.billing_template import (
 )
 from remit.domain.invoice import Invoice
 from remit.domain.pagination import ListResponse
+from remit.domain.values import Model
 
 router = APIGatewayRouter()
 TEMPLATE = "/<organisation_id>/billing_templates/<template_id>"
 
 
-class BulkBillingResponse(BaseModel):
+class BulkBillingResponse(Model):
     invoices: list[Invoice]
 
 

@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from remit.bootstrap import services
 from remit.domain.errors import Conflict, NotFound
-from remit.services.card_payments import checkout_notice
 
 router = APIGatewayRouter()
 
@@ -40,6 +39,9 @@ def pdf_response(file_name: str, content: bytes) -> Response[Any]:
 
 @router.get("/i/<token>", include_in_schema=False, enable_validation=False)
 def hosted_invoice_page(token: str) -> Response[Any]:
+    # Imported here: the card-payment service loads with the services, on the first request.
+    from remit.services.card_payments import checkout_notice
+
     documents = services().documents
     notice = checkout_notice(router.current_event.get_query_string_value("checkout"))
     try:

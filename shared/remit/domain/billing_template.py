@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from remit.domain.invoice import MAX_LINES, LineItemInput, Memo
-from remit.domain.values import CurrencyCode, ShortText, Strict
+from remit.domain.values import CurrencyCode, Model, ShortText, Strict
 
 DaysUntilDue = Annotated[int, Field(ge=0, le=365)]
 TemplateLines = Annotated[list[LineItemInput], Field(min_length=1, max_length=MAX_LINES)]
 
 
-class BillingTemplate(BaseModel):
+class BillingTemplate(Model):
     id: str
     name: ShortText
     currency: CurrencyCode

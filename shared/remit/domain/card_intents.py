@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from remit.domain.errors import Conflict
+from remit.domain.values import Model
 
 CardIntentStatus = Literal["failed", "succeeded", "refunded", "refunded_before_success"]
 
@@ -26,7 +27,7 @@ class EventAlreadyApplied(Conflict):
         self.event_id = event_id
 
 
-class CardIntent(BaseModel):
+class CardIntent(Model):
     """One payment intent as its events so far left it."""
 
     payment_intent_id: str

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import Field, SecretStr
 
-from remit.domain.values import Strict
+from remit.domain.values import Model, Strict
 
 ProviderName = Literal["stripe", "sandbox"]
 CardEventKind = Literal["succeeded", "failed", "refunded"]
 
 
-class ProviderCredentials(BaseModel):
+class ProviderCredentials(Model):
     """Kept in the secret store only: never in the table, never returned, never logged."""
 
     provider: ProviderName
@@ -30,7 +30,7 @@ class ConnectPaymentProvider(Strict):
     webhook_secret: Annotated[SecretStr, Field(min_length=8, max_length=500)] | None = None
 
 
-class CardPaymentEvent(BaseModel):
+class CardPaymentEvent(Model):
     """One verified provider event, as Remit applies it (at most once per `event_id`)."""
 
     event_id: str
@@ -46,12 +46,12 @@ class CardPaymentEvent(BaseModel):
     payment_method_id: str | None = None
 
 
-class CheckoutSession(BaseModel):
+class CheckoutSession(Model):
     id: str
     url: str
 
 
-class CheckoutRequest(BaseModel):
+class CheckoutRequest(Model):
     organisation_id: str
     invoice_id: str
     invoice_number: str
@@ -64,7 +64,7 @@ class CheckoutRequest(BaseModel):
     provider_customer_id: str | None = None
 
 
-class OffSessionCharge(BaseModel):
+class OffSessionCharge(Model):
     organisation_id: str
     invoice_id: str
     amount: int

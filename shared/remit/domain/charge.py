@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from remit.domain.money import MinorUnits, Quantity
-from remit.domain.values import CurrencyCode, Percentage, Strict
+from remit.domain.values import CurrencyCode, Model, Percentage, Strict
 
 ChargeStatus = Literal["open", "invoiced"]
 Description = Annotated[str, Field(min_length=1, max_length=500)]
 
 
-class Charge(BaseModel):
+class Charge(Model):
     id: str
     customer_id: str
     description: Description

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from remit.domain.tax_ids import normalise_tax_id
 from remit.domain.values import (
@@ -14,6 +14,7 @@ from remit.domain.values import (
     CountryCode,
     CurrencyCode,
     EmailAddress,
+    Model,
     Percentage,
     ShortText,
     Strict,
@@ -30,7 +31,7 @@ Metadata = Annotated[
 ]
 
 
-class Contact(BaseModel):
+class Contact(Model):
     id: str
     name: Annotated[str, Field(max_length=200)] | None = None
     email: EmailAddress
@@ -57,14 +58,14 @@ def _distinct_external_ids(external_ids: list[str] | None) -> list[str] | None:
     return external_ids
 
 
-class CardOnFile(BaseModel):
+class CardOnFile(Model):
     """A card the customer saved with the provider for off-session charges (auto-pay)."""
 
     provider_customer_id: str
     payment_method_id: str
 
 
-class Customer(BaseModel):
+class Customer(Model):
     """A customer as the API shows it."""
 
     id: str

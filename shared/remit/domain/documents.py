@@ -7,24 +7,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import Field
 
 from remit.domain.invoice import Invoice, InvoiceStatus, LineItem, TaxBreakdownLine
 from remit.domain.organisation import BankTransferDetails, ChequeDetails, Organisation
 from remit.domain.payment import Payment
-from remit.domain.values import Address
+from remit.domain.values import Address, Model
 
 DEFAULT_BRAND_COLOUR = "#1A73E8"
 
 
-class DocumentParty(BaseModel):
+class DocumentParty(Model):
     name: str
     email: str | None = None
     address: Address | None = None
     tax_id: str | None = None
 
 
-class InvoiceDocument(BaseModel):
+class InvoiceDocument(Model):
     """Everything a rendering of a finalized invoice may show. Amounts are minor units."""
 
     organisation_id: str
@@ -106,19 +106,19 @@ class InvoiceDocument(BaseModel):
 EmailKind = Literal["invoice", "void_notice", "payment_receipt"]
 
 
-class RenderedEmail(BaseModel):
+class RenderedEmail(Model):
     subject: str
     html: str
     text: str
 
 
-class Attachment(BaseModel):
+class Attachment(Model):
     filename: str
     content_type: str
     content: bytes
 
 
-class OutgoingEmail(BaseModel):
+class OutgoingEmail(Model):
     """A message ready for the mail service."""
 
     sender_name: str
@@ -127,7 +127,7 @@ class OutgoingEmail(BaseModel):
     subject: str
     html: str
     text: str
-    attachments: list[Attachment] = []
+    attachments: list[Attachment] = Field(default_factory=list)
 
 
 __all__ = [

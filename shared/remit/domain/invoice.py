@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from remit.domain.customer import Customer
 from remit.domain.errors import Conflict
 from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
-from remit.domain.values import Address, CurrencyCode, Percentage, Strict
+from remit.domain.values import Address, CurrencyCode, Model, Percentage, Strict
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
 InvoiceSource = Literal["manual", "billing", "template", "subscription"]
@@ -26,7 +26,7 @@ class InvalidTransition(Conflict):
     """The invoice's status does not allow the action."""
 
 
-class LineItem(BaseModel):
+class LineItem(Model):
     id: str
     description: Annotated[str, Field(min_length=1, max_length=500)]
     quantity: Quantity
@@ -47,7 +47,7 @@ class LineItemInput(Strict):
     tax_rate: Percentage | None = Field(default=None, description="Defaults to the customer's tax rate.")
 
 
-class TaxBreakdownLine(BaseModel):
+class TaxBreakdownLine(Model):
     tax_rate: Percentage
     taxable_amount: int
     tax_amount: int
@@ -74,7 +74,7 @@ def priced_line(
     )
 
 
-class Invoice(BaseModel):
+class Invoice(Model):
     """An invoice as the API shows it. Amounts are in the currency's minor unit."""
 
     id: str
@@ -290,7 +290,7 @@ def _past(action: str) -> str:
     }.get(action, action)
 
 
-class InvoiceEvent(BaseModel):
+class InvoiceEvent(Model):
     """One entry of an invoice's timeline."""
 
     id: str

@@ -6,10 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
-from stdnum.exceptions import ValidationError as StdnumValidationError
+from pydantic import Field, ValidationInfo, field_validator
 
 from remit.domain.tax_ids import normalise_tax_id
 from remit.domain.values import (
@@ -17,6 +14,7 @@ from remit.domain.values import (
     CurrencyCode,
     EmailAddress,
     HexColour,
+    Model,
     OptionalText,
     ShortText,
     Strict,
@@ -27,7 +25,11 @@ NumberPrefix = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9\-_/.#]*
 PaymentTermsDays = Annotated[int, Field(ge=0, le=365)]
 
 
+# python-stdnum loads on the first bank-transfer details to check, not with the model.
 def _iban(value: str) -> str:
+    from stdnum import iban as stdnum_iban
+    from stdnum.exceptions import ValidationError as StdnumValidationError
+
     try:
         return str(stdnum_iban.validate(value))
     except StdnumValidationError as error:
@@ -35,6 +37,9 @@ def _iban(value: str) -> str:
 
 
 def _bic(value: str) -> str:
+    from stdnum import bic as stdnum_bic
+    from stdnum.exceptions import ValidationError as StdnumValidationError
+
     try:
         return str(stdnum_bic.validate(value))
     except StdnumValidationError as error:
@@ -103,7 +108,7 @@ def default_number_prefix(name: str) -> str:
     return f"{letters}-" if letters else "INV-"
 
 
-class Organisation(BaseModel):
+class Organisation(Model):
     """An organisation as the API shows it, plus the owning account (never shown)."""
 
     id: str
@@ -184,6 +189,3 @@ class OrganisationChanges(Strict):
     payment_terms_days: PaymentTermsDays | None = None
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
-
-
-NewOrganisation.model_rebuild()

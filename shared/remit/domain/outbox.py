@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from remit.domain.documents import EmailKind
+from remit.domain.values import Model
 
 OutboxStatus = Literal["pending", "sending", "sent", "failed"]
 
 
-class OutboxMessage(BaseModel):
+class OutboxMessage(Model):
     id: str
     organisation_id: str
     invoice_id: str

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from remit.domain.values import Model
 
 PageSize = Annotated[int, Field(ge=1, le=100)]
 DEFAULT_PAGE_SIZE = 20
@@ -17,6 +19,6 @@ class Page[ItemT]:
     next_cursor: str | None
 
 
-class ListResponse[ItemT](BaseModel):
+class ListResponse[ItemT](Model):
     data: list[ItemT]
     next_cursor: str | None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from remit.domain.money import MinorUnits, PositiveMinorUnits
-from remit.domain.values import CurrencyCode, Strict
+from remit.domain.values import CurrencyCode, Model, Strict
 
 PaymentMethod = Literal["card", "bank_transfer", "cheque", "cash", "other"]
 OfflineMethod = Literal["bank_transfer", "cheque", "cash", "other"]
@@ -16,7 +16,7 @@ PaymentStatus = Literal["succeeded", "failed", "refunded"]
 BalanceTransactionType = Literal["adjustment", "applied_to_invoice", "overpayment", "invoice_voided"]
 
 
-class Payment(BaseModel):
+class Payment(Model):
     id: str
     invoice_id: str
     customer_id: str
@@ -39,7 +39,7 @@ class NewOfflinePayment(Strict):
     )
 
 
-class BalanceTransaction(BaseModel):
+class BalanceTransaction(Model):
     """One change of a customer's credit balance; the ledger's amounts sum to the balance."""
 
     id: str

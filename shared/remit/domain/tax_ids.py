@@ -13,15 +13,13 @@ from __future__ import annotations
 from types import ModuleType
 from typing import cast
 
-from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import ValidationError
-from stdnum.util import get_cc_module
-
 # Business tax-number module names in python-stdnum, most specific first.
 _NATIONAL_KINDS = ("vat", "tin", "abn", "gst", "gstin", "rfc", "cnpj", "nit", "ruc", "rut", "uen", "brn")
 
 
 def _national_module(country: str) -> ModuleType | None:
+    from stdnum.util import get_cc_module
+
     for kind in _NATIONAL_KINDS:
         module = get_cc_module(country.lower(), kind)
         if module is not None:
@@ -31,6 +29,10 @@ def _national_module(country: str) -> ModuleType | None:
 
 def normalise_tax_id(tax_id: str, country: str | None) -> str:
     """Return the tax id as entered (trimmed) once valid, or raise `ValueError` saying why it is not."""
+    # python-stdnum (and the pydoc it pulls in) loads on the first tax id to check, not at import.
+    from stdnum.eu import vat as eu_vat
+    from stdnum.exceptions import ValidationError
+
     value = tax_id.strip()
     if not value:
         raise ValueError("must not be empty")

@@ -12,18 +12,31 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
-import pycountry
-from iso4217 import Currency
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 
-class Strict(BaseModel):
+class Model(BaseModel):
+    """Base of every Remit model: its validator and serializer are built on first use.
+
+    Building them (pydantic-core schemas) is most of what a model class costs; deferring it keeps
+    a handler's import to the models it declares, and each request pays only for the models it
+    validates or serializes. Behaviour is the same: pydantic builds the model completely the first
+    time it is used.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Strict(Model):
     """Base for input models: unknown fields are refused rather than silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# iso4217 and pycountry load on the first code to check, not with the models that use them.
 def _currency_code(value: str) -> str:
+    from iso4217 import Currency
+
     code = value.upper()
     try:
         currency = Currency(code)
@@ -36,6 +49,8 @@ def _currency_code(value: str) -> str:
 
 def currency_exponent(code: str) -> int:
     """Number of decimal places of the currency's minor unit (JPY 0, EUR 2, KWD 3)."""
+    from iso4217 import Currency
+
     exponent = Currency(code).exponent
     if exponent is None:
         raise ValueError(f"{code} has no minor unit")
@@ -43,6 +58,8 @@ def currency_exponent(code: str) -> int:
 
 
 def _country_code(value: str) -> str:
+    import pycountry
+
     code = value.upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
         raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
