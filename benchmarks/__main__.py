@@ -8,11 +8,12 @@ never fail on timing, only when they could not measure at all.
 import sys
 from collections.abc import Callable
 
-from benchmarks import cold_start, dynamodb_calls
+from benchmarks import cold_start, dynamodb_calls, emulators
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "cold_start": cold_start.main,
     "dynamodb_calls": dynamodb_calls.main,
+    "emulators": emulators.main,
 }
 
 
