@@ -114,3 +114,16 @@ def forget_stream_iterators() -> None:
     from moto.dynamodbstreams.models import dynamodbstreams_backends
 
     dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][REGION].shard_iterators.clear()
+
+
+def trim_stream(table_name: str, through_sequence_number: int) -> int:
+    """Drop the table's stream records up to `through_sequence_number`, once they have been read.
+
+    moto keeps every record (the old and the new item of every write) for as long as it runs.
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local.moto_patches import trim_stream as trim
+
+    return trim(dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(table_name), through_sequence_number)

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from local.autosave import RequestGate, StackStopping
-from local.aws_emulation import AwsEmulation, forget_stream_iterators
+from local.aws_emulation import AwsEmulation, forget_stream_iterators, trim_stream
 from local.cloudformation import load_template
 from local.environment import REGION
 from local.lambda_runtime import LocalFunction
@@ -180,12 +180,16 @@ class StreamWorker:
             if self._stopping.is_set():
                 return
             self._deliver(records[start : start + size])
+        # Every record read so far has been handled (delivered, or given up to the sweep): the
+        # emulation need not keep them, as DynamoDB drops records after 24 hours.
+        for position in self._positions.values():
+            trim_stream(self._table_name, int(position))
 
     def _read_new_records(self) -> list[dict[str, Any]]:
         """Every record written since the last read, in order, as Lambda's event wants them.
 
-        A fresh iterator is asked for at every read: the emulation replaces a table (and its stream
-        shard) when it rolls back a cancelled transaction, which strands iterators taken before.
+        A fresh iterator is asked for at every read, so that the emulation need not keep the
+        iterators it hands out.
         """
         records: list[dict[str, Any]] = []
         try:

@@ -157,7 +157,7 @@ def build_services(config: Settings) -> Services:
         "sandbox": _sandbox_gateway(billing, config, clock),
     }
     invoices = InvoiceService(context)
-    lifecycle = InvoiceLifecycleService(context, after_finalize=documents.prepare)
+    lifecycle = InvoiceLifecycleService(context)
     sending = SendingService(context, lifecycle)
     return Services(
         settings=config,

@@ -11,9 +11,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local import moto_patches
 from local.cloudformation import create_tables
 from local.moto_server import LocalMotoServer
 from tests.integration.api_client import ApiClient
+
+# The in-process mock gets the same transaction undo log and key-range queries as the local stack.
+moto_patches.install()
 
 TABLES = {"BillingTable": "remit-billing", "IdempotencyTable": "remit-idempotency"}
 LOGO_BUCKET = "remit-logos"

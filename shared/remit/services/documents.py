@@ -8,7 +8,6 @@ from remit.domain.documents import InvoiceDocument
 from remit.domain.errors import Conflict, NotFound
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
-from remit.observability import logger
 from remit.ports import DocumentStore, HostedPageRenderer, InvoicePdfRenderer, LogoStore
 from remit.services.billing_context import BillingContext, today_in
 
@@ -69,15 +68,6 @@ class DocumentService:
         content = self._pdf_renderer().render(self.document(invoice, organisation), self.logo(organisation))
         self._store.put_pdf(organisation.id, invoice.id, _revision(invoice), content)
         return content
-
-    def prepare(self, invoice: Invoice, organisation: Organisation) -> None:
-        """Render and store a freshly finalized invoice's PDF. Best effort: a failure is logged and the
-        PDF is rendered on first request instead.
-        """
-        try:
-            self.render_and_store(invoice, organisation)
-        except Exception:
-            logger.exception("Rendering the invoice PDF failed; it will be rendered on request")
 
     def _hosted(self, token: str) -> tuple[Invoice, Organisation]:
         found = self._billing.find_hosted(token) if 20 <= len(token) <= 100 else None

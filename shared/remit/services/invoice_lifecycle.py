@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.services.billing_context import BillingContext, today_in
@@ -15,12 +13,8 @@ FINALIZE_ATTEMPTS = 60
 
 
 class InvoiceLifecycleService:
-    def __init__(
-        self, context: BillingContext, after_finalize: Callable[[Invoice, Organisation], None] | None = None
-    ) -> None:
+    def __init__(self, context: BillingContext) -> None:
         self._context = context
-        # Called once a finalization is committed (the PDF is rendered there); must not raise.
-        self._after_finalize = after_finalize
         self._billing = context.billing
         self._clock = context.clock
 
@@ -100,9 +94,9 @@ class InvoiceLifecycleService:
             transaction.commit()
             return saved.as_seen_on(finalized.issue_date or now.date()), organisation
 
-        invoice, organisation = retry_on_conflict(attempt, attempts=FINALIZE_ATTEMPTS)
-        if self._after_finalize is not None:
-            self._after_finalize(invoice, organisation)
+        # The PDF is not rendered here: finalizing costs its two DynamoDB calls whatever the
+        # invoice looks like, and the PDF is rendered (and kept) the first time someone needs it.
+        invoice, _ = retry_on_conflict(attempt, attempts=FINALIZE_ATTEMPTS)
         return invoice
 
     def void(self, account_id: str, organisation_id: str, invoice_id: str) -> Invoice:
