@@ -4,6 +4,7 @@
 #   make run     the whole platform on this machine (local stack, no AWS account)
 #   make build   lint the template, then `sam build` the functions and the shared layer
 #   make bench   performance measurements (figures only, never a pass/fail)
+#   make bench-emulators  DynamoDB emulators compared (installs dynalite into .bench/ first)
 #   make fmt     format and auto-fix
 #   make clean   remove the virtualenv, build output and caches
 #
@@ -56,7 +57,7 @@ fi; \
 exit 1
 endef
 
-.PHONY: help venv system-tools test lint format-check typecheck validate pytest run build bench fmt clean
+.PHONY: help venv system-tools test lint format-check typecheck validate pytest run build bench bench-emulators fmt clean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -129,6 +130,14 @@ build: $(VENV_STAMP)
 
 bench: $(VENV_STAMP)
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks
+
+# dynalite (npm) goes into .bench/, which ignores itself: nothing there is ever committed.
+DYNALITE_VERSION := 4.0.0
+bench-emulators: $(VENV_STAMP)
+	mkdir -p .bench && echo '*' > .bench/.gitignore
+	[ -f .bench/node_modules/dynalite/package.json ] && grep -q '"version": "$(DYNALITE_VERSION)"' \
+		.bench/node_modules/dynalite/package.json || npm install --prefix .bench --no-audit --no-fund dynalite@$(DYNALITE_VERSION)
+	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks emulators
 
 fmt: $(VENV_STAMP)
 	$(BIN)/ruff format $(SOURCE_PATHS)
