@@ -68,6 +68,15 @@ def decode_cursor(cursor: str, sort_key_prefix: str) -> str:
     return after
 
 
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index of the table: its name and its key attributes."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+
+
 @dataclass
 class Write:
     """One write of a transaction, and the error to raise if its condition fails."""
@@ -132,23 +141,56 @@ class DynamoTable:
         Returns the items and whether more follow. With a filter, DynamoDB pages are read until
         `limit` items matched or the prefix is exhausted.
         """
+        after = key(pk, after_sk) if after_sk is not None else None
+        return self._query(None, pk, sk_prefix, limit, after, equal_to)
+
+    def query_index_prefix(
+        self,
+        index: Index,
+        pk: str,
+        sk_prefix: str,
+        limit: int,
+        after: Mapping[str, str] | None,
+        equal_to: Mapping[str, str] | None = None,
+    ) -> tuple[list[Item], bool]:
+        """As `query_prefix`, in the global secondary index `index` (eventually consistent).
+
+        `after` is the full key (the index's and the table's attributes) of the item to continue
+        after; it need not still be in the index.
+        """
+        start = {name: {"S": value} for name, value in after.items()} if after is not None else None
+        return self._query(index, pk, sk_prefix, limit, start, equal_to)
+
+    def _query(
+        self,
+        index: Index | None,
+        pk: str,
+        sk_prefix: str,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        equal_to: Mapping[str, str] | None,
+    ) -> tuple[list[Item], bool]:
+        pk_name, sk_name = (index.partition_key, index.sort_key) if index else ("PK", "SK")
         request: dict[str, Any] = {
             "TableName": self.name,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name},
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
             "Limit": limit + 1,
-            "ConsistentRead": True,
         }
+        if index:
+            request["IndexName"] = index.name
+        else:
+            request["ConsistentRead"] = True  # global secondary indexes cannot be read consistently
         if equal_to:
-            names = {f"#f{i}": name for i, name in enumerate(equal_to)}
             request["FilterExpression"] = " AND ".join(f"#f{i} = :f{i}" for i in range(len(equal_to)))
-            request["ExpressionAttributeNames"] = names
+            request["ExpressionAttributeNames"].update({f"#f{i}": name for i, name in enumerate(equal_to)})
             request["ExpressionAttributeValues"].update(
                 {f":f{i}": {"S": value} for i, value in enumerate(equal_to.values())}
             )
             request["Limit"] = max(limit + 1, 100)
-        if after_sk is not None:
-            request["ExclusiveStartKey"] = key(pk, after_sk)
+        if start_key is not None:
+            request["ExclusiveStartKey"] = start_key
         items: list[Item] = []
         while True:
             response = self.client.query(**request)

@@ -1,10 +1,11 @@
 """Invoices, charges, payments, timelines and credit-balance ledgers in the organisation's partition.
 
     ORG#<org> / INVOICE#<invoice>             the invoice; GSI1 (`INVOICE_DUE#<shard>`, `<due>#<org>#<id>`)
-                                              while it is open, so the reminders run finds it by due date
-    ORG#<org> / CHARGE#<customer>#<charge>    a charge
+                                              while it is open, so the reminders run finds it by due date;
+                                              GSI2-4: the status, customer and customer-status lists
+    ORG#<org> / CHARGE#<customer>#<charge>    a charge; GSI2: its customer's charges of its status
     ORG#<org> / EVENT#<invoice>#<event>       one timeline entry (event ids sort by time)
-    ORG#<org> / PAYMENT#<payment>             a payment
+    ORG#<org> / PAYMENT#<payment>             a payment; GSI2, GSI3: its invoice's and its customer's payments
     ORG#<org> / BTX#<customer>#<transaction>  one credit-balance change
     ORG#<org> / INVNUM#<number>               marker: the number is taken
     ORG#<org> / OUTBOX#<message>              an email owed; GSI1 (`OUTBOX_PENDING#<shard>`,
@@ -14,6 +15,20 @@
     ORG#<org> / CARDPAY#<payment intent>      what a card payment intent's events left (`CardIntent`)
 
 Writes are staged on a `DynamoBillingTransaction` and committed together in one TransactWriteItems.
+
+Filtered lists read an index that holds only the items they answer (docs/access-patterns.md):
+
+    GSI2PK = ORG#<org>#INVOICES#STATUS#<status>                    invoices of one status
+    GSI3PK = ORG#<org>#CUSTOMER#<customer>#INVOICES                a customer's invoices
+    GSI4PK = ORG#<org>#CUSTOMER#<customer>#INVOICES#STATUS#<status>  a customer's invoices of one status
+    GSI2PK = ORG#<org>#INVOICE#<invoice>#PAYMENTS                  an invoice's payments
+    GSI3PK = ORG#<org>#CUSTOMER#<customer>#PAYMENTS                a customer's payments
+    GSI2PK = ORG#<org>#CUSTOMER#<customer>#CHARGES#STATUS#<status>  a customer's charges of one status
+
+The sort key of every one of these (GSI2SK, GSI3SK, GSI4SK) is the item's own `SK`, so a list
+keeps the table's order (oldest first) and a cursor (the last `SK`) continues in any of them.
+The attributes are computed from the stored item by `list_keys` in every write of the item, so
+a status change moves the item between lists in the same write.
 """
 
 from __future__ import annotations
@@ -25,6 +40,7 @@ from typing import Any
 from remit.adapters.dynamodb import (
     STORED,
     DynamoTable,
+    Index,
     Item,
     Write,
     decode_cursor,
@@ -48,9 +64,69 @@ from remit.domain.payment import BalanceTransaction, Payment
 DUE_SHARDS = 4
 OUTBOX_SHARDS = 4
 
+# Overloaded list indexes (template.yaml); items without the key attributes are not in them.
+GSI2 = Index(
+    "GSI2", "GSI2PK", "GSI2SK"
+)  # one filter: invoices by status, payments by invoice, charges by status
+GSI3 = Index("GSI3", "GSI3PK", "GSI3SK")  # by customer: invoices, payments
+GSI4 = Index("GSI4", "GSI4PK", "GSI4SK")  # by customer and status: invoices
+LIST_INDEXES = (GSI2, GSI3, GSI4)
+
 
 def _pk(organisation_id: str) -> str:
     return f"ORG#{organisation_id}"
+
+
+def _invoices_of_status(pk: str, status: str) -> str:
+    return f"{pk}#INVOICES#STATUS#{status}"
+
+
+def _invoices_of_customer(pk: str, customer_id: str) -> str:
+    return f"{pk}#CUSTOMER#{customer_id}#INVOICES"
+
+
+def _payments_of_invoice(pk: str, invoice_id: str) -> str:
+    return f"{pk}#INVOICE#{invoice_id}#PAYMENTS"
+
+
+def _payments_of_customer(pk: str, customer_id: str) -> str:
+    return f"{pk}#CUSTOMER#{customer_id}#PAYMENTS"
+
+
+def _charges_of_status(pk: str, customer_id: str, status: str) -> str:
+    return f"{pk}#CUSTOMER#{customer_id}#CHARGES#STATUS#{status}"
+
+
+def list_keys(item: Item) -> Item:
+    """The list-index attributes of a stored invoice, payment or charge ({} for other items).
+
+    Computed from the stored fields alone, so the same function serves every write and the backfill.
+    """
+    pk, sk, kind = item["PK"], item["SK"], item.get("entity")
+    partitions: dict[Index, str] = {}
+    if kind == "invoice":
+        by_customer = _invoices_of_customer(pk, item["customer_id"])
+        partitions = {
+            GSI2: _invoices_of_status(pk, item["status"]),
+            GSI3: by_customer,
+            GSI4: f"{by_customer}#STATUS#{item['status']}",
+        }
+    elif kind == "payment":
+        partitions = {
+            GSI2: _payments_of_invoice(pk, item["invoice_id"]),
+            GSI3: _payments_of_customer(pk, item["customer_id"]),
+        }
+    elif kind == "charge":
+        partitions = {GSI2: _charges_of_status(pk, item["customer_id"], item["status"])}
+    keys: Item = {}
+    for index, partition in partitions.items():
+        keys[index.partition_key] = partition
+        keys[index.sort_key] = sk
+    return keys
+
+
+def _with_list_keys(item: Item) -> Item:
+    return {**item, **list_keys(item)}
 
 
 def due_shard(invoice_id: str) -> int:
@@ -58,7 +134,9 @@ def due_shard(invoice_id: str) -> int:
 
 
 def _invoice_item(invoice: Invoice) -> Item:
-    item = entity_to_item(invoice, _pk(invoice.organisation_id), f"INVOICE#{invoice.id}", "invoice")
+    item = _with_list_keys(
+        entity_to_item(invoice, _pk(invoice.organisation_id), f"INVOICE#{invoice.id}", "invoice")
+    )
     if invoice.status == "open":
         item["GSI1PK"] = f"INVOICE_DUE#{due_shard(invoice.id)}"
         item["GSI1SK"] = f"{invoice.due_date.isoformat()}#{invoice.organisation_id}#{invoice.id}"
@@ -74,7 +152,9 @@ def outbox_item(message: OutboxMessage) -> Item:
 
 
 def _charge_item(organisation_id: str, charge: Charge) -> Item:
-    return entity_to_item(charge, _pk(organisation_id), f"CHARGE#{charge.customer_id}#{charge.id}", "charge")
+    return _with_list_keys(
+        entity_to_item(charge, _pk(organisation_id), f"CHARGE#{charge.customer_id}#{charge.id}", "charge")
+    )
 
 
 def _invoice(item: Item) -> Invoice:
@@ -233,7 +313,7 @@ class DynamoBillingTransaction:
         self._writes.append(Write("Put", put(outbox_item(message), "attribute_not_exists(PK)")))
 
     def insert_payment(self, payment: Payment) -> None:
-        item = entity_to_item(payment, self._pk, f"PAYMENT#{payment.id}", "payment")
+        item = _with_list_keys(entity_to_item(payment, self._pk, f"PAYMENT#{payment.id}", "payment"))
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
 
     def insert_event(self, event: InvoiceEvent) -> None:
@@ -386,10 +466,43 @@ class DynamoBillingStore:
         status: str | None,
         customer_id: str | None,
     ) -> Page[Invoice]:
+        """The organisation's invoices, oldest first, reading only those that match the filters."""
+        pk = _pk(organisation_id)
         after = decode_cursor(cursor, "INVOICE#") if cursor else None
-        filters = {name: value for name, value in (("status", status), ("customer_id", customer_id)) if value}
-        items, more = self._table.query_prefix(_pk(organisation_id), "INVOICE#", limit, after, filters)
+        if status and customer_id:
+            where: tuple[Index, str] | None = (
+                GSI4,
+                f"{_invoices_of_customer(pk, customer_id)}#STATUS#{status}",
+            )
+        elif status:
+            where = (GSI2, _invoices_of_status(pk, status))
+        elif customer_id:
+            where = (GSI3, _invoices_of_customer(pk, customer_id))
+        else:
+            where = None
+        items, more = self._list(pk, "INVOICE#", limit, after, where)
         return Page([_invoice(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
+
+    def _list(
+        self,
+        pk: str,
+        sk_prefix: str,
+        limit: int,
+        after_sk: str | None,
+        where: tuple[Index, str] | None,
+        equal_to: dict[str, str] | None = None,
+    ) -> tuple[list[Item], bool]:
+        """A page of the partition `pk` under `sk_prefix`, or of the list index partition `where`."""
+        if where is None:
+            return self._table.query_prefix(pk, sk_prefix, limit, after_sk, equal_to)
+        index, partition = where
+        # The list indexes' sort key is the table's SK: the item to continue after is fully named by it.
+        after = (
+            {"PK": pk, "SK": after_sk, index.partition_key: partition, index.sort_key: after_sk}
+            if after_sk is not None
+            else None
+        )
+        return self._table.query_index_prefix(index, partition, sk_prefix, limit, after, equal_to)
 
     def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]:
         items = self._table.query_all(_pk(organisation_id), f"EVENT#{invoice_id}#")
@@ -404,11 +517,12 @@ class DynamoBillingStore:
         cursor: str | None,
         status: str | None = None,
     ) -> Page[Charge]:
+        """A customer's charges, oldest first; with `status`, reading only the charges of that status."""
+        pk = _pk(organisation_id)
         prefix = f"CHARGE#{customer_id}#"
         after = decode_cursor(cursor, prefix) if cursor else None
-        items, more = self._table.query_prefix(
-            _pk(organisation_id), prefix, limit, after, {"status": status} if status else None
-        )
+        where = (GSI2, _charges_of_status(pk, customer_id, status)) if status else None
+        items, more = self._list(pk, prefix, limit, after, where)
         return Page([_charge(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
     def open_charges(self, organisation_id: str, customer_id: str) -> list[Charge]:
@@ -423,6 +537,10 @@ class DynamoBillingStore:
         return found
 
     # payments and balances ------------------------------------------------------------------
+    def get_payment(self, organisation_id: str, payment_id: str) -> Payment | None:
+        item = self._table.get(_pk(organisation_id), f"PAYMENT#{payment_id}")
+        return Payment.model_validate(item) if item else None
+
     def list_payments(
         self,
         organisation_id: str,
@@ -431,11 +549,21 @@ class DynamoBillingStore:
         invoice_id: str | None,
         customer_id: str | None,
     ) -> Page[Payment]:
+        """The organisation's payments, oldest first, reading only those of the invoice or customer asked.
+
+        With both filters, the invoice's payments are read and kept if they are the customer's (an
+        invoice's payments are all its customer's, so this reads at most the invoice's payments).
+        """
+        pk = _pk(organisation_id)
         after = decode_cursor(cursor, "PAYMENT#") if cursor else None
-        filters = {
-            name: value for name, value in (("invoice_id", invoice_id), ("customer_id", customer_id)) if value
-        }
-        items, more = self._table.query_prefix(_pk(organisation_id), "PAYMENT#", limit, after, filters)
+        if invoice_id:
+            where: tuple[Index, str] | None = (GSI2, _payments_of_invoice(pk, invoice_id))
+        elif customer_id:
+            where = (GSI3, _payments_of_customer(pk, customer_id))
+        else:
+            where = None
+        equal_to = {"customer_id": customer_id} if invoice_id and customer_id else None
+        items, more = self._list(pk, "PAYMENT#", limit, after, where, equal_to)
         return Page(
             [Payment.model_validate(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None
         )
