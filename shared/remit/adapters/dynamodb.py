@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -208,6 +208,25 @@ class DynamoTable:
             page, more = self.query_prefix(pk, sk_prefix, 1000, items[-1]["SK"])
             items += page
         return items
+
+    def scan(
+        self, filter_expression: str, names: Mapping[str, str], values: Mapping[str, Any]
+    ) -> Iterator[Item]:
+        """Every item of the table that passes the filter (for maintenance, never for a request)."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "FilterExpression": filter_expression,
+            "ExpressionAttributeNames": dict(names),
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+        while True:
+            response = self.client.scan(**request)
+            for attributes in response.get("Items", []):
+                yield from_attributes(attributes)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last
 
     def write(self, writes: Sequence[Write]) -> None:
         """Commit every write or none. A single write uses the plain API (same guarantees, cheaper)."""

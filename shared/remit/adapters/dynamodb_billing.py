@@ -129,11 +129,57 @@ def _with_list_keys(item: Item) -> Item:
     return {**item, **list_keys(item)}
 
 
+# Present once every invoice, payment and charge of the table carries its list keys.
+_LIST_KEYS_DONE = ("SCHEMA#list_indexes", "SCHEMA")
+
+
+def backfill_list_keys(table: DynamoTable) -> int | None:
+    """Give the invoices, payments and charges stored before the list indexes their key attributes.
+
+    Idempotent and safe while the API runs: each item is updated only if its status is still the
+    one its keys were computed from (otherwise a newer write has set them). Once done it leaves a
+    marker item, so running it again costs one read. Returns the number of items updated, or None
+    when a previous run had finished (nothing scanned, nothing written).
+    """
+    if table.get(*_LIST_KEYS_DONE):
+        return None
+    updated = 0
+    stale = table.scan(
+        "#e IN (:invoice, :payment, :charge) AND attribute_not_exists(#k)",
+        {"#e": "entity", "#k": GSI2.partition_key},
+        {":invoice": "invoice", ":payment": "payment", ":charge": "charge"},
+    )
+    for item in stale:
+        keys = list_keys(item)
+        names = {f"#k{i}": name for i, name in enumerate(keys)}
+        values: Item = {f":k{i}": value for i, value in enumerate(keys.values())}
+        condition = "attribute_exists(PK)"
+        if "status" in item and item["entity"] != "payment":
+            condition += " AND #status = :status"
+            names["#status"] = "status"
+            values[":status"] = item["status"]
+        request = {
+            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+            "UpdateExpression": "SET " + ", ".join(f"#k{i} = :k{i}" for i in range(len(keys))),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+        try:
+            table.write([Write("Update", request)])
+            updated += 1
+        except ConcurrentUpdate:
+            continue  # changed or deleted since the scan: that write set the keys itself
+    marker = {"PK": _LIST_KEYS_DONE[0], "SK": _LIST_KEYS_DONE[1], "entity": "schema_marker"}
+    table.write([Write("Put", put(marker))])
+    return updated
+
+
 def due_shard(invoice_id: str) -> int:
     return zlib.crc32(invoice_id.encode()) % DUE_SHARDS
 
 
-def _invoice_item(invoice: Invoice) -> Item:
+def invoice_item(invoice: Invoice) -> Item:
     item = _with_list_keys(
         entity_to_item(invoice, _pk(invoice.organisation_id), f"INVOICE#{invoice.id}", "invoice")
     )
@@ -151,10 +197,14 @@ def outbox_item(message: OutboxMessage) -> Item:
     return item
 
 
-def _charge_item(organisation_id: str, charge: Charge) -> Item:
+def charge_item(organisation_id: str, charge: Charge) -> Item:
     return _with_list_keys(
         entity_to_item(charge, _pk(organisation_id), f"CHARGE#{charge.customer_id}#{charge.id}", "charge")
     )
+
+
+def payment_item(organisation_id: str, payment: Payment) -> Item:
+    return _with_list_keys(entity_to_item(payment, _pk(organisation_id), f"PAYMENT#{payment.id}", "payment"))
 
 
 def _invoice(item: Item) -> Invoice:
@@ -176,13 +226,13 @@ class DynamoBillingTransaction:
 
     # invoices -------------------------------------------------------------------------------
     def insert_invoice(self, invoice: Invoice) -> None:
-        self._writes.append(Write("Put", put(_invoice_item(invoice), "attribute_not_exists(PK)")))
+        self._writes.append(Write("Put", put(invoice_item(invoice), "attribute_not_exists(PK)")))
 
     def update_invoice(self, invoice: Invoice) -> Invoice:
         """Write `invoice` if still at the version it was read at; returns it at its new version."""
         saved = invoice.model_copy(update={"version": invoice.version + 1})
         condition = "attribute_exists(PK) AND version = :read"
-        self._writes.append(Write("Put", put(_invoice_item(saved), condition, read=invoice.version)))
+        self._writes.append(Write("Put", put(invoice_item(saved), condition, read=invoice.version)))
         return saved
 
     def delete_invoice(self, invoice: Invoice) -> None:
@@ -285,7 +335,7 @@ class DynamoBillingTransaction:
     # charges, payments, events --------------------------------------------------------------
     def insert_charge(self, charge: Charge) -> None:
         self._writes.append(
-            Write("Put", put(_charge_item(self._organisation_id, charge), "attribute_not_exists(PK)"))
+            Write("Put", put(charge_item(self._organisation_id, charge), "attribute_not_exists(PK)"))
         )
 
     def update_charge(self, charge: Charge, expected_status: str) -> None:
@@ -293,7 +343,7 @@ class DynamoBillingTransaction:
         self._writes.append(
             Write(
                 "Put",
-                put(_charge_item(self._organisation_id, charge), "#s = :expected", expected=expected_status)
+                put(charge_item(self._organisation_id, charge), "#s = :expected", expected=expected_status)
                 | {"ExpressionAttributeNames": {"#s": "status"}},
                 lambda: Conflict(f"Charge {charge.id} is no longer {expected_status}."),
             )
@@ -313,7 +363,7 @@ class DynamoBillingTransaction:
         self._writes.append(Write("Put", put(outbox_item(message), "attribute_not_exists(PK)")))
 
     def insert_payment(self, payment: Payment) -> None:
-        item = _with_list_keys(entity_to_item(payment, self._pk, f"PAYMENT#{payment.id}", "payment"))
+        item = payment_item(self._organisation_id, payment)
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
 
     def insert_event(self, event: InvoiceEvent) -> None:
