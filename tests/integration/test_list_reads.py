@@ -238,3 +238,119 @@ def test_filtered_lists_read_about_one_page_with_10000_invoices_stored(
         measured[name] = read_per_page
     for name, pages in measured.items():  # shown with `pytest -s`
         print(f"{name}: {len(pages)} pages, items read per page {[page.total() for page in pages]}")
+
+
+# --- status changes move invoices between lists ---------------------------------------------------
+
+
+def _listed(acme: Billing, query: str) -> list[str]:
+    response = acme.api.get(f"{acme.base}/invoices?{query}&limit=100")
+    assert response.status == 200, response.body
+    return [invoice["id"] for invoice in response.json()["data"]]
+
+
+def _lists_holding(acme: Billing, invoice_id: str) -> set[str]:
+    """The status lists (org-wide and the customer's) and the customer's list that show the invoice."""
+    holding = set()
+    for status in ("draft", "open", "paid", "void", "uncollectible"):
+        if invoice_id in _listed(acme, f"status={status}"):
+            holding.add(status)
+        if invoice_id in _listed(acme, f"status={status}&customer_id={acme.customer}"):
+            holding.add(f"customer:{status}")
+    if invoice_id in _listed(acme, f"customer_id={acme.customer}"):
+        holding.add("customer")
+    return holding
+
+
+def _post(acme: Billing, invoice_id: str, action: str) -> None:
+    response = acme.api.post(f"{acme.invoice(invoice_id)}/{action}")
+    assert response.status == 200, response.body
+
+
+def test_a_draft_moves_to_open_then_paid_in_every_status_list(acme: Billing) -> None:
+    invoice = acme.draft()
+    assert _lists_holding(acme, invoice["id"]) == {"draft", "customer:draft", "customer"}
+
+    _post(acme, invoice["id"], "finalize")
+    assert _lists_holding(acme, invoice["id"]) == {"open", "customer:open", "customer"}
+
+    assert acme.pay(invoice["id"], acme.get(invoice["id"])["amount_due"]).status == 201
+    assert _lists_holding(acme, invoice["id"]) == {"paid", "customer:paid", "customer"}
+
+
+def test_voiding_or_marking_uncollectible_moves_an_open_invoice(acme: Billing) -> None:
+    voided, uncollectible = acme.finalized(), acme.finalized()
+
+    _post(acme, voided["id"], "void")
+    _post(acme, uncollectible["id"], "mark_uncollectible")
+
+    assert _lists_holding(acme, voided["id"]) == {"void", "customer:void", "customer"}
+    assert _lists_holding(acme, uncollectible["id"]) == {
+        "uncollectible",
+        "customer:uncollectible",
+        "customer",
+    }
+    _post(acme, uncollectible["id"], "void")
+    assert _lists_holding(acme, uncollectible["id"]) == {"void", "customer:void", "customer"}
+
+
+def test_a_deleted_draft_leaves_every_list(acme: Billing) -> None:
+    kept, deleted = acme.draft(), acme.draft()
+
+    assert acme.api.delete(acme.invoice(deleted["id"])).status == 204
+
+    assert _lists_holding(acme, deleted["id"]) == set()
+    assert _lists_holding(acme, kept["id"]) == {"draft", "customer:draft", "customer"}
+
+
+def test_a_charge_moves_between_its_customers_status_lists(acme: Billing) -> None:
+    charge = acme.charge()
+    path = f"{acme.base}/customers/{acme.customer}/charges"
+
+    def listed(status: str) -> list[str]:
+        return [c["id"] for c in acme.api.get(f"{path}?status={status}").json()["data"]]
+
+    assert (listed("open"), listed("invoiced")) == ([charge["id"]], [])
+    draft = acme.draft(charge_ids=[charge["id"]], line_items=[])
+    assert (listed("open"), listed("invoiced")) == ([], [charge["id"]])
+    assert acme.api.delete(acme.invoice(draft["id"])).status == 204
+    assert (listed("open"), listed("invoiced")) == ([charge["id"]], [])
+
+
+# --- data stored before the list indexes ----------------------------------------------------------
+
+
+def test_the_backfill_puts_older_items_back_in_their_lists_once(acme: Billing) -> None:
+    from remit.admin import backfill_list_indexes
+
+    # Given an invoice, its payment and a charge stored without the list keys (as before them)
+    charge = acme.charge()
+    invoice = acme.finalized()
+    assert acme.pay(invoice["id"], 500).status == 201
+    client = boto3.client("dynamodb")
+    items = client.scan(TableName=TABLES["BillingTable"])["Items"]
+    older = [item for item in items if "GSI2PK" in item]
+    for item in older:
+        client.update_item(
+            TableName=TABLES["BillingTable"],
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="REMOVE GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK",
+        )
+    payments = f"{acme.base}/payments?invoice_id={invoice['id']}"
+    charges = f"{acme.base}/customers/{acme.customer}/charges?status=open"
+    assert _listed(acme, "status=open") == []
+    assert acme.api.get(payments).json()["data"] == []
+
+    # When the backfill runs (twice)
+    first, second = (
+        backfill_list_indexes(TABLES["BillingTable"]),
+        backfill_list_indexes(TABLES["BillingTable"]),
+    )
+
+    # Then they are listed again, and the second run found nothing to do
+    assert first == len(older) == 3
+    assert second is None
+    assert _listed(acme, "status=open") == [invoice["id"]]
+    assert _listed(acme, f"status=open&customer_id={acme.customer}") == [invoice["id"]]
+    assert [p["invoice_id"] for p in acme.api.get(payments).json()["data"]] == [invoice["id"]]
+    assert [c["id"] for c in acme.api.get(charges).json()["data"]] == [charge["id"]]
