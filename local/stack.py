@@ -101,6 +101,11 @@ class LocalStack:
         # From here on the emulation holds the saved data, so saving it again cannot lose any.
         self._autosaver = Autosaver(journal, self._gate, housekeeping=self._emulation.expire_items)
         self._autosaver.start()
+        # Data saved before the list indexes existed lacks their keys: add them (once; idempotent).
+        from remit.admin import backfill_list_indexes
+
+        if backfill_list_indexes(BILLING_TABLE) is not None:
+            self._data_changed()
 
         dev_account = ensure_dev_account(data_dir, self._settings.dev_api_key)
         if dev_account.created:

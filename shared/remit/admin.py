@@ -2,8 +2,11 @@
 
     python -m remit.admin create-account --name "Acme" --stack remit-prod
     python -m remit.admin create-account --name "Acme" --table remit-prod-BillingTable-XYZ
+    python -m remit.admin backfill-list-indexes --stack remit-prod
 
-Prints the new account's API key once: it is stored only as a hash and cannot be shown again.
+`create-account` prints the new account's API key once: it is stored only as a hash and cannot be
+shown again. `backfill-list-indexes` gives invoices, payments and charges stored before the list
+indexes (GSI2-4, docs/access-patterns.md) their key attributes; it is idempotent.
 """
 
 from __future__ import annotations
@@ -25,6 +28,17 @@ def _billing_table_of_stack(stack_name: str) -> str:
     raise SystemExit(f"Stack {stack_name} has no BillingTableName output.")
 
 
+def backfill_list_indexes(table_name: str) -> int | None:
+    """Give the table's older invoices, payments and charges their list-index keys (idempotent).
+
+    Returns the number of items updated, or None when an earlier run finished (one read, no scan).
+    """
+    from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.dynamodb_billing import backfill_list_keys
+
+    return backfill_list_keys(DynamoTable(lambda: boto3.client("dynamodb"), table_name))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m remit.admin", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -33,9 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     where = create.add_mutually_exclusive_group(required=True)
     where.add_argument("--stack", help="CloudFormation stack name (reads its BillingTableName output)")
     where.add_argument("--table", help="the billing table's name")
+    backfill = commands.add_parser(
+        "backfill-list-indexes", help="add the list-index keys to items stored before those indexes"
+    )
+    backfill_where = backfill.add_mutually_exclusive_group(required=True)
+    backfill_where.add_argument(
+        "--stack", help="CloudFormation stack name (reads its BillingTableName output)"
+    )
+    backfill_where.add_argument("--table", help="the billing table's name")
     arguments = parser.parse_args(argv)
 
-    os.environ["REMIT_BILLING_TABLE"] = arguments.table or _billing_table_of_stack(arguments.stack)
+    table_name = arguments.table or _billing_table_of_stack(arguments.stack)
+    if arguments.command == "backfill-list-indexes":
+        updated = backfill_list_indexes(table_name)
+        print("already done" if updated is None else f"items updated: {updated}")
+        return 0
+    os.environ["REMIT_BILLING_TABLE"] = table_name
     from remit.bootstrap import reset, services
 
     reset()

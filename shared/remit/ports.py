@@ -189,6 +189,8 @@ class BillingStore(Protocol):
 
     def get_charges(self, organisation_id: str, customer_id: str, charge_ids: list[str]) -> list[Charge]: ...
 
+    def get_payment(self, organisation_id: str, payment_id: str) -> Payment | None: ...
+
     def list_payments(
         self,
         organisation_id: str,

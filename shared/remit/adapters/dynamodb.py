@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -66,6 +66,15 @@ def decode_cursor(cursor: str, sort_key_prefix: str) -> str:
     if not isinstance(after, str) or not after.startswith(sort_key_prefix):
         raise InvalidInput.single("cursor", "is not a cursor from a previous page of this list")
     return after
+
+
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index of the table: its name and its key attributes."""
+
+    name: str
+    partition_key: str
+    sort_key: str
 
 
 @dataclass
@@ -132,23 +141,56 @@ class DynamoTable:
         Returns the items and whether more follow. With a filter, DynamoDB pages are read until
         `limit` items matched or the prefix is exhausted.
         """
+        after = key(pk, after_sk) if after_sk is not None else None
+        return self._query(None, pk, sk_prefix, limit, after, equal_to)
+
+    def query_index_prefix(
+        self,
+        index: Index,
+        pk: str,
+        sk_prefix: str,
+        limit: int,
+        after: Mapping[str, str] | None,
+        equal_to: Mapping[str, str] | None = None,
+    ) -> tuple[list[Item], bool]:
+        """As `query_prefix`, in the global secondary index `index` (eventually consistent).
+
+        `after` is the full key (the index's and the table's attributes) of the item to continue
+        after; it need not still be in the index.
+        """
+        start = {name: {"S": value} for name, value in after.items()} if after is not None else None
+        return self._query(index, pk, sk_prefix, limit, start, equal_to)
+
+    def _query(
+        self,
+        index: Index | None,
+        pk: str,
+        sk_prefix: str,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        equal_to: Mapping[str, str] | None,
+    ) -> tuple[list[Item], bool]:
+        pk_name, sk_name = (index.partition_key, index.sort_key) if index else ("PK", "SK")
         request: dict[str, Any] = {
             "TableName": self.name,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name},
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
             "Limit": limit + 1,
-            "ConsistentRead": True,
         }
+        if index:
+            request["IndexName"] = index.name
+        else:
+            request["ConsistentRead"] = True  # global secondary indexes cannot be read consistently
         if equal_to:
-            names = {f"#f{i}": name for i, name in enumerate(equal_to)}
             request["FilterExpression"] = " AND ".join(f"#f{i} = :f{i}" for i in range(len(equal_to)))
-            request["ExpressionAttributeNames"] = names
+            request["ExpressionAttributeNames"].update({f"#f{i}": name for i, name in enumerate(equal_to)})
             request["ExpressionAttributeValues"].update(
                 {f":f{i}": {"S": value} for i, value in enumerate(equal_to.values())}
             )
             request["Limit"] = max(limit + 1, 100)
-        if after_sk is not None:
-            request["ExclusiveStartKey"] = key(pk, after_sk)
+        if start_key is not None:
+            request["ExclusiveStartKey"] = start_key
         items: list[Item] = []
         while True:
             response = self.client.query(**request)
@@ -166,6 +208,25 @@ class DynamoTable:
             page, more = self.query_prefix(pk, sk_prefix, 1000, items[-1]["SK"])
             items += page
         return items
+
+    def scan(
+        self, filter_expression: str, names: Mapping[str, str], values: Mapping[str, Any]
+    ) -> Iterator[Item]:
+        """Every item of the table that passes the filter (for maintenance, never for a request)."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "FilterExpression": filter_expression,
+            "ExpressionAttributeNames": dict(names),
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+        while True:
+            response = self.client.scan(**request)
+            for attributes in response.get("Items", []):
+                yield from_attributes(attributes)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last
 
     def write(self, writes: Sequence[Write]) -> None:
         """Commit every write or none. A single write uses the plain API (same guarantees, cheaper)."""

@@ -1,10 +1,11 @@
 """Invoices, charges, payments, timelines and credit-balance ledgers in the organisation's partition.
 
     ORG#<org> / INVOICE#<invoice>             the invoice; GSI1 (`INVOICE_DUE#<shard>`, `<due>#<org>#<id>`)
-                                              while it is open, so the reminders run finds it by due date
-    ORG#<org> / CHARGE#<customer>#<charge>    a charge
+                                              while it is open, so the reminders run finds it by due date;
+                                              GSI2-4: the status, customer and customer-status lists
+    ORG#<org> / CHARGE#<customer>#<charge>    a charge; GSI2: its customer's charges of its status
     ORG#<org> / EVENT#<invoice>#<event>       one timeline entry (event ids sort by time)
-    ORG#<org> / PAYMENT#<payment>             a payment
+    ORG#<org> / PAYMENT#<payment>             a payment; GSI2, GSI3: its invoice's and its customer's payments
     ORG#<org> / BTX#<customer>#<transaction>  one credit-balance change
     ORG#<org> / INVNUM#<number>               marker: the number is taken
     ORG#<org> / OUTBOX#<message>              an email owed; GSI1 (`OUTBOX_PENDING#<shard>`,
@@ -14,6 +15,20 @@
     ORG#<org> / CARDPAY#<payment intent>      what a card payment intent's events left (`CardIntent`)
 
 Writes are staged on a `DynamoBillingTransaction` and committed together in one TransactWriteItems.
+
+Filtered lists read an index that holds only the items they answer (docs/access-patterns.md):
+
+    GSI2PK = ORG#<org>#INVOICES#STATUS#<status>                    invoices of one status
+    GSI3PK = ORG#<org>#CUSTOMER#<customer>#INVOICES                a customer's invoices
+    GSI4PK = ORG#<org>#CUSTOMER#<customer>#INVOICES#STATUS#<status>  a customer's invoices of one status
+    GSI2PK = ORG#<org>#INVOICE#<invoice>#PAYMENTS                  an invoice's payments
+    GSI3PK = ORG#<org>#CUSTOMER#<customer>#PAYMENTS                a customer's payments
+    GSI2PK = ORG#<org>#CUSTOMER#<customer>#CHARGES#STATUS#<status>  a customer's charges of one status
+
+The sort key of every one of these (GSI2SK, GSI3SK, GSI4SK) is the item's own `SK`, so a list
+keeps the table's order (oldest first) and a cursor (the last `SK`) continues in any of them.
+The attributes are computed from the stored item by `list_keys` in every write of the item, so
+a status change moves the item between lists in the same write.
 """
 
 from __future__ import annotations
@@ -25,6 +40,7 @@ from typing import Any
 from remit.adapters.dynamodb import (
     STORED,
     DynamoTable,
+    Index,
     Item,
     Write,
     decode_cursor,
@@ -48,17 +64,125 @@ from remit.domain.payment import BalanceTransaction, Payment
 DUE_SHARDS = 4
 OUTBOX_SHARDS = 4
 
+# Overloaded list indexes (template.yaml); items without the key attributes are not in them.
+GSI2 = Index(
+    "GSI2", "GSI2PK", "GSI2SK"
+)  # one filter: invoices by status, payments by invoice, charges by status
+GSI3 = Index("GSI3", "GSI3PK", "GSI3SK")  # by customer: invoices, payments
+GSI4 = Index("GSI4", "GSI4PK", "GSI4SK")  # by customer and status: invoices
+LIST_INDEXES = (GSI2, GSI3, GSI4)
+
 
 def _pk(organisation_id: str) -> str:
     return f"ORG#{organisation_id}"
+
+
+def _invoices_of_status(pk: str, status: str) -> str:
+    return f"{pk}#INVOICES#STATUS#{status}"
+
+
+def _invoices_of_customer(pk: str, customer_id: str) -> str:
+    return f"{pk}#CUSTOMER#{customer_id}#INVOICES"
+
+
+def _payments_of_invoice(pk: str, invoice_id: str) -> str:
+    return f"{pk}#INVOICE#{invoice_id}#PAYMENTS"
+
+
+def _payments_of_customer(pk: str, customer_id: str) -> str:
+    return f"{pk}#CUSTOMER#{customer_id}#PAYMENTS"
+
+
+def _charges_of_status(pk: str, customer_id: str, status: str) -> str:
+    return f"{pk}#CUSTOMER#{customer_id}#CHARGES#STATUS#{status}"
+
+
+def list_keys(item: Item) -> Item:
+    """The list-index attributes of a stored invoice, payment or charge ({} for other items).
+
+    Computed from the stored fields alone, so the same function serves every write and the backfill.
+    """
+    pk, sk, kind = item["PK"], item["SK"], item.get("entity")
+    partitions: dict[Index, str] = {}
+    if kind == "invoice":
+        by_customer = _invoices_of_customer(pk, item["customer_id"])
+        partitions = {
+            GSI2: _invoices_of_status(pk, item["status"]),
+            GSI3: by_customer,
+            GSI4: f"{by_customer}#STATUS#{item['status']}",
+        }
+    elif kind == "payment":
+        partitions = {
+            GSI2: _payments_of_invoice(pk, item["invoice_id"]),
+            GSI3: _payments_of_customer(pk, item["customer_id"]),
+        }
+    elif kind == "charge":
+        partitions = {GSI2: _charges_of_status(pk, item["customer_id"], item["status"])}
+    keys: Item = {}
+    for index, partition in partitions.items():
+        keys[index.partition_key] = partition
+        keys[index.sort_key] = sk
+    return keys
+
+
+def _with_list_keys(item: Item) -> Item:
+    return {**item, **list_keys(item)}
+
+
+# Present once every invoice, payment and charge of the table carries its list keys.
+_LIST_KEYS_DONE = ("SCHEMA#list_indexes", "SCHEMA")
+
+
+def backfill_list_keys(table: DynamoTable) -> int | None:
+    """Give the invoices, payments and charges stored before the list indexes their key attributes.
+
+    Idempotent and safe while the API runs: each item is updated only if its status is still the
+    one its keys were computed from (otherwise a newer write has set them). Once done it leaves a
+    marker item, so running it again costs one read. Returns the number of items updated, or None
+    when a previous run had finished (nothing scanned, nothing written).
+    """
+    if table.get(*_LIST_KEYS_DONE):
+        return None
+    updated = 0
+    stale = table.scan(
+        "#e IN (:invoice, :payment, :charge) AND attribute_not_exists(#k)",
+        {"#e": "entity", "#k": GSI2.partition_key},
+        {":invoice": "invoice", ":payment": "payment", ":charge": "charge"},
+    )
+    for item in stale:
+        keys = list_keys(item)
+        names = {f"#k{i}": name for i, name in enumerate(keys)}
+        values: Item = {f":k{i}": value for i, value in enumerate(keys.values())}
+        condition = "attribute_exists(PK)"
+        if "status" in item and item["entity"] != "payment":
+            condition += " AND #status = :status"
+            names["#status"] = "status"
+            values[":status"] = item["status"]
+        request = {
+            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+            "UpdateExpression": "SET " + ", ".join(f"#k{i} = :k{i}" for i in range(len(keys))),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+        try:
+            table.write([Write("Update", request)])
+            updated += 1
+        except ConcurrentUpdate:
+            continue  # changed or deleted since the scan: that write set the keys itself
+    marker = {"PK": _LIST_KEYS_DONE[0], "SK": _LIST_KEYS_DONE[1], "entity": "schema_marker"}
+    table.write([Write("Put", put(marker))])
+    return updated
 
 
 def due_shard(invoice_id: str) -> int:
     return zlib.crc32(invoice_id.encode()) % DUE_SHARDS
 
 
-def _invoice_item(invoice: Invoice) -> Item:
-    item = entity_to_item(invoice, _pk(invoice.organisation_id), f"INVOICE#{invoice.id}", "invoice")
+def invoice_item(invoice: Invoice) -> Item:
+    item = _with_list_keys(
+        entity_to_item(invoice, _pk(invoice.organisation_id), f"INVOICE#{invoice.id}", "invoice")
+    )
     if invoice.status == "open":
         item["GSI1PK"] = f"INVOICE_DUE#{due_shard(invoice.id)}"
         item["GSI1SK"] = f"{invoice.due_date.isoformat()}#{invoice.organisation_id}#{invoice.id}"
@@ -73,8 +197,14 @@ def outbox_item(message: OutboxMessage) -> Item:
     return item
 
 
-def _charge_item(organisation_id: str, charge: Charge) -> Item:
-    return entity_to_item(charge, _pk(organisation_id), f"CHARGE#{charge.customer_id}#{charge.id}", "charge")
+def charge_item(organisation_id: str, charge: Charge) -> Item:
+    return _with_list_keys(
+        entity_to_item(charge, _pk(organisation_id), f"CHARGE#{charge.customer_id}#{charge.id}", "charge")
+    )
+
+
+def payment_item(organisation_id: str, payment: Payment) -> Item:
+    return _with_list_keys(entity_to_item(payment, _pk(organisation_id), f"PAYMENT#{payment.id}", "payment"))
 
 
 def _invoice(item: Item) -> Invoice:
@@ -96,13 +226,13 @@ class DynamoBillingTransaction:
 
     # invoices -------------------------------------------------------------------------------
     def insert_invoice(self, invoice: Invoice) -> None:
-        self._writes.append(Write("Put", put(_invoice_item(invoice), "attribute_not_exists(PK)")))
+        self._writes.append(Write("Put", put(invoice_item(invoice), "attribute_not_exists(PK)")))
 
     def update_invoice(self, invoice: Invoice) -> Invoice:
         """Write `invoice` if still at the version it was read at; returns it at its new version."""
         saved = invoice.model_copy(update={"version": invoice.version + 1})
         condition = "attribute_exists(PK) AND version = :read"
-        self._writes.append(Write("Put", put(_invoice_item(saved), condition, read=invoice.version)))
+        self._writes.append(Write("Put", put(invoice_item(saved), condition, read=invoice.version)))
         return saved
 
     def delete_invoice(self, invoice: Invoice) -> None:
@@ -205,7 +335,7 @@ class DynamoBillingTransaction:
     # charges, payments, events --------------------------------------------------------------
     def insert_charge(self, charge: Charge) -> None:
         self._writes.append(
-            Write("Put", put(_charge_item(self._organisation_id, charge), "attribute_not_exists(PK)"))
+            Write("Put", put(charge_item(self._organisation_id, charge), "attribute_not_exists(PK)"))
         )
 
     def update_charge(self, charge: Charge, expected_status: str) -> None:
@@ -213,7 +343,7 @@ class DynamoBillingTransaction:
         self._writes.append(
             Write(
                 "Put",
-                put(_charge_item(self._organisation_id, charge), "#s = :expected", expected=expected_status)
+                put(charge_item(self._organisation_id, charge), "#s = :expected", expected=expected_status)
                 | {"ExpressionAttributeNames": {"#s": "status"}},
                 lambda: Conflict(f"Charge {charge.id} is no longer {expected_status}."),
             )
@@ -233,7 +363,7 @@ class DynamoBillingTransaction:
         self._writes.append(Write("Put", put(outbox_item(message), "attribute_not_exists(PK)")))
 
     def insert_payment(self, payment: Payment) -> None:
-        item = entity_to_item(payment, self._pk, f"PAYMENT#{payment.id}", "payment")
+        item = payment_item(self._organisation_id, payment)
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
 
     def insert_event(self, event: InvoiceEvent) -> None:
@@ -386,10 +516,43 @@ class DynamoBillingStore:
         status: str | None,
         customer_id: str | None,
     ) -> Page[Invoice]:
+        """The organisation's invoices, oldest first, reading only those that match the filters."""
+        pk = _pk(organisation_id)
         after = decode_cursor(cursor, "INVOICE#") if cursor else None
-        filters = {name: value for name, value in (("status", status), ("customer_id", customer_id)) if value}
-        items, more = self._table.query_prefix(_pk(organisation_id), "INVOICE#", limit, after, filters)
+        if status and customer_id:
+            where: tuple[Index, str] | None = (
+                GSI4,
+                f"{_invoices_of_customer(pk, customer_id)}#STATUS#{status}",
+            )
+        elif status:
+            where = (GSI2, _invoices_of_status(pk, status))
+        elif customer_id:
+            where = (GSI3, _invoices_of_customer(pk, customer_id))
+        else:
+            where = None
+        items, more = self._list(pk, "INVOICE#", limit, after, where)
         return Page([_invoice(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
+
+    def _list(
+        self,
+        pk: str,
+        sk_prefix: str,
+        limit: int,
+        after_sk: str | None,
+        where: tuple[Index, str] | None,
+        equal_to: dict[str, str] | None = None,
+    ) -> tuple[list[Item], bool]:
+        """A page of the partition `pk` under `sk_prefix`, or of the list index partition `where`."""
+        if where is None:
+            return self._table.query_prefix(pk, sk_prefix, limit, after_sk, equal_to)
+        index, partition = where
+        # The list indexes' sort key is the table's SK: the item to continue after is fully named by it.
+        after = (
+            {"PK": pk, "SK": after_sk, index.partition_key: partition, index.sort_key: after_sk}
+            if after_sk is not None
+            else None
+        )
+        return self._table.query_index_prefix(index, partition, sk_prefix, limit, after, equal_to)
 
     def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]:
         items = self._table.query_all(_pk(organisation_id), f"EVENT#{invoice_id}#")
@@ -404,11 +567,12 @@ class DynamoBillingStore:
         cursor: str | None,
         status: str | None = None,
     ) -> Page[Charge]:
+        """A customer's charges, oldest first; with `status`, reading only the charges of that status."""
+        pk = _pk(organisation_id)
         prefix = f"CHARGE#{customer_id}#"
         after = decode_cursor(cursor, prefix) if cursor else None
-        items, more = self._table.query_prefix(
-            _pk(organisation_id), prefix, limit, after, {"status": status} if status else None
-        )
+        where = (GSI2, _charges_of_status(pk, customer_id, status)) if status else None
+        items, more = self._list(pk, prefix, limit, after, where)
         return Page([_charge(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
     def open_charges(self, organisation_id: str, customer_id: str) -> list[Charge]:
@@ -423,6 +587,10 @@ class DynamoBillingStore:
         return found
 
     # payments and balances ------------------------------------------------------------------
+    def get_payment(self, organisation_id: str, payment_id: str) -> Payment | None:
+        item = self._table.get(_pk(organisation_id), f"PAYMENT#{payment_id}")
+        return Payment.model_validate(item) if item else None
+
     def list_payments(
         self,
         organisation_id: str,
@@ -431,11 +599,21 @@ class DynamoBillingStore:
         invoice_id: str | None,
         customer_id: str | None,
     ) -> Page[Payment]:
+        """The organisation's payments, oldest first, reading only those of the invoice or customer asked.
+
+        With both filters, the invoice's payments are read and kept if they are the customer's (an
+        invoice's payments are all its customer's, so this reads at most the invoice's payments).
+        """
+        pk = _pk(organisation_id)
         after = decode_cursor(cursor, "PAYMENT#") if cursor else None
-        filters = {
-            name: value for name, value in (("invoice_id", invoice_id), ("customer_id", customer_id)) if value
-        }
-        items, more = self._table.query_prefix(_pk(organisation_id), "PAYMENT#", limit, after, filters)
+        if invoice_id:
+            where: tuple[Index, str] | None = (GSI2, _payments_of_invoice(pk, invoice_id))
+        elif customer_id:
+            where = (GSI3, _payments_of_customer(pk, customer_id))
+        else:
+            where = None
+        equal_to = {"customer_id": customer_id} if invoice_id and customer_id else None
+        items, more = self._list(pk, "PAYMENT#", limit, after, where, equal_to)
         return Page(
             [Payment.model_validate(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None
         )

@@ -196,12 +196,9 @@ class NotificationService:
         )
 
     def _payment(self, message: OutboxMessage) -> Payment:
-        cursor: str | None = None
-        while True:
-            page = self._billing.list_payments(message.organisation_id, 100, cursor, message.invoice_id, None)
-            for payment in page.items:
-                if payment.id == message.payment_id:
-                    return payment
-            if page.next_cursor is None:
-                raise UndeliverableMessage(f"payment {message.payment_id} no longer exists")
-            cursor = page.next_cursor
+        # A consistent read by key: the payment was committed with the message, an index may lag.
+        payment_id = message.payment_id
+        payment = self._billing.get_payment(message.organisation_id, payment_id) if payment_id else None
+        if payment is None or payment.invoice_id != message.invoice_id:
+            raise UndeliverableMessage(f"payment {message.payment_id} no longer exists")
+        return payment
