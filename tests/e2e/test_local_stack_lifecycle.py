@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import DEV_API_KEY
-from tests.e2e.local_stack import RunningLocalStack, free_port, start_local_stack
+from tests.e2e.local_stack import RunningLocalStack, start_local_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -112,8 +112,7 @@ def test_data_written_seconds_before_a_crash_survives_it(tmp_path: Path) -> None
 
 def test_an_uploaded_logo_is_served_and_survives_a_restart(tmp_path: Path) -> None:
     logo = one_pixel_png()
-    port = free_port()  # the logo's URL names the stack's address, so both runs must share it
-    first_run = start_local_stack(tmp_path / "data", DEV_API_KEY, port)
+    first_run = start_local_stack(tmp_path / "data", DEV_API_KEY)
     organisation_id, _ = create_organisation_with_customer(first_run)
     uploaded = requests.put(
         first_run.url(f"/v1/organisations/{organisation_id}/logo"),
@@ -125,6 +124,7 @@ def test_an_uploaded_logo_is_served_and_survives_a_restart(tmp_path: Path) -> No
     logo_url = uploaded.json()["branding"]["logo_url"]
     assert first_run.interrupt() == 0, first_run.log()
 
+    # The logo's URL names the stack's address, so the second run listens where the first did.
     second_run = start_local_stack(
         tmp_path / "data", DEV_API_KEY, port=int(logo_url.split(":")[2].split("/")[0])
     )
