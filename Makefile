@@ -1,6 +1,7 @@
 # Remit: developer and CI entry points. GNU make 4.3+.
 #
 #   make test    lint, format check, types, template lint, then every test layer
+#   make pytest  the tests alone, in parallel (TESTS=path/or::node PYTEST_ARGS=… PYTEST_WORKERS=0|2|auto)
 #   make run     the whole platform on this machine (local stack, no AWS account)
 #   make build   lint the template, then `sam build` the functions and the shared layer
 #   make bench   performance measurements (figures only, never a pass/fail)
@@ -25,7 +26,11 @@ VENV_STAMP := $(VENV)/.installed
 SOURCE_PATHS := $(wildcard shared functions local tests benchmarks)
 TYPED_PATHS := $(wildcard shared functions)
 TEST_LAYERS := $(wildcard tests/unit tests/integration tests/e2e)
+# `make test` / `make pytest` knobs: which tests (paths or node ids), extra pytest options, and how
+# many pytest-xdist worker processes (`auto`: one per CPU; 0 runs everything in one process).
+TESTS ?= $(TEST_LAYERS)
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= auto
 PYTHON ?=
 
 # Settings every local process shares: the local stack and the tests talk to the embedded AWS
@@ -108,12 +113,15 @@ validate: $(VENV_STAMP)
 	$(BIN)/sam validate --lint
 
 # pytest exits 5 when it collected no test at all; while the test layers are still empty that
-# is not a failure. Any other non-zero status is.
+# is not a failure. Any other non-zero status is. `--dist loadgroup` spreads tests over the
+# workers one by one, except those marked `xdist_group` (an e2e module's tests, which share the
+# local stack the module starts), which stay together on one worker.
 pytest: $(VENV_STAMP) system-tools
-ifeq ($(strip $(TEST_LAYERS)),)
+ifeq ($(strip $(TESTS)),)
 	@echo "pytest: no test layer (tests/unit, tests/integration, tests/e2e) exists yet"
 else
-	@status=0; env $(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS) $(TEST_LAYERS) || status=$$?; \
+	@status=0; env $(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) $(TESTS) \
+		|| status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest: no tests collected yet"; status=0; fi; \
 	exit $$status
 endif

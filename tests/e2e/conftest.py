@@ -50,3 +50,15 @@ def call(stack: RunningLocalStack, method: str, path: str, body: Any = None, exp
     response = requests.request(method, stack.url(path), json=body, headers=stack.auth(), timeout=30)
     assert response.status_code == expect, response.text
     return response.json() if response.content else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each module's tests that share its stack on one xdist worker (`--dist loadgroup`).
+
+    Otherwise every worker that got one of the module's tests would start a stack of its own.
+    """
+    here = Path(__file__).parent
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()) and item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.xdist_group(f"e2e-stack-{item.path.stem}"))

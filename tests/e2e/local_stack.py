@@ -6,7 +6,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,8 +15,10 @@ from pathlib import Path
 import requests
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-READY_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 30.0
+# Generous: a failure is reported at once, and under parallel workers on 2 busy cores a start
+# (importing moto and Remit, restoring the data) can take 20-30 s where it takes 5 s alone.
+READY_TIMEOUT_SECONDS = 120.0
+STOP_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass
@@ -68,23 +69,17 @@ class RunningLocalStack:
         self.process.wait()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_local_stack(data_dir: Path, dev_api_key: str | None, port: int | None = None) -> RunningLocalStack:
     """Start `python -m local` as `make run` does and return once `GET /health` answers 200.
 
-    With `dev_api_key` None, the stack chooses (or reuses) its own key, read from its banner.
+    Without `port` the stack binds a port the kernel chooses (`PORT=0`) and the test reads it from
+    the banner, so parallel workers never race for one. With `dev_api_key` None, the stack chooses
+    (or reuses) its own key, read from its banner too.
     """
-    port = port or free_port()
     environment = dict(os.environ)
     environment.update(
         {
-            "PORT": str(port),
+            "PORT": str(port or 0),
             "REMIT_LOCAL_DIR": str(data_dir),
             "PYTHONPATH": os.pathsep.join(filter(None, ["functions", ".", os.environ.get("PYTHONPATH")])),
             "PYTHONUNBUFFERED": "1",
@@ -104,10 +99,11 @@ def start_local_stack(data_dir: Path, dev_api_key: str | None, port: int | None 
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    stack = RunningLocalStack(process, f"http://127.0.0.1:{port}", dev_api_key or "", data_dir, log_path)
+    stack = RunningLocalStack(process, "", dev_api_key or "", data_dir, log_path)
+    stack.base_url = _printed(stack, r"^\s+API\s+(http://\S+)$", READY_TIMEOUT_SECONDS)
     _wait_until_healthy(stack)
     if dev_api_key is None:
-        stack.dev_api_key = _printed_dev_api_key(stack)
+        stack.dev_api_key = _printed(stack, r"Dev API key\s+(\S+)", 5)
     return stack
 
 
@@ -126,11 +122,17 @@ def _wait_until_healthy(stack: RunningLocalStack) -> None:
     )
 
 
-def _printed_dev_api_key(stack: RunningLocalStack) -> str:
-    deadline = time.monotonic() + 5
+def _printed(stack: RunningLocalStack, pattern: str, timeout_seconds: float) -> str:
+    """The first group of `pattern` once the stack's banner prints it (a line of its own, multiline)."""
+    deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
-        match = re.search(r"Dev API key\s+(\S+)", stack.log())
+        match = re.search(pattern, stack.log(), re.MULTILINE)
         if match:
             return match.group(1)
+        if stack.process.poll() is not None:
+            raise AssertionError(f"the stack exited with {stack.process.returncode}; its log:\n{stack.log()}")
         time.sleep(0.05)
-    raise AssertionError(f"the stack printed no dev API key; its log:\n{stack.log()}")
+    stack.crash()
+    raise AssertionError(
+        f"the stack never printed {pattern!r} within {timeout_seconds} s; its log:\n{stack.log()}"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import time
@@ -12,7 +13,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import DEV_API_KEY
-from tests.e2e.local_stack import RunningLocalStack, free_port, start_local_stack
+from tests.e2e.local_stack import RunningLocalStack, start_local_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -95,10 +96,41 @@ def test_without_a_configured_key_the_generated_dev_key_is_printed_and_kept_acro
     assert organisations_after.status_code == 200
 
 
+def now_on_the_file_clock(folder: Path) -> float:
+    """Now, as the file system stamps it (its clock is coarser than `time.time()`)."""
+    probe = folder / "now"
+    probe.touch()
+    return probe.stat().st_mtime
+
+
+def modification_times(folder: Path) -> list[float]:
+    times = []
+    for path in folder.rglob("*"):
+        with contextlib.suppress(FileNotFoundError):  # a save's temporary file, renamed meanwhile
+            times.append(path.stat().st_mtime)
+    return times
+
+
+def wait_for_a_save_after(data_dir: Path, moment: float, timeout_seconds: float = 60.0) -> None:
+    """Return once the stack has written to `data_dir` at or after `moment`, plus half a second.
+
+    The stack saves about a second after a change, but spaces its saves by a multiple of the last
+    save's duration, so on 2 busy cores (parallel workers) a fixed sleep was sometimes too short.
+    A save that starts after a request has finished includes it (saves wait for requests).
+    """
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if any(modified >= moment for modified in modification_times(data_dir)):
+            time.sleep(0.5)  # let a save that writes several files finish them
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the stack saved nothing within {timeout_seconds} s of a change")
+
+
 def test_data_written_seconds_before_a_crash_survives_it(tmp_path: Path) -> None:
     first_run = start_local_stack(tmp_path / "data", DEV_API_KEY)
     organisation_id, customer_id = create_organisation_with_customer(first_run)
-    time.sleep(3)  # the stack saves within about a second of a change
+    wait_for_a_save_after(first_run.data_dir, now_on_the_file_clock(tmp_path))
     first_run.crash()
 
     second_run = start_local_stack(tmp_path / "data", DEV_API_KEY)
@@ -112,8 +144,7 @@ def test_data_written_seconds_before_a_crash_survives_it(tmp_path: Path) -> None
 
 def test_an_uploaded_logo_is_served_and_survives_a_restart(tmp_path: Path) -> None:
     logo = one_pixel_png()
-    port = free_port()  # the logo's URL names the stack's address, so both runs must share it
-    first_run = start_local_stack(tmp_path / "data", DEV_API_KEY, port)
+    first_run = start_local_stack(tmp_path / "data", DEV_API_KEY)
     organisation_id, _ = create_organisation_with_customer(first_run)
     uploaded = requests.put(
         first_run.url(f"/v1/organisations/{organisation_id}/logo"),
@@ -125,6 +156,7 @@ def test_an_uploaded_logo_is_served_and_survives_a_restart(tmp_path: Path) -> No
     logo_url = uploaded.json()["branding"]["logo_url"]
     assert first_run.interrupt() == 0, first_run.log()
 
+    # The logo's URL names the stack's address, so the second run listens where the first did.
     second_run = start_local_stack(
         tmp_path / "data", DEV_API_KEY, port=int(logo_url.split(":")[2].split("/")[0])
     )

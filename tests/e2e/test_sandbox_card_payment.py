@@ -55,7 +55,7 @@ def pay_by_card(page: Page, invoice: dict[str, Any], card_number: str) -> None:
     page.wait_for_url(f"{invoice['hosted_url']}?checkout=*")
 
 
-def status_shown(page: Page, wanted: str, seconds: float = 15.0) -> str:
+def status_shown(page: Page, wanted: str, seconds: float = 45.0) -> str:
     """The status badge once it reads `wanted` (the webhook may land just after the redirect)."""
     deadline = time.monotonic() + seconds
     while True:
@@ -67,7 +67,7 @@ def status_shown(page: Page, wanted: str, seconds: float = 15.0) -> str:
 
 
 def receipts_for(
-    stack: RunningLocalStack, invoice: dict[str, Any], seconds: float = 15.0
+    stack: RunningLocalStack, invoice: dict[str, Any], seconds: float = 45.0
 ) -> list[dict[str, Any]]:
     """Receipts for this invoice (organisations of other tests number theirs the same way)."""
     subject = f"Payment received for invoice {invoice['number']}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -82,16 +81,13 @@ def other_api(aws: None) -> ApiClient:
     return new_account("Intruder account")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """A real moto server on loopback, for tests that need real concurrency (threads, HTTP)."""
-    server = LocalMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    """A real moto server on loopback, for tests that need real concurrency (threads, HTTP).
+
+    One per xdist worker; port 0 lets the kernel choose, so workers never race for a port.
+    """
+    server = LocalMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
