@@ -113,7 +113,7 @@ class LocalStack:
         self._api_function.load()  # import the handler now, so the first request is not the slow one
         self._notifications_function.load()
         self._payment_webhooks_function.load()
-        # After the restore: outbox items restored as pending are delivered from the stream too.
+        # Outbox items restored as pending are delivered by the sweep (restoring writes no stream records).
         self._stream_worker = StreamWorker(
             self._notifications_function, self._emulation, BILLING_TABLE, self._gate, self._data_changed
         )
