@@ -11,6 +11,11 @@ the whole table:
 * `Query` sorts every item of the table, then walks them. Here each partition is a `SortedDict`
   keyed by sort key and each global secondary index keeps its own sorted entries, so a query walks
   only the key range it asks for, from its `ExclusiveStartKey`, and stops at its `Limit`.
+* Each item is held as many Python objects (a few hundred bytes per attribute), and building one
+  checks the item's size once per attribute added (quadratic). Here a stored item is kept as
+  compressed JSON and rebuilt when read, and a new item's size is checked once.
+* Every response goes through a generic serializer that walks botocore's shapes value by value
+  (most of a request's time). Here the item operations answer with the JSON they already hold.
 * Items with a time-to-live attribute are never expired. Here `expire_items` deletes those whose
   time has passed, in order of expiry, without looking at the others.
 
@@ -21,13 +26,19 @@ stack's journal saves only what changed). Whatever the patches cannot serve exac
 
 from __future__ import annotations
 
+import base64
 import copy
 import heapq
+import json
 import threading
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
+
+from sortedcontainers import SortedDict
 
 MOTO_VERSION = "5.2.5"
 
@@ -78,6 +89,8 @@ def install() -> None:
     backend_module.copy = _TablesAreTheirOwnBackup()  # type: ignore[assignment]
     _patch_table(Table)
     _patch_backend(DynamoDBBackend)
+    _patch_item_construction()
+    _patch_responses()
     _installed = True
 
 
@@ -149,7 +162,11 @@ def _patch_backend(backend: Any) -> None:
         hash_key, range_key = _key_of(table, key)
         _before_change(table, hash_key, range_key)
         try:
-            return update(self, table_name, key, *args, **kwargs)
+            updated = update(self, table_name, key, *args, **kwargs)
+            # moto changes the item it read in place; partitions hand out copies: store it back.
+            if table.range_key_attr is not None:
+                table.items[hash_key][range_key] = updated
+            return updated
         finally:
             _after_change(table, hash_key, range_key)
 
@@ -161,8 +178,6 @@ def _patch_backend(backend: Any) -> None:
 
 
 def _patch_table(table_class: Any) -> None:
-    from sortedcontainers import SortedDict
-
     init = table_class.__init__
     put_item = table_class.put_item
     delete_item = table_class.delete_item
@@ -173,7 +188,7 @@ def _patch_table(table_class: Any) -> None:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
         if self.range_key_attr is not None:
-            self.items = defaultdict(SortedDict)
+            self.items = defaultdict(partial(CompactPartition, self.hash_key_attr, self.range_key_attr))
         self.remit_indexes = _Indexes(self)
 
     def patched_put_item(self: Any, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
@@ -559,3 +574,162 @@ def _within(value: Any, comparison: str | None, values: list[Any]) -> bool:
     if comparison == "BEGINS_WITH":
         return isinstance(value, str) and value.startswith(values[0])
     return True
+
+
+# --- Compact items --------------------------------------------------------------------------
+
+
+class CompactPartition(SortedDict):  # type: ignore[misc]
+    """One partition's items by sort key, each held as compressed JSON and rebuilt when read.
+
+    A moto `Item` costs a few hundred bytes per attribute; its JSON, compressed, a few bytes. Every
+    read hands out a new `Item`, so moto's in-place updates go through `update_item`'s write-back.
+    """
+
+    def __init__(self, hash_attr: str, range_attr: str) -> None:
+        super().__init__()
+        self._hash_attr = hash_attr
+        self._range_attr = range_attr
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        super().__setitem__(key, freeze(item))
+
+    def __getitem__(self, key: Any) -> Any:
+        return thaw(super().__getitem__(key), key.__class__, self._hash_attr, self._range_attr)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        frozen = dict.get(self, key)
+        return default if frozen is None else thaw(frozen, key.__class__, self._hash_attr, self._range_attr)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        frozen = super().pop(key, *default)
+        if isinstance(frozen, bytes):
+            return thaw(frozen, key.__class__, self._hash_attr, self._range_attr)
+        return frozen
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return [self[key] for key in self.keys()]
+
+    def items(self) -> list[tuple[Any, Any]]:  # type: ignore[override]
+        return [(key, self[key]) for key in self.keys()]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CompactPartition:
+        copied = CompactPartition(self._hash_attr, self._range_attr)
+        for key in self.keys():
+            SortedDict.__setitem__(copied, key, dict.__getitem__(self, key))
+        return copied
+
+
+def encode_attributes(attributes: dict[str, Any]) -> str:
+    """An item's attributes (moto's `Item.to_json()["Attributes"]`) as DynamoDB JSON, binary in base64."""
+    from moto.dynamodb.models.utilities import DynamoJsonEncoder
+
+    return json.dumps(attributes, cls=DynamoJsonEncoder, separators=(",", ":"))
+
+
+def decode_attributes(encoded: str | bytes) -> dict[str, Any]:
+    """The attributes `encode_attributes` wrote, binary values back as bytes (as moto holds them)."""
+    return {name: _decode_value(value) for name, value in json.loads(encoded).items()}
+
+
+def _decode_value(value: dict[str, Any]) -> dict[str, Any]:
+    ((kind, content),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(content)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(member) for member in content]}
+    if kind == "M":
+        return {"M": {name: _decode_value(member) for name, member in content.items()}}
+    if kind == "L":
+        return {"L": [_decode_value(member) for member in content]}
+    return value
+
+
+def freeze(item: Any) -> bytes:
+    return zlib.compress(encode_attributes(item.to_json()["Attributes"]).encode(), 1)
+
+
+def thaw(frozen: bytes, key_type: type, hash_attr: str, range_attr: str) -> Any:
+    attributes = decode_attributes(zlib.decompress(frozen))
+    # Its size was checked when it was written.
+    return new_item(key_type(attributes[hash_attr]), key_type(attributes[range_attr]), attributes, checked=True)
+
+
+def new_item(hash_key: Any, range_key: Any, attributes: dict[str, Any], checked: bool = False) -> Any:
+    """A moto `Item`, its size checked once rather than once per attribute; `ItemSizeTooLarge` over 405 KB."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    item = Item.__new__(Item)
+    item.hash_key = hash_key
+    item.range_key = range_key
+    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(attrs, ((name, DynamoType(value)) for name, value in attributes.items()))
+    item.attrs = attrs
+    if not checked and item.size() > _ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+    return item
+
+
+# moto's own limit (DynamoDB's is 400 KB; moto measured between 409 and 410 KB).
+_ITEM_SIZE_LIMIT = 405000
+
+
+def _patch_item_construction() -> None:
+    """Build items with one size check: moto re-sums the whole item for every attribute it adds."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        built = new_item(hash_key, range_key, attrs)
+        self.hash_key, self.range_key, self.attrs = built.hash_key, built.range_key, built.attrs
+
+    Item.__init__ = __init__
+
+
+# --- Responses: the JSON the item operations already hold -----------------------------------
+
+_FAST_RESPONSES = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "TransactGetItems",
+    }
+)
+
+
+class _ResponseEncoder(json.JSONEncoder):
+    def default(self, value: Any) -> Any:
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode()
+        return super().default(value)
+
+
+def fast_response(result: Any) -> tuple[int, dict[str, str], str]:
+    """The JSON-1.0 answer to an item operation: its result as JSON, binary values in base64."""
+    plain = {name: value for name, value in result.items() if value is not None}
+    return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(plain, cls=_ResponseEncoder)
+
+
+#: moto's own `DynamoResult.execute_result`, kept for comparing answers in the tests.
+_serialize_with_moto: Callable[..., Any] | None = None
+
+
+def _patch_responses() -> None:
+    from moto.dynamodb.responses import DynamoResult
+
+    global _serialize_with_moto
+    serialize = _serialize_with_moto = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        if context.operation_model.name in _FAST_RESPONSES and isinstance(self.result, dict):
+            return fast_response(self.result)
+        return serialize(self, context)
+
+    DynamoResult.execute_result = execute_result

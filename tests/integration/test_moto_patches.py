@@ -333,3 +333,84 @@ def test_items_past_their_time_to_live_expire_and_the_others_stay(dynamodb: Any)
 
     left = {item["id"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
     assert left == {"key-0", "key-2", "key-3"}
+
+
+# --- responses and item storage -------------------------------------------------------------
+
+
+def test_item_operations_answer_exactly_as_moto_serializer_would(dynamodb: Any) -> None:
+    from moto.dynamodb.responses import DynamoResult
+
+    nested = invoice(1) | {
+        "lines": {"L": [{"M": {"amount": {"N": "1999"}, "note": {"NULL": True}}}]},
+        "blob": {"B": b"\x00\xff"},
+        "tags": {"SS": ["a", "b"]},
+        "flag": {"BOOL": False},
+    }
+
+    def scenario() -> list[Any]:
+        dynamodb.delete_item(TableName=TABLE, Key=key(nested))
+        answers = [
+            dynamodb.put_item(TableName=TABLE, Item=nested, ReturnValues="NONE"),
+            dynamodb.put_item(TableName=TABLE, Item=nested, ReturnValues="ALL_OLD"),
+            dynamodb.get_item(TableName=TABLE, Key=key(nested)),
+            dynamodb.get_item(TableName=TABLE, Key=key(invoice(404))),
+            dynamodb.update_item(
+                TableName=TABLE,
+                Key=key(nested),
+                UpdateExpression="SET flag = :t",
+                ExpressionAttributeValues={":t": {"BOOL": True}},
+                ReturnValues="ALL_NEW",
+            ),
+            dynamodb.query(
+                TableName=TABLE,
+                KeyConditionExpression="PK = :p",
+                ExpressionAttributeValues={":p": nested["PK"]},
+                Limit=1,
+            ),
+            dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [key(nested), key(invoice(404))]}}),
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": TABLE,
+                            "Key": key(nested),
+                            "ConditionExpression": "attribute_exists(PK)",
+                        }
+                    }
+                ]
+            ),
+            dynamodb.delete_item(TableName=TABLE, Key=key(nested), ReturnValues="ALL_OLD"),
+        ]
+        for answer in answers:
+            answer.pop("ResponseMetadata")
+        return answers
+
+    fast = scenario()
+    patched = DynamoResult.execute_result
+    DynamoResult.execute_result = moto_patches._serialize_with_moto  # type: ignore[assignment]
+    try:
+        serialized = scenario()
+    finally:
+        DynamoResult.execute_result = patched
+    assert fast == serialized
+
+
+def test_stored_items_are_compact_and_read_back_whole(dynamodb: Any) -> None:
+    import pickle
+
+    nested = invoice(3) | {"lines": {"L": [{"M": {"description": {"S": "Consulting " * 20}}}] * 5}}
+    dynamodb.put_item(TableName=TABLE, Item=nested)
+
+    partition = moto_table().items[next(iter(moto_table().items))]
+    stored = dict.__getitem__(partition, next(iter(partition.keys())))
+    assert isinstance(stored, bytes)
+    assert len(stored) < len(pickle.dumps(partition[next(iter(partition.keys()))])) / 3
+    assert dynamodb.get_item(TableName=TABLE, Key=key(nested))["Item"] == nested
+
+
+def test_an_item_over_the_size_limit_is_refused(dynamodb: Any) -> None:
+    big = invoice(4) | {"padding": {"S": "x" * 410_000}}
+    with pytest.raises(ClientError) as refused:
+        dynamodb.put_item(TableName=TABLE, Item=big)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
