@@ -12,7 +12,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from types import FrameType
 
@@ -22,6 +21,8 @@ from local.journal import JournalError
 from local.stack import LocalStack, RunningStack
 
 logger = logging.getLogger("local")
+# How often the main thread looks whether a stop was asked for.
+_STOP_POLL_SECONDS = 0.2
 
 
 def main() -> int:
@@ -52,25 +53,39 @@ def main() -> int:
         return 1
     if not stop_requested.is_set():  # Ctrl-C while starting: stop without advertising the stack
         _print_banner(running, time.perf_counter() - started)
-        stop_requested.wait()
+        while not stop_requested.is_set():
+            time.sleep(_STOP_POLL_SECONDS)
     logger.info("stopping (press Ctrl-C again to stop at once)")
     stack.stop()
     logger.info("stopped; data saved in %s", running.data_dir)
     return 0
 
 
-def _stop_on_signals() -> threading.Event:
-    """An event set by the first SIGINT or SIGTERM; a second one ends the process at once.
+class _StopRequest:
+    """A flag the signal handler sets. Not a `threading.Event`: setting one takes a lock that the
+    main thread may hold at the very moment the signal arrives (inside `Event.wait`), and the
+    handler, which runs on the main thread, would then wait for ever: Ctrl-C seemed ignored.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def is_set(self) -> bool:
+        return self.requested
+
+
+def _stop_on_signals() -> _StopRequest:
+    """A flag set by the first SIGINT or SIGTERM; a second one ends the process at once.
 
     Ending at once is safe for the data: each save is one SQLite transaction, so the last
     complete one is what the next start finds.
     """
-    stop_requested = threading.Event()
+    stop_requested = _StopRequest()
 
     def request_stop(signal_number: int, frame: FrameType | None) -> None:
-        if stop_requested.is_set():
+        if stop_requested.requested:
             os._exit(128 + signal_number)
-        stop_requested.set()
+        stop_requested.requested = True
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)

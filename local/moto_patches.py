@@ -16,6 +16,9 @@ the whole table:
   compressed JSON and rebuilt when read, and a new item's size is checked once.
 * Every response goes through a generic serializer that walks botocore's shapes value by value
   (most of a request's time). Here the item operations answer with the JSON they already hold.
+* Every model object moto ever creates (each item, each stream record, each shard iterator, each
+  read's copy) stays in a class-level list for moto's web dashboard: the memory the issue saw
+  grow to 24 GB. Here nothing is tracked; the dashboard is not used.
 * Items with a time-to-live attribute are never expired. Here `expire_items` deletes those whose
   time has passed, in order of expiry, without looking at the others.
 
@@ -91,6 +94,7 @@ def install() -> None:
     _patch_backend(DynamoDBBackend)
     _patch_item_construction()
     _patch_responses()
+    _stop_tracking_instances()
     _installed = True
 
 
@@ -331,7 +335,8 @@ class _Indexes:
 
     def update(self, hash_key: Any, range_key: Any) -> None:
         item = _get(self._table, hash_key, range_key)
-        table_key = (hash_key, range_key)
+        # Plain values, not moto's `DynamoType`s: an index holds one entry per item it indexes.
+        table_key = (hash_key.cast_value, _cast(range_key))
         for name, (hash_attr, range_attr) in self.by_name.items():
             entry_of = self._entry_of[name]
             old = entry_of.pop(table_key, None)
@@ -343,10 +348,11 @@ class _Indexes:
                     del self._entries[name][partition_value]
             if item is None:
                 continue
-            partition_value, sort_value = item.attrs.get(hash_attr), item.attrs.get(range_attr)
-            if partition_value is None or sort_value is None:
+            partition_key, sort_value = item.attrs.get(hash_attr), item.attrs.get(range_attr)
+            if partition_key is None or sort_value is None:
                 continue  # sparse: an item without both key attributes is not in the index
             entry = (sort_value.cast_value, hash_key.cast_value, _cast(range_key))
+            partition_value = (partition_key.type, partition_key.cast_value)
             self._entries[name].setdefault(partition_value, self._sorted_list()).add(entry)
             entry_of[table_key] = (partition_value, entry)
         ttl_attribute = self._table.ttl.get("AttributeName")
@@ -364,7 +370,7 @@ class _Indexes:
         reverse: bool,
     ) -> Iterator[tuple[Any, ...]]:
         """The index's entries of one partition between `lower` and `upper` (inclusive), in order."""
-        entries = self._entries[name].get(partition_value)
+        entries = self._entries[name].get((partition_value.type, partition_value.cast_value))
         if entries is None:
             return iter(())
         return iter(entries.irange(lower, upper, inclusive=(True, True), reverse=reverse))
@@ -652,7 +658,9 @@ def freeze(item: Any) -> bytes:
 def thaw(frozen: bytes, key_type: type, hash_attr: str, range_attr: str) -> Any:
     attributes = decode_attributes(zlib.decompress(frozen))
     # Its size was checked when it was written.
-    return new_item(key_type(attributes[hash_attr]), key_type(attributes[range_attr]), attributes, checked=True)
+    return new_item(
+        key_type(attributes[hash_attr]), key_type(attributes[range_attr]), attributes, checked=True
+    )
 
 
 def new_item(hash_key: Any, range_key: Any, attributes: dict[str, Any], checked: bool = False) -> Any:
@@ -733,3 +741,23 @@ def _patch_responses() -> None:
         return serialize(self, context)
 
     DynamoResult.execute_result = execute_result
+
+
+def _stop_tracking_instances() -> None:
+    """Create moto's models without adding each to its class's `instances_tracked` list."""
+    from moto.core.common_models import BaseModel
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    BaseModel.__new__ = __new__  # type: ignore[method-assign, assignment]
+    for model in _all_subclasses(BaseModel):
+        if "instances_tracked" in vars(model):
+            model.instances_tracked.clear()
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found = []
+    for subclass in cls.__subclasses__():
+        found += [subclass, *_all_subclasses(subclass)]
+    return found

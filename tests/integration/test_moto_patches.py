@@ -414,3 +414,15 @@ def test_an_item_over_the_size_limit_is_refused(dynamodb: Any) -> None:
     with pytest.raises(ClientError) as refused:
         dynamodb.put_item(TableName=TABLE, Item=big)
     assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_moto_keeps_no_list_of_every_item_it_ever_created(dynamodb: Any) -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import StreamRecord
+
+    for number in range(50):
+        dynamodb.put_item(TableName=TABLE, Item=invoice(number))
+        dynamodb.get_item(TableName=TABLE, Key=key(invoice(number)))
+
+    assert Item.instances_tracked == []
+    assert StreamRecord.instances_tracked == []
