@@ -61,10 +61,6 @@ class AwsEmulation:
         client: S3Client = self._client("s3")
         return client
 
-    def dynamodb_streams(self) -> Any:
-        """A DynamoDB Streams client bound to the emulation."""
-        return self._client("dynamodbstreams")
-
     def verify_sender(self, address: str) -> None:
         """Let the emulated SES send from `address`, as verifying the identity does in a real account."""
         self._client("sesv2").create_email_identity(EmailIdentity=address)
@@ -118,17 +114,19 @@ def sent_emails() -> list[str]:
     return [message.raw_data for message in sent if isinstance(message, RawMessage)]
 
 
-def forget_stream_iterators() -> None:
-    """Drop every DynamoDB Streams shard iterator handed out so far.
-
-    moto keeps each iterator (and the next one each GetRecords returns) for ever; a reader that
-    polls several times a second would grow the process by hundreds of megabytes a day. Only the
-    stream worker reads streams, and it asks for a fresh iterator at every poll.
+def read_stream_records(table_name: str, after: int | None, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` of the table's stream records after sequence number `after` (from the start if
+    None), shaped as the Streams API's `GetRecords` answers them, read in this process.
     """
     from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodbstreams.models import dynamodbstreams_backends
+    from moto.dynamodb.models import dynamodb_backends
 
-    dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][REGION].shard_iterators.clear()
+    shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(table_name).stream_shard
+    if shard is None:
+        return []
+    first = shard.starting_sequence_number
+    start = max(0, (after + 1 - first) if after is not None else 0)
+    return [record.to_json() for record in shard.items[start : start + limit]]
 
 
 def trim_stream(table_name: str, through_sequence_number: int) -> int:
