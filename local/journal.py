@@ -23,7 +23,6 @@ records: outbox messages restored as pending are delivered by the notifications 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import logging
@@ -157,7 +156,7 @@ class Journal:
         else:
             connection.execute(
                 "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
-                (*row_key, _encode_item(item)),
+                (*row_key, moto_patches.encode_attributes(item.to_json()["Attributes"])),
             )
 
     def _save_object(self, connection: sqlite3.Connection, bucket: str, key: str) -> None:
@@ -189,7 +188,9 @@ class Journal:
             items = objects = 0
             for table_name, encoded in connection.execute("SELECT table_name, item FROM items"):
                 if table_name in self._tables:
-                    moto_patches.load_item(_table(table_name), _decode_item(json.loads(encoded)))
+                    moto_patches.load_item(
+                        _table(table_name), moto_patches.binary_as_bytes(json.loads(encoded))
+                    )
                     items += 1
             for bucket, key, metadata, body in connection.execute(
                 "SELECT bucket, key, metadata, body FROM objects"
@@ -215,7 +216,7 @@ class Journal:
         items = objects = 0
         for table_name, encoded_items in document.get("tables", {}).items():
             if table_name in self._tables:
-                for encoded in map(_decode_item, encoded_items):
+                for encoded in map(moto_patches.binary_as_bytes, encoded_items):
                     moto_patches.load_item(_table(table_name), encoded)
                     hash_key, range_key = _keys_of(_table(table_name), encoded)
                     self._changed_items.add((table_name, hash_key, range_key))
@@ -248,31 +249,6 @@ class Journal:
             connection.executescript(_SCHEMA)
             self._connection = connection
         return self._connection
-
-
-def _encode_item(item: Any) -> str:
-    """An item as DynamoDB's JSON (binary values in base64, as on the wire)."""
-    from moto.dynamodb.models.utilities import DynamoJsonEncoder
-
-    return json.dumps(item.to_json()["Attributes"], cls=DynamoJsonEncoder, separators=(",", ":"))
-
-
-def _decode_item(attributes: dict[str, Any]) -> dict[str, Any]:
-    """The attributes of an item as moto holds them: binary values as bytes."""
-    return {name: _decode_value(value) for name, value in attributes.items()}
-
-
-def _decode_value(value: dict[str, Any]) -> dict[str, Any]:
-    ((kind, content),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64decode(content)}
-    if kind == "BS":
-        return {"BS": [base64.b64decode(member) for member in content]}
-    if kind == "M":
-        return {"M": _decode_item(content)}
-    if kind == "L":
-        return {"L": [_decode_value(member) for member in content]}
-    return value
 
 
 def _key_text(key: Any) -> str:

@@ -635,7 +635,12 @@ def encode_attributes(attributes: dict[str, Any]) -> str:
 
 def decode_attributes(encoded: str | bytes) -> dict[str, Any]:
     """The attributes `encode_attributes` wrote, binary values back as bytes (as moto holds them)."""
-    return {name: _decode_value(value) for name, value in json.loads(encoded).items()}
+    return binary_as_bytes(json.loads(encoded))
+
+
+def binary_as_bytes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB JSON attributes with their base64 binary values (at any depth) decoded to bytes."""
+    return {name: _decode_value(value) for name, value in attributes.items()}
 
 
 def _decode_value(value: dict[str, Any]) -> dict[str, Any]:
