@@ -58,6 +58,8 @@ class UndoStatistics:
     items_saved: int = 0
     items_restored: int = 0
     tables_copied: int = 0
+    queries_served: int = 0
+    queries_left_to_moto: int = 0
 
 
 STATISTICS = UndoStatistics()
@@ -219,7 +221,11 @@ def _patch_table(table_class: Any) -> None:
 
     def patched_query(self: Any, *args: Any, **kwargs: Any) -> Any:
         served = _query_by_key_range(self, *args, **kwargs)
-        return served if served is not None else query(self, *args, **kwargs)
+        if served is not None:
+            STATISTICS.queries_served += 1
+            return served
+        STATISTICS.queries_left_to_moto += 1
+        return query(self, *args, **kwargs)
 
     table_class.__init__ = __init__
     table_class.put_item = patched_put_item
@@ -436,6 +442,8 @@ def trim_stream(table: Any, through_sequence_number: int) -> int:
 # --- Query: walk the key range asked for, no more ----------------------------------------------
 
 _COMPARISONS_SERVED = {"EQ", "LT", "LE", "GT", "GE", "BETWEEN", "BEGINS_WITH", None}
+# moto's key-condition parser names comparisons by their symbols (and the legacy API by names).
+_COMPARISON_NAMES = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 
 
 def _query_by_key_range(
@@ -461,6 +469,8 @@ def _query_by_key_range(
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
 
+    if range_comparison is not None:
+        range_comparison = _COMPARISON_NAMES.get(range_comparison, range_comparison.upper())
     if filter_kwargs or range_comparison not in _COMPARISONS_SERVED or hash_key is None:
         return None
     if len(hash_key_conditions or []) > 1 or len(range_key_conditions or []) > 1:

@@ -247,6 +247,7 @@ def test_key_range_queries_answer_as_moto_does(dynamodb: Any) -> None:
         )
     table_class = type(moto_table())
     patched_query = table_class.query
+    left_to_moto = moto_patches.STATISTICS.queries_left_to_moto
     for number, query in enumerate(QUERIES):
         if "FilterExpression" in query:
             query["ExpressionAttributeValues"][":open"] = {"S": "open"}
@@ -254,16 +255,21 @@ def test_key_range_queries_answer_as_moto_does(dynamodb: Any) -> None:
             for limit in (None, 7):
                 request = query | {"ScanIndexForward": forward} | ({"Limit": limit} if limit else {})
 
-                # When the same query runs patched and with moto's own code
+                # When the same query runs patched (served by the patch, not left to moto) and with
+                # moto's own code
                 patched = list(all_pages(dynamodb, request))
+                assert moto_patches.STATISTICS.queries_left_to_moto == left_to_moto, f"query {number}"
                 table_class.query = moto_patches.original_query
                 try:
                     stock = list(all_pages(dynamodb, request))
                 finally:
                     table_class.query = patched_query
 
-                # Then the pages, items and counts are the same
-                assert patched == stock, f"query {number}, forward={forward}, limit={limit}"
+                # Then the same items come in the same order, in pages of the same sizes (moto may end
+                # with one more, empty page: it looks one item past the key range, DynamoDB may too)
+                assert [page for page in patched if page[0]] == [page for page in stock if page[0]], (
+                    f"query {number}, forward={forward}, limit={limit}"
+                )
                 if limit:
                     assert all(scanned <= limit for _, scanned in patched)
 
