@@ -219,8 +219,14 @@ def _run(args: argparse.Namespace, stack: Stack) -> int:
         if (index + 1) % per_tenth == 0 or index + 1 == args.invoices:
             _sample_requests(http, stack, tenth, organisation_id, books[index % len(books)][1][0])
             elapsed = time.perf_counter() - started
+            medians = ", ".join(
+                f"{name} {statistics.median(samples):.1f}"
+                for name, samples in (tenth.writes | tenth.requests).items()
+                if samples
+            )
             print(
-                f"  {index + 1:>7,} invoices loaded in {elapsed:,.0f} s; stack RSS {tenth.rss_mb:,.0f} MB",
+                f"  {index + 1:>7,} invoices loaded in {elapsed:,.0f} s; stack RSS {tenth.rss_mb:,.0f} MB; "
+                f"p50 ms: {medians}",
                 flush=True,
             )
 
