@@ -169,3 +169,53 @@ def test_kill_9_in_the_middle_of_a_save_leaves_the_last_complete_save(tmp_path: 
     assert len(rows) == 2000
     assert len(generations) == 1
     assert generations.pop() >= committed
+
+
+def test_a_data_directory_of_the_earlier_format_is_imported_once(tmp_path: Path) -> None:
+    # Given a snapshot as the earlier stack saved it: items in DynamoDB JSON, objects by content
+    import hashlib
+    import json
+
+    body = b"<svg/>"
+    blob = hashlib.sha256(body).hexdigest()
+    (tmp_path / "blobs").mkdir()
+    (tmp_path / "blobs" / blob).write_bytes(body)
+    saved = item(1) | {"blob": {"B": "AP8="}}
+    (tmp_path / "snapshot.json").write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "tables": {TABLE: [saved]},
+                "buckets": {
+                    BUCKET: [
+                        {
+                            "key": "logo.svg",
+                            "blob": blob,
+                            "etag": "x",
+                            "content_type": "image/svg+xml",
+                            "metadata": {},
+                        }
+                    ]
+                },
+            }
+        )
+    )
+
+    # When the stack starts on it
+    with mock_aws():
+        dynamodb, s3 = new_emulation()
+        journal = Journal(tmp_path, tables=[TABLE], buckets=[BUCKET])
+        journal.attach()
+        summary = journal.restore()
+        found = dynamodb.get_item(TableName=TABLE, Key={"PK": saved["PK"], "SK": saved["SK"]})["Item"]
+        logo = s3.get_object(Bucket=BUCKET, Key="logo.svg")["Body"].read()
+        journal.close()
+
+    # Then its data is served and saved in the new format, and the old file is set aside
+    assert summary is not None
+    assert (summary.items, summary.objects) == (1, 1)
+    assert found["blob"] == {"B": b"\x00\xff"}
+    assert logo == body
+    assert [row["SK"] for _, row in iter_rows(tmp_path)] == [saved["SK"]]
+    assert not (tmp_path / "snapshot.json").exists()
+    assert (tmp_path / "snapshot.json.imported").exists()
