@@ -30,6 +30,8 @@ TEST_LAYERS := $(wildcard tests/unit tests/integration tests/e2e)
 # many pytest-xdist worker processes (`auto`: one per CPU; 0 runs everything in one process).
 TESTS ?= $(TEST_LAYERS)
 PYTEST_ARGS ?=
+# `make bench BENCH_ARGS='volume --invoices 5000'`: which benchmarks, and their options.
+BENCH_ARGS ?=
 PYTEST_WORKERS ?= auto
 PYTHON ?=
 
@@ -137,7 +139,7 @@ build: $(VENV_STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build
 
 bench: $(VENV_STAMP)
-	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks
+	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # dynalite (npm) goes into .bench/, which ignores itself: nothing there is ever committed.
 DYNALITE_VERSION := 4.0.0
