@@ -6,7 +6,7 @@ markers, its membership records) in one transaction, or nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from remit.domain.account import Account
@@ -125,6 +125,7 @@ class BillingTransaction(Protocol):
         issued_invoices: int = 0,
         expected_version: int | None = None,
         card_on_file: CardOnFile | None = None,
+        next_charges_billing: date | None = None,
     ) -> None: ...
     def insert_balance_transaction(self, transaction: BalanceTransaction) -> None: ...
     def insert_charge(self, charge: Charge) -> None: ...

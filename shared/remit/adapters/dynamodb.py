@@ -11,6 +11,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -286,7 +287,14 @@ def stored_fields(entity: Any) -> Item:
     for name, model_field in type(entity).model_fields.items():
         if model_field.exclude:
             value = getattr(entity, name)
-            item[name] = stored_fields(value) if hasattr(type(value), "model_fields") else value
+            if hasattr(type(value), "model_fields"):
+                item[name] = stored_fields(value)
+            elif isinstance(value, datetime):
+                item[name] = value.isoformat().replace("+00:00", "Z")
+            elif isinstance(value, date):
+                item[name] = value.isoformat()
+            else:
+                item[name] = value
     return item
 
 

@@ -34,7 +34,7 @@ a status change moves the item between lists in the same write.
 from __future__ import annotations
 
 import zlib
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from remit.adapters.dynamodb import (
@@ -50,6 +50,7 @@ from remit.adapters.dynamodb import (
     put,
     to_attributes,
 )
+from remit.adapters.due_index import due_keys
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
@@ -290,9 +291,11 @@ class DynamoBillingTransaction:
         issued_invoices: int = 0,
         expected_version: int | None = None,
         card_on_file: CardOnFile | None = None,
+        next_charges_billing: date | None = None,
     ) -> None:
-        """Add to the customer's balance (never below 0) and issued-invoice count, and save the card
-        for auto-pay if given, in one update (a transaction may touch an item once); bumps its version.
+        """Add to the customer's balance (never below 0) and issued-invoice count, save the card for
+        auto-pay and move its next monthly invoice of open charges if given, in one update (a
+        transaction may touch an item once); bumps its version.
 
         With `expected_balance` or `expected_version`, only if the customer still has it.
         """
@@ -302,6 +305,10 @@ class DynamoBillingTransaction:
         if card_on_file is not None:
             updates.append("card_on_file = :card")
             values[":card"] = card_on_file.model_dump()
+        if next_charges_billing is not None:
+            keys = due_keys(next_charges_billing, self._organisation_id, customer_id)
+            updates += ["next_charges_billing = :next", "GSI1PK = :gpk", "GSI1SK = :gsk"]
+            values.update({":next": next_charges_billing.isoformat(), ":gpk": keys["GSI1PK"], ":gsk": keys["GSI1SK"]})
         conditions = ["attribute_exists(PK)"]
         if expected_balance is not None:
             conditions.append("balance = :expected")

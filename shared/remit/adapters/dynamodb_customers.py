@@ -1,7 +1,9 @@
 """Customers in their organisation's partition.
 
 `ORG#<org>/CUSTOMER#<id>` holds the customer; `ORG#<org>/EXTID#<external id>` is the marker that
-makes an external id unique within the organisation, written in the same transaction.
+makes an external id unique within the organisation, written in the same transaction. A customer
+billed monthly for its open charges is in the due index (`due_index`) on the
+day of its next monthly invoice.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from remit.adapters.dynamodb import (
     entity_to_item,
     put,
 )
+from remit.adapters.due_index import due_keys
 from remit.domain.customer import Customer
 from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem
 from remit.domain.pagination import Page
@@ -29,7 +32,10 @@ def _pk(organisation_id: str) -> str:
 
 
 def _item(customer: Customer) -> Item:
-    return entity_to_item(customer, _pk(customer.organisation_id), f"{_PREFIX}{customer.id}", "customer")
+    item = entity_to_item(customer, _pk(customer.organisation_id), f"{_PREFIX}{customer.id}", "customer")
+    if customer.next_charges_billing is not None:
+        item.update(due_keys(customer.next_charges_billing, customer.organisation_id, customer.id))
+    return item
 
 
 def _customer(item: Item) -> Customer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -58,6 +58,10 @@ def _distinct_external_ids(external_ids: list[str] | None) -> list[str] | None:
     return external_ids
 
 
+def first_of_next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
 class CardOnFile(Model):
     """A card the customer saved with the provider for off-session charges (auto-pay)."""
 
@@ -94,6 +98,9 @@ class Customer(Model):
     version: int = Field(default=0, exclude=True)
     # Saved by the card-payment webhooks when a checkout keeps the card; "Attempt card" charges it.
     card_on_file: CardOnFile | None = Field(default=None, exclude=True)
+    # With `billing_cycle: "monthly"`: the day (a 1st, in the organisation's calendar) the daily
+    # cycle next invoices the open charges.
+    next_charges_billing: date | None = Field(default=None, exclude=True)
 
     _check_external_ids = field_validator("external_ids")(_distinct_external_ids)
 
@@ -105,6 +112,14 @@ class Customer(Model):
         address = info.data.get("address")
         country = info.data.get("country") or (address.country if address else None)
         return normalise_tax_id(value, country)
+
+    def with_charges_billing_from(self, today: date) -> Customer:
+        """Monthly billing of open charges scheduled for the 1st after `today`, or none without a cycle."""
+        if self.billing_cycle != "monthly":
+            return self.model_copy(update={"next_charges_billing": None})
+        if self.next_charges_billing is not None:
+            return self
+        return self.model_copy(update={"next_charges_billing": first_of_next_month(today)})
 
     def billing_recipients(self) -> list[str]:
         """The primary email, then every contact who asked for billing emails, without repeats."""

@@ -11,6 +11,7 @@ from remit.domain.ids import new_id
 from remit.domain.pagination import Page
 from remit.ports import Clock, CustomerRepository, OrganisationRepository
 from remit.services.organisations import OrganisationService
+from remit.services.billing_context import today_in
 from remit.services.retry import retry_on_conflict
 
 
@@ -71,6 +72,7 @@ class CustomerService:
                 "updated_at": now,
             },
         )
+        customer = customer.with_charges_billing_from(today_in(organisation.timezone, now))
         self._customers.add(customer)
         return customer
 
@@ -112,6 +114,10 @@ class CustomerService:
             if "external_ids" in changes.model_fields_set:
                 replaced["external_ids"] = changes.external_ids or []
             updated = apply_changes(current, changes, **replaced)
+            if updated.billing_cycle != current.billing_cycle:
+                organisation = self._organisations.get(organisation_id)
+                timezone = organisation.timezone if organisation else "UTC"
+                updated = updated.with_charges_billing_from(today_in(timezone, now))
             before, after = set(current.external_ids), set(updated.external_ids)
             return self._customers.save(updated, after - before, before - after)
 

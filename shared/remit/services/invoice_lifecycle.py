@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from remit.domain.customer import Customer
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
+from remit.ports import BillingTransaction
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 
@@ -48,49 +52,17 @@ class InvoiceLifecycleService:
                     account_id, organisation_id, invoice.customer_id
                 )[1]
             now = self._clock.now()
-            numbering = organisation.invoice_numbering
-            sequence = numbering.next_number
-            token = self._context.new_hosted_token()
-            finalized = invoice.finalize(
-                number=numbering.format(sequence),
-                sequence=sequence,
-                issue_date=today_in(organisation.timezone, now),
-                hosted_token=token,
-                hosted_url=f"{public_base_url.rstrip('/')}/i/{token}",
-                customer_name=customer.name,
-                customer_email=customer.email,
-                customer_address=customer.address,
-                customer_tax_id=customer.tax_id,
-                recipients=customer.billing_recipients(),
-                credit_available=customer.balance,
-                now=now,
-            )
             transaction = self._billing.transaction(organisation_id)
-            transaction.advance_numbering(sequence)
+            finalized = self.stage_finalization(
+                transaction,
+                organisation,
+                invoice,
+                customer,
+                issue_date=today_in(organisation.timezone, now),
+                now=now,
+                public_base_url=public_base_url,
+            )
             saved = transaction.update_invoice(finalized)
-            transaction.claim_number(finalized, token)
-            credit = finalized.credit_applied
-            transaction.adjust_customer(
-                customer.id, now, balance_change=-credit, issued_invoices=1, expected_version=customer.version
-            )
-            if credit:
-                transaction.insert_balance_transaction(
-                    self._context.balance_transaction(
-                        customer,
-                        "applied_to_invoice",
-                        -credit,
-                        now,
-                        f"Applied to invoice {finalized.number}",
-                        finalized.id,
-                    )
-                )
-            transaction.insert_event(
-                self._context.event(
-                    finalized.id, "invoice.finalized", now, number=finalized.number, credit_applied=credit
-                )
-            )
-            if finalized.status == "paid":
-                transaction.insert_event(self._context.event(finalized.id, "invoice.paid", now))
             transaction.commit()
             return saved.as_seen_on(finalized.issue_date or now.date()), organisation
 
@@ -98,6 +70,69 @@ class InvoiceLifecycleService:
         # invoice looks like, and the PDF is rendered (and kept) the first time someone needs it.
         invoice, _ = retry_on_conflict(attempt, attempts=FINALIZE_ATTEMPTS)
         return invoice
+
+    def stage_finalization(
+        self,
+        transaction: BillingTransaction,
+        organisation: Organisation,
+        draft: Invoice,
+        customer: Customer,
+        *,
+        issue_date: date,
+        now: datetime,
+        public_base_url: str,
+        next_charges_billing: date | None = None,
+    ) -> Invoice:
+        """Stage on `transaction` everything finalizing `draft` writes, except the invoice itself.
+
+        The organisation's counter advances from the number read (so a concurrent finalization makes
+        the transaction fail rather than share the number), the number's marker and the hosted-page
+        token are claimed, the customer's credit is applied (conditioned on the customer being as
+        read) and the timeline records it. Returns the finalized invoice for the caller to write.
+        Raises what `Invoice.finalize` raises.
+        """
+        numbering = organisation.invoice_numbering
+        sequence = numbering.next_number
+        token = self._context.new_hosted_token()
+        finalized = draft.finalize(
+            number=numbering.format(sequence),
+            sequence=sequence,
+            issue_date=issue_date,
+            hosted_token=token,
+            hosted_url=f"{public_base_url.rstrip('/')}/i/{token}",
+            customer_name=customer.name,
+            customer_email=customer.email,
+            customer_address=customer.address,
+            customer_tax_id=customer.tax_id,
+            recipients=customer.billing_recipients(),
+            credit_available=customer.balance,
+            now=now,
+        )
+        transaction.advance_numbering(sequence)
+        transaction.claim_number(finalized, token)
+        credit = finalized.credit_applied
+        transaction.adjust_customer(
+            customer.id,
+            now,
+            balance_change=-credit,
+            issued_invoices=1,
+            expected_version=customer.version,
+            next_charges_billing=next_charges_billing,
+        )
+        if credit:
+            transaction.insert_balance_transaction(
+                self._context.balance_transaction(
+                    customer, "applied_to_invoice", -credit, now, f"Applied to invoice {finalized.number}", finalized.id
+                )
+            )
+        transaction.insert_event(
+            self._context.event(
+                finalized.id, "invoice.finalized", now, number=finalized.number, credit_applied=credit
+            )
+        )
+        if finalized.status == "paid":
+            transaction.insert_event(self._context.event(finalized.id, "invoice.paid", now))
+        return finalized
 
     def void(self, account_id: str, organisation_id: str, invoice_id: str) -> Invoice:
         """Void an open or uncollectible invoice and notify the customer (a void notice through the

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from remit.domain.customer import Customer
 from remit.domain.invoice import Invoice
+from remit.ports import BillingTransaction
 from remit.services.billing_context import BillingContext
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.retry import retry_on_conflict
@@ -34,14 +38,20 @@ class SendingService:
                 account_id, organisation_id, current.customer_id
             )[1]
             now = self._clock.now()
-            message = self._context.outbox_message("invoice", current, customer.billing_recipients(), now)
             transaction = self._billing.transaction(organisation_id)
-            saved = transaction.update_invoice(current.model_copy(update={"sent_at": now, "updated_at": now}))
-            transaction.insert_outbox(message)
-            transaction.insert_event(
-                self._context.event(current.id, "invoice.sent", now, to=", ".join(message.to))
-            )
+            saved = transaction.update_invoice(self.stage_sending(transaction, current, customer, now))
             transaction.commit()
             return saved
 
         return retry_on_conflict(attempt)
+
+    def stage_sending(
+        self, transaction: BillingTransaction, invoice: Invoice, customer: Customer, now: datetime
+    ) -> Invoice:
+        """Stage the email owed to the customer's billing recipients (outbox) and `invoice.sent`;
+        returns the invoice with `sent_at`, for the caller to write in the same transaction.
+        """
+        message = self._context.outbox_message("invoice", invoice, customer.billing_recipients(), now)
+        transaction.insert_outbox(message)
+        transaction.insert_event(self._context.event(invoice.id, "invoice.sent", now, to=", ".join(message.to)))
+        return invoice.model_copy(update={"sent_at": now, "updated_at": now})

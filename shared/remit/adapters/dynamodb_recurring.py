@@ -1,0 +1,284 @@
+"""Subscriptions, billing runs and the due index the daily invoicing cycle reads.
+
+    ORG#<org> / SUB#<sub>                          a subscription; GSI1 (`DUE#<shard>`,
+                                                   `<date>#<org>#<sub>`) while active, on the day the
+                                                   cycle must next look at it
+    ORG#<org> / CUSTOMER#<customer>                (dynamodb_customers) GSI1 as above on the 1st its
+                                                   open charges are next invoiced, when billed monthly
+    ORG#<org> / SUBPERIOD#<sub>#<period start>     marker: the period is invoiced
+    ORG#<org> / CHARGECYCLE#<customer>#<YYYY-MM-DD> marker: the monthly invoice of that 1st is done
+    ORG#<org> / BILLINGRUN#<run>                   a billing run with its counters
+    ORG#<org> / CYCLERUN#<date>#<part>             marker: the cycle of that day has this run
+    ORG#<org> / RUNITEM#<run>#<item>               marker: the run's item is done and counted
+
+The due index is described in `due_index`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+from remit.adapters.dynamodb import (
+    STORED,
+    DynamoTable,
+    Item,
+    Write,
+    decode_cursor,
+    encode_cursor,
+    entity_to_item,
+    put,
+    to_attributes,
+)
+from remit.adapters.dynamodb_billing import DynamoBillingTransaction
+from remit.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_keys
+from remit.domain.billing_run import BillingRun, BillingRunError
+from remit.domain.customer import Customer
+from remit.domain.errors import ConcurrentUpdate, Conflict
+from remit.domain.organisation import Organisation
+from remit.domain.pagination import Page
+from remit.domain.subscription import Subscription
+
+
+
+class AlreadyDone(Conflict):
+    """The marker exists: the period, monthly invoice or run item was done by an earlier attempt."""
+
+
+def _pk(organisation_id: str) -> str:
+    return f"ORG#{organisation_id}"
+
+
+def subscription_item(subscription: Subscription) -> Item:
+    item = entity_to_item(
+        subscription, _pk(subscription.organisation_id), f"SUB#{subscription.id}", "subscription"
+    )
+    day = subscription.next_action_date()
+    if day is not None:
+        item.update(due_keys(day, subscription.organisation_id, subscription.id))
+    return item
+
+
+def _now(now: datetime) -> str:
+    return now.isoformat().replace("+00:00", "Z")
+
+
+class RecurringTransaction(DynamoBillingTransaction):
+    """A billing transaction that can also claim periods and run items and move subscriptions."""
+
+    def _marker(self, sk: str, what: str, **fields: Any) -> None:
+        item = {"PK": self._pk, "SK": sk, "entity": "marker", **fields}
+        self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)"), lambda: AlreadyDone(what)))
+
+    def claim_period(self, subscription_id: str, period_start: date, invoice_id: str) -> None:
+        """Stage first: a second attempt at the period fails as `AlreadyDone`, not as a conflict."""
+        self._marker(
+            f"SUBPERIOD#{subscription_id}#{period_start.isoformat()}",
+            f"The period from {period_start} of {subscription_id} is invoiced.",
+            invoice_id=invoice_id,
+        )
+
+    def claim_charges_cycle(self, customer_id: str, day: date, invoice_id: str | None) -> None:
+        self._marker(
+            f"CHARGECYCLE#{customer_id}#{day.isoformat()}",
+            f"The open charges of {customer_id} for {day} are invoiced.",
+            invoice_id=invoice_id,
+        )
+
+    def claim_run_item(self, run_id: str, item_id: str) -> None:
+        self._marker(f"RUNITEM#{run_id}#{item_id}", f"{item_id} of run {run_id} is done.")
+
+    def save_subscription(self, subscription: Subscription) -> Subscription:
+        """Write it if still at the version it was read at (new at version 0)."""
+        saved = subscription.model_copy(update={"version": subscription.version + 1})
+        if subscription.version == 0:
+            self._writes.append(Write("Put", put(subscription_item(saved), "attribute_not_exists(PK)")))
+        else:
+            condition = "attribute_exists(PK) AND version = :read"
+            self._writes.append(Write("Put", put(subscription_item(saved), condition, read=subscription.version)))
+        return saved
+
+    def schedule_charges_billing(self, customer: Customer, next_day: date, now: datetime) -> None:
+        """Move a monthly-billed customer's next invoice of open charges (and its due-index entry)."""
+        self.adjust_customer(customer.id, now, expected_version=customer.version, next_charges_billing=next_day)
+
+    def insert_run(self, run: BillingRun) -> None:
+        item = entity_to_item(run, self._pk, f"BILLINGRUN#{run.id}", "billing_run")
+        self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
+
+    def count_invoice(self, run_id: str, invoice_id: str) -> None:
+        """The run issued `invoice_id` (stage with the invoice's own marker: counted once)."""
+        self._update_run(
+            run_id,
+            "SET invoice_ids = list_append(invoice_ids, :ids) ADD invoices_created :one",
+            {":ids": [invoice_id], ":one": 1},
+        )
+
+    def count_item_done(self, run_id: str, skipped: bool, error: BillingRunError | None) -> None:
+        """One more of the run's items is done (stage with `claim_run_item`: counted once)."""
+        values: dict[str, Any] = {":one": 1, ":skipped": int(skipped)}
+        expression = "ADD processed :one, skipped :skipped"
+        if error is not None:
+            expression = "SET errors = list_append(errors, :errors) " + expression
+            values[":errors"] = [error.model_dump(mode="json")]
+        self._update_run(run_id, expression, values)
+
+    def _update_run(self, run_id: str, expression: str, values: dict[str, Any]) -> None:
+        self._writes.append(
+            Write(
+                "Update",
+                {
+                    "Key": {"PK": {"S": self._pk}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeValues": to_attributes(values),
+                },
+                lambda: Conflict(f"There is no billing run {run_id}."),
+            )
+        )
+
+
+class DynamoRecurringStore:
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def transaction(self, organisation_id: str) -> RecurringTransaction:
+        return RecurringTransaction(self._table, organisation_id)
+
+    # subscriptions ----------------------------------------------------------------------------
+    def read_subscription(
+        self, organisation_id: str, subscription_id: str
+    ) -> tuple[Organisation | None, Subscription | None, Customer | None]:
+        """The organisation, the subscription and its customer (two round trips at most)."""
+        pk = _pk(organisation_id)
+        found = {item["SK"]: item for item in self._table.batch_get([(pk, "ORG"), (pk, f"SUB#{subscription_id}")])}
+        organisation = found.get("ORG")
+        subscription = found.get(f"SUB#{subscription_id}")
+        customer = None
+        if subscription is not None:
+            customer = self._table.get(pk, f"CUSTOMER#{subscription['customer_id']}")
+        return (
+            Organisation.model_validate(organisation, context=STORED) if organisation else None,
+            Subscription.model_validate(subscription, context=STORED) if subscription else None,
+            Customer.model_validate(customer, context=STORED) if customer else None,
+        )
+
+    def get_subscription(self, organisation_id: str, subscription_id: str) -> Subscription | None:
+        item = self._table.get(_pk(organisation_id), f"SUB#{subscription_id}")
+        return Subscription.model_validate(item, context=STORED) if item else None
+
+    def list_subscriptions(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Subscription]:
+        after = decode_cursor(cursor, "SUB#") if cursor else None
+        items, more = self._table.query_prefix(_pk(organisation_id), "SUB#", limit, after)
+        return Page(
+            [Subscription.model_validate(i, context=STORED) for i in items],
+            encode_cursor(items[-1]["SK"]) if more else None,
+        )
+
+    # billing runs -----------------------------------------------------------------------------
+    def get_run(self, organisation_id: str, run_id: str) -> BillingRun | None:
+        item = self._table.get(_pk(organisation_id), f"BILLINGRUN#{run_id}")
+        return BillingRun.model_validate(item, context=STORED) if item else None
+
+    def list_runs(self, organisation_id: str, limit: int, cursor: str | None) -> Page[BillingRun]:
+        after = decode_cursor(cursor, "BILLINGRUN#") if cursor else None
+        items, more = self._table.query_prefix(_pk(organisation_id), "BILLINGRUN#", limit, after)
+        return Page(
+            [BillingRun.model_validate(i, context=STORED) for i in items],
+            encode_cursor(items[-1]["SK"]) if more else None,
+        )
+
+    def cycle_run_id(self, organisation_id: str, day: date, part: int) -> str | None:
+        """The run recorded for the cycle of `day` (its `part`-th 500 items), if any."""
+        item = self._table.get(_pk(organisation_id), f"CYCLERUN#{day.isoformat()}#{part}")
+        return str(item["run_id"]) if item else None
+
+    def record_cycle_run(self, run: BillingRun, part: int) -> bool:
+        """Record the run with its day's marker; False when another planner recorded that day first."""
+        assert run.run_date is not None
+        transaction = self.transaction(run.organisation_id)
+        transaction._marker(
+            f"CYCLERUN#{run.run_date.isoformat()}#{part}", "The cycle of that day is recorded.", run_id=run.id
+        )
+        transaction.insert_run(run)
+        try:
+            transaction.commit()
+        except AlreadyDone:
+            return False
+        return True
+
+    def raise_item_count(self, organisation_id: str, run_id: str, count: int) -> None:
+        """At least `count` items (a planner that found more than the one that recorded the run)."""
+        try:
+            self._table.write(
+                [
+                    Write(
+                        "Update",
+                        {
+                            "Key": {"PK": {"S": _pk(organisation_id)}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
+                            "UpdateExpression": "SET customer_count = :count",
+                            "ConditionExpression": "customer_count < :count",
+                            "ExpressionAttributeValues": to_attributes({":count": count}),
+                        },
+                    )
+                ]
+            )
+        except ConcurrentUpdate:
+            pass  # already that high
+
+    def mark_run_completed(self, organisation_id: str, run_id: str, now: datetime) -> bool:
+        """Set `completed_at` once every item is done (once); True if this call set it."""
+        try:
+            self._table.write(
+                [
+                    Write(
+                        "Update",
+                        {
+                            "Key": {"PK": {"S": _pk(organisation_id)}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
+                            "UpdateExpression": "SET completed_at = :now, completed = :yes",
+                            "ConditionExpression": "processed >= customer_count AND completed = :no",
+                            "ExpressionAttributeValues": to_attributes(
+                                {":now": _now(now), ":yes": True, ":no": False}
+                            ),
+                        },
+                    )
+                ]
+            )
+        except ConcurrentUpdate:
+            return False
+        return True
+
+    # the due index ------------------------------------------------------------------------------
+    def due_entries(self, through: date) -> Iterator[tuple[date, str, str]]:
+        """Every due-index entry dated `through` or earlier: (day, organisation id, item id).
+
+        Reads only those entries (and no item more), shard by shard, oldest day first in each.
+        """
+        upper = date.fromordinal(through.toordinal() + 1).isoformat()  # "<through>#…" < "<next day>"
+        for shard in range(DUE_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table.name,
+                "IndexName": DUE_INDEX.name,
+                "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK < :upper",
+                "ExpressionAttributeValues": {":pk": {"S": f"DUE#{shard}"}, ":upper": {"S": upper}},
+                "ProjectionExpression": "GSI1SK",
+            }
+            while True:
+                response = self._table.client.query(**request)
+                for attributes in response.get("Items", []):
+                    day, organisation_id, item_id = attributes["GSI1SK"]["S"].split("#", 2)
+                    yield date.fromisoformat(day), organisation_id, item_id
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    break
+                request["ExclusiveStartKey"] = last
+
+    def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]:
+        found: dict[str, Organisation] = {}
+        for start in range(0, len(organisation_ids), 100):
+            keys = [(_pk(org), "ORG") for org in organisation_ids[start : start + 100]]
+            for item in self._table.batch_get(keys):
+                organisation = Organisation.model_validate(item, context=STORED)
+                found[organisation.id] = organisation
+        return found
