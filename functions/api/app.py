@@ -26,6 +26,7 @@ from api.routes import (
     operations,
     organisations,
     payment_provider,
+    subscriptions,
 )
 from remit import snapstart
 from remit.bootstrap import services
@@ -44,6 +45,7 @@ app.include_router(customers.router, prefix="/v1/organisations")
 app.include_router(charges.router, prefix="/v1/organisations")
 app.include_router(invoices.router, prefix="/v1/organisations")
 app.include_router(billing.router, prefix="/v1/organisations")
+app.include_router(subscriptions.router, prefix="/v1/organisations")
 app.include_router(payment_provider.router, prefix="/v1/organisations")
 app.include_router(hosted.router)
 

@@ -21,11 +21,13 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sqs import SQSClient
 
     from remit.adapters.dynamodb import DynamoTable
     from remit.domain.card_payments import ProviderName
     from remit.ports import CardGateway, EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
     from remit.services.accounts import AccountService
+    from remit.services.billing_cycle import BillingCycleService
     from remit.services.billing_runs import BillingRunService
     from remit.services.card_events import CardEventService
     from remit.services.card_payments import CardPaymentService
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from remit.services.organisations import OrganisationService
     from remit.services.payments import PaymentService
     from remit.services.sending import SendingService
+    from remit.services.subscriptions import SubscriptionService
 
 
 class SystemClock:
@@ -61,6 +64,8 @@ class Services:
     notifications: NotificationService
     card_payments: CardPaymentService
     card_events: CardEventService
+    subscriptions: SubscriptionService
+    billing_cycle: BillingCycleService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -73,6 +78,10 @@ def _s3() -> S3Client:
 
 def _sesv2() -> SESV2Client:
     return boto3.client("sesv2")
+
+
+def _sqs() -> SQSClient:
+    return boto3.client("sqs")
 
 
 def _secretsmanager() -> SecretsManagerClient:
@@ -129,13 +138,16 @@ def build_services(config: Settings) -> Services:
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
+    from remit.adapters.dynamodb_recurring import DynamoRecurringStore
     from remit.adapters.images import PillowImageVerifier
     from remit.adapters.s3_documents import S3DocumentStore
     from remit.adapters.s3_logos import S3LogoStore
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
     from remit.adapters.ses_mailer import SesMailer
+    from remit.adapters.sqs_work_queue import SqsWorkQueue
     from remit.services.accounts import AccountService
     from remit.services.billing_context import BillingContext
+    from remit.services.billing_cycle import BillingCycleService
     from remit.services.billing_runs import BillingRunService
     from remit.services.card_events import CardEventService
     from remit.services.card_payments import CardPaymentService
@@ -148,6 +160,7 @@ def build_services(config: Settings) -> Services:
     from remit.services.organisations import OrganisationService
     from remit.services.payments import PaymentService
     from remit.services.sending import SendingService
+    from remit.services.subscriptions import SubscriptionService
 
     clock = SystemClock()
     billing = DynamoTable(_dynamodb, config.billing_table)
@@ -180,6 +193,11 @@ def build_services(config: Settings) -> Services:
     invoices = InvoiceService(context)
     lifecycle = InvoiceLifecycleService(context)
     sending = SendingService(context, lifecycle)
+    recurring = DynamoRecurringStore(billing)
+    queue = SqsWorkQueue(_sqs, lambda: config.billing_queue_url)
+    card_payments = CardPaymentService(
+        context, organisation_repository, provider_secrets, gateways, config.stage
+    )
     return Services(
         settings=config,
         accounts=AccountService(DynamoAccountRepository(billing), clock, config.api_key_cache_seconds),
@@ -193,12 +211,24 @@ def build_services(config: Settings) -> Services:
         payments=PaymentService(context),
         documents=documents,
         sending=sending,
-        billing_runs=BillingRunService(context, invoices, lifecycle, sending),
+        billing_runs=BillingRunService(context, invoices, lifecycle, sending, recurring, queue),
         notifications=notifications,
-        card_payments=CardPaymentService(
-            context, organisation_repository, provider_secrets, gateways, config.stage
-        ),
+        card_payments=card_payments,
         card_events=CardEventService(context, DynamoCardPaymentStore(billing), provider_secrets, gateways),
+        subscriptions=SubscriptionService(context, recurring, invoices),
+        billing_cycle=BillingCycleService(
+            context,
+            recurring,
+            invoices,
+            lifecycle,
+            sending,
+            queue,
+            charge_card=lambda organisation, invoice: card_payments.attempt_card(
+                organisation.account_id, organisation.id, invoice.id
+            ),
+            public_base_url=lambda: config.public_base_url,
+            max_periods=config.max_periods_per_run,
+        ),
     )
 
 

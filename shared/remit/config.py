@@ -33,6 +33,10 @@ class Settings:
     secrets_prefix: str = "remit/local/payment-providers"
     # Where the Stripe SDK sends its requests; empty for Stripe's own API.
     stripe_api_base: str = ""
+    # The SQS queue of the billing worker (bulk billing runs, the daily invoicing cycle's work).
+    billing_queue_url: str = ""
+    # Missed periods one subscription catches up in one run, at most (the rest follow the next day).
+    max_periods_per_run: int = 12
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:

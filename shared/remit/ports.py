@@ -6,8 +6,9 @@ markers, its membership records) in one transaction, or nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from remit.domain.account import Account
 from remit.domain.billing_template import BillingTemplate
@@ -295,4 +296,10 @@ class CardGateway(Protocol):
 
         Raises `InvalidSignature` for a bad, stale or missing signature.
         """
+        ...
+
+
+class WorkQueue(Protocol):
+    def send(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        """Queue every message (JSON objects) for the billing worker, or raise: none is dropped."""
         ...

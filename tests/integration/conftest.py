@@ -20,6 +20,7 @@ moto_patches.install()
 
 TABLES = {"BillingTable": "remit-billing", "IdempotencyTable": "remit-idempotency"}
 LOGO_BUCKET = "remit-logos"
+BILLING_QUEUE = "remit-billing"
 SAMPLE_KEY = "rk_sample_dev_key_do_not_use_in_prod_000000"
 
 
@@ -57,9 +58,12 @@ def aws() -> Iterator[None]:
         boto3.client("s3").create_bucket(
             Bucket=LOGO_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
-        reset_remit()
-        yield
-        reset_remit()
+        queue_url = boto3.client("sqs").create_queue(QueueName=BILLING_QUEUE)["QueueUrl"]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("REMIT_BILLING_QUEUE_URL", queue_url)
+            reset_remit()
+            yield
+            reset_remit()
 
 
 def new_account(name: str = "Test account", api_key: str | None = None) -> ApiClient:
@@ -103,6 +107,8 @@ def served_aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     monkeypatch.setenv("REMIT_BILLING_TABLE", names["BillingTable"])
     monkeypatch.setenv("REMIT_IDEMPOTENCY_TABLE", names["IdempotencyTable"])
     create_tables(boto3.client("dynamodb"), names)
+    queue_url = boto3.client("sqs").create_queue(QueueName=f"{BILLING_QUEUE}-{suffix}")["QueueUrl"]
+    monkeypatch.setenv("REMIT_BILLING_QUEUE_URL", queue_url)
     reset_remit()
     yield
     reset_remit()

@@ -19,6 +19,7 @@ from api.http import (
     public_base_url,
 )
 from remit.bootstrap import services
+from remit.domain.billing_run import BillingRun
 from remit.domain.billing_template import (
     BillingTemplate,
     BillingTemplateChanges,
@@ -28,24 +29,38 @@ from remit.domain.billing_template import (
 )
 from remit.domain.invoice import Invoice
 from remit.domain.pagination import ListResponse
-from remit.domain.values import Model
 
 router = APIGatewayRouter()
 TEMPLATE = "/<organisation_id>/billing_templates/<template_id>"
 
 
-class BulkBillingResponse(Model):
-    invoices: list[Invoice]
-
-
-@router.post("/<organisation_id>/billing", summary="Invoice several customers at once")
+@router.post(
+    "/<organisation_id>/billing",
+    summary="Invoice several customers at once (a billing run, issued in the background)",
+)
 def bill_customers(
     organisation_id: str, request: Annotated[BulkBillingRequest, Body()]
-) -> Response[BulkBillingResponse]:
-    invoices = services().billing_runs.bill_customers(
+) -> Response[BillingRun]:
+    run = services().billing_runs.bill_customers(
         account_id(router), organisation_id, request, public_base_url(router)
     )
-    return json_response(201, BulkBillingResponse(invoices=invoices))
+    response = json_response(202, run)
+    response.headers["Location"] = f"/v1/organisations/{organisation_id}/billing_runs/{run.id}"
+    return response
+
+
+@router.get("/<organisation_id>/billing_runs", summary="List billing runs")
+def list_billing_runs(
+    organisation_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response[ListResponse[BillingRun]]:
+    return page_response(
+        services().billing_runs.list_runs(account_id(router), organisation_id, limit, cursor)
+    )
+
+
+@router.get("/<organisation_id>/billing_runs/<run_id>", summary="A billing run's progress")
+def get_billing_run(organisation_id: str, run_id: str) -> Response[BillingRun]:
+    return json_response(200, services().billing_runs.run(account_id(router), organisation_id, run_id))
 
 
 @router.post("/<organisation_id>/billing_templates", summary="Create a billing template")

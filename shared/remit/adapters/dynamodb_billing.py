@@ -37,6 +37,7 @@ import zlib
 from datetime import date, datetime
 from typing import Any
 
+from remit.adapters.due_index import due_keys
 from remit.adapters.dynamodb import (
     STORED,
     DynamoTable,
@@ -50,7 +51,6 @@ from remit.adapters.dynamodb import (
     put,
     to_attributes,
 )
-from remit.adapters.due_index import due_keys
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
@@ -308,7 +308,9 @@ class DynamoBillingTransaction:
         if next_charges_billing is not None:
             keys = due_keys(next_charges_billing, self._organisation_id, customer_id)
             updates += ["next_charges_billing = :next", "GSI1PK = :gpk", "GSI1SK = :gsk"]
-            values.update({":next": next_charges_billing.isoformat(), ":gpk": keys["GSI1PK"], ":gsk": keys["GSI1SK"]})
+            values.update(
+                {":next": next_charges_billing.isoformat(), ":gpk": keys["GSI1PK"], ":gsk": keys["GSI1SK"]}
+            )
         conditions = ["attribute_exists(PK)"]
         if expected_balance is not None:
             conditions.append("balance = :expected")

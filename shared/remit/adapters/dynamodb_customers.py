@@ -8,6 +8,7 @@ day of its next monthly invoice.
 
 from __future__ import annotations
 
+from remit.adapters.due_index import due_keys
 from remit.adapters.dynamodb import (
     STORED,
     DynamoTable,
@@ -19,7 +20,6 @@ from remit.adapters.dynamodb import (
     entity_to_item,
     put,
 )
-from remit.adapters.due_index import due_keys
 from remit.domain.customer import Customer
 from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem
 from remit.domain.pagination import Page

@@ -16,10 +16,12 @@ The due index is described in `due_index`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from remit.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_keys
 from remit.adapters.dynamodb import (
     STORED,
     DynamoTable,
@@ -32,14 +34,12 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
-from remit.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_keys
 from remit.domain.billing_run import BillingRun, BillingRunError
 from remit.domain.customer import Customer
 from remit.domain.errors import ConcurrentUpdate, Conflict
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
 from remit.domain.subscription import Subscription
-
 
 
 class AlreadyDone(Conflict):
@@ -58,6 +58,16 @@ def subscription_item(subscription: Subscription) -> Item:
     if day is not None:
         item.update(due_keys(day, subscription.organisation_id, subscription.id))
     return item
+
+
+# Attribute names of a run's counters (some are DynamoDB reserved words).
+_RUN_ATTRIBUTES = {
+    "#ids": "invoice_ids",
+    "#created": "invoices_created",
+    "#processed": "processed",
+    "#skipped": "skipped",
+    "#errors": "errors",
+}
 
 
 def _now(now: datetime) -> str:
@@ -96,12 +106,16 @@ class RecurringTransaction(DynamoBillingTransaction):
             self._writes.append(Write("Put", put(subscription_item(saved), "attribute_not_exists(PK)")))
         else:
             condition = "attribute_exists(PK) AND version = :read"
-            self._writes.append(Write("Put", put(subscription_item(saved), condition, read=subscription.version)))
+            self._writes.append(
+                Write("Put", put(subscription_item(saved), condition, read=subscription.version))
+            )
         return saved
 
     def schedule_charges_billing(self, customer: Customer, next_day: date, now: datetime) -> None:
         """Move a monthly-billed customer's next invoice of open charges (and its due-index entry)."""
-        self.adjust_customer(customer.id, now, expected_version=customer.version, next_charges_billing=next_day)
+        self.adjust_customer(
+            customer.id, now, expected_version=customer.version, next_charges_billing=next_day
+        )
 
     def insert_run(self, run: BillingRun) -> None:
         item = entity_to_item(run, self._pk, f"BILLINGRUN#{run.id}", "billing_run")
@@ -111,16 +125,16 @@ class RecurringTransaction(DynamoBillingTransaction):
         """The run issued `invoice_id` (stage with the invoice's own marker: counted once)."""
         self._update_run(
             run_id,
-            "SET invoice_ids = list_append(invoice_ids, :ids) ADD invoices_created :one",
+            "SET #ids = list_append(#ids, :ids) ADD #created :one",
             {":ids": [invoice_id], ":one": 1},
         )
 
     def count_item_done(self, run_id: str, skipped: bool, error: BillingRunError | None) -> None:
         """One more of the run's items is done (stage with `claim_run_item`: counted once)."""
         values: dict[str, Any] = {":one": 1, ":skipped": int(skipped)}
-        expression = "ADD processed :one, skipped :skipped"
+        expression = "ADD #processed :one, #skipped :skipped"
         if error is not None:
-            expression = "SET errors = list_append(errors, :errors) " + expression
+            expression = "SET #errors = list_append(#errors, :errors) " + expression
             values[":errors"] = [error.model_dump(mode="json")]
         self._update_run(run_id, expression, values)
 
@@ -132,6 +146,9 @@ class RecurringTransaction(DynamoBillingTransaction):
                     "Key": {"PK": {"S": self._pk}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
                     "UpdateExpression": expression,
                     "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeNames": {
+                        name: _RUN_ATTRIBUTES[name] for name in _RUN_ATTRIBUTES if name in expression
+                    },
                     "ExpressionAttributeValues": to_attributes(values),
                 },
                 lambda: Conflict(f"There is no billing run {run_id}."),
@@ -152,7 +169,9 @@ class DynamoRecurringStore:
     ) -> tuple[Organisation | None, Subscription | None, Customer | None]:
         """The organisation, the subscription and its customer (two round trips at most)."""
         pk = _pk(organisation_id)
-        found = {item["SK"]: item for item in self._table.batch_get([(pk, "ORG"), (pk, f"SUB#{subscription_id}")])}
+        found = {
+            item["SK"]: item for item in self._table.batch_get([(pk, "ORG"), (pk, f"SUB#{subscription_id}")])
+        }
         organisation = found.get("ORG")
         subscription = found.get(f"SUB#{subscription_id}")
         customer = None
@@ -196,7 +215,8 @@ class DynamoRecurringStore:
 
     def record_cycle_run(self, run: BillingRun, part: int) -> bool:
         """Record the run with its day's marker; False when another planner recorded that day first."""
-        assert run.run_date is not None
+        if run.run_date is None:
+            raise ValueError("a cycle run has a run date")
         transaction = self.transaction(run.organisation_id)
         transaction._marker(
             f"CYCLERUN#{run.run_date.isoformat()}#{part}", "The cycle of that day is recorded.", run_id=run.id
@@ -210,22 +230,21 @@ class DynamoRecurringStore:
 
     def raise_item_count(self, organisation_id: str, run_id: str, count: int) -> None:
         """At least `count` items (a planner that found more than the one that recorded the run)."""
-        try:
+        with contextlib.suppress(ConcurrentUpdate):  # already that high
             self._table.write(
                 [
                     Write(
                         "Update",
                         {
                             "Key": {"PK": {"S": _pk(organisation_id)}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
-                            "UpdateExpression": "SET customer_count = :count",
-                            "ConditionExpression": "customer_count < :count",
+                            "UpdateExpression": "SET #count = :count",
+                            "ConditionExpression": "#count < :count",
+                            "ExpressionAttributeNames": {"#count": "customer_count"},
                             "ExpressionAttributeValues": to_attributes({":count": count}),
                         },
                     )
                 ]
             )
-        except ConcurrentUpdate:
-            pass  # already that high
 
     def mark_run_completed(self, organisation_id: str, run_id: str, now: datetime) -> bool:
         """Set `completed_at` once every item is done (once); True if this call set it."""
@@ -236,8 +255,14 @@ class DynamoRecurringStore:
                         "Update",
                         {
                             "Key": {"PK": {"S": _pk(organisation_id)}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
-                            "UpdateExpression": "SET completed_at = :now, completed = :yes",
-                            "ConditionExpression": "processed >= customer_count AND completed = :no",
+                            "UpdateExpression": "SET #at = :now, #completed = :yes",
+                            "ConditionExpression": "#processed >= #count AND #completed = :no",
+                            "ExpressionAttributeNames": {
+                                "#at": "completed_at",
+                                "#completed": "completed",
+                                "#processed": "processed",
+                                "#count": "customer_count",
+                            },
                             "ExpressionAttributeValues": to_attributes(
                                 {":now": _now(now), ":yes": True, ":no": False}
                             ),

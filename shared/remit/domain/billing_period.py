@@ -1,6 +1,6 @@
 """Billing periods of a subscription: every date from the anchor, never from the previous period.
 
-Period `n` starts at `anchor + n × (count units)`. Months and years are added with python-dateutil's
+Period `n` starts at `anchor + n * count units`. Months and years are added with python-dateutil's
 `relativedelta`, which clamps to the month's last day: a monthly schedule anchored on Jan 31 starts
 periods on Feb 28 (29 in leap years), Mar 31, Apr 30, … Because each start is computed from the
 anchor, a short month never drags the later periods to an earlier day (Feb 28 → Mar 31, not Mar 28).
@@ -33,7 +33,14 @@ class BillingSchedule:
         """The first day of period `index` (0 is the period that starts on the anchor)."""
         if index < 0:
             raise ValueError("period indexes start at 0")
-        return self.anchor + relativedelta(**{self.unit: self.count * index})  # type: ignore[arg-type]
+        steps = self.count * index
+        if self.unit == "days":
+            return self.anchor + relativedelta(days=steps)
+        if self.unit == "weeks":
+            return self.anchor + relativedelta(weeks=steps)
+        if self.unit == "months":
+            return self.anchor + relativedelta(months=steps)
+        return self.anchor + relativedelta(years=steps)
 
     def period(self, index: int) -> BillingPeriod:
         start = self.start_of(index)

@@ -43,7 +43,9 @@ class BillingRun(Model):
     id: str
     organisation_id: str
     kind: BillingRunKind
-    customer_count: int = Field(description="Items of the run: customers, or subscriptions and monthly-billed customers.")
+    customer_count: int = Field(
+        description="Items of the run: customers, or subscriptions and monthly-billed customers."
+    )
     invoices_created: int = 0
     invoice_ids: list[str] = Field(default_factory=list)
     errors: list[BillingRunError] = Field(default_factory=list)

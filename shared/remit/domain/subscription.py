@@ -72,7 +72,9 @@ class Subscription(Model):
     current_period_start: date | None = None
     current_period_end: date | None = None
     next_billing_date: date | None = None
-    cancel_at: date | None = Field(default=None, description="The day a cancellation at period end takes effect.")
+    cancel_at: date | None = Field(
+        default=None, description="The day a cancellation at period end takes effect."
+    )
     invoices_issued: int = 0
     activated_at: datetime | None = None
     paused_at: datetime | None = None
@@ -91,7 +93,7 @@ class Subscription(Model):
         return BillingSchedule(self.start_date, self.period, self.period_units)
 
     def billing_date_of(self, index: int) -> date:
-        """The day period `index` is billed: its first day, or with `charge_period_end` the day after its last."""
+        """The day period `index` is billed: its first day, or the day after its last (charge_period_end)."""
         return self.schedule.start_of(index + 1 if self.charge_period_end else index)
 
     @property
@@ -108,7 +110,7 @@ class Subscription(Model):
         """The periods to bill on `today`, oldest first, at most `limit` (missed days are caught up)."""
         if self.status != "active":
             return []
-        due = []
+        due: list[BillingPeriod] = []
         index = self.next_period
         while len(due) < limit and self.is_billable(index) and self.billing_date_of(index) <= today:
             due.append(self.schedule.period(index))
@@ -195,7 +197,9 @@ class Subscription(Model):
         if index is None:
             return self.model_copy(update={"current_period_start": None, "current_period_end": None})
         period = self.schedule.period(index)
-        return self.model_copy(update={"current_period_start": period.start, "current_period_end": period.end})
+        return self.model_copy(
+            update={"current_period_start": period.start, "current_period_end": period.end}
+        )
 
 
 def check_subscription(subscription: Subscription) -> None:

@@ -1,7 +1,11 @@
-"""One-time invoices to many customers at once, and billing templates sent to one customer."""
+"""Bulk billing runs (one-time invoices to many customers, issued in the background), their
+progress, and billing templates sent to one customer.
+"""
 
 from __future__ import annotations
 
+from remit.adapters.dynamodb_recurring import DynamoRecurringStore
+from remit.domain.billing_run import BillingRun, BulkInvoice
 from remit.domain.billing_template import (
     BillingTemplate,
     BillingTemplateChanges,
@@ -13,11 +17,14 @@ from remit.domain.errors import FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice, InvoiceSource, LineItemInput, NewInvoice
 from remit.domain.pagination import Page
+from remit.ports import WorkQueue
 from remit.services.billing_context import BillingContext
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
 from remit.services.retry import retry_on_conflict
 from remit.services.sending import SendingService
+
+BULK_CUSTOMERS_PER_MESSAGE = 10  # one worker message bills this many customers of a bulk run
 
 
 def _check_lines(lines: list[LineItemInput]) -> None:
@@ -40,7 +47,11 @@ class BillingRunService:
         invoices: InvoiceService,
         lifecycle: InvoiceLifecycleService,
         sending: SendingService,
+        store: DynamoRecurringStore,
+        queue: WorkQueue,
     ) -> None:
+        self._store = store
+        self._queue = queue
         self._context = context
         self._billing = context.billing
         self._invoices = invoices
@@ -49,11 +60,14 @@ class BillingRunService:
 
     def bill_customers(
         self, account_id: str, organisation_id: str, request: BulkBillingRequest, public_base_url: str
-    ) -> list[Invoice]:
-        """One finalized (and, with `send`, sent) invoice per customer, in the order given.
+    ) -> BillingRun:
+        """Record a bulk billing run and queue its customers; the billing worker issues one finalized
+        (and, with `send`, sent) invoice per customer, each exactly once.
 
         Everything is checked first (every customer exists and bills in `currency`, the lines are
-        complete); if anything is wrong, nothing is created and the `422` names each problem.
+        complete); if anything is wrong, nothing is recorded and the `422` names each problem. The
+        cost of the request is one read per 100 customers, one write and one queue call per 100
+        customers, whatever the invoices cost later.
         """
         self._context.access.require_access(account_id, organisation_id)
         if request.due_date is not None and request.days_until_due is not None:
@@ -76,24 +90,59 @@ class BillingRunService:
                 )
         if problems:
             raise InvalidInput(problems)
-        return [
-            self._issue(
-                account_id,
-                organisation_id,
-                NewInvoice(
-                    customer_id=customer_id,
-                    line_items=request.line_items,
-                    currency=request.currency,
-                    due_date=request.due_date,
-                    days_until_due=request.days_until_due,
-                    memo=request.memo,
-                ),
-                "billing",
-                request.send,
-                public_base_url,
-            )
-            for customer_id in request.customer_ids
-        ]
+        now = self._context.clock.now()
+        run = BillingRun(
+            id=new_id("brun", now),
+            organisation_id=organisation_id,
+            kind="bulk",
+            customer_count=len(request.customer_ids),
+            customer_ids=request.customer_ids,
+            bulk=BulkInvoice(
+                line_items=request.line_items,
+                currency=request.currency,
+                days_until_due=request.days_until_due,
+                due_date=request.due_date,
+                memo=request.memo,
+                send=request.send,
+                public_base_url=public_base_url,
+            ),
+            created_at=now,
+        )
+        transaction = self._store.transaction(organisation_id)
+        transaction.insert_run(run)
+        transaction.commit()
+        chunk = BULK_CUSTOMERS_PER_MESSAGE
+        self._queue.send(
+            [
+                {
+                    "kind": "bulk",
+                    "organisation_id": organisation_id,
+                    "run_id": run.id,
+                    "customer_ids": request.customer_ids[start : start + chunk],
+                }
+                for start in range(0, len(request.customer_ids), chunk)
+            ]
+        )
+        return run
+
+    def run(self, account_id: str, organisation_id: str, run_id: str) -> BillingRun:
+        """The run with its progress; `NotFound` otherwise."""
+        self._context.access.require_access(account_id, organisation_id)
+        return self.run_of(organisation_id, run_id)
+
+    def run_of(self, organisation_id: str, run_id: str) -> BillingRun:
+        """The run, without an account check (the local stack's dev endpoint)."""
+        run = self._store.get_run(organisation_id, run_id)
+        if run is None:
+            raise NotFound("billing run", run_id)
+        return run
+
+    def list_runs(
+        self, account_id: str, organisation_id: str, limit: int, cursor: str | None
+    ) -> Page[BillingRun]:
+        """The organisation's billing runs, oldest first."""
+        self._context.access.require_access(account_id, organisation_id)
+        return self._store.list_runs(organisation_id, limit, cursor)
 
     def _issue(
         self,

@@ -122,7 +122,12 @@ class InvoiceLifecycleService:
         if credit:
             transaction.insert_balance_transaction(
                 self._context.balance_transaction(
-                    customer, "applied_to_invoice", -credit, now, f"Applied to invoice {finalized.number}", finalized.id
+                    customer,
+                    "applied_to_invoice",
+                    -credit,
+                    now,
+                    f"Applied to invoice {finalized.number}",
+                    finalized.id,
                 )
             )
         transaction.insert_event(

@@ -20,7 +20,9 @@ from remit.domain.invoice import (
     NewInvoice,
     priced_line,
 )
+from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
+from remit.ports import BillingTransaction
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 
@@ -122,36 +124,86 @@ class InvoiceService:
                 "currency", f"must be the customer's currency {customer.currency} (the charges are in it)"
             )
         charges = self._charges_for(organisation_id, customer, new)
-        lines = [_charge_line(charge, now) for charge in charges]
-        lines += _new_lines(new.line_items, customer, now)
         if any(given.id is not None for given in new.line_items):
             raise InvalidInput.single("line_items", "new invoices take lines without ids")
-        today = today_in(organisation.timezone, now)
-        due_date, days_until_due = _due(new.due_date, new.days_until_due, customer, today)
-        invoice = Invoice(
-            id=new_id("inv", now),
-            organisation_id=organisation_id,
-            customer_id=customer.id,
-            currency=currency,
-            due_date=due_date,
-            days_until_due=days_until_due,
-            timezone=organisation.timezone,
-            draft_customer=customer,
-            source=source,
+        invoice = self.draft_for(
+            organisation,
+            customer,
+            charges,
+            new.line_items,
+            today=today_in(organisation.timezone, now),
+            now=now,
+            due_date=new.due_date,
+            days_until_due=new.days_until_due,
             memo=new.memo,
             footer=new.footer,
-            created_at=now,
-            updated_at=now,
-        ).with_lines(lines)
+            source=source,
+        )
         transaction = self._billing.transaction(organisation_id)
+        self.stage_new_invoice(transaction, invoice, invoice, charges, now)
+        transaction.commit()
+        return invoice
+
+    def stage_new_invoice(
+        self,
+        transaction: BillingTransaction,
+        draft: Invoice,
+        invoice: Invoice,
+        charges: list[Charge],
+        now: datetime,
+    ) -> None:
+        """Stage `invoice` (created as `draft`, perhaps finalized since) as new, its charges as
+        `invoiced` (each only if still open: `Conflict` otherwise) and `invoice.created`.
+        """
         transaction.insert_invoice(invoice)
         for charge in charges:
             transaction.update_charge(
                 charge.model_copy(update={"status": "invoiced", "invoice_id": invoice.id}), "open"
             )
-        transaction.insert_event(self._context.event(invoice.id, "invoice.created", now, total=invoice.total))
-        transaction.commit()
-        return invoice
+        transaction.insert_event(self._context.event(invoice.id, "invoice.created", now, total=draft.total))
+
+    def draft_for(
+        self,
+        organisation: Organisation,
+        customer: Customer,
+        charges: list[Charge],
+        line_items: list[LineItemInput],
+        *,
+        today: date,
+        now: datetime,
+        due_date: date | None = None,
+        days_until_due: int | None = None,
+        memo: str | None = None,
+        footer: str | None = None,
+        source: InvoiceSource = "manual",
+        subscription_id: str | None = None,
+        period: tuple[date, date] | None = None,
+    ) -> Invoice:
+        """A new draft (not stored) for the customer, in its currency: the charges' lines, then the
+        given lines (tax rate defaulting to the customer's), due on `due_date` or net terms (the
+        customer's by default) from `today`. `InvalidInput` names an incomplete line.
+        """
+        lines = [_charge_line(charge, now) for charge in charges]
+        lines += _new_lines(line_items, customer, now)
+        due, days = _due(due_date, days_until_due, customer, today)
+        return Invoice(
+            id=new_id("inv", now),
+            organisation_id=organisation.id,
+            customer_id=customer.id,
+            currency=customer.currency,
+            due_date=due,
+            days_until_due=days,
+            timezone=organisation.timezone,
+            draft_customer=customer,
+            source=source,
+            subscription_id=subscription_id,
+            period_start=period[0] if period else None,
+            period_end=period[1] if period else None,
+            memo=memo,
+            footer=footer,
+            created_at=now,
+            updated_at=now,
+        ).with_lines(lines)
 
     def _charges_for(self, organisation_id: str, customer: Customer, new: NewInvoice) -> list[Charge]:
         selected: dict[str, Charge] = {}

@@ -53,5 +53,7 @@ class SendingService:
         """
         message = self._context.outbox_message("invoice", invoice, customer.billing_recipients(), now)
         transaction.insert_outbox(message)
-        transaction.insert_event(self._context.event(invoice.id, "invoice.sent", now, to=", ".join(message.to)))
+        transaction.insert_event(
+            self._context.event(invoice.id, "invoice.sent", now, to=", ".join(message.to))
+        )
         return invoice.model_copy(update={"sent_at": now, "updated_at": now})

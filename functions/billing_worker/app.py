@@ -1,0 +1,45 @@
+"""The billing worker: issues the invoices of billing runs from the billing queue (SQS).
+
+Each message is one item of a run (a subscription, a customer billed monthly, or up to ten
+customers of a bulk run). Its invoices are issued exactly once whatever the redeliveries (see
+`remit.services.billing_cycle`); a message that fails is reported as a batch item failure, so SQS
+delivers it again and, after its retries, moves it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from remit.bootstrap import services
+from remit.observability import logger, metrics
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def bill_item(record: SQSRecord) -> None:
+    message = json.loads(record.body)
+    try:
+        outcomes = services().billing_cycle.process(message)
+    except Exception:
+        logger.exception("A billing message failed; it will be delivered again", extra={"billing": message})
+        raise
+    issued = sum(outcome.issued for outcome in outcomes)
+    failed = [outcome.error for outcome in outcomes if outcome.error]
+    metrics.add_metric(name="InvoicesIssued", unit=MetricUnit.Count, value=issued)
+    if failed:
+        logger.warning("Billing items failed", extra={"billing": message, "errors": failed})
+        metrics.add_metric(name="BillingItemsFailed", unit=MetricUnit.Count, value=len(failed))
+    if any(outcome.catch_up_limit_reached for outcome in outcomes):
+        metrics.add_metric(name="CatchUpLimitReached", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(process_partial_response(event, bill_item, processor, context))

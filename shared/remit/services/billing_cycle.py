@@ -1,0 +1,524 @@
+"""The daily invoicing cycle and the billing worker: every invoice issued exactly once.
+
+The planner (`plan`) reads the due index up to each organisation's today, records one billing run
+per organisation (per 500 items) and queues one message per item. The worker (`process`) bills an
+item per message:
+
+* a subscription: each period due by the run's day, oldest first, at most `max_periods` per run;
+* a customer billed monthly: all of its open charges, on the 1st;
+* a customer of a bulk run: one invoice with the run's lines.
+
+Each invoice is issued by one transaction that also writes the marker of what it bills (the
+subscription's period, the month, the run's customer) with `attribute_not_exists`, the
+subscription's next billing date and the run's counters. A second attempt at the same work (a
+duplicate schedule delivery, a concurrent planner, an SQS redelivery, a retry after a crash between
+any two steps) finds the marker and counts as done: no duplicate, and nothing is skipped, because a
+crash before the commit leaves nothing behind and the message is delivered again.
+
+With the customer's `invoicing_flow: "automatic"` the invoice is finalized and sent in that same
+transaction (the email through the outbox); `manual` leaves a draft. A subscription collected with
+`charge_automatically` from a customer with a saved card is charged after the commit instead of
+being emailed (if the charge cannot even be attempted, the invoice is sent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from remit.adapters.dynamodb_recurring import AlreadyDone, DynamoRecurringStore, RecurringTransaction
+from remit.domain.billing_period import BillingPeriod
+from remit.domain.billing_run import BillingRun, BillingRunError
+from remit.domain.charge import Charge
+from remit.domain.customer import Customer, first_of_next_month
+from remit.domain.errors import ConcurrentUpdate, Conflict, DomainError
+from remit.domain.ids import new_id
+from remit.domain.invoice import Invoice
+from remit.domain.organisation import Organisation
+from remit.domain.subscription import Subscription
+from remit.ports import WorkQueue
+from remit.services.billing_context import BillingContext, today_in
+from remit.services.invoice_lifecycle import InvoiceLifecycleService
+from remit.services.invoices import InvoiceService
+from remit.services.sending import SendingService
+from remit.services.subscriptions import _days_until_due, plan_lines
+
+logger = logging.getLogger(__name__)
+
+RUN_SIZE = 500  # items per billing run (a run lists the ids of the invoices it issued)
+# The furthest any time zone is ahead of UTC (Pacific/Kiritimati, UTC+14).
+_LATEST_OFFSET = timedelta(hours=14)
+# Attempts at one item before the message goes back to the queue (each conflict is re-read first).
+_ATTEMPTS = 60
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    organisation_id: str
+    run_id: str
+    items: int
+
+
+@dataclass(frozen=True)
+class CyclePlan:
+    scheduled_time: datetime
+    runs: list[PlannedRun]
+    enqueued: int
+
+
+@dataclass
+class ItemOutcome:
+    """What one message's item came to (for the worker's metrics and logs)."""
+
+    issued: int = 0
+    skipped: bool = False
+    error: str | None = None
+    catch_up_limit_reached: bool = False
+    invoice_ids: list[str] = field(default_factory=list)
+
+
+class _Retry(Exception):
+    """Read again and retry the item (a concurrent writer was first)."""
+
+
+class BillingCycleService:
+    def __init__(
+        self,
+        context: BillingContext,
+        store: DynamoRecurringStore,
+        invoices: InvoiceService,
+        lifecycle: InvoiceLifecycleService,
+        sending: SendingService,
+        queue: WorkQueue,
+        charge_card: Callable[[Organisation, Invoice], object],
+        public_base_url: Callable[[], str],
+        max_periods: int,
+    ) -> None:
+        self._context = context
+        self._billing = context.billing
+        self._clock = context.clock
+        self._store = store
+        self._invoices = invoices
+        self._lifecycle = lifecycle
+        self._sending = sending
+        self._queue = queue
+        self._charge_card = charge_card
+        self._public_base_url = public_base_url
+        self._max_periods = max_periods
+
+    # --- the planner ---------------------------------------------------------------------------
+
+    def plan(self, scheduled_time: datetime) -> CyclePlan:
+        """Queue everything due on or before each organisation's date at `scheduled_time`.
+
+        Reads only the due index's entries up to the latest date any time zone has then, and one
+        organisation item per organisation with work. Idempotent: planning the same time again
+        reuses each organisation's run of that day and queues the items still due, which the
+        worker's markers make harmless. Raises if the queue refuses messages (the scheduler retries).
+        """
+        by_organisation: dict[str, set[str]] = defaultdict(set)
+        days: dict[tuple[str, str], date] = {}
+        for day, organisation_id, item_id in self._store.due_entries(
+            (scheduled_time + _LATEST_OFFSET).date()
+        ):
+            by_organisation[organisation_id].add(item_id)
+            days[(organisation_id, item_id)] = day
+        organisations = self._store.organisations(sorted(by_organisation))
+        runs: list[PlannedRun] = []
+        enqueued = 0
+        for organisation_id in sorted(by_organisation):
+            organisation = organisations.get(organisation_id)
+            if organisation is None:
+                logger.warning(
+                    "Due entries of an organisation that no longer exists",
+                    extra={"organisation_id": organisation_id},
+                )
+                continue
+            today = today_in(organisation.timezone, scheduled_time)
+            items = sorted(i for i in by_organisation[organisation_id] if days[(organisation_id, i)] <= today)
+            for part, start in enumerate(range(0, len(items), RUN_SIZE)):
+                chunk = items[start : start + RUN_SIZE]
+                run_id = self._cycle_run(organisation_id, today, part, len(chunk))
+                self._queue.send(
+                    [
+                        {
+                            "kind": "subscription" if item.startswith("sub_") else "charges",
+                            "organisation_id": organisation_id,
+                            "item_id": item,
+                            "run_id": run_id,
+                            "as_of": today.isoformat(),
+                        }
+                        for item in chunk
+                    ]
+                )
+                enqueued += len(chunk)
+                runs.append(PlannedRun(organisation_id, run_id, len(chunk)))
+        return CyclePlan(scheduled_time, runs, enqueued)
+
+    def _cycle_run(self, organisation_id: str, today: date, part: int, items: int) -> str:
+        existing = self._store.cycle_run_id(organisation_id, today, part)
+        if existing is None:
+            now = self._clock.now()
+            run = BillingRun(
+                id=new_id("brun", now),
+                organisation_id=organisation_id,
+                kind="invoicing_cycle",
+                customer_count=items,
+                run_date=today,
+                created_at=now,
+            )
+            if self._store.record_cycle_run(run, part):
+                return run.id
+            existing = self._store.cycle_run_id(organisation_id, today, part)
+            if existing is None:
+                raise ConcurrentUpdate("The cycle's run was recorded and is gone again.")
+        self._store.raise_item_count(organisation_id, existing, items)
+        return existing
+
+    # --- the worker ----------------------------------------------------------------------------
+
+    def process(self, message: Mapping[str, Any]) -> list[ItemOutcome]:
+        """Do one queued message's work (exactly once, see the module's docstring).
+
+        Errors of the item itself (a customer deleted meanwhile, a template gone) are recorded on
+        the run and not raised; anything else raises, so that the queue delivers it again.
+        """
+        kind = message.get("kind")
+        organisation_id = str(message["organisation_id"])
+        run_id = str(message["run_id"])
+        if kind == "subscription":
+            outcomes = [
+                self._bill_subscription(organisation_id, str(message["item_id"]), run_id, _day(message))
+            ]
+        elif kind == "charges":
+            outcomes = [
+                self._bill_open_charges(organisation_id, str(message["item_id"]), run_id, _day(message))
+            ]
+        elif kind == "bulk":
+            outcomes = [
+                self._bill_bulk_customer(organisation_id, run_id, str(c)) for c in message["customer_ids"]
+            ]
+        else:
+            raise ValueError(f"unknown billing message kind {kind!r}")
+        self._store.mark_run_completed(organisation_id, run_id, self._clock.now())
+        return outcomes
+
+    def _bill_subscription(
+        self, organisation_id: str, subscription_id: str, run_id: str, as_of: date
+    ) -> ItemOutcome:
+        outcome = ItemOutcome()
+        for _ in range(_ATTEMPTS):
+            organisation, subscription, customer = self._store.read_subscription(
+                organisation_id, subscription_id
+            )
+            if organisation is None or subscription is None:
+                outcome.skipped = True
+                break
+            if customer is None:
+                outcome.error = f"The subscription's customer {subscription.customer_id} no longer exists."
+                break
+            due = subscription.periods_due(as_of, 1)
+            try:
+                if not due:
+                    self._close_if_done(subscription, as_of)
+                    break
+                if outcome.issued >= self._max_periods:
+                    outcome.catch_up_limit_reached = True
+                    logger.warning(
+                        "Catch-up limit reached: the rest of the missed periods follow in the next runs",
+                        extra={"subscription_id": subscription_id, "limit": self._max_periods},
+                    )
+                    break
+                invoice = self._bill_period(organisation, subscription, customer, due[0], run_id, as_of)
+                outcome.issued += 1
+                outcome.invoice_ids.append(invoice.id)
+            except (AlreadyDone, ConcurrentUpdate):
+                continue  # read again: another attempt billed it or changed the subscription
+            except DomainError as error:
+                outcome.error = error.detail
+                break
+        else:
+            raise ConcurrentUpdate(f"Subscription {subscription_id} kept changing; the message is retried.")
+        outcome.skipped = outcome.skipped or (outcome.issued == 0 and outcome.error is None)
+        self._finish_item(
+            organisation_id,
+            run_id,
+            subscription_id,
+            outcome,
+            subscription_id=subscription_id,
+            customer_id=customer.id if customer else "",
+        )
+        return outcome
+
+    def _bill_period(
+        self,
+        organisation: Organisation,
+        subscription: Subscription,
+        customer: Customer,
+        period: BillingPeriod,
+        run_id: str,
+        as_of: date,
+    ) -> Invoice:
+        template = None
+        if subscription.template_id is not None:
+            template = self._billing.get_template(organisation.id, subscription.template_id)
+            if template is None:
+                raise Conflict(
+                    f"The billing template {subscription.template_id} of the subscription no longer exists."
+                )
+        charges = self._open_charges(organisation.id, customer) if subscription.include_open_charges else []
+        now = self._clock.now()
+        draft = self._invoices.draft_for(
+            organisation,
+            customer,
+            charges,
+            plan_lines(subscription, template),
+            today=as_of,
+            now=now,
+            days_until_due=_days_until_due(subscription, template, customer),
+            memo=subscription.memo or (template.memo if template else None),
+            source="subscription",
+            subscription_id=subscription.id,
+            period=(period.start, period.end),
+        )
+        automatic = customer.invoicing_flow == "automatic"
+        by_card = (
+            automatic
+            and subscription.collection == "charge_automatically"
+            and customer.card_on_file is not None
+            and organisation.payment_methods.card
+        )
+        transaction = self._store.transaction(organisation.id)
+        transaction.claim_period(subscription.id, period.start, draft.id)
+        invoice = self._issue(
+            transaction,
+            organisation,
+            customer,
+            draft,
+            charges,
+            as_of,
+            now,
+            automatic,
+            automatic and not by_card,
+        )
+        transaction.save_subscription(subscription.billed(period, now))
+        transaction.count_invoice(run_id, invoice.id)
+        transaction.commit()
+        if by_card and invoice.status == "open":
+            self._charge_or_send(organisation, invoice)
+        return invoice
+
+    def _charge_or_send(self, organisation: Organisation, invoice: Invoice) -> None:
+        try:
+            self._charge_card(organisation, invoice)
+        except Exception:
+            logger.exception(
+                "The saved card could not be charged; the invoice is sent instead",
+                extra={"invoice_id": invoice.id},
+            )
+            self._sending.send(organisation.account_id, organisation.id, invoice.id, self._public_base_url())
+
+    def _close_if_done(self, subscription: Subscription, as_of: date) -> None:
+        closed = subscription.close_if_done(as_of, self._clock.now())
+        if closed is not None:
+            transaction = self._store.transaction(subscription.organisation_id)
+            transaction.save_subscription(closed)
+            transaction.commit()
+
+    def _bill_open_charges(
+        self, organisation_id: str, customer_id: str, run_id: str, as_of: date
+    ) -> ItemOutcome:
+        outcome = ItemOutcome()
+        for _ in range(_ATTEMPTS):
+            organisation, _, customer = self._billing.read_for_billing(
+                organisation_id, customer_id=customer_id
+            )
+            day = customer.next_charges_billing if customer else None
+            if organisation is None or customer is None or day is None or day > as_of:
+                break
+            charges = self._open_charges(organisation_id, customer)
+            now = self._clock.now()
+            transaction = self._store.transaction(organisation_id)
+            try:
+                if charges:
+                    draft = self._invoices.draft_for(
+                        organisation, customer, charges, [], today=as_of, now=now, source="billing"
+                    )
+                    transaction.claim_charges_cycle(customer.id, day, draft.id)
+                    automatic = customer.invoicing_flow == "automatic"
+                    invoice = self._issue(
+                        transaction,
+                        organisation,
+                        customer,
+                        draft,
+                        charges,
+                        as_of,
+                        now,
+                        automatic,
+                        automatic,
+                        next_charges_billing=first_of_next_month(as_of),
+                    )
+                    transaction.count_invoice(run_id, invoice.id)
+                else:
+                    transaction.claim_charges_cycle(customer.id, day, None)
+                    transaction.schedule_charges_billing(customer, first_of_next_month(as_of), now)
+                transaction.commit()
+            except (AlreadyDone, ConcurrentUpdate):
+                continue
+            except DomainError as error:
+                outcome.error = error.detail
+                break
+            if charges:
+                outcome.issued = 1
+                outcome.invoice_ids.append(invoice.id)
+            break
+        else:
+            raise ConcurrentUpdate(f"Customer {customer_id} kept changing; the message is retried.")
+        outcome.skipped = outcome.issued == 0 and outcome.error is None
+        self._finish_item(organisation_id, run_id, customer_id, outcome, customer_id=customer_id)
+        return outcome
+
+    def _bill_bulk_customer(self, organisation_id: str, run_id: str, customer_id: str) -> ItemOutcome:
+        outcome = ItemOutcome()
+        run = self._store.get_run(organisation_id, run_id)
+        if run is None or run.bulk is None:
+            raise ValueError(f"billing run {run_id} of {organisation_id} is not a bulk run")
+        bulk = run.bulk
+        for _ in range(_ATTEMPTS):
+            organisation, _, customer = self._billing.read_for_billing(
+                organisation_id, customer_id=customer_id
+            )
+            if organisation is None:
+                return outcome
+            if customer is None or customer.currency != bulk.currency:
+                outcome.error = (
+                    f"The customer {customer_id} no longer exists."
+                    if customer is None
+                    else f"The customer is now billed in {customer.currency}, not {bulk.currency}."
+                )
+                break
+            now = self._clock.now()
+            try:
+                draft = self._invoices.draft_for(
+                    organisation,
+                    customer,
+                    [],
+                    bulk.line_items,
+                    today=today_in(organisation.timezone, now),
+                    now=now,
+                    due_date=bulk.due_date,
+                    days_until_due=bulk.days_until_due,
+                    memo=bulk.memo,
+                    source="billing",
+                )
+                transaction = self._store.transaction(organisation_id)
+                transaction.claim_run_item(run_id, customer_id)
+                invoice = self._issue(
+                    transaction,
+                    organisation,
+                    customer,
+                    draft,
+                    [],
+                    today_in(organisation.timezone, now),
+                    now,
+                    True,
+                    bulk.send,
+                    public_base_url=bulk.public_base_url,
+                )
+                transaction.count_invoice(run_id, invoice.id)
+                transaction.count_item_done(run_id, skipped=False, error=None)
+                transaction.commit()
+            except AlreadyDone:
+                return outcome  # done and counted by an earlier delivery
+            except ConcurrentUpdate:
+                continue
+            except DomainError as error:
+                outcome.error = error.detail
+                break
+            outcome.issued = 1
+            outcome.invoice_ids.append(invoice.id)
+            return outcome
+        else:
+            raise ConcurrentUpdate(
+                f"Bulk run {run_id} kept conflicting on {customer_id}; the message is retried."
+            )
+        self._finish_item(organisation_id, run_id, customer_id, outcome, customer_id=customer_id)
+        return outcome
+
+    # --- shared steps --------------------------------------------------------------------------
+
+    def _issue(
+        self,
+        transaction: RecurringTransaction,
+        organisation: Organisation,
+        customer: Customer,
+        draft: Invoice,
+        charges: list[Charge],
+        issue_date: date,
+        now: datetime,
+        finalize: bool,
+        send: bool,
+        *,
+        next_charges_billing: date | None = None,
+        public_base_url: str | None = None,
+    ) -> Invoice:
+        """Stage the new invoice: a draft, or finalized (and sent) as the flow says."""
+        invoice = draft
+        # The timeline sorts by event id, which orders by the millisecond: created, finalized, sent.
+        if finalize:
+            invoice = self._lifecycle.stage_finalization(
+                transaction,
+                organisation,
+                draft,
+                customer,
+                issue_date=issue_date,
+                now=now + timedelta(milliseconds=1),
+                public_base_url=public_base_url or self._public_base_url(),
+                next_charges_billing=next_charges_billing,
+            )
+            if send:
+                invoice = self._sending.stage_sending(
+                    transaction, invoice, customer, now + timedelta(milliseconds=2)
+                )
+        elif next_charges_billing is not None:
+            transaction.schedule_charges_billing(customer, next_charges_billing, now)
+        self._invoices.stage_new_invoice(transaction, draft, invoice, charges, now)
+        return invoice
+
+    def _open_charges(self, organisation_id: str, customer: Customer) -> list[Charge]:
+        return [
+            c
+            for c in self._billing.open_charges(organisation_id, customer.id)
+            if c.currency == customer.currency
+        ]
+
+    def _finish_item(
+        self,
+        organisation_id: str,
+        run_id: str,
+        item_id: str,
+        outcome: ItemOutcome,
+        *,
+        customer_id: str,
+        subscription_id: str | None = None,
+    ) -> None:
+        """Count the item done on its run, once (a redelivered item was already counted)."""
+        error = (
+            BillingRunError(customer_id=customer_id, subscription_id=subscription_id, detail=outcome.error)
+            if outcome.error
+            else None
+        )
+        transaction = self._store.transaction(organisation_id)
+        transaction.claim_run_item(run_id, item_id)
+        transaction.count_item_done(run_id, skipped=outcome.skipped, error=error)
+        with contextlib.suppress(AlreadyDone):  # counted by an earlier delivery
+            transaction.commit()
+
+
+def _day(message: Mapping[str, Any]) -> date:
+    return date.fromisoformat(str(message["as_of"]))

@@ -1,0 +1,104 @@
+"""The daily invoicing cycle over the API: subscriptions billed per period, monthly open charges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.api_client import ApiClient
+from tests.integration.billing import Billing
+from tests.integration.billing_queue import BillingQueue, run_cycle
+from tests.integration.conftest import SettableClock
+
+PLAN = [{"description": "Pro plan", "unit_amount": 4900}]
+
+
+@pytest.fixture
+def acme(api: ApiClient, clock: SettableClock) -> Billing:
+    clock.set("2027-01-20T10:00:00+00:00")
+    return Billing(api)
+
+
+def subscribe(acme: Billing, activate: bool = True, **fields: Any) -> dict[str, Any]:
+    body = {"customer_id": acme.customer, "line_items": PLAN, "start_date": "2027-01-31", **fields}
+    response = acme.api.post(f"{acme.base}/subscriptions", body)
+    assert response.status == 201, response.body
+    subscription = response.json()
+    if activate:
+        response = acme.api.post(f"{acme.base}/subscriptions/{subscription['id']}/activate")
+        assert response.status == 200, response.body
+        subscription = response.json()
+    return subscription
+
+
+def invoices(acme: Billing) -> list[dict[str, Any]]:
+    return acme.api.get(f"{acme.base}/invoices?limit=100").json()["data"]
+
+
+def periods(acme: Billing) -> list[tuple[str, str]]:
+    return sorted((i["period_start"], i["period_end"]) for i in invoices(acme))
+
+
+def test_a_monthly_subscription_from_jan_31_bills_each_period_once_on_the_anchor_day(acme: Billing) -> None:
+    subscription = subscribe(acme)
+    assert subscription["status"] == "active"
+    assert subscription["next_billing_date"] == "2027-01-31"
+
+    for day in ["2027-01-31", "2027-02-01", "2027-02-27", "2027-02-28", "2027-03-31", "2027-04-30"]:
+        run_cycle(day)
+        run_cycle(day)  # a duplicate schedule delivery changes nothing
+
+    assert periods(acme) == [
+        ("2027-01-31", "2027-02-27"),
+        ("2027-02-28", "2027-03-30"),
+        ("2027-03-31", "2027-04-29"),
+        ("2027-04-30", "2027-05-30"),
+    ]
+    issued = sorted(invoices(acme), key=lambda i: i["period_start"])
+    assert [i["issue_date"] for i in issued] == ["2027-01-31", "2027-02-28", "2027-03-31", "2027-04-30"]
+    assert [i["number"] for i in issued] == [f"INV-{n:05d}" for n in range(1, 5)] or all(i["number"] for i in issued)
+    assert {i["status"] for i in issued} == {"open"}
+    assert all(i["sent_at"] for i in issued)
+    assert {i["source"] for i in issued} == {"subscription"}
+    assert acme.api.get(f"{acme.base}/subscriptions/{subscription['id']}").json()["next_billing_date"] == "2027-05-31"
+
+
+def test_missed_days_are_caught_up_one_invoice_per_period(acme: Billing) -> None:
+    subscribe(acme)
+
+    plan = run_cycle("2027-05-01")
+
+    assert plan["enqueued"] == 1
+    assert len(periods(acme)) == 4  # Jan 31, Feb 28, Mar 31, Apr 30
+    runs = acme.api.get(f"{acme.base}/billing_runs").json()["data"]
+    assert [(r["kind"], r["status"], r["invoices_created"]) for r in runs] == [("invoicing_cycle", "completed", 4)]
+
+
+def test_a_manual_customer_gets_drafts(acme: Billing) -> None:
+    acme.api.patch(f"{acme.base}/customers/{acme.customer}", {"invoicing_flow": "manual"})
+    subscribe(acme)
+
+    run_cycle("2027-01-31")
+
+    [draft] = invoices(acme)
+    assert draft["status"] == "draft"
+    assert draft["number"] is None
+    assert draft["sent_at"] is None
+
+
+def test_each_message_delivered_twice_issues_one_invoice_per_period(acme: Billing) -> None:
+    for _ in range(3):
+        subscribe(acme)
+    from invoicing_cycle.app import lambda_handler
+
+    from tests.integration.billing_queue import LambdaContextStub
+
+    lambda_handler({"scheduled_time": "2027-02-28T08:15:00Z"}, LambdaContextStub())
+    queue = BillingQueue()
+    queue.deliver(acknowledge=False)  # the worker crashed before acknowledging
+    queue.deliver(times=2)
+
+    assert len(invoices(acme)) == 6
+    numbers = sorted(int(i["number"].rsplit("-", 1)[1]) for i in invoices(acme))
+    assert numbers == list(range(1, 7))
