@@ -8,6 +8,7 @@ import pytest
 
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
+from tests.integration.billing_queue import BillingQueue
 
 LINES = [{"description": "Annual membership", "unit_amount": 12000}]
 
@@ -17,7 +18,9 @@ def acme(api: ApiClient) -> Billing:
     return Billing(api)
 
 
-def test_bulk_billing_issues_one_finalized_invoice_per_customer(acme: Billing) -> None:
+def test_bulk_billing_answers_a_run_at_once_and_the_worker_issues_one_invoice_per_customer(
+    acme: Billing,
+) -> None:
     others = [acme.new_customer(name=f"Member {n}", email=f"m{n}@club.test") for n in range(3)]
     customers = [acme.customer, *others]
 
@@ -32,13 +35,73 @@ def test_bulk_billing_issues_one_finalized_invoice_per_customer(acme: Billing) -
         },
     )
 
-    assert response.status == 201
-    invoices = response.json()["invoices"]
-    assert [i["customer_id"] for i in invoices] == customers
-    assert [i["number"] for i in invoices] == [f"ACME-{n:05d}" for n in range(1, 5)]
+    assert response.status == 202
+    run = response.json()
+    assert response.headers["Location"] == f"{acme.base}/billing_runs/{run['id']}"
+    assert (run["kind"], run["status"], run["customer_count"], run["invoice_ids"]) == ("bulk", "pending", 4, [])
+    assert acme.api.get(f"{acme.base}/invoices").json()["data"] == []
+
+    BillingQueue().drain()
+
+    run = acme.api.get(f"{acme.base}/billing_runs/{run['id']}").json()
+    assert (run["status"], run["invoices_created"], run["errors"]) == ("completed", 4, [])
+    assert run["completed_at"]
+    invoices = [acme.get(invoice_id) for invoice_id in run["invoice_ids"]]
+    assert sorted(i["customer_id"] for i in invoices) == sorted(customers)
+    assert sorted(i["number"] for i in invoices) == [f"ACME-{n:05d}" for n in range(1, 5)]
     assert {i["status"] for i in invoices} == {"open"}
     assert {i["source"] for i in invoices} == {"billing"}
     assert all(i["sent_at"] for i in invoices)
+
+
+def test_a_bulk_run_survives_redeliveries_and_crashes_with_one_invoice_per_customer(acme: Billing) -> None:
+    customers = [acme.new_customer(name=f"Member {n}", email=f"m{n}@club.test") for n in range(24)]
+    response = acme.api.post(
+        f"{acme.base}/billing", {"customer_ids": customers, "line_items": LINES, "currency": "EUR"}
+    )
+    queue = BillingQueue()
+
+    queue.deliver(acknowledge=False)  # every worker died before acknowledging its batch
+    queue.deliver(times=2)  # then each message came twice
+
+    run = acme.api.get(f"{acme.base}/billing_runs/{response.json()['id']}").json()
+    assert (run["status"], run["invoices_created"], len(set(run["invoice_ids"]))) == ("completed", 24, 24)
+    invoices = acme.api.get(f"{acme.base}/invoices?limit=100").json()["data"]
+    assert sorted(i["customer_id"] for i in invoices) == sorted(customers)
+    assert acme.api.get(acme.base).json()["invoice_numbering"]["next_number"] == 25
+
+
+def test_a_customer_deleted_before_the_worker_ran_is_an_error_of_the_run(acme: Billing) -> None:
+    gone = acme.new_customer(name="Leaving", email="bye@club.test")
+    response = acme.api.post(
+        f"{acme.base}/billing", {"customer_ids": [acme.customer, gone], "line_items": LINES, "currency": "EUR"}
+    )
+    assert acme.api.delete(f"{acme.base}/customers/{gone}").status == 204
+
+    BillingQueue().drain()
+
+    run = acme.api.get(f"{acme.base}/billing_runs/{response.json()['id']}").json()
+    assert run["status"] == "completed_with_errors"
+    assert run["invoices_created"] == 1
+    assert [e["customer_id"] for e in run["errors"]] == [gone]
+
+
+def test_the_same_idempotency_key_returns_the_same_run(acme: Billing) -> None:
+    body = {"customer_ids": [acme.customer], "line_items": LINES, "currency": "EUR"}
+    first = acme.api.post(f"{acme.base}/billing", body, headers={"Idempotency-Key": "bulk-1"})
+    again = acme.api.post(f"{acme.base}/billing", body, headers={"Idempotency-Key": "bulk-1"})
+
+    assert again.json()["id"] == first.json()["id"]
+    assert len(acme.api.get(f"{acme.base}/billing_runs").json()["data"]) == 1
+    assert len(BillingQueue().bodies()) == 1
+
+
+def test_an_unknown_run_is_404(acme: Billing, other_api: ApiClient) -> None:
+    assert acme.api.get(f"{acme.base}/billing_runs/brun_nope").status == 404
+    response = acme.api.post(
+        f"{acme.base}/billing", {"customer_ids": [acme.customer], "line_items": LINES, "currency": "EUR"}
+    )
+    assert other_api.get(f"{acme.base}/billing_runs/{response.json()['id']}").status == 404
 
 
 @pytest.mark.parametrize("problem", ["unknown", "currency"])
@@ -55,7 +118,8 @@ def test_bulk_billing_with_one_bad_customer_creates_nothing_and_names_it(acme: B
     assert [e["field"] for e in errors] == ["customer_ids.1"]
     assert bad in errors[0]["message"]
     assert acme.api.get(f"{acme.base}/invoices").json()["data"] == []
-    assert acme.api.get(acme.base).json()["invoice_numbering"]["next_number"] == 1
+    assert acme.api.get(f"{acme.base}/billing_runs").json()["data"] == []
+    assert BillingQueue().bodies() == []
 
 
 def template_body(**fields: Any) -> dict[str, Any]:

@@ -121,21 +121,36 @@ class RecurringTransaction(DynamoBillingTransaction):
         item = entity_to_item(run, self._pk, f"BILLINGRUN#{run.id}", "billing_run")
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
 
-    def count_invoice(self, run_id: str, invoice_id: str) -> None:
-        """The run issued `invoice_id` (stage with the invoice's own marker: counted once)."""
-        self._update_run(
-            run_id,
-            "SET #ids = list_append(#ids, :ids) ADD #created :one",
-            {":ids": [invoice_id], ":one": 1},
-        )
-
-    def count_item_done(self, run_id: str, skipped: bool, error: BillingRunError | None) -> None:
-        """One more of the run's items is done (stage with `claim_run_item`: counted once)."""
-        values: dict[str, Any] = {":one": 1, ":skipped": int(skipped)}
-        expression = "ADD #processed :one, #skipped :skipped"
+    def count_on_run(
+        self,
+        run_id: str,
+        *,
+        invoice_id: str | None = None,
+        item_done: bool = False,
+        skipped: bool = False,
+        error: BillingRunError | None = None,
+    ) -> None:
+        """Count an invoice the run issued and/or one more of its items done, in one update (a
+        transaction may touch an item once). Stage it with the marker of what it counts: once.
+        """
+        sets: list[str] = []
+        adds: list[str] = []
+        values: dict[str, Any] = {}
+        if invoice_id is not None:
+            sets.append("#ids = list_append(#ids, :ids)")
+            adds.append("#created :one")
+            values.update({":ids": [invoice_id], ":one": 1})
+        if item_done:
+            adds += ["#processed :one", "#skipped :skipped"]
+            values.update({":one": 1, ":skipped": int(skipped)})
         if error is not None:
-            expression = "SET #errors = list_append(#errors, :errors) " + expression
+            sets.append("#errors = list_append(#errors, :errors)")
             values[":errors"] = [error.model_dump(mode="json")]
+        expression = " ".join(
+            part
+            for part in (f"SET {', '.join(sets)}" if sets else "", f"ADD {', '.join(adds)}" if adds else "")
+            if part
+        )
         self._update_run(run_id, expression, values)
 
     def _update_run(self, run_id: str, expression: str, values: dict[str, Any]) -> None:

@@ -307,7 +307,7 @@ class BillingCycleService:
             automatic and not by_card,
         )
         transaction.save_subscription(subscription.billed(period, now))
-        transaction.count_invoice(run_id, invoice.id)
+        transaction.count_on_run(run_id, invoice_id=invoice.id)
         transaction.commit()
         if by_card and invoice.status == "open":
             self._charge_or_send(organisation, invoice)
@@ -363,7 +363,7 @@ class BillingCycleService:
                         automatic,
                         next_charges_billing=first_of_next_month(as_of),
                     )
-                    transaction.count_invoice(run_id, invoice.id)
+                    transaction.count_on_run(run_id, invoice_id=invoice.id)
                 else:
                     transaction.claim_charges_cycle(customer.id, day, None)
                     transaction.schedule_charges_billing(customer, first_of_next_month(as_of), now)
@@ -430,8 +430,7 @@ class BillingCycleService:
                     bulk.send,
                     public_base_url=bulk.public_base_url,
                 )
-                transaction.count_invoice(run_id, invoice.id)
-                transaction.count_item_done(run_id, skipped=False, error=None)
+                transaction.count_on_run(run_id, invoice_id=invoice.id, item_done=True)
                 transaction.commit()
             except AlreadyDone:
                 return outcome  # done and counted by an earlier delivery
@@ -515,7 +514,7 @@ class BillingCycleService:
         )
         transaction = self._store.transaction(organisation_id)
         transaction.claim_run_item(run_id, item_id)
-        transaction.count_item_done(run_id, skipped=outcome.skipped, error=error)
+        transaction.count_on_run(run_id, item_done=True, skipped=outcome.skipped, error=error)
         with contextlib.suppress(AlreadyDone):  # counted by an earlier delivery
             transaction.commit()
 
