@@ -17,7 +17,9 @@ from typing import Any
 import boto3
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str = "arn:aws:sqs:eu-west-1:123456789012:remit-billing") -> dict[str, Any]:
+def sqs_event(
+    messages: list[dict[str, Any]], queue_arn: str = "arn:aws:sqs:eu-west-1:123456789012:remit-billing"
+) -> dict[str, Any]:
     return {
         "Records": [
             {

@@ -38,7 +38,12 @@ def test_bulk_billing_answers_a_run_at_once_and_the_worker_issues_one_invoice_pe
     assert response.status == 202
     run = response.json()
     assert response.headers["Location"] == f"{acme.base}/billing_runs/{run['id']}"
-    assert (run["kind"], run["status"], run["customer_count"], run["invoice_ids"]) == ("bulk", "pending", 4, [])
+    assert (run["kind"], run["status"], run["customer_count"], run["invoice_ids"]) == (
+        "bulk",
+        "pending",
+        4,
+        [],
+    )
     assert acme.api.get(f"{acme.base}/invoices").json()["data"] == []
 
     BillingQueue().drain()
@@ -74,7 +79,8 @@ def test_a_bulk_run_survives_redeliveries_and_crashes_with_one_invoice_per_custo
 def test_a_customer_deleted_before_the_worker_ran_is_an_error_of_the_run(acme: Billing) -> None:
     gone = acme.new_customer(name="Leaving", email="bye@club.test")
     response = acme.api.post(
-        f"{acme.base}/billing", {"customer_ids": [acme.customer, gone], "line_items": LINES, "currency": "EUR"}
+        f"{acme.base}/billing",
+        {"customer_ids": [acme.customer, gone], "line_items": LINES, "currency": "EUR"},
     )
     assert acme.api.delete(f"{acme.base}/customers/{gone}").status == 204
 

@@ -57,11 +57,16 @@ def test_a_monthly_subscription_from_jan_31_bills_each_period_once_on_the_anchor
     ]
     issued = sorted(invoices(acme), key=lambda i: i["period_start"])
     assert [i["issue_date"] for i in issued] == ["2027-01-31", "2027-02-28", "2027-03-31", "2027-04-30"]
-    assert [i["number"] for i in issued] == [f"INV-{n:05d}" for n in range(1, 5)] or all(i["number"] for i in issued)
+    assert [i["number"] for i in issued] == [f"INV-{n:05d}" for n in range(1, 5)] or all(
+        i["number"] for i in issued
+    )
     assert {i["status"] for i in issued} == {"open"}
     assert all(i["sent_at"] for i in issued)
     assert {i["source"] for i in issued} == {"subscription"}
-    assert acme.api.get(f"{acme.base}/subscriptions/{subscription['id']}").json()["next_billing_date"] == "2027-05-31"
+    assert (
+        acme.api.get(f"{acme.base}/subscriptions/{subscription['id']}").json()["next_billing_date"]
+        == "2027-05-31"
+    )
 
 
 def test_missed_days_are_caught_up_one_invoice_per_period(acme: Billing) -> None:
@@ -72,7 +77,9 @@ def test_missed_days_are_caught_up_one_invoice_per_period(acme: Billing) -> None
     assert plan["enqueued"] == 1
     assert len(periods(acme)) == 4  # Jan 31, Feb 28, Mar 31, Apr 30
     runs = acme.api.get(f"{acme.base}/billing_runs").json()["data"]
-    assert [(r["kind"], r["status"], r["invoices_created"]) for r in runs] == [("invoicing_cycle", "completed", 4)]
+    assert [(r["kind"], r["status"], r["invoices_created"]) for r in runs] == [
+        ("invoicing_cycle", "completed", 4)
+    ]
 
 
 def test_a_manual_customer_gets_drafts(acme: Billing) -> None:
@@ -91,7 +98,6 @@ def test_each_message_delivered_twice_issues_one_invoice_per_period(acme: Billin
     for _ in range(3):
         subscribe(acme)
     from invoicing_cycle.app import lambda_handler
-
     from tests.integration.billing_queue import LambdaContextStub
 
     lambda_handler({"scheduled_time": "2027-02-28T08:15:00Z"}, LambdaContextStub())
