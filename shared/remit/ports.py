@@ -6,11 +6,12 @@ markers, its membership records) in one transaction, or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from remit.domain.account import Account
+from remit.domain.billing_run import BillingRun, BillingRunError
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent
 from remit.domain.card_payments import (
@@ -28,6 +29,7 @@ from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
+from remit.domain.subscription import Subscription
 
 
 class Clock(Protocol):
@@ -303,3 +305,43 @@ class WorkQueue(Protocol):
     def send(self, messages: Sequence[Mapping[str, Any]]) -> None:
         """Queue every message (JSON objects) for the billing worker, or raise: none is dropped."""
         ...
+
+
+class RecurringTransaction(BillingTransaction, Protocol):
+    """A billing transaction that also claims periods and run items and moves subscriptions."""
+
+    def claim_period(self, subscription_id: str, period_start: date, invoice_id: str) -> None: ...
+    def claim_charges_cycle(self, customer_id: str, day: date, invoice_id: str | None) -> None: ...
+    def claim_run_item(self, run_id: str, item_id: str) -> None: ...
+    def save_subscription(self, subscription: Subscription) -> Subscription: ...
+    def schedule_charges_billing(self, customer: Customer, next_day: date, now: datetime) -> None: ...
+    def insert_run(self, run: BillingRun) -> None: ...
+    def count_on_run(
+        self,
+        run_id: str,
+        *,
+        invoice_id: str | None = None,
+        item_done: bool = False,
+        skipped: bool = False,
+        error: BillingRunError | None = None,
+    ) -> None: ...
+
+
+class RecurringStore(Protocol):
+    """Subscriptions, billing runs and the due index (see the DynamoDB adapter for the layout)."""
+
+    def transaction(self, organisation_id: str) -> RecurringTransaction: ...
+    def read_subscription(
+        self, organisation_id: str, subscription_id: str
+    ) -> tuple[Organisation | None, Subscription | None, Customer | None]: ...
+    def list_subscriptions(
+        self, organisation_id: str, limit: int, cursor: str | None
+    ) -> Page[Subscription]: ...
+    def get_run(self, organisation_id: str, run_id: str) -> BillingRun | None: ...
+    def list_runs(self, organisation_id: str, limit: int, cursor: str | None) -> Page[BillingRun]: ...
+    def cycle_run_id(self, organisation_id: str, day: date, part: int) -> str | None: ...
+    def record_cycle_run(self, run: BillingRun, part: int) -> bool: ...
+    def raise_item_count(self, organisation_id: str, run_id: str, count: int) -> None: ...
+    def mark_run_completed(self, organisation_id: str, run_id: str, now: datetime) -> bool: ...
+    def due_entries(self, through: date) -> Iterator[tuple[date, str, str]]: ...
+    def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]: ...

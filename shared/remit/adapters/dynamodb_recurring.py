@@ -36,14 +36,10 @@ from remit.adapters.dynamodb import (
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
 from remit.domain.billing_run import BillingRun, BillingRunError
 from remit.domain.customer import Customer
-from remit.domain.errors import ConcurrentUpdate, Conflict
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
 from remit.domain.subscription import Subscription
-
-
-class AlreadyDone(Conflict):
-    """The marker exists: the period, monthly invoice or run item was done by an earlier attempt."""
 
 
 def _pk(organisation_id: str) -> str:

@@ -55,6 +55,10 @@ class Conflict(DomainError):
         self.problems = problems or []
 
 
+class AlreadyDone(Conflict):
+    """A marker exists: the period, monthly invoice or run item was done by an earlier attempt."""
+
+
 class ConcurrentUpdate(DomainError):
     """Another writer changed the item between our read and our conditional write; retry from the read."""
 

@@ -31,17 +31,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from remit.adapters.dynamodb_recurring import AlreadyDone, DynamoRecurringStore, RecurringTransaction
 from remit.domain.billing_period import BillingPeriod
 from remit.domain.billing_run import BillingRun, BillingRunError
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer, first_of_next_month
-from remit.domain.errors import ConcurrentUpdate, Conflict, DomainError
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, DomainError
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.domain.subscription import Subscription
-from remit.ports import WorkQueue
+from remit.ports import RecurringStore, RecurringTransaction, WorkQueue
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
@@ -90,7 +89,7 @@ class BillingCycleService:
     def __init__(
         self,
         context: BillingContext,
-        store: DynamoRecurringStore,
+        store: RecurringStore,
         invoices: InvoiceService,
         lifecycle: InvoiceLifecycleService,
         sending: SendingService,

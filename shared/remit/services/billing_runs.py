@@ -4,7 +4,6 @@ progress, and billing templates sent to one customer.
 
 from __future__ import annotations
 
-from remit.adapters.dynamodb_recurring import DynamoRecurringStore
 from remit.domain.billing_run import BillingRun, BulkInvoice
 from remit.domain.billing_template import (
     BillingTemplate,
@@ -17,7 +16,7 @@ from remit.domain.errors import FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice, InvoiceSource, LineItemInput, NewInvoice
 from remit.domain.pagination import Page
-from remit.ports import WorkQueue
+from remit.ports import RecurringStore, WorkQueue
 from remit.services.billing_context import BillingContext
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
@@ -47,7 +46,7 @@ class BillingRunService:
         invoices: InvoiceService,
         lifecycle: InvoiceLifecycleService,
         sending: SendingService,
-        store: DynamoRecurringStore,
+        store: RecurringStore,
         queue: WorkQueue,
     ) -> None:
         self._store = store

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from remit.adapters.dynamodb_recurring import DynamoRecurringStore
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.changes import apply_changes, build
 from remit.domain.customer import Customer
@@ -26,6 +25,7 @@ from remit.domain.subscription import (
     SubscriptionChanges,
     check_subscription,
 )
+from remit.ports import RecurringStore
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.invoices import InvoiceService
 from remit.services.retry import retry_on_conflict
@@ -39,9 +39,7 @@ def plan_lines(subscription: Subscription, template: BillingTemplate | None) -> 
 
 
 class SubscriptionService:
-    def __init__(
-        self, context: BillingContext, store: DynamoRecurringStore, invoices: InvoiceService
-    ) -> None:
+    def __init__(self, context: BillingContext, store: RecurringStore, invoices: InvoiceService) -> None:
         self._context = context
         self._store = store
         self._invoices = invoices
