@@ -189,7 +189,7 @@ class LocalStack:
         """Stop serving, let running requests finish, save what changed and stop the emulation.
 
         Safe to call at any point of `start` and more than once. Messages still in the billing
-        queue are not saved: the next start's cycle plans what they were for again.
+        queue are not saved (the journal keeps tables and buckets only).
         """
         if self._invoicing_cycle_route is not None:
             self._invoicing_cycle_route.stop()  # a request waiting for the billing queue answers now
