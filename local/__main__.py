@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from types import FrameType
 
 from local.dev_accounts import DevAccountError
@@ -109,6 +110,13 @@ def _print_banner(running: RunningStack, startup_seconds: float) -> None:
         if restored
         else f"{running.data_dir} (new)"
     )
+    today = datetime.now(UTC).date().isoformat()
+    cycle = (
+        f"\n\nRecurring billing runs daily at {running.daily_cycle}; run a day's cycle now:\n"
+        f'  curl -s -X POST {running.base_url}/_dev/run/invoicing-cycle -d \'{{"date":"{today}"}}\''
+        if running.daily_cycle
+        else ""
+    )
     print(
         f"""
 Remit local stack ready in {startup_seconds:.1f} s
@@ -119,7 +127,7 @@ Remit local stack ready in {startup_seconds:.1f} s
 
 Try:
   curl -s -X POST {running.base_url}/v1/organisations -H "Authorization: Bearer {key}" \\
-    -H 'Content-Type: application/json' -d '{{"name":"Acme Ltd","default_currency":"EUR"}}'
+    -H 'Content-Type: application/json' -d '{{"name":"Acme Ltd","default_currency":"EUR"}}'{cycle}
 
 Press Ctrl-C to stop.
 """,

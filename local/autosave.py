@@ -36,6 +36,8 @@ class RequestGate:
         self._snapshots_waiting = 0
         self._snapshot_running = False
         self._closed = False
+        # How many requests each thread holds, so `outside()` knows what to hand back.
+        self._held = threading.local()
 
     @contextmanager
     def request(self) -> Iterator[None]:
@@ -46,12 +48,49 @@ class RequestGate:
             if self._closed:
                 raise StackStopping
             self._requests_in_flight += 1
+        self._held.count = self._held_count() + 1
+        try:
+            yield
+        finally:
+            self._held.count = self._held_count() - 1
+            with self._condition:
+                self._requests_in_flight -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def outside(self) -> Iterator[None]:
+        """Step out of the requests this thread holds (if any) for the block, and back in after it.
+
+        For a request that waits for work other threads do under the gate (`POST
+        /_dev/run/invoicing-cycle` waits for the billing queue to drain): holding its share while
+        it waits, a snapshot that starts waiting would hold those threads back, and they would hold
+        the request back, until it gave up. Stepping back in waits for a snapshot as a new request
+        does; if the gate closed meanwhile, it steps back in all the same (the caller still ends
+        its request) and raises `StackStopping`.
+        """
+        held = self._held_count()
+        if not held:
+            yield
+            return
+        with self._condition:
+            self._requests_in_flight -= held
+            self._condition.notify_all()
+        self._held.count = 0
         try:
             yield
         finally:
             with self._condition:
-                self._requests_in_flight -= 1
-                self._condition.notify_all()
+                while not self._closed and (self._snapshot_running or self._snapshots_waiting):
+                    self._condition.wait()
+                self._requests_in_flight += held
+                closed = self._closed
+            self._held.count = held
+        if closed:
+            raise StackStopping
+
+    def _held_count(self) -> int:
+        count: int = getattr(self._held, "count", 0)
+        return count
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

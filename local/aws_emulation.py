@@ -9,11 +9,12 @@ import boto3
 from botocore.config import Config
 
 from local import cloudformation
-from local.environment import BUCKETS, DUMMY_CREDENTIAL, HOST, REGION, TABLES
+from local.environment import BUCKETS, DUMMY_CREDENTIAL, HOST, QUEUES, REGION, TABLES, queue_url
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sqs.client import SQSClient
 
     from local.moto_server import LocalMotoServer
 
@@ -61,18 +62,32 @@ class AwsEmulation:
         client: S3Client = self._client("s3")
         return client
 
+    def sqs(self) -> SQSClient:
+        """An SQS client bound to the emulation, whatever the process environment says."""
+        client: SQSClient = self._client("sqs")
+        return client
+
     def verify_sender(self, address: str) -> None:
         """Let the emulated SES send from `address`, as verifying the identity does in a real account."""
         self._client("sesv2").create_email_identity(EmailIdentity=address)
 
-    def provision(self) -> None:
-        """Create the tables (from `template.yaml`) and buckets Remit needs; existing ones are kept."""
+    def provision(self) -> dict[str, str]:
+        """Create the tables and queues (from `template.yaml`) and buckets Remit needs; existing ones
+        are kept. Returns the queues' URLs by logical id.
+
+        Raises `RuntimeError` if a queue's URL is not the one `export_remit_environment` gave Remit.
+        """
         cloudformation.create_tables(self.dynamodb(), TABLES)
         s3 = self.s3()
         existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
         for bucket in BUCKETS:
             if bucket not in existing:
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        urls = cloudformation.create_queues(self.sqs(), QUEUES)
+        for logical_id, url in urls.items():
+            if url != queue_url(self.endpoint_url, QUEUES[logical_id]):
+                raise RuntimeError(f"the emulation put {logical_id} at {url}, not where Remit was told")
+        return urls
 
     def expire_items(self) -> None:
         """Delete the items whose time-to-live has passed (idempotency records), as DynamoDB does."""

@@ -1,11 +1,13 @@
-"""Create the stack's DynamoDB tables and bucket from `template.yaml`'s own definitions.
+"""Create the stack's DynamoDB tables and SQS queues from `template.yaml`'s own definitions.
 
-The local stack and the tests build their tables from here, so the template stays the single
-source of truth for key schemas, indexes, streams and TTLs.
+The local stack and the tests build their tables and queues from here, so the template stays the
+single source of truth for key schemas, indexes, streams, TTLs, visibility timeouts and redrive
+policies.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,16 @@ _CREATE_TABLE_PROPERTIES = (
     "GlobalSecondaryIndexes",
     "BillingMode",
     "StreamSpecification",
+)
+
+# The CloudFormation queue properties that are `CreateQueue` attributes under the same name.
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "SqsManagedSseEnabled",
 )
 
 
@@ -80,3 +92,73 @@ def create_tables(dynamodb_client: Any, table_names: Mapping[str, str]) -> None:
                 TableName=physical_name,
                 TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
             )
+
+
+def queue_definitions(template: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Return `{logical_id: properties}` for every `AWS::SQS::Queue` in the template."""
+    template = template if template is not None else load_template()
+    return {
+        logical_id: resource.get("Properties", {})
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource.get("Type") == "AWS::SQS::Queue"
+    }
+
+
+def create_queues(
+    sqs_client: Any, queue_names: Mapping[str, str], template: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """Create each queue named in `queue_names` (`{logical_id: physical_name}`) as the template defines
+    it, and return `{logical_id: queue URL}`.
+
+    A `RedrivePolicy` names its dead-letter queue with `!GetAtt <LogicalId>.Arn`: that queue must be
+    in `queue_names` too, and is created first. Creating a queue that exists with the same
+    attributes is a no-op, as in SQS.
+    """
+    definitions = queue_definitions(template)
+    urls: dict[str, str] = {}
+    arns: dict[str, str] = {}
+
+    def create(logical_id: str, path: tuple[str, ...]) -> None:
+        if logical_id in urls:
+            return
+        if logical_id in path:
+            raise ValueError(f"the redrive policies of {', '.join(path)} form a cycle")
+        if logical_id not in queue_names:
+            raise ValueError(f"{path[-1]} sends dead letters to {logical_id}, which is not created locally")
+        properties = definitions[logical_id]
+        attributes = {
+            name: _attribute_text(properties[name]) for name in _QUEUE_ATTRIBUTES if name in properties
+        }
+        redrive = properties.get("RedrivePolicy")
+        if redrive:
+            target = _get_att_arn(redrive["deadLetterTargetArn"])
+            create(target, (*path, logical_id))
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": arns[target], "maxReceiveCount": int(redrive["maxReceiveCount"])}
+            )
+        url = sqs_client.create_queue(QueueName=queue_names[logical_id], Attributes=attributes)["QueueUrl"]
+        urls[logical_id] = url
+        arns[logical_id] = sqs_client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+
+    for logical_id in queue_names:
+        create(logical_id, ())
+    return {logical_id: urls[logical_id] for logical_id in queue_names}
+
+
+def _attribute_text(value: Any) -> str:
+    # SQS attributes are strings; CloudFormation's booleans are `true` and `false` there.
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _get_att_arn(reference: Any) -> str:
+    """The logical id in `!GetAtt <LogicalId>.Arn` (either form); anything else is not supported here."""
+    target = reference.get("Fn::GetAtt") if isinstance(reference, Mapping) else None
+    if isinstance(target, str):
+        target = target.split(".", 1)
+    if not isinstance(target, list) or len(target) != 2 or target[1] != "Arn":
+        raise ValueError(
+            f"the local stack reads dead-letter targets as !GetAtt <Queue>.Arn, not {reference!r}"
+        )
+    return str(target[0])

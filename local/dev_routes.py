@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from local import dev_accounts, dev_outbox, sandbox_checkout
+from local import dev_accounts, dev_billing, dev_outbox, sandbox_checkout
 from local.http_messages import HttpRequest, HttpResponse, RequestRejected, problem_response
 
 DEV_PREFIX = "/_dev"
@@ -62,11 +62,17 @@ class DevRoutes:
             return rejection.response
 
 
-def dev_routes() -> DevRoutes:
-    """Every dev endpoint the local stack serves."""
+def dev_routes(*, invoicing_cycle: DevRoute | None = None) -> DevRoutes:
+    """Every dev endpoint the local stack serves.
+
+    `invoicing_cycle` is `POST /_dev/run/invoicing-cycle`, bound to the running stack's functions
+    and queue (`local.dev_billing.InvoicingCycleRoute`); without it that path answers 404.
+    """
     routes = DevRoutes()
     routes.add("POST", "/_dev/accounts", dev_accounts.open_account)
     routes.add("GET", "/_dev/outbox", dev_outbox.list_sent_emails)
     routes.add_under("GET", sandbox_checkout.PATH_PREFIX, sandbox_checkout.show_checkout)
     routes.add_under("POST", sandbox_checkout.PATH_PREFIX, sandbox_checkout.pay)
+    if invoicing_cycle is not None:
+        routes.add("POST", dev_billing.PATH, invoicing_cycle)
     return routes

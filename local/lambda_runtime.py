@@ -64,6 +64,11 @@ class LocalFunction:
         self._handler: LambdaHandler | None = None
         self._invocation = threading.Lock()
 
+    @property
+    def handler_module(self) -> str:
+        """The dotted module the handler lives in, e.g. `api.app`."""
+        return self._module_name
+
     def load(self) -> LambdaHandler:
         """Import the handler module (once) and return the handler; raises what the import raises."""
         if self._handler is None:

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from local.api_gateway import ApiGateway
 from local.autosave import Autosaver, RequestGate
 from local.aws_emulation import AwsEmulation
 from local.dev_accounts import DevAccount, ensure_dev_account
+from local.dev_billing import InvoicingCycleRoute
 from local.dev_routes import dev_routes
-from local.environment import BILLING_TABLE, BUCKETS, HOST, TABLES, LocalSettings, export_remit_environment
+from local.environment import (
+    BILLING_QUEUE,
+    BILLING_TABLE,
+    BUCKETS,
+    HOST,
+    QUEUES,
+    TABLES,
+    LocalSettings,
+    export_remit_environment,
+)
 from local.http_front import HttpFront, RequestRouter
 from local.journal import Journal, SaveSummary
 from local.lambda_runtime import LocalFunction
+from local.queue_worker import QueueWorker
+from local.scheduler import DailySchedule, Scheduler
 from local.stream_worker import StreamWorker
 
 logger = logging.getLogger(__name__)
@@ -32,6 +46,8 @@ class RunningStack:
     data_dir: Path
     dev_account: DevAccount
     restored: SaveSummary | None
+    #: When the invoicing cycle runs each day (`08:15 UTC`); None when its functions are missing.
+    daily_cycle: str | None = None
 
 
 class LocalStack:
@@ -57,7 +73,24 @@ class LocalStack:
             timeout_seconds=15,
             memory_limit_in_mb=256,
         )
+        # The template's recurring-billing functions: the daily planner, fired by the scheduler
+        # (and `POST /_dev/run/invoicing-cycle`), and the worker fed by the billing queue.
+        self._invoicing_cycle_function = LocalFunction(
+            "remit-invoicing-cycle",
+            "invoicing_cycle.app.lambda_handler",
+            timeout_seconds=300,
+            memory_limit_in_mb=256,
+        )
+        self._billing_worker_function = LocalFunction(
+            "remit-billing-worker",
+            "billing_worker.app.lambda_handler",
+            timeout_seconds=60,
+            memory_limit_in_mb=256,
+        )
         self._stream_worker: StreamWorker | None = None
+        self._queue_worker: QueueWorker | None = None
+        self._scheduler: Scheduler | None = None
+        self._invoicing_cycle_route: InvoicingCycleRoute | None = None
         self._front: HttpFront | None = None
         self._autosaver: Autosaver | None = None
         self._journal: Journal | None = None
@@ -78,9 +111,24 @@ class LocalStack:
     def _start(self) -> RunningStack:
         data_dir = self._settings.data_dir
         _prepare_data_dir(data_dir)
+        # Built before the front, whose dev route needs them; started once Remit is loaded.
+        schedule = DailySchedule.from_template()
+        self._queue_worker = QueueWorker(
+            self._billing_worker_function, self._emulation.sqs, BILLING_QUEUE, self._gate, self._data_changed
+        )
+        self._scheduler = Scheduler(
+            self._invoicing_cycle_function,
+            self._gate,
+            self._data_changed,
+            schedule=schedule,
+            dead_letters=self._send_to_cycle_dead_letters,
+        )
+        self._invoicing_cycle_route = InvoicingCycleRoute(
+            self._invoicing_cycle_function, self._queue_worker, self._gate, schedule
+        )
         router = RequestRouter(
             ApiGateway(self._api_function, domain_name=HOST),
-            dev_routes(),
+            dev_routes(invoicing_cycle=self._invoicing_cycle_route),
             self._gate,
             self._data_changed,
             functions_by_prefix=[
@@ -113,11 +161,20 @@ class LocalStack:
         self._api_function.load()  # import the handler now, so the first request is not the slow one
         self._notifications_function.load()
         self._payment_webhooks_function.load()
+        planner_loaded = _load_if_present(self._invoicing_cycle_function)
+        worker_loaded = _load_if_present(self._billing_worker_function)
+        billing = planner_loaded and worker_loaded
         # Outbox items restored as pending are delivered by the sweep (restoring writes no stream records).
         self._stream_worker = StreamWorker(
             self._notifications_function, self._emulation, BILLING_TABLE, self._gate, self._data_changed
         )
         self._stream_worker.start()
+        if billing:
+            self._queue_worker.start()
+            # Fires today's cycle at once if its time has passed: the planner is idempotent.
+            self._scheduler.start()
+        else:
+            self._queue_worker = self._scheduler = None
         self._front.serve_in_background()
         return RunningStack(
             base_url=base_url,
@@ -125,16 +182,26 @@ class LocalStack:
             data_dir=data_dir,
             dev_account=dev_account,
             restored=restored,
+            daily_cycle=f"{schedule.hour:02d}:{schedule.minute:02d} UTC" if billing else None,
         )
 
     def stop(self) -> None:
         """Stop serving, let running requests finish, save what changed and stop the emulation.
 
-        Safe to call at any point of `start` and more than once.
+        Safe to call at any point of `start` and more than once. Messages still in the billing
+        queue are not saved (the journal keeps tables and buckets only).
         """
+        if self._invoicing_cycle_route is not None:
+            self._invoicing_cycle_route.stop()  # a request waiting for the billing queue answers now
         if self._front is not None:
             self._front.stop(timeout=_REQUEST_DRAIN_SECONDS)
             self._front = None
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
+        if self._queue_worker is not None:
+            self._queue_worker.stop()
+            self._queue_worker = None
         if self._stream_worker is not None:
             self._stream_worker.stop()
             self._stream_worker = None
@@ -153,6 +220,28 @@ class LocalStack:
     def _data_changed(self) -> None:
         if self._autosaver is not None:
             self._autosaver.mark_changed()
+
+    def _send_to_cycle_dead_letters(self, event: dict[str, Any]) -> None:
+        """Where EventBridge Scheduler puts an invocation whose retries are spent: the planner's queue."""
+        sqs = self._emulation.sqs()
+        url = sqs.get_queue_url(QueueName=QUEUES["InvoicingCycleDeadLetterQueue"])["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
+
+
+def _load_if_present(function: LocalFunction) -> bool:
+    """Load `function`'s handler; False (with a warning) when its package is not in `functions/` at all.
+
+    Any other import error propagates: a handler that is there but broken stops the start.
+    """
+    package = function.handler_module.partition(".")[0]
+    try:
+        function.load()
+    except ModuleNotFoundError as missing:
+        if missing.name != package:
+            raise
+        logger.warning("functions/%s is missing: %s is off", package, function.name)
+        return False
+    return True
 
 
 def _prepare_data_dir(data_dir: Path) -> None:

@@ -161,3 +161,16 @@ def test_dev_accounts_refuses_a_bad_body_with_a_problem(
     assert problem["status"] == status
     if status == 422:
         assert [error["field"] for error in problem["errors"]] == ["name"]
+
+
+def test_the_invoicing_cycle_dev_route_refuses_a_body_without_a_date(stack: RunningLocalStack) -> None:
+    url = stack.url("/_dev/run/invoicing-cycle")
+
+    missing = requests.post(url, json={}, timeout=10)
+    malformed = requests.post(url, json={"date": "2027-02-30"}, timeout=10)
+    not_json = requests.post(url, data=b"2027-02-01", timeout=10)
+
+    assert missing.status_code == 422, missing.text
+    assert [error["field"] for error in missing.json()["errors"]] == ["date"]
+    assert malformed.status_code == 422, malformed.text
+    assert not_json.status_code == 400, not_json.text

@@ -1,11 +1,22 @@
-"""Every sample event in `events/api/` runs through the API function as API Gateway would send it."""
+"""Every sample event in `events/api/` runs through the API function as API Gateway would send it.
+
+The recurring-billing samples (`events/invoicing_cycle/`, `events/billing_worker/`) are checked
+for their shape only: that they are what the schedule and the queue's event source mapping send
+(the local stack builds the same events). Running them through `invoicing_cycle.app` and
+`billing_worker.app` belongs with those handlers' own tests.
+"""
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+from local.queue_worker import lambda_record
+from local.scheduler import DailySchedule
 from tests.integration.api_client import ApiClient, sample_event
 
 
@@ -73,3 +84,41 @@ def test_the_invoice_events_draft_finalize_and_pay(api: ApiClient) -> None:
     assert finalized.json()["number"] == "ACME-00001"
     assert paid.status == 201
     assert paid.json()["amount"] == 10000
+
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def test_the_scheduled_sample_is_what_the_daily_schedule_sends() -> None:
+    sample = json.loads((EVENTS / "invoicing_cycle" / "scheduled.json").read_text())
+    schedule = DailySchedule.from_template()
+
+    assert sample == schedule.event(schedule.on(date(2027, 2, 1)))
+
+
+def test_the_billing_worker_sample_is_an_sqs_batch_of_one_subscription_and_one_bulk_message() -> None:
+    sample = json.loads((EVENTS / "billing_worker" / "sqs_batch.json").read_text())
+    records = sample["Records"]
+    bodies = [json.loads(record["body"]) for record in records]
+
+    for record in records:
+        as_lambda_sends_it = lambda_record(
+            {
+                "MessageId": record["messageId"],
+                "ReceiptHandle": record["receiptHandle"],
+                "Body": record["body"],
+                "Attributes": record["attributes"],
+                "MD5OfBody": hashlib.md5(record["body"].encode()).hexdigest(),  # noqa: S324 - SQS's checksum
+            },
+            record["eventSourceARN"],
+        )
+        assert record == as_lambda_sends_it
+        assert record["eventSourceARN"].endswith(":remit-billing")
+    assert [body["kind"] for body in bodies] == ["subscription", "bulk"]
+    assert set(bodies[0]) == {"kind", "organisation_id", "subscription_id", "run_id", "as_of"}
+    assert set(bodies[1]) == {"kind", "organisation_id", "run_id", "customer_ids"}
+    assert bodies[0]["organisation_id"].startswith("org_")
+    assert bodies[0]["subscription_id"].startswith("sub_")
+    assert all(body["run_id"].startswith("brun_") for body in bodies)
+    assert date.fromisoformat(bodies[0]["as_of"]) == date(2027, 2, 1)
+    assert all(customer.startswith("cus_") for customer in bodies[1]["customer_ids"])
