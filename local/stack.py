@@ -161,20 +161,16 @@ class LocalStack:
         self._api_function.load()  # import the handler now, so the first request is not the slow one
         self._notifications_function.load()
         self._payment_webhooks_function.load()
-        planner_loaded = _load_if_present(self._invoicing_cycle_function)
-        worker_loaded = _load_if_present(self._billing_worker_function)
-        billing = planner_loaded and worker_loaded
+        self._invoicing_cycle_function.load()
+        self._billing_worker_function.load()
         # Outbox items restored as pending are delivered by the sweep (restoring writes no stream records).
         self._stream_worker = StreamWorker(
             self._notifications_function, self._emulation, BILLING_TABLE, self._gate, self._data_changed
         )
         self._stream_worker.start()
-        if billing:
-            self._queue_worker.start()
-            # Fires today's cycle at once if its time has passed: the planner is idempotent.
-            self._scheduler.start()
-        else:
-            self._queue_worker = self._scheduler = None
+        self._queue_worker.start()
+        # Fires today's cycle at once if its time has passed: the planner is idempotent.
+        self._scheduler.start()
         self._front.serve_in_background()
         return RunningStack(
             base_url=base_url,
@@ -182,7 +178,7 @@ class LocalStack:
             data_dir=data_dir,
             dev_account=dev_account,
             restored=restored,
-            daily_cycle=f"{schedule.hour:02d}:{schedule.minute:02d} UTC" if billing else None,
+            daily_cycle=f"{schedule.hour:02d}:{schedule.minute:02d} UTC",
         )
 
     def stop(self) -> None:
@@ -226,22 +222,6 @@ class LocalStack:
         sqs = self._emulation.sqs()
         url = sqs.get_queue_url(QueueName=QUEUES["InvoicingCycleDeadLetterQueue"])["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
-
-
-def _load_if_present(function: LocalFunction) -> bool:
-    """Load `function`'s handler; False (with a warning) when its package is not in `functions/` at all.
-
-    Any other import error propagates: a handler that is there but broken stops the start.
-    """
-    package = function.handler_module.partition(".")[0]
-    try:
-        function.load()
-    except ModuleNotFoundError as missing:
-        if missing.name != package:
-            raise
-        logger.warning("functions/%s is missing: %s is off", package, function.name)
-        return False
-    return True
 
 
 def _prepare_data_dir(data_dir: Path) -> None:

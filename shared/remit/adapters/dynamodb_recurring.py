@@ -219,6 +219,13 @@ class DynamoRecurringStore:
             encode_cursor(items[-1]["SK"]) if more else None,
         )
 
+    def run_items_done(self, organisation_id: str, run_id: str, item_ids: list[str]) -> set[str]:
+        """Which of the run's items are already done (their markers exist), in one read."""
+        pk = _pk(organisation_id)
+        keys = [(pk, f"RUNITEM#{run_id}#{item_id}") for item_id in item_ids]
+        prefix = len(f"RUNITEM#{run_id}#")
+        return {str(item["SK"])[prefix:] for item in self._table.batch_get(keys)}
+
     def cycle_run_id(self, organisation_id: str, day: date, part: int) -> str | None:
         """The run recorded for the cycle of `day` (its `part`-th 500 items), if any."""
         item = self._table.get(_pk(organisation_id), f"CYCLERUN#{day.isoformat()}#{part}")

@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from remit.domain.billing_period import BillingPeriod
-from remit.domain.billing_run import BillingRun, BillingRunError
+from remit.domain.billing_run import BillingRun, BillingRunError, BulkInvoice
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer, first_of_next_month
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, DomainError
@@ -44,6 +44,7 @@ from remit.ports import RecurringStore, RecurringTransaction, WorkQueue
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
+from remit.services.retry import back_off
 from remit.services.sending import SendingService
 from remit.services.subscriptions import _days_until_due, plan_lines
 
@@ -199,9 +200,7 @@ class BillingCycleService:
                 self._bill_open_charges(organisation_id, str(message["item_id"]), run_id, _day(message))
             ]
         elif kind == "bulk":
-            outcomes = [
-                self._bill_bulk_customer(organisation_id, run_id, str(c)) for c in message["customer_ids"]
-            ]
+            outcomes = self._bill_bulk(organisation_id, run_id, [str(c) for c in message["customer_ids"]])
         else:
             raise ValueError(f"unknown billing message kind {kind!r}")
         self._store.mark_run_completed(organisation_id, run_id, self._clock.now())
@@ -211,7 +210,7 @@ class BillingCycleService:
         self, organisation_id: str, subscription_id: str, run_id: str, as_of: date
     ) -> ItemOutcome:
         outcome = ItemOutcome()
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             organisation, subscription, customer = self._store.read_subscription(
                 organisation_id, subscription_id
             )
@@ -236,8 +235,11 @@ class BillingCycleService:
                 invoice = self._bill_period(organisation, subscription, customer, due[0], run_id, as_of)
                 outcome.issued += 1
                 outcome.invoice_ids.append(invoice.id)
-            except (AlreadyDone, ConcurrentUpdate):
-                continue  # read again: another attempt billed it or changed the subscription
+            except AlreadyDone:
+                continue  # read again: another attempt billed it
+            except ConcurrentUpdate:
+                back_off(attempt)  # another writer changed the subscription, customer or counter
+                continue
             except DomainError as error:
                 outcome.error = error.detail
                 break
@@ -333,7 +335,7 @@ class BillingCycleService:
         self, organisation_id: str, customer_id: str, run_id: str, as_of: date
     ) -> ItemOutcome:
         outcome = ItemOutcome()
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             organisation, _, customer = self._billing.read_for_billing(
                 organisation_id, customer_id=customer_id
             )
@@ -367,7 +369,10 @@ class BillingCycleService:
                     transaction.claim_charges_cycle(customer.id, day, None)
                     transaction.schedule_charges_billing(customer, first_of_next_month(as_of), now)
                 transaction.commit()
-            except (AlreadyDone, ConcurrentUpdate):
+            except AlreadyDone:
+                continue
+            except ConcurrentUpdate:
+                back_off(attempt)
                 continue
             except DomainError as error:
                 outcome.error = error.detail
@@ -382,13 +387,22 @@ class BillingCycleService:
         self._finish_item(organisation_id, run_id, customer_id, outcome, customer_id=customer_id)
         return outcome
 
-    def _bill_bulk_customer(self, organisation_id: str, run_id: str, customer_id: str) -> ItemOutcome:
-        outcome = ItemOutcome()
+    def _bill_bulk(self, organisation_id: str, run_id: str, customer_ids: list[str]) -> list[ItemOutcome]:
         run = self._store.get_run(organisation_id, run_id)
         if run is None or run.bulk is None:
             raise ValueError(f"billing run {run_id} of {organisation_id} is not a bulk run")
-        bulk = run.bulk
-        for _ in range(_ATTEMPTS):
+        done = self._store.run_items_done(organisation_id, run_id, customer_ids)
+        return [
+            self._bill_bulk_customer(organisation_id, run_id, run.bulk, customer_id)
+            for customer_id in customer_ids
+            if customer_id not in done  # a redelivery: issued and counted before
+        ]
+
+    def _bill_bulk_customer(
+        self, organisation_id: str, run_id: str, bulk: BulkInvoice, customer_id: str
+    ) -> ItemOutcome:
+        outcome = ItemOutcome()
+        for attempt in range(_ATTEMPTS):
             organisation, _, customer = self._billing.read_for_billing(
                 organisation_id, customer_id=customer_id
             )
@@ -434,6 +448,7 @@ class BillingCycleService:
             except AlreadyDone:
                 return outcome  # done and counted by an earlier delivery
             except ConcurrentUpdate:
+                back_off(attempt)
                 continue
             except DomainError as error:
                 outcome.error = error.detail

@@ -24,6 +24,11 @@ def retry_on_conflict[ResultT](attempt: Callable[[], ResultT], attempts: int = M
         except ConcurrentUpdate:
             if number == attempts - 1:
                 raise
-            ceiling = min(MAX_BACKOFF_SECONDS, 0.005 * 2 ** min(number, 10))
-            time.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter, not security
+            back_off(number)
     raise AssertionError("unreachable")
+
+
+def back_off(number: int) -> None:
+    """Wait before the retry after `number` conflicts (jittered, exponential, capped)."""
+    ceiling = min(MAX_BACKOFF_SECONDS, 0.005 * 2 ** min(number, 10))
+    time.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter, not security
