@@ -8,17 +8,18 @@ never fail on timing, only when they could not measure at all.
 import sys
 from collections.abc import Callable
 
-from benchmarks import cold_start, dynamodb_calls, emulators, volume
+from benchmarks import billing, cold_start, dynamodb_calls, emulators, volume
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "cold_start": cold_start.main,
     "dynamodb_calls": dynamodb_calls.main,
     "volume": volume.main,
+    "billing": billing.main,
     "emulators": emulators.main,
 }
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
 # minutes at 10,000 items): `make bench-emulators` runs it.
-DEFAULT = ("cold_start", "dynamodb_calls", "volume")
+DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing")
 
 
 def main(argv: list[str]) -> int:

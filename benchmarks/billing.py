@@ -1,0 +1,200 @@
+"""The billing worker's throughput against its floor, and a bulk run's answer and completion times.
+
+Budget (DESIGN.md): the daily cycle bills at least half as fast as its floor, one bare
+`TransactWriteItems` per billed subscription against the same DynamoDB endpoint. Both are measured
+in one run, against the local stack's embedded AWS emulation (moto in server mode, on loopback,
+with Remit's patches), so that a slow or busy machine slows both alike:
+
+* floor: per subscription, one TransactWriteItems that claims a period marker and writes an
+  invoice-sized item (the least any exactly-once design writes), one after the other;
+* worker: the planner queues the due subscriptions, and the real `billing_worker` handler bills
+  them from SQS in batches of ten (read, price, one transaction with the marker, the finalized and
+  sent invoice, the counter, the timeline, the outbox and the subscription; then the run's count).
+
+Then a bulk run through the real API handler: the answer time of `POST …/billing` for 500
+customers, and the time until the worker has issued all 500 invoices.
+
+    python -m benchmarks billing [--subscriptions 500] [--bulk 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from datetime import date
+from typing import Any
+
+TARGET_RATIO = 0.5
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks billing", description=__doc__)
+    parser.add_argument("--subscriptions", type=int, default=500, help="subscriptions due (default 500)")
+    parser.add_argument("--bulk", type=int, default=500, help="customers of the bulk run (default 500)")
+    args = parser.parse_args(argv)
+    from local.aws_emulation import AwsEmulation
+    from local.environment import export_remit_environment
+
+    emulation = AwsEmulation()
+    emulation.start()
+    try:
+        export_remit_environment(emulation.endpoint_url, public_base_url="http://127.0.0.1:3000")
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        emulation.provision()
+        from remit.bootstrap import reset
+
+        reset()
+        floor = _floor(emulation, args.subscriptions)
+        worker = _worker(args.subscriptions)
+        answer, completion = _bulk(args.bulk)
+    finally:
+        emulation.stop()
+    ratio = worker / floor
+    print(f"floor: bare TransactWriteItems        {floor:8.1f} subscriptions/s")
+    print(
+        f"worker: real handler from SQS         {worker:8.1f} subscriptions/s ({args.subscriptions} billed)"
+    )
+    verdict = "within" if ratio >= TARGET_RATIO else "BELOW"
+    print(
+        f"ratio worker/floor                    {ratio:8.2f}   ({verdict} the target of at least {TARGET_RATIO})"
+    )
+    print(f"bulk run of {args.bulk}: API answered in   {answer * 1000:8.0f} ms (202, whatever the size)")
+    print(f"bulk run of {args.bulk}: completed after   {completion:8.1f} s")
+    return 0
+
+
+def _floor(emulation: Any, count: int) -> float:
+    from local.environment import BILLING_TABLE
+
+    client = emulation.dynamodb()
+    padding = "x" * 2000  # about an invoice's size
+    started = time.perf_counter()
+    for n in range(count):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": BILLING_TABLE,
+                        "Item": {"PK": {"S": "ORG#floor"}, "SK": {"S": f"SUBPERIOD#sub_{n}#2027-03-01"}},
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": BILLING_TABLE,
+                        "Item": {
+                            "PK": {"S": "ORG#floor"},
+                            "SK": {"S": f"INVOICE#inv_{n}"},
+                            "body": {"S": padding},
+                        },
+                    }
+                },
+            ]
+        )
+    return count / (time.perf_counter() - started)
+
+
+def _worker(count: int) -> float:
+    from billing_worker.app import lambda_handler as worker
+    from invoicing_cycle.app import lambda_handler as planner
+    from remit.bootstrap import services
+    from remit.domain.customer import NewCustomer
+    from remit.domain.organisation import NewOrganisation
+    from remit.domain.subscription import NewSubscription, SubscriptionLine
+
+    account = services().accounts.create_account("Bench").account_id
+    org = (
+        services().organisations.create(account, NewOrganisation(name="Acme Ltd", default_currency="EUR")).id
+    )
+    line = SubscriptionLine(description="Pro plan", unit_amount=4900)
+    for n in range(count):
+        customer = services().customers.create(account, org, NewCustomer(name=f"C{n}", email=f"c{n}@x.test"))
+        subscription = services().subscriptions.create(
+            account,
+            org,
+            NewSubscription(customer_id=customer.id, line_items=[line], start_date=date(2027, 3, 1)),
+        )
+        services().subscriptions.activate(account, org, subscription.id)
+    started = time.perf_counter()
+    planner({"scheduled_time": "2027-03-01T08:15:00Z"}, _Context())
+    _drain(worker)
+    elapsed = time.perf_counter() - started
+    issued = services().invoices.list_invoices(account, org, 1, None, "open", None).items
+    if not issued:
+        raise RuntimeError("the worker issued nothing")
+    return count / elapsed
+
+
+def _bulk(count: int) -> tuple[float, float]:
+    from billing_worker.app import lambda_handler as worker
+    from remit.bootstrap import services
+    from tests.integration.api_client import ApiClient
+
+    api = ApiClient(services().accounts.create_account("Bulk").api_key)
+    org = api.post("/v1/organisations", {"name": "Club", "default_currency": "EUR"}).json()["id"]
+    base = f"/v1/organisations/{org}"
+    customers = [
+        api.post(f"{base}/customers", {"name": f"M{n}", "email": f"m{n}@club.test"}).json()["id"]
+        for n in range(count)
+    ]
+    body = {
+        "customer_ids": customers,
+        "line_items": [{"description": "Dues", "unit_amount": 5000}],
+        "currency": "EUR",
+    }
+    started = time.perf_counter()
+    response = api.post(f"{base}/billing", body)
+    answered = time.perf_counter() - started
+    if response.status != 202:
+        raise RuntimeError(f"bulk billing answered {response.status}: {response.body}")
+    _drain(worker)
+    completed = time.perf_counter() - started
+    run = api.get(f"{base}/billing_runs/{response.json()['id']}").json()
+    if run["status"] != "completed" or run["invoices_created"] != count:
+        raise RuntimeError(
+            f"the bulk run did not complete: {run['status']}, {run['invoices_created']} invoices"
+        )
+    return answered, completed
+
+
+def _drain(worker: Any) -> None:
+    """Feed the billing queue to the worker in batches of ten, as Lambda's SQS event source does."""
+    import boto3
+
+    sqs, url = boto3.client("sqs"), os.environ["REMIT_BILLING_QUEUE_URL"]
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {"ApproximateReceiveCount": "1"},
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:remit-billing",
+                    "awsRegion": "eu-west-1",
+                }
+                for m in messages
+            ]
+        }
+        failed = {f["itemIdentifier"] for f in worker(event, _Context())["batchItemFailures"]}
+        if failed:
+            raise RuntimeError(f"the worker failed {len(failed)} messages: {json.dumps(sorted(failed))}")
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+
+
+class _Context:
+    function_name = "remit-billing-worker"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:remit-billing-worker"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
