@@ -20,10 +20,13 @@ from remit.bootstrap import services
 from remit.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# The runs whose items this invocation worked on: checked for completion once, after the batch.
+_touched_runs: set[tuple[str, str]] = set()
 
 
 def bill_item(record: SQSRecord) -> None:
     message = json.loads(record.body)
+    _touched_runs.add((str(message["organisation_id"]), str(message["run_id"])))
     try:
         outcomes = services().billing_cycle.process(message)
     except Exception:
@@ -42,4 +45,7 @@ def bill_item(record: SQSRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(process_partial_response(event, bill_item, processor, context))
+    _touched_runs.clear()
+    response = dict(process_partial_response(event, bill_item, processor, context))
+    services().billing_cycle.complete_runs(set(_touched_runs))
+    return response

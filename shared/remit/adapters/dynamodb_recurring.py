@@ -8,6 +8,7 @@
     ORG#<org> / SUBPERIOD#<sub>#<period start>     marker: the period is invoiced
     ORG#<org> / CHARGECYCLE#<customer>#<YYYY-MM-DD> marker: the monthly invoice of that 1st is done
     ORG#<org> / BILLINGRUN#<run>                   a billing run with its counters
+    ORG#<org> / RUNINV#<run>#<invoice>             an invoice the run issued
     ORG#<org> / CYCLERUN#<date>#<part>             marker: the cycle of that day has this run
     ORG#<org> / RUNITEM#<run>#<item>               marker: the run's item is done and counted
 
@@ -58,7 +59,6 @@ def subscription_item(subscription: Subscription) -> Item:
 
 # Attribute names of a run's counters (some are DynamoDB reserved words).
 _RUN_ATTRIBUTES = {
-    "#ids": "invoice_ids",
     "#created": "invoices_created",
     "#processed": "processed",
     "#skipped": "skipped",
@@ -133,9 +133,12 @@ class RecurringTransaction(DynamoBillingTransaction):
         adds: list[str] = []
         values: dict[str, Any] = {}
         if invoice_id is not None:
-            sets.append("#ids = list_append(#ids, :ids)")
+            # The id goes in an item of its own: the run's item keeps a fixed size, so updating it
+            # costs the same for the run's first invoice and its five hundredth.
+            entry = {"PK": self._pk, "SK": f"RUNINV#{run_id}#{invoice_id}", "entity": "run_invoice"}
+            self._writes.append(Write("Put", put(entry)))
             adds.append("#created :one")
-            values.update({":ids": [invoice_id], ":one": 1})
+            values[":one"] = 1
         if item_done:
             adds += ["#processed :one", "#skipped :skipped"]
             values.update({":one": 1, ":skipped": int(skipped)})
@@ -176,17 +179,20 @@ class DynamoRecurringStore:
 
     # subscriptions ----------------------------------------------------------------------------
     def read_subscription(
-        self, organisation_id: str, subscription_id: str
+        self, organisation_id: str, subscription_id: str, customer_id: str | None = None
     ) -> tuple[Organisation | None, Subscription | None, Customer | None]:
-        """The organisation, the subscription and its customer (two round trips at most)."""
+        """The organisation, the subscription and its customer: one round trip when the customer's id
+        is given (the caller checks it is the subscription's), two otherwise.
+        """
         pk = _pk(organisation_id)
-        found = {
-            item["SK"]: item for item in self._table.batch_get([(pk, "ORG"), (pk, f"SUB#{subscription_id}")])
-        }
+        keys = [(pk, "ORG"), (pk, f"SUB#{subscription_id}")]
+        if customer_id is not None:
+            keys.append((pk, f"CUSTOMER#{customer_id}"))
+        found = {item["SK"]: item for item in self._table.batch_get(keys)}
         organisation = found.get("ORG")
         subscription = found.get(f"SUB#{subscription_id}")
-        customer = None
-        if subscription is not None:
+        customer = found.get(f"CUSTOMER#{customer_id}")
+        if customer is None and subscription is not None and customer_id is None:
             customer = self._table.get(pk, f"CUSTOMER#{subscription['customer_id']}")
         return (
             Organisation.model_validate(organisation, context=STORED) if organisation else None,
@@ -207,15 +213,26 @@ class DynamoRecurringStore:
         )
 
     # billing runs -----------------------------------------------------------------------------
-    def get_run(self, organisation_id: str, run_id: str) -> BillingRun | None:
+    def get_run(self, organisation_id: str, run_id: str, invoice_ids: bool = True) -> BillingRun | None:
+        """The run, with the ids of the invoices it issued unless told not to (one more read)."""
         item = self._table.get(_pk(organisation_id), f"BILLINGRUN#{run_id}")
-        return BillingRun.model_validate(item, context=STORED) if item else None
+        if item is None:
+            return None
+        return (
+            self._with_invoice_ids(item) if invoice_ids else BillingRun.model_validate(item, context=STORED)
+        )
+
+    def _with_invoice_ids(self, item: Item) -> BillingRun:
+        run = BillingRun.model_validate(item, context=STORED)
+        prefix = f"RUNINV#{run.id}#"
+        ids = [str(entry["SK"])[len(prefix) :] for entry in self._table.query_all(item["PK"], prefix)]
+        return run.model_copy(update={"invoice_ids": ids})
 
     def list_runs(self, organisation_id: str, limit: int, cursor: str | None) -> Page[BillingRun]:
         after = decode_cursor(cursor, "BILLINGRUN#") if cursor else None
         items, more = self._table.query_prefix(_pk(organisation_id), "BILLINGRUN#", limit, after)
         return Page(
-            [BillingRun.model_validate(i, context=STORED) for i in items],
+            [self._with_invoice_ids(i) for i in items],
             encode_cursor(items[-1]["SK"]) if more else None,
         )
 
@@ -293,8 +310,8 @@ class DynamoRecurringStore:
         return True
 
     # the due index ------------------------------------------------------------------------------
-    def due_entries(self, through: date) -> Iterator[tuple[date, str, str]]:
-        """Every due-index entry dated `through` or earlier: (day, organisation id, item id).
+    def due_entries(self, through: date) -> Iterator[tuple[date, str, str, str]]:
+        """Every due-index entry dated `through` or earlier: (day, organisation id, item id, customer id).
 
         Reads only those entries (and no item more), shard by shard, oldest day first in each.
         """
@@ -305,13 +322,15 @@ class DynamoRecurringStore:
                 "IndexName": DUE_INDEX.name,
                 "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK < :upper",
                 "ExpressionAttributeValues": {":pk": {"S": f"DUE#{shard}"}, ":upper": {"S": upper}},
-                "ProjectionExpression": "GSI1SK",
+                "ProjectionExpression": "GSI1SK, customer_id",
             }
             while True:
                 response = self._table.client.query(**request)
                 for attributes in response.get("Items", []):
                     day, organisation_id, item_id = attributes["GSI1SK"]["S"].split("#", 2)
-                    yield date.fromisoformat(day), organisation_id, item_id
+                    # A subscription names its customer; a customer billed monthly is its own.
+                    customer_id = attributes.get("customer_id", {}).get("S", item_id)
+                    yield date.fromisoformat(day), organisation_id, item_id, customer_id
                 last = response.get("LastEvaluatedKey")
                 if not last:
                     break

@@ -50,7 +50,7 @@ from remit.services.subscriptions import _days_until_due, plan_lines
 
 logger = logging.getLogger(__name__)
 
-RUN_SIZE = 500  # items per billing run (a run lists the ids of the invoices it issued)
+RUN_SIZE = 500  # items per billing run, as for a bulk run
 # The furthest any time zone is ahead of UTC (Pacific/Kiritimati, UTC+14).
 _LATEST_OFFSET = timedelta(hours=14)
 # Attempts at one item before the message goes back to the queue (each conflict is re-read first).
@@ -123,11 +123,13 @@ class BillingCycleService:
         """
         by_organisation: dict[str, set[str]] = defaultdict(set)
         days: dict[tuple[str, str], date] = {}
-        for day, organisation_id, item_id in self._store.due_entries(
+        customers: dict[str, str] = {}
+        for day, organisation_id, item_id, customer_id in self._store.due_entries(
             (scheduled_time + _LATEST_OFFSET).date()
         ):
             by_organisation[organisation_id].add(item_id)
             days[(organisation_id, item_id)] = day
+            customers[item_id] = customer_id
         organisations = self._store.organisations(sorted(by_organisation))
         runs: list[PlannedRun] = []
         enqueued = 0
@@ -150,6 +152,7 @@ class BillingCycleService:
                             "kind": "subscription" if item.startswith("sub_") else "charges",
                             "organisation_id": organisation_id,
                             "item_id": item,
+                            "customer_id": customers[item],
                             "run_id": run_id,
                             "as_of": today.isoformat(),
                         }
@@ -192,8 +195,15 @@ class BillingCycleService:
         organisation_id = str(message["organisation_id"])
         run_id = str(message["run_id"])
         if kind == "subscription":
+            customer_id = message.get("customer_id")
             outcomes = [
-                self._bill_subscription(organisation_id, str(message["item_id"]), run_id, _day(message))
+                self._bill_subscription(
+                    organisation_id,
+                    str(message["item_id"]),
+                    str(customer_id) if customer_id else None,
+                    run_id,
+                    _day(message),
+                )
             ]
         elif kind == "charges":
             outcomes = [
@@ -203,24 +213,31 @@ class BillingCycleService:
             outcomes = self._bill_bulk(organisation_id, run_id, [str(c) for c in message["customer_ids"]])
         else:
             raise ValueError(f"unknown billing message kind {kind!r}")
-        self._store.mark_run_completed(organisation_id, run_id, self._clock.now())
         return outcomes
 
+    def complete_runs(self, runs: set[tuple[str, str]]) -> None:
+        """Stamp `completed_at` on those of the runs (organisation id, run id) whose items are all done."""
+        now = self._clock.now()
+        for organisation_id, run_id in sorted(runs):
+            self._store.mark_run_completed(organisation_id, run_id, now)
+
     def _bill_subscription(
-        self, organisation_id: str, subscription_id: str, run_id: str, as_of: date
+        self, organisation_id: str, subscription_id: str, customer_id: str | None, run_id: str, as_of: date
     ) -> ItemOutcome:
         outcome = ItemOutcome()
+        state: tuple[Organisation | None, Subscription | None, Customer | None] | None = None
         for attempt in range(_ATTEMPTS):
-            organisation, subscription, customer = self._store.read_subscription(
-                organisation_id, subscription_id
-            )
+            if state is None:
+                state = self._store.read_subscription(organisation_id, subscription_id, customer_id)
+            organisation, subscription, customer = state
+            state = None
             if organisation is None or subscription is None:
                 outcome.skipped = True
                 break
-            if customer is None:
+            if customer is None or customer.id != subscription.customer_id:
                 outcome.error = f"The subscription's customer {subscription.customer_id} no longer exists."
                 break
-            due = subscription.periods_due(as_of, 1)
+            due = subscription.periods_due(as_of, 2)
             try:
                 if not due:
                     self._close_if_done(subscription, as_of)
@@ -232,9 +249,17 @@ class BillingCycleService:
                         extra={"subscription_id": subscription_id, "limit": self._max_periods},
                     )
                     break
-                invoice = self._bill_period(organisation, subscription, customer, due[0], run_id, as_of)
+                # The last period due is billed with the item's own count on the run: one transaction.
+                last = len(due) == 1
+                invoice, billed = self._bill_period(
+                    organisation, subscription, customer, due[0], run_id, as_of, outcome if last else None
+                )
                 outcome.issued += 1
                 outcome.invoice_ids.append(invoice.id)
+                if last:
+                    return outcome
+                if billed.periods_due(as_of, 1) == []:
+                    state = (organisation, billed, None)  # nothing more is due: no need to read again
             except AlreadyDone:
                 continue  # read again: another attempt billed it
             except ConcurrentUpdate:
@@ -264,7 +289,9 @@ class BillingCycleService:
         period: BillingPeriod,
         run_id: str,
         as_of: date,
-    ) -> Invoice:
+        completes: ItemOutcome | None,
+    ) -> tuple[Invoice, Subscription]:
+        """Issue the period's invoice; with `completes`, the item is counted done in the same write."""
         template = None
         if subscription.template_id is not None:
             template = self._billing.get_template(organisation.id, subscription.template_id)
@@ -307,12 +334,16 @@ class BillingCycleService:
             automatic,
             automatic and not by_card,
         )
-        transaction.save_subscription(subscription.billed(period, now))
-        transaction.count_on_run(run_id, invoice_id=invoice.id)
+        billed = subscription.billed(period, now)
+        billed = billed.close_if_done(as_of, now) or billed
+        saved = transaction.save_subscription(billed)
+        if completes is not None:
+            transaction.claim_run_item(run_id, subscription.id)
+        transaction.count_on_run(run_id, invoice_id=invoice.id, item_done=completes is not None)
         transaction.commit()
         if by_card and invoice.status == "open":
             self._charge_or_send(organisation, invoice)
-        return invoice
+        return invoice, saved
 
     def _charge_or_send(self, organisation: Organisation, invoice: Invoice) -> None:
         try:
@@ -388,7 +419,7 @@ class BillingCycleService:
         return outcome
 
     def _bill_bulk(self, organisation_id: str, run_id: str, customer_ids: list[str]) -> list[ItemOutcome]:
-        run = self._store.get_run(organisation_id, run_id)
+        run = self._store.get_run(organisation_id, run_id, invoice_ids=False)
         if run is None or run.bulk is None:
             raise ValueError(f"billing run {run_id} of {organisation_id} is not a bulk run")
         done = self._store.run_items_done(organisation_id, run_id, customer_ids)
