@@ -178,3 +178,19 @@ def test_a_bad_template_is_a_422(acme: Billing, body: dict[str, Any], field: str
 
     assert response.status == 422
     assert field in [e["field"] for e in response.json()["errors"]]
+
+
+def test_runs_are_listed_oldest_first_with_their_invoice_ids_across_pages(acme: Billing) -> None:
+    second = acme.new_customer(name="Second", email="s@club.test")
+    body = {"customer_ids": [acme.customer, second], "line_items": LINES, "currency": "EUR"}
+    runs = [acme.api.post(f"{acme.base}/billing", body).json()["id"] for _ in range(3)]
+    BillingQueue().drain()
+
+    first_page = acme.api.get(f"{acme.base}/billing_runs?limit=2").json()
+    last_page = acme.api.get(f"{acme.base}/billing_runs?limit=2&cursor={first_page['next_cursor']}").json()
+
+    listed = first_page["data"] + last_page["data"]
+    assert [r["id"] for r in listed] == runs
+    assert last_page["next_cursor"] is None
+    assert all(len(r["invoice_ids"]) == 2 for r in listed)
+    assert len({i for r in listed for i in r["invoice_ids"]}) == 6

@@ -8,7 +8,7 @@
     ORG#<org> / SUBPERIOD#<sub>#<period start>     marker: the period is invoiced
     ORG#<org> / CHARGECYCLE#<customer>#<YYYY-MM-DD> marker: the monthly invoice of that 1st is done
     ORG#<org> / BILLINGRUN#<run>                   a billing run with its counters
-    ORG#<org> / RUNINV#<run>#<invoice>             an invoice the run issued
+    ORG#<org> / BILLINGRUN#<run>#INV#<invoice>     an invoice the run issued (read with the run)
     ORG#<org> / CYCLERUN#<date>#<part>             marker: the cycle of that day has this run
     ORG#<org> / RUNITEM#<run>#<item>               marker: the run's item is done and counted
 
@@ -64,6 +64,23 @@ _RUN_ATTRIBUTES = {
     "#skipped": "skipped",
     "#errors": "errors",
 }
+
+
+def _runs_with_invoice_ids(items: list[Item]) -> list[BillingRun]:
+    """Runs from their items, each followed (in key order) by the entries of its invoices."""
+    runs: list[BillingRun] = []
+    ids: list[str] = []
+    for item in items:
+        if item["entity"] == "billing_run":
+            if runs:
+                runs[-1] = runs[-1].model_copy(update={"invoice_ids": ids})
+            runs.append(BillingRun.model_validate(item, context=STORED))
+            ids = []
+        elif item["entity"] == "run_invoice":
+            ids.append(str(item["SK"]).rsplit("#", 1)[1])
+    if runs:
+        runs[-1] = runs[-1].model_copy(update={"invoice_ids": ids})
+    return runs
 
 
 def _now(now: datetime) -> str:
@@ -135,7 +152,7 @@ class RecurringTransaction(DynamoBillingTransaction):
         if invoice_id is not None:
             # The id goes in an item of its own: the run's item keeps a fixed size, so updating it
             # costs the same for the run's first invoice and its five hundredth.
-            entry = {"PK": self._pk, "SK": f"RUNINV#{run_id}#{invoice_id}", "entity": "run_invoice"}
+            entry = {"PK": self._pk, "SK": f"BILLINGRUN#{run_id}#INV#{invoice_id}", "entity": "run_invoice"}
             self._writes.append(Write("Put", put(entry)))
             adds.append("#created :one")
             values[":one"] = 1
@@ -214,27 +231,32 @@ class DynamoRecurringStore:
 
     # billing runs -----------------------------------------------------------------------------
     def get_run(self, organisation_id: str, run_id: str, invoice_ids: bool = True) -> BillingRun | None:
-        """The run, with the ids of the invoices it issued unless told not to (one more read)."""
-        item = self._table.get(_pk(organisation_id), f"BILLINGRUN#{run_id}")
-        if item is None:
-            return None
-        return (
-            self._with_invoice_ids(item) if invoice_ids else BillingRun.model_validate(item, context=STORED)
-        )
-
-    def _with_invoice_ids(self, item: Item) -> BillingRun:
-        run = BillingRun.model_validate(item, context=STORED)
-        prefix = f"RUNINV#{run.id}#"
-        ids = [str(entry["SK"])[len(prefix) :] for entry in self._table.query_all(item["PK"], prefix)]
-        return run.model_copy(update={"invoice_ids": ids})
+        """The run and the ids of the invoices it issued, in one query (or the run alone)."""
+        pk = _pk(organisation_id)
+        if not invoice_ids:
+            item = self._table.get(pk, f"BILLINGRUN#{run_id}")
+            return BillingRun.model_validate(item, context=STORED) if item else None
+        runs = _runs_with_invoice_ids(self._table.query_all(pk, f"BILLINGRUN#{run_id}"))
+        return runs[0] if runs else None
 
     def list_runs(self, organisation_id: str, limit: int, cursor: str | None) -> Page[BillingRun]:
-        after = decode_cursor(cursor, "BILLINGRUN#") if cursor else None
-        items, more = self._table.query_prefix(_pk(organisation_id), "BILLINGRUN#", limit, after)
-        return Page(
-            [self._with_invoice_ids(i) for i in items],
-            encode_cursor(items[-1]["SK"]) if more else None,
-        )
+        """A page of runs, oldest first, each with its invoice ids: it reads what it answers."""
+        pk = _pk(organisation_id)
+        after = f"{decode_cursor(cursor, 'BILLINGRUN#')}#~" if cursor else None  # past that run's ids
+        items: list[Item] = []
+        runs = 0
+        while True:
+            page, more = self._table.query_prefix(pk, "BILLINGRUN#", 100, after)
+            for item in page:
+                if item["entity"] == "billing_run":
+                    runs += 1
+                    if runs > limit:
+                        found = _runs_with_invoice_ids(items)
+                        return Page(found, encode_cursor(f"BILLINGRUN#{found[-1].id}"))
+                items.append(item)
+            if not more:
+                return Page(_runs_with_invoice_ids(items), None)
+            after = page[-1]["SK"]
 
     def run_items_done(self, organisation_id: str, run_id: str, item_ids: list[str]) -> set[str]:
         """Which of the run's items are already done (their markers exist), in one read."""
