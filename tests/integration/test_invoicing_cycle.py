@@ -108,3 +108,53 @@ def test_each_message_delivered_twice_issues_one_invoice_per_period(acme: Billin
     assert len(invoices(acme)) == 6
     numbers = sorted(int(i["number"].rsplit("-", 1)[1]) for i in invoices(acme))
     assert numbers == list(range(1, 7))
+
+
+def test_monthly_customers_get_their_open_charges_invoiced_on_the_1st_and_nothing_without(
+    acme: Billing,
+) -> None:
+    monthly = acme.new_customer(name="Monthly", email="m@x.test", billing_cycle="monthly")
+    idle = acme.new_customer(name="Idle", email="i@x.test", billing_cycle="monthly")
+    acme.charge(customer=monthly, description="Hours", quantity="2", unit_amount=5000)
+    acme.charge(customer=monthly, description="Travel", unit_amount=1200)
+
+    run_cycle("2027-01-31")
+    assert invoices(acme) == []
+    run_cycle("2027-02-01")
+    run_cycle("2027-02-01")
+
+    [invoice] = invoices(acme)
+    assert (invoice["customer_id"], invoice["status"], invoice["source"]) == (monthly, "open", "billing")
+    assert [line["description"] for line in invoice["line_items"]] == ["Hours", "Travel"]
+    assert invoice["issue_date"] == "2027-02-01"
+    charges = acme.api.get(f"{acme.base}/customers/{monthly}/charges").json()["data"]
+    assert {c["status"] for c in charges} == {"invoiced"}
+    acme.charge(customer=monthly, description="More hours", unit_amount=7000)
+    run_cycle("2027-03-01")
+    assert len(invoices(acme)) == 2
+    assert not [i for i in invoices(acme) if i["customer_id"] == idle]
+
+
+@pytest.mark.parametrize(
+    ("timezone", "billed_on_the_run_of"),
+    [
+        ("Pacific/Honolulu", "2027-02-01"),
+        ("Pacific/Kiritimati", "2027-01-31"),
+        ("Europe/Berlin", "2027-01-31"),
+    ],
+)
+def test_the_cycle_bills_on_each_organisations_own_date(
+    api: ApiClient, clock: SettableClock, timezone: str, billed_on_the_run_of: str
+) -> None:
+    clock.set("2027-01-20T10:00:00+00:00")
+    acme = Billing(api, timezone=timezone)
+    subscribe(acme)  # due on Jan 31
+
+    run_cycle("2027-01-31")  # 08:15 UTC on Jan 31: still Jan 30 in Honolulu (UTC-10)
+    billed_first_run = len(invoices(acme))
+    run_cycle("2027-02-01")
+
+    assert billed_first_run == (1 if billed_on_the_run_of == "2027-01-31" else 0)
+    [invoice] = invoices(acme)
+    assert invoice["period_start"] == "2027-01-31"
+    assert invoice["issue_date"] == "2027-01-31"  # the organisation's date when the cycle billed it
