@@ -21,6 +21,7 @@ from remit.adapters.stripe_gateway import verify_stripe_event
 from remit.domain.card_payments import OffSessionCharge, ProviderCredentials
 from tests.integration.api_client import ApiClient, ApiResponse
 from tests.integration.billing import Billing
+from tests.integration.billing_queue import run_cycle
 from tests.integration.conftest import TABLES, reset_remit
 from tests.integration.fake_stripe import FakeStripe
 
@@ -357,3 +358,45 @@ def test_a_sandbox_off_session_charge_posts_one_signed_event_per_idempotency_key
     assert [(url, event["type"]) for url, event in posted] == [
         ("http://127.0.0.1:3000/webhooks/stripe/org_1", "payment_intent.payment_failed")
     ]
+
+
+# Subscriptions collected automatically
+
+
+def subscribe_charged_automatically(acme: Billing) -> None:
+    body = {
+        "customer_id": acme.customer,
+        "line_items": [{"description": "Pro plan", "unit_amount": 4900}],
+        "start_date": "2027-01-31",
+        "collection": "charge_automatically",
+    }
+    subscription = acme.api.post(f"{acme.base}/subscriptions", body).json()
+    assert acme.api.post(f"{acme.base}/subscriptions/{subscription['id']}/activate").status == 200
+
+
+def test_the_cycle_charges_a_saved_card_instead_of_emailing_the_invoice(
+    stripe_api: FakeStripe, acme: Billing
+) -> None:
+    connect(acme)
+    save_card(acme)
+    subscribe_charged_automatically(acme)
+
+    run_cycle("2027-01-31")
+
+    [invoice] = acme.api.get(f"{acme.base}/invoices").json()["data"]
+    assert (invoice["status"], invoice["sent_at"]) == ("open", None)
+    [sent] = stripe_api.to("/v1/payment_intents")
+    assert sent.form["metadata[invoice_id]"] == invoice["id"]
+    assert sent.form["off_session"] == "true"
+    assert sent.idempotency_key == f"{invoice['id']}-{invoice['amount_due']}-1"
+
+
+def test_without_a_saved_card_the_invoice_is_emailed(stripe_api: FakeStripe, acme: Billing) -> None:
+    connect(acme)
+    subscribe_charged_automatically(acme)
+
+    run_cycle("2027-01-31")
+
+    [invoice] = acme.api.get(f"{acme.base}/invoices").json()["data"]
+    assert invoice["sent_at"] is not None
+    assert stripe_api.to("/v1/payment_intents") == []
