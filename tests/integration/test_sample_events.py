@@ -1,9 +1,9 @@
 """Every sample event in `events/api/` runs through the API function as API Gateway would send it.
 
-The recurring-billing samples (`events/invoicing_cycle/`, `events/billing_worker/`) are checked
-for their shape only: that they are what the schedule and the queue's event source mapping send
-(the local stack builds the same events). Running them through `invoicing_cycle.app` and
-`billing_worker.app` belongs with those handlers' own tests.
+The recurring-billing samples (`events/invoicing_cycle/`, `events/billing_worker/`) are checked to
+be what the schedule and the queue's event source mapping send (the local stack builds the same
+events), and run through `invoicing_cycle.app` and `billing_worker.app` with their ids swapped
+for those of an organisation set up for them.
 """
 
 from __future__ import annotations
@@ -122,3 +122,41 @@ def test_the_billing_worker_sample_is_an_sqs_batch_of_one_subscription_and_one_b
     assert all(body["run_id"].startswith("brun_") for body in bodies)
     assert date.fromisoformat(bodies[0]["as_of"]) == date(2027, 2, 1)
     assert all(customer.startswith("cus_") for customer in bodies[1]["customer_ids"])
+
+
+def test_the_recurring_billing_samples_bill_through_the_real_handlers(api: ApiClient) -> None:
+    from billing_worker.app import lambda_handler as worker
+    from invoicing_cycle.app import lambda_handler as planner
+    from tests.integration.billing_queue import BillingQueue, LambdaContextStub
+
+    org = api.post("/v1/organisations", {"name": "Acme Ltd", "default_currency": "EUR"}).json()["id"]
+    base = f"/v1/organisations/{org}"
+    customer = api.post(f"{base}/customers", {"name": "Globex", "email": "ap@globex.test"}).json()["id"]
+    body = {"customer_id": customer, "line_items": [{"description": "Plan", "unit_amount": 4900}]}
+    subscription = api.post(f"{base}/subscriptions", {**body, "start_date": "2027-02-01"}).json()["id"]
+    api.post(f"{base}/subscriptions/{subscription}/activate")
+    bulk = {"customer_ids": [customer], "line_items": body["line_items"], "currency": "EUR"}
+    bulk_run = api.post(f"{base}/billing", bulk).json()["id"]
+    plan = planner(
+        json.loads((EVENTS / "invoicing_cycle" / "scheduled.json").read_text()), LambdaContextStub()
+    )
+    [cycle_run] = plan["runs"]
+    BillingQueue().purge()  # the sample batch stands for what was queued
+    sample = (EVENTS / "billing_worker" / "sqs_batch.json").read_text()
+    bodies = [json.loads(record["body"]) for record in json.loads(sample)["Records"]]
+    for old, new in [
+        (bodies[0]["organisation_id"], org),
+        (bodies[0]["subscription_id"], subscription),
+        (bodies[0]["run_id"], cycle_run["run_id"]),
+        (bodies[1]["run_id"], bulk_run),
+        (bodies[1]["customer_ids"][0], customer),
+    ]:
+        sample = sample.replace(old, new)
+
+    response = worker(json.loads(sample), LambdaContextStub())
+
+    assert response == {"batchItemFailures": []}
+    invoices = api.get(f"{base}/invoices").json()["data"]
+    assert sorted(i["source"] for i in invoices) == ["billing", "subscription"]
+    assert api.get(f"{base}/billing_runs/{bulk_run}").json()["status"] == "completed"
+    assert api.get(f"{base}/billing_runs/{cycle_run['run_id']}").json()["status"] == "completed"

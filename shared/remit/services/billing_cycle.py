@@ -147,17 +147,7 @@ class BillingCycleService:
                 chunk = items[start : start + RUN_SIZE]
                 run_id = self._cycle_run(organisation_id, today, part, len(chunk))
                 self._queue.send(
-                    [
-                        {
-                            "kind": "subscription" if item.startswith("sub_") else "charges",
-                            "organisation_id": organisation_id,
-                            "item_id": item,
-                            "customer_id": customers[item],
-                            "run_id": run_id,
-                            "as_of": today.isoformat(),
-                        }
-                        for item in chunk
-                    ]
+                    [_item_message(organisation_id, item, customers[item], run_id, today) for item in chunk]
                 )
                 enqueued += len(chunk)
                 runs.append(PlannedRun(organisation_id, run_id, len(chunk)))
@@ -186,7 +176,11 @@ class BillingCycleService:
     # --- the worker ----------------------------------------------------------------------------
 
     def process(self, message: Mapping[str, Any]) -> list[ItemOutcome]:
-        """Do one queued message's work (exactly once, see the module's docstring).
+        """Do one queued message's work (exactly once, see the module's docstring). Messages:
+
+            {"kind": "subscription", "organisation_id", "subscription_id", "customer_id"?, "run_id", "as_of"}
+            {"kind": "charges", "organisation_id", "customer_id", "run_id", "as_of"}
+            {"kind": "bulk", "organisation_id", "run_id", "customer_ids": [...]}   (up to 10)
 
         Errors of the item itself (a customer deleted meanwhile, a template gone) are recorded on
         the run and not raised; anything else raises, so that the queue delivers it again.
@@ -199,7 +193,7 @@ class BillingCycleService:
             outcomes = [
                 self._bill_subscription(
                     organisation_id,
-                    str(message["item_id"]),
+                    str(message["subscription_id"]),
                     str(customer_id) if customer_id else None,
                     run_id,
                     _day(message),
@@ -207,7 +201,7 @@ class BillingCycleService:
             ]
         elif kind == "charges":
             outcomes = [
-                self._bill_open_charges(organisation_id, str(message["item_id"]), run_id, _day(message))
+                self._bill_open_charges(organisation_id, str(message["customer_id"]), run_id, _day(message))
             ]
         elif kind == "bulk":
             outcomes = self._bill_bulk(organisation_id, run_id, [str(c) for c in message["customer_ids"]])
@@ -562,6 +556,18 @@ class BillingCycleService:
         transaction.count_on_run(run_id, item_done=True, skipped=outcome.skipped, error=error)
         with contextlib.suppress(AlreadyDone):  # counted by an earlier delivery
             transaction.commit()
+
+
+def _item_message(
+    organisation_id: str, item_id: str, customer_id: str, run_id: str, day: date
+) -> dict[str, str]:
+    """The queue message of one item of a cycle run (see `process`)."""
+    message = {"organisation_id": organisation_id, "customer_id": customer_id, "run_id": run_id}
+    if item_id.startswith("sub_"):
+        message |= {"kind": "subscription", "subscription_id": item_id}
+    else:
+        message["kind"] = "charges"
+    return message | {"as_of": day.isoformat()}
 
 
 def _day(message: Mapping[str, Any]) -> date:
