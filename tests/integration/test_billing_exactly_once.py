@@ -160,3 +160,41 @@ def test_the_planner_reads_what_is_due_not_what_is_stored(acme: Billing) -> None
     assert result["enqueued"] == 100
     assert 100 <= read["items"] <= 110  # the 100 index entries and the organisation
     assert read["scans"] == 0
+
+
+def test_a_bulk_run_whose_messages_were_lost_is_resumed_by_the_next_cycle(
+    acme: Billing, clock: SettableClock
+) -> None:
+    customers = [acme.new_customer(name=f"M{n}", email=f"m{n}@club.test") for n in range(12)]
+    body = {"customer_ids": customers, "line_items": PLAN, "currency": "EUR"}
+    run = acme.api.post(f"{acme.base}/billing", body).json()["id"]
+    queue = BillingQueue()
+    first, *others = queue.receive(visibility=30)
+    queue.client.delete_message(QueueUrl=queue.url, ReceiptHandle=first["ReceiptHandle"])  # lost
+    for message in others:
+        queue.client.change_message_visibility(
+            QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    queue.drain()
+    assert acme.api.get(f"{acme.base}/billing_runs/{run}").json()["status"] == "running"
+
+    plan("2027-01-20")  # within the hour: the run may still be under way, nothing is queued again
+    assert queue.receive() == []
+    run_cycle("2027-01-21")  # the next day's cycle queues what the run has left
+
+    resumed = acme.api.get(f"{acme.base}/billing_runs/{run}").json()
+    assert (resumed["status"], resumed["invoices_created"]) == ("completed", 12)
+    assert resumed["completed_at"]
+    assert len(acme.api.get(f"{acme.base}/invoices?limit=100").json()["data"]) == 12
+
+
+def test_a_cycle_run_whose_messages_were_lost_is_completed_by_a_later_cycle(acme: Billing) -> None:
+    subscription = subscribe(acme)
+    plan("2027-01-31")
+    BillingQueue().purge()  # the queue lost them (a local stack restarted, a purge by hand)
+
+    run_cycle("2027-02-01")
+
+    assert issued(acme) == [(subscription, "2027-01-31")]
+    runs = acme.api.get(f"{acme.base}/billing_runs").json()["data"]
+    assert [(r["status"], r["invoices_created"]) for r in runs] == [("completed", 1)]

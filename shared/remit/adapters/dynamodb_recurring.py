@@ -9,7 +9,7 @@
     ORG#<org> / CHARGECYCLE#<customer>#<YYYY-MM-DD> marker: the monthly invoice of that 1st is done
     ORG#<org> / BILLINGRUN#<run>                   a billing run with its counters
     ORG#<org> / BILLINGRUN#<run>#INV#<invoice>     an invoice the run issued (read with the run)
-    ORG#<org> / CYCLERUN#<date>#<part>             marker: the cycle of that day has this run
+    ORG#<org> / CYCLERUN#<date>#<part>             marker: the cycle of that day has this run (part: 0000, …)
     ORG#<org> / RUNITEM#<run>#<item>               marker: the run's item is done and counted
 
 The due index is described in `due_index`.
@@ -17,7 +17,6 @@ The due index is described in `due_index`.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -131,7 +130,9 @@ class RecurringTransaction(DynamoBillingTransaction):
         )
 
     def insert_run(self, run: BillingRun) -> None:
+        """A new run, in the due index (dated its creation) until it is complete."""
         item = entity_to_item(run, self._pk, f"BILLINGRUN#{run.id}", "billing_run")
+        item.update(due_keys(run.created_at.date(), run.organisation_id, run.id))
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
 
     def count_on_run(
@@ -265,10 +266,11 @@ class DynamoRecurringStore:
         prefix = len(f"RUNITEM#{run_id}#")
         return {str(item["SK"])[prefix:] for item in self._table.batch_get(keys)}
 
-    def cycle_run_id(self, organisation_id: str, day: date, part: int) -> str | None:
-        """The run recorded for the cycle of `day` (its `part`-th 500 items), if any."""
-        item = self._table.get(_pk(organisation_id), f"CYCLERUN#{day.isoformat()}#{part}")
-        return str(item["run_id"]) if item else None
+    def cycle_runs(self, organisation_id: str, day: date) -> list[BillingRun]:
+        """The runs recorded for the cycle of `day`, by part (one per 500 items)."""
+        markers = self._table.query_all(_pk(organisation_id), f"CYCLERUN#{day.isoformat()}#")
+        runs = [self.get_run(organisation_id, str(marker["run_id"]), invoice_ids=False) for marker in markers]
+        return [run for run in runs if run is not None]
 
     def record_cycle_run(self, run: BillingRun, part: int) -> bool:
         """Record the run with its day's marker; False when another planner recorded that day first."""
@@ -276,7 +278,9 @@ class DynamoRecurringStore:
             raise ValueError("a cycle run has a run date")
         transaction = self.transaction(run.organisation_id)
         transaction._marker(
-            f"CYCLERUN#{run.run_date.isoformat()}#{part}", "The cycle of that day is recorded.", run_id=run.id
+            f"CYCLERUN#{run.run_date.isoformat()}#{part:04d}",
+            "The cycle of that day is recorded.",
+            run_id=run.id,
         )
         transaction.insert_run(run)
         try:
@@ -284,24 +288,6 @@ class DynamoRecurringStore:
         except AlreadyDone:
             return False
         return True
-
-    def raise_item_count(self, organisation_id: str, run_id: str, count: int) -> None:
-        """At least `count` items (a planner that found more than the one that recorded the run)."""
-        with contextlib.suppress(ConcurrentUpdate):  # already that high
-            self._table.write(
-                [
-                    Write(
-                        "Update",
-                        {
-                            "Key": {"PK": {"S": _pk(organisation_id)}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
-                            "UpdateExpression": "SET #count = :count",
-                            "ConditionExpression": "#count < :count",
-                            "ExpressionAttributeNames": {"#count": "customer_count"},
-                            "ExpressionAttributeValues": to_attributes({":count": count}),
-                        },
-                    )
-                ]
-            )
 
     def mark_run_completed(self, organisation_id: str, run_id: str, now: datetime) -> bool:
         """Set `completed_at` once every item is done (once); True if this call set it."""
@@ -312,7 +298,7 @@ class DynamoRecurringStore:
                         "Update",
                         {
                             "Key": {"PK": {"S": _pk(organisation_id)}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
-                            "UpdateExpression": "SET #at = :now, #completed = :yes",
+                            "UpdateExpression": "SET #at = :now, #completed = :yes REMOVE GSI1PK, GSI1SK",
                             "ConditionExpression": "#processed >= #count AND #completed = :no",
                             "ExpressionAttributeNames": {
                                 "#at": "completed_at",

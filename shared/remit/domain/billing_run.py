@@ -1,7 +1,9 @@
 """Billing runs: work over many customers done in the background, each item exactly once.
 
 A run is recorded when it is asked for (a bulk billing request, or the daily cycle for one
-organisation); the billing worker then processes its items from the queue. Each item (a customer
+organisation), with the list of its items; the billing worker then processes them from the queue.
+Until it is complete a run stays in the due index, so that the planner finds a run whose messages
+were lost (or dead-lettered) and queues what it has left. Each item (a customer
 of a bulk run, a subscription or a monthly-billed customer of the cycle) is counted once, when it
 is done, by a marker written in the same transaction as the counters, so retries and redeliveries
 never count twice. The status follows from the counts.
@@ -54,8 +56,9 @@ class BillingRun(Model):
     run_date: date | None = Field(default=None, description="The day the invoicing cycle ran for.")
     created_at: datetime
     completed_at: datetime | None = None
-    # Bulk runs: the customers and the invoice content (not shown).
-    customer_ids: list[str] = Field(default_factory=list, exclude=True)
+    # What the run bills (not shown): its items (a bulk run's customers; a cycle run's
+    # subscriptions and monthly-billed customers), fixed when it is recorded, and a bulk run's content.
+    item_ids: list[str] = Field(default_factory=list, exclude=True)
     bulk: BulkInvoice | None = Field(default=None, exclude=True)
     completed: bool = Field(default=False, exclude=True)
 

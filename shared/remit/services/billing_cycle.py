@@ -51,6 +51,9 @@ from remit.services.subscriptions import _days_until_due, plan_lines
 logger = logging.getLogger(__name__)
 
 RUN_SIZE = 500  # items per billing run, as for a bulk run
+BULK_CUSTOMERS_PER_MESSAGE = 10  # one worker message bills this many customers of a bulk run
+# A run not complete this long after it was recorded lost messages (or they were dead-lettered).
+STALE_RUN = timedelta(hours=1)
 # The furthest any time zone is ahead of UTC (Pacific/Kiritimati, UTC+14).
 _LATEST_OFFSET = timedelta(hours=14)
 # Attempts at one item before the message goes back to the queue (each conflict is re-read first).
@@ -117,23 +120,22 @@ class BillingCycleService:
         """Queue everything due on or before each organisation's date at `scheduled_time`.
 
         Reads only the due index's entries up to the latest date any time zone has then, and one
-        organisation item per organisation with work. Idempotent: planning the same time again
-        reuses each organisation's run of that day and queues the items still due, which the
-        worker's markers make harmless. Raises if the queue refuses messages (the scheduler retries).
+        organisation item per organisation with work. Each organisation's due items are recorded as
+        billing runs of that day (at most 500 items each, with their ids) and queued. Idempotent:
+        planning the same day again queues the items of that day's runs still due (the worker's
+        markers make the repeat harmless) and records new items in a new run. Runs older than
+        `STALE_RUN` that are not complete (their messages were lost or dead-lettered) are queued
+        again for what they have left. Raises if the queue refuses messages (the scheduler retries).
         """
-        by_organisation: dict[str, set[str]] = defaultdict(set)
-        days: dict[tuple[str, str], date] = {}
-        customers: dict[str, str] = {}
+        due: dict[str, dict[str, tuple[date, str]]] = defaultdict(dict)
         for day, organisation_id, item_id, customer_id in self._store.due_entries(
             (scheduled_time + _LATEST_OFFSET).date()
         ):
-            by_organisation[organisation_id].add(item_id)
-            days[(organisation_id, item_id)] = day
-            customers[item_id] = customer_id
-        organisations = self._store.organisations(sorted(by_organisation))
+            due[organisation_id][item_id] = (day, customer_id)
+        organisations = self._store.organisations(sorted(due))
         runs: list[PlannedRun] = []
         enqueued = 0
-        for organisation_id in sorted(by_organisation):
+        for organisation_id in sorted(due):
             organisation = organisations.get(organisation_id)
             if organisation is None:
                 logger.warning(
@@ -142,36 +144,90 @@ class BillingCycleService:
                 )
                 continue
             today = today_in(organisation.timezone, scheduled_time)
-            items = sorted(i for i in by_organisation[organisation_id] if days[(organisation_id, i)] <= today)
-            for part, start in enumerate(range(0, len(items), RUN_SIZE)):
-                chunk = items[start : start + RUN_SIZE]
-                run_id = self._cycle_run(organisation_id, today, part, len(chunk))
-                self._queue.send(
-                    [_item_message(organisation_id, item, customers[item], run_id, today) for item in chunk]
-                )
+            entries = due[organisation_id]
+            # Runs that should have finished first: what they have left is theirs to bill.
+            resumed: set[str] = set()
+            for run_id in sorted(i for i in entries if _is_run(i)):
+                sent, items_left = self._resume(organisation_id, run_id, scheduled_time)
+                enqueued += sent
+                resumed |= items_left
+            items = {
+                i: customer
+                for i, (day, customer) in entries.items()
+                if day <= today and not _is_run(i) and i not in resumed
+            }
+            for run in self._cycle_runs(organisation_id, today, items):
+                chunk = [i for i in run.item_ids if i in items]
+                if not chunk:
+                    continue  # all done by an earlier planning of the day
+                self._queue.send([_item_message(organisation_id, i, items[i], run.id, today) for i in chunk])
                 enqueued += len(chunk)
-                runs.append(PlannedRun(organisation_id, run_id, len(chunk)))
+                runs.append(PlannedRun(organisation_id, run.id, len(chunk)))
         return CyclePlan(scheduled_time, runs, enqueued)
 
-    def _cycle_run(self, organisation_id: str, today: date, part: int, items: int) -> str:
-        existing = self._store.cycle_run_id(organisation_id, today, part)
-        if existing is None:
-            now = self._clock.now()
-            run = BillingRun(
-                id=new_id("brun", now),
-                organisation_id=organisation_id,
-                kind="invoicing_cycle",
-                customer_count=items,
-                run_date=today,
-                created_at=now,
-            )
-            if self._store.record_cycle_run(run, part):
-                return run.id
-            existing = self._store.cycle_run_id(organisation_id, today, part)
-            if existing is None:
-                raise ConcurrentUpdate("The cycle's run was recorded and is gone again.")
-        self._store.raise_item_count(organisation_id, existing, items)
-        return existing
+    def _cycle_runs(self, organisation_id: str, today: date, items: dict[str, str]) -> list[BillingRun]:
+        """The day's runs holding `items`: those recorded by an earlier (or concurrent) planning of
+        the same day, and new ones (500 items each) for the items none of them holds.
+        """
+        for attempt in range(_ATTEMPTS):
+            runs = self._store.cycle_runs(organisation_id, today)
+            planned = {item for run in runs for item in run.item_ids}
+            new_items = sorted(set(items) - planned)
+            recorded = True
+            for start in range(0, len(new_items), RUN_SIZE):
+                now = self._clock.now()
+                chunk = new_items[start : start + RUN_SIZE]
+                run = BillingRun(
+                    id=new_id("brun", now),
+                    organisation_id=organisation_id,
+                    kind="invoicing_cycle",
+                    customer_count=len(chunk),
+                    item_ids=chunk,
+                    run_date=today,
+                    created_at=now,
+                )
+                recorded = self._store.record_cycle_run(run, len(runs))
+                if not recorded:
+                    break  # a concurrent planner recorded that part first: start again from its runs
+                runs.append(run)
+            if recorded:
+                return runs
+            back_off(attempt)
+        raise ConcurrentUpdate("Planners kept recording the same day's runs at once.")
+
+    def _resume(self, organisation_id: str, run_id: str, now: datetime) -> tuple[int, set[str]]:
+        """Queue again what a run that should have finished has left: (messages sent, items left)."""
+        run = self._store.get_run(organisation_id, run_id, invoice_ids=False)
+        if run is None or run.created_at > now - STALE_RUN:
+            return 0, set()
+        done = set()
+        for start in range(0, len(run.item_ids), 100):
+            done |= self._store.run_items_done(organisation_id, run_id, run.item_ids[start : start + 100])
+        left = [item for item in run.item_ids if item not in done]
+        if not left:
+            self._store.mark_run_completed(organisation_id, run_id, self._clock.now())
+            return 0, set()
+        logger.warning(
+            "Billing run resumed: its items were not all done",
+            extra={"run_id": run_id, "items_left": len(left)},
+        )
+        messages: list[Mapping[str, Any]]
+        if run.kind == "bulk":
+            step = BULK_CUSTOMERS_PER_MESSAGE
+            messages = [
+                {
+                    "kind": "bulk",
+                    "organisation_id": organisation_id,
+                    "run_id": run_id,
+                    "customer_ids": left[i : i + step],
+                }
+                for i in range(0, len(left), step)
+            ]
+        else:
+            day = run.run_date or run.created_at.date()
+            messages = [_item_message(organisation_id, item, None, run_id, day) for item in left]
+        self._queue.send(messages)
+        return len(messages), set(left)
 
     # --- the worker ----------------------------------------------------------------------------
 
@@ -558,15 +614,21 @@ class BillingCycleService:
             transaction.commit()
 
 
+def _is_run(item_id: str) -> bool:
+    return item_id.startswith("brun_")
+
+
 def _item_message(
-    organisation_id: str, item_id: str, customer_id: str, run_id: str, day: date
+    organisation_id: str, item_id: str, customer_id: str | None, run_id: str, day: date
 ) -> dict[str, str]:
     """The queue message of one item of a cycle run (see `process`)."""
-    message = {"organisation_id": organisation_id, "customer_id": customer_id, "run_id": run_id}
+    message = {"organisation_id": organisation_id, "run_id": run_id}
     if item_id.startswith("sub_"):
         message |= {"kind": "subscription", "subscription_id": item_id}
+        if customer_id:
+            message["customer_id"] = customer_id
     else:
-        message["kind"] = "charges"
+        message |= {"kind": "charges", "customer_id": item_id}
     return message | {"as_of": day.isoformat()}
 
 

@@ -18,12 +18,11 @@ from remit.domain.invoice import Invoice, InvoiceSource, LineItemInput, NewInvoi
 from remit.domain.pagination import Page
 from remit.ports import RecurringStore, WorkQueue
 from remit.services.billing_context import BillingContext
+from remit.services.billing_cycle import BULK_CUSTOMERS_PER_MESSAGE
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
 from remit.services.retry import retry_on_conflict
 from remit.services.sending import SendingService
-
-BULK_CUSTOMERS_PER_MESSAGE = 10  # one worker message bills this many customers of a bulk run
 
 
 def _check_lines(lines: list[LineItemInput]) -> None:
@@ -95,7 +94,7 @@ class BillingRunService:
             organisation_id=organisation_id,
             kind="bulk",
             customer_count=len(request.customer_ids),
-            customer_ids=request.customer_ids,
+            item_ids=request.customer_ids,
             bulk=BulkInvoice(
                 line_items=request.line_items,
                 currency=request.currency,
