@@ -9,6 +9,7 @@ import pytest
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
 from tests.integration.billing_queue import BillingQueue
+from tests.integration.faults import crash_after
 
 LINES = [{"description": "Annual membership", "unit_amount": 12000}]
 
@@ -59,21 +60,31 @@ def test_bulk_billing_answers_a_run_at_once_and_the_worker_issues_one_invoice_pe
     assert all(i["sent_at"] for i in invoices)
 
 
-def test_a_bulk_run_survives_redeliveries_and_crashes_with_one_invoice_per_customer(acme: Billing) -> None:
-    customers = [acme.new_customer(name=f"Member {n}", email=f"m{n}@club.test") for n in range(24)]
+def test_a_bulk_run_of_200_survives_crashes_and_redeliveries_with_one_invoice_per_customer(
+    acme: Billing,
+) -> None:
+    customers = [acme.new_customer(name=f"Member {n}", email=f"m{n}@club.test") for n in range(199)]
+    customers.append(acme.customer)
     response = acme.api.post(
         f"{acme.base}/billing", {"customer_ids": customers, "line_items": LINES, "currency": "EUR"}
     )
     queue = BillingQueue()
 
-    queue.deliver(acknowledge=False)  # every worker died before acknowledging its batch
-    queue.deliver(times=2)  # then each message came twice
+    # A worker dies right after committing the 57th invoice, in the middle of a batch...
+    with crash_after("TransactWriteItems", nth=57):
+        queue.deliver()
+    # ...another dies before acknowledging anything, then every message comes twice.
+    queue.deliver(acknowledge=False)
+    queue.deliver(times=2)
+    queue.drain()
 
     run = acme.api.get(f"{acme.base}/billing_runs/{response.json()['id']}").json()
-    assert (run["status"], run["invoices_created"], len(set(run["invoice_ids"]))) == ("completed", 24, 24)
-    invoices = acme.api.get(f"{acme.base}/invoices?limit=100").json()["data"]
+    assert (run["status"], run["invoices_created"], len(set(run["invoice_ids"]))) == ("completed", 200, 200)
+    first = acme.api.get(f"{acme.base}/invoices?limit=100").json()
+    rest = acme.api.get(f"{acme.base}/invoices?limit=100&cursor={first['next_cursor']}").json()
+    invoices = first["data"] + rest["data"]
     assert sorted(i["customer_id"] for i in invoices) == sorted(customers)
-    assert acme.api.get(acme.base).json()["invoice_numbering"]["next_number"] == 25
+    assert sorted(i["number"] for i in invoices) == [f"ACME-{n:05d}" for n in range(1, 201)]
 
 
 def test_a_customer_deleted_before_the_worker_ran_is_an_error_of_the_run(acme: Billing) -> None:
