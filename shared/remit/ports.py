@@ -332,7 +332,11 @@ class RecurringStore(Protocol):
 
     def transaction(self, organisation_id: str) -> RecurringTransaction: ...
     def read_subscription(
-        self, organisation_id: str, subscription_id: str, customer_id: str | None = None
+        self,
+        organisation_id: str,
+        subscription_id: str,
+        customer_id: str | None = None,
+        with_customer: bool = True,
     ) -> tuple[Organisation | None, Subscription | None, Customer | None]: ...
     def list_subscriptions(
         self, organisation_id: str, limit: int, cursor: str | None

@@ -197,10 +197,15 @@ class DynamoRecurringStore:
 
     # subscriptions ----------------------------------------------------------------------------
     def read_subscription(
-        self, organisation_id: str, subscription_id: str, customer_id: str | None = None
+        self,
+        organisation_id: str,
+        subscription_id: str,
+        customer_id: str | None = None,
+        with_customer: bool = True,
     ) -> tuple[Organisation | None, Subscription | None, Customer | None]:
-        """The organisation, the subscription and its customer: one round trip when the customer's id
-        is given (the caller checks it is the subscription's), two otherwise.
+        """The organisation, the subscription and (unless not wanted) its customer: one round trip
+        when the customer's id is given (the caller checks it is the subscription's) or not wanted,
+        two otherwise.
         """
         pk = _pk(organisation_id)
         keys = [(pk, "ORG"), (pk, f"SUB#{subscription_id}")]
@@ -210,7 +215,7 @@ class DynamoRecurringStore:
         organisation = found.get("ORG")
         subscription = found.get(f"SUB#{subscription_id}")
         customer = found.get(f"CUSTOMER#{customer_id}")
-        if customer is None and subscription is not None and customer_id is None:
+        if with_customer and customer is None and subscription is not None and customer_id is None:
             customer = self._table.get(pk, f"CUSTOMER#{subscription['customer_id']}")
         return (
             Organisation.model_validate(organisation, context=STORED) if organisation else None,

@@ -82,6 +82,8 @@ class Subscription(Model):
     ended_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+    # The organisation's time zone when last written: whose today decides the current period.
+    timezone: str = Field(default="UTC", exclude=True)
     # The index of the next period to bill (periods before it were billed, skipped or free).
     next_period: int = Field(default=0, exclude=True)
     version: int = Field(default=0, exclude=True)

@@ -49,22 +49,26 @@ class SubscriptionService:
 
     def get(self, account_id: str, organisation_id: str, subscription_id: str) -> Subscription:
         """The subscription with its current period as of the organisation's today; `NotFound` otherwise."""
-        organisation, subscription, _ = self._read(account_id, organisation_id, subscription_id)
-        return self._as_of_now(organisation, subscription)
+        _, subscription, _ = self._read(account_id, organisation_id, subscription_id)
+        return self._as_of_now(subscription)
 
     def list(
         self, account_id: str, organisation_id: str, limit: int, cursor: str | None
     ) -> Page[Subscription]:
         """The organisation's subscriptions, oldest first."""
-        organisation = self._context.access.get(account_id, organisation_id)
+        self._context.access.require_access(account_id, organisation_id)
         page = self._store.list_subscriptions(organisation_id, limit, cursor)
-        return Page([self._as_of_now(organisation, s) for s in page.items], page.next_cursor)
+        return Page([self._as_of_now(s) for s in page.items], page.next_cursor)
 
     def upcoming(self, account_id: str, organisation_id: str, subscription_id: str) -> Invoice:
         """The next invoice as the cycle would issue it today, not stored. `Conflict` when nothing
         is left to bill (cancelled, ended, or past its end date).
         """
-        organisation, subscription, customer = self._read(account_id, organisation_id, subscription_id)
+        organisation, subscription, customer = self._read(
+            account_id, organisation_id, subscription_id, with_customer=True
+        )
+        if customer is None:
+            raise NotFound("subscription", subscription_id)
         if subscription.status in ("cancelled", "ended"):
             raise Conflict(
                 f"Subscription {subscription.id} is {subscription.status}: nothing is left to bill."
@@ -118,15 +122,16 @@ class SubscriptionService:
                 **fields,
                 "id": new_id("sub", now),
                 "organisation_id": organisation_id,
+                "timezone": organisation.timezone,
                 "created_at": now,
                 "updated_at": now,
             },
         )
-        self._check(organisation_id, subscription, customer)
+        self._check(organisation_id, subscription, customer, template_given=True)
         transaction = self._store.transaction(organisation_id)
         saved = transaction.save_subscription(subscription)
         transaction.commit()
-        return self._as_of_now(organisation, saved)
+        return self._as_of_now(saved)
 
     def update(
         self, account_id: str, organisation_id: str, subscription_id: str, changes: SubscriptionChanges
@@ -138,9 +143,11 @@ class SubscriptionService:
         """
 
         def attempt() -> Subscription:
-            organisation, current, customer = self._read(account_id, organisation_id, subscription_id)
-            current.require_status(("draft", "active", "paused"), "change")
             given = changes.model_fields_set
+            organisation, current, customer = self._read(
+                account_id, organisation_id, subscription_id, with_customer="currency" in given
+            )
+            current.require_status(("draft", "active", "paused"), "change")
             if current.invoices_issued:
                 fixed = [
                     name
@@ -155,19 +162,19 @@ class SubscriptionService:
                         ]
                     )
             now = self._clock.now()
-            updated = apply_changes(current, changes, updated_at=now)
+            updated = apply_changes(current, changes, updated_at=now, timezone=organisation.timezone)
             if "line_items" in given and changes.line_items is not None:
                 updated = updated.model_copy(update={"line_items": changes.line_items, "template_id": None})
             if "template_id" in given and changes.template_id is not None:
                 updated = updated.model_copy(update={"line_items": None})
-            self._check(organisation_id, updated, customer)
+            self._check(organisation_id, updated, customer, template_given="template_id" in given)
             if updated.status == "active":
                 first = updated.trial_periods if not updated.invoices_issued else updated.next_period
                 updated = updated.scheduled_from(first)
             transaction = self._store.transaction(organisation_id)
             saved = transaction.save_subscription(updated)
             transaction.commit()
-            return self._as_of_now(organisation, saved)
+            return self._as_of_now(saved)
 
         return retry_on_conflict(attempt)
 
@@ -214,19 +221,24 @@ class SubscriptionService:
             now = self._clock.now()
             changed = act(current, today_in(organisation.timezone, now), now)
             transaction = self._store.transaction(organisation_id)
-            saved = transaction.save_subscription(changed)
+            saved = transaction.save_subscription(
+                changed.model_copy(update={"timezone": organisation.timezone})
+            )
             transaction.commit()
-            return self._as_of_now(organisation, saved)
+            return self._as_of_now(saved)
 
         return retry_on_conflict(attempt)
 
     def _read(
-        self, account_id: str, organisation_id: str, subscription_id: str
-    ) -> tuple[Organisation, Subscription, Customer]:
-        organisation, subscription, customer = self._store.read_subscription(organisation_id, subscription_id)
+        self, account_id: str, organisation_id: str, subscription_id: str, with_customer: bool = False
+    ) -> tuple[Organisation, Subscription, Customer | None]:
+        """One read of the organisation and the subscription (two with the customer); `NotFound`."""
+        organisation, subscription, customer = self._store.read_subscription(
+            organisation_id, subscription_id, with_customer=with_customer
+        )
         if organisation is None or organisation.account_id != account_id:
             raise NotFound("organisation", organisation_id)
-        if subscription is None or customer is None:
+        if subscription is None or (with_customer and customer is None):
             raise NotFound("subscription", subscription_id)
         return organisation, subscription, customer
 
@@ -235,12 +247,21 @@ class SubscriptionService:
             return None
         return self._context.billing.get_template(organisation_id, subscription.template_id)
 
-    def _check(self, organisation_id: str, subscription: Subscription, customer: Customer) -> None:
+    def _check(
+        self,
+        organisation_id: str,
+        subscription: Subscription,
+        customer: Customer | None,
+        template_given: bool,
+    ) -> None:
+        """The rules across fields; the currency against the customer's (when read) and the template
+        (when given: it exists here and bills in the subscription's currency).
+        """
         check_subscription(subscription)
         problems = []
-        if subscription.currency != customer.currency:
+        if customer is not None and subscription.currency != customer.currency:
             problems.append(FieldProblem("currency", f"must be the customer's currency {customer.currency}"))
-        if subscription.template_id is not None:
+        if template_given and subscription.template_id is not None:
             template = self._template(organisation_id, subscription)
             if template is None:
                 problems.append(
@@ -256,8 +277,8 @@ class SubscriptionService:
         if problems:
             raise InvalidInput(problems)
 
-    def _as_of_now(self, organisation: Organisation, subscription: Subscription) -> Subscription:
-        return subscription.as_seen_on(today_in(organisation.timezone, self._clock.now()))
+    def _as_of_now(self, subscription: Subscription) -> Subscription:
+        return subscription.as_seen_on(today_in(subscription.timezone, self._clock.now()))
 
 
 def _days_until_due(subscription: Subscription, template: BillingTemplate | None, customer: Customer) -> int:
