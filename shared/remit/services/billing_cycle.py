@@ -35,7 +35,7 @@ from remit.domain.billing_period import BillingPeriod
 from remit.domain.billing_run import BillingRun, BillingRunError, BulkInvoice
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer, first_of_next_month
-from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, DomainError
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
@@ -46,7 +46,7 @@ from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
 from remit.services.retry import back_off
 from remit.services.sending import SendingService
-from remit.services.subscriptions import _days_until_due, plan_lines
+from remit.services.subscriptions import period_draft
 
 logger = logging.getLogger(__name__)
 
@@ -342,27 +342,9 @@ class BillingCycleService:
         completes: ItemOutcome | None,
     ) -> tuple[Invoice, Subscription]:
         """Issue the period's invoice; with `completes`, the item is counted done in the same write."""
-        template = None
-        if subscription.template_id is not None:
-            template = self._billing.get_template(organisation.id, subscription.template_id)
-            if template is None:
-                raise Conflict(
-                    f"The billing template {subscription.template_id} of the subscription no longer exists."
-                )
-        charges = self._open_charges(organisation.id, customer) if subscription.include_open_charges else []
         now = self._clock.now()
-        draft = self._invoices.draft_for(
-            organisation,
-            customer,
-            charges,
-            plan_lines(subscription, template),
-            today=as_of,
-            now=now,
-            days_until_due=_days_until_due(subscription, template, customer),
-            memo=subscription.memo or (template.memo if template else None),
-            source="subscription",
-            subscription_id=subscription.id,
-            period=(period.start, period.end),
+        draft, charges = period_draft(
+            self._invoices, self._billing, organisation, customer, subscription, period, as_of, now
         )
         automatic = customer.invoicing_flow == "automatic"
         by_card = (

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+from remit.domain.billing_period import BillingPeriod
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.changes import apply_changes, build
+from remit.domain.charge import Charge
 from remit.domain.customer import Customer
 from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
@@ -25,7 +27,7 @@ from remit.domain.subscription import (
     SubscriptionChanges,
     check_subscription,
 )
-from remit.ports import RecurringStore
+from remit.ports import BillingStore, RecurringStore
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.invoices import InvoiceService
 from remit.services.retry import retry_on_conflict
@@ -61,8 +63,9 @@ class SubscriptionService:
         return Page([self._as_of_now(s) for s in page.items], page.next_cursor)
 
     def upcoming(self, account_id: str, organisation_id: str, subscription_id: str) -> Invoice:
-        """The next invoice as the cycle would issue it today, not stored. `Conflict` when nothing
-        is left to bill (cancelled, ended, or past its end date).
+        """The next invoice as the cycle will issue it on its billing date, not stored.
+
+        `Conflict` when nothing is left to bill (cancelled, ended, or past its end date).
         """
         organisation, subscription, customer = self._read(
             account_id, organisation_id, subscription_id, with_customer=True
@@ -79,26 +82,16 @@ class SubscriptionService:
         if not subscription.is_billable(index):
             raise Conflict(f"Subscription {subscription.id} has no period left to bill before its end.")
         period = subscription.schedule.period(index)
-        template = self._template(organisation_id, subscription)
-        charges = (
-            self._context.billing.open_charges(organisation_id, customer.id)
-            if subscription.include_open_charges
-            else []
-        )
-        now = self._clock.now()
         billing_date = subscription.billing_date_of(index)
-        draft = self._invoices.draft_for(
+        draft, _ = period_draft(
+            self._invoices,
+            self._context.billing,
             organisation,
             customer,
-            charges,
-            plan_lines(subscription, template),
-            today=billing_date,
-            now=now,
-            days_until_due=_days_until_due(subscription, template, customer),
-            memo=subscription.memo or (template.memo if template else None),
-            source="subscription",
-            subscription_id=subscription.id,
-            period=(period.start, period.end),
+            subscription,
+            period,
+            billing_date,
+            self._clock.now(),
         )
         return draft.model_copy(update={"id": "upcoming", "issue_date": billing_date})
 
@@ -279,6 +272,49 @@ class SubscriptionService:
 
     def _as_of_now(self, subscription: Subscription) -> Subscription:
         return subscription.as_seen_on(today_in(subscription.timezone, self._clock.now()))
+
+
+def period_draft(
+    invoices: InvoiceService,
+    billing: BillingStore,
+    organisation: Organisation,
+    customer: Customer,
+    subscription: Subscription,
+    period: BillingPeriod,
+    issue_date: date,
+    now: datetime,
+) -> tuple[Invoice, list[Charge]]:
+    """The invoice of one period as issued on `issue_date` (a draft, not stored), and the open charges
+    it takes: the plan's lines (the template's as it is now), the customer's open charges unless the
+    subscription leaves them out, the memo, and the due date from the subscription's terms, else the
+    template's, else the customer's. `Conflict` when the subscription's template was deleted.
+    """
+    template = None
+    if subscription.template_id is not None:
+        template = billing.get_template(organisation.id, subscription.template_id)
+        if template is None:
+            raise Conflict(
+                f"The billing template {subscription.template_id} of the subscription no longer exists."
+            )
+    charges = []
+    if subscription.include_open_charges:
+        charges = [
+            c for c in billing.open_charges(organisation.id, customer.id) if c.currency == customer.currency
+        ]
+    draft = invoices.draft_for(
+        organisation,
+        customer,
+        charges,
+        plan_lines(subscription, template),
+        today=issue_date,
+        now=now,
+        days_until_due=_days_until_due(subscription, template, customer),
+        memo=subscription.memo or (template.memo if template else None),
+        source="subscription",
+        subscription_id=subscription.id,
+        period=(period.start, period.end),
+    )
+    return draft, charges
 
 
 def _days_until_due(subscription: Subscription, template: BillingTemplate | None, customer: Customer) -> int:
