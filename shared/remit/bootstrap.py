@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from remit.adapters.dynamodb import DynamoTable
     from remit.domain.card_payments import ProviderName
-    from remit.ports import CardGateway, EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
+    from remit.ports import CardGateway, Clock, EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
     from remit.services.accounts import AccountService
     from remit.services.billing_cycle import BillingCycleService
     from remit.services.billing_runs import BillingRunService
@@ -97,7 +97,7 @@ def _stripe_gateway(config: Settings) -> Callable[[], CardGateway]:
     return cache(build)
 
 
-def _sandbox_gateway(billing: DynamoTable, config: Settings, clock: SystemClock) -> Callable[[], CardGateway]:
+def _sandbox_gateway(billing: DynamoTable, config: Settings, clock: Clock) -> Callable[[], CardGateway]:
     def build() -> CardGateway:
         from remit.adapters.sandbox_gateway import SandboxGateway
 
@@ -124,8 +124,9 @@ def _page_renderer() -> HostedPageRenderer:
     return JinjaHostedPageRenderer()
 
 
-def build_services(config: Settings) -> Services:
-    """Services over DynamoDB and S3 as `config` names them.
+def build_services(config: Settings, clock: Clock | None = None) -> Services:
+    """Services over DynamoDB and S3 as `config` names them, reading the time from `clock` (the
+    system's by default; tests give one they set).
 
     The services and adapters load here rather than with this module, so importing a handler
     stays light and the first request that needs the services pays for them once. Renderers, the
@@ -162,7 +163,7 @@ def build_services(config: Settings) -> Services:
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
 
-    clock = SystemClock()
+    clock = clock or SystemClock()
     billing = DynamoTable(_dynamodb, config.billing_table)
     organisation_repository = DynamoOrganisationRepository(billing)
     logos = S3LogoStore(_s3, config.logo_bucket)
@@ -235,7 +236,20 @@ def build_services(config: Settings) -> Services:
 @cache
 def services() -> Services:
     """The process-wide services, built on first use from the environment's settings."""
-    return build_services(settings())
+    return build_services(settings(), _injected.get("clock"))
+
+
+# What tests inject into the process-wide services instead of the real thing (see `use_clock`).
+_injected: dict[str, Clock] = {}
+
+
+def use_clock(clock: Clock | None) -> None:
+    """Build the process-wide services with `clock` from now on (None: the system clock again)."""
+    if clock is None:
+        _injected.pop("clock", None)
+    else:
+        _injected["clock"] = clock
+    services.cache_clear()
 
 
 def reset() -> None:

@@ -131,9 +131,11 @@ class SettableClock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> SettableClock:
+def clock() -> Iterator[SettableClock]:
+    """The services' clock, set by the test: injected through `bootstrap.use_clock`."""
     from remit import bootstrap
 
     settable = SettableClock()
-    monkeypatch.setattr(bootstrap.SystemClock, "now", lambda _: settable.now())
-    return settable
+    bootstrap.use_clock(settable)
+    yield settable
+    bootstrap.use_clock(None)
