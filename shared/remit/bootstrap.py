@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from remit.services.notifications import NotificationService
     from remit.services.organisations import OrganisationService
     from remit.services.payments import PaymentService
+    from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
 
@@ -66,6 +67,7 @@ class Services:
     card_events: CardEventService
     subscriptions: SubscriptionService
     billing_cycle: BillingCycleService
+    reminders: ReminderService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -140,6 +142,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
     from remit.adapters.dynamodb_recurring import DynamoRecurringStore
+    from remit.adapters.dynamodb_reminders import DynamoReminderStore
     from remit.adapters.images import PillowImageVerifier
     from remit.adapters.s3_documents import S3DocumentStore
     from remit.adapters.s3_logos import S3LogoStore
@@ -160,6 +163,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     from remit.services.notifications import NotificationService
     from remit.services.organisations import OrganisationService
     from remit.services.payments import PaymentService
+    from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
 
@@ -167,12 +171,16 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     billing = DynamoTable(_dynamodb, config.billing_table)
     organisation_repository = DynamoOrganisationRepository(billing)
     logos = S3LogoStore(_s3, config.logo_bucket)
+    reminders_queue = SqsWorkQueue(_sqs, lambda: config.reminders_queue_url)
     organisations = OrganisationService(
         organisation_repository,
         logos,
         PillowImageVerifier(),
         clock,
         config.max_logo_bytes,
+        reminders_changed=lambda organisation_id: reminders_queue.send(
+            [{"kind": "reschedule", "organisation_id": organisation_id}]
+        ),
     )
     context = BillingContext(DynamoBillingStore(billing), organisations, clock)
     documents = DocumentService(
@@ -204,7 +212,13 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
         accounts=AccountService(DynamoAccountRepository(billing), clock, config.api_key_cache_seconds),
         organisations=organisations,
         customers=CustomerService(
-            DynamoCustomerRepository(billing), organisation_repository, organisations, clock
+            DynamoCustomerRepository(billing),
+            organisation_repository,
+            organisations,
+            clock,
+            reminders_resumed=lambda organisation_id, customer_id: reminders_queue.send(
+                [{"kind": "reschedule", "organisation_id": organisation_id, "customer_id": customer_id}]
+            ),
         ),
         charges=ChargeService(context),
         invoices=invoices,
@@ -230,6 +244,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
             public_base_url=lambda: config.public_base_url,
             max_periods=config.max_periods_per_run,
         ),
+        reminders=ReminderService(context, DynamoReminderStore(billing), reminders_queue),
     )
 
 

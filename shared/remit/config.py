@@ -35,6 +35,8 @@ class Settings:
     stripe_api_base: str = ""
     # The SQS queue of the billing worker (bulk billing runs, the daily invoicing cycle's work).
     billing_queue_url: str = ""
+    # The SQS queue of the reminders function's own work (one message per invoice to remind).
+    reminders_queue_url: str = ""
     # Missed periods one subscription catches up in one run, at most (the rest follow the next day).
     max_periods_per_run: int = 12
 

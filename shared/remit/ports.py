@@ -29,6 +29,7 @@ from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
+from remit.domain.reminders import ReminderRun, ReminderStep
 from remit.domain.subscription import Subscription
 
 
@@ -244,9 +245,13 @@ class InvoicePdfRenderer(Protocol):
 
 class EmailRenderer(Protocol):
     def render(
-        self, kind: EmailKind, document: InvoiceDocument, payment: Payment | None = None
+        self,
+        kind: EmailKind,
+        document: InvoiceDocument,
+        payment: Payment | None = None,
+        reminder: ReminderStep | None = None,
     ) -> RenderedEmail:
-        """Subject, HTML and plain-text body of an invoice email, void notice or payment receipt."""
+        """Subject, HTML and plain-text body of an invoice email, void notice, payment receipt or reminder."""
         ...
 
 
@@ -348,4 +353,25 @@ class RecurringStore(Protocol):
     def record_cycle_run(self, run: BillingRun, part: int) -> bool: ...
     def mark_run_completed(self, organisation_id: str, run_id: str, now: datetime) -> bool: ...
     def due_entries(self, through: date) -> Iterator[tuple[date, str, str, str]]: ...
+    def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]: ...
+
+
+class ReminderTransaction(BillingTransaction, Protocol):
+    """A billing transaction that also claims reminder steps and counts the reminders run."""
+
+    def claim_reminder(self, invoice_id: str, step: str) -> None: ...
+    def claim_run_invoice(self, day: date, invoice_id: str) -> None: ...
+    def count_on_run(self, day: date, sent: bool, reason: str | None) -> None: ...
+
+
+class ReminderStore(Protocol):
+    """The reminder index, the invoices it points to and the runs' summaries."""
+
+    def transaction(self, organisation_id: str) -> ReminderTransaction: ...
+    def due_reminders(self, through: date) -> Iterator[tuple[date, str, str, str]]: ...
+    def read(
+        self, organisation_id: str, invoice_id: str, customer_id: str
+    ) -> tuple[Organisation | None, Invoice | None, Customer | None]: ...
+    def record_run(self, run: ReminderRun) -> None: ...
+    def get_run(self, organisation_id: str, day: date) -> ReminderRun | None: ...
     def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]: ...

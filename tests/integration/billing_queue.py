@@ -52,6 +52,8 @@ class LambdaContextStub:
 @dataclass
 class BillingQueue:
     url: str = field(default_factory=lambda: os.environ["REMIT_BILLING_QUEUE_URL"])
+    # The handler the queue feeds (`module:function`): the billing worker, or the reminders function.
+    consumer: str = "billing_worker.app"
 
     @property
     def client(self) -> Any:
@@ -81,8 +83,9 @@ class BillingQueue:
 
     def deliver(self, *, acknowledge: bool = True, times: int = 1) -> list[str]:
         """Feed every visible message to the worker (`times` times each); returns the failed ids."""
-        from billing_worker.app import lambda_handler
+        import importlib
 
+        lambda_handler = importlib.import_module(self.consumer).lambda_handler
         failed: list[str] = []
         messages = self.receive(visibility=30)
         for start in range(0, len(messages), 10):
@@ -118,4 +121,17 @@ def run_cycle(day: str, queue: BillingQueue | None = None) -> dict[str, Any]:
 
     plan: dict[str, Any] = lambda_handler({"scheduled_time": f"{day}T08:15:00Z"}, LambdaContextStub())
     (queue or BillingQueue()).drain()
+    return plan
+
+
+def reminders_queue() -> BillingQueue:
+    return BillingQueue(url=os.environ["REMIT_REMINDERS_QUEUE_URL"], consumer="reminders.app")
+
+
+def run_reminders(day: str) -> dict[str, Any]:
+    """The reminders run for `day` at 08:45 UTC, then its queue until it is empty."""
+    from reminders.app import lambda_handler
+
+    plan: dict[str, Any] = lambda_handler({"scheduled_time": f"{day}T08:45:00Z"}, LambdaContextStub())
+    reminders_queue().drain()
     return plan

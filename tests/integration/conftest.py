@@ -21,6 +21,7 @@ moto_patches.install()
 TABLES = {"BillingTable": "remit-billing", "IdempotencyTable": "remit-idempotency"}
 LOGO_BUCKET = "remit-logos"
 BILLING_QUEUE = "remit-billing"
+REMINDERS_QUEUE = "remit-reminders"
 SAMPLE_KEY = "rk_sample_dev_key_do_not_use_in_prod_000000"
 
 
@@ -58,9 +59,12 @@ def aws() -> Iterator[None]:
         boto3.client("s3").create_bucket(
             Bucket=LOGO_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
-        queue_url = boto3.client("sqs").create_queue(QueueName=BILLING_QUEUE)["QueueUrl"]
+        sqs = boto3.client("sqs")
+        queue_url = sqs.create_queue(QueueName=BILLING_QUEUE)["QueueUrl"]
+        reminders_url = sqs.create_queue(QueueName=REMINDERS_QUEUE)["QueueUrl"]
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("REMIT_BILLING_QUEUE_URL", queue_url)
+            patch.setenv("REMIT_REMINDERS_QUEUE_URL", reminders_url)
             reset_remit()
             yield
             reset_remit()
@@ -107,8 +111,13 @@ def served_aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     monkeypatch.setenv("REMIT_BILLING_TABLE", names["BillingTable"])
     monkeypatch.setenv("REMIT_IDEMPOTENCY_TABLE", names["IdempotencyTable"])
     create_tables(boto3.client("dynamodb"), names)
-    queue_url = boto3.client("sqs").create_queue(QueueName=f"{BILLING_QUEUE}-{suffix}")["QueueUrl"]
-    monkeypatch.setenv("REMIT_BILLING_QUEUE_URL", queue_url)
+    sqs = boto3.client("sqs")
+    monkeypatch.setenv(
+        "REMIT_BILLING_QUEUE_URL", sqs.create_queue(QueueName=f"{BILLING_QUEUE}-{suffix}")["QueueUrl"]
+    )
+    monkeypatch.setenv(
+        "REMIT_REMINDERS_QUEUE_URL", sqs.create_queue(QueueName=f"{REMINDERS_QUEUE}-{suffix}")["QueueUrl"]
+    )
     reset_remit()
     yield
     reset_remit()

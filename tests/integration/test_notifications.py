@@ -30,6 +30,7 @@ from remit.domain.errors import ConcurrentUpdate
 from remit.domain.ids import new_id
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import Payment
+from remit.domain.reminders import ReminderStep
 from remit.services.billing_context import BillingContext
 from remit.services.documents import DocumentService
 from remit.services.notifications import CLAIM_LEASE, GIVE_UP_AFTER, NotificationService
@@ -47,11 +48,16 @@ MAIL_FROM = "invoices@remit.test"
 
 class SubjectOnlyRenderer:
     def render(
-        self, kind: EmailKind, document: InvoiceDocument, payment: Payment | None = None
+        self,
+        kind: EmailKind,
+        document: InvoiceDocument,
+        payment: Payment | None = None,
+        reminder: ReminderStep | None = None,
     ) -> RenderedEmail:
         paid = f" ({payment.amount} received)" if payment else ""
+        step = f" ({reminder.describe()})" if reminder else ""
         return RenderedEmail(
-            subject=f"{kind}: {document.number} from {document.seller.name}{paid}",
+            subject=f"{kind}: {document.number} from {document.seller.name}{paid}{step}",
             html=f"<p>Invoice {document.number}</p>",
             text=f"Invoice {document.number}",
         )

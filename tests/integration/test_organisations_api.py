@@ -35,7 +35,7 @@ FULL_ORGANISATION: dict[str, Any] = {
         },
         "cheque": {"payable_to": "Acme Ltd", "mail_to": "1 Rue de la Paix, 75002 Paris"},
     },
-    "reminders": {"enabled": True, "days_after_due": [30, 15]},
+    "reminders": {"enabled": True, "days_after_due": [30, 15], "days_before_due": [3, 1]},
 }
 
 # A valid 1x1 PNG.
@@ -62,7 +62,7 @@ def test_every_field_of_an_organisation_round_trips(api: ApiClient) -> None:
     assert fetched["branding"] == {"logo_url": None, "brand_colour": "#1A73E8"}
     assert fetched["invoice_numbering"] == {"prefix": "ACME-", "padding": 6, "next_number": 100}
     assert fetched["payment_methods"] == {"card": False, **FULL_ORGANISATION["payment_methods"]}
-    assert fetched["reminders"] == {"enabled": True, "days_after_due": [15, 30]}
+    assert fetched["reminders"] == {"enabled": True, "days_after_due": [15, 30], "days_before_due": [1, 3]}
     assert fetched["created_at"].endswith("Z")
 
 
@@ -72,7 +72,7 @@ def test_an_organisation_gets_the_documented_defaults(api: ApiClient) -> None:
     assert organisation["timezone"] == "UTC"
     assert organisation["payment_terms_days"] == 30
     assert organisation["invoice_numbering"] == {"prefix": "ACME-", "padding": 5, "next_number": 1}
-    assert organisation["reminders"] == {"enabled": True, "days_after_due": [15]}
+    assert organisation["reminders"] == {"enabled": True, "days_after_due": [15], "days_before_due": []}
     assert organisation["payment_methods"] == {"card": False, "bank_transfer": None, "cheque": None}
 
 
@@ -97,6 +97,9 @@ def test_an_organisation_gets_the_documented_defaults(api: ApiClient) -> None:
         ("payment_methods", {"card": True}, "payment_methods.card"),
         ("payment_methods", {"bank_transfer": {"iban": "DE00123"}}, "payment_methods.bank_transfer.iban"),
         ("reminders", {"days_after_due": [0]}, "reminders.days_after_due.0"),
+        ("reminders", {"days_after_due": [1, 2, 3, 4, 5, 6]}, "reminders.days_after_due"),
+        ("reminders", {"days_before_due": [31]}, "reminders.days_before_due.0"),
+        ("reminders", {"days_before_due": [1, 2, 3, 4]}, "reminders.days_before_due"),
         ("unknown_field", 1, "unknown_field"),
     ],
 )

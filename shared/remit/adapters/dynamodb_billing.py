@@ -1,7 +1,7 @@
 """Invoices, charges, payments, timelines and credit-balance ledgers in the organisation's partition.
 
-    ORG#<org> / INVOICE#<invoice>             the invoice; GSI1 (`INVOICE_DUE#<shard>`, `<due>#<org>#<id>`)
-                                              while it is open, so the reminders run finds it by due date;
+    ORG#<org> / INVOICE#<invoice>             the invoice; GSI1 (`REMIND#<shard>`, `<date>#<org>#<id>`)
+                                              while it is open, on its next reminder step's date;
                                               GSI2-4: the status, customer and customer-status lists
     ORG#<org> / CHARGE#<customer>#<charge>    a charge; GSI2: its customer's charges of its status
     ORG#<org> / EVENT#<invoice>#<event>       one timeline entry (event ids sort by time)
@@ -37,7 +37,7 @@ import zlib
 from datetime import date, datetime
 from typing import Any
 
-from remit.adapters.due_index import due_keys
+from remit.adapters.due_index import due_keys, reminder_keys
 from remit.adapters.dynamodb import (
     STORED,
     DynamoTable,
@@ -62,7 +62,6 @@ from remit.domain.outbox import OutboxMessage
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 
-DUE_SHARDS = 4
 OUTBOX_SHARDS = 4
 
 # Overloaded list indexes (template.yaml); items without the key attributes are not in them.
@@ -176,17 +175,12 @@ def backfill_list_keys(table: DynamoTable) -> int | None:
     return updated
 
 
-def due_shard(invoice_id: str) -> int:
-    return zlib.crc32(invoice_id.encode()) % DUE_SHARDS
-
-
 def invoice_item(invoice: Invoice) -> Item:
     item = _with_list_keys(
         entity_to_item(invoice, _pk(invoice.organisation_id), f"INVOICE#{invoice.id}", "invoice")
     )
-    if invoice.status == "open":
-        item["GSI1PK"] = f"INVOICE_DUE#{due_shard(invoice.id)}"
-        item["GSI1SK"] = f"{invoice.due_date.isoformat()}#{invoice.organisation_id}#{invoice.id}"
+    if invoice.status == "open" and invoice.next_reminder_on is not None:
+        item.update(reminder_keys(invoice.next_reminder_on, invoice.organisation_id, invoice.id))
     return item
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from remit.adapters.document_text import address_lines, grouped_iban, long_date, plain_decimal
 from remit.domain.documents import DEFAULT_BRAND_COLOUR, EmailKind, InvoiceDocument, RenderedEmail
 from remit.domain.payment import Payment
+from remit.domain.reminders import ReminderStep
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -181,9 +182,15 @@ class JinjaEmailRenderer(_JinjaRenderer):
     """Branded HTML and plain-text emails about an invoice (`remit.ports.EmailRenderer`)."""
 
     def render(
-        self, kind: EmailKind, document: InvoiceDocument, payment: Payment | None = None
+        self,
+        kind: EmailKind,
+        document: InvoiceDocument,
+        payment: Payment | None = None,
+        reminder: ReminderStep | None = None,
     ) -> RenderedEmail:
-        """Subject and bodies of `kind`; a payment receipt needs the `payment` (`ValueError` without)."""
+        """Subject and bodies of `kind`; a payment receipt needs the `payment` and a reminder its
+        step (`ValueError` without).
+        """
         context = _document_context(document)
         seller = document.seller.name
         if kind == "invoice":
@@ -195,6 +202,11 @@ class JinjaEmailRenderer(_JinjaRenderer):
                 raise ValueError("a payment receipt needs the payment it acknowledges")
             subject = f"Payment received for invoice {document.number}"
             context["payment"] = payment
+        elif kind == "reminder":
+            if reminder is None:
+                raise ValueError("a reminder needs the step it reminds of")
+            subject = f"Reminder: invoice {document.number} from {seller} is {reminder.describe()}"
+            context["reminder"] = reminder
         else:
             raise ValueError(f"unknown email kind {kind!r}")
         context["subject"] = _one_line(subject)

@@ -1,4 +1,4 @@
-"""The billing queue (SQS): work for the billing worker, sent in batches of ten."""
+"""A work queue (SQS): the billing worker's, or the reminders function's, sent in batches of ten."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ class SqsWorkQueue:
             return
         url = self._queue_url()
         if not url:
-            raise RuntimeError("REMIT_BILLING_QUEUE_URL is not set: there is no billing queue to send to")
+            raise RuntimeError(
+                "the queue's URL is not set (REMIT_BILLING_QUEUE_URL, REMIT_REMINDERS_QUEUE_URL)"
+            )
         if self._client is None:
             self._client = self._client_factory()
         for start in range(0, len(messages), _BATCH):

@@ -87,6 +87,7 @@ class Customer(Model):
     invoicing_flow: InvoicingFlow = "automatic"
     payment_terms_days: Annotated[int, Field(ge=0, le=365)]
     auto_pay: bool = False
+    send_reminders: bool = True
     billing_cycle: BillingCycle | None = None
     contacts: Annotated[list[Contact], Field(max_length=50)] = Field(default_factory=list)
     balance: int = Field(default=0, description="Credit balance in minor units (read-only).")
@@ -143,6 +144,7 @@ class NewCustomer(Strict):
     invoicing_flow: InvoicingFlow = "automatic"
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
     auto_pay: bool = False
+    send_reminders: bool = True
     billing_cycle: BillingCycle | None = None
     contacts: Annotated[list[ContactInput], Field(max_length=50)] = Field(default_factory=list)
     metadata: Metadata = Field(default_factory=dict)
@@ -166,6 +168,7 @@ class CustomerChanges(Strict):
     invoicing_flow: InvoicingFlow | None = None
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
     auto_pay: bool | None = None
+    send_reminders: bool | None = None
     billing_cycle: BillingCycle | None = None
     contacts: Annotated[list[ContactInput], Field(max_length=50)] | None = None
     metadata: Metadata | None = None

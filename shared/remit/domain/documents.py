@@ -103,7 +103,7 @@ class InvoiceDocument(Model):
         )
 
 
-EmailKind = Literal["invoice", "void_notice", "payment_receipt"]
+EmailKind = Literal["invoice", "void_notice", "payment_receipt", "reminder"]
 
 
 class RenderedEmail(Model):

@@ -122,6 +122,8 @@ class Invoice(Model):
     # The customer's billing recipients at finalization (receipts go to them).
     recipients: list[str] = Field(default_factory=list, exclude=True)
     sequence: int | None = Field(default=None, exclude=True)
+    # While open: when the reminders run must next look at it (its next reminder step's date).
+    next_reminder_on: date | None = Field(default=None, exclude=True)
     hosted_token: str | None = Field(default=None, exclude=True)
     version: int = Field(default=0, exclude=True)
 

@@ -90,13 +90,19 @@ class InvoiceNumbering(Strict):
 
 
 DaysAfterDue = Annotated[int, Field(ge=1, le=365)]
+DaysBeforeDue = Annotated[int, Field(ge=1, le=30)]
 
 
 class Reminders(Strict):
-    enabled: bool = True
-    days_after_due: Annotated[list[DaysAfterDue], Field(max_length=10)] = Field(default_factory=lambda: [15])
+    """When open invoices are chased: `d` days after the due date for each `d` of `days_after_due`
+    (up to 5 steps of 1 to 365), and `d` days before it for each of `days_before_due` (up to 3, 1 to 30).
+    """
 
-    @field_validator("days_after_due")
+    enabled: bool = True
+    days_after_due: Annotated[list[DaysAfterDue], Field(max_length=5)] = Field(default_factory=lambda: [15])
+    days_before_due: Annotated[list[DaysBeforeDue], Field(max_length=3)] = Field(default_factory=list)
+
+    @field_validator("days_after_due", "days_before_due")
     @classmethod
     def _distinct_and_sorted(cls, days: list[int]) -> list[int]:
         return sorted(set(days))

@@ -23,6 +23,8 @@ class OutboxMessage(Model):
     # Recipients as they were when the state changed (the customer's billing recipients).
     to: list[str]
     payment_id: str | None = None
+    # A reminder's step (`before_3`, `after_15`): what the email says.
+    reminder: str | None = None
     status: OutboxStatus = "pending"
     attempts: int = 0
     # While `sending`: until when the claim holds; after it, a stuck claim may be taken over.

@@ -71,7 +71,13 @@ class BillingContext:
         return new_token(32)
 
     def outbox_message(
-        self, kind: EmailKind, invoice: Invoice, to: list[str], now: datetime, payment_id: str | None = None
+        self,
+        kind: EmailKind,
+        invoice: Invoice,
+        to: list[str],
+        now: datetime,
+        payment_id: str | None = None,
+        reminder: str | None = None,
     ) -> OutboxMessage:
         """An email owed to `to`, to be written in the same transaction as the state change that
         owes it (the notifications function delivers it once that is committed).
@@ -83,6 +89,7 @@ class BillingContext:
             kind=kind,
             to=to,
             payment_id=payment_id,
+            reminder=reminder,
             created_at=now,
         )
 

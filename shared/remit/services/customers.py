@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from remit.domain.changes import apply_changes, build
@@ -43,7 +44,11 @@ class CustomerService:
         organisations: OrganisationRepository,
         access: OrganisationService,
         clock: Clock,
+        reminders_resumed: Callable[[str, str], None] = lambda organisation_id, customer_id: None,
     ) -> None:
+        # Called once a customer who had opted out of reminders opts in again (its open invoices are
+        # rescheduled).
+        self._reminders_resumed = reminders_resumed
         self._customers = customers
         self._organisations = organisations
         self._access = access
@@ -103,7 +108,7 @@ class CustomerService:
         concurrent changes. Raises `NotFound`, `InvalidInput`, or `Conflict` for a taken external id.
         """
 
-        def attempt() -> Customer:
+        def attempt() -> tuple[Customer, bool]:
             current = self.get(account_id, organisation_id, customer_id)
             now = self._clock.now()
             replaced: dict[str, object] = {"updated_at": now}
@@ -119,9 +124,13 @@ class CustomerService:
                 timezone = organisation.timezone if organisation else "UTC"
                 updated = updated.with_charges_billing_from(today_in(timezone, now))
             before, after = set(current.external_ids), set(updated.external_ids)
-            return self._customers.save(updated, after - before, before - after)
+            opted_in = updated.send_reminders and not current.send_reminders
+            return self._customers.save(updated, after - before, before - after), opted_in
 
-        return retry_on_conflict(attempt)
+        saved, opted_in = retry_on_conflict(attempt)
+        if opted_in:
+            self._reminders_resumed(organisation_id, customer_id)
+        return saved
 
     def delete(self, account_id: str, organisation_id: str, customer_id: str) -> None:
         """Delete a customer and free its external ids; `Conflict` if any invoice of it was issued."""

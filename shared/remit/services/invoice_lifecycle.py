@@ -7,6 +7,7 @@ from datetime import date, datetime
 from remit.domain.customer import Customer
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
+from remit.domain.reminders import next_reminder_date
 from remit.ports import BillingTransaction
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
@@ -108,6 +109,10 @@ class InvoiceLifecycleService:
             credit_available=customer.balance,
             now=now,
         )
+        if customer.send_reminders and finalized.status == "open":
+            # Reminder steps after the issue date (the invoice email itself goes out today).
+            first = next_reminder_date(organisation.reminders, finalized.due_date, issue_date)
+            finalized = finalized.model_copy(update={"next_reminder_on": first})
         transaction.advance_numbering(sequence)
         transaction.claim_number(finalized, token)
         credit = finalized.credit_applied

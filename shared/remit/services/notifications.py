@@ -24,6 +24,7 @@ from typing import Literal, Protocol
 from remit.domain.documents import Attachment, OutgoingEmail
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import Payment
+from remit.domain.reminders import step_of
 from remit.observability import logger
 from remit.ports import (
     BillingStore,
@@ -178,9 +179,10 @@ class NotificationService:
             raise UndeliverableMessage(f"invoice {invoice.id} is a draft")
         payment = self._payment(message) if message.kind == "payment_receipt" else None
         document = self._documents.document(invoice, organisation)
-        rendered = self._email_renderer().render(message.kind, document, payment)
+        reminder = step_of(message.reminder) if message.kind == "reminder" and message.reminder else None
+        rendered = self._email_renderer().render(message.kind, document, payment, reminder)
         attachments = []
-        if message.kind == "invoice":
+        if message.kind in ("invoice", "reminder"):
             _, pdf = self._documents.pdf_of(invoice, organisation)
             attachments.append(
                 Attachment(filename=f"{document.number}.pdf", content_type="application/pdf", content=pdf)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from remit.domain.changes import apply_changes, build
 from remit.domain.errors import FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
@@ -26,7 +28,10 @@ class OrganisationService:
         images: ImageVerifier,
         clock: Clock,
         max_logo_bytes: int,
+        reminders_changed: Callable[[str], None] = lambda organisation_id: None,
     ) -> None:
+        # Called once a change of the reminders settings is committed: open invoices are rescheduled.
+        self._reminders_changed = reminders_changed
         self._organisations = organisations
         self._logos = logos
         self._images = images
@@ -82,7 +87,7 @@ class OrganisationService:
         Raises `NotFound`, `InvalidInput` (naming the field), or `ConcurrentUpdate` after many retries.
         """
 
-        def attempt() -> Organisation:
+        def attempt() -> tuple[Organisation, bool]:
             current = self.get(account_id, organisation_id)
             updated = apply_changes(current, changes, updated_at=self._clock.now())
             next_number = updated.invoice_numbering.next_number
@@ -95,9 +100,12 @@ class OrganisationService:
                         )
                     ]
                 )
-            return self._organisations.save(updated)
+            return self._organisations.save(updated), updated.reminders != current.reminders
 
-        return retry_on_conflict(attempt)
+        saved, reminders_changed = retry_on_conflict(attempt)
+        if reminders_changed:
+            self._reminders_changed(organisation_id)
+        return saved
 
     def upload_logo(
         self, account_id: str, organisation_id: str, content: bytes, content_type: str, public_base_url: str

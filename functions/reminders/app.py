@@ -1,0 +1,66 @@
+"""The reminders function: the daily run on its schedule, and the reminders it queued, from SQS.
+
+Two triggers, one function (as the notifications function has its stream and its sweep):
+
+* EventBridge Scheduler daily at 08:45 UTC (after the invoicing cycle), with its own time in
+  `scheduled_time`: plans the run, queueing one message per invoice whose reminder date has come
+  in its organisation (so a large organisation fans out instead of one long invocation);
+* the reminders queue: each message reminds one invoice, once per step (see
+  `remit.services.reminders`); a failure is reported as a batch item failure and delivered again.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from remit.bootstrap import services
+from remit.observability import logger, metrics
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def remind(record: SQSRecord) -> None:
+    message = json.loads(record.body)
+    if message.get("kind") == "reschedule":
+        moved = services().reminders.reschedule(message)
+        logger.info("Rescheduled reminders", extra={"reminders": message, "moved": moved})
+        return
+    try:
+        outcome = services().reminders.send(message)
+    except Exception:
+        logger.exception("A reminder failed; it will be delivered again", extra={"reminder": message})
+        metrics.add_metric(name="RemindersFailed", unit=MetricUnit.Count, value=1)
+        raise
+    if outcome.sent:
+        metrics.add_metric(name="RemindersSent", unit=MetricUnit.Count, value=1)
+
+
+def scheduled_time(event: dict[str, Any]) -> datetime:
+    raw = event.get("scheduled_time") or event.get("time")
+    if not raw:
+        return datetime.now(UTC)
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(UTC)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:
+        return dict(process_partial_response(event, remind, processor, context))
+    plan = services().reminders.plan(scheduled_time(event))
+    logger.info("Planned the reminders run", extra={"runs": len(plan.runs), "enqueued": plan.enqueued})
+    return {
+        "scheduled_time": plan.scheduled_time.isoformat().replace("+00:00", "Z"),
+        "runs": [
+            {"organisation_id": run.organisation_id, "date": run.date.isoformat(), "invoices": run.invoices}
+            for run in plan.runs
+        ],
+        "enqueued": plan.enqueued,
+    }

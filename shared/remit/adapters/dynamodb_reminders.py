@@ -1,0 +1,143 @@
+"""Reminders in the billing table: the reminder index, the markers, and each run's summary.
+
+ORG#<org> / INVOICE#<invoice>                 GSI1 (`REMIND#<shard>`, `<date>#<org>#<invoice>`)
+                                              on its next reminder step's date (see due_index)
+ORG#<org> / REMINDER#<invoice>#<step>         marker: the step was sent for the invoice
+ORG#<org> / REMINDERRUN#<date>                what the organisation's run of that date did
+ORG#<org> / REMINDERITEM#<date>#<invoice>     marker: the invoice is counted in that run
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from remit.adapters.due_index import DUE_INDEX, REMINDER_SHARDS
+from remit.adapters.dynamodb import STORED, DynamoTable, Item, Write, entity_to_item, put, to_attributes
+from remit.adapters.dynamodb_billing import DynamoBillingTransaction
+from remit.domain.customer import Customer
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate
+from remit.domain.invoice import Invoice
+from remit.domain.organisation import Organisation
+from remit.domain.reminders import ReminderRun
+
+
+def _pk(organisation_id: str) -> str:
+    return f"ORG#{organisation_id}"
+
+
+class ReminderTransaction(DynamoBillingTransaction):
+    def _marker(self, sk: str, what: str) -> None:
+        item = {"PK": self._pk, "SK": sk, "entity": "marker"}
+        self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)"), lambda: AlreadyDone(what)))
+
+    def claim_reminder(self, invoice_id: str, step: str) -> None:
+        """Stage first: a second attempt at the step fails as `AlreadyDone`."""
+        self._marker(f"REMINDER#{invoice_id}#{step}", f"Reminder {step} of {invoice_id} was sent.")
+
+    def claim_run_invoice(self, day: date, invoice_id: str) -> None:
+        self._marker(f"REMINDERITEM#{day.isoformat()}#{invoice_id}", f"{invoice_id} is counted on {day}.")
+
+    def count_on_run(self, day: date, sent: bool, reason: str | None) -> None:
+        """One more invoice of the run: sent, or skipped for `reason` (stage with `claim_run_invoice`)."""
+        if sent:
+            expression, names, values = "ADD #sent :one", {"#sent": "sent"}, {":one": 1}
+        else:
+            expression = "SET #skipped.#reason = if_not_exists(#skipped.#reason, :zero) + :one"
+            names = {"#skipped": "skipped", "#reason": reason or "nothing_due"}
+            values = {":one": 1, ":zero": 0}
+        self._writes.append(
+            Write(
+                "Update",
+                {
+                    "Key": {"PK": {"S": self._pk}, "SK": {"S": f"REMINDERRUN#{day.isoformat()}"}},
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": to_attributes(values),
+                },
+            )
+        )
+
+
+class DynamoReminderStore:
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def transaction(self, organisation_id: str) -> ReminderTransaction:
+        return ReminderTransaction(self._table, organisation_id)
+
+    def due_reminders(self, through: date) -> Iterator[tuple[date, str, str, str]]:
+        """Every reminder-index entry dated `through` or earlier: (day, organisation, invoice, customer)."""
+        upper = date.fromordinal(through.toordinal() + 1).isoformat()
+        for shard in range(REMINDER_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table.name,
+                "IndexName": DUE_INDEX.name,
+                "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK < :upper",
+                "ExpressionAttributeValues": {":pk": {"S": f"REMIND#{shard}"}, ":upper": {"S": upper}},
+                "ProjectionExpression": "GSI1SK, customer_id",
+            }
+            while True:
+                response = self._table.client.query(**request)
+                for attributes in response.get("Items", []):
+                    day, organisation_id, invoice_id = attributes["GSI1SK"]["S"].split("#", 2)
+                    yield date.fromisoformat(day), organisation_id, invoice_id, attributes["customer_id"]["S"]
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    break
+                request["ExclusiveStartKey"] = last
+
+    def read(
+        self, organisation_id: str, invoice_id: str, customer_id: str
+    ) -> tuple[Organisation | None, Invoice | None, Customer | None]:
+        """The organisation, the invoice and its customer, in one round trip."""
+        pk = _pk(organisation_id)
+        keys = [(pk, "ORG"), (pk, f"INVOICE#{invoice_id}"), (pk, f"CUSTOMER#{customer_id}")]
+        found = {item["SK"]: item for item in self._table.batch_get(keys)}
+        organisation, invoice, customer = (found.get(sk) for _, sk in keys)
+        return (
+            Organisation.model_validate(organisation, context=STORED) if organisation else None,
+            Invoice.model_validate(invoice, context=STORED) if invoice else None,
+            Customer.model_validate(customer, context=STORED) if customer else None,
+        )
+
+    def record_run(self, run: ReminderRun) -> None:
+        """Record the organisation's run of its date, or raise its count to the invoices found now."""
+        item = entity_to_item(
+            run, _pk(run.organisation_id), f"REMINDERRUN#{run.date.isoformat()}", "reminder_run"
+        )
+        try:
+            self._table.write([Write("Put", put(item, "attribute_not_exists(PK)"))])
+        except ConcurrentUpdate:
+            # An earlier planning of the day recorded it: keep the larger count.
+            with contextlib.suppress(ConcurrentUpdate):
+                self._table.write(
+                    [
+                        Write(
+                            "Update",
+                            {
+                                "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+                                "UpdateExpression": "SET #n = :n",
+                                "ConditionExpression": "#n < :n",
+                                "ExpressionAttributeNames": {"#n": "invoices"},
+                                "ExpressionAttributeValues": to_attributes({":n": run.invoices}),
+                            },
+                        )
+                    ]
+                )
+
+    def get_run(self, organisation_id: str, day: date) -> ReminderRun | None:
+        item: Item | None = self._table.get(_pk(organisation_id), f"REMINDERRUN#{day.isoformat()}")
+        return ReminderRun.model_validate(item, context=STORED) if item else None
+
+    def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]:
+        found: dict[str, Organisation] = {}
+        for start in range(0, len(organisation_ids), 100):
+            keys = [(_pk(org), "ORG") for org in organisation_ids[start : start + 100]]
+            for item in self._table.batch_get(keys):
+                organisation = Organisation.model_validate(item, context=STORED)
+                found[organisation.id] = organisation
+        return found

@@ -1,0 +1,266 @@
+"""The daily reminders run: each open invoice is reminded once per step of its organisation's
+schedule, on the organisation's own date (invariant 7).
+
+The planner (`plan`) reads the reminder index, where an open invoice waits on the date of its next
+reminder step, up to the latest date any time zone has, records a run per organisation and date,
+and queues one message per invoice whose date has come in its organisation. The sender (`send`)
+decides for one invoice, as of its organisation's date in the message:
+
+* nothing for an invoice no longer open, an organisation with reminders disabled or a customer
+  with `send_reminders: false` (the invoice leaves the index);
+* otherwise the latest step that is due (`domain.reminders`): never a burst after a late run;
+* one transaction writes the step's marker (only if new: a step is sent once, whatever the
+  duplicate or concurrent runs), the email owed (outbox), `invoice.reminder_sent` on the timeline,
+  the invoice's next reminder date and the run's count. A marker that exists counts as done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate, NotFound
+from remit.domain.invoice import Invoice
+from remit.domain.reminders import ReminderRun, SkipReason, latest_due_step, next_reminder_date
+from remit.ports import ReminderStore, WorkQueue
+from remit.services.billing_context import BillingContext, today_in
+from remit.services.retry import back_off
+
+logger = logging.getLogger(__name__)
+
+# The furthest any time zone is ahead of UTC (Pacific/Kiritimati, UTC+14).
+_LATEST_OFFSET = timedelta(hours=14)
+_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class PlannedReminders:
+    organisation_id: str
+    date: date
+    invoices: int
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    scheduled_time: datetime
+    runs: list[PlannedReminders]
+    enqueued: int
+
+
+@dataclass(frozen=True)
+class ReminderOutcome:
+    sent: str | None = None  # the step sent
+    skipped: SkipReason | None = None
+
+
+class ReminderService:
+    def __init__(self, context: BillingContext, store: ReminderStore, queue: WorkQueue) -> None:
+        self._context = context
+        self._store = store
+        self._queue = queue
+        self._clock = context.clock
+
+    def plan(self, scheduled_time: datetime) -> ReminderPlan:
+        """Queue every open invoice whose next reminder date has come in its organisation at
+        `scheduled_time`. Reads only those index entries (and one organisation item each);
+        idempotent (the sender's markers make a repeat harmless). Raises if the queue refuses.
+        """
+        due: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
+        for day, organisation_id, invoice_id, customer_id in self._store.due_reminders(
+            (scheduled_time + _LATEST_OFFSET).date()
+        ):
+            due[organisation_id].append((day, invoice_id, customer_id))
+        organisations = self._store.organisations(sorted(due))
+        runs: list[PlannedReminders] = []
+        enqueued = 0
+        for organisation_id in sorted(due):
+            organisation = organisations.get(organisation_id)
+            if organisation is None:
+                continue
+            today = today_in(organisation.timezone, scheduled_time)
+            invoices = sorted((i, c) for day, i, c in due[organisation_id] if day <= today)
+            if not invoices:
+                continue
+            self._store.record_run(
+                ReminderRun(organisation_id=organisation_id, date=today, invoices=len(invoices))
+            )
+            self._queue.send(
+                [
+                    {
+                        "organisation_id": organisation_id,
+                        "invoice_id": i,
+                        "customer_id": c,
+                        "date": today.isoformat(),
+                    }
+                    for i, c in invoices
+                ]
+            )
+            enqueued += len(invoices)
+            runs.append(PlannedReminders(organisation_id, today, len(invoices)))
+        return ReminderPlan(scheduled_time, runs, enqueued)
+
+    def send(self, message: Mapping[str, Any]) -> ReminderOutcome:
+        """Remind the customer of one invoice as of the message's date, exactly once per step (see
+        the module's docstring). Raises on failures worth retrying (the queue delivers again).
+        """
+        organisation_id = str(message["organisation_id"])
+        invoice_id = str(message["invoice_id"])
+        today = date.fromisoformat(str(message["date"]))
+        for attempt in range(_ATTEMPTS):
+            organisation, invoice, customer = self._store.read(
+                organisation_id, invoice_id, str(message["customer_id"])
+            )
+            if organisation is None or invoice is None:
+                return self._count(organisation_id, today, invoice_id, "not_found")
+            if invoice.status != "open":
+                return self._count(organisation_id, today, invoice_id, cast(SkipReason, invoice.status))
+            now = self._clock.now()
+            transaction = self._store.transaction(organisation_id)
+            reminders = organisation.reminders
+            opted_out = customer is None or not customer.send_reminders
+            step = None if opted_out else latest_due_step(reminders, invoice.due_date, today)
+            later = None if opted_out else next_reminder_date(reminders, invoice.due_date, today)
+            moved = invoice.model_copy(update={"next_reminder_on": later})
+            try:
+                if step is None:
+                    reason: SkipReason = (
+                        "customer_opted_out"
+                        if opted_out
+                        else "reminders_disabled"
+                        if not reminders.enabled
+                        else "nothing_due"
+                    )
+                    transaction.claim_run_invoice(today, invoice_id)
+                    transaction.update_invoice(moved)  # out of the index, or on its next step's date
+                    transaction.count_on_run(today, sent=False, reason=reason)
+                    transaction.commit()
+                    return ReminderOutcome(skipped=reason)
+                if customer is None:  # an opted-in customer was read; for the type checker
+                    raise NotFound("customer", str(message["customer_id"]))
+                transaction.claim_reminder(invoice_id, step.key)
+                transaction.claim_run_invoice(today, invoice_id)
+                transaction.insert_outbox(
+                    self._context.outbox_message(
+                        "reminder", invoice, customer.billing_recipients(), now, reminder=step.key
+                    )
+                )
+                transaction.insert_event(
+                    self._context.event(
+                        invoice.id,
+                        "invoice.reminder_sent",
+                        now,
+                        step=step.key,
+                        when=step.when,
+                        days=step.days,
+                    )
+                )
+                transaction.update_invoice(moved)
+                transaction.count_on_run(today, sent=True, reason=None)
+                transaction.commit()
+                return ReminderOutcome(sent=step.key)
+            except AlreadyDone:
+                # The step was sent, or the invoice was counted, by an earlier attempt: make sure it
+                # waits for its next step, and count it (once) as already sent.
+                return self._already_sent(organisation_id, today, invoice, later)
+            except ConcurrentUpdate:
+                back_off(attempt)
+        raise ConcurrentUpdate(f"Invoice {invoice_id} kept changing; the reminder is retried.")
+
+    def reschedule(self, message: Mapping[str, Any]) -> int:
+        """Put the organisation's open invoices (or one customer's) back on the reminder index as its
+        settings now say, a page of 100 at a time (the next page is queued): after a change of the
+        schedule, enabling reminders again, or a customer opting in. An invoice with a step already
+        due waits for the next run (which sends it unless it was sent); others wait for their next
+        step. Returns the invoices moved. Idempotent.
+        """
+        organisation_id = str(message["organisation_id"])
+        customer_id = message.get("customer_id")
+        organisation = self._context.billing.read_for_billing(organisation_id)[0]
+        if organisation is None:
+            return 0
+        today = today_in(organisation.timezone, self._clock.now())
+        page = self._context.billing.list_invoices(
+            organisation_id, 100, message.get("cursor"), "open", str(customer_id) if customer_id else None
+        )
+        customers = {
+            c.id: c
+            for c in self._context.billing.get_customers(
+                organisation_id, sorted({i.customer_id for i in page.items})
+            )
+        }
+        moved = 0
+        for invoice in page.items:
+            customer = customers.get(invoice.customer_id)
+            reminders = organisation.reminders
+            target = None
+            if customer is not None and customer.send_reminders:
+                target = (
+                    today
+                    if latest_due_step(reminders, invoice.due_date, today)
+                    else next_reminder_date(reminders, invoice.due_date, today)
+                )
+            if invoice.next_reminder_on != target:
+                moved += self._move(invoice, target)
+        if page.next_cursor:
+            self._queue.send([{**message, "cursor": page.next_cursor}])
+        return moved
+
+    def _move(self, invoice: Invoice, target: date | None) -> int:
+        for attempt in range(_ATTEMPTS):
+            transaction = self._store.transaction(invoice.organisation_id)
+            transaction.update_invoice(invoice.model_copy(update={"next_reminder_on": target}))
+            try:
+                transaction.commit()
+                return 1
+            except ConcurrentUpdate:
+                back_off(attempt)
+                fresh = self._context.billing.get_invoice(invoice.organisation_id, invoice.id)
+                if fresh is None or fresh.status != "open":
+                    return 0
+                invoice = fresh
+        raise ConcurrentUpdate(f"Invoice {invoice.id} kept changing; the rescheduling is retried.")
+
+    def run_of(self, organisation_id: str, day: date) -> ReminderRun:
+        """What the organisation's run of `day` did (the local stack's dev endpoint)."""
+        run = self._store.get_run(organisation_id, day)
+        if run is None:
+            raise NotFound("reminders run", f"{organisation_id}/{day}")
+        return run
+
+    def _already_sent(
+        self, organisation_id: str, today: date, invoice: Invoice, later: date | None
+    ) -> ReminderOutcome:
+        for attempt in range(_ATTEMPTS):
+            transaction = self._store.transaction(organisation_id)
+            transaction.claim_run_invoice(today, invoice.id)
+            if invoice.next_reminder_on != later:
+                transaction.update_invoice(invoice.model_copy(update={"next_reminder_on": later}))
+            transaction.count_on_run(today, sent=False, reason="already_sent")
+            try:
+                transaction.commit()
+            except AlreadyDone:
+                return ReminderOutcome(skipped="already_sent")  # counted by an earlier delivery
+            except ConcurrentUpdate:
+                back_off(attempt)
+                fresh = self._context.billing.get_invoice(organisation_id, invoice.id)
+                if fresh is None or fresh.status != "open":
+                    return ReminderOutcome(skipped="already_sent")
+                invoice = fresh
+                continue
+            return ReminderOutcome(skipped="already_sent")
+        raise ConcurrentUpdate(f"Invoice {invoice.id} kept changing; the reminder is retried.")
+
+    def _count(
+        self, organisation_id: str, today: date, invoice_id: str, reason: SkipReason
+    ) -> ReminderOutcome:
+        transaction = self._store.transaction(organisation_id)
+        transaction.claim_run_invoice(today, invoice_id)
+        transaction.count_on_run(today, sent=False, reason=reason)
+        with contextlib.suppress(AlreadyDone, ConcurrentUpdate):  # counted already, or the run is gone
+            transaction.commit()
+        return ReminderOutcome(skipped=reason)
