@@ -30,6 +30,7 @@ from remit.domain.invoice import InvoiceStatus, LineItem, TaxBreakdownLine, pric
 from remit.domain.money import totals
 from remit.domain.organisation import BankTransferDetails, ChequeDetails
 from remit.domain.payment import Payment
+from remit.domain.reminders import ReminderStep
 from remit.domain.values import Address
 
 HOSTED_URL = "https://pay.remit.test/i/hp_7c1e9a4b2d6f8e0a3c5b7d9f1e3a5c7b"
@@ -39,7 +40,7 @@ NUMBER = "ACME-00001"
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE_BREAKOUT = '"><img src=x onerror=alert(1)>'
 MINUS = "\u2212"  # a typographic minus, as the page writes deductions
-EMAIL_KINDS: list[EmailKind] = ["invoice", "void_notice", "payment_receipt"]
+EMAIL_KINDS: list[EmailKind] = ["invoice", "void_notice", "payment_receipt", "reminder"]
 
 
 def an_invoice_document(
@@ -259,7 +260,7 @@ def test_an_overdue_invoice_email_says_it_is_overdue() -> None:
 
 @pytest.mark.parametrize("kind", EMAIL_KINDS)
 def test_every_email_links_to_the_hosted_page_in_both_bodies(kind: EmailKind) -> None:
-    email = JinjaEmailRenderer().render(kind, an_invoice_document(), a_payment())
+    email = JinjaEmailRenderer().render(kind, an_invoice_document(), a_payment(), ReminderStep("after", 15))
 
     assert HOSTED_URL in [link["href"] for link in ParsedPage(email.html).all("a")]
     assert HOSTED_URL in email.text.split()
@@ -267,7 +268,7 @@ def test_every_email_links_to_the_hosted_page_in_both_bodies(kind: EmailKind) ->
 
 @pytest.mark.parametrize("kind", EMAIL_KINDS)
 def test_every_email_is_branded_with_the_organisation_logo_and_colour(kind: EmailKind) -> None:
-    email = JinjaEmailRenderer().render(kind, an_invoice_document(), a_payment())
+    email = JinjaEmailRenderer().render(kind, an_invoice_document(), a_payment(), ReminderStep("after", 15))
     html = ParsedPage(email.html)
 
     assert {"src": LOGO_URL, "alt": "Acme Ltd logo"}.items() <= html.all("img")[0].items()
@@ -319,7 +320,7 @@ def test_the_text_bodies_hold_no_markup() -> None:
     document = an_invoice_document(memo="See you soon", bank_transfer=BANK_TRANSFER, cheque=CHEQUE)
 
     for kind in EMAIL_KINDS:
-        text = JinjaEmailRenderer().render(kind, document, a_payment()).text
+        text = JinjaEmailRenderer().render(kind, document, a_payment(), ReminderStep("before", 3)).text
 
         assert re.search(r"</?[A-Za-z!]|&[a-z]+;|&#", text) is None, text
 
