@@ -154,6 +154,11 @@ class LocalStack:
 
         if backfill_list_indexes(BILLING_TABLE) is not None:
             self._data_changed()
+        # Open invoices saved before the reminder index: onto it, as their reminders say (once).
+        from remit.admin import backfill_reminders
+
+        if backfill_reminders(BILLING_TABLE) is not None:
+            self._data_changed()
 
         dev_account = ensure_dev_account(data_dir, self._settings.dev_api_key)
         if dev_account.created:

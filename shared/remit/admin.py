@@ -3,10 +3,12 @@
     python -m remit.admin create-account --name "Acme" --stack remit-prod
     python -m remit.admin create-account --name "Acme" --table remit-prod-BillingTable-XYZ
     python -m remit.admin backfill-list-indexes --stack remit-prod
+    python -m remit.admin backfill-reminders --stack remit-prod
 
 `create-account` prints the new account's API key once: it is stored only as a hash and cannot be
 shown again. `backfill-list-indexes` gives invoices, payments and charges stored before the list
-indexes (GSI2-4, docs/access-patterns.md) their key attributes; it is idempotent.
+indexes (GSI2-4, docs/access-patterns.md) their key attributes; `backfill-reminders` puts open
+invoices stored before the reminder index on it. Both are idempotent.
 """
 
 from __future__ import annotations
@@ -39,6 +41,26 @@ def backfill_list_indexes(table_name: str) -> int | None:
     return backfill_list_keys(DynamoTable(lambda: boto3.client("dynamodb"), table_name))
 
 
+def backfill_reminders(table_name: str) -> int | None:
+    """Put open invoices stored before the reminder index on it, as each organisation's reminders
+    say (idempotent). Returns the invoices moved, or None when an earlier run finished.
+    """
+    from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.dynamodb_reminders import (
+        mark_reminder_index_done,
+        organisations_before_the_reminder_index,
+    )
+    from remit.bootstrap import services
+
+    table = DynamoTable(lambda: boto3.client("dynamodb"), table_name)
+    organisations = organisations_before_the_reminder_index(table)
+    if organisations is None:
+        return None
+    moved = sum(services().reminders.reschedule_all(organisation) for organisation in organisations)
+    mark_reminder_index_done(table)
+    return moved
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m remit.admin", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         "--stack", help="CloudFormation stack name (reads its BillingTableName output)"
     )
     backfill_where.add_argument("--table", help="the billing table's name")
+    reminders = commands.add_parser(
+        "backfill-reminders", help="put open invoices stored before the reminder index on it"
+    )
+    reminders_where = reminders.add_mutually_exclusive_group(required=True)
+    reminders_where.add_argument(
+        "--stack", help="CloudFormation stack name (reads its BillingTableName output)"
+    )
+    reminders_where.add_argument("--table", help="the billing table's name")
     arguments = parser.parse_args(argv)
 
     table_name = arguments.table or _billing_table_of_stack(arguments.stack)
@@ -66,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     from remit.bootstrap import reset, services
 
     reset()
+    if arguments.command == "backfill-reminders":
+        moved = backfill_reminders(table_name)
+        print("already done" if moved is None else f"invoices rescheduled: {moved}")
+        return 0
     try:
         issued = services().accounts.create_account(arguments.name)
     except DomainError as error:

@@ -225,3 +225,25 @@ def test_reads_grow_with_the_reminders_due_not_the_invoices_stored(acme: Billing
     assert plan["enqueued"] == 50
     assert 50 <= read["items"] <= 55
     assert read["scans"] == 0
+
+
+def test_open_invoices_stored_before_the_reminder_index_are_put_on_it_once(acme: Billing) -> None:
+    from remit.admin import backfill_reminders
+
+    invoice = open_invoice(acme)
+    # As an earlier version stored it: keyed by due date, without a next reminder date.
+    boto3.client("dynamodb").update_item(
+        TableName=os.environ["REMIT_BILLING_TABLE"],
+        Key={"PK": {"S": f"ORG#{acme.org}"}, "SK": {"S": f"INVOICE#{invoice['id']}"}},
+        UpdateExpression="SET GSI1PK = :old, GSI1SK = :due REMOVE next_reminder_on",
+        ExpressionAttributeValues={
+            ":old": {"S": "INVOICE_DUE#1"},
+            ":due": {"S": f"{DUE}#{acme.org}#{invoice['id']}"},
+        },
+    )
+
+    assert backfill_reminders(os.environ["REMIT_BILLING_TABLE"]) == 1
+    assert backfill_reminders(os.environ["REMIT_BILLING_TABLE"]) is None
+    run_reminders(day(15))
+
+    assert reminders_of(acme, invoice["id"]) == ["after_15"]

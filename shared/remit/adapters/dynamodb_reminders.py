@@ -141,3 +141,27 @@ class DynamoReminderStore:
                 organisation = Organisation.model_validate(item, context=STORED)
                 found[organisation.id] = organisation
         return found
+
+
+# Present once every open invoice stored before the reminder index has been rescheduled onto it.
+_REMINDER_INDEX_DONE = ("SCHEMA#reminder_index", "SCHEMA")
+
+
+def organisations_before_the_reminder_index(table: DynamoTable) -> list[str] | None:
+    """The organisations with open invoices stored before the reminder index (they still carry the
+    older `INVOICE_DUE#` keys), for the reminders to reschedule; None once a run has finished (one
+    read, no scan). The caller marks it finished with `mark_reminder_index_done`.
+    """
+    if table.get(*_REMINDER_INDEX_DONE):
+        return None
+    stale = table.scan(
+        "#e = :invoice AND #s = :open AND begins_with(GSI1PK, :old)",
+        {"#e": "entity", "#s": "status"},
+        {":invoice": "invoice", ":open": "open", ":old": "INVOICE_DUE#"},
+    )
+    return sorted({str(item["organisation_id"]) for item in stale})
+
+
+def mark_reminder_index_done(table: DynamoTable) -> None:
+    marker = {"PK": _REMINDER_INDEX_DONE[0], "SK": _REMINDER_INDEX_DONE[1], "entity": "schema_marker"}
+    table.write([Write("Put", put(marker))])

@@ -26,6 +26,7 @@ from typing import Any, cast
 
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, NotFound
 from remit.domain.invoice import Invoice
+from remit.domain.organisation import Organisation
 from remit.domain.reminders import ReminderRun, SkipReason, latest_due_step, next_reminder_date
 from remit.ports import ReminderStore, WorkQueue
 from remit.services.billing_context import BillingContext, today_in
@@ -183,18 +184,24 @@ class ReminderService:
         organisation = self._context.billing.read_for_billing(organisation_id)[0]
         if organisation is None:
             return 0
-        today = today_in(organisation.timezone, self._clock.now())
         page = self._context.billing.list_invoices(
             organisation_id, 100, message.get("cursor"), "open", str(customer_id) if customer_id else None
         )
+        moved = self._reschedule_page(organisation, page.items)
+        if page.next_cursor:
+            self._queue.send([{**message, "cursor": page.next_cursor}])
+        return moved
+
+    def _reschedule_page(self, organisation: Organisation, invoices: list[Invoice]) -> int:
+        today = today_in(organisation.timezone, self._clock.now())
         customers = {
             c.id: c
             for c in self._context.billing.get_customers(
-                organisation_id, sorted({i.customer_id for i in page.items})
+                organisation.id, sorted({i.customer_id for i in invoices})
             )
         }
         moved = 0
-        for invoice in page.items:
+        for invoice in invoices:
             customer = customers.get(invoice.customer_id)
             reminders = organisation.reminders
             target = None
@@ -206,9 +213,25 @@ class ReminderService:
                 )
             if invoice.next_reminder_on != target:
                 moved += self._move(invoice, target)
-        if page.next_cursor:
-            self._queue.send([{**message, "cursor": page.next_cursor}])
         return moved
+
+    def reschedule_all(self, organisation_id: str, customer_id: str | None = None) -> int:
+        """`reschedule` every page now, in this call (maintenance: the backfill); returns the moved."""
+        moved = 0
+        message: dict[str, Any] = {"organisation_id": organisation_id}
+        if customer_id:
+            message["customer_id"] = customer_id
+        while True:
+            organisation = self._context.billing.read_for_billing(organisation_id)[0]
+            if organisation is None:
+                return moved
+            page = self._context.billing.list_invoices(
+                organisation_id, 100, message.get("cursor"), "open", customer_id
+            )
+            moved += self._reschedule_page(organisation, page.items)
+            if not page.next_cursor:
+                return moved
+            message["cursor"] = page.next_cursor
 
     def _move(self, invoice: Invoice, target: date | None) -> int:
         for attempt in range(_ATTEMPTS):
