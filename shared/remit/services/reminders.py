@@ -147,7 +147,11 @@ class ReminderService:
                 transaction.claim_run_invoice(today, invoice_id)
                 transaction.insert_outbox(
                     self._context.outbox_message(
-                        "reminder", invoice, customer.billing_recipients(), now, reminder=step.key
+                        "reminder",
+                        invoice,
+                        invoice.recipients or customer.billing_recipients(),
+                        now,
+                        reminder=step.key,
                     )
                 )
                 transaction.insert_event(
