@@ -117,6 +117,12 @@ def _print_banner(running: RunningStack, startup_seconds: float) -> None:
         if running.daily_cycle
         else ""
     )
+    reminders = (
+        f"\nPayment reminders go out daily at {running.daily_reminders}; now: "
+        f'curl -s -X POST {running.base_url}/_dev/run/reminders -d \'{{"date":"{today}"}}\''
+        if running.daily_reminders
+        else ""
+    )
     print(
         f"""
 Remit local stack ready in {startup_seconds:.1f} s
@@ -127,7 +133,7 @@ Remit local stack ready in {startup_seconds:.1f} s
 
 Try:
   curl -s -X POST {running.base_url}/v1/organisations -H "Authorization: Bearer {key}" \\
-    -H 'Content-Type: application/json' -d '{{"name":"Acme Ltd","default_currency":"EUR"}}'{cycle}
+    -H 'Content-Type: application/json' -d '{{"name":"Acme Ltd","default_currency":"EUR"}}'{cycle}{reminders}
 
 Press Ctrl-C to stop.
 """,

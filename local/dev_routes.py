@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from local import dev_accounts, dev_billing, dev_outbox, sandbox_checkout
+from local import dev_accounts, dev_billing, dev_outbox, dev_reminders, sandbox_checkout
 from local.http_messages import HttpRequest, HttpResponse, RequestRejected, problem_response
 
 DEV_PREFIX = "/_dev"
@@ -62,11 +62,12 @@ class DevRoutes:
             return rejection.response
 
 
-def dev_routes(*, invoicing_cycle: DevRoute | None = None) -> DevRoutes:
+def dev_routes(*, invoicing_cycle: DevRoute | None = None, reminders: DevRoute | None = None) -> DevRoutes:
     """Every dev endpoint the local stack serves.
 
     `invoicing_cycle` is `POST /_dev/run/invoicing-cycle`, bound to the running stack's functions
-    and queue (`local.dev_billing.InvoicingCycleRoute`); without it that path answers 404.
+    and queue (`local.dev_billing.InvoicingCycleRoute`); `reminders` is `POST /_dev/run/reminders`
+    (`local.dev_reminders.RemindersRoute`). Without one, its path answers 404.
     """
     routes = DevRoutes()
     routes.add("POST", "/_dev/accounts", dev_accounts.open_account)
@@ -75,4 +76,6 @@ def dev_routes(*, invoicing_cycle: DevRoute | None = None) -> DevRoutes:
     routes.add_under("POST", sandbox_checkout.PATH_PREFIX, sandbox_checkout.pay)
     if invoicing_cycle is not None:
         routes.add("POST", dev_billing.PATH, invoicing_cycle)
+    if reminders is not None:
+        routes.add("POST", dev_reminders.PATH, reminders)
     return routes

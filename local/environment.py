@@ -24,6 +24,7 @@ BILLING_TABLE = "remit-billing"
 IDEMPOTENCY_TABLE = "remit-idempotency"
 LOGO_BUCKET = "remit-logos"
 BILLING_QUEUE = "remit-billing"
+REMINDERS_QUEUE = "remit-reminders"
 #: The sender of every email, unless `REMIT_MAIL_FROM` names another; verified in the emulated SES.
 DEFAULT_MAIL_FROM = "invoices@remit.local"
 
@@ -36,6 +37,9 @@ QUEUES = {
     "BillingDeadLetterQueue": "remit-billing-dlq",
     "InvoicingCycleDeadLetterQueue": "remit-invoicing-cycle-dlq",
     "NotificationsDeadLetterQueue": "remit-notifications-dlq",
+    "RemindersQueue": REMINDERS_QUEUE,
+    "RemindersDeadLetterQueue": "remit-reminders-dlq",
+    "RemindersScheduleDeadLetterQueue": "remit-reminders-schedule-dlq",
 }
 #: Remit's own settings a user may set for the local stack; left unset, Remit's default applies.
 _PASSED_THROUGH_INTEGERS = ("REMIT_MAX_PERIODS_PER_RUN",)
@@ -117,6 +121,7 @@ def export_remit_environment(
             "REMIT_IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
             "REMIT_LOGO_BUCKET": LOGO_BUCKET,
             "REMIT_BILLING_QUEUE_URL": queue_url(aws_endpoint_url, BILLING_QUEUE),
+            "REMIT_REMINDERS_QUEUE_URL": queue_url(aws_endpoint_url, REMINDERS_QUEUE),
             "REMIT_PUBLIC_BASE_URL": public_base_url,
             "REMIT_MAIL_FROM": mail_from,
             "POWERTOOLS_SERVICE_NAME": "remit",

@@ -1,7 +1,9 @@
-"""The billing queue, delivered to the billing worker function as Lambda's SQS poller would deliver it.
+"""An SQS queue, delivered to its function as Lambda's SQS poller would deliver it.
 
-In the deployed stack an event source mapping long-polls `BillingQueue` and invokes
-`BillingWorkerFunction` with batches of up to its `BatchSize` messages; it deletes the messages
+The local stack runs one `QueueWorker` per SQS event source of the template: the billing queue
+feeding the billing worker, the reminders queue feeding the reminders function. In the deployed
+stack an event source mapping long-polls the queue (`BillingQueue`) and invokes its function
+(`BillingWorkerFunction`) with batches of up to its `BatchSize` messages; it deletes the messages
 the function did not report in `batchItemFailures` (none of them if the function raised), and
 the others come back once their visibility timeout has run out. After `maxReceiveCount` receives
 SQS moves a message to the queue's dead-letter queue. Here one thread does the same against the
@@ -126,9 +128,12 @@ def retry_delay(
 class QueueWorker:
     """A thread that feeds the messages of the queue `queue_name` to `function`, batch by batch.
 
-    `sqs` makes the client, once `start()` runs (the emulation's endpoint is known by then). Each
-    invocation holds the request gate like an HTTP request, so snapshots fall between them, and
-    marks the data as changed afterwards. `stop()` lets the current batch finish.
+    `mapping` is the template's event source mapping of that queue to that function (by default
+    the billing worker's, `QueueMapping.from_template()`).
+
+        `sqs` makes the client, once `start()` runs (the emulation's endpoint is known by then). Each
+        invocation holds the request gate like an HTTP request, so snapshots fall between them, and
+        marks the data as changed afterwards. `stop()` lets the current batch finish.
     """
 
     def __init__(
@@ -161,7 +166,7 @@ class QueueWorker:
         self._busy_lock = threading.Lock()
         self._stopping = threading.Event()
         self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="remit-queue-worker")
+        self._thread = threading.Thread(target=self._run, name=f"remit-queue-worker-{queue_name}")
 
     def start(self) -> None:
         """Find the queue, read its ARN and redrive policy, then start polling."""
@@ -235,7 +240,7 @@ class QueueWorker:
             except StackStopping:
                 return
             except Exception:
-                logger.exception("polling the billing queue failed; will retry")
+                logger.exception("polling the queue %s failed; will retry", self._queue_name)
                 self._wake.wait(_ERROR_PAUSE_SECONDS)
                 self._wake.clear()
 
@@ -285,7 +290,7 @@ class QueueWorker:
         except StackStopping:
             raise
         except Exception:
-            logger.exception("the billing worker failed on a batch of %d messages", len(records))
+            logger.exception("%s failed on a batch of %d messages", self._function.name, len(records))
             return everything
         finally:
             self._on_change()
@@ -299,7 +304,9 @@ class QueueWorker:
         if not failed <= everything:
             # Lambda treats an identifier it did not send (or an empty one) as the whole batch failing.
             logger.error(
-                "the billing worker reported failures of messages not in its batch: %s", failed - everything
+                "%s reported failures of messages not in its batch: %s",
+                self._function.name,
+                failed - everything,
             )
             return everything
         return failed
@@ -310,8 +317,9 @@ class QueueWorker:
             count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             if self._max_receive_count is not None and count >= self._max_receive_count:
                 logger.warning(
-                    "billing message %s failed its receive %d of %d; SQS moves it to %s on the next receive",
+                    "message %s of %s failed its receive %d of %d; SQS moves it to %s on the next receive",
                     message["MessageId"],
+                    self._queue_name,
                     count,
                     self._max_receive_count,
                     self._dead_letter_queue,

@@ -1,4 +1,10 @@
-"""The invoicing cycle's daily schedule, fired at the planner as EventBridge Scheduler would fire it.
+"""A function's daily schedule, fired at it as EventBridge Scheduler would fire it.
+
+The local stack runs one `Scheduler` per daily `ScheduleV2` event of the template: the invoicing
+cycle's (08:15 UTC) and the reminders' (08:45 UTC). A scheduler may be told to come `after`
+another: it then fires a time only once the other has handled every time it fired up to then, so
+a stack started (or woken) after both times still plans the day's reminders after the day's
+invoicing cycle, as the half-hour between them ensures in AWS.
 
 In the deployed stack a `ScheduleV2` event on `InvoicingCycleFunction` invokes the planner every
 day at the template's `ScheduleExpression` (`cron(15 8 * * ? *)`, UTC), with the schedule's
@@ -38,6 +44,8 @@ SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
 # stops the monotonic clock that waits use, not the wall clock the schedule follows.
 CHECK_SECONDS = 30.0
 _FIRST_RETRY_SECONDS = 1.0
+# How often a scheduler waiting for the one it follows looks whether it should stop instead.
+_HANDLED_POLL_SECONDS = 0.1
 _DAILY_CRON = re.compile(r"cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)")
 
 Clock = Callable[[], datetime]
@@ -112,9 +120,12 @@ class DailySchedule:
 class Scheduler:
     """A thread that invokes `function` at every time `schedule` fires, on the wall clock `clock`.
 
-    At start it fires for today's time if that has passed (a stack started after 08:15 still
-    plans today). Each invocation holds the request gate like an HTTP request and marks the data
-    as changed. `stop()` lets the invocation under way finish (retries are abandoned).
+    `label` names the function's runs in the log ("invoicing cycle"). With `after`, each time is
+    fired only once that scheduler has handled its own times up to it (`wait_until_handled`).
+
+        At start it fires for today's time if that has passed (a stack started after 08:15 still
+        plans today). Each invocation holds the request gate like an HTTP request and marks the data
+        as changed. `stop()` lets the invocation under way finish (retries are abandoned).
     """
 
     def __init__(
@@ -128,6 +139,8 @@ class Scheduler:
         check_seconds: float = CHECK_SECONDS,
         first_retry_seconds: float = _FIRST_RETRY_SECONDS,
         dead_letters: Callable[[dict[str, Any]], None] | None = None,
+        label: str = "invoicing cycle",
+        after: Scheduler | None = None,
     ) -> None:
         self._function = function
         self._gate = gate
@@ -138,10 +151,16 @@ class Scheduler:
         self._first_retry_seconds = first_retry_seconds
         # Where an invocation goes once its retries are spent (the template's dead-letter queue).
         self._dead_letters = dead_letters
+        self._label = label
+        self._after = after
         self._last_fired: datetime | None = None
+        # Every time up to this one has been fired and its invocation has returned (or its
+        # retries were spent); times before the start-up are never fired, so count as handled.
+        self._handled_through: datetime | None = None
+        self._handled = threading.Condition()
         self._stopping = threading.Event()
         self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="remit-scheduler")
+        self._thread = threading.Thread(target=self._run, name=f"remit-scheduler-{function.name}")
 
     def start(self) -> None:
         self._thread.start()
@@ -157,6 +176,20 @@ class Scheduler:
         """Read the clock now rather than at the next check (a test that moved its clock)."""
         self._wake.set()
 
+    def wait_until_handled(self, moment: datetime, cancelled: threading.Event) -> bool:
+        """Wait until every time this schedule fired up to `moment` has been handled.
+
+        True once it has; False, without waiting further, when `cancelled` is set or this
+        scheduler is not running (never started, or stopped), since then it never will be.
+        """
+        due = self.schedule.latest_at_or_before(moment)
+        with self._handled:
+            while self._handled_through is None or self._handled_through < due:
+                if cancelled.is_set() or self._stopping.is_set() or not self._thread.is_alive():
+                    return False
+                self._handled.wait(_HANDLED_POLL_SECONDS)
+        return True
+
     def next_fire(self) -> datetime:
         """When the schedule fires next, after the last invocation (or from now, before any)."""
         return self.schedule.next_after(self._last_fired or self._clock())
@@ -166,18 +199,33 @@ class Scheduler:
         latest = self.schedule.latest_at_or_before(now)
         # Today's time, passed before the stack started, is fired once; yesterday's is not.
         self._last_fired = latest - timedelta(days=1) if latest.date() == now.date() else latest
+        self._mark_handled(self._last_fired)
         while not self._stopping.is_set():
             due = self.schedule.latest_at_or_before(self._clock())
             if due > self._last_fired:
+                if self._after is not None and not self._after.wait_until_handled(due, self._stopping):
+                    if self._stopping.is_set():
+                        return
+                    logger.warning(
+                        "the %s of %s runs without waiting for the scheduler it follows (not running)",
+                        self._label,
+                        scheduled_time_text(due),
+                    )
                 self._last_fired = due
                 try:
                     self._fire(due)
                 except StackStopping:
                     return
+                self._mark_handled(due)
                 continue
             delay = (self.next_fire() - self._clock()).total_seconds()
             self._wake.wait(max(0.0, min(delay, self._check_seconds)))
             self._wake.clear()
+
+    def _mark_handled(self, moment: datetime) -> None:
+        with self._handled:
+            self._handled_through = moment
+            self._handled.notify_all()
 
     def _fire(self, scheduled: datetime) -> None:
         """Invoke the planner for `scheduled`, retrying as the schedule's retry policy says."""
@@ -191,16 +239,17 @@ class Scheduler:
             except StackStopping:
                 raise
             except Exception:
-                logger.exception("the invoicing cycle of %s failed", scheduled_time_text(scheduled))
+                logger.exception("the %s of %s failed", self._label, scheduled_time_text(scheduled))
             else:
-                logger.info("invoicing cycle of %s: %s", scheduled_time_text(scheduled), _summary(report))
+                logger.info("%s of %s: %s", self._label, scheduled_time_text(scheduled), _summary(report))
                 return
             finally:
                 self._on_change()
             if attempt >= retries:
                 logger.warning(
-                    "the invoicing cycle of %s still failed after %d retries; sent to its dead-letter queue. "
-                    "The next day's cycle catches up.",
+                    "the %s of %s still failed after %d retries; sent to its dead-letter queue. "
+                    "The next day's run catches up.",
+                    self._label,
                     scheduled_time_text(scheduled),
                     retries,
                 )
@@ -215,5 +264,5 @@ class Scheduler:
 
 def _summary(report: Any) -> str:
     if isinstance(report, dict) and isinstance(report.get("runs"), list):
-        return f"{len(report['runs'])} billing runs, {report.get('enqueued', 0)} messages queued"
+        return f"{len(report['runs'])} runs, {report.get('enqueued', 0)} messages queued"
     return repr(report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from local.autosave import Autosaver, RequestGate
 from local.aws_emulation import AwsEmulation
 from local.dev_accounts import DevAccount, ensure_dev_account
 from local.dev_billing import InvoicingCycleRoute
+from local.dev_reminders import RemindersRoute
 from local.dev_routes import dev_routes
 from local.environment import (
     BILLING_QUEUE,
@@ -21,6 +23,7 @@ from local.environment import (
     BUCKETS,
     HOST,
     QUEUES,
+    REMINDERS_QUEUE,
     TABLES,
     LocalSettings,
     export_remit_environment,
@@ -28,13 +31,16 @@ from local.environment import (
 from local.http_front import HttpFront, RequestRouter
 from local.journal import Journal, SaveSummary
 from local.lambda_runtime import LocalFunction
-from local.queue_worker import QueueWorker
+from local.queue_worker import QueueMapping, QueueWorker
 from local.scheduler import DailySchedule, Scheduler
 from local.stream_worker import StreamWorker
 
 logger = logging.getLogger(__name__)
 
 _REQUEST_DRAIN_SECONDS = 30.0
+REMINDERS_FUNCTION = "RemindersFunction"
+REMINDERS_SCHEDULE_EVENT = "Daily"
+REMINDERS_QUEUE_EVENT = "ReminderWork"
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class RunningStack:
     restored: SaveSummary | None
     #: When the invoicing cycle runs each day (`08:15 UTC`); None when its functions are missing.
     daily_cycle: str | None = None
+    #: When the reminders are planned each day (`08:45 UTC`); None when the function is missing.
+    daily_reminders: str | None = None
 
 
 class LocalStack:
@@ -87,10 +95,21 @@ class LocalStack:
             timeout_seconds=60,
             memory_limit_in_mb=256,
         )
+        # The template's reminders function: planned by its own daily schedule (and
+        # `POST /_dev/run/reminders`), then fed the work it queued by the reminders queue.
+        self._reminders_function = LocalFunction(
+            "remit-reminders",
+            "reminders.app.lambda_handler",
+            timeout_seconds=120,
+            memory_limit_in_mb=256,
+        )
         self._stream_worker: StreamWorker | None = None
         self._queue_worker: QueueWorker | None = None
         self._scheduler: Scheduler | None = None
         self._invoicing_cycle_route: InvoicingCycleRoute | None = None
+        self._reminders_queue_worker: QueueWorker | None = None
+        self._reminders_scheduler: Scheduler | None = None
+        self._reminders_route: RemindersRoute | None = None
         self._front: HttpFront | None = None
         self._autosaver: Autosaver | None = None
         self._journal: Journal | None = None
@@ -121,14 +140,37 @@ class LocalStack:
             self._gate,
             self._data_changed,
             schedule=schedule,
-            dead_letters=self._send_to_cycle_dead_letters,
+            dead_letters=self._dead_letters_to("InvoicingCycleDeadLetterQueue"),
         )
         self._invoicing_cycle_route = InvoicingCycleRoute(
             self._invoicing_cycle_function, self._queue_worker, self._gate, schedule
         )
+        reminders_schedule = DailySchedule.from_template(REMINDERS_FUNCTION, REMINDERS_SCHEDULE_EVENT)
+        self._reminders_queue_worker = QueueWorker(
+            self._reminders_function,
+            self._emulation.sqs,
+            REMINDERS_QUEUE,
+            self._gate,
+            self._data_changed,
+            mapping=QueueMapping.from_template(REMINDERS_FUNCTION, REMINDERS_QUEUE_EVENT),
+        )
+        # After the invoicing cycle: a stack started after both times plans the day's reminders
+        # once the day's cycle has run, as the half-hour between them ensures in AWS.
+        self._reminders_scheduler = Scheduler(
+            self._reminders_function,
+            self._gate,
+            self._data_changed,
+            schedule=reminders_schedule,
+            dead_letters=self._dead_letters_to("RemindersScheduleDeadLetterQueue"),
+            label="reminders plan",
+            after=self._scheduler,
+        )
+        self._reminders_route = RemindersRoute(
+            self._reminders_function, self._reminders_queue_worker, self._gate, reminders_schedule
+        )
         router = RequestRouter(
             ApiGateway(self._api_function, domain_name=HOST),
-            dev_routes(invoicing_cycle=self._invoicing_cycle_route),
+            dev_routes(invoicing_cycle=self._invoicing_cycle_route, reminders=self._reminders_route),
             self._gate,
             self._data_changed,
             functions_by_prefix=[
@@ -168,6 +210,7 @@ class LocalStack:
         self._payment_webhooks_function.load()
         self._invoicing_cycle_function.load()
         self._billing_worker_function.load()
+        reminders_loaded = _load_unless_absent(self._reminders_function)
         # Outbox items restored as pending are delivered by the sweep (restoring writes no stream records).
         self._stream_worker = StreamWorker(
             self._notifications_function, self._emulation, BILLING_TABLE, self._gate, self._data_changed
@@ -176,6 +219,10 @@ class LocalStack:
         self._queue_worker.start()
         # Fires today's cycle at once if its time has passed: the planner is idempotent.
         self._scheduler.start()
+        if reminders_loaded:
+            self._reminders_queue_worker.start()
+            # Today's reminders too, once today's cycle has run (it follows the cycle's scheduler).
+            self._reminders_scheduler.start()
         self._front.serve_in_background()
         return RunningStack(
             base_url=base_url,
@@ -184,6 +231,11 @@ class LocalStack:
             dev_account=dev_account,
             restored=restored,
             daily_cycle=f"{schedule.hour:02d}:{schedule.minute:02d} UTC",
+            daily_reminders=(
+                f"{reminders_schedule.hour:02d}:{reminders_schedule.minute:02d} UTC"
+                if reminders_loaded
+                else None
+            ),
         )
 
     def stop(self) -> None:
@@ -194,15 +246,24 @@ class LocalStack:
         """
         if self._invoicing_cycle_route is not None:
             self._invoicing_cycle_route.stop()  # a request waiting for the billing queue answers now
+        if self._reminders_route is not None:
+            self._reminders_route.stop()
         if self._front is not None:
             self._front.stop(timeout=_REQUEST_DRAIN_SECONDS)
             self._front = None
+        # The reminders' scheduler first: it may be waiting for the cycle's.
+        if self._reminders_scheduler is not None:
+            self._reminders_scheduler.stop()
+            self._reminders_scheduler = None
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
         if self._queue_worker is not None:
             self._queue_worker.stop()
             self._queue_worker = None
+        if self._reminders_queue_worker is not None:
+            self._reminders_queue_worker.stop()
+            self._reminders_queue_worker = None
         if self._stream_worker is not None:
             self._stream_worker.stop()
             self._stream_worker = None
@@ -222,11 +283,36 @@ class LocalStack:
         if self._autosaver is not None:
             self._autosaver.mark_changed()
 
-    def _send_to_cycle_dead_letters(self, event: dict[str, Any]) -> None:
-        """Where EventBridge Scheduler puts an invocation whose retries are spent: the planner's queue."""
-        sqs = self._emulation.sqs()
-        url = sqs.get_queue_url(QueueName=QUEUES["InvoicingCycleDeadLetterQueue"])["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
+    def _dead_letters_to(self, logical_id: str) -> Callable[[dict[str, Any]], None]:
+        """Where EventBridge Scheduler puts an invocation whose retries are spent: the schedule's queue."""
+
+        def send(event: dict[str, Any]) -> None:
+            sqs = self._emulation.sqs()
+            url = sqs.get_queue_url(QueueName=QUEUES[logical_id])["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
+
+        return send
+
+
+def _load_unless_absent(function: LocalFunction) -> bool:
+    """Load `function`'s handler; False, with a warning, when its package is not in `functions/` at all.
+
+    Any other import error (a module the handler imports, a syntax error) propagates, as for the
+    other functions.
+    """
+    package = function.handler_module.split(".", 1)[0]
+    try:
+        function.load()
+    except ModuleNotFoundError as error:
+        if error.name not in (package, function.handler_module):
+            raise
+        logger.warning(
+            "functions/%s is missing: %s is not loaded, its schedule and queue are not served",
+            package,
+            function.name,
+        )
+        return False
+    return True
 
 
 def _prepare_data_dir(data_dir: Path) -> None:

@@ -3,7 +3,8 @@
 The recurring-billing samples (`events/invoicing_cycle/`, `events/billing_worker/`) are checked to
 be what the schedule and the queue's event source mapping send (the local stack builds the same
 events), and run through `invoicing_cycle.app` and `billing_worker.app` with their ids swapped
-for those of an organisation set up for them.
+for those of an organisation set up for them. The reminders samples (`events/reminders/`) are
+checked to be what the reminders schedule and queue send.
 """
 
 from __future__ import annotations
@@ -122,6 +123,38 @@ def test_the_billing_worker_sample_is_an_sqs_batch_of_one_subscription_and_one_b
     assert all(body["run_id"].startswith("brun_") for body in bodies)
     assert date.fromisoformat(bodies[0]["as_of"]) == date(2027, 2, 1)
     assert all(customer.startswith("cus_") for customer in bodies[1]["customer_ids"])
+
+
+def test_the_reminders_scheduled_sample_is_what_the_reminders_schedule_sends() -> None:
+    sample = json.loads((EVENTS / "reminders" / "scheduled.json").read_text())
+    schedule = DailySchedule.from_template("RemindersFunction", "Daily")
+
+    assert sample == {"scheduled_time": "2027-02-01T08:45:00Z"}
+    assert sample == schedule.event(schedule.on(date(2027, 2, 1)))
+
+
+def test_the_reminders_sample_is_an_sqs_batch_of_one_invoice_to_remind() -> None:
+    sample = json.loads((EVENTS / "reminders" / "sqs_batch.json").read_text())
+    [record] = sample["Records"]
+    body = json.loads(record["body"])
+
+    as_lambda_sends_it = lambda_record(
+        {
+            "MessageId": record["messageId"],
+            "ReceiptHandle": record["receiptHandle"],
+            "Body": record["body"],
+            "Attributes": record["attributes"],
+            "MD5OfBody": hashlib.md5(record["body"].encode()).hexdigest(),  # noqa: S324 - SQS's checksum
+        },
+        record["eventSourceARN"],
+    )
+    assert record == as_lambda_sends_it
+    assert record["eventSourceARN"].endswith(":remit-reminders")
+    assert set(body) == {"organisation_id", "invoice_id", "customer_id", "date"}
+    assert body["organisation_id"].startswith("org_")
+    assert body["invoice_id"].startswith("inv_")
+    assert body["customer_id"].startswith("cus_")
+    assert date.fromisoformat(body["date"]) == date(2027, 2, 1)
 
 
 def test_the_recurring_billing_samples_bill_through_the_real_handlers(api: ApiClient) -> None:
