@@ -210,7 +210,7 @@ class LocalStack:
         self._payment_webhooks_function.load()
         self._invoicing_cycle_function.load()
         self._billing_worker_function.load()
-        reminders_loaded = _load_unless_absent(self._reminders_function)
+        self._reminders_function.load()
         # Outbox items restored as pending are delivered by the sweep (restoring writes no stream records).
         self._stream_worker = StreamWorker(
             self._notifications_function, self._emulation, BILLING_TABLE, self._gate, self._data_changed
@@ -219,10 +219,9 @@ class LocalStack:
         self._queue_worker.start()
         # Fires today's cycle at once if its time has passed: the planner is idempotent.
         self._scheduler.start()
-        if reminders_loaded:
-            self._reminders_queue_worker.start()
-            # Today's reminders too, once today's cycle has run (it follows the cycle's scheduler).
-            self._reminders_scheduler.start()
+        self._reminders_queue_worker.start()
+        # Today's reminders too, once today's cycle has run (it follows the cycle's scheduler).
+        self._reminders_scheduler.start()
         self._front.serve_in_background()
         return RunningStack(
             base_url=base_url,
@@ -231,11 +230,7 @@ class LocalStack:
             dev_account=dev_account,
             restored=restored,
             daily_cycle=f"{schedule.hour:02d}:{schedule.minute:02d} UTC",
-            daily_reminders=(
-                f"{reminders_schedule.hour:02d}:{reminders_schedule.minute:02d} UTC"
-                if reminders_loaded
-                else None
-            ),
+            daily_reminders=f"{reminders_schedule.hour:02d}:{reminders_schedule.minute:02d} UTC",
         )
 
     def stop(self) -> None:
@@ -292,27 +287,6 @@ class LocalStack:
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
 
         return send
-
-
-def _load_unless_absent(function: LocalFunction) -> bool:
-    """Load `function`'s handler; False, with a warning, when its package is not in `functions/` at all.
-
-    Any other import error (a module the handler imports, a syntax error) propagates, as for the
-    other functions.
-    """
-    package = function.handler_module.split(".", 1)[0]
-    try:
-        function.load()
-    except ModuleNotFoundError as error:
-        if error.name not in (package, function.handler_module):
-            raise
-        logger.warning(
-            "functions/%s is missing: %s is not loaded, its schedule and queue are not served",
-            package,
-            function.name,
-        )
-        return False
-    return True
 
 
 def _prepare_data_dir(data_dir: Path) -> None:

@@ -7,7 +7,6 @@ wires them.
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,7 +34,6 @@ from local.stack import (
     REMINDERS_QUEUE_EVENT,
     REMINDERS_SCHEDULE_EVENT,
     RunningStack,
-    _load_unless_absent,
 )
 from tests.integration import reminders_handlers
 from tests.integration.reminders_handlers import Script
@@ -540,23 +538,6 @@ def test_the_dev_route_answers_503_when_the_stack_stops_while_it_waits(
 
 # ---------------------------------------------------------------------------------------------
 # The stack: loading the function, and the banner
-
-
-def test_a_reminders_package_not_in_functions_is_skipped_but_a_broken_one_is_not(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    package = f"broken_{uuid.uuid4().hex[:8]}"
-    (tmp_path / package).mkdir()
-    (tmp_path / package / "__init__.py").write_text("")
-    (tmp_path / package / "app.py").write_text("import no_such_dependency_of_remit\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-
-    assert _load_unless_absent(LocalFunction("x", f"absent_{package}.app.lambda_handler")) is False
-    assert _load_unless_absent(LocalFunction("x", f"{package}.missing.lambda_handler")) is False
-    assert _load_unless_absent(reminders_function()) is True
-    with pytest.raises(ModuleNotFoundError, match="no_such_dependency_of_remit"):
-        _load_unless_absent(LocalFunction("x", f"{package}.app.lambda_handler"))
-    sys.modules.pop(package, None)
 
 
 def test_the_banner_gives_the_reminders_time_and_route_in_one_line(
