@@ -1,9 +1,9 @@
 """Every sample event in `events/api/` runs through the API function as API Gateway would send it.
 
-The recurring-billing samples (`events/invoicing_cycle/`, `events/billing_worker/`) are checked to
-be what the schedule and the queue's event source mapping send (the local stack builds the same
-events), and run through `invoicing_cycle.app` and `billing_worker.app` with their ids swapped
-for those of an organisation set up for them. The reminders samples (`events/reminders/`) are
+The recurring-billing and reminders samples (`events/invoicing_cycle/`, `events/billing_worker/`,
+`events/reminders/`) are checked to be what the schedules and the queues' event source mappings
+send (the local stack builds the same events), and run through their real handlers with their
+ids swapped for those of an organisation set up for them. The reminders samples (`events/reminders/`) are
 checked to be what the reminders schedule and queue send.
 """
 
@@ -193,3 +193,41 @@ def test_the_recurring_billing_samples_bill_through_the_real_handlers(api: ApiCl
     assert sorted(i["source"] for i in invoices) == ["billing", "subscription"]
     assert api.get(f"{base}/billing_runs/{bulk_run}").json()["status"] == "completed"
     assert api.get(f"{base}/billing_runs/{cycle_run['run_id']}").json()["status"] == "completed"
+
+
+def test_the_reminders_samples_remind_through_the_real_function(api: ApiClient) -> None:
+    from reminders.app import lambda_handler
+    from tests.integration.billing_queue import LambdaContextStub, reminders_queue
+
+    org = api.post(
+        "/v1/organisations",
+        {"name": "Acme Ltd", "default_currency": "EUR", "reminders": {"days_before_due": [3]}},
+    ).json()["id"]
+    base = f"/v1/organisations/{org}"
+    customer = api.post(f"{base}/customers", {"name": "Globex", "email": "ap@globex.test"}).json()["id"]
+    body = {
+        "customer_id": customer,
+        "line_items": [{"description": "W", "unit_amount": 100}],
+        "due_date": "2027-02-04",
+    }
+    invoice = api.post(f"{base}/invoices", body).json()["id"]
+    api.post(f"{base}/invoices/{invoice}/finalize")
+    plan = lambda_handler(
+        json.loads((EVENTS / "reminders" / "scheduled.json").read_text()), LambdaContextStub()
+    )
+    assert plan["enqueued"] == 1
+    reminders_queue().purge()  # the sample batch stands for what was queued
+    sample = (EVENTS / "reminders" / "sqs_batch.json").read_text()
+    [queued] = [json.loads(record["body"]) for record in json.loads(sample)["Records"]]
+    for old, new in [
+        (queued["organisation_id"], org),
+        (queued["invoice_id"], invoice),
+        (queued["customer_id"], customer),
+    ]:
+        sample = sample.replace(old, new)
+
+    response = lambda_handler(json.loads(sample), LambdaContextStub())
+
+    assert response == {"batchItemFailures": []}
+    events = api.get(f"{base}/invoices/{invoice}/events").json()["data"]
+    assert [e["data"]["step"] for e in events if e["type"] == "invoice.reminder_sent"] == ["before_3"]
