@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.sqs_work_queue import SqsWorkQueue
     from remit.domain.card_payments import ProviderName
     from remit.ports import CardGateway, Clock, EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
     from remit.services.accounts import AccountService
@@ -126,6 +127,22 @@ def _page_renderer() -> HostedPageRenderer:
     return JinjaHostedPageRenderer()
 
 
+def _reschedule_reminders(queue: SqsWorkQueue, message: dict[str, str]) -> None:
+    """Queue a rescheduling of reminders after a committed change. The change stands if the queue
+    is unreachable: the failure is logged and counted (`RemindersRescheduleFailed`), and invoices
+    keep their current reminder dates until the settings are saved again.
+    """
+    try:
+        queue.send([message])
+    except Exception:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        from remit.observability import logger, metrics
+
+        logger.exception("Could not queue the rescheduling of reminders", extra={"reminders": message})
+        metrics.add_metric(name="RemindersRescheduleFailed", unit=MetricUnit.Count, value=1)
+
+
 def build_services(config: Settings, clock: Clock | None = None) -> Services:
     """Services over DynamoDB and S3 as `config` names them, reading the time from `clock` (the
     system's by default; tests give one they set).
@@ -178,8 +195,8 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
         PillowImageVerifier(),
         clock,
         config.max_logo_bytes,
-        reminders_changed=lambda organisation_id: reminders_queue.send(
-            [{"kind": "reschedule", "organisation_id": organisation_id}]
+        reminders_changed=lambda organisation_id: _reschedule_reminders(
+            reminders_queue, {"kind": "reschedule", "organisation_id": organisation_id}
         ),
     )
     context = BillingContext(DynamoBillingStore(billing), organisations, clock)
@@ -216,8 +233,9 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
             organisation_repository,
             organisations,
             clock,
-            reminders_resumed=lambda organisation_id, customer_id: reminders_queue.send(
-                [{"kind": "reschedule", "organisation_id": organisation_id, "customer_id": customer_id}]
+            reminders_resumed=lambda organisation_id, customer_id: _reschedule_reminders(
+                reminders_queue,
+                {"kind": "reschedule", "organisation_id": organisation_id, "customer_id": customer_id},
             ),
         ),
         charges=ChargeService(context),

@@ -247,3 +247,13 @@ def test_open_invoices_stored_before_the_reminder_index_are_put_on_it_once(acme:
     run_reminders(day(15))
 
     assert reminders_of(acme, invoice["id"]) == ["after_15"]
+
+
+def test_a_settings_change_stands_when_the_rescheduling_cannot_be_queued(acme: Billing) -> None:
+    from tests.integration.faults import fail_before
+
+    with fail_before("SendMessageBatch", service="sqs"):
+        response = acme.api.patch(acme.base, {"reminders": {"days_after_due": [20]}})
+
+    assert response.status == 200
+    assert acme.api.get(acme.base).json()["reminders"]["days_after_due"] == [20]
