@@ -319,23 +319,23 @@ def test_overdue_is_true_while_open_after_the_due_date(acme: Billing, clock: Set
     assert acme.get(invoice["id"])["overdue"] is False
 
 
-def due_index_entries() -> list[dict[str, Any]]:
+def reminder_index_entries() -> list[dict[str, Any]]:
     client = boto3.client("dynamodb")
     items = client.scan(TableName=TABLES["BillingTable"], IndexName="GSI1")["Items"]
-    return [item for item in items if item["GSI1PK"]["S"].startswith("INVOICE_DUE#")]
+    return [item for item in items if item["GSI1PK"]["S"].startswith("REMIND#")]
 
 
-def test_only_open_invoices_are_in_the_due_date_index(acme: Billing) -> None:
+def test_only_open_invoices_are_in_the_reminder_index_on_their_next_reminder_date(acme: Billing) -> None:
     acme.draft()
-    stays_open = acme.finalized(due_date="2027-03-01")
-    paid = acme.finalized()
+    stays_open = acme.finalized(due_date="2027-03-01")  # the default reminder: 15 days after
+    paid = acme.finalized(due_date="2027-03-01")
 
-    entries_before_payment = len(due_index_entries())
+    entries_before_payment = len(reminder_index_entries())
     acme.pay(paid["id"], paid["amount_due"])
 
-    entries = due_index_entries()
+    entries = reminder_index_entries()
     assert entries_before_payment == 2
-    assert [e["GSI1SK"]["S"] for e in entries] == [f"2027-03-01#{acme.org}#{stays_open['id']}"]
+    assert [e["GSI1SK"]["S"] for e in entries] == [f"2027-03-16#{acme.org}#{stays_open['id']}"]
 
 
 def test_invoices_can_be_listed_by_status_and_customer(acme: Billing) -> None:

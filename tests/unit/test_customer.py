@@ -144,6 +144,7 @@ def test_a_new_customer_given_only_a_name_and_email_leaves_the_rest_to_defaults(
         "invoicing_flow": "automatic",
         "payment_terms_days": None,
         "auto_pay": False,
+        "send_reminders": True,
         "billing_cycle": None,
         "contacts": [],
         "metadata": {},

@@ -156,7 +156,11 @@ def test_reminder_days_are_sorted_and_given_once() -> None:
 
 
 def test_an_organisation_is_reminded_15_days_after_due_by_default() -> None:
-    assert an_organisation().reminders.model_dump() == {"enabled": True, "days_after_due": [15]}
+    assert an_organisation().reminders.model_dump() == {
+        "enabled": True,
+        "days_after_due": [15],
+        "days_before_due": [],
+    }
 
 
 @pytest.mark.parametrize("day", [0, -1, 366])
@@ -171,4 +175,4 @@ def test_more_than_10_reminder_days_are_refused() -> None:
 def test_reminders_can_be_switched_off_with_no_days() -> None:
     reminders = build(Reminders, {"enabled": False, "days_after_due": []})
 
-    assert reminders.model_dump() == {"enabled": False, "days_after_due": []}
+    assert reminders.model_dump() == {"enabled": False, "days_after_due": [], "days_before_due": []}
