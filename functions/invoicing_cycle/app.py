@@ -8,7 +8,6 @@ duplicate delivery plans nothing twice (see `remit.services.billing_cycle`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,14 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from remit.bootstrap import services
 from remit.observability import logger, metrics
-
-
-def scheduled_time(event: dict[str, Any]) -> datetime:
-    """The schedule's own time (`scheduled_time`, or an EventBridge event's `time`), else now."""
-    raw = event.get("scheduled_time") or event.get("time")
-    if not raw:
-        return datetime.now(UTC)
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(UTC)
+from remit.scheduled_events import scheduled_time
 
 
 @logger.inject_lambda_context(clear_state=True)

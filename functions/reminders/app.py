@@ -12,7 +12,6 @@ Two triggers, one function (as the notifications function has its stream and its
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -22,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from remit.bootstrap import services
 from remit.observability import logger, metrics
+from remit.scheduled_events import scheduled_time
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -40,13 +40,6 @@ def remind(record: SQSRecord) -> None:
         raise
     if outcome.sent:
         metrics.add_metric(name="RemindersSent", unit=MetricUnit.Count, value=1)
-
-
-def scheduled_time(event: dict[str, Any]) -> datetime:
-    raw = event.get("scheduled_time") or event.get("time")
-    if not raw:
-        return datetime.now(UTC)
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(UTC)
 
 
 @logger.inject_lambda_context(clear_state=True)

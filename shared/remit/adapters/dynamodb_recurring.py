@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from remit.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_keys
+from remit.adapters.due_index import DUE_SHARDS, due_keys, entries_through, organisations_by_id
 from remit.adapters.dynamodb import (
     STORED,
     DynamoTable,
@@ -324,36 +324,8 @@ class DynamoRecurringStore:
 
     # the due index ------------------------------------------------------------------------------
     def due_entries(self, through: date) -> Iterator[tuple[date, str, str, str]]:
-        """Every due-index entry dated `through` or earlier: (day, organisation id, item id, customer id).
-
-        Reads only those entries (and no item more), shard by shard, oldest day first in each.
-        """
-        upper = date.fromordinal(through.toordinal() + 1).isoformat()  # "<through>#…" < "<next day>"
-        for shard in range(DUE_SHARDS):
-            request: dict[str, Any] = {
-                "TableName": self._table.name,
-                "IndexName": DUE_INDEX.name,
-                "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK < :upper",
-                "ExpressionAttributeValues": {":pk": {"S": f"DUE#{shard}"}, ":upper": {"S": upper}},
-                "ProjectionExpression": "GSI1SK, customer_id",
-            }
-            while True:
-                response = self._table.client.query(**request)
-                for attributes in response.get("Items", []):
-                    day, organisation_id, item_id = attributes["GSI1SK"]["S"].split("#", 2)
-                    # A subscription names its customer; a customer billed monthly is its own.
-                    customer_id = attributes.get("customer_id", {}).get("S", item_id)
-                    yield date.fromisoformat(day), organisation_id, item_id, customer_id
-                last = response.get("LastEvaluatedKey")
-                if not last:
-                    break
-                request["ExclusiveStartKey"] = last
+        """Every due-index entry dated `through` or earlier: (day, organisation, item, customer)."""
+        return entries_through(self._table, "DUE", DUE_SHARDS, through)
 
     def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]:
-        found: dict[str, Organisation] = {}
-        for start in range(0, len(organisation_ids), 100):
-            keys = [(_pk(org), "ORG") for org in organisation_ids[start : start + 100]]
-            for item in self._table.batch_get(keys):
-                organisation = Organisation.model_validate(item, context=STORED)
-                found[organisation.id] = organisation
-        return found
+        return organisations_by_id(self._table, organisation_ids)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
-from remit.adapters.due_index import DUE_INDEX, REMINDER_SHARDS
+from remit.adapters.due_index import REMINDER_SHARDS, entries_through, organisations_by_id
 from remit.adapters.dynamodb import STORED, DynamoTable, Item, Write, entity_to_item, put, to_attributes
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
 from remit.domain.customer import Customer
@@ -71,24 +70,7 @@ class DynamoReminderStore:
 
     def due_reminders(self, through: date) -> Iterator[tuple[date, str, str, str]]:
         """Every reminder-index entry dated `through` or earlier: (day, organisation, invoice, customer)."""
-        upper = date.fromordinal(through.toordinal() + 1).isoformat()
-        for shard in range(REMINDER_SHARDS):
-            request: dict[str, Any] = {
-                "TableName": self._table.name,
-                "IndexName": DUE_INDEX.name,
-                "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK < :upper",
-                "ExpressionAttributeValues": {":pk": {"S": f"REMIND#{shard}"}, ":upper": {"S": upper}},
-                "ProjectionExpression": "GSI1SK, customer_id",
-            }
-            while True:
-                response = self._table.client.query(**request)
-                for attributes in response.get("Items", []):
-                    day, organisation_id, invoice_id = attributes["GSI1SK"]["S"].split("#", 2)
-                    yield date.fromisoformat(day), organisation_id, invoice_id, attributes["customer_id"]["S"]
-                last = response.get("LastEvaluatedKey")
-                if not last:
-                    break
-                request["ExclusiveStartKey"] = last
+        return entries_through(self._table, "REMIND", REMINDER_SHARDS, through)
 
     def read(
         self, organisation_id: str, invoice_id: str, customer_id: str
@@ -134,13 +116,7 @@ class DynamoReminderStore:
         return ReminderRun.model_validate(item, context=STORED) if item else None
 
     def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]:
-        found: dict[str, Organisation] = {}
-        for start in range(0, len(organisation_ids), 100):
-            keys = [(_pk(org), "ORG") for org in organisation_ids[start : start + 100]]
-            for item in self._table.batch_get(keys):
-                organisation = Organisation.model_validate(item, context=STORED)
-                found[organisation.id] = organisation
-        return found
+        return organisations_by_id(self._table, organisation_ids)
 
 
 # Present once every open invoice stored before the reminder index has been rescheduled onto it.
