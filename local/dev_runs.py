@@ -14,6 +14,7 @@ queue's worker is not running).
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
@@ -35,7 +36,7 @@ DRAIN_TIMEOUT_SECONDS = 300.0
 
 
 @dataclass
-class DailyRunRoute:
+class DailyRunRoute(ABC):
     """A dev route bound to a planner, the queue worker its work goes through and the request gate."""
 
     planner: LocalFunction
@@ -59,9 +60,9 @@ class DailyRunRoute:
         """Give up the waits under way (the stack is stopping): they answer 503."""
         self._stopping.set()
 
+    @abstractmethod
     def answer(self, day: date, report: dict[str, Any]) -> dict[str, Any]:
         """The 200 answer, from the planner's `report` of `day`, once its queue is drained."""
-        raise NotImplementedError
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         day = requested_date(json_object_body(request))
