@@ -170,6 +170,13 @@ class _FrontRequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, PROPFIND, …) goes to the router too, which answers it with a
+        # problem (405 with Allow on a known path) instead of http.server's HTML 501 page.
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return self._serve
+        raise AttributeError(name)
+
     def _read_request(self) -> HttpRequest:
         target = urlsplit(self.path)
         return HttpRequest(

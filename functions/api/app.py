@@ -6,6 +6,7 @@ body; routes then find the caller's account in the router context.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -99,8 +100,26 @@ def handle_validation_error(error: RequestValidationError) -> Response[str]:
 
 @app.not_found
 def handle_not_found(_: Exception) -> Response[str]:
+    """404 for a path the API does not have; 405 with `Allow` for a method a known path refuses."""
     event = app.current_event
+    allowed = allowed_methods(event.path)
+    if allowed:
+        response = problem(
+            405,
+            "method-not-allowed",
+            f"{event.path} does not accept {event.http_method}: it accepts {', '.join(allowed)}.",
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
     return problem(404, "not-found", f"No route {event.http_method} {event.path}.")
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the API serves at `path` (none: the path is unknown)."""
+    # Powertools keeps its routes in these two lists; reading them spares a second route table.
+    routes = app._static_routes + app._dynamic_routes
+    methods = {route.method for route in routes if route.rule.match(path)}
+    return sorted(methods)
 
 
 @app.exception_handler(Exception)
@@ -108,6 +127,29 @@ def handle_unexpected(error: Exception) -> Response[str]:
     logger.exception("Unhandled error")
     request_id = app.current_event.request_context.request_id
     return problem(500, "internal-error", "Something went wrong on our side.", request_id=request_id)
+
+
+# Bodies that are not JSON: the logo upload (an image) and the hosted page's checkout form.
+_OTHER_BODIES = (re.compile(r"^/v1/organisations/[^/]+/logo$"), re.compile(r"^/i/[^/]+/checkout$"))
+
+
+def _unsupported_body(event: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """A 415 problem for a request whose body is not sent as JSON, where JSON is expected."""
+    method = str(event.get("httpMethod") or "").upper()
+    if method not in ("POST", "PUT", "PATCH") or not event.get("body"):
+        return None  # no body: nothing to read (POST …/finalize needs no Content-Type)
+    if any(pattern.match(path) for pattern in _OTHER_BODIES):
+        return None
+    headers = {name.lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type == "application/json":
+        return None
+    sent = f"a {media_type} body" if media_type else "a body without a Content-Type"
+    return proxy_problem(
+        415,
+        "unsupported-media-type",
+        f"Send the body as JSON, with Content-Type: application/json (not {sent}).",
+    )
 
 
 def _needs_key(path: str) -> bool:
@@ -139,6 +181,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             return _unauthenticated(error)
         app.append_context(account_id=account)
         logger.append_keys(account_id=account)
-    response = app.resolve(event, context)
+    refused = _unsupported_body(event, path)
+    response = refused if refused is not None else app.resolve(event, context)
     metrics.add_metric(name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1)
     return response

@@ -174,3 +174,23 @@ def test_the_invoicing_cycle_dev_route_refuses_a_body_without_a_date(stack: Runn
     assert [error["field"] for error in missing.json()["errors"]] == ["date"]
     assert malformed.status_code == 422, malformed.text
     assert not_json.status_code == 400, not_json.text
+
+
+@pytest.mark.parametrize("method", ["PROPFIND", "TRACE", "DELETE"])
+def test_the_local_front_answers_a_method_a_known_path_refuses_with_a_405_problem(
+    stack: RunningLocalStack, method: str
+) -> None:
+    response = requests.request(method, stack.url("/v1/organisations"), headers=stack.auth(), timeout=10)
+
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_the_local_front_answers_a_form_post_with_a_415_problem(stack: RunningLocalStack) -> None:
+    response = requests.post(
+        stack.url("/v1/organisations"), data={"name": "Acme"}, headers=stack.auth(), timeout=10
+    )
+
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
