@@ -6,6 +6,7 @@ body; routes then find the caller's account in the router context.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import Any
@@ -70,7 +71,11 @@ def openapi_settings() -> dict[str, Any]:
 
 @cache
 def openapi_document() -> str:
-    return app.get_openapi_json_schema(**openapi_settings())
+    """The OpenAPI document generated from the routes, with tags and the problem answers added."""
+    from api import openapi
+
+    generated = json.loads(app.get_openapi_json_schema(**openapi_settings()))
+    return json.dumps(openapi.complete(generated))
 
 
 # SnapStart: the snapshot holds the services and the OpenAPI document; a restore renews the rest.

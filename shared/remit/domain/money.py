@@ -42,7 +42,8 @@ Quantity = Annotated[
     Decimal,
     BeforeValidator(_quantity),
     PlainSerializer(lambda quantity: str(quantity), return_type=str, when_used="always"),
-    Field(json_schema_extra={"type": "string", "examples": ["1", "2.5"]}),
+    # Accepted as a number or a decimal string (the schema says both), always answered as a string.
+    Field(json_schema_extra={"examples": ["1", "2.5"]}),
 ]
 
 

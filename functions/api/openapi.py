@@ -1,0 +1,106 @@
+"""What the generated OpenAPI document needs beyond what Powertools writes from the routes.
+
+Powertools writes each operation from its route: path, parameters, request and success models,
+and a 422 in its own shape. The API answers errors as RFC 9457 problems, groups its operations by
+resource and expects JSON bodies, so every operation here gets: its resource's tag; the problem
+answers it can give (`application/problem+json`, one `Problem` schema); and the 422 in the shape
+the API really answers. Applied once to the generated document (`api.app.openapi_document`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_JSON = "application/problem+json"
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "An RFC 9457 problem: what went wrong, and for a 422 each invalid field.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {
+            "type": "string",
+            "format": "uri",
+            "examples": ["https://remit.dev/problems/invalid-fields"],
+        },
+        "title": {"type": "string", "examples": ["Unprocessable Content"]},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599, "examples": [422]},
+        "detail": {"type": "string", "examples": ["Invalid fields: email: 'x' is not an email address"]},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "request_id": {"type": "string"},
+    },
+}
+
+_ERRORS = {
+    "400": "The body is not JSON, or not a JSON object.",
+    "401": "No valid API key.",
+    "404": "Not found, or it belongs to another account.",
+    "409": "Not allowed in the resource's current state, or a conflict.",
+    "415": "The body is not sent as application/json.",
+    "422": "A field is invalid; each is named in `errors`.",
+    "429": "Throttled: try again later.",
+    "500": "A bug on our side (never expected).",
+}
+
+# The first path segment after the organisation, and the tag of its operations.
+_TAGS = {
+    "customers": "Customers",
+    "charges": "Charges",
+    "balance_transactions": "Credit balance",
+    "invoices": "Invoices",
+    "payments": "Payments",
+    "billing": "Bulk billing",
+    "billing_runs": "Bulk billing",
+    "billing_templates": "Billing templates",
+    "subscriptions": "Subscriptions",
+    "payment_provider": "Card payments",
+}
+
+
+def tag_of(path: str) -> str:
+    """The resource an operation belongs to, from its path."""
+    parts = [part for part in path.split("/") if part]
+    if parts[:2] != ["v1", "organisations"]:
+        return "Hosted invoice page" if parts[:1] == ["i"] else "Operations"
+    resource = "Organisations"
+    for part in parts[3:]:
+        resource = _TAGS.get(part, resource)
+    return resource
+
+
+def complete(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with tags, the problem answers of every operation and the `Problem` schema."""
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, item in document.get("paths", {}).items():
+        public = path in ("/health",) or path.startswith("/i/")
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            operation["tags"] = [tag_of(path)]
+            codes = ["429", "500"]
+            if not public:
+                codes.append("401")
+            if "{" in path:
+                codes.append("404")
+            if method != "get":
+                codes.append("409")
+            if "requestBody" in operation:
+                codes += ["400", "415", "422"]
+            elif any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                codes.append("422")
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                codes.append("422")  # in the problem shape the API answers, not Powertools' own
+            for code in sorted(set(codes)):
+                responses[code] = {"description": _ERRORS[code], "content": problem}
+    document.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+    return document
