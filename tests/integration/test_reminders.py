@@ -257,3 +257,22 @@ def test_a_settings_change_stands_when_the_rescheduling_cannot_be_queued(acme: B
 
     assert response.status == 200
     assert acme.api.get(acme.base).json()["reminders"]["days_after_due"] == [20]
+
+
+@pytest.mark.parametrize("fault", ["before", "after"])
+def test_a_reminder_whose_write_failed_or_whose_ack_was_lost_is_sent_once(acme: Billing, fault: str) -> None:
+    from reminders.app import lambda_handler
+    from tests.integration.faults import crash_after, fail_before
+
+    invoice = open_invoice(acme)
+    lambda_handler({"scheduled_time": f"{day(15)}T08:45:00Z"}, LambdaContextStub())
+    queue = reminders_queue()
+
+    injected = fail_before if fault == "before" else crash_after
+    with injected("TransactWriteItems"):
+        failed = queue.deliver()
+    assert failed, "the fault was reported as a batch item failure"
+    queue.drain()
+
+    assert reminders_of(acme, invoice["id"]) == ["after_15"]
+    assert len(reminder_emails(acme)) == 1
