@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
@@ -66,25 +65,6 @@ def test_each_step_is_sent_once_however_often_the_run_comes(acme: Billing) -> No
     emails = reminder_emails(acme)
     assert sorted(e["reminder"] for e in emails) == ["after_15", "before_3"]
     assert {tuple(e["to"]) for e in emails} == {("ap@globex.test",)}
-
-
-def test_three_concurrent_runs_send_each_step_once(acme: Billing) -> None:
-    from reminders.app import lambda_handler
-
-    invoices = [open_invoice(acme) for _ in range(3)]
-    for _ in range(3):
-        lambda_handler({"scheduled_time": f"{day(15)}T08:45:00Z"}, LambdaContextStub())
-    messages = [__import__("json").loads(m["Body"]) for m in reminders_queue().receive(visibility=30)]
-    assert len(messages) == 9  # three planners queued each invoice
-
-    from remit.bootstrap import services
-
-    with ThreadPoolExecutor(9) as pool:
-        outcomes = list(pool.map(services().reminders.send, messages))
-
-    assert sorted(o.sent or "" for o in outcomes).count("after_15") == 3
-    assert all(reminders_of(acme, i["id"]) == ["after_15"] for i in invoices)
-    assert len(reminder_emails(acme)) == 3
 
 
 def test_a_late_run_sends_only_the_latest_step(api: ApiClient, clock: SettableClock) -> None:
