@@ -76,8 +76,27 @@ def tag_of(path: str) -> str:
     return resource
 
 
+# Constraints pydantic leaves under their Python names when it cannot place them (an annotated
+# StrictInt with a validator), and their JSON Schema names.
+_KEYWORDS = {"gt": "exclusiveMinimum", "ge": "minimum", "lt": "exclusiveMaximum", "le": "maximum"}
+
+
+def _json_schema_keywords(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for python, keyword in _KEYWORDS.items():
+                if python in node:
+                    node[keyword] = node.pop(python)
+        for value in node.values():
+            _json_schema_keywords(value)
+    elif isinstance(node, list):
+        for value in node:
+            _json_schema_keywords(value)
+
+
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """The document with tags, the problem answers of every operation and the `Problem` schema."""
+    _json_schema_keywords(document.get("components", {}))
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, item in document.get("paths", {}).items():

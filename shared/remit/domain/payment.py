@@ -54,5 +54,11 @@ class BalanceTransaction(Model):
 
 
 class NewBalanceTransaction(Strict):
-    amount: Annotated[MinorUnits, Field(description="Positive adds credit, negative removes it.")]
+    amount: Annotated[
+        MinorUnits,
+        Field(
+            description="Positive adds credit, negative removes it (never 0).",
+            json_schema_extra={"not": {"const": 0}},
+        ),
+    ]
     description: Annotated[str, Field(max_length=500)] | None = None

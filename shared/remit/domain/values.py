@@ -124,10 +124,43 @@ def _percentage(value: Any) -> Decimal:
     return rate
 
 
-CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
-CountryCode = Annotated[str, AfterValidator(_country_code)]
+def _any_case(codes: list[str]) -> str:
+    """A pattern matching exactly `codes`, in any letter case (the validators upper-case them)."""
+    alternatives = (
+        "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in code) for code in codes
+    )
+    return f"^({'|'.join(alternatives)})$"
+
+
+# The documents' schemas name the codes the validators accept, computed when a document is
+# generated (`/openapi.json`), never on a request's path.
+def _currency_schema(schema: dict[str, Any]) -> None:
+    from iso4217 import Currency
+
+    codes = sorted(c.code for c in Currency if c.exponent is not None)
+    schema.update({"pattern": _any_case(codes), "examples": ["EUR", "USD", "JPY"]})
+
+
+def _country_schema(schema: dict[str, Any]) -> None:
+    import pycountry
+
+    schema.update({"pattern": _any_case(sorted(c.alpha_2 for c in pycountry.countries)), "examples": ["DE"]})
+
+
+CurrencyCode = Annotated[
+    str, AfterValidator(_currency_code), Field(description="ISO 4217", json_schema_extra=_currency_schema)
+]
+CountryCode = Annotated[
+    str,
+    AfterValidator(_country_code),
+    Field(description="ISO 3166-1 alpha-2", json_schema_extra=_country_schema),
+]
 TimezoneName = Annotated[str, AfterValidator(_timezone_name)]
-EmailAddress = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+EmailAddress = Annotated[
+    str,
+    Field(max_length=254, json_schema_extra={"pattern": _EMAIL.pattern, "examples": ["ap@globex.test"]}),
+    AfterValidator(_email),
+]
 HexColour = Annotated[str, AfterValidator(_colour)]
 # A tax rate in percent: accepted as a decimal string or an integer, returned as a string.
 Percentage = Annotated[
@@ -135,7 +168,8 @@ Percentage = Annotated[
     BeforeValidator(_no_float),
     AfterValidator(_percentage),
     PlainSerializer(lambda rate: str(rate), return_type=str, when_used="always"),
-    Field(json_schema_extra={"type": "string", "examples": ["20", "7.5"]}),
+    # Accepted as an integer or a decimal string (the schema says both), always answered as a string.
+    Field(json_schema_extra={"examples": ["20", "7.5"]}),
 ]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 OptionalText = Annotated[str, Field(max_length=500)]
