@@ -94,6 +94,39 @@ def _json_schema_keywords(node: Any) -> None:
             _json_schema_keywords(value)
 
 
+# Collections a POST adds to (answered 201 with the new resource); `billing` records a run (202).
+_CREATED_BY_POST = {
+    "organisations",
+    "customers",
+    "charges",
+    "invoices",
+    "payments",
+    "balance_transactions",
+    "billing_templates",
+    "subscriptions",
+    "send_invoice",  # a billing template's invoice
+}
+
+
+def _success_status(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Powertools documents every success as 200; the API answers 201, 202 and 204 where it says."""
+    responses = operation.get("responses", {})
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    status = None
+    if method == "delete":
+        status = "204"
+    elif method == "post" and last in _CREATED_BY_POST:
+        status = "201"
+    elif method == "post" and last == "billing":
+        status = "202"
+    if status is None or "200" not in responses or status in responses:
+        return
+    success = responses.pop("200")
+    if status == "204":
+        success = {"description": "Deleted."}
+    responses[status] = success
+
+
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """The document with tags, the problem answers of every operation and the `Problem` schema."""
     _json_schema_keywords(document.get("components", {}))
@@ -105,6 +138,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             operation["tags"] = [tag_of(path)]
+            _success_status(path, method, operation)
             codes = ["429", "500"]
             if not public:
                 codes.append("401")

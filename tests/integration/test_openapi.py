@@ -59,3 +59,34 @@ def test_every_operation_has_a_summary_a_tag_and_its_problem_answers(document: d
 def test_operations_are_tagged_by_resource(document: dict[str, Any], path: str, tag: str) -> None:
     for operation in document["paths"][path].values():
         assert operation["tags"] == [tag]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("post", "/v1/organisations", "201"),
+        ("post", "/v1/organisations/{organisation_id}/invoices/{invoice_id}/payments", "201"),
+        ("post", "/v1/organisations/{organisation_id}/billing_templates/{template_id}/send_invoice", "201"),
+        ("post", "/v1/organisations/{organisation_id}/billing", "202"),
+        ("post", "/v1/organisations/{organisation_id}/invoices/{invoice_id}/finalize", "200"),
+        ("delete", "/v1/organisations/{organisation_id}/customers/{customer_id}", "204"),
+    ],
+)
+def test_each_operation_declares_the_success_status_it_answers(
+    document: dict[str, Any], method: str, path: str, status: str
+) -> None:
+    successes = [code for code in document["paths"][path][method]["responses"] if code.startswith("2")]
+
+    assert successes == [status]
+
+
+def test_the_schemas_carry_the_constraints_the_api_enforces(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    customer = schemas["NewCustomer"]["properties"]
+    payment = schemas["NewOfflinePayment"]["properties"]
+
+    assert customer["email"]["pattern"]
+    currency = next(s for s in customer["currency"]["anyOf"] if s.get("type") == "string")
+    assert "[Ee][Uu][Rr]" in currency["pattern"]
+    assert payment["amount"]["exclusiveMinimum"] == 0
+    assert schemas["NewBalanceTransaction"]["properties"]["amount"]["not"] == {"const": 0}
