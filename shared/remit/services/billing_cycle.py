@@ -42,6 +42,7 @@ from remit.domain.organisation import Organisation
 from remit.domain.subscription import Subscription
 from remit.ports import RecurringStore, RecurringTransaction, WorkQueue
 from remit.services.billing_context import BillingContext, today_in
+from remit.services.charges import billable_open_charges
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
 from remit.services.retry import back_off
@@ -405,7 +406,7 @@ class BillingCycleService:
             day = customer.next_charges_billing if customer else None
             if organisation is None or customer is None or day is None or day > as_of:
                 break
-            charges = self._open_charges(organisation_id, customer)
+            charges = billable_open_charges(self._billing, organisation_id, customer)
             now = self._clock.now()
             transaction = self._store.transaction(organisation_id)
             try:
@@ -565,13 +566,6 @@ class BillingCycleService:
             transaction.schedule_charges_billing(customer, next_charges_billing, now)
         self._invoices.stage_new_invoice(transaction, draft, invoice, charges, now)
         return invoice
-
-    def _open_charges(self, organisation_id: str, customer: Customer) -> list[Charge]:
-        return [
-            c
-            for c in self._billing.open_charges(organisation_id, customer.id)
-            if c.currency == customer.currency
-        ]
 
     def _finish_item(
         self,

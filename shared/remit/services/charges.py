@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from remit.domain.charge import Charge, NewCharge
+from remit.domain.customer import Customer
 from remit.domain.errors import NotFound
 from remit.domain.ids import new_id
 from remit.domain.pagination import Page
+from remit.ports import BillingStore
 from remit.services.billing_context import BillingContext
 
 
@@ -56,3 +58,10 @@ class ChargeService:
         transaction = self._billing.transaction(organisation_id)
         transaction.delete_charge(found[0])
         transaction.commit()
+
+
+def billable_open_charges(billing: BillingStore, organisation_id: str, customer: Customer) -> list[Charge]:
+    """The customer's open charges that its next invoice takes: those in its currency (a charge in
+    another currency cannot join its invoices and waits).
+    """
+    return [c for c in billing.open_charges(organisation_id, customer.id) if c.currency == customer.currency]

@@ -29,6 +29,7 @@ from remit.domain.subscription import (
 )
 from remit.ports import BillingStore, RecurringStore
 from remit.services.billing_context import BillingContext, today_in
+from remit.services.charges import billable_open_charges
 from remit.services.invoices import InvoiceService
 from remit.services.retry import retry_on_conflict
 
@@ -296,11 +297,9 @@ def period_draft(
             raise Conflict(
                 f"The billing template {subscription.template_id} of the subscription no longer exists."
             )
-    charges = []
-    if subscription.include_open_charges:
-        charges = [
-            c for c in billing.open_charges(organisation.id, customer.id) if c.currency == customer.currency
-        ]
+    charges = (
+        billable_open_charges(billing, organisation.id, customer) if subscription.include_open_charges else []
+    )
     draft = invoices.draft_for(
         organisation,
         customer,
