@@ -11,7 +11,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(inner) for inner in value]
     return value
+
+
+def json_time(moment: datetime) -> str:
+    """A timestamp as the domain's JSON writes it (`2026-12-01T10:00:00Z`), for stored attributes."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
@@ -290,7 +295,7 @@ def stored_fields(entity: Any) -> Item:
             if hasattr(type(value), "model_fields"):
                 item[name] = stored_fields(value)
             elif isinstance(value, datetime):
-                item[name] = value.isoformat().replace("+00:00", "Z")
+                item[name] = json_time(value)
             elif isinstance(value, date):
                 item[name] = value.isoformat()
             else:

@@ -48,6 +48,7 @@ from remit.adapters.dynamodb import (
     delete,
     encode_cursor,
     entity_to_item,
+    json_time,
     put,
     to_attributes,
 )
@@ -294,7 +295,7 @@ class DynamoBillingTransaction:
         With `expected_balance` or `expected_version`, only if the customer still has it.
         """
         values: dict[str, Any] = {":change": balance_change, ":issued": issued_invoices, ":one": 1}
-        values[":now"] = now.isoformat().replace("+00:00", "Z")
+        values[":now"] = json_time(now)
         updates = ["updated_at = :now"]
         if card_on_file is not None:
             updates.append("card_on_file = :card")
@@ -388,7 +389,7 @@ class DynamoBillingTransaction:
             "SK": f"WEBHOOK#{event_id}",
             "entity": "webhook_event",
             "event_type": event_type,
-            "applied_at": now.isoformat().replace("+00:00", "Z"),
+            "applied_at": json_time(now),
         }
         self._writes.append(
             Write("Put", put(marker, "attribute_not_exists(PK)"), lambda: EventAlreadyApplied(event_id))

@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from remit.adapters.dynamodb import DynamoTable, from_attributes, key, to_attributes
+from remit.adapters.dynamodb import DynamoTable, from_attributes, json_time, key, to_attributes
 from remit.adapters.dynamodb_billing import OUTBOX_SHARDS
 from remit.domain.outbox import OutboxMessage
 
@@ -33,11 +33,6 @@ def _pk(organisation_id: str) -> str:
 
 def _sk(message_id: str) -> str:
     return f"OUTBOX#{message_id}"
-
-
-def _json_time(moment: datetime) -> str:
-    """A timestamp as the domain's JSON writes it (`…Z`)."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _lease_time(moment: datetime) -> str:
@@ -94,7 +89,7 @@ class DynamoOutboxRepository:
             message,
             "SET #status = :sent, sent_at = :now, provider_message_id = :provider, version = version + :one "
             "REMOVE GSI1PK, GSI1SK, claimed_until",
-            {":sent": "sent", ":now": _json_time(now), ":provider": provider_message_id},
+            {":sent": "sent", ":now": json_time(now), ":provider": provider_message_id},
         )
 
     def release(self, message: OutboxMessage, error: str) -> bool:

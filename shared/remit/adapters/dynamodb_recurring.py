@@ -30,6 +30,7 @@ from remit.adapters.dynamodb import (
     decode_cursor,
     encode_cursor,
     entity_to_item,
+    json_time,
     put,
     to_attributes,
 )
@@ -80,10 +81,6 @@ def _runs_with_invoice_ids(items: list[Item]) -> list[BillingRun]:
     if runs:
         runs[-1] = runs[-1].model_copy(update={"invoice_ids": ids})
     return runs
-
-
-def _now(now: datetime) -> str:
-    return now.isoformat().replace("+00:00", "Z")
 
 
 class RecurringTransaction(DynamoBillingTransaction):
@@ -312,7 +309,7 @@ class DynamoRecurringStore:
                                 "#count": "customer_count",
                             },
                             "ExpressionAttributeValues": to_attributes(
-                                {":now": _now(now), ":yes": True, ":no": False}
+                                {":now": json_time(now), ":yes": True, ":no": False}
                             ),
                         },
                     )
