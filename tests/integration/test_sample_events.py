@@ -66,11 +66,7 @@ def test_a_replayed_sample_event_is_idempotent(api: ApiClient) -> None:
 
 
 def with_ids(name: str, **ids: str) -> dict[str, Any]:
-    event = copy.deepcopy(sample_event(name))
-    text = json.dumps(event)
-    for placeholder, value in ids.items():
-        text = text.replace(placeholder, value)
-    return json.loads(text)
+    return replacing(json.dumps(sample_event(name)), list(ids.items()))
 
 
 def test_the_invoice_events_draft_finalize_and_pay(api: ApiClient) -> None:
@@ -97,23 +93,34 @@ def test_the_scheduled_sample_is_what_the_daily_schedule_sends() -> None:
     assert sample == schedule.event(schedule.on(date(2027, 2, 1)))
 
 
+def as_lambda_sends_it(record: dict[str, Any]) -> dict[str, Any]:
+    """The SQS record the local queue worker builds (as Lambda does) from the sample's message."""
+    message = {
+        "MessageId": record["messageId"],
+        "ReceiptHandle": record["receiptHandle"],
+        "Body": record["body"],
+        "Attributes": record["attributes"],
+        "MD5OfBody": hashlib.md5(record["body"].encode()).hexdigest(),  # noqa: S324 - SQS's checksum
+    }
+    built: dict[str, Any] = lambda_record(message, record["eventSourceARN"])
+    return built
+
+
+def replacing(sample: str, replacements: list[tuple[str, str]]) -> dict[str, Any]:
+    """The sample event with its placeholder or made-up ids replaced by those set up for it."""
+    for old, new in replacements:
+        sample = sample.replace(old, new)
+    event: dict[str, Any] = json.loads(sample)
+    return event
+
+
 def test_the_billing_worker_sample_is_an_sqs_batch_of_one_subscription_and_one_bulk_message() -> None:
     sample = json.loads((EVENTS / "billing_worker" / "sqs_batch.json").read_text())
     records = sample["Records"]
     bodies = [json.loads(record["body"]) for record in records]
 
     for record in records:
-        as_lambda_sends_it = lambda_record(
-            {
-                "MessageId": record["messageId"],
-                "ReceiptHandle": record["receiptHandle"],
-                "Body": record["body"],
-                "Attributes": record["attributes"],
-                "MD5OfBody": hashlib.md5(record["body"].encode()).hexdigest(),  # noqa: S324 - SQS's checksum
-            },
-            record["eventSourceARN"],
-        )
-        assert record == as_lambda_sends_it
+        assert record == as_lambda_sends_it(record)
         assert record["eventSourceARN"].endswith(":remit-billing")
     assert [body["kind"] for body in bodies] == ["subscription", "bulk"]
     assert set(bodies[0]) == {"kind", "organisation_id", "subscription_id", "run_id", "as_of"}
@@ -138,17 +145,7 @@ def test_the_reminders_sample_is_an_sqs_batch_of_one_invoice_to_remind() -> None
     [record] = sample["Records"]
     body = json.loads(record["body"])
 
-    as_lambda_sends_it = lambda_record(
-        {
-            "MessageId": record["messageId"],
-            "ReceiptHandle": record["receiptHandle"],
-            "Body": record["body"],
-            "Attributes": record["attributes"],
-            "MD5OfBody": hashlib.md5(record["body"].encode()).hexdigest(),  # noqa: S324 - SQS's checksum
-        },
-        record["eventSourceARN"],
-    )
-    assert record == as_lambda_sends_it
+    assert record == as_lambda_sends_it(record)
     assert record["eventSourceARN"].endswith(":remit-reminders")
     assert set(body) == {"organisation_id", "invoice_id", "customer_id", "date"}
     assert body["organisation_id"].startswith("org_")
@@ -177,16 +174,18 @@ def test_the_recurring_billing_samples_bill_through_the_real_handlers(api: ApiCl
     BillingQueue().purge()  # the sample batch stands for what was queued
     sample = (EVENTS / "billing_worker" / "sqs_batch.json").read_text()
     bodies = [json.loads(record["body"]) for record in json.loads(sample)["Records"]]
-    for old, new in [
-        (bodies[0]["organisation_id"], org),
-        (bodies[0]["subscription_id"], subscription),
-        (bodies[0]["run_id"], cycle_run["run_id"]),
-        (bodies[1]["run_id"], bulk_run),
-        (bodies[1]["customer_ids"][0], customer),
-    ]:
-        sample = sample.replace(old, new)
+    event = replacing(
+        sample,
+        [
+            (bodies[0]["organisation_id"], org),
+            (bodies[0]["subscription_id"], subscription),
+            (bodies[0]["run_id"], cycle_run["run_id"]),
+            (bodies[1]["run_id"], bulk_run),
+            (bodies[1]["customer_ids"][0], customer),
+        ],
+    )
 
-    response = worker(json.loads(sample), LambdaContextStub())
+    response = worker(event, LambdaContextStub())
 
     assert response == {"batchItemFailures": []}
     invoices = api.get(f"{base}/invoices").json()["data"]
@@ -219,14 +218,16 @@ def test_the_reminders_samples_remind_through_the_real_function(api: ApiClient) 
     reminders_queue().purge()  # the sample batch stands for what was queued
     sample = (EVENTS / "reminders" / "sqs_batch.json").read_text()
     [queued] = [json.loads(record["body"]) for record in json.loads(sample)["Records"]]
-    for old, new in [
-        (queued["organisation_id"], org),
-        (queued["invoice_id"], invoice),
-        (queued["customer_id"], customer),
-    ]:
-        sample = sample.replace(old, new)
+    event = replacing(
+        sample,
+        [
+            (queued["organisation_id"], org),
+            (queued["invoice_id"], invoice),
+            (queued["customer_id"], customer),
+        ],
+    )
 
-    response = lambda_handler(json.loads(sample), LambdaContextStub())
+    response = lambda_handler(event, LambdaContextStub())
 
     assert response == {"batchItemFailures": []}
     events = api.get(f"{base}/invoices/{invoice}/events").json()["data"]
