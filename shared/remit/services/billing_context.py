@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from remit.domain.customer import Customer
@@ -20,6 +20,15 @@ from remit.services.organisations import OrganisationService
 def today_in(timezone: str, now: datetime) -> date:
     """The calendar date at `now` in the organisation's time zone."""
     return now.astimezone(ZoneInfo(timezone)).date()
+
+
+# The furthest any time zone is ahead of UTC (Pacific/Kiritimati, UTC+14).
+_LATEST_OFFSET = timedelta(hours=14)
+
+
+def latest_date_anywhere(moment: datetime) -> date:
+    """The latest calendar date any organisation can be on at `moment` (what a daily run reads up to)."""
+    return (moment.astimezone(UTC) + _LATEST_OFFSET).date()
 
 
 class BillingContext:

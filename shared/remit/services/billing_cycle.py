@@ -41,7 +41,7 @@ from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.domain.subscription import Subscription
 from remit.ports import RecurringStore, RecurringTransaction, WorkQueue
-from remit.services.billing_context import BillingContext, today_in
+from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
 from remit.services.charges import billable_open_charges
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
@@ -55,8 +55,6 @@ RUN_SIZE = 500  # items per billing run, as for a bulk run
 BULK_CUSTOMERS_PER_MESSAGE = 10  # one worker message bills this many customers of a bulk run
 # A run not complete this long after it was recorded lost messages (or they were dead-lettered).
 STALE_RUN = timedelta(hours=1)
-# The furthest any time zone is ahead of UTC (Pacific/Kiritimati, UTC+14).
-_LATEST_OFFSET = timedelta(hours=14)
 # Attempts at one item before the message goes back to the queue (each conflict is re-read first).
 _ATTEMPTS = 60
 
@@ -130,7 +128,7 @@ class BillingCycleService:
         """
         due: dict[str, dict[str, tuple[date, str]]] = defaultdict(dict)
         for day, organisation_id, item_id, customer_id in self._store.due_entries(
-            (scheduled_time + _LATEST_OFFSET).date()
+            latest_date_anywhere(scheduled_time)
         ):
             due[organisation_id][item_id] = (day, customer_id)
         organisations = self._store.organisations(sorted(due))

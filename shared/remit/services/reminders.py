@@ -21,7 +21,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, cast
 
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, NotFound
@@ -29,13 +29,11 @@ from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.domain.reminders import ReminderRun, SkipReason, latest_due_step, next_reminder_date
 from remit.ports import ReminderStore, WorkQueue
-from remit.services.billing_context import BillingContext, today_in
+from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
 from remit.services.retry import back_off
 
 logger = logging.getLogger(__name__)
 
-# The furthest any time zone is ahead of UTC (Pacific/Kiritimati, UTC+14).
-_LATEST_OFFSET = timedelta(hours=14)
 _ATTEMPTS = 20
 
 
@@ -73,7 +71,7 @@ class ReminderService:
         """
         due: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
         for day, organisation_id, invoice_id, customer_id in self._store.due_reminders(
-            (scheduled_time + _LATEST_OFFSET).date()
+            latest_date_anywhere(scheduled_time)
         ):
             due[organisation_id].append((day, invoice_id, customer_id))
         organisations = self._store.organisations(sorted(due))
