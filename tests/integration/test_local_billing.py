@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import boto3
@@ -33,6 +33,7 @@ from local.queue_worker import QueueMapping, QueueWorker
 from local.scheduler import DailySchedule, Scheduler
 from tests.integration import billing_handlers
 from tests.integration.billing_handlers import Script
+from tests.integration.daily_runs import SettableClock, at, invalid_date_bodies
 
 pytestmark = pytest.mark.concurrency
 
@@ -317,10 +318,6 @@ def test_stepping_outside_without_a_request_changes_nothing_and_a_closed_gate_is
 # The daily schedule
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
 def test_the_schedule_is_read_from_the_template() -> None:
     schedule = DailySchedule.from_template()
 
@@ -357,14 +354,6 @@ def test_the_schedule_fires_at_its_time_each_day(now: str, latest: str, followin
 def test_a_schedule_the_local_scheduler_cannot_follow_is_refused(expression: str, timezone: str) -> None:
     with pytest.raises(ValueError, match=r"local scheduler|time of day"):
         DailySchedule.from_expression(expression, timezone)
-
-
-class SettableClock:
-    def __init__(self, now: str) -> None:
-        self.current = at(now)
-
-    def __call__(self) -> datetime:
-        return self.current
 
 
 @pytest.fixture
@@ -486,16 +475,7 @@ def make_route(
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [
-        (b"not json", 400),
-        (b"[]", 400),
-        (b"{}", 422),
-        (b'{"date": null}', 422),
-        (b'{"date": 20270201}', 422),
-        (b'{"date": "20270201"}', 422),
-        (b'{"date": "2027-02-30"}', 422),
-        (b'{"date": "2027-02-01T08:15:00Z"}', 422),
-    ],
+    invalid_date_bodies("2027-02-01T08:15:00Z"),
 )
 def test_the_dev_route_refuses_a_body_without_a_date(body: bytes, status: int, script: Script) -> None:
     worker = QueueWorker(

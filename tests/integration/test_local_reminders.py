@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from local.stack import (
     RunningStack,
 )
 from tests.integration import reminders_handlers
+from tests.integration.daily_runs import SettableClock, at, invalid_date_bodies
 from tests.integration.reminders_handlers import Script
 
 pytestmark = pytest.mark.concurrency
@@ -227,18 +228,6 @@ def test_a_reminder_failing_every_receive_goes_to_the_reminders_dead_letter_queu
 # The daily schedule, after the invoicing cycle's
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-class SettableClock:
-    def __init__(self, now: str) -> None:
-        self.current = at(now)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-
 @pytest.fixture
 def start_schedulers(script: Script) -> Iterator[Callable[..., tuple[Scheduler, Scheduler]]]:
     """Starts the invoicing cycle's scheduler (with a stand-in cycle) and the reminders' after it."""
@@ -400,16 +389,7 @@ def idle_worker() -> QueueWorker:
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [
-        (b"not json", 400),
-        (b"[]", 400),
-        (b"{}", 422),
-        (b'{"date": null}', 422),
-        (b'{"date": 20270201}', 422),
-        (b'{"date": "20270201"}', 422),
-        (b'{"date": "2027-02-30"}', 422),
-        (b'{"date": "2027-02-01T08:45:00Z"}', 422),
-    ],
+    invalid_date_bodies("2027-02-01T08:45:00Z"),
 )
 def test_the_dev_route_refuses_a_body_without_a_date(body: bytes, status: int, script: Script) -> None:
     response = post(make_route(idle_worker()), body)
