@@ -138,23 +138,34 @@ def handle_unexpected(error: Exception) -> Response[str]:
 _OTHER_BODIES = (re.compile(r"^/v1/organisations/[^/]+/logo$"), re.compile(r"^/i/[^/]+/checkout$"))
 
 
-def _unsupported_body(event: dict[str, Any], path: str) -> dict[str, Any] | None:
-    """A 415 problem for a request whose body is not sent as JSON, where JSON is expected."""
+def _refused_body(event: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """A problem for a body the API cannot read: not sent as JSON (415), or JSON but not an object (400).
+
+    Every JSON body of the API is an object (`null` stands for no body where a body is optional);
+    malformed JSON is left to the resolver, which answers 400 too.
+    """
     method = str(event.get("httpMethod") or "").upper()
-    if method not in ("POST", "PUT", "PATCH") or not event.get("body"):
+    body = event.get("body")
+    if method not in ("POST", "PUT", "PATCH") or not body:
         return None  # no body: nothing to read (POST …/finalize needs no Content-Type)
     if any(pattern.match(path) for pattern in _OTHER_BODIES):
         return None
     headers = {name.lower(): str(value) for name, value in (event.get("headers") or {}).items()}
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type == "application/json":
+    if media_type != "application/json":
+        sent = f"a {media_type} body" if media_type else "a body without a Content-Type"
+        return proxy_problem(
+            415,
+            "unsupported-media-type",
+            f"Send the body as JSON, with Content-Type: application/json (not {sent}).",
+        )
+    try:
+        parsed = json.loads(body)
+    except (ValueError, TypeError):
         return None
-    sent = f"a {media_type} body" if media_type else "a body without a Content-Type"
-    return proxy_problem(
-        415,
-        "unsupported-media-type",
-        f"Send the body as JSON, with Content-Type: application/json (not {sent}).",
-    )
+    if parsed is not None and not isinstance(parsed, dict):
+        return proxy_problem(400, "malformed-body", "The request body must be a JSON object.")
+    return None
 
 
 def _needs_key(path: str) -> bool:
@@ -186,7 +197,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             return _unauthenticated(error)
         app.append_context(account_id=account)
         logger.append_keys(account_id=account)
-    refused = _unsupported_body(event, path)
+    refused = _refused_body(event, path)
     response = refused if refused is not None else app.resolve(event, context)
     metrics.add_metric(name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1)
     return response

@@ -1,5 +1,6 @@
-"""The API's conventions for what it cannot serve: a body that is not JSON (415) and a method a
-known path does not accept (405 with `Allow`), answered as problems, changing nothing.
+"""The API's conventions for what it cannot serve: a body that is not JSON (415) or not a JSON object
+(400), and a method a known path does not accept (405 with `Allow`), answered as problems, changing
+nothing.
 """
 
 from __future__ import annotations
@@ -57,6 +58,28 @@ def test_an_action_without_a_body_needs_no_content_type(acme: Billing) -> None:
     )
 
     assert response.status == 200
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "[]", '"cancel"', "7", "true"])
+def test_a_json_body_that_is_not_an_object_is_a_400_and_changes_nothing(acme: Billing, body: str) -> None:
+    subscription = acme.api.post(
+        f"{acme.base}/subscriptions",
+        {
+            "customer_id": acme.customer,
+            "line_items": [{"description": "Hosting", "unit_amount": 2500}],
+            "start_date": "2026-12-01",
+        },
+    ).json()
+
+    response = acme.api.post(
+        f"{acme.base}/subscriptions/{subscription['id']}/cancel",
+        raw_body=body,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status == 400
+    assert response.json()["detail"] == "The request body must be a JSON object."
+    assert acme.api.get(f"{acme.base}/subscriptions/{subscription['id']}").json()["cancel_at"] is None
 
 
 def test_the_key_is_checked_before_the_body(acme: Billing) -> None:
