@@ -127,9 +127,20 @@ def _success_status(path: str, method: str, operation: dict[str, Any]) -> None:
     responses[status] = success
 
 
+def _logo_body(document: dict[str, Any]) -> None:
+    """The logo upload reads its body itself (an image, not JSON): Powertools cannot declare it."""
+    from remit.services.organisations import LOGO_TYPES
+
+    upload = document.get("paths", {}).get("/v1/organisations/{organisation_id}/logo", {}).get("put")
+    if upload is not None:
+        image = {"schema": {"type": "string", "format": "binary", "maxLength": 1_000_000}}
+        upload["requestBody"] = {"required": True, "content": {kind: image for kind in LOGO_TYPES}}
+
+
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """The document with tags, the problem answers of every operation and the `Problem` schema."""
     _json_schema_keywords(document.get("components", {}))
+    _logo_body(document)
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, item in document.get("paths", {}).items():

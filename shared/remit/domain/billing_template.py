@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from remit.domain.invoice import MAX_LINES, LineItemInput, Memo
+from remit.domain.changes import nullable_as_in
+from remit.domain.invoice import MAX_LINES, Memo, NewLineItem
 from remit.domain.values import CurrencyCode, Model, ShortText, Strict
 
 DaysUntilDue = Annotated[int, Field(ge=0, le=365)]
-TemplateLines = Annotated[list[LineItemInput], Field(min_length=1, max_length=MAX_LINES)]
+TemplateLines = Annotated[list[NewLineItem], Field(min_length=1, max_length=MAX_LINES)]
 
 
 class BillingTemplate(Model):
@@ -35,6 +36,8 @@ class NewBillingTemplate(Strict):
 
 
 class BillingTemplateChanges(Strict):
+    model_config = ConfigDict(json_schema_extra=nullable_as_in(BillingTemplate))
+
     name: ShortText | None = None
     currency: CurrencyCode | None = None
     line_items: TemplateLines | None = None

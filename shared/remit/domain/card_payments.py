@@ -6,12 +6,40 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import ConfigDict, Field, SecretStr
+from pydantic.config import JsonDict
 
 from remit.domain.values import Model, Strict
 
 ProviderName = Literal["stripe", "sandbox"]
 CardEventKind = Literal["succeeded", "failed", "refunded"]
+# What Stripe's credentials start with: a secret or restricted key, and a webhook signing secret.
+SECRET_KEY_PREFIXES = ("sk_", "rk_")
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
+
+# Which fields each provider takes (the service checks them; the document says so).
+_BY_PROVIDER: JsonDict = {
+    "oneOf": [
+        {
+            "title": "Stripe",
+            "required": ["provider", "secret_key", "webhook_secret"],
+            "properties": {
+                "provider": {"const": "stripe"},
+                "secret_key": {"type": "string", "pattern": f"^({'|'.join(SECRET_KEY_PREFIXES)})"},
+                "webhook_secret": {"type": "string", "pattern": f"^{WEBHOOK_SECRET_PREFIX}"},
+            },
+        },
+        {
+            "title": "Sandbox (the local stack only)",
+            "required": ["provider"],
+            "properties": {
+                "provider": {"const": "sandbox"},
+                "secret_key": {"type": "null"},
+                "webhook_secret": {"type": "null"},
+            },
+        },
+    ]
+}
 
 
 class ProviderCredentials(Model):
@@ -24,6 +52,8 @@ class ProviderCredentials(Model):
 
 class ConnectPaymentProvider(Strict):
     """`PUT …/payment_provider`: Stripe keys, or `{"provider": "sandbox"}` in the local stack."""
+
+    model_config = ConfigDict(json_schema_extra=_BY_PROVIDER)
 
     provider: ProviderName
     secret_key: Annotated[SecretStr, Field(min_length=8, max_length=500)] | None = None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import types
+from collections.abc import Callable, Mapping
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -49,3 +50,38 @@ def apply_changes[ModelT: BaseModel](entity: ModelT, changes: BaseModel, **also:
             current[name] = getattr(entity, name)
     requested = changes.model_dump(mode="python", exclude_unset=True)
     return build(type(entity), {**deep_merge(current, requested), **also})
+
+
+_NULL = {"type": "null"}
+
+
+def nullable_as_in(entity: type[BaseModel]) -> Callable[[dict[str, Any]], None]:
+    """A PATCH model's `json_schema_extra`: its document lets a field be `null` only where `entity`'s may.
+
+    A PATCH model makes every field optional (absent: unchanged), so pydantic writes each as
+    nullable; but `apply_changes` validates the result as the entity, which refuses `null` for a
+    field that cannot be empty (a name, a currency). The document says what the API accepts.
+    """
+
+    def schema_extra(schema: dict[str, Any]) -> None:
+        for name, node in schema.get("properties", {}).items():
+            field = entity.model_fields.get(name)
+            variants = node.get("anyOf")
+            if field is None or _accepts_none(field.annotation) or not variants or _NULL not in variants:
+                continue
+            rest = [variant for variant in variants if variant != _NULL]
+            del node["anyOf"]
+            if node.get("default", ...) is None:
+                del node["default"]  # absent means unchanged; `null` is not a value it may take
+            if len(rest) == 1:
+                node.update(rest[0])
+            else:
+                node["anyOf"] = rest
+
+    return schema_extra
+
+
+def _accepts_none(annotation: Any) -> bool:
+    if annotation is None or annotation is type(None):
+        return True
+    return get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)

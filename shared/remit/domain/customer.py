@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from remit.domain.tax_ids import normalise_tax_id
+from remit.domain.changes import nullable_as_in
+from remit.domain.tax_ids import TaxId, normalise_tax_id
 from remit.domain.values import (
     Address,
     CountryCode,
@@ -139,7 +140,7 @@ class NewCustomer(Strict):
     currency: CurrencyCode | None = None
     address: Address | None = None
     tax_rate: Percentage = Decimal("0.00")
-    tax_id: Annotated[str, Field(max_length=40)] | None = None
+    tax_id: TaxId | None = None
     external_ids: Annotated[list[ExternalId], Field(max_length=20)] = Field(default_factory=list)
     invoicing_flow: InvoicingFlow = "automatic"
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
@@ -155,6 +156,8 @@ class NewCustomer(Strict):
 class CustomerChanges(Strict):
     """A PATCH: only the fields given change. `contacts` and `external_ids` replace the whole list."""
 
+    model_config = ConfigDict(json_schema_extra=nullable_as_in(Customer))
+
     name: ShortText | None = None
     email: EmailAddress | None = None
     first_name: PersonName | None = None
@@ -163,7 +166,7 @@ class CustomerChanges(Strict):
     currency: CurrencyCode | None = None
     address: Address | None = None
     tax_rate: Percentage | None = None
-    tax_id: Annotated[str, Field(max_length=40)] | None = None
+    tax_id: TaxId | None = None
     external_ids: Annotated[list[ExternalId], Field(max_length=20)] | None = None
     invoicing_flow: InvoicingFlow | None = None
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None

@@ -9,8 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 
+from remit.domain.changes import nullable_as_in
 from remit.domain.customer import Customer
 from remit.domain.errors import Conflict
 from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
@@ -37,14 +40,41 @@ class LineItem(Model):
     charge_id: str | None = None
 
 
+LineDescription = Annotated[str, Field(min_length=1, max_length=500)]
+
+# A line of a PATCH is one of two shapes; the document says which (pydantic cannot, the fields being
+# optional for the other shape).
+_KEPT_OR_NEW: JsonDict = {
+    "anyOf": [
+        {"required": ["id"], "properties": {"id": {"type": "string"}}},
+        {
+            "required": ["description", "unit_amount"],
+            "properties": {"description": {"type": "string"}, "unit_amount": {"type": "integer"}},
+        },
+    ]
+}
+
+
 class LineItemInput(Strict):
     """A line as given: new content, or `{"id": "li_…"}` alone to keep an existing line of a draft."""
 
+    model_config = ConfigDict(json_schema_extra=_KEPT_OR_NEW)
+
     id: str | None = None
-    description: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    description: LineDescription | None = None
     quantity: Quantity = Field(default=1)  # type: ignore[assignment]
     unit_amount: MinorUnits | None = None
     tax_rate: Percentage | None = Field(default=None, description="Defaults to the customer's tax rate.")
+
+
+class NewLineItem(LineItemInput):
+    """A new line: its description and unit amount (a new invoice, a template, a subscription)."""
+
+    model_config = ConfigDict(json_schema_extra=None)
+
+    id: SkipJsonSchema[None] = Field(default=None, exclude=True)
+    description: LineDescription
+    unit_amount: MinorUnits
 
 
 class TaxBreakdownLine(Model):
@@ -304,7 +334,7 @@ class InvoiceEvent(Model):
 
 class NewInvoice(Strict):
     customer_id: str
-    line_items: Annotated[list[LineItemInput], Field(max_length=MAX_LINES)] = Field(default_factory=list)
+    line_items: Annotated[list[NewLineItem], Field(max_length=MAX_LINES)] = Field(default_factory=list)
     charge_ids: Annotated[list[str], Field(max_length=MAX_LINES)] = Field(default_factory=list)
     include_open_charges: bool = False
     due_date: date | None = None
@@ -315,6 +345,8 @@ class NewInvoice(Strict):
 
 
 class InvoiceChanges(Strict):
+    model_config = ConfigDict(json_schema_extra=nullable_as_in(Invoice))
+
     line_items: Annotated[list[LineItemInput], Field(max_length=MAX_LINES)] | None = None
     due_date: date | None = None
     days_until_due: Annotated[int, Field(ge=0, le=365)] | None = None

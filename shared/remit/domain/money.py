@@ -25,12 +25,15 @@ def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+MAX_QUANTITY = 10**9
+
+
 def _quantity(value: Any) -> Decimal:
     # JSON numbers arrive as float or int; a float's shortest repr is what the user wrote.
     quantity = plain_decimal(repr(value) if isinstance(value, float) else value, "a quantity")
     if quantity <= 0:
         raise ValueError("must be greater than 0")
-    if quantity > 10**9:
+    if quantity > MAX_QUANTITY:
         raise ValueError("is too large")
     exponent = quantity.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -4:
@@ -38,12 +41,28 @@ def _quantity(value: Any) -> Decimal:
     return quantity
 
 
+# `_quantity`'s rule as JSON Schema: a number, or a decimal string with at most 4 decimals, above 0.
+_QUANTITY_TEXT = (
+    r"^\+?(0*[1-9]\d{0,8}(\.\d{0,4})?|0*1000000000(\.0{0,4})?"
+    r"|0*\.([1-9]\d{0,3}|0[1-9]\d{0,2}|00[1-9]\d?|000[1-9]))$"
+)
+
+
+def _quantity_schema(schema: dict[str, Any]) -> None:
+    schema.pop("anyOf", None)
+    schema["anyOf"] = [
+        {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_QUANTITY},
+        {"type": "string", "pattern": _QUANTITY_TEXT},
+    ]
+    schema["examples"] = ["1", "2.5"]
+
+
 Quantity = Annotated[
     Decimal,
     BeforeValidator(_quantity),
     PlainSerializer(lambda quantity: str(quantity), return_type=str, when_used="always"),
     # Accepted as a number or a decimal string (the schema says both), always answered as a string.
-    Field(json_schema_extra={"examples": ["1", "2.5"]}),
+    Field(json_schema_extra=_quantity_schema),
 ]
 
 

@@ -6,9 +6,10 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from remit.domain.tax_ids import normalise_tax_id
+from remit.domain.changes import nullable_as_in
+from remit.domain.tax_ids import TaxId, normalise_tax_id
 from remit.domain.values import (
     Address,
     CurrencyCode,
@@ -162,7 +163,7 @@ class NewOrganisation(Strict):
     email: EmailAddress | None = None
     timezone: TimezoneName = "UTC"
     address: Address | None = None
-    tax_id: Annotated[str, Field(max_length=40)] | None = None
+    tax_id: TaxId | None = None
     branding: NewBranding | None = None
     invoice_numbering: InvoiceNumberingChanges | None = None
     payment_terms_days: PaymentTermsDays = 30
@@ -171,11 +172,15 @@ class NewOrganisation(Strict):
 
 
 class BrandingChanges(Strict):
+    model_config = ConfigDict(json_schema_extra=nullable_as_in(Branding))
+
     brand_colour: HexColour | None = None
     logo_url: None = Field(default=None, description="Only `null`, to remove the logo.")
 
 
 class InvoiceNumberingChanges(Strict):
+    model_config = ConfigDict(json_schema_extra=nullable_as_in(InvoiceNumbering))
+
     prefix: NumberPrefix | None = None
     padding: Annotated[int, Field(ge=1, le=12)] | None = None
     next_number: Annotated[int, Field(ge=1, le=10**12)] | None = None
@@ -184,12 +189,14 @@ class InvoiceNumberingChanges(Strict):
 class OrganisationChanges(Strict):
     """A PATCH: only the fields given change; nested objects are merged field by field."""
 
+    model_config = ConfigDict(json_schema_extra=nullable_as_in(Organisation))
+
     name: ShortText | None = None
     default_currency: CurrencyCode | None = None
     email: EmailAddress | None = None
     timezone: TimezoneName | None = None
     address: Address | None = None
-    tax_id: Annotated[str, Field(max_length=40)] | None = None
+    tax_id: TaxId | None = None
     branding: BrandingChanges | None = None
     invoice_numbering: InvoiceNumberingChanges | None = None
     payment_terms_days: PaymentTermsDays | None = None

@@ -16,13 +16,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from remit.domain.billing_period import MAX_PERIOD_COUNT, BillingPeriod, BillingSchedule, PeriodUnit
+from remit.domain.changes import nullable_as_in
 from remit.domain.errors import Conflict, FieldProblem, InvalidInput
-from remit.domain.invoice import MAX_LINES, Memo
-from remit.domain.money import MinorUnits, Quantity
-from remit.domain.values import CurrencyCode, Model, Percentage, Strict
+from remit.domain.invoice import MAX_LINES, Memo, NewLineItem
+from remit.domain.values import CurrencyCode, Model, Strict
 
 SubscriptionStatus = Literal["draft", "active", "paused", "cancelled", "ended"]
 Collection = Literal["send_invoice", "charge_automatically"]
@@ -33,14 +33,8 @@ DaysUntilDue = Annotated[int, Field(ge=0, le=365)]
 SCHEDULE_FIELDS = ("period", "period_units", "start_date", "trial_periods", "charge_period_end", "currency")
 
 
-class SubscriptionLine(Strict):
-    """A line billed every period (the shape of an invoice's line items)."""
-
-    description: Annotated[str, Field(min_length=1, max_length=500)]
-    quantity: Quantity = Field(default=1)  # type: ignore[assignment]
-    unit_amount: MinorUnits
-    tax_rate: Percentage | None = Field(default=None, description="Defaults to the customer's tax rate.")
-
+# A line billed every period: the shape of a new invoice's line.
+SubscriptionLine = NewLineItem
 
 SubscriptionLines = Annotated[list[SubscriptionLine], Field(min_length=1, max_length=MAX_LINES)]
 
@@ -236,6 +230,8 @@ class NewSubscription(Strict):
 
 class SubscriptionChanges(Strict):
     """A PATCH. The schedule fields (`SCHEDULE_FIELDS`) are read-only once a period was billed."""
+
+    model_config = ConfigDict(json_schema_extra=nullable_as_in(Subscription))
 
     template_id: str | None = None
     line_items: SubscriptionLines | None = None

@@ -11,7 +11,12 @@ cannot tell a right number from a wrong one there.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import cast
+from typing import Annotated, cast
+
+from pydantic import Field
+
+# A tax id as given: up to 40 characters, not blank (the document says so; `normalise_tax_id` checks it).
+TaxId = Annotated[str, Field(max_length=40, json_schema_extra={"pattern": r"\S"})]
 
 # Business tax-number module names in python-stdnum, most specific first.
 _NATIONAL_KINDS = ("vat", "tin", "abn", "gst", "gstin", "rfc", "cnpj", "nit", "ruc", "rut", "uen", "brn")

@@ -124,6 +124,19 @@ def _percentage(value: Any) -> Decimal:
     return rate
 
 
+# `_percentage`'s rule as JSON Schema: 0 to 100 with at most 4 decimals (a float is refused).
+_PERCENTAGE_TEXT = r"^(\+?0*(100(\.0{0,4})?|\d{1,2}(\.\d{0,4})?|\.\d{1,4})|-(0+(\.0{0,4})?|\.0{1,4}))$"
+
+
+def _percentage_schema(schema: dict[str, Any]) -> None:
+    schema.pop("anyOf", None)
+    schema["anyOf"] = [
+        {"type": "integer", "minimum": 0, "maximum": 100},
+        {"type": "string", "pattern": _PERCENTAGE_TEXT},
+    ]
+    schema["examples"] = ["20", "7.5"]
+
+
 def _any_case(codes: list[str]) -> str:
     """A pattern matching exactly `codes`, in any letter case (the validators upper-case them)."""
     alternatives = (
@@ -169,7 +182,7 @@ Percentage = Annotated[
     AfterValidator(_percentage),
     PlainSerializer(lambda rate: str(rate), return_type=str, when_used="always"),
     # Accepted as an integer or a decimal string (the schema says both), always answered as a string.
-    Field(json_schema_extra={"examples": ["20", "7.5"]}),
+    Field(json_schema_extra=_percentage_schema),
 ]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 OptionalText = Annotated[str, Field(max_length=500)]

@@ -14,7 +14,7 @@ from remit.domain.billing_template import (
 from remit.domain.changes import apply_changes
 from remit.domain.errors import FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
-from remit.domain.invoice import Invoice, InvoiceSource, LineItemInput, NewInvoice
+from remit.domain.invoice import Invoice, InvoiceSource, NewInvoice
 from remit.domain.pagination import Page
 from remit.ports import RecurringStore, WorkQueue
 from remit.services.billing_context import BillingContext
@@ -23,19 +23,6 @@ from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
 from remit.services.retry import retry_on_conflict
 from remit.services.sending import SendingService
-
-
-def _check_lines(lines: list[LineItemInput]) -> None:
-    problems = []
-    for index, line in enumerate(lines):
-        if line.id is not None:
-            problems.append(FieldProblem(f"line_items.{index}.id", "new lines take no id"))
-        if line.description is None:
-            problems.append(FieldProblem(f"line_items.{index}.description", "Field required"))
-        if line.unit_amount is None:
-            problems.append(FieldProblem(f"line_items.{index}.unit_amount", "Field required"))
-    if problems:
-        raise InvalidInput(problems)
 
 
 class BillingRunService:
@@ -72,7 +59,6 @@ class BillingRunService:
             raise InvalidInput.single("due_date", "give either due_date or days_until_due, not both")
         if len(set(request.customer_ids)) != len(request.customer_ids):
             raise InvalidInput.single("customer_ids", "must not repeat a customer")
-        _check_lines(request.line_items)
         found = {c.id: c for c in self._billing.get_customers(organisation_id, request.customer_ids)}
         problems = []
         for index, customer_id in enumerate(request.customer_ids):
@@ -163,7 +149,6 @@ class BillingRunService:
     ) -> BillingTemplate:
         """A reusable invoice content: name, currency, lines, terms, memo."""
         self._context.access.require_access(account_id, organisation_id)
-        _check_lines(new.line_items)
         now = self._context.clock.now()
         template = BillingTemplate(id=new_id("tpl", now), **new.model_dump(), created_at=now, updated_at=now)
         return self._billing.save_template(organisation_id, template, new=True)
@@ -185,8 +170,6 @@ class BillingRunService:
         self, account_id: str, organisation_id: str, template_id: str, changes: BillingTemplateChanges
     ) -> BillingTemplate:
         """Apply a PATCH (lists are replaced whole); retries on concurrent edits."""
-        if changes.line_items is not None:
-            _check_lines(changes.line_items)
 
         def attempt() -> BillingTemplate:
             current = self.template(account_id, organisation_id, template_id)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from remit.domain.card_payments import (
+    SECRET_KEY_PREFIXES,
+    WEBHOOK_SECRET_PREFIX,
     CheckoutRequest,
     ConnectPaymentProvider,
     OffSessionCharge,
@@ -28,8 +30,6 @@ from remit.services.billing_context import BillingContext
 from remit.services.retry import retry_on_conflict
 
 SANDBOX_STAGES = ("local", "test")
-SECRET_KEY_PREFIXES = ("sk_", "rk_")
-WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
 # `?checkout=…` on the hosted page after the provider sends the customer back.
 CHECKOUT_NOTICES = {

@@ -4,6 +4,7 @@ mark uncollectible, reading with `overdue`, and the timeline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from remit.domain.charge import Charge
@@ -34,7 +35,7 @@ def _charge_line(charge: Charge, now: datetime) -> LineItem:
 
 
 def _new_lines(
-    inputs: list[LineItemInput], customer: Customer, now: datetime, first: int = 0
+    inputs: Sequence[LineItemInput], customer: Customer, now: datetime, first: int = 0
 ) -> list[LineItem]:
     problems: list[FieldProblem] = []
     lines: list[LineItem] = []
@@ -124,8 +125,6 @@ class InvoiceService:
                 "currency", f"must be the customer's currency {customer.currency} (the charges are in it)"
             )
         charges = self._charges_for(organisation_id, customer, new)
-        if any(given.id is not None for given in new.line_items):
-            raise InvalidInput.single("line_items", "new invoices take lines without ids")
         invoice = self.draft_for(
             organisation,
             customer,
@@ -167,7 +166,7 @@ class InvoiceService:
         organisation: Organisation,
         customer: Customer,
         charges: list[Charge],
-        line_items: list[LineItemInput],
+        line_items: Sequence[LineItemInput],
         *,
         today: date,
         now: datetime,

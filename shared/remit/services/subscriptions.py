@@ -16,7 +16,7 @@ from remit.domain.charge import Charge
 from remit.domain.customer import Customer
 from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
-from remit.domain.invoice import Invoice, LineItemInput
+from remit.domain.invoice import Invoice, NewLineItem
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
 from remit.domain.subscription import (
@@ -34,11 +34,11 @@ from remit.services.invoices import InvoiceService
 from remit.services.retry import retry_on_conflict
 
 
-def plan_lines(subscription: Subscription, template: BillingTemplate | None) -> list[LineItemInput]:
+def plan_lines(subscription: Subscription, template: BillingTemplate | None) -> list[NewLineItem]:
     """The lines every period bills: the subscription's own, or its template's as they are now."""
     if template is not None:
         return template.line_items
-    return [LineItemInput(**line.model_dump()) for line in subscription.line_items or []]
+    return list(subscription.line_items or [])
 
 
 class SubscriptionService:
