@@ -98,7 +98,7 @@ def counting_reads() -> Iterator[Counter[str]]:
 # Each injection hits the calls of one operation chosen by number: the `nth` call and the
 # `times - 1` calls after it (`times=3`: three calls in a row). Calls before and after pass through.
 # `before-call` handlers see the call after botocore's retries would have run, so an injected error
-# is one that outlasted them (botocore's own retries are exercised by `throttled_on_the_wire`).
+# is one that outlasted them.
 
 Fault = Literal["throttle", "transaction_conflict", "timeout_before", "timeout_after"]
 FAULTS: tuple[Fault, ...] = get_args(Fault)
@@ -186,42 +186,3 @@ def injected(fault: Fault, calls: Calls) -> Iterator[Counter[str]]:
     when, handler = ("after-call", after_call) if fault == "timeout_after" else ("before-call", before_call)
     with hooked(f"{when}.{calls.service}.{calls.operation}", handler):
         yield seen
-
-
-@contextmanager
-def throttled_on_the_wire(operation: str, times: int, service: str = "dynamodb") -> Iterator[Counter[str]]:
-    """The first `times` HTTP attempts of `operation` answer `ThrottlingException`, as botocore
-    receives it from the wire: botocore's retry handler sees them and retries (up to its limit)."""
-    seen: Counter[str] = Counter()
-
-    def before_send(request: Any, **_: Any) -> AWSResponse | None:
-        seen["attempts"] += 1
-        if seen["attempts"] > times:
-            return None  # on to the next handler (moto's)
-        seen["hit"] += 1
-        body = json.dumps(
-            {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException", "message": "Rate exceeded"}
-        ).encode()
-        return AWSResponse(request.url, 400, {"x-amzn-RequestId": "injected"}, _Raw(body))
-
-    events = _session().events
-    from tests.integration.conftest import reset_remit
-
-    # First, so that it answers before moto's stub (which answers every request it is shown).
-    events.register_first(f"before-send.{service}.{operation}", before_send)
-    reset_remit()
-    try:
-        yield seen
-    finally:
-        events.unregister(f"before-send.{service}.{operation}", before_send)
-        reset_remit()
-
-
-class _Raw:
-    """The raw body of a short-circuited HTTP response, as botocore's `AWSResponse` reads it."""
-
-    def __init__(self, content: bytes) -> None:
-        self._content = content
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._content
