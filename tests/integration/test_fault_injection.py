@@ -8,12 +8,14 @@ state is checked: numbers gapless and unique, one payment per request, nothing l
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
+import boto3
 import pytest
 
-from tests.integration.api_client import ApiClient, ApiResponse
+from tests.integration.api_client import ApiClient, ApiResponse, LambdaContext
 from tests.integration.billing import Billing
 from tests.integration.faults import FAULTS, Calls, Fault, injected
 
@@ -125,3 +127,62 @@ def test_a_payment_under_a_fault_is_recorded_once(acme: Billing, fault: Fault) -
     stored = acme.get(invoice["id"])
     assert stored["amount_paid"] == sum(payment["amount"] for payment in payments)
     assert stored["amount_due"] == invoice["amount_due"] - 1000
+
+
+# --- the Stripe webhook -----------------------------------------------------------------------
+
+
+def deliver_webhook(org: str, body: bytes) -> dict[str, Any]:
+    """One delivery by Stripe (signed afresh, as each delivery is) to the webhook function."""
+    from payment_webhooks import app
+    from tests.integration.test_card_webhooks import sign, webhook_event
+
+    event = webhook_event(org, body, sign(body))
+    result: dict[str, Any] = app.lambda_handler(event, LambdaContext(aws_request_id="req-webhook"))
+    return result
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_card_payment_event_under_a_fault_is_applied_once_after_redelivery(
+    acme: Billing, fault: Fault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.conftest import reset_remit
+    from tests.integration.test_card_webhooks import SECRETS_PREFIX, connect_stripe, stripe_event
+
+    # Given an open invoice of an organisation with Stripe connected, and its payment's event
+    monkeypatch.setenv("REMIT_SECRETS_PREFIX", SECRETS_PREFIX)
+    reset_remit()
+    connect_stripe(acme.org)
+    invoice = acme.finalized()
+    body = stripe_event("evt_paid", "payment_intent.succeeded", acme.org, invoice["id"], invoice["total"])
+
+    # When it arrives under a fault on the transaction that applies it
+    with injected(fault, Calls("TransactWriteItems")) as seen:
+        first = deliver_webhook(acme.org, body)
+    assert seen["hit"] == 1
+
+    # Then it is applied (after an internal retry) or answered 503, and Stripe delivers it again
+    assert first["statusCode"] in (200, 503), first
+    if first["statusCode"] == 503:
+        assert first["headers"]["Retry-After"]
+    again = deliver_webhook(acme.org, body)
+    assert again["statusCode"] == 200, again
+
+    # ...and the invoice holds one payment: paid once, one receipt owed
+    payments = acme.api.get(f"{acme.base}/payments?invoice_id={invoice['id']}").json()["data"]
+    assert [(p["amount"], p["method"]) for p in payments] == [(invoice["total"], "card")]
+    paid = acme.get(invoice["id"])
+    assert (paid["status"], paid["amount_paid"]) == ("paid", invoice["total"])
+    assert [m["kind"] for m in outbox_items(acme.org)].count("payment_receipt") == 1
+
+
+def outbox_items(org: str) -> list[dict[str, Any]]:
+    from remit.adapters.dynamodb import from_attributes
+
+    response = boto3.client("dynamodb").query(
+        TableName=os.environ["REMIT_BILLING_TABLE"],
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :outbox)",
+        ExpressionAttributeValues={":pk": {"S": f"ORG#{org}"}, ":outbox": {"S": "OUTBOX#"}},
+        ConsistentRead=True,
+    )
+    return [from_attributes(item) for item in response["Items"]]
