@@ -71,7 +71,7 @@ def notify(event: dict[str, Any]) -> dict[str, Any]:
 DELIVERY_CALLS = [("UpdateItem", 1), ("BatchGetItem", 1), ("UpdateItem", 2)]
 
 
-@pytest.mark.parametrize("operation,nth", DELIVERY_CALLS)
+@pytest.mark.parametrize(("operation", "nth"), DELIVERY_CALLS)
 @pytest.mark.parametrize("fault", NO_TRANSACTION)
 def test_an_owed_email_is_sent_once_whatever_fault_its_delivery_meets(
     acme: Billing, clock: SettableClock, fault: Fault, operation: str, nth: int
