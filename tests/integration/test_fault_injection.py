@@ -97,9 +97,7 @@ def test_finalize_answers_503_when_its_read_is_throttled(acme: Billing) -> None:
 # --- record payment ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "fault", [f if f != "timeout_after" else pytest.param(f, marks=LANDED_THEN_RETRIED) for f in FAULTS]
-)
+@pytest.mark.parametrize("fault", FAULTS)
 def test_a_payment_under_a_fault_is_recorded_once(acme: Billing, fault: Fault) -> None:
     # Given an open invoice of 2380, and a partial payment of 1000 recorded under a fault
     invoice = acme.finalized()
@@ -186,3 +184,23 @@ def outbox_items(org: str) -> list[dict[str, Any]]:
         ConsistentRead=True,
     )
     return [from_attributes(item) for item in response["Items"]]
+
+
+def test_a_payment_in_full_whose_answer_was_lost_is_answered_again_on_retry(acme: Billing) -> None:
+    # Given an open invoice paid in full by a request whose write landed but whose answer was lost
+    invoice = acme.finalized()
+    path, key = f"{acme.invoice(invoice['id'])}/payments", str(uuid.uuid4())
+    body = {"amount": invoice["amount_due"], "method": "bank_transfer"}
+    with injected("timeout_after", Calls("TransactWriteItems")):
+        lost = acme.api.post(path, body, headers={"Idempotency-Key": key})
+    assert lost.status == 503
+
+    # When the client retries it: the same payment, not a 409 for a paid invoice
+    retried = acme.api.post(path, body, headers={"Idempotency-Key": key})
+    assert retried.status == 201, retried.body
+    payments = acme.api.get(f"{acme.base}/payments?invoice_id={invoice['id']}").json()["data"]
+    assert [p["id"] for p in payments] == [retried.json()["id"]]
+    assert acme.get(invoice["id"])["status"] == "paid"
+    # ...while another key is another request: refused, the invoice is paid
+    other = acme.api.post(path, body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert other.status == 409
