@@ -31,6 +31,7 @@ from api.routes import (
     subscriptions,
 )
 from remit import snapstart
+from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
 from remit.bootstrap import services
 from remit.domain.errors import DomainError, Unauthenticated
 from remit.observability import logger, metrics
@@ -129,8 +130,17 @@ def allowed_methods(path: str) -> list[str]:
 
 @app.exception_handler(Exception)
 def handle_unexpected(error: Exception) -> Response[str]:
-    logger.exception("Unhandled error")
     request_id = app.current_event.request_context.request_id
+    if is_transient(error):
+        # Throttled or timed out beyond botocore's retries: nothing half-written, the client retries.
+        logger.warning("Transient AWS failure", exc_info=error)
+        metrics.add_metric(name="TransientFailures", unit=MetricUnit.Count, value=1)
+        response = problem(
+            503, "service-unavailable", "Remit is busy; retry the request shortly.", request_id=request_id
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    logger.exception("Unhandled error")
     return problem(500, "internal-error", "Something went wrong on our side.", request_id=request_id)
 
 

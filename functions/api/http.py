@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -20,6 +21,17 @@ DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 def account_id(router: APIGatewayRouter) -> str:
     """The account authenticated by the handler's key check (see `api.app`)."""
     return str(router.context["account_id"])
+
+
+def request_of(router: APIGatewayRouter) -> str | None:
+    """A key naming this request, from its `Idempotency-Key` and body (None without the header): a
+    service that records it answers a retry of a write that landed (its answer lost) as it did."""
+    event = router.current_event
+    key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
+    if key is None:
+        return None
+    named = f"{account_id(router)}\n{event.path}\n{key}\n{event.body or ''}"
+    return hashlib.sha256(named.encode()).hexdigest()
 
 
 def json_response[ModelT: BaseModel](status: int, model: ModelT) -> Response[ModelT]:

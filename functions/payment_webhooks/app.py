@@ -5,7 +5,8 @@ Thin on purpose: the raw body (exactly as signed) and the `Stripe-Signature` hea
 
 * `200 {"received": true}` for an applied, duplicate or ignored event (the provider stops retrying);
 * `400` problem+json for a bad, stale or missing signature and for a body that is not JSON;
-* `404` problem+json for an unknown organisation or another route.
+* `404` problem+json for an unknown organisation or another route;
+* `503` problem+json when AWS throttled or timed out (the provider delivers the event again).
 
 Nothing the provider sends (body, signature) is logged: only the request id and outcomes.
 """
@@ -23,6 +24,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from remit import snapstart
+from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
 from remit.bootstrap import services
 from remit.domain.errors import InvalidSignature, NotFound
 from remit.observability import logger, metrics
@@ -93,6 +95,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return proxy_problem(400, "invalid-signature", error.detail)
     except NotFound as error:
         return proxy_problem(404, "not-found", error.detail)
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        # Throttled or timed out: nothing applied that a redelivery would apply twice (the event's
+        # marker commits with its effect), so ask the provider to deliver it again.
+        logger.warning("Webhook not applied: transient AWS failure", exc_info=error)
+        metrics.add_metric(name="WebhooksDeferred", unit=MetricUnit.Count, value=1)
+        return proxy_problem(
+            503,
+            "service-unavailable",
+            "The event could not be applied now; deliver it again.",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     logger.info("Webhook received", extra={"organisation_id": organisation_id, "outcome": outcome})
     metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
     return _received()

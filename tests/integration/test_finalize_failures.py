@@ -69,7 +69,7 @@ def test_an_outage_during_finalization_leaves_no_gap(acme: Billing, monkeypatch:
     failed = acme.api.post(f"{acme.invoice(first['id'])}/finalize")
     monkeypatch.setattr(DynamoTable, "write", real_write)
 
-    assert failed.status == 500
+    assert failed.status == 503  # a transient outage: the client is told to retry
     assert acme.get(first["id"]) == first
     assert acme.api.get(acme.base).json()["invoice_numbering"]["next_number"] == 1
     numbers = [

@@ -17,6 +17,7 @@ from api.http import (
     no_content,
     page_response,
     public_base_url,
+    request_of,
 )
 from api.routes.hosted import pdf_response
 from remit.bootstrap import services
@@ -122,7 +123,7 @@ def record_payment(
     organisation_id: str, invoice_id: str, new: Annotated[NewOfflinePayment, Body()]
 ) -> Response[Payment]:
     _, payment = services().payments.record_offline_payment(
-        account_id(router), organisation_id, invoice_id, new
+        account_id(router), organisation_id, invoice_id, new, request_of(router)
     )
     return json_response(201, payment)
 

@@ -56,7 +56,7 @@ from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
 from remit.domain.customer import CardOnFile, Customer
-from remit.domain.errors import ConcurrentUpdate, Conflict, InvalidInput
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, InvalidInput
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
@@ -366,9 +366,20 @@ class DynamoBillingTransaction:
         """An email owed because of this transaction's state change (sent only if it commits)."""
         self._writes.append(Write("Put", put(outbox_item(message), "attribute_not_exists(PK)")))
 
-    def insert_payment(self, payment: Payment) -> None:
+    def insert_payment(self, payment: Payment, request: str | None = None) -> None:
+        """The payment, and (with `request`) the marker that records which request it answered:
+        `AlreadyDone` if that request has recorded its payment already."""
         item = payment_item(self._organisation_id, payment)
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
+        if request is not None:
+            marker = {"PK": self._pk, "SK": f"PAYREQ#{request}", "entity": "payment_request"}
+            self._writes.append(
+                Write(
+                    "Put",
+                    put({**marker, "payment_id": payment.id}, "attribute_not_exists(PK)"),
+                    lambda: AlreadyDone("This request has recorded its payment already."),
+                )
+            )
 
     def insert_event(self, event: InvoiceEvent) -> None:
         item = entity_to_item(event, self._pk, f"EVENT#{event.invoice_id}#{event.id}", "invoice_event")
@@ -594,6 +605,10 @@ class DynamoBillingStore:
     def get_payment(self, organisation_id: str, payment_id: str) -> Payment | None:
         item = self._table.get(_pk(organisation_id), f"PAYMENT#{payment_id}")
         return Payment.model_validate(item) if item else None
+
+    def payment_of_request(self, organisation_id: str, request: str) -> Payment | None:
+        marker = self._table.get(_pk(organisation_id), f"PAYREQ#{request}")
+        return self.get_payment(organisation_id, str(marker["payment_id"])) if marker else None
 
     def list_payments(
         self,

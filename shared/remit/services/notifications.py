@@ -33,6 +33,7 @@ from remit.ports import (
     Mailer,
 )
 from remit.services.documents import DocumentService
+from remit.services.retry import back_off
 
 # Longer than the notifications function's timeout (template.yaml), so a claim only runs out
 # after the invocation that holds it has ended.
@@ -42,6 +43,8 @@ SWEEP_MIN_AGE = timedelta(minutes=1)
 # A mail service that is down for longer than this is not "briefly down": stop and alert.
 GIVE_UP_AFTER = timedelta(hours=24)
 SWEEP_LIMIT = 200
+# Tries at recording an accepted email as sent before leaving it to the lease (see `_record_sent`).
+RECORD_SENT_ATTEMPTS = 5
 _ERROR_LENGTH = 1000
 
 DeliveryOutcome = Literal["sent", "skipped", "given_up"]
@@ -128,13 +131,33 @@ class NotificationService:
                 return "given_up"
             self._outbox.release(message, reason)
             raise
-        if not self._outbox.mark_sent(message, provider_message_id, self._clock.now()):
+        if not self._record_sent(message, provider_message_id):
             # Only if this invocation outlived its lease: another worker may send the email again.
             logger.warning(
                 "Sent an email whose claim had run out",
                 extra={"outbox_message_id": message.id, "provider_message_id": provider_message_id},
             )
         return "sent"
+
+    def _record_sent(self, message: OutboxMessage, provider_message_id: str) -> bool:
+        """`mark_sent`, retried while it fails (a throttle, a timeout): the email has gone, and raising
+        would leave the message `sending` for the sweep to send again once its lease runs out.
+
+        A retry after an attempt that landed finds the claim spent and answers False; so does giving
+        up after `RECORD_SENT_ATTEMPTS` (logged: that email may be sent twice).
+        """
+        for number in range(RECORD_SENT_ATTEMPTS):
+            try:
+                return self._outbox.mark_sent(message, provider_message_id, self._clock.now())
+            except Exception:
+                if number == RECORD_SENT_ATTEMPTS - 1:
+                    logger.exception(
+                        "Could not record a sent email; the sweep may send it again",
+                        extra={"outbox_message_id": message.id, "provider_message_id": provider_message_id},
+                    )
+                    return False
+                back_off(number)
+        raise AssertionError("unreachable")
 
     def sweep(
         self,

@@ -18,7 +18,12 @@ class PaymentService:
         self._clock = context.clock
 
     def record_offline_payment(
-        self, account_id: str, organisation_id: str, invoice_id: str, new: NewOfflinePayment
+        self,
+        account_id: str,
+        organisation_id: str,
+        invoice_id: str,
+        new: NewOfflinePayment,
+        request: str | None = None,
     ) -> tuple[Invoice, Payment]:
         """Record a bank transfer, cheque, cash or other payment on an open invoice.
 
@@ -26,6 +31,9 @@ class PaymentService:
         balance. One transaction writes the payment, the invoice (conditioned on its version, so
         concurrent payments never lose an update: the loser re-reads and retries), the timeline, the
         balance and the receipt owed through the outbox. `InvalidTransition` unless the invoice is open.
+
+        Once per `request` (a key naming the client's request, when it has one): a retry of a request
+        whose payment was recorded (its answer lost to a timeout, say) returns that payment again.
         """
 
         def attempt() -> tuple[Invoice, Payment]:
@@ -45,7 +53,7 @@ class PaymentService:
             )
             transaction = self._billing.transaction(organisation_id)
             saved = transaction.update_invoice(paid)
-            transaction.insert_payment(payment)
+            transaction.insert_payment(payment, request)
             transaction.insert_event(
                 self._context.event(
                     invoice.id,
@@ -81,7 +89,15 @@ class PaymentService:
             transaction.commit()
             return saved.as_seen_on(today_in(invoice.timezone, now)), payment
 
-        return retry_on_conflict(attempt)
+        try:
+            return retry_on_conflict(attempt)
+        except Conflict:
+            # Read only on this rare path: was this the retry of a request that recorded its payment?
+            earlier = self._billing.payment_of_request(organisation_id, request) if request else None
+            if earlier is None or earlier.invoice_id != invoice_id:
+                raise
+            invoice = self._context.invoice(account_id, organisation_id, invoice_id)
+            return invoice.as_seen_on(today_in(invoice.timezone, self._clock.now())), earlier
 
     def list_payments(
         self,
