@@ -198,10 +198,14 @@ def run_load(args: argparse.Namespace, base_url: str) -> int:
     """Set up, run the clients, check the books, print the figures; 0 when nothing went wrong."""
     figures = Figures()
     admin = Api(base_url, args.api_key or "", figures)
-    if not args.api_key:
-        opened = admin.call("open account", "POST", "/_dev/accounts", {"name": "Load"}, 201)
-        admin = Api(base_url, opened["api_key"], figures)
-    books = [_set_up(admin, number) for number in range(args.organisations)]
+    try:
+        if not args.api_key:
+            opened = admin.call("open account", "POST", "/_dev/accounts", {"name": "Load"}, 201)
+            admin = Api(base_url, opened["api_key"], figures)
+        books = [_set_up(admin, number) for number in range(args.organisations)]
+    except IterationFailed as failure:
+        print(f"load: could not set up the organisations: {failure}")
+        return 1
     print(
         f"load: {args.clients} clients for {args.seconds:g} s against {base_url}, {len(books)} organisations",
         flush=True,
@@ -341,7 +345,7 @@ def _check_books(api: Api, books: list[Book], issued: list[Issued]) -> list[Chec
         base = f"/v1/organisations/{book.organisation_id}"
         invoices = api.every(f"{base}/invoices")
         invoices_by_id |= {invoice["id"]: invoice for invoice in invoices}
-        numbering += _numbering_problems(book, invoices)
+        numbering += numbering_problems(book, invoices)
         paid: Counter[str] = Counter()
         for payment in api.every(f"{base}/payments"):
             if payment["status"] == "succeeded":
@@ -379,7 +383,8 @@ def _check_books(api: Api, books: list[Book], issued: list[Issued]) -> list[Chec
     ]
 
 
-def _numbering_problems(book: Book, invoices: list[dict[str, Any]]) -> list[str]:
+def numbering_problems(book: Book, invoices: list[dict[str, Any]]) -> list[str]:
+    """What is wrong with the organisation's numbers: each one not of its prefix, duplicates, gaps."""
     numbers = [invoice["number"] for invoice in invoices if invoice["number"] is not None]
     problems = [f"{number}: not {book.prefix}<n>" for number in numbers if not number.startswith(book.prefix)]
     sequence = sorted(
