@@ -6,6 +6,7 @@
 #   make build   lint the template, then `sam build` the functions and the shared layer
 #   make bench   performance measurements (figures only, never a pass/fail)
 #   make bench-emulators  DynamoDB emulators compared (installs dynalite into .bench/ first)
+#   make load    20 concurrent clients for 30 s against a local stack, then the books checked
 #   make fmt     format and auto-fix
 #   make clean   remove the virtualenv, build output and caches
 #
@@ -32,6 +33,8 @@ TESTS ?= $(TEST_LAYERS)
 PYTEST_ARGS ?=
 # `make bench BENCH_ARGS='volume --invoices 5000'`: which benchmarks, and their options.
 BENCH_ARGS ?=
+# `make load LOAD_ARGS='--clients 20 --seconds 30 --url http://127.0.0.1:3000 --api-key …'`.
+LOAD_ARGS ?=
 PYTEST_WORKERS ?= auto
 PYTHON ?=
 
@@ -64,7 +67,8 @@ fi; \
 exit 1
 endef
 
-.PHONY: help venv system-tools test lint format-check typecheck validate pytest run build bench bench-emulators fmt clean
+.PHONY: help venv system-tools test lint format-check typecheck validate pytest run build bench bench-emulators load \
+	fmt clean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -140,6 +144,11 @@ build: $(VENV_STAMP)
 
 bench: $(VENV_STAMP)
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Without --url it starts its own stack in a temporary data directory; exits 1 on any error or
+# broken invariant (docs/load.md).
+load: $(VENV_STAMP)
+	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks load $(LOAD_ARGS)
 
 # dynalite (npm) goes into .bench/, which ignores itself: nothing there is ever committed.
 DYNALITE_VERSION := 4.0.0

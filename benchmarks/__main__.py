@@ -8,7 +8,7 @@ never fail on timing, only when they could not measure at all.
 import sys
 from collections.abc import Callable
 
-from benchmarks import billing, cold_start, dynamodb_calls, emulators, volume
+from benchmarks import billing, cold_start, dynamodb_calls, emulators, load, volume
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "cold_start": cold_start.main,
@@ -16,9 +16,11 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "volume": volume.main,
     "billing": billing.main,
     "emulators": emulators.main,
+    "load": load.main,
 }
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
-# minutes at 10,000 items): `make bench-emulators` runs it.
+# minutes at 10,000 items): `make bench-emulators` runs it. `load` (concurrent clients, then the
+# books checked) fails on an error, not only when it cannot measure: `make load` runs it.
 DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing")
 
 

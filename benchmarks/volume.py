@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -74,6 +75,9 @@ class Stack:
         )
         self.api_url, self.aws_url = self._wait_for_banner()
         self._log_position = 0
+        # Whatever the stack prints after its banner goes to the log: a full pipe would stall it.
+        self._copying = threading.Thread(target=self._copy_output_to_log, daemon=True)
+        self._copying.start()
 
     def _wait_for_banner(self) -> tuple[str, str]:
         if self.process.stdout is None:
@@ -89,6 +93,13 @@ class Stack:
             if "API" in found and "AWS" in found:
                 return found["API"], found["AWS"]
         raise RuntimeError("the local stack did not start within 60 s")
+
+    def _copy_output_to_log(self) -> None:
+        if self.process.stdout is None:
+            return
+        for line in self.process.stdout:
+            self._log.write(line)
+            self._log.flush()
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -107,6 +118,7 @@ class Stack:
         started = time.perf_counter()
         self.process.send_signal(signal.SIGINT)
         self.process.wait(timeout=120)
+        self._copying.join(timeout=10)
         self._log.close()
         return time.perf_counter() - started
 

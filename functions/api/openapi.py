@@ -134,13 +134,22 @@ def _logo_body(document: dict[str, Any]) -> None:
     upload = document.get("paths", {}).get("/v1/organisations/{organisation_id}/logo", {}).get("put")
     if upload is not None:
         image = {"schema": {"type": "string", "format": "binary", "maxLength": 1_000_000}}
-        upload["requestBody"] = {"required": True, "content": {kind: image for kind in LOGO_TYPES}}
+        upload["requestBody"] = {"required": True, "content": dict.fromkeys(LOGO_TYPES, image)}
+
+
+def _distinct_titles(schemas: dict[str, Any]) -> None:
+    """pydantic splits a model whose answer differs from its request into `X-Input` and `X-Output`,
+    both titled `X`; generators name classes by title, so the answer's becomes `XOutput`."""
+    for name, schema in schemas.items():
+        if name.endswith("-Output") and f"{name.removesuffix('-Output')}-Input" in schemas:
+            schema["title"] = f"{schema.get('title', name.removesuffix('-Output'))}Output"
 
 
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """The document with tags, the problem answers of every operation and the `Problem` schema."""
     _json_schema_keywords(document.get("components", {}))
     _logo_body(document)
+    _distinct_titles(document.get("components", {}).get("schemas", {}))
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, item in document.get("paths", {}).items():

@@ -90,3 +90,11 @@ def test_the_schemas_carry_the_constraints_the_api_enforces(document: dict[str, 
     assert "[Ee][Uu][Rr]" in currency["pattern"]
     assert payment["amount"]["exclusiveMinimum"] == 0
     assert schemas["NewBalanceTransaction"]["properties"]["amount"]["not"] == {"const": 0}
+
+
+def test_every_schema_has_a_title_of_its_own(document: dict[str, Any]) -> None:
+    # Generators name a model's class by its title: two schemas titled alike (pydantic's `X-Input`
+    # and `X-Output` of one model) would leave one of them, and every operation using it, out.
+    titles = [schema.get("title", name) for name, schema in document["components"]["schemas"].items()]
+    assert sorted(title for title in set(titles) if titles.count(title) > 1) == []
+    assert document["components"]["schemas"]["LineItemInput-Output"]["title"] == "LineItemInputOutput"
