@@ -231,10 +231,13 @@ class _Renderer:
         for status in sorted(operation.get("responses", {})):
             response = operation["responses"][status]
             bodies = [
-                f"`{media_type}` {self.type_of(content['schema'])}" if "schema" in content else f"`{media_type}`"
+                f"`{media_type}` {self.type_of(content['schema'])}".strip()
+                if "schema" in content
+                else f"`{media_type}`"
                 for media_type, content in response.get("content", {}).items()
             ]
-            lines.append(f"| {status} | {_cell(response.get('description', ''))} | {_cell(', '.join(bodies))} |")
+            meaning = _cell(response.get("description", ""))
+            lines.append(f"| {status} | {meaning} | {_cell(', '.join(bodies))} |")
         lines.append("")
         return lines
 
@@ -316,7 +319,7 @@ def _bounds(node: dict[str, Any]) -> list[str]:
 
 def _range(low: Any, high: Any, unit: str) -> str:
     if low is not None and high is not None:
-        return f"{_number(low)}–{_number(high)} {unit}"
+        return f"{_number(low)} to {_number(high)} {unit}"
     if low is not None:
         return f"at least {_number(low)} {unit}"
     return f"at most {_number(high)} {unit}"
