@@ -5,6 +5,7 @@
 #   make run     the whole platform on this machine (local stack, no AWS account)
 #   make build   lint the template, then `sam build` the functions and the shared layer
 #   make bench   performance measurements (figures only, never a pass/fail)
+#   make docs    regenerate docs/api-reference.md from the OpenAPI document the code produces
 #   make bench-emulators  DynamoDB emulators compared (installs dynalite into .bench/ first)
 #   make load    20 concurrent clients for 30 s against a local stack, then the books checked
 #   make fmt     format and auto-fix
@@ -24,8 +25,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.installed
 # Only the folders that exist: a fresh clone has no empty folders.
-SOURCE_PATHS := $(wildcard shared functions local tests benchmarks)
-TYPED_PATHS := $(wildcard shared functions)
+SOURCE_PATHS := $(wildcard shared functions local tests benchmarks tools)
+TYPED_PATHS := $(wildcard shared functions tools)
 TEST_LAYERS := $(wildcard tests/unit tests/integration tests/e2e)
 # `make test` / `make pytest` knobs: which tests (paths or node ids), extra pytest options, and how
 # many pytest-xdist worker processes (`auto`: one per CPU; 0 runs everything in one process).
@@ -68,7 +69,7 @@ exit 1
 endef
 
 .PHONY: help venv system-tools test lint format-check typecheck validate pytest run build bench bench-emulators load \
-	fmt clean
+	fuzz docs fmt clean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -149,6 +150,11 @@ bench: $(VENV_STAMP)
 # broken invariant (docs/load.md).
 load: $(VENV_STAMP)
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks load $(LOAD_ARGS)
+
+# The API reference is rendered from the OpenAPI document the code produces (tools/openapi_reference.py);
+# tests/integration/test_api_reference.py fails when the committed file is out of date.
+docs: $(VENV_STAMP)
+	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m tools.openapi_reference docs/api-reference.md
 
 # dynalite (npm) goes into .bench/, which ignores itself: nothing there is ever committed.
 DYNALITE_VERSION := 4.0.0

@@ -1,4 +1,6 @@
-"""The README's invoicing tour, over HTTP against the local stack: charges to credit balance."""
+"""The invoicing tour of docs/billing.md ("A tour: charges, drafts, numbers, payments, credit"), over
+HTTP against the local stack: charges to credit balance.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The README's recurring-billing example over HTTP against the local stack: a monthly subscription
-from Jan 31 billed by `/_dev/run/invoicing-cycle`, a manual customer's drafts, a bulk run.
+"""The subscription example of docs/billing.md ("Subscriptions") over HTTP against the local
+stack: a monthly subscription from Jan 31 billed by `/_dev/run/invoicing-cycle`, a manual
+customer's drafts, a bulk run.
 """
 
 from __future__ import annotations

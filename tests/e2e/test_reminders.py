@@ -1,5 +1,6 @@
-"""The README's reminders over HTTP against the local stack: an invoice sent, reminded three days
-before its due date and fifteen days after, once each, in `/_dev/outbox` and on its timeline.
+"""The reminders example of docs/billing.md ("Payment reminders") over HTTP against the local
+stack: an invoice sent, reminded three days before its due date and fifteen days after, once
+each, in `/_dev/outbox` and on its timeline.
 """
 
 from __future__ import annotations
