@@ -7,12 +7,24 @@ on; pydantic turns that into a field error, and the API into a `422` naming the 
 from __future__ import annotations
 
 import re
+import types
 import zoneinfo
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic import Strict as Strict_
 
 
 class Model(BaseModel):
@@ -28,9 +40,48 @@ class Model(BaseModel):
 
 
 class Strict(Model):
-    """Base for input models: unknown fields are refused rather than silently ignored."""
+    """Base for input models: unknown fields are refused rather than silently ignored, and JSON's
+    types are kept (pydantic's lax mode would take `true` for 1, `0` for false, `"5"` or `5.0` for 5).
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _json_types(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or info.field_name is None:
+            return value
+        field = cls.model_fields[info.field_name]
+        if _checks_itself(field.metadata):
+            return value
+        kind = _plain_scalar(field.annotation)
+        if kind is bool and not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError("must be a whole number (a JSON integer)")
+        return value
+
+
+def _plain_scalar(annotation: Any) -> type | None:
+    """`bool` or `int` for a field of that type (optional or not) with no rule of its own, else None."""
+    options = [arg for arg in get_args(annotation) if arg is not type(None)] if _is_union(annotation) else []
+    if len(options) == 1:
+        annotation = options[0]
+    if get_origin(annotation) is Annotated:
+        base, *metadata = get_args(annotation)
+        if _checks_itself(metadata):
+            return None
+        annotation = base
+    return annotation if annotation in (bool, int) else None
+
+
+def _checks_itself(metadata: list[Any]) -> bool:
+    """The type checks its input itself (amounts, quantities), with messages of its own."""
+    return any(isinstance(item, (BeforeValidator, PlainValidator, Strict_)) for item in metadata)
+
+
+def _is_union(annotation: Any) -> bool:
+    return get_origin(annotation) in (Union, types.UnionType)
 
 
 # iso4217 and pycountry load on the first code to check, not with the models that use them.
@@ -168,7 +219,13 @@ CountryCode = Annotated[
     AfterValidator(_country_code),
     Field(description="ISO 3166-1 alpha-2", json_schema_extra=_country_schema),
 ]
-TimezoneName = Annotated[str, AfterValidator(_timezone_name)]
+
+
+def _timezone_schema(schema: dict[str, Any]) -> None:
+    schema.update({"enum": sorted(_timezones()), "examples": ["Europe/Paris"]})
+
+
+TimezoneName = Annotated[str, AfterValidator(_timezone_name), Field(json_schema_extra=_timezone_schema)]
 EmailAddress = Annotated[
     str,
     Field(max_length=254, json_schema_extra={"pattern": _EMAIL.pattern, "examples": ["ap@globex.test"]}),
