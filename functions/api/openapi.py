@@ -108,6 +108,10 @@ _CREATED_BY_POST = {
 }
 
 
+# Reads that depend on the resource's state: a cancelled subscription has no upcoming invoice.
+_CONFLICTING_READS = ("/upcoming",)
+
+
 def _success_status(path: str, method: str, operation: dict[str, Any]) -> None:
     """Powertools documents every success as 200; the API answers 201, 202 and 204 where it says."""
     responses = operation.get("responses", {})
@@ -164,7 +168,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 codes.append("401")
             if "{" in path:
                 codes.append("404")
-            if method != "get":
+            if method != "get" or path.endswith(_CONFLICTING_READS):
                 codes.append("409")
             if "requestBody" in operation:
                 codes += ["400", "415", "422"]

@@ -97,4 +97,4 @@ def test_every_schema_has_a_title_of_its_own(document: dict[str, Any]) -> None:
     # and `X-Output` of one model) would leave one of them, and every operation using it, out.
     titles = [schema.get("title", name) for name, schema in document["components"]["schemas"].items()]
     assert sorted(title for title in set(titles) if titles.count(title) > 1) == []
-    assert document["components"]["schemas"]["LineItemInput-Output"]["title"] == "LineItemInputOutput"
+    assert document["components"]["schemas"]["NewLineItem-Output"]["title"] == "NewLineItemOutput"
