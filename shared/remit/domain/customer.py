@@ -53,6 +53,10 @@ class ContactInput(Strict):
         return list(dict.fromkeys(preferences))
 
 
+# Distinct ids (`_distinct_external_ids`), which the document says as `uniqueItems`.
+ExternalIds = Annotated[list[ExternalId], Field(max_length=20, json_schema_extra={"uniqueItems": True})]
+
+
 def _distinct_external_ids(external_ids: list[str] | None) -> list[str] | None:
     if external_ids is not None and len(set(external_ids)) != len(external_ids):
         raise ValueError("must not repeat an external id")
@@ -84,7 +88,7 @@ class Customer(Model):
     address: Address | None = None
     tax_rate: Percentage = Decimal("0.00")
     tax_id: str | None = None
-    external_ids: Annotated[list[ExternalId], Field(max_length=20)] = Field(default_factory=list)
+    external_ids: ExternalIds = Field(default_factory=list)
     invoicing_flow: InvoicingFlow = "automatic"
     payment_terms_days: Annotated[int, Field(ge=0, le=365)]
     auto_pay: bool = False
@@ -141,7 +145,7 @@ class NewCustomer(Strict):
     address: Address | None = None
     tax_rate: Percentage = Decimal("0.00")
     tax_id: TaxId | None = None
-    external_ids: Annotated[list[ExternalId], Field(max_length=20)] = Field(default_factory=list)
+    external_ids: ExternalIds = Field(default_factory=list)
     invoicing_flow: InvoicingFlow = "automatic"
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
     auto_pay: bool = False
@@ -167,7 +171,7 @@ class CustomerChanges(Strict):
     address: Address | None = None
     tax_rate: Percentage | None = None
     tax_id: TaxId | None = None
-    external_ids: Annotated[list[ExternalId], Field(max_length=20)] | None = None
+    external_ids: ExternalIds | None = None
     invoicing_flow: InvoicingFlow | None = None
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
     auto_pay: bool | None = None

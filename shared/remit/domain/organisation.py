@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
@@ -184,6 +184,14 @@ class InvoiceNumberingChanges(Strict):
     prefix: NumberPrefix | None = None
     padding: Annotated[int, Field(ge=1, le=12)] | None = None
     next_number: Annotated[int, Field(ge=1, le=10**12)] | None = None
+
+    @field_validator("prefix", "padding", "next_number", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Validators run on given values only: an explicit null, never an absent field.
+        if value is None:
+            raise ValueError("cannot be null: leave it out to keep the current value")
+        return value
 
 
 class OrganisationChanges(Strict):
