@@ -7,6 +7,8 @@
 #   make bench   performance measurements (figures only, never a pass/fail)
 #   make docs    regenerate docs/api-reference.md from the OpenAPI document the code produces
 #   make bench-emulators  DynamoDB emulators compared (installs dynalite into .bench/ first)
+#   make audit   the installed dependencies against known vulnerabilities (pip-audit), when reachable
+#   make fuzz    schemathesis against a local stack's /openapi.json, many examples per operation
 #   make load    20 concurrent clients for 30 s against a local stack, then the books checked
 #   make fmt     format and auto-fix
 #   make clean   remove the virtualenv, build output and caches
@@ -69,7 +71,7 @@ exit 1
 endef
 
 .PHONY: help venv system-tools test lint format-check typecheck validate pytest run build bench bench-emulators load \
-	fuzz docs fmt clean
+	fuzz audit docs fmt clean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -95,7 +97,7 @@ $(VENV_STAMP): requirements-dev.txt shared/requirements.txt pyproject.toml
 # ---------------------------------------------------------------------------------------------
 # Checks. `make -k test` runs every check even after one has failed, and still fails.
 
-test: lint format-check typecheck validate pytest
+test: lint format-check typecheck validate audit pytest
 
 # Browser and PDF tools the tests use as a person would (Debian's packages): headless Chromium
 # opens the hosted page, pdftoppm turns PDFs into pictures. Installed once, when missing.
@@ -118,6 +120,10 @@ typecheck: $(VENV_STAMP)
 
 validate: $(VENV_STAMP)
 	$(BIN)/sam validate --lint
+
+# pip-audit needs PyPI's advisory data: where it is unreachable the audit says so and passes.
+audit: $(VENV_STAMP)
+	$(BIN)/python -m tools.audit
 
 # pytest exits 5 when it collected no test at all; while the test layers are still empty that
 # is not a failure. Any other non-zero status is. `--dist loadgroup` spreads tests over the
@@ -145,6 +151,13 @@ build: $(VENV_STAMP)
 
 bench: $(VENV_STAMP)
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# The fuzz test of `make test` with more examples per operation (REMIT_FUZZ_EXAMPLES, default 25);
+# schemathesis's report is printed (docs/fuzzing.md).
+REMIT_FUZZ_EXAMPLES ?= 25
+fuzz: $(VENV_STAMP)
+	env $(TEST_ENV) REMIT_FUZZ_EXAMPLES=$(REMIT_FUZZ_EXAMPLES) $(BIN)/pytest -s -q \
+		tests/e2e/test_api_fuzzing.py
 
 # Without --url it starts its own stack in a temporary data directory; exits 1 on any error or
 # broken invariant (docs/load.md).
