@@ -114,7 +114,18 @@ def test_an_email_address_is_accepted_as_given(email: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "email", ["ap.globex.test", "ap@globex", "ap@@globex.test", "a p@globex.test", "ap@glo bex.test", "@x.io"]
+    "email",
+    [
+        "ap.globex.test",
+        "ap@globex",
+        "ap@@globex.test",
+        "a p@globex.test",
+        "ap@glo bex.test",
+        "@x.io",
+        "ap\x00@globex.test",  # control characters, which JSON Schema's `\s` does not cover
+        "ap@globex\x1c.test",
+        "ap@globex.test\x85",
+    ],
 )
 def test_a_malformed_email_address_is_refused(email: str) -> None:
     assert problems_of(NewCustomer, {"name": "Globex", "email": email}) == {

@@ -128,8 +128,11 @@ def _timezone_name(value: str) -> str:
     return value
 
 
-# Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the mailer's job.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Deliberately simple: one @, no spaces or control characters, a dot in the domain. Deliverability
+# is the mailer's job. The same pattern is the document's; the characters it excludes besides `\s`
+# are those Python's and JSON Schema's (ECMA-262) `\s` disagree on, so both read it alike.
+_EMAIL_PART = r"[^@\s\x00-\x1f\x7f-\x9f\ufeff]+"
+_EMAIL = re.compile(rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$")
 
 
 def _email(value: str) -> str:
@@ -231,7 +234,7 @@ EmailAddress = Annotated[
     Field(max_length=254, json_schema_extra={"pattern": _EMAIL.pattern, "examples": ["ap@globex.test"]}),
     AfterValidator(_email),
 ]
-HexColour = Annotated[str, AfterValidator(_colour)]
+HexColour = Annotated[str, AfterValidator(_colour), Field(json_schema_extra={"pattern": _COLOUR.pattern})]
 # A tax rate in percent: accepted as a decimal string or an integer, returned as a string.
 Percentage = Annotated[
     Decimal,
