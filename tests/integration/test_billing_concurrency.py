@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from remit.domain.customer import NewCustomer
-from remit.domain.invoice import InvalidTransition, LineItemInput, NewInvoice
+from remit.domain.invoice import InvalidTransition, NewLineItem, NewInvoice
 from remit.domain.organisation import NewOrganisation
 from remit.domain.payment import NewOfflinePayment
 
@@ -38,7 +38,7 @@ def organisation_with_drafts(account: str, name: str, drafts: int) -> tuple[str,
     customer = services().customers.create(
         account, organisation.id, NewCustomer(name="Globex", email="a@g.test")
     )
-    line = LineItemInput(description="Widget", unit_amount=1000)
+    line = NewLineItem(description="Widget", unit_amount=1000)
     ids = [
         services()
         .invoices.create_draft(

@@ -14,7 +14,7 @@ import pytest
 
 from remit.domain.billing_template import BulkBillingRequest
 from remit.domain.customer import NewCustomer
-from remit.domain.invoice import LineItemInput
+from remit.domain.invoice import NewLineItem
 from remit.domain.organisation import NewOrganisation
 from remit.domain.subscription import NewSubscription
 from tests.integration.test_billing_concurrency import race
@@ -90,7 +90,7 @@ def test_a_bulk_run_of_200_customers_with_racing_redeliveries_bills_each_once(se
         org,
         BulkBillingRequest(
             customer_ids=customers,
-            line_items=[LineItemInput(description="Membership", unit_amount=12000)],
+            line_items=[NewLineItem(description="Membership", unit_amount=12000)],
             currency="EUR",
         ),
         "https://billing.test",

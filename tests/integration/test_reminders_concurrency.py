@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from remit.domain.customer import NewCustomer
-from remit.domain.invoice import LineItemInput, NewInvoice
+from remit.domain.invoice import NewLineItem, NewInvoice
 from remit.domain.organisation import NewOrganisation, Reminders
 from tests.integration.test_billing_concurrency import race
 
@@ -36,7 +36,7 @@ def test_three_concurrent_runs_send_each_step_once(served_aws: None) -> None:
     customer = (
         services().customers.create(account, org, NewCustomer(name="Globex", email="ap@globex.test")).id
     )
-    line = LineItemInput(description="Widget", unit_amount=10000)
+    line = NewLineItem(description="Widget", unit_amount=10000)
     invoices = []
     for _ in range(3):
         draft = services().invoices.create_draft(

@@ -1,0 +1,33 @@
+"""Schemathesis, an outside fuzzer, against the local stack's `/openapi.json`: every operation,
+every check (server errors, status codes, content types, response schemas, valid data accepted and
+invalid data refused, unknown methods, missing authentication), positive and negative data, and
+sequences of calls linked by the ids the answers carry.
+
+`make test` runs a few examples per operation; `make fuzz` runs the same with many more
+(`REMIT_FUZZ_EXAMPLES`). The deliberate deviations it accepts are listed, with their reasons, in
+`tests/e2e/fuzzing_hooks.py` and docs/fuzzing.md; any other failure fails this test with
+schemathesis's report, each failure with a curl command that reproduces it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.fuzzing import run_schemathesis
+from tests.e2e.local_stack import RunningLocalStack
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLES = int(os.environ.get("REMIT_FUZZ_EXAMPLES", "3"))
+
+
+def test_schemathesis_finds_no_failure_in_any_operation(stack: RunningLocalStack, tmp_path: Path) -> None:
+    run = run_schemathesis(stack.base_url, stack.dev_api_key, tmp_path, EXAMPLES)
+
+    print(run.output)  # the report, shown by `make fuzz` (pytest -s) and on failure
+    assert run.exit_code == 0, run.output
+    assert run.report.get("operations", {}).get("selected", 0) >= 49, run.report.get("operations")
+    assert "Something went wrong on our side" not in stack.log()
