@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from remit.domain.customer import NewCustomer
-from remit.domain.invoice import InvalidTransition, NewLineItem, NewInvoice
+from remit.domain.invoice import InvalidTransition, NewInvoice, NewLineItem
 from remit.domain.organisation import NewOrganisation
 from remit.domain.payment import NewOfflinePayment
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from remit.domain.customer import NewCustomer
-from remit.domain.invoice import NewLineItem, NewInvoice
+from remit.domain.invoice import NewInvoice, NewLineItem
 from remit.domain.organisation import NewOrganisation, Reminders
 from tests.integration.test_billing_concurrency import race
 
