@@ -20,11 +20,6 @@ from tests.integration.billing import Billing
 from tests.integration.faults import FAULTS, Calls, Fault, injected
 
 RETRIES = 3
-# A write that landed while the client saw a timeout is run again by the client's retry: the API's
-# idempotency record of a failed request is deleted, so the retry executes anew (see docs/faults.md).
-LANDED_THEN_RETRIED = pytest.mark.xfail(
-    strict=True, reason="the retry of a write that landed re-executes it (no request marker yet)"
-)
 
 
 @pytest.fixture
@@ -60,9 +55,7 @@ def numbers(acme: Billing) -> list[str]:
 # --- finalize ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "fault", [f if f != "timeout_after" else pytest.param(f, marks=LANDED_THEN_RETRIED) for f in FAULTS]
-)
+@pytest.mark.parametrize("fault", FAULTS)
 def test_finalize_under_a_fault_ends_with_one_number_and_no_gap(acme: Billing, fault: Fault) -> None:
     # Given two drafts, the first finalized under a fault on its transaction
     first, second = acme.draft(), acme.draft()
@@ -82,6 +75,16 @@ def test_finalize_under_a_fault_ends_with_one_number_and_no_gap(acme: Billing, f
     assert later.json()["number"] == "ACME-00002"
     assert numbers(acme) == ["ACME-00001", "ACME-00002"]
     assert acme.api.get(acme.base).json()["invoice_numbering"]["next_number"] == 3
+
+
+def test_finalizing_a_finalized_invoice_with_another_key_is_still_a_409(acme: Billing) -> None:
+    draft = acme.draft()
+    path = f"{acme.invoice(draft['id'])}/finalize"
+    assert acme.api.post(path, headers={"Idempotency-Key": str(uuid.uuid4())}).status == 200
+
+    again = acme.api.post(path, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+    assert again.status == 409
 
 
 def test_finalize_answers_503_when_its_read_is_throttled(acme: Billing) -> None:

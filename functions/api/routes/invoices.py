@@ -70,7 +70,7 @@ def delete_invoice(organisation_id: str, invoice_id: str) -> Response[None]:
 @router.post(f"{INVOICE}/finalize", summary="Finalize: number, lock and open the invoice")
 def finalize_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
     invoice = services().invoice_lifecycle.finalize(
-        account_id(router), organisation_id, invoice_id, public_base_url(router)
+        account_id(router), organisation_id, invoice_id, public_base_url(router), request_of(router)
     )
     return json_response(200, invoice)
 

@@ -155,6 +155,8 @@ class Invoice(Model):
     # While open: when the reminders run must next look at it (its next reminder step's date).
     next_reminder_on: date | None = Field(default=None, exclude=True)
     hosted_token: str | None = Field(default=None, exclude=True)
+    # The client request that finalized it (a hash of its Idempotency-Key, see `finalize`), if any.
+    finalized_by_request: str | None = Field(default=None, exclude=True)
     version: int = Field(default=0, exclude=True)
 
     # --- amounts -------------------------------------------------------------------------

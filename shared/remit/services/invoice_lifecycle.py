@@ -24,7 +24,12 @@ class InvoiceLifecycleService:
         self._clock = context.clock
 
     def finalize(
-        self, account_id: str, organisation_id: str, invoice_id: str, public_base_url: str
+        self,
+        account_id: str,
+        organisation_id: str,
+        invoice_id: str,
+        public_base_url: str,
+        request: str | None = None,
     ) -> Invoice:
         """Number, date, snapshot and lock a draft, applying the customer's credit balance.
 
@@ -33,6 +38,10 @@ class InvoiceLifecycleService:
         the hosted-page token, the customer's balance and the timeline. So numbers have no gaps and
         are never reused, even under concurrent finalization; a failure leaves the draft as it was.
         Raises `InvalidTransition` unless a draft, `Conflict` for an empty or negative invoice.
+
+        Once per `request` (a key naming the client's request, when it has one): the retry of a
+        request that did finalize the invoice (its answer lost to a timeout, say) answers the invoice
+        as finalized, at no extra read: the request's key is kept on the invoice.
         """
 
         attempts = 0
@@ -44,6 +53,8 @@ class InvoiceLifecycleService:
             organisation, invoice = self._context.owned(
                 account_id, organisation_id, organisation, invoice, invoice_id
             )
+            if request is not None and invoice.finalized_by_request == request:
+                return invoice.as_seen_on(today_in(organisation.timezone, self._clock.now())), organisation
             invoice.require_status("draft", "finalize")
             # First with the customer as the draft read it (the transaction checks its version is
             # unchanged, so its balance and details are current); after a conflict, read afresh.
@@ -63,7 +74,7 @@ class InvoiceLifecycleService:
                 now=now,
                 public_base_url=public_base_url,
             )
-            saved = transaction.update_invoice(finalized)
+            saved = transaction.update_invoice(finalized.model_copy(update={"finalized_by_request": request}))
             transaction.commit()
             return saved.as_seen_on(finalized.issue_date or now.date()), organisation
 
