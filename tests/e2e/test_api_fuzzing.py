@@ -25,9 +25,13 @@ EXAMPLES = int(os.environ.get("REMIT_FUZZ_EXAMPLES", "3"))
 
 
 def test_schemathesis_finds_no_failure_in_any_operation(stack: RunningLocalStack, tmp_path: Path) -> None:
+    printed_key = stack.log().count(stack.dev_api_key)  # the banner shows it, once for the user
+
     run = run_schemathesis(stack.base_url, stack.dev_api_key, tmp_path, EXAMPLES)
 
     print(run.output)  # the report, shown by `make fuzz` (pytest -s) and on failure
     assert run.exit_code == 0, run.output
     assert run.report.get("operations", {}).get("selected", 0) >= 49, run.report.get("operations")
     assert "Something went wrong on our side" not in stack.log()
+    # Thousands of requests carried the key: none of them logged it.
+    assert stack.log().count(stack.dev_api_key) == printed_key
