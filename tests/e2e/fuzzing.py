@@ -13,6 +13,7 @@ authentication, and sequences of calls linked by the ids the answers carry.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -151,8 +152,6 @@ def run_schemathesis(base_url: str, api_key: str, work_dir: Path, examples: int)
 
 
 def _environment() -> dict[str, str]:
-    import os
-
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(REPOSITORY_ROOT), environment.get("PYTHONPATH")])

@@ -98,3 +98,25 @@ def test_every_schema_has_a_title_of_its_own(document: dict[str, Any]) -> None:
     titles = [schema.get("title", name) for name, schema in document["components"]["schemas"].items()]
     assert sorted(title for title in set(titles) if titles.count(title) > 1) == []
     assert document["components"]["schemas"]["NewLineItem-Output"]["title"] == "NewLineItemOutput"
+
+
+def test_every_request_body_of_a_create_has_examples_valid_by_its_own_schema(
+    document: dict[str, Any],
+) -> None:
+    import jsonschema
+
+    schemas = document["components"]["schemas"]
+    bodies = [
+        operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        for _, method, operation in operations(document)
+        if method == "post"
+    ]
+    names = {body["$ref"].rsplit("/", 1)[-1] for body in bodies if "$ref" in body}
+    creates = {name for name in names if name.startswith(("New", "BulkBilling"))}
+    assert len(creates) >= 9, creates
+    for name in creates:
+        examples = schemas[name].get("examples")
+        assert examples, name
+        validator = jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{name}", **document})
+        for example in examples:
+            assert list(validator.iter_errors(example)) == [], (name, example)

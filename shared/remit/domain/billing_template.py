@@ -28,6 +28,19 @@ class BillingTemplate(Model):
 
 
 class NewBillingTemplate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Monthly support",
+                    "currency": "EUR",
+                    "line_items": [{"description": "Support", "unit_amount": 9900}],
+                    "days_until_due": 14,
+                }
+            ]
+        }
+    )
+
     name: ShortText
     currency: CurrencyCode
     line_items: TemplateLines
@@ -51,6 +64,19 @@ class TemplateInvoiceRequest(Strict):
 
 class BulkBillingRequest(Strict):
     """One-time invoices to several customers: validated whole before anything is created."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_ids": ["cus_01jd3v9m2k8q4r6t8w0y2a4c6e"],
+                    "currency": "EUR",
+                    "line_items": [{"description": "Annual membership", "unit_amount": 12000}],
+                    "send": True,
+                }
+            ]
+        }
+    )
 
     customer_ids: Annotated[list[str], Field(min_length=1, max_length=500)]
     line_items: TemplateLines

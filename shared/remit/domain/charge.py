@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from remit.domain.money import MinorUnits, Quantity
 from remit.domain.values import CurrencyCode, Model, Percentage, Strict
@@ -28,6 +28,12 @@ class Charge(Model):
 
 
 class NewCharge(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"description": "Extra storage", "quantity": "3", "unit_amount": 500}]
+        }
+    )
+
     description: Description
     quantity: Quantity = Field(default=1)  # type: ignore[assignment]
     unit_amount: MinorUnits

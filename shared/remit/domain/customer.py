@@ -136,6 +136,21 @@ class Customer(Model):
 class NewCustomer(Strict):
     """What a user gives to create a customer; omitted defaults come from the organisation."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Globex GmbH",
+                    "email": "ap@globex.test",
+                    "country": "DE",
+                    "currency": "EUR",
+                    "tax_rate": "19",
+                    "payment_terms_days": 14,
+                }
+            ]
+        }
+    )
+
     name: ShortText
     email: EmailAddress
     first_name: PersonName | None = None

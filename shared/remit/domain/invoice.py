@@ -335,6 +335,21 @@ class InvoiceEvent(Model):
 
 
 class NewInvoice(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "cus_01jd3v9m2k8q4r6t8w0y2a4c6e",
+                    "line_items": [
+                        {"description": "Consulting, November", "quantity": "12.5", "unit_amount": 15000}
+                    ],
+                    "days_until_due": 14,
+                    "memo": "Thank you for your business.",
+                }
+            ]
+        }
+    )
+
     customer_id: str
     line_items: Annotated[list[NewLineItem], Field(max_length=MAX_LINES)] = Field(default_factory=list)
     charge_ids: Annotated[list[str], Field(max_length=MAX_LINES)] = Field(default_factory=list)

@@ -158,6 +158,26 @@ class NewPaymentMethods(Strict):
 class NewOrganisation(Strict):
     """What a user gives to create an organisation."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Acme Ltd",
+                    "default_currency": "EUR",
+                    "email": "billing@acme.test",
+                    "timezone": "Europe/Paris",
+                    "address": {
+                        "line1": "1 Rue de la Paix",
+                        "city": "Paris",
+                        "postal_code": "75002",
+                        "country": "FR",
+                    },
+                    "invoice_numbering": {"prefix": "ACME-", "padding": 5},
+                }
+            ]
+        }
+    )
+
     name: ShortText
     default_currency: CurrencyCode
     email: EmailAddress | None = None

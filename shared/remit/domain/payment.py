@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from remit.domain.money import MinorUnits, PositiveMinorUnits
 from remit.domain.values import CurrencyCode, Model, Strict
@@ -31,6 +31,19 @@ class Payment(Model):
 
 
 class NewOfflinePayment(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount": 15000,
+                    "method": "bank_transfer",
+                    "reference": "SEPA 2026-12-01",
+                    "received_on": "2026-12-01",
+                }
+            ]
+        }
+    )
+
     amount: PositiveMinorUnits
     method: OfflineMethod
     reference: Annotated[str, Field(max_length=200)] | None = None
@@ -54,6 +67,8 @@ class BalanceTransaction(Model):
 
 
 class NewBalanceTransaction(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": 5000, "description": "Prepayment"}]})
+
     amount: Annotated[
         MinorUnits,
         Field(

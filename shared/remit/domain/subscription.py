@@ -212,6 +212,20 @@ def check_subscription(subscription: Subscription) -> None:
 
 
 class NewSubscription(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "cus_01jd3v9m2k8q4r6t8w0y2a4c6e",
+                    "line_items": [{"description": "Hosting", "unit_amount": 2500}],
+                    "period": 1,
+                    "period_units": "months",
+                    "start_date": "2027-01-31",
+                }
+            ]
+        }
+    )
+
     customer_id: str
     template_id: str | None = None
     line_items: SubscriptionLines | None = None
