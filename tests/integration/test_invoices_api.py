@@ -305,6 +305,17 @@ def test_the_timeline_records_every_status_change(acme: Billing) -> None:
     assert events[1]["data"]["number"] == "ACME-00001"
 
 
+def test_events_of_one_change_list_in_the_order_they_happened(acme: Billing) -> None:
+    # With the test clock standing still, every event shares one millisecond.
+    for _ in range(5):
+        invoice = acme.finalized()
+        acme.pay(invoice["id"], acme.get(invoice["id"])["amount_due"])
+
+        events = acme.api.get(f"{acme.invoice(invoice['id'])}/events").json()["data"]
+
+        assert [event["type"] for event in events][-2:] == ["invoice.payment_recorded", "invoice.paid"]
+
+
 def test_overdue_is_true_while_open_after_the_due_date(acme: Billing, clock: SettableClock) -> None:
     invoice = acme.finalized(days_until_due=10)
     clock.advance(days=10)

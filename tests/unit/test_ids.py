@@ -33,6 +33,20 @@ def test_ids_created_in_the_same_millisecond_are_all_different() -> None:
     assert len(ids) == 2_000
 
 
+def test_ids_created_in_the_same_millisecond_sort_in_the_order_they_were_made() -> None:
+    # e.g. the timeline events of one transaction: created, finalized, payment recorded, paid
+    made = [new_id(prefix, NOW) for prefix in ("evt", "evt", "evt", "evt") for _ in range(500)]
+
+    assert [i.split("_")[1] for i in made] == sorted(i.split("_")[1] for i in made)
+
+
+def test_an_id_of_an_earlier_moment_made_later_still_sorts_by_its_moment() -> None:
+    later = new_id("evt", NOW)
+    earlier = new_id("evt", NOW - timedelta(milliseconds=1))
+
+    assert earlier < later
+
+
 def test_ids_created_in_the_same_millisecond_share_their_time_part_only() -> None:
     first, second = new_id("inv", NOW), new_id("inv", NOW)
 

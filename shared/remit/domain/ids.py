@@ -1,12 +1,15 @@
 """Opaque, type-prefixed, unguessable identifiers that sort by creation time.
 
 `cus_` + 10 base32 characters of the creation millisecond + 16 random base32 characters, so a
-partition's items listed by sort key come out oldest first, and ids cannot be guessed.
+partition's items listed by sort key come out oldest first, and ids cannot be guessed. Ids made in
+one process within one millisecond follow each other (the random part of the previous one, plus
+one, as monotonic ULIDs do): the timeline events a transaction writes list in the order they happened.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
@@ -21,10 +24,22 @@ def _base32(number: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+_RANDOM_BITS = 80
+_last = [-1, 0]  # the millisecond and random part of the latest id made here
+_lock = threading.Lock()
+
+
 def new_id(prefix: str, created_at: datetime) -> str:
-    """A new id such as `cus_01jd7k…`, ordered by `created_at` (millisecond precision)."""
+    """A new id such as `cus_01jd7k…`, ordered by `created_at` (millisecond precision), and within
+    a millisecond by the order this process made them."""
     millis = (created_at - _EPOCH) // timedelta(milliseconds=1)  # integer arithmetic: no float rounding
-    return f"{prefix}_{_base32(millis, 10)}{_base32(secrets.randbits(80), 16)}"
+    with _lock:
+        random_part = secrets.randbits(_RANDOM_BITS)
+        if millis == _last[0] and _last[1] + 1 < 1 << _RANDOM_BITS:
+            # Still unguessable: the step is random too, within the space left above the previous id.
+            random_part = _last[1] + 1 + secrets.randbelow(min(1 << 32, (1 << _RANDOM_BITS) - _last[1] - 1))
+        _last[:] = [millis, random_part]
+    return f"{prefix}_{_base32(millis, 10)}{_base32(random_part, 16)}"
 
 
 def new_token(nbytes: int = 32) -> str:
