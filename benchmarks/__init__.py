@@ -1,1 +1,1 @@
-"""Repeatable performance measurements behind `make bench` (see DESIGN.md, "Performance budgets")."""
+"""Repeatable performance measurements behind `make bench`."""

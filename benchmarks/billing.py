@@ -1,6 +1,6 @@
 """The billing worker's throughput against its floor, and a bulk run's answer and completion times.
 
-Budget (DESIGN.md): the daily cycle bills at least half as fast as its floor, one bare
+Budget: the daily cycle bills at least half as fast as its floor, one bare
 `TransactWriteItems` per billed subscription against the same DynamoDB endpoint. Both are measured
 in one run, against the local stack's embedded AWS emulation (moto in server mode, on loopback,
 with Remit's patches), so that a slow or busy machine slows both alike:

@@ -1,6 +1,6 @@
 """Cold start: what importing each function's handler costs against the reference handler.
 
-Budget (DESIGN.md): importing a function's handler module costs at most 1.0x importing
+Budget: importing a function's handler module costs at most 1.0x importing
 `benchmarks/reference_handler.py`, the handler any team would write with Powertools (one validated
 REST route, Logger, Tracer, Metrics, the idempotency utility with DynamoDB persistence). Each sample
 is a fresh interpreter, as a Lambda cold start is. The child times its own imports (interpreter

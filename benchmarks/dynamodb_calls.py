@@ -1,6 +1,6 @@
 """DynamoDB round trips per API operation, counted (not timed) with a botocore event hook.
 
-Budget (DESIGN.md): a read costs 1 call, a write at most 2 (one read, one TransactWriteItems),
+Budget: a read costs 1 call, a write at most 2 (one read, one TransactWriteItems),
 with the API key look-up and the organisation's owner cached, as they are in a warm Lambda.
 Each operation goes through the real API handler against moto in-process; requests carry no
 `Idempotency-Key` (with one, the idempotency table adds a put and an update).

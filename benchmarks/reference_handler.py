@@ -3,7 +3,7 @@
 One REST route validated by a pydantic body model (`APIGatewayRestResolver(enable_validation=True)`),
 Logger, Tracer, Metrics, and the idempotency utility with its DynamoDB persistence layer, all
 built at import time as Powertools' own examples do. `make bench` (benchmarks/cold_start.py)
-times importing each Remit handler against importing this module; DESIGN.md's budget is 1.0x.
+times importing each Remit handler against importing this module; the budget is 1.0x.
 
 It is never deployed; it only has to import (and would work if it were deployed).
 """

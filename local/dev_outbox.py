@@ -1,7 +1,8 @@
 """`GET /_dev/outbox`: every email the stack has sent so far, newest last.
 
 What a customer would have received: read from the emulated SES (in this process), not from
-Remit's own outbox items, so it shows exactly what the mail service accepted. Shape (`API.md`):
+Remit's own outbox items, so it shows exactly what the mail service accepted.
+Shape (as docs/development.md describes it):
 
     [{"to": [...], "subject": "…", "html": "…", "text": "…",
       "attachments": [{"filename": "…", "content_type": "…"}], "sent_at": "…"}]

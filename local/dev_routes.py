@@ -1,6 +1,6 @@
 """The `/_dev/*` endpoints: served by the local front itself, never by the deployed handler.
 
-`API.md` ("Local stack only") lists them. Each is a function from `HttpRequest` to
+docs/development.md lists them. Each is a function from `HttpRequest` to
 `HttpResponse`, registered in `dev_routes()` under its method and path; adding a capability
 means writing its function and adding one line there.
 """

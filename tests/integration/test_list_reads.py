@@ -1,4 +1,4 @@
-"""Filtered lists read what they return (DESIGN.md, "Performance budgets"; docs/access-patterns.md).
+"""Filtered lists read what they return (docs/access-patterns.md, docs/development.md).
 
 Items read are counted from DynamoDB's own answers (`ScannedCount` of each Query, the items of each
 GetItem and BatchGetItem) by a botocore `after-call` hook registered on the session the app's

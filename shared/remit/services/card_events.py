@@ -1,6 +1,6 @@
 """Card-payment events from the provider's webhooks, applied to invoices at most once each.
 
-Guarantees (DESIGN.md invariants 6, 8, 9, 10):
+Guarantees:
 
 * Only verified events act: the organisation's webhook secret checks the signature and its age
   (`InvalidSignature` otherwise, and nothing is read or written beyond the secret).
