@@ -156,7 +156,8 @@ bench: $(VENV_STAMP)
 # schemathesis's report is printed (docs/fuzzing.md).
 REMIT_FUZZ_EXAMPLES ?= 25
 fuzz: $(VENV_STAMP)
-	env $(TEST_ENV) REMIT_FUZZ_EXAMPLES=$(REMIT_FUZZ_EXAMPLES) $(BIN)/pytest -s -q \
+	env $(TEST_ENV) REMIT_FUZZ_EXAMPLES=$(REMIT_FUZZ_EXAMPLES) REMIT_FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+		$(BIN)/pytest -s -q \
 		tests/e2e/test_api_fuzzing.py
 
 # Without --url it starts its own stack in a temporary data directory; exits 1 on any error or

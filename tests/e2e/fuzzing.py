@@ -118,10 +118,40 @@ def configuration(base_url: str, api_key: str, path_parameters: dict[str, str], 
     return "\n".join(lines) + "\n"
 
 
-def run_schemathesis(base_url: str, api_key: str, work_dir: Path, examples: int) -> FuzzRun:
-    """Seed the stack, then run `schemathesis run` over every operation of its `/openapi.json`."""
+ALL_PHASES = "examples,coverage,fuzzing,stateful"
+
+
+def run_schemathesis(
+    base_url: str, api_key: str, work_dir: Path, examples: int, phases: str = ALL_PHASES
+) -> FuzzRun:
+    """Seed the stack, then run `schemathesis run` over every operation of its `/openapi.json`.
+
+    `phases`: the coverage phase (every constraint broken one at a time, boundary values) takes
+    minutes whatever `examples` says; `make test` leaves it to `make fuzz`. The stateful phase runs
+    on its own, without the seeded ids: its sequences carry the ids of what they created, which
+    pinned path parameters would replace.
+    """
+    seeded = seed(base_url, api_key)
+    chosen = phases.split(",")
+    runs = []
+    single = [phase for phase in chosen if phase != "stateful"]
+    if single:
+        runs.append(_run(base_url, api_key, work_dir / "single", examples, ",".join(single), seeded))
+    if "stateful" in chosen:
+        runs.append(_run(base_url, api_key, work_dir / "stateful", examples, "stateful", {}))
+    return FuzzRun(
+        max(run.exit_code for run in runs),
+        "\n".join(run.output for run in runs),
+        {"runs": [run.report for run in runs]},
+    )
+
+
+def _run(
+    base_url: str, api_key: str, work_dir: Path, examples: int, phases: str, path_parameters: dict[str, str]
+) -> FuzzRun:
+    work_dir.mkdir(parents=True, exist_ok=True)
     config_path = work_dir / "schemathesis.toml"
-    config_path.write_text(configuration(base_url, api_key, seed(base_url, api_key), examples))
+    config_path.write_text(configuration(base_url, api_key, path_parameters, examples))
     report_path = work_dir / "schemathesis-report.json"
     completed = subprocess.run(
         [
@@ -134,6 +164,8 @@ def run_schemathesis(base_url: str, api_key: str, work_dir: Path, examples: int)
             f"{base_url}/openapi.json",
             "--checks",
             "all",
+            "--phases",
+            phases,
             "--report",
             "json",
             "--report-json-path",

@@ -49,7 +49,7 @@ DEVIATIONS = (
     # currency must match what bills it.
     Deviation(
         r"(customer_id|customer_ids(\.\d+)?|template_id|charge_ids(\.\d+)?|line_items\.\d+\.id)",
-        r"^no (customer|template|charge|line)|is billed in|not open|already",
+        r"^no (customer|billing template|template|charge|line)|is billed in|not open|already",
     ),
     Deviation(r"contacts\.\d+\.id", r"^no contact with id"),
     # A deliberate jump in numbering must go beyond the last number used.

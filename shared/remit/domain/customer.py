@@ -27,7 +27,11 @@ BillingCycle = Literal["monthly"]
 ExternalId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
 PersonName = Annotated[str, Field(max_length=100)]
 Metadata = Annotated[
-    dict[Annotated[str, Field(min_length=1, max_length=40)], Annotated[str, Field(max_length=500)]],
+    # Keys are trimmed like every input string, so a key must hold more than white space.
+    dict[
+        Annotated[str, Field(min_length=1, max_length=40, json_schema_extra={"pattern": r"\S"})],
+        Annotated[str, Field(max_length=500)],
+    ],
     Field(max_length=50),
 ]
 
