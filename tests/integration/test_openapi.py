@@ -120,3 +120,21 @@ def test_every_request_body_of_a_create_has_examples_valid_by_its_own_schema(
         validator = jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{name}", **document})
         for example in examples:
             assert list(validator.iter_errors(example)) == [], (name, example)
+
+
+def test_the_deployed_api_gateway_answers_throttling_as_a_problem_too() -> None:
+    import json
+
+    import jsonschema
+
+    from api.openapi import PROBLEM_JSON, PROBLEM_SCHEMA
+    from local.cloudformation import load_template
+
+    api = load_template()["Resources"]["RemitApi"]["Properties"]
+    throttled = api["GatewayResponses"]["THROTTLED"]
+    body = json.loads(throttled["ResponseTemplates"]["application/json"])
+
+    assert throttled["StatusCode"] == "429"
+    assert throttled["ResponseParameters"]["Headers"]["Content-Type"] == f"'{PROBLEM_JSON}'"
+    jsonschema.validate(body, PROBLEM_SCHEMA)
+    assert body["status"] == 429
