@@ -244,3 +244,27 @@ def test_any_valid_tax_rate_comes_back_exactly_as_it_was_written(rate: str) -> N
 
     assert shown == rate
     assert a_customer(tax_rate=shown).tax_rate == Decimal(rate)
+
+
+# --- Blank text ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t\n", "\x85", "\u3000", "\xa0", "\u2028"])
+def test_text_the_trimming_leaves_empty_is_refused_and_the_document_says_so(blank: str) -> None:
+    import jsonschema_rs
+
+    from remit.domain.values import NOT_BLANK
+
+    assert "name" in problems_of(NewCustomer, {"name": blank, "email": "ap@globex.test"})
+    # schemathesis checks the document's patterns as JSON Schema (ECMA-262) does
+    assert not jsonschema_rs.validator_for({"type": "string", "pattern": NOT_BLANK}).is_valid(blank)
+
+
+@pytest.mark.parametrize("kept", ["a", " a ", "\ufeff"])
+def test_text_with_a_character_that_is_not_space_is_kept(kept: str) -> None:
+    import jsonschema_rs
+
+    from remit.domain.values import NOT_BLANK
+
+    assert build(NewCustomer, {"name": kept, "email": "ap@globex.test"}).name == kept.strip()
+    assert jsonschema_rs.validator_for({"type": "string", "pattern": NOT_BLANK}).is_valid(kept)

@@ -78,7 +78,9 @@ class BulkBillingRequest(Strict):
         }
     )
 
-    customer_ids: Annotated[list[str], Field(min_length=1, max_length=500)]
+    customer_ids: Annotated[
+        list[str], Field(min_length=1, max_length=500, json_schema_extra={"uniqueItems": True})
+    ]
     line_items: TemplateLines
     currency: CurrencyCode
     days_until_due: DaysUntilDue | None = None

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 
 from remit.domain.money import MinorUnits, Quantity
-from remit.domain.values import CurrencyCode, Model, Percentage, Strict
+from remit.domain.values import CurrencyCode, Model, Percentage, Strict, text
 
 ChargeStatus = Literal["open", "invoiced"]
-Description = Annotated[str, Field(min_length=1, max_length=500)]
+Description = Annotated[str, text(500)]
 
 
 class Charge(Model):

@@ -19,17 +19,18 @@ from remit.domain.values import (
     Percentage,
     ShortText,
     Strict,
+    text,
 )
 
 EmailPreference = Literal["billing", "updates", "legal"]
 InvoicingFlow = Literal["automatic", "manual"]
 BillingCycle = Literal["monthly"]
-ExternalId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
+ExternalId = Annotated[str, text(100)]
 PersonName = Annotated[str, Field(max_length=100)]
 Metadata = Annotated[
     # Keys are trimmed like every input string, so a key must hold more than white space.
     dict[
-        Annotated[str, Field(min_length=1, max_length=40, json_schema_extra={"pattern": r"\S"})],
+        Annotated[str, text(40)],
         Annotated[str, Field(max_length=500)],
     ],
     Field(max_length=50),

@@ -17,7 +17,7 @@ from remit.domain.changes import nullable_as_in
 from remit.domain.customer import Customer
 from remit.domain.errors import Conflict
 from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
-from remit.domain.values import Address, CurrencyCode, Model, Percentage, Strict
+from remit.domain.values import Address, CurrencyCode, Model, Percentage, Strict, text
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
 InvoiceSource = Literal["manual", "billing", "template", "subscription"]
@@ -40,7 +40,7 @@ class LineItem(Model):
     charge_id: str | None = None
 
 
-LineDescription = Annotated[str, Field(min_length=1, max_length=500)]
+LineDescription = Annotated[str, text(500)]
 
 # A line of a PATCH is one of two shapes; the document says which (pydantic cannot, the fields being
 # optional for the other shape).
@@ -352,7 +352,9 @@ class NewInvoice(Strict):
 
     customer_id: str
     line_items: Annotated[list[NewLineItem], Field(max_length=MAX_LINES)] = Field(default_factory=list)
-    charge_ids: Annotated[list[str], Field(max_length=MAX_LINES)] = Field(default_factory=list)
+    charge_ids: Annotated[list[str], Field(max_length=MAX_LINES, json_schema_extra={"uniqueItems": True})] = (
+        Field(default_factory=list)
+    )
     include_open_charges: bool = False
     due_date: date | None = None
     days_until_due: Annotated[int, Field(ge=0, le=365)] | None = None

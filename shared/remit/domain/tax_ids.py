@@ -15,8 +15,10 @@ from typing import Annotated, cast
 
 from pydantic import Field
 
+from remit.domain.values import NOT_BLANK
+
 # A tax id as given: up to 40 characters, not blank (the document says so; `normalise_tax_id` checks it).
-TaxId = Annotated[str, Field(max_length=40, json_schema_extra={"pattern": r"\S"})]
+TaxId = Annotated[str, Field(max_length=40, json_schema_extra={"pattern": NOT_BLANK})]
 
 # Business tax-number module names in python-stdnum, most specific first.
 _NATIONAL_KINDS = ("vat", "tin", "abn", "gst", "gstin", "rfc", "cnpj", "nit", "ruc", "rut", "uen", "brn")

@@ -244,7 +244,18 @@ Percentage = Annotated[
     # Accepted as an integer or a decimal string (the schema says both), always answered as a string.
     Field(json_schema_extra=_percentage_schema),
 ]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+# Text the input's trimming leaves non-empty, in JSON Schema's terms: it holds a character that is
+# not white space. pydantic trims Unicode's White_Space, which has \x85 where ECMA-262's `\s` has
+# not, and lacks \ufeff where ECMA's `\s` has it. The pattern says both.
+NOT_BLANK = r"[^\s\x85]|\ufeff"
+
+
+def text(max_length: int) -> Any:
+    """A `Field` for text that must not be blank, up to `max_length` characters once trimmed."""
+    return Field(min_length=1, max_length=max_length, json_schema_extra={"pattern": NOT_BLANK})
+
+
+ShortText = Annotated[str, text(200)]
 OptionalText = Annotated[str, Field(max_length=500)]
 
 
