@@ -138,3 +138,14 @@ def test_the_deployed_api_gateway_answers_throttling_as_a_problem_too() -> None:
     assert throttled["ResponseParameters"]["Headers"]["Content-Type"] == f"'{PROBLEM_JSON}'"
     jsonschema.validate(body, PROBLEM_SCHEMA)
     assert body["status"] == 429
+
+
+def test_metadata_constrains_every_key_and_value(document: dict[str, Any]) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator({"$ref": "#/components/schemas/NewCustomer", **document})
+    customer = {"name": "Globex", "email": "ap@globex.test"}
+
+    assert validator.is_valid({**customer, "metadata": {"crm": "42"}})
+    assert not validator.is_valid({**customer, "metadata": {"\u00a0": "42"}})  # a blank key
+    assert not validator.is_valid({**customer, "metadata": {"\u00a0": []}})  # nor any value under it

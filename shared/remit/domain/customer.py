@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from remit.domain.changes import nullable_as_in
 from remit.domain.tax_ids import TaxId, normalise_tax_id
 from remit.domain.values import (
+    NOT_BLANK,
     Address,
     CountryCode,
     CurrencyCode,
@@ -27,13 +28,23 @@ InvoicingFlow = Literal["automatic", "manual"]
 BillingCycle = Literal["monthly"]
 ExternalId = Annotated[str, text(100)]
 PersonName = Annotated[str, Field(max_length=100)]
+
+
+def _metadata_schema(schema: dict[str, Any]) -> None:
+    # pydantic writes a key's pattern as `patternProperties`, which leaves other keys unconstrained;
+    # the key's rule belongs in `propertyNames`, every value's in `additionalProperties`.
+    for values in schema.pop("patternProperties", {}).values():
+        schema["additionalProperties"] = values
+    schema["propertyNames"] = {**schema.get("propertyNames", {}), "pattern": NOT_BLANK}
+
+
 Metadata = Annotated[
     # Keys are trimmed like every input string, so a key must hold more than white space.
     dict[
         Annotated[str, text(40)],
         Annotated[str, Field(max_length=500)],
     ],
-    Field(max_length=50),
+    Field(max_length=50, json_schema_extra=_metadata_schema),
 ]
 
 
