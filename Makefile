@@ -70,7 +70,7 @@ fi; \
 exit 1
 endef
 
-.PHONY: help venv system-tools test lint format-check typecheck validate pytest run build bench bench-emulators load \
+.PHONY: help venv system-tools fonts test lint format-check typecheck validate pytest run build bench bench-emulators load \
 	fuzz audit docs fmt clean
 
 help:
@@ -109,6 +109,42 @@ $(SYSTEM_TOOLS):
 	$$sudo apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium poppler-utils fonts-dejavu-core >/dev/null
 
+# The Noto fonts the invoice PDF falls back on for scripts DejaVu Sans lacks (docs/documents.md), from
+# Debian's maintained packages, copied with their licences into a git-ignored folder of the shared
+# layer, so `sam build` ships them and the tests and local stack draw with them. About 22 MB: the
+# CJK collection is 19 MB of it, and only its regular weight is shipped (bold CJK text uses it).
+NOTO_SOURCE := /usr/share/fonts/truetype/noto
+NOTO_CJK_SOURCE := /usr/share/fonts/opentype/noto
+NOTO_DIRECTORY := shared/remit/adapters/fonts/noto
+NOTO_FONTS := $(addprefix $(NOTO_DIRECTORY)/,NotoSans-Regular.ttf NotoSans-Bold.ttf \
+	NotoSansArabic-Regular.ttf NotoSansArabic-Bold.ttf NotoSansHebrew-Regular.ttf NotoSansHebrew-Bold.ttf \
+	NotoSansThai-Regular.ttf NotoSansThai-Bold.ttf NotoSansDevanagari-Regular.ttf NotoSansDevanagari-Bold.ttf)
+NOTO_CJK_FONTS := $(NOTO_DIRECTORY)/NotoSansCJK-Regular.ttc
+NOTO_LICENCES := $(NOTO_DIRECTORY)/LICENSE-Noto.txt $(NOTO_DIRECTORY)/LICENSE-Noto-CJK.txt
+fonts: $(NOTO_FONTS) $(NOTO_CJK_FONTS) $(NOTO_LICENCES)
+
+
+$(NOTO_CJK_SOURCE)/NotoSansCJK-Regular.ttc:
+	@if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends fonts-noto-core fonts-noto-cjk >/dev/null
+
+$(NOTO_DIRECTORY)/%.ttf: | $(NOTO_CJK_SOURCE)/NotoSansCJK-Regular.ttc
+	@mkdir -p $(@D)
+	cp $(NOTO_SOURCE)/$*.ttf $@
+
+$(NOTO_DIRECTORY)/%.ttc: $(NOTO_CJK_SOURCE)/%.ttc
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(NOTO_DIRECTORY)/LICENSE-Noto.txt: | $(NOTO_CJK_SOURCE)/NotoSansCJK-Regular.ttc
+	@mkdir -p $(@D)
+	cp /usr/share/doc/fonts-noto-core/copyright $@
+
+$(NOTO_DIRECTORY)/LICENSE-Noto-CJK.txt: | $(NOTO_CJK_SOURCE)/NotoSansCJK-Regular.ttc
+	@mkdir -p $(@D)
+	cp /usr/share/doc/fonts-noto-cjk/copyright $@
+
 lint: $(VENV_STAMP)
 	$(BIN)/ruff check $(SOURCE_PATHS)
 
@@ -129,7 +165,7 @@ audit: $(VENV_STAMP)
 # is not a failure. Any other non-zero status is. `--dist loadgroup` spreads tests over the
 # workers one by one, except those marked `xdist_group` (an e2e module's tests, which share the
 # local stack the module starts), which stay together on one worker.
-pytest: $(VENV_STAMP) system-tools
+pytest: $(VENV_STAMP) system-tools fonts
 ifeq ($(strip $(TESTS)),)
 	@echo "pytest: no test layer (tests/unit, tests/integration, tests/e2e) exists yet"
 else
@@ -141,15 +177,15 @@ endif
 
 # ---------------------------------------------------------------------------------------------
 
-run: $(VENV_STAMP)
+run: $(VENV_STAMP) fonts
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions $(BIN)/python -m local
 
 # sam finds `python3.13` on PATH to build the functions and the layer: the venv's comes first.
-build: $(VENV_STAMP)
+build: $(VENV_STAMP) fonts
 	$(BIN)/sam validate --lint
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build
 
-bench: $(VENV_STAMP)
+bench: $(VENV_STAMP) fonts
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # The fuzz test of `make test` with more examples per operation (REMIT_FUZZ_EXAMPLES, default 25);
