@@ -17,6 +17,7 @@ from remit.domain.errors import (
     InvalidInput,
     NotFound,
     Unauthenticated,
+    UnrenderableText,
 )
 from remit.problem_details import PROBLEM_JSON, problem_document
 
@@ -24,6 +25,7 @@ _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
     (NotFound, 404, "not-found"),
     (InvalidInput, 422, "invalid-fields"),
+    (UnrenderableText, 422, "unrenderable-text"),
     (Conflict, 409, "conflict"),
     (ConcurrentUpdate, 409, "concurrent-update"),
 ]

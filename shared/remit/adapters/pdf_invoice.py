@@ -1,5 +1,8 @@
 """Invoices as A4 PDFs drawn with fpdf2 in DejaVu Sans, from the one `InvoiceDocument` view.
 
+Scripts DejaVu Sans lacks fall back to Noto fonts, loaded only for the documents that need them, and
+text no font can draw refuses the render (`remit.adapters.pdf_fonts`, docs/documents.md).
+
 Imported only on the paths that render a PDF; fpdf2 itself loads on the first render. Every text
 from a user (names, descriptions, memos) is drawn as plain text: no markdown, no HTML, no
 page-number aliases, and the logo may not pull in files or URLs.
@@ -8,18 +11,17 @@ page-number aliases, and the logo may not pull in files or URLs.
 from __future__ import annotations
 
 import io
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from remit.adapters.document_text import address_lines, grouped_iban, long_date, plain_decimal
 from remit.adapters.money_format import format_money
+from remit.adapters.pdf_fonts import PRIMARY, FontChain, cover, font_chain, register, texts_of
 from remit.domain.documents import DEFAULT_BRAND_COLOUR, DocumentParty, InvoiceDocument
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-FONT_DIRECTORY = Path(__file__).parent / "fonts"
-FONT = "DejaVuSans"
+FONT = PRIMARY
 PAGE_COUNT_ALIAS = "{nb}"
 
 Colour = tuple[int, int, int]
@@ -55,6 +57,8 @@ class _InvoiceLayout:
         self.on_brand = INK if light_brand else WHITE
         self.accent = INK if light_brand else self.brand
         self.tint = _mix(self.brand, WHITE, 0.93)
+        # Every character of the document is checked before anything is drawn.
+        self.fonts: FontChain = font_chain(dict(texts_of(document.model_dump(mode="json"))))
         self.pdf = _new_pdf(self)
         self.pdf.set_title(f"Invoice {document.number}")
         self.pdf.set_author(document.seller.name)
@@ -439,7 +443,7 @@ class _InvoiceLayout:
 
 
 def _new_pdf(layout: _InvoiceLayout) -> FPDF:
-    """An A4 document in DejaVu Sans whose pages get the layout's header and footer."""
+    """An A4 document in the layout's fonts whose pages get the layout's header and footer."""
     from fpdf import FPDF
     from fpdf.enums import ResourceAccessPolicy
 
@@ -450,12 +454,25 @@ def _new_pdf(layout: _InvoiceLayout) -> FPDF:
         def footer(self) -> None:
             layout.page_footer()
 
+        def normalize_text(self, text: str) -> str:
+            # Every text fpdf2 measures or draws passes here: what the document check could not see
+            # (labels, formatted figures) gets its fallback font too, or refuses the render.
+            cover(self, layout.fonts, text)
+            return super().normalize_text(text)
+
+        def _render_styled_text_line(self, *args: Any, **kwargs: Any) -> Any:
+            # fpdf2 2.8.9 sets the page's font inside the q/Q of a line that starts in a fallback
+            # font, then forgets it was restored: the next lines would be drawn with no font
+            # (py-pdf/fpdf2#1772). Setting it outside the line first avoids that.
+            if self._fallback_font_ids and not self.current_font_is_set_on_page and self.current_font:
+                self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
+            return super()._render_styled_text_line(*args, **kwargs)
+
     pdf = InvoicePdf(orientation="portrait", unit="mm", format="A4")
     # Nothing in a logo may make the renderer read a file or fetch a URL.
     pdf.resource_access_policy = ResourceAccessPolicy.NONE
     pdf.alias_nb_pages("")
-    pdf.add_font(FONT, "", str(FONT_DIRECTORY / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONT_DIRECTORY / "DejaVuSans-Bold.ttf"))
+    register(pdf, layout.fonts)
     pdf.set_margins(MARGIN, TOP_MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=BOTTOM_MARGIN)
     pdf.set_creator("Remit")

@@ -68,3 +68,15 @@ class ConcurrentUpdate(DomainError):
 
 class InvalidSignature(DomainError):
     """A webhook whose signature is missing, wrong or too old: refused (400), nothing changes."""
+
+
+class UnrenderableText(DomainError):
+    """Text that no font of the invoice PDF can draw: the PDF is refused (422), never drawn with gaps.
+
+    Each problem names a field and the characters (as `U+1F600`) that it holds and no font has.
+    """
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        super().__init__(f"The invoice PDF cannot draw some characters, so none was made: {summary}")
+        self.problems = problems

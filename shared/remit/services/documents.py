@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from remit.domain.documents import InvoiceDocument
-from remit.domain.errors import Conflict, NotFound
+from remit.domain.errors import Conflict, NotFound, UnrenderableText
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
+from remit.observability import logger, metrics
 from remit.ports import DocumentStore, HostedPageRenderer, InvoicePdfRenderer, LogoStore
 from remit.services.billing_context import BillingContext, today_in
 
@@ -64,8 +67,26 @@ class DocumentService:
         return f"{invoice.number}.pdf", content
 
     def render_and_store(self, invoice: Invoice, organisation: Organisation) -> bytes:
-        """Render the PDF as the invoice now stands and keep it (one per status and amount paid)."""
-        content = self._pdf_renderer().render(self.document(invoice, organisation), self.logo(organisation))
+        """Render the PDF as the invoice now stands and keep it (one per status and amount paid).
+
+        Raises `UnrenderableText` when no font can draw some of its characters: nothing is stored,
+        the refusal is logged and counted (`PdfRenderRefused`, alarmed: docs/documents.md).
+        """
+        try:
+            content = self._pdf_renderer().render(
+                self.document(invoice, organisation), self.logo(organisation)
+            )
+        except UnrenderableText as refused:
+            logger.error(
+                "Invoice PDF refused: no font can draw some characters",
+                extra={
+                    "organisation_id": organisation.id,
+                    "invoice_id": invoice.id,
+                    "detail": refused.detail,
+                },
+            )
+            metrics.add_metric(name="PdfRenderRefused", unit=MetricUnit.Count, value=1)
+            raise
         self._store.put_pdf(organisation.id, invoice.id, _revision(invoice), content)
         return content
 

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from remit.domain.documents import Attachment, OutgoingEmail
+from remit.domain.errors import UnrenderableText
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import Payment
 from remit.domain.reminders import step_of
@@ -206,10 +207,19 @@ class NotificationService:
         rendered = self._email_renderer().render(message.kind, document, payment, reminder)
         attachments = []
         if message.kind in ("invoice", "reminder"):
-            _, pdf = self._documents.pdf_of(invoice, organisation)
-            attachments.append(
-                Attachment(filename=f"{document.number}.pdf", content_type="application/pdf", content=pdf)
-            )
+            try:
+                _, pdf = self._documents.pdf_of(invoice, organisation)
+            except UnrenderableText:
+                # The email (its text and the hosted page's link) still reaches the customer; the
+                # refused PDF is logged, counted and alarmed where it was refused (docs/documents.md).
+                logger.warning(
+                    "Invoice email sent without its PDF, which could not be drawn",
+                    extra={"outbox_message_id": message.id, "invoice_id": invoice.id},
+                )
+            else:
+                attachments.append(
+                    Attachment(filename=f"{document.number}.pdf", content_type="application/pdf", content=pdf)
+                )
         return OutgoingEmail(
             sender_name=organisation.name,
             reply_to=organisation.email,
