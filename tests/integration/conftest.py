@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -148,3 +150,16 @@ def clock() -> Iterator[SettableClock]:
     bootstrap.use_clock(settable)
     yield settable
     bootstrap.use_clock(None)
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """What Remit's logger writes while the test runs, as its formatter writes it."""
+    from remit.observability import logger
+
+    buffer = io.StringIO()
+    capture = logging.StreamHandler(buffer)
+    capture.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(capture)
+    yield buffer
+    logging.getLogger(logger.name).removeHandler(capture)

@@ -13,11 +13,10 @@ import hashlib
 import hmac
 import io
 import json
-import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -206,18 +205,6 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, Any]], dict[
         return result
 
     return invoke
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    from remit.observability import logger
-
-    buffer = io.StringIO()
-    capture = logging.StreamHandler(buffer)
-    capture.setFormatter(logger.registered_formatter)
-    logging.getLogger(logger.name).addHandler(capture)
-    yield buffer
-    logging.getLogger(logger.name).removeHandler(capture)
 
 
 # --- signatures -------------------------------------------------------------------------------

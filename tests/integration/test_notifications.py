@@ -5,6 +5,7 @@ sent for a change that was rolled back. Real DynamoDB and SES (moto); fake rende
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import threading
@@ -26,7 +27,7 @@ from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
 from remit.adapters.s3_logos import S3LogoStore
 from remit.adapters.ses_mailer import SesMailer, mime_message
 from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
-from remit.domain.errors import ConcurrentUpdate
+from remit.domain.errors import ConcurrentUpdate, FieldProblem, UnrenderableText
 from remit.domain.ids import new_id
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import Payment
@@ -66,9 +67,12 @@ class SubjectOnlyRenderer:
 class CountingPdfRenderer:
     def __init__(self) -> None:
         self.rendered = 0
+        self.refuse = False  # as the real renderer refuses text no font can draw
 
     def render(self, document: InvoiceDocument, logo: tuple[bytes, str] | None) -> bytes:
         self.rendered += 1
+        if self.refuse:
+            raise UnrenderableText([FieldProblem("memo", "no font can draw U+E000 (unnamed)")])
         return f"%PDF-1.7 {document.number} {document.status}".encode()
 
 
@@ -233,6 +237,23 @@ def test_an_owed_invoice_email_is_sent_from_the_organisation_to_the_recipients_w
     assert item["provider_message_id"]
     assert "GSI1PK" not in item
     assert "GSI1SK" not in item
+
+
+def test_an_invoice_whose_pdf_cannot_be_drawn_is_emailed_without_it_and_the_refusal_logged(
+    acme: Billing, clock: SettableClock, captured_logs: io.StringIO
+) -> None:
+    outbox = notifications(clock)
+    outbox.pdfs.refuse = True
+    invoice = acme.finalized()
+    message = owe(outbox, clock, acme.org, invoice["id"])
+
+    outcome = outbox.service.deliver(acme.org, message.id)
+
+    assert outcome == "sent"
+    [raw] = sent_emails()
+    assert sent_email(raw)["attachments"] == []
+    assert "Invoice email sent without its PDF" in captured_logs.getvalue()
+    assert outbox.documents.pdfs == {}
 
 
 def test_a_sender_name_with_commas_accents_or_line_breaks_stays_one_display_name() -> None:
