@@ -5,6 +5,7 @@ exactly as stored. Then the fields that choose the locale, through the API.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import date
@@ -32,7 +33,7 @@ TAX_ID = "DE136695976"
 
 
 def a_document(locale: str, currency: str = "EUR", unit_amount: int = 123456) -> InvoiceDocument:
-    line = priced_line("Consulting", Decimal("1"), unit_amount, Decimal("0"))
+    line = priced_line("li_1", "Consulting", Decimal("1"), unit_amount, Decimal("0"), None)
     return InvoiceDocument(
         organisation_id="org_acme",
         invoice_id="inv_1",
@@ -137,12 +138,13 @@ def test_the_invoice_email_is_in_the_customers_language_and_formats(locale: str)
     expected = EXPECTED[locale]
     email = JinjaEmailRenderer().render("invoice", a_document(locale))
 
-    for body in (plain(email.html), plain(email.text)):
-        for label in expected["labels"]:
-            assert label.replace("'", "&#39;") in body or label in body, (locale, label)
+    for label in expected["labels"]:
+        assert label in plain(html.unescape(email.html)), (locale, label)
+    for body in (plain(html.unescape(email.html)), plain(email.text)):
         assert expected["money"] in body
         assert expected["date"] in body
-        assert NUMBER in body and IBAN[:4] + " " + IBAN[4:8] in body
+        assert NUMBER in body
+        assert IBAN[:4] + " " + IBAN[4:8] in body
     assert NUMBER in email.subject
     assert f'<html lang="{locale}"' in email.html
 
@@ -150,12 +152,15 @@ def test_the_invoice_email_is_in_the_customers_language_and_formats(locale: str)
 @pytest.mark.parametrize("locale", sorted(EXPECTED))
 def test_the_hosted_page_is_in_the_customers_language_and_formats(locale: str) -> None:
     expected = EXPECTED[locale]
-    page = plain(JinjaHostedPageRenderer().invoice_page(a_document(locale)))
+    page = plain(html.unescape(JinjaHostedPageRenderer().invoice_page(a_document(locale))))
 
     for label in expected["labels"]:
-        assert label.replace("'", "&#39;") in page, (locale, label)
-    assert expected["money"] in page and expected["date"] in page
-    assert NUMBER in page and "DE89 3704 0044 0532 0130 00" in page and TAX_ID in page
+        assert label in page, (locale, label)
+    assert expected["money"] in page
+    assert expected["date"] in page
+    assert NUMBER in page
+    assert "DE89 3704 0044 0532 0130 00" in page
+    assert TAX_ID in page
     assert f'<html lang="{locale}"' in page
 
 
@@ -169,8 +174,11 @@ def test_the_pdf_is_in_the_customers_language_and_formats(locale: str) -> None:
 
     for label in expected["pdf"]:
         assert label in text, (locale, label)
-    assert expected["money"] in text and expected["date"] in text
-    assert NUMBER in text and "DE89 3704 0044 0532 0130 00" in text and TAX_ID in text
+    assert expected["money"] in text
+    assert expected["date"] in text
+    assert NUMBER in text
+    assert "DE89 3704 0044 0532 0130 00" in text
+    assert TAX_ID in text
 
 
 def test_yen_are_written_as_japan_writes_them() -> None:
@@ -187,10 +195,13 @@ def test_a_locale_without_a_catalog_has_english_words_and_its_own_formats() -> N
     page = JinjaHostedPageRenderer().invoice_page(a_document("ar"))
     email = JinjaEmailRenderer().render("invoice", a_document("ar"))
 
-    assert "Invoice number" in page and "Invoice number" in email.text
+    assert "Invoice number" in page
+    assert "Invoice number" in email.text
     assert "٣١ مارس ٢٠٢٦" in page or "31 مارس 2026" in page
-    assert '<html lang="ar" dir="rtl">' in page and '<html lang="ar" dir="rtl">' in email.html
-    assert NUMBER in page and "DE89 3704 0044 0532 0130 00" in page
+    assert '<html lang="ar" dir="rtl">' in page
+    assert '<html lang="ar" dir="rtl">' in email.html
+    assert NUMBER in page
+    assert "DE89 3704 0044 0532 0130 00" in page
 
 
 def test_reminders_count_days_in_the_customers_language() -> None:
