@@ -10,6 +10,7 @@
 #   make audit   the installed dependencies against known vulnerabilities (pip-audit), when reachable
 #   make fuzz    schemathesis against a local stack's /openapi.json, many examples per operation
 #   make load    20 concurrent clients for 30 s against a local stack, then the books checked
+#   make messages  re-extract the customer-facing words (remit.pot) and merge them into every catalog
 #   make fmt     format and auto-fix
 #   make clean   remove the virtualenv, build output and caches
 #
@@ -71,7 +72,7 @@ exit 1
 endef
 
 .PHONY: help venv system-tools fonts test lint format-check typecheck validate pytest run build bench bench-emulators load \
-	fuzz audit docs fmt clean
+	fuzz audit docs messages fmt clean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -205,6 +206,15 @@ load: $(VENV_STAMP)
 # tests/integration/test_api_reference.py fails when the committed file is out of date.
 docs: $(VENV_STAMP)
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m tools.openapi_reference docs/api-reference.md
+
+# Babel extracts the words of the PDF, the emails and the hosted page (babel.cfg) and merges them into
+# each language's catalog; new words arrive untranslated and the catalogs test fails until they are.
+LOCALES := shared/remit/adapters/locales
+messages: $(VENV_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --no-wrap --project Remit \
+		--omit-header -o $(LOCALES)/remit.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/remit.pot -d $(LOCALES) -D remit --no-wrap \
+		--ignore-obsolete --no-fuzzy-matching
 
 # dynalite (npm) goes into .bench/, which ignores itself: nothing there is ever committed.
 DYNALITE_VERSION := 4.0.0

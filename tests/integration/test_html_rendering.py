@@ -224,7 +224,7 @@ def test_the_invoice_email_asks_for_payment_by_the_due_date_and_says_the_pdf_is_
     html = ParsedPage(email.html)
 
     assert "Due on 31 March 2026" in html.text
-    assert "Due on: 31 March 2026" in email.text
+    assert "Due on 31 March 2026" in email.text
     assert "attached to this email as a PDF" in html.text
     assert "attached to this email as a PDF" in email.text
     button = re.search(r'<a href="([^"]+)"[^>]*>View and pay invoice</a>', email.html)

@@ -137,6 +137,7 @@ def test_a_new_customer_given_only_a_name_and_email_leaves_the_rest_to_defaults(
         "last_name": None,
         "country": None,
         "currency": None,
+        "preferred_locale": None,
         "address": None,
         "tax_rate": "0.00",
         "tax_id": None,

@@ -16,11 +16,11 @@ POSTCODE_AFTER_CITY = {"US", "CA", "AU"}
 POSTCODE_OWN_LINE = {"GB", "IE"}
 
 
-def long_date(day: date) -> str:
-    """ "22 November 2026"."""
+def long_date(day: date, locale: str = DEFAULT_LOCALE) -> str:
+    """ "22 November 2026" (en_GB), "22. November 2026" (de_DE), "2026年11月22日" (ja_JP)."""
     from babel.dates import format_date
 
-    return str(format_date(day, format="long", locale=DEFAULT_LOCALE))
+    return str(format_date(day, format="long", locale=locale))
 
 
 def plain_decimal(value: Decimal) -> str:
@@ -34,14 +34,16 @@ def grouped_iban(iban: str) -> str:
     return " ".join(compact[index : index + 4] for index in range(0, len(compact), 4))
 
 
-def country_name(code: str) -> str:
+def country_name(code: str, locale: str = DEFAULT_LOCALE) -> str:
     from babel import Locale
 
-    return str(Locale.parse(DEFAULT_LOCALE).territories.get(code, code))
+    return str(Locale.parse(locale).territories.get(code, code))
 
 
-def address_lines(address: Address | None) -> list[str]:
-    """The address as its country writes it on an envelope, ending with the country's name."""
+def address_lines(address: Address | None, locale: str = DEFAULT_LOCALE) -> list[str]:
+    """The address as its country writes it on an envelope, ending with the country's name (in
+    `locale`'s language: the reader's).
+    """
     if address is None:
         return []
     lines = [line for line in (address.line1, address.line2) if line]
@@ -53,5 +55,5 @@ def address_lines(address: Address | None) -> list[str]:
     else:
         lines.extend(part for part in (f"{postcode} {city}".strip(), state) if part)
     if address.country:
-        lines.append(country_name(address.country))
+        lines.append(country_name(address.country, locale))
     return [line for line in lines if line]

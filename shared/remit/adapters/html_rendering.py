@@ -7,12 +7,15 @@ Jinja2 and babel load on first render only, so importing this module costs a col
 
 from __future__ import annotations
 
+import gettext
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from remit.adapters.document_text import address_lines, grouped_iban, long_date, plain_decimal
+from remit.adapters.localization import format_locale, text_direction, translations
 from remit.domain.documents import DEFAULT_BRAND_COLOUR, EmailKind, InvoiceDocument, RenderedEmail
 from remit.domain.payment import Payment
 from remit.domain.reminders import ReminderStep
@@ -21,7 +24,6 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-LOCALE = "en_GB"
 
 _HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _WHITE = "#FFFFFF"
@@ -30,22 +32,6 @@ _BLACK = "#000000"
 _NEUTRAL_COLOUR = "#374151"
 # WCAG 2.x AA for normal text.
 MINIMUM_CONTRAST = 4.5
-
-STATUS_LABELS = {
-    "draft": "Draft",
-    "open": "Open",
-    "paid": "Paid",
-    "void": "Void",
-    "uncollectible": "Uncollectible",
-}
-PAYMENT_METHOD_LABELS = {
-    "card": "Card",
-    "bank_transfer": "Bank transfer",
-    "cheque": "Cheque",
-    "cash": "Cash",
-    "other": "Other",
-}
-
 
 # ---------------------------------------------------------------------------------------------
 # Brand colours that stay readable
@@ -103,13 +89,27 @@ class BrandPalette:
 
 
 # ---------------------------------------------------------------------------------------------
-# Filters: how amounts, dates and numbers read
+# Labels, amounts and dates in the reader's language
 
 
-def _money(amount: int, currency: str) -> str:
-    from remit.adapters.money_format import format_money
+def status_labels(gettext: Callable[[str], str]) -> dict[str, str]:
+    return {
+        "draft": gettext("Draft"),
+        "open": gettext("Open"),
+        "paid": gettext("Paid"),
+        "void": gettext("Void"),
+        "uncollectible": gettext("Uncollectible"),
+    }
 
-    return format_money(amount, currency, locale=LOCALE)
+
+def payment_method_labels(gettext: Callable[[str], str]) -> dict[str, str]:
+    return {
+        "card": gettext("Card"),
+        "bank_transfer": gettext("Bank transfer"),
+        "cheque": gettext("Cheque"),
+        "cash": gettext("Cash"),
+        "other": gettext("Other"),
+    }
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -119,8 +119,11 @@ def _safe_url(url: str | None) -> str | None:
     return None
 
 
-def _environment() -> Environment:
+def _environment(locale: str) -> Environment:
+    """An environment whose gettext, amounts and dates are `locale`'s (one per locale and process)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    from remit.adapters.money_format import format_money
 
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -129,29 +132,39 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # `{% trans %}` blocks are extracted with `trimmed = true` (babel.cfg): their msgids are one line.
+    environment.policies["ext.i18n.trimmed"] = True
+    catalog = translations(locale)
+    # New-style gettext: `_("Invoice %(number)s", number=…)` formats, and escapes the values in HTML.
+    environment.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+    formats = format_locale(locale)
     environment.filters.update(
-        money=_money,
-        long_date=long_date,
+        money=lambda amount, currency: format_money(amount, currency, locale=formats),
+        long_date=lambda day: long_date(day, formats),
         plain_number=plain_decimal,
         grouped=grouped_iban,
-        address_lines=address_lines,
+        address_lines=lambda address: address_lines(address, formats),
     )
     environment.globals.update(
-        status_labels=STATUS_LABELS,
-        payment_method_labels=PAYMENT_METHOD_LABELS,
+        language=locale,
+        direction=text_direction(locale),
+        status_labels=status_labels(catalog.gettext),
+        payment_method_labels=payment_method_labels(catalog.gettext),
     )
     return environment
 
 
 class _JinjaRenderer:
     def __init__(self) -> None:
-        self._environment: Environment | None = None
+        self._environments: dict[str, Environment] = {}
 
-    def _render(self, template_name: str, **context: object) -> str:
-        if self._environment is None:
-            self._environment = _environment()
-        return self._environment.get_template(template_name).render(**context)
+    def _render(self, locale: str, template_name: str, **context: object) -> str:
+        environment = self._environments.get(locale)
+        if environment is None:
+            environment = self._environments[locale] = _environment(locale)
+        return environment.get_template(template_name).render(**context)
 
 
 def _document_context(document: InvoiceDocument) -> dict[str, object]:
@@ -178,8 +191,19 @@ def _one_line(text: str) -> str:
 # The adapters
 
 
+def reminder_phrase(reminder: ReminderStep, catalog: gettext.NullTranslations) -> str:
+    """As the email says it: "due in 3 days", "15 days overdue" (in the catalog's language)."""
+    if reminder.when == "before":
+        phrase = catalog.ngettext("due in %(num)d day", "due in %(num)d days", reminder.days)
+    else:
+        phrase = catalog.ngettext("%(num)d day overdue", "%(num)d days overdue", reminder.days)
+    return phrase % {"num": reminder.days}
+
+
 class JinjaEmailRenderer(_JinjaRenderer):
-    """Branded HTML and plain-text emails about an invoice (`remit.ports.EmailRenderer`)."""
+    """Branded HTML and plain-text emails about an invoice (`remit.ports.EmailRenderer`), in the
+    document's locale.
+    """
 
     def render(
         self,
@@ -191,38 +215,46 @@ class JinjaEmailRenderer(_JinjaRenderer):
         """Subject and bodies of `kind`; a payment receipt needs the `payment` and a reminder its
         step (`ValueError` without).
         """
+        catalog = translations(document.locale)
+        _ = catalog.gettext
         context = _document_context(document)
-        seller = document.seller.name
+        names = {"number": document.number, "seller": document.seller.name}
         if kind == "invoice":
-            subject = f"Invoice {document.number} from {seller}"
+            subject = _("Invoice %(number)s from %(seller)s") % names
         elif kind == "void_notice":
-            subject = f"Invoice {document.number} from {seller} has been voided"
+            subject = _("Invoice %(number)s from %(seller)s has been voided") % names
         elif kind == "payment_receipt":
             if payment is None:
                 raise ValueError("a payment receipt needs the payment it acknowledges")
-            subject = f"Payment received for invoice {document.number}"
+            subject = _("Payment received for invoice %(number)s") % names
             context["payment"] = payment
         elif kind == "reminder":
             if reminder is None:
                 raise ValueError("a reminder needs the step it reminds of")
-            subject = f"Reminder: invoice {document.number} from {seller} is {reminder.describe()}"
+            when = reminder_phrase(reminder, catalog)
+            subject = _("Reminder: invoice %(number)s from %(seller)s is %(when)s") % {**names, "when": when}
             context["reminder"] = reminder
+            context["reminder_phrase"] = when
         else:
             raise ValueError(f"unknown email kind {kind!r}")
         context["subject"] = _one_line(subject)
         return RenderedEmail(
             subject=_one_line(subject),
-            html=self._render(f"email/{kind}.html", **context),
-            text=self._render(f"email/{kind}.txt", **context),
+            html=self._render(document.locale, f"email/{kind}.html", **context),
+            text=self._render(document.locale, f"email/{kind}.txt", **context),
         )
 
 
 class JinjaHostedPageRenderer(_JinjaRenderer):
-    """The public invoice page behind `/i/{token}` (`remit.ports.HostedPageRenderer`)."""
+    """The public invoice page behind `/i/{token}` (`remit.ports.HostedPageRenderer`), in the
+    document's locale.
+    """
 
     def invoice_page(self, document: InvoiceDocument, notice: str | None = None) -> str:
-        return self._render("hosted/invoice.html", notice=notice, **_document_context(document))
+        return self._render(
+            document.locale, "hosted/invoice.html", notice=notice, **_document_context(document)
+        )
 
     def not_found_page(self) -> str:
-        # No organisation is known (and none may be revealed): a neutral palette.
-        return self._render("hosted/not_found.html", brand=BrandPalette.of(_NEUTRAL_COLOUR))
+        # No organisation is known (and none may be revealed): a neutral palette, in English.
+        return self._render("en", "hosted/not_found.html", brand=BrandPalette.of(_NEUTRAL_COLOUR))

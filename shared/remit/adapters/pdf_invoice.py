@@ -14,6 +14,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from remit.adapters.document_text import address_lines, grouped_iban, long_date, plain_decimal
+from remit.adapters.localization import format_locale, translations
 from remit.adapters.money_format import format_money
 from remit.adapters.pdf_fonts import PRIMARY, FontChain, cover, font_chain, register, texts_of
 from remit.domain.documents import DEFAULT_BRAND_COLOUR, DocumentParty, InvoiceDocument
@@ -29,7 +30,7 @@ INK: Colour = (33, 37, 41)
 MUTED: Colour = (108, 117, 125)
 RULE: Colour = (222, 226, 230)
 WHITE: Colour = (255, 255, 255)
-STAMPS: dict[str, tuple[str, Colour]] = {"paid": ("PAID", (25, 135, 84)), "void": ("VOID", (200, 35, 51))}
+STAMP_COLOURS: dict[str, Colour] = {"paid": (25, 135, 84), "void": (200, 35, 51)}
 
 # A4 in millimetres; the top margin leaves room for the running head of continuation pages.
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
@@ -57,12 +58,23 @@ class _InvoiceLayout:
         self.on_brand = INK if light_brand else WHITE
         self.accent = INK if light_brand else self.brand
         self.tint = _mix(self.brand, WHITE, 0.93)
+        # Labels in the document's language, dates and amounts in its locale's formats.
+        catalog = translations(document.locale)
+        self._ = catalog.gettext
+        self.formats = format_locale(document.locale)
+        _ = self._
         # Every character of the document is checked before anything is drawn.
         self.fonts: FontChain = font_chain(dict(texts_of(document.model_dump(mode="json"))))
         self.pdf = _new_pdf(self)
-        self.pdf.set_title(f"Invoice {document.number}")
+        self.pdf.set_lang(document.locale)
+        self.pdf.set_title(_("Invoice %(number)s") % {"number": document.number})
         self.pdf.set_author(document.seller.name)
-        self.pdf.set_subject(f"Invoice {document.number} to {document.buyer.name}")
+        self.pdf.set_subject(
+            _("Invoice %(number)s to %(buyer)s") % {"number": document.number, "buyer": document.buyer.name}
+        )
+
+    def money(self, amount: int) -> str:
+        return format_money(amount, self.doc.currency, locale=self.formats)
 
     # --- sections, top to bottom -----------------------------------------------------------
 
@@ -93,7 +105,7 @@ class _InvoiceLayout:
             pdf.multi_cell(width, pdf.font_size * 1.35, name, align="L")
         self._font(24, bold=True, colour=self.accent)
         pdf.set_xy(PAGE_WIDTH - MARGIN - title_width, top)
-        pdf.cell(title_width, 11, "INVOICE", align="R")
+        pdf.cell(title_width, 11, self._("INVOICE"), align="R")
         self._fitted_font(self.doc.number, title_width, 11, colour=MUTED)
         pdf.set_xy(PAGE_WIDTH - MARGIN - title_width, top + 11)
         pdf.cell(title_width, 6, self.doc.number, align="R")
@@ -121,13 +133,14 @@ class _InvoiceLayout:
 
     def _parties_and_details(self) -> None:
         pdf = self.pdf
+        _ = self._
         top = 44.0
         # The buyer gets the widest column: their legal name is the one that must not be cut short.
         seller_width, buyer_width, gap = 52.0, 64.0, 6.0
         details_width = CONTENT_WIDTH - seller_width - buyer_width - 2 * gap
         bottoms = [
-            self._party("From", self.doc.seller, MARGIN, top, seller_width),
-            self._party("Bill to", self.doc.buyer, MARGIN + seller_width + gap, top, buyer_width),
+            self._party(_("From"), self.doc.seller, MARGIN, top, seller_width),
+            self._party(_("Bill to"), self.doc.buyer, MARGIN + seller_width + gap, top, buyer_width),
             self._details(MARGIN + seller_width + buyer_width + 2 * gap, top, details_width),
         ]
         pdf.set_xy(MARGIN, max(bottoms) + 8)
@@ -139,7 +152,7 @@ class _InvoiceLayout:
         self._font(10, bold=True, colour=INK)
         pdf.multi_cell(width, 5, party.name or "—", align="L", new_x="LEFT", new_y="NEXT")
         self._font(8.5, colour=INK)
-        lines = [*address_lines(party.address)]
+        lines = [*address_lines(party.address, self.formats)]
         if party.email:
             lines.append(party.email)
         for line in lines:
@@ -148,18 +161,21 @@ class _InvoiceLayout:
             pdf.set_y(pdf.get_y() + 1)
             pdf.set_x(x)
             self._font(8.5, colour=MUTED)
-            pdf.multi_cell(width, 4.2, f"VAT/Tax ID: {party.tax_id}", align="L", new_x="LEFT", new_y="NEXT")
+            tax_id = self._("VAT/Tax ID: %(tax_id)s") % {"tax_id": party.tax_id}
+            pdf.multi_cell(width, 4.2, tax_id, align="L", new_x="LEFT", new_y="NEXT")
         return pdf.get_y()
 
     def _details(self, x: float, y: float, width: float) -> float:
         pdf = self.pdf
         doc = self.doc
-        self._label("Details", x, y, width)
+        _ = self._
+        self._label(_("Details"), x, y, width)
+        due_date_label = _("Due date")
         rows = [
-            ("Invoice no.", doc.number),
-            ("Issue date", long_date(doc.issue_date)),
-            ("Due date", long_date(doc.due_date)),
-            ("Currency", doc.currency),
+            (_("Invoice no."), doc.number),
+            (_("Issue date"), long_date(doc.issue_date, self.formats)),
+            (due_date_label, long_date(doc.due_date, self.formats)),
+            (_("Currency"), doc.currency),
         ]
         pdf.set_xy(x, y + 6)
         self._font(8.5, colour=MUTED)
@@ -167,7 +183,7 @@ class _InvoiceLayout:
         for label, value in rows:
             self._font(8.5, colour=MUTED)
             pdf.cell(label_width, 5, label)
-            self._fitted_font(value, width - label_width, 8.5, bold=label == "Due date")
+            self._fitted_font(value, width - label_width, 8.5, bold=label == due_date_label)
             if pdf.get_string_width(value) > width - label_width:
                 # Too long to share a line with its label even in small type: the next line is its own.
                 pdf.set_xy(x, pdf.get_y() + 4.5)
@@ -184,8 +200,8 @@ class _InvoiceLayout:
         pdf.rect(x, box_top, 1.2, 15, style="F")
         pdf.set_xy(x + 3.5, box_top + 1.8)
         self._font(8, colour=MUTED)
-        pdf.cell(width - 5, 4, "Amount due", new_x="LEFT", new_y="NEXT")
-        amount_due = format_money(doc.amount_due, doc.currency)
+        pdf.cell(width - 5, 4, _("Amount due"), new_x="LEFT", new_y="NEXT")
+        amount_due = self.money(doc.amount_due)
         self._fitted_font(amount_due, width - 5, 14, bold=True)
         pdf.cell(width - 5, 7.5, amount_due)
         return box_top + 15
@@ -194,18 +210,18 @@ class _InvoiceLayout:
         from fpdf.fonts import FontFace
 
         pdf = self.pdf
-        currency = self.doc.currency
+        _ = self._
         pdf.set_draw_color(*RULE)
         # The table takes its base style from the current one: rows are white unless striped.
         pdf.set_fill_color(*WHITE)
-        headings = ("Description", "Qty", "Unit price", "Tax", "Amount")
+        headings = (_("Description"), _("Qty"), _("Unit price"), _("Tax"), _("Amount"))
         rows = [
             (
                 line.description,
                 plain_decimal(line.quantity),
-                format_money(line.unit_amount, currency),
+                self.money(line.unit_amount),
                 f"{plain_decimal(line.tax_rate)}%",
-                format_money(line.amount, currency),
+                self.money(line.amount),
             )
             for line in self.doc.lines
         ]
@@ -237,19 +253,18 @@ class _InvoiceLayout:
     def _tax_breakdown_and_totals(self) -> None:
         pdf = self.pdf
         doc = self.doc
-
-        def money(amount: int) -> str:
-            return format_money(amount, doc.currency)
+        _ = self._
+        money = self.money
 
         totals: list[tuple[str, str, bool]] = [
-            ("Subtotal", money(doc.subtotal), False),
-            ("Tax", money(doc.tax_total), False),
-            ("Total", money(doc.total), True),
+            (_("Subtotal"), money(doc.subtotal), False),
+            (_("Tax"), money(doc.tax_total), False),
+            (_("Total"), money(doc.total), True),
         ]
         if doc.credit_applied:
-            totals.append(("Credit applied", money(-doc.credit_applied), False))
+            totals.append((_("Credit applied"), money(-doc.credit_applied), False))
         if doc.amount_paid:
-            totals.append(("Amount paid", money(-doc.amount_paid), False))
+            totals.append((_("Amount paid"), money(-doc.amount_paid), False))
         row = 5.6
         needed = max(len(totals) * row + 14, (len(doc.tax_breakdown) + 2) * row + 2)
         self._ensure_room(needed)
@@ -260,8 +275,9 @@ class _InvoiceLayout:
         columns = (22.0, 34.0, 28.0)
         pdf.set_xy(MARGIN, top)
         self._font(7.5, bold=True, colour=MUTED)
-        for heading, column_width in zip(("Tax rate", "Taxable amount", "Tax"), columns, strict=True):
-            pdf.cell(column_width, row, heading, align="L" if heading == "Tax rate" else "R")
+        tax_headings = (_("Tax rate"), _("Taxable amount"), _("Tax"))
+        for index, (heading, column_width) in enumerate(zip(tax_headings, columns, strict=True)):
+            pdf.cell(column_width, row, heading, align="L" if index == 0 else "R")
         pdf.set_draw_color(*RULE)
         pdf.line(MARGIN, top + row, MARGIN + width, top + row)
         pdf.set_xy(MARGIN, top + row)
@@ -293,29 +309,32 @@ class _InvoiceLayout:
         pdf.rect(x, due_top, 76, 9, style="F")
         pdf.set_xy(x + 2, due_top)
         self._font(10.5, bold=True, colour=self.on_brand)
-        pdf.cell(38, 9, "Amount due")
+        pdf.cell(38, 9, _("Amount due"))
         pdf.cell(34, 9, money(doc.amount_due), align="R")
         pdf.set_xy(MARGIN, max(left_bottom, due_top + 9) + 9)
 
     def _payment_instructions(self) -> None:
         pdf = self.pdf
         doc = self.doc
+        _ = self._
         blocks: list[tuple[str, list[tuple[str, str]]]] = []
         if doc.bank_transfer and any(doc.bank_transfer.model_dump().values()):
             bank = doc.bank_transfer
             bank_rows = _filled(
-                ("Account name", bank.account_name),
-                ("IBAN", grouped_iban(bank.iban) if bank.iban else None),
-                ("BIC", bank.bic),
-                ("Reference", doc.number),
-                ("Instructions", bank.instructions),
+                (_("Account name"), bank.account_name),
+                (_("IBAN"), grouped_iban(bank.iban) if bank.iban else None),
+                (_("BIC"), bank.bic),
+                (_("Reference"), doc.number),
+                (_("Instructions"), bank.instructions),
             )
-            blocks.append(("Bank transfer", bank_rows))
+            blocks.append((_("Bank transfer"), bank_rows))
         if doc.cheque and (doc.cheque.payable_to or doc.cheque.mail_to):
-            cheque_rows = _filled(("Payable to", doc.cheque.payable_to), ("Mail to", doc.cheque.mail_to))
-            blocks.append(("Cheque", cheque_rows))
+            cheque_rows = _filled(
+                (_("Payable to"), doc.cheque.payable_to), (_("Mail to"), doc.cheque.mail_to)
+            )
+            blocks.append((_("Cheque"), cheque_rows))
         self._ensure_room(30)
-        self._section_heading("How to pay")
+        self._section_heading(_("How to pay"))
         for title, rows in blocks:
             self._ensure_room(6 + 5 * len(rows))
             self._font(9, bold=True, colour=INK)
@@ -327,7 +346,8 @@ class _InvoiceLayout:
                 pdf.multi_cell(CONTENT_WIDTH - 32, 4.6, value, align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2.5)
         self._font(8.5, colour=MUTED)
-        pdf.cell(pdf.get_string_width("Pay or view online: "), 5, "Pay or view online: ")
+        online = _("Pay or view online:") + " "
+        pdf.cell(pdf.get_string_width(online), 5, online)
         self._font(8.5, colour=self.accent)
         pdf.multi_cell(0, 5, doc.hosted_url, link=doc.hosted_url, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
@@ -336,7 +356,7 @@ class _InvoiceLayout:
         pdf = self.pdf
         if self.doc.memo:
             self._ensure_room(16)
-            self._section_heading("Notes")
+            self._section_heading(self._("Notes"))
             self._font(8.5, colour=INK)
             pdf.multi_cell(CONTENT_WIDTH, 4.6, self.doc.memo, align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(4)
@@ -361,7 +381,8 @@ class _InvoiceLayout:
                 pdf.rect(0, 0, PAGE_WIDTH, 3, style="F")
                 pdf.set_xy(MARGIN, 10)
                 self._font(8, colour=MUTED)
-                pdf.cell(CONTENT_WIDTH, 5, f"{self.doc.seller.name} · Invoice {self.doc.number} (continued)")
+                continued = self._("Invoice %(number)s (continued)") % {"number": self.doc.number}
+                pdf.cell(CONTENT_WIDTH, 5, f"{self.doc.seller.name} · {continued}")
         pdf.set_xy(MARGIN, TOP_MARGIN)
 
     def page_footer(self) -> None:
@@ -377,18 +398,19 @@ class _InvoiceLayout:
             # only from here to the next page's header (and through `output()`, which substitutes the
             # count): a "{nb}" typed by a user stays "{nb}".
             pdf.alias_nb_pages(PAGE_COUNT_ALIAS, align="L")
-            pdf.cell(
-                70, 4, f"Invoice {self.doc.number} · Page {pdf.page_no()} of {PAGE_COUNT_ALIAS}", align="R"
-            )
+            invoice = self._("Invoice %(number)s") % {"number": self.doc.number}
+            page = self._("Page %(page)s of %(pages)s") % {"page": pdf.page_no(), "pages": PAGE_COUNT_ALIAS}
+            pdf.cell(70, 4, f"{invoice} · {page}", align="R")
 
     def _stamp(self) -> None:
         """A boxed, tilted PAID or VOID, like a rubber stamp, in the free space of the first page's header.
 
         Open and uncollectible invoices carry no mark.
         """
-        if self.doc.status not in STAMPS:
+        if self.doc.status not in STAMP_COLOURS:
             return
-        text, colour = STAMPS[self.doc.status]
+        colour = STAMP_COLOURS[self.doc.status]
+        text = self._("PAID") if self.doc.status == "paid" else self._("VOID")
         pdf = self.pdf
         centre_x, centre_y = 112.0, 28.0
         self._font(38, bold=True, colour=colour)

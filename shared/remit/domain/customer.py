@@ -16,6 +16,7 @@ from remit.domain.values import (
     CountryCode,
     CurrencyCode,
     EmailAddress,
+    LocaleTag,
     Model,
     Percentage,
     ShortText,
@@ -101,6 +102,10 @@ class Customer(Model):
     last_name: PersonName | None = None
     country: CountryCode | None = None
     currency: CurrencyCode
+    preferred_locale: LocaleTag | None = Field(
+        default=None,
+        description="Language and formats of this customer's documents (else the organisation's).",
+    )
     address: Address | None = None
     tax_rate: Percentage = Decimal("0.00")
     tax_id: str | None = None
@@ -160,6 +165,7 @@ class NewCustomer(Strict):
                     "email": "ap@globex.test",
                     "country": "DE",
                     "currency": "EUR",
+                    "preferred_locale": "de-DE",
                     "tax_rate": "19",
                     "payment_terms_days": 14,
                 }
@@ -173,6 +179,7 @@ class NewCustomer(Strict):
     last_name: PersonName | None = None
     country: CountryCode | None = None
     currency: CurrencyCode | None = None
+    preferred_locale: LocaleTag | None = None
     address: Address | None = None
     tax_rate: Percentage = Decimal("0.00")
     tax_id: TaxId | None = None
@@ -199,6 +206,7 @@ class CustomerChanges(Strict):
     last_name: PersonName | None = None
     country: CountryCode | None = None
     currency: CurrencyCode | None = None
+    preferred_locale: LocaleTag | None = None
     address: Address | None = None
     tax_rate: Percentage | None = None
     tax_id: TaxId | None = None

@@ -15,6 +15,15 @@ from remit.domain.payment import Payment
 from remit.domain.values import Address, Model
 
 DEFAULT_BRAND_COLOUR = "#1A73E8"
+# The language of a document when neither the customer nor the organisation names one.
+FALLBACK_LOCALE = "en"
+
+
+def document_locale(customer_locale: str | None, organisation_locale: str | None) -> str:
+    """The locale of a customer's documents: the customer's preferred one, else the organisation's,
+    else English.
+    """
+    return customer_locale or organisation_locale or FALLBACK_LOCALE
 
 
 class DocumentParty(Model):
@@ -33,6 +42,8 @@ class InvoiceDocument(Model):
     buyer: DocumentParty
     brand_colour: str
     logo_url: str | None
+    # BCP 47 ("de-DE"): the language of the labels and the formats of dates and amounts.
+    locale: str = FALLBACK_LOCALE
     number: str
     status: InvoiceStatus
     currency: str
@@ -79,6 +90,7 @@ class InvoiceDocument(Model):
             ),
             brand_colour=organisation.branding.brand_colour or DEFAULT_BRAND_COLOUR,
             logo_url=organisation.branding.logo_url,
+            locale=document_locale(invoice.customer_locale, organisation.locale),
             number=invoice.number,
             status=invoice.status,
             currency=invoice.currency,
@@ -138,4 +150,5 @@ __all__ = [
     "OutgoingEmail",
     "Payment",
     "RenderedEmail",
+    "document_locale",
 ]

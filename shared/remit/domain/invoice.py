@@ -135,6 +135,9 @@ class Invoice(Model):
     customer_email: str | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_address: Address | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_tax_id: str | None = Field(default=None, description="Snapshot taken at finalization.")
+    customer_locale: str | None = Field(
+        default=None, description="The customer's `preferred_locale`, snapshot taken at finalization."
+    )
     finalized_at: datetime | None = None
     sent_at: datetime | None = None
     paid_at: datetime | None = None
@@ -209,6 +212,7 @@ class Invoice(Model):
         customer_email: str,
         customer_address: Address | None,
         customer_tax_id: str | None,
+        customer_locale: str | None = None,
         recipients: list[str],
         credit_available: int,
         now: datetime,
@@ -243,6 +247,7 @@ class Invoice(Model):
                 "customer_email": customer_email,
                 "customer_address": customer_address,
                 "customer_tax_id": customer_tax_id,
+                "customer_locale": customer_locale,
                 "recipients": recipients,
                 "credit_applied": credit,
                 "amount_due": amount_due,

@@ -15,6 +15,7 @@ from remit.domain.values import (
     CurrencyCode,
     EmailAddress,
     HexColour,
+    LocaleTag,
     Model,
     OptionalText,
     ShortText,
@@ -124,6 +125,10 @@ class Organisation(Model):
     email: EmailAddress | None = None
     default_currency: CurrencyCode
     timezone: TimezoneName = "UTC"
+    locale: LocaleTag = Field(
+        default="en",
+        description="Language and formats of its documents, unless a customer prefers another.",
+    )
     address: Address | None = None
     tax_id: str | None = None
     branding: Branding = Field(default_factory=Branding)
@@ -166,6 +171,7 @@ class NewOrganisation(Strict):
                     "default_currency": "EUR",
                     "email": "billing@acme.test",
                     "timezone": "Europe/Paris",
+                    "locale": "fr-FR",
                     "address": {
                         "line1": "1 Rue de la Paix",
                         "city": "Paris",
@@ -182,6 +188,7 @@ class NewOrganisation(Strict):
     default_currency: CurrencyCode
     email: EmailAddress | None = None
     timezone: TimezoneName = "UTC"
+    locale: LocaleTag = "en"
     address: Address | None = None
     tax_id: TaxId | None = None
     branding: NewBranding | None = None
@@ -223,6 +230,7 @@ class OrganisationChanges(Strict):
     default_currency: CurrencyCode | None = None
     email: EmailAddress | None = None
     timezone: TimezoneName | None = None
+    locale: LocaleTag | None = None
     address: Address | None = None
     tax_id: TaxId | None = None
     branding: BrandingChanges | None = None

@@ -229,6 +229,41 @@ def _timezone_schema(schema: dict[str, Any]) -> None:
 
 
 TimezoneName = Annotated[str, AfterValidator(_timezone_name), Field(json_schema_extra=_timezone_schema)]
+
+
+# BCP 47 language tags that Babel (CLDR) knows, as Remit stores them: "de-DE", "fr", "ja-JP".
+# Babel loads on the first tag to check (or document), not with the model.
+@cache
+def _locale_tags() -> frozenset[str]:
+    from babel import localedata
+
+    return frozenset(identifier.replace("_", "-") for identifier in localedata.locale_identifiers())
+
+
+def _locale_tag(value: str) -> str:
+    """The canonical BCP 47 form of a language tag Babel knows ("de-de" -> "de-DE")."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        tag = str(Locale.parse(value.replace("_", "-"), sep="-")).replace("_", "-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        tag = ""
+    if tag not in _locale_tags():
+        raise ValueError(f"'{value}' is not a known BCP 47 language tag (e.g. 'de-DE', 'fr', 'ja-JP')")
+    return tag
+
+
+def _locale_schema(schema: dict[str, Any]) -> None:
+    schema.update({"enum": sorted(_locale_tags()), "examples": ["de-DE", "fr-FR", "ja-JP"]})
+
+
+LocaleTag = Annotated[
+    str,
+    AfterValidator(_locale_tag),
+    Field(description="BCP 47 language tag known to CLDR", json_schema_extra=_locale_schema),
+]
+
+
 EmailAddress = Annotated[
     str,
     Field(max_length=254, json_schema_extra={"pattern": _EMAIL.pattern, "examples": ["ap@globex.test"]}),

@@ -116,6 +116,7 @@ class InvoiceLifecycleService:
             customer_email=customer.email,
             customer_address=customer.address,
             customer_tax_id=customer.tax_id,
+            customer_locale=customer.preferred_locale,
             recipients=customer.billing_recipients(),
             credit_available=customer.balance,
             now=now,
