@@ -21,7 +21,7 @@ from pathlib import Path
 LOCALES_DIRECTORY = Path(__file__).parent / "locales"
 DOMAIN = "remit"
 # Languages with a complete, reviewed catalog (a test keeps them complete).
-SHIPPED_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "ja")
+SHIPPED_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "ja", "ar")
 # Remit's English documents have always read "22 November 2026": a bare "en" keeps British
 # formats; "en-US" asks for "November 22, 2026".
 _FORMAT_ALIASES = {"en": "en_GB"}
