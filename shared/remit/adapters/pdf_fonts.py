@@ -113,15 +113,18 @@ class FontChain:
         return next((fallback for fallback in FALLBACKS if code_point in self._cmap_of(fallback)), None)
 
 
-def font_chain(texts: dict[str, str]) -> FontChain:
+def font_chain(texts: dict[str, str], *, right_to_left: bool = False) -> FontChain:
     """The fonts that draw every text of a document, by field name; `UnrenderableText` if none can.
 
-    The refusal names, per field, every character that no font of the chain has.
+    The refusal names, per field, every character that no font of the chain has. `right_to_left`: the
+    document's language is written right to left, so its labels are Arabic or Hebrew, drawn in Noto
+    like any other text of their script even when the document's own texts have none.
     """
     everything = "".join(texts.values())
+    right_to_left = right_to_left or any(_within(ord(char), _RIGHT_TO_LEFT) for char in everything)
     chain = FontChain(
-        right_to_left=any(_within(ord(char), _RIGHT_TO_LEFT) for char in everything),
-        shaped=any(_within(ord(char), _SHAPED) for char in everything),
+        right_to_left=right_to_left,
+        shaped=right_to_left or any(_within(ord(char), _SHAPED) for char in everything),
         cjk_face=_cjk_face(everything),
     )
     missing: dict[str, list[int]] = {}

@@ -3,6 +3,10 @@
 Scripts DejaVu Sans lacks fall back to Noto fonts, loaded only for the documents that need them, and
 text no font can draw refuses the render (`remit.adapters.pdf_fonts`, docs/documents.md).
 
+In a right-to-left language (Arabic, Hebrew) the parties, details, line table, totals and payment
+rows are mirrored: labels on the right, text right-aligned. Invoice numbers, IBANs and tax ids are
+still drawn exactly as stored, left to right.
+
 Imported only on the paths that render a PDF; fpdf2 itself loads on the first render. Every text
 from a user (names, descriptions, memos) is drawn as plain text: no markdown, no HTML, no
 page-number aliases, and the logo may not pull in files or URLs.
@@ -11,10 +15,10 @@ page-number aliases, and the logo may not pull in files or URLs.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from remit.adapters.document_text import address_lines, grouped_iban, long_date, plain_decimal
-from remit.adapters.localization import format_locale, translations
+from remit.adapters.localization import format_locale, text_direction, translations
 from remit.adapters.money_format import format_money
 from remit.adapters.pdf_fonts import PRIMARY, FontChain, cover, font_chain, register, texts_of
 from remit.domain.documents import DEFAULT_BRAND_COLOUR, DocumentParty, InvoiceDocument
@@ -26,6 +30,7 @@ FONT = PRIMARY
 PAGE_COUNT_ALIAS = "{nb}"
 
 Colour = tuple[int, int, int]
+Align = Literal["L", "R"]
 INK: Colour = (33, 37, 41)
 MUTED: Colour = (108, 117, 125)
 RULE: Colour = (222, 226, 230)
@@ -62,9 +67,13 @@ class _InvoiceLayout:
         catalog = translations(document.locale)
         self._ = catalog.gettext
         self.formats = format_locale(document.locale)
+        # Arabic and Hebrew: the layout is mirrored where reading order matters.
+        self.rtl = text_direction(document.locale) == "rtl"
+        self.start: Align = "R" if self.rtl else "L"
         _ = self._
         # Every character of the document is checked before anything is drawn.
-        self.fonts: FontChain = font_chain(dict(texts_of(document.model_dump(mode="json"))))
+        texts = dict(texts_of(document.model_dump(mode="json")))
+        self.fonts: FontChain = font_chain(texts, right_to_left=self.rtl)
         self.pdf = _new_pdf(self)
         self.pdf.set_lang(document.locale)
         self.pdf.set_title(_("Invoice %(number)s") % {"number": document.number})
@@ -138,10 +147,19 @@ class _InvoiceLayout:
         # The buyer gets the widest column: their legal name is the one that must not be cut short.
         seller_width, buyer_width, gap = 52.0, 64.0, 6.0
         details_width = CONTENT_WIDTH - seller_width - buyer_width - 2 * gap
+        seller_x, buyer_x = MARGIN, MARGIN + seller_width + gap
+        details_x = MARGIN + seller_width + buyer_width + 2 * gap
+        if self.rtl:
+            # Read from the right: seller, customer, then the details.
+            seller_x, buyer_x, details_x = (
+                self._mirrored(seller_x, seller_width),
+                self._mirrored(buyer_x, buyer_width),
+                self._mirrored(details_x, details_width),
+            )
         bottoms = [
-            self._party(_("From"), self.doc.seller, MARGIN, top, seller_width),
-            self._party(_("Bill to"), self.doc.buyer, MARGIN + seller_width + gap, top, buyer_width),
-            self._details(MARGIN + seller_width + buyer_width + 2 * gap, top, details_width),
+            self._party(_("From"), self.doc.seller, seller_x, top, seller_width),
+            self._party(_("Bill to"), self.doc.buyer, buyer_x, top, buyer_width),
+            self._details(details_x, top, details_width),
         ]
         pdf.set_xy(MARGIN, max(bottoms) + 8)
 
@@ -150,19 +168,19 @@ class _InvoiceLayout:
         self._label(heading, x, y, width)
         pdf.set_xy(x, y + 6)
         self._font(10, bold=True, colour=INK)
-        pdf.multi_cell(width, 5, party.name or "—", align="L", new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(width, 5, party.name or "—", align=self.start, new_x="LEFT", new_y="NEXT")
         self._font(8.5, colour=INK)
         lines = [*address_lines(party.address, self.formats)]
         if party.email:
             lines.append(party.email)
         for line in lines:
-            pdf.multi_cell(width, 4.2, line, align="L", new_x="LEFT", new_y="NEXT")
+            pdf.multi_cell(width, 4.2, line, align=self.start, new_x="LEFT", new_y="NEXT")
         if party.tax_id:
             pdf.set_y(pdf.get_y() + 1)
             pdf.set_x(x)
             self._font(8.5, colour=MUTED)
             tax_id = self._("VAT/Tax ID: %(tax_id)s") % {"tax_id": party.tax_id}
-            pdf.multi_cell(width, 4.2, tax_id, align="L", new_x="LEFT", new_y="NEXT")
+            pdf.multi_cell(width, 4.2, tax_id, align=self.start, new_x="LEFT", new_y="NEXT")
         return pdf.get_y()
 
     def _details(self, x: float, y: float, width: float) -> float:
@@ -180,30 +198,37 @@ class _InvoiceLayout:
         pdf.set_xy(x, y + 6)
         self._font(8.5, colour=MUTED)
         label_width = max(pdf.get_string_width(label) for label, _ in rows) + 2
+        # Right to left, the label is on the right and its value on its left.
+        label_x, value_x = (x + width - label_width, x) if self.rtl else (x, x + label_width)
+        value_align: Align = "L" if self.rtl else "R"
         for label, value in rows:
+            row_y = pdf.get_y()
             self._font(8.5, colour=MUTED)
-            pdf.cell(label_width, 5, label)
+            pdf.set_xy(label_x, row_y)
+            pdf.cell(label_width, 5, label, align=self.start)
             self._fitted_font(value, width - label_width, 8.5, bold=label == due_date_label)
             if pdf.get_string_width(value) > width - label_width:
                 # Too long to share a line with its label even in small type: the next line is its own.
-                pdf.set_xy(x, pdf.get_y() + 4.5)
+                pdf.set_xy(x, row_y + 4.5)
                 self._fitted_font(value, width, 8.5)
-                pdf.cell(width, 5, value, align="R", new_x="LEFT", new_y="NEXT")
+                pdf.cell(width, 5, value, align=value_align, new_x="LEFT", new_y="NEXT")
             else:
-                pdf.cell(width - label_width, 5, value, align="R", new_x="LEFT", new_y="NEXT")
+                pdf.set_xy(value_x, row_y)
+                pdf.cell(width - label_width, 5, value, align=value_align, new_x="LEFT", new_y="NEXT")
             pdf.set_x(x)
         box_top = pdf.get_y() + 2.5
         pdf.set_fill_color(*self.tint)
         pdf.set_draw_color(*self.brand)
         pdf.rect(x, box_top, width, 15, style="F")
         pdf.set_fill_color(*self.brand)
-        pdf.rect(x, box_top, 1.2, 15, style="F")
-        pdf.set_xy(x + 3.5, box_top + 1.8)
+        # The brand bar marks the edge the box is read from.
+        pdf.rect(x + width - 1.2 if self.rtl else x, box_top, 1.2, 15, style="F")
+        pdf.set_xy(x + 1.5 if self.rtl else x + 3.5, box_top + 1.8)
         self._font(8, colour=MUTED)
-        pdf.cell(width - 5, 4, _("Amount due"), new_x="LEFT", new_y="NEXT")
+        pdf.cell(width - 5, 4, _("Amount due"), align=self.start, new_x="LEFT", new_y="NEXT")
         amount_due = self.money(doc.amount_due)
         self._fitted_font(amount_due, width - 5, 14, bold=True)
-        pdf.cell(width - 5, 7.5, amount_due)
+        pdf.cell(width - 5, 7.5, amount_due, align=self.start)
         return box_top + 15
 
     def _lines(self) -> None:
@@ -228,15 +253,24 @@ class _InvoiceLayout:
         # Figures never wrap: each figure column is as wide as its widest entry, the description
         # takes the rest.
         padding = 2.2
+        # fpdf2 breaks a line of shaped (Arabic) text up to 2 mm sooner than its measured width.
+        slack = 2.5 if self.rtl else 0.5
         figure_widths = [
-            max(minimum, self._widest([row[column] for row in rows], headings[column]) + 2 * padding + 0.5)
+            max(minimum, self._widest([row[column] for row in rows], headings[column]) + 2 * padding + slack)
             for column, minimum in ((1, 14.0), (2, 24.0), (3, 13.0), (4, 25.0))
         ]
+        col_widths: tuple[float, ...] = (CONTENT_WIDTH - sum(figure_widths), *figure_widths)
+        text_align: tuple[str, ...] = ("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT")
+        if self.rtl:
+            # Read from the right: the description first, the amount last; every cell right-aligned.
+            headings, col_widths = headings[::-1], col_widths[::-1]
+            rows = [row[::-1] for row in rows]
+            text_align = ("RIGHT",) * len(headings)
         self._font(8.5, colour=INK)
         with pdf.table(
             width=CONTENT_WIDTH,
-            col_widths=(CONTENT_WIDTH - sum(figure_widths), *figure_widths),
-            text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+            col_widths=col_widths,
+            text_align=text_align,
             v_align="TOP",
             borders_layout="HORIZONTAL_LINES",
             headings_style=FontFace(emphasis="BOLD", color=self.on_brand, fill_color=self.brand, size_pt=8),
@@ -272,24 +306,30 @@ class _InvoiceLayout:
 
         # Tax breakdown, left: what an accountant books per rate.
         width = 84.0
-        columns = (22.0, 34.0, 28.0)
+        columns: tuple[float, ...] = (22.0, 34.0, 28.0)
+        tax_headings: tuple[str, ...] = (_("Tax rate"), _("Taxable amount"), _("Tax"))
+        aligns: tuple[Align, ...] = ("L", "R", "R")
+        if self.rtl:
+            # Read from the right: the rate first; every column right-aligned.
+            columns, tax_headings, aligns = columns[::-1], tax_headings[::-1], ("R", "R", "R")
         pdf.set_xy(MARGIN, top)
         self._font(7.5, bold=True, colour=MUTED)
-        tax_headings = (_("Tax rate"), _("Taxable amount"), _("Tax"))
-        for index, (heading, column_width) in enumerate(zip(tax_headings, columns, strict=True)):
-            pdf.cell(column_width, row, heading, align="L" if index == 0 else "R")
+        for heading, column_width, align in zip(tax_headings, columns, aligns, strict=True):
+            pdf.cell(column_width, row, heading, align=align)
         pdf.set_draw_color(*RULE)
         pdf.line(MARGIN, top + row, MARGIN + width, top + row)
         pdf.set_xy(MARGIN, top + row)
         self._font(8.5, colour=INK)
         for group in doc.tax_breakdown:
-            values = (
+            values: tuple[str, ...] = (
                 f"{plain_decimal(group.tax_rate)}%",
                 money(group.taxable_amount),
                 money(group.tax_amount),
             )
-            for value, column_width in zip(values, columns, strict=True):
-                pdf.cell(column_width, row, value, align="L" if value.endswith("%") else "R")
+            if self.rtl:
+                values = values[::-1]
+            for value, column_width, align in zip(values, columns, aligns, strict=True):
+                pdf.cell(column_width, row, value, align=align)
             pdf.set_xy(MARGIN, pdf.get_y() + row)
         left_bottom = pdf.get_y()
 
@@ -300,17 +340,31 @@ class _InvoiceLayout:
             if bold:
                 pdf.line(x, pdf.get_y(), PAGE_WIDTH - MARGIN, pdf.get_y())
             self._font(9, bold=bold, colour=INK if bold else MUTED)
-            pdf.cell(40, row, label)
-            self._font(9, bold=bold, colour=INK)
-            pdf.cell(36, row, value, align="R", new_x="LEFT", new_y="NEXT")
+            if self.rtl:
+                # The label on the right, its amount on its left.
+                pdf.set_x(x + 36)
+                pdf.cell(40, row, label, align="R")
+                pdf.set_x(x)
+                self._font(9, bold=bold, colour=INK)
+                pdf.cell(36, row, value, align="L", new_x="LEFT", new_y="NEXT")
+            else:
+                pdf.cell(40, row, label)
+                self._font(9, bold=bold, colour=INK)
+                pdf.cell(36, row, value, align="R", new_x="LEFT", new_y="NEXT")
             pdf.set_x(x)
         due_top = pdf.get_y() + 1.5
         pdf.set_fill_color(*self.brand)
         pdf.rect(x, due_top, 76, 9, style="F")
-        pdf.set_xy(x + 2, due_top)
         self._font(10.5, bold=True, colour=self.on_brand)
-        pdf.cell(38, 9, _("Amount due"))
-        pdf.cell(34, 9, money(doc.amount_due), align="R")
+        if self.rtl:
+            pdf.set_xy(x + 36, due_top)
+            pdf.cell(38, 9, _("Amount due"), align="R")
+            pdf.set_xy(x + 2, due_top)
+            pdf.cell(34, 9, money(doc.amount_due), align="L")
+        else:
+            pdf.set_xy(x + 2, due_top)
+            pdf.cell(38, 9, _("Amount due"))
+            pdf.cell(34, 9, money(doc.amount_due), align="R")
         pdf.set_xy(MARGIN, max(left_bottom, due_top + 9) + 9)
 
     def _payment_instructions(self) -> None:
@@ -338,18 +392,32 @@ class _InvoiceLayout:
         for title, rows in blocks:
             self._ensure_room(6 + 5 * len(rows))
             self._font(9, bold=True, colour=INK)
-            pdf.cell(CONTENT_WIDTH, 5.5, title, new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(CONTENT_WIDTH, 5.5, title, align=self.start, new_x="LMARGIN", new_y="NEXT")
             for label, value in rows:
                 self._font(8.5, colour=MUTED)
-                pdf.cell(32, 4.6, label)
+                if self.rtl:
+                    # The label on the right; the value (an IBAN, a reference) just left of it.
+                    pdf.set_x(MARGIN + CONTENT_WIDTH - 32)
+                    pdf.cell(32, 4.6, label, align="R")
+                    pdf.set_x(MARGIN)
+                else:
+                    pdf.cell(32, 4.6, label)
                 self._font(8.5, colour=INK)
-                pdf.multi_cell(CONTENT_WIDTH - 32, 4.6, value, align="L", new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(
+                    CONTENT_WIDTH - 32, 4.6, value, align=self.start, new_x="LMARGIN", new_y="NEXT"
+                )
             pdf.ln(2.5)
         self._font(8.5, colour=MUTED)
         online = _("Pay or view online:") + " "
-        pdf.cell(pdf.get_string_width(online), 5, online)
+        if self.rtl:
+            # The words on their own line, read from the right; the address below them.
+            pdf.cell(CONTENT_WIDTH, 5, online.strip(), align="R", new_x="LMARGIN", new_y="NEXT")
+        else:
+            pdf.cell(pdf.get_string_width(online), 5, online)
         self._font(8.5, colour=self.accent)
-        pdf.multi_cell(0, 5, doc.hosted_url, link=doc.hosted_url, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, 5, doc.hosted_url, link=doc.hosted_url, align=self.start, new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.ln(4)
 
     def _notes(self) -> None:
@@ -358,7 +426,7 @@ class _InvoiceLayout:
             self._ensure_room(16)
             self._section_heading(self._("Notes"))
             self._font(8.5, colour=INK)
-            pdf.multi_cell(CONTENT_WIDTH, 4.6, self.doc.memo, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(CONTENT_WIDTH, 4.6, self.doc.memo, align=self.start, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(4)
         if self.doc.footer:
             self._ensure_room(10)
@@ -440,6 +508,11 @@ class _InvoiceLayout:
             size -= 0.5
             self._font(size, bold=bold, colour=colour)
 
+    @staticmethod
+    def _mirrored(x: float, width: float) -> float:
+        """Where a block drawn at `x` sits on a page read from the right."""
+        return PAGE_WIDTH - x - width
+
     def _widest(self, entries: list[str], heading: str) -> float:
         """Width of the widest table entry (body font) or heading (bold heading font)."""
         self._font(8, bold=True)
@@ -450,7 +523,7 @@ class _InvoiceLayout:
     def _label(self, text: str, x: float, y: float, width: float) -> None:
         self._font(7.5, bold=True, colour=self.accent)
         self.pdf.set_xy(x, y)
-        self.pdf.cell(width, 4, text.upper())
+        self.pdf.cell(width, 4, text.upper(), align=self.start)
         self.pdf.set_draw_color(*self.brand)
         self.pdf.line(x, y + 4.6, x + width, y + 4.6)
 
