@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from remit.adapters.html_rendering import JinjaEmailRenderer, JinjaHostedPageRenderer
-from remit.adapters.localization import SHIPPED_LANGUAGES
+from remit.adapters.localization import SHIPPED_LANGUAGES, text_direction
 from remit.adapters.pdf_invoice import FpdfInvoiceRenderer
 from remit.domain.documents import DocumentParty, InvoiceDocument
 from remit.domain.invoice import TaxBreakdownLine, priced_line
@@ -69,7 +69,8 @@ def a_document(locale: str, currency: str = "EUR", unit_amount: int = 123456) ->
 
 
 # What an accountant of each language expects to read, and how its locale writes 1,234.56 EUR and
-# 31 March 2026 (CLDR, through Babel).
+# 31 March 2026 (CLDR, through Babel). "pdf_money" and "pdf_date": how pdftotext reads them back where
+# that differs (right to left, see below).
 EXPECTED: dict[str, dict[str, Any]] = {
     "en": {
         "labels": ["Invoice number", "Issue date", "Due date", "Subtotal", "Total", "Amount due"],
@@ -119,12 +120,31 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "money": "€1,234.56",
         "date": "2026年3月31日",
     },
+    # A bare "ar", as most Arabic-speaking customers are stored: Babel writes its amounts and dates
+    # with Latin digits (as it does for ar-EG and ar-SA, see below), an amount opened by a
+    # right-to-left mark. The PDF's labels are the ones without a lam-alef or lam-yeh ligature, whose
+    # letters pdftotext reads in drawing order (test_pdf_scripts); the amount it reads in drawing
+    # order too ("€ 1,234.56", which reads 1,234.56 € from the right), and the day of a date, which
+    # starts the right-to-left run, before it with no space.
+    "ar": {
+        "labels": ["رقم الفاتورة", "تاريخ الإصدار", "تاريخ الاستحقاق", "المجموع الفرعي", "الإجمالي"],
+        "pdf": ["فاتورة", "رقم الفاتورة", "المجموع الفرعي", "الضريبة", "المبلغ المستحق"],
+        "money": "\u200f1,234.56 €",
+        "date": "31 مارس 2026",
+        "pdf_money": "\u200f€ 1,234.56",
+        "pdf_date": "31مارس 2026",
+    },
 }
 
 
 def plain(text: str) -> str:
     """Text with CLDR's no-break and narrow no-break spaces read as spaces, and runs of space as one."""
     return re.sub(r"[ \u00a0\u202f]+", " ", text)
+
+
+def opening_tag(locale: str) -> str:
+    """The page's language, and its direction where it is written right to left."""
+    return f'<html lang="{locale}" dir="rtl">' if text_direction(locale) == "rtl" else f'<html lang="{locale}"'
 
 
 def test_every_shipped_language_is_checked_here() -> None:
@@ -144,7 +164,7 @@ def test_the_invoice_email_is_in_the_customers_language_and_formats(locale: str)
         assert NUMBER in body
         assert IBAN[:4] + " " + IBAN[4:8] in body
     assert NUMBER in email.subject
-    assert f'<html lang="{locale}"' in email.html
+    assert opening_tag(locale) in email.html
 
 
 @pytest.mark.parametrize("locale", sorted(EXPECTED))
@@ -159,7 +179,7 @@ def test_the_hosted_page_is_in_the_customers_language_and_formats(locale: str) -
     assert NUMBER in page
     assert "DE89 3704 0044 0532 0130 00" in page
     assert TAX_ID in page
-    assert f'<html lang="{locale}"' in page
+    assert opening_tag(locale) in page
 
 
 @pytest.mark.parametrize("locale", sorted(EXPECTED))
@@ -171,8 +191,8 @@ def test_the_pdf_is_in_the_customers_language_and_formats(locale: str, tmp_path:
 
     for label in expected["pdf"]:
         assert label in text, (locale, label)
-    assert expected["money"] in text
-    assert expected["date"] in text
+    assert expected.get("pdf_money", expected["money"]) in text
+    assert expected.get("pdf_date", expected["date"]) in text
     assert NUMBER in text
     assert "DE89 3704 0044 0532 0130 00" in text
     assert TAX_ID in text
@@ -187,18 +207,31 @@ def test_yen_are_written_as_japan_writes_them() -> None:
 
 
 def test_a_locale_without_a_catalog_has_english_words_and_its_own_formats() -> None:
-    # Arabic: no catalog is shipped yet, so the labels are English; dates, amounts and the page's
-    # direction follow the Arabic locale.
-    page = JinjaHostedPageRenderer().invoice_page(a_document("ar"))
-    email = JinjaEmailRenderer().render("invoice", a_document("ar"))
+    # Hebrew: no catalog is shipped, so the labels are English; dates, amounts and the page's
+    # direction follow the Hebrew locale.
+    page = JinjaHostedPageRenderer().invoice_page(a_document("he"))
+    email = JinjaEmailRenderer().render("invoice", a_document("he"))
 
     assert "Invoice number" in page
     assert "Invoice number" in email.text
-    assert "٣١ مارس ٢٠٢٦" in page or "31 مارس 2026" in page
-    assert '<html lang="ar" dir="rtl">' in page
-    assert '<html lang="ar" dir="rtl">' in email.html
+    assert "31 במרץ 2026" in page
+    assert '<html lang="he" dir="rtl">' in page
+    assert '<html lang="he" dir="rtl">' in email.html
     assert NUMBER in page
     assert "DE89 3704 0044 0532 0130 00" in page
+
+
+@pytest.mark.parametrize("locale", ["ar-EG", "ar-SA"])
+def test_every_arabic_locale_reads_the_arabic_catalog_with_latin_digits(locale: str) -> None:
+    # CLDR's own numbering for Egypt and Saudi Arabia is Arabic-Indic (١٬٢٣٤٫٥٦); Babel, and so
+    # Remit, writes amounts and dates in Latin digits for every Arabic locale, like the invoice
+    # number, the IBAN and the day counts of reminders around them.
+    page = plain(html.unescape(JinjaHostedPageRenderer().invoice_page(a_document(locale))))
+
+    assert "رقم الفاتورة" in page
+    assert "\u200f1,234.56 €" in page
+    assert "31 مارس 2026" in page
+    assert f'<html lang="{locale}" dir="rtl">' in page
 
 
 def test_reminders_count_days_in_the_customers_language() -> None:
@@ -209,6 +242,24 @@ def test_reminders_count_days_in_the_customers_language() -> None:
 
     assert "1 Tag überfällig" in one.subject
     assert "15 Tage überfällig" in many.subject
+
+
+@pytest.mark.parametrize(
+    ("days", "phrase"),
+    [
+        (1, "متأخرة يومًا واحدًا"),
+        (2, "متأخرة يومين"),
+        (3, "متأخرة 3 أيام"),
+        (15, "متأخرة 15 يومًا"),
+        (100, "متأخرة 100 يوم"),
+    ],
+)
+def test_reminders_count_days_in_the_six_arabic_plural_forms(days: int, phrase: str) -> None:
+    from remit.domain.reminders import ReminderStep
+
+    email = JinjaEmailRenderer().render("reminder", a_document("ar"), reminder=ReminderStep("after", days))
+
+    assert phrase in email.subject
 
 
 # ---------------------------------------------------------------------------------------------
