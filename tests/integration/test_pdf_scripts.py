@@ -45,6 +45,8 @@ class Script:
     country: str
     currency: str = "EUR"
     screenshot: str | None = None
+    # The customer's locale: the Arabic invoice is in Arabic throughout, labels and layout included.
+    locale: str = "en"
 
     def texts(self) -> list[str]:
         return [self.seller, self.buyer, self.street, self.city, self.description, self.memo]
@@ -117,6 +119,7 @@ SCRIPTS = {
         "SA",
         currency="SAR",
         screenshot="invoice-pdf-ar.png",
+        locale="ar",
     ),
     "hebrew": Script(
         "חברת בדיקה",
@@ -161,6 +164,7 @@ def document_in(script: Script, **changes: object) -> InvoiceDocument:
         lines=[(script.description, "2", 15000, "10")],
         memo=script.memo,
         currency=script.currency,
+        locale=script.locale,
         **changes,
     )
 
