@@ -45,7 +45,7 @@ class Script:
     country: str
     currency: str = "EUR"
     screenshot: str | None = None
-    # The customer's locale: the Arabic invoice is in Arabic throughout, labels and layout included.
+    # The customer's locale: the Japanese and Arabic invoices are in their language throughout.
     locale: str = "en"
 
     def texts(self) -> list[str]:
@@ -90,6 +90,7 @@ SCRIPTS = {
         "JP",
         currency="JPY",
         screenshot="invoice-pdf-ja.png",
+        locale="ja-JP",
     ),
     "chinese": Script(
         "测试有限公司",
