@@ -253,6 +253,15 @@ def test_the_hosted_page_tells_how_the_checkout_went(acme: Billing, outcome: str
     assert notice in page.body.decode()
 
 
+def test_the_hosted_pages_checkout_notice_is_in_the_customers_language(acme: Billing) -> None:
+    acme.api.patch(f"{acme.base}/customers/{acme.customer}", {"preferred_locale": "de-DE"})
+    invoice = acme.finalized()
+
+    page = acme.api.get(f"/i/{token_of(invoice)}?checkout=declined", api_key=None)
+
+    assert "Ihre Karte wurde abgelehnt." in page.body.decode()
+
+
 # Attempt card (off-session)
 
 

@@ -32,16 +32,14 @@ from remit.services.retry import retry_on_conflict
 SANDBOX_STAGES = ("local", "test")
 
 # `?checkout=…` on the hosted page after the provider sends the customer back.
-CHECKOUT_NOTICES = {
-    "success": "Thank you — your payment is being confirmed.",
-    "cancelled": "The card payment was cancelled; nothing was charged.",
-    "declined": "Your card was declined.",
-}
+# How a checkout ended, as the provider's redirect says; the hosted page words each in the
+# customer's language (templates/hosted/invoice.html).
+CHECKOUT_OUTCOMES = ("success", "cancelled", "declined")
 
 
 def checkout_notice(outcome: str | None) -> str | None:
     """The hosted page's notice for the `checkout` query parameter, None for none or an unknown one."""
-    return CHECKOUT_NOTICES.get(outcome or "")
+    return outcome if outcome in CHECKOUT_OUTCOMES else None
 
 
 @dataclass(frozen=True)
