@@ -127,6 +127,7 @@ def _print_banner(running: RunningStack, startup_seconds: float) -> None:
         f"""
 Remit local stack ready in {startup_seconds:.1f} s
   API          {running.base_url}
+  Dashboard    {running.base_url}/dashboard/ (sign-in not yet wired: docs/dashboard.md)
   AWS          {running.aws_endpoint_url} (the emulation; any credentials)
   Data         {data}
   Dev API key  {key}

@@ -1,7 +1,8 @@
 """The HTTP front on `127.0.0.1:$PORT`: what API Gateway is to the deployed stack.
 
 `/_dev/*` goes to the dev routes, `/webhooks/stripe/*` through the API Gateway emulation to
-the `payment_webhooks` function, everything else to the `api` function. Requests pass the
+the `payment_webhooks` function, `/dashboard` and `/dashboard/*` to the `dashboard` function,
+everything else to the `api` function. Requests pass the
 `RequestGate`, so snapshots fall between them, and any request that may write (every method but
 GET, HEAD and OPTIONS) marks the data as changed.
 """
@@ -51,7 +52,8 @@ class RequestRouter:
         self._gate = gate
         self._on_change = on_change
         # The template's more specific API resources, each served by its own function (e.g. the
-        # payment webhooks); API Gateway prefers them to `/{proxy+}`.
+        # payment webhooks, the dashboard); API Gateway prefers them to `/{proxy+}`. A prefix
+        # ending in "/" claims the paths below it; one without claims itself and the paths below.
         self._functions_by_prefix = tuple(functions_by_prefix)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -62,7 +64,7 @@ class RequestRouter:
                     if self._dev_routes.claims(request.path):
                         return self._dev_routes.handle(request)
                     for prefix, function in self._functions_by_prefix:
-                        if request.path.startswith(prefix):
+                        if _under(request.path, prefix):
                             return function.handle(request)
                     return self._api.handle(request)
                 except Exception:
@@ -73,6 +75,12 @@ class RequestRouter:
                         self._on_change()
         except StackStopping:
             return json_response(503, {"message": "The local stack is stopping."})
+
+
+def _under(path: str, prefix: str) -> bool:
+    if prefix.endswith("/"):
+        return path.startswith(prefix)
+    return path == prefix or path.startswith(prefix + "/")
 
 
 class HttpFront(ThreadingHTTPServer):

@@ -81,6 +81,10 @@ class LocalStack:
             timeout_seconds=15,
             memory_limit_in_mb=256,
         )
+        # The template's dashboard function, behind `/dashboard` and `/dashboard/{proxy+}`.
+        self._dashboard_function = LocalFunction(
+            "remit-dashboard", "dashboard.app.lambda_handler", timeout_seconds=29, memory_limit_in_mb=256
+        )
         # The template's recurring-billing functions: the daily planner, fired by the scheduler
         # (and `POST /_dev/run/invoicing-cycle`), and the worker fed by the billing queue.
         self._invoicing_cycle_function = LocalFunction(
@@ -174,7 +178,8 @@ class LocalStack:
             self._gate,
             self._data_changed,
             functions_by_prefix=[
-                ("/webhooks/stripe/", ApiGateway(self._payment_webhooks_function, domain_name=HOST))
+                ("/webhooks/stripe/", ApiGateway(self._payment_webhooks_function, domain_name=HOST)),
+                ("/dashboard", ApiGateway(self._dashboard_function, domain_name=HOST)),
             ],
         )
         self._front = HttpFront(self._settings.port, router)
@@ -208,6 +213,7 @@ class LocalStack:
         self._api_function.load()  # import the handler now, so the first request is not the slow one
         self._notifications_function.load()
         self._payment_webhooks_function.load()
+        self._dashboard_function.load()
         self._invoicing_cycle_function.load()
         self._billing_worker_function.load()
         self._reminders_function.load()

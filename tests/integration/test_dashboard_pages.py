@@ -1,0 +1,78 @@
+"""The dashboard function's pages, called in-process with API Gateway proxy events, and through the
+local front as `make run` serves them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.api_client import LambdaContext
+
+SAMPLE = Path(__file__).resolve().parents[2] / "events" / "dashboard" / "sign_in_page.json"
+
+
+def dashboard_event(method: str, path: str, body: str | None = None) -> dict[str, Any]:
+    """The sample event (`events/dashboard/sign_in_page.json`) for another method, path and body."""
+    event: dict[str, Any] = copy.deepcopy(json.loads(SAMPLE.read_text()))
+    event.update(httpMethod=method, path=path, body=body)
+    event["pathParameters"] = {"proxy": path.removeprefix("/dashboard/")}
+    event["requestContext"].update(requestId=str(uuid.uuid4()), path=path)
+    return event
+
+
+def call(method: str, path: str, body: str | None = None) -> dict[str, Any]:
+    from dashboard.app import lambda_handler
+
+    result: dict[str, Any] = lambda_handler(
+        dashboard_event(method, path, body), LambdaContext(str(uuid.uuid4()), "remit-dashboard")
+    )
+    return result
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_dashboard_root_leads_to_the_sign_in_page() -> None:
+    response = call("GET", "/dashboard")
+
+    assert response["statusCode"] == 303
+    assert response["headers"]["Location"] == "/dashboard/sign-in"
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_sign_in_page_is_a_form_under_a_strict_content_security_policy() -> None:
+    response = call("GET", "/dashboard/sign-in")
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    policy = response["headers"]["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src" not in policy  # no script may run at all
+    assert "frame-ancestors 'none'" in policy
+    assert response["headers"]["Cache-Control"] == "no-store"
+    assert '<form method="post" action="/dashboard/sign-in">' in response["body"]
+    assert 'type="password"' in response["body"]
+
+
+@pytest.mark.usefixtures("aws")
+def test_an_unknown_dashboard_path_answers_the_not_found_page() -> None:
+    response = call("GET", "/dashboard/organisations/org_nobody/<script>")
+
+    assert response["statusCode"] == 404
+    assert "Not found" in response["body"]
+    assert "<script>" not in response["body"]
+    assert "Content-Security-Policy" in response["headers"]
+
+
+def test_the_local_front_sends_dashboard_paths_to_the_dashboard_function() -> None:
+    from local.http_front import _under
+
+    assert _under("/dashboard", "/dashboard")
+    assert _under("/dashboard/sign-in", "/dashboard")
+    assert not _under("/dashboards", "/dashboard")
+    assert _under("/webhooks/stripe/org_1", "/webhooks/stripe/")
+    assert not _under("/webhooks/stripe", "/webhooks/stripe/")
