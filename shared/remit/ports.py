@@ -31,6 +31,7 @@ from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.reminders import ReminderRun, ReminderStep
 from remit.domain.subscription import Subscription
+from remit.domain.users import DashboardUser, SessionTokens
 
 
 class Clock(Protocol):
@@ -379,3 +380,22 @@ class ReminderStore(Protocol):
     def record_run(self, run: ReminderRun) -> None: ...
     def get_run(self, organisation_id: str, day: date) -> ReminderRun | None: ...
     def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]: ...
+
+
+class UserDirectory(Protocol):
+    """The dashboard's users (Amazon Cognito in AWS, moto's in the local stack and the tests).
+
+    `sign_in` raises `SignInRefused` for a wrong email or password and `SignInNeedsMoreSteps` when
+    the directory asks for more (TOTP, a new password); `refresh` and `user_of` raise
+    `Unauthenticated` for a token the directory no longer honours.
+    """
+
+    def sign_in(self, email: str, password: str) -> SessionTokens: ...
+
+    def refresh(self, email: str, refresh_token: str) -> SessionTokens: ...
+
+    def user_of(self, access_token: str) -> DashboardUser: ...
+
+    def sign_out(self, access_token: str) -> None: ...
+
+    def create_user(self, email: str, account_id: str, password: str) -> None: ...
