@@ -162,3 +162,67 @@ def _get_att_arn(reference: Any) -> str:
             f"the local stack reads dead-letter targets as !GetAtt <Queue>.Arn, not {reference!r}"
         )
     return str(target[0])
+
+
+# The CloudFormation user pool properties that `CreateUserPool` accepts under the same name
+# (`UserPoolName` is `PoolName` there; `EnabledMfas` is set with `SetUserPoolMfaConfig`).
+_CREATE_USER_POOL_PROPERTIES = (
+    "UsernameAttributes",
+    "AutoVerifiedAttributes",
+    "AdminCreateUserConfig",
+    "Policies",
+    "AccountRecoverySetting",
+    "Schema",
+)
+# The CloudFormation app client properties that `CreateUserPoolClient` accepts under the same name.
+_CREATE_USER_POOL_CLIENT_PROPERTIES = (
+    "GenerateSecret",
+    "ExplicitAuthFlows",
+    "PreventUserExistenceErrors",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "RefreshTokenValidity",
+    "TokenValidityUnits",
+    "ReadAttributes",
+    "WriteAttributes",
+)
+
+
+def create_user_pool(
+    cognito_client: Any,
+    pool_logical_id: str,
+    client_logical_id: str,
+    name: str,
+    template: Mapping[str, Any] | None = None,
+) -> tuple[str, str]:
+    """Create the user pool `pool_logical_id` and its app client `client_logical_id` as the template
+    defines them, both named `name`, and return `(user pool id, app client id)`.
+
+    A pool of that name that exists already is reused with its first client, so a restarted local
+    stack keeps its users (where the emulation keeps them).
+    """
+    template = template if template is not None else load_template()
+    resources = template.get("Resources", {})
+    for page in cognito_client.get_paginator("list_user_pools").paginate(MaxResults=60):
+        for pool in page["UserPools"]:
+            if pool["Name"] == name:
+                clients = cognito_client.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)
+                if clients["UserPoolClients"]:
+                    return pool["Id"], clients["UserPoolClients"][0]["ClientId"]
+    pool_properties = resources[pool_logical_id]["Properties"]
+    request = {key: pool_properties[key] for key in _CREATE_USER_POOL_PROPERTIES if key in pool_properties}
+    pool_id = cognito_client.create_user_pool(PoolName=name, **request)["UserPool"]["Id"]
+    if "SOFTWARE_TOKEN_MFA" in pool_properties.get("EnabledMfas", []):
+        cognito_client.set_user_pool_mfa_config(
+            UserPoolId=pool_id,
+            SoftwareTokenMfaConfiguration={"Enabled": True},
+            MfaConfiguration=pool_properties.get("MfaConfiguration", "OFF"),
+        )
+    client_properties = resources[client_logical_id]["Properties"]
+    request = {
+        key: client_properties[key] for key in _CREATE_USER_POOL_CLIENT_PROPERTIES if key in client_properties
+    }
+    client_id = cognito_client.create_user_pool_client(UserPoolId=pool_id, ClientName=name, **request)[
+        "UserPoolClient"
+    ]["ClientId"]
+    return pool_id, client_id

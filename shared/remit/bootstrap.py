@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -26,7 +26,14 @@ if TYPE_CHECKING:
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.sqs_work_queue import SqsWorkQueue
     from remit.domain.card_payments import ProviderName
-    from remit.ports import CardGateway, Clock, EmailRenderer, HostedPageRenderer, InvoicePdfRenderer
+    from remit.ports import (
+        CardGateway,
+        Clock,
+        EmailRenderer,
+        HostedPageRenderer,
+        InvoicePdfRenderer,
+        UserDirectory,
+    )
     from remit.services.accounts import AccountService
     from remit.services.billing_cycle import BillingCycleService
     from remit.services.billing_runs import BillingRunService
@@ -69,6 +76,7 @@ class Services:
     subscriptions: SubscriptionService
     billing_cycle: BillingCycleService
     reminders: ReminderService
+    users: UserDirectory
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -89,6 +97,10 @@ def _sqs() -> SQSClient:
 
 def _secretsmanager() -> SecretsManagerClient:
     return boto3.client("secretsmanager")
+
+
+def _cognito_idp() -> Any:
+    return boto3.client("cognito-idp")
 
 
 def _stripe_gateway(config: Settings) -> Callable[[], CardGateway]:
@@ -151,6 +163,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     stays light and the first request that needs the services pays for them once. Renderers, the
     card provider's SDK and the image library load later still, on the paths that use them.
     """
+    from remit.adapters.cognito_users import CognitoUserDirectory
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_accounts import DynamoAccountRepository
     from remit.adapters.dynamodb_billing import DynamoBillingStore
@@ -263,6 +276,9 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
             max_periods=config.max_periods_per_run,
         ),
         reminders=ReminderService(context, DynamoReminderStore(billing), reminders_queue),
+        users=CognitoUserDirectory(
+            cache(_cognito_idp), config.user_pool_id, config.user_pool_client_id, clock
+        ),
     )
 
 

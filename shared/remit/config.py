@@ -39,6 +39,9 @@ class Settings:
     reminders_queue_url: str = ""
     # Missed periods one subscription catches up in one run, at most (the rest follow the next day).
     max_periods_per_run: int = 12
+    # The dashboard's Cognito user pool and its app client (template.yaml's DashboardUserPool*).
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.cloudformation import create_user_pool
 from remit.adapters.cognito_users import CognitoUserDirectory
 from remit.domain.errors import InvalidInput, Unauthenticated
 from remit.domain.users import SignInRefused
@@ -23,21 +24,13 @@ class FixedClock:
 
 @pytest.fixture
 def directory() -> Iterator[CognitoUserDirectory]:
-    # The pool as template.yaml's DashboardUserPool and DashboardUserPoolClient describe it.
+    # The pool and app client as template.yaml's DashboardUserPool and DashboardUserPoolClient say.
     with mock_aws():
         client = boto3.client("cognito-idp", region_name="eu-west-1")
-        pool = client.create_user_pool(
-            PoolName="remit-test-dashboard",
-            UsernameAttributes=["email"],
-            Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireNumbers": True}},
-            Schema=[{"Name": "account_id", "AttributeDataType": "String", "Mutable": True}],
-        )["UserPool"]
-        app = client.create_user_pool_client(
-            UserPoolId=pool["Id"],
-            ClientName="remit-test-dashboard",
-            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        )["UserPoolClient"]
-        yield CognitoUserDirectory(lambda: client, pool["Id"], app["ClientId"], FixedClock())
+        pool_id, client_id = create_user_pool(
+            client, "DashboardUserPool", "DashboardUserPoolClient", "remit-test-dashboard"
+        )
+        yield CognitoUserDirectory(lambda: client, pool_id, client_id, FixedClock())
 
 
 def test_a_user_signs_in_and_belongs_to_their_account(directory: CognitoUserDirectory) -> None:
@@ -87,3 +80,36 @@ def test_the_same_email_cannot_be_created_twice(directory: CognitoUserDirectory)
 
     with pytest.raises(InvalidInput):
         directory.create_user("ada@example.com", "acc_2", "Correct-horse-9")
+
+
+def test_the_pool_from_the_template_refuses_a_password_without_an_upper_case_letter(
+    directory: CognitoUserDirectory,
+) -> None:
+    with pytest.raises(InvalidInput):
+        directory.create_user("ada@example.com", "acc_1", "correct-horse-9")
+
+
+def test_the_services_sign_in_against_the_pool_their_settings_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from remit import bootstrap
+
+    with mock_aws():
+        pool_id, client_id = create_user_pool(
+            boto3.client("cognito-idp", region_name="eu-west-1"),
+            "DashboardUserPool",
+            "DashboardUserPoolClient",
+            "remit-test-dashboard",
+        )
+        monkeypatch.setenv("REMIT_USER_POOL_ID", pool_id)
+        monkeypatch.setenv("REMIT_USER_POOL_CLIENT_ID", client_id)
+        bootstrap.reset()
+        try:
+            users = bootstrap.services().users
+            users.create_user("ada@example.com", "acc_1", "Correct-horse-9")
+
+            tokens = users.sign_in("ada@example.com", "Correct-horse-9")
+
+            assert users.user_of(tokens.access_token).account_id == "acc_1"
+        finally:
+            bootstrap.reset()
