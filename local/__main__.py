@@ -111,6 +111,10 @@ def _print_banner(running: RunningStack, startup_seconds: float) -> None:
         else f"{running.data_dir} (new)"
     )
     today = datetime.now(UTC).date().isoformat()
+    user = running.dev_user
+    dashboard = f"{running.base_url}/dashboard/"
+    if user is not None:
+        dashboard += f"\n  Dev user     {user.email} / {user.password}"
     cycle = (
         f"\n\nRecurring billing runs daily at {running.daily_cycle}; run a day's cycle now:\n"
         f'  curl -s -X POST {running.base_url}/_dev/run/invoicing-cycle -d \'{{"date":"{today}"}}\''
@@ -127,7 +131,7 @@ def _print_banner(running: RunningStack, startup_seconds: float) -> None:
         f"""
 Remit local stack ready in {startup_seconds:.1f} s
   API          {running.base_url}
-  Dashboard    {running.base_url}/dashboard/ (sign-in not yet wired: docs/dashboard.md)
+  Dashboard    {dashboard}
   AWS          {running.aws_endpoint_url} (the emulation; any credentials)
   Data         {data}
   Dev API key  {key}

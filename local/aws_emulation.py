@@ -9,7 +9,18 @@ import boto3
 from botocore.config import Config
 
 from local import cloudformation
-from local.environment import BUCKETS, DUMMY_CREDENTIAL, HOST, QUEUES, REGION, TABLES, queue_url
+from local.environment import (
+    BUCKETS,
+    DUMMY_CREDENTIAL,
+    HOST,
+    QUEUES,
+    REGION,
+    TABLES,
+    USER_POOL,
+    USER_POOL_CLIENT,
+    USER_POOL_NAME,
+    queue_url,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -88,6 +99,16 @@ class AwsEmulation:
             if url != queue_url(self.endpoint_url, QUEUES[logical_id]):
                 raise RuntimeError(f"the emulation put {logical_id} at {url}, not where Remit was told")
         return urls
+
+    def provision_user_pool(self) -> tuple[str, str]:
+        """Create the dashboard's user pool and app client (from `template.yaml`); return their ids.
+
+        The emulation keeps no Cognito state between starts, so this makes a new pool each start
+        (and the dev user is made again in it).
+        """
+        return cloudformation.create_user_pool(
+            self._client("cognito-idp"), USER_POOL, USER_POOL_CLIENT, USER_POOL_NAME
+        )
 
     def expire_items(self) -> None:
         """Delete the items whose time-to-live has passed (idempotency records), as DynamoDB does."""

@@ -25,6 +25,10 @@ IDEMPOTENCY_TABLE = "remit-idempotency"
 LOGO_BUCKET = "remit-logos"
 BILLING_QUEUE = "remit-billing"
 REMINDERS_QUEUE = "remit-reminders"
+#: The dashboard's user pool and its app client (template.yaml's logical ids) and their local name.
+USER_POOL = "DashboardUserPool"
+USER_POOL_CLIENT = "DashboardUserPoolClient"
+USER_POOL_NAME = "remit-local-dashboard"
 #: The sender of every email, unless `REMIT_MAIL_FROM` names another; verified in the emulated SES.
 DEFAULT_MAIL_FROM = "invoices@remit.local"
 
@@ -63,11 +67,14 @@ class LocalSettings:
     dev_api_key: str | None
     #: `REMIT_MAX_PERIODS_PER_RUN` as the user set it; None leaves Remit's default.
     max_periods_per_run: int | None = None
+    #: The dashboard's dev user (`REMIT_DEV_EMAIL` / `REMIT_DEV_PASSWORD`); None: kept or generated.
+    dev_email: str | None = None
+    dev_password: str | None = None
 
     @classmethod
     def from_environ(cls, environ: MutableMapping[str, str] = os.environ) -> LocalSettings:
-        """Read `PORT` (default 3000; 0 picks a free port), `REMIT_LOCAL_DIR`, `REMIT_DEV_API_KEY`
-        and `REMIT_MAX_PERIODS_PER_RUN` (unset: Remit's default).
+        """Read `PORT` (default 3000; 0 picks a free port), `REMIT_LOCAL_DIR`, `REMIT_DEV_API_KEY`,
+        `REMIT_DEV_EMAIL`, `REMIT_DEV_PASSWORD` and `REMIT_MAX_PERIODS_PER_RUN` (unset: Remit's default).
 
         Raises `SettingsError` when `PORT` is not a port number, or a count is not a positive integer.
         """
@@ -85,6 +92,8 @@ class LocalSettings:
             data_dir=data_dir.resolve(),
             dev_api_key=environ.get("REMIT_DEV_API_KEY", "").strip() or None,
             max_periods_per_run=int(raw_periods) if raw_periods else None,
+            dev_email=environ.get("REMIT_DEV_EMAIL", "").strip() or None,
+            dev_password=environ.get("REMIT_DEV_PASSWORD", "") or None,
         )
 
 
@@ -130,3 +139,11 @@ def export_remit_environment(
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )
+
+
+def export_user_pool(
+    user_pool_id: str, user_pool_client_id: str, environ: MutableMapping[str, str] = os.environ
+) -> None:
+    """Give Remit the dashboard's user pool, as the template gives the dashboard function."""
+    environ["REMIT_USER_POOL_ID"] = user_pool_id
+    environ["REMIT_USER_POOL_CLIENT_ID"] = user_pool_client_id

@@ -17,6 +17,7 @@ from local.dev_accounts import DevAccount, ensure_dev_account
 from local.dev_billing import InvoicingCycleRoute
 from local.dev_reminders import RemindersRoute
 from local.dev_routes import dev_routes
+from local.dev_users import DevUser, ensure_dev_user
 from local.environment import (
     BILLING_QUEUE,
     BILLING_TABLE,
@@ -27,6 +28,7 @@ from local.environment import (
     TABLES,
     LocalSettings,
     export_remit_environment,
+    export_user_pool,
 )
 from local.http_front import HttpFront, RequestRouter
 from local.journal import Journal, SaveSummary
@@ -52,6 +54,8 @@ class RunningStack:
     data_dir: Path
     dev_account: DevAccount
     restored: SaveSummary | None
+    #: Who signs in to the dashboard (in the dev account).
+    dev_user: DevUser | None = None
     #: When the invoicing cycle runs each day (`08:15 UTC`); None when its functions are missing.
     daily_cycle: str | None = None
     #: When the reminders are planned each day (`08:45 UTC`); None when the function is missing.
@@ -188,6 +192,7 @@ class LocalStack:
         self._emulation.start()
         export_remit_environment(self._emulation.endpoint_url, public_base_url=base_url)
         self._emulation.provision()
+        export_user_pool(*self._emulation.provision_user_pool())
         self._emulation.verify_sender(os.environ["REMIT_MAIL_FROM"])
         journal = Journal(data_dir, tables=list(TABLES.values()), buckets=BUCKETS)
         journal.attach()
@@ -210,6 +215,9 @@ class LocalStack:
         dev_account = ensure_dev_account(data_dir, self._settings.dev_api_key)
         if dev_account.created:
             self._data_changed()
+        dev_user = ensure_dev_user(
+            data_dir, dev_account.account_id, self._settings.dev_email, self._settings.dev_password
+        )
         self._api_function.load()  # import the handler now, so the first request is not the slow one
         self._notifications_function.load()
         self._payment_webhooks_function.load()
@@ -235,6 +243,7 @@ class LocalStack:
             data_dir=data_dir,
             dev_account=dev_account,
             restored=restored,
+            dev_user=dev_user,
             daily_cycle=f"{schedule.hour:02d}:{schedule.minute:02d} UTC",
             daily_reminders=f"{reminders_schedule.hour:02d}:{reminders_schedule.minute:02d} UTC",
         )

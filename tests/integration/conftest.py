@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from local import moto_patches
-from local.cloudformation import create_tables
+from local.cloudformation import create_tables, create_user_pool
 from local.moto_server import LocalMotoServer
 from tests.integration.api_client import ApiClient
 
@@ -70,6 +70,17 @@ def aws() -> Iterator[None]:
             reset_remit()
             yield
             reset_remit()
+
+
+@pytest.fixture
+def user_pool(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's user pool and app client, built from template.yaml, named in Remit's settings."""
+    pool_id, client_id = create_user_pool(
+        boto3.client("cognito-idp"), "DashboardUserPool", "DashboardUserPoolClient", "remit-test-dashboard"
+    )
+    monkeypatch.setenv("REMIT_USER_POOL_ID", pool_id)
+    monkeypatch.setenv("REMIT_USER_POOL_CLIENT_ID", client_id)
+    reset_remit()
 
 
 def new_account(name: str = "Test account", api_key: str | None = None) -> ApiClient:
