@@ -22,6 +22,7 @@ DUMMY_CREDENTIAL = "local"
 
 BILLING_TABLE = "remit-billing"
 IDEMPOTENCY_TABLE = "remit-idempotency"
+SESSIONS_TABLE = "remit-sessions"
 LOGO_BUCKET = "remit-logos"
 BILLING_QUEUE = "remit-billing"
 REMINDERS_QUEUE = "remit-reminders"
@@ -33,7 +34,11 @@ USER_POOL_NAME = "remit-local-dashboard"
 DEFAULT_MAIL_FROM = "invoices@remit.local"
 
 #: `{logical id in template.yaml: physical name}` of every table the stack creates.
-TABLES = {"BillingTable": BILLING_TABLE, "IdempotencyTable": IDEMPOTENCY_TABLE}
+TABLES = {
+    "BillingTable": BILLING_TABLE,
+    "IdempotencyTable": IDEMPOTENCY_TABLE,
+    "SessionsTable": SESSIONS_TABLE,
+}
 BUCKETS = (LOGO_BUCKET,)
 #: `{logical id in template.yaml: physical name}` of every queue the stack creates.
 QUEUES = {
@@ -128,6 +133,7 @@ def export_remit_environment(
             "REMIT_STAGE": "local",
             "REMIT_BILLING_TABLE": BILLING_TABLE,
             "REMIT_IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
+            "REMIT_SESSIONS_TABLE": SESSIONS_TABLE,
             "REMIT_LOGO_BUCKET": LOGO_BUCKET,
             "REMIT_BILLING_QUEUE_URL": queue_url(aws_endpoint_url, BILLING_QUEUE),
             "REMIT_REMINDERS_QUEUE_URL": queue_url(aws_endpoint_url, REMINDERS_QUEUE),

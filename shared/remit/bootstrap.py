@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from remit.services.card_payments import CardPaymentService
     from remit.services.charges import ChargeService
     from remit.services.customers import CustomerService
+    from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
@@ -77,6 +78,7 @@ class Services:
     billing_cycle: BillingCycleService
     reminders: ReminderService
     users: UserDirectory
+    dashboard_sessions: DashboardSessionService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -173,6 +175,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
     from remit.adapters.dynamodb_recurring import DynamoRecurringStore
     from remit.adapters.dynamodb_reminders import DynamoReminderStore
+    from remit.adapters.dynamodb_sessions import DynamoSessionStore
     from remit.adapters.images import PillowImageVerifier
     from remit.adapters.s3_documents import S3DocumentStore
     from remit.adapters.s3_logos import S3LogoStore
@@ -187,6 +190,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     from remit.services.card_payments import CardPaymentService
     from remit.services.charges import ChargeService
     from remit.services.customers import CustomerService
+    from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
@@ -237,6 +241,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     card_payments = CardPaymentService(
         context, organisation_repository, provider_secrets, gateways, config.stage
     )
+    users = CognitoUserDirectory(cache(_cognito_idp), config.user_pool_id, config.user_pool_client_id, clock)
     return Services(
         settings=config,
         accounts=AccountService(DynamoAccountRepository(billing), clock, config.api_key_cache_seconds),
@@ -276,8 +281,9 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
             max_periods=config.max_periods_per_run,
         ),
         reminders=ReminderService(context, DynamoReminderStore(billing), reminders_queue),
-        users=CognitoUserDirectory(
-            cache(_cognito_idp), config.user_pool_id, config.user_pool_client_id, clock
+        users=users,
+        dashboard_sessions=DashboardSessionService(
+            users, DynamoSessionStore(DynamoTable(_dynamodb, config.sessions_table)), clock
         ),
     )
 

@@ -42,6 +42,8 @@ class Settings:
     # The dashboard's Cognito user pool and its app client (template.yaml's DashboardUserPool*).
     user_pool_id: str = ""
     user_pool_client_id: str = ""
+    # The dashboard's sessions and failed sign-in counters (template.yaml's SessionsTable).
+    sessions_table: str = "remit-sessions"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:

@@ -30,6 +30,7 @@ from remit.domain.outbox import OutboxMessage
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.reminders import ReminderRun, ReminderStep
+from remit.domain.sessions import DashboardSession
 from remit.domain.subscription import Subscription
 from remit.domain.users import DashboardUser, SessionTokens
 
@@ -399,3 +400,25 @@ class UserDirectory(Protocol):
     def sign_out(self, access_token: str) -> None: ...
 
     def create_user(self, email: str, account_id: str, password: str) -> None: ...
+
+
+class SessionStore(Protocol):
+    """Dashboard sessions and failed sign-in counters (DynamoDB's `SessionsTable`, expired by TTL).
+
+    `get` returns None for an unknown or expired session; `failed_sign_ins` counts the failures of
+    one email digest in the window that starts at `window_start`.
+    """
+
+    def add(self, session: DashboardSession) -> None: ...
+
+    def get(self, session_digest: str, now: datetime) -> DashboardSession | None: ...
+
+    def replace_tokens(self, session_digest: str, tokens: SessionTokens) -> None: ...
+
+    def remove(self, session_digest: str) -> None: ...
+
+    def count_failed_sign_in(
+        self, email_digest: str, window_start: datetime, window_end: datetime
+    ) -> int: ...
+
+    def failed_sign_ins(self, email_digest: str, window_start: datetime) -> int: ...

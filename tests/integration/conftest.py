@@ -20,7 +20,11 @@ from tests.integration.api_client import ApiClient
 # The in-process mock gets the same transaction undo log and key-range queries as the local stack.
 moto_patches.install()
 
-TABLES = {"BillingTable": "remit-billing", "IdempotencyTable": "remit-idempotency"}
+TABLES = {
+    "BillingTable": "remit-billing",
+    "IdempotencyTable": "remit-idempotency",
+    "SessionsTable": "remit-sessions",
+}
 LOGO_BUCKET = "remit-logos"
 BILLING_QUEUE = "remit-billing"
 REMINDERS_QUEUE = "remit-reminders"
@@ -36,6 +40,7 @@ def remit_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "REMIT_STAGE": "test",
         "REMIT_BILLING_TABLE": TABLES["BillingTable"],
         "REMIT_IDEMPOTENCY_TABLE": TABLES["IdempotencyTable"],
+        "REMIT_SESSIONS_TABLE": TABLES["SessionsTable"],
         "REMIT_LOGO_BUCKET": LOGO_BUCKET,
         "REMIT_PUBLIC_BASE_URL": "https://api.remit.test",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -123,6 +128,7 @@ def served_aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("REMIT_BILLING_TABLE", names["BillingTable"])
     monkeypatch.setenv("REMIT_IDEMPOTENCY_TABLE", names["IdempotencyTable"])
+    monkeypatch.setenv("REMIT_SESSIONS_TABLE", names["SessionsTable"])
     create_tables(boto3.client("dynamodb"), names)
     sqs = boto3.client("sqs")
     monkeypatch.setenv(
