@@ -86,6 +86,8 @@ def start_local_stack(data_dir: Path, dev_api_key: str | None, port: int | None 
         }
     )
     environment.pop("REMIT_DEV_API_KEY", None)
+    environment.pop("REMIT_DEV_EMAIL", None)
+    environment.pop("REMIT_DEV_PASSWORD", None)
     if dev_api_key is not None:
         environment["REMIT_DEV_API_KEY"] = dev_api_key
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.integration.api_client import LambdaContext
+from tests.integration.conftest import SettableClock
 
 SAMPLE = Path(__file__).resolve().parents[2] / "events" / "dashboard" / "sign_in_page.json"
 PASSWORD = "Correct-horse-9"
@@ -179,3 +180,27 @@ def test_another_accounts_organisation_answers_the_not_found_page(ada: tuple[str
     ada_browser = Browser()
     ada_browser.sign_in(ada[0], PASSWORD)
     assert ada_browser.request("GET", f"/dashboard/organisations/{ada[1]}")["statusCode"] == 200
+
+
+def test_a_session_near_its_access_tokens_end_is_refreshed_and_ends_after_twelve_hours(
+    ada: tuple[str, str], clock: SettableClock
+) -> None:
+    import boto3
+
+    browser = Browser()
+    browser.sign_in(ada[0], PASSWORD)
+
+    def stored_access_token() -> str:
+        (item,) = boto3.client("dynamodb").scan(
+            TableName="remit-sessions",
+            ScanFilter={"SK": {"AttributeValueList": [{"S": "SESSION"}], "ComparisonOperator": "EQ"}},
+        )["Items"]
+        return item["access_token"]["S"]
+
+    first = stored_access_token()
+    clock.advance(minutes=56)
+
+    assert browser.request("GET", "/dashboard")["statusCode"] == 200
+    assert stored_access_token() != first
+    clock.advance(hours=12)
+    assert browser.request("GET", "/dashboard")["statusCode"] == 303
