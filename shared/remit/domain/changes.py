@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable, Mapping
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from remit.domain.errors import FieldProblem, InvalidInput
+from remit.domain.values import accepts_none
 
 
 def field_problems(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldProblem]:
@@ -67,7 +67,7 @@ def nullable_as_in(entity: type[BaseModel]) -> Callable[[dict[str, Any]], None]:
         for name, node in schema.get("properties", {}).items():
             field = entity.model_fields.get(name)
             variants = node.get("anyOf")
-            if field is None or _accepts_none(field.annotation) or not variants or _NULL not in variants:
+            if field is None or accepts_none(field.annotation) or not variants or _NULL not in variants:
                 continue
             rest = [variant for variant in variants if variant != _NULL]
             del node["anyOf"]
@@ -79,9 +79,3 @@ def nullable_as_in(entity: type[BaseModel]) -> Callable[[dict[str, Any]], None]:
                 node["anyOf"] = rest
 
     return schema_extra
-
-
-def _accepts_none(annotation: Any) -> bool:
-    if annotation is None or annotation is type(None):
-        return True
-    return get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)

@@ -84,6 +84,13 @@ def _is_union(annotation: Any) -> bool:
     return get_origin(annotation) in (Union, types.UnionType)
 
 
+def accepts_none(annotation: Any) -> bool:
+    """Whether a field of this type may be `None` (`X | None`, `Optional[X]`, `None` itself)."""
+    if annotation is None or annotation is type(None):
+        return True
+    return _is_union(annotation) and type(None) in get_args(annotation)
+
+
 # iso4217 and pycountry load on the first code to check, not with the models that use them.
 def _currency_code(value: str) -> str:
     from iso4217 import Currency
