@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -19,7 +19,7 @@ from remit.domain.errors import (
     Unauthenticated,
     UnrenderableText,
 )
-from remit.problem_details import PROBLEM_JSON, problem_document
+from remit.problem_details import PROBLEM_JSON, field_problems, problem_document
 
 _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
@@ -45,13 +45,6 @@ def from_domain_error(error: DomainError) -> Response[str]:
     return problem(400, "bad-request", error.detail)
 
 
-def _field_name(location: Iterable[Any]) -> str:
-    parts = [str(part) for part in location]
-    if parts and parts[0] in {"body", "query", "path", "header"}:
-        parts = parts[1:]
-    return ".".join(parts) or "body"
-
-
 def from_validation_error(error: RequestValidationError) -> Response[str]:
     """Malformed JSON or a body that is not an object is 400; anything else names its fields in a 422."""
     errors = error.errors()
@@ -63,11 +56,6 @@ def from_validation_error(error: RequestValidationError) -> Response[str]:
     body_shape = [item for item in errors if tuple(item["loc"]) == ("body",)]
     if body_shape:
         return problem(400, "malformed-body", "The request body must be a JSON object.")
-    problems = [
-        FieldProblem(
-            _field_name(item["loc"]), str(item.get("msg", "is invalid")).removeprefix("Value error, ")
-        )
-        for item in errors
-    ]
+    problems = field_problems(errors)
     summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
     return problem(422, "invalid-fields", f"Invalid fields: {summary}", problems)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -39,3 +39,22 @@ def proxy_problem(
         "body": json.dumps(problem_document(status, slug, detail)),
         "isBase64Encoded": False,
     }
+
+
+def _field_name(location: Iterable[Any]) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def field_problems(errors: Iterable[Mapping[str, Any]]) -> list[FieldProblem]:
+    """pydantic's validation errors as the fields and messages a problem document names: the
+    API's 422 and the dashboard's forms say the same thing about the same input.
+    """
+    return [
+        FieldProblem(
+            _field_name(item["loc"]), str(item.get("msg", "is invalid")).removeprefix("Value error, ")
+        )
+        for item in errors
+    ]
