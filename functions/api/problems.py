@@ -10,25 +10,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from remit.domain.errors import (
-    ConcurrentUpdate,
-    Conflict,
     DomainError,
     FieldProblem,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-    UnrenderableText,
 )
-from remit.problem_details import PROBLEM_JSON, field_problems, problem_document
-
-_STATUS_OF: list[tuple[type[DomainError], int, str]] = [
-    (Unauthenticated, 401, "unauthenticated"),
-    (NotFound, 404, "not-found"),
-    (InvalidInput, 422, "invalid-fields"),
-    (UnrenderableText, 422, "unrenderable-text"),
-    (Conflict, 409, "conflict"),
-    (ConcurrentUpdate, 409, "concurrent-update"),
-]
+from remit.problem_details import PROBLEM_JSON, field_problems, problem_document, status_of
 
 
 def problem(
@@ -39,10 +24,8 @@ def problem(
 
 
 def from_domain_error(error: DomainError) -> Response[str]:
-    for kind, status, slug in _STATUS_OF:
-        if isinstance(error, kind):
-            return problem(status, slug, error.detail, getattr(error, "problems", ()))
-    return problem(400, "bad-request", error.detail)
+    status, slug = status_of(error)
+    return problem(status, slug, error.detail, getattr(error, "problems", ()))
 
 
 def from_validation_error(error: RequestValidationError) -> Response[str]:

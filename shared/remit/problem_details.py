@@ -7,10 +7,36 @@ from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from remit.domain.errors import FieldProblem
+from remit.domain.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    DomainError,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    UnrenderableText,
+)
 
 PROBLEM_JSON = "application/problem+json"
+
+_STATUS_OF: list[tuple[type[DomainError], int, str]] = [
+    (Unauthenticated, 401, "unauthenticated"),
+    (NotFound, 404, "not-found"),
+    (InvalidInput, 422, "invalid-fields"),
+    (UnrenderableText, 422, "unrenderable-text"),
+    (Conflict, 409, "conflict"),
+    (ConcurrentUpdate, 409, "concurrent-update"),
+]
 TYPE_BASE = "https://remit.dev/problems/"
+
+
+def status_of(error: DomainError) -> tuple[int, str]:
+    """The HTTP status and problem slug of a refusal: the API's answer and the dashboard's alike."""
+    for kind, status, slug in _STATUS_OF:
+        if isinstance(error, kind):
+            return status, slug
+    return 400, "bad-request"
 
 
 def problem_document(
