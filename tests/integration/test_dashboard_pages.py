@@ -51,7 +51,9 @@ def test_the_sign_in_page_is_a_form_under_a_strict_content_security_policy() -> 
     assert response["headers"]["Content-Type"] == "text/html; charset=utf-8"
     policy = response["headers"]["Content-Security-Policy"]
     assert "default-src 'none'" in policy
-    assert "script-src" not in policy  # no script may run at all
+    # Script only from this origin (the vendored htmx): no inline script, nothing from elsewhere.
+    assert "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";", 1)[0]
     assert "frame-ancestors 'none'" in policy
     assert response["headers"]["Cache-Control"] == "no-store"
     assert '<form method="post" action="/dashboard/sign-in">' in response["body"]
@@ -76,3 +78,16 @@ def test_the_local_front_sends_dashboard_paths_to_the_dashboard_function() -> No
     assert not _under("/dashboards", "/dashboard")
     assert _under("/webhooks/stripe/org_1", "/webhooks/stripe/")
     assert not _under("/webhooks/stripe", "/webhooks/stripe/")
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_vendored_htmx_is_served_with_its_version_and_licence_beside_it() -> None:
+    from dashboard.web import ASSETS, HTMX
+
+    response = call("GET", f"/dashboard/assets/{HTMX}")
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"].startswith("text/javascript")
+    assert response["body"].startswith("var htmx=function()")
+    assert "Zero-Clause BSD" in (ASSETS / "htmx-LICENSE.txt").read_text()
+    assert call("GET", "/dashboard/assets/other.js")["statusCode"] == 404

@@ -4,60 +4,14 @@ check, sign-out, and an account reaching only its own organisations.
 
 from __future__ import annotations
 
-import copy
 import json
-import uuid
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.integration.api_client import LambdaContext
 from tests.integration.conftest import SettableClock
-
-SAMPLE = Path(__file__).resolve().parents[2] / "events" / "dashboard" / "sign_in_page.json"
-PASSWORD = "Correct-horse-9"
+from tests.integration.dashboard_browser import PASSWORD, Browser, csrf_token
 
 pytestmark = pytest.mark.usefixtures("user_pool")
-
-
-class Browser:
-    """Keeps the dashboard's cookies between requests, as a browser does."""
-
-    def __init__(self) -> None:
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
-        from dashboard.app import lambda_handler
-
-        event: dict[str, Any] = copy.deepcopy(json.loads(SAMPLE.read_text()))
-        event.update(httpMethod=method, path=path, body=urlencode(fields) if fields is not None else None)
-        event["headers"]["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        event["requestContext"].update(requestId=str(uuid.uuid4()), path=path)
-        response: dict[str, Any] = lambda_handler(event, LambdaContext(str(uuid.uuid4()), "remit-dashboard"))
-        cookie = response["headers"].get("Set-Cookie")
-        if cookie:
-            name, _, rest = cookie.partition("=")
-            value = rest.split(";", 1)[0]
-            if "Max-Age=0" in cookie:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        return response
-
-    def sign_in(self, email: str, password: str) -> dict[str, Any]:
-        page = self.request("GET", "/dashboard/sign-in")
-        token = csrf_token(page["body"])
-        return self.request(
-            "POST", "/dashboard/sign-in", {"email": email, "password": password, "csrf_token": token}
-        )
-
-
-def csrf_token(body: str) -> str:
-    marker = 'name="csrf_token" value="'
-    start = body.index(marker) + len(marker)
-    return body[start : body.index('"', start)]
 
 
 @pytest.fixture
