@@ -9,13 +9,14 @@ swap the page in place. `docs/dashboard.md` describes it all.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dashboard import web
-from dashboard.pages import organisations, session  # noqa: F401 - importing registers the routes
+from dashboard import pages, web
 from remit import snapstart
 from remit.observability import logger
 
@@ -23,6 +24,10 @@ from remit.observability import logger
 snapstart.register_hooks()
 
 PAGE_HEADERS = web.PAGE_HEADERS
+
+# Every module of `dashboard.pages` registers its routes as it is imported.
+for module in pkgutil.iter_modules(pages.__path__):
+    importlib.import_module(f"dashboard.pages.{module.name}")
 
 
 def route(event: dict[str, Any]) -> web.Page:
