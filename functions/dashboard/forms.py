@@ -57,6 +57,8 @@ class FormField:
     options: tuple[str, ...] = ()
     children: tuple[FormField, ...] = ()
     help: str | None = None
+    # For "lines": the items are whole numbers (sent as JSON integers).
+    whole_numbers: bool = False
 
     @property
     def id(self) -> str:
@@ -110,8 +112,47 @@ def _enum(annotation: Any) -> tuple[str, ...]:
     return ()
 
 
+# Words a field's name spells in lower case that people write otherwise.
+_WORDS = {
+    "iban": "IBAN",
+    "bic": "BIC",
+    "id": "ID",
+    "ids": "IDs",
+    "url": "URL",
+    "line1": "line 1",
+    "line2": "line 2",
+    "pdf": "PDF",
+}
+_LABELS = {
+    "payment_terms_days": "Payment terms (days)",
+    "timezone": "Time zone",
+    "line1": "Address line 1",
+    "line2": "Address line 2",
+}
+
+
 def _label(name: str, info: Any) -> str:
-    return str(info.title or name.replace("_", " ").capitalize())
+    if info.title:
+        return str(info.title)
+    if name in _LABELS:
+        return _LABELS[name]
+    words = [_WORDS.get(word, word) for word in name.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
+@cache
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
+def _schema_enum(model: type[BaseModel], name: str) -> tuple[str, ...]:
+    """The choices the API's document gives a text field (time zones, locales), if any."""
+    schema = _schema(model).get("properties", {}).get(name, {})
+    for candidate in [schema, *schema.get("anyOf", [])]:
+        if "enum" in candidate:
+            return tuple(str(value) for value in candidate["enum"] if value is not None)
+    return ()
 
 
 def _kind_of(annotation: Any, metadata: list[Any], full: Any) -> tuple[Kind, tuple[str, ...]]:
@@ -153,12 +194,22 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> tuple[FormField, ...]
         if info.exclude or name in {"id", "logo_url", "card"}:
             continue
         annotation: Any = info.annotation
+        if isinstance(annotation, (str, typing.ForwardRef)):
+            annotation = typing.get_type_hints(model, include_extras=True)[name]
         if info.metadata:
             annotation = typing.Annotated[(annotation, *info.metadata)]
         bare, metadata, nullable = _unwrap(annotation)
         kind, options = _kind_of(bare, metadata, annotation)
+        if kind == "text":
+            schema_choices = _schema_enum(model, name)
+            if schema_choices:
+                kind, options = "select", schema_choices
         path = f"{prefix}{name}"
         children: tuple[FormField, ...] = ()
+        whole_numbers = False
+        if kind == "lines":
+            item_type, _, _ = _unwrap(typing.get_args(bare)[0]) if typing.get_args(bare) else (str, [], False)
+            whole_numbers = item_type is int
         if kind == "group":
             children = fields_of(bare, f"{path}.")
         elif kind == "rows":
@@ -174,6 +225,7 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> tuple[FormField, ...]
                 options=options,
                 children=children,
                 help=info.description,
+                whole_numbers=whole_numbers,
             )
         )
     return tuple(found)
@@ -196,6 +248,7 @@ def _renamed(form_field: FormField, old: str, new: str) -> FormField:
         options=form_field.options,
         children=children,
         help=form_field.help,
+        whole_numbers=form_field.whole_numbers,
     )
 
 
@@ -231,8 +284,12 @@ def _value(form_field: FormField, values: FormValues, exponent: int, blank: Lite
     if form_field.kind == "checkboxes":
         return [value for value in raw if value] if f"{form_field.name}.present" in values or raw else ...
     if form_field.kind == "lines":
-        text = raw[-1] if raw else ""
-        return [line.strip() for line in text.splitlines() if line.strip()] if raw else ...
+        if not raw:
+            return ...
+        lines = [line.strip() for line in raw[-1].replace(",", "\n").splitlines() if line.strip()]
+        if form_field.whole_numbers:
+            return [int(line) if line.lstrip("-").isdigit() else line for line in lines]
+        return lines
     if form_field.kind == "group":
         group = _object(form_field.children, values, exponent, blank)
         if not group:
@@ -306,12 +363,43 @@ def errors_of(
     errors = FormErrors()
     for problem in problems:
         parts = problem.field.split(".")
+        while parts and parts[-1].isdigit() and ".".join(parts) not in known:
+            parts.pop()  # an item of a list of values: shown at the list's field
+        name = ".".join(parts)
         generic = ".".join("#" if part.isdigit() else part for part in parts)
-        if problem.field in known or generic in known:
-            errors.by_field.setdefault(problem.field, problem.message)
+        if name in known or generic in known:
+            errors.by_field.setdefault(name, problem.message)
         else:
             errors.general.append(f"{problem.field}: {problem.message}")
     return errors
+
+
+def defaults_of(model: type[BaseModel], prefix: str = "") -> FormValues:
+    """A new record's form values: each field's default, nested models' too (a form that is sent
+    untouched then asks for what the API's defaults give).
+    """
+    from pydantic_core import PydanticUndefined
+
+    flat: FormValues = {}
+    for form_field in fields_of(model, prefix):
+        name = form_field.name.rsplit(".", 1)[-1]
+        info = model.model_fields[name]
+        if form_field.kind == "group":
+            bare, _, _ = _unwrap(typing.get_type_hints(model, include_extras=True)[name])
+            flat.update(defaults_of(bare, f"{form_field.name}."))
+            continue
+        default = (
+            info.get_default(call_default_factory=True)
+            if info.default is not PydanticUndefined or info.default_factory
+            else None
+        )
+        if default is None or default is PydanticUndefined or form_field.kind == "rows":
+            continue
+        if isinstance(default, BaseModel):
+            _flatten(default.model_dump(mode="json"), form_field.name, flat)
+        else:
+            _flatten(TypeAdapter(type(default)).dump_python(default, mode="json"), form_field.name, flat)
+    return flat
 
 
 def values_of(

@@ -102,10 +102,10 @@ def start_local_stack(data_dir: Path, dev_api_key: str | None, port: int | None 
             stderr=subprocess.STDOUT,
         )
     stack = RunningLocalStack(process, "", dev_api_key or "", data_dir, log_path)
-    stack.base_url = _printed(stack, r"^\s+API\s+(http://\S+)$", READY_TIMEOUT_SECONDS)
+    stack.base_url = printed(stack, r"^\s+API\s+(http://\S+)$", READY_TIMEOUT_SECONDS)
     _wait_until_healthy(stack)
     if dev_api_key is None:
-        stack.dev_api_key = _printed(stack, r"Dev API key\s+(\S+)", 5)
+        stack.dev_api_key = printed(stack, r"Dev API key\s+(\S+)", 5)
     return stack
 
 
@@ -124,7 +124,7 @@ def _wait_until_healthy(stack: RunningLocalStack) -> None:
     )
 
 
-def _printed(stack: RunningLocalStack, pattern: str, timeout_seconds: float) -> str:
+def printed(stack: RunningLocalStack, pattern: str, timeout_seconds: float) -> str:
     """The first group of `pattern` once the stack's banner prints it (a line of its own, multiline)."""
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:

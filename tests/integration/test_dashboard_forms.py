@@ -122,3 +122,43 @@ def test_an_edit_form_starts_from_the_stored_record_and_clears_an_emptied_field(
     assert changes is not None
     assert "first_name" in changes.model_fields_set
     assert changes.first_name is None
+
+
+def test_a_new_form_starts_from_the_models_defaults_so_an_untouched_form_asks_for_them() -> None:
+    from dashboard.forms import defaults_of
+    from remit.domain.organisation import NewOrganisation
+
+    values = defaults_of(NewOrganisation)
+    values.update(name=["Acme"], default_currency=["EUR"])
+    new, errors = parse(NewOrganisation, values)
+
+    assert not errors
+    assert new is not None
+    assert new.reminders is not None
+    assert new.reminders.enabled is True
+    assert new.reminders.days_after_due == [15]
+    assert new.timezone == "UTC"
+
+
+def test_a_list_of_whole_numbers_is_typed_one_per_line_or_with_commas() -> None:
+    from remit.domain.organisation import NewOrganisation
+
+    values = {"name": ["Acme"], "default_currency": ["EUR"], "reminders.enabled": ["false", "true"]}
+    new, errors = parse(NewOrganisation, {**values, "reminders.days_after_due": ["7\n30, 60"]})
+    assert not errors
+    assert new is not None
+    assert new.reminders is not None
+    assert new.reminders.days_after_due == [7, 30, 60]
+
+    refused, errors = parse(NewOrganisation, {**values, "reminders.days_after_due": ["soon"]})
+    assert refused is None
+    assert any(name.startswith("reminders.days_after_due") for name in errors.by_field)
+
+
+def test_time_zones_and_locales_are_chosen_from_the_apis_own_lists() -> None:
+    from remit.domain.organisation import NewOrganisation
+
+    by_name = {f.name: f for f in fields_of(NewOrganisation)}
+    assert by_name["timezone"].kind == "select"
+    assert "Europe/Berlin" in by_name["timezone"].options
+    assert by_name["invoice_numbering"].kind == "group"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.forms import FormErrors, fields_of, parse
+from dashboard.forms import FormErrors, defaults_of, fields_of, parse
 from dashboard.web import Page, Request, render, route, see_other
 
 
@@ -10,9 +10,8 @@ from dashboard.web import Page, Request, render, route, see_other
 def home(request: Request) -> Page:
     from remit.domain.organisation import NewOrganisation
 
-    return _home(
-        request, 200, {"default_currency": ["EUR"], "timezone": ["UTC"]}, FormErrors(), NewOrganisation
-    )
+    values = {**defaults_of(NewOrganisation), "default_currency": ["EUR"]}
+    return _home(request, 200, values, FormErrors(), NewOrganisation)
 
 
 def _home(
