@@ -65,8 +65,42 @@ class Visits:
                 self.violations.append(
                     f"{name} ({page.url}): {violation['id']} {violation['impact']} {targets}"
                 )
+        unreachable = keyboard_unreachable(page)
+        if unreachable:
+            self.violations.append(f"{name} ({page.url}): not reachable with Tab: {unreachable}")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{len(self.pages):02d}-{name}.png"), full_page=True)
+
+
+# Marks every visible control of the page with its index and answers how many there are.
+_MARK_CONTROLS = """() => {
+  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary';
+  const controls = [...document.querySelectorAll(selector)]
+    .filter(element => element.checkVisibility() && !element.disabled);
+  controls.forEach((element, index) => element.dataset.keyboard = String(index));
+  const label = element => (element.textContent || element.name || element.id || element.tagName);
+  return controls.map(element => label(element).trim().slice(0, 40));
+}"""
+_RADIOS = (
+    "() => [...document.querySelectorAll('input[type=radio][data-keyboard]')].map(e => e.dataset.keyboard)"
+)
+
+
+def keyboard_unreachable(page: Page) -> list[str]:
+    """The page's visible controls that pressing Tab from the top never focuses."""
+    controls: list[str] = page.evaluate(_MARK_CONTROLS)
+    reached: set[str] = set()
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    for _ in range(len(controls) + 10):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement && document.activeElement.dataset.keyboard")
+        if focused is not None:
+            reached.add(focused)
+        if len(reached) == len(controls):
+            break
+    # Radio buttons of one group take a single Tab stop; arrows move between them.
+    radios = set(page.evaluate(_RADIOS))
+    return [label for index, label in enumerate(controls) if str(index) not in reached | radios]
 
 
 @pytest.fixture
