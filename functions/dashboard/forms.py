@@ -57,6 +57,8 @@ class FormField:
     options: tuple[str, ...] = ()
     children: tuple[FormField, ...] = ()
     help: str | None = None
+    # "lines" of whole numbers (`list[int]`): each line is sent as a JSON integer.
+    integers: bool = False
 
     @property
     def id(self) -> str:
@@ -159,6 +161,7 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> tuple[FormField, ...]
         kind, options = _kind_of(bare, metadata, annotation)
         path = f"{prefix}{name}"
         children: tuple[FormField, ...] = ()
+        integers = kind == "lines" and _unwrap(typing.get_args(bare)[0])[0] is int
         if kind == "group":
             children = fields_of(bare, f"{path}.")
         elif kind == "rows":
@@ -174,6 +177,7 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> tuple[FormField, ...]
                 options=options,
                 children=children,
                 help=info.description,
+                integers=integers,
             )
         )
     return tuple(found)
@@ -196,6 +200,7 @@ def _renamed(form_field: FormField, old: str, new: str) -> FormField:
         options=form_field.options,
         children=children,
         help=form_field.help,
+        integers=form_field.integers,
     )
 
 
@@ -232,11 +237,16 @@ def _value(form_field: FormField, values: FormValues, exponent: int, blank: Lite
         return [value for value in raw if value] if f"{form_field.name}.present" in values or raw else ...
     if form_field.kind == "lines":
         text = raw[-1] if raw else ""
-        return [line.strip() for line in text.splitlines() if line.strip()] if raw else ...
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if form_field.integers:
+            return [int(line) if line.lstrip("-").isdigit() else line for line in lines] if raw else ...
+        return lines if raw else ...
     if form_field.kind == "group":
         group = _object(form_field.children, values, exponent, blank)
         if not group:
-            return None if blank == "null" and form_field.nullable else ...
+            # Emptied (its fields posted blank) clears it; a group the form does not show stays.
+            posted = any(name.startswith(f"{form_field.name}.") for name in values)
+            return None if blank == "null" and form_field.nullable and posted else ...
         return group
     if form_field.kind == "rows":
         rows = []
@@ -307,8 +317,12 @@ def errors_of(
     for problem in problems:
         parts = problem.field.split(".")
         generic = ".".join("#" if part.isdigit() else part for part in parts)
+        parent, _, index = problem.field.rpartition(".")
         if problem.field in known or generic in known:
             errors.by_field.setdefault(problem.field, problem.message)
+        elif index.isdigit() and parent in known:
+            # An item of a list typed one per line: next to the list, naming its line.
+            errors.by_field.setdefault(parent, f"line {int(index) + 1}: {problem.message}")
         else:
             errors.general.append(f"{problem.field}: {problem.message}")
     return errors

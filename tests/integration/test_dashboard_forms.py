@@ -122,3 +122,22 @@ def test_an_edit_form_starts_from_the_stored_record_and_clears_an_emptied_field(
     assert changes is not None
     assert "first_name" in changes.model_fields_set
     assert changes.first_name is None
+
+
+def test_lines_of_whole_numbers_are_sent_as_integers_and_a_refused_line_is_shown_next_to_the_list() -> None:
+    from remit.domain.organisation import Reminders
+
+    (days_after, days_before) = [f for f in fields_of(Reminders) if f.kind == "lines"]
+    assert days_after.integers
+    assert days_before.integers
+
+    reminders, errors = parse(
+        Reminders,
+        {"enabled": ["true"], "days_after_due": ["30\n 7\n\n"], "days_before_due": ["2\n45"]},
+    )
+
+    assert reminders is None
+    assert errors.by_field == {"days_before_due": "line 2: Input should be less than or equal to 30"}
+    from dashboard.forms import _value
+
+    assert _value(days_after, {"days_after_due": ["30\n 7\n\nx"]}, 2, "omit") == [30, 7, "x"]
