@@ -54,3 +54,29 @@ def test_an_urlencoded_body_has_no_files_and_a_broken_multipart_body_no_fields()
     assert broken.form == {}
     assert broken.files == {}
     assert parse_multipart("multipart/form-data", b"") == ({}, {})
+
+
+def test_the_local_api_gateway_passes_a_multipart_body_base64_encoded_as_the_template_says() -> None:
+    from pathlib import Path
+
+    from local.api_gateway import BINARY_MEDIA_TYPES, proxy_event
+    from local.http_messages import HttpRequest
+
+    template = (Path(__file__).resolve().parents[2] / "template.yaml").read_text()
+    assert "- multipart~1form-data" in template
+    assert "multipart/form-data" in BINARY_MEDIA_TYPES
+    body = multipart("b0undary")
+    request = HttpRequest(
+        method="POST",
+        path="/dashboard/organisations/org_1/settings/logo",
+        query="",
+        headers=[("Content-Type", "multipart/form-data; boundary=b0undary")],
+        body=body,
+        source_ip="127.0.0.1",
+    )
+
+    event = proxy_event(request, "request-1", "127.0.0.1:3000")
+
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == body
+    assert Request(event, {}).files["logo"][0].content == BINARY
