@@ -226,6 +226,11 @@ def test_the_brand_colour_is_saved_previewed_and_cleared() -> None:
     assert "background: #ff0000" in fragment["body"]
     assert "<html" not in fragment["body"]
     assert "color: #000000" in fragment["body"]  # black reads better on red
+    without_htmx = browser.request("GET", f"{path}/branding/preview?branding.brand_colour=%23abcdef")
+    assert without_htmx["statusCode"] == 303
+    page = follow(browser, without_htmx)
+    assert "background: #abcdef" in page
+    assert 'value="#abcdef"' in page
     preview = browser.post(f"{path}/branding", {"branding.brand_colour": "#00ff00", "preview": "yes"})
     assert preview["statusCode"] == 200
     assert "background: #00ff00" in preview["body"]

@@ -108,7 +108,8 @@ def _forms(request: Request) -> dict[str, Form]:
 
 def brand_colour(text: str | None) -> str | None:
     """`text` when it is a `#rrggbb` colour a style attribute may carry, else None."""
-    return text if text and _COLOUR.match(text.strip()) else None
+    colour = (text or "").strip()
+    return colour if _COLOUR.fullmatch(colour) else None
 
 
 def ink_on(colour: str) -> str:
@@ -181,8 +182,8 @@ def _preview_context(organisation: Organisation, colour_text: str | None) -> dic
 
 @route("GET", SETTINGS)
 def settings(request: Request) -> Page:
-    """The settings page. `?branding.brand_colour=` previews a colour without saving it (the
-    Preview button of the branding form, without script).
+    """The settings page. `?branding.brand_colour=` previews a colour without saving it (where the
+    preview fragment's address leads without htmx).
     """
     previewed = request.query.get("branding.brand_colour")
     forms = _forms(request)
