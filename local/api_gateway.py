@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 STAGE = "local"
 PROXY_RESOURCE = "/{proxy+}"
 #: The template's `BinaryMediaTypes`: bodies of these types reach the handler base64-encoded.
-BINARY_MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "image/svg+xml", "application/pdf"})
+BINARY_MEDIA_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/svg+xml", "application/pdf", "multipart/form-data"}
+)
 
 # What API Gateway answers when the integration fails (handler raised or returned garbage).
 _BAD_GATEWAY = {"message": "Internal server error"}

@@ -37,7 +37,8 @@ def bar_chart(bars: Sequence[Bar], title: str, colour: str = "#0969da") -> str:
         f'aria-labelledby="chart-title chart-desc" class="chart" preserveAspectRatio="xMidYMid meet">',
         f'<title id="chart-title">{escape(title)}</title>',
         f'<desc id="chart-desc">{escape(described)}</desc>',
-        f'<line x1="{_LEFT}" y1="{HEIGHT - _BOTTOM}" x2="{WIDTH - _LEFT}" y2="{HEIGHT - _BOTTOM}" stroke="#8c959f"/>',
+        f'<line x1="{_LEFT}" y1="{HEIGHT - _BOTTOM}" x2="{WIDTH - _LEFT}" '
+        f'y2="{HEIGHT - _BOTTOM}" stroke="#8c959f"/>',
     ]
     for index, bar in enumerate(bars):
         height = round(plot_height * max(bar.value, 0) / highest, 1)

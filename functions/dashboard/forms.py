@@ -293,7 +293,9 @@ def _value(form_field: FormField, values: FormValues, exponent: int, blank: Lite
     if form_field.kind == "group":
         group = _object(form_field.children, values, exponent, blank)
         if not group:
-            return None if blank == "null" and form_field.nullable else ...
+            # Emptied (its fields posted blank) clears it; a group the form does not show stays.
+            posted = any(name.startswith(f"{form_field.name}.") for name in values)
+            return None if blank == "null" and form_field.nullable and posted else ...
         return group
     if form_field.kind == "rows":
         rows = []
@@ -363,12 +365,14 @@ def errors_of(
     errors = FormErrors()
     for problem in problems:
         parts = problem.field.split(".")
-        while parts and parts[-1].isdigit() and ".".join(parts) not in known:
-            parts.pop()  # an item of a list of values: shown at the list's field
+        message = problem.message
+        if len(parts) > 1 and parts[-1].isdigit() and ".".join(parts) not in known:
+            # An item of a list typed one per line: next to the list, naming its line.
+            message = f"line {int(parts.pop()) + 1}: {message}"
         name = ".".join(parts)
         generic = ".".join("#" if part.isdigit() else part for part in parts)
         if name in known or generic in known:
-            errors.by_field.setdefault(name, problem.message)
+            errors.by_field.setdefault(name, message)
         else:
             errors.general.append(f"{problem.field}: {problem.message}")
     return errors

@@ -87,11 +87,34 @@ class Request:
 
     @cached_property
     def form(self) -> dict[str, list[str]]:
-        """The posted form (`application/x-www-form-urlencoded`): every value of every field."""
+        """The posted form's text fields, every value of each: `application/x-www-form-urlencoded`,
+        or the text parts of `multipart/form-data` (its files are in `files`).
+        """
+        if self._multipart is not None:
+            return self._multipart[0]
         body = self.event.get("body") or ""
         if self.event.get("isBase64Encoded"):
             body = base64.b64decode(body).decode("utf-8", errors="replace")
         return parse_qs(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+
+    @cached_property
+    def files(self) -> dict[str, list[Upload]]:
+        """The files of a `multipart/form-data` form, by field name (none for another body)."""
+        return self._multipart[1] if self._multipart is not None else {}
+
+    @cached_property
+    def _multipart(self) -> tuple[dict[str, list[str]], dict[str, list[Upload]]] | None:
+        headers = {str(name).lower(): str(value) for name, value in (self.event.get("headers") or {}).items()}
+        content_type = headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() != "multipart/form-data":
+            return None
+        return parse_multipart(content_type, self._body_bytes())
+
+    def _body_bytes(self) -> bytes:
+        body = self.event.get("body") or ""
+        if self.event.get("isBase64Encoded"):
+            return base64.b64decode(body)
+        return body.encode("utf-8")
 
     def field(self, name: str, default: str = "") -> str:
         values = self.form.get(name)
@@ -104,6 +127,46 @@ class Request:
 
     def org_path(self, *parts: str) -> str:
         return "/".join([f"/dashboard/organisations/{self.org.id}", *parts]).rstrip("/")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file of a `multipart/form-data` form: its bytes and what the browser said of them."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, list[str]], dict[str, list[Upload]]]:
+    """A `multipart/form-data` body (RFC 7578) as (text fields, files), read by the standard
+    library's MIME parser; a part naming a file is a file, even an empty one. At most
+    `MAX_FORM_FIELDS` parts are read; a body that is not multipart has none.
+    """
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields: dict[str, list[str]] = {}
+    files: dict[str, list[Upload]] = {}
+    if not message.is_multipart():
+        return fields, files
+    for count, part in enumerate(message.iter_parts()):
+        if count >= MAX_FORM_FIELDS:
+            break
+        name = part.get_param("name", header="content-disposition")
+        if part.get_content_disposition() != "form-data" or not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            files.setdefault(name, []).append(Upload(filename, part.get_content_type(), content))
+        else:
+            text = content.decode(part.get_content_charset() or "utf-8", errors="replace")
+            fields.setdefault(name, []).append(text)
+    return fields, files
 
 
 Handler = Callable[[Request], Page]

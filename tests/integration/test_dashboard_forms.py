@@ -162,3 +162,22 @@ def test_time_zones_and_locales_are_chosen_from_the_apis_own_lists() -> None:
     assert by_name["timezone"].kind == "select"
     assert "Europe/Berlin" in by_name["timezone"].options
     assert by_name["invoice_numbering"].kind == "group"
+
+
+def test_lines_of_whole_numbers_are_sent_as_integers_and_a_refused_line_is_shown_next_to_the_list() -> None:
+    from remit.domain.organisation import Reminders
+
+    (days_after, days_before) = [f for f in fields_of(Reminders) if f.kind == "lines"]
+    assert days_after.whole_numbers
+    assert days_before.whole_numbers
+
+    reminders, errors = parse(
+        Reminders,
+        {"enabled": ["true"], "days_after_due": ["30\n 7\n\n"], "days_before_due": ["2\n45"]},
+    )
+
+    assert reminders is None
+    assert errors.by_field == {"days_before_due": "line 2: Input should be less than or equal to 30"}
+    from dashboard.forms import _value
+
+    assert _value(days_after, {"days_after_due": ["30\n 7\n\nx"]}, 2, "omit") == [30, 7, "x"]
