@@ -63,7 +63,22 @@ def path(organisation_id: str, *parts: str) -> str:
 def test_the_list_shows_each_subscription_with_status_customer_next_billing_date_and_amount() -> None:
     account_id, organisation_id, customer_id, browser = setup("sam@example.com")
     live = subscription(account_id, organisation_id, customer_id, start_date="2027-02-01")
-    draft = subscription(account_id, organisation_id, customer_id)
+    draft = subscription(
+        account_id,
+        organisation_id,
+        customer_id,
+        line_items=[{"description": "Seats", "unit_amount": 1000, "quantity": "2.5"}],
+    )
+    from remit.bootstrap import services
+    from remit.domain.billing_template import NewBillingTemplate
+
+    plan = NewBillingTemplate.model_validate(
+        {"name": "Plan", "currency": "EUR", "line_items": [{"description": "Plan", "unit_amount": 9900}]}
+    )
+    template_id = services().billing_runs.create_template(account_id, organisation_id, plan).id
+    templated = subscription(
+        account_id, organisation_id, customer_id, line_items=None, template_id=template_id
+    )
     browser.post(path(organisation_id, live, "activate"))
 
     page = browser.request("GET", path(organisation_id))
@@ -71,7 +86,8 @@ def test_the_list_shows_each_subscription_with_status_customer_next_billing_date
     assert page["statusCode"] == 200
     text = text_of(page["body"])
     assert f"{live} active Globex 1 months" in text
-    assert f"{draft} draft Globex" in text
+    assert f"{draft} draft Globex 1 months — €25.00" in text
+    assert f"{templated} draft Globex 1 months — €99.00 (template)" in text
     assert "1 Feb 2027" in text
     assert "€49.00" in text
     assert 'aria-current="page">Subscriptions<' in page["body"]

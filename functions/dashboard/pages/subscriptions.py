@@ -19,6 +19,7 @@ from dashboard.pages.recurring import (
 from dashboard.web import Page, Request, confirm, query_string, render, route, see_other
 
 if TYPE_CHECKING:
+    from remit.domain.invoice import NewLineItem
     from remit.domain.subscription import Subscription
 
 SECTION = "Subscriptions"
@@ -43,6 +44,7 @@ def subscriptions(request: Request) -> Page:
     cursor = request.query.get("cursor") or None
     page = services().subscriptions.list(request.account_id, request.org.id, PAGE_SIZE, cursor)
     names = _customer_names(request, {s.customer_id for s in page.items})
+    amounts = _amounts(request, page.items)
     return render(
         request,
         200,
@@ -51,6 +53,7 @@ def subscriptions(request: Request) -> Page:
         section=SECTION,
         subscriptions=page.items,
         names=names,
+        amounts=amounts,
         next_link=query_string(cursor=page.next_cursor) if page.next_cursor else None,
         first_page=cursor is None,
     )
@@ -336,6 +339,35 @@ def _customer_names(request: Request, customer_ids: set[str]) -> dict[str, str]:
         except NotFound:
             names[customer_id] = customer_id
     return names
+
+
+def _amounts(request: Request, page: list[Subscription]) -> dict[str, int | None]:
+    """What each subscription of a page bills a period before tax: its lines, or its template's as
+    they are now (one read per template of the page); None for a template since deleted.
+    """
+    from remit.bootstrap import services
+    from remit.domain.errors import NotFound
+    from remit.domain.money import line_amount
+
+    templates: dict[str, list[NewLineItem] | None] = {}
+    amounts: dict[str, int | None] = {}
+    for subscription in page:
+        lines = subscription.line_items
+        if subscription.template_id is not None:
+            if subscription.template_id not in templates:
+                try:
+                    templates[subscription.template_id] = (
+                        services()
+                        .billing_runs.template(request.account_id, request.org.id, subscription.template_id)
+                        .line_items
+                    )
+                except NotFound:
+                    templates[subscription.template_id] = None
+            lines = templates[subscription.template_id]
+        amounts[subscription.id] = (
+            None if lines is None else sum(line_amount(line.unit_amount, line.quantity) for line in lines)
+        )
+    return amounts
 
 
 def _template_name(request: Request, template_id: str | None) -> str | None:
