@@ -23,9 +23,14 @@ _INVOICE_ID = r"^inv_[A-Za-z0-9]{1,60}$"
 @route("GET", "/organisations/{organisation_id}/templates")
 def templates(request: Request) -> Page:
     from remit.bootstrap import services
+    from remit.domain.money import line_amount
 
     cursor = request.query.get("cursor") or None
     page = services().billing_runs.list_templates(request.account_id, request.org.id, PAGE_SIZE, cursor)
+    amounts = {
+        found.id: sum(line_amount(line.unit_amount, line.quantity) for line in found.line_items)
+        for found in page.items
+    }
     return render(
         request,
         200,
@@ -33,6 +38,7 @@ def templates(request: Request) -> Page:
         title="Billing templates",
         section=SECTION,
         templates=page.items,
+        amounts=amounts,
         next_link=query_string(cursor=page.next_cursor) if page.next_cursor else None,
         first_page=cursor is None,
     )
