@@ -244,7 +244,7 @@ def test_set_live_pause_resume_and_cancel_are_confirmed_and_change_the_subscript
     assert "Subscription resumed: next billing date 2027-02-01." in text_of(page["body"])
     assert f'action="{path(organisation_id, made, "pause")}"' in page["body"]
     assert f'action="{path(organisation_id, made, "cancel")}"' in page["body"]
-    assert "Cancel at period end" in page["body"]
+    assert "Cancel at period end" not in page["body"]  # no current period yet: it would cancel now
 
     response = browser.post(path(organisation_id, made, "cancel"), {"at_period_end": "false"})
     assert response["statusCode"] == 303
@@ -263,6 +263,8 @@ def test_cancel_at_period_end_keeps_it_active_until_then() -> None:
     made = subscription(account_id, organisation_id, customer_id, start_date="2027-01-01")
     browser.post(path(organisation_id, made, "activate"))
 
+    page = browser.request("GET", path(organisation_id, made))
+    assert "Cancel at period end" in page["body"]
     question = browser.post(path(organisation_id, made, "cancel"), {"at_period_end": "true"}, confirmed=False)
     assert "at the end of the current period?" in text_of(question["body"])
     response = browser.post(path(organisation_id, made, "cancel"), {"at_period_end": "true"})
@@ -368,3 +370,17 @@ def test_another_organisations_subscription_is_not_found() -> None:
     assert browser.post(path(organisation_id, theirs, "activate"))["statusCode"] == 404
     assert browser.request("GET", path(other_organisation))["statusCode"] == 404
     assert stored(other_account, other_organisation, theirs).status == "draft"
+
+
+@pytest.mark.usefixtures("today")
+def test_the_page_of_a_subscription_whose_customer_was_deleted_says_so() -> None:
+    from remit.bootstrap import services
+
+    account_id, organisation_id, customer_id, browser = setup("eve@example.com")
+    made = subscription(account_id, organisation_id, customer_id)
+    services().customers.delete(account_id, organisation_id, customer_id)
+
+    page = browser.request("GET", path(organisation_id, made))
+
+    assert page["statusCode"] == 200
+    assert f"Its customer {customer_id} no longer exists" in text_of(page["body"])

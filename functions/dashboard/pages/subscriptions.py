@@ -135,7 +135,7 @@ def _form_currency(request: Request, values: FormValues | None = None) -> str:
 @route("GET", "/organisations/{organisation_id}/subscriptions/{subscription_id}")
 def subscription(request: Request) -> Page:
     from remit.bootstrap import services
-    from remit.domain.errors import Conflict
+    from remit.domain.errors import Conflict, NotFound
 
     subscription = _subscription(request)
     upcoming = None
@@ -144,6 +144,8 @@ def subscription(request: Request) -> Page:
         upcoming = services().subscriptions.upcoming(request.account_id, request.org.id, subscription.id)
     except Conflict as refused:
         nothing_upcoming = refused.detail
+    except NotFound:
+        nothing_upcoming = f"Its customer {subscription.customer_id} no longer exists: nothing can be billed."
     cursor = request.query.get("invoices_cursor") or None
     page = services().invoices.list_invoices(
         request.account_id, request.org.id, INVOICES_READ, cursor, None, subscription.customer_id
@@ -163,6 +165,7 @@ def subscription(request: Request) -> Page:
         invoices=invoices,
         invoices_next=query_string(invoices_cursor=page.next_cursor) if page.next_cursor else None,
         actions=ACTIONS[subscription.status],
+        cancel_at_period_end=_in_a_period(subscription) and subscription.cancel_at is None,
         editable=subscription.status in EDITABLE,
         here=request.org_path("subscriptions", subscription.id),
     )
@@ -291,7 +294,8 @@ def cancel(request: Request) -> Page:
     back = request.org_path("subscriptions", subscription.id)
     how, _ = parse(CancelSubscription, request.form)  # a checkbox: always a yes or a no
     how = how or CancelSubscription()
-    at_end = how.at_period_end and subscription.status == "active"
+    # As the API decides: at period end only for an active subscription already in a period.
+    at_end = how.at_period_end and _in_a_period(subscription)
     page = confirm(
         request,
         f"Cancel subscription {subscription.id}"
@@ -313,6 +317,10 @@ def cancel(request: Request) -> Page:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _in_a_period(subscription: Subscription) -> bool:
+    return subscription.status == "active" and subscription.current_period_start is not None
 
 
 def _subscription(request: Request) -> Subscription:
