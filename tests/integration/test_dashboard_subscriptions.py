@@ -384,3 +384,26 @@ def test_the_page_of_a_subscription_whose_customer_was_deleted_says_so() -> None
 
     assert page["statusCode"] == 200
     assert f"Its customer {customer_id} no longer exists" in text_of(page["body"])
+
+
+@pytest.mark.usefixtures("today")
+def test_with_more_customers_than_one_page_the_customer_is_typed_with_suggestions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dashboard.pages.recurring as recurring
+
+    account_id, organisation_id, customer_id, browser = setup("fin@example.com")
+    other = customer(account_id, organisation_id, "Initech")
+    monkeypatch.setattr(recurring, "CHOICES", 1)
+
+    form = browser.request("GET", path(organisation_id, "new"))
+
+    assert 'list="f-customer_id-list"' in form["body"]
+    assert f'<option value="{customer_id}">Globex (EUR)</option>' in form["body"]
+    response = browser.post(
+        path(organisation_id, "new"),
+        {"customer_id": other, "line_items.0.description": "Plan", "line_items.0.unit_amount": "10"},
+    )
+    assert response["statusCode"] == 303
+    created = stored(account_id, organisation_id, response["headers"]["Location"].rsplit("/", 1)[-1])
+    assert created.customer_id == other
