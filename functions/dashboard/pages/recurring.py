@@ -1,0 +1,114 @@
+"""What the subscriptions, billing templates and bulk billing pages share: choices of customers and
+templates for an id field, the money exponent of a form, the public URL a sent invoice links to.
+
+It declares no route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from dashboard.forms import FormErrors, FormValues
+
+if TYPE_CHECKING:
+    from dashboard.web import Request
+
+# How many customers or templates an id field offers as choices (one page, never everything).
+CHOICES = 100
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The options of an id field; `complete` when they are all there are (else the field is typed)."""
+
+    options: tuple[Choice, ...]
+    complete: bool
+
+
+def customer_choices(request: Request, currency: str | None = None) -> Choices:
+    """The first page of the organisation's customers (of `currency` only, if given)."""
+    from remit.bootstrap import services
+
+    page = services().customers.list(request.account_id, request.org.id, CHOICES, None, None)
+    options = tuple(
+        Choice(customer.id, f"{customer.name} ({customer.currency})")
+        for customer in page.items
+        if currency is None or customer.currency == currency
+    )
+    return Choices(options, page.next_cursor is None)
+
+
+def template_choices(request: Request) -> Choices:
+    """The first page of the organisation's billing templates."""
+    from remit.bootstrap import services
+
+    page = services().billing_runs.list_templates(request.account_id, request.org.id, CHOICES, None)
+    options = tuple(Choice(template.id, f"{template.name} ({template.currency})") for template in page.items)
+    return Choices(options, page.next_cursor is None)
+
+
+def exponent_of(currency: str | None) -> int:
+    """The ISO 4217 exponent of `currency` (2 for one that is not a currency: the API refuses it)."""
+    from remit.domain.values import currency_exponent
+
+    try:
+        return currency_exponent((currency or "").strip().upper())
+    except (KeyError, ValueError):
+        return 2
+
+
+def without_blank_rows(values: FormValues, name: str) -> FormValues:
+    """The form without the rows of list `name` when every one of them is empty: a list left blank is
+    not given (a template instead of lines; an edit leaving the lines as they are).
+    """
+    prefix = f"{name}."
+    rows = {key: value for key, value in values.items() if key.startswith(prefix)}
+    if any(item.strip() for value in rows.values() for item in value):
+        return values
+    return {key: value for key, value in values.items() if key not in rows}
+
+
+def merged(errors: FormErrors, more: FormErrors) -> FormErrors:
+    return FormErrors({**more.by_field, **errors.by_field}, [*errors.general, *more.general])
+
+
+def public_base_url(request: Request) -> str:
+    """Where the API is reached from outside (a sent invoice's hosted page): the configured URL, or
+    the host this request came to (the dashboard is served by the same API).
+    """
+    from remit.bootstrap import services
+
+    configured = services().settings.public_base_url
+    if configured:
+        return configured.rstrip("/")
+    headers = {str(name).lower(): str(value) for name, value in (request.event.get("headers") or {}).items()}
+    context = request.event.get("requestContext") or {}
+    domain = str(context.get("domainName") or headers.get("host") or "localhost")
+    stage = str(context.get("stage") or "")
+    if domain.endswith(".amazonaws.com") and stage:
+        return f"https://{domain}/{stage}"
+    return f"https://{domain}"
+
+
+def defaults_of(model: type[BaseModel]) -> FormValues:
+    """A new form's starting values: the model's own defaults (a box the API ticks by default shows
+    ticked, so that a form sent as shown keeps the API's default).
+    """
+    from dashboard.forms import fields_of, values_of
+
+    data = {
+        name: info.default
+        for name, info in model.model_fields.items()
+        if not info.is_required() and info.default is not None and info.default is not PydanticUndefined
+    }
+    return values_of(data, fields_of(model))
