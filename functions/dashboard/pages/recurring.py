@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
-
 from dashboard.forms import FormErrors, FormValues
 
 if TYPE_CHECKING:
@@ -98,17 +95,3 @@ def public_base_url(request: Request) -> str:
     if domain.endswith(".amazonaws.com") and stage:
         return f"https://{domain}/{stage}"
     return f"https://{domain}"
-
-
-def defaults_of(model: type[BaseModel]) -> FormValues:
-    """A new form's starting values: the model's own defaults (a box the API ticks by default shows
-    ticked, so that a form sent as shown keeps the API's default).
-    """
-    from dashboard.forms import fields_of, values_of
-
-    data = {
-        name: info.default
-        for name, info in model.model_fields.items()
-        if not info.is_required() and info.default is not None and info.default is not PydanticUndefined
-    }
-    return values_of(data, fields_of(model))

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dashboard.forms import FormErrors, FormValues, errors_of, fields_of, parse, values_of
+from dashboard.forms import FormErrors, FormValues, defaults_of, errors_of, fields_of, parse, values_of
 from dashboard.pages.recurring import (
     customer_choices,
-    defaults_of,
     exponent_of,
     template_choices,
     without_blank_rows,
