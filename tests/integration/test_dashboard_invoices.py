@@ -178,6 +178,10 @@ def test_a_new_draft_takes_amounts_in_major_units_and_stores_minor_units() -> No
         "memo",
     ):
         assert f'name="{name}"' in form
+    # Empty rows may be left empty: the browser must not insist on them.
+    description = form.split('name="line_items.1.description"', 1)[1].split(">", 1)[0]
+    assert "required" not in description
+    assert '<textarea id="f-memo" name="memo"' in form
     response = org.browser.post(
         org.base,
         {
@@ -188,8 +192,18 @@ def test_a_new_draft_takes_amounts_in_major_units_and_stores_minor_units() -> No
             "line_items.1.description": "Hosting",
             "line_items.1.unit_amount": "5",
             "line_items.1.tax_rate": "7",
+            # The empty rows a browser posts too: skipped.
+            "line_items.2.description": "",
+            "line_items.2.quantity": "",
+            "line_items.2.unit_amount": "",
+            "line_items.2.tax_rate": "",
+            "charge_ids": "",
+            "include_open_charges": "false",
+            "due_date": "",
             "days_until_due": "14",
+            "currency": "",
             "memo": "Thank you.",
+            "footer": "",
         },
         confirmed=False,
     )

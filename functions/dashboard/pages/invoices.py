@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import base64
 import typing
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from dashboard.forms import (
     FormErrors,
+    FormField,
     FormValues,
     errors_of,
     fields_of,
@@ -27,6 +29,8 @@ from dashboard.forms import (
 from dashboard.web import Page, Request, confirm, money, render, route, see_other
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from remit.domain.customer import Customer
     from remit.domain.invoice import Invoice, LineItemInput
 
@@ -35,6 +39,7 @@ INVOICE = INVOICES + "/{invoice_id}"
 PAGE_SIZE = 25
 CUSTOMER_CHOICES = 100
 SECTION = "Invoices"
+ROWS_HELP = "One row per line: a description and a unit amount at least. Empty rows are skipped."
 
 
 # Helpers ----------------------------------------------------------------------------------------
@@ -57,6 +62,22 @@ def public_base_url(request: Request) -> str:
     if domain.endswith(".amazonaws.com") and stage:
         return f"https://{domain}/{stage}"
     return f"https://{domain}"
+
+
+def _drawn(model: type[BaseModel]) -> tuple[FormField, ...]:
+    """The model's form fields as this section draws them: a line's fields are not `required` in
+    the page (the form offers empty rows, which are skipped; the API's refusal still names a
+    missing description or amount of a filled row), memo and footer are text areas.
+    """
+    drawn: list[FormField] = []
+    for form_field in fields_of(model):
+        if form_field.kind == "rows":
+            children = tuple(replace(child, required=False) for child in form_field.children)
+            form_field = replace(form_field, children=children, help=ROWS_HELP)
+        elif form_field.name in {"memo", "footer"}:
+            form_field = replace(form_field, kind="textarea")
+        drawn.append(form_field)
+    return tuple(drawn)
 
 
 def _statuses() -> tuple[str, ...]:
@@ -191,7 +212,7 @@ def _new_form(request: Request, status: int, values: FormValues, errors: FormErr
         chosen = _customer_or_none(request, chosen_id)
         if chosen is not None:
             customers = [*customers, chosen]
-    form_fields = fields_of(NewInvoice)
+    form_fields = _drawn(NewInvoice)
     return render(
         request,
         status,
@@ -319,7 +340,7 @@ def _edit_form(
         title="Edit draft invoice",
         section=SECTION,
         invoice=invoice,
-        form_fields=fields_of(InvoiceChanges),
+        form_fields=_drawn(InvoiceChanges),
         values=values,
         errors=errors,
         currency=invoice.currency,
