@@ -221,13 +221,12 @@ def test_a_new_draft_takes_amounts_in_major_units_and_stores_minor_units() -> No
     assert "€19.99" in page
 
 
-def test_a_yen_amount_has_no_decimals() -> None:
-    org = Org("pam@example.com", currency="JPY")
-    fields = {
-        "customer_id": org.customer,
-        "line_items.0.description": "Tea",
-        "line_items.0.unit_amount": "1500",
-    }
+def test_a_yen_amount_has_no_decimals_for_a_yen_customer_of_a_euro_organisation() -> None:
+    from remit.bootstrap import services
+
+    org = Org("pam@example.com")
+    tanaka = org.new_customer("Tanaka KK", currency="JPY")
+    fields = {"customer_id": tanaka, "line_items.0.description": "Tea", "line_items.0.unit_amount": "1500"}
 
     created = org.browser.post(org.base, fields, confirmed=False)
     refused = org.browser.post(org.base, {**fields, "line_items.0.unit_amount": "15.5"}, confirmed=False)
@@ -238,9 +237,28 @@ def test_a_yen_amount_has_no_decimals() -> None:
     assert refused["statusCode"] == 422
     assert 'id="f-line_items-0-unit_amount-error"' in refused["body"]
     assert 'value="15.5"' in refused["body"]
-    from remit.bootstrap import services
-
+    assert "(in JPY, e.g. 19.99)" in text_of(refused["body"])
     assert len(services().invoices.list_invoices(org.account_id, org.id, 10, None, None, None).items) == 1
+
+
+def test_a_refused_line_is_marked_on_the_row_it_was_typed_in() -> None:
+    org = Org("pat@example.com")
+
+    response = org.browser.post(
+        org.base,
+        {
+            "customer_id": org.customer,
+            "line_items.0.description": "",
+            "line_items.0.unit_amount": "",
+            "line_items.1.description": "Widget",
+            "line_items.1.unit_amount": "abc",
+        },
+        confirmed=False,
+    )
+
+    assert response["statusCode"] == 422
+    assert 'id="f-line_items-1-unit_amount-error"' in response["body"]
+    assert 'id="f-line_items-0-unit_amount-error"' not in response["body"]
 
 
 def test_a_refused_draft_shows_the_apis_message_next_to_its_field_and_creates_nothing() -> None:
@@ -533,6 +551,21 @@ def test_a_partial_then_a_full_payment_make_the_invoice_paid() -> None:
     ]
 
 
+def test_a_payment_form_posted_twice_records_one_payment() -> None:
+    org = Org("cyd@example.com")
+    invoice_id = org.finalized()
+    form = org.page(org.path(invoice_id, "payments", "new"))["body"]
+    key = form.split('name="request_key" value="', 1)[1].split('"', 1)[0]
+    fields = {"amount": "5", "method": "cash", "request_key": key}
+
+    first = org.browser.post(org.path(invoice_id, "payments"), fields)
+    again = org.browser.post(org.path(invoice_id, "payments"), fields)
+
+    assert first["statusCode"] == again["statusCode"] == 303
+    assert [p.amount for p in org.payments(invoice_id)] == [500]
+    assert org.get(invoice_id).amount_paid == 500
+
+
 @pytest.mark.parametrize("amount", ["12.345", "0", "-5", "twelve"])
 def test_a_bad_payment_amount_is_refused_next_to_the_field(amount: str) -> None:
     org = Org(f"dan{amount.replace('.', '').replace('-', 'm')}@example.com")
@@ -602,9 +635,17 @@ def test_another_organisations_invoice_is_not_found() -> None:
     )
 
     for invoice_id in (their_invoice, sibling_invoice):
-        for path in (mine.path(invoice_id), mine.path(invoice_id, "pdf"), mine.path(invoice_id, "edit")):
+        for path in (
+            mine.path(invoice_id),
+            mine.path(invoice_id, "pdf"),
+            mine.path(invoice_id, "edit"),
+            mine.path(invoice_id, "payments", "new"),
+        ):
             assert mine.browser.request("GET", path)["statusCode"] == 404, path
-        assert mine.browser.post(mine.path(invoice_id, "void"), {})["statusCode"] == 404
+        for action in ("void", "delete", "finalize", "send", "mark-uncollectible", "charge", "edit"):
+            assert mine.browser.post(mine.path(invoice_id, action), {"memo": "x"})["statusCode"] == 404
+        payment = {"amount": "1", "method": "cash"}
+        assert mine.browser.post(mine.path(invoice_id, "payments"), payment)["statusCode"] == 404
     assert mine.browser.request("GET", theirs.path(their_invoice))["statusCode"] == 404
     assert theirs.get(their_invoice).status == "open"
 

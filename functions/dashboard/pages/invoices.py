@@ -10,6 +10,8 @@ the same refusals.
 from __future__ import annotations
 
 import base64
+import hashlib
+import secrets
 import typing
 from dataclasses import replace
 from decimal import Decimal
@@ -246,7 +248,7 @@ def create_invoice(request: Request) -> Page:
                 _invoice_path(request, invoice.id),
                 f"Draft created for {money(invoice.total, invoice.currency, request.org)}.",
             )
-    return _new_form(request, 422, request.form, errors)
+    return _new_form(request, 422, request.form, _in_form_rows(errors, NewInvoice, request.form))
 
 
 # An invoice -------------------------------------------------------------------------------------
@@ -348,18 +350,39 @@ def _edit_form(
     )
 
 
+def _filled_rows(model: type[BaseModel], values: FormValues) -> list[int]:
+    """The form's line rows that have a value, in order: the lines `parse` reads (it skips the
+    empty rows), so the API's `line_items.<n>` is form row `_filled_rows(…)[n]`.
+    """
+    rows = next(f for f in fields_of(model) if f.name == "line_items")
+    return [
+        index
+        for index in range(row_count(rows, values))
+        if any((values.get(f.name) or [""])[-1].strip() for f in row_fields(rows, index))
+    ]
+
+
+def _in_form_rows(errors: FormErrors, model: type[BaseModel], values: FormValues) -> FormErrors:
+    """The refusals with each line's index turned into its row's in the form (rows left empty
+    before it are not lines), so the message shows next to the row that was typed.
+    """
+    filled = _filled_rows(model, values)
+    by_field: dict[str, str] = {}
+    for name, message in errors.by_field.items():
+        parts = name.split(".")
+        if len(parts) > 2 and parts[0] == "line_items" and parts[1].isdigit() and int(parts[1]) < len(filled):
+            parts[1] = str(filled[int(parts[1])])
+        by_field[".".join(parts)] = message
+    return FormErrors(by_field, list(errors.general))
+
+
 def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]) -> list[LineItemInput]:
     """The parsed lines with each unchanged existing line as `{"id": …}`, which keeps it (and the
     charge it bills) as the API's PATCH does; a changed line is sent as new content.
     """
     from remit.domain.invoice import InvoiceChanges, LineItemInput
 
-    rows = next(f for f in fields_of(InvoiceChanges) if f.name == "line_items")
-    filled = [
-        index
-        for index in range(row_count(rows, values))
-        if any((values.get(f.name) or [""])[-1].strip() for f in row_fields(rows, index))
-    ]
+    filled = _filled_rows(InvoiceChanges, values)
     existing = {line.id: line for line in invoice.line_items}
     kept: list[LineItemInput] = []
     for index, line in zip(filled, lines, strict=False):
@@ -397,7 +420,9 @@ def update_invoice(request: Request) -> Page:
                 f"Draft saved: {len(saved.line_items)} line(s), total "
                 f"{money(saved.total, saved.currency, request.org)}, due {saved.due_date.isoformat()}.",
             )
-    return _edit_form(request, 422, invoice, request.form, errors)
+    return _edit_form(
+        request, 422, invoice, request.form, _in_form_rows(errors, InvoiceChanges, request.form)
+    )
 
 
 # One-click actions ------------------------------------------------------------------------------
@@ -571,7 +596,19 @@ def _payment_form(
         errors=errors,
         currency=invoice.currency,
         path=_invoice_path(request, invoice.id),
+        request_key=request.field("request_key") or secrets.token_urlsafe(16),
     )
+
+
+def _request_of(request: Request, key: str, content: str) -> str | None:
+    """A key naming this submission of a form (its `request_key`, drawn when the form was shown,
+    and what it asks), as the API names a request by its `Idempotency-Key`: a form posted twice
+    (a double click, a reload) records its payment once.
+    """
+    if not key:
+        return None
+    path = str(request.event.get("path") or "")
+    return hashlib.sha256(f"{request.account_id}\n{path}\n{key}\n{content}".encode()).hexdigest()
 
 
 @route("POST", INVOICE + "/payments")
@@ -604,7 +641,11 @@ def record_payment(request: Request) -> Page:
         return page
     try:
         paid, _ = services().payments.record_offline_payment(
-            request.account_id, request.org.id, invoice.id, new
+            request.account_id,
+            request.org.id,
+            invoice.id,
+            new,
+            _request_of(request, request.field("request_key"), new.model_dump_json()),
         )
     except InvalidInput as refused:
         errors = errors_of(refused.problems, fields_of(NewOfflinePayment))
