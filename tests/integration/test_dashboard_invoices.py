@@ -328,6 +328,17 @@ def test_the_pdf_route_answers_the_pdf() -> None:
     assert f'filename="{org.get(invoice_id).number}.pdf"' in response["headers"]["Content-Disposition"]
 
 
+def test_a_pdf_no_font_can_draw_shows_the_apis_message() -> None:
+    org = Org("tia@example.com")
+    invoice_id = org.finalized(memo="Thanks \ue000")
+
+    response = org.browser.request("GET", org.path(invoice_id, "pdf"))
+
+    assert response["statusCode"] == 422
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert "memo: no font can draw U+E000" in text_of(response["body"])
+
+
 def test_a_draft_has_no_pdf_and_says_so() -> None:
     org = Org("tom@example.com")
     draft = org.draft()
