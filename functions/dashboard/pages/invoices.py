@@ -28,7 +28,7 @@ from dashboard.forms import (
     row_fields,
     values_of,
 )
-from dashboard.web import Page, Request, confirm, money, render, route, see_other
+from dashboard.web import Page, Request, confirm, local_date, money, render, route, see_other
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -418,7 +418,8 @@ def update_invoice(request: Request) -> Page:
             return see_other(
                 _invoice_path(request, invoice.id),
                 f"Draft saved: {len(saved.line_items)} line(s), total "
-                f"{money(saved.total, saved.currency, request.org)}, due {saved.due_date.isoformat()}.",
+                f"{money(saved.total, saved.currency, request.org)}, "
+                f"due {local_date(saved.due_date, request.org)}.",
             )
     return _edit_form(
         request, 422, invoice, request.form, _in_form_rows(errors, InvoiceChanges, request.form)
