@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from remit.domain.customer import Customer
+    from remit.domain.errors import DomainError
     from remit.domain.invoice import Invoice, LineItemInput
 
 INVOICES = "/organisations/{organisation_id}/invoices"
@@ -131,12 +132,10 @@ def _customer_or_none(request: Request, customer_id: str) -> Customer | None:
         return None
 
 
-def _refused_here(request: Request, refused: Exception) -> Page:
+def _refused_here(request: Request, refused: DomainError) -> Page:
     """The invoice's page again with the API's refusal on top, at the refusal's status."""
-    from remit.domain.errors import DomainError
     from remit.problem_details import status_of
 
-    assert isinstance(refused, DomainError)  # noqa: S101 - only refusals come here
     status, _ = status_of(refused)
     return _detail(request, status, refusal=refused.detail)
 
