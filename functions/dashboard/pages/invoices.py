@@ -1,0 +1,657 @@
+"""Invoices: the list (by status and customer), new drafts, an invoice's page (lines, totals,
+payments, timeline, PDF) and every action the API has on it (edit, delete, finalize, send, void,
+mark uncollectible, record a payment, attempt card).
+
+Each page calls the services the API's routes call (functions/api/routes/invoices.py), with the
+API's own input models (`NewInvoice`, `InvoiceChanges`, `NewOfflinePayment`): the same fields,
+the same refusals.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import typing
+from dataclasses import replace
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from dashboard.forms import (
+    FormErrors,
+    FormField,
+    FormValues,
+    errors_of,
+    fields_of,
+    parse,
+    row_count,
+    row_fields,
+    values_of,
+)
+from dashboard.web import Page, Request, confirm, local_date, money, render, route, see_other
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from remit.domain.customer import Customer
+    from remit.domain.errors import DomainError
+    from remit.domain.invoice import Invoice, LineItemInput
+
+INVOICES = "/organisations/{organisation_id}/invoices"
+INVOICE = INVOICES + "/{invoice_id}"
+PAGE_SIZE = 25
+CUSTOMER_CHOICES = 100
+SECTION = "Invoices"
+ROWS_HELP = "One row per line: a description and a unit amount at least. Empty rows are skipped."
+
+
+# Helpers ----------------------------------------------------------------------------------------
+
+
+def public_base_url(request: Request) -> str:
+    """Where the API is reached from outside, as the API computes it (`api.http.public_base_url`):
+    the configured URL, or the host and stage this request came to (the dashboard shares the API).
+    """
+    from remit.bootstrap import services
+
+    configured = services().settings.public_base_url
+    if configured:
+        return configured.rstrip("/")
+    event = request.event
+    context = event.get("requestContext") or {}
+    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    domain = str(context.get("domainName") or headers.get("host") or "localhost")
+    stage = context.get("stage")
+    if domain.endswith(".amazonaws.com") and stage:
+        return f"https://{domain}/{stage}"
+    return f"https://{domain}"
+
+
+def _drawn(model: type[BaseModel]) -> tuple[FormField, ...]:
+    """The model's form fields as this section draws them: a line's fields are not `required` in
+    the page (the form offers empty rows, which are skipped; the API's refusal still names a
+    missing description or amount of a filled row), memo and footer are text areas.
+    """
+    drawn: list[FormField] = []
+    for form_field in fields_of(model):
+        if form_field.kind == "rows":
+            children = tuple(replace(child, required=False) for child in form_field.children)
+            form_field = replace(form_field, children=children, help=ROWS_HELP)
+        elif form_field.name in {"memo", "footer"}:
+            form_field = replace(form_field, kind="textarea")
+        drawn.append(form_field)
+    return tuple(drawn)
+
+
+def _statuses() -> tuple[str, ...]:
+    from remit.domain.invoice import InvoiceStatus
+
+    return tuple(str(status) for status in typing.get_args(InvoiceStatus))
+
+
+def _exponent(currency: str) -> int:
+    from remit.domain.values import currency_exponent
+
+    try:
+        return currency_exponent(currency)
+    except (ValueError, KeyError):
+        return 2
+
+
+def _label(invoice: Invoice) -> str:
+    return invoice.number or "the draft"
+
+
+def _invoice(request: Request) -> Invoice:
+    from remit.bootstrap import services
+
+    return services().invoices.get(request.account_id, request.org.id, request.params["invoice_id"])
+
+
+def _invoice_path(request: Request, invoice_id: str) -> str:
+    return request.org_path("invoices", invoice_id)
+
+
+def _customer_choices(request: Request) -> tuple[list[Customer], bool]:
+    """The first page of the organisation's customers (for a select) and whether there are more."""
+    from remit.bootstrap import services
+
+    page = services().customers.list(request.account_id, request.org.id, CUSTOMER_CHOICES, None, None)
+    return page.items, page.next_cursor is not None
+
+
+def _customer_or_none(request: Request, customer_id: str) -> Customer | None:
+    from remit.bootstrap import services
+    from remit.domain.errors import NotFound
+
+    if not customer_id:
+        return None
+    try:
+        return services().customers.get(request.account_id, request.org.id, customer_id)
+    except NotFound:
+        return None
+
+
+def _refused_here(request: Request, refused: DomainError) -> Page:
+    """The invoice's page again with the API's refusal on top, at the refusal's status."""
+    from remit.problem_details import status_of
+
+    status, _ = status_of(refused)
+    return _detail(request, status, refusal=refused.detail)
+
+
+# The list ---------------------------------------------------------------------------------------
+
+
+@route("GET", INVOICES)
+def list_invoices(request: Request) -> Page:
+    from remit.bootstrap import services
+
+    status = request.query.get("status", "")
+    if status not in _statuses():
+        status = ""
+    customer_id = request.query.get("customer_id", "")
+    cursor = request.query.get("cursor") or None
+    page = services().invoices.list_invoices(
+        request.account_id, request.org.id, PAGE_SIZE, cursor, status or None, customer_id or None
+    )
+    customers, more_customers = _customer_choices(request)
+    names = {customer.id: customer.name for customer in customers}
+    for invoice in page.items:
+        if invoice.customer_id not in names and not invoice.customer_name:
+            found = _customer_or_none(request, invoice.customer_id)
+            names[invoice.customer_id] = found.name if found else invoice.customer_id
+    chosen = _customer_or_none(request, customer_id) if customer_id else None
+    if chosen is not None and chosen.id not in {customer.id for customer in customers}:
+        customers = [*customers, chosen]
+    return render(
+        request,
+        200,
+        "invoices/list.html",
+        title="Invoices",
+        section=SECTION,
+        invoices=page.items,
+        next_cursor=page.next_cursor,
+        cursor=cursor,
+        filter_status=status,
+        statuses=_statuses(),
+        customer_id=customer_id,
+        chosen=chosen,
+        customers=customers,
+        more_customers=more_customers,
+        names=names,
+    )
+
+
+# A new draft ------------------------------------------------------------------------------------
+
+
+@route("GET", INVOICES + "/new")
+def new_invoice(request: Request) -> Page:
+    values: FormValues = {}
+    customer_id = request.query.get("customer_id", "")
+    if customer_id:
+        values["customer_id"] = [customer_id]
+    return _new_form(request, 200, values, FormErrors())
+
+
+def _new_currency(request: Request, values: FormValues) -> str:
+    """The currency amounts are typed in: the one given, else the customer's, else the organisation's."""
+    given = (values.get("currency") or [""])[-1].strip().upper()
+    if given:
+        return given
+    customer = _customer_or_none(request, (values.get("customer_id") or [""])[-1].strip())
+    return customer.currency if customer is not None else request.org.default_currency
+
+
+def _new_form(request: Request, status: int, values: FormValues, errors: FormErrors) -> Page:
+    from remit.domain.invoice import NewInvoice
+
+    customers, more_customers = _customer_choices(request)
+    chosen_id = (values.get("customer_id") or [""])[-1]
+    if chosen_id and chosen_id not in {customer.id for customer in customers}:
+        chosen = _customer_or_none(request, chosen_id)
+        if chosen is not None:
+            customers = [*customers, chosen]
+    form_fields = _drawn(NewInvoice)
+    return render(
+        request,
+        status,
+        "invoices/new.html",
+        title="New invoice",
+        section=SECTION,
+        customer_field=next(f for f in form_fields if f.name == "customer_id"),
+        form_fields=tuple(f for f in form_fields if f.name != "customer_id"),
+        customers=customers,
+        more_customers=more_customers,
+        values=values,
+        errors=errors,
+        currency=_new_currency(request, values),
+    )
+
+
+@route("POST", INVOICES)
+def create_invoice(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import InvalidInput
+    from remit.domain.invoice import NewInvoice
+
+    new, errors = parse(NewInvoice, request.form, _exponent(_new_currency(request, request.form)))
+    if new is not None:
+        try:
+            invoice = services().invoices.create_draft(request.account_id, request.org.id, new)
+        except InvalidInput as refused:
+            errors = errors_of(refused.problems, fields_of(NewInvoice))
+        else:
+            return see_other(
+                _invoice_path(request, invoice.id),
+                f"Draft created for {money(invoice.total, invoice.currency, request.org)}.",
+            )
+    return _new_form(request, 422, request.form, _in_form_rows(errors, NewInvoice, request.form))
+
+
+# An invoice -------------------------------------------------------------------------------------
+
+
+@route("GET", INVOICE)
+def invoice_page(request: Request) -> Page:
+    return _detail(request, 200)
+
+
+def _detail(request: Request, status: int, refusal: str | None = None) -> Page:
+    from remit.bootstrap import services
+
+    invoice = _invoice(request)
+    org = request.org
+    payments = services().payments.list_payments(request.account_id, org.id, 100, None, invoice.id, None)
+    events = services().invoices.events(request.account_id, org.id, invoice.id)
+    customer = _customer_or_none(request, invoice.customer_id)
+    return render(
+        request,
+        status,
+        "invoices/detail.html",
+        title=f"Invoice {invoice.number}" if invoice.number else "Draft invoice",
+        section=SECTION,
+        invoice=invoice,
+        customer=customer,
+        payments=payments.items,
+        more_payments=payments.next_cursor is not None,
+        events=events,
+        refusal=refusal,
+        path=_invoice_path(request, invoice.id),
+    )
+
+
+@route("GET", INVOICE + "/pdf")
+def invoice_pdf(request: Request) -> Page:
+    """The PDF, as the API's `GET …/pdf` answers it (API Gateway's binary media types include
+    application/pdf, so the base64 body reaches the browser as bytes).
+    """
+    from remit.bootstrap import services
+
+    file_name, content = services().documents.pdf(
+        request.account_id, request.org.id, request.params["invoice_id"]
+    )
+    return {
+        "statusCode": 200,
+        "headers": {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'inline; filename="{file_name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+        "body": base64.b64encode(content).decode("ascii"),
+        "isBase64Encoded": True,
+    }
+
+
+# Editing a draft --------------------------------------------------------------------------------
+
+
+@route("GET", INVOICE + "/edit")
+def edit_invoice(request: Request) -> Page:
+    from remit.domain.invoice import InvoiceChanges
+
+    invoice = _invoice(request)
+    invoice.require_status("draft", "edit")
+    fields = fields_of(InvoiceChanges)
+    values = values_of(
+        {
+            "line_items": [line.model_dump(mode="json") for line in invoice.line_items],
+            "due_date": None if invoice.days_until_due is not None else invoice.due_date.isoformat(),
+            "days_until_due": invoice.days_until_due,
+            "memo": invoice.memo,
+            "footer": invoice.footer,
+        },
+        fields,
+        _exponent(invoice.currency),
+    )
+    return _edit_form(request, 200, invoice, values, FormErrors())
+
+
+def _edit_form(
+    request: Request, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
+) -> Page:
+    from remit.domain.invoice import InvoiceChanges
+
+    return render(
+        request,
+        status,
+        "invoices/edit.html",
+        title="Edit draft invoice",
+        section=SECTION,
+        invoice=invoice,
+        form_fields=_drawn(InvoiceChanges),
+        values=values,
+        errors=errors,
+        currency=invoice.currency,
+        path=_invoice_path(request, invoice.id),
+    )
+
+
+def _filled_rows(model: type[BaseModel], values: FormValues) -> list[int]:
+    """The form's line rows that have a value, in order: the lines `parse` reads (it skips the
+    empty rows), so the API's `line_items.<n>` is form row `_filled_rows(…)[n]`.
+    """
+    rows = next(f for f in fields_of(model) if f.name == "line_items")
+    return [
+        index
+        for index in range(row_count(rows, values))
+        if any((values.get(f.name) or [""])[-1].strip() for f in row_fields(rows, index))
+    ]
+
+
+def _in_form_rows(errors: FormErrors, model: type[BaseModel], values: FormValues) -> FormErrors:
+    """The refusals with each line's index turned into its row's in the form (rows left empty
+    before it are not lines), so the message shows next to the row that was typed.
+    """
+    filled = _filled_rows(model, values)
+    by_field: dict[str, str] = {}
+    for name, message in errors.by_field.items():
+        parts = name.split(".")
+        if len(parts) > 2 and parts[0] == "line_items" and parts[1].isdigit() and int(parts[1]) < len(filled):
+            parts[1] = str(filled[int(parts[1])])
+        by_field[".".join(parts)] = message
+    return FormErrors(by_field, list(errors.general))
+
+
+def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]) -> list[LineItemInput]:
+    """The parsed lines with each unchanged existing line as `{"id": …}`, which keeps it (and the
+    charge it bills) as the API's PATCH does; a changed line is sent as new content.
+    """
+    from remit.domain.invoice import InvoiceChanges, LineItemInput
+
+    filled = _filled_rows(InvoiceChanges, values)
+    existing = {line.id: line for line in invoice.line_items}
+    kept: list[LineItemInput] = []
+    for index, line in zip(filled, lines, strict=False):
+        line_id = (values.get(f"line_items.{index}.id") or [""])[-1]
+        old = existing.get(line_id)
+        unchanged = old is not None and (
+            line.description == old.description
+            and Decimal(line.quantity) == old.quantity
+            and line.unit_amount == old.unit_amount
+            and (line.tax_rate is None or Decimal(line.tax_rate) == old.tax_rate)
+        )
+        kept.append(LineItemInput(id=line_id) if unchanged else line)
+    return kept
+
+
+@route("POST", INVOICE + "/edit")
+def update_invoice(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import InvalidInput
+    from remit.domain.invoice import InvoiceChanges
+
+    invoice = _invoice(request)
+    changes, errors = parse(InvoiceChanges, request.form, _exponent(invoice.currency), blank="null")
+    if changes is not None:
+        if changes.line_items is not None:
+            kept = _kept_lines(invoice, request.form, changes.line_items)
+            changes = changes.model_copy(update={"line_items": kept})
+        try:
+            saved = services().invoices.update_draft(request.account_id, request.org.id, invoice.id, changes)
+        except InvalidInput as refused:
+            errors = errors_of(refused.problems, fields_of(InvoiceChanges))
+        else:
+            return see_other(
+                _invoice_path(request, invoice.id),
+                f"Draft saved: {len(saved.line_items)} line(s), total "
+                f"{money(saved.total, saved.currency, request.org)}, "
+                f"due {local_date(saved.due_date, request.org)}.",
+            )
+    return _edit_form(
+        request, 422, invoice, request.form, _in_form_rows(errors, InvoiceChanges, request.form)
+    )
+
+
+# One-click actions ------------------------------------------------------------------------------
+
+
+@route("POST", INVOICE + "/delete")
+def delete_invoice(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import Conflict
+
+    invoice = _invoice(request)
+    path = _invoice_path(request, invoice.id)
+    total = money(invoice.total, invoice.currency, request.org)
+    page = confirm(
+        request, f"Delete this draft of {total}?", "Delete draft", back=path, detail="It cannot be undone."
+    )
+    if page:
+        return page
+    try:
+        services().invoices.delete_draft(request.account_id, request.org.id, invoice.id)
+    except Conflict as refused:
+        return _refused_here(request, refused)
+    return see_other(request.org_path("invoices"), f"Draft of {total} deleted.")
+
+
+@route("POST", INVOICE + "/finalize")
+def finalize_invoice(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import Conflict
+
+    invoice = _invoice(request)
+    path = _invoice_path(request, invoice.id)
+    page = confirm(
+        request,
+        f"Finalize and lock this invoice of {money(invoice.total, invoice.currency, request.org)}?",
+        "Finalize & lock",
+        back=path,
+        detail="It gets its number and can no longer be edited; the customer's credit balance is applied.",
+    )
+    if page:
+        return page
+    try:
+        done = services().invoice_lifecycle.finalize(
+            request.account_id, request.org.id, invoice.id, public_base_url(request)
+        )
+    except Conflict as refused:
+        return _refused_here(request, refused)
+    return see_other(path, f"Invoice {done.number} finalized: it is {done.status} and locked.")
+
+
+@route("POST", INVOICE + "/send")
+def send_invoice(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import Conflict
+
+    invoice = _invoice(request)
+    path = _invoice_path(request, invoice.id)
+    again = " again" if invoice.sent_at else ""
+    question = (
+        "Finalize this draft and email it to the customer?"
+        if invoice.status == "draft"
+        else f"Email invoice {invoice.number} to the customer{again}?"
+    )
+    page = confirm(request, question, "Send", back=path)
+    if page:
+        return page
+    try:
+        sent = services().sending.send(
+            request.account_id, request.org.id, invoice.id, public_base_url(request)
+        )
+    except Conflict as refused:
+        return _refused_here(request, refused)
+    return see_other(path, f"Invoice {sent.number} sent{again} to the customer's billing recipients.")
+
+
+@route("POST", INVOICE + "/void")
+def void_invoice(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import Conflict
+
+    invoice = _invoice(request)
+    path = _invoice_path(request, invoice.id)
+    page = confirm(
+        request,
+        f"Void invoice {_label(invoice)}?",
+        "Void invoice",
+        back=path,
+        detail="What was paid and the credit applied go back to the customer's credit balance.",
+    )
+    if page:
+        return page
+    try:
+        done = services().invoice_lifecycle.void(request.account_id, request.org.id, invoice.id)
+    except Conflict as refused:
+        return _refused_here(request, refused)
+    return see_other(path, f"Invoice {done.number} voided.")
+
+
+@route("POST", INVOICE + "/mark-uncollectible")
+def mark_uncollectible(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import Conflict
+
+    invoice = _invoice(request)
+    path = _invoice_path(request, invoice.id)
+    page = confirm(request, f"Mark invoice {_label(invoice)} uncollectible?", "Mark uncollectible", back=path)
+    if page:
+        return page
+    try:
+        done = services().invoice_lifecycle.mark_uncollectible(request.account_id, request.org.id, invoice.id)
+    except Conflict as refused:
+        return _refused_here(request, refused)
+    return see_other(path, f"Invoice {done.number} marked uncollectible.")
+
+
+@route("POST", INVOICE + "/charge")
+def attempt_card(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import Conflict
+
+    invoice = _invoice(request)
+    path = _invoice_path(request, invoice.id)
+    due = money(invoice.amount_due, invoice.currency, request.org)
+    page = confirm(
+        request,
+        f"Charge {due} to the customer's saved card for invoice {_label(invoice)}?",
+        "Charge card",
+        back=path,
+        detail="The card provider answers later: the payment shows here once it succeeds.",
+    )
+    if page:
+        return page
+    try:
+        done = services().card_payments.attempt_card(request.account_id, request.org.id, invoice.id)
+    except Conflict as refused:
+        return _refused_here(request, refused)
+    return see_other(path, f"Card charge of {due} started for invoice {done.number}.")
+
+
+# Recording a payment ----------------------------------------------------------------------------
+
+
+@route("GET", INVOICE + "/payments/new")
+def new_payment(request: Request) -> Page:
+    from remit.domain.payment import NewOfflinePayment
+
+    invoice = _invoice(request)
+    invoice.require_status("open", "record a payment on")
+    values = values_of(
+        {"amount": invoice.amount_due, "method": "bank_transfer"},
+        fields_of(NewOfflinePayment),
+        _exponent(invoice.currency),
+    )
+    return _payment_form(request, 200, invoice, values, FormErrors())
+
+
+def _payment_form(
+    request: Request, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
+) -> Page:
+    from remit.domain.payment import NewOfflinePayment
+
+    return render(
+        request,
+        status,
+        "invoices/payment.html",
+        title=f"Record a payment on invoice {invoice.number}",
+        section=SECTION,
+        invoice=invoice,
+        form_fields=fields_of(NewOfflinePayment),
+        values=values,
+        errors=errors,
+        currency=invoice.currency,
+        path=_invoice_path(request, invoice.id),
+        request_key=request.field("request_key") or secrets.token_urlsafe(16),
+    )
+
+
+def _request_of(request: Request, key: str, content: str) -> str | None:
+    """A key naming this submission of a form (its `request_key`, drawn when the form was shown,
+    and what it asks), as the API names a request by its `Idempotency-Key`: a form posted twice
+    (a double click, a reload) records its payment once.
+    """
+    if not key:
+        return None
+    path = str(request.event.get("path") or "")
+    return hashlib.sha256(f"{request.account_id}\n{path}\n{key}\n{content}".encode()).hexdigest()
+
+
+@route("POST", INVOICE + "/payments")
+def record_payment(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import Conflict, InvalidInput
+    from remit.domain.payment import NewOfflinePayment
+
+    invoice = _invoice(request)
+    path = _invoice_path(request, invoice.id)
+    new, errors = parse(NewOfflinePayment, request.form, _exponent(invoice.currency))
+    if new is None:
+        return _payment_form(request, 422, invoice, request.form, errors)
+    amount = money(new.amount, invoice.currency, request.org)
+    excess = new.amount - invoice.amount_due
+    detail = (
+        f"{money(excess, invoice.currency, request.org)} more than the amount due: the excess goes to "
+        "the customer's credit balance."
+        if excess > 0 and invoice.status == "open"
+        else ""
+    )
+    page = confirm(
+        request,
+        f"Record a payment of {amount} ({new.method.replace('_', ' ')}) on invoice {_label(invoice)}?",
+        "Record payment",
+        back=request.org_path("invoices", invoice.id, "payments", "new"),
+        detail=detail,
+    )
+    if page:
+        return page
+    try:
+        paid, _ = services().payments.record_offline_payment(
+            request.account_id,
+            request.org.id,
+            invoice.id,
+            new,
+            _request_of(request, request.field("request_key"), new.model_dump_json()),
+        )
+    except InvalidInput as refused:
+        errors = errors_of(refused.problems, fields_of(NewOfflinePayment))
+        return _payment_form(request, 422, invoice, request.form, errors)
+    except Conflict as refused:
+        return _refused_here(request, refused)
+    left = money(paid.amount_due, paid.currency, request.org)
+    outcome = "it is paid" if paid.status == "paid" else f"{left} is still due"
+    return see_other(path, f"Payment of {amount} recorded on invoice {paid.number}: {outcome}.")
