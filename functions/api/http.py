@@ -50,13 +50,8 @@ def no_content() -> Response[None]:
 
 def public_base_url(router: APIGatewayRouter) -> str:
     """Where this API is reached from outside: the configured URL, or the one this request came to."""
-    configured = services().settings.public_base_url
-    if configured:
-        return configured.rstrip("/")
+    from remit.public_url import public_base_url as base_url
+
     event = router.current_event
-    context = event.request_context
-    domain = context.domain_name or event.headers.get("Host", "localhost")
-    stage = context.stage
-    if domain.endswith(".amazonaws.com") and stage:
-        return f"https://{domain}/{stage}"
-    return f"https://{domain}"
+    domain = event.request_context.domain_name or event.headers.get("Host")
+    return base_url(services().settings.public_base_url, domain, event.request_context.stage)

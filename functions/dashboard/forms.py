@@ -300,9 +300,8 @@ def _value(form_field: FormField, values: FormValues, exponent: int, blank: Lite
     if form_field.kind == "rows":
         rows = []
         for index in range(row_count(form_field, values)):
-            row = _object(row_fields(form_field, index), values, exponent, "omit")
-            if row:
-                rows.append(row)
+            if _typed_row(row_fields(form_field, index), values):
+                rows.append(_object(row_fields(form_field, index), values, exponent, "omit"))
         present = any(name.startswith(f"{form_field.name}.") for name in values)
         return rows if present else ...
     text = (raw[-1] if raw else "").strip()
@@ -338,7 +337,7 @@ def parse[M: BaseModel](
     try:
         return model.model_validate(data), FormErrors()
     except ValidationError as refused:
-        return None, errors_of(field_problems(refused), fields_of(model))
+        return None, errors_of(field_problems(refused), fields_of(model), values)
 
 
 def field_problems(refused: ValidationError) -> list[FieldProblem]:
@@ -356,16 +355,22 @@ def _names(fields: tuple[FormField, ...]) -> set[str]:
 
 
 def errors_of(
-    problems: list[FieldProblem] | tuple[FieldProblem, ...], fields: tuple[FormField, ...]
+    problems: list[FieldProblem] | tuple[FieldProblem, ...],
+    fields: tuple[FormField, ...],
+    values: FormValues | None = None,
 ) -> FormErrors:
     """Each problem next to its field (a row's field `contacts.0.email` by its own name), the rest
-    in the form's summary.
+    in the form's summary. With the posted `values`, an item's index is turned into its row's in
+    the form (empty rows are skipped when the list is sent), so the message shows where it was typed.
     """
     known = _names(fields)
+    rows = filled_rows(fields, values or {})
     errors = FormErrors()
     for problem in problems:
         parts = problem.field.split(".")
         message = problem.message
+        if len(parts) > 2 and parts[0] in rows and parts[1].isdigit() and int(parts[1]) < len(rows[parts[0]]):
+            parts[1] = str(rows[parts[0]][int(parts[1])])
         if len(parts) > 1 and parts[-1].isdigit() and ".".join(parts) not in known:
             # An item of a list typed one per line: next to the list, naming its line.
             message = f"line {int(parts.pop()) + 1}: {message}"
@@ -376,6 +381,36 @@ def errors_of(
         else:
             errors.general.append(f"{problem.field}: {problem.message}")
     return errors
+
+
+def filled_rows(fields: tuple[FormField, ...], values: FormValues) -> dict[str, list[int]]:
+    """Per list of objects, the form rows that have a value, in order: the items `parse` sends."""
+    filled: dict[str, list[int]] = {}
+    for form_field in fields:
+        if form_field.kind == "rows":
+            filled[form_field.name] = [
+                index
+                for index in range(row_count(form_field, values))
+                if _typed_row(row_fields(form_field, index), values)
+            ]
+    return filled
+
+
+def _typed_row(fields: tuple[FormField, ...], values: FormValues) -> bool:
+    """Whether a row of a list was filled in: some text typed, a box ticked (an unticked box's
+    hidden "false" and a list of boxes' marker are not a row).
+    """
+    for child in fields:
+        raw = [value for value in values.get(child.name, []) if value.strip()]
+        if child.kind == "checkbox":
+            if raw and raw[-1] == "true":
+                return True
+        elif child.kind in ("group", "rows"):
+            if _typed_row(child.children, values):
+                return True
+        elif raw:
+            return True
+    return False
 
 
 def defaults_of(model: type[BaseModel], prefix: str = "") -> FormValues:

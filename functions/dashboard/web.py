@@ -323,6 +323,19 @@ def query_string(**parameters: Any) -> str:
     return ("?" + urlencode(present)) if present else ""
 
 
+def public_base_url(request: Request) -> str:
+    """Where the API is reached from outside (a sent invoice's hosted page, a logo), as the API
+    computes it: the dashboard is served by the same API Gateway.
+    """
+    from remit.bootstrap import services
+    from remit.public_url import public_base_url as base_url
+
+    context = request.event.get("requestContext") or {}
+    headers = {str(name).lower(): str(value) for name, value in (request.event.get("headers") or {}).items()}
+    domain = context.get("domainName") or headers.get("host")
+    return base_url(services().settings.public_base_url, domain, context.get("stage"))
+
+
 # Formats ----------------------------------------------------------------------------------------
 
 

@@ -181,3 +181,27 @@ def test_lines_of_whole_numbers_are_sent_as_integers_and_a_refused_line_is_shown
     from dashboard.forms import _value
 
     assert _value(days_after, {"days_after_due": ["30\n 7\n\nx"]}, 2, "omit") == [30, 7, "x"]
+
+
+def test_empty_rows_are_not_sent_and_a_refusal_lands_on_the_row_it_was_typed_in() -> None:
+    values = {
+        "name": ["Globex"],
+        "email": ["ap@globex.test"],
+        # Row 0 left empty (its boxes' marker only), row 1 typed with a bad email, row 2 empty.
+        "contacts.0.preferences.present": ["1"],
+        "contacts.0.email": [""],
+        "contacts.1.preferences.present": ["1"],
+        "contacts.1.email": ["nope"],
+        "contacts.2.preferences.present": ["1"],
+    }
+
+    new, errors = parse(NewCustomer, values)
+
+    assert new is None
+    assert list(errors.by_field) == ["contacts.1.email"]
+
+    values["contacts.1.email"] = ["cfo@globex.test"]
+    new, errors = parse(NewCustomer, values)
+    assert not errors
+    assert new is not None
+    assert [contact.email for contact in new.contacts] == ["cfo@globex.test"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dashboard.forms import FormErrors, FormField, FormValues, errors_of, fields_of, parse, values_of
-from dashboard.pages.recurring import customer_choices, exponent_of, public_base_url
-from dashboard.web import Page, Request, confirm, query_string, render, route, see_other
+from dashboard.pages.recurring import customer_choices, exponent_of
+from dashboard.web import Page, Request, confirm, public_base_url, query_string, render, route, see_other
 
 if TYPE_CHECKING:
     from remit.domain.billing_template import BillingTemplate

@@ -8,8 +8,8 @@ routes do. A run's page polls its own progress with htmx while the run is not co
 from __future__ import annotations
 
 from dashboard.forms import FormErrors, FormValues, defaults_of, errors_of, fields_of, parse, values_of
-from dashboard.pages.recurring import CHOICES, exponent_of, public_base_url, without_blank_rows
-from dashboard.web import Page, Request, confirm, query_string, render, route, see_other
+from dashboard.pages.recurring import CHOICES, exponent_of, without_blank_rows
+from dashboard.web import Page, Request, confirm, public_base_url, query_string, render, route, see_other
 from remit.domain.errors import FieldProblem
 
 SECTION = "Bulk billing"

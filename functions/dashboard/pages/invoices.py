@@ -23,12 +23,11 @@ from dashboard.forms import (
     FormValues,
     errors_of,
     fields_of,
+    filled_rows,
     parse,
-    row_count,
-    row_fields,
     values_of,
 )
-from dashboard.web import Page, Request, confirm, local_date, money, render, route, see_other
+from dashboard.web import Page, Request, confirm, local_date, money, public_base_url, render, route, see_other
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -48,35 +47,14 @@ ROWS_HELP = "One row per line: a description and a unit amount at least. Empty r
 # Helpers ----------------------------------------------------------------------------------------
 
 
-def public_base_url(request: Request) -> str:
-    """Where the API is reached from outside, as the API computes it (`api.http.public_base_url`):
-    the configured URL, or the host and stage this request came to (the dashboard shares the API).
-    """
-    from remit.bootstrap import services
-
-    configured = services().settings.public_base_url
-    if configured:
-        return configured.rstrip("/")
-    event = request.event
-    context = event.get("requestContext") or {}
-    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
-    domain = str(context.get("domainName") or headers.get("host") or "localhost")
-    stage = context.get("stage")
-    if domain.endswith(".amazonaws.com") and stage:
-        return f"https://{domain}/{stage}"
-    return f"https://{domain}"
-
-
 def _drawn(model: type[BaseModel]) -> tuple[FormField, ...]:
-    """The model's form fields as this section draws them: a line's fields are not `required` in
-    the page (the form offers empty rows, which are skipped; the API's refusal still names a
-    missing description or amount of a filled row), memo and footer are text areas.
+    """The model's form fields as this section draws them: the lines' help, memo and footer as
+    text areas.
     """
     drawn: list[FormField] = []
     for form_field in fields_of(model):
         if form_field.kind == "rows":
-            children = tuple(replace(child, required=False) for child in form_field.children)
-            form_field = replace(form_field, children=children, help=ROWS_HELP)
+            form_field = replace(form_field, help=ROWS_HELP)
         elif form_field.name in {"memo", "footer"}:
             form_field = replace(form_field, kind="textarea")
         drawn.append(form_field)
@@ -241,13 +219,13 @@ def create_invoice(request: Request) -> Page:
         try:
             invoice = services().invoices.create_draft(request.account_id, request.org.id, new)
         except InvalidInput as refused:
-            errors = errors_of(refused.problems, fields_of(NewInvoice))
+            errors = errors_of(refused.problems, fields_of(NewInvoice), request.form)
         else:
             return see_other(
                 _invoice_path(request, invoice.id),
                 f"Draft created for {money(invoice.total, invoice.currency, request.org)}.",
             )
-    return _new_form(request, 422, request.form, _in_form_rows(errors, NewInvoice, request.form))
+    return _new_form(request, 422, request.form, errors)
 
 
 # An invoice -------------------------------------------------------------------------------------
@@ -349,39 +327,13 @@ def _edit_form(
     )
 
 
-def _filled_rows(model: type[BaseModel], values: FormValues) -> list[int]:
-    """The form's line rows that have a value, in order: the lines `parse` reads (it skips the
-    empty rows), so the API's `line_items.<n>` is form row `_filled_rows(…)[n]`.
-    """
-    rows = next(f for f in fields_of(model) if f.name == "line_items")
-    return [
-        index
-        for index in range(row_count(rows, values))
-        if any((values.get(f.name) or [""])[-1].strip() for f in row_fields(rows, index))
-    ]
-
-
-def _in_form_rows(errors: FormErrors, model: type[BaseModel], values: FormValues) -> FormErrors:
-    """The refusals with each line's index turned into its row's in the form (rows left empty
-    before it are not lines), so the message shows next to the row that was typed.
-    """
-    filled = _filled_rows(model, values)
-    by_field: dict[str, str] = {}
-    for name, message in errors.by_field.items():
-        parts = name.split(".")
-        if len(parts) > 2 and parts[0] == "line_items" and parts[1].isdigit() and int(parts[1]) < len(filled):
-            parts[1] = str(filled[int(parts[1])])
-        by_field[".".join(parts)] = message
-    return FormErrors(by_field, list(errors.general))
-
-
 def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]) -> list[LineItemInput]:
     """The parsed lines with each unchanged existing line as `{"id": …}`, which keeps it (and the
     charge it bills) as the API's PATCH does; a changed line is sent as new content.
     """
     from remit.domain.invoice import InvoiceChanges, LineItemInput
 
-    filled = _filled_rows(InvoiceChanges, values)
+    filled = filled_rows(fields_of(InvoiceChanges), values)["line_items"]
     existing = {line.id: line for line in invoice.line_items}
     kept: list[LineItemInput] = []
     for index, line in zip(filled, lines, strict=False):
@@ -412,7 +364,7 @@ def update_invoice(request: Request) -> Page:
         try:
             saved = services().invoices.update_draft(request.account_id, request.org.id, invoice.id, changes)
         except InvalidInput as refused:
-            errors = errors_of(refused.problems, fields_of(InvoiceChanges))
+            errors = errors_of(refused.problems, fields_of(InvoiceChanges), request.form)
         else:
             return see_other(
                 _invoice_path(request, invoice.id),
@@ -420,9 +372,7 @@ def update_invoice(request: Request) -> Page:
                 f"{money(saved.total, saved.currency, request.org)}, "
                 f"due {local_date(saved.due_date, request.org)}.",
             )
-    return _edit_form(
-        request, 422, invoice, request.form, _in_form_rows(errors, InvoiceChanges, request.form)
-    )
+    return _edit_form(request, 422, invoice, request.form, errors)
 
 
 # One-click actions ------------------------------------------------------------------------------

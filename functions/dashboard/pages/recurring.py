@@ -77,21 +77,3 @@ def without_blank_rows(values: FormValues, name: str) -> FormValues:
 
 def merged(errors: FormErrors, more: FormErrors) -> FormErrors:
     return FormErrors({**more.by_field, **errors.by_field}, [*errors.general, *more.general])
-
-
-def public_base_url(request: Request) -> str:
-    """Where the API is reached from outside (a sent invoice's hosted page): the configured URL, or
-    the host this request came to (the dashboard is served by the same API).
-    """
-    from remit.bootstrap import services
-
-    configured = services().settings.public_base_url
-    if configured:
-        return configured.rstrip("/")
-    headers = {str(name).lower(): str(value) for name, value in (request.event.get("headers") or {}).items()}
-    context = request.event.get("requestContext") or {}
-    domain = str(context.get("domainName") or headers.get("host") or "localhost")
-    stage = str(context.get("stage") or "")
-    if domain.endswith(".amazonaws.com") and stage:
-        return f"https://{domain}/{stage}"
-    return f"https://{domain}"

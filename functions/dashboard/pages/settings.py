@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
 from dashboard.forms import FormErrors, FormField, FormValues, errors_of, fields_of, parse, values_of
-from dashboard.web import Page, Request, confirm, render, route, see_other
+from dashboard.web import Page, Request, confirm, public_base_url, render, route, see_other
 
 if TYPE_CHECKING:
     from remit.domain.organisation import Organisation, OrganisationChanges
@@ -290,22 +290,6 @@ def save_reminders(request: Request) -> Page:
 # The logo ---------------------------------------------------------------------------------------
 
 
-def _public_base_url(request: Request) -> str:
-    """Where this API is reached from outside, as the API's logo upload computes it."""
-    from remit.bootstrap import services
-
-    configured = services().settings.public_base_url
-    if configured:
-        return configured.rstrip("/")
-    context = request.event.get("requestContext") or {}
-    headers = {str(name).lower(): str(value) for name, value in (request.event.get("headers") or {}).items()}
-    domain = str(context.get("domainName") or headers.get("host") or "localhost")
-    stage = str(context.get("stage") or "")
-    if domain.endswith(".amazonaws.com") and stage:
-        return f"https://{domain}/{stage}"
-    return f"https://{domain}"
-
-
 def _logo_refused(request: Request, message: str) -> Page:
     forms = _forms(request)
     forms["logo"] = Form((), {}, FormErrors({"logo": message}))
@@ -329,7 +313,7 @@ def upload_logo(request: Request) -> Page:
         content_type = mimetypes.guess_type(upload.filename)[0] or content_type
     try:
         services().organisations.upload_logo(
-            request.account_id, request.org.id, upload.content, content_type, _public_base_url(request)
+            request.account_id, request.org.id, upload.content, content_type, public_base_url(request)
         )
     except InvalidInput as refused:
         return _logo_refused(request, "; ".join(problem.message for problem in refused.problems))
