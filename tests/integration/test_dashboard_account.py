@@ -382,11 +382,8 @@ def _code(secret: str) -> str:
     from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
     padded = secret + "=" * (-len(secret) % 8)
-    return (
-        TOTP(base64.b32decode(padded, casefold=True), 6, SHA1(), 30, enforce_key_length=False)
-        .generate(time.time())
-        .decode()
-    )  # noqa: S303
+    totp = TOTP(base64.b32decode(padded, casefold=True), 6, SHA1(), 30, enforce_key_length=False)  # noqa: S303
+    return totp.generate(time.time()).decode()
 
 
 def test_totp_is_set_up_with_a_code_and_then_asked_for_at_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -430,3 +427,29 @@ def test_totp_is_set_up_with_a_code_and_then_asked_for_at_sign_in(monkeypatch: p
     assert good["statusCode"] == 303, good["body"]
     assert good["headers"]["Location"] == "/dashboard/"
     assert again.request("GET", PEOPLE)["statusCode"] == 200
+
+
+def test_wrong_codes_are_throttled_as_wrong_passwords_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    from remit.bootstrap import services
+    from remit.domain.sessions import MAX_FAILED_SIGN_INS
+
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+    account_with_user("ada@example.com")
+    users = services().users
+    tokens = users.sign_in("ada@example.com", "Correct-horse-9")
+    secret = users.start_totp(tokens.access_token, "ada@example.com").secret
+    users.confirm_totp(tokens.access_token, _code(secret))
+    browser = Browser()
+    browser.sign_in("ada@example.com", "Correct-horse-9")
+    token = csrf_token(browser.request("GET", "/dashboard/sign-in/code")["body"])
+    wrong = "000000" if _code(secret) != "000000" else "111111"
+
+    for _ in range(MAX_FAILED_SIGN_INS):
+        refused = browser.request("POST", "/dashboard/sign-in/code", {"code": wrong, "csrf_token": token})
+        assert refused["statusCode"] == 401
+    throttled = browser.request(
+        "POST", "/dashboard/sign-in/code", {"code": _code(secret), "csrf_token": token}
+    )
+
+    assert throttled["statusCode"] == 401
+    assert browser.request("GET", PEOPLE)["statusCode"] == 303
