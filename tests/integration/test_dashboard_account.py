@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.integration.api_client import ApiClient
+from tests.integration.conftest import SettableClock
 from tests.integration.dashboard_browser import Browser, account_with_user, csrf_token, signed_in, text_of
 
 pytestmark = pytest.mark.usefixtures("user_pool")
@@ -453,3 +454,24 @@ def test_wrong_codes_are_throttled_as_wrong_passwords_are(monkeypatch: pytest.Mo
 
     assert throttled["statusCode"] == 401
     assert browser.request("GET", PEOPLE)["statusCode"] == 303
+
+
+def test_a_sign_in_step_expires_after_three_minutes(clock: SettableClock) -> None:
+    account_with_user("ada@example.com")
+    password = _invite(signed_in("ada@example.com"), "bob@example.com")
+    bob = Browser()
+    bob.sign_in("bob@example.com", password)
+    token = csrf_token(bob.request("GET", "/dashboard/sign-in/new-password")["body"])
+
+    clock.advance(minutes=3, seconds=1)
+
+    late = bob.request(
+        "POST",
+        "/dashboard/sign-in/new-password",
+        {"new_password": "Bobs-own-pass-1", "repeat_password": "Bobs-own-pass-1", "csrf_token": token},
+    )
+    assert late["statusCode"] == 401
+    assert "This sign-in has expired" in text_of(late["body"])
+    assert bob.request("GET", "/dashboard/sign-in/new-password")["statusCode"] == 303
+    # Nothing was set: the temporary password still leads to the step.
+    assert Browser().sign_in("bob@example.com", password)["headers"]["Location"].endswith("/new-password")

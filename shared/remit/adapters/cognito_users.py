@@ -16,19 +16,23 @@ from urllib.parse import quote, urlencode
 from botocore.exceptions import ClientError
 
 from remit.domain.errors import FieldProblem, InvalidInput, Unauthenticated
-from remit.domain.users import DashboardUser, SessionTokens, SignInNeedsMoreSteps, SignInRefused, TotpSetup
+from remit.domain.users import (
+    DashboardUser,
+    SessionTokens,
+    SignInNeedsMoreSteps,
+    SignInRefused,
+    SignInStepExpired,
+    TotpSetup,
+)
 from remit.ports import Clock
 
 ACCOUNT_ATTRIBUTE = "custom:account_id"
 # Cognito's answers to a wrong password, an unknown or disabled user, a revoked token.
 _REFUSALS = frozenset({"NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException"})
-# Cognito's answers to a wrong or expired TOTP code, or a step's session that has expired.
-_STEP_REFUSALS = _REFUSALS | {
-    "CodeMismatchException",
-    "ExpiredCodeException",
-    "InvalidParameterException",
-    "ResourceNotFoundException",
-}
+# Cognito's answers to a wrong TOTP code (the step stands: another code may follow), and to a
+# step's session that has expired or was spent (sign in again).
+_WRONG_CODE = frozenset({"CodeMismatchException"})
+_STEP_OVER = _REFUSALS | {"ExpiredCodeException", "InvalidParameterException", "ResourceNotFoundException"}
 _CHALLENGE_ANSWERS = {
     "NEW_PASSWORD_REQUIRED": "NEW_PASSWORD",
     "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
@@ -74,8 +78,10 @@ class CognitoUserDirectory:
         except ClientError as error:
             if _code(error) == "InvalidPasswordException":
                 raise InvalidInput([FieldProblem("new_password", _message(error))]) from None
-            if _code(error) in _STEP_REFUSALS:
+            if _code(error) in _WRONG_CODE:
                 raise SignInRefused() from None
+            if _code(error) in _STEP_OVER:
+                raise SignInStepExpired() from None
             raise
         return self._result(answer)
 

@@ -36,6 +36,10 @@ class SignInRefused(DomainError):
         super().__init__("The email or password is not right.")
 
 
+class SignInStepExpired(SignInRefused):
+    """The directory no longer honours the pending step (expired, spent): sign in again."""
+
+
 class SignInNeedsMoreSteps(DomainError):
     """The directory asks for a further step (a TOTP code, a new password) before it signs in;
     `session` is the directory's own token for the step (kept on the server, never in a page).

@@ -30,6 +30,7 @@ from remit.domain.users import (
     SignInNeedsMoreSteps,
     SignInRefused,
     SignInStep,
+    SignInStepExpired,
     member_id,
 )
 from remit.ports import Clock, MemberRepository, SessionStore, UserDirectory
@@ -79,8 +80,10 @@ class DashboardSessionService:
         self._check_throttle(pending.email)
         try:
             tokens = self._users.respond(pending.email, pending.challenge, pending.directory_session, answers)
-        except SignInRefused:
+        except SignInRefused as refused:
             self._count_failure(pending.email)
+            if isinstance(refused, SignInStepExpired):
+                self._store.remove_pending(pending.step_digest)
             raise
         except SignInNeedsMoreSteps as step:
             self._store.remove_pending(pending.step_digest)
