@@ -475,3 +475,24 @@ def test_a_sign_in_step_expires_after_three_minutes(clock: SettableClock) -> Non
     assert bob.request("GET", "/dashboard/sign-in/new-password")["statusCode"] == 303
     # Nothing was set: the temporary password still leads to the step.
     assert Browser().sign_in("bob@example.com", password)["headers"]["Location"].endswith("/new-password")
+
+
+def test_keys_are_listed_a_page_at_a_time() -> None:
+    from remit.bootstrap import services
+    from remit.domain.account import NewApiKey
+
+    account_id, _ = account_with_user("ada@example.com")
+    for number in range(20):
+        services().accounts.create_key(account_id, NewApiKey(name=f"Key {number:02d}"), "ada@example.com")
+    ada = signed_in("ada@example.com")
+
+    first = ada.request("GET", KEYS)
+    found = re.search(r'href="(/dashboard/account/api-keys\?cursor=[^"]+)">Next page', first["body"])
+    assert found
+    second = ada.request("GET", found.group(1).replace("&amp;", "&"))
+
+    assert second["statusCode"] == 200
+    assert "Default" in text_of(first["body"])
+    assert "Key 19" in text_of(second["body"])
+    assert "Next page" not in second["body"]
+    assert ada.request("GET", f"{KEYS}?cursor=forged")["statusCode"] == 422
