@@ -4,11 +4,16 @@
     python -m remit.admin create-account --name "Acme" --table remit-prod-BillingTable-XYZ
     python -m remit.admin backfill-list-indexes --stack remit-prod
     python -m remit.admin backfill-reminders --stack remit-prod
+    python -m remit.admin create-user --email ada@example.com --account acct_… --stack remit-prod
+    python -m remit.admin create-user --email ada@example.com --account acct_… \
+        --user-pool-id eu-west-1_AbC --client-id 1example23456789 [--send-email]
 
 `create-account` prints the new account's API key once: it is stored only as a hash and cannot be
 shown again. `backfill-list-indexes` gives invoices, payments and charges stored before the list
 indexes (GSI2-4, docs/access-patterns.md) their key attributes; `backfill-reminders` puts open
-invoices stored before the reminder index on it. Both are idempotent.
+invoices stored before the reminder index on it. Both are idempotent. `create-user` makes an
+account's first dashboard user, who sets their own password at first sign-in: it prints a
+temporary password once, or with `--send-email` the user pool emails it to them.
 """
 
 from __future__ import annotations
@@ -28,6 +33,42 @@ def _billing_table_of_stack(stack_name: str) -> str:
         if output["OutputKey"] == "BillingTableName":
             return output["OutputValue"]
     raise SystemExit(f"Stack {stack_name} has no BillingTableName output.")
+
+
+def _stack_outputs(stack_name: str) -> dict[str, str]:
+    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+
+
+def _user_pool_of_stack(stack_name: str) -> tuple[str, str]:
+    outputs = _stack_outputs(stack_name)
+    try:
+        return outputs["DashboardUserPoolId"], outputs["DashboardUserPoolClientId"]
+    except KeyError:
+        raise SystemExit(
+            f"Stack {stack_name} has no DashboardUserPoolId or DashboardUserPoolClientId output."
+        ) from None
+
+
+def create_user(
+    email: str, account_id: str, user_pool_id: str, client_id: str, send_email: bool = False
+) -> str | None:
+    """Create a dashboard user of `account_id` who must choose a password at first sign-in.
+
+    Returns the temporary password (to give them once), or None when the pool emailed it.
+    Raises `InvalidInput` for an email already taken. The account is not checked here: with
+    `--stack`, `main` checks it in the billing table first.
+    """
+    from remit.adapters.cognito_users import CognitoUserDirectory
+    from remit.bootstrap import SystemClock
+    from remit.services.account_people import temporary_password
+
+    directory = CognitoUserDirectory(
+        lambda: boto3.client("cognito-idp"), user_pool_id, client_id, SystemClock()
+    )
+    password = None if send_email else temporary_password()
+    directory.invite(email.strip().lower(), account_id, password)
+    return password
 
 
 def backfill_list_indexes(table_name: str) -> int | None:
@@ -85,7 +126,25 @@ def main(argv: list[str] | None = None) -> int:
         "--stack", help="CloudFormation stack name (reads its BillingTableName output)"
     )
     reminders_where.add_argument("--table", help="the billing table's name")
+    user = commands.add_parser(
+        "create-user", help="create an account's dashboard user with a temporary password"
+    )
+    user.add_argument("--email", required=True, help="the user's email (their sign-in name)")
+    user.add_argument("--account", required=True, help="the account id the user belongs to")
+    user.add_argument(
+        "--send-email", action="store_true", help="let the user pool email the temporary password"
+    )
+    user_where = user.add_mutually_exclusive_group(required=True)
+    user_where.add_argument(
+        "--stack",
+        help="CloudFormation stack name (reads its DashboardUserPool* and BillingTableName outputs)",
+    )
+    user_where.add_argument("--user-pool-id", help="the dashboard's user pool id (with --client-id)")
+    user.add_argument("--client-id", help="the dashboard's user pool app client id")
     arguments = parser.parse_args(argv)
+
+    if arguments.command == "create-user":
+        return _create_user_command(arguments)
 
     table_name = arguments.table or _billing_table_of_stack(arguments.stack)
     if arguments.command == "backfill-list-indexes":
@@ -109,6 +168,42 @@ def main(argv: list[str] | None = None) -> int:
     print(f"api_key:    {issued.api_key}")
     print("Keep the key safe: it is shown only this once.")
     return 0
+
+
+def _create_user_command(arguments: argparse.Namespace) -> int:
+    if arguments.stack:
+        outputs = _stack_outputs(arguments.stack)
+        pool_id, client_id = _user_pool_of_stack(arguments.stack)
+        table_name = outputs.get("BillingTableName")
+        if table_name and not _account_exists(table_name, arguments.account):
+            print(f"error: no account {arguments.account} in {table_name}", file=sys.stderr)
+            return 1
+    else:
+        if not arguments.client_id:
+            print("error: --user-pool-id needs --client-id", file=sys.stderr)
+            return 2
+        pool_id, client_id = arguments.user_pool_id, arguments.client_id
+    try:
+        password = create_user(arguments.email, arguments.account, pool_id, client_id, arguments.send_email)
+    except DomainError as error:
+        print(f"error: {error.detail}", file=sys.stderr)
+        return 1
+    print(f"user:     {arguments.email.strip().lower()}")
+    print(f"account:  {arguments.account}")
+    if password is None:
+        print("The user pool has emailed them a temporary password.")
+    else:
+        print(f"temporary_password: {password}")
+        print("Give it to them once: they choose their own password at first sign-in.")
+    return 0
+
+
+def _account_exists(table_name: str, account_id: str) -> bool:
+    from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.dynamodb_accounts import DynamoAccountRepository
+
+    table = DynamoTable(lambda: boto3.client("dynamodb"), table_name)
+    return DynamoAccountRepository(table).get(account_id) is not None
 
 
 if __name__ == "__main__":

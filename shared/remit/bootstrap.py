@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         InvoicePdfRenderer,
         UserDirectory,
     )
+    from remit.services.account_people import AccountPeopleService
     from remit.services.accounts import AccountService
     from remit.services.billing_cycle import BillingCycleService
     from remit.services.billing_runs import BillingRunService
@@ -79,6 +80,7 @@ class Services:
     reminders: ReminderService
     users: UserDirectory
     dashboard_sessions: DashboardSessionService
+    account_people: AccountPeopleService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -182,6 +184,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
     from remit.adapters.ses_mailer import SesMailer
     from remit.adapters.sqs_work_queue import SqsWorkQueue
+    from remit.services.account_people import AccountPeopleService
     from remit.services.accounts import AccountService
     from remit.services.billing_context import BillingContext
     from remit.services.billing_cycle import BillingCycleService
@@ -242,9 +245,13 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
         context, organisation_repository, provider_secrets, gateways, config.stage
     )
     users = CognitoUserDirectory(cache(_cognito_idp), config.user_pool_id, config.user_pool_client_id, clock)
+    account_repository = DynamoAccountRepository(billing)
+    dashboard_sessions = DashboardSessionService(
+        users, DynamoSessionStore(DynamoTable(_dynamodb, config.sessions_table)), clock, account_repository
+    )
     return Services(
         settings=config,
-        accounts=AccountService(DynamoAccountRepository(billing), clock, config.api_key_cache_seconds),
+        accounts=AccountService(account_repository, clock, config.api_key_cache_seconds),
         organisations=organisations,
         customers=CustomerService(
             DynamoCustomerRepository(billing),
@@ -282,8 +289,10 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
         ),
         reminders=ReminderService(context, DynamoReminderStore(billing), reminders_queue),
         users=users,
-        dashboard_sessions=DashboardSessionService(
-            users, DynamoSessionStore(DynamoTable(_dynamodb, config.sessions_table)), clock
+        dashboard_sessions=dashboard_sessions,
+        # Only stacks whose pool sends no email (the local stack, the tests) show temporary passwords.
+        account_people=AccountPeopleService(
+            users, account_repository, dashboard_sessions, clock, config.stage in ("local", "test")
         ),
     )
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from remit.domain.account import Account
+from remit.domain.account import Account, ApiKey
 from remit.domain.billing_run import BillingRun, BillingRunError
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent
@@ -32,7 +32,7 @@ from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.reminders import ReminderRun, ReminderStep
 from remit.domain.sessions import DashboardSession
 from remit.domain.subscription import Subscription
-from remit.domain.users import DashboardUser, SessionTokens
+from remit.domain.users import AccountMember, DashboardUser, PendingSignIn, SessionTokens, TotpSetup
 
 
 class Clock(Protocol):
@@ -42,11 +42,47 @@ class Clock(Protocol):
 
 
 class AccountRepository(Protocol):
-    def add(self, account: Account, key_digest: str) -> None:
+    def add(self, account: Account, key_digest: str, first_key: ApiKey | None = None) -> None:
         """Store a new account with the digest of its first API key."""
         ...
 
     def account_id_for_key(self, key_digest: str) -> str | None: ...
+
+    def get(self, account_id: str) -> Account | None: ...
+
+    def key_pointer(self, key_digest: str) -> tuple[str, str | None] | None:
+        """The account of a key digest and its record's id (None for a key issued before records)."""
+        ...
+
+    def add_key(self, api_key: ApiKey) -> None: ...
+
+    def adopt_key(self, api_key: ApiKey) -> None:
+        """Give a key issued before records its record; idempotent."""
+        ...
+
+    def get_key(self, account_id: str, key_id: str) -> ApiKey | None: ...
+
+    def list_keys(self, account_id: str, limit: int, cursor: str | None) -> Page[ApiKey]: ...
+
+    def rename_key(self, account_id: str, key_id: str, name: str) -> None: ...
+
+    def remove_key(self, api_key: ApiKey) -> None:
+        """Delete the key's pointer and record together: the key authenticates no more."""
+        ...
+
+
+class MemberRepository(Protocol):
+    """The dashboard users each account lists (written on invite, on first sign-in, on removal)."""
+
+    def add_member(self, member: AccountMember) -> bool:
+        """Record the member; False when already recorded (nothing changed)."""
+        ...
+
+    def get_member(self, account_id: str, member_id: str) -> AccountMember | None: ...
+
+    def list_members(self, account_id: str, limit: int, cursor: str | None) -> Page[AccountMember]: ...
+
+    def remove_member(self, account_id: str, member_id: str) -> None: ...
 
 
 class OrganisationRepository(Protocol):
@@ -401,6 +437,38 @@ class UserDirectory(Protocol):
 
     def create_user(self, email: str, account_id: str, password: str) -> None: ...
 
+    def invite(self, email: str, account_id: str, temporary_password: str | None) -> None:
+        """Create a user of `account_id` who must set a new password at first sign-in: the
+        directory emails a temporary password it makes, or `temporary_password` is set and nothing
+        is sent. `InvalidInput` (field `email`) for an email already taken or refused.
+        """
+        ...
+
+    def respond(self, email: str, challenge: str, session: str, answers: Mapping[str, str]) -> SessionTokens:
+        """Answer a sign-in step (`NEW_PASSWORD` or `SOFTWARE_TOKEN_MFA_CODE` in `answers`).
+
+        Raises `SignInNeedsMoreSteps` for yet another step, `SignInRefused` for a wrong code or an
+        expired step, `InvalidInput` (field `new_password`) for a password the policy refuses.
+        """
+        ...
+
+    def remove(self, email: str) -> None:
+        """Sign the user out everywhere (refresh tokens revoked) and delete them. Idempotent."""
+        ...
+
+    def start_totp(self, access_token: str, email: str) -> TotpSetup:
+        """A new software-token secret for the signed-in user (not in use until confirmed)."""
+        ...
+
+    def confirm_totp(self, access_token: str, code: str) -> None:
+        """Check a code of the new secret and make TOTP the user's sign-in step.
+
+        `InvalidInput` (field `code`) for a wrong code.
+        """
+        ...
+
+    def totp_enabled(self, access_token: str) -> bool: ...
+
 
 class SessionStore(Protocol):
     """Dashboard sessions and failed sign-in counters (DynamoDB's `SessionsTable`, expired by TTL).
@@ -422,3 +490,15 @@ class SessionStore(Protocol):
     ) -> int: ...
 
     def failed_sign_ins(self, email_digest: str, window_start: datetime) -> int: ...
+
+    def remove_sessions_of(self, email_digest: str) -> int:
+        """End every session of the email (the user was removed); returns how many ended."""
+        ...
+
+    def add_pending(self, pending: PendingSignIn) -> None:
+        """Keep a sign-in waiting for its next step (replacing one of the same digest)."""
+        ...
+
+    def get_pending(self, step_digest: str, now: datetime) -> PendingSignIn | None: ...
+
+    def remove_pending(self, step_digest: str) -> None: ...

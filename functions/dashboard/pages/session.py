@@ -65,6 +65,7 @@ def sign_in(request: Request) -> Page:
     from remit.bootstrap import services
     from remit.domain.errors import DomainError
     from remit.domain.sessions import SESSION_LIFETIME
+    from remit.domain.users import SignInStep
 
     expected = cookies(request.event).get(SIGN_IN_COOKIE, "")
     presented = request.field("csrf_token")
@@ -73,6 +74,14 @@ def sign_in(request: Request) -> Page:
     email = request.field("email")
     try:
         session_id, _ = services().dashboard_sessions.sign_in(email, request.field("password"))
+    except SignInStep as step:
+        # A new password or a TOTP code: the step's page (dashboard/pages/sign_in_steps.py).
+        from dashboard.pages.sign_in_steps import step_redirect
+
+        page = step_redirect(step.challenge, step.step_id)
+        if page is not None:
+            return page
+        return sign_in_form(request, 401, email=email, error=step.detail)
     except DomainError as refused:
         # A wrong password, an unknown email and a throttled email read the same.
         return sign_in_form(request, 401, email=email, error=refused.detail)

@@ -23,6 +23,9 @@ REFRESH_MARGIN = timedelta(minutes=5)
 #: Failed sign-ins of one email counted per window; at the limit, sign-in is refused until it ends.
 SIGN_IN_WINDOW = timedelta(minutes=15)
 MAX_FAILED_SIGN_INS = 5
+#: A sign-in waiting for a new password or a TOTP code: as long as the pool's session for it
+#: (Cognito's default, 3 minutes).
+SIGN_IN_STEP_LIFETIME = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from remit.domain.errors import DomainError
+from remit.domain.values import EmailAddress, Strict
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,78 @@ class SignInRefused(DomainError):
         super().__init__("The email or password is not right.")
 
 
-class SignInNeedsMoreSteps(DomainError):
-    """The directory asks for a further step (a TOTP code, a new password) before it signs in."""
+class SignInStepExpired(SignInRefused):
+    """The directory no longer honours the pending step (expired, spent): sign in again."""
 
-    def __init__(self, challenge: str) -> None:
+
+class SignInNeedsMoreSteps(DomainError):
+    """The directory asks for a further step (a TOTP code, a new password) before it signs in;
+    `session` is the directory's own token for the step (kept on the server, never in a page).
+    """
+
+    def __init__(self, challenge: str, session: str = "") -> None:
         super().__init__(f"Signing in needs a further step: {challenge}.")
         self.challenge = challenge
+        self.session = session
+
+
+class Invitation(Strict):
+    """A person to invite to the account's dashboard, by email (the dashboard's form)."""
+
+    email: EmailAddress
+
+
+class SignInStep(DomainError):
+    """Signing in goes on with a further step: `challenge` is `NEW_PASSWORD_REQUIRED` or
+    `SOFTWARE_TOKEN_MFA`; `step_id` names the pending step kept on the server (for a cookie only).
+    """
+
+    def __init__(self, challenge: str, step_id: str) -> None:
+        super().__init__(f"Signing in needs a further step: {challenge}.")
+        self.challenge = challenge
+        self.step_id = step_id
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """A sign-in waiting for its next step: the directory's session for it stays on the server."""
+
+    step_digest: str
+    email: str
+    challenge: str
+    directory_session: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountMember:
+    """A dashboard user as their account lists them (the directory cannot list by account)."""
+
+    id: str  # a digest of the email: stable, and fit for a path
+    account_id: str
+    email: str
+    added_at: datetime
+    added_by: str | None
+
+
+@dataclass(frozen=True)
+class Invited:
+    """An invited user; `temporary_password` only where the stack shows it (the local stack)."""
+
+    member: AccountMember
+    temporary_password: str | None
+
+
+@dataclass(frozen=True)
+class TotpSetup:
+    """A software token being set up: the secret, as text and as an otpauth:// URI."""
+
+    secret: str
+    uri: str
+
+
+def member_id(email: str) -> str:
+    """The member's id: the first 32 hex digits of the SHA-256 of the lower-case email."""
+    import hashlib
+
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]

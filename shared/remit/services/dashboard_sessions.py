@@ -1,17 +1,21 @@
-"""Dashboard sessions: sign-in with throttling, the signed-in session (refreshed before it
-expires), the CSRF check, sign-out.
+"""Dashboard sessions: sign-in with throttling and its further steps (a new password, a TOTP
+code), the signed-in session (refreshed before it expires), the CSRF check, sign-out.
 
-The browser holds a random session id only; the tokens stay on the server.
+The browser holds a random session id only; the tokens stay on the server. A sign-in waiting for
+a further step is kept on the server too (with the directory's session for it); the browser holds
+only a random id for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from remit.domain.errors import Unauthenticated
 from remit.domain.sessions import (
     MAX_FAILED_SIGN_INS,
     SESSION_LIFETIME,
+    SIGN_IN_STEP_LIFETIME,
     SIGN_IN_WINDOW,
     CsrfRefused,
     DashboardSession,
@@ -19,15 +23,27 @@ from remit.domain.sessions import (
     digest,
     new_secret,
 )
-from remit.domain.users import SignInRefused
-from remit.ports import Clock, SessionStore, UserDirectory
+from remit.domain.users import (
+    AccountMember,
+    PendingSignIn,
+    SessionTokens,
+    SignInNeedsMoreSteps,
+    SignInRefused,
+    SignInStep,
+    SignInStepExpired,
+    member_id,
+)
+from remit.ports import Clock, MemberRepository, SessionStore, UserDirectory
 
 
 class DashboardSessionService:
-    def __init__(self, users: UserDirectory, store: SessionStore, clock: Clock) -> None:
+    def __init__(
+        self, users: UserDirectory, store: SessionStore, clock: Clock, members: MemberRepository | None = None
+    ) -> None:
         self._users = users
         self._store = store
         self._clock = clock
+        self._members = members
 
     def sign_in(self, email: str, password: str) -> tuple[str, DashboardSession]:
         """Sign in and open a session; return the session id (for the cookie only) and the session.
@@ -35,19 +51,76 @@ class DashboardSessionService:
         Raises `SignInRefused` for a wrong email or password, counting the failure against the
         email; `SignInThrottled` (the same message) when the email has failed
         `MAX_FAILED_SIGN_INS` times in the current window, without asking the directory;
-        `SignInNeedsMoreSteps` when the directory asks for more.
+        `SignInStep` when the directory asks for more (then `continue_sign_in`).
         """
         email = email.strip().lower()
-        now = self._clock.now()
-        email_digest = digest(email)
-        window_start, window_end = _window(now)
-        if self._store.failed_sign_ins(email_digest, window_start) >= MAX_FAILED_SIGN_INS:
-            raise SignInThrottled()
+        self._check_throttle(email)
         try:
             tokens = self._users.sign_in(email, password)
         except SignInRefused:
-            self._store.count_failed_sign_in(email_digest, window_start, window_end)
+            self._count_failure(email)
             raise
+        except SignInNeedsMoreSteps as step:
+            raise self._pending(email, step) from None
+        return self._open(tokens)
+
+    def continue_sign_in(
+        self, step_id: str | None, answers: Mapping[str, str]
+    ) -> tuple[str, DashboardSession]:
+        """Answer the pending step `step_id` names (`NEW_PASSWORD` or `SOFTWARE_TOKEN_MFA_CODE`).
+
+        Raises `SignInRefused` for an unknown or expired step or a wrong code (counted against the
+        email, throttled as the password step is), `SignInStep` for yet another step,
+        `InvalidInput` for a new password the directory's policy refuses (the step stays).
+        """
+        now = self._clock.now()
+        pending = self._store.get_pending(digest(step_id), now) if step_id else None
+        if pending is None:
+            raise SignInRefused()
+        self._check_throttle(pending.email)
+        try:
+            tokens = self._users.respond(pending.email, pending.challenge, pending.directory_session, answers)
+        except SignInRefused as refused:
+            self._count_failure(pending.email)
+            if isinstance(refused, SignInStepExpired):
+                self._store.remove_pending(pending.step_digest)
+            raise
+        except SignInNeedsMoreSteps as step:
+            self._store.remove_pending(pending.step_digest)
+            raise self._pending(pending.email, step) from None
+        self._store.remove_pending(pending.step_digest)
+        return self._open(tokens)
+
+    def pending_step(self, step_id: str | None) -> str | None:
+        """The challenge a pending sign-in waits for, None if it is unknown or expired."""
+        if not step_id:
+            return None
+        pending = self._store.get_pending(digest(step_id), self._clock.now())
+        return pending.challenge if pending else None
+
+    def end_sessions_of(self, email: str) -> int:
+        """End every dashboard session of `email` (the user was removed)."""
+        return self._store.remove_sessions_of(digest(email.strip().lower()))
+
+    def _check_throttle(self, email: str) -> None:
+        window_start, _ = _window(self._clock.now())
+        if self._store.failed_sign_ins(digest(email), window_start) >= MAX_FAILED_SIGN_INS:
+            raise SignInThrottled()
+
+    def _count_failure(self, email: str) -> None:
+        window_start, window_end = _window(self._clock.now())
+        self._store.count_failed_sign_in(digest(email), window_start, window_end)
+
+    def _pending(self, email: str, step: SignInNeedsMoreSteps) -> SignInStep:
+        step_id = new_secret()
+        expires_at = self._clock.now() + SIGN_IN_STEP_LIFETIME
+        self._store.add_pending(
+            PendingSignIn(digest(step_id), email, step.challenge, step.session, expires_at)
+        )
+        return SignInStep(step.challenge, step_id)
+
+    def _open(self, tokens: SessionTokens) -> tuple[str, DashboardSession]:
+        now = self._clock.now()
         user = self._users.user_of(tokens.access_token)
         if tokens.refresh_token is None:
             raise Unauthenticated("The directory issued no refresh token.")
@@ -62,6 +135,11 @@ class DashboardSessionService:
             expires_at=now + SESSION_LIFETIME,
         )
         self._store.add(session)
+        if self._members is not None:
+            # Users made before accounts listed their members (or by `create-user`) appear at once.
+            self._members.add_member(
+                AccountMember(member_id(user.email), user.account_id, user.email, now, None)
+            )
         return session_id, session
 
     def current(self, session_id: str | None) -> DashboardSession | None:

@@ -1,0 +1,231 @@
+"""The account's own pages (not under an organisation): its people, its API keys, and the signed-in
+user's sign-in security (TOTP).
+
+People: listed from the account's member list (`services().account_people`), invited by email
+(the user pool emails a temporary password; the local stack shows it here instead, once), removed
+(confirmed; signed out everywhere). API keys (`services().accounts`): created with a name and shown
+once, listed by name and last characters, renamed, revoked (confirmed; it authenticates no more).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboard.forms import FormErrors, errors_of, fields_of, parse, values_of
+from dashboard.web import Page, Request, confirm, render, route, see_other
+
+PEOPLE = "/dashboard/account/users"
+KEYS = "/dashboard/account/api-keys"
+SECURITY = "/dashboard/account/security"
+PAGE_SIZE = 20
+
+
+def _render(request: Request, status: int, template: str, title: str, **context: Any) -> Page:
+    context.setdefault("currency", None)
+    return render(request, status, f"account/{template}", title=title, **context)
+
+
+def _email(request: Request) -> str:
+    assert request.session is not None  # noqa: S101 - not a public route
+    return request.session.email
+
+
+# People -----------------------------------------------------------------------------------------
+
+
+@route("GET", "/account/users")
+def people(request: Request) -> Page:
+    return _people(request, 200, {}, FormErrors())
+
+
+def _people(request: Request, status: int, values: dict[str, list[str]], errors: FormErrors) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.users import Invitation
+
+    page = services().account_people.list(request.account_id, PAGE_SIZE, request.query.get("cursor"))
+    return _render(
+        request,
+        status,
+        "people.html",
+        "People",
+        members=page.items,
+        next_cursor=page.next_cursor,
+        me=_email(request),
+        form_fields=fields_of(Invitation),
+        values=values,
+        errors=errors,
+    )
+
+
+@route("POST", "/account/users")
+def invite(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import InvalidInput
+    from remit.domain.users import Invitation
+
+    invitation, errors = parse(Invitation, request.form)
+    if invitation is not None:
+        try:
+            invited = services().account_people.invite(request.account_id, invitation, _email(request))
+        except InvalidInput as refused:
+            errors = errors_of(refused.problems, fields_of(Invitation))
+        else:
+            if invited.temporary_password is None:
+                return see_other(
+                    PEOPLE,
+                    f"{invited.member.email} invited: they have an email with a temporary password.",
+                )
+            # The local stack's pool sends no email: the password is shown here, once.
+            return _render(request, 200, "invited.html", "User invited", invited=invited)
+    return _people(request, 422, request.form, errors)
+
+
+@route("POST", "/account/users/{member_id}/remove")
+def remove(request: Request) -> Page:
+    from remit.bootstrap import services
+
+    member = services().account_people.get(request.account_id, request.params["member_id"])
+    page = confirm(
+        request,
+        f"Remove {member.email} from the account?",
+        "Remove user",
+        back=PEOPLE,
+        detail="They are signed out everywhere at once and can no longer sign in.",
+    )
+    if page:
+        return page
+    removed = services().account_people.remove(request.account_id, member.id, _email(request))
+    return see_other(PEOPLE, f"{removed.email} removed: signed out and no longer able to sign in.")
+
+
+# API keys ---------------------------------------------------------------------------------------
+
+
+@route("GET", "/account/api-keys")
+def api_keys(request: Request) -> Page:
+    return _keys(request, 200, {}, FormErrors())
+
+
+def _keys(request: Request, status: int, values: dict[str, list[str]], errors: FormErrors) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.account import NewApiKey
+
+    page = services().accounts.list_keys(request.account_id, PAGE_SIZE, request.query.get("cursor"))
+    return _render(
+        request,
+        status,
+        "api_keys.html",
+        "API keys",
+        keys=page.items,
+        next_cursor=page.next_cursor,
+        form_fields=fields_of(NewApiKey),
+        values=values,
+        errors=errors,
+    )
+
+
+@route("POST", "/account/api-keys")
+def create_key(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.account import NewApiKey
+
+    new, errors = parse(NewApiKey, request.form)
+    if new is None:
+        return _keys(request, 422, request.form, errors)
+    created = services().accounts.create_key(request.account_id, new, _email(request))
+    # Shown in this answer only: the key is stored as its digest and cannot be shown again.
+    return _render(request, 201, "api_key_created.html", "API key created", created=created)
+
+
+@route("GET", "/account/api-keys/{key_id}")
+def api_key(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.account import ApiKeyChanges
+
+    found = services().accounts.get_key(request.account_id, request.params["key_id"])
+    fields = fields_of(ApiKeyChanges)
+    return _key(request, 200, found, values_of({"name": found.name}, fields), FormErrors())
+
+
+def _key(request: Request, status: int, found: Any, values: dict[str, list[str]], errors: FormErrors) -> Page:
+    from remit.domain.account import ApiKeyChanges
+
+    return _render(
+        request,
+        status,
+        "api_key.html",
+        f"API key {found.name}",
+        key=found,
+        form_fields=fields_of(ApiKeyChanges),
+        values=values,
+        errors=errors,
+    )
+
+
+@route("POST", "/account/api-keys/{key_id}")
+def rename_key(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.account import ApiKeyChanges
+
+    found = services().accounts.get_key(request.account_id, request.params["key_id"])
+    changes, errors = parse(ApiKeyChanges, request.form)
+    if changes is None:
+        return _key(request, 422, found, request.form, errors)
+    renamed = services().accounts.rename_key(request.account_id, found.id, changes)
+    return see_other(KEYS, f"API key “{found.name}” renamed to “{renamed.name}”.")
+
+
+@route("POST", "/account/api-keys/{key_id}/revoke")
+def revoke_key(request: Request) -> Page:
+    from remit.bootstrap import services
+
+    found = services().accounts.get_key(request.account_id, request.params["key_id"])
+    page = confirm(
+        request,
+        f"Revoke the API key “{found.name}” (…{found.hint})?",
+        "Revoke key",
+        back=KEYS,
+        detail="Requests with this key are refused from now on; this cannot be undone.",
+    )
+    if page:
+        return page
+    revoked = services().accounts.revoke_key(request.account_id, found.id)
+    return see_other(KEYS, f"API key “{revoked.name}” (…{revoked.hint}) revoked: it no longer authenticates.")
+
+
+# Sign-in security (TOTP) ------------------------------------------------------------------------
+
+
+@route("GET", "/account/security")
+def security(request: Request) -> Page:
+    from remit.bootstrap import services
+
+    assert request.session is not None  # noqa: S101 - not a public route
+    enabled = services().account_people.totp_enabled(request.session.tokens.access_token)
+    return _render(request, 200, "security.html", "Sign-in security", enabled=enabled)
+
+
+@route("POST", "/account/security/totp")
+def start_totp(request: Request) -> Page:
+    """A new secret, not in use until a code of it is confirmed: nothing to confirm here."""
+    from remit.bootstrap import services
+
+    assert request.session is not None  # noqa: S101 - not a public route
+    setup = services().account_people.start_totp(request.session.tokens.access_token, request.session.email)
+    return _render(request, 200, "totp.html", "Set up an authenticator app", setup=setup, error=None)
+
+
+@route("POST", "/account/security/totp/verify")
+def verify_totp(request: Request) -> Page:
+    from remit.bootstrap import services
+    from remit.domain.errors import InvalidInput
+    from remit.domain.users import TotpSetup
+
+    assert request.session is not None  # noqa: S101 - not a public route
+    try:
+        services().account_people.confirm_totp(request.session.tokens.access_token, request.field("code"))
+    except InvalidInput as refused:
+        setup = TotpSetup(request.field("secret"), request.field("uri"))
+        message = refused.problems[0].message if refused.problems else refused.detail
+        return _render(request, 422, "totp.html", "Set up an authenticator app", setup=setup, error=message)
+    return see_other(SECURITY, "Authenticator app set up: signing in now asks for its code.")
