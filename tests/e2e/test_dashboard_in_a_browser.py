@@ -150,6 +150,17 @@ def test_a_person_sets_up_bills_and_is_paid_in_the_dashboard(
     organisation_id = re.search(r"/organisations/([^/?#]+)", page.url).group(1)  # type: ignore[union-attr]
     visits.check(page, "overview-empty")
 
+    # Branding: a logo and the brand colour, in Settings.
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Settings").click()
+    page.get_by_label(re.compile(r"^Upload a logo")).set_input_files(str(LOGO))
+    page.get_by_role("button", name="Upload logo").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("logo", re.IGNORECASE)).first).to_be_visible()
+    page.get_by_label(re.compile(r"^Brand colour")).fill("#0b6e4f")
+    page.get_by_role("button", name="Save colour").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    visits.check(page, "settings")
+
     # Sign out: every page sends the browser to sign-in.
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/dashboard/sign-in$"))
