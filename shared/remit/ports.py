@@ -81,6 +81,12 @@ class CustomerRepository(Protocol):
 
     def list(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Customer]: ...
 
+    def search_by_name(
+        self, organisation_id: str, prefix: str, limit: int, cursor: str | None
+    ) -> Page[Customer]:
+        """Customers whose name starts with `prefix`, case and accents aside, in name order."""
+        ...
+
     def save(
         self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]
     ) -> Customer:
