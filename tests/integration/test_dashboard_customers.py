@@ -685,3 +685,126 @@ def test_every_customers_page_has_clean_markup() -> None:
         assert markup_problems(page["body"]) == [], name
         assert re.search(r"\son[a-z]+=", page["body"]) is None, name  # no inline handler
         assert "<script>" not in page["body"], name  # no inline script
+
+
+# As a browser submits the forms --------------------------------------------------------------------
+
+
+def submitted(body: str, action: str, typed: dict[str, str]) -> list[tuple[str, str]]:
+    """The fields a browser posts for the form posting to `action`, with `typed` typed in: every
+    input's value, checked boxes only, selected options, textareas; no CSRF token (post adds it).
+    """
+    from html import unescape
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside = False
+            self.fields: list[tuple[str, str]] = []
+            self.select: str | None = None
+            self.selected: str | None = None
+            self.first_option: str | None = None
+            self.textarea: str | None = None
+            self.text = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = {name: value or "" for name, value in attrs}
+            if tag == "form":
+                self.inside = found.get("action") == action
+            if not self.inside:
+                return
+            if tag == "input" and found.get("name") and found["name"] != "csrf_token":
+                if found.get("type") != "checkbox" or "checked" in found:
+                    self.fields.append((found["name"], unescape(found.get("value", ""))))
+            elif tag == "select":
+                self.select, self.selected, self.first_option = found.get("name"), None, None
+            elif tag == "option" and self.select is not None:
+                if self.first_option is None:
+                    self.first_option = found.get("value", "")
+                if "selected" in found:
+                    self.selected = found.get("value", "")
+            elif tag == "textarea":
+                self.textarea, self.text = found.get("name"), ""
+
+        def handle_data(self, data: str) -> None:
+            if self.textarea is not None:
+                self.text += data
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "form":
+                self.inside = False
+            elif tag == "select" and self.select is not None:
+                self.fields.append((self.select, self.selected or self.first_option or ""))
+                self.select = None
+            elif tag == "textarea" and self.textarea is not None:
+                self.fields.append((self.textarea, unescape(self.text)))
+                self.textarea = None
+
+    reader = Reader()
+    reader.feed(body)
+    names = {name for name, _ in reader.fields}
+    assert set(typed) <= names, set(typed) - names
+    return [(name, typed.get(name, value)) for name, value in reader.fields]
+
+
+def test_the_new_customer_form_as_a_browser_posts_it_with_its_blank_contact_rows_creates_the_customer() -> (
+    None
+):
+    from remit.bootstrap import services
+
+    account_id, organisation_id = account_with_user("vic@example.com")
+    browser = signed_in("vic@example.com")
+    form = browser.request("GET", org_path(organisation_id, "customers", "new"))
+
+    response = browser.post(
+        org_path(organisation_id, "customers"),
+        submitted(
+            form["body"],
+            org_path(organisation_id, "customers"),
+            {"name": "Globex GmbH", "email": "ap@globex.test", "contacts.0.email": "marge@globex.test"},
+        ),
+    )
+
+    assert response["statusCode"] == 303, text_of(response["body"])
+    (customer,) = services().customers.list(account_id, organisation_id, 10, None, None).items
+    assert [contact.email for contact in customer.contacts] == ["marge@globex.test"]
+    assert customer.currency == "EUR"
+    assert customer.metadata == {}
+
+
+def test_the_edit_form_as_a_browser_posts_it_unchanged_changes_nothing_and_keeps_the_contacts_ids() -> None:
+    account_id, organisation_id = account_with_user("wes@example.com")
+    customer = add_customer(
+        account_id,
+        organisation_id,
+        first_name="Hank",
+        country="DE",
+        tax_id="DE136695976",
+        tax_rate="19",
+        address={"line1": "Hauptstraße 1", "city": "Köln"},
+        external_ids=["crm-1"],
+        metadata={"plan": "gold"},
+        contacts=[
+            {"name": "Marge", "email": "marge@globex.test", "preferences": ["billing", "legal"]},
+            {"email": "homer@globex.test"},
+        ],
+    )
+    browser = signed_in("wes@example.com")
+    path = org_path(organisation_id, "customers", customer.id, "edit")
+    form = browser.request("GET", path)
+
+    response = browser.post(path, submitted(form["body"], path, {}))
+
+    assert response["statusCode"] == 303, text_of(response["body"])
+    after = customer_of(account_id, organisation_id, customer.id)
+    unchanged = {"updated_at", "version"}
+    assert after.model_dump(exclude=unchanged) == customer.model_dump(exclude=unchanged)
+
+    # Emptying the first contact's row removes it; the other keeps its id
+    changed = submitted(form["body"], path, {"contacts.0.email": "", "contacts.0.name": ""})
+    changed = [(n, v) for n, v in changed if n != "contacts.0.preferences"]
+    assert browser.post(path, changed)["statusCode"] == 303
+    assert [(c.id, c.email) for c in customer_of(account_id, organisation_id, customer.id).contacts] == [
+        (customer.contacts[1].id, "homer@globex.test")
+    ]

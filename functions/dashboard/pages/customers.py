@@ -108,34 +108,67 @@ def _form_fields(model: type[BaseModel]) -> tuple[FormField, ...]:
     return tuple(f for f in fields_of(model) if f.name != METADATA)
 
 
+CONTACTS = "contacts."
+
+
+def _row_index(name: str) -> int | None:
+    index = name[len(CONTACTS) :].split(".", 1)[0] if name.startswith(CONTACTS) else ""
+    return int(index) if index.isdigit() else None
+
+
+def _without_blank_contacts(form: FormValues) -> FormValues:
+    """The form without the contact rows nothing was typed in: a blank row still posts its
+    preferences' presence marker (and, on the edit form, the id of the contact it showed), which
+    alone would make a contact without an email.
+    """
+    typed = {
+        _row_index(name)
+        for name, posted in form.items()
+        if not name.endswith((".present", ".id")) and any(value.strip() for value in posted)
+    }
+    return {name: posted for name, posted in form.items() if _row_index(name) in typed | {None}}
+
+
+def _contact_ids(form: FormValues) -> list[str]:
+    """The ids the kept contact rows carry (the edit form's hidden `contacts.N.id`), in row order."""
+    rows = sorted({index for name in form if (index := _row_index(name)) is not None})
+    return [(form.get(f"{CONTACTS}{index}.id") or [""])[-1] for index in rows]
+
+
 def _parse_customer[M: BaseModel](
     model: type[M], form: FormValues, blank: Literal["omit", "null"]
 ) -> tuple[M | None, FormErrors]:
-    """The customer form as the model: the fields forms draws, and the metadata lines."""
+    """The customer form as the model: the fields forms draws, the metadata lines, and the ids
+    that keep the contacts an edit leaves in place.
+    """
     from pydantic import ValidationError
 
     from dashboard.forms import field_problems
 
-    values = {name: posted for name, posted in form.items() if name != METADATA}
-    parsed, errors = parse(model, values, 2, blank)
+    form = _without_blank_contacts(form)
+    parsed, errors = parse(model, {name: v for name, v in form.items() if name != METADATA}, 2, blank)
+    extra: dict[str, Any] = {}
     posted = form.get(METADATA)
-    if posted is None:
+    if posted is not None:
+        metadata = _metadata_of(posted[-1])
+        if isinstance(metadata, str):
+            errors.by_field[METADATA] = f"write one 'key: value' a line ('{metadata[:40]}' has no colon)"
+            return None, errors
+        if metadata or blank == "null":
+            extra[METADATA] = metadata
+    ids = _contact_ids(form)
+    if parsed is None or (not extra and not any(ids)):
         return parsed, errors
-    metadata = _metadata_of(posted[-1])
-    if isinstance(metadata, str):
-        errors.by_field[METADATA] = f"write one 'key: value' a line ('{metadata[:40]}' has no colon)"
-        return None, errors
-    if parsed is None:
-        return None, errors
-    if not metadata and blank == "omit":
-        return parsed, errors
+    data = parsed.model_dump(exclude_unset=True)
+    for row, contact_id in zip(data.get("contacts") or [], ids, strict=False):
+        if contact_id:
+            row["id"] = contact_id
+    data.update(extra)
     try:
-        data = {**parsed.model_dump(exclude_unset=True), METADATA: metadata}
         return model.model_validate(data), errors
     except ValidationError as refused:
-        problems = field_problems(refused)
         refusals = FormErrors()
-        for problem in problems:
+        for problem in field_problems(refused):
             if problem.field.startswith(METADATA):
                 refusals.by_field.setdefault(METADATA, problem.message)
             else:
