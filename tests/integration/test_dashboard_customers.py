@@ -261,7 +261,8 @@ def test_a_taken_external_id_is_refused_next_to_its_field() -> None:
         {"name": "Second", "email": "b@example.test", "external_ids": "crm-1"},
     )
 
-    assert response["statusCode"] == 422
+    assert response["statusCode"] == 409  # the API's status for a taken external id
+    assert "already belongs to another customer" in text_of(response["body"])
     assert 'id="f-external_ids-error"' in response["body"]
     assert "already in use" in response["body"]
     assert len(services().customers.list(account_id, organisation_id, 10, None, None).items) == 1
@@ -411,7 +412,9 @@ def test_credit_is_added_to_the_balance_and_a_refused_amount_changes_nothing() -
     assert "Prepayment" in text_of(page["body"])
     assert refused["statusCode"] == 422
     assert 'id="f-credit-amount-error"' in refused["body"]
-    assert overdrawn["statusCode"] in (409, 422)
+    assert overdrawn["statusCode"] == 409
+    assert 'id="f-credit-amount-error"' in overdrawn["body"]
+    assert "cannot go below 0" in text_of(overdrawn["body"])
     assert customer_of(account_id, organisation_id, customer.id).balance == 5000
 
 
@@ -808,3 +811,30 @@ def test_the_edit_form_as_a_browser_posts_it_unchanged_changes_nothing_and_keeps
     assert [(c.id, c.email) for c in customer_of(account_id, organisation_id, customer.id).contacts] == [
         (customer.contacts[1].id, "homer@globex.test")
     ]
+
+
+def test_the_charge_and_credit_forms_as_a_browser_posts_them() -> None:
+    from remit.bootstrap import services
+
+    account_id, organisation_id = account_with_user("xia@example.com")
+    customer = add_customer(account_id, organisation_id, tax_rate="19")
+    browser = signed_in("xia@example.com")
+    path = org_path(organisation_id, "customers", customer.id)
+    profile = browser.request("GET", path)["body"]
+
+    charged = browser.post(
+        f"{path}/charges",
+        submitted(profile, f"{path}/charges", {"charge.description": "Setup", "charge.unit_amount": "99.90"}),
+    )
+    credited = browser.post(
+        f"{path}/balance_transactions",
+        submitted(profile, f"{path}/balance_transactions", {"credit.amount": "20"}),
+    )
+
+    assert charged["statusCode"] == 303
+    assert credited["statusCode"] == 303
+    (charge,) = (
+        services().charges.list_charges(account_id, organisation_id, customer.id, 10, None, "open").items
+    )
+    assert (charge.unit_amount, charge.quantity, charge.tax_rate) == (9990, Decimal(1), Decimal(19))
+    assert customer_of(account_id, organisation_id, customer.id).balance == 2000

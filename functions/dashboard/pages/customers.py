@@ -54,14 +54,26 @@ def parse_prefixed[M: BaseModel](
 
 def refused_fields(refused: Exception, model: type[BaseModel], prefix: str = "") -> FormErrors | None:
     """The API's field refusals (`InvalidInput`, or a `Conflict` naming fields) for the form, or None
-    for a refusal that names no field (it is shown as the refused page).
+    for a refusal that names no field (it is shown as the refused page). A refusal other than
+    invalid input also shows its own statement above the form.
     """
-    from remit.domain.errors import DomainError
+    from remit.domain.errors import DomainError, InvalidInput
 
     problems = getattr(refused, "problems", None) if isinstance(refused, DomainError) else None
     if not problems:
         return None
-    return prefixed(errors_of(problems, fields_of(model)), prefix)
+    errors = prefixed(errors_of(problems, fields_of(model)), prefix)
+    if not isinstance(refused, InvalidInput) and isinstance(refused, DomainError) and refused.detail:
+        errors.general.insert(0, refused.detail)
+    return errors
+
+
+def status_of(refused: Exception) -> int:
+    """The HTTP status the API answers for the refusal (422 invalid input, 409 conflict, …)."""
+    from remit.domain.errors import DomainError
+    from remit.problem_details import status_of as api_status
+
+    return api_status(refused)[0] if isinstance(refused, DomainError) else 422
 
 
 def customer_page(
@@ -226,6 +238,7 @@ def create_customer(request: Request) -> Page:
     from remit.domain.errors import DomainError
 
     new, errors = _parse_customer(NewCustomer, request.form, "omit")
+    status = 422
     if new is not None:
         try:
             customer = services().customers.create(request.account_id, request.org.id, new)
@@ -233,10 +246,10 @@ def create_customer(request: Request) -> Page:
             found = refused_fields(refused, NewCustomer)
             if found is None:
                 raise
-            errors = found
+            errors, status = found, status_of(refused)
         else:
             return see_other(request.org_path("customers", customer.id), f"Customer {customer.name} created.")
-    return _new_form(request, 422, request.form, errors)
+    return _new_form(request, status, request.form, errors)
 
 
 # Profile ----------------------------------------------------------------------------------------
@@ -340,6 +353,7 @@ def update_customer(request: Request) -> Page:
 
     customer = _customer(request)
     changes, errors = _parse_customer(CustomerChanges, request.form, "null")
+    status = 422
     if changes is not None:
         try:
             saved = services().customers.update(request.account_id, request.org.id, customer.id, changes)
@@ -347,10 +361,10 @@ def update_customer(request: Request) -> Page:
             found = refused_fields(refused, CustomerChanges)
             if found is None:
                 raise
-            errors = found
+            errors, status = found, status_of(refused)
         else:
             return see_other(request.org_path("customers", customer.id), f"Customer {saved.name} saved.")
-    return _edit_form(request, customer, 422, request.form, errors)
+    return _edit_form(request, customer, status, request.form, errors)
 
 
 @route("POST", "/organisations/{organisation_id}/customers/{customer_id}/delete")
@@ -390,6 +404,7 @@ def add_charge(request: Request) -> Page:
 
     customer = _customer(request)
     new, errors = parse_prefixed(NewCharge, request.form, CHARGE, exponent_of(customer.currency))
+    status = 422
     if new is not None:
         try:
             charge = services().charges.create(request.account_id, request.org.id, customer.id, new)
@@ -397,7 +412,7 @@ def add_charge(request: Request) -> Page:
             found = refused_fields(refused, NewCharge, CHARGE)
             if found is None:
                 raise
-            errors = found
+            errors, status = found, status_of(refused)
         else:
             from dashboard.web import money
 
@@ -407,8 +422,8 @@ def add_charge(request: Request) -> Page:
     if request.field("return_to") == "billing":
         from dashboard.pages.billing import customer_billing
 
-        return customer_billing(request, customer, 422, request.form, errors)
-    return profile(request, customer, 422, charge_values=request.form, charge_errors=errors)
+        return customer_billing(request, customer, status, request.form, errors)
+    return profile(request, customer, status, charge_values=request.form, charge_errors=errors)
 
 
 @route("POST", "/organisations/{organisation_id}/customers/{customer_id}/charges/{charge_id}/delete")
@@ -436,6 +451,7 @@ def add_balance_transaction(request: Request) -> Page:
 
     customer = _customer(request)
     new, errors = parse_prefixed(NewBalanceTransaction, request.form, CREDIT, exponent_of(customer.currency))
+    status = 422
     if new is not None:
         try:
             entry = services().payments.adjust_balance(request.account_id, request.org.id, customer.id, new)
@@ -443,7 +459,7 @@ def add_balance_transaction(request: Request) -> Page:
             found = refused_fields(refused, NewBalanceTransaction, CREDIT)
             if found is None:
                 raise
-            errors = found
+            errors, status = found, status_of(refused)
         else:
             from dashboard.web import money
 
@@ -452,4 +468,4 @@ def add_balance_transaction(request: Request) -> Page:
             balance = money(entry.ending_balance, entry.currency, request.org)
             notice = f"{amount} credit {change} {customer.name}'s balance (now {balance})."
             return see_other(request.org_path("customers", customer.id), notice)
-    return profile(request, customer, 422, credit_values=request.form, credit_errors=errors)
+    return profile(request, customer, status, credit_values=request.form, credit_errors=errors)
