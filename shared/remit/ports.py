@@ -185,6 +185,8 @@ class BillingStore(Protocol):
         cursor: str | None,
         status: str | None,
         customer_id: str | None,
+        *,
+        newest_first: bool = False,
     ) -> Page[Invoice]: ...
 
     def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]: ...
