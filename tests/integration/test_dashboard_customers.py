@@ -838,3 +838,36 @@ def test_the_charge_and_credit_forms_as_a_browser_posts_them() -> None:
     )
     assert (charge.unit_amount, charge.quantity, charge.tax_rate) == (9990, Decimal(1), Decimal(19))
     assert customer_of(account_id, organisation_id, customer.id).balance == 2000
+
+
+def test_the_profile_lists_the_customers_invoices_newest_first_one_page_at_a_time() -> None:
+    from remit.bootstrap import services
+    from remit.domain.invoice import NewInvoice, NewLineItem
+
+    account_id, organisation_id = account_with_user("yan@example.com")
+    customer = add_customer(account_id, organisation_id)
+    other = add_customer(account_id, organisation_id, "Other")
+    drafts = [
+        services().invoices.create_draft(
+            account_id,
+            organisation_id,
+            NewInvoice(customer_id=who.id, line_items=[NewLineItem(description="Work", unit_amount=100)]),
+        )
+        for who in [customer] * 22 + [other]
+    ]
+    browser = signed_in("yan@example.com")
+    path = org_path(organisation_id, "customers", customer.id)
+
+    first = browser.request("GET", path)["body"]
+    start = first.index('aria-label="Invoice pages"')
+    link = first[first.index('href="', start) + 6 : first.index('">Older invoices', start)]
+    second = browser.request("GET", path + link.replace("&amp;", "&"))["body"]
+
+    def listed(body: str) -> list[str]:
+        return [d.id for d in drafts if f"/invoices/{d.id}" in body]
+
+    mine = [d.id for d in drafts[:22]]
+    assert listed(first) == mine[2:]
+    assert first.index(mine[21]) < first.index(mine[2])  # newest first
+    assert listed(second) == mine[:2]
+    assert "Older invoices" not in second

@@ -274,7 +274,13 @@ def profile(
         account_id, organisation_id, customer.id, PAGE_SIZE, query.get("charges_cursor") or None, "open"
     )
     invoices = services().invoices.list_invoices(
-        account_id, organisation_id, PAGE_SIZE, query.get("invoices_cursor") or None, None, customer.id
+        account_id,
+        organisation_id,
+        PAGE_SIZE,
+        query.get("invoices_cursor") or None,
+        None,
+        customer.id,
+        newest_first=True,
     )
     ledger = services().payments.balance_transactions(
         account_id, organisation_id, customer.id, PAGE_SIZE, query.get("ledger_cursor") or None
