@@ -871,3 +871,19 @@ def test_the_profile_lists_the_customers_invoices_newest_first_one_page_at_a_tim
     assert first.index(mine[21]) < first.index(mine[2])  # newest first
     assert listed(second) == mine[:2]
     assert "Older invoices" not in second
+
+
+def test_with_htmx_a_refused_form_page_is_swapped_in_as_without_it() -> None:
+    """htmx 2 swaps no 4xx page by default: a boosted form refused (422, 409) would seem to do
+    nothing. The layout's htmx-config swaps every page with content, as a plain browser shows it.
+    """
+    _, organisation_id = account_with_user("zoe@example.com")
+    browser = signed_in("zoe@example.com")
+
+    page = browser.request("GET", org_path(organisation_id, "customers"))["body"]
+    config = page[page.index('name="htmx-config" content=\'') :].split("'", 2)[1]
+
+    assert json.loads(config)["responseHandling"] == [
+        {"code": "204", "swap": False},
+        {"code": "[2345]..", "swap": True},
+    ]
