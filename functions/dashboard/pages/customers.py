@@ -383,8 +383,8 @@ def delete_customer(request: Request) -> Page:
         f"Delete customer {customer.name}?",
         "Delete customer",
         back=request.org_path("customers", customer.id),
-        detail="Its open charges, draft invoices and external ids go with it. "
-        "A customer with finalized invoices cannot be deleted.",
+        detail="Its external ids are freed for other customers. "
+        "A customer with finalized invoices cannot be deleted: their invoices stay on record.",
     )
     if page:
         return page
