@@ -38,9 +38,14 @@ def test_a_name_prefix_finds_customers_whatever_their_case_and_accents_in_name_o
     for name in ["Globex GmbH", "Émile Zola SARL", "acme corp", "Emilia Bakery", "Zeta"]:
         create(api, organisation, name)
 
-    assert names(api, organisation, "name_prefix=emil") == ["Émile Zola SARL", "Emilia Bakery"]  # emile < emilia
+    assert names(api, organisation, "name_prefix=emil") == [
+        "Émile Zola SARL",
+        "Emilia Bakery",
+    ]  # emile < emilia
     assert names(api, organisation, "name_prefix=%C3%89MILE") == ["Émile Zola SARL"]
     assert names(api, organisation, "name_prefix=ACME") == ["acme corp"]
+    assert names(api, organisation, "name_prefix=acme%20%20") == ["acme corp"]
+    assert names(api, organisation, "name_prefix=glob%20") == []  # a space typed is a word's end
     assert names(api, organisation, "name_prefix=nobody") == []
     # Without a prefix (or a blank one), the list is the usual one, oldest first
     assert names(api, organisation, "name_prefix=") == [

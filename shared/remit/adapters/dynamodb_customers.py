@@ -130,6 +130,8 @@ class DynamoCustomerRepository:
         only those (the name index, eventually consistent).
         """
         wanted = name_key(prefix)
+        if wanted and prefix[-1:].isspace():
+            wanted += " "  # "acme " finds "Acme Corp", not "Acmeco"
         after: dict[str, str] | None = None
         if cursor:
             last = decode_cursor(cursor, wanted)
