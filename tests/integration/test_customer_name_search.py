@@ -133,3 +133,33 @@ def test_the_backfill_puts_customers_stored_before_the_name_index_in_it_once(
     assert first == len(customers) == 2
     assert second is None
     assert names(api, organisation, "name_prefix=before") == ["Before One", "Before Two"]
+
+
+def test_the_local_stack_adds_the_name_index_to_a_table_made_before_it(aws: None) -> None:
+    from local.cloudformation import create_tables, table_definitions
+
+    client = boto3.client("dynamodb")
+    properties = table_definitions()["BillingTable"]
+    older = [index for index in properties["GlobalSecondaryIndexes"] if index["IndexName"] != "GSI5"]
+    keys = {part["AttributeName"] for index in older for part in index["KeySchema"]} | {"PK", "SK"}
+    client.create_table(
+        TableName="older-billing",
+        AttributeDefinitions=[a for a in properties["AttributeDefinitions"] if a["AttributeName"] in keys],
+        KeySchema=properties["KeySchema"],
+        GlobalSecondaryIndexes=older,
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.put_item(TableName="older-billing", Item={"PK": {"S": "kept"}, "SK": {"S": "kept"}})
+
+    create_tables(client, {"BillingTable": "older-billing"})
+    create_tables(client, {"BillingTable": "older-billing"})  # again: nothing left to add
+
+    table = client.describe_table(TableName="older-billing")["Table"]
+    assert sorted(index["IndexName"] for index in table["GlobalSecondaryIndexes"]) == [
+        "GSI1",
+        "GSI2",
+        "GSI3",
+        "GSI4",
+        "GSI5",
+    ]
+    assert client.get_item(TableName="older-billing", Key={"PK": {"S": "kept"}, "SK": {"S": "kept"}})["Item"]
