@@ -163,3 +163,27 @@ def test_the_local_stack_adds_the_name_index_to_a_table_made_before_it(aws: None
         "GSI5",
     ]
     assert client.get_item(TableName="older-billing", Key={"PK": {"S": "kept"}, "SK": {"S": "kept"}})["Item"]
+
+
+def test_the_service_searches_by_name_prefix_for_the_accounts_organisations_only(aws: None) -> None:
+    from remit.bootstrap import services
+    from remit.domain.customer import NewCustomer
+    from remit.domain.errors import NotFound
+    from remit.domain.organisation import NewOrganisation
+
+    account_id = services().accounts.create_account("Owner").account_id
+    stranger = services().accounts.create_account("Stranger").account_id
+    organisation = services().organisations.create(
+        account_id, NewOrganisation(name="Acme", default_currency="EUR")
+    )
+    customers = services().customers
+    for name in ["Shop B", "Shop A", "Other"]:
+        customers.create(account_id, organisation.id, NewCustomer(name=name, email="ap@example.test"))
+
+    page = customers.search(account_id, organisation.id, "SHOP", 1, None)
+    rest = customers.search(account_id, organisation.id, "SHOP", 1, page.next_cursor)
+
+    assert [c.name for c in page.items + rest.items] == ["Shop A", "Shop B"]
+    assert rest.next_cursor is None
+    with pytest.raises(NotFound):
+        customers.search(stranger, organisation.id, "shop", 10, None)
