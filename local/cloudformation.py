@@ -73,12 +73,14 @@ def table_definitions(template: Mapping[str, Any] | None = None) -> dict[str, di
 def create_tables(dynamodb_client: Any, table_names: Mapping[str, str]) -> None:
     """Create each table named in `table_names` (`{logical_id: physical_name}`) as the template defines it.
 
-    Tables that already exist are left as they are, so a restarted local stack keeps its data.
+    Tables that already exist keep their data, so a restarted local stack keeps it; an index the
+    template has gained since is added to them (as a deploy adds it).
     """
     definitions = table_definitions()
     existing = set(dynamodb_client.list_tables()["TableNames"])
     for logical_id, physical_name in table_names.items():
         if physical_name in existing:
+            _add_missing_indexes(dynamodb_client, physical_name, definitions[logical_id])
             continue
         properties = definitions[logical_id]
         request = {key: properties[key] for key in _CREATE_TABLE_PROPERTIES if key in properties}
@@ -92,6 +94,22 @@ def create_tables(dynamodb_client: Any, table_names: Mapping[str, str]) -> None:
                 TableName=physical_name,
                 TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
             )
+
+
+def _add_missing_indexes(dynamodb_client: Any, physical_name: str, properties: Mapping[str, Any]) -> None:
+    """Create the template's global secondary indexes that the existing table lacks."""
+    table = dynamodb_client.describe_table(TableName=physical_name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    attributes = {a["AttributeName"]: a for a in properties.get("AttributeDefinitions", [])}
+    for index in properties.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in present:
+            continue
+        keys = [part["AttributeName"] for part in index["KeySchema"]]
+        dynamodb_client.update_table(
+            TableName=physical_name,
+            AttributeDefinitions=[attributes[name] for name in keys],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
 
 
 def queue_definitions(template: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:

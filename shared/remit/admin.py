@@ -10,10 +10,11 @@
 
 `create-account` prints the new account's API key once: it is stored only as a hash and cannot be
 shown again. `backfill-list-indexes` gives invoices, payments and charges stored before the list
-indexes (GSI2-4, docs/access-patterns.md) their key attributes; `backfill-reminders` puts open
-invoices stored before the reminder index on it. Both are idempotent. `create-user` makes an
-account's first dashboard user, who sets their own password at first sign-in: it prints a
-temporary password once, or with `--send-email` the user pool emails it to them.
+indexes (GSI2-4, docs/access-patterns.md), and customers stored before the name index (GSI5),
+their key attributes; `backfill-reminders` puts open invoices stored before the reminder index on
+it. Both are idempotent. `create-user` makes an account's first dashboard user, who sets their
+own password at first sign-in: it prints a temporary password once, or with `--send-email` the
+user pool emails it to them.
 """
 
 from __future__ import annotations
@@ -72,14 +73,20 @@ def create_user(
 
 
 def backfill_list_indexes(table_name: str) -> int | None:
-    """Give the table's older invoices, payments and charges their list-index keys (idempotent).
+    """Give the table's older invoices, payments and charges their list-index keys, and its older
+    customers their name-index keys (idempotent).
 
-    Returns the number of items updated, or None when an earlier run finished (one read, no scan).
+    Returns the number of items updated, or None when earlier runs finished both (two reads, no scan).
     """
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_billing import backfill_list_keys
+    from remit.adapters.dynamodb_customers import backfill_name_keys
 
-    return backfill_list_keys(DynamoTable(lambda: boto3.client("dynamodb"), table_name))
+    table = DynamoTable(lambda: boto3.client("dynamodb"), table_name)
+    counts = [backfill_list_keys(table), backfill_name_keys(table)]
+    if all(count is None for count in counts):
+        return None
+    return sum(count or 0 for count in counts)
 
 
 def backfill_reminders(table_name: str) -> int | None:
@@ -111,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--stack", help="CloudFormation stack name (reads its BillingTableName output)")
     where.add_argument("--table", help="the billing table's name")
     backfill = commands.add_parser(
-        "backfill-list-indexes", help="add the list-index keys to items stored before those indexes"
+        "backfill-list-indexes",
+        help="add the list- and name-index keys to items stored before those indexes",
     )
     backfill_where = backfill.add_mutually_exclusive_group(required=True)
     backfill_where.add_argument(

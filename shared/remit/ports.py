@@ -117,6 +117,12 @@ class CustomerRepository(Protocol):
 
     def list(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Customer]: ...
 
+    def search_by_name(
+        self, organisation_id: str, prefix: str, limit: int, cursor: str | None
+    ) -> Page[Customer]:
+        """Customers whose name starts with `prefix`, case and accents aside, in name order."""
+        ...
+
     def save(
         self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]
     ) -> Customer:
@@ -215,6 +221,8 @@ class BillingStore(Protocol):
         cursor: str | None,
         status: str | None,
         customer_id: str | None,
+        *,
+        newest_first: bool = False,
     ) -> Page[Invoice]: ...
 
     def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]: ...

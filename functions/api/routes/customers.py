@@ -21,14 +21,28 @@ def create_customer(organisation_id: str, new: Annotated[NewCustomer, Body()]) -
     return json_response(201, services().customers.create(account_id(router), organisation_id, new))
 
 
-@router.get("/<organisation_id>/customers", summary="List customers, or find one by external id")
+@router.get(
+    "/<organisation_id>/customers", summary="List customers, find one by external id, or search by name"
+)
 def list_customers(
     organisation_id: str,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     external_id: Annotated[str | None, Query(description="Find the customer with this external id.")] = None,
+    name_prefix: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description=(
+                "Customers whose name starts with this (case and accents aside), in name order. "
+                "Ignored with `external_id`."
+            ),
+        ),
+    ] = None,
 ) -> Response[ListResponse[Customer]]:
-    page = services().customers.list(account_id(router), organisation_id, limit, cursor, external_id)
+    page = services().customers.list(
+        account_id(router), organisation_id, limit, cursor, external_id, name_prefix
+    )
     return page_response(page)
 
 

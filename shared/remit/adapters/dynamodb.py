@@ -140,15 +140,17 @@ class DynamoTable:
         limit: int,
         after_sk: str | None,
         equal_to: Mapping[str, str] | None = None,
+        *,
+        descending: bool = False,
     ) -> tuple[list[Item], bool]:
-        """Up to `limit` items of the partition whose sort key starts with `sk_prefix`, in key order,
-        keeping only items whose attributes equal `equal_to` (if given).
+        """Up to `limit` items of the partition whose sort key starts with `sk_prefix`, in key order
+        (reversed if `descending`), keeping only items whose attributes equal `equal_to` (if given).
 
         Returns the items and whether more follow. With a filter, DynamoDB pages are read until
         `limit` items matched or the prefix is exhausted.
         """
         after = key(pk, after_sk) if after_sk is not None else None
-        return self._query(None, pk, sk_prefix, limit, after, equal_to)
+        return self._query(None, pk, sk_prefix, limit, after, equal_to, descending)
 
     def query_index_prefix(
         self,
@@ -158,6 +160,8 @@ class DynamoTable:
         limit: int,
         after: Mapping[str, str] | None,
         equal_to: Mapping[str, str] | None = None,
+        *,
+        descending: bool = False,
     ) -> tuple[list[Item], bool]:
         """As `query_prefix`, in the global secondary index `index` (eventually consistent).
 
@@ -165,7 +169,7 @@ class DynamoTable:
         after; it need not still be in the index.
         """
         start = {name: {"S": value} for name, value in after.items()} if after is not None else None
-        return self._query(index, pk, sk_prefix, limit, start, equal_to)
+        return self._query(index, pk, sk_prefix, limit, start, equal_to, descending)
 
     def _query(
         self,
@@ -175,6 +179,7 @@ class DynamoTable:
         limit: int,
         start_key: dict[str, Any] | None,
         equal_to: Mapping[str, str] | None,
+        descending: bool = False,
     ) -> tuple[list[Item], bool]:
         pk_name, sk_name = (index.partition_key, index.sort_key) if index else ("PK", "SK")
         request: dict[str, Any] = {
@@ -184,6 +189,8 @@ class DynamoTable:
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
             "Limit": limit + 1,
         }
+        if descending:
+            request["ScanIndexForward"] = False
         if index:
             request["IndexName"] = index.name
         else:

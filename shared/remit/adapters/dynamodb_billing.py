@@ -530,8 +530,12 @@ class DynamoBillingStore:
         cursor: str | None,
         status: str | None,
         customer_id: str | None,
+        *,
+        newest_first: bool = False,
     ) -> Page[Invoice]:
-        """The organisation's invoices, oldest first, reading only those that match the filters."""
+        """The organisation's invoices, oldest (or newest) first, reading only those that match the
+        filters.
+        """
         pk = _pk(organisation_id)
         after = decode_cursor(cursor, "INVOICE#") if cursor else None
         if status and customer_id:
@@ -545,7 +549,7 @@ class DynamoBillingStore:
             where = (GSI3, _invoices_of_customer(pk, customer_id))
         else:
             where = None
-        items, more = self._list(pk, "INVOICE#", limit, after, where)
+        items, more = self._list(pk, "INVOICE#", limit, after, where, descending=newest_first)
         return Page([_invoice(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
     def _list(
@@ -556,10 +560,12 @@ class DynamoBillingStore:
         after_sk: str | None,
         where: tuple[Index, str] | None,
         equal_to: dict[str, str] | None = None,
+        *,
+        descending: bool = False,
     ) -> tuple[list[Item], bool]:
         """A page of the partition `pk` under `sk_prefix`, or of the list index partition `where`."""
         if where is None:
-            return self._table.query_prefix(pk, sk_prefix, limit, after_sk, equal_to)
+            return self._table.query_prefix(pk, sk_prefix, limit, after_sk, equal_to, descending=descending)
         index, partition = where
         # The list indexes' sort key is the table's SK: the item to continue after is fully named by it.
         after = (
@@ -567,7 +573,9 @@ class DynamoBillingStore:
             if after_sk is not None
             else None
         )
-        return self._table.query_index_prefix(index, partition, sk_prefix, limit, after, equal_to)
+        return self._table.query_index_prefix(
+            index, partition, sk_prefix, limit, after, equal_to, descending=descending
+        )
 
     def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]:
         items = self._table.query_all(_pk(organisation_id), f"EVENT#{invoice_id}#")

@@ -4,14 +4,21 @@
 makes an external id unique within the organisation, written in the same transaction. A customer
 billed monthly for its open charges is in the due index (`due_index`) on the
 day of its next monthly invoice.
+
+Every customer is also in the sparse name index `GSI5` (`GSI5PK = ORG#<org>#CUSTOMERS`,
+`GSI5SK = <name key>#<id>`, the name key being the name casefolded with its accents stripped), so a
+search by name prefix reads only the customers it answers (`begins_with` on `GSI5SK`).
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 from remit.adapters.due_index import due_keys
 from remit.adapters.dynamodb import (
     STORED,
     DynamoTable,
+    Index,
     Item,
     Write,
     decode_cursor,
@@ -19,20 +26,47 @@ from remit.adapters.dynamodb import (
     encode_cursor,
     entity_to_item,
     put,
+    to_attributes,
 )
 from remit.domain.customer import Customer
 from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem
 from remit.domain.pagination import Page
 
 _PREFIX = "CUSTOMER#"
+# The customers of an organisation by name (template.yaml, docs/access-patterns.md).
+GSI5 = Index("GSI5", "GSI5PK", "GSI5SK")
+# Present once every customer of the table carries its name-index keys.
+_NAME_KEYS_DONE = ("SCHEMA#customer_name_index", "SCHEMA")
 
 
 def _pk(organisation_id: str) -> str:
     return f"ORG#{organisation_id}"
 
 
+def name_key(name: str) -> str:
+    """The form a name is searched by: accents stripped, casefolded, white space collapsed
+    ("Émile  Zola" and "emile zola" are the same key).
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def _by_name(organisation_id: str) -> str:
+    return f"{_pk(organisation_id)}#CUSTOMERS"
+
+
+def name_keys(organisation_id: str, customer_id: str, name: str) -> Item:
+    """The customer's keys in the name index."""
+    return {
+        GSI5.partition_key: _by_name(organisation_id),
+        GSI5.sort_key: f"{name_key(name)}#{customer_id}",
+    }
+
+
 def _item(customer: Customer) -> Item:
     item = entity_to_item(customer, _pk(customer.organisation_id), f"{_PREFIX}{customer.id}", "customer")
+    item.update(name_keys(customer.organisation_id, customer.id, customer.name))
     if customer.next_charges_billing is not None:
         item.update(due_keys(customer.next_charges_billing, customer.organisation_id, customer.id))
     return item
@@ -89,6 +123,28 @@ class DynamoCustomerRepository:
         items, more = self._table.query_prefix(_pk(organisation_id), _PREFIX, limit, after)
         return Page([_customer(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
+    def search_by_name(
+        self, organisation_id: str, prefix: str, limit: int, cursor: str | None
+    ) -> Page[Customer]:
+        """Customers whose name starts with `prefix` (case and accents aside), in name order; reads
+        only those (the name index, eventually consistent).
+        """
+        wanted = name_key(prefix)
+        if wanted and prefix[-1:].isspace():
+            wanted += " "  # "acme " finds "Acme Corp", not "Acmeco"
+        after: dict[str, str] | None = None
+        if cursor:
+            last = decode_cursor(cursor, wanted)
+            after = {
+                GSI5.partition_key: _by_name(organisation_id),
+                GSI5.sort_key: last,
+                "PK": _pk(organisation_id),
+                "SK": f"{_PREFIX}{last.rsplit('#', 1)[-1]}",
+            }
+        items, more = self._table.query_index_prefix(GSI5, _by_name(organisation_id), wanted, limit, after)
+        next_cursor = encode_cursor(str(items[-1][GSI5.sort_key])) if more else None
+        return Page([_customer(item) for item in items], next_cursor)
+
     def save(
         self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]
     ) -> Customer:
@@ -116,3 +172,40 @@ class DynamoCustomerRepository:
             ConcurrentUpdate,
         )
         self._table.write([removed, *(_release(customer, e) for e in customer.external_ids)])
+
+
+def backfill_name_keys(table: DynamoTable) -> int | None:
+    """Give the customers stored before the name index (GSI5) their keys in it.
+
+    Idempotent and safe while the API runs: each customer is updated only if its name is still the
+    one its keys were computed from (otherwise a newer write has set them). Once done it leaves a
+    marker item, so running it again costs one read. Returns the number of customers updated, or
+    None when a previous run had finished (nothing scanned, nothing written).
+    """
+    if table.get(*_NAME_KEYS_DONE):
+        return None
+    updated = 0
+    stale = table.scan(
+        "#e = :customer AND attribute_not_exists(#k)",
+        {"#e": "entity", "#k": GSI5.partition_key},
+        {":customer": "customer"},
+    )
+    for item in stale:
+        keys = name_keys(str(item["organisation_id"]), str(item["id"]), str(item["name"]))
+        request = {
+            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+            "UpdateExpression": "SET #pk5 = :pk5, #sk5 = :sk5",
+            "ConditionExpression": "attribute_exists(PK) AND #name = :name",
+            "ExpressionAttributeNames": {"#pk5": GSI5.partition_key, "#sk5": GSI5.sort_key, "#name": "name"},
+            "ExpressionAttributeValues": to_attributes(
+                {":pk5": keys[GSI5.partition_key], ":sk5": keys[GSI5.sort_key], ":name": item["name"]}
+            ),
+        }
+        try:
+            table.write([Write("Update", request)])
+            updated += 1
+        except ConcurrentUpdate:
+            continue  # renamed or deleted since the scan: that write set the keys itself
+    marker = {"PK": _NAME_KEYS_DONE[0], "SK": _NAME_KEYS_DONE[1], "entity": "schema_marker"}
+    table.write([Write("Put", put(marker))])
+    return updated

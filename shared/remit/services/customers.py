@@ -90,14 +90,30 @@ class CustomerService:
         return customer
 
     def list(
-        self, account_id: str, organisation_id: str, limit: int, cursor: str | None, external_id: str | None
+        self,
+        account_id: str,
+        organisation_id: str,
+        limit: int,
+        cursor: str | None,
+        external_id: str | None,
+        name_prefix: str | None = None,
     ) -> Page[Customer]:
-        """The organisation's customers, oldest first; with `external_id`, the one it names (or none)."""
+        """The organisation's customers, oldest first; with `external_id`, the one it names (or none);
+        with `name_prefix`, those whose name starts with it (case and accents aside), by name.
+        """
         self._access.require_access(account_id, organisation_id)
         if external_id is not None:
             found = self._customers.find_by_external_id(organisation_id, external_id)
             return Page([found] if found else [], None)
+        if name_prefix is not None and name_prefix.strip():
+            return self._customers.search_by_name(organisation_id, name_prefix, limit, cursor)
         return self._customers.list(organisation_id, limit, cursor)
+
+    def search(
+        self, account_id: str, organisation_id: str, name_prefix: str, limit: int, cursor: str | None
+    ) -> Page[Customer]:
+        """Customers whose name starts with `name_prefix` (case and accents aside), in name order."""
+        return self.list(account_id, organisation_id, limit, cursor, None, name_prefix)
 
     def update(
         self, account_id: str, organisation_id: str, customer_id: str, changes: CustomerChanges

@@ -88,10 +88,16 @@ class InvoiceService:
         cursor: str | None,
         status: str | None,
         customer_id: str | None,
+        *,
+        newest_first: bool = False,
     ) -> Page[Invoice]:
-        """The organisation's invoices, oldest first, optionally of one status and/or customer."""
+        """The organisation's invoices, oldest (or newest) first, optionally of one status and/or
+        customer.
+        """
         self._context.access.require_access(account_id, organisation_id)
-        page = self._billing.list_invoices(organisation_id, limit, cursor, status, customer_id)
+        page = self._billing.list_invoices(
+            organisation_id, limit, cursor, status, customer_id, newest_first=newest_first
+        )
         return Page([self._as_of_now(invoice) for invoice in page.items], page.next_cursor)
 
     def events(self, account_id: str, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]:
