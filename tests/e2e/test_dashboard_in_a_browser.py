@@ -100,6 +100,7 @@ def keyboard_unreachable(page: Page) -> list[str]:
             break
     # Radio buttons of one group take a single Tab stop; arrows move between them.
     radios = set(page.evaluate(_RADIOS))
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
     return [label for index, label in enumerate(controls) if str(index) not in reached | radios]
 
 
@@ -114,6 +115,8 @@ def page(browser: Browser) -> Iterator[Page]:
         lambda message: errors.append(message.text) if message.type == "error" else None,
     )
     yield opened
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    opened.screenshot(path=str(ARTIFACTS / "last.png"), full_page=True)  # where a failure stopped
     context.close()
     assert not errors, f"the browser reported errors (a CSP refusal is one): {errors}"
 
@@ -125,6 +128,14 @@ def sign_in(page: Page, stack: RunningLocalStack, email: str, password: str) -> 
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Organisations")).to_be_visible()
+
+
+def confirm(page: Page, visits: Visits, name: str) -> None:
+    """Answer a confirmation page with its own button (it says what the change will do)."""
+    form = page.locator("form:has(input[name=confirmed])")
+    expect(form).to_be_visible()
+    visits.check(page, name)
+    form.locator("button[type=submit]").click()
 
 
 def api(stack: RunningLocalStack, path: str) -> Any:
@@ -160,6 +171,68 @@ def test_a_person_sets_up_bills_and_is_paid_in_the_dashboard(
     page.get_by_role("button", name="Save colour").click()
     expect(page.get_by_role("status")).to_be_visible()
     visits.check(page, "settings")
+
+    # A customer with a contact, through the "New customer" dialog.
+    sections = page.get_by_role("navigation", name="Sections")
+    sections.get_by_role("link", name="Customers").click()
+    page.get_by_role("link", name="New customer").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+    dialog.locator("#f-name").fill("Globex GmbH")
+    dialog.locator("#f-email").fill("ap@globex.test")
+    dialog.locator("#f-contacts-0-name").fill("Grete Ops")
+    dialog.locator("#f-contacts-0-email").fill("grete@globex.test")
+    dialog.get_by_role("checkbox", name="billing").first.check()
+    dialog.get_by_role("button", name="Create customer").click()
+    expect(page.get_by_role("heading", level=1, name="Globex GmbH")).to_be_visible()
+    customer_url = page.url
+    visits.check(page, "customer-new")
+
+    # Two charges, and a draft invoice from one of them.
+    page.locator("main").get_by_role("link", name="Billing", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Billing Globex GmbH")).to_be_visible()
+    for description, amount in (("Design sprint", "1200.00"), ("Hosting, December", "49.90")):
+        page.locator("#f-charge-description").fill(description)
+        page.locator("#f-charge-unit_amount").fill(amount)
+        page.get_by_role("button", name="Add charge").click()
+        expect(page.get_by_role("status")).to_be_visible()
+    visits.check(page, "billing-customer")
+    page.get_by_role("checkbox", name=re.compile("Design sprint")).check()
+    page.get_by_role("button", name="Draft an invoice from selected").click()
+    confirm(page, visits, "confirm-draft")
+    expect(page.get_by_role("status")).to_be_visible()
+    invoice_url = page.url
+    invoice_id = invoice_url.rstrip("/").rsplit("/", 1)[1]
+    expect(page.get_by_role("cell", name="Design sprint")).to_be_visible()
+    expect(page.get_by_role("cell", name="Hosting, December")).to_have_count(0)
+
+    # Finalize & lock, then the payment that pays it.
+    page.get_by_role("button", name="Finalize & lock").click()
+    confirm(page, visits, "confirm-finalize")
+    expect(page.get_by_role("status")).to_contain_text("ACME")
+    page.get_by_role("link", name="Mark as paid").click()
+    visits.check(page, "payment")
+    page.get_by_role("button", name="Record payment").click()
+    confirm(page, visits, "confirm-payment")
+    expect(page.get_by_role("status")).to_be_visible()
+    expect(page.locator(".status").first).to_have_text("Paid")
+    visits.check(page, "invoice-paid")
+    page.screenshot(path=str(DOCS / "dashboard-invoice.png"), full_page=True)
+
+    # The overview shows the money in.
+    sections.get_by_role("link", name="Overview").click()
+    visits.check(page, "overview")
+    page.screenshot(path=str(DOCS / "dashboard-overview.png"), full_page=True)
+    page.goto(customer_url)
+    visits.check(page, "customer")
+    page.screenshot(path=str(DOCS / "dashboard-customer.png"), full_page=True)
+
+    # The API sees the same invoice, at once.
+    invoice = api(stack, f"/v1/organisations/{organisation_id}/invoices/{invoice_id}")
+    assert invoice["status"] == "paid"
+    assert invoice["number"] == "ACME-00001"
+    assert invoice["total"] == 120000
+    assert invoice["amount_paid"] == 120000
 
     # Sign out: every page sends the browser to sign-in.
     page.get_by_role("button", name="Sign out").click()
