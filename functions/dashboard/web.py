@@ -226,7 +226,7 @@ def render(request: Request | None, status: int, template: str, **context: Any) 
     context.setdefault("request", request)
     context.setdefault("all_organisations", lambda: _organisations(request))
     context.setdefault("section", None)
-    body = templates().get_template(template).render(**context)
+    body = _under_stage(templates().get_template(template).render(**context), request)
     page = {"statusCode": status, "headers": dict(PAGE_HEADERS), "body": body, "isBase64Encoded": False}
     if notice is not None:
         with_cookie(page, NOTICE_COOKIE, "", 0)  # shown once
@@ -283,6 +283,27 @@ def see_other(location: str, notice: str | None = None) -> Page:
         encoded = base64.urlsafe_b64encode(notice.encode("utf-8")).decode("ascii")
         with_cookie(page, NOTICE_COOKIE, encoded, 60)
     return page
+
+
+# A page's own paths, in the attributes that hold them: `href="/dashboard/…"`, `src="/assets/…"`.
+_OWN_PATHS = re.compile(r'((?:href|src|action|hx-get|hx-post)=")/(dashboard|assets)\b')
+
+
+def _stage(request: Request | None) -> str:
+    from remit.public_url import stage_prefix
+
+    if request is None:
+        return ""
+    context = request.event.get("requestContext") or {}
+    return stage_prefix(context.get("domainName"), context.get("stage"))
+
+
+def _under_stage(body: str, request: Request | None) -> str:
+    """The page with its own paths under the stage on API Gateway's own host (`/prod/dashboard/…`):
+    templates write root paths, this is the one place that knows where the root is.
+    """
+    prefix = _stage(request)
+    return _OWN_PATHS.sub(lambda match: f"{match[1]}{prefix}/{match[2]}", body) if prefix else body
 
 
 def _notice(request: Request | None) -> str | None:
@@ -395,7 +416,12 @@ def dispatch(event: dict[str, Any]) -> Page:
             continue
         allowed.append(candidate.method)
         if candidate.method == method or (method == "HEAD" and candidate.method == "GET"):
-            return _run(candidate, Request(event, match.groupdict()))
+            request = Request(event, match.groupdict())
+            page = _run(candidate, request)
+            location = page["headers"].get("Location")
+            if location and location.startswith("/"):
+                page["headers"]["Location"] = _stage(request) + location
+            return page
     if allowed:
         page = render(None, 405, "not_found.html", title="Not allowed")
         page["headers"]["Allow"] = ", ".join(sorted(set(allowed)))

@@ -12,6 +12,13 @@ def public_base_url(configured: str | None, domain: str | None, stage: str | Non
     if configured:
         return configured.rstrip("/")
     host = domain or "localhost"
-    if host.endswith(".amazonaws.com") and stage:
-        return f"https://{host}/{stage}"
-    return f"https://{host}"
+    return f"https://{host}{stage_prefix(host, stage)}"
+
+
+def stage_prefix(domain: str | None, stage: str | None) -> str:
+    """The path a page's own links start with: `/<stage>` on API Gateway's `execute-api` host,
+    where the stage is part of every path; nothing on a custom domain or the local stack.
+    """
+    if domain and domain.endswith(".amazonaws.com") and stage:
+        return f"/{stage}"
+    return ""

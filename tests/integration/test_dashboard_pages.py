@@ -26,12 +26,14 @@ def dashboard_event(method: str, path: str, body: str | None = None) -> dict[str
     return event
 
 
-def call(method: str, path: str, body: str | None = None) -> dict[str, Any]:
+def call(
+    method: str, path: str, body: str | None = None, request_context: dict[str, Any] | None = None
+) -> dict[str, Any]:
     from dashboard.app import lambda_handler
 
-    result: dict[str, Any] = lambda_handler(
-        dashboard_event(method, path, body), LambdaContext(str(uuid.uuid4()), "remit-dashboard")
-    )
+    event = dashboard_event(method, path, body)
+    event["requestContext"].update(request_context or {})
+    result: dict[str, Any] = lambda_handler(event, LambdaContext(str(uuid.uuid4()), "remit-dashboard"))
     return result
 
 
@@ -91,3 +93,23 @@ def test_the_vendored_htmx_is_served_with_its_version_and_licence_beside_it() ->
     assert response["body"].startswith("var htmx=function()")
     assert "Zero-Clause BSD" in (ASSETS / "htmx-LICENSE.txt").read_text()
     assert call("GET", "/dashboard/assets/other.js")["statusCode"] == 404
+
+
+@pytest.mark.usefixtures("aws")
+def test_on_api_gateways_own_host_every_own_path_is_under_the_stage() -> None:
+    """`https://<id>.execute-api.<region>.amazonaws.com/prod/dashboard/`: the stage is part of every
+    path there, so links, forms, scripts and redirects carry it; on a custom domain they do not.
+    """
+    event_context = {"domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stage": "prod"}
+
+    redirect = call("GET", "/dashboard", request_context=event_context)
+    page = call("GET", "/dashboard/sign-in", request_context=event_context)
+
+    assert redirect["headers"]["Location"] == "/prod/dashboard/sign-in"
+    assert 'action="/prod/dashboard/sign-in"' in page["body"]
+    assert 'src="/prod/dashboard/assets/htmx-' in page["body"]
+    assert '="/dashboard' not in page["body"]
+    custom = call(
+        "GET", "/dashboard/sign-in", request_context={"domainName": "billing.acme.test", "stage": "prod"}
+    )
+    assert 'action="/dashboard/sign-in"' in custom["body"]
