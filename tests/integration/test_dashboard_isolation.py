@@ -1,0 +1,162 @@
+"""Every route of the dashboard, walked from the route table, for isolation and CSRF:
+
+* a user of another account gets the not-found page for every page and every action of the first
+  account's organisation, its customers, invoices, charges, subscriptions, templates and runs,
+  and nothing of theirs changes;
+* every state-changing form posted without its CSRF token is refused and changes nothing.
+
+New routes join these tests by themselves: a route whose path names an id this module cannot
+fill fails the test until it is taught here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.integration.dashboard_browser import account_with_user, signed_in
+
+pytestmark = pytest.mark.usefixtures("user_pool")
+
+
+def routes() -> list[tuple[str, str]]:
+    import dashboard.app  # noqa: F401 - registers every section's routes
+    from dashboard.web import ROUTES
+
+    return [
+        (route.method, route.pattern.pattern)
+        for route in ROUTES
+        if not route.public and "organisation_id" in route.pattern.pattern
+    ]
+
+
+def path_of(pattern: str, ids: dict[str, str]) -> str:
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda match: ids[match[1]], pattern)
+    return path.removeprefix("^").removesuffix("/?$")
+
+
+def first_account() -> tuple[str, dict[str, str]]:
+    """An account with one of everything, and the ids of it all."""
+    from remit.bootstrap import services
+    from remit.domain.billing_template import BulkBillingRequest, NewBillingTemplate
+    from remit.domain.charge import NewCharge
+    from remit.domain.customer import NewCustomer
+    from remit.domain.invoice import NewInvoice
+    from remit.domain.subscription import NewSubscription
+
+    account_id, organisation_id = account_with_user("owner@first.test", "First Ltd")
+    everything = services()
+    customer = everything.customers.create(
+        account_id, organisation_id, NewCustomer(name="Globex", email="ap@globex.test")
+    )
+    charge = everything.charges.create(
+        account_id,
+        organisation_id,
+        customer.id,
+        NewCharge.model_validate({"description": "Setup", "unit_amount": 500}),
+    )
+    invoice = everything.invoices.create_draft(
+        account_id,
+        organisation_id,
+        NewInvoice.model_validate(
+            {"customer_id": customer.id, "line_items": [{"description": "Work", "unit_amount": 10000}]}
+        ),
+    )
+    template = everything.billing_runs.create_template(
+        account_id,
+        organisation_id,
+        NewBillingTemplate.model_validate(
+            {"name": "Plan", "currency": "EUR", "line_items": [{"description": "Plan", "unit_amount": 900}]}
+        ),
+    )
+    subscription = everything.subscriptions.create(
+        account_id,
+        organisation_id,
+        NewSubscription.model_validate(
+            {"customer_id": customer.id, "line_items": [{"description": "Pro", "unit_amount": 4900}]}
+        ),
+    )
+    run = everything.billing_runs.bill_customers(
+        account_id,
+        organisation_id,
+        BulkBillingRequest.model_validate(
+            {
+                "customer_ids": [customer.id],
+                "currency": "EUR",
+                "line_items": [{"description": "Fee", "unit_amount": 100}],
+            }
+        ),
+        "https://remit.test",
+    )
+    return account_id, {
+        "organisation_id": organisation_id,
+        "customer_id": customer.id,
+        "charge_id": charge.id,
+        "invoice_id": invoice.id,
+        "template_id": template.id,
+        "subscription_id": subscription.id,
+        "run_id": run.id,
+    }
+
+
+def state(account_id: str, ids: dict[str, str]) -> Any:
+    """What a stray change would alter: the organisation, customer, invoice, subscription, template."""
+    from remit.bootstrap import services
+
+    everything = services()
+    organisation_id = ids["organisation_id"]
+    return (
+        everything.organisations.get(account_id, organisation_id).model_dump(),
+        everything.customers.get(account_id, organisation_id, ids["customer_id"]).model_dump(),
+        everything.invoices.get(account_id, organisation_id, ids["invoice_id"]).model_dump(),
+        everything.subscriptions.get(account_id, organisation_id, ids["subscription_id"]).model_dump(),
+        everything.billing_runs.template(account_id, organisation_id, ids["template_id"]).model_dump(),
+        [
+            c.id
+            for c in everything.charges.list_charges(
+                account_id, organisation_id, ids["customer_id"], 10, None, None
+            ).items
+        ],
+    )
+
+
+def test_another_accounts_user_gets_not_found_for_every_page_and_action_and_nothing_changes() -> None:
+    account_id, ids = first_account()
+    before = state(account_id, ids)
+    account_with_user("stranger@second.test", "Second Ltd")
+    stranger = signed_in("stranger@second.test")
+
+    answers = {}
+    for method, pattern in routes():
+        path = path_of(pattern, ids)
+        if method == "GET":
+            response = stranger.request("GET", path)
+        else:
+            response = stranger.post(
+                path, {"name": "Taken", "amount": "1", "customer_id": ids["customer_id"]}
+            )
+        answers[f"{method} {path}"] = response["statusCode"]
+
+    assert len(answers) > 50
+    assert {name: status for name, status in answers.items() if status != 404} == {}
+    assert state(account_id, ids) == before
+
+
+def test_every_form_posted_without_its_csrf_token_is_refused_and_changes_nothing() -> None:
+    account_id, ids = first_account()
+    before = state(account_id, ids)
+    owner = signed_in("owner@first.test")
+
+    answers = {}
+    for method, pattern in routes():
+        if method != "POST":
+            continue
+        path = path_of(pattern, ids)
+        fields = {"name": "Taken", "amount": "1", "confirmed": "yes", "customer_id": ids["customer_id"]}
+        answers[path] = owner.request("POST", path, fields)["statusCode"]
+
+    assert len(answers) > 30
+    assert {path: status for path, status in answers.items() if status != 403} == {}
+    assert state(account_id, ids) == before
