@@ -4,11 +4,13 @@
     python -m remit.admin create-account --name "Acme" --table remit-prod-BillingTable-XYZ
     python -m remit.admin backfill-list-indexes --stack remit-prod
     python -m remit.admin backfill-reminders --stack remit-prod
+    python -m remit.admin backfill-overview --stack remit-prod
 
 `create-account` prints the new account's API key once: it is stored only as a hash and cannot be
 shown again. `backfill-list-indexes` gives invoices, payments and charges stored before the list
 indexes (GSI2-4, docs/access-patterns.md) their key attributes; `backfill-reminders` puts open
-invoices stored before the reminder index on it. Both are idempotent.
+invoices stored before the reminder index on it; `backfill-overview` counts invoices and payments
+stored before the dashboard overview's counters into them. All are idempotent.
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ def backfill_list_indexes(table_name: str) -> int | None:
     from remit.adapters.dynamodb_billing import backfill_list_keys
 
     return backfill_list_keys(DynamoTable(lambda: boto3.client("dynamodb"), table_name))
+
+
+def backfill_overview(table_name: str) -> int | None:
+    """Count the table's older invoices and payments into the overview's counters, once each
+    (idempotent). Returns the items counted, or None when an earlier run finished (one read, no scan).
+    """
+    from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.dynamodb_overview import backfill_overview as backfill
+
+    return backfill(DynamoTable(lambda: boto3.client("dynamodb"), table_name))
 
 
 def backfill_reminders(table_name: str) -> int | None:
@@ -85,12 +97,24 @@ def main(argv: list[str] | None = None) -> int:
         "--stack", help="CloudFormation stack name (reads its BillingTableName output)"
     )
     reminders_where.add_argument("--table", help="the billing table's name")
+    overview = commands.add_parser(
+        "backfill-overview", help="count invoices and payments stored before the overview's counters"
+    )
+    overview_where = overview.add_mutually_exclusive_group(required=True)
+    overview_where.add_argument(
+        "--stack", help="CloudFormation stack name (reads its BillingTableName output)"
+    )
+    overview_where.add_argument("--table", help="the billing table's name")
     arguments = parser.parse_args(argv)
 
     table_name = arguments.table or _billing_table_of_stack(arguments.stack)
     if arguments.command == "backfill-list-indexes":
         updated = backfill_list_indexes(table_name)
         print("already done" if updated is None else f"items updated: {updated}")
+        return 0
+    if arguments.command == "backfill-overview":
+        counted = backfill_overview(table_name)
+        print("already done" if counted is None else f"invoices and payments counted: {counted}")
         return 0
     os.environ["REMIT_BILLING_TABLE"] = table_name
     from remit.bootstrap import reset, services

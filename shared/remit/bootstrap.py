@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
     from remit.services.organisations import OrganisationService
+    from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
@@ -79,6 +80,7 @@ class Services:
     reminders: ReminderService
     users: UserDirectory
     dashboard_sessions: DashboardSessionService
+    overview: OverviewService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -196,6 +198,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
     from remit.services.organisations import OrganisationService
+    from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
@@ -285,6 +288,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
         dashboard_sessions=DashboardSessionService(
             users, DynamoSessionStore(DynamoTable(_dynamodb, config.sessions_table)), clock
         ),
+        overview=OverviewService(organisations, context.billing, clock),
     )
 
 
