@@ -8,20 +8,21 @@ never fail on timing, only when they could not measure at all.
 import sys
 from collections.abc import Callable
 
-from benchmarks import billing, cold_start, dynamodb_calls, emulators, load, volume
+from benchmarks import billing, cold_start, dynamodb_calls, emulators, load, overview, volume
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "cold_start": cold_start.main,
     "dynamodb_calls": dynamodb_calls.main,
     "volume": volume.main,
     "billing": billing.main,
+    "overview": overview.main,
     "emulators": emulators.main,
     "load": load.main,
 }
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
 # minutes at 10,000 items): `make bench-emulators` runs it. `load` (concurrent clients, then the
 # books checked) fails on an error, not only when it cannot measure: `make load` runs it.
-DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing")
+DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing", "overview")
 
 
 def main(argv: list[str]) -> int:

@@ -4,6 +4,7 @@
     python -m remit.admin create-account --name "Acme" --table remit-prod-BillingTable-XYZ
     python -m remit.admin backfill-list-indexes --stack remit-prod
     python -m remit.admin backfill-reminders --stack remit-prod
+    python -m remit.admin backfill-overview --stack remit-prod
     python -m remit.admin create-user --email ada@example.com --account acct_… --stack remit-prod
     python -m remit.admin create-user --email ada@example.com --account acct_… \
         --user-pool-id eu-west-1_AbC --client-id 1example23456789 [--send-email]
@@ -12,9 +13,10 @@
 shown again. `backfill-list-indexes` gives invoices, payments and charges stored before the list
 indexes (GSI2-4, docs/access-patterns.md), and customers stored before the name index (GSI5),
 their key attributes; `backfill-reminders` puts open invoices stored before the reminder index on
-it. Both are idempotent. `create-user` makes an account's first dashboard user, who sets their
-own password at first sign-in: it prints a temporary password once, or with `--send-email` the
-user pool emails it to them.
+it; `backfill-overview` counts invoices and payments stored before the dashboard overview's
+counters into them. All three are idempotent. `create-user` makes an account's first dashboard
+user, who sets their own password at first sign-in: it prints a temporary password once, or with
+`--send-email` the user pool emails it to them.
 """
 
 from __future__ import annotations
@@ -89,6 +91,16 @@ def backfill_list_indexes(table_name: str) -> int | None:
     return sum(count or 0 for count in counts)
 
 
+def backfill_overview(table_name: str) -> int | None:
+    """Count the table's older invoices and payments into the overview's counters, once each
+    (idempotent). Returns the items counted, or None when an earlier run finished (one read, no scan).
+    """
+    from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.dynamodb_overview import backfill_overview as backfill
+
+    return backfill(DynamoTable(lambda: boto3.client("dynamodb"), table_name))
+
+
 def backfill_reminders(table_name: str) -> int | None:
     """Put open invoices stored before the reminder index on it, as each organisation's reminders
     say (idempotent). Returns the invoices moved, or None when an earlier run finished.
@@ -149,6 +161,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     user_where.add_argument("--user-pool-id", help="the dashboard's user pool id (with --client-id)")
     user.add_argument("--client-id", help="the dashboard's user pool app client id")
+    overview = commands.add_parser(
+        "backfill-overview", help="count invoices and payments stored before the overview's counters"
+    )
+    overview_where = overview.add_mutually_exclusive_group(required=True)
+    overview_where.add_argument(
+        "--stack", help="CloudFormation stack name (reads its BillingTableName output)"
+    )
+    overview_where.add_argument("--table", help="the billing table's name")
     arguments = parser.parse_args(argv)
 
     if arguments.command == "create-user":
@@ -158,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "backfill-list-indexes":
         updated = backfill_list_indexes(table_name)
         print("already done" if updated is None else f"items updated: {updated}")
+        return 0
+    if arguments.command == "backfill-overview":
+        counted = backfill_overview(table_name)
+        print("already done" if counted is None else f"invoices and payments counted: {counted}")
         return 0
     os.environ["REMIT_BILLING_TABLE"] = table_name
     from remit.bootstrap import reset, services

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
     from remit.services.organisations import OrganisationService
+    from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
@@ -81,6 +82,7 @@ class Services:
     users: UserDirectory
     dashboard_sessions: DashboardSessionService
     account_people: AccountPeopleService
+    overview: OverviewService
 
 
 def _dynamodb() -> DynamoDBClient:
@@ -199,6 +201,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
     from remit.services.organisations import OrganisationService
+    from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
@@ -294,6 +297,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
         account_people=AccountPeopleService(
             users, account_repository, dashboard_sessions, clock, config.stage in ("local", "test")
         ),
+        overview=OverviewService(organisations, context.billing, clock),
     )
 
 

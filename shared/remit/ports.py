@@ -27,6 +27,7 @@ from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, Re
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
+from remit.domain.overview import OverviewReading, OverviewWindow
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.reminders import ReminderRun, ReminderStep
@@ -160,7 +161,10 @@ class BillingTransaction(Protocol):
     """Writes staged for one atomic commit (see the DynamoDB adapter for the conditions each carries)."""
 
     def insert_invoice(self, invoice: Invoice) -> None: ...
-    def update_invoice(self, invoice: Invoice) -> Invoice: ...
+    def update_invoice(self, invoice: Invoice, *, as_read: Invoice) -> Invoice:
+        """Write `invoice` if still at `as_read`'s version (the overview counts the difference)."""
+        ...
+
     def delete_invoice(self, invoice: Invoice) -> None: ...
     def claim_number(self, invoice: Invoice, token: str) -> None: ...
     def advance_numbering(self, sequence: int) -> None: ...
@@ -258,6 +262,11 @@ class BillingStore(Protocol):
     def list_balance_transactions(
         self, organisation_id: str, customer_id: str, limit: int, cursor: str | None
     ) -> Page[BalanceTransaction]: ...
+
+    def read_overview(self, organisation_id: str, window: OverviewWindow) -> OverviewReading:
+        """The organisation's overview counters for `window` and its oldest overdue open invoices, in
+        a number of reads that does not grow with its invoices (see `OverviewReading`)."""
+        ...
 
 
 class CardPaymentReading(Protocol):

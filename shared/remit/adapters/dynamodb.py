@@ -214,6 +214,27 @@ class DynamoTable:
             request["ExclusiveStartKey"] = last
         return items[:limit], len(items) > limit
 
+    def query_between(self, pk: str, low: str, high: str, limit: int | None = None) -> list[Item]:
+        """The partition's items whose sort key is between `low` and `high` (both included), in key
+        order, at most `limit` of them (all by default: for ranges that are small by construction).
+        """
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}},
+            "ConsistentRead": True,
+        }
+        items: list[Item] = []
+        while True:
+            if limit is not None:
+                request["Limit"] = limit - len(items)
+            response = self.client.query(**request)
+            items += [from_attributes(attributes) for attributes in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if not last or (limit is not None and len(items) >= limit):
+                return items
+            request["ExclusiveStartKey"] = last
+
     def query_all(self, pk: str, sk_prefix: str) -> list[Item]:
         """Every item of the partition under `sk_prefix` (for small, bounded collections)."""
         items, more = self.query_prefix(pk, sk_prefix, 1000, None)

@@ -13,6 +13,9 @@
     HOSTED#<token> / HOSTED                   the hosted page's token → organisation and invoice
     ORG#<org> / WEBHOOK#<event>               marker: the provider event was applied
     ORG#<org> / CARDPAY#<payment intent>      what a card payment intent's events left (`CardIntent`)
+    ORG#<org> / STATS#… , OPENDUE#…           the overview's counters and open invoices by due date,
+                                              changed in the transaction of each invoice and payment
+                                              change (dynamodb_overview)
 
 Writes are staged on a `DynamoBillingTransaction` and committed together in one TransactWriteItems.
 
@@ -52,6 +55,8 @@ from remit.adapters.dynamodb import (
     put,
     to_attributes,
 )
+from remit.adapters.dynamodb_overview import COUNTED, OverviewChanges
+from remit.adapters.dynamodb_overview import read_overview as read_overview_items
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
@@ -60,6 +65,7 @@ from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, Invalid
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
+from remit.domain.overview import OverviewReading, OverviewWindow
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 
@@ -219,21 +225,36 @@ class DynamoBillingTransaction:
         self._organisation_id = organisation_id
         self._pk = _pk(organisation_id)
         self._writes: list[Write] = []
+        # The overview's counters and markers, written at commit: one write per item however many
+        # invoices and payments of the transaction change it.
+        self._overview = OverviewChanges(self._pk)
 
     # invoices -------------------------------------------------------------------------------
     def insert_invoice(self, invoice: Invoice) -> None:
-        self._writes.append(Write("Put", put(invoice_item(invoice), "attribute_not_exists(PK)")))
+        """A new invoice (a draft, or finalized by the billing cycle), counted in the overview."""
+        item = invoice_item(invoice.model_copy(update={"in_overview": True}))
+        self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
+        self._overview.invoice_changed(None, invoice)
 
-    def update_invoice(self, invoice: Invoice) -> Invoice:
-        """Write `invoice` if still at the version it was read at; returns it at its new version."""
-        saved = invoice.model_copy(update={"version": invoice.version + 1})
+    def update_invoice(self, invoice: Invoice, *, as_read: Invoice) -> Invoice:
+        """Write `invoice` if still at the version it was read at; returns it at its new version.
+
+        `as_read` is the invoice as it was read (at that version): the overview's counters change by
+        the difference between the two.
+        """
+        if (as_read.id, as_read.version) != (invoice.id, invoice.version):
+            raise ValueError(f"{invoice.id} v{invoice.version} is not a change of {as_read.id} as read")
+        saved = invoice.model_copy(update={"version": invoice.version + 1, "in_overview": True})
         condition = "attribute_exists(PK) AND version = :read"
         self._writes.append(Write("Put", put(invoice_item(saved), condition, read=invoice.version)))
+        self._overview.invoice_changed(as_read if as_read.in_overview else None, saved)
         return saved
 
     def delete_invoice(self, invoice: Invoice) -> None:
+        """Delete the invoice (as read) if still at its version."""
         request = delete(self._pk, f"INVOICE#{invoice.id}", "version = :read", read=invoice.version)
         self._writes.append(Write("Delete", request))
+        self._overview.invoice_changed(invoice if invoice.in_overview else None, None)
 
     def claim_number(self, invoice: Invoice, token: str) -> None:
         """The number's uniqueness marker and the hosted page's token, both new."""
@@ -369,8 +390,9 @@ class DynamoBillingTransaction:
     def insert_payment(self, payment: Payment, request: str | None = None) -> None:
         """The payment, and (with `request`) the marker that records which request it answered:
         `AlreadyDone` if that request has recorded its payment already."""
-        item = payment_item(self._organisation_id, payment)
+        item = payment_item(self._organisation_id, payment) | {COUNTED: True}
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
+        self._overview.payment_recorded(payment)
         if request is not None:
             marker = {"PK": self._pk, "SK": f"PAYREQ#{request}", "entity": "payment_request"}
             self._writes.append(
@@ -432,12 +454,15 @@ class DynamoBillingTransaction:
         )
 
     def commit(self) -> None:
-        """Commit every staged write, or none (`ConcurrentUpdate` or the write's own `Conflict`)."""
-        if len(self._writes) > 100:
+        """Commit every staged write, the overview's counters with them, or none (`ConcurrentUpdate`
+        or the write's own `Conflict`)."""
+        writes = self._writes + self._overview.writes()
+        if len(writes) > 100:
             raise InvalidInput.single("line_items", "too many items change at once (at most 100 writes)")
-        if self._writes:
-            self._table.write(self._writes)
+        if writes:
+            self._table.write(writes)
         self._writes = []
+        self._overview = OverviewChanges(self._pk)
 
 
 class DynamoBillingStore:
@@ -608,6 +633,11 @@ class DynamoBillingStore:
         for start in range(0, len(keys), 100):
             found += [_charge(item) for item in self._table.batch_get(keys[start : start + 100])]
         return found
+
+    # the overview -----------------------------------------------------------------------------
+    def read_overview(self, organisation_id: str, window: OverviewWindow) -> OverviewReading:
+        """The overview's counters and oldest overdue invoices: a bounded read (dynamodb_overview)."""
+        return read_overview_items(self._table, organisation_id, window)
 
     # payments and balances ------------------------------------------------------------------
     def get_payment(self, organisation_id: str, payment_id: str) -> Payment | None:

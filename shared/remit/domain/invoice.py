@@ -160,6 +160,10 @@ class Invoice(Model):
     hosted_token: str | None = Field(default=None, exclude=True)
     # The client request that finalized it (a hash of its Idempotency-Key, see `finalize`), if any.
     finalized_by_request: str | None = Field(default=None, exclude=True)
+    # Whether the organisation's overview counters include the invoice as stored (see
+    # domain/overview.py): every write since they exist sets it; an invoice stored before them has
+    # it False until the backfill, or its next write, counts it.
+    in_overview: bool = Field(default=False, exclude=True)
     version: int = Field(default=0, exclude=True)
 
     # --- amounts -------------------------------------------------------------------------

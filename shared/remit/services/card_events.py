@@ -289,7 +289,7 @@ class CardEventService:
             if invoice.status == "open":
                 paid, excess = invoice.record_payment(change, now)
                 applied = change - excess
-                settlement.invoice = transaction.update_invoice(paid)
+                settlement.invoice = transaction.update_invoice(paid, as_read=invoice)
                 if paid.status == "paid":
                     settlement.events.append(("invoice.paid", {}))
             settlement.balance_change = change - applied
@@ -302,7 +302,7 @@ class CardEventService:
             if invoice.status in _REFUNDABLE:
                 reopen = min(refund, before.applied, invoice.amount_paid)
             if reopen:
-                settlement.invoice = transaction.update_invoice(invoice.refund(reopen, now))
+                settlement.invoice = transaction.update_invoice(invoice.refund(reopen, now), as_read=invoice)
             remainder = refund - reopen
             from_credit = min(remainder, before.credited)
             after.applied = before.applied - reopen - (remainder - from_credit)

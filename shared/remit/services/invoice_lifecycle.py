@@ -74,7 +74,9 @@ class InvoiceLifecycleService:
                 now=now,
                 public_base_url=public_base_url,
             )
-            saved = transaction.update_invoice(finalized.model_copy(update={"finalized_by_request": request}))
+            saved = transaction.update_invoice(
+                finalized.model_copy(update={"finalized_by_request": request}), as_read=invoice
+            )
             transaction.commit()
             return saved.as_seen_on(finalized.issue_date or now.date()), organisation
 
@@ -170,7 +172,7 @@ class InvoiceLifecycleService:
                 account_id, organisation_id, invoice.customer_id
             )[1]
             transaction = self._billing.transaction(organisation_id)
-            saved = transaction.update_invoice(voided)
+            saved = transaction.update_invoice(voided, as_read=invoice)
             if returned:
                 transaction.adjust_customer(
                     customer.id, now, balance_change=returned, expected_balance=customer.balance
@@ -204,7 +206,7 @@ class InvoiceLifecycleService:
             now = self._clock.now()
             marked = invoice.mark_uncollectible(now)
             transaction = self._billing.transaction(organisation_id)
-            saved = transaction.update_invoice(marked)
+            saved = transaction.update_invoice(marked, as_read=invoice)
             transaction.insert_event(self._context.event(invoice.id, "invoice.marked_uncollectible", now))
             transaction.commit()
             return saved

@@ -275,7 +275,7 @@ class InvoiceService:
                 }
             )
             transaction = self._billing.transaction(organisation_id)
-            saved = transaction.update_invoice(updated)
+            saved = transaction.update_invoice(updated, as_read=invoice)
             released_ids = sorted(line.charge_id for line in released if line.charge_id)
             for charge in self._billing.get_charges(organisation_id, invoice.customer_id, released_ids):
                 transaction.update_charge(

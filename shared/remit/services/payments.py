@@ -52,7 +52,7 @@ class PaymentService:
                 created_at=now,
             )
             transaction = self._billing.transaction(organisation_id)
-            saved = transaction.update_invoice(paid)
+            saved = transaction.update_invoice(paid, as_read=invoice)
             transaction.insert_payment(payment, request)
             transaction.insert_event(
                 self._context.event(

@@ -135,7 +135,8 @@ class ReminderService:
                         else "nothing_due"
                     )
                     transaction.claim_run_invoice(today, invoice_id)
-                    transaction.update_invoice(moved)  # out of the index, or on its next step's date
+                    # out of the index, or on its next step's date
+                    transaction.update_invoice(moved, as_read=invoice)
                     transaction.count_on_run(today, sent=False, reason=reason)
                     transaction.commit()
                     return ReminderOutcome(skipped=reason)
@@ -162,7 +163,7 @@ class ReminderService:
                         days=step.days,
                     )
                 )
-                transaction.update_invoice(moved)
+                transaction.update_invoice(moved, as_read=invoice)
                 transaction.count_on_run(today, sent=True, reason=None)
                 transaction.commit()
                 return ReminderOutcome(sent=step.key)
@@ -238,7 +239,9 @@ class ReminderService:
     def _move(self, invoice: Invoice, target: date | None) -> int:
         for attempt in range(_ATTEMPTS):
             transaction = self._store.transaction(invoice.organisation_id)
-            transaction.update_invoice(invoice.model_copy(update={"next_reminder_on": target}))
+            transaction.update_invoice(
+                invoice.model_copy(update={"next_reminder_on": target}), as_read=invoice
+            )
             try:
                 transaction.commit()
                 return 1
@@ -264,7 +267,9 @@ class ReminderService:
             transaction = self._store.transaction(organisation_id)
             transaction.claim_run_invoice(today, invoice.id)
             if invoice.next_reminder_on != later:
-                transaction.update_invoice(invoice.model_copy(update={"next_reminder_on": later}))
+                transaction.update_invoice(
+                    invoice.model_copy(update={"next_reminder_on": later}), as_read=invoice
+                )
             transaction.count_on_run(today, sent=False, reason="already_sent")
             try:
                 transaction.commit()

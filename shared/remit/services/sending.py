@@ -39,7 +39,9 @@ class SendingService:
             )[1]
             now = self._clock.now()
             transaction = self._billing.transaction(organisation_id)
-            saved = transaction.update_invoice(self.stage_sending(transaction, current, customer, now))
+            saved = transaction.update_invoice(
+                self.stage_sending(transaction, current, customer, now), as_read=current
+            )
             transaction.commit()
             return saved
 
