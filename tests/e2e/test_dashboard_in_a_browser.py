@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import DEV_API_KEY
 from tests.e2e.local_stack import REPOSITORY_ROOT, RunningLocalStack, printed, start_local_stack
@@ -130,6 +130,11 @@ def sign_in(page: Page, stack: RunningLocalStack, email: str, password: str) -> 
     expect(page.get_by_role("heading", name="Organisations")).to_be_visible()
 
 
+def figure(page: Page, name: str) -> Locator:
+    """One of the overview's figures, by its name."""
+    return page.locator(".figure", has=page.get_by_text(name, exact=True))
+
+
 def confirm(page: Page, visits: Visits, name: str) -> None:
     """Answer a confirmation page with its own button (it says what the change will do)."""
     form = page.locator("form:has(input[name=confirmed])")
@@ -160,6 +165,8 @@ def test_a_person_sets_up_bills_and_is_paid_in_the_dashboard(
     expect(page.get_by_role("status")).to_contain_text("Acme Studio created.")
     organisation_id = re.search(r"/organisations/([^/?#]+)", page.url).group(1)  # type: ignore[union-attr]
     visits.check(page, "overview-empty")
+    expect(figure(page, "Outstanding")).to_contain_text("€0.00")
+    expect(figure(page, "Paid in the last 30 days")).to_contain_text("€0.00")
 
     # Branding: a logo and the brand colour, in Settings.
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Settings").click()
@@ -210,6 +217,9 @@ def test_a_person_sets_up_bills_and_is_paid_in_the_dashboard(
     page.get_by_role("button", name="Finalize & lock").click()
     confirm(page, visits, "confirm-finalize")
     expect(page.get_by_role("status")).to_contain_text("ACME")
+    sections.get_by_role("link", name="Overview").click()
+    expect(figure(page, "Outstanding")).to_contain_text("€1,200.00")
+    page.goto(invoice_url)
     page.get_by_role("link", name="Mark as paid").click()
     visits.check(page, "payment")
     page.get_by_role("button", name="Record payment").click()
@@ -221,6 +231,9 @@ def test_a_person_sets_up_bills_and_is_paid_in_the_dashboard(
 
     # The overview shows the money in.
     sections.get_by_role("link", name="Overview").click()
+    expect(figure(page, "Outstanding")).to_contain_text("€0.00")
+    expect(figure(page, "Paid in the last 30 days")).to_contain_text("€1,200.00")
+    expect(page.get_by_role("img", name=re.compile("Revenue by month in EUR"))).to_be_visible()
     visits.check(page, "overview")
     page.screenshot(path=str(DOCS / "dashboard-overview.png"), full_page=True)
     page.goto(customer_url)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
+
 from dashboard.forms import FormErrors, defaults_of, fields_of, parse
-from dashboard.web import Page, Request, render, route, see_other
+from dashboard.web import Page, Request, money, render, route, see_other
+
+if TYPE_CHECKING:
+    from remit.domain.organisation import Organisation
 
 
 @route("GET", "")
@@ -52,6 +60,39 @@ def create_organisation(request: Request) -> Page:
     return _home(request, 422, request.form, errors, NewOrganisation)
 
 
+def _in(amount: int, currency: str, organisation: Organisation) -> str:
+    return money(amount, currency, organisation)
+
+
 @route("GET", "/organisations/{organisation_id}")
 def overview(request: Request) -> Page:
-    return render(request, 200, "organisation.html", title=request.org.name, section="Overview")
+    """Per currency: outstanding, overdue, uncollectible, paid in the last 30 days and revenue by
+    month (a chart and the same figures as a table), and the invoices needing attention.
+    """
+    from babel.dates import format_date
+
+    from dashboard.charts import bar_chart, bars
+    from remit.adapters.localization import format_locale
+    from remit.bootstrap import services
+
+    figures = services().overview.figures(request.account_id, request.org.id)
+    locale = format_locale(request.org.locale)
+    colour = request.org.branding.brand_colour or "#0969da"
+    charts = {}
+    for currency in figures.currencies:
+        values = [
+            (str(format_date(month.month, "MMM yy", locale=locale)), max(month.amount, 0))
+            for month in currency.revenue_by_month
+        ]
+        written = bars(values, partial(_in, currency=currency.currency, organisation=request.org))
+        title = f"Revenue by month in {currency.currency}, the last 12 months"
+        charts[currency.currency] = Markup(bar_chart(written, title, colour))  # noqa: S704 - built escaped
+    return render(
+        request,
+        200,
+        "overview.html",
+        title=request.org.name,
+        section="Overview",
+        figures=figures,
+        charts=charts,
+    )
