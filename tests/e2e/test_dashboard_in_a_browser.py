@@ -29,6 +29,8 @@ ARTIFACTS = REPOSITORY_ROOT / "test-artifacts" / "dashboard"
 DOCS = REPOSITORY_ROOT / "docs"
 # axe-core's impacts that fail the test; "minor" and "moderate" ones are reported only.
 BLOCKING = {"serious", "critical"}
+# An invoice id no one has: its page is the not-found page, answered 404.
+MISSING = "inv_missing"
 LOGO = REPOSITORY_ROOT / "tests" / "e2e" / "logo.png"
 
 
@@ -112,7 +114,11 @@ def page(browser: Browser) -> Iterator[Page]:
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.on(
         "console",
-        lambda message: errors.append(message.text) if message.type == "error" else None,
+        lambda message: (
+            errors.append(f"{message.text} ({message.location.get('url')})")
+            if message.type == "error" and not str(message.location.get("url", "")).endswith(MISSING)
+            else None
+        ),
     )
     yield opened
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -239,6 +245,31 @@ def test_a_person_sets_up_bills_and_is_paid_in_the_dashboard(
     page.goto(customer_url)
     visits.check(page, "customer")
     page.screenshot(path=str(DOCS / "dashboard-customer.png"), full_page=True)
+
+    # Every other page, read as a person would: axe and the keyboard on each.
+    customer_id = customer_url.rstrip("/").rsplit("/", 1)[1]
+    base = f"/dashboard/organisations/{organisation_id}"
+    for name, path in (
+        ("customers", f"{base}/customers"),
+        ("customer-new-page", f"{base}/customers/new"),
+        ("customer-edit", f"{base}/customers/{customer_id}/edit"),
+        ("billing", f"{base}/billing"),
+        ("invoices", f"{base}/invoices"),
+        ("invoices-paid", f"{base}/invoices?status=paid"),
+        ("invoice-new", f"{base}/invoices/new?customer_id={customer_id}"),
+        ("subscriptions", f"{base}/subscriptions"),
+        ("subscription-new", f"{base}/subscriptions/new"),
+        ("templates", f"{base}/templates"),
+        ("template-new", f"{base}/templates/new"),
+        ("bulk-billing", f"{base}/bulk-billing"),
+        ("bulk-billing-runs", f"{base}/bulk-billing/runs"),
+        ("account-users", "/dashboard/account/users"),
+        ("account-api-keys", "/dashboard/account/api-keys"),
+        ("account-security", "/dashboard/account/security"),
+        ("not-found", f"{base}/invoices/{MISSING}"),  # its 404 is the page's own answer
+    ):
+        page.goto(stack.url(path))
+        visits.check(page, name)
 
     # The API sees the same invoice, at once.
     invoice = api(stack, f"/v1/organisations/{organisation_id}/invoices/{invoice_id}")
