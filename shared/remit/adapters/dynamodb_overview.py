@@ -1,11 +1,11 @@
 """The overview's counters and its open invoices by due date, in the organisation's partition.
 
-    ORG#<org> / STATS#TOTAL#OPEN#<currency>            open invoices: amount due, how many
-    ORG#<org> / STATS#TOTAL#UNCOLLECTIBLE#<currency>   uncollectible invoices: amount due, how many
-    ORG#<org> / STATS#DUE#<yyyy-mm-dd>#<currency>      open invoices due that day: amount due, how many
-    ORG#<org> / STATS#PAID#<yyyy-mm-dd>#<currency>     payments received that day: amount, how many
-    ORG#<org> / STATS#ISSUED#<yyyy-mm>#<currency>      invoices issued that month (not void): total, how many
-    ORG#<org> / OPENDUE#<yyyy-mm-dd>#<invoice>         an open invoice, under its due date
+    ORG#<org> / STATS#TOTAL#OPEN#<currency>#<shard>           open invoices: amount due, count
+    ORG#<org> / STATS#TOTAL#UNCOLLECTIBLE#<currency>#<shard>  uncollectible invoices: amount due, count
+    ORG#<org> / STATS#DUE#<yyyy-mm-dd>#<currency>#<shard>     open invoices due that day: amount due, count
+    ORG#<org> / STATS#PAID#<yyyy-mm-dd>#<currency>#<shard>    payments received that day: amount, count
+    ORG#<org> / STATS#ISSUED#<yyyy-mm>#<currency>#<shard>     invoices issued that month (not void): total
+    ORG#<org> / OPENDUE#<yyyy-mm-dd>#<invoice>                an open invoice, under its due date
 
 What each invoice and payment contributes is the domain's (`remit.domain.overview`). A counter
 holds `amount` and `count` and nothing else (what it counts is its key). It changes by `ADD`, in
@@ -15,10 +15,12 @@ write an item once), so two transactions that both add to a counter compose, and
 changes none. `OPENDUE#` markers are put when an invoice becomes `open` and deleted when it stops
 being open.
 
-An overview reads, in its partition and whatever the number of invoices: the `STATS#TOTAL#`
-counters (two per currency), the `STATS#DUE#` counters from today on (one per currency and future
-due date), 30 days of `STATS#PAID#`, 12 months of `STATS#ISSUED#`, and the first `OPENDUE#`
-markers before today with their invoices (docs/access-patterns.md).
+Each counter is `SHARDS` items (`<shard>` 0 to 7, one chosen at random per transaction), so that
+concurrent changes seldom write the same item; a read adds them up. An overview reads, in its
+partition and whatever the number of invoices: the `STATS#TOTAL#` counters (two per currency),
+the `STATS#DUE#` counters from today on (one per currency and future due date), 30 days of
+`STATS#PAID#`, 12 months of `STATS#ISSUED#`, and the first `OPENDUE#` markers before today with
+their invoices (docs/access-patterns.md).
 
 Invoices and payments stored before the counters carry no `in_overview` attribute; the next write
 of such an invoice adds all it contributes (as if it were new), and `backfill_overview` counts the
@@ -53,15 +55,20 @@ COUNTED = "in_overview"  # the attribute of invoices and payments the counters i
 _TOTAL_NAMES: dict[Figure, str] = {"open": "OPEN", "uncollectible": "UNCOLLECTIBLE"}
 _DATED_NAMES: dict[Figure, str] = {"due": "DUE", "paid": "PAID", "issued": "ISSUED"}
 _END = "~"  # sorts after the digits, '#' and the capital letters of every key below
+# Each counter is split into this many items, and a transaction adds to one of them chosen at
+# random: every change of an organisation's invoices in one currency (a bulk run finalizing
+# hundreds at once, payments arriving together) would otherwise write the same item, and
+# DynamoDB cancels transactions that write one item at the same time. A read sums the shards.
+SHARDS = 8
 
 
-def bucket_key(bucket: Bucket) -> str:
+def bucket_key(bucket: Bucket, shard: int = 0) -> str:
     if bucket.period is None:
-        return f"STATS#TOTAL#{_TOTAL_NAMES[bucket.figure]}#{bucket.currency}"
+        return f"STATS#TOTAL#{_TOTAL_NAMES[bucket.figure]}#{bucket.currency}#{shard}"
     period = bucket.period.isoformat()
     if bucket.figure == "issued":
         period = period[:7]
-    return f"STATS#{_DATED_NAMES[bucket.figure]}#{period}#{bucket.currency}"
+    return f"STATS#{_DATED_NAMES[bucket.figure]}#{period}#{bucket.currency}#{shard}"
 
 
 _FIGURES: dict[str, Figure] = {name: figure for figure, name in (_TOTAL_NAMES | _DATED_NAMES).items()}
@@ -73,7 +80,7 @@ def _bucket_of(item: Item) -> tuple[Bucket, Total]:
     total = Total(int(item["amount"]), int(item["count"]))
     if kind == "TOTAL":
         return Bucket(_FIGURES[rest[0]], rest[1]), total
-    period, currency = rest
+    period, currency = rest[:2]
     day = date.fromisoformat(period if len(period) == 10 else f"{period}-01")
     return Bucket(_FIGURES[kind], currency, day), total
 
@@ -130,11 +137,12 @@ class OverviewChanges:
     def writes(self) -> list[Write]:
         # The counters' writes are `ADD` alone (no attribute but the two numbers): the least an
         # update can be, which the local stack's emulator charges by its expression's size.
+        shard = random.randrange(SHARDS)  # noqa: S311 - spreading writes, not a secret
         writes = [
             Write(
                 "Update",
                 {
-                    "Key": key(self._pk, bucket_key(bucket)),
+                    "Key": key(self._pk, bucket_key(bucket, shard)),
                     "UpdateExpression": "ADD #amount :amount, #count :count",
                     "ExpressionAttributeNames": {"#amount": "amount", "#count": "count"},
                     "ExpressionAttributeValues": to_attributes(
@@ -161,7 +169,10 @@ def read_overview(table: DynamoTable, organisation_id: str, window: OverviewWind
         + table.query_between(pk, f"STATS#PAID#{window.paid_from.isoformat()}", f"STATS#PAID#{today}#{_END}")
         + table.query_between(pk, f"STATS#ISSUED#{first_month}", f"STATS#ISSUED#{last_month}#{_END}")
     )
-    buckets = dict(_bucket_of(item) for item in items)
+    buckets: dict[Bucket, Total] = {}
+    for item in items:  # a counter's shards add up
+        bucket, total = _bucket_of(item)
+        buckets[bucket] = buckets.get(bucket, Total()) + total
     # Every marker sorts before `OPENDUE#<today>` exactly when its due date is before today.
     markers = table.query_between(pk, "OPENDUE#", f"OPENDUE#{today}", limit=window.attention_limit)
     found = table.batch_get([(pk, f"INVOICE#{marker['invoice_id']}") for marker in markers])
