@@ -417,7 +417,7 @@ def dispatch(event: dict[str, Any]) -> Page:
         allowed.append(candidate.method)
         if candidate.method == method or (method == "HEAD" and candidate.method == "GET"):
             request = Request(event, match.groupdict())
-            page = _run(candidate, request)
+            page = _answered(candidate, request)
             location = page["headers"].get("Location")
             if location and location.startswith("/"):
                 page["headers"]["Location"] = _stage(request) + location
@@ -429,12 +429,49 @@ def dispatch(event: dict[str, Any]) -> Page:
     return not_found()
 
 
+def _answered(candidate: Route, request: Request) -> Page:
+    """The handler's page; for a failure that is not a refusal, a page that says so (503 and
+    `Retry-After` for AWS throttling or timeouts beyond botocore's retries, as the API answers; 500
+    otherwise), logged with the request's id, instead of API Gateway's bare 502.
+    """
+    from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
+    from remit.observability import logger
+
+    try:
+        return _run(candidate, request)
+    except Exception as error:
+        request_id = str((request.event.get("requestContext") or {}).get("requestId") or "")
+        if is_transient(error):
+            logger.warning("Transient AWS failure", exc_info=error)
+            page = render(
+                request,
+                503,
+                "refused.html",
+                title="Busy",
+                detail=f"Remit is busy; try again shortly. ({request_id})",
+            )
+            page["headers"]["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return page
+        logger.exception("Unhandled error")
+        detail = f"Something went wrong on our side. Reference: {request_id}"
+        return render(
+            request, 500, "refused.html", title="Something went wrong", detail=detail, unchanged=False
+        )
+
+
 def _run(candidate: Route, request: Request) -> Page:
     from remit.bootstrap import services
     from remit.domain.errors import DomainError, NotFound
     from remit.domain.sessions import CsrfRefused
     from remit.problem_details import status_of
 
+    if candidate.method == "POST":
+        try:
+            request.form  # noqa: B018 - parsed once, here, so a body no form can be is refused first
+        except ValueError:  # more than MAX_FORM_FIELDS fields, or a body that is not what it says
+            return render(
+                request, 400, "refused.html", title="Not a form", detail="The form sent could not be read."
+            )
     if not candidate.public:
         sessions = services().dashboard_sessions
         request.session = sessions.current(cookies(request.event).get(SESSION_COOKIE))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,47 @@ def test_on_api_gateways_own_host_every_own_path_is_under_the_stage() -> None:
         "GET", "/dashboard/sign-in", request_context={"domainName": "billing.acme.test", "stage": "prod"}
     )
     assert 'action="/dashboard/sign-in"' in custom["body"]
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_body_no_form_can_be_is_refused_with_400_before_anything_else() -> None:
+    too_many = "&".join(f"f{index}=x" for index in range(1000))
+    event = dashboard_event("POST", "/dashboard/sign-in", too_many)
+    from dashboard.app import lambda_handler
+
+    response = lambda_handler(event, LambdaContext(str(uuid.uuid4()), "remit-dashboard"))
+
+    assert response["statusCode"] == 400
+    assert "The form sent could not be read." in response["body"]
+    broken = dashboard_event("POST", "/dashboard/sign-out", "%%%not base64")
+    broken["isBase64Encoded"] = True
+    assert lambda_handler(broken, LambdaContext(str(uuid.uuid4()), "remit-dashboard"))["statusCode"] == 400
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_failure_that_is_not_a_refusal_answers_a_page_not_api_gateways_502(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from dashboard import web
+
+    def throttled(request: web.Request) -> web.Page:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query")
+
+    def broken(request: web.Request) -> web.Page:
+        raise RuntimeError("a bug")
+
+    answers = {}
+    for handler in (throttled, broken):
+        monkeypatch.setattr(web, "ROUTES", [web.Route("GET", re.compile("^/dashboard/x$"), handler, True)])
+        answers[handler.__name__] = call("GET", "/dashboard/x")
+
+    assert answers["throttled"]["statusCode"] == 503
+    assert answers["throttled"]["headers"]["Retry-After"] == "1"
+    assert answers["broken"]["statusCode"] == 500
+    assert "Retry-After" not in answers["broken"]["headers"]
+    assert "Something went wrong on our side." in answers["broken"]["body"]
+    assert all(
+        a["headers"]["Content-Security-Policy"].startswith("default-src 'none'") for a in answers.values()
+    )
