@@ -13,6 +13,7 @@ import base64
 import hashlib
 import secrets
 import typing
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -378,138 +379,140 @@ def update_invoice(request: Request) -> Page:
 # One-click actions ------------------------------------------------------------------------------
 
 
-@route("POST", INVOICE + "/delete")
-def delete_invoice(request: Request) -> Page:
-    from remit.bootstrap import services
+def _one_click(
+    request: Request,
+    question: str,
+    button: str,
+    act: Callable[[], Invoice | None],
+    notice: Callable[[Invoice | None], str],
+    detail: str = "",
+    then: str | None = None,
+) -> Page:
+    """An invoice's one-click action: confirmed first, then `act` (a service call); its notice on
+    `then` (the invoice's page by default), or the invoice's page with the API's refusal.
+    """
     from remit.domain.errors import Conflict
 
-    invoice = _invoice(request)
-    path = _invoice_path(request, invoice.id)
-    total = money(invoice.total, invoice.currency, request.org)
-    page = confirm(
-        request, f"Delete this draft of {total}?", "Delete draft", back=path, detail="It cannot be undone."
-    )
+    path = _invoice_path(request, request.params["invoice_id"])
+    page = confirm(request, question, button, back=path, detail=detail)
     if page:
         return page
     try:
-        services().invoices.delete_draft(request.account_id, request.org.id, invoice.id)
+        done = act()
     except Conflict as refused:
         return _refused_here(request, refused)
-    return see_other(request.org_path("invoices"), f"Draft of {total} deleted.")
+    return see_other(then or path, notice(done))
+
+
+@route("POST", INVOICE + "/delete")
+def delete_invoice(request: Request) -> Page:
+    from remit.bootstrap import services
+
+    invoice = _invoice(request)
+    total = money(invoice.total, invoice.currency, request.org)
+    return _one_click(
+        request,
+        f"Delete this draft of {total}?",
+        "Delete draft",
+        lambda: services().invoices.delete_draft(request.account_id, request.org.id, invoice.id),
+        lambda _: f"Draft of {total} deleted.",
+        detail="It cannot be undone.",
+        then=request.org_path("invoices"),
+    )
 
 
 @route("POST", INVOICE + "/finalize")
 def finalize_invoice(request: Request) -> Page:
     from remit.bootstrap import services
-    from remit.domain.errors import Conflict
 
     invoice = _invoice(request)
-    path = _invoice_path(request, invoice.id)
-    page = confirm(
+    return _one_click(
         request,
         f"Finalize and lock this invoice of {money(invoice.total, invoice.currency, request.org)}?",
         "Finalize & lock",
-        back=path,
+        lambda: services().invoice_lifecycle.finalize(
+            request.account_id, request.org.id, invoice.id, public_base_url(request)
+        ),
+        lambda done: f"Invoice {_number(done)} finalized: it is {_status(done)} and locked.",
         detail="It gets its number and can no longer be edited; the customer's credit balance is applied.",
     )
-    if page:
-        return page
-    try:
-        done = services().invoice_lifecycle.finalize(
-            request.account_id, request.org.id, invoice.id, public_base_url(request)
-        )
-    except Conflict as refused:
-        return _refused_here(request, refused)
-    return see_other(path, f"Invoice {done.number} finalized: it is {done.status} and locked.")
 
 
 @route("POST", INVOICE + "/send")
 def send_invoice(request: Request) -> Page:
     from remit.bootstrap import services
-    from remit.domain.errors import Conflict
 
     invoice = _invoice(request)
-    path = _invoice_path(request, invoice.id)
     again = " again" if invoice.sent_at else ""
     question = (
         "Finalize this draft and email it to the customer?"
         if invoice.status == "draft"
         else f"Email invoice {invoice.number} to the customer{again}?"
     )
-    page = confirm(request, question, "Send", back=path)
-    if page:
-        return page
-    try:
-        sent = services().sending.send(
+    return _one_click(
+        request,
+        question,
+        "Send",
+        lambda: services().sending.send(
             request.account_id, request.org.id, invoice.id, public_base_url(request)
-        )
-    except Conflict as refused:
-        return _refused_here(request, refused)
-    return see_other(path, f"Invoice {sent.number} sent{again} to the customer's billing recipients.")
+        ),
+        lambda sent: f"Invoice {_number(sent)} sent{again} to the customer's billing recipients.",
+    )
 
 
 @route("POST", INVOICE + "/void")
 def void_invoice(request: Request) -> Page:
     from remit.bootstrap import services
-    from remit.domain.errors import Conflict
 
     invoice = _invoice(request)
-    path = _invoice_path(request, invoice.id)
-    page = confirm(
+    return _one_click(
         request,
         f"Void invoice {_label(invoice)}?",
         "Void invoice",
-        back=path,
+        lambda: services().invoice_lifecycle.void(request.account_id, request.org.id, invoice.id),
+        lambda done: f"Invoice {_number(done)} voided.",
         detail="What was paid and the credit applied go back to the customer's credit balance.",
     )
-    if page:
-        return page
-    try:
-        done = services().invoice_lifecycle.void(request.account_id, request.org.id, invoice.id)
-    except Conflict as refused:
-        return _refused_here(request, refused)
-    return see_other(path, f"Invoice {done.number} voided.")
 
 
 @route("POST", INVOICE + "/mark-uncollectible")
 def mark_uncollectible(request: Request) -> Page:
     from remit.bootstrap import services
-    from remit.domain.errors import Conflict
 
     invoice = _invoice(request)
-    path = _invoice_path(request, invoice.id)
-    page = confirm(request, f"Mark invoice {_label(invoice)} uncollectible?", "Mark uncollectible", back=path)
-    if page:
-        return page
-    try:
-        done = services().invoice_lifecycle.mark_uncollectible(request.account_id, request.org.id, invoice.id)
-    except Conflict as refused:
-        return _refused_here(request, refused)
-    return see_other(path, f"Invoice {done.number} marked uncollectible.")
+    return _one_click(
+        request,
+        f"Mark invoice {_label(invoice)} uncollectible?",
+        "Mark uncollectible",
+        lambda: services().invoice_lifecycle.mark_uncollectible(
+            request.account_id, request.org.id, invoice.id
+        ),
+        lambda done: f"Invoice {_number(done)} marked uncollectible.",
+    )
 
 
 @route("POST", INVOICE + "/charge")
 def attempt_card(request: Request) -> Page:
     from remit.bootstrap import services
-    from remit.domain.errors import Conflict
 
     invoice = _invoice(request)
-    path = _invoice_path(request, invoice.id)
     due = money(invoice.amount_due, invoice.currency, request.org)
-    page = confirm(
+    return _one_click(
         request,
         f"Charge {due} to the customer's saved card for invoice {_label(invoice)}?",
         "Charge card",
-        back=path,
+        lambda: services().card_payments.attempt_card(request.account_id, request.org.id, invoice.id),
+        lambda done: f"Card charge of {due} started for invoice {_number(done)}.",
         detail="The card provider answers later: the payment shows here once it succeeds.",
     )
-    if page:
-        return page
-    try:
-        done = services().card_payments.attempt_card(request.account_id, request.org.id, invoice.id)
-    except Conflict as refused:
-        return _refused_here(request, refused)
-    return see_other(path, f"Card charge of {due} started for invoice {done.number}.")
+
+
+def _number(invoice: Invoice | None) -> str:
+    return str(invoice.number) if invoice else ""
+
+
+def _status(invoice: Invoice | None) -> str:
+    return invoice.status if invoice else ""
 
 
 # Recording a payment ----------------------------------------------------------------------------
