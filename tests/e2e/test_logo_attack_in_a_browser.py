@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import DEV_API_KEY, call
 from tests.e2e.local_stack import RunningLocalStack, printed, start_local_stack
@@ -29,7 +29,7 @@ PAYLOAD = (
     "javascript:document.title='pwned';"
     f"fetch('{MARKER}');"
     "fetch('/dashboard/account/api-keys').then(r=>r.text()).then(t=>{"
-    "const token=t.match(/name=.csrf_token. value=.([^\"]+)/);"
+    'const token=t.match(/name=.csrf_token. value=.([^"]+)/);'
     "const body=new URLSearchParams({name:'" + STOLEN_KEY + "',csrf_token:token[1],confirmed:'yes'});"
     "return fetch('/dashboard/account/api-keys',{method:'POST',body:body});})"
 )
@@ -70,7 +70,9 @@ def test_a_logo_opened_by_a_signed_in_user_runs_no_script(stack: RunningLocalSta
     page = context.new_page()
     sign_in(page, stack)
     assert STOLEN_KEY not in keys_page(page, stack)
-    organisation = call(stack, "POST", "/v1/organisations", {"name": "Acme Ltd", "default_currency": "EUR"}, 201)
+    organisation = call(
+        stack, "POST", "/v1/organisations", {"name": "Acme Ltd", "default_currency": "EUR"}, 201
+    )
     upload = requests.put(
         stack.url(f"/v1/organisations/{organisation['id']}/logo"),
         data=MALICIOUS_SVG,
@@ -90,7 +92,8 @@ def test_a_logo_opened_by_a_signed_in_user_runs_no_script(stack: RunningLocalSta
 
     # When they open the logo's URL (on the platform's own host) and click where the link would be
     opened = page.goto(stack.url(re.sub(r"^https?://[^/]+", "", logo_url)))
-    assert opened is not None and opened.status == 200
+    assert opened is not None
+    assert opened.status == 200
     page.mouse.click(200, 100)
     page.mouse.click(100, 50)
     page.wait_for_timeout(1500)
@@ -102,6 +105,8 @@ def test_a_logo_opened_by_a_signed_in_user_runs_no_script(stack: RunningLocalSta
     assert not dialogs
     assert STOLEN_KEY not in keys_page(page, stack), "the logo's script created an API key"
     served = requests.get(stack.url(re.sub(r"^https?://[^/]+", "", logo_url)), timeout=30)
-    assert served.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    assert (
+        served.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     context.close()

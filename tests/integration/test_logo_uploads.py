@@ -51,9 +51,7 @@ SCRIPT_VECTORS: dict[str, bytes] = {
     "script element": svg("<script>alert(1)</script>"),
     "script in CDATA": svg("<script><![CDATA[alert(1)]]></script>"),
     "external script": svg('<script href="https://evil.test/x.js"/>'),
-    "script from a base64 data URI": svg(
-        '<script xlink:href="data:text/javascript;base64,YWxlcnQoMSk="/>'
-    ),
+    "script from a base64 data URI": svg('<script xlink:href="data:text/javascript;base64,YWxlcnQoMSk="/>'),
     "set href to javascript on an a": svg(
         '<a><set attributeName="href" to="javascript:alert(1)"/><text y="20">Acme</text></a>'
     ),
@@ -65,7 +63,9 @@ SCRIPT_VECTORS: dict[str, bytes] = {
     ),
     "set onload": svg('<set attributeName="onload" to="alert(1)"/>'),
     "a with javascript href": svg('<a href="javascript:alert(1)"><rect width="9" height="9"/></a>'),
-    "a with javascript xlink:href": svg('<a xlink:href="javascript:alert(1)"><rect width="9" height="9"/></a>'),
+    "a with javascript xlink:href": svg(
+        '<a xlink:href="javascript:alert(1)"><rect width="9" height="9"/></a>'
+    ),
     "a with an entity-encoded javascript href": svg(
         '<a href="&#106;avascript:alert(1)"><rect width="9" height="9"/></a>'
     ),
@@ -75,7 +75,7 @@ SCRIPT_VECTORS: dict[str, bytes] = {
     "a wrapper around everything": svg('<a href="https://evil.test/"><circle r="9" cx="9" cy="9"/></a>'),
     "foreignObject with html": svg(
         '<foreignObject width="100" height="40"><body xmlns="http://www.w3.org/1999/xhtml">'
-        "<script>alert(1)</script><iframe src=\"javascript:alert(1)\"></iframe></body></foreignObject>"
+        '<script>alert(1)</script><iframe src="javascript:alert(1)"></iframe></body></foreignObject>'
     ),
     "onload on the root": svg("", root_attributes='onload="alert(1)"'),
     "ONLOAD upper case": svg("", root_attributes='ONLOAD="alert(1)"'),
@@ -89,9 +89,7 @@ SCRIPT_VECTORS: dict[str, bytes] = {
     ),
     "use of a remote sprite": svg('<use href="http://evil.test/sprite.svg#x"/>'),
     "use of a remote sprite by xlink:href": svg('<use xlink:href="https://evil.test/sprite.svg#x"/>'),
-    "use of a data: svg with script": svg(
-        f'<use href="data:image/svg+xml;base64,{SVG_WITH_SCRIPT_B64}#x"/>'
-    ),
+    "use of a data: svg with script": svg(f'<use href="data:image/svg+xml;base64,{SVG_WITH_SCRIPT_B64}#x"/>'),
     "external image": svg('<image href="https://evil.test/tracker.png" width="9" height="9"/>'),
     "external image by xlink:href": svg('<image xlink:href="//evil.test/t.png" width="9" height="9"/>'),
     "image of a local file": svg('<image href="file:///etc/hostname" width="9" height="9"/>'),
@@ -100,7 +98,9 @@ SCRIPT_VECTORS: dict[str, bytes] = {
         '<filter id="f"><feImage href="https://evil.test/x.png"/></filter><rect filter="url(#f)"/>'
     ),
     "xml-stylesheet css": svg("", prolog='<?xml-stylesheet href="https://evil.test/x.css" type="text/css"?>'),
-    "xml-stylesheet xslt": svg("", prolog='<?xml-stylesheet type="text/xsl" href="https://evil.test/x.xsl"?>'),
+    "xml-stylesheet xslt": svg(
+        "", prolog='<?xml-stylesheet type="text/xsl" href="https://evil.test/x.xsl"?>'
+    ),
     "style @import": svg("<style>@import url(https://evil.test/x.css);</style>"),
     "style url()": svg("<style>rect { fill: url(https://evil.test/x.svg#p) }</style>"),
     "style attribute url()": svg('<rect style="fill:url(https://evil.test/x.svg#p)" width="9" height="9"/>'),
@@ -144,7 +144,8 @@ def stored_logos(organisation_id: str) -> list[bytes]:
     s3 = boto3.client("s3")
     listed = s3.list_objects_v2(Bucket=LOGO_BUCKET, Prefix=f"logos/{organisation_id}/")
     return [
-        s3.get_object(Bucket=LOGO_BUCKET, Key=item["Key"])["Body"].read() for item in listed.get("Contents", [])
+        s3.get_object(Bucket=LOGO_BUCKET, Key=item["Key"])["Body"].read()
+        for item in listed.get("Contents", [])
     ]
 
 
@@ -161,7 +162,12 @@ def png_claiming(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return PNG_SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        PNG_SIGNATURE
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def image_of(content: bytes) -> Image.Image:
@@ -174,7 +180,9 @@ def image_of(content: bytes) -> Image.Image:
 
 
 @pytest.mark.parametrize("content", SCRIPT_VECTORS.values(), ids=SCRIPT_VECTORS.keys())
-def test_an_svg_with_active_content_is_refused_or_stored_as_inert_pixels(api: ApiClient, content: bytes) -> None:
+def test_an_svg_with_active_content_is_refused_or_stored_as_inert_pixels(
+    api: ApiClient, content: bytes
+) -> None:
     # Given an organisation
     organisation_id = create_organisation(api)
 
@@ -206,7 +214,9 @@ def test_an_svg_logo_is_stored_as_a_png_of_its_drawing(api: ApiClient) -> None:
 
     # Then the stored logo is a PNG of the drawing, scaled to fit the logo box (1200 x 400)
     assert response.status == 200, response.body
-    served = api.get(response.json()["branding"]["logo_url"].removeprefix("https://api.remit.test"), api_key=None)
+    served = api.get(
+        response.json()["branding"]["logo_url"].removeprefix("https://api.remit.test"), api_key=None
+    )
     assert served.content_type == "image/png"
     image = image_of(served.body).convert("RGB")
     assert image.size == (1200, 400)
@@ -223,7 +233,9 @@ def test_an_svg_that_refers_to_a_local_image_file_is_refused_and_the_file_is_nev
     organisation_id = create_organisation(api)
 
     # When an SVG logo refers to it by path
-    response = upload(api, organisation_id, svg(f'<image href="{secret}" width="120" height="40"/>'), "image/svg+xml")
+    response = upload(
+        api, organisation_id, svg(f'<image href="{secret}" width="120" height="40"/>'), "image/svg+xml"
+    )
 
     # Then it is refused, naming the reference, and nothing is stored
     assert response.status == 422
@@ -252,11 +264,13 @@ def test_an_svg_with_an_embedded_raster_image_keeps_it(api: ApiClient) -> None:
     [
         (b"<svg", "well-formed"),
         (b'<?xml version="1.0"?><root/>', "not an SVG"),
-        (f"<svg {SVG_NS}>".encode() + b"<g>" * 2000 + b"</g>" * 2000 + b"</svg>", "nested"),
+        (f"<svg {SVG_NS}>".encode() + b"<g>" * 2000 + b"</g>" * 2000 + b"</svg>", "at most 100 deep"),
     ],
     ids=["truncated", "not svg", "too deeply nested"],
 )
-def test_an_svg_that_cannot_be_drawn_is_refused_naming_why(api: ApiClient, content: bytes, message: str) -> None:
+def test_an_svg_that_cannot_be_drawn_is_refused_naming_why(
+    api: ApiClient, content: bytes, message: str
+) -> None:
     organisation_id = create_organisation(api)
 
     response = upload(api, organisation_id, content, "image/svg+xml")
