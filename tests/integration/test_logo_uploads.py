@@ -212,16 +212,16 @@ def test_an_svg_logo_is_stored_as_a_png_of_its_drawing(api: ApiClient) -> None:
     # When a plain SVG logo is uploaded
     response = upload(api, organisation_id, drawing, "image/svg+xml")
 
-    # Then the stored logo is a PNG of the drawing, scaled to fit the logo box (1200 x 400)
+    # Then the stored logo is a PNG of the drawing, scaled to fit the logo box (720 x 240)
     assert response.status == 200, response.body
     served = api.get(
         response.json()["branding"]["logo_url"].removeprefix("https://api.remit.test"), api_key=None
     )
     assert served.content_type == "image/png"
     image = image_of(served.body).convert("RGB")
-    assert image.size == (1200, 400)
+    assert image.size == (720, 240)
     assert image.getpixel((5, 5)) == (11, 110, 79)
-    assert image.getpixel((1000, 200)) == (255, 0, 0)
+    assert image.getpixel((600, 120)) == (255, 0, 0)
 
 
 def test_an_svg_that_refers_to_a_local_image_file_is_refused_and_the_file_is_never_read(
@@ -256,7 +256,7 @@ def test_an_svg_with_an_embedded_raster_image_keeps_it(api: ApiClient) -> None:
     # Then the stored PNG shows the embedded picture
     assert response.status == 200, response.body
     [stored] = stored_logos(organisation_id)
-    assert image_of(stored).convert("RGB").getpixel((600, 200)) == (255, 0, 0)
+    assert image_of(stored).convert("RGB").getpixel((360, 120)) == (255, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -323,7 +323,7 @@ def test_a_jpeg_of_more_than_four_million_pixels_is_refused(api: ApiClient) -> N
 
 @pytest.mark.parametrize(
     ("size", "stored_size"),
-    [((2000, 2000), (400, 400)), ((4000, 1000), (1200, 300)), ((300, 100), (300, 100))],
+    [((2000, 2000), (240, 240)), ((4000, 1000), (720, 180)), ((300, 100), (300, 100))],
     ids=["the largest square", "a wide banner", "small, kept as it is"],
 )
 def test_a_raster_logo_is_scaled_down_to_fit_the_logo_box(
@@ -354,7 +354,7 @@ def test_a_jpeg_logo_stays_a_jpeg_without_its_metadata(api: ApiClient) -> None:
     assert response.json()["branding"]["logo_url"].endswith(".jpg")
     [stored] = stored_logos(organisation_id)
     image = image_of(stored)
-    assert (image.format, image.size) == ("JPEG", (800, 400))
+    assert (image.format, image.size) == ("JPEG", (480, 240))
     assert b"Camera maker" not in stored
 
 

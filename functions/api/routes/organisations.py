@@ -58,7 +58,7 @@ def update_organisation(
     description=(
         "The image bytes as `Content-Type` image/png, image/jpeg or image/svg+xml; at most 1 MB and "
         "4,000,000 pixels. The stored logo is drawn from it: PNG (an SVG is drawn into a PNG) or JPEG, "
-        "fitted into 1200 x 400 pixels. The logo it replaces is no longer served."
+        "fitted into 720 x 240 pixels. The logo it replaces is no longer served."
     ),
 )
 def upload_logo(organisation_id: str) -> Response[Organisation]:

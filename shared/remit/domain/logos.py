@@ -13,9 +13,10 @@ from remit.domain.values import Model
 
 # An upload of more pixels is refused before it is decoded (an image's header states its size).
 MAX_UPLOAD_PIXELS = 4_000_000
-# Every stored logo fits in this box (pixels), its aspect kept. The PDF draws a logo at most
-# 60 x 20 mm: 1200 x 400 is about 500 dpi there, and more than any page or email shows.
-LOGO_BOX = (1200, 400)
+# Every stored logo fits in this box (pixels), its aspect kept: what the documents need. The PDF
+# draws a logo in at most 60 x 20 mm, 709 x 236 pixels at 300 dpi; the hosted page and the emails
+# show it at most 48 px high and 200 px wide, 144 x 600 pixels on a 3x screen.
+LOGO_BOX = (720, 240)
 # A logo's public URL is `<base URL>/assets/<key>`, its key `logos/<organisation id>/<file>`.
 ASSETS_PATH = "/assets/"
 LOGO_KEY_PREFIX = "logos/"
