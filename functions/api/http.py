@@ -1,4 +1,5 @@
-"""Small helpers every router shares: the caller's account, JSON responses, the public base URL."""
+"""Small helpers every router shares: the caller's account, JSON responses, served uploads, the
+public base URL."""
 
 from __future__ import annotations
 
@@ -46,6 +47,21 @@ def page_response[ItemT](page: Page[ItemT]) -> Response[ListResponse[ItemT]]:
 
 def no_content() -> Response[None]:
     return Response(status_code=204, body=None)
+
+
+# An uploaded file is untrusted content served from the API's (and the dashboard's) host: even a
+# browser that opens it as a page of its own runs nothing, loads nothing and guesses no other type.
+UPLOAD_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "X-Content-Type-Options": "nosniff",
+    # A logo can be replaced or removed at any time: caches keep it five minutes, not for good.
+    "Cache-Control": "public, max-age=300",
+}
+
+
+def upload_response(content: bytes, content_type: str) -> Response[bytes]:
+    """A stored upload (a logo) as served: its bytes, its stored type, `UPLOAD_HEADERS`."""
+    return Response(status_code=200, content_type=content_type, body=content, headers=dict(UPLOAD_HEADERS))
 
 
 def public_base_url(router: APIGatewayRouter) -> str:

@@ -48,6 +48,7 @@ _ERRORS = {
     "422": "A field is invalid; each is named in `errors`.",
     "429": "Throttled: try again later.",
     "500": "A bug on our side (never expected).",
+    "503": "The document could not be produced; the failure is recorded. Retry after `Retry-After` seconds.",
 }
 
 # The first path segment after the organisation, and the tag of its operations.
@@ -110,6 +111,9 @@ _CREATED_BY_POST = {
 
 # Reads that depend on the resource's state: a cancelled subscription has no upcoming invoice.
 _CONFLICTING_READS = ("/upcoming",)
+# Documents rendered on demand: a draft has none (409), text no font draws refuses one (422), and a
+# render that failed is remembered and answered 503 until it is tried again.
+_RENDERED_DOCUMENTS = ("/pdf",)
 
 
 def _success_status(path: str, method: str, operation: dict[str, Any]) -> None:
@@ -170,6 +174,8 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 codes.append("404")
             if method != "get" or path.endswith(_CONFLICTING_READS):
                 codes.append("409")
+            if path.endswith(_RENDERED_DOCUMENTS):
+                codes += ["409", "422", "503"]
             if "requestBody" in operation:
                 codes += ["400", "415", "422"]
             elif any(p.get("in") == "query" for p in operation.get("parameters", [])):

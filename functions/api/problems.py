@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from remit.domain.errors import (
+    DocumentUnavailable,
     DomainError,
     FieldProblem,
 )
@@ -25,7 +26,10 @@ def problem(
 
 def from_domain_error(error: DomainError) -> Response[str]:
     status, slug = status_of(error)
-    return problem(status, slug, error.detail, getattr(error, "problems", ()))
+    response = problem(status, slug, error.detail, getattr(error, "problems", ()))
+    if isinstance(error, DocumentUnavailable):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def from_validation_error(error: RequestValidationError) -> Response[str]:

@@ -461,7 +461,7 @@ def _answered(candidate: Route, request: Request) -> Page:
 
 def _run(candidate: Route, request: Request) -> Page:
     from remit.bootstrap import services
-    from remit.domain.errors import DomainError, NotFound
+    from remit.domain.errors import DocumentUnavailable, DomainError, NotFound
     from remit.domain.sessions import CsrfRefused
     from remit.problem_details import status_of
 
@@ -495,4 +495,7 @@ def _run(candidate: Route, request: Request) -> Page:
         return not_found(request)
     except DomainError as refused:
         status, _ = status_of(refused)
-        return render(request, status, "refused.html", title="Not done", detail=refused.detail)
+        page = render(request, status, "refused.html", title="Not done", detail=refused.detail)
+        if isinstance(refused, DocumentUnavailable):
+            page["headers"]["Retry-After"] = str(refused.retry_after)
+        return page

@@ -161,9 +161,12 @@ def _reschedule_reminders(queue: SqsWorkQueue, message: dict[str, str]) -> None:
         metrics.add_metric(name="RemindersRescheduleFailed", unit=MetricUnit.Count, value=1)
 
 
-def build_services(config: Settings, clock: Clock | None = None) -> Services:
+def build_services(
+    config: Settings, clock: Clock | None = None, pdf_renderer: InvoicePdfRenderer | None = None
+) -> Services:
     """Services over DynamoDB and S3 as `config` names them, reading the time from `clock` (the
-    system's by default; tests give one they set).
+    system's by default; tests give one they set) and drawing PDFs with `pdf_renderer` (fpdf2's by
+    default; tests give one that fails).
 
     The services and adapters load here rather than with this module, so importing a handler
     stays light and the first request that needs the services pays for them once. Renderers, the
@@ -180,7 +183,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     from remit.adapters.dynamodb_recurring import DynamoRecurringStore
     from remit.adapters.dynamodb_reminders import DynamoReminderStore
     from remit.adapters.dynamodb_sessions import DynamoSessionStore
-    from remit.adapters.images import PillowImageVerifier
+    from remit.adapters.images import LogoImages
     from remit.adapters.s3_documents import S3DocumentStore
     from remit.adapters.s3_logos import S3LogoStore
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
@@ -215,7 +218,7 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     organisations = OrganisationService(
         organisation_repository,
         logos,
-        PillowImageVerifier(),
+        LogoImages(),
         clock,
         config.max_logo_bytes,
         reminders_changed=lambda organisation_id: _reschedule_reminders(
@@ -224,7 +227,11 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
     )
     context = BillingContext(DynamoBillingStore(billing), organisations, clock)
     documents = DocumentService(
-        context, logos, S3DocumentStore(_s3, config.logo_bucket), cache(_pdf_renderer), cache(_page_renderer)
+        context,
+        logos,
+        S3DocumentStore(_s3, config.logo_bucket),
+        cache(_pdf_renderer) if pdf_renderer is None else (lambda: pdf_renderer),
+        cache(_page_renderer),
     )
     notifications = NotificationService(
         DynamoOutboxRepository(billing),
@@ -304,11 +311,11 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
 @cache
 def services() -> Services:
     """The process-wide services, built on first use from the environment's settings."""
-    return build_services(settings(), _injected.get("clock"))
+    return build_services(settings(), _injected.get("clock"), _injected.get("pdf_renderer"))
 
 
 # What tests inject into the process-wide services instead of the real thing (see `use_clock`).
-_injected: dict[str, Clock] = {}
+_injected: dict[str, Any] = {}
 
 
 def use_clock(clock: Clock | None) -> None:
@@ -317,6 +324,15 @@ def use_clock(clock: Clock | None) -> None:
         _injected.pop("clock", None)
     else:
         _injected["clock"] = clock
+    services.cache_clear()
+
+
+def use_pdf_renderer(renderer: InvoicePdfRenderer | None) -> None:
+    """Build the process-wide services drawing PDFs with `renderer` from now on (None: fpdf2 again)."""
+    if renderer is None:
+        _injected.pop("pdf_renderer", None)
+    else:
+        _injected["pdf_renderer"] = renderer
     services.cache_clear()
 
 

@@ -23,8 +23,10 @@ from remit.domain.card_payments import (
 )
 from remit.domain.charge import Charge
 from remit.domain.customer import CardOnFile, Customer
+from remit.domain.document_renders import RenderAttempt
 from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
 from remit.domain.invoice import Invoice, InvoiceEvent
+from remit.domain.logos import PreparedLogo
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
 from remit.domain.overview import OverviewReading, OverviewWindow
@@ -142,8 +144,10 @@ class CustomerRepository(Protocol):
 
 
 class LogoStore(Protocol):
-    def put_logo(self, organisation_id: str, content: bytes, content_type: str) -> str:
-        """Store the image and return the key it is kept under."""
+    def put_logo(self, organisation_id: str, logo: PreparedLogo) -> str:
+        """Store the logo and return the key it is kept under (the same logo, the same key). Stored
+        logos are never deleted: issued documents keep showing theirs.
+        """
         ...
 
     def get_logo(self, key: str) -> tuple[bytes, str] | None:
@@ -151,9 +155,12 @@ class LogoStore(Protocol):
         ...
 
 
-class ImageVerifier(Protocol):
-    def problem_with(self, content: bytes, content_type: str) -> str | None:
-        """Why `content` is not a usable image of `content_type`, or None when it is one."""
+class LogoImages(Protocol):
+    def prepare(self, content: bytes, content_type: str) -> PreparedLogo:
+        """The upload as the logo to store: pixels drawn from it (PNG, or JPEG for a JPEG), fitted into
+        `LOGO_BOX`. Raises `UnusableLogo`, saying why, for bytes that are not an image of
+        `content_type`, an image over `MAX_UPLOAD_PIXELS`, or an SVG that cannot be drawn safely.
+        """
         ...
 
 
@@ -332,6 +339,16 @@ class DocumentStore(Protocol):
     def put_pdf(self, organisation_id: str, invoice_id: str, revision: str, content: bytes) -> None: ...
 
     def get_pdf(self, organisation_id: str, invoice_id: str, revision: str) -> bytes | None: ...
+
+    def put_render_attempt(
+        self, organisation_id: str, invoice_id: str, revision: str, attempt: RenderAttempt
+    ) -> None:
+        """Record the latest render of the revision's PDF (started, or failed)."""
+        ...
+
+    def get_render_attempt(
+        self, organisation_id: str, invoice_id: str, revision: str
+    ) -> RenderAttempt | None: ...
 
 
 class PaymentProviderSecrets(Protocol):

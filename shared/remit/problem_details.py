@@ -10,6 +10,7 @@ from typing import Any
 from remit.domain.errors import (
     ConcurrentUpdate,
     Conflict,
+    DocumentUnavailable,
     DomainError,
     FieldProblem,
     InvalidInput,
@@ -27,6 +28,7 @@ _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
     (UnrenderableText, 422, "unrenderable-text"),
     (Conflict, 409, "conflict"),
     (ConcurrentUpdate, 409, "concurrent-update"),
+    (DocumentUnavailable, 503, "document-unavailable"),
 ]
 TYPE_BASE = "https://remit.dev/problems/"
 

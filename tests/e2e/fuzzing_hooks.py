@@ -63,8 +63,9 @@ DEVIATIONS = (
     # A tax id's format depends on the country (python-stdnum's rules for it).
     Deviation(r"tax_id", r"is not a valid (tax id for|EU VAT number)"),
     Deviation(r"due_date", r"give either due_date or days_until_due"),
-    # A logo must really be an image of its declared type.
-    Deviation(r"(body|Content-Type)", r"not a valid|is not an? |image"),
+    # A logo must really be an image of its declared type, of at most 4,000,000 pixels, and an SVG
+    # one must be drawable safely (docs/documents.md, "Logos").
+    Deviation(r"(body|Content-Type)", r"not a valid|is not an? |image|SVG"),
 )
 
 

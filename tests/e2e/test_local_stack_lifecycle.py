@@ -154,6 +154,8 @@ def test_an_uploaded_logo_is_served_and_survives_a_restart(tmp_path: Path) -> No
     )
     assert uploaded.status_code == 200, uploaded.text
     logo_url = uploaded.json()["branding"]["logo_url"]
+    # What is stored is drawn again from the upload's pixels: a PNG, not the very bytes sent.
+    stored = requests.get(logo_url, timeout=10).content
     assert first_run.interrupt() == 0, first_run.log()
 
     # The logo's URL names the stack's address, so the second run listens where the first did.
@@ -168,7 +170,8 @@ def test_an_uploaded_logo_is_served_and_survives_a_restart(tmp_path: Path) -> No
     assert logo_url.startswith(first_run.base_url)
     assert served.status_code == 200
     assert served.headers["Content-Type"] == "image/png"
-    assert served.content == logo
+    assert served.content == stored
+    assert stored.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_the_stack_exits_0_on_sigint_and_leaves_no_process_or_port_behind(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from remit.adapters.dynamodb_billing import DynamoBillingStore
 from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
 from remit.adapters.s3_logos import S3LogoStore
 from remit.adapters.ses_mailer import SesMailer, mime_message
+from remit.domain.document_renders import RenderAttempt
 from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
 from remit.domain.errors import ConcurrentUpdate, FieldProblem, UnrenderableText
 from remit.domain.ids import new_id
@@ -68,11 +69,14 @@ class CountingPdfRenderer:
     def __init__(self) -> None:
         self.rendered = 0
         self.refuse = False  # as the real renderer refuses text no font can draw
+        self.fail = False  # as a render that runs out of memory
 
     def render(self, document: InvoiceDocument, logo: tuple[bytes, str] | None) -> bytes:
         self.rendered += 1
         if self.refuse:
             raise UnrenderableText([FieldProblem("memo", "no font can draw U+E000 (unnamed)")])
+        if self.fail:
+            raise MemoryError("out of memory")
         return f"%PDF-1.7 {document.number} {document.status}".encode()
 
 
@@ -87,12 +91,21 @@ class HostedPageRendererNotUsed:
 class MemoryDocumentStore:
     def __init__(self) -> None:
         self.pdfs: dict[tuple[str, str, str], bytes] = {}
+        self.attempts: dict[tuple[str, str, str], RenderAttempt] = {}
 
     def put_pdf(self, organisation_id: str, invoice_id: str, status: str, content: bytes) -> None:
         self.pdfs[(organisation_id, invoice_id, status)] = content
 
     def get_pdf(self, organisation_id: str, invoice_id: str, status: str) -> bytes | None:
         return self.pdfs.get((organisation_id, invoice_id, status))
+
+    def put_render_attempt(
+        self, organisation_id: str, invoice_id: str, status: str, attempt: RenderAttempt
+    ) -> None:
+        self.attempts[(organisation_id, invoice_id, status)] = attempt
+
+    def get_render_attempt(self, organisation_id: str, invoice_id: str, status: str) -> RenderAttempt | None:
+        return self.attempts.get((organisation_id, invoice_id, status))
 
 
 class FlakyMailer:
@@ -254,6 +267,27 @@ def test_an_invoice_whose_pdf_cannot_be_drawn_is_emailed_without_it_and_the_refu
     assert sent_email(raw)["attachments"] == []
     assert "Invoice email sent without its PDF" in captured_logs.getvalue()
     assert outbox.documents.pdfs == {}
+
+
+def test_an_invoice_whose_pdf_failed_to_render_is_emailed_without_it_and_the_failure_remembered(
+    acme: Billing, clock: SettableClock, captured_logs: io.StringIO
+) -> None:
+    # Given an owed invoice email whose PDF fails to render
+    outbox = notifications(clock)
+    outbox.pdfs.fail = True
+    invoice = acme.finalized()
+    message = owe(outbox, clock, acme.org, invoice["id"])
+
+    # When it is delivered, and the email is owed again (a resend)
+    outcome = outbox.service.deliver(acme.org, message.id)
+    resent = owe(outbox, clock, acme.org, invoice["id"])
+    outbox.service.deliver(acme.org, resent.id)
+
+    # Then both go without the PDF, which was tried once (its failure is remembered and logged)
+    assert outcome == "sent"
+    assert [sent_email(raw)["attachments"] for raw in sent_emails()] == [[], []]
+    assert outbox.pdfs.rendered == 1
+    assert "Invoice PDF could not be rendered" in captured_logs.getvalue()
 
 
 def test_a_sender_name_with_commas_accents_or_line_breaks_stays_one_display_name() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from api.http import upload_response
 from remit.bootstrap import services
 from remit.domain.errors import Conflict, NotFound
 
@@ -55,6 +56,12 @@ def hosted_invoice_page(token: str) -> Response[Any]:
 def hosted_invoice_pdf(token: str) -> Response[Any]:
     file_name, content = services().documents.hosted_pdf(token)
     return pdf_response(file_name, content)
+
+
+@router.get("/i/<token>/logo", include_in_schema=False, enable_validation=False)
+def hosted_invoice_logo(token: str) -> Response[Any]:
+    """The logo the invoice was issued with, for its page and emails (not the organisation's current one)."""
+    return upload_response(*services().documents.hosted_logo(token))
 
 
 @router.post("/i/<token>/checkout", include_in_schema=False, enable_validation=False)

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from api.http import upload_response
 from remit.bootstrap import services
 
 router = APIGatewayRouter()
@@ -19,10 +20,5 @@ def health() -> dict[str, str]:
 
 @router.get("/assets/logos/<organisation_id>/<file_name>", include_in_schema=False, enable_validation=False)
 def logo(organisation_id: str, file_name: str) -> Response[Any]:
-    content, content_type = services().organisations.logo(f"logos/{organisation_id}/{file_name}")
-    return Response(
-        status_code=200,
-        content_type=content_type,
-        body=content,
-        headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
-    )
+    """The organisation's current logo; a replaced or removed one is not found."""
+    return upload_response(*services().organisations.current_logo(organisation_id, file_name))

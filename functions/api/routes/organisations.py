@@ -1,4 +1,4 @@
-"""`/v1/organisations`: create, list, read, change, and upload a logo."""
+"""`/v1/organisations`: create, list, read, change, and upload or remove the logo."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.http import DEFAULT_LIMIT, Cursor, Limit, account_id, json_response, page_response, public_base_url
+from api.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    account_id,
+    json_response,
+    no_content,
+    page_response,
+    public_base_url,
+)
 from remit.bootstrap import services
 from remit.domain.organisation import NewOrganisation, Organisation, OrganisationChanges
 from remit.domain.pagination import ListResponse
@@ -46,7 +55,11 @@ def update_organisation(
 @router.put(
     "/<organisation_id>/logo",
     summary="Upload the logo",
-    description="The image bytes as `Content-Type` image/png, image/jpeg or image/svg+xml; at most 1 MB.",
+    description=(
+        "The image bytes as `Content-Type` image/png, image/jpeg or image/svg+xml; at most 1 MB and "
+        "4,000,000 pixels. The stored logo is drawn from it: PNG (an SVG is drawn into a PNG) or JPEG, "
+        "fitted into 720 x 240 pixels. The logo it replaces is no longer served."
+    ),
 )
 def upload_logo(organisation_id: str) -> Response[Organisation]:
     event = router.current_event
@@ -57,3 +70,15 @@ def upload_logo(organisation_id: str) -> Response[Organisation]:
         account_id(router), organisation_id, content, content_type, public_base_url(router)
     )
     return json_response(200, organisation)
+
+
+@router.delete(
+    "/<organisation_id>/logo",
+    summary="Remove the logo",
+    description=(
+        "`branding.logo_url` becomes null and the logo is no longer served; invoices issued with it keep it."
+    ),
+)
+def remove_logo(organisation_id: str) -> Response[None]:
+    services().organisations.remove_logo(account_id(router), organisation_id)
+    return no_content()

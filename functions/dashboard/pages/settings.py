@@ -322,8 +322,8 @@ def upload_logo(request: Request) -> Page:
 
 @route("POST", SETTINGS + "/logo/remove")
 def remove_logo(request: Request) -> Page:
-    """`PATCH` with `branding.logo_url: null`, once confirmed."""
-    from remit.domain.organisation import OrganisationChanges
+    """The same service as `DELETE …/logo`, once confirmed."""
+    from remit.bootstrap import services
 
     back = f"{request.org_path('settings')}#branding"
     page = confirm(
@@ -331,12 +331,13 @@ def remove_logo(request: Request) -> Page:
         "Remove the logo?",
         "Remove logo",
         back=back,
-        detail="Invoices, emails and pages made from now on show no logo.",
+        detail="Invoices issued from now on, and pages and emails of the organisation, show no logo; "
+        "invoices already issued keep the logo they were issued with.",
     )
     if page:
         return page
-    changes = OrganisationChanges.model_validate({"branding": {"logo_url": None}})
-    return _save(request, "branding", changes, "Logo removed.")
+    services().organisations.remove_logo(request.account_id, request.org.id)
+    return see_other(back, "Logo removed.")
 
 
 # The card provider ------------------------------------------------------------------------------

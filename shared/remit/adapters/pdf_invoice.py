@@ -121,23 +121,37 @@ class _InvoiceLayout:
         self._stamp()
 
     def _draw_logo(self, content: bytes, x: float, y: float) -> bool:
-        from fpdf import FPDF
-        from fpdf.enums import ResourceAccessPolicy
-
-        # Measured in a throwaway document first, so a broken image never leaves half a drawing behind.
         try:
-            probe = FPDF(unit="mm", format="A4")
-            probe.resource_access_policy = ResourceAccessPolicy.NONE
-            probe.add_page()
-            info = probe.image(io.BytesIO(content), x=0, y=0, h=LOGO_MAX_HEIGHT)
-            width, height = float(info["rendered_width"]), float(info["rendered_height"])  # type: ignore[arg-type]
-            if width <= 0 or height <= 0:
-                return False
+            size = _raster_size(content)
+            if size is None:
+                return self._draw_vector_logo(content, x, y)
+            pixel_width, pixel_height = size
+            width, height = LOGO_MAX_HEIGHT * pixel_width / pixel_height, LOGO_MAX_HEIGHT
             if width > LOGO_MAX_WIDTH:
-                width, height = LOGO_MAX_WIDTH, height * LOGO_MAX_WIDTH / width
+                width, height = LOGO_MAX_WIDTH, LOGO_MAX_WIDTH * pixel_height / pixel_width
+            # fpdf2 reads the whole image before it draws anything: a broken one leaves nothing behind.
             self.pdf.image(io.BytesIO(content), x=x, y=y, w=width, h=height)
         except Exception:
             return False
+        return True
+
+    def _draw_vector_logo(self, content: bytes, x: float, y: float) -> bool:
+        """An SVG logo (stored before uploads were drawn into PNGs), measured in a throwaway document
+        first: fpdf2 draws an SVG as it reads it, and a broken one must not leave half a drawing.
+        """
+        from fpdf import FPDF
+        from fpdf.enums import ResourceAccessPolicy
+
+        probe = FPDF(unit="mm", format="A4")
+        probe.resource_access_policy = ResourceAccessPolicy.NONE
+        probe.add_page()
+        info = probe.image(io.BytesIO(content), x=0, y=0, h=LOGO_MAX_HEIGHT)
+        width, height = float(info["rendered_width"]), float(info["rendered_height"])  # type: ignore[arg-type]
+        if width <= 0 or height <= 0:
+            return False
+        if width > LOGO_MAX_WIDTH:
+            width, height = LOGO_MAX_WIDTH, height * LOGO_MAX_WIDTH / width
+        self.pdf.image(io.BytesIO(content), x=x, y=y, w=width, h=height)
         return True
 
     def _parties_and_details(self) -> None:
@@ -582,6 +596,19 @@ def _new_pdf(layout: _InvoiceLayout) -> FPDF:
 def _filled(*rows: tuple[str, str | None]) -> list[tuple[str, str]]:
     """The (label, value) rows that have a value."""
     return [(label, value) for label, value in rows if value]
+
+
+def _raster_size(content: bytes) -> tuple[int, int] | None:
+    """The pixel size a PNG or JPEG states in its header (nothing decoded); None for anything else."""
+    from PIL import Image
+
+    if not content.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        return None
+    with Image.open(io.BytesIO(content), formats=["PNG", "JPEG"]) as image:
+        width, height = image.size
+    if width <= 0 or height <= 0:
+        raise ValueError("an image without pixels")
+    return width, height
 
 
 def _hex_colour(value: str) -> Colour:

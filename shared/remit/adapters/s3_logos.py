@@ -1,4 +1,9 @@
-"""Organisation logos in the logo bucket, under `logos/<organisation id>/<content hash>.<ext>`."""
+"""Organisation logos in the logo bucket, under `logos/<organisation id>/<content hash>.<ext>`.
+
+Objects are never deleted or overwritten with other content (the key is the content's hash): an
+issued invoice keeps showing the logo it was issued with. Which logo is current is the
+organisation's `branding.logo_url`, and only that one is served at its public URL.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,15 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from remit.domain.logos import LOGO_KEY_PREFIX, PreparedLogo
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
+# The headers of the object itself, for anything that ever reads it from the bucket: a logo may be
+# replaced at any time, so no cache keeps it long.
+CACHE_CONTROL = "public, max-age=300"
 
 
 class S3LogoStore:
@@ -26,15 +36,16 @@ class S3LogoStore:
             self._client = self._client_factory()
         return self._client
 
-    def put_logo(self, organisation_id: str, content: bytes, content_type: str) -> str:
-        digest = hashlib.sha256(content).hexdigest()[:24]
-        key = f"logos/{organisation_id}/{digest}.{_EXTENSIONS[content_type]}"
+    def put_logo(self, organisation_id: str, logo: PreparedLogo) -> str:
+        digest = hashlib.sha256(logo.content).hexdigest()[:24]
+        key = f"{LOGO_KEY_PREFIX}{organisation_id}/{digest}.{_EXTENSIONS[logo.content_type]}"
         self._s3.put_object(
             Bucket=self._bucket,
             Key=key,
-            Body=content,
-            ContentType=content_type,
-            CacheControl="public, max-age=31536000, immutable",
+            Body=logo.content,
+            ContentType=logo.content_type,
+            ContentDisposition="inline",
+            CacheControl=CACHE_CONTROL,
         )
         return key
 

@@ -41,6 +41,7 @@ class InvoiceDocument(Model):
     seller: DocumentParty
     buyer: DocumentParty
     brand_colour: str
+    # The invoice's logo as its documents link to it (`<hosted_url>/logo`: the logo it was issued with).
     logo_url: str | None
     # BCP 47 ("de-DE"): the language of the labels and the formats of dates and amounts.
     locale: str = FALLBACK_LOCALE
@@ -89,7 +90,9 @@ class InvoiceDocument(Model):
                 tax_id=invoice.customer_tax_id,
             ),
             brand_colour=organisation.branding.brand_colour or DEFAULT_BRAND_COLOUR,
-            logo_url=organisation.branding.logo_url,
+            logo_url=f"{invoice.hosted_url}/logo"
+            if invoice.logo_shown(organisation.branding.logo_key)
+            else None,
             locale=document_locale(invoice.customer_locale, organisation.locale),
             number=invoice.number,
             status=invoice.status,

@@ -80,3 +80,13 @@ class UnrenderableText(DomainError):
         summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
         super().__init__(f"The invoice PDF cannot draw some characters, so none was made: {summary}")
         self.problems = problems
+
+
+class DocumentUnavailable(DomainError):
+    """A document that could not be produced: its failure is remembered, and no request tries again
+    until `retry_after` seconds have passed (answered 503 with `Retry-After`).
+    """
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

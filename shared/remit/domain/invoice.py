@@ -158,6 +158,10 @@ class Invoice(Model):
     # While open: when the reminders run must next look at it (its next reminder step's date).
     next_reminder_on: date | None = Field(default=None, exclude=True)
     hosted_token: str | None = Field(default=None, exclude=True)
+    # The organisation's logo when the invoice was finalized (its stored key; "" when it had none):
+    # its documents keep showing that logo whatever the organisation uploads or removes later. None
+    # on invoices finalized before logos were recorded: they show the organisation's current logo.
+    logo_key: str | None = Field(default=None, exclude=True)
     # The client request that finalized it (a hash of its Idempotency-Key, see `finalize`), if any.
     finalized_by_request: str | None = Field(default=None, exclude=True)
     # Whether the organisation's overview counters include the invoice as stored (see
@@ -220,8 +224,10 @@ class Invoice(Model):
         recipients: list[str],
         credit_available: int,
         now: datetime,
+        logo_key: str | None = None,
     ) -> Invoice:
-        """The invoice numbered, dated, snapshotted and locked, with the customer's credit applied.
+        """The invoice numbered, dated, snapshotted (customer and logo) and locked, with the customer's
+        credit applied.
 
         It is `paid` at once when credit covers it. Raises `InvalidTransition` unless a draft,
         `Conflict` if it has no lines, a negative total or a due date before the issue date.
@@ -252,6 +258,7 @@ class Invoice(Model):
                 "customer_address": customer_address,
                 "customer_tax_id": customer_tax_id,
                 "customer_locale": customer_locale,
+                "logo_key": logo_key or "",
                 "recipients": recipients,
                 "credit_applied": credit,
                 "amount_due": amount_due,
@@ -311,6 +318,14 @@ class Invoice(Model):
         return self.model_copy(
             update={"status": "uncollectible", "marked_uncollectible_at": now, "updated_at": now}
         )
+
+    def logo_shown(self, current_logo_key: str | None) -> str | None:
+        """The stored key of the logo the invoice's documents show (None: no logo): the one recorded at
+        finalization, or for an invoice finalized before logos were recorded, the organisation's current one.
+        """
+        if self.logo_key is None:
+            return current_logo_key
+        return self.logo_key or None
 
     def is_overdue(self, today: date) -> bool:
         return self.status == "open" and self.due_date < today

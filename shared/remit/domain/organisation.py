@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from remit.domain.changes import nullable_as_in
+from remit.domain.logos import logo_key_of
 from remit.domain.tax_ids import TaxId, normalise_tax_id
 from remit.domain.values import (
     Address,
@@ -79,6 +80,11 @@ class PaymentMethods(Strict):
 class Branding(Strict):
     logo_url: str | None = Field(default=None, description="Set by uploading a logo (read-only).")
     brand_colour: HexColour | None = None
+
+    @property
+    def logo_key(self) -> str | None:
+        """The stored key of the current logo (the only one served at its public URL), or None."""
+        return logo_key_of(self.logo_url)
 
 
 class InvoiceNumbering(Strict):

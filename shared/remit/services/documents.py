@@ -6,20 +6,27 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from remit.domain.document_renders import DIED, RenderAttempt
 from remit.domain.documents import InvoiceDocument
-from remit.domain.errors import Conflict, NotFound, UnrenderableText
+from remit.domain.errors import Conflict, DocumentUnavailable, NotFound, UnrenderableText
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.observability import logger, metrics
 from remit.ports import DocumentStore, HostedPageRenderer, InvoicePdfRenderer, LogoStore
 from remit.services.billing_context import BillingContext, today_in
 
-LOGO_PATH = "/assets/"
-
 
 def _revision(invoice: Invoice) -> str:
     """What the PDF shows that can change after finalization: the status mark and the amounts paid."""
     return f"{invoice.status}-{invoice.amount_paid}"
+
+
+def _unavailable(invoice: Invoice, failed: RenderAttempt) -> str:
+    when = failed.ended_at.isoformat(timespec="seconds") if failed.ended_at else "recently"
+    return (
+        f"The PDF of invoice {invoice.number} could not be produced ({when}); the failure is recorded "
+        "and we are alerted. It is tried again once the Retry-After time has passed."
+    )
 
 
 class DocumentService:
@@ -44,11 +51,10 @@ class DocumentService:
         seen = invoice.as_seen_on(today_in(invoice.timezone, self._context.clock.now()))
         return InvoiceDocument.of(seen, organisation)
 
-    def logo(self, organisation: Organisation) -> tuple[bytes, str] | None:
-        url = organisation.branding.logo_url
-        if not url or LOGO_PATH not in url:
-            return None
-        return self._logos.get_logo(url.split(LOGO_PATH, 1)[1])
+    def logo(self, invoice: Invoice, organisation: Organisation) -> tuple[bytes, str] | None:
+        """The logo the invoice's documents show (the one it was issued with), read from the store."""
+        key = invoice.logo_shown(organisation.branding.logo_key)
+        return self._logos.get_logo(key) if key else None
 
     def pdf(self, account_id: str, organisation_id: str, invoice_id: str) -> tuple[str, bytes]:
         """The finalized invoice's PDF and its file name; `Conflict` for a draft (it has none)."""
@@ -61,7 +67,10 @@ class DocumentService:
         return self.pdf_of(invoice, organisation)
 
     def pdf_of(self, invoice: Invoice, organisation: Organisation) -> tuple[str, bytes]:
-        """The PDF of the invoice as it now stands (stored, or rendered and stored) and its file name."""
+        """The PDF of the invoice as it now stands (stored, or rendered and stored) and its file name.
+
+        Raises what `render_and_store` raises.
+        """
         stored = self._store.get_pdf(organisation.id, invoice.id, _revision(invoice))
         content = stored if stored is not None else self.render_and_store(invoice, organisation)
         return f"{invoice.number}.pdf", content
@@ -69,13 +78,29 @@ class DocumentService:
     def render_and_store(self, invoice: Invoice, organisation: Organisation) -> bytes:
         """Render the PDF as the invoice now stands and keep it (one per status and amount paid).
 
+        A render that fails is remembered (docs/documents.md, "A PDF that could not be made"): for
+        an hour every request for that PDF is answered `DocumentUnavailable` at once, without
+        rendering again; each failure is logged and counted (`DocumentRenderFailures`, alarmed).
+        A render whose process died (out of memory or time) is known by its start, recorded first.
         Raises `UnrenderableText` when no font can draw some of its characters: nothing is stored,
         the refusal is logged and counted (`PdfRenderRefused`, alarmed: docs/documents.md).
         """
+        revision = _revision(invoice)
+        now = self._context.clock.now()
+        attempt = self._store.get_render_attempt(organisation.id, invoice.id, revision)
+        verdict = attempt.verdict(now) if attempt is not None else "render"
+        if attempt is not None and verdict != "render":
+            if verdict == "died":
+                attempt = self._remember_failure(invoice, attempt.failed(now, DIED))
+            raise DocumentUnavailable(_unavailable(invoice, attempt), attempt.retry_after(now))
+        if attempt is None or attempt.state != "started":
+            # A render already started (by a request still running, or one that died) keeps its start.
+            attempt = RenderAttempt(started_at=now)
+            self._store.put_render_attempt(organisation.id, invoice.id, revision, attempt)
+        # Read before the render, so that a failure to read (S3 throttled, say) is not taken for the render's.
+        document, logo = self.document(invoice, organisation), self.logo(invoice, organisation)
         try:
-            content = self._pdf_renderer().render(
-                self.document(invoice, organisation), self.logo(organisation)
-            )
+            content = self._pdf_renderer().render(document, logo)
         except UnrenderableText as refused:
             logger.error(
                 "Invoice PDF refused: no font can draw some characters",
@@ -86,9 +111,31 @@ class DocumentService:
                 },
             )
             metrics.add_metric(name="PdfRenderRefused", unit=MetricUnit.Count, value=1)
+            self._store.put_render_attempt(organisation.id, invoice.id, revision, attempt.refused(now))
             raise
-        self._store.put_pdf(organisation.id, invoice.id, _revision(invoice), content)
+        except Exception as error:
+            failed = attempt.failed(now, f"{type(error).__name__}: {error}")
+            failed = self._remember_failure(invoice, failed, cause=error)
+            raise DocumentUnavailable(_unavailable(invoice, failed), failed.retry_after(now)) from error
+        self._store.put_pdf(organisation.id, invoice.id, revision, content)
         return content
+
+    def _remember_failure(
+        self, invoice: Invoice, failed: RenderAttempt, cause: BaseException | None = None
+    ) -> RenderAttempt:
+        self._store.put_render_attempt(invoice.organisation_id, invoice.id, _revision(invoice), failed)
+        logger.error(
+            "Invoice PDF could not be rendered",
+            extra={
+                "organisation_id": invoice.organisation_id,
+                "invoice_id": invoice.id,
+                "revision": _revision(invoice),
+                "error": failed.error,
+            },
+            exc_info=cause,
+        )
+        metrics.add_metric(name="DocumentRenderFailures", unit=MetricUnit.Count, value=1)
+        return failed
 
     def _hosted(self, token: str) -> tuple[Invoice, Organisation]:
         found = self._billing.find_hosted(token) if 20 <= len(token) <= 100 else None
@@ -105,8 +152,19 @@ class DocumentService:
         return self._page_renderer().invoice_page(self.document(invoice, organisation), notice)
 
     def hosted_pdf(self, token: str) -> tuple[str, bytes]:
+        """The PDF of the invoice a token opens; raises what `pdf_of` raises, `NotFound` for a bad token."""
         invoice, organisation = self._hosted(token)
         return self.pdf_of(invoice, organisation)
+
+    def hosted_logo(self, token: str) -> tuple[bytes, str]:
+        """The logo of the invoice a token opens (the one it was issued with, whatever the organisation
+        has since uploaded or removed). `NotFound` for a bad token or an invoice issued without a logo.
+        """
+        invoice, organisation = self._hosted(token)
+        found = self.logo(invoice, organisation)
+        if found is None:
+            raise NotFound("logo", "(link)")
+        return found
 
     def not_found_page(self) -> str:
         return self._page_renderer().not_found_page()

@@ -114,6 +114,7 @@ class InvoiceLifecycleService:
             issue_date=issue_date,
             hosted_token=token,
             hosted_url=f"{public_base_url.rstrip('/')}/i/{token}",
+            logo_key=organisation.branding.logo_key,
             customer_name=customer.name,
             customer_email=customer.email,
             customer_address=customer.address,

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from remit.domain.documents import Attachment, OutgoingEmail
-from remit.domain.errors import UnrenderableText
+from remit.domain.errors import DocumentUnavailable, UnrenderableText
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import Payment
 from remit.domain.reminders import step_of
@@ -209,9 +209,9 @@ class NotificationService:
         if message.kind in ("invoice", "reminder"):
             try:
                 _, pdf = self._documents.pdf_of(invoice, organisation)
-            except UnrenderableText:
+            except (UnrenderableText, DocumentUnavailable):
                 # The email (its text and the hosted page's link) still reaches the customer; the
-                # refused PDF is logged, counted and alarmed where it was refused (docs/documents.md).
+                # refused or failed PDF is logged, counted and alarmed where it failed (docs/documents.md).
                 logger.warning(
                     "Invoice email sent without its PDF, which could not be drawn",
                     extra={"outbox_message_id": message.id, "invoice_id": invoice.id},

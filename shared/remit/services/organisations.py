@@ -1,4 +1,4 @@
-"""Organisations: create, read, list, change, logo upload; and who may reach them."""
+"""Organisations: create, read, list, change, their logo; and who may reach them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from remit.domain.changes import apply_changes, build
 from remit.domain.errors import FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
+from remit.domain.logos import ASSETS_PATH, LOGO_KEY_PREFIX, UnusableLogo
 from remit.domain.organisation import (
     NewOrganisation,
     Organisation,
@@ -14,7 +15,7 @@ from remit.domain.organisation import (
     default_number_prefix,
 )
 from remit.domain.pagination import Page
-from remit.ports import Clock, ImageVerifier, LogoStore, OrganisationRepository
+from remit.ports import Clock, LogoImages, LogoStore, OrganisationRepository
 from remit.services.retry import retry_on_conflict
 
 LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -25,7 +26,7 @@ class OrganisationService:
         self,
         organisations: OrganisationRepository,
         logos: LogoStore,
-        images: ImageVerifier,
+        images: LogoImages,
         clock: Clock,
         max_logo_bytes: int,
         reminders_changed: Callable[[str], None] = lambda organisation_id: None,
@@ -110,10 +111,13 @@ class OrganisationService:
     def upload_logo(
         self, account_id: str, organisation_id: str, content: bytes, content_type: str, public_base_url: str
     ) -> Organisation:
-        """Store a PNG, JPEG or SVG logo (at most the configured size) and point `branding.logo_url` at it.
+        """Make a PNG, JPEG or SVG upload the organisation's logo and point `branding.logo_url` at it.
 
-        Raises `InvalidInput` (field `body` or `Content-Type`) and changes nothing when the bytes are
-        not an image of the declared type.
+        What is stored is pixels drawn from the upload (an SVG becomes a PNG), fitted into the logo
+        box; the logo it replaces is no longer served, though documents issued with it keep it.
+        Raises `InvalidInput` (field `body` or `Content-Type`) and changes nothing when the bytes
+        are over the size limit, not an image of the declared type, larger than 4,000,000 pixels,
+        or an SVG that cannot be drawn safely; `NotFound` for another account's organisation.
         """
         self.require_access(account_id, organisation_id)
         media_type = content_type.split(";")[0].strip().lower()
@@ -121,23 +125,40 @@ class OrganisationService:
             raise InvalidInput.single("Content-Type", f"must be one of {', '.join(LOGO_TYPES)}")
         if len(content) > self._max_logo_bytes:
             raise InvalidInput.single("body", f"the logo is larger than {self._max_logo_bytes} bytes")
-        problem = self._images.problem_with(content, media_type)
-        if problem:
-            raise InvalidInput.single("body", problem)
-        key = self._logos.put_logo(organisation_id, content, media_type)
-        logo_url = f"{public_base_url.rstrip('/')}/assets/{key}"
+        try:
+            prepared = self._images.prepare(content, media_type)
+        except UnusableLogo as unusable:
+            raise InvalidInput.single("body", unusable.detail) from None
+        key = self._logos.put_logo(organisation_id, prepared)
+        return self._set_logo_url(
+            account_id, organisation_id, f"{public_base_url.rstrip('/')}{ASSETS_PATH}{key}"
+        )
 
+    def remove_logo(self, account_id: str, organisation_id: str) -> Organisation:
+        """The organisation without a logo (`branding.logo_url` null; idempotent). The removed logo is no
+        longer served; documents issued with it keep it. `NotFound` for another account's organisation.
+        """
+        self.require_access(account_id, organisation_id)
+        return self._set_logo_url(account_id, organisation_id, None)
+
+    def _set_logo_url(self, account_id: str, organisation_id: str, logo_url: str | None) -> Organisation:
         def attempt() -> Organisation:
             current = self.get(account_id, organisation_id)
+            if current.branding.logo_url == logo_url:
+                return current
             branding = current.branding.model_copy(update={"logo_url": logo_url})
             updated = current.model_copy(update={"branding": branding, "updated_at": self._clock.now()})
             return self._organisations.save(updated)
 
         return retry_on_conflict(attempt)
 
-    def logo(self, key: str) -> tuple[bytes, str]:
-        """A stored logo by key (public: logos appear in emails and hosted pages); `NotFound` otherwise."""
-        found = self._logos.get_logo(key) if key.startswith("logos/") else None
+    def current_logo(self, organisation_id: str, file_name: str) -> tuple[bytes, str]:
+        """The organisation's current logo, by the file name in its public URL (public: emails and
+        pages show it). `NotFound` for any other file, a replaced or removed logo among them.
+        """
+        organisation = self._organisations.get(organisation_id)
+        key = f"{LOGO_KEY_PREFIX}{organisation_id}/{file_name}"
+        found = self._logos.get_logo(key) if organisation and organisation.branding.logo_key == key else None
         if found is None:
-            raise NotFound("logo", key)
+            raise NotFound("logo", file_name)
         return found
