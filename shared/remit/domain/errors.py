@@ -80,3 +80,11 @@ class UnrenderableText(DomainError):
         summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
         super().__init__(f"The invoice PDF cannot draw some characters, so none was made: {summary}")
         self.problems = problems
+
+
+class NotPermitted(DomainError):
+    """The caller's role (or read-only API key) does not allow the action; nothing was changed.
+
+    Answered `403`: the caller already reaches the resource (another account's things are still
+    `NotFound`), it is the action that is refused.
+    """
