@@ -1,17 +1,22 @@
 """The account's own pages (not under an organisation): its people, its API keys, and the signed-in
 user's sign-in security (TOTP).
 
-People: listed from the account's member list (`request.services.account_people`), invited by email
-(the user pool emails a temporary password; the local stack shows it here instead, once), removed
-(confirmed; signed out everywhere). API keys (`request.services.accounts`): created with a name and shown
-once, listed by name and last characters, renamed, revoked (confirmed; it authenticates no more).
+People: listed from the account's member list (`request.services.account_people`) with their
+roles, invited by email with a role (the user pool emails a temporary password; the local stack
+shows it here instead, once), given another role (confirmed), removed (confirmed; signed out
+everywhere). API keys (`request.services.accounts`): created with a name, full or read-only, and
+shown once, listed by name, last characters, who made each and when it was last used, renamed,
+revoked (confirmed; it authenticates no more).
+
+Every operation is checked against the signed-in person's role by the services; the pages offer
+only what the role may do (people: owners; keys: owners and admins).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dashboard.forms import FormErrors, errors_of, fields_of, parse, values_of
+from dashboard.forms import FormErrors, defaults_of, errors_of, fields_of, parse, values_of
 from dashboard.web import Page, Request, confirm, render, route, see_other
 
 PEOPLE = "/dashboard/account/users"
@@ -39,6 +44,7 @@ def people(request: Request) -> Page:
 
 
 def _people(request: Request, status: int, values: dict[str, list[str]], errors: FormErrors) -> Page:
+    from remit.domain.roles import ROLES, table_of_roles
     from remit.domain.users import Invitation
 
     page = request.services.account_people.list(request.account_id, PAGE_SIZE, request.query.get("cursor"))
@@ -50,8 +56,10 @@ def _people(request: Request, status: int, values: dict[str, list[str]], errors:
         members=page.items,
         next_cursor=page.next_cursor,
         me=_email(request),
+        roles=ROLES,
+        table_of_roles=table_of_roles(),
         form_fields=fields_of(Invitation),
-        values=values,
+        values=values or defaults_of(Invitation),
         errors=errors,
     )
 
@@ -92,6 +100,30 @@ def remove(request: Request) -> Page:
         return page
     removed = request.services.account_people.remove(request.account_id, member.id, _email(request))
     return see_other(PEOPLE, f"{removed.email} removed: signed out and no longer able to sign in.")
+
+
+@route("POST", "/account/users/{member_id}/role")
+def change_role(request: Request) -> Page:
+    from remit.domain.roles import PERMISSION_DESCRIPTIONS, ROLES, permissions_of
+    from remit.domain.users import RoleChange
+
+    member = request.services.account_people.get(request.account_id, request.params["member_id"])
+    change, _ = parse(RoleChange, request.form)
+    if change is None:
+        detail = f"Choose one of the roles: {', '.join(ROLES)}."
+        return render(request, 422, "refused.html", title="Not done", detail=detail)
+    allowed = "; ".join(PERMISSION_DESCRIPTIONS[each] for each in sorted(permissions_of(change.role)))
+    page = confirm(
+        request,
+        f"Make {member.email} {change.role}?",
+        f"Make {change.role}",
+        back=PEOPLE,
+        detail=f"From their next page on, they may: {allowed}.",
+    )
+    if page:
+        return page
+    changed = request.services.account_people.change_role(request.account_id, member.id, change)
+    return see_other(PEOPLE, f"{changed.email} is now {changed.role}.")
 
 
 # API keys ---------------------------------------------------------------------------------------
