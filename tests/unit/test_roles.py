@@ -129,3 +129,16 @@ def test_the_table_of_roles_has_a_row_per_permission_and_a_column_per_role() -> 
 
     assert len(table) == len(PERMISSIONS)
     assert all(set(holders) == set(ROLES) for _, holders in table)
+
+
+def test_the_table_of_roles_in_the_dashboard_guide_is_the_domains() -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "dashboard.md").read_text()
+    rows = [
+        f"| {description} | " + " | ".join("yes" if holders[role] else "—" for role in ROLES) + " |"
+        for description, holders in table_of_roles()
+    ]
+    table = ["| may | " + " | ".join(ROLES) + " |", "|---|" + "---|" * len(ROLES), *rows]
+
+    assert "\n".join(table) in guide
