@@ -1,7 +1,10 @@
 """The API function: API Gateway proxy events in, Remit services called, JSON (or problem+json) out.
 
 Authentication happens before routing, so a request without a valid key is `401` whatever its
-body; routes then find the caller's account in the router context.
+body; routes then find the caller (its account, and whether its key may only read) in the router
+context, and reach the services as that caller (`api.http.caller_services`). A read-only key's
+POST, PUT, PATCH or DELETE is `403` before anything else reads it: before its body is checked and
+before an `Idempotency-Key` could replay a change made with another key.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from remit import snapstart
 from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
 from remit.bootstrap import services
 from remit.domain.errors import DomainError, Unauthenticated
+from remit.domain.roles import Caller
 from remit.observability import logger, metrics
 from remit.problem_details import proxy_problem
 
@@ -186,6 +190,18 @@ def _unauthenticated(error: Unauthenticated) -> dict[str, Any]:
     return proxy_problem(401, "unauthenticated", error.detail, {"WWW-Authenticate": 'Bearer realm="remit"'})
 
 
+# Methods that only read; every other method changes something.
+_READS = ("GET", "HEAD", "OPTIONS")
+
+
+def _refused_method(caller: Caller, event: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """403 for a change sent with a key that may only read (the services would refuse it too)."""
+    method = str(event.get("httpMethod") or "GET").upper()
+    if method in _READS or not caller.reads_only:
+        return None
+    return proxy_problem(403, "forbidden", caller.refusal(f"{method} {path}").detail)
+
+
 def _authorization(event: dict[str, Any]) -> str | None:
     for name, value in (event.get("headers") or {}).items():
         if name.lower() == "authorization":
@@ -200,14 +216,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     path = event.get("path") or "/"
     if path.rstrip("/") == DOCS_PATH:
         enable_docs()
+    refused = None
     if _needs_key(path):
         try:
-            account = services().accounts.authenticate(_authorization(event))
+            caller = services().accounts.authenticate(_authorization(event))
         except Unauthenticated as error:
             return _unauthenticated(error)
-        app.append_context(account_id=account)
-        logger.append_keys(account_id=account)
-    refused = _refused_body(event, path)
+        app.append_context(account_id=caller.account_id, caller=caller)
+        logger.append_keys(account_id=caller.account_id, api_key_id=caller.key_id)
+        refused = _refused_method(caller, event, path)
+    refused = refused or _refused_body(event, path)
     response = refused if refused is not None else app.resolve(event, context)
     metrics.add_metric(name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1)
     return response

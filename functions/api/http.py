@@ -1,5 +1,6 @@
-"""Small helpers every router shares: the caller's account, JSON responses, served uploads, the
-public base URL."""
+"""Small helpers every router shares: the caller's account and services, JSON responses, served
+uploads, the public base URL.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel
 
-from remit.bootstrap import services
+from remit.bootstrap import Services, services
 from remit.domain.pagination import DEFAULT_PAGE_SIZE, ListResponse, Page, PageSize
+from remit.domain.roles import Caller
 
 Limit = Annotated[PageSize, Query(description="Page size, 1 to 100.")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
@@ -22,6 +24,14 @@ DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 def account_id(router: APIGatewayRouter) -> str:
     """The account authenticated by the handler's key check (see `api.app`)."""
     return str(router.context["account_id"])
+
+
+def caller_services(router: APIGatewayRouter) -> Services:
+    """The services as the request's API key may use them (a read-only key only reads): every
+    route that needs a key reaches the services this way.
+    """
+    caller: Caller = router.context["caller"]
+    return services().acting_as(caller)
 
 
 def request_of(router: APIGatewayRouter) -> str | None:

@@ -42,6 +42,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _ERRORS = {
     "400": "The body is not JSON, or not a JSON object.",
     "401": "No valid API key.",
+    "403": "The API key is read-only: it may not change anything.",
     "404": "Not found, or it belongs to another account.",
     "409": "Not allowed in the resource's current state, or a conflict.",
     "415": "The body is not sent as application/json.",
@@ -170,6 +171,8 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             codes = ["429", "500"]
             if not public:
                 codes.append("401")
+                if method != "get":
+                    codes.append("403")
             if "{" in path:
                 codes.append("404")
             if method != "get" or path.endswith(_CONFLICTING_READS):

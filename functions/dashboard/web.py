@@ -10,6 +10,10 @@ page), and only after:
   person's account's, or the answer is the not-found page, exactly as for an id that does not
   exist.
 
+Handlers reach the services as the signed-in person (`request.services`), so their role is
+checked by the services at every operation; a refusal is the error page, 403, nothing changed.
+Templates hide what the role cannot use (`may("billing.write")`).
+
 A handler answers a `Page`: `render(...)` for HTML, `see_other(...)` after a change (POST, then
 redirect, then GET: a reload never repeats a change). A `DomainError` a handler lets through
 becomes the error page with the API's own message and status; `NotFound` the not-found page.
@@ -31,7 +35,9 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from remit.bootstrap import Services
     from remit.domain.organisation import Organisation
+    from remit.domain.roles import Caller, Permission
     from remit.domain.sessions import DashboardSession
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -69,11 +75,24 @@ class Request:
     params: dict[str, str]
     session: DashboardSession | None = None
     organisation: Organisation | None = None
+    caller: Caller | None = None
 
     @property
     def account_id(self) -> str:
         assert self.session is not None  # noqa: S101 - handlers without `public` always have one
         return self.session.account_id
+
+    @property
+    def services(self) -> Services:
+        """The services as the signed-in person may use them: their role is checked at each operation."""
+        from remit.bootstrap import services
+
+        assert self.caller is not None  # noqa: S101 - handlers without `public` always have one
+        return services().acting_as(self.caller)
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the signed-in person's role holds `permission` (for what a page offers)."""
+        return self.caller is not None and self.caller.may(permission)
 
     @property
     def org(self) -> Organisation:
@@ -226,6 +245,7 @@ def render(request: Request | None, status: int, template: str, **context: Any) 
     context.setdefault("request", request)
     context.setdefault("all_organisations", lambda: _organisations(request))
     context.setdefault("section", None)
+    context.setdefault("may", request.may if request else lambda permission: False)
     body = _under_stage(templates().get_template(template).render(**context), request)
     page = {"statusCode": status, "headers": dict(PAGE_HEADERS), "body": body, "isBase64Encoded": False}
     if notice is not None:
@@ -474,9 +494,10 @@ def _run(candidate: Route, request: Request) -> Page:
             )
     if not candidate.public:
         sessions = services().dashboard_sessions
-        request.session = sessions.current(cookies(request.event).get(SESSION_COOKIE))
-        if request.session is None:
+        signed_in = sessions.current(cookies(request.event).get(SESSION_COOKIE))
+        if signed_in is None:
             return see_other("/dashboard/sign-in")
+        request.session, request.caller = signed_in.session, signed_in.caller
         if candidate.method == "POST":
             try:
                 sessions.check_csrf(request.session, request.field("csrf_token"))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.sqs_work_queue import SqsWorkQueue
     from remit.domain.card_payments import ProviderName
+    from remit.domain.roles import Caller
     from remit.ports import (
         CardGateway,
         Clock,
@@ -83,6 +84,16 @@ class Services:
     dashboard_sessions: DashboardSessionService
     account_people: AccountPeopleService
     overview: OverviewService
+
+    def acting_as(self, caller: Caller) -> Services:
+        """These services as `caller` may use them: each operation checked against the caller's
+        role or key before it runs (`remit.services.access`; `NotPermitted` otherwise). The
+        dashboard's pages and the API's routes reach the services only this way; the background
+        functions, which act for no one, use the services themselves.
+        """
+        from remit.services.access import CallerServices
+
+        return cast("Services", CallerServices(self, caller))
 
 
 def _dynamodb() -> DynamoDBClient:

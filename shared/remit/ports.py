@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from remit.domain.account import Account, ApiKey
+from remit.domain.account import Account, ApiKey, KeyPointer
 from remit.domain.billing_run import BillingRun, BillingRunError
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent
@@ -33,6 +33,7 @@ from remit.domain.overview import OverviewReading, OverviewWindow
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.reminders import ReminderRun, ReminderStep
+from remit.domain.roles import Role
 from remit.domain.sessions import DashboardSession
 from remit.domain.subscription import Subscription
 from remit.domain.users import AccountMember, DashboardUser, PendingSignIn, SessionTokens, TotpSetup
@@ -53,8 +54,16 @@ class AccountRepository(Protocol):
 
     def get(self, account_id: str) -> Account | None: ...
 
-    def key_pointer(self, key_digest: str) -> tuple[str, str | None] | None:
-        """The account of a key digest and its record's id (None for a key issued before records)."""
+    def key_pointer(self, key_digest: str) -> KeyPointer | None:
+        """The account of a key digest, its record's id (None for a key issued before records),
+        whether it is read-only and when its use was last recorded; None for an unknown key.
+        """
+        ...
+
+    def record_key_use(self, key_digest: str, pointer: KeyPointer, now: datetime) -> None:
+        """Record `now` as the key's last use (on its pointer and its record), unless a use within
+        `KEY_USE_RESOLUTION` is already recorded or the key was revoked meanwhile (nothing then).
+        """
         ...
 
     def add_key(self, api_key: ApiKey) -> None: ...
@@ -75,7 +84,14 @@ class AccountRepository(Protocol):
 
 
 class MemberRepository(Protocol):
-    """The dashboard users each account lists (written on invite, on first sign-in, on removal)."""
+    """The dashboard users each account lists, with their roles (written on invite, on first
+    sign-in, on a role change, on removal).
+
+    `change_role` and `mark_removing` commit only if the member still has the role it was read
+    with and is not being removed, and, when `keep_owner` names another member, only if that
+    member is still an owner not being removed (one transaction): two owners taking each other's
+    ownership at once can never leave the account without one. `ConcurrentUpdate` otherwise.
+    """
 
     def add_member(self, member: AccountMember) -> bool:
         """Record the member; False when already recorded (nothing changed)."""
@@ -84,6 +100,14 @@ class MemberRepository(Protocol):
     def get_member(self, account_id: str, member_id: str) -> AccountMember | None: ...
 
     def list_members(self, account_id: str, limit: int, cursor: str | None) -> Page[AccountMember]: ...
+
+    def all_members(self, account_id: str) -> list[AccountMember]:
+        """Every member of the account (an account has few people)."""
+        ...
+
+    def change_role(self, member: AccountMember, role: Role, keep_owner: str | None) -> None: ...
+
+    def mark_removing(self, member: AccountMember, keep_owner: str | None) -> None: ...
 
     def remove_member(self, account_id: str, member_id: str) -> None: ...
 

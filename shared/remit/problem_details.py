@@ -15,6 +15,7 @@ from remit.domain.errors import (
     FieldProblem,
     InvalidInput,
     NotFound,
+    NotPermitted,
     Unauthenticated,
     UnrenderableText,
 )
@@ -23,6 +24,7 @@ PROBLEM_JSON = "application/problem+json"
 
 _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
+    (NotPermitted, 403, "forbidden"),
     (NotFound, 404, "not-found"),
     (InvalidInput, 422, "invalid-fields"),
     (UnrenderableText, 422, "unrenderable-text"),

@@ -13,12 +13,12 @@ from api.http import (
     Cursor,
     Limit,
     account_id,
+    caller_services,
     json_response,
     no_content,
     page_response,
     public_base_url,
 )
-from remit.bootstrap import services
 from remit.domain.billing_run import BillingRun
 from remit.domain.billing_template import (
     BillingTemplate,
@@ -41,7 +41,7 @@ TEMPLATE = "/<organisation_id>/billing_templates/<template_id>"
 def bill_customers(
     organisation_id: str, request: Annotated[BulkBillingRequest, Body()]
 ) -> Response[BillingRun]:
-    run = services().billing_runs.bill_customers(
+    run = caller_services(router).billing_runs.bill_customers(
         account_id(router), organisation_id, request, public_base_url(router)
     )
     response = json_response(202, run)
@@ -54,13 +54,15 @@ def list_billing_runs(
     organisation_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[ListResponse[BillingRun]]:
     return page_response(
-        services().billing_runs.list_runs(account_id(router), organisation_id, limit, cursor)
+        caller_services(router).billing_runs.list_runs(account_id(router), organisation_id, limit, cursor)
     )
 
 
 @router.get("/<organisation_id>/billing_runs/<run_id>", summary="A billing run's progress")
 def get_billing_run(organisation_id: str, run_id: str) -> Response[BillingRun]:
-    return json_response(200, services().billing_runs.run(account_id(router), organisation_id, run_id))
+    return json_response(
+        200, caller_services(router).billing_runs.run(account_id(router), organisation_id, run_id)
+    )
 
 
 @router.post("/<organisation_id>/billing_templates", summary="Create a billing template")
@@ -68,7 +70,7 @@ def create_template(
     organisation_id: str, new: Annotated[NewBillingTemplate, Body()]
 ) -> Response[BillingTemplate]:
     return json_response(
-        201, services().billing_runs.create_template(account_id(router), organisation_id, new)
+        201, caller_services(router).billing_runs.create_template(account_id(router), organisation_id, new)
     )
 
 
@@ -76,14 +78,16 @@ def create_template(
 def list_templates(
     organisation_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[ListResponse[BillingTemplate]]:
-    page = services().billing_runs.list_templates(account_id(router), organisation_id, limit, cursor)
+    page = caller_services(router).billing_runs.list_templates(
+        account_id(router), organisation_id, limit, cursor
+    )
     return page_response(page)
 
 
 @router.get(TEMPLATE, summary="Retrieve a billing template")
 def get_template(organisation_id: str, template_id: str) -> Response[BillingTemplate]:
     return json_response(
-        200, services().billing_runs.template(account_id(router), organisation_id, template_id)
+        200, caller_services(router).billing_runs.template(account_id(router), organisation_id, template_id)
     )
 
 
@@ -91,7 +95,7 @@ def get_template(organisation_id: str, template_id: str) -> Response[BillingTemp
 def update_template(
     organisation_id: str, template_id: str, changes: Annotated[BillingTemplateChanges, Body()]
 ) -> Response[BillingTemplate]:
-    template = services().billing_runs.update_template(
+    template = caller_services(router).billing_runs.update_template(
         account_id(router), organisation_id, template_id, changes
     )
     return json_response(200, template)
@@ -99,7 +103,7 @@ def update_template(
 
 @router.delete(TEMPLATE, summary="Delete a billing template")
 def delete_template(organisation_id: str, template_id: str) -> Response[None]:
-    services().billing_runs.delete_template(account_id(router), organisation_id, template_id)
+    caller_services(router).billing_runs.delete_template(account_id(router), organisation_id, template_id)
     return no_content()
 
 
@@ -107,7 +111,7 @@ def delete_template(organisation_id: str, template_id: str) -> Response[None]:
 def send_template_invoice(
     organisation_id: str, template_id: str, request: Annotated[TemplateInvoiceRequest, Body()]
 ) -> Response[Invoice]:
-    invoice = services().billing_runs.send_template_invoice(
+    invoice = caller_services(router).billing_runs.send_template_invoice(
         account_id(router), organisation_id, template_id, request.customer_id, public_base_url(router)
     )
     return json_response(201, invoice)

@@ -8,8 +8,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.http import DEFAULT_LIMIT, Cursor, Limit, account_id, json_response, no_content, page_response
-from remit.bootstrap import services
+from api.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    account_id,
+    caller_services,
+    json_response,
+    no_content,
+    page_response,
+)
 from remit.domain.charge import Charge, NewCharge
 from remit.domain.pagination import ListResponse
 from remit.domain.payment import BalanceTransaction, NewBalanceTransaction
@@ -22,7 +30,7 @@ CUSTOMER = "/<organisation_id>/customers/<customer_id>"
 def create_charge(
     organisation_id: str, customer_id: str, new: Annotated[NewCharge, Body()]
 ) -> Response[Charge]:
-    charge = services().charges.create(account_id(router), organisation_id, customer_id, new)
+    charge = caller_services(router).charges.create(account_id(router), organisation_id, customer_id, new)
     return json_response(201, charge)
 
 
@@ -34,7 +42,7 @@ def list_charges(
     cursor: Cursor = None,
     status: Annotated[Literal["open", "invoiced"] | None, Query()] = None,
 ) -> Response[ListResponse[Charge]]:
-    page = services().charges.list_charges(
+    page = caller_services(router).charges.list_charges(
         account_id(router), organisation_id, customer_id, limit, cursor, status
     )
     return page_response(page)
@@ -42,7 +50,7 @@ def list_charges(
 
 @router.delete(f"{CUSTOMER}/charges/<charge_id>", summary="Delete an open charge")
 def delete_charge(organisation_id: str, customer_id: str, charge_id: str) -> Response[None]:
-    services().charges.delete(account_id(router), organisation_id, customer_id, charge_id)
+    caller_services(router).charges.delete(account_id(router), organisation_id, customer_id, charge_id)
     return no_content()
 
 
@@ -50,7 +58,9 @@ def delete_charge(organisation_id: str, customer_id: str, charge_id: str) -> Res
 def adjust_balance(
     organisation_id: str, customer_id: str, new: Annotated[NewBalanceTransaction, Body()]
 ) -> Response[BalanceTransaction]:
-    entry = services().payments.adjust_balance(account_id(router), organisation_id, customer_id, new)
+    entry = caller_services(router).payments.adjust_balance(
+        account_id(router), organisation_id, customer_id, new
+    )
     return json_response(201, entry)
 
 
@@ -58,7 +68,7 @@ def adjust_balance(
 def list_balance_transactions(
     organisation_id: str, customer_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[ListResponse[BalanceTransaction]]:
-    page = services().payments.balance_transactions(
+    page = caller_services(router).payments.balance_transactions(
         account_id(router), organisation_id, customer_id, limit, cursor
     )
     return page_response(page)

@@ -8,8 +8,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.http import DEFAULT_LIMIT, Cursor, Limit, account_id, json_response, no_content, page_response
-from remit.bootstrap import services
+from api.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    account_id,
+    caller_services,
+    json_response,
+    no_content,
+    page_response,
+)
 from remit.domain.customer import Customer, CustomerChanges, NewCustomer
 from remit.domain.pagination import ListResponse
 
@@ -18,7 +26,9 @@ router = APIGatewayRouter()
 
 @router.post("/<organisation_id>/customers", summary="Create a customer")
 def create_customer(organisation_id: str, new: Annotated[NewCustomer, Body()]) -> Response[Customer]:
-    return json_response(201, services().customers.create(account_id(router), organisation_id, new))
+    return json_response(
+        201, caller_services(router).customers.create(account_id(router), organisation_id, new)
+    )
 
 
 @router.get(
@@ -40,7 +50,7 @@ def list_customers(
         ),
     ] = None,
 ) -> Response[ListResponse[Customer]]:
-    page = services().customers.list(
+    page = caller_services(router).customers.list(
         account_id(router), organisation_id, limit, cursor, external_id, name_prefix
     )
     return page_response(page)
@@ -48,18 +58,22 @@ def list_customers(
 
 @router.get("/<organisation_id>/customers/<customer_id>", summary="Retrieve a customer")
 def get_customer(organisation_id: str, customer_id: str) -> Response[Customer]:
-    return json_response(200, services().customers.get(account_id(router), organisation_id, customer_id))
+    return json_response(
+        200, caller_services(router).customers.get(account_id(router), organisation_id, customer_id)
+    )
 
 
 @router.patch("/<organisation_id>/customers/<customer_id>", summary="Update a customer")
 def update_customer(
     organisation_id: str, customer_id: str, changes: Annotated[CustomerChanges, Body()]
 ) -> Response[Customer]:
-    customer = services().customers.update(account_id(router), organisation_id, customer_id, changes)
+    customer = caller_services(router).customers.update(
+        account_id(router), organisation_id, customer_id, changes
+    )
     return json_response(200, customer)
 
 
 @router.delete("/<organisation_id>/customers/<customer_id>", summary="Delete a customer")
 def delete_customer(organisation_id: str, customer_id: str) -> Response[None]:
-    services().customers.delete(account_id(router), organisation_id, customer_id)
+    caller_services(router).customers.delete(account_id(router), organisation_id, customer_id)
     return no_content()

@@ -13,6 +13,7 @@ from api.http import (
     Cursor,
     Limit,
     account_id,
+    caller_services,
     json_response,
     no_content,
     page_response,
@@ -20,7 +21,6 @@ from api.http import (
     request_of,
 )
 from api.routes.hosted import pdf_response
-from remit.bootstrap import services
 from remit.domain.invoice import Invoice, InvoiceChanges, InvoiceEvent, InvoiceStatus, NewInvoice
 from remit.domain.pagination import ListResponse, Page
 from remit.domain.payment import NewOfflinePayment, Payment
@@ -31,7 +31,9 @@ INVOICE = "/<organisation_id>/invoices/<invoice_id>"
 
 @router.post("/<organisation_id>/invoices", summary="Create a draft invoice")
 def create_invoice(organisation_id: str, new: Annotated[NewInvoice, Body()]) -> Response[Invoice]:
-    return json_response(201, services().invoices.create_draft(account_id(router), organisation_id, new))
+    return json_response(
+        201, caller_services(router).invoices.create_draft(account_id(router), organisation_id, new)
+    )
 
 
 @router.get("/<organisation_id>/invoices", summary="List invoices")
@@ -42,7 +44,7 @@ def list_invoices(
     status: Annotated[InvoiceStatus | None, Query()] = None,
     customer_id: Annotated[str | None, Query()] = None,
 ) -> Response[ListResponse[Invoice]]:
-    page = services().invoices.list_invoices(
+    page = caller_services(router).invoices.list_invoices(
         account_id(router), organisation_id, limit, cursor, status, customer_id
     )
     return page_response(page)
@@ -50,26 +52,30 @@ def list_invoices(
 
 @router.get(INVOICE, summary="Retrieve an invoice")
 def get_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
-    return json_response(200, services().invoices.get(account_id(router), organisation_id, invoice_id))
+    return json_response(
+        200, caller_services(router).invoices.get(account_id(router), organisation_id, invoice_id)
+    )
 
 
 @router.patch(INVOICE, summary="Edit a draft invoice")
 def update_invoice(
     organisation_id: str, invoice_id: str, changes: Annotated[InvoiceChanges, Body()]
 ) -> Response[Invoice]:
-    invoice = services().invoices.update_draft(account_id(router), organisation_id, invoice_id, changes)
+    invoice = caller_services(router).invoices.update_draft(
+        account_id(router), organisation_id, invoice_id, changes
+    )
     return json_response(200, invoice)
 
 
 @router.delete(INVOICE, summary="Delete a draft invoice")
 def delete_invoice(organisation_id: str, invoice_id: str) -> Response[None]:
-    services().invoices.delete_draft(account_id(router), organisation_id, invoice_id)
+    caller_services(router).invoices.delete_draft(account_id(router), organisation_id, invoice_id)
     return no_content()
 
 
 @router.post(f"{INVOICE}/finalize", summary="Finalize: number, lock and open the invoice")
 def finalize_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
-    invoice = services().invoice_lifecycle.finalize(
+    invoice = caller_services(router).invoice_lifecycle.finalize(
         account_id(router), organisation_id, invoice_id, public_base_url(router), request_of(router)
     )
     return json_response(200, invoice)
@@ -77,7 +83,7 @@ def finalize_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]
 
 @router.post(f"{INVOICE}/send", summary="Email the invoice to the customer (finalizing a draft first)")
 def send_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
-    invoice = services().sending.send(
+    invoice = caller_services(router).sending.send(
         account_id(router), organisation_id, invoice_id, public_base_url(router)
     )
     return json_response(200, invoice)
@@ -90,7 +96,9 @@ def send_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
     responses={200: {"description": "The PDF", "content": {"application/pdf": {}}}},
 )
 def invoice_pdf(organisation_id: str, invoice_id: str) -> Response[Any]:
-    file_name, content = services().documents.pdf(account_id(router), organisation_id, invoice_id)
+    file_name, content = caller_services(router).documents.pdf(
+        account_id(router), organisation_id, invoice_id
+    )
     return pdf_response(file_name, content)
 
 
@@ -101,20 +109,24 @@ def invoice_pdf(organisation_id: str, invoice_id: str) -> Response[Any]:
     responses={202: {"description": "The charge was started"}},
 )
 def attempt_card(organisation_id: str, invoice_id: str) -> Response[Invoice]:
-    invoice = services().card_payments.attempt_card(account_id(router), organisation_id, invoice_id)
+    invoice = caller_services(router).card_payments.attempt_card(
+        account_id(router), organisation_id, invoice_id
+    )
     return json_response(202, invoice)
 
 
 @router.post(f"{INVOICE}/void", summary="Void an open or uncollectible invoice")
 def void_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
     return json_response(
-        200, services().invoice_lifecycle.void(account_id(router), organisation_id, invoice_id)
+        200, caller_services(router).invoice_lifecycle.void(account_id(router), organisation_id, invoice_id)
     )
 
 
 @router.post(f"{INVOICE}/mark_uncollectible", summary="Mark an open invoice uncollectible")
 def mark_uncollectible(organisation_id: str, invoice_id: str) -> Response[Invoice]:
-    invoice = services().invoice_lifecycle.mark_uncollectible(account_id(router), organisation_id, invoice_id)
+    invoice = caller_services(router).invoice_lifecycle.mark_uncollectible(
+        account_id(router), organisation_id, invoice_id
+    )
     return json_response(200, invoice)
 
 
@@ -122,7 +134,7 @@ def mark_uncollectible(organisation_id: str, invoice_id: str) -> Response[Invoic
 def record_payment(
     organisation_id: str, invoice_id: str, new: Annotated[NewOfflinePayment, Body()]
 ) -> Response[Payment]:
-    _, payment = services().payments.record_offline_payment(
+    _, payment = caller_services(router).payments.record_offline_payment(
         account_id(router), organisation_id, invoice_id, new, request_of(router)
     )
     return json_response(201, payment)
@@ -130,7 +142,7 @@ def record_payment(
 
 @router.get(f"{INVOICE}/events", summary="The invoice's timeline")
 def invoice_events(organisation_id: str, invoice_id: str) -> Response[ListResponse[InvoiceEvent]]:
-    events = services().invoices.events(account_id(router), organisation_id, invoice_id)
+    events = caller_services(router).invoices.events(account_id(router), organisation_id, invoice_id)
     return page_response(Page(events, None))
 
 
@@ -142,7 +154,7 @@ def list_payments(
     invoice_id: Annotated[str | None, Query()] = None,
     customer_id: Annotated[str | None, Query()] = None,
 ) -> Response[ListResponse[Payment]]:
-    page = services().payments.list_payments(
+    page = caller_services(router).payments.list_payments(
         account_id(router), organisation_id, limit, cursor, invoice_id, customer_id
     )
     return page_response(page)

@@ -14,12 +14,12 @@ from api.http import (
     Cursor,
     Limit,
     account_id,
+    caller_services,
     json_response,
     no_content,
     page_response,
     public_base_url,
 )
-from remit.bootstrap import services
 from remit.domain.organisation import NewOrganisation, Organisation, OrganisationChanges
 from remit.domain.pagination import ListResponse
 
@@ -28,7 +28,7 @@ router = APIGatewayRouter()
 
 @router.post("", summary="Create an organisation", responses={201: {"description": "Created"}})
 def create_organisation(new: Annotated[NewOrganisation, Body()]) -> Response[Organisation]:
-    organisation = services().organisations.create(account_id(router), new)
+    organisation = caller_services(router).organisations.create(account_id(router), new)
     return json_response(201, organisation)
 
 
@@ -36,19 +36,19 @@ def create_organisation(new: Annotated[NewOrganisation, Body()]) -> Response[Org
 def list_organisations(
     limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[ListResponse[Organisation]]:
-    return page_response(services().organisations.list(account_id(router), limit, cursor))
+    return page_response(caller_services(router).organisations.list(account_id(router), limit, cursor))
 
 
 @router.get("/<organisation_id>", summary="Retrieve an organisation")
 def get_organisation(organisation_id: str) -> Response[Organisation]:
-    return json_response(200, services().organisations.get(account_id(router), organisation_id))
+    return json_response(200, caller_services(router).organisations.get(account_id(router), organisation_id))
 
 
 @router.patch("/<organisation_id>", summary="Update an organisation")
 def update_organisation(
     organisation_id: str, changes: Annotated[OrganisationChanges, Body()]
 ) -> Response[Organisation]:
-    organisation = services().organisations.update(account_id(router), organisation_id, changes)
+    organisation = caller_services(router).organisations.update(account_id(router), organisation_id, changes)
     return json_response(200, organisation)
 
 
@@ -66,7 +66,7 @@ def upload_logo(organisation_id: str) -> Response[Organisation]:
     raw: Any = event.body or ""
     content = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
     content_type = event.headers.get("Content-Type") or event.headers.get("content-type") or ""
-    organisation = services().organisations.upload_logo(
+    organisation = caller_services(router).organisations.upload_logo(
         account_id(router), organisation_id, content, content_type, public_base_url(router)
     )
     return json_response(200, organisation)
@@ -80,5 +80,5 @@ def upload_logo(organisation_id: str) -> Response[Organisation]:
     ),
 )
 def remove_logo(organisation_id: str) -> Response[None]:
-    services().organisations.remove_logo(account_id(router), organisation_id)
+    caller_services(router).organisations.remove_logo(account_id(router), organisation_id)
     return no_content()

@@ -11,8 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.http import account_id, json_response, no_content
-from remit.bootstrap import services
+from api.http import account_id, caller_services, json_response, no_content
 from remit.domain.card_payments import ConnectPaymentProvider
 from remit.domain.organisation import Organisation
 
@@ -33,11 +32,11 @@ PROVIDER = "/<organisation_id>/payment_provider"
 def connect_payment_provider(
     organisation_id: str, request: Annotated[ConnectPaymentProvider, Body()]
 ) -> Response[Organisation]:
-    organisation = services().card_payments.connect(account_id(router), organisation_id, request)
+    organisation = caller_services(router).card_payments.connect(account_id(router), organisation_id, request)
     return json_response(200, organisation)
 
 
 @router.delete(PROVIDER, summary="Remove the card payment provider")
 def remove_payment_provider(organisation_id: str) -> Response[None]:
-    services().card_payments.disconnect(account_id(router), organisation_id)
+    caller_services(router).card_payments.disconnect(account_id(router), organisation_id)
     return no_content()

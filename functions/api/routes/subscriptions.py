@@ -8,8 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.http import DEFAULT_LIMIT, Cursor, Limit, account_id, json_response, page_response
-from remit.bootstrap import services
+from api.http import DEFAULT_LIMIT, Cursor, Limit, account_id, caller_services, json_response, page_response
 from remit.domain.invoice import Invoice
 from remit.domain.pagination import ListResponse
 from remit.domain.subscription import CancelSubscription, NewSubscription, Subscription, SubscriptionChanges
@@ -23,19 +22,25 @@ SUBSCRIPTION = f"{SUBSCRIPTIONS}/<subscription_id>"
 def create_subscription(
     organisation_id: str, new: Annotated[NewSubscription, Body()]
 ) -> Response[Subscription]:
-    return json_response(201, services().subscriptions.create(account_id(router), organisation_id, new))
+    return json_response(
+        201, caller_services(router).subscriptions.create(account_id(router), organisation_id, new)
+    )
 
 
 @router.get(SUBSCRIPTIONS, summary="List subscriptions")
 def list_subscriptions(
     organisation_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[ListResponse[Subscription]]:
-    return page_response(services().subscriptions.list(account_id(router), organisation_id, limit, cursor))
+    return page_response(
+        caller_services(router).subscriptions.list(account_id(router), organisation_id, limit, cursor)
+    )
 
 
 @router.get(SUBSCRIPTION, summary="Retrieve a subscription")
 def get_subscription(organisation_id: str, subscription_id: str) -> Response[Subscription]:
-    subscription = services().subscriptions.get(account_id(router), organisation_id, subscription_id)
+    subscription = caller_services(router).subscriptions.get(
+        account_id(router), organisation_id, subscription_id
+    )
     return json_response(200, subscription)
 
 
@@ -43,7 +48,7 @@ def get_subscription(organisation_id: str, subscription_id: str) -> Response[Sub
 def update_subscription(
     organisation_id: str, subscription_id: str, changes: Annotated[SubscriptionChanges, Body()]
 ) -> Response[Subscription]:
-    subscription = services().subscriptions.update(
+    subscription = caller_services(router).subscriptions.update(
         account_id(router), organisation_id, subscription_id, changes
     )
     return json_response(200, subscription)
@@ -51,19 +56,25 @@ def update_subscription(
 
 @router.post(f"{SUBSCRIPTION}/activate", summary="Set the subscription live")
 def activate_subscription(organisation_id: str, subscription_id: str) -> Response[Subscription]:
-    subscription = services().subscriptions.activate(account_id(router), organisation_id, subscription_id)
+    subscription = caller_services(router).subscriptions.activate(
+        account_id(router), organisation_id, subscription_id
+    )
     return json_response(200, subscription)
 
 
 @router.post(f"{SUBSCRIPTION}/pause", summary="Pause billing (periods passed while paused are skipped)")
 def pause_subscription(organisation_id: str, subscription_id: str) -> Response[Subscription]:
-    subscription = services().subscriptions.pause(account_id(router), organisation_id, subscription_id)
+    subscription = caller_services(router).subscriptions.pause(
+        account_id(router), organisation_id, subscription_id
+    )
     return json_response(200, subscription)
 
 
 @router.post(f"{SUBSCRIPTION}/resume", summary="Resume billing from the next period")
 def resume_subscription(organisation_id: str, subscription_id: str) -> Response[Subscription]:
-    subscription = services().subscriptions.resume(account_id(router), organisation_id, subscription_id)
+    subscription = caller_services(router).subscriptions.resume(
+        account_id(router), organisation_id, subscription_id
+    )
     return json_response(200, subscription)
 
 
@@ -73,7 +84,7 @@ def cancel_subscription(
     subscription_id: str,
     request: Annotated[CancelSubscription | None, Body()] = None,
 ) -> Response[Subscription]:
-    subscription = services().subscriptions.cancel(
+    subscription = caller_services(router).subscriptions.cancel(
         account_id(router), organisation_id, subscription_id, request or CancelSubscription()
     )
     return json_response(200, subscription)
@@ -81,5 +92,7 @@ def cancel_subscription(
 
 @router.get(f"{SUBSCRIPTION}/upcoming", summary="The next invoice as it would be issued (not stored)")
 def upcoming_invoice(organisation_id: str, subscription_id: str) -> Response[Invoice]:
-    invoice = services().subscriptions.upcoming(account_id(router), organisation_id, subscription_id)
+    invoice = caller_services(router).subscriptions.upcoming(
+        account_id(router), organisation_id, subscription_id
+    )
     return json_response(200, invoice)

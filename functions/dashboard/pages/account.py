@@ -1,17 +1,22 @@
 """The account's own pages (not under an organisation): its people, its API keys, and the signed-in
 user's sign-in security (TOTP).
 
-People: listed from the account's member list (`services().account_people`), invited by email
-(the user pool emails a temporary password; the local stack shows it here instead, once), removed
-(confirmed; signed out everywhere). API keys (`services().accounts`): created with a name and shown
-once, listed by name and last characters, renamed, revoked (confirmed; it authenticates no more).
+People: listed from the account's member list (`request.services.account_people`) with their
+roles, invited by email with a role (the user pool emails a temporary password; the local stack
+shows it here instead, once), given another role (confirmed), removed (confirmed; signed out
+everywhere). API keys (`request.services.accounts`): created with a name, full or read-only, and
+shown once, listed by name, last characters, who made each and when it was last used, renamed,
+revoked (confirmed; it authenticates no more).
+
+Every operation is checked against the signed-in person's role by the services; the pages offer
+only what the role may do (people: owners; keys: owners and admins).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dashboard.forms import FormErrors, errors_of, fields_of, parse, values_of
+from dashboard.forms import FormErrors, defaults_of, errors_of, fields_of, parse, values_of
 from dashboard.web import Page, Request, confirm, render, route, see_other
 
 PEOPLE = "/dashboard/account/users"
@@ -39,10 +44,10 @@ def people(request: Request) -> Page:
 
 
 def _people(request: Request, status: int, values: dict[str, list[str]], errors: FormErrors) -> Page:
-    from remit.bootstrap import services
+    from remit.domain.roles import ROLES, table_of_roles
     from remit.domain.users import Invitation
 
-    page = services().account_people.list(request.account_id, PAGE_SIZE, request.query.get("cursor"))
+    page = request.services.account_people.list(request.account_id, PAGE_SIZE, request.query.get("cursor"))
     return _render(
         request,
         status,
@@ -51,22 +56,23 @@ def _people(request: Request, status: int, values: dict[str, list[str]], errors:
         members=page.items,
         next_cursor=page.next_cursor,
         me=_email(request),
+        roles=ROLES,
+        table_of_roles=table_of_roles(),
         form_fields=fields_of(Invitation),
-        values=values,
+        values=values or defaults_of(Invitation),
         errors=errors,
     )
 
 
 @route("POST", "/account/users")
 def invite(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
     from remit.domain.users import Invitation
 
     invitation, errors = parse(Invitation, request.form)
     if invitation is not None:
         try:
-            invited = services().account_people.invite(request.account_id, invitation, _email(request))
+            invited = request.services.account_people.invite(request.account_id, invitation, _email(request))
         except InvalidInput as refused:
             errors = errors_of(refused.problems, fields_of(Invitation))
         else:
@@ -82,9 +88,7 @@ def invite(request: Request) -> Page:
 
 @route("POST", "/account/users/{member_id}/remove")
 def remove(request: Request) -> Page:
-    from remit.bootstrap import services
-
-    member = services().account_people.get(request.account_id, request.params["member_id"])
+    member = request.services.account_people.get(request.account_id, request.params["member_id"])
     page = confirm(
         request,
         f"Remove {member.email} from the account?",
@@ -94,8 +98,32 @@ def remove(request: Request) -> Page:
     )
     if page:
         return page
-    removed = services().account_people.remove(request.account_id, member.id, _email(request))
+    removed = request.services.account_people.remove(request.account_id, member.id, _email(request))
     return see_other(PEOPLE, f"{removed.email} removed: signed out and no longer able to sign in.")
+
+
+@route("POST", "/account/users/{member_id}/role")
+def change_role(request: Request) -> Page:
+    from remit.domain.roles import PERMISSION_DESCRIPTIONS, ROLES, permissions_of
+    from remit.domain.users import RoleChange
+
+    member = request.services.account_people.get(request.account_id, request.params["member_id"])
+    change, _ = parse(RoleChange, request.form)
+    if change is None:
+        detail = f"Choose one of the roles: {', '.join(ROLES)}."
+        return render(request, 422, "refused.html", title="Not done", detail=detail)
+    allowed = "; ".join(PERMISSION_DESCRIPTIONS[each] for each in sorted(permissions_of(change.role)))
+    page = confirm(
+        request,
+        f"Make {member.email} {change.role}?",
+        f"Make {change.role}",
+        back=PEOPLE,
+        detail=f"From their next page on, they may: {allowed}.",
+    )
+    if page:
+        return page
+    changed = request.services.account_people.change_role(request.account_id, member.id, change)
+    return see_other(PEOPLE, f"{changed.email} is now {changed.role}.")
 
 
 # API keys ---------------------------------------------------------------------------------------
@@ -107,10 +135,9 @@ def api_keys(request: Request) -> Page:
 
 
 def _keys(request: Request, status: int, values: dict[str, list[str]], errors: FormErrors) -> Page:
-    from remit.bootstrap import services
     from remit.domain.account import NewApiKey
 
-    page = services().accounts.list_keys(request.account_id, PAGE_SIZE, request.query.get("cursor"))
+    page = request.services.accounts.list_keys(request.account_id, PAGE_SIZE, request.query.get("cursor"))
     return _render(
         request,
         status,
@@ -126,23 +153,21 @@ def _keys(request: Request, status: int, values: dict[str, list[str]], errors: F
 
 @route("POST", "/account/api-keys")
 def create_key(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.account import NewApiKey
 
     new, errors = parse(NewApiKey, request.form)
     if new is None:
         return _keys(request, 422, request.form, errors)
-    created = services().accounts.create_key(request.account_id, new, _email(request))
+    created = request.services.accounts.create_key(request.account_id, new, _email(request))
     # Shown in this answer only: the key is stored as its digest and cannot be shown again.
     return _render(request, 201, "api_key_created.html", "API key created", created=created)
 
 
 @route("GET", "/account/api-keys/{key_id}")
 def api_key(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.account import ApiKeyChanges
 
-    found = services().accounts.get_key(request.account_id, request.params["key_id"])
+    found = request.services.accounts.get_key(request.account_id, request.params["key_id"])
     fields = fields_of(ApiKeyChanges)
     return _key(request, 200, found, values_of({"name": found.name}, fields), FormErrors())
 
@@ -164,22 +189,19 @@ def _key(request: Request, status: int, found: Any, values: dict[str, list[str]]
 
 @route("POST", "/account/api-keys/{key_id}")
 def rename_key(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.account import ApiKeyChanges
 
-    found = services().accounts.get_key(request.account_id, request.params["key_id"])
+    found = request.services.accounts.get_key(request.account_id, request.params["key_id"])
     changes, errors = parse(ApiKeyChanges, request.form)
     if changes is None:
         return _key(request, 422, found, request.form, errors)
-    renamed = services().accounts.rename_key(request.account_id, found.id, changes)
+    renamed = request.services.accounts.rename_key(request.account_id, found.id, changes)
     return see_other(KEYS, f"API key “{found.name}” renamed to “{renamed.name}”.")
 
 
 @route("POST", "/account/api-keys/{key_id}/revoke")
 def revoke_key(request: Request) -> Page:
-    from remit.bootstrap import services
-
-    found = services().accounts.get_key(request.account_id, request.params["key_id"])
+    found = request.services.accounts.get_key(request.account_id, request.params["key_id"])
     page = confirm(
         request,
         f"Revoke the API key “{found.name}” (…{found.hint})?",
@@ -189,7 +211,7 @@ def revoke_key(request: Request) -> Page:
     )
     if page:
         return page
-    revoked = services().accounts.revoke_key(request.account_id, found.id)
+    revoked = request.services.accounts.revoke_key(request.account_id, found.id)
     return see_other(KEYS, f"API key “{revoked.name}” (…{revoked.hint}) revoked: it no longer authenticates.")
 
 
@@ -198,32 +220,32 @@ def revoke_key(request: Request) -> Page:
 
 @route("GET", "/account/security")
 def security(request: Request) -> Page:
-    from remit.bootstrap import services
-
     assert request.session is not None  # noqa: S101 - not a public route
-    enabled = services().account_people.totp_enabled(request.session.tokens.access_token)
+    enabled = request.services.account_people.totp_enabled(request.session.tokens.access_token)
     return _render(request, 200, "security.html", "Sign-in security", enabled=enabled)
 
 
 @route("POST", "/account/security/totp")
 def start_totp(request: Request) -> Page:
     """A new secret, not in use until a code of it is confirmed: nothing to confirm here."""
-    from remit.bootstrap import services
 
     assert request.session is not None  # noqa: S101 - not a public route
-    setup = services().account_people.start_totp(request.session.tokens.access_token, request.session.email)
+    setup = request.services.account_people.start_totp(
+        request.session.tokens.access_token, request.session.email
+    )
     return _render(request, 200, "totp.html", "Set up an authenticator app", setup=setup, error=None)
 
 
 @route("POST", "/account/security/totp/verify")
 def verify_totp(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
     from remit.domain.users import TotpSetup
 
     assert request.session is not None  # noqa: S101 - not a public route
     try:
-        services().account_people.confirm_totp(request.session.tokens.access_token, request.field("code"))
+        request.services.account_people.confirm_totp(
+            request.session.tokens.access_token, request.field("code")
+        )
     except InvalidInput as refused:
         setup = TotpSetup(request.field("secret"), request.field("uri"))
         message = refused.problems[0].message if refused.problems else refused.detail

@@ -38,10 +38,9 @@ def customer_billing(
     charge_errors: FormErrors | None = None,
     draft_error: str | None = None,
 ) -> Page:
-    from remit.bootstrap import services
     from remit.domain.charge import NewCharge
 
-    charges = services().charges.list_charges(
+    charges = request.services.charges.list_charges(
         request.account_id,
         request.org.id,
         customer.id,
@@ -66,9 +65,7 @@ def customer_billing(
 
 
 def _customer(request: Request) -> Customer:
-    from remit.bootstrap import services
-
-    return services().customers.get(request.account_id, request.org.id, request.params["customer_id"])
+    return request.services.customers.get(request.account_id, request.org.id, request.params["customer_id"])
 
 
 @route("GET", "/organisations/{organisation_id}/billing/{customer_id}")
@@ -78,7 +75,6 @@ def billing_customer(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/billing/{customer_id}/draft")
 def draft_invoice(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
     from remit.domain.invoice import NewInvoice
 
@@ -114,7 +110,7 @@ def draft_invoice(request: Request) -> Page:
     except ValueError:
         return customer_billing(request, customer, 422, draft_error="Too many charges selected at once.")
     try:
-        invoice = services().invoices.create_draft(request.account_id, request.org.id, new)
+        invoice = request.services.invoices.create_draft(request.account_id, request.org.id, new)
     except InvalidInput as refused:
         messages = "; ".join(problem.message for problem in refused.problems) or refused.detail
         return customer_billing(request, customer, 422, draft_error=messages)

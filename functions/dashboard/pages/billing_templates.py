@@ -1,7 +1,7 @@
 """Billing templates: the list, a new one, its page, its edit form, delete, and one invoice sent from
 it to a customer.
 
-Everything goes through `services().billing_runs`, as the API's `/billing_templates` routes do.
+Everything goes through `request.services.billing_runs`, as the API's `/billing_templates` routes do.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ _INVOICE_ID = r"^inv_[A-Za-z0-9]{1,60}$"
 
 @route("GET", "/organisations/{organisation_id}/templates")
 def templates(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.money import line_amount
 
     cursor = request.query.get("cursor") or None
-    page = services().billing_runs.list_templates(request.account_id, request.org.id, PAGE_SIZE, cursor)
+    page = request.services.billing_runs.list_templates(request.account_id, request.org.id, PAGE_SIZE, cursor)
     amounts = {
         found.id: sum(line_amount(line.unit_amount, line.quantity) for line in found.line_items)
         for found in page.items
@@ -51,14 +50,13 @@ def new_template(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/templates/new")
 def create_template(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.billing_template import NewBillingTemplate
     from remit.domain.errors import InvalidInput
 
     new, errors = parse(NewBillingTemplate, request.form, exponent_of(_typed_currency(request.form)))
     if new is not None:
         try:
-            created = services().billing_runs.create_template(request.account_id, request.org.id, new)
+            created = request.services.billing_runs.create_template(request.account_id, request.org.id, new)
         except InvalidInput as refused:
             errors = errors_of(refused.problems, fields_of(NewBillingTemplate))
         else:
@@ -140,7 +138,6 @@ def edit_template(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/templates/{template_id}/edit")
 def update_template(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.billing_template import BillingTemplateChanges
     from remit.domain.errors import InvalidInput
 
@@ -149,7 +146,7 @@ def update_template(request: Request) -> Page:
     changes, errors = parse(BillingTemplateChanges, request.form, exponent_of(currency), blank="null")
     if changes is not None:
         try:
-            saved = services().billing_runs.update_template(
+            saved = request.services.billing_runs.update_template(
                 request.account_id, request.org.id, found.id, changes
             )
         except InvalidInput as refused:
@@ -183,8 +180,6 @@ def _edit_form(
 
 @route("POST", "/organisations/{organisation_id}/templates/{template_id}/delete")
 def delete_template(request: Request) -> Page:
-    from remit.bootstrap import services
-
     found = _template(request)
     page = confirm(
         request,
@@ -195,13 +190,12 @@ def delete_template(request: Request) -> Page:
     )
     if page:
         return page
-    services().billing_runs.delete_template(request.account_id, request.org.id, found.id)
+    request.services.billing_runs.delete_template(request.account_id, request.org.id, found.id)
     return see_other(request.org_path("templates"), f"Template {found.name} deleted.")
 
 
 @route("POST", "/organisations/{organisation_id}/templates/{template_id}/send")
 def send_invoice(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.billing_template import TemplateInvoiceRequest
     from remit.domain.errors import InvalidInput
 
@@ -219,7 +213,7 @@ def send_invoice(request: Request) -> Page:
         if page:
             return page
         try:
-            invoice = services().billing_runs.send_template_invoice(
+            invoice = request.services.billing_runs.send_template_invoice(
                 request.account_id, request.org.id, found.id, asked.customer_id, public_base_url(request)
             )
         except InvalidInput as refused:
@@ -233,16 +227,15 @@ def send_invoice(request: Request) -> Page:
 
 
 def _template(request: Request) -> BillingTemplate:
-    from remit.bootstrap import services
-
-    return services().billing_runs.template(request.account_id, request.org.id, request.params["template_id"])
+    return request.services.billing_runs.template(
+        request.account_id, request.org.id, request.params["template_id"]
+    )
 
 
 def _customer_name(request: Request, customer_id: str) -> str:
-    from remit.bootstrap import services
     from remit.domain.errors import NotFound
 
     try:
-        return services().customers.get(request.account_id, request.org.id, customer_id).name
+        return request.services.customers.get(request.account_id, request.org.id, customer_id).name
     except NotFound:
         return customer_id

@@ -1,7 +1,7 @@
 """Bulk billing: one-time invoices to several customers at once (a billing run the billing worker
 issues in the background), the organisation's billing runs, and a run's progress.
 
-Everything goes through `services().billing_runs`, as the API's `/billing` and `/billing_runs`
+Everything goes through `request.services.billing_runs`, as the API's `/billing` and `/billing_runs`
 routes do. A run's page polls its own progress with htmx while the run is not complete.
 """
 
@@ -21,13 +21,12 @@ POLL_SECONDS = 2
 
 @route("GET", "/organisations/{organisation_id}/bulk-billing")
 def bulk_billing(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.billing_template import BulkBillingRequest
 
     values = {**defaults_of(BulkBillingRequest), "currency": [request.org.default_currency]}
     template_id = request.query.get("template_id")
     if template_id:
-        template = services().billing_runs.template(request.account_id, request.org.id, template_id)
+        template = request.services.billing_runs.template(request.account_id, request.org.id, template_id)
         fields = fields_of(BulkBillingRequest)
         values = values_of(template, fields, exponent_of(template.currency))
     return _form(request, 200, values, FormErrors())
@@ -35,7 +34,6 @@ def bulk_billing(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/bulk-billing")
 def bill_customers(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.billing_template import BulkBillingRequest
     from remit.domain.errors import InvalidInput
 
@@ -56,7 +54,7 @@ def bill_customers(request: Request) -> Page:
         if page:
             return page
         try:
-            run = services().billing_runs.bill_customers(
+            run = request.services.billing_runs.bill_customers(
                 request.account_id, request.org.id, asked, public_base_url(request)
             )
         except InvalidInput as refused:
@@ -94,11 +92,10 @@ def _named(problems: list[FieldProblem]) -> list[FieldProblem]:
 
 
 def _form(request: Request, status: int, values: FormValues, errors: FormErrors) -> Page:
-    from remit.bootstrap import services
     from remit.domain.billing_template import BulkBillingRequest
 
     cursor = request.query.get("customers_cursor") or None
-    customers = services().customers.list(request.account_id, request.org.id, CHOICES, cursor, None)
+    customers = request.services.customers.list(request.account_id, request.org.id, CHOICES, cursor, None)
     currency = (values.get("currency") or [""])[-1].strip().upper() or request.org.default_currency
     return render(
         request,
@@ -122,10 +119,8 @@ def _form(request: Request, status: int, values: FormValues, errors: FormErrors)
 
 @route("GET", "/organisations/{organisation_id}/bulk-billing/runs")
 def runs(request: Request) -> Page:
-    from remit.bootstrap import services
-
     cursor = request.query.get("cursor") or None
-    page = services().billing_runs.list_runs(request.account_id, request.org.id, PAGE_SIZE, cursor)
+    page = request.services.billing_runs.list_runs(request.account_id, request.org.id, PAGE_SIZE, cursor)
     return render(
         request,
         200,
@@ -143,9 +138,8 @@ def run(request: Request) -> Page:
     """The run's page; to htmx's poll (`HX-Request`), only its progress, which stops the polling
     once the run is complete by no longer carrying the trigger.
     """
-    from remit.bootstrap import services
 
-    found = services().billing_runs.run(request.account_id, request.org.id, request.params["run_id"])
+    found = request.services.billing_runs.run(request.account_id, request.org.id, request.params["run_id"])
     context = {
         "section": SECTION,
         "run": found,

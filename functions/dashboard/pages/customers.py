@@ -82,10 +82,9 @@ def customer_page(
     """One page of customers: by name prefix (`q`), the one with an external id (`external_id`), or
     all, oldest first; and the search as typed.
     """
-    from remit.bootstrap import services
 
     search = {name: request.query.get(name, "").strip() for name in ("q", "external_id")}
-    page = services().customers.list(
+    page = request.services.customers.list(
         request.account_id,
         request.org.id,
         limit,
@@ -233,7 +232,6 @@ def new_customer(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/customers")
 def create_customer(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.customer import NewCustomer
     from remit.domain.errors import DomainError
 
@@ -241,7 +239,7 @@ def create_customer(request: Request) -> Page:
     status = 422
     if new is not None:
         try:
-            customer = services().customers.create(request.account_id, request.org.id, new)
+            customer = request.services.customers.create(request.account_id, request.org.id, new)
         except DomainError as refused:
             found = refused_fields(refused, NewCustomer)
             if found is None:
@@ -264,16 +262,15 @@ def profile(
     credit_values: FormValues | None = None,
     credit_errors: FormErrors | None = None,
 ) -> Page:
-    from remit.bootstrap import services
     from remit.domain.charge import NewCharge
     from remit.domain.payment import NewBalanceTransaction
 
     account_id, organisation_id = request.account_id, request.org.id
     query = request.query
-    charges = services().charges.list_charges(
+    charges = request.services.charges.list_charges(
         account_id, organisation_id, customer.id, PAGE_SIZE, query.get("charges_cursor") or None, "open"
     )
-    invoices = services().invoices.list_invoices(
+    invoices = request.services.invoices.list_invoices(
         account_id,
         organisation_id,
         PAGE_SIZE,
@@ -282,7 +279,7 @@ def profile(
         customer.id,
         newest_first=True,
     )
-    ledger = services().payments.balance_transactions(
+    ledger = request.services.payments.balance_transactions(
         account_id, organisation_id, customer.id, PAGE_SIZE, query.get("ledger_cursor") or None
     )
     return render(
@@ -309,9 +306,7 @@ def profile(
 
 
 def _customer(request: Request) -> Customer:
-    from remit.bootstrap import services
-
-    return services().customers.get(request.account_id, request.org.id, request.params["customer_id"])
+    return request.services.customers.get(request.account_id, request.org.id, request.params["customer_id"])
 
 
 @route("GET", "/organisations/{organisation_id}/customers/{customer_id}")
@@ -353,7 +348,6 @@ def edit_customer(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/customers/{customer_id}/edit")
 def update_customer(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.customer import CustomerChanges
     from remit.domain.errors import DomainError
 
@@ -362,7 +356,9 @@ def update_customer(request: Request) -> Page:
     status = 422
     if changes is not None:
         try:
-            saved = services().customers.update(request.account_id, request.org.id, customer.id, changes)
+            saved = request.services.customers.update(
+                request.account_id, request.org.id, customer.id, changes
+            )
         except DomainError as refused:
             found = refused_fields(refused, CustomerChanges)
             if found is None:
@@ -375,8 +371,6 @@ def update_customer(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/customers/{customer_id}/delete")
 def delete_customer(request: Request) -> Page:
-    from remit.bootstrap import services
-
     customer = _customer(request)
     page = confirm(
         request,
@@ -388,7 +382,7 @@ def delete_customer(request: Request) -> Page:
     )
     if page:
         return page
-    services().customers.delete(request.account_id, request.org.id, customer.id)
+    request.services.customers.delete(request.account_id, request.org.id, customer.id)
     return see_other(request.org_path("customers"), f"Customer {customer.name} deleted.")
 
 
@@ -404,7 +398,6 @@ def _back_to(request: Request, customer_id: str) -> str:
 
 @route("POST", "/organisations/{organisation_id}/customers/{customer_id}/charges")
 def add_charge(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.charge import NewCharge
     from remit.domain.errors import DomainError
 
@@ -413,7 +406,7 @@ def add_charge(request: Request) -> Page:
     status = 422
     if new is not None:
         try:
-            charge = services().charges.create(request.account_id, request.org.id, customer.id, new)
+            charge = request.services.charges.create(request.account_id, request.org.id, customer.id, new)
         except DomainError as refused:
             found = refused_fields(refused, NewCharge, CHARGE)
             if found is None:
@@ -434,8 +427,6 @@ def add_charge(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/customers/{customer_id}/charges/{charge_id}/delete")
 def delete_charge(request: Request) -> Page:
-    from remit.bootstrap import services
-
     customer = _customer(request)
     charge_id = request.params["charge_id"]
     # The charge is named as the page that posted it showed it (the service deletes by id).
@@ -445,13 +436,12 @@ def delete_charge(request: Request) -> Page:
     )
     if page:
         return page
-    services().charges.delete(request.account_id, request.org.id, customer.id, charge_id)
+    request.services.charges.delete(request.account_id, request.org.id, customer.id, charge_id)
     return see_other(_back_to(request, customer.id), f"Charge “{description}” deleted.")
 
 
 @route("POST", "/organisations/{organisation_id}/customers/{customer_id}/balance_transactions")
 def add_balance_transaction(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import DomainError
     from remit.domain.payment import NewBalanceTransaction
 
@@ -460,7 +450,9 @@ def add_balance_transaction(request: Request) -> Page:
     status = 422
     if new is not None:
         try:
-            entry = services().payments.adjust_balance(request.account_id, request.org.id, customer.id, new)
+            entry = request.services.payments.adjust_balance(
+                request.account_id, request.org.id, customer.id, new
+            )
         except DomainError as refused:
             found = refused_fields(refused, NewBalanceTransaction, CREDIT)
             if found is None:

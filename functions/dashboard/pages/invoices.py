@@ -82,9 +82,7 @@ def _label(invoice: Invoice) -> str:
 
 
 def _invoice(request: Request) -> Invoice:
-    from remit.bootstrap import services
-
-    return services().invoices.get(request.account_id, request.org.id, request.params["invoice_id"])
+    return request.services.invoices.get(request.account_id, request.org.id, request.params["invoice_id"])
 
 
 def _invoice_path(request: Request, invoice_id: str) -> str:
@@ -93,20 +91,18 @@ def _invoice_path(request: Request, invoice_id: str) -> str:
 
 def _customer_choices(request: Request) -> tuple[list[Customer], bool]:
     """The first page of the organisation's customers (for a select) and whether there are more."""
-    from remit.bootstrap import services
 
-    page = services().customers.list(request.account_id, request.org.id, CUSTOMER_CHOICES, None, None)
+    page = request.services.customers.list(request.account_id, request.org.id, CUSTOMER_CHOICES, None, None)
     return page.items, page.next_cursor is not None
 
 
 def _customer_or_none(request: Request, customer_id: str) -> Customer | None:
-    from remit.bootstrap import services
     from remit.domain.errors import NotFound
 
     if not customer_id:
         return None
     try:
-        return services().customers.get(request.account_id, request.org.id, customer_id)
+        return request.services.customers.get(request.account_id, request.org.id, customer_id)
     except NotFound:
         return None
 
@@ -124,14 +120,12 @@ def _refused_here(request: Request, refused: DomainError) -> Page:
 
 @route("GET", INVOICES)
 def list_invoices(request: Request) -> Page:
-    from remit.bootstrap import services
-
     status = request.query.get("status", "")
     if status not in _statuses():
         status = ""
     customer_id = request.query.get("customer_id", "")
     cursor = request.query.get("cursor") or None
-    page = services().invoices.list_invoices(
+    page = request.services.invoices.list_invoices(
         request.account_id, request.org.id, PAGE_SIZE, cursor, status or None, customer_id or None
     )
     customers, more_customers = _customer_choices(request)
@@ -211,14 +205,13 @@ def _new_form(request: Request, status: int, values: FormValues, errors: FormErr
 
 @route("POST", INVOICES)
 def create_invoice(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
     from remit.domain.invoice import NewInvoice
 
     new, errors = parse(NewInvoice, request.form, _exponent(_new_currency(request, request.form)))
     if new is not None:
         try:
-            invoice = services().invoices.create_draft(request.account_id, request.org.id, new)
+            invoice = request.services.invoices.create_draft(request.account_id, request.org.id, new)
         except InvalidInput as refused:
             errors = errors_of(refused.problems, fields_of(NewInvoice), request.form)
         else:
@@ -238,12 +231,12 @@ def invoice_page(request: Request) -> Page:
 
 
 def _detail(request: Request, status: int, refusal: str | None = None) -> Page:
-    from remit.bootstrap import services
-
     invoice = _invoice(request)
     org = request.org
-    payments = services().payments.list_payments(request.account_id, org.id, 100, None, invoice.id, None)
-    events = services().invoices.events(request.account_id, org.id, invoice.id)
+    payments = request.services.payments.list_payments(
+        request.account_id, org.id, 100, None, invoice.id, None
+    )
+    events = request.services.invoices.events(request.account_id, org.id, invoice.id)
     customer = _customer_or_none(request, invoice.customer_id)
     return render(
         request,
@@ -266,9 +259,8 @@ def invoice_pdf(request: Request) -> Page:
     """The PDF, as the API's `GET …/pdf` answers it (API Gateway's binary media types include
     application/pdf, so the base64 body reaches the browser as bytes).
     """
-    from remit.bootstrap import services
 
-    file_name, content = services().documents.pdf(
+    file_name, content = request.services.documents.pdf(
         request.account_id, request.org.id, request.params["invoice_id"]
     )
     return {
@@ -352,7 +344,6 @@ def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]
 
 @route("POST", INVOICE + "/edit")
 def update_invoice(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
     from remit.domain.invoice import InvoiceChanges
 
@@ -363,7 +354,9 @@ def update_invoice(request: Request) -> Page:
             kept = _kept_lines(invoice, request.form, changes.line_items)
             changes = changes.model_copy(update={"line_items": kept})
         try:
-            saved = services().invoices.update_draft(request.account_id, request.org.id, invoice.id, changes)
+            saved = request.services.invoices.update_draft(
+                request.account_id, request.org.id, invoice.id, changes
+            )
         except InvalidInput as refused:
             errors = errors_of(refused.problems, fields_of(InvoiceChanges), request.form)
         else:
@@ -406,15 +399,13 @@ def _one_click(
 
 @route("POST", INVOICE + "/delete")
 def delete_invoice(request: Request) -> Page:
-    from remit.bootstrap import services
-
     invoice = _invoice(request)
     total = money(invoice.total, invoice.currency, request.org)
     return _one_click(
         request,
         f"Delete this draft of {total}?",
         "Delete draft",
-        lambda: services().invoices.delete_draft(request.account_id, request.org.id, invoice.id),
+        lambda: request.services.invoices.delete_draft(request.account_id, request.org.id, invoice.id),
         lambda _: f"Draft of {total} deleted.",
         detail="It cannot be undone.",
         then=request.org_path("invoices"),
@@ -423,14 +414,12 @@ def delete_invoice(request: Request) -> Page:
 
 @route("POST", INVOICE + "/finalize")
 def finalize_invoice(request: Request) -> Page:
-    from remit.bootstrap import services
-
     invoice = _invoice(request)
     return _one_click(
         request,
         f"Finalize and lock this invoice of {money(invoice.total, invoice.currency, request.org)}?",
         "Finalize & lock",
-        lambda: services().invoice_lifecycle.finalize(
+        lambda: request.services.invoice_lifecycle.finalize(
             request.account_id, request.org.id, invoice.id, public_base_url(request)
         ),
         lambda done: f"Invoice {_number(done)} finalized: it is {_status(done)} and locked.",
@@ -440,8 +429,6 @@ def finalize_invoice(request: Request) -> Page:
 
 @route("POST", INVOICE + "/send")
 def send_invoice(request: Request) -> Page:
-    from remit.bootstrap import services
-
     invoice = _invoice(request)
     again = " again" if invoice.sent_at else ""
     question = (
@@ -453,7 +440,7 @@ def send_invoice(request: Request) -> Page:
         request,
         question,
         "Send",
-        lambda: services().sending.send(
+        lambda: request.services.sending.send(
             request.account_id, request.org.id, invoice.id, public_base_url(request)
         ),
         lambda sent: f"Invoice {_number(sent)} sent{again} to the customer's billing recipients.",
@@ -462,14 +449,12 @@ def send_invoice(request: Request) -> Page:
 
 @route("POST", INVOICE + "/void")
 def void_invoice(request: Request) -> Page:
-    from remit.bootstrap import services
-
     invoice = _invoice(request)
     return _one_click(
         request,
         f"Void invoice {_label(invoice)}?",
         "Void invoice",
-        lambda: services().invoice_lifecycle.void(request.account_id, request.org.id, invoice.id),
+        lambda: request.services.invoice_lifecycle.void(request.account_id, request.org.id, invoice.id),
         lambda done: f"Invoice {_number(done)} voided.",
         detail="What was paid and the credit applied go back to the customer's credit balance.",
     )
@@ -477,14 +462,12 @@ def void_invoice(request: Request) -> Page:
 
 @route("POST", INVOICE + "/mark-uncollectible")
 def mark_uncollectible(request: Request) -> Page:
-    from remit.bootstrap import services
-
     invoice = _invoice(request)
     return _one_click(
         request,
         f"Mark invoice {_label(invoice)} uncollectible?",
         "Mark uncollectible",
-        lambda: services().invoice_lifecycle.mark_uncollectible(
+        lambda: request.services.invoice_lifecycle.mark_uncollectible(
             request.account_id, request.org.id, invoice.id
         ),
         lambda done: f"Invoice {_number(done)} marked uncollectible.",
@@ -493,15 +476,13 @@ def mark_uncollectible(request: Request) -> Page:
 
 @route("POST", INVOICE + "/charge")
 def attempt_card(request: Request) -> Page:
-    from remit.bootstrap import services
-
     invoice = _invoice(request)
     due = money(invoice.amount_due, invoice.currency, request.org)
     return _one_click(
         request,
         f"Charge {due} to the customer's saved card for invoice {_label(invoice)}?",
         "Charge card",
-        lambda: services().card_payments.attempt_card(request.account_id, request.org.id, invoice.id),
+        lambda: request.services.card_payments.attempt_card(request.account_id, request.org.id, invoice.id),
         lambda done: f"Card charge of {due} started for invoice {_number(done)}.",
         detail="The card provider answers later: the payment shows here once it succeeds.",
     )
@@ -566,7 +547,6 @@ def _request_of(request: Request, key: str, content: str) -> str | None:
 
 @route("POST", INVOICE + "/payments")
 def record_payment(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import Conflict, InvalidInput
     from remit.domain.payment import NewOfflinePayment
 
@@ -593,7 +573,7 @@ def record_payment(request: Request) -> Page:
     if page:
         return page
     try:
-        paid, _ = services().payments.record_offline_payment(
+        paid, _ = request.services.payments.record_offline_payment(
             request.account_id,
             request.org.id,
             invoice.id,

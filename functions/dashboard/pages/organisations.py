@@ -25,9 +25,7 @@ def home(request: Request) -> Page:
 def _home(
     request: Request, status: int, values: dict[str, list[str]], errors: FormErrors, model: type
 ) -> Page:
-    from remit.bootstrap import services
-
-    organisations = services().organisations.list(request.account_id, 100, None).items
+    organisations = request.services.organisations.list(request.account_id, 100, None).items
     return render(
         request,
         status,
@@ -43,14 +41,13 @@ def _home(
 
 @route("POST", "/organisations")
 def create_organisation(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
     from remit.domain.organisation import NewOrganisation
 
     new, errors = parse(NewOrganisation, request.form)
     if new is not None:
         try:
-            organisation = services().organisations.create(request.account_id, new)
+            organisation = request.services.organisations.create(request.account_id, new)
         except InvalidInput as refused:
             from dashboard.forms import errors_of
 
@@ -73,9 +70,8 @@ def overview(request: Request) -> Page:
 
     from dashboard.charts import bar_chart, bars
     from remit.adapters.localization import format_locale
-    from remit.bootstrap import services
 
-    figures = services().overview.figures(request.account_id, request.org.id)
+    figures = request.services.overview.figures(request.account_id, request.org.id)
     locale = format_locale(request.org.locale)
     colour = request.org.branding.brand_colour or "#0969da"
     charts = {}

@@ -34,9 +34,8 @@ class Choices:
 
 def customer_choices(request: Request, currency: str | None = None) -> Choices:
     """The first page of the organisation's customers (of `currency` only, if given)."""
-    from remit.bootstrap import services
 
-    page = services().customers.list(request.account_id, request.org.id, CHOICES, None, None)
+    page = request.services.customers.list(request.account_id, request.org.id, CHOICES, None, None)
     options = tuple(
         Choice(customer.id, f"{customer.name} ({customer.currency})")
         for customer in page.items
@@ -47,9 +46,8 @@ def customer_choices(request: Request, currency: str | None = None) -> Choices:
 
 def template_choices(request: Request) -> Choices:
     """The first page of the organisation's billing templates."""
-    from remit.bootstrap import services
 
-    page = services().billing_runs.list_templates(request.account_id, request.org.id, CHOICES, None)
+    page = request.services.billing_runs.list_templates(request.account_id, request.org.id, CHOICES, None)
     options = tuple(Choice(template.id, f"{template.name} ({template.currency})") for template in page.items)
     return Choices(options, page.next_cursor is None)
 

@@ -212,11 +212,10 @@ def branding_preview(request: Request) -> Page:
 
 
 def _save(request: Request, key: str, changes: OrganisationChanges, notice: str) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
 
     try:
-        services().organisations.update(request.account_id, request.org.id, changes)
+        request.services.organisations.update(request.account_id, request.org.id, changes)
     except InvalidInput as refused:
         forms = _forms(request)
         forms[key] = Form(section_fields(key), request.form, errors_of(refused.problems, section_fields(key)))
@@ -299,7 +298,6 @@ def _logo_refused(request: Request, message: str) -> Page:
 @route("POST", SETTINGS + "/logo")
 def upload_logo(request: Request) -> Page:
     """The logo file of the multipart form, given to the same service as `PUT …/logo`."""
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
     from remit.services.organisations import LOGO_TYPES
 
@@ -312,7 +310,7 @@ def upload_logo(request: Request) -> Page:
         # Some browsers send application/octet-stream: the file's extension names its type then.
         content_type = mimetypes.guess_type(upload.filename)[0] or content_type
     try:
-        services().organisations.upload_logo(
+        request.services.organisations.upload_logo(
             request.account_id, request.org.id, upload.content, content_type, public_base_url(request)
         )
     except InvalidInput as refused:
@@ -336,7 +334,7 @@ def remove_logo(request: Request) -> Page:
     )
     if page:
         return page
-    services().organisations.remove_logo(request.account_id, request.org.id)
+    request.services.organisations.remove_logo(request.account_id, request.org.id)
     return see_other(back, "Logo removed.")
 
 
@@ -346,14 +344,13 @@ def remove_logo(request: Request) -> Page:
 @route("POST", SETTINGS + "/card-provider")
 def connect_provider(request: Request) -> Page:
     """`PUT …/payment_provider`: the keys go to the secret store; the page never shows them again."""
-    from remit.bootstrap import services
     from remit.domain.card_payments import ConnectPaymentProvider
     from remit.domain.errors import InvalidInput
 
     connect, errors = parse(ConnectPaymentProvider, request.form)
     if connect is not None:
         try:
-            services().card_payments.connect(request.account_id, request.org.id, connect)
+            request.services.card_payments.connect(request.account_id, request.org.id, connect)
         except InvalidInput as refused:
             errors = errors_of(refused.problems, _provider_fields())
         else:
@@ -371,7 +368,6 @@ def connect_provider(request: Request) -> Page:
 @route("POST", SETTINGS + "/card-provider/disconnect")
 def disconnect_provider(request: Request) -> Page:
     """`DELETE …/payment_provider`, once confirmed."""
-    from remit.bootstrap import services
 
     back = f"{request.org_path('settings')}#card-provider"
     page = confirm(
@@ -383,5 +379,5 @@ def disconnect_provider(request: Request) -> Page:
     )
     if page:
         return page
-    services().card_payments.disconnect(request.account_id, request.org.id)
+    request.services.card_payments.disconnect(request.account_id, request.org.id)
     return see_other(back, "Card provider disconnected: card payments are off.")

@@ -1,7 +1,7 @@
 """Subscriptions: the list, a new one, its page (every field, the upcoming invoice, the invoices it
 issued), its edit form, and the actions of its status machine (set live, pause, resume, cancel).
 
-Everything goes through `services().subscriptions`, as the API's `/subscriptions` routes do.
+Everything goes through `request.services.subscriptions`, as the API's `/subscriptions` routes do.
 """
 
 from __future__ import annotations
@@ -38,10 +38,8 @@ EDITABLE = ("draft", "active", "paused")
 
 @route("GET", "/organisations/{organisation_id}/subscriptions")
 def subscriptions(request: Request) -> Page:
-    from remit.bootstrap import services
-
     cursor = request.query.get("cursor") or None
-    page = services().subscriptions.list(request.account_id, request.org.id, PAGE_SIZE, cursor)
+    page = request.services.subscriptions.list(request.account_id, request.org.id, PAGE_SIZE, cursor)
     names = _customer_names(request, {s.customer_id for s in page.items})
     amounts = _amounts(request, page.items)
     return render(
@@ -70,7 +68,6 @@ def new_subscription(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/subscriptions/new")
 def create_subscription(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
     from remit.domain.subscription import NewSubscription
 
@@ -79,7 +76,7 @@ def create_subscription(request: Request) -> Page:
     new, errors = parse(NewSubscription, values, exponent_of(currency))
     if new is not None:
         try:
-            created = services().subscriptions.create(request.account_id, request.org.id, new)
+            created = request.services.subscriptions.create(request.account_id, request.org.id, new)
         except InvalidInput as refused:
             errors = errors_of(refused.problems, fields_of(NewSubscription))
         else:
@@ -115,7 +112,6 @@ def _new_form(request: Request, status: int, values: FormValues, errors: FormErr
 
 def _form_currency(request: Request, values: FormValues | None = None) -> str:
     """The currency amounts are typed in: the one given, else the customer's, else the organisation's."""
-    from remit.bootstrap import services
     from remit.domain.errors import NotFound
 
     values = request.form if values is None else values
@@ -125,7 +121,7 @@ def _form_currency(request: Request, values: FormValues | None = None) -> str:
     customer_id = (values.get("customer_id") or [""])[-1].strip()
     if customer_id:
         try:
-            return services().customers.get(request.account_id, request.org.id, customer_id).currency
+            return request.services.customers.get(request.account_id, request.org.id, customer_id).currency
         except NotFound:
             pass
     return request.org.default_currency
@@ -133,20 +129,21 @@ def _form_currency(request: Request, values: FormValues | None = None) -> str:
 
 @route("GET", "/organisations/{organisation_id}/subscriptions/{subscription_id}")
 def subscription(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import Conflict, NotFound
 
     subscription = _subscription(request)
     upcoming = None
     nothing_upcoming = None
     try:
-        upcoming = services().subscriptions.upcoming(request.account_id, request.org.id, subscription.id)
+        upcoming = request.services.subscriptions.upcoming(
+            request.account_id, request.org.id, subscription.id
+        )
     except Conflict as refused:
         nothing_upcoming = refused.detail
     except NotFound:
         nothing_upcoming = f"Its customer {subscription.customer_id} no longer exists: nothing can be billed."
     cursor = request.query.get("invoices_cursor") or None
-    page = services().invoices.list_invoices(
+    page = request.services.invoices.list_invoices(
         request.account_id, request.org.id, INVOICES_READ, cursor, None, subscription.customer_id
     )
     invoices = [invoice for invoice in page.items if invoice.subscription_id == subscription.id]
@@ -182,7 +179,6 @@ def edit_subscription(request: Request) -> Page:
 
 @route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/edit")
 def update_subscription(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.errors import InvalidInput
     from remit.domain.subscription import SubscriptionChanges
 
@@ -191,7 +187,9 @@ def update_subscription(request: Request) -> Page:
     changes, errors = parse(SubscriptionChanges, values, exponent_of(subscription.currency), blank="null")
     if changes is not None:
         try:
-            services().subscriptions.update(request.account_id, request.org.id, subscription.id, changes)
+            request.services.subscriptions.update(
+                request.account_id, request.org.id, subscription.id, changes
+            )
         except InvalidInput as refused:
             errors = errors_of(refused.problems, fields_of(SubscriptionChanges))
         else:
@@ -228,8 +226,6 @@ def _edit_form(
 
 @route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/activate")
 def activate(request: Request) -> Page:
-    from remit.bootstrap import services
-
     subscription = _subscription(request)
     back = request.org_path("subscriptions", subscription.id)
     page = confirm(
@@ -242,14 +238,12 @@ def activate(request: Request) -> Page:
     )
     if page:
         return page
-    live = services().subscriptions.activate(request.account_id, request.org.id, subscription.id)
+    live = request.services.subscriptions.activate(request.account_id, request.org.id, subscription.id)
     return see_other(back, f"Subscription set live: next billing date {live.next_billing_date or 'none'}.")
 
 
 @route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/pause")
 def pause(request: Request) -> Page:
-    from remit.bootstrap import services
-
     subscription = _subscription(request)
     back = request.org_path("subscriptions", subscription.id)
     page = confirm(
@@ -261,14 +255,12 @@ def pause(request: Request) -> Page:
     )
     if page:
         return page
-    services().subscriptions.pause(request.account_id, request.org.id, subscription.id)
+    request.services.subscriptions.pause(request.account_id, request.org.id, subscription.id)
     return see_other(back, "Subscription paused: nothing is billed until it is resumed.")
 
 
 @route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/resume")
 def resume(request: Request) -> Page:
-    from remit.bootstrap import services
-
     subscription = _subscription(request)
     back = request.org_path("subscriptions", subscription.id)
     page = confirm(
@@ -280,13 +272,12 @@ def resume(request: Request) -> Page:
     )
     if page:
         return page
-    resumed = services().subscriptions.resume(request.account_id, request.org.id, subscription.id)
+    resumed = request.services.subscriptions.resume(request.account_id, request.org.id, subscription.id)
     return see_other(back, f"Subscription resumed: next billing date {resumed.next_billing_date or 'none'}.")
 
 
 @route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/cancel")
 def cancel(request: Request) -> Page:
-    from remit.bootstrap import services
     from remit.domain.subscription import CancelSubscription
 
     subscription = _subscription(request)
@@ -307,7 +298,9 @@ def cancel(request: Request) -> Page:
     )
     if page:
         return page
-    cancelled = services().subscriptions.cancel(request.account_id, request.org.id, subscription.id, how)
+    cancelled = request.services.subscriptions.cancel(
+        request.account_id, request.org.id, subscription.id, how
+    )
     if cancelled.status == "cancelled":
         notice = "Subscription cancelled: nothing more is billed."
     else:
@@ -323,9 +316,9 @@ def _in_a_period(subscription: Subscription) -> bool:
 
 
 def _subscription(request: Request) -> Subscription:
-    from remit.bootstrap import services
-
-    return services().subscriptions.get(request.account_id, request.org.id, request.params["subscription_id"])
+    return request.services.subscriptions.get(
+        request.account_id, request.org.id, request.params["subscription_id"]
+    )
 
 
 def _customer_name(request: Request, customer_id: str) -> str:
@@ -334,15 +327,14 @@ def _customer_name(request: Request, customer_id: str) -> str:
 
 def _customer_names(request: Request, customer_ids: set[str]) -> dict[str, str]:
     """The names of the customers of one page (a deleted customer keeps its id)."""
-    from remit.bootstrap import services
     from remit.domain.errors import NotFound
 
     names: dict[str, str] = {}
     for customer_id in sorted(customer_ids):
         try:
-            names[customer_id] = (
-                services().customers.get(request.account_id, request.org.id, customer_id).name
-            )
+            names[customer_id] = request.services.customers.get(
+                request.account_id, request.org.id, customer_id
+            ).name
         except NotFound:
             names[customer_id] = customer_id
     return names
@@ -352,7 +344,6 @@ def _amounts(request: Request, page: list[Subscription]) -> dict[str, int | None
     """What each subscription of a page bills a period before tax: its lines, or its template's as
     they are now (one read per template of the page); None for a template since deleted.
     """
-    from remit.bootstrap import services
     from remit.domain.errors import NotFound
     from remit.domain.money import line_amount
 
@@ -363,11 +354,9 @@ def _amounts(request: Request, page: list[Subscription]) -> dict[str, int | None
         if subscription.template_id is not None:
             if subscription.template_id not in templates:
                 try:
-                    templates[subscription.template_id] = (
-                        services()
-                        .billing_runs.template(request.account_id, request.org.id, subscription.template_id)
-                        .line_items
-                    )
+                    templates[subscription.template_id] = request.services.billing_runs.template(
+                        request.account_id, request.org.id, subscription.template_id
+                    ).line_items
                 except NotFound:
                     templates[subscription.template_id] = None
             lines = templates[subscription.template_id]
@@ -378,12 +367,11 @@ def _amounts(request: Request, page: list[Subscription]) -> dict[str, int | None
 
 
 def _template_name(request: Request, template_id: str | None) -> str | None:
-    from remit.bootstrap import services
     from remit.domain.errors import NotFound
 
     if template_id is None:
         return None
     try:
-        return services().billing_runs.template(request.account_id, request.org.id, template_id).name
+        return request.services.billing_runs.template(request.account_id, request.org.id, template_id).name
     except NotFound:
         return template_id

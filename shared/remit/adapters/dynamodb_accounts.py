@@ -1,9 +1,15 @@
 """Accounts, their API keys and their dashboard members in the billing table.
 
 `ACCOUNT#<id>/ACCOUNT` holds the account; `APIKEY#<sha256>/APIKEY` points a key to its account
-(and its record's id); `ACCOUNT#<id>/APIKEY#<key id>` is the key's record (name, last characters,
-who created it: never the key); `ACCOUNT#<id>/USER#<member id>` lists a dashboard user of the
-account (the user pool cannot list its users by account).
+(and its record's id, `read_only` when the key may only read, and `last_used_at`: what
+authenticating reads); `ACCOUNT#<id>/APIKEY#<key id>` is the key's record (name, last characters,
+who created it, `read_only`, `last_used_at`: never the key); `ACCOUNT#<id>/USER#<member id>` lists
+a dashboard user of the account (the user pool cannot list its users by account) with their
+`role` (a member recorded before roles has none and reads as `UNRECORDED_ROLE`, owner) and
+`removing` while their removal is under way.
+
+A key's last use is written to its pointer and its record together, conditionally, at most once
+per `KEY_USE_RESOLUTION` (see `record_key_use`): never a write per request.
 
 Keys issued before keys had records (one per account, by `create-account`) have a pointer without
 `key_id`: the first time such a key authenticates, it gets a record named "Default" (`adopt_key`,
@@ -26,9 +32,10 @@ from remit.adapters.dynamodb import (
     put,
     to_attributes,
 )
-from remit.domain.account import Account, ApiKey
+from remit.domain.account import KEY_USE_RESOLUTION, Account, ApiKey, KeyPointer
 from remit.domain.errors import Conflict, NotFound
 from remit.domain.pagination import Page
+from remit.domain.roles import ROLES, UNRECORDED_ROLE, Role
 from remit.domain.users import AccountMember
 
 _KEY_PREFIX = "APIKEY#"
@@ -76,14 +83,57 @@ class DynamoAccountRepository:
 
     def account_id_for_key(self, key_digest: str) -> str | None:
         found = self.key_pointer(key_digest)
-        return found[0] if found else None
+        return found.account_id if found else None
 
-    def key_pointer(self, key_digest: str) -> tuple[str, str | None] | None:
-        """The account of a key digest and its record's id (None for a key issued before records)."""
-        item = self._table.get(f"APIKEY#{key_digest}", "APIKEY", projection=["account_id", "key_id"])
+    def key_pointer(self, key_digest: str) -> KeyPointer | None:
+        """What authenticating the key needs, in one read of its pointer; None for an unknown key."""
+        item = self._table.get(
+            f"APIKEY#{key_digest}", "APIKEY", projection=["account_id", "key_id", "read_only", "last_used_at"]
+        )
         if item is None:
             return None
-        return str(item["account_id"]), (str(item["key_id"]) if item.get("key_id") else None)
+        return KeyPointer(
+            account_id=str(item["account_id"]),
+            key_id=str(item["key_id"]) if item.get("key_id") else None,
+            read_only=bool(item.get("read_only", False)),
+            last_used_at=_moment(item.get("last_used_at")),
+        )
+
+    def record_key_use(self, key_digest: str, pointer: KeyPointer, now: datetime) -> None:
+        """`now` as the key's last use, on its pointer and its record in one transaction, only if no
+        use within `KEY_USE_RESOLUTION` is recorded (another process may have just written it) and
+        the key still exists; otherwise nothing. A key without a record (`key_id` None) is skipped.
+        """
+        if pointer.key_id is None:
+            return
+        stale_before = (now - KEY_USE_RESOLUTION).isoformat()
+        values = to_attributes({":now": now.isoformat(), ":stale": stale_before})
+        condition = "attribute_exists(PK) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)"
+        with contextlib.suppress(Conflict):
+            self._table.write(
+                [
+                    Write(
+                        "Update",
+                        {
+                            "Key": key(f"APIKEY#{key_digest}", "APIKEY"),
+                            "UpdateExpression": "SET last_used_at = :now",
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeValues": values,
+                        },
+                        lambda: Conflict("recorded"),
+                    ),
+                    Write(
+                        "Update",
+                        {
+                            "Key": key(f"ACCOUNT#{pointer.account_id}", f"{_KEY_PREFIX}{pointer.key_id}"),
+                            "UpdateExpression": "SET last_used_at = :now",
+                            "ConditionExpression": "attribute_exists(PK)",
+                            "ExpressionAttributeValues": to_attributes({":now": now.isoformat()}),
+                        },
+                        lambda: Conflict("revoked"),
+                    ),
+                ]
+            )
 
     # API keys -----------------------------------------------------------------------------------
 
@@ -178,6 +228,7 @@ class DynamoAccountRepository:
             "id": member.id,
             "email": member.email,
             "added_at": member.added_at.isoformat(),
+            "role": member.role,
         }
         if member.added_by:
             item["added_by"] = member.added_by
@@ -200,8 +251,82 @@ class DynamoAccountRepository:
             [_member(account_id, item) for item in items], encode_cursor(items[-1]["SK"]) if more else None
         )
 
+    def all_members(self, account_id: str) -> list[AccountMember]:
+        return [
+            _member(account_id, item)
+            for item in self._table.query_all(f"ACCOUNT#{account_id}", _MEMBER_PREFIX)
+        ]
+
+    def change_role(self, member: AccountMember, role: Role, keep_owner: str | None) -> None:
+        """The member's new role, if they still have the one read and `keep_owner` is still an owner."""
+        self._table.write(
+            [
+                Write(
+                    "Update",
+                    {
+                        "Key": key(f"ACCOUNT#{member.account_id}", f"{_MEMBER_PREFIX}{member.id}"),
+                        "UpdateExpression": "SET #role = :role",
+                        **_as_read(member, {":role": role}),
+                    },
+                ),
+                *_owner_stays(member.account_id, keep_owner),
+            ]
+        )
+
+    def mark_removing(self, member: AccountMember, keep_owner: str | None) -> None:
+        """The member marked as being removed, if they still have the role read and `keep_owner`
+        is still an owner.
+        """
+        self._table.write(
+            [
+                Write(
+                    "Update",
+                    {
+                        "Key": key(f"ACCOUNT#{member.account_id}", f"{_MEMBER_PREFIX}{member.id}"),
+                        "UpdateExpression": "SET removing = :removing",
+                        **_as_read(member, {":removing": True}),
+                    },
+                ),
+                *_owner_stays(member.account_id, keep_owner),
+            ]
+        )
+
     def remove_member(self, account_id: str, member_id: str) -> None:
         self._table.write([Write("Delete", delete(f"ACCOUNT#{account_id}", f"{_MEMBER_PREFIX}{member_id}"))])
+
+
+def _as_read(member: AccountMember, values: dict[str, Any]) -> dict[str, Any]:
+    """The condition (and its names and values) that the member's item is still as it was read:
+    there, with the same role (none at all reads as `UNRECORDED_ROLE`), not being removed.
+    """
+    same_role = "#role = :was"
+    if member.role == UNRECORDED_ROLE:
+        same_role = "(#role = :was OR attribute_not_exists(#role))"
+    return {
+        "ConditionExpression": f"attribute_exists(PK) AND {same_role} AND attribute_not_exists(removing)",
+        "ExpressionAttributeNames": {"#role": "role"},
+        "ExpressionAttributeValues": to_attributes({**values, ":was": member.role}),
+    }
+
+
+def _owner_stays(account_id: str, owner_id: str | None) -> list[Write]:
+    """A check that `owner_id` is still an owner not being removed (none for no owner to keep)."""
+    if owner_id is None:
+        return []
+    return [
+        Write(
+            "ConditionCheck",
+            {
+                "Key": key(f"ACCOUNT#{account_id}", f"{_MEMBER_PREFIX}{owner_id}"),
+                "ConditionExpression": (
+                    "attribute_exists(PK) AND (#role = :owner OR attribute_not_exists(#role)) "
+                    "AND attribute_not_exists(removing)"
+                ),
+                "ExpressionAttributeNames": {"#role": "role"},
+                "ExpressionAttributeValues": to_attributes({":owner": "owner"}),
+            },
+        )
+    ]
 
 
 def _pointer(account_id: str, key_digest: str, api_key: ApiKey | None) -> dict[str, Any]:
@@ -213,6 +338,8 @@ def _pointer(account_id: str, key_digest: str, api_key: ApiKey | None) -> dict[s
     }
     if api_key is not None:
         item["key_id"] = api_key.id
+        if api_key.read_only:
+            item["read_only"] = True
     return item
 
 
@@ -229,6 +356,8 @@ def _key_item(api_key: ApiKey) -> dict[str, Any]:
     }
     if api_key.created_by:
         item["created_by"] = api_key.created_by
+    if api_key.read_only:
+        item["read_only"] = True
     return item
 
 
@@ -241,6 +370,8 @@ def _api_key(item: dict[str, Any]) -> ApiKey:
         created_at=datetime.fromisoformat(str(item["created_at"])),
         created_by=str(item["created_by"]) if item.get("created_by") else None,
         key_digest=str(item["key_digest"]),
+        read_only=bool(item.get("read_only", False)),
+        last_used_at=_moment(item.get("last_used_at")),
     )
 
 
@@ -251,4 +382,19 @@ def _member(account_id: str, item: dict[str, Any]) -> AccountMember:
         email=str(item["email"]),
         added_at=datetime.fromisoformat(str(item["added_at"])),
         added_by=str(item["added_by"]) if item.get("added_by") else None,
+        role=_role(item.get("role")),
+        removing=bool(item.get("removing", False)),
     )
+
+
+def _role(stored: Any) -> Role:
+    """A stored role; none at all (a member recorded before roles) is `UNRECORDED_ROLE`, and a value
+    that is no role (never written by Remit) the least of them, `viewer`.
+    """
+    if not stored:
+        return UNRECORDED_ROLE
+    return next((role for role in ROLES if role == stored), "viewer")
+
+
+def _moment(stored: Any) -> datetime | None:
+    return datetime.fromisoformat(str(stored)) if stored else None

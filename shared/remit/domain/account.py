@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
+
+from pydantic import Field
 
 from remit.domain.ids import new_token
 from remit.domain.values import Strict, text
@@ -45,9 +47,16 @@ KeyName = Annotated[str, text(100)]
 
 
 class NewApiKey(Strict):
-    """A new API key of an account: its name, for people to tell keys apart (the dashboard's form)."""
+    """A new API key of an account: its name, for people to tell keys apart, and whether it may
+    only read (the dashboard's form). Read-only is chosen at creation and never changes.
+    """
 
     name: KeyName
+    read_only: bool = Field(
+        default=False,
+        title="Read-only",
+        description="The key may only read: any change through the API with it is refused (403).",
+    )
 
 
 class ApiKeyChanges(Strict):
@@ -67,6 +76,32 @@ class ApiKey:
     created_at: datetime
     created_by: str | None  # the dashboard user's email; None for the account's first key
     key_digest: str
+    read_only: bool = False
+    last_used_at: datetime | None = None  # to within `KEY_USE_RESOLUTION` (see `key_use_due`)
+
+
+@dataclass(frozen=True)
+class KeyPointer:
+    """What authenticating a key reads: its account, its record's id (None for a key issued before
+    records), whether it may only read, and when its use was last recorded.
+    """
+
+    account_id: str
+    key_id: str | None
+    read_only: bool = False
+    last_used_at: datetime | None = None
+
+
+#: A key's last use is recorded at most this often, so that using a key costs no write per request.
+KEY_USE_RESOLUTION = timedelta(minutes=15)
+
+
+def key_use_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a use of a key at `now` should be recorded: never recorded, or not within
+    `KEY_USE_RESOLUTION`. The list then shows each key's last use to within that (plus the time a
+    process trusts a key it has checked).
+    """
+    return last_used_at is None or now - last_used_at >= KEY_USE_RESOLUTION
 
 
 @dataclass(frozen=True)

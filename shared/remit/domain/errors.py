@@ -90,3 +90,11 @@ class DocumentUnavailable(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class NotPermitted(DomainError):
+    """The caller's role (or read-only API key) does not allow the action; nothing was changed.
+
+    Answered `403`: the caller already reaches the resource (another account's things are still
+    `NotFound`), it is the action that is refused.
+    """

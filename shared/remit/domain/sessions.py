@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from remit.domain.errors import DomainError
-from remit.domain.users import SessionTokens
+from remit.domain.roles import Caller
+from remit.domain.users import AccountMember, SessionTokens
 
 #: A session lasts as long as the pool's refresh token (template.yaml: 12 hours).
 SESSION_LIFETIME = timedelta(hours=12)
@@ -46,6 +47,20 @@ class DashboardSession:
     def accepts_csrf(self, presented: str | None) -> bool:
         """Whether a form's token is this session's, compared in constant time."""
         return presented is not None and hmac.compare_digest(presented.encode(), self.csrf_token.encode())
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A session as one request finds it: the session, and its person as the account lists them
+    now (read for this request only, so a role change or a removal counts from the next request).
+    """
+
+    session: DashboardSession
+    member: AccountMember
+
+    @property
+    def caller(self) -> Caller:
+        return Caller.member(self.session.account_id, self.session.email, self.member.role)
 
 
 class SignInThrottled(DomainError):

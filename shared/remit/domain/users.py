@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from remit.domain.errors import DomainError
+from remit.domain.roles import DEFAULT_INVITED_ROLE, Membership, Role
 from remit.domain.values import EmailAddress, Strict
 
 
@@ -52,9 +53,18 @@ class SignInNeedsMoreSteps(DomainError):
 
 
 class Invitation(Strict):
-    """A person to invite to the account's dashboard, by email (the dashboard's form)."""
+    """A person to invite to the account's dashboard, by email, with the role they will have
+    (the dashboard's form).
+    """
 
     email: EmailAddress
+    role: Role = DEFAULT_INVITED_ROLE
+
+
+class RoleChange(Strict):
+    """A member's new role (the people page's form)."""
+
+    role: Role
 
 
 class SignInStep(DomainError):
@@ -81,13 +91,22 @@ class PendingSignIn:
 
 @dataclass(frozen=True)
 class AccountMember:
-    """A dashboard user as their account lists them (the directory cannot list by account)."""
+    """A dashboard user as their account lists them (the directory cannot list by account), with
+    their role. A member `removing` is being removed: no longer a member (refused at sign-in and
+    at every request), listed until the removal is finished.
+    """
 
     id: str  # a digest of the email: stable, and fit for a path
     account_id: str
     email: str
     added_at: datetime
     added_by: str | None
+    role: Role
+    removing: bool = False
+
+    @property
+    def membership(self) -> Membership:
+        return Membership(self.id, self.role, self.removing)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,20 @@
 A key authenticates while its pointer exists. Revoking deletes it and forgets the key in this
 process's cache at once; another warm process may still trust a hit it cached for up to
 `key_cache_seconds` (the `REMIT_API_KEY_CACHE_SECONDS` setting, 300 s by default).
+
+A key acts for its account, whoever made it: removing the person who made a key leaves the key
+working (the list names who made each, so an owner or admin can revoke it). A read-only key may
+only read (`Caller.api_key`). Each key's last use is recorded when this process checks the key
+again (a cache miss), at most once per `KEY_USE_RESOLUTION` across all processes: a cached hit
+costs no DynamoDB call at all.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import replace
+from datetime import datetime
 
 from remit.domain.account import (
     DEFAULT_KEY_NAME,
@@ -16,15 +25,20 @@ from remit.domain.account import (
     ApiKeyChanges,
     CreatedApiKey,
     IssuedApiKey,
+    KeyPointer,
     NewApiKey,
     api_key_digest,
     generate_api_key,
     key_hint,
+    key_use_due,
 )
 from remit.domain.errors import InvalidInput, NotFound, Unauthenticated
 from remit.domain.ids import new_id
 from remit.domain.pagination import Page
+from remit.domain.roles import Caller
 from remit.ports import AccountRepository, Clock
+
+logger = logging.getLogger(__name__)
 
 
 class AccountService:
@@ -32,9 +46,10 @@ class AccountService:
         self._accounts = accounts
         self._clock = clock
         self._key_cache_seconds = key_cache_seconds
-        # digest -> (account id, monotonic expiry). Keys never move between accounts, so a warm
-        # Lambda may trust a hit for a while; misses are not cached, so a new key works at once.
-        self._known_keys: dict[str, tuple[str, float]] = {}
+        # digest -> (pointer, monotonic expiry). Keys never move between accounts and read-only is
+        # fixed at creation, so a warm Lambda may trust a hit for a while; misses are not cached,
+        # so a new key works at once.
+        self._known_keys: dict[str, tuple[KeyPointer, float]] = {}
 
     def create_account(self, name: str, api_key: str | None = None) -> IssuedApiKey:
         """Create an account and its first API key (random unless given). The key is returned once.
@@ -56,6 +71,11 @@ class AccountService:
 
     def account_for_key(self, api_key: str) -> str | None:
         """The account the key belongs to, or None. Hits are cached in the process."""
+        pointer = self._pointer_of(api_key)
+        return pointer.account_id if pointer else None
+
+    def _pointer_of(self, api_key: str) -> KeyPointer | None:
+        """The key's pointer (cached on a hit); on a fresh read, the key's use is recorded when due."""
         digest = api_key_digest(api_key)
         cached = self._known_keys.get(digest)
         if cached and cached[1] > time.monotonic():
@@ -63,27 +83,48 @@ class AccountService:
         pointer = self._accounts.key_pointer(digest)
         if pointer is None:
             return None
-        account_id, key_id = pointer
-        if key_id is None:
-            self._adopt(account_id, api_key, digest)
-        self._known_keys[digest] = (account_id, time.monotonic() + self._key_cache_seconds)
-        return account_id
+        if pointer.key_id is None:
+            pointer = replace(pointer, key_id=self._adopt(pointer.account_id, api_key, digest))
+        now = self._clock.now()
+        if key_use_due(pointer.last_used_at, now):
+            self._record_use(digest, pointer, now)
+        self._known_keys[digest] = (pointer, time.monotonic() + self._key_cache_seconds)
+        return pointer
 
-    def _adopt(self, account_id: str, api_key: str, digest: str) -> None:
-        """Give a key issued before keys had names its record, "Default" (once; see the adapter)."""
+    def _record_use(self, digest: str, pointer: KeyPointer, now: datetime) -> None:
+        """Record the key's use; a failure is logged, never the request's: the last use is a hint."""
+        try:
+            self._accounts.record_key_use(digest, pointer, now)
+        except Exception:
+            logger.warning("Could not record an API key's last use", exc_info=True)
+
+    def _adopt(self, account_id: str, api_key: str, digest: str) -> str:
+        """Give a key issued before keys had names its record, "Default" (once; see the adapter);
+        the record's id.
+        """
         account = self._accounts.get(account_id)
         created_at = account.created_at if account else self._clock.now()
         key_id = "key_" + digest[:26]
         self._accounts.adopt_key(
             ApiKey(key_id, account_id, DEFAULT_KEY_NAME, key_hint(api_key), created_at, None, digest)
         )
+        return key_id
 
     def create_key(self, account_id: str, new: NewApiKey, created_by: str | None) -> CreatedApiKey:
-        """A new random key for the account, named; the key is in the answer only, stored as digest."""
+        """A new random key for the account, named, read-only if asked; the key is in the answer
+        only, stored as its digest.
+        """
         key = generate_api_key()
         now = self._clock.now()
         record = ApiKey(
-            new_id("key", now), account_id, new.name, key_hint(key), now, created_by, api_key_digest(key)
+            new_id("key", now),
+            account_id,
+            new.name,
+            key_hint(key),
+            now,
+            created_by,
+            api_key_digest(key),
+            read_only=new.read_only,
         )
         self._accounts.add_key(record)
         return CreatedApiKey(record, key)
@@ -110,12 +151,14 @@ class AccountService:
         self._known_keys.pop(found.key_digest, None)
         return found
 
-    def authenticate(self, authorization: str | None) -> str:
-        """The account of an `Authorization: Bearer <key>` header; `Unauthenticated` otherwise."""
+    def authenticate(self, authorization: str | None) -> Caller:
+        """The caller an `Authorization: Bearer <key>` header names: the key's account, acting with
+        everything the API offers or, for a read-only key, reading only. `Unauthenticated` otherwise.
+        """
         scheme, _, api_key = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not api_key.strip():
             raise Unauthenticated("Send your API key as 'Authorization: Bearer <key>'.")
-        account_id = self.account_for_key(api_key.strip())
-        if account_id is None:
+        pointer = self._pointer_of(api_key.strip())
+        if pointer is None:
             raise Unauthenticated("The API key is not valid.")
-        return account_id
+        return Caller.api_key(pointer.account_id, pointer.key_id, read_only=pointer.read_only)

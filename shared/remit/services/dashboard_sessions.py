@@ -4,6 +4,10 @@ code), the signed-in session (refreshed before it expires), the CSRF check, sign
 The browser holds a random session id only; the tokens stay on the server. A sign-in waiting for
 a further step is kept on the server too (with the directory's session for it); the browser holds
 only a random id for it.
+
+Every request reads the person's membership afresh (`current`): a session whose person is no
+longer a member of the account, or is being removed, ends at its next request, whether or not
+ending their sessions at removal went through; their role is the one recorded now.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from remit.domain.errors import Unauthenticated
+from remit.domain.roles import UNRECORDED_ROLE
 from remit.domain.sessions import (
     MAX_FAILED_SIGN_INS,
     SESSION_LIFETIME,
@@ -19,6 +24,7 @@ from remit.domain.sessions import (
     SIGN_IN_WINDOW,
     CsrfRefused,
     DashboardSession,
+    SignedIn,
     SignInThrottled,
     digest,
     new_secret,
@@ -38,7 +44,7 @@ from remit.ports import Clock, MemberRepository, SessionStore, UserDirectory
 
 class DashboardSessionService:
     def __init__(
-        self, users: UserDirectory, store: SessionStore, clock: Clock, members: MemberRepository | None = None
+        self, users: UserDirectory, store: SessionStore, clock: Clock, members: MemberRepository
     ) -> None:
         self._users = users
         self._store = store
@@ -99,7 +105,7 @@ class DashboardSessionService:
         return pending.challenge if pending else None
 
     def end_sessions_of(self, email: str) -> int:
-        """End every dashboard session of `email` (the user was removed)."""
+        """End every dashboard session of `email` (the user was removed); how many ended."""
         return self._store.remove_sessions_of(digest(email.strip().lower()))
 
     def _check_throttle(self, email: str) -> None:
@@ -124,6 +130,7 @@ class DashboardSessionService:
         user = self._users.user_of(tokens.access_token)
         if tokens.refresh_token is None:
             raise Unauthenticated("The directory issued no refresh token.")
+        self._admit(user.email, user.account_id, now)
         session_id = new_secret()
         session = DashboardSession(
             session_digest=digest(session_id),
@@ -135,30 +142,45 @@ class DashboardSessionService:
             expires_at=now + SESSION_LIFETIME,
         )
         self._store.add(session)
-        if self._members is not None:
-            # Users made before accounts listed their members (or by `create-user`) appear at once.
-            self._members.add_member(
-                AccountMember(member_id(user.email), user.account_id, user.email, now, None)
-            )
         return session_id, session
 
-    def current(self, session_id: str | None) -> DashboardSession | None:
-        """The session the cookie names, its access token refreshed when under five minutes are
-        left; None for no cookie, an unknown or expired session, or one the directory ended.
+    def _admit(self, email: str, account_id: str, now: datetime) -> None:
+        """List a user the account does not list yet (made before accounts listed their members,
+        or by `create-user`: the account's first user, an owner); `SignInRefused` for one being
+        removed, whom the directory still knew.
+        """
+        unlisted = AccountMember(member_id(email), account_id, email, now, None, UNRECORDED_ROLE)
+        if self._members.add_member(unlisted):
+            return
+        member = self._members.get_member(account_id, unlisted.id)
+        if member is None or member.removing:
+            raise SignInRefused()
+
+    def current(self, session_id: str | None) -> SignedIn | None:
+        """The session the cookie names and its person's membership as recorded now, the access
+        token refreshed when under five minutes are left. None for no cookie, an unknown or expired
+        session, one the directory ended, or one whose person is no longer a member of the
+        account (or is being removed): that session is ended.
         """
         if not session_id:
             return None
         now = self._clock.now()
         session = self._store.get(digest(session_id), now)
-        if session is None or not session.needs_refresh(now):
-            return session
+        if session is None:
+            return None
+        member = self._members.get_member(session.account_id, member_id(session.email))
+        if member is None or member.removing:
+            self._store.remove(session.session_digest)
+            return None
+        if not session.needs_refresh(now):
+            return SignedIn(session, member)
         try:
             tokens = self._users.refresh(session.email, session.refresh_token)
         except Unauthenticated:
             self._store.remove(session.session_digest)
             return None
         self._store.replace_tokens(session.session_digest, tokens)
-        return DashboardSession(**{**session.__dict__, "tokens": tokens})
+        return SignedIn(DashboardSession(**{**session.__dict__, "tokens": tokens}), member)
 
     @staticmethod
     def check_csrf(session: DashboardSession, presented: str | None) -> None:

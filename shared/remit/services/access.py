@@ -1,0 +1,181 @@
+"""The services as one caller may use them: every operation checked against the caller's
+permissions (`remit.domain.roles`) before it runs.
+
+The dashboard and the API reach the services only through `Services.acting_as(caller)`, so a
+role (or a read-only key) is enforced here, whatever page or route asks. `OPERATIONS` names the
+permission each public operation of each service needs; an operation it does not name, or names
+with `SYSTEM`, is refused to every caller (it is done by Remit itself: the daily cycle, reminders,
+webhooks, sign-in), so a new operation is closed until it is given a permission here (a test
+checks that every public operation of every service is named).
+
+A refusal raises `NotPermitted` before the operation runs: nothing is read or changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from remit.domain.errors import NotPermitted
+from remit.domain.roles import Caller, Permission
+
+#: Done by Remit itself, never for a caller.
+SYSTEM: Final = None
+
+OPERATIONS: dict[str, Permission | None] = {
+    # API keys and authentication
+    "accounts.create_account": SYSTEM,
+    "accounts.account_for_key": SYSTEM,
+    "accounts.authenticate": SYSTEM,
+    "accounts.list_keys": "read",
+    "accounts.get_key": "read",
+    "accounts.create_key": "keys.manage",
+    "accounts.rename_key": "keys.manage",
+    "accounts.revoke_key": "keys.manage",
+    # People and one's own sign-in security
+    "account_people.list": "read",
+    "account_people.get": "read",
+    "account_people.invite": "people.manage",
+    "account_people.change_role": "people.manage",
+    "account_people.remove": "people.manage",
+    "account_people.start_totp": "sign_in.own",
+    "account_people.confirm_totp": "sign_in.own",
+    "account_people.totp_enabled": "sign_in.own",
+    "dashboard_sessions.sign_in": SYSTEM,
+    "dashboard_sessions.continue_sign_in": SYSTEM,
+    "dashboard_sessions.pending_step": SYSTEM,
+    "dashboard_sessions.current": SYSTEM,
+    "dashboard_sessions.check_csrf": SYSTEM,
+    "dashboard_sessions.sign_out": SYSTEM,
+    "dashboard_sessions.end_sessions_of": SYSTEM,
+    # Organisations and their settings
+    "organisations.list": "read",
+    "organisations.get": "read",
+    "organisations.require_access": "read",
+    # Served to anyone by URL (emails, hosted pages), never through a caller's services.
+    "organisations.current_logo": SYSTEM,
+    "organisations.create": "settings.write",
+    "organisations.update": "settings.write",
+    "organisations.upload_logo": "settings.write",
+    "organisations.remove_logo": "settings.write",
+    "card_payments.connect": "settings.write",
+    "card_payments.disconnect": "settings.write",
+    "overview.figures": "read",
+    # Customers, charges, credit balance
+    "customers.list": "read",
+    "customers.search": "read",
+    "customers.get": "read",
+    "customers.create": "billing.write",
+    "customers.update": "billing.write",
+    "customers.delete": "billing.write",
+    "charges.list_charges": "read",
+    "charges.create": "billing.write",
+    "charges.delete": "billing.write",
+    "payments.list_payments": "read",
+    "payments.balance_transactions": "read",
+    "payments.record_offline_payment": "billing.write",
+    "payments.adjust_balance": "billing.write",
+    # Invoices
+    "invoices.list_invoices": "read",
+    "invoices.get": "read",
+    "invoices.events": "read",
+    "invoices.create_draft": "billing.write",
+    "invoices.update_draft": "billing.write",
+    "invoices.delete_draft": "billing.write",
+    "invoices.draft_for": SYSTEM,
+    "invoices.stage_new_invoice": SYSTEM,
+    "invoice_lifecycle.finalize": "billing.write",
+    "invoice_lifecycle.void": "billing.write",
+    "invoice_lifecycle.mark_uncollectible": "billing.write",
+    "invoice_lifecycle.stage_finalization": SYSTEM,
+    "sending.send": "billing.write",
+    "sending.stage_sending": SYSTEM,
+    "card_payments.attempt_card": "billing.write",
+    "card_payments.start_checkout": SYSTEM,
+    "card_payments.credentials": SYSTEM,
+    "card_payments.gateway": SYSTEM,
+    "documents.pdf": "read",
+    "documents.document": SYSTEM,
+    "documents.pdf_of": SYSTEM,
+    "documents.render_and_store": SYSTEM,
+    "documents.logo": SYSTEM,
+    "documents.hosted_logo": SYSTEM,
+    "documents.hosted_page": SYSTEM,
+    "documents.hosted_pdf": SYSTEM,
+    "documents.not_found_page": SYSTEM,
+    # Billing templates, bulk billing, subscriptions
+    "billing_runs.list_templates": "read",
+    "billing_runs.template": "read",
+    "billing_runs.list_runs": "read",
+    "billing_runs.run": "read",
+    "billing_runs.create_template": "billing.write",
+    "billing_runs.update_template": "billing.write",
+    "billing_runs.delete_template": "billing.write",
+    "billing_runs.send_template_invoice": "billing.write",
+    "billing_runs.bill_customers": "billing.write",
+    "billing_runs.run_of": SYSTEM,
+    "subscriptions.list": "read",
+    "subscriptions.get": "read",
+    "subscriptions.upcoming": "read",
+    "subscriptions.create": "billing.write",
+    "subscriptions.update": "billing.write",
+    "subscriptions.activate": "billing.write",
+    "subscriptions.pause": "billing.write",
+    "subscriptions.resume": "billing.write",
+    "subscriptions.cancel": "billing.write",
+    # The background work
+    "notifications.deliver": SYSTEM,
+    "notifications.sweep": SYSTEM,
+    "card_events.handle": SYSTEM,
+    "billing_cycle.plan": SYSTEM,
+    "billing_cycle.process": SYSTEM,
+    "billing_cycle.complete_runs": SYSTEM,
+    "reminders.plan": SYSTEM,
+    "reminders.send": SYSTEM,
+    "reminders.reschedule": SYSTEM,
+    "reminders.reschedule_all": SYSTEM,
+    "reminders.run_of": SYSTEM,
+}
+
+#: What the caller's view passes through unchecked: configuration, not an operation on data.
+UNCHECKED = frozenset({"settings"})
+
+
+def permission_for(operation: str) -> Permission | None:
+    """The permission `operation` ("service.method") needs; None: no caller may (fails closed)."""
+    return OPERATIONS.get(operation, SYSTEM)
+
+
+def check(caller: Caller, operation: str) -> None:
+    """Raise `NotPermitted` unless `caller` may do `operation` ("service.method")."""
+    permission = permission_for(operation)
+    if permission is None:
+        raise NotPermitted(f"{operation} is done by Remit itself, never for a caller.")
+    caller.check(permission)
+
+
+class CallerServices:
+    """The process's services as `caller` may use them (see the module). Attribute for attribute
+    the same as `Services`; each operation is checked when it is looked up, before it runs.
+    """
+
+    def __init__(self, services: Any, caller: Caller) -> None:
+        self._services = services
+        self.caller = caller
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in UNCHECKED:
+            return getattr(self._services, name)
+        return _CheckedService(name, getattr(self._services, name), self.caller)
+
+
+class _CheckedService:
+    def __init__(self, name: str, service: Any, caller: Caller) -> None:
+        self._name = name
+        self._service = service
+        self._caller = caller
+
+    def __getattr__(self, operation: str) -> Any:
+        check(self._caller, f"{self._name}.{operation}")
+        return getattr(self._service, operation)

@@ -1,0 +1,213 @@
+"""API keys and what they may do: every operation of the API, walked from its OpenAPI document,
+with a read-only key and with a full one.
+
+* A read-only key reads as a full key does (200, or 404 where the full key gets 404); every
+  change it sends (POST, PUT, PATCH, DELETE) is refused with a 403 problem saying the key is
+  read-only, before its body or `Idempotency-Key` is looked at, and nothing changes.
+* A full key is refused nothing (the API has no people or keys to manage).
+
+New operations join by themselves; a path naming an id this module cannot fill fails until it is
+taught here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.integration.api_client import ApiClient
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAAAASUVORK5CYII="
+)
+_READS = ("get",)
+
+
+def operations() -> list[tuple[str, str]]:
+    """(method, path template) of every operation that needs a key, from the OpenAPI document."""
+    from api.app import openapi_document
+
+    paths = json.loads(openapi_document())["paths"]
+    return [
+        (method.upper(), path)
+        for path, item in paths.items()
+        if path.startswith("/v1/")
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def path_of(template: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda match: ids[match[1]], template)
+
+
+@pytest.fixture
+def books(aws: None) -> dict[str, Any]:
+    """An account with an organisation holding one of everything: its full key (the account's
+    first), a read-only key, and the ids.
+    """
+    from remit.bootstrap import services
+    from remit.domain.account import NewApiKey
+    from remit.domain.billing_template import BulkBillingRequest, NewBillingTemplate
+    from remit.domain.charge import NewCharge
+    from remit.domain.customer import NewCustomer
+    from remit.domain.invoice import NewInvoice
+    from remit.domain.organisation import NewOrganisation
+    from remit.domain.subscription import NewSubscription
+
+    everything = services()
+    issued = everything.accounts.create_account("Keys Ltd's account")
+    account_id = issued.account_id
+    read_only = everything.accounts.create_key(account_id, NewApiKey(name="Reports", read_only=True), None)
+    organisation = everything.organisations.create(
+        account_id, NewOrganisation(name="Keys Ltd", default_currency="EUR")
+    )
+    org = organisation.id
+    customer = everything.customers.create(
+        account_id, org, NewCustomer(name="Globex", email="ap@globex.test")
+    )
+    charge = everything.charges.create(
+        account_id, org, customer.id, NewCharge.model_validate({"description": "Setup", "unit_amount": 500})
+    )
+    invoice = everything.invoices.create_draft(
+        account_id,
+        org,
+        NewInvoice.model_validate(
+            {"customer_id": customer.id, "line_items": [{"description": "Work", "unit_amount": 10000}]}
+        ),
+    )
+    template = everything.billing_runs.create_template(
+        account_id,
+        org,
+        NewBillingTemplate.model_validate(
+            {"name": "Plan", "currency": "EUR", "line_items": [{"description": "Plan", "unit_amount": 900}]}
+        ),
+    )
+    subscription = everything.subscriptions.create(
+        account_id,
+        org,
+        NewSubscription.model_validate(
+            {"customer_id": customer.id, "line_items": [{"description": "Pro", "unit_amount": 4900}]}
+        ),
+    )
+    run = everything.billing_runs.bill_customers(
+        account_id,
+        org,
+        BulkBillingRequest.model_validate(
+            {
+                "customer_ids": [customer.id],
+                "currency": "EUR",
+                "line_items": [{"description": "Fee", "unit_amount": 1}],
+            }
+        ),
+        "https://remit.test",
+    )
+    return {
+        "account_id": account_id,
+        "full": ApiClient(issued.api_key),
+        "read_only": ApiClient(read_only.api_key),
+        "ids": {
+            "organisation_id": org,
+            "customer_id": customer.id,
+            "charge_id": charge.id,
+            "invoice_id": invoice.id,
+            "template_id": template.id,
+            "subscription_id": subscription.id,
+            "run_id": run.id,
+        },
+    }
+
+
+def state(books: dict[str, Any]) -> Any:
+    """Everything the organisation holds, as the full key reads it."""
+    full: ApiClient = books["full"]
+    org = f"/v1/organisations/{books['ids']['organisation_id']}"
+    customer = f"{org}/customers/{books['ids']['customer_id']}"
+    reads = [
+        org,
+        f"{org}/customers",
+        customer,
+        f"{customer}/charges",
+        f"{customer}/balance_transactions",
+        f"{org}/invoices",
+        f"{org}/payments",
+        f"{org}/billing_templates",
+        f"{org}/billing_runs",
+        f"{org}/subscriptions",
+        "/v1/organisations",
+    ]
+    return {path: full.get(path).json() for path in reads}
+
+
+def send(client: ApiClient, method: str, path: str, **kwargs: Any) -> Any:
+    if path.endswith("/logo"):
+        return client.request(method, path, raw_body=PNG, headers={"Content-Type": "image/png"}, **kwargs)
+    body = None if method == "DELETE" else {}
+    return client.request(method, path, body, **kwargs)
+
+
+def test_a_read_only_key_reads_as_a_full_key_and_every_change_it_sends_is_refused_with_nothing_changed(
+    books: dict[str, Any],
+) -> None:
+    before = state(books)
+    reads: dict[str, tuple[int, int]] = {}
+    writes: dict[str, Any] = {}
+    for method, template in operations():
+        path = path_of(template, books["ids"])
+        if method.lower() in _READS:
+            reads[f"{method} {template}"] = (
+                send(books["full"], method, path).status,
+                send(books["read_only"], method, path).status,
+            )
+        else:
+            writes[f"{method} {template}"] = send(books["read_only"], method, path)
+
+    assert len(reads) >= 15
+    assert len(writes) >= 25
+    assert {name: pair for name, pair in reads.items() if pair[0] != pair[1]} == {}
+    assert {name: pair for name, pair in reads.items() if pair[1] not in (200, 404, 409)} == {}
+    assert {name: answer.status for name, answer in writes.items() if answer.status != 403} == {}
+    for answer in writes.values():
+        assert answer.content_type == "application/problem+json"
+        assert answer.json()["type"].endswith("/forbidden")
+        assert "read-only" in answer.json()["detail"]
+    assert state(books) == before
+
+
+def test_a_full_key_is_refused_nothing(books: dict[str, Any]) -> None:
+    answers = {}
+    for method, template in operations():
+        answers[f"{method} {template}"] = send(books["full"], method, path_of(template, books["ids"])).status
+
+    assert {name: status for name, status in answers.items() if status in (401, 403)} == {}
+
+
+def test_a_read_only_key_cannot_replay_a_change_made_with_another_key(books: dict[str, Any]) -> None:
+    org = f"/v1/organisations/{books['ids']['organisation_id']}"
+    new = {"name": "Initech", "email": "ap@initech.test"}
+    made = books["full"].post(f"{org}/customers", new, headers={"Idempotency-Key": "once"})
+    before = state(books)
+
+    replayed = books["read_only"].post(f"{org}/customers", new, headers={"Idempotency-Key": "once"})
+
+    assert made.status == 201
+    assert replayed.status == 403
+    assert "Idempotent-Replayed" not in replayed.headers
+    assert made.json()["id"] not in replayed.body.decode()
+    assert state(books) == before
+
+
+def test_a_read_only_keys_change_is_refused_before_its_body_is_read(books: dict[str, Any]) -> None:
+    org = f"/v1/organisations/{books['ids']['organisation_id']}"
+
+    not_json = books["read_only"].post(
+        f"{org}/customers", raw_body="name=x", headers={"Content-Type": "text/plain"}
+    )
+    invalid = books["read_only"].post(f"{org}/customers", {"name": ""})
+
+    assert not_json.status == invalid.status == 403
+    assert invalid.json()["detail"] == f"This API key is read-only: it may not POST {org}/customers."

@@ -1,0 +1,305 @@
+"""The role matrix: every route of the dashboard, walked from its route table, with each role.
+
+* Every page (GET) answers each role exactly as it answers the owner: every role reads everything.
+* Every form (POST) is posted by the owner on a fresh copy of the account's things, recording
+  which service operations it uses; the permissions those need, by `remit.services.access` and
+  `remit.domain.roles`, say whether each other role may post it. A role that may answers as the
+  owner did and changes what the owner's post changed; a role that may not is refused (403) and
+  nothing changes.
+
+New routes join by themselves; a route whose path names an id this module cannot fill fails until
+it is taught here. Signing out is left out: it ends the browser's session, not the account's data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+import pytest
+
+from remit.domain.roles import ROLE_PERMISSIONS, ROLES, Role
+from tests.integration.dashboard_browser import Browser
+from tests.integration.roles import AccountWithRoles, account_with_roles
+
+pytestmark = pytest.mark.usefixtures("user_pool")
+
+_NOT_COVERED = {"/dashboard/sign-out"}
+_counter = itertools.count()
+
+
+def routes(method: str) -> list[str]:
+    import dashboard.app  # noqa: F401 - registers every section's routes
+    from dashboard.web import ROUTES
+
+    return [
+        route.pattern.pattern
+        for route in ROUTES
+        if not route.public
+        and route.method == method
+        and path_of(route.pattern.pattern, {}) not in _NOT_COVERED
+    ]
+
+
+def path_of(pattern: str, ids: dict[str, str]) -> str:
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda match: ids.get(match[1], f"{{{match[1]}}}"), pattern)
+    return path.removeprefix("^").removesuffix("/?$")
+
+
+def world(people: AccountWithRoles, pattern: str) -> dict[str, str]:
+    """A fresh organisation of the account with one of everything and, where `pattern` names them,
+    a billing run, a person to act on and an API key: the ids of it all.
+    """
+    from remit.bootstrap import services
+    from remit.domain.account import NewApiKey
+    from remit.domain.billing_template import BulkBillingRequest, NewBillingTemplate
+    from remit.domain.charge import NewCharge
+    from remit.domain.customer import NewCustomer
+    from remit.domain.invoice import NewInvoice
+    from remit.domain.organisation import NewOrganisation
+    from remit.domain.subscription import NewSubscription
+    from remit.domain.users import Invitation
+
+    everything = services()
+    account_id = people.account_id
+    number = next(_counter)
+    organisation = everything.organisations.create(
+        account_id, NewOrganisation(name=f"World {number}", default_currency="EUR")
+    )
+    organisation_id = organisation.id
+    customer = everything.customers.create(
+        account_id, organisation_id, NewCustomer(name="Globex", email="ap@globex.test")
+    )
+    charge = everything.charges.create(
+        account_id,
+        organisation_id,
+        customer.id,
+        NewCharge.model_validate({"description": "Setup", "unit_amount": 500}),
+    )
+    invoice = everything.invoices.create_draft(
+        account_id,
+        organisation_id,
+        NewInvoice.model_validate(
+            {"customer_id": customer.id, "line_items": [{"description": "Work", "unit_amount": 10000}]}
+        ),
+    )
+    template = everything.billing_runs.create_template(
+        account_id,
+        organisation_id,
+        NewBillingTemplate.model_validate(
+            {"name": "Plan", "currency": "EUR", "line_items": [{"description": "Plan", "unit_amount": 900}]}
+        ),
+    )
+    subscription = everything.subscriptions.create(
+        account_id,
+        organisation_id,
+        NewSubscription.model_validate(
+            {"customer_id": customer.id, "line_items": [{"description": "Pro", "unit_amount": 4900}]}
+        ),
+    )
+    ids = {
+        "number": str(number),
+        "organisation_id": organisation_id,
+        "customer_id": customer.id,
+        "charge_id": charge.id,
+        "invoice_id": invoice.id,
+        "template_id": template.id,
+        "subscription_id": subscription.id,
+    }
+    if "run_id" in pattern:
+        request = {
+            "customer_ids": [customer.id],
+            "currency": "EUR",
+            "line_items": [{"description": "Fee", "unit_amount": 100}],
+        }
+        ids["run_id"] = everything.billing_runs.bill_customers(
+            account_id, organisation_id, BulkBillingRequest.model_validate(request), "https://remit.test"
+        ).id
+    if "member_id" in pattern:
+        invitation = Invitation(email=f"subject-{number}@roles.test", role="viewer")
+        ids["member_id"] = everything.account_people.invite(
+            account_id, invitation, people.emails["owner"]
+        ).member.id
+    if "key_id" in pattern:
+        key = everything.accounts.create_key(
+            account_id, NewApiKey(name=f"Key {number}"), people.emails["owner"]
+        )
+        ids["key_id"] = key.key.id
+    return ids
+
+
+def state(people: AccountWithRoles, ids: dict[str, str]) -> Any:
+    """What a post could change: the world's things and lists, its person and key, the account's
+    organisations, people and keys.
+    """
+    from remit.bootstrap import services
+
+    everything = services()
+    account_id, organisation_id = people.account_id, ids["organisation_id"]
+
+    def found(read: Any) -> Any:
+        try:
+            thing = read()
+        except Exception as error:
+            return type(error).__name__
+        return thing.model_dump() if hasattr(thing, "model_dump") else thing.__dict__
+
+    def every(list_page: Any) -> Any:
+        items, cursor = [], None
+        while True:
+            try:
+                page = list_page(cursor)
+            except Exception as error:
+                return type(error).__name__
+            items += [
+                item.model_dump() if hasattr(item, "model_dump") else item.__dict__ for item in page.items
+            ]
+            cursor = page.next_cursor
+            if cursor is None:
+                return items
+
+    return {
+        "organisation": found(lambda: everything.organisations.get(account_id, organisation_id)),
+        "customer": found(lambda: everything.customers.get(account_id, organisation_id, ids["customer_id"])),
+        "invoice": found(lambda: everything.invoices.get(account_id, organisation_id, ids["invoice_id"])),
+        "subscription": found(
+            lambda: everything.subscriptions.get(account_id, organisation_id, ids["subscription_id"])
+        ),
+        "template": found(
+            lambda: everything.billing_runs.template(account_id, organisation_id, ids["template_id"])
+        ),
+        "customers": every(lambda c: everything.customers.list(account_id, organisation_id, 100, c, None)),
+        "charges": every(
+            lambda c: everything.charges.list_charges(
+                account_id, organisation_id, ids["customer_id"], 100, c, None
+            )
+        ),
+        "invoices": every(
+            lambda c: everything.invoices.list_invoices(account_id, organisation_id, 100, c, None, None)
+        ),
+        "payments": every(
+            lambda c: everything.payments.list_payments(account_id, organisation_id, 100, c, None, None)
+        ),
+        "subscriptions": every(lambda c: everything.subscriptions.list(account_id, organisation_id, 100, c)),
+        "templates": every(
+            lambda c: everything.billing_runs.list_templates(account_id, organisation_id, 100, c)
+        ),
+        "runs": every(lambda c: everything.billing_runs.list_runs(account_id, organisation_id, 100, c)),
+        "organisations": every(lambda c: everything.organisations.list(account_id, 100, c)),
+        "people": every(lambda c: everything.account_people.list(account_id, 100, c)),
+        "keys": every(lambda c: everything.accounts.list_keys(account_id, 100, c)),
+    }
+
+
+def fields(ids: dict[str, str]) -> dict[str, str]:
+    """What every form is posted with: enough for most of them to do what they do."""
+    return {
+        "name": "Renamed",
+        "email": f"invitee-{ids['number']}@roles.test",
+        "customer_id": ids["customer_id"],
+        "customer_ids": ids["customer_id"],
+        "description": "Consulting",
+        "charge.description": "Consulting",
+        "charge.unit_amount": "12.50",
+        "credit.amount": "5",
+        "credit.description": "Prepayment",
+        "method": "bank_transfer",
+        "provider": "sandbox",
+        "unit_amount": "12.50",
+        "amount": "1",
+        "currency": "EUR",
+        "default_currency": "EUR",
+        "line_items.0.description": "Consulting",
+        "line_items.0.unit_amount": "12.50",
+        "role": "admin",
+        "code": "123456",
+        "at_period_end": "false",
+        "include_open_charges": "true",
+        "confirmed": "yes",
+    }
+
+
+@pytest.fixture
+def operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The service operations looked up through the caller's view, in order (a spy on the check)."""
+    from remit.services import access
+
+    looked_up: list[str] = []
+    check = access.check
+
+    def recording(caller: Any, operation: str) -> None:
+        looked_up.append(operation)
+        check(caller, operation)
+
+    monkeypatch.setattr(access, "check", recording)
+    return looked_up
+
+
+def may(role: Role, operations: list[str]) -> bool:
+    """Whether `role` holds every permission `operations` need, by the domain's tables."""
+    from remit.services.access import permission_for
+
+    return all(permission_for(operation) in ROLE_PERMISSIONS[role] for operation in operations)
+
+
+def post(browser: Browser, csrf_token: str, path: str, form: dict[str, str]) -> int:
+    return int(browser.request("POST", path, {**form, "csrf_token": csrf_token})["statusCode"])
+
+
+def test_every_page_answers_every_role_as_it_answers_the_owner() -> None:
+    people = account_with_roles()
+    ids = world(people, "(?P<run_id>)(?P<member_id>)(?P<key_id>)")
+
+    answers: dict[str, dict[Role, int]] = {}
+    for pattern in routes("GET"):
+        path = path_of(pattern, ids)
+        answers[path] = {role: people.browsers[role].request("GET", path)["statusCode"] for role in ROLES}
+
+    assert len(answers) >= 30
+    differing = {path: by_role for path, by_role in answers.items() if len(set(by_role.values())) != 1}
+    assert differing == {}
+    ok = [path for path, by_role in answers.items() if by_role["viewer"] == 200]
+    assert len(ok) >= len(answers) - 3, answers
+
+
+def test_every_form_is_allowed_or_refused_to_each_role_as_the_role_table_says(operations: list[str]) -> None:
+    people = account_with_roles()
+    tokens = {role: browser.csrf for role, browser in people.browsers.items()}
+
+    outcomes: dict[str, dict[Role, tuple[int, bool]]] = {}
+    wrong: list[str] = []
+
+    def attempt(role: Role, pattern: str, ids: dict[str, str], before: Any) -> tuple[int, bool]:
+        status = post(people.browsers[role], tokens[role], path_of(pattern, ids), fields(ids))
+        return status, state(people, ids) != before
+
+    for pattern in routes("POST"):
+        operations.clear()
+        ids = world(people, pattern)
+        outcome = {"owner": attempt("owner", pattern, ids, state(people, ids))}
+        used = list(operations)
+        allowed = {role: may(role, used) for role in ROLES[1:]}
+        # Refusals change nothing, so every refused role tries the same fresh copy.
+        refused_ids = world(people, pattern)
+        refused_before = state(people, refused_ids)
+        for role in [role for role in ROLES[1:] if not allowed[role]]:
+            outcome[role] = attempt(role, pattern, refused_ids, refused_before)
+            if outcome[role] != (403, False):
+                wrong.append(f"{role} {pattern}: {outcome[role]}, expected refused ({used})")
+        for role in [role for role in ROLES[1:] if allowed[role]]:
+            ids = world(people, pattern)
+            outcome[role] = attempt(role, pattern, ids, state(people, ids))
+            if outcome[role] != outcome["owner"]:
+                wrong.append(f"{role} {pattern}: {outcome[role]}, the owner {outcome['owner']} ({used})")
+        outcomes[pattern] = outcome
+
+    assert wrong == []
+    assert len(outcomes) >= 40
+    changed_by_owner = [pattern for pattern, outcome in outcomes.items() if outcome["owner"][1]]
+    assert len(changed_by_owner) >= 35, {p: o["owner"] for p, o in outcomes.items() if not o["owner"][1]}
+    # The viewer changes nothing but their own sign-in security; the rest follow the table.
+    assert [p for p in changed_by_owner if outcomes[p]["viewer"][1]] == []
+    refused = {role: sum(1 for outcome in outcomes.values() if outcome[role][0] == 403) for role in ROLES}
+    assert refused["owner"] == 0
+    assert refused["owner"] < refused["admin"] < refused["billing"] < refused["viewer"]
