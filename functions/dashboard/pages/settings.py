@@ -321,7 +321,6 @@ def upload_logo(request: Request) -> Page:
 @route("POST", SETTINGS + "/logo/remove")
 def remove_logo(request: Request) -> Page:
     """The same service as `DELETE …/logo`, once confirmed."""
-    from remit.bootstrap import services
 
     back = f"{request.org_path('settings')}#branding"
     page = confirm(
