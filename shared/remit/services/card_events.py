@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from remit.domain.card_intents import CardIntent, EventAlreadyApplied
+from remit.domain.card_intents import CardIntent, EventAlreadyApplied, refund_from_credit
 from remit.domain.card_payments import CardPaymentEvent, ProviderName
 from remit.domain.customer import CardOnFile, Customer
 from remit.domain.errors import InvalidSignature, NotFound
@@ -38,8 +38,6 @@ from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 
 CardEventOutcome = Literal["applied", "already_applied", "ignored"]
-# Invoices a card payment can reopen by a refund; a void one already returned its payments as credit.
-_REFUNDABLE = ("open", "paid", "uncollectible")
 
 
 @dataclass
@@ -283,32 +281,20 @@ class CardEventService:
         record of where the net amount sits (`applied` to the invoice, `credited` to the balance).
         """
         change = after.net - before.net
-        settlement = _Settlement(invoice)
+        divided = before.divide(change, invoice)
+        settlement = _Settlement(invoice, balance_change=divided.to_credit)
+        after.applied, after.credited = divided.applied, divided.credited
+        if divided.to_invoice > 0:
+            paid, _ = invoice.record_payment(divided.to_invoice, now)
+            settlement.invoice = transaction.update_invoice(paid, as_read=invoice)
+            if paid.status == "paid":
+                settlement.events.append(("invoice.paid", {}))
+        elif divided.to_invoice < 0:
+            refunded = invoice.refund(-divided.to_invoice, now)
+            settlement.invoice = transaction.update_invoice(refunded, as_read=invoice)
         if change > 0:
-            applied = 0
-            if invoice.status == "open":
-                paid, excess = invoice.record_payment(change, now)
-                applied = change - excess
-                settlement.invoice = transaction.update_invoice(paid, as_read=invoice)
-                if paid.status == "paid":
-                    settlement.events.append(("invoice.paid", {}))
-            settlement.balance_change = change - applied
             settlement.ledger_description = f"Card payment beyond what invoice {invoice.number} owed"
-            after.applied = before.applied + applied
-            after.credited = before.credited + change - applied
         elif change < 0:
-            refund = -change
-            reopen = 0
-            if invoice.status in _REFUNDABLE:
-                reopen = min(refund, before.applied, invoice.amount_paid)
-            if reopen:
-                settlement.invoice = transaction.update_invoice(invoice.refund(reopen, now), as_read=invoice)
-            remainder = refund - reopen
-            from_credit = min(remainder, before.credited)
-            after.applied = before.applied - reopen - (remainder - from_credit)
-            after.credited = before.credited - from_credit
-            # What is not on the invoice any more was credited (as excess, or when it was voided).
-            settlement.balance_change = -remainder
             settlement.ledger_description = f"Card refund on invoice {invoice.number}"
         return settlement
 
@@ -328,8 +314,7 @@ class CardEventService:
         if settlement.balance_change or card is not None:
             customer = self._customer(invoice)
         if customer is not None:
-            # Credit can only be taken back as far as the customer has not spent it.
-            change = max(settlement.balance_change, -customer.balance)
+            change = refund_from_credit(settlement.balance_change, customer.balance)
             if change != settlement.balance_change:
                 logger.warning(
                     "Refunded credit was already spent; the balance goes to 0",
