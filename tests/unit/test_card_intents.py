@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from remit.domain.card_intents import CardIntent, NetChange, refund_from_credit
+from remit.domain.card_intents import CardIntent, NetChange
+from remit.domain.credit import Credit, refund_from_credit
 from tests.unit.builders import NOW
 from tests.unit.test_invoice_state_machine import a_draft, finalized
 
@@ -26,7 +27,7 @@ def test_a_payment_pays_what_an_open_invoice_owes_and_credits_the_rest() -> None
 
     divided = an_intent(status="failed").divide(3000, invoice)
 
-    assert divided == NetChange(to_invoice=2380, to_credit=620, applied=2380, credited=620)
+    assert divided == NetChange(to_invoice=2380, to_credit=Credit("EUR", 620), applied=2380, credited=620)
 
 
 def test_a_payment_on_an_invoice_that_is_not_open_is_all_credit() -> None:
@@ -34,7 +35,7 @@ def test_a_payment_on_an_invoice_that_is_not_open_is_all_credit() -> None:
 
     divided = an_intent(status="failed").divide(2380, invoice)
 
-    assert divided == NetChange(to_invoice=0, to_credit=2380, applied=0, credited=2380)
+    assert divided == NetChange(to_invoice=0, to_credit=Credit("EUR", 2380), applied=0, credited=2380)
 
 
 def test_a_refund_reopens_what_the_payment_paid_then_takes_back_its_credit() -> None:
@@ -43,7 +44,7 @@ def test_a_refund_reopens_what_the_payment_paid_then_takes_back_its_credit() -> 
 
     divided = intent.divide(-2500, invoice)
 
-    assert divided == NetChange(to_invoice=-2380, to_credit=-120, applied=0, credited=500)
+    assert divided == NetChange(to_invoice=-2380, to_credit=Credit("EUR", -120), applied=0, credited=500)
 
 
 def test_a_refund_after_a_void_takes_back_what_the_void_returned_as_credit() -> None:
@@ -53,16 +54,25 @@ def test_a_refund_after_a_void_takes_back_what_the_void_returned_as_credit() -> 
 
     divided = intent.divide(-1000, voided)
 
-    assert divided == NetChange(to_invoice=0, to_credit=-1000, applied=0, credited=0)
+    assert divided == NetChange(to_invoice=0, to_credit=Credit("EUR", -1000), applied=0, credited=0)
 
 
 def test_no_change_moves_nothing() -> None:
     intent = an_intent(payment_id="pay_1", amount=1000, applied=600, credited=400)
 
-    assert intent.divide(0, finalized(a_draft())) == NetChange(0, 0, 600, 400)
+    assert intent.divide(0, finalized(a_draft())) == NetChange(0, Credit("EUR", 0), 600, 400)
 
 
-def test_a_refund_takes_back_no_more_credit_than_is_left() -> None:
-    assert refund_from_credit(-500, available=200) == -200
-    assert refund_from_credit(-500, available=900) == -500
-    assert refund_from_credit(700, available=0) == 700
+def test_a_payment_in_dollars_divides_into_dollars() -> None:
+    invoice = finalized(a_draft(currency="USD"))
+
+    assert an_intent(currency="USD", status="failed").divide(3000, invoice).to_credit == Credit("USD", 620)
+
+
+def test_a_refund_takes_back_no_more_credit_than_is_left_in_its_currency() -> None:
+    balances = {"EUR": 200, "USD": 900}
+
+    assert refund_from_credit(Credit("EUR", -500), balances) == Credit("EUR", -200)
+    assert refund_from_credit(Credit("USD", -500), balances) == Credit("USD", -500)
+    assert refund_from_credit(Credit("JPY", -500), balances) == Credit("JPY", 0)
+    assert refund_from_credit(Credit("JPY", 700), balances) == Credit("JPY", 700)

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from remit.domain.credit import Credit
 from remit.domain.errors import Conflict
 from remit.domain.invoice import Invoice
 from remit.domain.values import Model
@@ -64,13 +65,14 @@ class CardIntent(Model):
         credit. Less paid (a refund, `change < 0`) first reopens what the intent paid on the invoice
         (as long as the invoice can be refunded and holds that much paid), then takes back what it
         credited; beyond both, it takes back what was paid on the invoice before a void returned it
-        as credit. Pure: the invoice is only looked at.
+        as credit. Credit is always in the invoice's currency. Pure: the invoice is only looked at.
         """
+        currency = invoice.currency
         if change > 0:
             paid = min(change, invoice.amount_due) if invoice.status == "open" else 0
             return NetChange(
                 to_invoice=paid,
-                to_credit=change - paid,
+                to_credit=Credit(currency, change - paid),
                 applied=self.applied + paid,
                 credited=self.credited + change - paid,
             )
@@ -82,11 +84,13 @@ class CardIntent(Model):
             # What is not on the invoice any more was credited (as excess, or when it was voided).
             return NetChange(
                 to_invoice=-reopen,
-                to_credit=-remainder,
+                to_credit=Credit(currency, -remainder),
                 applied=self.applied - reopen - (remainder - from_credit),
                 credited=self.credited - from_credit,
             )
-        return NetChange(to_invoice=0, to_credit=0, applied=self.applied, credited=self.credited)
+        return NetChange(
+            to_invoice=0, to_credit=Credit(currency, 0), applied=self.applied, credited=self.credited
+        )
 
 
 @dataclass(frozen=True)
@@ -94,15 +98,6 @@ class NetChange:
     """How a change of a card payment's net amount divides between the invoice and the credit balance."""
 
     to_invoice: int  # paid onto the invoice (> 0), or reopened on it by a refund (< 0)
-    to_credit: int  # added to the customer's credit balance (> 0), or taken back from it (< 0)
+    to_credit: Credit  # added to the customer's credit balance (> 0), or taken back from it (< 0)
     applied: int  # the intent's share the invoice holds as paid, afterwards
     credited: int  # the intent's share on the credit balance, afterwards
-
-
-def refund_from_credit(to_credit: int, available: int) -> int:
-    """What a change of `to_credit` can actually do to a credit balance holding `available`.
-
-    Credit can only be taken back as far as the customer has not spent it: a refund asking for more
-    than is left takes the balance to 0. Added credit is added whole.
-    """
-    return max(to_credit, -available)

@@ -14,8 +14,9 @@ Guarantees:
   intent events) changes nothing; a refund before the success is remembered and the success is
   then recorded as refunded; a failure after the success is ignored.
 * One transaction writes the marker, the intent, the payment, the invoice (conditioned on its
-  version), the timeline, the credit balance and its ledger entry, the card saved for auto-pay and
-  the receipt owed through the outbox; a concurrent update makes it re-read and retry.
+  version), the timeline, the credit balance of the invoice's currency and its ledger entry, the
+  card saved for auto-pay and the receipt owed through the outbox; a concurrent update makes it
+  re-read and retry.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from remit.domain.card_intents import CardIntent, EventAlreadyApplied, refund_from_credit
+from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.card_payments import CardPaymentEvent, ProviderName
+from remit.domain.credit import Credit, refund_from_credit
 from remit.domain.customer import CardOnFile, Customer
 from remit.domain.errors import InvalidSignature, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
-from remit.domain.payment import BalanceTransactionType, Payment
+from remit.domain.payment import Payment
 from remit.observability import logger
 from remit.ports import BillingTransaction, CardGateway, CardPaymentStore, PaymentProviderSecrets
 from remit.services.billing_context import BillingContext, today_in
@@ -45,7 +47,7 @@ class _Settlement:
     """How one event moves the invoice and the customer's credit balance."""
 
     invoice: Invoice
-    balance_change: int = 0
+    credit: Credit | None = None  # in the invoice's currency
     ledger_description: str | None = None
     events: list[tuple[str, dict[str, str | int | None]]] = field(default_factory=list)
 
@@ -282,7 +284,7 @@ class CardEventService:
         """
         change = after.net - before.net
         divided = before.divide(change, invoice)
-        settlement = _Settlement(invoice, balance_change=divided.to_credit)
+        settlement = _Settlement(invoice, credit=divided.to_credit)
         after.applied, after.credited = divided.applied, divided.credited
         if divided.to_invoice > 0:
             paid, _ = invoice.record_payment(divided.to_invoice, now)
@@ -310,33 +312,29 @@ class CardEventService:
         """Stage the timeline, the customer (balance and card in one update) and the intent's state."""
         for kind, data in settlement.events:
             transaction.insert_event(self._context.event(invoice.id, kind, now, **data))
+        wanted = settlement.credit or Credit(invoice.currency, 0)
         customer = None
-        if settlement.balance_change or card is not None:
+        if wanted.amount or card is not None:
             customer = self._customer(invoice)
         if customer is not None:
-            change = refund_from_credit(settlement.balance_change, customer.balance)
-            if change != settlement.balance_change:
+            credit = refund_from_credit(wanted, customer.balances)
+            if credit != wanted:
                 logger.warning(
                     "Refunded credit was already spent; the balance goes to 0",
-                    extra={"invoice_id": invoice.id, "customer_id": customer.id},
+                    extra={"invoice_id": invoice.id, "customer_id": customer.id, "currency": credit.currency},
                 )
             if card == customer.card_on_file:
                 card = None
-            if change or card is not None:
-                transaction.adjust_customer(
-                    customer.id,
-                    now,
-                    card_on_file=card,
-                    balance_change=change,
-                    expected_balance=customer.balance if change else None,
-                )
-            if change:
-                entry_type: BalanceTransactionType = "overpayment" if change > 0 else "adjustment"
-                transaction.insert_balance_transaction(
-                    self._context.balance_transaction(
-                        customer, entry_type, change, now, settlement.ledger_description, invoice.id
-                    )
-                )
+            self._context.stage_credit(
+                transaction,
+                customer,
+                credit,
+                now,
+                "overpayment" if credit.amount > 0 else "adjustment",
+                settlement.ledger_description,
+                invoice.id,
+                card_on_file=card,
+            )
         transaction.save_card_intent(after)
 
     def _customer(self, invoice: Invoice) -> Customer | None:
