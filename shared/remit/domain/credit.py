@@ -11,13 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from remit.domain.errors import Conflict, FieldProblem
 from remit.domain.money import NonNegativeMinorUnits
 from remit.domain.values import CurrencyCode
+
+
+
+def _balances_schema(schema: dict[str, Any]) -> None:
+    # pydantic writes the key's rule as `patternProperties`, which leaves other keys unconstrained;
+    # the answer's keys are upper-case ISO 4217 codes, every value a balance.
+    for values in schema.pop("patternProperties", {}).values():
+        schema["additionalProperties"] = values
+    schema["propertyNames"] = {"pattern": "^[A-Z]{3}$"}
+    schema["readOnly"] = True
+
 
 # The balances by ISO 4217 code, in each currency's minor unit; only currencies with credit appear.
 CreditBalances = Annotated[
@@ -28,6 +39,7 @@ CreditBalances = Annotated[
             "(read-only). Credit pays only invoices of its own currency."
         ),
         examples=[{"EUR": 5000}],
+        json_schema_extra=_balances_schema,
     ),
 ]
 
