@@ -20,7 +20,6 @@ from remit.domain.money import NonNegativeMinorUnits
 from remit.domain.values import CurrencyCode
 
 
-
 def _balances_schema(schema: dict[str, Any]) -> None:
     # pydantic writes the key's rule as `patternProperties`, which leaves other keys unconstrained;
     # the answer's keys are upper-case ISO 4217 codes, every value a balance.

@@ -142,6 +142,12 @@ class Customer(Model):
     def balance(self) -> int:
         return balance_in(self.balances, self.currency)
 
+    @field_validator("balances")
+    @classmethod
+    def _currencies_with_credit(cls, balances: dict[str, int]) -> dict[str, int]:
+        # In code order, whatever order the table kept them in; a currency at 0 is not shown.
+        return {currency: amount for currency, amount in sorted(balances.items()) if amount}
+
     @model_validator(mode="before")
     @classmethod
     def _balance_before_currencies(cls, data: Any) -> Any:
