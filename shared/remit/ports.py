@@ -203,13 +203,17 @@ class BillingTransaction(Protocol):
         self,
         customer_id: str,
         now: datetime,
-        balance_change: int = 0,
-        expected_balance: int | None = None,
+        *,
+        balances: Mapping[str, int] | None = None,
+        as_read: Customer | None = None,
         issued_invoices: int = 0,
         expected_version: int | None = None,
         card_on_file: CardOnFile | None = None,
         next_charges_billing: date | None = None,
-    ) -> None: ...
+    ) -> None:
+        """One update of the customer; `balances` (all currencies) only if still as `as_read` had them."""
+        ...
+
     def insert_balance_transaction(self, transaction: BalanceTransaction) -> None: ...
     def insert_charge(self, charge: Charge) -> None: ...
     def update_charge(self, charge: Charge, expected_status: str) -> None: ...

@@ -418,6 +418,68 @@ def test_credit_is_added_to_the_balance_and_a_refused_amount_changes_nothing() -
     assert customer_of(account_id, organisation_id, customer.id).balance == 5000
 
 
+def test_the_profile_shows_each_currencys_balance_and_the_ledger_with_currencies() -> None:
+    from remit.bootstrap import services
+    from remit.domain.payment import NewBalanceTransaction
+
+    # Given a EUR customer with credit in EUR and in USD
+    account_id, organisation_id = account_with_user("ivo@example.com")
+    customer = add_customer(account_id, organisation_id)
+    for amount, currency in [(5000, None), (1250, "USD")]:
+        services().payments.adjust_balance(
+            account_id, organisation_id, customer.id, NewBalanceTransaction(amount=amount, currency=currency)
+        )
+    browser = signed_in("ivo@example.com")
+
+    # When its profile and the list are shown
+    page = browser.request("GET", org_path(organisation_id, "customers", customer.id))
+    listed = browser.request("GET", org_path(organisation_id, "customers"))
+
+    # Then each currency's balance is shown, the ledger says each entry's currency, and the form
+    # offers the customer's currency first, then those it holds credit in
+    text = text_of(page["body"])
+    assert "Credit balance €50.00 and US$12.50" in text
+    assert "EUR (the customer's currency) €50.00" in text
+    assert "USD US$12.50" in text
+    ledger = text.split("Ledger")[-1]
+    assert "adjustment USD US$12.50 US$12.50" in ledger
+    assert "adjustment EUR €50.00 €50.00" in ledger
+    select = page["body"].split('name="credit.currency"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([A-Z]{3})"', select) == ["EUR", "USD"]
+    assert '<option value="EUR" selected>' in select
+    assert "€50.00 US$12.50" in text_of(listed["body"])
+
+
+def test_credit_is_added_and_removed_in_the_currency_chosen() -> None:
+    # Given a EUR customer
+    account_id, organisation_id = account_with_user("jon@example.com")
+    customer = add_customer(account_id, organisation_id)
+    browser = signed_in("jon@example.com")
+    path = f"{org_path(organisation_id, 'customers', customer.id)}/balance_transactions"
+
+    # When credit is added in dollars and in yen (no minor unit), then too much is removed in
+    # dollars, and yen with decimals are typed
+    dollars = browser.post(path, {"credit.amount": "12.50", "credit.currency": "USD"})
+    yen = browser.post(path, {"credit.amount": "300", "credit.currency": "JPY"})
+    overdrawn = browser.post(path, {"credit.amount": "-20", "credit.currency": "USD"})
+    fractional_yen = browser.post(path, {"credit.amount": "1.5", "credit.currency": "JPY"})
+    unknown = browser.post(path, {"credit.amount": "1", "credit.currency": "XYZ"})
+
+    # Then each currency holds its own credit; the refusals are shown next to their field, the
+    # overdrawn currency named, and change nothing
+    assert (dollars["statusCode"], yen["statusCode"]) == (303, 303)
+    assert customer_of(account_id, organisation_id, customer.id).balances == {"JPY": 300, "USD": 1250}
+    assert customer_of(account_id, organisation_id, customer.id).balance == 0
+    assert overdrawn["statusCode"] == 409
+    assert 'id="f-credit-amount-error"' in overdrawn["body"]
+    assert "balance in USD is 1250" in text_of(overdrawn["body"])
+    assert fractional_yen["statusCode"] == 422
+    assert 'id="f-credit-amount-error"' in fractional_yen["body"]
+    assert unknown["statusCode"] == 422
+    assert 'id="f-credit-currency-error"' in unknown["body"]
+    assert customer_of(account_id, organisation_id, customer.id).balances == {"JPY": 300, "USD": 1250}
+
+
 # Edit and delete ---------------------------------------------------------------------------------
 
 

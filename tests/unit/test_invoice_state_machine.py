@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from remit.domain.credit import Credit
 from remit.domain.errors import Conflict
 from remit.domain.invoice import InvalidTransition, Invoice, priced_line
 from tests.unit.builders import NOW
@@ -32,7 +33,7 @@ def a_draft(unit_amount: int = 1000, **fields: object) -> Invoice:
     return draft.with_lines([line])
 
 
-def finalized(draft: Invoice, credit: int = 0) -> Invoice:
+def finalized(draft: Invoice, credit: int = 0, credit_currency: str = "EUR") -> Invoice:
     return draft.finalize(
         number="ACME-00001",
         sequence=1,
@@ -44,7 +45,7 @@ def finalized(draft: Invoice, credit: int = 0) -> Invoice:
         customer_address=None,
         customer_tax_id=None,
         recipients=["ap@globex.test"],
-        credit_available=credit,
+        credit_balances={credit_currency: credit} if credit else {},
         now=NOW,
     )
 
@@ -71,8 +72,8 @@ def test_payments_open_then_pay_and_report_the_excess() -> None:
     partial, excess_1 = invoice.record_payment(1000, NOW)
     paid, excess_2 = partial.record_payment(2000, NOW)
 
-    assert (partial.status, partial.amount_due, excess_1) == ("open", 1380, 0)
-    assert (paid.status, paid.amount_due, paid.amount_paid, excess_2) == ("paid", 0, 2380, 620)
+    assert (partial.status, partial.amount_due, excess_1) == ("open", 1380, Credit("EUR", 0))
+    assert (paid.status, paid.amount_due, paid.amount_paid, excess_2) == ("paid", 0, 2380, Credit("EUR", 620))
 
 
 def test_voiding_returns_what_was_paid_and_the_credit_applied() -> None:
@@ -81,7 +82,25 @@ def test_voiding_returns_what_was_paid_and_the_credit_applied() -> None:
     voided, returned = invoice.void(NOW)
 
     assert voided.status == "void"
-    assert returned == 880
+    assert returned == Credit("EUR", 880)
+
+
+def test_only_credit_in_the_invoices_currency_is_applied() -> None:
+    in_dollars = finalized(a_draft(), credit=1000, credit_currency="USD")
+    dollar_invoice = finalized(a_draft(currency="USD"), credit=1000, credit_currency="USD")
+
+    assert (in_dollars.credit_applied, in_dollars.amount_due) == (0, 2380)
+    assert (dollar_invoice.credit_applied, dollar_invoice.credit_taken) == (1000, Credit("USD", -1000))
+
+
+def test_a_dollar_invoice_returns_dollars_and_credits_excess_in_dollars() -> None:
+    invoice = finalized(a_draft(currency="USD"), credit=380, credit_currency="USD")
+
+    _, excess = invoice.record_payment(3000, NOW)
+    _, returned = invoice.record_payment(500, NOW)[0].void(NOW)
+
+    assert excess == Credit("USD", 1000)
+    assert returned == Credit("USD", 880)
 
 
 def test_a_refund_reopens_a_paid_invoice_for_the_refunded_amount() -> None:

@@ -1,6 +1,7 @@
 """Customers: the list (with the search by name prefix or external id), a new customer (a page, or a
 dialog on the list with htmx), the profile (every field, open charges, invoices, the credit balance
-and its ledger), the edit form, and the one-click changes (delete a customer, delete a charge).
+of each currency and its ledger), the edit form, and the one-click changes (delete a customer,
+delete a charge).
 
 Every form is drawn from the API's own input model (`NewCustomer`, `CustomerChanges`, `NewCharge`,
 `NewBalanceTransaction`) and calls the service the API calls.
@@ -263,7 +264,6 @@ def profile(
     credit_errors: FormErrors | None = None,
 ) -> Page:
     from remit.domain.charge import NewCharge
-    from remit.domain.payment import NewBalanceTransaction
 
     account_id, organisation_id = request.account_id, request.org.id
     query = request.query
@@ -296,13 +296,39 @@ def profile(
         charge_fields=prefixed_fields(NewCharge, CHARGE),
         charge_values=charge_values or {},
         charge_errors=charge_errors or FormErrors(),
-        credit_fields=prefixed_fields(NewBalanceTransaction, CREDIT),
-        credit_values=credit_values or {},
+        credit_fields=_credit_fields(customer, request.org.default_currency),
+        credit_values=credit_values or {f"{CREDIT}currency": [customer.currency]},
         credit_errors=credit_errors or FormErrors(),
         cursors={
             name: query.get(name, "") for name in ("charges_cursor", "invoices_cursor", "ledger_cursor")
         },
     )
+
+
+def _credit_fields(customer: Customer, default_currency: str) -> tuple[FormField, ...]:
+    """The balance-change form (the API's `NewBalanceTransaction`), its currency a choice: the
+    customer's, those it holds credit in (to remove it), the organisation's.
+    """
+    import dataclasses
+
+    from remit.domain.payment import NewBalanceTransaction
+
+    choices = tuple(dict.fromkeys([customer.currency, *sorted(customer.balances), default_currency]))
+    return tuple(
+        dataclasses.replace(form_field, kind="select", options=choices, required=True)
+        if form_field.name == f"{CREDIT}currency"
+        else form_field
+        for form_field in prefixed_fields(NewBalanceTransaction, CREDIT)
+    )
+
+
+def _credit_exponent(request: Request, customer: Customer) -> int:
+    """The exponent the posted amount is read with: the chosen currency's, else the customer's."""
+    chosen = (request.form.get(f"{CREDIT}currency") or [""])[-1].strip().upper()
+    try:
+        return exponent_of(chosen)
+    except (ValueError, KeyError):
+        return exponent_of(customer.currency)
 
 
 def _customer(request: Request) -> Customer:
@@ -446,7 +472,9 @@ def add_balance_transaction(request: Request) -> Page:
     from remit.domain.payment import NewBalanceTransaction
 
     customer = _customer(request)
-    new, errors = parse_prefixed(NewBalanceTransaction, request.form, CREDIT, exponent_of(customer.currency))
+    new, errors = parse_prefixed(
+        NewBalanceTransaction, request.form, CREDIT, _credit_exponent(request, customer)
+    )
     status = 422
     if new is not None:
         try:

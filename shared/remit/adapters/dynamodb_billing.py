@@ -37,6 +37,7 @@ a status change moves the item between lists in the same write.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -302,22 +303,40 @@ class DynamoBillingTransaction:
         self,
         customer_id: str,
         now: datetime,
-        balance_change: int = 0,
-        expected_balance: int | None = None,
+        *,
+        balances: Mapping[str, int] | None = None,
+        as_read: Customer | None = None,
         issued_invoices: int = 0,
         expected_version: int | None = None,
         card_on_file: CardOnFile | None = None,
         next_charges_billing: date | None = None,
     ) -> None:
-        """Add to the customer's balance (never below 0) and issued-invoice count, save the card for
-        auto-pay and move its next monthly invoice of open charges if given, in one update (a
+        """Set the customer's credit balances, add to its issued-invoice count, save the card for
+        auto-pay and move its next monthly invoice of open charges, as given, in one update (a
         transaction may touch an item once); bumps its version.
 
-        With `expected_balance` or `expected_version`, only if the customer still has it.
+        `balances` (every currency's) is written whole, only if the customer's are still those of
+        `as_read`, the customer as read: so concurrent changes of any currency's balance never lose
+        one another. A customer stored before balances per currency (`balance` alone, read as its
+        currency's) gets them here, if unchanged since read, and loses `balance`. With
+        `expected_version`, only if the customer is still at that version.
         """
-        values: dict[str, Any] = {":change": balance_change, ":issued": issued_invoices, ":one": 1}
+        values: dict[str, Any] = {":issued": issued_invoices, ":one": 1}
         values[":now"] = json_time(now)
         updates = ["updated_at = :now"]
+        removals: list[str] = []
+        conditions = ["attribute_exists(PK)"]
+        if balances is not None:
+            if as_read is None:
+                raise ValueError("balances are written only as a change of the customer as read")
+            updates.append("balances = :balances")
+            removals.append("balance")
+            values[":balances"] = dict(balances)
+            conditions.append(
+                "(balances = :read_balances OR (attribute_not_exists(balances) AND version = :read_version))"
+            )
+            values[":read_balances"] = dict(as_read.balances)
+            values[":read_version"] = as_read.version
         if card_on_file is not None:
             updates.append("card_on_file = :card")
             values[":card"] = card_on_file.model_dump()
@@ -327,24 +346,18 @@ class DynamoBillingTransaction:
             values.update(
                 {":next": next_charges_billing.isoformat(), ":gpk": keys["GSI1PK"], ":gsk": keys["GSI1SK"]}
             )
-        conditions = ["attribute_exists(PK)"]
-        if expected_balance is not None:
-            conditions.append("balance = :expected")
-            values[":expected"] = expected_balance
         if expected_version is not None:
             conditions.append("version = :version")
             values[":version"] = expected_version
-        if balance_change < 0:
-            conditions.append("balance >= :needed")
-            values[":needed"] = -balance_change
+        expression = f"SET {', '.join(updates)} ADD issued_invoices :issued, version :one"
+        if removals:
+            expression += f" REMOVE {', '.join(removals)}"
         self._writes.append(
             Write(
                 "Update",
                 {
                     "Key": {"PK": {"S": self._pk}, "SK": {"S": f"CUSTOMER#{customer_id}"}},
-                    "UpdateExpression": (
-                        f"SET {', '.join(updates)} ADD balance :change, issued_invoices :issued, version :one"
-                    ),
+                    "UpdateExpression": expression,
                     "ConditionExpression": " AND ".join(conditions),
                     "ExpressionAttributeValues": to_attributes(values),
                 },

@@ -66,6 +66,9 @@ def name_keys(organisation_id: str, customer_id: str, name: str) -> Item:
 
 def _item(customer: Customer) -> Item:
     item = entity_to_item(customer, _pk(customer.organisation_id), f"{_PREFIX}{customer.id}", "customer")
+    # Stored: `balances`, every currency's. `balance` is what the API derives from it for the
+    # customer's currency; an item stored before balances per currency has it alone (see `Customer`).
+    item.pop("balance", None)
     item.update(name_keys(customer.organisation_id, customer.id, customer.name))
     if customer.next_charges_billing is not None:
         item.update(due_keys(customer.next_charges_billing, customer.organisation_id, customer.id))

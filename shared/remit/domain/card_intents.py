@@ -8,15 +8,20 @@ hold now and what it held before.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
+from remit.domain.credit import Credit
 from remit.domain.errors import Conflict
+from remit.domain.invoice import Invoice
 from remit.domain.values import Model
 
 CardIntentStatus = Literal["failed", "succeeded", "refunded", "refunded_before_success"]
+# Invoices a card payment can reopen by a refund; a void one already returned its payments as credit.
+REFUNDABLE = ("open", "paid", "uncollectible")
 
 
 class EventAlreadyApplied(Conflict):
@@ -52,3 +57,47 @@ class CardIntent(Model):
     def net(self) -> int:
         """What the customer has paid and kept paid: the success less the refunds, never below 0."""
         return max(0, self.amount - self.refunded) if self.succeeded else 0
+
+    def divide(self, change: int, invoice: Invoice) -> NetChange:
+        """Where a change of this intent's net amount goes, the intent being as it was before it.
+
+        More paid (`change > 0`) pays what the invoice still owes while it is open; the rest is
+        credit. Less paid (a refund, `change < 0`) first reopens what the intent paid on the invoice
+        (as long as the invoice can be refunded and holds that much paid), then takes back what it
+        credited; beyond both, it takes back what was paid on the invoice before a void returned it
+        as credit. Credit is always in the invoice's currency. Pure: the invoice is only looked at.
+        """
+        currency = invoice.currency
+        if change > 0:
+            paid = min(change, invoice.amount_due) if invoice.status == "open" else 0
+            return NetChange(
+                to_invoice=paid,
+                to_credit=Credit(currency, change - paid),
+                applied=self.applied + paid,
+                credited=self.credited + change - paid,
+            )
+        if change < 0:
+            refund = -change
+            reopen = min(refund, self.applied, invoice.amount_paid) if invoice.status in REFUNDABLE else 0
+            remainder = refund - reopen
+            from_credit = min(remainder, self.credited)
+            # What is not on the invoice any more was credited (as excess, or when it was voided).
+            return NetChange(
+                to_invoice=-reopen,
+                to_credit=Credit(currency, -remainder),
+                applied=self.applied - reopen - (remainder - from_credit),
+                credited=self.credited - from_credit,
+            )
+        return NetChange(
+            to_invoice=0, to_credit=Credit(currency, 0), applied=self.applied, credited=self.credited
+        )
+
+
+@dataclass(frozen=True)
+class NetChange:
+    """How a change of a card payment's net amount divides between the invoice and the credit balance."""
+
+    to_invoice: int  # paid onto the invoice (> 0), or reopened on it by a refund (< 0)
+    to_credit: Credit  # added to the customer's credit balance (> 0), or taken back from it (< 0)
+    applied: int  # the intent's share the invoice holds as paid, afterwards
+    credited: int  # the intent's share on the credit balance, afterwards

@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, computed_field, field_validator, model_validator
 
 from remit.domain.changes import nullable_as_in
+from remit.domain.credit import CreditBalances, balance_in
 from remit.domain.tax_ids import TaxId, normalise_tax_id
 from remit.domain.values import (
     NOT_BLANK,
@@ -116,7 +117,7 @@ class Customer(Model):
     send_reminders: bool = True
     billing_cycle: BillingCycle | None = None
     contacts: Annotated[list[Contact], Field(max_length=50)] = Field(default_factory=list)
-    balance: int = Field(default=0, description="Credit balance in minor units (read-only).")
+    balances: CreditBalances = Field(default_factory=dict)
     metadata: Metadata = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime
@@ -130,6 +131,32 @@ class Customer(Model):
     next_charges_billing: date | None = Field(default=None, exclude=True)
 
     _check_external_ids = field_validator("external_ids")(_distinct_external_ids)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description=(
+            "Credit balance in the customer's `currency`, in minor units (read-only): "
+            "`balances[currency]`, or 0."
+        )
+    )
+    @property
+    def balance(self) -> int:
+        return balance_in(self.balances, self.currency)
+
+    @field_validator("balances")
+    @classmethod
+    def _currencies_with_credit(cls, balances: dict[str, int]) -> dict[str, int]:
+        # In code order, whatever order the table kept them in; a currency at 0 is not shown.
+        return {currency: amount for currency, amount in sorted(balances.items()) if amount}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _balance_before_currencies(cls, data: Any) -> Any:
+        # A customer stored before balances per currency has `balance` alone: it is taken to be in the
+        # customer's currency, as it was applied until then. The first write of the customer stores
+        # `balances` (a change of currency included), so the currency never changes under it again.
+        if isinstance(data, dict) and "balances" not in data and data.get("balance"):
+            return {**data, "balances": {str(data.get("currency", "")).upper(): data["balance"]}}
+        return data
 
     @field_validator("tax_id")
     @classmethod

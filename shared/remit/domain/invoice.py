@@ -6,6 +6,7 @@ naming the status that forbids it; nothing here does I/O or reads the clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -14,6 +15,7 @@ from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
 from remit.domain.changes import nullable_as_in
+from remit.domain.credit import Credit, credit_for
 from remit.domain.customer import Customer
 from remit.domain.errors import Conflict
 from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
@@ -222,12 +224,13 @@ class Invoice(Model):
         customer_tax_id: str | None,
         customer_locale: str | None = None,
         recipients: list[str],
-        credit_available: int,
+        credit_balances: Mapping[str, int],
         now: datetime,
         logo_key: str | None = None,
     ) -> Invoice:
         """The invoice numbered, dated, snapshotted (customer and logo) and locked, with the customer's
-        credit applied.
+        credit in the invoice's currency applied (`credit_balances` by currency; no other currency's
+        is touched).
 
         It is `paid` at once when credit covers it. Raises `InvalidTransition` unless a draft,
         `Conflict` if it has no lines, a negative total or a due date before the issue date.
@@ -242,7 +245,7 @@ class Invoice(Model):
             due_date = date.fromordinal(issue_date.toordinal() + self.days_until_due)
         if due_date < issue_date:
             raise Conflict(f"The due date {due_date} is before the issue date {issue_date}; change it first.")
-        credit = min(max(credit_available, 0), self.total)
+        credit = credit_for(credit_balances, self.currency, self.total)
         amount_due = self.total - credit
         return self.model_copy(
             update={
@@ -269,8 +272,15 @@ class Invoice(Model):
             }
         )
 
-    def record_payment(self, amount: int, now: datetime) -> tuple[Invoice, int]:
-        """The invoice with `amount` paid, and the excess beyond what was due (for the credit balance)."""
+    @property
+    def credit_taken(self) -> Credit:
+        """What finalization took from the customer's credit balance: of the invoice's currency."""
+        return Credit(self.currency, -self.credit_applied)
+
+    def record_payment(self, amount: int, now: datetime) -> tuple[Invoice, Credit]:
+        """The invoice with `amount` paid, and the excess beyond what was due: credit in the invoice's
+        currency (the payment's).
+        """
         self.require_status("open", "record a payment on")
         applied = min(amount, self.amount_due)
         amount_due = self.amount_due - applied
@@ -283,7 +293,7 @@ class Invoice(Model):
                 "updated_at": now,
             }
         )
-        return paid, amount - applied
+        return paid, Credit(self.currency, amount - applied)
 
     def refund(self, amount: int, now: datetime) -> Invoice:
         """The invoice with `amount` of what was paid reopened: less paid, more due, `paid` → `open`.
@@ -307,10 +317,12 @@ class Invoice(Model):
             }
         )
 
-    def void(self, now: datetime) -> tuple[Invoice, int]:
-        """The voided invoice, and what returns to the customer's credit balance (paid + credit applied)."""
+    def void(self, now: datetime) -> tuple[Invoice, Credit]:
+        """The voided invoice, and what returns to the customer's credit balance: what was paid on it
+        and the credit it took, in the invoice's currency.
+        """
         self.require_status(("open", "uncollectible"), "void")
-        returned = self.amount_paid + self.credit_applied
+        returned = Credit(self.currency, self.amount_paid + self.credit_applied)
         return self.model_copy(update={"status": "void", "voided_at": now, "updated_at": now}), returned
 
     def mark_uncollectible(self, now: datetime) -> Invoice:

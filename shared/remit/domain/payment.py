@@ -53,21 +53,30 @@ class NewOfflinePayment(Strict):
 
 
 class BalanceTransaction(Model):
-    """One change of a customer's credit balance; the ledger's amounts sum to the balance."""
+    """One change of a customer's credit balance in one currency: each currency's entries sum to
+    that currency's balance.
+    """
 
     id: str
     customer_id: str
     type: BalanceTransactionType
     amount: int
-    currency: CurrencyCode
+    currency: CurrencyCode = Field(description="ISO 4217: the balance this entry changes.")
     description: str | None = None
     invoice_id: str | None = None
-    ending_balance: int
+    ending_balance: int = Field(description="The balance in `currency` after this entry.")
     created_at: datetime
 
 
 class NewBalanceTransaction(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": 5000, "description": "Prepayment"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"amount": 5000, "description": "Prepayment"},
+                {"amount": 2000, "currency": "USD", "description": "Prepayment in dollars"},
+            ]
+        }
+    )
 
     amount: Annotated[
         MinorUnits,
@@ -76,4 +85,11 @@ class NewBalanceTransaction(Strict):
             json_schema_extra={"not": {"const": 0}},
         ),
     ]
+    currency: CurrencyCode | None = Field(
+        default=None,
+        description=(
+            "The currency whose balance changes (ISO 4217); defaults to the customer's. Credit pays "
+            "only invoices of its currency, and no currency's balance goes below 0."
+        ),
+    )
     description: Annotated[str, Field(max_length=500)] | None = None

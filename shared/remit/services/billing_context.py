@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from remit.domain.customer import Customer
+from remit.domain.credit import Credit, balance_in, balances_after
+from remit.domain.customer import CardOnFile, Customer
 from remit.domain.documents import EmailKind
 from remit.domain.errors import InvalidInput, NotFound
 from remit.domain.ids import new_id, new_token
@@ -13,7 +14,7 @@ from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import BalanceTransaction, BalanceTransactionType
-from remit.ports import BillingStore, Clock
+from remit.ports import BillingStore, BillingTransaction, Clock
 from remit.services.organisations import OrganisationService
 
 
@@ -107,24 +108,54 @@ class BillingContext:
             id=new_id("evt", now), invoice_id=invoice_id, type=kind, created_at=now, data=data
         )
 
-    def balance_transaction(
+    def stage_credit(
         self,
+        transaction: BillingTransaction,
         customer: Customer,
-        kind: BalanceTransactionType,
-        amount: int,
+        credit: Credit,
         now: datetime,
+        kind: BalanceTransactionType,
         description: str | None,
         invoice_id: str | None = None,
-    ) -> BalanceTransaction:
-        """A ledger entry moving `customer.balance` (as read) by `amount`."""
-        return BalanceTransaction(
+        *,
+        issued_invoices: int = 0,
+        expected_version: int | None = None,
+        card_on_file: CardOnFile | None = None,
+        next_charges_billing: date | None = None,
+    ) -> BalanceTransaction | None:
+        """Stage the one update of `customer` (as read) a transaction makes: its credit balance in
+        `credit.currency` moved by `credit.amount` (no other currency's), and the other changes given.
+
+        The balances are written whole, conditioned on being as read, with the ledger entry of that
+        currency (`kind`, `description`, `invoice_id`), which is returned; no entry when no credit
+        moves, nothing staged when nothing changes. Raises `InsufficientCredit` (nothing staged) if
+        the currency's balance would go below 0.
+        """
+        balances = balances_after(customer.balances, credit) if credit.amount else None
+        if balances is None and not issued_invoices and card_on_file is None and next_charges_billing is None:
+            return None  # nothing changes: the customer is not touched
+        transaction.adjust_customer(
+            customer.id,
+            now,
+            balances=balances,
+            as_read=customer,
+            issued_invoices=issued_invoices,
+            expected_version=expected_version,
+            card_on_file=card_on_file,
+            next_charges_billing=next_charges_billing,
+        )
+        if not credit.amount:
+            return None
+        ledger_entry = BalanceTransaction(
             id=new_id("btx", now),
             customer_id=customer.id,
             type=kind,
-            amount=amount,
-            currency=customer.currency,
+            amount=credit.amount,
+            currency=credit.currency,
             description=description,
             invoice_id=invoice_id,
-            ending_balance=customer.balance + amount,
+            ending_balance=balance_in(balances or {}, credit.currency),
             created_at=now,
         )
+        transaction.insert_balance_transaction(ledger_entry)
+        return ledger_entry

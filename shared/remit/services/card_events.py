@@ -14,8 +14,9 @@ Guarantees:
   intent events) changes nothing; a refund before the success is remembered and the success is
   then recorded as refunded; a failure after the success is ignored.
 * One transaction writes the marker, the intent, the payment, the invoice (conditioned on its
-  version), the timeline, the credit balance and its ledger entry, the card saved for auto-pay and
-  the receipt owed through the outbox; a concurrent update makes it re-read and retry.
+  version), the timeline, the credit balance of the invoice's currency and its ledger entry, the
+  card saved for auto-pay and the receipt owed through the outbox; a concurrent update makes it
+  re-read and retry.
 """
 
 from __future__ import annotations
@@ -27,19 +28,18 @@ from typing import Literal
 
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.card_payments import CardPaymentEvent, ProviderName
+from remit.domain.credit import Credit, refund_from_credit
 from remit.domain.customer import CardOnFile, Customer
 from remit.domain.errors import InvalidSignature, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
-from remit.domain.payment import BalanceTransactionType, Payment
+from remit.domain.payment import Payment
 from remit.observability import logger
 from remit.ports import BillingTransaction, CardGateway, CardPaymentStore, PaymentProviderSecrets
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 
 CardEventOutcome = Literal["applied", "already_applied", "ignored"]
-# Invoices a card payment can reopen by a refund; a void one already returned its payments as credit.
-_REFUNDABLE = ("open", "paid", "uncollectible")
 
 
 @dataclass
@@ -47,7 +47,7 @@ class _Settlement:
     """How one event moves the invoice and the customer's credit balance."""
 
     invoice: Invoice
-    balance_change: int = 0
+    credit: Credit | None = None  # in the invoice's currency
     ledger_description: str | None = None
     events: list[tuple[str, dict[str, str | int | None]]] = field(default_factory=list)
 
@@ -283,32 +283,20 @@ class CardEventService:
         record of where the net amount sits (`applied` to the invoice, `credited` to the balance).
         """
         change = after.net - before.net
-        settlement = _Settlement(invoice)
+        divided = before.divide(change, invoice)
+        settlement = _Settlement(invoice, credit=divided.to_credit)
+        after.applied, after.credited = divided.applied, divided.credited
+        if divided.to_invoice > 0:
+            paid, _ = invoice.record_payment(divided.to_invoice, now)
+            settlement.invoice = transaction.update_invoice(paid, as_read=invoice)
+            if paid.status == "paid":
+                settlement.events.append(("invoice.paid", {}))
+        elif divided.to_invoice < 0:
+            refunded = invoice.refund(-divided.to_invoice, now)
+            settlement.invoice = transaction.update_invoice(refunded, as_read=invoice)
         if change > 0:
-            applied = 0
-            if invoice.status == "open":
-                paid, excess = invoice.record_payment(change, now)
-                applied = change - excess
-                settlement.invoice = transaction.update_invoice(paid, as_read=invoice)
-                if paid.status == "paid":
-                    settlement.events.append(("invoice.paid", {}))
-            settlement.balance_change = change - applied
             settlement.ledger_description = f"Card payment beyond what invoice {invoice.number} owed"
-            after.applied = before.applied + applied
-            after.credited = before.credited + change - applied
         elif change < 0:
-            refund = -change
-            reopen = 0
-            if invoice.status in _REFUNDABLE:
-                reopen = min(refund, before.applied, invoice.amount_paid)
-            if reopen:
-                settlement.invoice = transaction.update_invoice(invoice.refund(reopen, now), as_read=invoice)
-            remainder = refund - reopen
-            from_credit = min(remainder, before.credited)
-            after.applied = before.applied - reopen - (remainder - from_credit)
-            after.credited = before.credited - from_credit
-            # What is not on the invoice any more was credited (as excess, or when it was voided).
-            settlement.balance_change = -remainder
             settlement.ledger_description = f"Card refund on invoice {invoice.number}"
         return settlement
 
@@ -324,34 +312,29 @@ class CardEventService:
         """Stage the timeline, the customer (balance and card in one update) and the intent's state."""
         for kind, data in settlement.events:
             transaction.insert_event(self._context.event(invoice.id, kind, now, **data))
+        wanted = settlement.credit or Credit(invoice.currency, 0)
         customer = None
-        if settlement.balance_change or card is not None:
+        if wanted.amount or card is not None:
             customer = self._customer(invoice)
         if customer is not None:
-            # Credit can only be taken back as far as the customer has not spent it.
-            change = max(settlement.balance_change, -customer.balance)
-            if change != settlement.balance_change:
+            credit = refund_from_credit(wanted, customer.balances)
+            if credit != wanted:
                 logger.warning(
                     "Refunded credit was already spent; the balance goes to 0",
-                    extra={"invoice_id": invoice.id, "customer_id": customer.id},
+                    extra={"invoice_id": invoice.id, "customer_id": customer.id, "currency": credit.currency},
                 )
             if card == customer.card_on_file:
                 card = None
-            if change or card is not None:
-                transaction.adjust_customer(
-                    customer.id,
-                    now,
-                    card_on_file=card,
-                    balance_change=change,
-                    expected_balance=customer.balance if change else None,
-                )
-            if change:
-                entry_type: BalanceTransactionType = "overpayment" if change > 0 else "adjustment"
-                transaction.insert_balance_transaction(
-                    self._context.balance_transaction(
-                        customer, entry_type, change, now, settlement.ledger_description, invoice.id
-                    )
-                )
+            self._context.stage_credit(
+                transaction,
+                customer,
+                credit,
+                now,
+                "overpayment" if credit.amount > 0 else "adjustment",
+                settlement.ledger_description,
+                invoice.id,
+                card_on_file=card,
+            )
         transaction.save_card_intent(after)
 
     def _customer(self, invoice: Invoice) -> Customer | None:

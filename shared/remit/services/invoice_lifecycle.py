@@ -31,7 +31,8 @@ class InvoiceLifecycleService:
         public_base_url: str,
         request: str | None = None,
     ) -> Invoice:
-        """Number, date, snapshot and lock a draft, applying the customer's credit balance.
+        """Number, date, snapshot and lock a draft, applying the customer's credit balance in the
+        invoice's currency (never another currency's).
 
         One transaction advances the organisation's counter (conditioned on its current value),
         writes the numbered invoice (conditioned on the draft being unchanged), the number's marker,
@@ -101,9 +102,9 @@ class InvoiceLifecycleService:
 
         The organisation's counter advances from the number read (so a concurrent finalization makes
         the transaction fail rather than share the number), the number's marker and the hosted-page
-        token are claimed, the customer's credit is applied (conditioned on the customer being as
-        read) and the timeline records it. Returns the finalized invoice for the caller to write.
-        Raises what `Invoice.finalize` raises.
+        token are claimed, the customer's credit in the invoice's currency is applied (conditioned on
+        the customer being as read) and the timeline records it. Returns the finalized invoice for
+        the caller to write. Raises what `Invoice.finalize` raises.
         """
         numbering = organisation.invoice_numbering
         sequence = numbering.next_number
@@ -121,7 +122,7 @@ class InvoiceLifecycleService:
             customer_tax_id=customer.tax_id,
             customer_locale=customer.preferred_locale,
             recipients=customer.billing_recipients(),
-            credit_available=customer.balance,
+            credit_balances=customer.balances,
             now=now,
         )
         if customer.send_reminders and finalized.status == "open":
@@ -130,29 +131,25 @@ class InvoiceLifecycleService:
             finalized = finalized.model_copy(update={"next_reminder_on": first})
         transaction.advance_numbering(sequence)
         transaction.claim_number(finalized, token)
-        credit = finalized.credit_applied
-        transaction.adjust_customer(
-            customer.id,
+        self._context.stage_credit(
+            transaction,
+            customer,
+            finalized.credit_taken,
             now,
-            balance_change=-credit,
+            "applied_to_invoice",
+            f"Applied to invoice {finalized.number}",
+            finalized.id,
             issued_invoices=1,
             expected_version=customer.version,
             next_charges_billing=next_charges_billing,
         )
-        if credit:
-            transaction.insert_balance_transaction(
-                self._context.balance_transaction(
-                    customer,
-                    "applied_to_invoice",
-                    -credit,
-                    now,
-                    f"Applied to invoice {finalized.number}",
-                    finalized.id,
-                )
-            )
         transaction.insert_event(
             self._context.event(
-                finalized.id, "invoice.finalized", now, number=finalized.number, credit_applied=credit
+                finalized.id,
+                "invoice.finalized",
+                now,
+                number=finalized.number,
+                credit_applied=finalized.credit_applied,
             )
         )
         if finalized.status == "paid":
@@ -161,8 +158,8 @@ class InvoiceLifecycleService:
 
     def void(self, account_id: str, organisation_id: str, invoice_id: str) -> Invoice:
         """Void an open or uncollectible invoice and notify the customer (a void notice through the
-        outbox). What was paid on it and the credit applied return to the customer's credit balance,
-        all in one transaction. `InvalidTransition` otherwise.
+        outbox). What was paid on it and the credit applied return to the customer's credit balance
+        in the invoice's currency, all in one transaction. `InvalidTransition` otherwise.
         """
 
         def attempt() -> Invoice:
@@ -174,25 +171,20 @@ class InvoiceLifecycleService:
             )[1]
             transaction = self._billing.transaction(organisation_id)
             saved = transaction.update_invoice(voided, as_read=invoice)
-            if returned:
-                transaction.adjust_customer(
-                    customer.id, now, balance_change=returned, expected_balance=customer.balance
-                )
-                transaction.insert_balance_transaction(
-                    self._context.balance_transaction(
-                        customer,
-                        "invoice_voided",
-                        returned,
-                        now,
-                        f"Invoice {invoice.number} voided",
-                        invoice.id,
-                    )
-                )
+            self._context.stage_credit(
+                transaction,
+                customer,
+                returned,
+                now,
+                "invoice_voided",
+                f"Invoice {invoice.number} voided",
+                invoice.id,
+            )
             transaction.insert_outbox(
                 self._context.outbox_message("void_notice", voided, customer.billing_recipients(), now)
             )
             transaction.insert_event(
-                self._context.event(invoice.id, "invoice.voided", now, returned_to_balance=returned)
+                self._context.event(invoice.id, "invoice.voided", now, returned_to_balance=returned.amount)
             )
             transaction.commit()
             return saved

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from remit.domain.errors import Conflict, FieldProblem, InvalidInput
+from remit.domain.credit import Credit
+from remit.domain.errors import Conflict, InvalidInput
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
 from remit.domain.pagination import Page
@@ -28,9 +29,10 @@ class PaymentService:
         """Record a bank transfer, cheque, cash or other payment on an open invoice.
 
         The invoice becomes `paid` when nothing is left due; any excess goes to the customer's credit
-        balance. One transaction writes the payment, the invoice (conditioned on its version, so
-        concurrent payments never lose an update: the loser re-reads and retries), the timeline, the
-        balance and the receipt owed through the outbox. `InvalidTransition` unless the invoice is open.
+        balance in the invoice's currency (the payment's). One transaction writes the payment, the
+        invoice (conditioned on its version, so concurrent payments never lose an update: the loser
+        re-reads and retries), the timeline, the balance and the receipt owed through the outbox.
+        `InvalidTransition` unless the invoice is open.
 
         Once per `request` (a key naming the client's request, when it has one): a retry of a request
         whose payment was recorded (its answer lost to a timeout, say) returns that payment again.
@@ -69,22 +71,18 @@ class PaymentService:
             transaction.insert_outbox(
                 self._context.outbox_message("payment_receipt", saved, invoice.recipients, now, payment.id)
             )
-            if excess:
+            if excess.amount:
                 customer = self._context.organisation_and_customer(
                     account_id, organisation_id, invoice.customer_id
                 )[1]
-                transaction.adjust_customer(
-                    customer.id, now, balance_change=excess, expected_balance=customer.balance
-                )
-                transaction.insert_balance_transaction(
-                    self._context.balance_transaction(
-                        customer,
-                        "overpayment",
-                        excess,
-                        now,
-                        f"Overpayment of invoice {invoice.number}",
-                        invoice.id,
-                    )
+                self._context.stage_credit(
+                    transaction,
+                    customer,
+                    excess,
+                    now,
+                    "overpayment",
+                    f"Overpayment of invoice {invoice.number}",
+                    invoice.id,
                 )
             transaction.commit()
             return saved.as_seen_on(today_in(invoice.timezone, now)), payment
@@ -115,30 +113,30 @@ class PaymentService:
     def adjust_balance(
         self, account_id: str, organisation_id: str, customer_id: str, new: NewBalanceTransaction
     ) -> BalanceTransaction:
-        """Add credit (positive) or remove it (negative); the balance never goes below 0.
+        """Add credit (positive) or remove it (negative) in `new.currency`, the customer's currency
+        when not given; no currency's balance ever goes below 0, and no other currency's moves.
 
-        Atomic with the ledger entry, conditioned on the balance read. Raises `InvalidInput` for 0,
-        `Conflict` when removing more than the balance holds.
+        Atomic with the ledger entry, conditioned on the balances read. Raises `InvalidInput` for 0,
+        `InsufficientCredit` (a `Conflict` naming `amount`) when removing more than the currency's
+        balance holds; then nothing changes.
         """
         if new.amount == 0:
             raise InvalidInput.single("amount", "must not be 0")
 
         def attempt() -> BalanceTransaction:
             customer = self._context.organisation_and_customer(account_id, organisation_id, customer_id)[1]
-            if customer.balance + new.amount < 0:
-                raise Conflict(
-                    f"The customer's credit balance is {customer.balance}; it cannot go below 0.",
-                    [FieldProblem("amount", f"at most {customer.balance} can be removed")],
-                )
             now = self._clock.now()
-            entry = self._context.balance_transaction(
-                customer, "adjustment", new.amount, now, new.description
-            )
             transaction = self._billing.transaction(organisation_id)
-            transaction.adjust_customer(
-                customer.id, now, balance_change=new.amount, expected_balance=customer.balance
+            entry = self._context.stage_credit(
+                transaction,
+                customer,
+                Credit(new.currency or customer.currency, new.amount),
+                now,
+                "adjustment",
+                new.description,
             )
-            transaction.insert_balance_transaction(entry)
+            if entry is None:  # only 0 writes no entry
+                raise InvalidInput.single("amount", "must not be 0")
             transaction.commit()
             return entry
 
