@@ -47,6 +47,17 @@ def path_of(pattern: str, ids: dict[str, str]) -> str:
     return path.removeprefix("^").removesuffix("/?$")
 
 
+def small_png() -> bytes:
+    """A 4x4 PNG: a logo for the organisation whose logo a form removes."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "#1a73e8").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def world(people: AccountWithRoles, pattern: str) -> dict[str, str]:
     """A fresh organisation of the account with one of everything and, where `pattern` names them,
     a billing run, a person to act on and an API key: the ids of it all.
@@ -68,6 +79,10 @@ def world(people: AccountWithRoles, pattern: str) -> dict[str, str]:
         account_id, NewOrganisation(name=f"World {number}", default_currency="EUR")
     )
     organisation_id = organisation.id
+    if "logo/remove" in pattern:
+        everything.organisations.upload_logo(
+            account_id, organisation_id, small_png(), "image/png", "http://127.0.0.1:3000"
+        )
     customer = everything.customers.create(
         account_id, organisation_id, NewCustomer(name="Globex", email="ap@globex.test")
     )

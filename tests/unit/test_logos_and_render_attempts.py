@@ -77,7 +77,7 @@ def test_an_invoice_shows_the_logo_it_was_finalized_with_whatever_the_organisati
             customer_address=None,
             customer_tax_id=None,
             recipients=["ap@globex.test"],
-            credit_available=0,
+            credit_balances={},
             now=START,
             logo_key=logo_key,
         )
