@@ -234,7 +234,9 @@ def build_services(config: Settings, clock: Clock | None = None) -> Services:
         SesMailer(_sesv2, config.mail_from, config.ses_configuration_set),
         clock,
     )
-    provider_secrets = SecretsManagerProviderSecrets(_secretsmanager, config.secrets_prefix)
+    provider_secrets = SecretsManagerProviderSecrets(
+        _secretsmanager, config.secrets_prefix, cache_seconds=config.secrets_cache_seconds
+    )
     gateways: dict[ProviderName, Callable[[], CardGateway]] = {
         "stripe": _stripe_gateway(config),
         "sandbox": _sandbox_gateway(billing, config, clock),

@@ -31,6 +31,8 @@ class Settings:
     ses_configuration_set: str = ""
     # Secrets Manager names of the organisations' card-provider credentials: `<prefix>/<org id>`.
     secrets_prefix: str = "remit/local/payment-providers"
+    # How long a warm process trusts a card-provider secret it read (or its absence).
+    secrets_cache_seconds: float = 300.0
     # Where the Stripe SDK sends its requests; empty for Stripe's own API.
     stripe_api_base: str = ""
     # The SQS queue of the billing worker (bulk billing runs, the daily invoicing cycle's work).
