@@ -1,6 +1,7 @@
 # Remit: developer and CI entry points. GNU make 4.3+.
 #
-#   make test    lint, format check, types, template lint, then every test layer
+#   make test    lint, format check, types, template lint and checkov, then every test layer
+#   make checkov the deployed CloudFormation (template.yaml translated) against checkov's policies
 #   make pytest  the tests alone, in parallel (TESTS=path/or::node PYTEST_ARGS=… PYTEST_WORKERS=0|2|auto)
 #   make run     the whole platform on this machine (local stack, no AWS account)
 #   make build   lint the template, then `sam build` the functions and the shared layer
@@ -71,8 +72,8 @@ fi; \
 exit 1
 endef
 
-.PHONY: help venv system-tools fonts test lint format-check typecheck validate pytest run build bench bench-emulators load \
-	fuzz audit docs messages fmt clean
+.PHONY: help venv system-tools fonts test lint format-check typecheck validate checkov pytest run build bench \
+	bench-emulators load fuzz audit docs messages fmt clean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -98,7 +99,7 @@ $(VENV_STAMP): requirements-dev.txt shared/requirements.txt pyproject.toml
 # ---------------------------------------------------------------------------------------------
 # Checks. `make -k test` runs every check even after one has failed, and still fails.
 
-test: lint format-check typecheck validate audit pytest
+test: lint format-check typecheck validate checkov audit pytest
 
 # Browser and PDF tools the tests use as a person would (Debian's packages): headless Chromium
 # opens the hosted page, pdftoppm turns PDFs into pictures. Installed once, when missing.
@@ -157,6 +158,31 @@ typecheck: $(VENV_STAMP)
 
 validate: $(VENV_STAMP)
 	$(BIN)/sam validate --lint
+
+# checkov scans the CloudFormation that SAM deploys: template.yaml translated offline by the SAM
+# translator (tools/cloudformation_template.py), since checkov knows CloudFormation better than SAM.
+# A check that does not apply is skipped on its resource, with why, in template.yaml's
+# `Metadata: checkov: skip:` (docs/operations.md, "checkov"). checkov's pins conflict with the SAM
+# CLI's, so it has a virtualenv of its own, made from requirements-checkov.txt like .venv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_TEMPLATE := .aws-sam/checkov/template.json
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@if [ -x $(CHECKOV_VENV)/bin/python ] && ! $(CHECKOV_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then \
+		rm -rf $(CHECKOV_VENV); \
+	fi
+	@if [ ! -x $(CHECKOV_VENV)/bin/python ]; then \
+		python313=$$( $(find_python313) ) || { echo "error: no working Python 3.13 found (see make venv)" >&2; exit 1; }; \
+		"$$python313" -m venv $(CHECKOV_VENV); \
+	fi
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --requirement requirements-checkov.txt
+	@touch $@
+
+checkov: $(VENV_STAMP) $(CHECKOV_STAMP)
+	env $(LOCAL_AWS_ENV) $(BIN)/python -m tools.cloudformation_template $(CHECKOV_TEMPLATE)
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		--file $(CHECKOV_TEMPLATE)
 
 # pip-audit needs PyPI's advisory data: where it is unreachable the audit says so and passes.
 audit: $(VENV_STAMP)
@@ -229,5 +255,5 @@ fmt: $(VENV_STAMP)
 	$(BIN)/ruff check --fix $(SOURCE_PATHS)
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts
 	find . -path ./.git -prune -o -type d \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +

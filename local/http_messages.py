@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from remit.problem_details import PROBLEM_JSON, problem_document
+from remit.request_bodies import UnreadableBody, read_json
 
 JSON = "application/json"
 
@@ -68,13 +69,13 @@ class RequestRejected(Exception):
 
 
 def json_object_body(request: HttpRequest) -> dict[str, Any]:
-    """The request body as a JSON object. Raises `RequestRejected` (400) when it is not one."""
+    """The request body as a JSON object. Raises `RequestRejected` (400, or 413 for one over 1 MB)
+    when it is not one, however large or deeply nested it is (`remit.request_bodies`).
+    """
     try:
-        document = json.loads(request.body or b"null")
-    except ValueError:
-        raise RequestRejected(
-            problem_response(400, "malformed-body", "The request body is not valid JSON.")
-        ) from None
+        document = read_json(request.body or b"null")
+    except UnreadableBody as refused:
+        raise RequestRejected(problem_response(refused.status, refused.slug, refused.detail)) from None
     if not isinstance(document, dict):
         raise RequestRejected(
             problem_response(400, "malformed-body", "The request body must be a JSON object.")

@@ -19,9 +19,7 @@ from urllib.parse import parse_qsl
 import boto3
 
 from local.http_messages import HttpRequest, HttpResponse
-from remit.adapters.dynamodb import DynamoTable
-from remit.adapters.money_format import format_money
-from remit.adapters.sandbox_gateway import (
+from local.sandbox_gateway import (
     CHECKOUT_PATH,
     DECLINED_CARD,
     SUCCEEDING_CARD,
@@ -29,6 +27,8 @@ from remit.adapters.sandbox_gateway import (
     checkout_events,
     deliver_event,
 )
+from remit.adapters.dynamodb import DynamoTable
+from remit.adapters.money_format import format_money
 from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
 from remit.bootstrap import SystemClock
 from remit.config import settings

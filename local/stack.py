@@ -217,6 +217,12 @@ class LocalStack:
         if backfill_overview(BILLING_TABLE) is not None:
             self._data_changed()
 
+        # The sandbox card provider is the local stack's own: wired into Remit's services here.
+        from local.sandbox_gateway import sandbox_gateway
+        from remit.bootstrap import use_card_gateway
+
+        use_card_gateway("sandbox", sandbox_gateway)
+
         dev_account = ensure_dev_account(data_dir, self._settings.dev_api_key)
         if dev_account.created:
             self._data_changed()

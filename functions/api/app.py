@@ -4,7 +4,9 @@ Authentication happens before routing, so a request without a valid key is `401`
 body; routes then find the caller (its account, and whether its key may only read) in the router
 context, and reach the services as that caller (`api.http.caller_services`). A read-only key's
 POST, PUT, PATCH or DELETE is `403` before anything else reads it: before its body is checked and
-before an `Idempotency-Key` could replay a change made with another key.
+before an `Idempotency-Key` could replay a change made with another key. Then the body is checked
+before anything parses it (`remit.request_bodies`): no body, however large or nested, reaches a
+parser that could fail on it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from api.routes import (
     payment_provider,
     subscriptions,
 )
-from remit import snapstart
+from remit import request_bodies, snapstart
 from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
 from remit.bootstrap import services
 from remit.domain.errors import DomainError, Unauthenticated
@@ -148,36 +150,44 @@ def handle_unexpected(error: Exception) -> Response[str]:
     return problem(500, "internal-error", "Something went wrong on our side.", request_id=request_id)
 
 
-# Bodies that are not JSON: the logo upload (an image) and the hosted page's checkout form.
-_OTHER_BODIES = (re.compile(r"^/v1/organisations/[^/]+/logo$"), re.compile(r"^/i/[^/]+/checkout$"))
+# Bodies that are not JSON: the logo upload (an image, with its own limit) and the hosted page's
+# checkout form.
+_LOGO = re.compile(r"^/v1/organisations/[^/]+/logo$")
+_CHECKOUT_FORM = re.compile(r"^/i/[^/]+/checkout$")
 
 
 def _refused_body(event: dict[str, Any], path: str) -> dict[str, Any] | None:
-    """A problem for a body the API cannot read: not sent as JSON (415), or JSON but not an object (400).
+    """A problem for a body the API cannot read, answered before anything parses it.
 
-    Every JSON body of the API is an object (`null` stands for no body where a body is optional);
-    malformed JSON is left to the resolver, which answers 400 too.
+    Any body: flagged base64 but not (400). The checkout form: larger than a form may be (413), or
+    JSON that could not be read (below). Every other body is JSON: not sent as JSON (415), larger
+    than 1 MB (413), not UTF-8, nested deeper than 32 levels or malformed (400), or not an object
+    (400; `null` stands for no body where a body is optional).
     """
     method = str(event.get("httpMethod") or "").upper()
     body = event.get("body")
     if method not in ("POST", "PUT", "PATCH") or not body:
         return None  # no body: nothing to read (POST …/finalize needs no Content-Type)
-    if any(pattern.match(path) for pattern in _OTHER_BODIES):
-        return None
     headers = {name.lower(): str(value) for name, value in (event.get("headers") or {}).items()}
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
-        sent = f"a {media_type} body" if media_type else "a body without a Content-Type"
-        return proxy_problem(
-            415,
-            "unsupported-media-type",
-            f"Send the body as JSON, with Content-Type: application/json (not {sent}).",
-        )
     try:
-        parsed = json.loads(body)
-    except (ValueError, TypeError):
-        return None
-    if parsed is not None and not isinstance(parsed, dict):
+        raw = request_bodies.body_bytes(body, base64_encoded=bool(event.get("isBase64Encoded")))
+        if _LOGO.match(path):
+            return None
+        if _CHECKOUT_FORM.match(path) and media_type != "application/json":
+            request_bodies.check_form(raw, media_type)
+            return None
+        if media_type != "application/json":
+            sent = f"a {media_type} body" if media_type else "a body without a Content-Type"
+            return proxy_problem(
+                415,
+                "unsupported-media-type",
+                f"Send the body as JSON, with Content-Type: application/json (not {sent}).",
+            )
+        parsed = request_bodies.read_json(raw)
+    except request_bodies.UnreadableBody as refused:
+        return proxy_problem(refused.status, refused.slug, refused.detail)
+    if parsed is not None and not isinstance(parsed, dict) and not _CHECKOUT_FORM.match(path):
         return proxy_problem(400, "malformed-body", "The request body must be a JSON object.")
     return None
 
@@ -228,4 +238,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     refused = refused or _refused_body(event, path)
     response = refused if refused is not None else app.resolve(event, context)
     metrics.add_metric(name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1)
+    # API Gateway's access log cannot see the account a key belongs to (only an authorizer could
+    # tell it): this line names it, with the same request id (`correlation_id`) as the access log.
+    logger.info(
+        "Request answered",
+        extra={"http_method": event.get("httpMethod"), "path": path, "status": response["statusCode"]},
+    )
     return response

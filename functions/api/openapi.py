@@ -40,11 +40,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 _ERRORS = {
-    "400": "The body is not JSON, or not a JSON object.",
+    "400": "The body is not UTF-8 JSON, not a JSON object, or nests deeper than 32 levels.",
     "401": "No valid API key.",
     "403": "The API key is read-only: it may not change anything.",
     "404": "Not found, or it belongs to another account.",
     "409": "Not allowed in the resource's current state, or a conflict.",
+    "413": "The body is larger than the API reads (1 MB of JSON).",
     "415": "The body is not sent as application/json.",
     "422": "A field is invalid; each is named in `errors`.",
     "429": "Throttled: try again later.",
@@ -180,7 +181,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             if path.endswith(_RENDERED_DOCUMENTS):
                 codes += ["409", "422", "503"]
             if "requestBody" in operation:
-                codes += ["400", "415", "422"]
+                codes += ["400", "413", "415", "422"]
             elif any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 codes.append("422")
             responses = operation.setdefault("responses", {})

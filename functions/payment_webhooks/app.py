@@ -4,8 +4,13 @@ Thin on purpose: the raw body (exactly as signed) and the `Stripe-Signature` hea
 `CardEventService.handle`, which verifies and applies the event. Answers:
 
 * `200 {"received": true}` for an applied, duplicate or ignored event (the provider stops retrying);
-* `400` problem+json for a bad, stale or missing signature and for a body that is not JSON;
-* `404` problem+json for an unknown organisation or another route;
+* `400` problem+json for a body no event can be (checked first, before the signature or any
+  parser: not UTF-8 JSON, flagged base64 but not, nested deeper than 32 levels) and `413` for one
+  over 1 MB;
+* `400` problem+json, one and the same answer, for a bad, stale or missing signature, for an
+  organisation without a card provider and for one that does not exist: a stranger cannot tell
+  them apart;
+* `404` problem+json for another route;
 * `503` problem+json when AWS throttled or timed out (the provider delivers the event again).
 
 Nothing the provider sends (body, signature) is logged: only the request id and outcomes.
@@ -13,8 +18,6 @@ Nothing the provider sends (body, signature) is logged: only the request id and 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -23,7 +26,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from remit import snapstart
+from remit import request_bodies, snapstart
 from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
 from remit.bootstrap import services
 from remit.domain.errors import InvalidSignature, NotFound
@@ -62,11 +65,14 @@ def organisation_of(event: dict[str, Any]) -> str | None:
 
 
 def raw_body(event: dict[str, Any]) -> bytes:
-    """The body as the provider signed it (API Gateway may hand it over base64-encoded)."""
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return base64.b64decode(body, validate=True)
-    return str(body).encode("utf-8")
+    """The body as the provider signed it (API Gateway may hand it over base64-encoded).
+
+    Raises `UnreadableBody` (400) for a body flagged base64 that is not.
+    """
+    body = event.get("body")
+    return request_bodies.body_bytes(
+        None if body is None else str(body), base64_encoded=bool(event.get("isBase64Encoded"))
+    )
 
 
 def signature_header(event: dict[str, Any]) -> str | None:
@@ -84,9 +90,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return proxy_problem(404, "not-found", f"No route {event.get('httpMethod')} {event.get('path')}.")
     try:
         payload = raw_body(event)
-        json.loads(payload)
-    except (binascii.Error, ValueError):
-        return proxy_problem(400, "bad-request", "The body is not a JSON event.")
+        request_bodies.read_json(payload)
+    except request_bodies.UnreadableBody as refused:
+        return proxy_problem(refused.status, refused.slug, refused.detail)
     try:
         outcome = card_event_service().handle(organisation_id, payload, signature_header(event))
     except InvalidSignature as error:
@@ -94,6 +100,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="WebhooksRefused", unit=MetricUnit.Count, value=1)
         return proxy_problem(400, "invalid-signature", error.detail)
     except NotFound as error:
+        # Only after a verified signature: the organisation's own provider named a deleted one.
         return proxy_problem(404, "not-found", error.detail)
     except Exception as error:
         if not is_transient(error):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -129,15 +129,6 @@ def _stripe_gateway(config: Settings) -> Callable[[], CardGateway]:
     return cache(build)
 
 
-def _sandbox_gateway(billing: DynamoTable, config: Settings, clock: Clock) -> Callable[[], CardGateway]:
-    def build() -> CardGateway:
-        from remit.adapters.sandbox_gateway import SandboxGateway
-
-        return SandboxGateway(billing, lambda: config.public_base_url, clock.now)
-
-    return cache(build)
-
-
 def _email_renderer() -> EmailRenderer:
     from remit.adapters.html_rendering import JinjaEmailRenderer
 
@@ -252,11 +243,12 @@ def build_services(
         SesMailer(_sesv2, config.mail_from, config.ses_configuration_set),
         clock,
     )
-    provider_secrets = SecretsManagerProviderSecrets(_secretsmanager, config.secrets_prefix)
-    gateways: dict[ProviderName, Callable[[], CardGateway]] = {
-        "stripe": _stripe_gateway(config),
-        "sandbox": _sandbox_gateway(billing, config, clock),
-    }
+    provider_secrets = SecretsManagerProviderSecrets(
+        _secretsmanager, config.secrets_prefix, cache_seconds=config.secrets_cache_seconds
+    )
+    gateways: dict[ProviderName, Callable[[], CardGateway]] = {"stripe": _stripe_gateway(config)}
+    for provider, factory in _card_gateways.items():
+        gateways[provider] = cache(partial(factory, billing, config, clock))
     invoices = InvoiceService(context)
     lifecycle = InvoiceLifecycleService(context)
     sending = SendingService(context, lifecycle)
@@ -327,6 +319,20 @@ def services() -> Services:
 
 # What tests inject into the process-wide services instead of the real thing (see `use_clock`).
 _injected: dict[str, Any] = {}
+# Card gateways besides Stripe, by provider: the local stack's sandbox (see `use_card_gateway`).
+CardGatewayFactory = Callable[["DynamoTable", Settings, "Clock"], "CardGateway"]
+_card_gateways: dict[ProviderName, CardGatewayFactory] = {}
+
+
+def use_card_gateway(provider: ProviderName, factory: CardGatewayFactory | None) -> None:
+    """Build the process-wide services with `factory`'s gateway for `provider` from now on (None:
+    without it). The local stack wires its sandbox provider here; it ships outside the layer.
+    """
+    if factory is None:
+        _card_gateways.pop(provider, None)
+    else:
+        _card_gateways[provider] = factory
+    services.cache_clear()
 
 
 def use_clock(clock: Clock | None) -> None:

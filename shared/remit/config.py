@@ -31,6 +31,8 @@ class Settings:
     ses_configuration_set: str = ""
     # Secrets Manager names of the organisations' card-provider credentials: `<prefix>/<org id>`.
     secrets_prefix: str = "remit/local/payment-providers"
+    # How long a warm process trusts a card-provider secret it read (or its absence).
+    secrets_cache_seconds: float = 300.0
     # Where the Stripe SDK sends its requests; empty for Stripe's own API.
     stripe_api_base: str = ""
     # The SQS queue of the billing worker (bulk billing runs, the daily invoicing cycle's work).
@@ -47,7 +49,17 @@ class Settings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
-        """Settings from `REMIT_<NAME>` variables; a malformed value stops start-up with its name."""
+        """Settings from `REMIT_<NAME>` variables; a malformed value stops start-up with its name.
+
+        Only outside Lambda may `REMIT_STAGE` be left out (then `local`): a deployed function
+        without it raises `RuntimeError` at start, rather than run with the local stack's sandbox
+        card provider and shown temporary passwords.
+        """
+        if environ.get("AWS_LAMBDA_FUNCTION_NAME") and not environ.get("REMIT_STAGE"):
+            raise RuntimeError(
+                "REMIT_STAGE is not set: a deployed function must name its stage (template.yaml sets "
+                "it from the Stage parameter). Without it Remit would run as the local stack."
+            )
         values: dict[str, object] = {}
         for field in fields(cls):
             raw = environ.get(f"REMIT_{field.name.upper()}")

@@ -15,8 +15,8 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
+from local.sandbox_gateway import SandboxGateway, sign_payload
 from remit.adapters.dynamodb import DynamoTable
-from remit.adapters.sandbox_gateway import SandboxGateway, sign_payload
 from remit.adapters.stripe_gateway import verify_stripe_event
 from remit.domain.card_payments import OffSessionCharge, ProviderCredentials
 from tests.integration.api_client import ApiClient, ApiResponse
@@ -409,3 +409,10 @@ def test_without_a_saved_card_the_invoice_is_emailed(stripe_api: FakeStripe, acm
     [invoice] = acme.api.get(f"{acme.base}/invoices").json()["data"]
     assert invoice["sent_at"] is not None
     assert stripe_api.to("/v1/payment_intents") == []
+
+
+def test_the_sandbox_ships_with_the_local_stack_not_in_the_layer() -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("remit.adapters.sandbox_gateway") is None
+    assert importlib.util.find_spec("local.sandbox_gateway") is not None

@@ -14,11 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 # Written in two pieces so that this file does not contain what it looks for.
 OUTSIDE_NOTES = "../" + "shared"
-# Not part of the repository: version control, the virtualenv, and what the tools leave behind
+# Not part of the repository: version control, the virtualenvs, and what the tools leave behind
 # (all git-ignored).
 NOT_THE_REPOSITORY = {
     ".git",
     ".venv",
+    ".venv-checkov",
     ".local",
     ".aws-sam",
     ".bench",

@@ -3,11 +3,20 @@
 The secret is named `<prefix>/<organisation id>` (the API function may only reach that prefix)
 and holds `{"provider", "secret_key", "webhook_secret"}` as JSON. The keys leave their
 `SecretStr` only on the way into the secret store; nothing here logs them.
+
+A warm process remembers what it read, a secret or its absence, for `cache_seconds` (five minutes
+as deployed: `REMIT_SECRETS_CACHE_SECONDS`), for at most `max_cached` organisations, so that a
+stream of webhooks does not read Secrets Manager on every call. Writing or removing a secret
+through this adapter forgets it at once; another process (the webhooks function after the API's
+`PUT …/payment_provider`) sees the change once its copy expires.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -24,10 +33,26 @@ _MISSING = ("ResourceNotFoundException",)
 class SecretsManagerProviderSecrets:
     """The `PaymentProviderSecrets` port over Secrets Manager; the client is created on first use."""
 
-    def __init__(self, client_factory: Callable[[], SecretsManagerClient], prefix: str) -> None:
+    def __init__(
+        self,
+        client_factory: Callable[[], SecretsManagerClient],
+        prefix: str,
+        *,
+        cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_cached: int = 1024,
+    ) -> None:
         self._client_factory = client_factory
         self._client: SecretsManagerClient | None = None
         self._prefix = prefix.rstrip("/")
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._max_cached = max_cached
+        # organisation id -> (expires at, credentials or None), oldest use first.
+        self._cached: OrderedDict[str, tuple[float, ProviderCredentials | None]] = OrderedDict()
+        self._lock = threading.Lock()
+        # Counts writes, so that a read that raced a write never caches what it read before it.
+        self._writes = 0
 
     @property
     def _secrets(self) -> SecretsManagerClient:
@@ -59,9 +84,31 @@ class SecretsManagerProviderSecrets:
             if error.response.get("Error", {}).get("Code") != "ResourceExistsException":
                 raise
             self._secrets.put_secret_value(SecretId=name, SecretString=value)
+        finally:
+            self._forget(organisation_id)
 
     def get(self, organisation_id: str) -> ProviderCredentials | None:
-        """The organisation's credentials, or None when no provider is connected."""
+        """The organisation's credentials, or None when no provider is connected (either remembered
+        for `cache_seconds`).
+        """
+        now = self._clock()
+        with self._lock:
+            cached = self._cached.get(organisation_id)
+            if cached is not None and now < cached[0]:
+                self._cached.move_to_end(organisation_id)
+                return cached[1]
+            writes = self._writes
+        credentials = self._read(organisation_id)
+        if self._cache_seconds > 0:
+            with self._lock:
+                if self._writes == writes:
+                    self._cached[organisation_id] = (now + self._cache_seconds, credentials)
+                    self._cached.move_to_end(organisation_id)
+                    while len(self._cached) > self._max_cached:
+                        self._cached.popitem(last=False)
+        return credentials
+
+    def _read(self, organisation_id: str) -> ProviderCredentials | None:
         try:
             found = self._secrets.get_secret_value(SecretId=self.secret_name(organisation_id))
         except ClientError as error:
@@ -69,6 +116,12 @@ class SecretsManagerProviderSecrets:
                 return None
             raise
         return ProviderCredentials.model_validate(json.loads(found["SecretString"]))
+
+    def _forget(self, organisation_id: str) -> None:
+        """Drop the remembered copy, after a write: a read that began before the write keeps nothing."""
+        with self._lock:
+            self._writes += 1
+            self._cached.pop(organisation_id, None)
 
     def delete(self, organisation_id: str) -> None:
         """Remove the secret at once (no recovery window, so the organisation can connect again)."""
@@ -79,3 +132,5 @@ class SecretsManagerProviderSecrets:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") not in _MISSING:
                 raise
+        finally:
+            self._forget(organisation_id)

@@ -7,7 +7,6 @@ fake Stripe server).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import stripe
@@ -20,6 +19,7 @@ from remit.domain.card_payments import (
     ProviderCredentials,
 )
 from remit.domain.errors import Conflict, InvalidSignature
+from remit.request_bodies import UnreadableBody, read_json
 
 STRIPE_API_BASE = "https://api.stripe.com"
 # Stripe's own default, named here because invariant 6 depends on it.
@@ -37,13 +37,19 @@ def verify_stripe_event(
     """
     secret = credentials.webhook_secret.get_secret_value()
     try:
-        stripe.Webhook.construct_event(payload, signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS)
+        stripe.WebhookSignature.verify_header(
+            payload, signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+        )
     except stripe.SignatureVerificationError:
-        raise InvalidSignature("The Stripe-Signature header is missing, wrong or too old.") from None
-    except ValueError:
+        raise InvalidSignature() from None
+    except ValueError:  # not UTF-8
         raise InvalidSignature("The signed body is not a Stripe event.") from None
-    # The SDK checked the body; plain dicts are simpler to read than its StripeObjects.
-    event = json.loads(payload)
+    # The signature checked, the body is read by Remit's own depth-bounded reader, not the SDK's
+    # (recursive) parser and StripeObjects: plain dicts, and no body can exhaust the stack.
+    try:
+        event = read_json(payload)
+    except UnreadableBody:
+        raise InvalidSignature("The signed body is not a Stripe event.") from None
     if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
         raise InvalidSignature("The signed body is not a Stripe event.")
     return _card_event(event)

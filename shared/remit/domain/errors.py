@@ -67,7 +67,15 @@ class ConcurrentUpdate(DomainError):
 
 
 class InvalidSignature(DomainError):
-    """A webhook whose signature is missing, wrong or too old: refused (400), nothing changes."""
+    """A webhook whose signature is missing, wrong or too old, or that nothing could verify (no such
+    organisation, no card provider): refused (400), nothing changes. Unless a verified body proves
+    the sender holds the secret, the detail is always the same, so that a stranger learns nothing.
+    """
+
+    UNVERIFIED = "The Stripe-Signature header is missing, wrong or too old."
+
+    def __init__(self, detail: str = UNVERIFIED) -> None:
+        super().__init__(detail)
 
 
 class UnrenderableText(DomainError):

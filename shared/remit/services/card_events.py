@@ -3,7 +3,9 @@
 Guarantees:
 
 * Only verified events act: the organisation's webhook secret checks the signature and its age
-  (`InvalidSignature` otherwise, and nothing is read or written beyond the secret).
+  (`InvalidSignature` otherwise, and nothing is read or written beyond the secret). An unknown
+  organisation and one without a card provider are refused exactly as a bad signature is, without
+  reading the table: nothing tells a stranger which organisations exist or have a provider.
 * Each event id is applied at most once, concurrent duplicates included: its marker
   (`WEBHOOK#<event id>`, written only if new) commits in the same transaction as its effect, so a
   duplicate's transaction is cancelled and it is answered "already applied".
@@ -73,18 +75,17 @@ class CardEventService:
 
         Returns "applied", "already_applied" (a duplicate, concurrent ones included) or "ignored" (an
         event type Remit does not act on, or one naming another organisation, no invoice, an unknown
-        invoice or another currency: logged, nothing written). Raises `NotFound` for an unknown
-        organisation and `InvalidSignature` for a bad, stale or missing signature or an organisation
-        without a provider; then nothing is written.
+        invoice or another currency: logged, nothing written). Raises `InvalidSignature`, always
+        with the same detail, for a bad, stale or missing signature, an organisation without a
+        provider and an unknown organisation; `NotFound` only for a verified event whose
+        organisation is gone. Whenever it raises, nothing is written.
         """
         credentials = self._secrets.get(organisation_id)
         if credentials is None:
-            if not self._card_payments.read(organisation_id, None, None, None).organisation_exists:
-                raise NotFound("organisation", organisation_id)
-            raise InvalidSignature("No card provider is connected to this organisation.")
+            raise InvalidSignature()
         gateway = self._gateways.get(credentials.provider)
         if gateway is None:
-            raise InvalidSignature("The organisation's card provider does not send webhooks here.")
+            raise InvalidSignature()
         event = gateway().verify_event(credentials, payload, signature)
         if event is None:
             return "ignored"

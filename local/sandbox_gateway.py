@@ -4,6 +4,10 @@ A checkout session is an item in the billing table (`PK=SANDBOX#<session id>`) t
 checkout page (`local/sandbox_checkout.py`) reads. Its outcome is posted to the organisation's
 `/webhooks/stripe/<org id>` as a Stripe-format event, signed the way Stripe signs, so it takes
 the same verified path as a real Stripe event. Only the local and test stages may connect it.
+
+A test double, so it lives with the local stack, not in the product's layer: the local stack wires
+it into Remit's services with `remit.bootstrap.use_card_gateway("sandbox", sandbox_gateway)`;
+a deployed function has no sandbox gateway at all.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from remit.adapters.dynamodb import DynamoTable, to_attributes
 from remit.adapters.stripe_gateway import verify_stripe_event
+from remit.config import Settings
 from remit.domain.card_payments import (
     CardPaymentEvent,
     CheckoutRequest,
@@ -31,6 +36,7 @@ from remit.domain.card_payments import (
 )
 from remit.domain.errors import ConcurrentUpdate
 from remit.observability import logger
+from remit.ports import Clock
 
 SUCCEEDING_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
@@ -137,6 +143,11 @@ def checkout_events(session: dict[str, Any], card_number: str) -> list[dict[str,
         stripe_event("checkout.session.completed", completed),
         stripe_event("payment_intent.succeeded", intent),
     ]
+
+
+def sandbox_gateway(table: DynamoTable, config: Settings, clock: Clock) -> SandboxGateway:
+    """The sandbox gateway over Remit's billing table, as `remit.bootstrap.use_card_gateway` builds it."""
+    return SandboxGateway(table, lambda: config.public_base_url, clock.now)
 
 
 class SandboxGateway:
