@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.integration.api_client import ApiClient
+from tests.integration.stocked_organisation import stock_organisation
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAAAASUVORK5CYII="
@@ -52,12 +53,7 @@ def books(aws: None) -> dict[str, Any]:
     """
     from remit.bootstrap import services
     from remit.domain.account import NewApiKey
-    from remit.domain.billing_template import BulkBillingRequest, NewBillingTemplate
-    from remit.domain.charge import NewCharge
-    from remit.domain.customer import NewCustomer
-    from remit.domain.invoice import NewInvoice
     from remit.domain.organisation import NewOrganisation
-    from remit.domain.subscription import NewSubscription
 
     everything = services()
     issued = everything.accounts.create_account("Keys Ltd's account")
@@ -66,59 +62,12 @@ def books(aws: None) -> dict[str, Any]:
     organisation = everything.organisations.create(
         account_id, NewOrganisation(name="Keys Ltd", default_currency="EUR")
     )
-    org = organisation.id
-    customer = everything.customers.create(
-        account_id, org, NewCustomer(name="Globex", email="ap@globex.test")
-    )
-    charge = everything.charges.create(
-        account_id, org, customer.id, NewCharge.model_validate({"description": "Setup", "unit_amount": 500})
-    )
-    invoice = everything.invoices.create_draft(
-        account_id,
-        org,
-        NewInvoice.model_validate(
-            {"customer_id": customer.id, "line_items": [{"description": "Work", "unit_amount": 10000}]}
-        ),
-    )
-    template = everything.billing_runs.create_template(
-        account_id,
-        org,
-        NewBillingTemplate.model_validate(
-            {"name": "Plan", "currency": "EUR", "line_items": [{"description": "Plan", "unit_amount": 900}]}
-        ),
-    )
-    subscription = everything.subscriptions.create(
-        account_id,
-        org,
-        NewSubscription.model_validate(
-            {"customer_id": customer.id, "line_items": [{"description": "Pro", "unit_amount": 4900}]}
-        ),
-    )
-    run = everything.billing_runs.bill_customers(
-        account_id,
-        org,
-        BulkBillingRequest.model_validate(
-            {
-                "customer_ids": [customer.id],
-                "currency": "EUR",
-                "line_items": [{"description": "Fee", "unit_amount": 1}],
-            }
-        ),
-        "https://remit.test",
-    )
+    ids = stock_organisation(account_id, organisation.id)
     return {
         "account_id": account_id,
         "full": ApiClient(issued.api_key),
         "read_only": ApiClient(read_only.api_key),
-        "ids": {
-            "organisation_id": org,
-            "customer_id": customer.id,
-            "charge_id": charge.id,
-            "invoice_id": invoice.id,
-            "template_id": template.id,
-            "subscription_id": subscription.id,
-            "run_id": run.id,
-        },
+        "ids": ids,
     }
 
 

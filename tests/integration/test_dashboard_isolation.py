@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.integration.dashboard_browser import account_with_user, signed_in
+from tests.integration.stocked_organisation import stock_organisation
 
 pytestmark = pytest.mark.usefixtures("user_pool")
 
@@ -39,66 +40,8 @@ def path_of(pattern: str, ids: dict[str, str]) -> str:
 
 def first_account() -> tuple[str, dict[str, str]]:
     """An account with one of everything, and the ids of it all."""
-    from remit.bootstrap import services
-    from remit.domain.billing_template import BulkBillingRequest, NewBillingTemplate
-    from remit.domain.charge import NewCharge
-    from remit.domain.customer import NewCustomer
-    from remit.domain.invoice import NewInvoice
-    from remit.domain.subscription import NewSubscription
-
     account_id, organisation_id = account_with_user("owner@first.test", "First Ltd")
-    everything = services()
-    customer = everything.customers.create(
-        account_id, organisation_id, NewCustomer(name="Globex", email="ap@globex.test")
-    )
-    charge = everything.charges.create(
-        account_id,
-        organisation_id,
-        customer.id,
-        NewCharge.model_validate({"description": "Setup", "unit_amount": 500}),
-    )
-    invoice = everything.invoices.create_draft(
-        account_id,
-        organisation_id,
-        NewInvoice.model_validate(
-            {"customer_id": customer.id, "line_items": [{"description": "Work", "unit_amount": 10000}]}
-        ),
-    )
-    template = everything.billing_runs.create_template(
-        account_id,
-        organisation_id,
-        NewBillingTemplate.model_validate(
-            {"name": "Plan", "currency": "EUR", "line_items": [{"description": "Plan", "unit_amount": 900}]}
-        ),
-    )
-    subscription = everything.subscriptions.create(
-        account_id,
-        organisation_id,
-        NewSubscription.model_validate(
-            {"customer_id": customer.id, "line_items": [{"description": "Pro", "unit_amount": 4900}]}
-        ),
-    )
-    run = everything.billing_runs.bill_customers(
-        account_id,
-        organisation_id,
-        BulkBillingRequest.model_validate(
-            {
-                "customer_ids": [customer.id],
-                "currency": "EUR",
-                "line_items": [{"description": "Fee", "unit_amount": 100}],
-            }
-        ),
-        "https://remit.test",
-    )
-    return account_id, {
-        "organisation_id": organisation_id,
-        "customer_id": customer.id,
-        "charge_id": charge.id,
-        "invoice_id": invoice.id,
-        "template_id": template.id,
-        "subscription_id": subscription.id,
-        "run_id": run.id,
-    }
+    return account_id, stock_organisation(account_id, organisation_id)
 
 
 def state(account_id: str, ids: dict[str, str]) -> Any:

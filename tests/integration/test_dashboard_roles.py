@@ -22,6 +22,7 @@ import pytest
 from remit.domain.roles import ROLE_PERMISSIONS, ROLES, Role
 from tests.integration.dashboard_browser import Browser
 from tests.integration.roles import AccountWithRoles, account_with_roles
+from tests.integration.stocked_organisation import stock_organisation
 
 pytestmark = pytest.mark.usefixtures("user_pool")
 
@@ -64,12 +65,7 @@ def world(people: AccountWithRoles, pattern: str) -> dict[str, str]:
     """
     from remit.bootstrap import services
     from remit.domain.account import NewApiKey
-    from remit.domain.billing_template import BulkBillingRequest, NewBillingTemplate
-    from remit.domain.charge import NewCharge
-    from remit.domain.customer import NewCustomer
-    from remit.domain.invoice import NewInvoice
     from remit.domain.organisation import NewOrganisation
-    from remit.domain.subscription import NewSubscription
     from remit.domain.users import Invitation
 
     everything = services()
@@ -83,54 +79,10 @@ def world(people: AccountWithRoles, pattern: str) -> dict[str, str]:
         everything.organisations.upload_logo(
             account_id, organisation_id, small_png(), "image/png", "http://127.0.0.1:3000"
         )
-    customer = everything.customers.create(
-        account_id, organisation_id, NewCustomer(name="Globex", email="ap@globex.test")
-    )
-    charge = everything.charges.create(
-        account_id,
-        organisation_id,
-        customer.id,
-        NewCharge.model_validate({"description": "Setup", "unit_amount": 500}),
-    )
-    invoice = everything.invoices.create_draft(
-        account_id,
-        organisation_id,
-        NewInvoice.model_validate(
-            {"customer_id": customer.id, "line_items": [{"description": "Work", "unit_amount": 10000}]}
-        ),
-    )
-    template = everything.billing_runs.create_template(
-        account_id,
-        organisation_id,
-        NewBillingTemplate.model_validate(
-            {"name": "Plan", "currency": "EUR", "line_items": [{"description": "Plan", "unit_amount": 900}]}
-        ),
-    )
-    subscription = everything.subscriptions.create(
-        account_id,
-        organisation_id,
-        NewSubscription.model_validate(
-            {"customer_id": customer.id, "line_items": [{"description": "Pro", "unit_amount": 4900}]}
-        ),
-    )
     ids = {
         "number": str(number),
-        "organisation_id": organisation_id,
-        "customer_id": customer.id,
-        "charge_id": charge.id,
-        "invoice_id": invoice.id,
-        "template_id": template.id,
-        "subscription_id": subscription.id,
+        **stock_organisation(account_id, organisation_id, with_run="run_id" in pattern),
     }
-    if "run_id" in pattern:
-        request = {
-            "customer_ids": [customer.id],
-            "currency": "EUR",
-            "line_items": [{"description": "Fee", "unit_amount": 100}],
-        }
-        ids["run_id"] = everything.billing_runs.bill_customers(
-            account_id, organisation_id, BulkBillingRequest.model_validate(request), "https://remit.test"
-        ).id
     if "member_id" in pattern:
         invitation = Invitation(email=f"subject-{number}@roles.test", role="viewer")
         ids["member_id"] = everything.account_people.invite(

@@ -1,0 +1,65 @@
+"""An organisation with one of everything (a customer, an open charge, a draft invoice, a billing
+template, a subscription and, when asked, a bulk billing run), for the tests that walk every route.
+"""
+
+from __future__ import annotations
+
+
+def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool = True) -> dict[str, str]:
+    """Fill the organisation through the services; the ids of what was made, by path parameter name."""
+    from remit.bootstrap import services
+    from remit.domain.billing_template import BulkBillingRequest, NewBillingTemplate
+    from remit.domain.charge import NewCharge
+    from remit.domain.customer import NewCustomer
+    from remit.domain.invoice import NewInvoice
+    from remit.domain.subscription import NewSubscription
+
+    everything = services()
+    customer = everything.customers.create(
+        account_id, organisation_id, NewCustomer(name="Globex", email="ap@globex.test")
+    )
+    charge = everything.charges.create(
+        account_id,
+        organisation_id,
+        customer.id,
+        NewCharge.model_validate({"description": "Setup", "unit_amount": 500}),
+    )
+    invoice = everything.invoices.create_draft(
+        account_id,
+        organisation_id,
+        NewInvoice.model_validate(
+            {"customer_id": customer.id, "line_items": [{"description": "Work", "unit_amount": 10000}]}
+        ),
+    )
+    template = everything.billing_runs.create_template(
+        account_id,
+        organisation_id,
+        NewBillingTemplate.model_validate(
+            {"name": "Plan", "currency": "EUR", "line_items": [{"description": "Plan", "unit_amount": 900}]}
+        ),
+    )
+    subscription = everything.subscriptions.create(
+        account_id,
+        organisation_id,
+        NewSubscription.model_validate(
+            {"customer_id": customer.id, "line_items": [{"description": "Pro", "unit_amount": 4900}]}
+        ),
+    )
+    ids = {
+        "organisation_id": organisation_id,
+        "customer_id": customer.id,
+        "charge_id": charge.id,
+        "invoice_id": invoice.id,
+        "template_id": template.id,
+        "subscription_id": subscription.id,
+    }
+    if with_run:
+        request = {
+            "customer_ids": [customer.id],
+            "currency": "EUR",
+            "line_items": [{"description": "Fee", "unit_amount": 100}],
+        }
+        ids["run_id"] = everything.billing_runs.bill_customers(
+            account_id, organisation_id, BulkBillingRequest.model_validate(request), "https://remit.test"
+        ).id
+    return ids
