@@ -1,6 +1,7 @@
 # Remit: developer and CI entry points. GNU make 4.3+.
 #
-#   make test    lint, format check, types, template lint and checkov, then every test layer
+#   make test    lint, format check, types, layers, template lint and checkov, then every test layer
+#   make layers  the import contracts of pyproject.toml (import-linter): layers, no function imports another
 #   make checkov the deployed CloudFormation (template.yaml translated) against checkov's policies
 #   make pytest  the tests alone, in parallel (TESTS=path/or::node PYTEST_ARGS=… PYTEST_WORKERS=0|2|auto)
 #   make run     the whole platform on this machine (local stack, no AWS account)
@@ -72,7 +73,7 @@ fi; \
 exit 1
 endef
 
-.PHONY: help venv system-tools fonts test lint format-check typecheck validate checkov pytest run build bench \
+.PHONY: help venv system-tools fonts test lint format-check typecheck layers validate checkov pytest run build bench \
 	bench-emulators load fuzz audit docs messages fmt clean
 
 help:
@@ -99,7 +100,7 @@ $(VENV_STAMP): requirements-dev.txt shared/requirements.txt pyproject.toml
 # ---------------------------------------------------------------------------------------------
 # Checks. `make -k test` runs every check even after one has failed, and still fails.
 
-test: lint format-check typecheck validate checkov audit pytest
+test: lint format-check typecheck layers validate checkov audit pytest
 
 # Browser and PDF tools the tests use as a person would (Debian's packages): headless Chromium
 # opens the hosted page, pdftoppm turns PDFs into pictures. Installed once, when missing.
@@ -155,6 +156,11 @@ format-check: $(VENV_STAMP)
 
 typecheck: $(VENV_STAMP)
 	$(BIN)/mypy $(TYPED_PATHS)
+
+# The layering contracts in pyproject.toml ([tool.importlinter]): module names relative to `shared`
+# and `functions`, as for mypy. The cache is off: the check takes under a second.
+layers: $(VENV_STAMP)
+	PYTHONPATH=shared:functions $(BIN)/lint-imports --no-cache
 
 validate: $(VENV_STAMP)
 	$(BIN)/sam validate --lint

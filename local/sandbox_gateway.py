@@ -36,7 +36,7 @@ from remit.domain.card_payments import (
 )
 from remit.domain.errors import ConcurrentUpdate
 from remit.observability import logger
-from remit.ports import Clock
+from remit.ports.clock import Clock
 
 SUCCEEDING_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"

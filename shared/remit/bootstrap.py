@@ -27,14 +27,11 @@ if TYPE_CHECKING:
     from remit.adapters.sqs_work_queue import SqsWorkQueue
     from remit.domain.card_payments import ProviderName
     from remit.domain.roles import Caller
-    from remit.ports import (
-        CardGateway,
-        Clock,
-        EmailRenderer,
-        HostedPageRenderer,
-        InvoicePdfRenderer,
-        UserDirectory,
-    )
+    from remit.ports.cards import CardGateway
+    from remit.ports.clock import Clock
+    from remit.ports.documents import HostedPageRenderer, InvoicePdfRenderer
+    from remit.ports.mail import EmailRenderer
+    from remit.ports.people import UserDirectory
     from remit.services.account_people import AccountPeopleService
     from remit.services.accounts import AccountService
     from remit.services.billing_cycle import BillingCycleService

@@ -24,7 +24,7 @@ from remit.domain.users import (
     SignInStepExpired,
     TotpSetup,
 )
-from remit.ports import Clock
+from remit.ports.clock import Clock
 
 ACCOUNT_ATTRIBUTE = "custom:account_id"
 # Cognito's answers to a wrong password, an unknown or disabled user, a revoked token.
@@ -41,7 +41,7 @@ ISSUER = "Remit"
 
 
 class CognitoUserDirectory:
-    """`remit.ports.UserDirectory` over the `cognito-idp` API."""
+    """`remit.ports.people.UserDirectory` over the `cognito-idp` API."""
 
     def __init__(self, client: Callable[[], Any], user_pool_id: str, client_id: str, clock: Clock) -> None:
         self._client = client

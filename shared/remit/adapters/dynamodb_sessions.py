@@ -18,7 +18,7 @@ from remit.domain.users import PendingSignIn, SessionTokens
 
 
 class DynamoSessionStore:
-    """`remit.ports.SessionStore` over DynamoDB."""
+    """`remit.ports.people.SessionStore` over DynamoDB."""
 
     def __init__(self, table: DynamoTable) -> None:
         self._table = table

@@ -201,7 +201,7 @@ def reminder_phrase(reminder: ReminderStep, catalog: gettext.NullTranslations) -
 
 
 class JinjaEmailRenderer(_JinjaRenderer):
-    """Branded HTML and plain-text emails about an invoice (`remit.ports.EmailRenderer`), in the
+    """Branded HTML and plain-text emails about an invoice (`remit.ports.mail.EmailRenderer`), in the
     document's locale.
     """
 
@@ -246,7 +246,7 @@ class JinjaEmailRenderer(_JinjaRenderer):
 
 
 class JinjaHostedPageRenderer(_JinjaRenderer):
-    """The public invoice page behind `/i/{token}` (`remit.ports.HostedPageRenderer`), in the
+    """The public invoice page behind `/i/{token}` (`remit.ports.documents.HostedPageRenderer`), in the
     document's locale.
     """
 

@@ -21,7 +21,8 @@ from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from remit.domain.pagination import Page
 from remit.domain.roles import owner_to_keep
 from remit.domain.users import AccountMember, Invitation, Invited, RoleChange, TotpSetup, member_id
-from remit.ports import Clock, MemberRepository, UserDirectory
+from remit.ports.clock import Clock
+from remit.ports.people import MemberRepository, UserDirectory
 from remit.services.dashboard_sessions import DashboardSessionService
 from remit.services.retry import retry_on_conflict
 

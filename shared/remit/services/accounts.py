@@ -36,7 +36,8 @@ from remit.domain.errors import InvalidInput, NotFound, Unauthenticated
 from remit.domain.ids import new_id
 from remit.domain.pagination import Page
 from remit.domain.roles import Caller
-from remit.ports import AccountRepository, Clock
+from remit.ports.accounts import AccountRepository
+from remit.ports.clock import Clock
 
 logger = logging.getLogger(__name__)
 

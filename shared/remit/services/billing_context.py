@@ -14,7 +14,8 @@ from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import BalanceTransaction, BalanceTransactionType
-from remit.ports import BillingStore, BillingTransaction, Clock
+from remit.ports.billing import BillingStore, BillingTransaction
+from remit.ports.clock import Clock
 from remit.services.organisations import OrganisationService
 
 

@@ -40,7 +40,8 @@ from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.domain.subscription import Subscription
-from remit.ports import RecurringStore, RecurringTransaction, WorkQueue
+from remit.ports.queues import WorkQueue
+from remit.ports.recurring import RecurringStore, RecurringTransaction
 from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
 from remit.services.charges import billable_open_charges
 from remit.services.invoice_lifecycle import InvoiceLifecycleService

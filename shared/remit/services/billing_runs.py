@@ -16,7 +16,8 @@ from remit.domain.errors import FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice, InvoiceSource, NewInvoice
 from remit.domain.pagination import Page
-from remit.ports import RecurringStore, WorkQueue
+from remit.ports.queues import WorkQueue
+from remit.ports.recurring import RecurringStore
 from remit.services.billing_context import BillingContext
 from remit.services.billing_cycle import BULK_CUSTOMERS_PER_MESSAGE
 from remit.services.invoice_lifecycle import InvoiceLifecycleService

@@ -37,7 +37,8 @@ from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
 from remit.domain.payment import Payment
 from remit.observability import logger
-from remit.ports import BillingTransaction, CardGateway, CardPaymentStore, PaymentProviderSecrets
+from remit.ports.billing import BillingTransaction
+from remit.ports.cards import CardGateway, CardPaymentStore, PaymentProviderSecrets
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 

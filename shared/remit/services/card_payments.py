@@ -25,7 +25,8 @@ from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.observability import logger
-from remit.ports import CardGateway, OrganisationRepository, PaymentProviderSecrets
+from remit.ports.cards import CardGateway, PaymentProviderSecrets
+from remit.ports.organisations import OrganisationRepository
 from remit.services.billing_context import BillingContext
 from remit.services.retry import retry_on_conflict
 

@@ -7,7 +7,7 @@ from remit.domain.customer import Customer
 from remit.domain.errors import NotFound
 from remit.domain.ids import new_id
 from remit.domain.pagination import Page
-from remit.ports import BillingStore
+from remit.ports.billing import BillingStore
 from remit.services.billing_context import BillingContext
 
 

@@ -10,7 +10,9 @@ from remit.domain.customer import Contact, ContactInput, Customer, CustomerChang
 from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
 from remit.domain.pagination import Page
-from remit.ports import Clock, CustomerRepository, OrganisationRepository
+from remit.ports.clock import Clock
+from remit.ports.customers import CustomerRepository
+from remit.ports.organisations import OrganisationRepository
 from remit.services.billing_context import today_in
 from remit.services.organisations import OrganisationService
 from remit.services.retry import retry_on_conflict

@@ -39,7 +39,8 @@ from remit.domain.users import (
     SignInStepExpired,
     member_id,
 )
-from remit.ports import Clock, MemberRepository, SessionStore, UserDirectory
+from remit.ports.clock import Clock
+from remit.ports.people import MemberRepository, SessionStore, UserDirectory
 
 
 class DashboardSessionService:

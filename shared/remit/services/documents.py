@@ -12,7 +12,7 @@ from remit.domain.errors import Conflict, DocumentUnavailable, NotFound, Unrende
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.observability import logger, metrics
-from remit.ports import DocumentStore, HostedPageRenderer, InvoicePdfRenderer, LogoStore
+from remit.ports.documents import DocumentStore, HostedPageRenderer, InvoicePdfRenderer, LogoStore
 from remit.services.billing_context import BillingContext, today_in
 
 

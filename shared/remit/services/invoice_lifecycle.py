@@ -8,7 +8,7 @@ from remit.domain.customer import Customer
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.domain.reminders import next_reminder_date
-from remit.ports import BillingTransaction
+from remit.ports.billing import BillingTransaction
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 

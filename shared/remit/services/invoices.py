@@ -23,7 +23,7 @@ from remit.domain.invoice import (
 )
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
-from remit.ports import BillingTransaction
+from remit.ports.billing import BillingTransaction
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 

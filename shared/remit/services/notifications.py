@@ -27,12 +27,9 @@ from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import Payment
 from remit.domain.reminders import step_of
 from remit.observability import logger
-from remit.ports import (
-    BillingStore,
-    Clock,
-    EmailRenderer,
-    Mailer,
-)
+from remit.ports.billing import BillingStore
+from remit.ports.clock import Clock
+from remit.ports.mail import EmailRenderer, Mailer
 from remit.services.documents import DocumentService
 from remit.services.retry import back_off
 

@@ -15,7 +15,9 @@ from remit.domain.organisation import (
     default_number_prefix,
 )
 from remit.domain.pagination import Page
-from remit.ports import Clock, LogoImages, LogoStore, OrganisationRepository
+from remit.ports.clock import Clock
+from remit.ports.documents import LogoImages, LogoStore
+from remit.ports.organisations import OrganisationRepository
 from remit.services.retry import retry_on_conflict
 
 LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from remit.domain.overview import Overview, OverviewWindow, summarise
-from remit.ports import BillingStore, Clock
+from remit.ports.billing import BillingStore
+from remit.ports.clock import Clock
 from remit.services.billing_context import today_in
 from remit.services.organisations import OrganisationService
 

@@ -28,7 +28,8 @@ from remit.domain.errors import AlreadyDone, ConcurrentUpdate, NotFound
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.domain.reminders import ReminderRun, SkipReason, latest_due_step, next_reminder_date
-from remit.ports import ReminderStore, WorkQueue
+from remit.ports.queues import WorkQueue
+from remit.ports.reminders import ReminderStore
 from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
 from remit.services.retry import back_off
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from remit.domain.customer import Customer
 from remit.domain.invoice import Invoice
-from remit.ports import BillingTransaction
+from remit.ports.billing import BillingTransaction
 from remit.services.billing_context import BillingContext
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.retry import retry_on_conflict

@@ -27,7 +27,8 @@ from remit.domain.subscription import (
     SubscriptionChanges,
     check_subscription,
 )
-from remit.ports import BillingStore, RecurringStore
+from remit.ports.billing import BillingStore
+from remit.ports.recurring import RecurringStore
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.charges import billable_open_charges
 from remit.services.invoices import InvoiceService

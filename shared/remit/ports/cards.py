@@ -1,0 +1,73 @@
+"""Card payments: the provider's API, the organisation's credentials, what applying an event reads."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from remit.domain.card_intents import CardIntent
+from remit.domain.card_payments import (
+    CardPaymentEvent,
+    CheckoutRequest,
+    CheckoutSession,
+    OffSessionCharge,
+    ProviderCredentials,
+)
+from remit.domain.invoice import Invoice
+
+
+class PaymentProviderSecrets(Protocol):
+    """The organisation's provider credentials in a secret store (never the table)."""
+
+    def put(self, organisation_id: str, credentials: ProviderCredentials) -> None: ...
+
+    def get(self, organisation_id: str) -> ProviderCredentials | None: ...
+
+    def delete(self, organisation_id: str) -> None: ...
+
+
+class CardGateway(Protocol):
+    """A card provider's API, called with the organisation's own credentials."""
+
+    def create_checkout(
+        self, credentials: ProviderCredentials, request: CheckoutRequest
+    ) -> CheckoutSession: ...
+
+    def charge_off_session(self, credentials: ProviderCredentials, charge: OffSessionCharge) -> str:
+        """Start an off-session charge of a saved card; returns the payment intent id (result by webhook)."""
+        ...
+
+    def verify_event(
+        self, credentials: ProviderCredentials, payload: bytes, signature: str | None
+    ) -> CardPaymentEvent | None:
+        """The verified event (signature and 300 s tolerance), None for event types Remit ignores.
+
+        Raises `InvalidSignature` for a bad, stale or missing signature.
+        """
+        ...
+
+
+class CardPaymentReading(Protocol):
+    """What applying one card event starts from, read together."""
+
+    @property
+    def organisation_exists(self) -> bool: ...
+    @property
+    def invoice(self) -> Invoice | None: ...
+    @property
+    def intent(self) -> CardIntent | None: ...
+    @property
+    def already_applied(self) -> bool: ...
+
+
+class CardPaymentStore(Protocol):
+    def read(
+        self,
+        organisation_id: str,
+        invoice_id: str | None,
+        payment_intent_id: str | None,
+        event_id: str | None,
+    ) -> CardPaymentReading:
+        """The organisation's existence, the invoice, the intent's state and the event's marker, in one
+        strongly consistent round trip (what is not asked for reads as absent).
+        """
+        ...

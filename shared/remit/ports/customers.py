@@ -1,0 +1,42 @@
+"""Customers and their external ids."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from remit.domain.customer import Customer
+from remit.domain.pagination import Page
+
+
+class CustomerRepository(Protocol):
+    def add(self, customer: Customer) -> None:
+        """Store a new customer and claim its external ids (`Conflict` if one is taken)."""
+        ...
+
+    def get(self, organisation_id: str, customer_id: str) -> Customer | None: ...
+
+    def find_by_external_id(self, organisation_id: str, external_id: str) -> Customer | None: ...
+
+    def list(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Customer]: ...
+
+    def search_by_name(
+        self, organisation_id: str, prefix: str, limit: int, cursor: str | None
+    ) -> Page[Customer]:
+        """Customers whose name starts with `prefix`, case and accents aside, in name order."""
+        ...
+
+    def save(
+        self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]
+    ) -> Customer:
+        """Write the customer if unchanged since read, claiming new external ids and releasing old ones.
+
+        Raises `ConcurrentUpdate` if the customer changed, `Conflict` if an external id is taken.
+        """
+        ...
+
+    def delete(self, customer: Customer) -> None:
+        """Remove the customer and its external ids if unchanged since read and never invoiced.
+
+        Raises `ConcurrentUpdate` otherwise (the service checks for issued invoices before).
+        """
+        ...

@@ -1,0 +1,27 @@
+"""Emails: rendering them and sending them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
+from remit.domain.payment import Payment
+from remit.domain.reminders import ReminderStep
+
+
+class EmailRenderer(Protocol):
+    def render(
+        self,
+        kind: EmailKind,
+        document: InvoiceDocument,
+        payment: Payment | None = None,
+        reminder: ReminderStep | None = None,
+    ) -> RenderedEmail:
+        """Subject, HTML and plain-text body of an invoice email, void notice, payment receipt or reminder."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, email: OutgoingEmail) -> str:
+        """Send the email; returns the provider's message id. Raises on failure (the caller retries)."""
+        ...
