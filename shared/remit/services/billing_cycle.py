@@ -372,8 +372,8 @@ class BillingCycleService:
             charges,
             as_of,
             now,
-            automatic,
-            automatic and not by_card,
+            finalize=automatic,
+            send=automatic and not by_card,
         )
         billed = subscription.billed(period, now)
         billed = billed.close_if_done(as_of, now) or billed
@@ -433,8 +433,8 @@ class BillingCycleService:
                         charges,
                         as_of,
                         now,
-                        automatic,
-                        automatic,
+                        finalize=automatic,
+                        send=automatic,
                         next_charges_billing=first_of_next_month(as_of),
                     )
                     transaction.count_on_run(run_id, invoice_id=invoice.id)
@@ -515,8 +515,8 @@ class BillingCycleService:
                     [],
                     today_in(organisation.timezone, now),
                     now,
-                    True,
-                    bulk.send,
+                    finalize=True,
+                    send=bulk.send,
                     public_base_url=bulk.public_base_url,
                 )
                 transaction.count_on_run(run_id, invoice_id=invoice.id, item_done=True)
@@ -552,9 +552,9 @@ class BillingCycleService:
         charges: list[Charge],
         issue_date: date,
         now: datetime,
+        *,
         finalize: bool,
         send: bool,
-        *,
         next_charges_billing: date | None = None,
         public_base_url: str | None = None,
     ) -> Invoice:
