@@ -44,7 +44,7 @@ _DELIVERY_WAIT_SECONDS = 5.0
 def _sandbox() -> SandboxGateway:
     config = settings()
     table = DynamoTable(lambda: boto3.client("dynamodb"), config.billing_table)
-    return SandboxGateway(table, lambda: config.public_base_url, SystemClock().now)
+    return SandboxGateway(table, lambda: config.public_base_url, SystemClock())
 
 
 @cache

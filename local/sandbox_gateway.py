@@ -21,7 +21,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from remit.adapters.dynamodb import DynamoTable, to_attributes
@@ -147,7 +146,7 @@ def checkout_events(session: dict[str, Any], card_number: str) -> list[dict[str,
 
 def sandbox_gateway(table: DynamoTable, config: Settings, clock: Clock) -> SandboxGateway:
     """The sandbox gateway over Remit's billing table, as `remit.bootstrap.use_card_gateway` builds it."""
-    return SandboxGateway(table, lambda: config.public_base_url, clock.now)
+    return SandboxGateway(table, lambda: config.public_base_url, clock)
 
 
 class SandboxGateway:
@@ -157,7 +156,7 @@ class SandboxGateway:
         self,
         table: DynamoTable,
         public_base_url: Callable[[], str],
-        clock: Callable[[], datetime],
+        clock: Clock,
         deliver: Callable[[str, str, dict[str, Any], str], int] = deliver_event,
     ) -> None:
         self._table = table
@@ -187,7 +186,7 @@ class SandboxGateway:
             "customer_email": request.customer_email,
             "save_card": request.save_card,
             "provider_customer_id": customer,
-            "created_at": self._clock().isoformat(),
+            "created_at": self._clock.now().isoformat(),
         }
         self._table.client.put_item(TableName=self._table.name, Item=to_attributes(item))
         url = f"{self._public_base_url().rstrip('/')}{CHECKOUT_PATH}{session_id}"
@@ -207,7 +206,7 @@ class SandboxGateway:
                 Key={"PK": {"S": f"SANDBOX#{session_id}"}, "SK": {"S": "SANDBOX"}},
                 UpdateExpression="SET completed_at = :now",
                 ConditionExpression="attribute_exists(PK) AND attribute_not_exists(completed_at)",
-                ExpressionAttributeValues={":now": {"S": self._clock().isoformat()}},
+                ExpressionAttributeValues={":now": {"S": self._clock.now().isoformat()}},
             )
         except self._table.client.exceptions.ConditionalCheckFailedException:
             return False

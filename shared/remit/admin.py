@@ -54,7 +54,7 @@ def _user_pool_of_stack(stack_name: str) -> tuple[str, str]:
 
 
 def create_user(
-    email: str, account_id: str, user_pool_id: str, client_id: str, send_email: bool = False
+    email: str, account_id: str, user_pool_id: str, client_id: str, *, send_email: bool = False
 ) -> str | None:
     """Create a dashboard user of `account_id` who must choose a password at first sign-in.
 
@@ -216,7 +216,9 @@ def _create_user_command(arguments: argparse.Namespace) -> int:
             return 2
         pool_id, client_id = arguments.user_pool_id, arguments.client_id
     try:
-        password = create_user(arguments.email, arguments.account, pool_id, client_id, arguments.send_email)
+        password = create_user(
+            arguments.email, arguments.account, pool_id, client_id, send_email=arguments.send_email
+        )
     except DomainError as error:
         print(f"error: {error.detail}", file=sys.stderr)
         return 1

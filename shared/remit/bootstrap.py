@@ -302,7 +302,11 @@ def build_services(
         dashboard_sessions=dashboard_sessions,
         # Only stacks whose pool sends no email (the local stack, the tests) show temporary passwords.
         account_people=AccountPeopleService(
-            users, account_repository, dashboard_sessions, clock, config.stage in ("local", "test")
+            users,
+            account_repository,
+            dashboard_sessions,
+            clock,
+            show_temporary_passwords=config.stage in ("local", "test"),
         ),
         overview=OverviewService(organisations, context.billing, clock),
     )

@@ -6,7 +6,6 @@ import io
 import logging
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -15,6 +14,7 @@ from moto import mock_aws
 from local import moto_patches
 from local.cloudformation import create_tables, create_user_pool
 from local.moto_server import LocalMotoServer
+from tests.clocks import SettableClock
 from tests.integration.api_client import ApiClient
 
 # The in-process mock gets the same transaction undo log and key-range queries as the local stack.
@@ -140,22 +140,6 @@ def served_aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     reset_remit()
     yield
     reset_remit()
-
-
-class SettableClock:
-    """The services' clock, set by the test (UTC)."""
-
-    def __init__(self) -> None:
-        self.current = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def set(self, moment: str) -> None:
-        self.current = datetime.fromisoformat(moment).astimezone(UTC)
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
 
 
 @pytest.fixture

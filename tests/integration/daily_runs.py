@@ -10,16 +10,6 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-class SettableClock:
-    """The schedulers' clock (a callable), standing at the moment the test sets."""
-
-    def __init__(self, now: str) -> None:
-        self.current = at(now)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-
 def invalid_date_bodies(scheduled_at: str) -> list[tuple[bytes, int]]:
     """Bodies the dev routes refuse, and the status each gets (`scheduled_at`: a timestamp, not a date)."""
     return [

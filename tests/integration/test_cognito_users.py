@@ -13,13 +13,9 @@ from local.cloudformation import create_user_pool
 from remit.adapters.cognito_users import CognitoUserDirectory
 from remit.domain.errors import InvalidInput, Unauthenticated
 from remit.domain.users import SignInNeedsMoreSteps, SignInRefused
+from tests.clocks import SettableClock
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 @pytest.fixture
@@ -30,7 +26,7 @@ def directory() -> Iterator[CognitoUserDirectory]:
         pool_id, client_id = create_user_pool(
             client, "DashboardUserPool", "DashboardUserPoolClient", "remit-test-dashboard"
         )
-        yield CognitoUserDirectory(lambda: client, pool_id, client_id, FixedClock())
+        yield CognitoUserDirectory(lambda: client, pool_id, client_id, SettableClock(NOW))
 
 
 def test_a_user_signs_in_and_belongs_to_their_account(directory: CognitoUserDirectory) -> None:
@@ -217,7 +213,7 @@ def test_an_invitation_without_a_temporary_password_lets_cognito_email_it() -> N
     from botocore.stub import Stubber
 
     client = boto3.client("cognito-idp", region_name="eu-west-1")
-    directory = CognitoUserDirectory(lambda: client, "eu-west-1_pool", "client", FixedClock())
+    directory = CognitoUserDirectory(lambda: client, "eu-west-1_pool", "client", SettableClock(NOW))
     with Stubber(client) as stub:
         stub.add_response(
             "admin_create_user",

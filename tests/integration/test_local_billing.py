@@ -31,9 +31,10 @@ from local.http_messages import HttpRequest, HttpResponse
 from local.lambda_runtime import LocalFunction
 from local.queue_worker import QueueMapping, QueueWorker
 from local.scheduler import DailySchedule, Scheduler
+from tests.clocks import SettableClock
 from tests.integration import billing_handlers
 from tests.integration.billing_handlers import Script
-from tests.integration.daily_runs import SettableClock, at, invalid_date_bodies
+from tests.integration.daily_runs import at, invalid_date_bodies
 
 pytestmark = pytest.mark.concurrency
 
@@ -368,7 +369,7 @@ def start_scheduler(script: Script) -> Iterator[Callable[..., Scheduler]]:
             RequestGate(),
             Changes(),
             schedule=options.pop("schedule", DailySchedule.from_template()),
-            clock=clock,
+            clock=clock.now,
             check_seconds=0.01,
             first_retry_seconds=0,
             **options,

@@ -35,8 +35,9 @@ from local.stack import (
     REMINDERS_SCHEDULE_EVENT,
     RunningStack,
 )
+from tests.clocks import SettableClock
 from tests.integration import reminders_handlers
-from tests.integration.daily_runs import SettableClock, at, invalid_date_bodies
+from tests.integration.daily_runs import at, invalid_date_bodies
 from tests.integration.reminders_handlers import Script
 
 pytestmark = pytest.mark.concurrency
@@ -241,7 +242,7 @@ def start_schedulers(script: Script) -> Iterator[Callable[..., tuple[Scheduler, 
             RequestGate(),
             lambda: None,
             schedule=DailySchedule.from_template(),
-            clock=clock,
+            clock=clock.now,
             check_seconds=0.01,
             first_retry_seconds=0,
         )
@@ -250,7 +251,7 @@ def start_schedulers(script: Script) -> Iterator[Callable[..., tuple[Scheduler, 
             RequestGate(),
             lambda: None,
             schedule=reminders_schedule(),
-            clock=clock,
+            clock=clock.now,
             check_seconds=0.01,
             first_retry_seconds=0,
             label="reminders plan",

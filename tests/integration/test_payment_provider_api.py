@@ -6,7 +6,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from pydantic import SecretStr
 from local.sandbox_gateway import SandboxGateway, sign_payload
 from remit.adapters.dynamodb import DynamoTable
 from remit.adapters.stripe_gateway import verify_stripe_event
+from remit.bootstrap import SystemClock
 from remit.domain.card_payments import OffSessionCharge, ProviderCredentials
 from tests.integration.api_client import ApiClient, ApiResponse
 from tests.integration.billing import Billing
@@ -345,7 +345,7 @@ def test_a_sandbox_off_session_charge_posts_one_signed_event_per_idempotency_key
     sandbox = SandboxGateway(
         DynamoTable(lambda: boto3.client("dynamodb"), TABLES["BillingTable"]),
         lambda: "http://127.0.0.1:3000",
-        lambda: datetime.now(UTC),
+        SystemClock(),
         deliver,
     )
     charge = OffSessionCharge(

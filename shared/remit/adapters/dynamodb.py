@@ -150,7 +150,7 @@ class DynamoTable:
         `limit` items matched or the prefix is exhausted.
         """
         after = key(pk, after_sk) if after_sk is not None else None
-        return self._query(None, pk, sk_prefix, limit, after, equal_to, descending)
+        return self._query(None, pk, sk_prefix, limit, after, equal_to, descending=descending)
 
     def query_index_prefix(
         self,
@@ -169,7 +169,7 @@ class DynamoTable:
         after; it need not still be in the index.
         """
         start = {name: {"S": value} for name, value in after.items()} if after is not None else None
-        return self._query(index, pk, sk_prefix, limit, start, equal_to, descending)
+        return self._query(index, pk, sk_prefix, limit, start, equal_to, descending=descending)
 
     def _query(
         self,
@@ -179,6 +179,7 @@ class DynamoTable:
         limit: int,
         start_key: dict[str, Any] | None,
         equal_to: Mapping[str, str] | None,
+        *,
         descending: bool = False,
     ) -> tuple[list[Item], bool]:
         pk_name, sk_name = (index.partition_key, index.sort_key) if index else ("PK", "SK")

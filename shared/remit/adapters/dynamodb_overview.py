@@ -30,7 +30,6 @@ rest once.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -50,6 +49,7 @@ from remit.domain.overview import (
     payment_buckets,
 )
 from remit.domain.payment import Payment
+from remit.domain.retry import retry_on_conflict
 
 COUNTED = "in_overview"  # the attribute of invoices and payments the counters include
 _TOTAL_NAMES: dict[Figure, str] = {"open": "OPEN", "uncollectible": "UNCOLLECTIBLE"}
@@ -236,16 +236,16 @@ def _count(table: DynamoTable, items: list[Item]) -> int:
 
 
 def _count_one(table: DynamoTable, item: Item) -> int:
-    for attempt in range(_ATTEMPTS):
+    def attempt() -> int:
         fresh = table.get(item["PK"], item["SK"])
         if fresh is None or fresh.get(COUNTED) or not _contributes(fresh):
             return 0  # deleted, or counted by its own write since the scan, or nothing to count
-        try:
-            table.write(_counting_writes([fresh]))
-            return 1
-        except ConcurrentUpdate:
-            time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter, not security
-    raise ConcurrentUpdate(f"{item['SK']} of {item['PK']} kept changing; run the backfill again.")
+        table.write(_counting_writes([fresh]))
+        return 1
+
+    return retry_on_conflict(
+        attempt, _ATTEMPTS, exhausted=f"{item['SK']} of {item['PK']} kept changing; run the backfill again."
+    )
 
 
 def backfill_overview(table: DynamoTable) -> int | None:

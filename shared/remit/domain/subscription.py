@@ -159,7 +159,7 @@ class Subscription(Model):
         resumed = self.model_copy(update={"status": "active", "paused_at": None, "updated_at": now})
         return resumed.scheduled_from(index)
 
-    def cancel(self, at_period_end: bool, today: date, now: datetime) -> Subscription:
+    def cancel(self, *, at_period_end: bool, today: date, now: datetime) -> Subscription:
         """Cancel now, or (an active subscription already in a period) when the current period ends."""
         self.require_status(("draft", "active", "paused"), "cancel")
         current = self.schedule.index_on(today)

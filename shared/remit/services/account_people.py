@@ -34,6 +34,7 @@ class AccountPeopleService:
         members: MemberRepository,
         sessions: DashboardSessionService,
         clock: Clock,
+        *,
         show_temporary_passwords: bool,
     ) -> None:
         self._users = users

@@ -46,7 +46,7 @@ from remit.services.billing_context import BillingContext, latest_date_anywhere,
 from remit.services.charges import billable_open_charges
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
-from remit.services.retry import back_off
+from remit.services.retry import READ_AGAIN, ReadAgain, retry_on_conflict
 from remit.services.sending import SendingService
 from remit.services.subscriptions import period_draft
 
@@ -169,11 +169,11 @@ class BillingCycleService:
         """The day's runs holding `items`: those recorded by an earlier (or concurrent) planning of
         the same day, and new ones (500 items each) for the items none of them holds.
         """
-        for attempt in range(_ATTEMPTS):
+
+        def attempt() -> list[BillingRun]:
             runs = self._store.cycle_runs(organisation_id, today)
             planned = {item for run in runs for item in run.item_ids}
             new_items = sorted(set(items) - planned)
-            recorded = True
             for start in range(0, len(new_items), RUN_SIZE):
                 now = self._clock.now()
                 chunk = new_items[start : start + RUN_SIZE]
@@ -186,14 +186,15 @@ class BillingCycleService:
                     run_date=today,
                     created_at=now,
                 )
-                recorded = self._store.record_cycle_run(run, len(runs))
-                if not recorded:
-                    break  # a concurrent planner recorded that part first: start again from its runs
+                if not self._store.record_cycle_run(run, len(runs)):
+                    # a concurrent planner recorded that part first: start again from its runs
+                    raise ConcurrentUpdate("Another planner recorded part of the day's runs first.")
                 runs.append(run)
-            if recorded:
-                return runs
-            back_off(attempt)
-        raise ConcurrentUpdate("Planners kept recording the same day's runs at once.")
+            return runs
+
+        return retry_on_conflict(
+            attempt, _ATTEMPTS, exhausted="Planners kept recording the same day's runs at once."
+        )
 
     def _resume(self, organisation_id: str, run_id: str, now: datetime) -> tuple[int, set[str]]:
         """Queue again what a run that should have finished has left: (messages sent, items left)."""
@@ -276,29 +277,33 @@ class BillingCycleService:
     ) -> ItemOutcome:
         outcome = ItemOutcome()
         state: tuple[Organisation | None, Subscription | None, Customer | None] | None = None
-        for attempt in range(_ATTEMPTS):
+        customer: Customer | None = None
+
+        def attempt() -> bool | ReadAgain:
+            """One step: True once the item is billed and counted done, False when it still must be."""
+            nonlocal state, customer
             if state is None:
                 state = self._store.read_subscription(organisation_id, subscription_id, customer_id)
             organisation, subscription, customer = state
             state = None
             if organisation is None or subscription is None:
                 outcome.skipped = True
-                break
+                return False
             if customer is None or customer.id != subscription.customer_id:
                 outcome.error = f"The subscription's customer {subscription.customer_id} no longer exists."
-                break
+                return False
             due = subscription.periods_due(as_of, 2)
             try:
                 if not due:
                     self._close_if_done(subscription, as_of)
-                    break
+                    return False
                 if outcome.issued >= self._max_periods:
                     outcome.catch_up_limit_reached = True
                     logger.warning(
                         "Catch-up limit reached: the rest of the missed periods follow in the next runs",
                         extra={"subscription_id": subscription_id, "limit": self._max_periods},
                     )
-                    break
+                    return False
                 # The last period due is billed with the item's own count on the run: one transaction.
                 last = len(due) == 1
                 invoice, billed = self._bill_period(
@@ -307,19 +312,24 @@ class BillingCycleService:
                 outcome.issued += 1
                 outcome.invoice_ids.append(invoice.id)
                 if last:
-                    return outcome
+                    return True
                 if billed.periods_due(as_of, 1) == []:
                     state = (organisation, billed, None)  # nothing more is due: no need to read again
+                return READ_AGAIN  # the next period due
             except AlreadyDone:
-                continue  # read again: another attempt billed it
+                return READ_AGAIN  # read again: another attempt billed it
             except ConcurrentUpdate:
-                back_off(attempt)  # another writer changed the subscription, customer or counter
-                continue
+                raise  # another writer changed the subscription, customer or counter: wait, read again
             except DomainError as error:
                 outcome.error = error.detail
-                break
-        else:
-            raise ConcurrentUpdate(f"Subscription {subscription_id} kept changing; the message is retried.")
+                return False
+
+        if retry_on_conflict(
+            attempt,
+            _ATTEMPTS,
+            exhausted=f"Subscription {subscription_id} kept changing; the message is retried.",
+        ):
+            return outcome
         outcome.skipped = outcome.skipped or (outcome.issued == 0 and outcome.error is None)
         self._finish_item(
             organisation_id,
@@ -363,8 +373,8 @@ class BillingCycleService:
             charges,
             as_of,
             now,
-            automatic,
-            automatic and not by_card,
+            finalize=automatic,
+            send=automatic and not by_card,
         )
         billed = subscription.billed(period, now)
         billed = billed.close_if_done(as_of, now) or billed
@@ -398,13 +408,14 @@ class BillingCycleService:
         self, organisation_id: str, customer_id: str, run_id: str, as_of: date
     ) -> ItemOutcome:
         outcome = ItemOutcome()
-        for attempt in range(_ATTEMPTS):
+
+        def attempt() -> ReadAgain | None:
             organisation, _, customer = self._billing.read_for_billing(
                 organisation_id, customer_id=customer_id
             )
             day = customer.next_charges_billing if customer else None
             if organisation is None or customer is None or day is None or day > as_of:
-                break
+                return None
             charges = billable_open_charges(self._billing, organisation_id, customer)
             now = self._clock.now()
             transaction = self._store.transaction(organisation_id)
@@ -423,8 +434,8 @@ class BillingCycleService:
                         charges,
                         as_of,
                         now,
-                        automatic,
-                        automatic,
+                        finalize=automatic,
+                        send=automatic,
                         next_charges_billing=first_of_next_month(as_of),
                     )
                     transaction.count_on_run(run_id, invoice_id=invoice.id)
@@ -433,19 +444,20 @@ class BillingCycleService:
                     transaction.schedule_charges_billing(customer, first_of_next_month(as_of), now)
                 transaction.commit()
             except AlreadyDone:
-                continue
+                return READ_AGAIN
             except ConcurrentUpdate:
-                back_off(attempt)
-                continue
+                raise
             except DomainError as error:
                 outcome.error = error.detail
-                break
+                return None
             if charges:
                 outcome.issued = 1
                 outcome.invoice_ids.append(invoice.id)
-            break
-        else:
-            raise ConcurrentUpdate(f"Customer {customer_id} kept changing; the message is retried.")
+            return None
+
+        retry_on_conflict(
+            attempt, _ATTEMPTS, exhausted=f"Customer {customer_id} kept changing; the message is retried."
+        )
         outcome.skipped = outcome.issued == 0 and outcome.error is None
         self._finish_item(organisation_id, run_id, customer_id, outcome, customer_id=customer_id)
         return outcome
@@ -465,19 +477,21 @@ class BillingCycleService:
         self, organisation_id: str, run_id: str, bulk: BulkInvoice, customer_id: str
     ) -> ItemOutcome:
         outcome = ItemOutcome()
-        for attempt in range(_ATTEMPTS):
+
+        def attempt() -> bool:
+            """True when the item is finished (or counted already), False when it still must be."""
             organisation, _, customer = self._billing.read_for_billing(
                 organisation_id, customer_id=customer_id
             )
             if organisation is None:
-                return outcome
+                return True
             if customer is None or customer.currency != bulk.currency:
                 outcome.error = (
                     f"The customer {customer_id} no longer exists."
                     if customer is None
                     else f"The customer is now billed in {customer.currency}, not {bulk.currency}."
                 )
-                break
+                return False
             now = self._clock.now()
             try:
                 draft = self._invoices.draft_for(
@@ -502,27 +516,29 @@ class BillingCycleService:
                     [],
                     today_in(organisation.timezone, now),
                     now,
-                    True,
-                    bulk.send,
+                    finalize=True,
+                    send=bulk.send,
                     public_base_url=bulk.public_base_url,
                 )
                 transaction.count_on_run(run_id, invoice_id=invoice.id, item_done=True)
                 transaction.commit()
             except AlreadyDone:
-                return outcome  # done and counted by an earlier delivery
+                return True  # done and counted by an earlier delivery
             except ConcurrentUpdate:
-                back_off(attempt)
-                continue
+                raise
             except DomainError as error:
                 outcome.error = error.detail
-                break
+                return False
             outcome.issued = 1
             outcome.invoice_ids.append(invoice.id)
+            return True
+
+        if retry_on_conflict(
+            attempt,
+            _ATTEMPTS,
+            exhausted=f"Bulk run {run_id} kept conflicting on {customer_id}; the message is retried.",
+        ):
             return outcome
-        else:
-            raise ConcurrentUpdate(
-                f"Bulk run {run_id} kept conflicting on {customer_id}; the message is retried."
-            )
         self._finish_item(organisation_id, run_id, customer_id, outcome, customer_id=customer_id)
         return outcome
 
@@ -537,9 +553,9 @@ class BillingCycleService:
         charges: list[Charge],
         issue_date: date,
         now: datetime,
+        *,
         finalize: bool,
         send: bool,
-        *,
         next_charges_billing: date | None = None,
         public_base_url: str | None = None,
     ) -> Invoice:

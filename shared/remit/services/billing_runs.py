@@ -135,8 +135,9 @@ class BillingRunService:
         organisation_id: str,
         new: NewInvoice,
         source: InvoiceSource,
-        send: bool,
         public_base_url: str,
+        *,
+        send: bool,
     ) -> Invoice:
         draft = self._invoices.create_draft(account_id, organisation_id, new, source=source)
         if send:
@@ -209,4 +210,4 @@ class BillingRunService:
             days_until_due=template.days_until_due,
             memo=template.memo,
         )
-        return self._issue(account_id, organisation_id, new, "template", True, public_base_url)
+        return self._issue(account_id, organisation_id, new, "template", public_base_url, send=True)

@@ -128,7 +128,7 @@ class CardPaymentService:
             raise InvalidInput(problems)
         return ProviderCredentials(provider="stripe", secret_key=secret_key, webhook_secret=webhook_secret)
 
-    def _set_card(self, account_id: str, organisation_id: str, enabled: bool) -> Organisation:
+    def _set_card(self, account_id: str, organisation_id: str, *, enabled: bool) -> Organisation:
         def attempt() -> Organisation:
             current = self._context.access.get(account_id, organisation_id)
             if current.payment_methods.card == enabled:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -31,7 +31,7 @@ from remit.domain.reminders import ReminderRun, SkipReason, latest_due_step, nex
 from remit.ports.queues import WorkQueue
 from remit.ports.reminders import ReminderStore
 from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
-from remit.services.retry import back_off
+from remit.services.retry import retry_on_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,8 @@ class ReminderService:
         organisation_id = str(message["organisation_id"])
         invoice_id = str(message["invoice_id"])
         today = date.fromisoformat(str(message["date"]))
-        for attempt in range(_ATTEMPTS):
+
+        def attempt() -> ReminderOutcome:
             organisation, invoice, customer = self._store.read(
                 organisation_id, invoice_id, str(message["customer_id"])
             )
@@ -172,9 +173,10 @@ class ReminderService:
                 # The step was sent, or the invoice was counted, by an earlier attempt: make sure it
                 # waits for its next step, and count it (once) as already sent.
                 return self._already_sent(organisation_id, today, invoice, later)
-            except ConcurrentUpdate:
-                back_off(attempt)
-        raise ConcurrentUpdate(f"Invoice {invoice_id} kept changing; the reminder is retried.")
+
+        return retry_on_conflict(
+            attempt, _ATTEMPTS, exhausted=f"Invoice {invoice_id} kept changing; the reminder is retried."
+        )
 
     def reschedule(self, message: Mapping[str, Any]) -> int:
         """Put the organisation's open invoices (or one customer's) back on the reminder index as its
@@ -238,21 +240,34 @@ class ReminderService:
             message["cursor"] = page.next_cursor
 
     def _move(self, invoice: Invoice, target: date | None) -> int:
-        for attempt in range(_ATTEMPTS):
-            transaction = self._store.transaction(invoice.organisation_id)
+        read = self._as_read_then_open(invoice)
+
+        def attempt() -> int:
+            current = read()
+            if current is None:
+                return 0
+            transaction = self._store.transaction(current.organisation_id)
             transaction.update_invoice(
-                invoice.model_copy(update={"next_reminder_on": target}), as_read=invoice
+                current.model_copy(update={"next_reminder_on": target}), as_read=current
             )
-            try:
-                transaction.commit()
-                return 1
-            except ConcurrentUpdate:
-                back_off(attempt)
-                fresh = self._context.billing.get_invoice(invoice.organisation_id, invoice.id)
-                if fresh is None or fresh.status != "open":
-                    return 0
-                invoice = fresh
-        raise ConcurrentUpdate(f"Invoice {invoice.id} kept changing; the rescheduling is retried.")
+            transaction.commit()
+            return 1
+
+        return retry_on_conflict(
+            attempt, _ATTEMPTS, exhausted=f"Invoice {invoice.id} kept changing; the rescheduling is retried."
+        )
+
+    def _as_read_then_open(self, invoice: Invoice) -> Callable[[], Invoice | None]:
+        """The reads of a retried write: `invoice` as read, then as stored now (None unless open)."""
+        first = [invoice]
+
+        def read() -> Invoice | None:
+            if first:
+                return first.pop()
+            fresh = self._context.billing.get_invoice(invoice.organisation_id, invoice.id)
+            return fresh if fresh is not None and fresh.status == "open" else None
+
+        return read
 
     def run_of(self, organisation_id: str, day: date) -> ReminderRun:
         """What the organisation's run of `day` did (the local stack's dev endpoint)."""
@@ -264,27 +279,25 @@ class ReminderService:
     def _already_sent(
         self, organisation_id: str, today: date, invoice: Invoice, later: date | None
     ) -> ReminderOutcome:
-        for attempt in range(_ATTEMPTS):
-            transaction = self._store.transaction(organisation_id)
-            transaction.claim_run_invoice(today, invoice.id)
-            if invoice.next_reminder_on != later:
-                transaction.update_invoice(
-                    invoice.model_copy(update={"next_reminder_on": later}), as_read=invoice
-                )
-            transaction.count_on_run(today, sent=False, reason="already_sent")
-            try:
-                transaction.commit()
-            except AlreadyDone:
-                return ReminderOutcome(skipped="already_sent")  # counted by an earlier delivery
-            except ConcurrentUpdate:
-                back_off(attempt)
-                fresh = self._context.billing.get_invoice(organisation_id, invoice.id)
-                if fresh is None or fresh.status != "open":
-                    return ReminderOutcome(skipped="already_sent")
-                invoice = fresh
-                continue
+        read = self._as_read_then_open(invoice)
+
+        def attempt() -> ReminderOutcome:
+            current = read()
+            if current is not None:  # else paid or voided meanwhile: nothing left to move or count
+                transaction = self._store.transaction(organisation_id)
+                transaction.claim_run_invoice(today, current.id)
+                if current.next_reminder_on != later:
+                    transaction.update_invoice(
+                        current.model_copy(update={"next_reminder_on": later}), as_read=current
+                    )
+                transaction.count_on_run(today, sent=False, reason="already_sent")
+                with contextlib.suppress(AlreadyDone):  # counted by an earlier delivery
+                    transaction.commit()
             return ReminderOutcome(skipped="already_sent")
-        raise ConcurrentUpdate(f"Invoice {invoice.id} kept changing; the reminder is retried.")
+
+        return retry_on_conflict(
+            attempt, _ATTEMPTS, exhausted=f"Invoice {invoice.id} kept changing; the reminder is retried."
+        )
 
     def _count(
         self, organisation_id: str, today: date, invoice_id: str, reason: SkipReason

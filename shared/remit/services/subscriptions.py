@@ -199,7 +199,7 @@ class SubscriptionService:
             account_id,
             organisation_id,
             subscription_id,
-            lambda s, today, now: s.cancel(request.at_period_end, today, now),
+            lambda s, today, now: s.cancel(at_period_end=request.at_period_end, today=today, now=now),
         )
 
     # --- helpers -------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class SubscriptionService:
         return retry_on_conflict(attempt)
 
     def _read(
-        self, account_id: str, organisation_id: str, subscription_id: str, with_customer: bool = False
+        self, account_id: str, organisation_id: str, subscription_id: str, *, with_customer: bool = False
     ) -> tuple[Organisation, Subscription, Customer | None]:
         """One read of the organisation and the subscription (two with the customer); `NotFound`."""
         organisation, subscription, customer = self._store.read_subscription(
@@ -247,6 +247,7 @@ class SubscriptionService:
         organisation_id: str,
         subscription: Subscription,
         customer: Customer | None,
+        *,
         template_given: bool,
     ) -> None:
         """The rules across fields; the currency against the customer's (when read) and the template
