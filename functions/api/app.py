@@ -232,7 +232,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             caller = services().accounts.authenticate(_authorization(event))
         except Unauthenticated as error:
             return _unauthenticated(error)
-        app.append_context(account_id=caller.account_id, caller=caller)
+        app.append_context(caller=caller)
         logger.append_keys(account_id=caller.account_id, api_key_id=caller.key_id)
         refused = _refused_method(caller, event, path)
     refused = refused or _refused_body(event, path)

@@ -22,8 +22,9 @@ DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 
 
 def account_id(router: APIGatewayRouter) -> str:
-    """The account authenticated by the handler's key check (see `api.app`)."""
-    return str(router.context["account_id"])
+    """The account authenticated by the handler's key check (see `api.app`): the caller's."""
+    caller: Caller = router.context["caller"]
+    return caller.account_id
 
 
 def caller_services(router: APIGatewayRouter) -> Services:

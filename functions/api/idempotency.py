@@ -88,8 +88,9 @@ def idempotent_posts(
             raise _NotStored(response)  # the utility deletes its in-progress record
         return _stored(response)
 
+    caller = app.context.get("caller")
     request = {
-        "scope": f"{app.context.get('account_id', '-')} {event.http_method} {event.path} {key}",
+        "scope": f"{caller.account_id if caller else '-'} {event.http_method} {event.path} {key}",
         "body": event.body or "",
     }
     run_once = idempotent_function(
