@@ -8,6 +8,7 @@ from typing import Protocol
 
 from remit.domain.billing_run import BillingRun, BillingRunError
 from remit.domain.customer import Customer
+from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
 from remit.domain.subscription import Subscription
@@ -44,7 +45,7 @@ class RecurringStore(Protocol):
         subscription_id: str,
         customer_id: str | None = None,
         with_customer: bool = True,
-    ) -> tuple[Organisation | None, Subscription | None, Customer | None]: ...
+    ) -> tuple[Organisation | None, NumberSeries | None, Subscription | None, Customer | None]: ...
     def list_subscriptions(
         self, organisation_id: str, limit: int, cursor: str | None
     ) -> Page[Subscription]: ...
