@@ -533,7 +533,7 @@ class DynamoBillingStore:
             encode_cursor(items[-1]["SK"]) if more else None,
         )
 
-    def save_template(self, organisation_id: str, template: BillingTemplate, new: bool) -> BillingTemplate:
+    def save_template(self, organisation_id: str, template: BillingTemplate, *, new: bool) -> BillingTemplate:
         """Create, or replace if unchanged since read (`ConcurrentUpdate` otherwise)."""
         saved = template if new else template.model_copy(update={"version": template.version + 1})
         item = entity_to_item(saved, _pk(organisation_id), f"TEMPLATE#{template.id}", "billing_template")

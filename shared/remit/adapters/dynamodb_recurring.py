@@ -200,6 +200,7 @@ class DynamoRecurringStore:
         organisation_id: str,
         subscription_id: str,
         customer_id: str | None = None,
+        *,
         with_customer: bool = True,
     ) -> tuple[Organisation | None, NumberSeries | None, Subscription | None, Customer | None]:
         """The organisation, its invoice number series, the subscription and (unless not wanted) its
@@ -236,7 +237,7 @@ class DynamoRecurringStore:
         )
 
     # billing runs -----------------------------------------------------------------------------
-    def get_run(self, organisation_id: str, run_id: str, invoice_ids: bool = True) -> BillingRun | None:
+    def get_run(self, organisation_id: str, run_id: str, *, invoice_ids: bool = True) -> BillingRun | None:
         """The run and the ids of the invoices it issued, in one query (or the run alone)."""
         pk = _pk(organisation_id)
         if not invoice_ids:
