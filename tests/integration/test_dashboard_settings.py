@@ -387,9 +387,13 @@ def test_a_next_number_at_or_below_the_last_used_is_refused_next_to_the_field() 
     from remit.bootstrap import services
 
     account_id, organisation_id = account_with_user("dan@example.com", "Dan Ltd")
-    organisation = stored(account_id, organisation_id)
+    organisation, series = services().organisations._organisations.read(organisation_id)
+    assert organisation is not None
+    assert series is not None
     # As if invoice 7 had been finalized.
-    services().organisations._organisations.save(organisation.model_copy(update={"last_number_used": 7}))
+    services().organisations._organisations.save(
+        organisation, series=series.model_copy(update={"last_number_used": 7})
+    )
     browser = signed_in("dan@example.com")
 
     response = browser.post(

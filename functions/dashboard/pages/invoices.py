@@ -549,6 +549,7 @@ def _request_of(request: Request, key: str, content: str) -> str | None:
 def record_payment(request: Request) -> Page:
     from remit.domain.errors import Conflict, InvalidInput
     from remit.domain.payment import NewOfflinePayment
+    from remit.domain.settlement import settle
 
     invoice = _invoice(request)
     path = _invoice_path(request, invoice.id)
@@ -556,7 +557,7 @@ def record_payment(request: Request) -> Page:
     if new is None:
         return _payment_form(request, 422, invoice, request.form, errors)
     amount = money(new.amount, invoice.currency, request.org)
-    excess = new.amount - invoice.amount_due
+    excess = settle(invoice.amount_due, new.amount, invoice.currency).excess.amount
     detail = (
         f"{money(excess, invoice.currency, request.org)} more than the amount due: the excess goes to "
         "the customer's credit balance."

@@ -148,6 +148,7 @@ def _page(
     shown = forms or _forms(request)
     stored_colour = organisation.branding.brand_colour
     numbering = organisation.invoice_numbering
+    _, series = request.services.organisations.invoice_series(request.account_id, organisation.id)
     return render(
         request,
         status,
@@ -163,7 +164,7 @@ def _page(
         logo=logo_src(organisation.branding.logo_url),
         logo_accept=LOGO_ACCEPT,
         example_number=numbering.format(numbering.next_number),
-        last_number_used=organisation.last_number_used,
+        last_number_used=series.last_number_used,
         settings_path=request.org_path("settings"),
     )
 

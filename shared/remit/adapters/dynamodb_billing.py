@@ -8,6 +8,7 @@
     ORG#<org> / PAYMENT#<payment>             a payment; GSI2, GSI3: its invoice's and its customer's payments
     ORG#<org> / BTX#<customer>#<transaction>  one credit-balance change
     ORG#<org> / INVNUM#<number>               marker: the number is taken
+    ORG#<org> / SERIES#invoice                the invoice number series (dynamodb_numbering)
     ORG#<org> / OUTBOX#<message>              an email owed; GSI1 (`OUTBOX_PENDING#<shard>`,
                                               `<created>#<org>#<id>`) until sent, for the sweep
     HOSTED#<token> / HOSTED                   the hosted page's token → organisation and invoice
@@ -56,6 +57,7 @@ from remit.adapters.dynamodb import (
     put,
     to_attributes,
 )
+from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys, save_series
 from remit.adapters.dynamodb_overview import COUNTED, OverviewChanges
 from remit.adapters.dynamodb_overview import read_overview as read_overview_items
 from remit.domain.billing_template import BillingTemplate
@@ -64,6 +66,7 @@ from remit.domain.charge import Charge
 from remit.domain.customer import CardOnFile, Customer
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, InvalidInput
 from remit.domain.invoice import Invoice, InvoiceEvent
+from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
 from remit.domain.overview import OverviewReading, OverviewWindow
@@ -281,22 +284,10 @@ class DynamoBillingTransaction:
         )
         self._writes.append(Write("Put", put(hosted, "attribute_not_exists(PK)")))
 
-    def advance_numbering(self, sequence: int) -> None:
-        """Move the organisation's counter from `sequence` to `sequence + 1`, if nobody else did."""
-        self._writes.append(
-            Write(
-                "Update",
-                {
-                    "Key": {"PK": {"S": self._pk}, "SK": {"S": "ORG"}},
-                    "UpdateExpression": "SET #n.#next = :next, last_number_used = :seq ADD version :one",
-                    "ConditionExpression": "#n.#next = :seq",
-                    "ExpressionAttributeNames": {"#n": "invoice_numbering", "#next": "next_number"},
-                    "ExpressionAttributeValues": to_attributes(
-                        {":seq": sequence, ":next": sequence + 1, ":one": 1}
-                    ),
-                },
-            )
-        )
+    def save_series(self, series: NumberSeries) -> None:
+        """The number series as `NumberSeries.take` left it, if still as read: a concurrent
+        finalization (or renumbering) makes the transaction fail rather than share a number."""
+        self._writes.append(save_series(self._organisation_id, series))
 
     # customers ------------------------------------------------------------------------------
     def adjust_customer(
@@ -489,18 +480,28 @@ class DynamoBillingStore:
         self, organisation_id: str, invoice_id: str | None = None, customer_id: str | None = None
     ) -> tuple[Organisation | None, Invoice | None, Customer | None]:
         """The organisation and, as asked, an invoice and a customer of it, in one round trip."""
+        organisation, _, invoice, customer = self.read_for_finalizing(
+            organisation_id, invoice_id=invoice_id, customer_id=customer_id
+        )
+        return organisation, invoice, customer
+
+    def read_for_finalizing(
+        self, organisation_id: str, *, invoice_id: str | None = None, customer_id: str | None = None
+    ) -> tuple[Organisation | None, NumberSeries | None, Invoice | None, Customer | None]:
+        """As `read_for_billing`, with the organisation's invoice number series, in one round trip."""
         pk = _pk(organisation_id)
-        keys = [(pk, "ORG")]
+        keys = organisation_keys(organisation_id)
         if invoice_id:
             keys.append((pk, f"INVOICE#{invoice_id}"))
         if customer_id:
             keys.append((pk, f"CUSTOMER#{customer_id}"))
         found = {item["SK"]: item for item in self._table.batch_get(keys)}
-        organisation = found.get("ORG")
+        organisation, series = organisation_and_series(found)
         invoice = found.get(f"INVOICE#{invoice_id}") if invoice_id else None
         customer = found.get(f"CUSTOMER#{customer_id}") if customer_id else None
         return (
-            Organisation.model_validate(organisation, context=STORED) if organisation else None,
+            organisation,
+            series,
             _invoice(invoice) if invoice else None,
             Customer.model_validate(customer, context=STORED) if customer else None,
         )
@@ -532,7 +533,7 @@ class DynamoBillingStore:
             encode_cursor(items[-1]["SK"]) if more else None,
         )
 
-    def save_template(self, organisation_id: str, template: BillingTemplate, new: bool) -> BillingTemplate:
+    def save_template(self, organisation_id: str, template: BillingTemplate, *, new: bool) -> BillingTemplate:
         """Create, or replace if unchanged since read (`ConcurrentUpdate` otherwise)."""
         saved = template if new else template.model_copy(update={"version": template.version + 1})
         item = entity_to_item(saved, _pk(organisation_id), f"TEMPLATE#{template.id}", "billing_template")

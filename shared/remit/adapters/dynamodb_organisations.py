@@ -1,13 +1,13 @@
 """Organisations in the billing table.
 
 `ORG#<id>/ORG` holds the organisation (its own partition holds everything it owns);
+`ORG#<id>/SERIES#invoice` its invoice number series (dynamodb_numbering), read with it;
 `ACCOUNT#<account>/ORG#<id>` lists it under its account.
 """
 
 from __future__ import annotations
 
 from remit.adapters.dynamodb import (
-    STORED,
     DynamoTable,
     Item,
     Write,
@@ -16,7 +16,9 @@ from remit.adapters.dynamodb import (
     entity_to_item,
     put,
 )
+from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys, save_series
 from remit.domain.errors import ConcurrentUpdate, Conflict
+from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
 
@@ -27,15 +29,14 @@ def _item(organisation: Organisation) -> Item:
     return entity_to_item(organisation, f"ORG#{organisation.id}", "ORG", "organisation")
 
 
-def _organisation(item: Item) -> Organisation:
-    return Organisation.model_validate(item, context=STORED)
-
-
 class DynamoOrganisationRepository:
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
 
     def add(self, organisation: Organisation) -> None:
+        """The organisation, its membership in the account and its invoice series, starting at the
+        organisation's `invoice_numbering.next_number`, in one transaction."""
+        series = NumberSeries(name="invoice", next_number=organisation.invoice_numbering.next_number)
         membership = {
             "PK": f"ACCOUNT#{organisation.account_id}",
             "SK": f"{_MEMBER_PREFIX}{organisation.id}",
@@ -46,12 +47,18 @@ class DynamoOrganisationRepository:
             [
                 Write("Put", put(_item(organisation), "attribute_not_exists(PK)"), _taken),
                 Write("Put", put(membership, "attribute_not_exists(PK)"), _taken),
+                save_series(organisation.id, series),
             ]
         )
 
     def get(self, organisation_id: str) -> Organisation | None:
-        item = self._table.get(f"ORG#{organisation_id}", "ORG")
-        return _organisation(item) if item else None
+        """The organisation, showing its invoice series' next number (one round trip)."""
+        return self.read(organisation_id)[0]
+
+    def read(self, organisation_id: str) -> tuple[Organisation | None, NumberSeries | None]:
+        """The organisation and its invoice series, as `get`; (None, None) when there is none."""
+        found = {item["SK"]: item for item in self._table.batch_get(organisation_keys(organisation_id))}
+        return organisation_and_series(found)
 
     def owner_of(self, organisation_id: str) -> str | None:
         item = self._table.get(f"ORG#{organisation_id}", "ORG", projection=["account_id"])
@@ -60,23 +67,33 @@ class DynamoOrganisationRepository:
     def list_for_account(self, account_id: str, limit: int, cursor: str | None) -> Page[Organisation]:
         after = decode_cursor(cursor, _MEMBER_PREFIX) if cursor else None
         members, more = self._table.query_prefix(f"ACCOUNT#{account_id}", _MEMBER_PREFIX, limit, after)
-        items = self._table.batch_get([(f"ORG#{m['organisation_id']}", "ORG") for m in members])
+        items = self._table.batch_get(
+            [key for member in members for key in organisation_keys(str(member["organisation_id"]))]
+        )
+        by_organisation: dict[str, dict[str, Item]] = {}
+        for item in items:
+            by_organisation.setdefault(item["PK"], {})[item["SK"]] = item
+        read = [organisation_and_series(found)[0] for found in by_organisation.values()]
         return Page(
-            [_organisation(item) for item in items],
+            [organisation for organisation in read if organisation is not None],
             encode_cursor(members[-1]["SK"]) if more else None,
         )
 
-    def save(self, organisation: Organisation) -> Organisation:
+    def save(self, organisation: Organisation, *, series: NumberSeries | None = None) -> Organisation:
+        """Write the organisation, and `series` with it when given, each only if still as read
+        (`ConcurrentUpdate` otherwise); returns the organisation at its new version."""
         saved = organisation.model_copy(update={"version": organisation.version + 1})
-        self._table.write(
-            [
-                Write(
-                    "Put",
-                    put(_item(saved), "attribute_exists(PK) AND version = :read", read=organisation.version),
-                    ConcurrentUpdate,
-                )
-            ]
-        )
+        writes = [
+            Write(
+                "Put",
+                put(_item(saved), "attribute_exists(PK) AND version = :read", read=organisation.version),
+                ConcurrentUpdate,
+            )
+        ]
+        if series is not None:
+            writes.append(save_series(organisation.id, series))
+            saved = saved.numbered_by(series)
+        self._table.write(writes)
         return saved
 
 

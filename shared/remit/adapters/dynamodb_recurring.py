@@ -35,9 +35,11 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
+from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys
 from remit.domain.billing_run import BillingRun, BillingRunError
 from remit.domain.customer import Customer
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict
+from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
 from remit.domain.subscription import Subscription
@@ -198,24 +200,26 @@ class DynamoRecurringStore:
         organisation_id: str,
         subscription_id: str,
         customer_id: str | None = None,
+        *,
         with_customer: bool = True,
-    ) -> tuple[Organisation | None, Subscription | None, Customer | None]:
-        """The organisation, the subscription and (unless not wanted) its customer: one round trip
-        when the customer's id is given (the caller checks it is the subscription's) or not wanted,
-        two otherwise.
+    ) -> tuple[Organisation | None, NumberSeries | None, Subscription | None, Customer | None]:
+        """The organisation, its invoice number series, the subscription and (unless not wanted) its
+        customer: one round trip when the customer's id is given (the caller checks it is the
+        subscription's) or not wanted, two otherwise.
         """
         pk = _pk(organisation_id)
-        keys = [(pk, "ORG"), (pk, f"SUB#{subscription_id}")]
+        keys = [*organisation_keys(organisation_id), (pk, f"SUB#{subscription_id}")]
         if customer_id is not None:
             keys.append((pk, f"CUSTOMER#{customer_id}"))
         found = {item["SK"]: item for item in self._table.batch_get(keys)}
-        organisation = found.get("ORG")
+        organisation, series = organisation_and_series(found)
         subscription = found.get(f"SUB#{subscription_id}")
         customer = found.get(f"CUSTOMER#{customer_id}")
         if with_customer and customer is None and subscription is not None and customer_id is None:
             customer = self._table.get(pk, f"CUSTOMER#{subscription['customer_id']}")
         return (
-            Organisation.model_validate(organisation, context=STORED) if organisation else None,
+            organisation,
+            series,
             Subscription.model_validate(subscription, context=STORED) if subscription else None,
             Customer.model_validate(customer, context=STORED) if customer else None,
         )
@@ -233,7 +237,7 @@ class DynamoRecurringStore:
         )
 
     # billing runs -----------------------------------------------------------------------------
-    def get_run(self, organisation_id: str, run_id: str, invoice_ids: bool = True) -> BillingRun | None:
+    def get_run(self, organisation_id: str, run_id: str, *, invoice_ids: bool = True) -> BillingRun | None:
         """The run and the ids of the invoices it issued, in one query (or the run alone)."""
         pk = _pk(organisation_id)
         if not invoice_ids:

@@ -39,7 +39,7 @@ class ReminderTransaction(DynamoBillingTransaction):
     def claim_run_invoice(self, day: date, invoice_id: str) -> None:
         self._marker(f"REMINDERITEM#{day.isoformat()}#{invoice_id}", f"{invoice_id} is counted on {day}.")
 
-    def count_on_run(self, day: date, sent: bool, reason: str | None) -> None:
+    def count_on_run(self, day: date, *, sent: bool, reason: str | None) -> None:
         """One more invoice of the run: sent, or skipped for `reason` (stage with `claim_run_invoice`)."""
         if sent:
             expression, names, values = "ADD #sent :one", {"#sent": "sent"}, {":one": 1}

@@ -17,6 +17,7 @@ from pydantic import Field
 from remit.domain.credit import Credit
 from remit.domain.errors import Conflict
 from remit.domain.invoice import Invoice
+from remit.domain.settlement import settle
 from remit.domain.values import Model
 
 CardIntentStatus = Literal["failed", "succeeded", "refunded", "refunded_before_success"]
@@ -58,6 +59,26 @@ class CardIntent(Model):
         """What the customer has paid and kept paid: the success less the refunds, never below 0."""
         return max(0, self.amount - self.refunded) if self.succeeded else 0
 
+    def with_refunds(self, total_refunded: int, now: datetime) -> CardIntent | None:
+        """The intent once the provider reports `total_refunded` so far; None when that adds nothing.
+
+        The largest total seen wins, whatever the order of the events. Before the success arrives the
+        refund is remembered (`refunded_before_success`); after it, refunding all it paid makes it
+        `refunded`.
+        """
+        total = max(self.refunded, total_refunded)
+        if total == self.refunded:
+            return None
+        if not self.succeeded:
+            status: CardIntentStatus = "refunded_before_success"
+        else:
+            status = "refunded" if total >= self.amount else self.status
+        return self.model_copy(update={"refunded": total, "status": status, "updated_at": now})
+
+    def refunded_since(self, before: CardIntent) -> int:
+        """What refunds took off the payment since the intent was `before`: never more than it paid."""
+        return min(self.refunded, self.amount) - min(before.refunded, before.amount)
+
     def divide(self, change: int, invoice: Invoice) -> NetChange:
         """Where a change of this intent's net amount goes, the intent being as it was before it.
 
@@ -69,12 +90,12 @@ class CardIntent(Model):
         """
         currency = invoice.currency
         if change > 0:
-            paid = min(change, invoice.amount_due) if invoice.status == "open" else 0
+            settlement = settle(invoice.amount_due if invoice.status == "open" else 0, change, currency)
             return NetChange(
-                to_invoice=paid,
-                to_credit=Credit(currency, change - paid),
-                applied=self.applied + paid,
-                credited=self.credited + change - paid,
+                to_invoice=settlement.applied,
+                to_credit=settlement.excess,
+                applied=self.applied + settlement.applied,
+                credited=self.credited + settlement.excess.amount,
             )
         if change < 0:
             refund = -change

@@ -19,6 +19,7 @@ from remit.domain.credit import Credit, credit_for
 from remit.domain.customer import Customer
 from remit.domain.errors import Conflict
 from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
+from remit.domain.settlement import settle
 from remit.domain.values import Address, CurrencyCode, Model, Percentage, Strict, text
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
@@ -282,7 +283,8 @@ class Invoice(Model):
         currency (the payment's).
         """
         self.require_status("open", "record a payment on")
-        applied = min(amount, self.amount_due)
+        settlement = settle(self.amount_due, amount, self.currency)
+        applied = settlement.applied
         amount_due = self.amount_due - applied
         paid = self.model_copy(
             update={
@@ -293,7 +295,7 @@ class Invoice(Model):
                 "updated_at": now,
             }
         )
-        return paid, Credit(self.currency, amount - applied)
+        return paid, settlement.excess
 
     def refund(self, amount: int, now: datetime) -> Invoice:
         """The invoice with `amount` of what was paid reopened: less paid, more due, `paid` → `open`.

@@ -10,6 +10,14 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from remit.domain.changes import nullable_as_in
 from remit.domain.logos import logo_key_of
+from remit.domain.numbering import (
+    NumberPadding,
+    NumberPrefix,
+    NumberSeries,
+    SequenceNumber,
+    TakenNumber,
+    format_number,
+)
 from remit.domain.tax_ids import TaxId, normalise_tax_id
 from remit.domain.values import (
     Address,
@@ -24,7 +32,6 @@ from remit.domain.values import (
     TimezoneName,
 )
 
-NumberPrefix = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9\-_/.#]*$")]
 PaymentTermsDays = Annotated[int, Field(ge=0, le=365)]
 
 
@@ -88,13 +95,15 @@ class Branding(Strict):
 
 
 class InvoiceNumbering(Strict):
+    """How invoice numbers look, and the next one (its invoice `NumberSeries`'s, as read)."""
+
     prefix: NumberPrefix = ""
-    padding: Annotated[int, Field(ge=1, le=12)] = 5
-    next_number: Annotated[int, Field(ge=1, le=10**12)] = 1
+    padding: NumberPadding = 5
+    next_number: SequenceNumber = 1
 
     def format(self, sequence: int) -> str:
         """The legal invoice number for `sequence`: prefix + zero-padded sequence (`ACME-00042`)."""
-        return f"{self.prefix}{sequence:0{self.padding}d}"
+        return format_number(self.prefix, self.padding, sequence)
 
 
 DaysAfterDue = Annotated[int, Field(ge=1, le=365)]
@@ -144,8 +153,6 @@ class Organisation(Model):
     reminders: Reminders = Field(default_factory=Reminders)
     created_at: datetime
     updated_at: datetime
-    # Highest invoice number ever assigned (0: none); `next_number` may never go at or below it.
-    last_number_used: int = Field(default=0, exclude=True)
     version: int = Field(default=0, exclude=True)
 
     @field_validator("tax_id")
@@ -155,6 +162,15 @@ class Organisation(Model):
             return value
         address = info.data.get("address")
         return normalise_tax_id(value, address.country if address else None)
+
+    def numbered_by(self, series: NumberSeries) -> Organisation:
+        """The organisation showing `series`'s next number as its `invoice_numbering.next_number`."""
+        numbering = self.invoice_numbering.model_copy(update={"next_number": series.next_number})
+        return self.model_copy(update={"invoice_numbering": numbering})
+
+    def take_invoice_number(self, series: NumberSeries) -> TakenNumber:
+        """The next number of its invoice `series`, in the organisation's invoice number format."""
+        return series.take(self.invoice_numbering.prefix, self.invoice_numbering.padding)
 
 
 class NewBranding(Strict):
@@ -215,8 +231,8 @@ class InvoiceNumberingChanges(Strict):
     model_config = ConfigDict(json_schema_extra=nullable_as_in(InvoiceNumbering))
 
     prefix: NumberPrefix | None = None
-    padding: Annotated[int, Field(ge=1, le=12)] | None = None
-    next_number: Annotated[int, Field(ge=1, le=10**12)] | None = None
+    padding: NumberPadding | None = None
+    next_number: SequenceNumber | None = None
 
     @field_validator("prefix", "padding", "next_number", mode="before")
     @classmethod

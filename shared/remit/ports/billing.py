@@ -11,6 +11,7 @@ from remit.domain.card_intents import CardIntent
 from remit.domain.charge import Charge
 from remit.domain.customer import CardOnFile, Customer
 from remit.domain.invoice import Invoice, InvoiceEvent
+from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
 from remit.domain.overview import OverviewReading, OverviewWindow
@@ -28,7 +29,10 @@ class BillingTransaction(Protocol):
 
     def delete_invoice(self, invoice: Invoice) -> None: ...
     def claim_number(self, invoice: Invoice, token: str) -> None: ...
-    def advance_numbering(self, sequence: int) -> None: ...
+    def save_series(self, series: NumberSeries) -> None:
+        """Write the number series (as `NumberSeries.take` left it) if still as read."""
+        ...
+
     def adjust_customer(
         self,
         customer_id: str,
@@ -65,6 +69,12 @@ class BillingStore(Protocol):
         self, organisation_id: str, invoice_id: str | None = None, customer_id: str | None = None
     ) -> tuple[Organisation | None, Invoice | None, Customer | None]: ...
 
+    def read_for_finalizing(
+        self, organisation_id: str, *, invoice_id: str | None = None, customer_id: str | None = None
+    ) -> tuple[Organisation | None, NumberSeries | None, Invoice | None, Customer | None]:
+        """As `read_for_billing`, with the organisation's invoice number series, in one read."""
+        ...
+
     def get_invoice(self, organisation_id: str, invoice_id: str) -> Invoice | None: ...
 
     def find_hosted(self, token: str) -> tuple[str, str] | None: ...
@@ -78,7 +88,7 @@ class BillingStore(Protocol):
     ) -> Page[BillingTemplate]: ...
 
     def save_template(
-        self, organisation_id: str, template: BillingTemplate, new: bool
+        self, organisation_id: str, template: BillingTemplate, *, new: bool
     ) -> BillingTemplate: ...
 
     def delete_template(self, organisation_id: str, template_id: str) -> bool: ...

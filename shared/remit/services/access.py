@@ -50,6 +50,7 @@ OPERATIONS: dict[str, Permission | None] = {
     # Organisations and their settings
     "organisations.list": "read",
     "organisations.get": "read",
+    "organisations.invoice_series": "read",
     "organisations.require_access": "read",
     # Served to anyone by URL (emails, hosted pages), never through a caller's services.
     "organisations.current_logo": SYSTEM,

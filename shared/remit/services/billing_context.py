@@ -109,6 +109,27 @@ class BillingContext:
             id=new_id("evt", now), invoice_id=invoice_id, type=kind, created_at=now, data=data
         )
 
+    def stage_payment_credit(
+        self,
+        transaction: BillingTransaction,
+        customer: Customer,
+        credit: Credit,
+        now: datetime,
+        description: str | None,
+        invoice_id: str,
+        *,
+        card_on_file: CardOnFile | None = None,
+    ) -> BalanceTransaction | None:
+        """Stage what a payment on invoice `invoice_id` moves on `customer`'s credit balance: the excess
+        `settle` left (an over-payment, `credit` > 0) or credit a refund takes back (< 0), in the
+        invoice's currency; with the card kept for auto-pay when given. Every payment path (offline
+        and card) stages its credit here. Raises what `stage_credit` raises.
+        """
+        kind: BalanceTransactionType = "overpayment" if credit.amount > 0 else "adjustment"
+        return self.stage_credit(
+            transaction, customer, credit, now, kind, description, invoice_id, card_on_file=card_on_file
+        )
+
     def stage_credit(
         self,
         transaction: BillingTransaction,

@@ -38,6 +38,7 @@ from remit.domain.customer import Customer, first_of_next_month
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
+from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
 from remit.domain.subscription import Subscription
 from remit.ports.queues import WorkQueue
@@ -276,7 +277,9 @@ class BillingCycleService:
         self, organisation_id: str, subscription_id: str, customer_id: str | None, run_id: str, as_of: date
     ) -> ItemOutcome:
         outcome = ItemOutcome()
-        state: tuple[Organisation | None, Subscription | None, Customer | None] | None = None
+        state: (
+            tuple[Organisation | None, NumberSeries | None, Subscription | None, Customer | None] | None
+        ) = None
         customer: Customer | None = None
 
         def attempt() -> bool | ReadAgain:
@@ -284,9 +287,9 @@ class BillingCycleService:
             nonlocal state, customer
             if state is None:
                 state = self._store.read_subscription(organisation_id, subscription_id, customer_id)
-            organisation, subscription, customer = state
+            organisation, series, subscription, customer = state
             state = None
-            if organisation is None or subscription is None:
+            if organisation is None or series is None or subscription is None:
                 outcome.skipped = True
                 return False
             if customer is None or customer.id != subscription.customer_id:
@@ -307,14 +310,21 @@ class BillingCycleService:
                 # The last period due is billed with the item's own count on the run: one transaction.
                 last = len(due) == 1
                 invoice, billed = self._bill_period(
-                    organisation, subscription, customer, due[0], run_id, as_of, outcome if last else None
+                    organisation,
+                    series,
+                    subscription,
+                    customer,
+                    due[0],
+                    run_id,
+                    as_of,
+                    outcome if last else None,
                 )
                 outcome.issued += 1
                 outcome.invoice_ids.append(invoice.id)
                 if last:
                     return True
                 if billed.periods_due(as_of, 1) == []:
-                    state = (organisation, billed, None)  # nothing more is due: no need to read again
+                    state = (organisation, series, billed, None)  # nothing more is due: no need to read again
                 return READ_AGAIN  # the next period due
             except AlreadyDone:
                 return READ_AGAIN  # read again: another attempt billed it
@@ -344,6 +354,7 @@ class BillingCycleService:
     def _bill_period(
         self,
         organisation: Organisation,
+        series: NumberSeries,
         subscription: Subscription,
         customer: Customer,
         period: BillingPeriod,
@@ -368,6 +379,7 @@ class BillingCycleService:
         invoice = self._issue(
             transaction,
             organisation,
+            series,
             customer,
             draft,
             charges,
@@ -410,11 +422,11 @@ class BillingCycleService:
         outcome = ItemOutcome()
 
         def attempt() -> ReadAgain | None:
-            organisation, _, customer = self._billing.read_for_billing(
+            organisation, series, _, customer = self._billing.read_for_finalizing(
                 organisation_id, customer_id=customer_id
             )
             day = customer.next_charges_billing if customer else None
-            if organisation is None or customer is None or day is None or day > as_of:
+            if organisation is None or series is None or customer is None or day is None or day > as_of:
                 return None
             charges = billable_open_charges(self._billing, organisation_id, customer)
             now = self._clock.now()
@@ -429,6 +441,7 @@ class BillingCycleService:
                     invoice = self._issue(
                         transaction,
                         organisation,
+                        series,
                         customer,
                         draft,
                         charges,
@@ -480,10 +493,10 @@ class BillingCycleService:
 
         def attempt() -> bool:
             """True when the item is finished (or counted already), False when it still must be."""
-            organisation, _, customer = self._billing.read_for_billing(
+            organisation, series, _, customer = self._billing.read_for_finalizing(
                 organisation_id, customer_id=customer_id
             )
-            if organisation is None:
+            if organisation is None or series is None:
                 return True
             if customer is None or customer.currency != bulk.currency:
                 outcome.error = (
@@ -511,6 +524,7 @@ class BillingCycleService:
                 invoice = self._issue(
                     transaction,
                     organisation,
+                    series,
                     customer,
                     draft,
                     [],
@@ -548,6 +562,7 @@ class BillingCycleService:
         self,
         transaction: RecurringTransaction,
         organisation: Organisation,
+        series: NumberSeries,
         customer: Customer,
         draft: Invoice,
         charges: list[Charge],
@@ -566,6 +581,7 @@ class BillingCycleService:
             invoice = self._lifecycle.stage_finalization(
                 transaction,
                 organisation,
+                series,
                 draft,
                 customer,
                 issue_date=issue_date,

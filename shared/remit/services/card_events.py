@@ -247,25 +247,18 @@ class CardEventService:
         event: CardPaymentEvent,
         now: datetime,
     ) -> None:
-        # The event carries the total refunded so far: the largest seen wins, whatever the order.
-        total = max(intent.refunded, event.amount)
-        if total == intent.refunded:
+        # The event carries the total refunded so far.
+        after = intent.with_refunds(event.amount, now)
+        if after is None:
             return  # only the marker is written
         if not intent.succeeded:
-            after = intent.model_copy(
-                update={"refunded": total, "status": "refunded_before_success", "updated_at": now}
-            )
             self._finish(transaction, invoice, after, _Settlement(invoice), now)
             return
-        fully = total >= intent.amount
-        after = intent.model_copy(
-            update={"refunded": total, "status": "refunded" if fully else intent.status, "updated_at": now}
-        )
         settlement = self._settle(transaction, invoice, intent, after, now)
         payment_id = str(intent.payment_id)
-        if fully and intent.status != "refunded":
+        if after.status == "refunded" and intent.status != "refunded":
             transaction.mark_payment_refunded(payment_id)
-        refunded_now = min(total, intent.amount) - min(intent.refunded, intent.amount)
+        refunded_now = after.refunded_since(intent)
         settlement.events.insert(
             0, ("invoice.payment_refunded", {"payment_id": payment_id, "amount": refunded_now})
         )
@@ -327,12 +320,11 @@ class CardEventService:
                 )
             if card == customer.card_on_file:
                 card = None
-            self._context.stage_credit(
+            self._context.stage_payment_credit(
                 transaction,
                 customer,
                 credit,
                 now,
-                "overpayment" if credit.amount > 0 else "adjustment",
                 settlement.ledger_description,
                 invoice.id,
                 card_on_file=card,

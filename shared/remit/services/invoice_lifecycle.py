@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from remit.domain.customer import Customer
+from remit.domain.errors import NotFound
 from remit.domain.invoice import Invoice
+from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
 from remit.domain.reminders import next_reminder_date
 from remit.ports.billing import BillingTransaction
@@ -34,7 +36,8 @@ class InvoiceLifecycleService:
         """Number, date, snapshot and lock a draft, applying the customer's credit balance in the
         invoice's currency (never another currency's).
 
-        One transaction advances the organisation's counter (conditioned on its current value),
+        One transaction takes the next number of the organisation's invoice series (conditioned on
+        the series being as read),
         writes the numbered invoice (conditioned on the draft being unchanged), the number's marker,
         the hosted-page token, the customer's balance and the timeline. So numbers have no gaps and
         are never reused, even under concurrent finalization; a failure leaves the draft as it was.
@@ -50,10 +53,14 @@ class InvoiceLifecycleService:
         def attempt() -> tuple[Invoice, Organisation]:
             nonlocal attempts
             attempts += 1
-            organisation, invoice, _ = self._billing.read_for_billing(organisation_id, invoice_id=invoice_id)
+            organisation, series, invoice, _ = self._billing.read_for_finalizing(
+                organisation_id, invoice_id=invoice_id
+            )
             organisation, invoice = self._context.owned(
                 account_id, organisation_id, organisation, invoice, invoice_id
             )
+            if series is None:  # read with the organisation, which `owned` found
+                raise NotFound("organisation", organisation_id)
             if request is not None and invoice.finalized_by_request == request:
                 return invoice.as_seen_on(today_in(organisation.timezone, self._clock.now())), organisation
             invoice.require_status("draft", "finalize")
@@ -69,6 +76,7 @@ class InvoiceLifecycleService:
             finalized = self.stage_finalization(
                 transaction,
                 organisation,
+                series,
                 invoice,
                 customer,
                 issue_date=today_in(organisation.timezone, now),
@@ -90,6 +98,7 @@ class InvoiceLifecycleService:
         self,
         transaction: BillingTransaction,
         organisation: Organisation,
+        series: NumberSeries,
         draft: Invoice,
         customer: Customer,
         *,
@@ -100,18 +109,18 @@ class InvoiceLifecycleService:
     ) -> Invoice:
         """Stage on `transaction` everything finalizing `draft` writes, except the invoice itself.
 
-        The organisation's counter advances from the number read (so a concurrent finalization makes
-        the transaction fail rather than share the number), the number's marker and the hosted-page
+        The next number of the organisation's invoice `series` (as read) is taken and the series
+        written if still as read (so a concurrent finalization makes the transaction fail rather
+        than share the number), the number's marker and the hosted-page
         token are claimed, the customer's credit in the invoice's currency is applied (conditioned on
         the customer being as read) and the timeline records it. Returns the finalized invoice for
         the caller to write. Raises what `Invoice.finalize` raises.
         """
-        numbering = organisation.invoice_numbering
-        sequence = numbering.next_number
+        taken = organisation.take_invoice_number(series)
         token = self._context.new_hosted_token()
         finalized = draft.finalize(
-            number=numbering.format(sequence),
-            sequence=sequence,
+            number=taken.number,
+            sequence=taken.sequence,
             issue_date=issue_date,
             hosted_token=token,
             hosted_url=f"{public_base_url.rstrip('/')}/i/{token}",
@@ -129,7 +138,7 @@ class InvoiceLifecycleService:
             # Reminder steps after the issue date (the invoice email itself goes out today).
             first = next_reminder_date(organisation.reminders, finalized.due_date, issue_date)
             finalized = finalized.model_copy(update={"next_reminder_on": first})
-        transaction.advance_numbering(sequence)
+        transaction.save_series(taken.series)
         transaction.claim_number(finalized, token)
         self._context.stage_credit(
             transaction,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from remit.domain.changes import apply_changes, build
-from remit.domain.errors import FieldProblem, InvalidInput, NotFound
+from remit.domain.errors import InvalidInput, NotFound
 from remit.domain.ids import new_id
 from remit.domain.logos import ASSETS_PATH, LOGO_KEY_PREFIX, UnusableLogo
+from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import (
     NewOrganisation,
     Organisation,
@@ -75,35 +76,34 @@ class OrganisationService:
 
     def get(self, account_id: str, organisation_id: str) -> Organisation:
         """The organisation; `NotFound` when it does not exist or belongs to another account."""
-        organisation = self._organisations.get(organisation_id)
-        if organisation is None or organisation.account_id != account_id:
+        return self.invoice_series(account_id, organisation_id)[0]
+
+    def invoice_series(self, account_id: str, organisation_id: str) -> tuple[Organisation, NumberSeries]:
+        """The organisation and its invoice number series (its next number and the last one used),
+        in one read; `NotFound` when it does not exist or belongs to another account."""
+        organisation, series = self._organisations.read(organisation_id)
+        if organisation is None or series is None or organisation.account_id != account_id:
             raise NotFound("organisation", organisation_id)
-        return organisation
+        return organisation, series
 
     def list(self, account_id: str, limit: int, cursor: str | None) -> Page[Organisation]:
         """The account's organisations, oldest first."""
         return self._organisations.list_for_account(account_id, limit, cursor)
 
     def update(self, account_id: str, organisation_id: str, changes: OrganisationChanges) -> Organisation:
-        """Apply a PATCH. Retries on concurrent changes; the numbering never goes back over used numbers.
+        """Apply a PATCH. Retries on concurrent changes; the numbering never goes back over used numbers
+        (`NumberSeries.renumbered`). A PATCH that leaves `invoice_numbering.next_number` alone does not
+        write the invoice series, so it never meets a finalization.
 
         Raises `NotFound`, `InvalidInput` (naming the field), or `ConcurrentUpdate` after many retries.
         """
 
         def attempt() -> tuple[Organisation, bool]:
-            current = self.get(account_id, organisation_id)
+            current, series = self.invoice_series(account_id, organisation_id)
             updated = apply_changes(current, changes, updated_at=self._clock.now())
-            next_number = updated.invoice_numbering.next_number
-            if next_number <= current.last_number_used:
-                raise InvalidInput(
-                    [
-                        FieldProblem(
-                            "invoice_numbering.next_number",
-                            f"must be above {current.last_number_used}, the last number already used",
-                        )
-                    ]
-                )
-            return self._organisations.save(updated), updated.reminders != current.reminders
+            renumbered = series.renumbered(updated.invoice_numbering.next_number)
+            saved = self._organisations.save(updated, series=_to_write(series, renumbered))
+            return saved, updated.reminders != current.reminders
 
         saved, reminders_changed = retry_on_conflict(attempt)
         if reminders_changed:
@@ -145,12 +145,12 @@ class OrganisationService:
 
     def _set_logo_url(self, account_id: str, organisation_id: str, logo_url: str | None) -> Organisation:
         def attempt() -> Organisation:
-            current = self.get(account_id, organisation_id)
+            current, series = self.invoice_series(account_id, organisation_id)
             if current.branding.logo_url == logo_url:
                 return current
             branding = current.branding.model_copy(update={"logo_url": logo_url})
             updated = current.model_copy(update={"branding": branding, "updated_at": self._clock.now()})
-            return self._organisations.save(updated)
+            return self._organisations.save(updated, series=_to_write(series, series))
 
         return retry_on_conflict(attempt)
 
@@ -164,3 +164,9 @@ class OrganisationService:
         if found is None:
             raise NotFound("logo", file_name)
         return found
+
+
+def _to_write(as_read: NumberSeries, changed: NumberSeries) -> NumberSeries | None:
+    """The series to write with an organisation: when it changed, or when it is still read through
+    from the organisation's item (never stored), so that it is stored before that item is rewritten."""
+    return changed if changed != as_read or as_read.version == 0 else None

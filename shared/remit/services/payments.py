@@ -75,14 +75,8 @@ class PaymentService:
                 customer = self._context.organisation_and_customer(
                     account_id, organisation_id, invoice.customer_id
                 )[1]
-                self._context.stage_credit(
-                    transaction,
-                    customer,
-                    excess,
-                    now,
-                    "overpayment",
-                    f"Overpayment of invoice {invoice.number}",
-                    invoice.id,
+                self._context.stage_payment_credit(
+                    transaction, customer, excess, now, f"Overpayment of invoice {invoice.number}", invoice.id
                 )
             transaction.commit()
             return saved.as_seen_on(today_in(invoice.timezone, now)), payment

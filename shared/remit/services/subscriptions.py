@@ -228,7 +228,7 @@ class SubscriptionService:
         self, account_id: str, organisation_id: str, subscription_id: str, *, with_customer: bool = False
     ) -> tuple[Organisation, Subscription, Customer | None]:
         """One read of the organisation and the subscription (two with the customer); `NotFound`."""
-        organisation, subscription, customer = self._store.read_subscription(
+        organisation, _, subscription, customer = self._store.read_subscription(
             organisation_id, subscription_id, with_customer=with_customer
         )
         if organisation is None or organisation.account_id != account_id:

@@ -1,0 +1,72 @@
+"""Number series: the legal, gapless numbering of an organisation's documents.
+
+A series (today `invoice`; a credit-note series is the same object under another name) hands out
+its numbers one at a time, in order: `take` gives the next number and the series as it is after
+it. `renumbered` moves the next number forward or back, but never to or below a number already
+used, so no number is ever given twice. A series is stored as read and written only if still as
+read (the adapter's condition), which keeps both rules under concurrency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
+
+from remit.domain.errors import InvalidInput
+from remit.domain.values import Model
+
+SeriesName = Literal["invoice"]
+NumberPrefix = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9\-_/.#]*$")]
+NumberPadding = Annotated[int, Field(ge=1, le=12)]
+SequenceNumber = Annotated[int, Field(ge=1, le=10**12)]
+
+
+def format_number(prefix: str, padding: int, sequence: int) -> str:
+    """The legal document number for `sequence`: prefix + zero-padded sequence (`ACME-00042`)."""
+    return f"{prefix}{sequence:0{padding}d}"
+
+
+@dataclass(frozen=True)
+class TakenNumber:
+    """A number given by a series: its place in the sequence, its legal form, and the series after it."""
+
+    sequence: int
+    number: str
+    series: NumberSeries
+
+
+class NumberSeries(Model):
+    """One organisation's series of document numbers.
+
+    `next_number` is the number `take` gives next; `last_number_used` the highest ever given (0: none).
+    `version` counts the series' stored changes (0: never stored, as for an organisation whose series
+    is still read from its settings).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: SeriesName = "invoice"
+    next_number: SequenceNumber = 1
+    last_number_used: Annotated[int, Field(ge=0, le=10**12)] = 0
+    version: int = 0
+
+    def take(self, prefix: str, padding: int) -> TakenNumber:
+        """The next number, formatted with `prefix` and `padding`, and the series once it is used."""
+        sequence = self.next_number
+        after = self.model_copy(update={"next_number": sequence + 1, "last_number_used": sequence})
+        return TakenNumber(sequence, format_number(prefix, padding, sequence), after)
+
+    def renumbered(self, next_number: int) -> NumberSeries:
+        """The series continuing at `next_number`, forward or back.
+
+        Raises `InvalidInput` (field `<name>_numbering.next_number`) at or below the last number used:
+        a number is never given twice.
+        """
+        if next_number <= self.last_number_used:
+            raise InvalidInput.single(
+                f"{self.name}_numbering.next_number",
+                f"must be above {self.last_number_used}, the last number already used",
+            )
+        return self.model_copy(update={"next_number": next_number})
