@@ -7,15 +7,15 @@
 from __future__ import annotations
 
 from remit.adapters.dynamodb import (
-    STORED,
     DynamoTable,
     Item,
     Write,
     decode_cursor,
     encode_cursor,
-    entity_to_item,
+    keyed,
     put,
 )
+from remit.adapters.items.organisations import organisation_attributes, organisation_of
 from remit.domain.errors import ConcurrentUpdate, Conflict
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
@@ -23,12 +23,8 @@ from remit.domain.pagination import Page
 _MEMBER_PREFIX = "ORG#"
 
 
-def _item(organisation: Organisation) -> Item:
-    return entity_to_item(organisation, f"ORG#{organisation.id}", "ORG", "organisation")
-
-
-def _organisation(item: Item) -> Organisation:
-    return Organisation.model_validate(item, context=STORED)
+def organisation_item(organisation: Organisation) -> Item:
+    return keyed(organisation_attributes(organisation), f"ORG#{organisation.id}", "ORG", "organisation")
 
 
 class DynamoOrganisationRepository:
@@ -44,14 +40,14 @@ class DynamoOrganisationRepository:
         }
         self._table.write(
             [
-                Write("Put", put(_item(organisation), "attribute_not_exists(PK)"), _taken),
+                Write("Put", put(organisation_item(organisation), "attribute_not_exists(PK)"), _taken),
                 Write("Put", put(membership, "attribute_not_exists(PK)"), _taken),
             ]
         )
 
     def get(self, organisation_id: str) -> Organisation | None:
         item = self._table.get(f"ORG#{organisation_id}", "ORG")
-        return _organisation(item) if item else None
+        return organisation_of(item) if item else None
 
     def owner_of(self, organisation_id: str) -> str | None:
         item = self._table.get(f"ORG#{organisation_id}", "ORG", projection=["account_id"])
@@ -62,7 +58,7 @@ class DynamoOrganisationRepository:
         members, more = self._table.query_prefix(f"ACCOUNT#{account_id}", _MEMBER_PREFIX, limit, after)
         items = self._table.batch_get([(f"ORG#{m['organisation_id']}", "ORG") for m in members])
         return Page(
-            [_organisation(item) for item in items],
+            [organisation_of(item) for item in items],
             encode_cursor(members[-1]["SK"]) if more else None,
         )
 
@@ -72,7 +68,11 @@ class DynamoOrganisationRepository:
             [
                 Write(
                     "Put",
-                    put(_item(saved), "attribute_exists(PK) AND version = :read", read=organisation.version),
+                    put(
+                        organisation_item(saved),
+                        "attribute_exists(PK) AND version = :read",
+                        read=organisation.version,
+                    ),
                     ConcurrentUpdate,
                 )
             ]
