@@ -1,11 +1,13 @@
 """Stored items apart from the domain's entities: each entity's item shape, and its mapping both ways.
 
 The table keeps each entity as an item whose attributes are named here, once, by an item model
-(`InvoiceItem`, `CustomerItem`, …): the entity's fields the table keeps, plus what only storage needs.
-An adapter writes `item_of(entity)` under its own keys (`PK`/`SK`, index keys, TTLs) and reads
-`entity_of(item)`. Reading validates the item as stored (types, dates, nested values) and builds the
-entity from it without running the domain's input rules again: a tax id accepted when it was saved
-is not refused on the way back because a rule has changed since.
+(`InvoiceItem`, `CustomerItem`, …): the entity's fields the table keeps, storage-only ones included.
+An adapter writes `invoice_attributes(invoice)` under the keys it owns (`PK`/`SK`, `entity`, index
+attributes) and reads `invoice_of(item)`, and so for each entity. Reading validates the item as
+stored (types, dates, nested values) and builds the entity from it with `model_construct`, without
+running the domain's input rules again: a tax id accepted when it was saved is not refused on the
+way back because a rule has changed since. Attributes the model does not name (keys, index keys,
+attributes of earlier versions) are ignored on reading.
 
 An entity with nothing stored beyond what it is and no input rules of its own (a charge, a payment,
 an event) has mapping functions of the same shape that validate the item as that entity.
@@ -21,8 +23,7 @@ from remit.adapters.dynamodb import Item
 
 
 class StoredItem(BaseModel):
-    """The attributes of one stored item besides its keys. Unknown attributes (keys, index keys,
-    attributes of earlier versions) are ignored on reading."""
+    """The attributes of one stored item besides its keys."""
 
     model_config = ConfigDict(defer_build=True, extra="ignore")
 
