@@ -33,11 +33,13 @@ RunReader = Callable[[str, str], dict[str, Any]]
 
 
 def read_billing_run(organisation_id: str, run_id: str) -> dict[str, Any]:
-    """The billing run as Remit's services answer it (imported here: Remit reads its settings once)."""
+    """The billing run as the API answers it (imported here: Remit reads its settings once)."""
+    from api.answers import BillingRun
     from remit.bootstrap import services
 
     remit: Any = services()
-    document: dict[str, Any] = remit.billing_runs.run_of(organisation_id, run_id).model_dump(mode="json")
+    run = remit.billing_runs.run_of(organisation_id, run_id)
+    document: dict[str, Any] = BillingRun.of(run).model_dump(mode="json")
     return document
 
 

@@ -5,6 +5,7 @@ uploads, the public base URL.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -54,6 +55,11 @@ def json_response[ModelT: BaseModel](status: int, model: ModelT) -> Response[Mod
 def page_response[ItemT](page: Page[ItemT]) -> Response[ListResponse[ItemT]]:
     body = ListResponse[ItemT](data=page.items, next_cursor=page.next_cursor)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def answered[EntityT, AnswerT](page: Page[EntityT], answer: Callable[[EntityT], AnswerT]) -> Page[AnswerT]:
+    """The page with each entity as the API answers it (`api.answers`)."""
+    return Page([answer(item) for item in page.items], page.next_cursor)
 
 
 def no_content() -> Response[None]:

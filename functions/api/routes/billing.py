@@ -8,26 +8,25 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from api.answers import BillingRun, BillingTemplate, Invoice
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
     Limit,
     account_id,
+    answered,
     caller_services,
     json_response,
     no_content,
     page_response,
     public_base_url,
 )
-from remit.domain.billing_run import BillingRun
 from remit.domain.billing_template import (
-    BillingTemplate,
     BillingTemplateChanges,
     BulkBillingRequest,
     NewBillingTemplate,
     TemplateInvoiceRequest,
 )
-from remit.domain.invoice import Invoice
 from remit.domain.pagination import ListResponse
 
 router = APIGatewayRouter()
@@ -44,7 +43,7 @@ def bill_customers(
     run = caller_services(router).billing_runs.bill_customers(
         account_id(router), organisation_id, request, public_base_url(router)
     )
-    response = json_response(202, run)
+    response = json_response(202, BillingRun.of(run))
     response.headers["Location"] = f"/v1/organisations/{organisation_id}/billing_runs/{run.id}"
     return response
 
@@ -54,14 +53,20 @@ def list_billing_runs(
     organisation_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[ListResponse[BillingRun]]:
     return page_response(
-        caller_services(router).billing_runs.list_runs(account_id(router), organisation_id, limit, cursor)
+        answered(
+            caller_services(router).billing_runs.list_runs(
+                account_id(router), organisation_id, limit, cursor
+            ),
+            BillingRun.of,
+        )
     )
 
 
 @router.get("/<organisation_id>/billing_runs/<run_id>", summary="A billing run's progress")
 def get_billing_run(organisation_id: str, run_id: str) -> Response[BillingRun]:
     return json_response(
-        200, caller_services(router).billing_runs.run(account_id(router), organisation_id, run_id)
+        200,
+        BillingRun.of(caller_services(router).billing_runs.run(account_id(router), organisation_id, run_id)),
     )
 
 
@@ -70,7 +75,10 @@ def create_template(
     organisation_id: str, new: Annotated[NewBillingTemplate, Body()]
 ) -> Response[BillingTemplate]:
     return json_response(
-        201, caller_services(router).billing_runs.create_template(account_id(router), organisation_id, new)
+        201,
+        BillingTemplate.of(
+            caller_services(router).billing_runs.create_template(account_id(router), organisation_id, new)
+        ),
     )
 
 
@@ -81,13 +89,16 @@ def list_templates(
     page = caller_services(router).billing_runs.list_templates(
         account_id(router), organisation_id, limit, cursor
     )
-    return page_response(page)
+    return page_response(answered(page, BillingTemplate.of))
 
 
 @router.get(TEMPLATE, summary="Retrieve a billing template")
 def get_template(organisation_id: str, template_id: str) -> Response[BillingTemplate]:
     return json_response(
-        200, caller_services(router).billing_runs.template(account_id(router), organisation_id, template_id)
+        200,
+        BillingTemplate.of(
+            caller_services(router).billing_runs.template(account_id(router), organisation_id, template_id)
+        ),
     )
 
 
@@ -98,7 +109,7 @@ def update_template(
     template = caller_services(router).billing_runs.update_template(
         account_id(router), organisation_id, template_id, changes
     )
-    return json_response(200, template)
+    return json_response(200, BillingTemplate.of(template))
 
 
 @router.delete(TEMPLATE, summary="Delete a billing template")
@@ -114,4 +125,4 @@ def send_template_invoice(
     invoice = caller_services(router).billing_runs.send_template_invoice(
         account_id(router), organisation_id, template_id, request.customer_id, public_base_url(router)
     )
-    return json_response(201, invoice)
+    return json_response(201, Invoice.of(invoice))

@@ -8,17 +8,19 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from api.answers import Customer
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
     Limit,
     account_id,
+    answered,
     caller_services,
     json_response,
     no_content,
     page_response,
 )
-from remit.domain.customer import Customer, CustomerChanges, NewCustomer
+from remit.domain.customer import CustomerChanges, NewCustomer
 from remit.domain.pagination import ListResponse
 
 router = APIGatewayRouter()
@@ -27,7 +29,7 @@ router = APIGatewayRouter()
 @router.post("/<organisation_id>/customers", summary="Create a customer")
 def create_customer(organisation_id: str, new: Annotated[NewCustomer, Body()]) -> Response[Customer]:
     return json_response(
-        201, caller_services(router).customers.create(account_id(router), organisation_id, new)
+        201, Customer.of(caller_services(router).customers.create(account_id(router), organisation_id, new))
     )
 
 
@@ -53,13 +55,14 @@ def list_customers(
     page = caller_services(router).customers.list(
         account_id(router), organisation_id, limit, cursor, external_id, name_prefix
     )
-    return page_response(page)
+    return page_response(answered(page, Customer.of))
 
 
 @router.get("/<organisation_id>/customers/<customer_id>", summary="Retrieve a customer")
 def get_customer(organisation_id: str, customer_id: str) -> Response[Customer]:
     return json_response(
-        200, caller_services(router).customers.get(account_id(router), organisation_id, customer_id)
+        200,
+        Customer.of(caller_services(router).customers.get(account_id(router), organisation_id, customer_id)),
     )
 
 
@@ -70,7 +73,7 @@ def update_customer(
     customer = caller_services(router).customers.update(
         account_id(router), organisation_id, customer_id, changes
     )
-    return json_response(200, customer)
+    return json_response(200, Customer.of(customer))
 
 
 @router.delete("/<organisation_id>/customers/<customer_id>", summary="Delete a customer")

@@ -8,11 +8,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from api.answers import Invoice
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
     Limit,
     account_id,
+    answered,
     caller_services,
     json_response,
     no_content,
@@ -21,7 +23,7 @@ from api.http import (
     request_of,
 )
 from api.routes.hosted import pdf_response
-from remit.domain.invoice import Invoice, InvoiceChanges, InvoiceEvent, InvoiceStatus, NewInvoice
+from remit.domain.invoice import InvoiceChanges, InvoiceEvent, InvoiceStatus, NewInvoice
 from remit.domain.pagination import ListResponse, Page
 from remit.domain.payment import NewOfflinePayment, Payment
 
@@ -32,7 +34,8 @@ INVOICE = "/<organisation_id>/invoices/<invoice_id>"
 @router.post("/<organisation_id>/invoices", summary="Create a draft invoice")
 def create_invoice(organisation_id: str, new: Annotated[NewInvoice, Body()]) -> Response[Invoice]:
     return json_response(
-        201, caller_services(router).invoices.create_draft(account_id(router), organisation_id, new)
+        201,
+        Invoice.of(caller_services(router).invoices.create_draft(account_id(router), organisation_id, new)),
     )
 
 
@@ -47,13 +50,13 @@ def list_invoices(
     page = caller_services(router).invoices.list_invoices(
         account_id(router), organisation_id, limit, cursor, status, customer_id
     )
-    return page_response(page)
+    return page_response(answered(page, Invoice.of))
 
 
 @router.get(INVOICE, summary="Retrieve an invoice")
 def get_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
     return json_response(
-        200, caller_services(router).invoices.get(account_id(router), organisation_id, invoice_id)
+        200, Invoice.of(caller_services(router).invoices.get(account_id(router), organisation_id, invoice_id))
     )
 
 
@@ -64,7 +67,7 @@ def update_invoice(
     invoice = caller_services(router).invoices.update_draft(
         account_id(router), organisation_id, invoice_id, changes
     )
-    return json_response(200, invoice)
+    return json_response(200, Invoice.of(invoice))
 
 
 @router.delete(INVOICE, summary="Delete a draft invoice")
@@ -78,7 +81,7 @@ def finalize_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]
     invoice = caller_services(router).invoice_lifecycle.finalize(
         account_id(router), organisation_id, invoice_id, public_base_url(router), request_of(router)
     )
-    return json_response(200, invoice)
+    return json_response(200, Invoice.of(invoice))
 
 
 @router.post(f"{INVOICE}/send", summary="Email the invoice to the customer (finalizing a draft first)")
@@ -86,7 +89,7 @@ def send_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
     invoice = caller_services(router).sending.send(
         account_id(router), organisation_id, invoice_id, public_base_url(router)
     )
-    return json_response(200, invoice)
+    return json_response(200, Invoice.of(invoice))
 
 
 @router.get(
@@ -112,13 +115,16 @@ def attempt_card(organisation_id: str, invoice_id: str) -> Response[Invoice]:
     invoice = caller_services(router).card_payments.attempt_card(
         account_id(router), organisation_id, invoice_id
     )
-    return json_response(202, invoice)
+    return json_response(202, Invoice.of(invoice))
 
 
 @router.post(f"{INVOICE}/void", summary="Void an open or uncollectible invoice")
 def void_invoice(organisation_id: str, invoice_id: str) -> Response[Invoice]:
     return json_response(
-        200, caller_services(router).invoice_lifecycle.void(account_id(router), organisation_id, invoice_id)
+        200,
+        Invoice.of(
+            caller_services(router).invoice_lifecycle.void(account_id(router), organisation_id, invoice_id)
+        ),
     )
 
 
@@ -127,7 +133,7 @@ def mark_uncollectible(organisation_id: str, invoice_id: str) -> Response[Invoic
     invoice = caller_services(router).invoice_lifecycle.mark_uncollectible(
         account_id(router), organisation_id, invoice_id
     )
-    return json_response(200, invoice)
+    return json_response(200, Invoice.of(invoice))
 
 
 @router.post(f"{INVOICE}/payments", summary="Record an offline payment")

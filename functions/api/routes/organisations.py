@@ -9,18 +9,20 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from api.answers import Organisation
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
     Limit,
     account_id,
+    answered,
     caller_services,
     json_response,
     no_content,
     page_response,
     public_base_url,
 )
-from remit.domain.organisation import NewOrganisation, Organisation, OrganisationChanges
+from remit.domain.organisation import NewOrganisation, OrganisationChanges
 from remit.domain.pagination import ListResponse
 
 router = APIGatewayRouter()
@@ -29,19 +31,25 @@ router = APIGatewayRouter()
 @router.post("", summary="Create an organisation", responses={201: {"description": "Created"}})
 def create_organisation(new: Annotated[NewOrganisation, Body()]) -> Response[Organisation]:
     organisation = caller_services(router).organisations.create(account_id(router), new)
-    return json_response(201, organisation)
+    return json_response(201, Organisation.of(organisation))
 
 
 @router.get("", summary="List organisations")
 def list_organisations(
     limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[ListResponse[Organisation]]:
-    return page_response(caller_services(router).organisations.list(account_id(router), limit, cursor))
+    return page_response(
+        answered(
+            caller_services(router).organisations.list(account_id(router), limit, cursor), Organisation.of
+        )
+    )
 
 
 @router.get("/<organisation_id>", summary="Retrieve an organisation")
 def get_organisation(organisation_id: str) -> Response[Organisation]:
-    return json_response(200, caller_services(router).organisations.get(account_id(router), organisation_id))
+    return json_response(
+        200, Organisation.of(caller_services(router).organisations.get(account_id(router), organisation_id))
+    )
 
 
 @router.patch("/<organisation_id>", summary="Update an organisation")
@@ -49,7 +57,7 @@ def update_organisation(
     organisation_id: str, changes: Annotated[OrganisationChanges, Body()]
 ) -> Response[Organisation]:
     organisation = caller_services(router).organisations.update(account_id(router), organisation_id, changes)
-    return json_response(200, organisation)
+    return json_response(200, Organisation.of(organisation))
 
 
 @router.put(
@@ -69,7 +77,7 @@ def upload_logo(organisation_id: str) -> Response[Organisation]:
     organisation = caller_services(router).organisations.upload_logo(
         account_id(router), organisation_id, content, content_type, public_base_url(router)
     )
-    return json_response(200, organisation)
+    return json_response(200, Organisation.of(organisation))
 
 
 @router.delete(

@@ -11,9 +11,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from api.answers import Organisation
 from api.http import account_id, caller_services, json_response, no_content
 from remit.domain.card_payments import ConnectPaymentProvider
-from remit.domain.organisation import Organisation
 
 router = APIGatewayRouter()
 PROVIDER = "/<organisation_id>/payment_provider"
@@ -33,7 +33,7 @@ def connect_payment_provider(
     organisation_id: str, request: Annotated[ConnectPaymentProvider, Body()]
 ) -> Response[Organisation]:
     organisation = caller_services(router).card_payments.connect(account_id(router), organisation_id, request)
-    return json_response(200, organisation)
+    return json_response(200, Organisation.of(organisation))
 
 
 @router.delete(PROVIDER, summary="Remove the card payment provider")

@@ -8,10 +8,19 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.http import DEFAULT_LIMIT, Cursor, Limit, account_id, caller_services, json_response, page_response
-from remit.domain.invoice import Invoice
+from api.answers import Invoice, Subscription
+from api.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    account_id,
+    answered,
+    caller_services,
+    json_response,
+    page_response,
+)
 from remit.domain.pagination import ListResponse
-from remit.domain.subscription import CancelSubscription, NewSubscription, Subscription, SubscriptionChanges
+from remit.domain.subscription import CancelSubscription, NewSubscription, SubscriptionChanges
 
 router = APIGatewayRouter()
 SUBSCRIPTIONS = "/<organisation_id>/subscriptions"
@@ -23,7 +32,10 @@ def create_subscription(
     organisation_id: str, new: Annotated[NewSubscription, Body()]
 ) -> Response[Subscription]:
     return json_response(
-        201, caller_services(router).subscriptions.create(account_id(router), organisation_id, new)
+        201,
+        Subscription.of(
+            caller_services(router).subscriptions.create(account_id(router), organisation_id, new)
+        ),
     )
 
 
@@ -32,7 +44,10 @@ def list_subscriptions(
     organisation_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[ListResponse[Subscription]]:
     return page_response(
-        caller_services(router).subscriptions.list(account_id(router), organisation_id, limit, cursor)
+        answered(
+            caller_services(router).subscriptions.list(account_id(router), organisation_id, limit, cursor),
+            Subscription.of,
+        )
     )
 
 
@@ -41,7 +56,7 @@ def get_subscription(organisation_id: str, subscription_id: str) -> Response[Sub
     subscription = caller_services(router).subscriptions.get(
         account_id(router), organisation_id, subscription_id
     )
-    return json_response(200, subscription)
+    return json_response(200, Subscription.of(subscription))
 
 
 @router.patch(SUBSCRIPTION, summary="Update a subscription (the schedule only until it has billed)")
@@ -51,7 +66,7 @@ def update_subscription(
     subscription = caller_services(router).subscriptions.update(
         account_id(router), organisation_id, subscription_id, changes
     )
-    return json_response(200, subscription)
+    return json_response(200, Subscription.of(subscription))
 
 
 @router.post(f"{SUBSCRIPTION}/activate", summary="Set the subscription live")
@@ -59,7 +74,7 @@ def activate_subscription(organisation_id: str, subscription_id: str) -> Respons
     subscription = caller_services(router).subscriptions.activate(
         account_id(router), organisation_id, subscription_id
     )
-    return json_response(200, subscription)
+    return json_response(200, Subscription.of(subscription))
 
 
 @router.post(f"{SUBSCRIPTION}/pause", summary="Pause billing (periods passed while paused are skipped)")
@@ -67,7 +82,7 @@ def pause_subscription(organisation_id: str, subscription_id: str) -> Response[S
     subscription = caller_services(router).subscriptions.pause(
         account_id(router), organisation_id, subscription_id
     )
-    return json_response(200, subscription)
+    return json_response(200, Subscription.of(subscription))
 
 
 @router.post(f"{SUBSCRIPTION}/resume", summary="Resume billing from the next period")
@@ -75,7 +90,7 @@ def resume_subscription(organisation_id: str, subscription_id: str) -> Response[
     subscription = caller_services(router).subscriptions.resume(
         account_id(router), organisation_id, subscription_id
     )
-    return json_response(200, subscription)
+    return json_response(200, Subscription.of(subscription))
 
 
 @router.post(f"{SUBSCRIPTION}/cancel", summary="Cancel, by default at the end of the current period")
@@ -87,7 +102,7 @@ def cancel_subscription(
     subscription = caller_services(router).subscriptions.cancel(
         account_id(router), organisation_id, subscription_id, request or CancelSubscription()
     )
-    return json_response(200, subscription)
+    return json_response(200, Subscription.of(subscription))
 
 
 @router.get(f"{SUBSCRIPTION}/upcoming", summary="The next invoice as it would be issued (not stored)")
@@ -95,4 +110,4 @@ def upcoming_invoice(organisation_id: str, subscription_id: str) -> Response[Inv
     invoice = caller_services(router).subscriptions.upcoming(
         account_id(router), organisation_id, subscription_id
     )
-    return json_response(200, invoice)
+    return json_response(200, Invoice.of(invoice))

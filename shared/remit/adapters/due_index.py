@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from remit.adapters.dynamodb import STORED, DynamoTable, Index, Item
+from remit.adapters.dynamodb import DynamoTable, Index, Item
+from remit.adapters.items.organisations import organisation_of
 from remit.domain.organisation import Organisation
 
 DUE_SHARDS = 8
@@ -77,6 +78,6 @@ def organisations_by_id(table: DynamoTable, organisation_ids: list[str]) -> dict
     for start in range(0, len(organisation_ids), 100):
         keys = [(f"ORG#{org}", "ORG") for org in organisation_ids[start : start + 100]]
         for item in table.batch_get(keys):
-            organisation = Organisation.model_validate(item, context=STORED)
+            organisation = organisation_of(item)
             found[organisation.id] = organisation
     return found

@@ -11,7 +11,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -315,26 +315,6 @@ def delete(pk: str, sk: str, condition: str | None = None, **values: Any) -> dic
     return request
 
 
-def stored_fields(entity: Any) -> Item:
-    """An entity's JSON fields plus its internal (API-hidden) ones, nested entities included."""
-    item: Item = entity.model_dump(mode="json")
-    for name, model_field in type(entity).model_fields.items():
-        if model_field.exclude:
-            value = getattr(entity, name)
-            if hasattr(type(value), "model_fields"):
-                item[name] = stored_fields(value)
-            elif isinstance(value, datetime):
-                item[name] = json_time(value)
-            elif isinstance(value, date):
-                item[name] = value.isoformat()
-            else:
-                item[name] = value
-    return item
-
-
-def entity_to_item(entity: Any, pk: str, sk: str, kind: str) -> Item:
-    """The stored item of a domain entity: its JSON fields, its internal fields, and the keys."""
-    return {**stored_fields(entity), "PK": pk, "SK": sk, "entity": kind}
-
-
-STORED = {"stored": True}  # validation context: data read back from the table, already validated once
+def keyed(attributes: Mapping[str, Any], pk: str, sk: str, kind: str) -> Item:
+    """A stored item: an entity's attributes (mapped in `remit.adapters.items`) under its keys and kind."""
+    return {**attributes, "PK": pk, "SK": sk, "entity": kind}

@@ -44,7 +44,6 @@ from typing import Any
 
 from remit.adapters.due_index import due_keys, reminder_keys
 from remit.adapters.dynamodb import (
-    STORED,
     DynamoTable,
     Index,
     Item,
@@ -52,14 +51,30 @@ from remit.adapters.dynamodb import (
     decode_cursor,
     delete,
     encode_cursor,
-    entity_to_item,
     json_time,
+    keyed,
     put,
     to_attributes,
 )
 from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys, save_series
 from remit.adapters.dynamodb_overview import COUNTED, OverviewChanges
 from remit.adapters.dynamodb_overview import read_overview as read_overview_items
+from remit.adapters.items.customers import customer_of
+from remit.adapters.items.invoices import (
+    balance_transaction_attributes,
+    balance_transaction_of,
+    card_intent_attributes,
+    charge_attributes,
+    charge_of,
+    invoice_attributes,
+    invoice_event_attributes,
+    invoice_event_of,
+    invoice_of,
+    payment_attributes,
+    payment_of,
+)
+from remit.adapters.items.outbox import outbox_attributes
+from remit.adapters.items.recurring import billing_template_attributes, billing_template_of
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
@@ -188,7 +203,7 @@ def backfill_list_keys(table: DynamoTable) -> int | None:
 
 def invoice_item(invoice: Invoice) -> Item:
     item = _with_list_keys(
-        entity_to_item(invoice, _pk(invoice.organisation_id), f"INVOICE#{invoice.id}", "invoice")
+        keyed(invoice_attributes(invoice), _pk(invoice.organisation_id), f"INVOICE#{invoice.id}", "invoice")
     )
     if invoice.status == "open" and invoice.next_reminder_on is not None:
         item.update(reminder_keys(invoice.next_reminder_on, invoice.organisation_id, invoice.id))
@@ -196,7 +211,7 @@ def invoice_item(invoice: Invoice) -> Item:
 
 
 def outbox_item(message: OutboxMessage) -> Item:
-    item = entity_to_item(message, _pk(message.organisation_id), f"OUTBOX#{message.id}", "outbox")
+    item = keyed(outbox_attributes(message), _pk(message.organisation_id), f"OUTBOX#{message.id}", "outbox")
     if message.status != "sent":
         item["GSI1PK"] = f"OUTBOX_PENDING#{zlib.crc32(message.id.encode()) % OUTBOX_SHARDS}"
         item["GSI1SK"] = f"{message.created_at.isoformat()}#{message.organisation_id}#{message.id}"
@@ -204,21 +219,13 @@ def outbox_item(message: OutboxMessage) -> Item:
 
 
 def charge_item(organisation_id: str, charge: Charge) -> Item:
-    return _with_list_keys(
-        entity_to_item(charge, _pk(organisation_id), f"CHARGE#{charge.customer_id}#{charge.id}", "charge")
-    )
+    sk = f"CHARGE#{charge.customer_id}#{charge.id}"
+    return _with_list_keys(keyed(charge_attributes(charge), _pk(organisation_id), sk, "charge"))
 
 
 def payment_item(organisation_id: str, payment: Payment) -> Item:
-    return _with_list_keys(entity_to_item(payment, _pk(organisation_id), f"PAYMENT#{payment.id}", "payment"))
-
-
-def _invoice(item: Item) -> Invoice:
-    return Invoice.model_validate(item, context=STORED)
-
-
-def _charge(item: Item) -> Charge:
-    return Charge.model_validate(item, context=STORED)
+    sk = f"PAYMENT#{payment.id}"
+    return _with_list_keys(keyed(payment_attributes(payment), _pk(organisation_id), sk, "payment"))
 
 
 class DynamoBillingTransaction:
@@ -356,9 +363,8 @@ class DynamoBillingTransaction:
         )
 
     def insert_balance_transaction(self, transaction: BalanceTransaction) -> None:
-        item = entity_to_item(
-            transaction, self._pk, f"BTX#{transaction.customer_id}#{transaction.id}", "balance_transaction"
-        )
+        sk = f"BTX#{transaction.customer_id}#{transaction.id}"
+        item = keyed(balance_transaction_attributes(transaction), self._pk, sk, "balance_transaction")
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
 
     # charges, payments, events --------------------------------------------------------------
@@ -408,7 +414,8 @@ class DynamoBillingTransaction:
             )
 
     def insert_event(self, event: InvoiceEvent) -> None:
-        item = entity_to_item(event, self._pk, f"EVENT#{event.invoice_id}#{event.id}", "invoice_event")
+        sk = f"EVENT#{event.invoice_id}#{event.id}"
+        item = keyed(invoice_event_attributes(event), self._pk, sk, "invoice_event")
         self._writes.append(Write("Put", put(item)))
 
     def delete_events(self, invoice_id: str, event_ids: list[str]) -> None:
@@ -435,7 +442,8 @@ class DynamoBillingTransaction:
     def save_card_intent(self, intent: CardIntent) -> CardIntent:
         """Write the intent's state if still as read (new at version 0); returns it at its new version."""
         saved = intent.model_copy(update={"version": intent.version + 1})
-        item = entity_to_item(saved, self._pk, f"CARDPAY#{intent.payment_intent_id}", "card_intent")
+        sk = f"CARDPAY#{intent.payment_intent_id}"
+        item = keyed(card_intent_attributes(saved), self._pk, sk, "card_intent")
         if intent.version == 0:
             self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
         else:
@@ -502,8 +510,8 @@ class DynamoBillingStore:
         return (
             organisation,
             series,
-            _invoice(invoice) if invoice else None,
-            Customer.model_validate(customer, context=STORED) if customer else None,
+            invoice_of(invoice) if invoice else None,
+            customer_of(customer) if customer else None,
         )
 
     def find_hosted(self, token: str) -> tuple[str, str] | None:
@@ -517,26 +525,27 @@ class DynamoBillingStore:
         found: list[Customer] = []
         for start in range(0, len(keys), 100):
             items = self._table.batch_get(keys[start : start + 100])
-            found += [Customer.model_validate(item, context=STORED) for item in items]
+            found += [customer_of(item) for item in items]
         return found
 
     # billing templates ------------------------------------------------------------------------
     def get_template(self, organisation_id: str, template_id: str) -> BillingTemplate | None:
         item = self._table.get(_pk(organisation_id), f"TEMPLATE#{template_id}")
-        return BillingTemplate.model_validate(item) if item else None
+        return billing_template_of(item) if item else None
 
     def list_templates(self, organisation_id: str, limit: int, cursor: str | None) -> Page[BillingTemplate]:
         after = decode_cursor(cursor, "TEMPLATE#") if cursor else None
         items, more = self._table.query_prefix(_pk(organisation_id), "TEMPLATE#", limit, after)
         return Page(
-            [BillingTemplate.model_validate(i) for i in items],
+            [billing_template_of(i) for i in items],
             encode_cursor(items[-1]["SK"]) if more else None,
         )
 
     def save_template(self, organisation_id: str, template: BillingTemplate, *, new: bool) -> BillingTemplate:
         """Create, or replace if unchanged since read (`ConcurrentUpdate` otherwise)."""
         saved = template if new else template.model_copy(update={"version": template.version + 1})
-        item = entity_to_item(saved, _pk(organisation_id), f"TEMPLATE#{template.id}", "billing_template")
+        sk = f"TEMPLATE#{template.id}"
+        item = keyed(billing_template_attributes(saved), _pk(organisation_id), sk, "billing_template")
         condition = "attribute_not_exists(PK)" if new else "version = :read"
         values = {} if new else {"read": template.version}
         self._table.write([Write("Put", put(item, condition, **values))])
@@ -560,7 +569,7 @@ class DynamoBillingStore:
     # invoices -------------------------------------------------------------------------------
     def get_invoice(self, organisation_id: str, invoice_id: str) -> Invoice | None:
         item = self._table.get(_pk(organisation_id), f"INVOICE#{invoice_id}")
-        return _invoice(item) if item else None
+        return invoice_of(item) if item else None
 
     def list_invoices(
         self,
@@ -589,7 +598,7 @@ class DynamoBillingStore:
         else:
             where = None
         items, more = self._list(pk, "INVOICE#", limit, after, where, descending=newest_first)
-        return Page([_invoice(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
+        return Page([invoice_of(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
     def _list(
         self,
@@ -618,7 +627,7 @@ class DynamoBillingStore:
 
     def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]:
         items = self._table.query_all(_pk(organisation_id), f"EVENT#{invoice_id}#")
-        return [InvoiceEvent.model_validate(item) for item in items]
+        return [invoice_event_of(item) for item in items]
 
     # charges --------------------------------------------------------------------------------
     def list_charges(
@@ -635,17 +644,17 @@ class DynamoBillingStore:
         after = decode_cursor(cursor, prefix) if cursor else None
         where = (GSI2, _charges_of_status(pk, customer_id, status)) if status else None
         items, more = self._list(pk, prefix, limit, after, where)
-        return Page([_charge(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
+        return Page([charge_of(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
     def open_charges(self, organisation_id: str, customer_id: str) -> list[Charge]:
         items = self._table.query_all(_pk(organisation_id), f"CHARGE#{customer_id}#")
-        return [charge for charge in map(_charge, items) if charge.status == "open"]
+        return [charge for charge in map(charge_of, items) if charge.status == "open"]
 
     def get_charges(self, organisation_id: str, customer_id: str, charge_ids: list[str]) -> list[Charge]:
         keys = [(_pk(organisation_id), f"CHARGE#{customer_id}#{charge_id}") for charge_id in charge_ids]
         found: list[Charge] = []
         for start in range(0, len(keys), 100):
-            found += [_charge(item) for item in self._table.batch_get(keys[start : start + 100])]
+            found += [charge_of(item) for item in self._table.batch_get(keys[start : start + 100])]
         return found
 
     # the overview -----------------------------------------------------------------------------
@@ -656,7 +665,7 @@ class DynamoBillingStore:
     # payments and balances ------------------------------------------------------------------
     def get_payment(self, organisation_id: str, payment_id: str) -> Payment | None:
         item = self._table.get(_pk(organisation_id), f"PAYMENT#{payment_id}")
-        return Payment.model_validate(item) if item else None
+        return payment_of(item) if item else None
 
     def payment_of_request(self, organisation_id: str, request: str) -> Payment | None:
         marker = self._table.get(_pk(organisation_id), f"PAYREQ#{request}")
@@ -685,9 +694,7 @@ class DynamoBillingStore:
             where = None
         equal_to = {"customer_id": customer_id} if invoice_id and customer_id else None
         items, more = self._list(pk, "PAYMENT#", limit, after, where, equal_to)
-        return Page(
-            [Payment.model_validate(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None
-        )
+        return Page([payment_of(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None)
 
     def list_balance_transactions(
         self, organisation_id: str, customer_id: str, limit: int, cursor: str | None
@@ -696,6 +703,6 @@ class DynamoBillingStore:
         after = decode_cursor(cursor, prefix) if cursor else None
         items, more = self._table.query_prefix(_pk(organisation_id), prefix, limit, after)
         return Page(
-            [BalanceTransaction.model_validate(i) for i in items],
+            [balance_transaction_of(i) for i in items],
             encode_cursor(items[-1]["SK"]) if more else None,
         )

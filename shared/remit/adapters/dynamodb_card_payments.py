@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from remit.adapters.dynamodb import STORED, DynamoTable
+from remit.adapters.dynamodb import DynamoTable
+from remit.adapters.items.invoices import card_intent_of, invoice_of
 from remit.domain.card_intents import CardIntent
 from remit.domain.invoice import Invoice
 
@@ -45,7 +46,7 @@ class DynamoCardPaymentStore:
         intent = found.get(f"CARDPAY#{payment_intent_id}") if payment_intent_id else None
         return CardPaymentSnapshot(
             organisation_exists="ORG" in found,
-            invoice=Invoice.model_validate(invoice, context=STORED) if invoice else None,
-            intent=CardIntent.model_validate(intent) if intent else None,
+            invoice=invoice_of(invoice) if invoice else None,
+            intent=card_intent_of(intent) if intent else None,
             already_applied=bool(event_id) and f"WEBHOOK#{event_id}" in found,
         )

@@ -16,7 +16,6 @@ import unicodedata
 
 from remit.adapters.due_index import due_keys
 from remit.adapters.dynamodb import (
-    STORED,
     DynamoTable,
     Index,
     Item,
@@ -24,10 +23,11 @@ from remit.adapters.dynamodb import (
     decode_cursor,
     delete,
     encode_cursor,
-    entity_to_item,
+    keyed,
     put,
     to_attributes,
 )
+from remit.adapters.items.customers import customer_attributes, customer_of
 from remit.domain.customer import Customer
 from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem
 from remit.domain.pagination import Page
@@ -64,19 +64,14 @@ def name_keys(organisation_id: str, customer_id: str, name: str) -> Item:
     }
 
 
-def _item(customer: Customer) -> Item:
-    item = entity_to_item(customer, _pk(customer.organisation_id), f"{_PREFIX}{customer.id}", "customer")
-    # Stored: `balances`, every currency's. `balance` is what the API derives from it for the
-    # customer's currency; an item stored before balances per currency has it alone (see `Customer`).
-    item.pop("balance", None)
+def customer_item(customer: Customer) -> Item:
+    item = keyed(
+        customer_attributes(customer), _pk(customer.organisation_id), f"{_PREFIX}{customer.id}", "customer"
+    )
     item.update(name_keys(customer.organisation_id, customer.id, customer.name))
     if customer.next_charges_billing is not None:
         item.update(due_keys(customer.next_charges_billing, customer.organisation_id, customer.id))
     return item
-
-
-def _customer(item: Item) -> Customer:
-    return Customer.model_validate(item, context=STORED)
 
 
 def _external_id_taken(external_id: str) -> Conflict:
@@ -109,13 +104,15 @@ class DynamoCustomerRepository:
 
     def add(self, customer: Customer) -> None:
         created = Write(
-            "Put", put(_item(customer), "attribute_not_exists(PK)"), lambda: Conflict("Customer exists.")
+            "Put",
+            put(customer_item(customer), "attribute_not_exists(PK)"),
+            lambda: Conflict("Customer exists."),
         )
         self._table.write([created, *(_claim(customer, e) for e in customer.external_ids)])
 
     def get(self, organisation_id: str, customer_id: str) -> Customer | None:
         item = self._table.get(_pk(organisation_id), f"{_PREFIX}{customer_id}")
-        return _customer(item) if item else None
+        return customer_of(item) if item else None
 
     def find_by_external_id(self, organisation_id: str, external_id: str) -> Customer | None:
         marker = self._table.get(_pk(organisation_id), f"EXTID#{external_id}", projection=["customer_id"])
@@ -124,7 +121,7 @@ class DynamoCustomerRepository:
     def list(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Customer]:
         after = decode_cursor(cursor, _PREFIX) if cursor else None
         items, more = self._table.query_prefix(_pk(organisation_id), _PREFIX, limit, after)
-        return Page([_customer(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
+        return Page([customer_of(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
     def search_by_name(
         self, organisation_id: str, prefix: str, limit: int, cursor: str | None
@@ -146,7 +143,7 @@ class DynamoCustomerRepository:
             }
         items, more = self._table.query_index_prefix(GSI5, _by_name(organisation_id), wanted, limit, after)
         next_cursor = encode_cursor(str(items[-1][GSI5.sort_key])) if more else None
-        return Page([_customer(item) for item in items], next_cursor)
+        return Page([customer_of(item) for item in items], next_cursor)
 
     def save(
         self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]
@@ -154,7 +151,7 @@ class DynamoCustomerRepository:
         saved = customer.model_copy(update={"version": customer.version + 1})
         written = Write(
             "Put",
-            put(_item(saved), "attribute_exists(PK) AND version = :read", read=customer.version),
+            put(customer_item(saved), "attribute_exists(PK) AND version = :read", read=customer.version),
             ConcurrentUpdate,
         )
         claims = [_claim(customer, e) for e in sorted(claimed_external_ids)]

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from remit.adapters.dynamodb import STORED, Item, Write, put
+from remit.adapters.dynamodb import Item, Write, put
+from remit.adapters.items.organisations import organisation_of
 from remit.domain.numbering import NumberSeries, SeriesName
 from remit.domain.organisation import Organisation
 
@@ -61,7 +62,7 @@ def organisation_and_series(found: Mapping[str, Item]) -> tuple[Organisation | N
     if item is None:
         return None, None
     series = invoice_series(found.get(series_sk("invoice")), item)
-    return Organisation.model_validate(item, context=STORED).numbered_by(series), series
+    return organisation_of(item).numbered_by(series), series
 
 
 def save_series(organisation_id: str, series: NumberSeries) -> Write:

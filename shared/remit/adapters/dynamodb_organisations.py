@@ -13,10 +13,11 @@ from remit.adapters.dynamodb import (
     Write,
     decode_cursor,
     encode_cursor,
-    entity_to_item,
+    keyed,
     put,
 )
 from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys, save_series
+from remit.adapters.items.organisations import organisation_attributes
 from remit.domain.errors import ConcurrentUpdate, Conflict
 from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
@@ -25,8 +26,8 @@ from remit.domain.pagination import Page
 _MEMBER_PREFIX = "ORG#"
 
 
-def _item(organisation: Organisation) -> Item:
-    return entity_to_item(organisation, f"ORG#{organisation.id}", "ORG", "organisation")
+def organisation_item(organisation: Organisation) -> Item:
+    return keyed(organisation_attributes(organisation), f"ORG#{organisation.id}", "ORG", "organisation")
 
 
 class DynamoOrganisationRepository:
@@ -45,7 +46,7 @@ class DynamoOrganisationRepository:
         }
         self._table.write(
             [
-                Write("Put", put(_item(organisation), "attribute_not_exists(PK)"), _taken),
+                Write("Put", put(organisation_item(organisation), "attribute_not_exists(PK)"), _taken),
                 Write("Put", put(membership, "attribute_not_exists(PK)"), _taken),
                 save_series(organisation.id, series),
             ]
@@ -86,7 +87,11 @@ class DynamoOrganisationRepository:
         writes = [
             Write(
                 "Put",
-                put(_item(saved), "attribute_exists(PK) AND version = :read", read=organisation.version),
+                put(
+                    organisation_item(saved),
+                    "attribute_exists(PK) AND version = :read",
+                    read=organisation.version,
+                ),
                 ConcurrentUpdate,
             )
         ]

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from remit.adapters.dynamodb import DynamoTable, from_attributes, json_time, key, to_attributes
 from remit.adapters.dynamodb_billing import OUTBOX_SHARDS
+from remit.adapters.items.outbox import outbox_message_of
 from remit.domain.outbox import OutboxMessage
 
 _INDEX = "GSI1"
@@ -41,7 +42,7 @@ def _lease_time(moment: datetime) -> str:
 
 
 def _message(attributes: dict[str, Any]) -> OutboxMessage:
-    return OutboxMessage.model_validate(from_attributes(attributes))
+    return outbox_message_of(from_attributes(attributes))
 
 
 class DynamoOutboxRepository:
@@ -52,7 +53,7 @@ class DynamoOutboxRepository:
 
     def get(self, organisation_id: str, message_id: str) -> OutboxMessage | None:
         item = self._table.get(_pk(organisation_id), _sk(message_id))
-        return OutboxMessage.model_validate(item) if item else None
+        return outbox_message_of(item) if item else None
 
     def claim(
         self, organisation_id: str, message_id: str, now: datetime, lease: timedelta

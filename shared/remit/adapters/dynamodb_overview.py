@@ -34,7 +34,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from remit.adapters.dynamodb import STORED, DynamoTable, Item, Write, delete, key, put, to_attributes
+from remit.adapters.dynamodb import DynamoTable, Item, Write, delete, key, put, to_attributes
+from remit.adapters.items.invoices import invoice_of, payment_of
 from remit.domain.errors import ConcurrentUpdate
 from remit.domain.invoice import Invoice
 from remit.domain.overview import (
@@ -176,7 +177,7 @@ def read_overview(table: DynamoTable, organisation_id: str, window: OverviewWind
     # Every marker sorts before `OPENDUE#<today>` exactly when its due date is before today.
     markers = table.query_between(pk, "OPENDUE#", f"OPENDUE#{today}", limit=window.attention_limit)
     found = table.batch_get([(pk, f"INVOICE#{marker['invoice_id']}") for marker in markers])
-    invoices = [Invoice.model_validate(item, context=STORED) for item in found]
+    invoices = [invoice_of(item) for item in found]
     return OverviewReading(buckets, [invoice for invoice in invoices if invoice.status == "open"])
 
 
@@ -193,8 +194,8 @@ _ATTEMPTS = 8
 
 def _contributes(item: Item) -> bool:
     if item["entity"] == "invoice":
-        return bool(invoice_buckets(Invoice.model_validate(item, context=STORED)))
-    return bool(payment_buckets(Payment.model_validate(item)))
+        return bool(invoice_buckets(invoice_of(item)))
+    return bool(payment_buckets(payment_of(item)))
 
 
 def _counting_writes(items: Iterable[Item]) -> list[Write]:
@@ -206,11 +207,11 @@ def _counting_writes(items: Iterable[Item]) -> list[Write]:
         condition = "attribute_exists(PK) AND (attribute_not_exists(#c) OR #c = :no)"
         values: dict[str, Any] = {":yes": True, ":no": False}
         if item["entity"] == "invoice":
-            changes.invoice_changed(None, Invoice.model_validate(item, context=STORED))
+            changes.invoice_changed(None, invoice_of(item))
             condition += " AND version = :version"
             values[":version"] = item["version"]
         else:
-            changes.payment_recorded(Payment.model_validate(item))
+            changes.payment_recorded(payment_of(item))
         writes.append(
             Write(
                 "Update",

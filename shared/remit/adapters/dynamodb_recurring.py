@@ -23,19 +23,25 @@ from typing import Any
 
 from remit.adapters.due_index import DUE_SHARDS, due_keys, entries_through, organisations_by_id
 from remit.adapters.dynamodb import (
-    STORED,
     DynamoTable,
     Item,
     Write,
     decode_cursor,
     encode_cursor,
-    entity_to_item,
     json_time,
+    keyed,
     put,
     to_attributes,
 )
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
 from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys
+from remit.adapters.items.customers import customer_of
+from remit.adapters.items.recurring import (
+    billing_run_attributes,
+    billing_run_of,
+    subscription_attributes,
+    subscription_of,
+)
 from remit.domain.billing_run import BillingRun, BillingRunError
 from remit.domain.customer import Customer
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict
@@ -50,9 +56,8 @@ def _pk(organisation_id: str) -> str:
 
 
 def subscription_item(subscription: Subscription) -> Item:
-    item = entity_to_item(
-        subscription, _pk(subscription.organisation_id), f"SUB#{subscription.id}", "subscription"
-    )
+    pk, sk = _pk(subscription.organisation_id), f"SUB#{subscription.id}"
+    item = keyed(subscription_attributes(subscription), pk, sk, "subscription")
     day = subscription.next_action_date()
     if day is not None:
         item.update(due_keys(day, subscription.organisation_id, subscription.id))
@@ -76,7 +81,7 @@ def _runs_with_invoice_ids(items: list[Item]) -> list[BillingRun]:
         if item["entity"] == "billing_run":
             if runs:
                 runs[-1] = runs[-1].model_copy(update={"invoice_ids": ids})
-            runs.append(BillingRun.model_validate(item, context=STORED))
+            runs.append(billing_run_of(item))
             ids = []
         elif item["entity"] == "run_invoice":
             ids.append(str(item["SK"]).rsplit("#", 1)[1])
@@ -130,7 +135,7 @@ class RecurringTransaction(DynamoBillingTransaction):
 
     def insert_run(self, run: BillingRun) -> None:
         """A new run, in the due index (dated its creation) until it is complete."""
-        item = entity_to_item(run, self._pk, f"BILLINGRUN#{run.id}", "billing_run")
+        item = keyed(billing_run_attributes(run), self._pk, f"BILLINGRUN#{run.id}", "billing_run")
         item.update(due_keys(run.created_at.date(), run.organisation_id, run.id))
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
 
@@ -220,19 +225,19 @@ class DynamoRecurringStore:
         return (
             organisation,
             series,
-            Subscription.model_validate(subscription, context=STORED) if subscription else None,
-            Customer.model_validate(customer, context=STORED) if customer else None,
+            subscription_of(subscription) if subscription else None,
+            customer_of(customer) if customer else None,
         )
 
     def get_subscription(self, organisation_id: str, subscription_id: str) -> Subscription | None:
         item = self._table.get(_pk(organisation_id), f"SUB#{subscription_id}")
-        return Subscription.model_validate(item, context=STORED) if item else None
+        return subscription_of(item) if item else None
 
     def list_subscriptions(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Subscription]:
         after = decode_cursor(cursor, "SUB#") if cursor else None
         items, more = self._table.query_prefix(_pk(organisation_id), "SUB#", limit, after)
         return Page(
-            [Subscription.model_validate(i, context=STORED) for i in items],
+            [subscription_of(i) for i in items],
             encode_cursor(items[-1]["SK"]) if more else None,
         )
 
@@ -242,7 +247,7 @@ class DynamoRecurringStore:
         pk = _pk(organisation_id)
         if not invoice_ids:
             item = self._table.get(pk, f"BILLINGRUN#{run_id}")
-            return BillingRun.model_validate(item, context=STORED) if item else None
+            return billing_run_of(item) if item else None
         runs = _runs_with_invoice_ids(self._table.query_all(pk, f"BILLINGRUN#{run_id}"))
         return runs[0] if runs else None
 

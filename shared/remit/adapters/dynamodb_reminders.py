@@ -14,8 +14,12 @@ from collections.abc import Iterator
 from datetime import date
 
 from remit.adapters.due_index import REMINDER_SHARDS, entries_through, organisations_by_id
-from remit.adapters.dynamodb import STORED, DynamoTable, Item, Write, entity_to_item, put, to_attributes
+from remit.adapters.dynamodb import DynamoTable, Item, Write, keyed, put, to_attributes
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
+from remit.adapters.items.customers import customer_of
+from remit.adapters.items.invoices import invoice_of
+from remit.adapters.items.organisations import organisation_of
+from remit.adapters.items.recurring import reminder_run_attributes, reminder_run_of
 from remit.domain.customer import Customer
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate
 from remit.domain.invoice import Invoice
@@ -81,16 +85,15 @@ class DynamoReminderStore:
         found = {item["SK"]: item for item in self._table.batch_get(keys)}
         organisation, invoice, customer = (found.get(sk) for _, sk in keys)
         return (
-            Organisation.model_validate(organisation, context=STORED) if organisation else None,
-            Invoice.model_validate(invoice, context=STORED) if invoice else None,
-            Customer.model_validate(customer, context=STORED) if customer else None,
+            organisation_of(organisation) if organisation else None,
+            invoice_of(invoice) if invoice else None,
+            customer_of(customer) if customer else None,
         )
 
     def record_run(self, run: ReminderRun) -> None:
         """Record the organisation's run of its date, or raise its count to the invoices found now."""
-        item = entity_to_item(
-            run, _pk(run.organisation_id), f"REMINDERRUN#{run.date.isoformat()}", "reminder_run"
-        )
+        sk = f"REMINDERRUN#{run.date.isoformat()}"
+        item = keyed(reminder_run_attributes(run), _pk(run.organisation_id), sk, "reminder_run")
         try:
             self._table.write([Write("Put", put(item, "attribute_not_exists(PK)"))])
         except ConcurrentUpdate:
@@ -113,7 +116,7 @@ class DynamoReminderStore:
 
     def get_run(self, organisation_id: str, day: date) -> ReminderRun | None:
         item: Item | None = self._table.get(_pk(organisation_id), f"REMINDERRUN#{day.isoformat()}")
-        return ReminderRun.model_validate(item, context=STORED) if item else None
+        return reminder_run_of(item) if item else None
 
     def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]:
         return organisations_by_id(self._table, organisation_ids)

@@ -58,9 +58,9 @@ class BillingRun(Model):
     completed_at: datetime | None = None
     # What the run bills (not shown): its items (a bulk run's customers; a cycle run's
     # subscriptions and monthly-billed customers), fixed when it is recorded, and a bulk run's content.
-    item_ids: list[str] = Field(default_factory=list, exclude=True)
-    bulk: BulkInvoice | None = Field(default=None, exclude=True)
-    completed: bool = Field(default=False, exclude=True)
+    item_ids: list[str] = Field(default_factory=list)
+    bulk: BulkInvoice | None = None
+    completed: bool = False
 
     @computed_field  # type: ignore[prop-decorator]
     @property

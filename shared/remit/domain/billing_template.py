@@ -24,7 +24,7 @@ class BillingTemplate(Model):
     memo: Memo | None = None
     created_at: datetime
     updated_at: datetime
-    version: int = Field(default=0, exclude=True)
+    version: int = 0
 
 
 class NewBillingTemplate(Strict):

@@ -93,7 +93,7 @@ class CardOnFile(Model):
 
 
 class Customer(Model):
-    """A customer as the API shows it."""
+    """A customer: what the API shows of it, and what the domain keeps beside (saved card, counters)."""
 
     id: str
     organisation_id: str
@@ -122,13 +122,13 @@ class Customer(Model):
     created_at: datetime
     updated_at: datetime
     # Invoices of this customer that were ever finalized; a customer with any cannot be deleted.
-    issued_invoices: int = Field(default=0, exclude=True)
-    version: int = Field(default=0, exclude=True)
+    issued_invoices: int = 0
+    version: int = 0
     # Saved by the card-payment webhooks when a checkout keeps the card; "Attempt card" charges it.
-    card_on_file: CardOnFile | None = Field(default=None, exclude=True)
+    card_on_file: CardOnFile | None = None
     # With `billing_cycle: "monthly"`: the day (a 1st, in the organisation's calendar) the daily
     # cycle next invoices the open charges.
-    next_charges_billing: date | None = Field(default=None, exclude=True)
+    next_charges_billing: date | None = None
 
     _check_external_ids = field_validator("external_ids")(_distinct_external_ids)
 
@@ -161,7 +161,7 @@ class Customer(Model):
     @field_validator("tax_id")
     @classmethod
     def _valid_tax_id(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or (info.context or {}).get("stored"):
+        if value is None:
             return value
         address = info.data.get("address")
         country = info.data.get("country") or (address.country if address else None)

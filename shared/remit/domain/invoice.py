@@ -108,7 +108,9 @@ def priced_line(
 
 
 class Invoice(Model):
-    """An invoice as the API shows it. Amounts are in the currency's minor unit."""
+    """An invoice: what the API shows of it, and the state the domain keeps beside (the terms of a
+    draft, the numbering sequence, the hosted-page token, …). Amounts are in the currency's minor unit.
+    """
 
     id: str
     organisation_id: str
@@ -149,29 +151,29 @@ class Invoice(Model):
     created_at: datetime
     updated_at: datetime
     # Net terms of a draft: the due date is issue date + this many days at finalization (None: fixed date).
-    days_until_due: int | None = Field(default=None, exclude=True)
+    days_until_due: int | None = None
     # The organisation's time zone: whose "today" decides `overdue` and default payment dates.
-    timezone: str = Field(default="UTC", exclude=True)
+    timezone: str = "UTC"
     # The customer as the draft last read it: finalization uses it (and checks the customer's version
     # is unchanged) instead of reading the customer again.
-    draft_customer: Customer | None = Field(default=None, exclude=True)
+    draft_customer: Customer | None = None
     # The customer's billing recipients at finalization (receipts go to them).
-    recipients: list[str] = Field(default_factory=list, exclude=True)
-    sequence: int | None = Field(default=None, exclude=True)
+    recipients: list[str] = Field(default_factory=list)
+    sequence: int | None = None
     # While open: when the reminders run must next look at it (its next reminder step's date).
-    next_reminder_on: date | None = Field(default=None, exclude=True)
-    hosted_token: str | None = Field(default=None, exclude=True)
+    next_reminder_on: date | None = None
+    hosted_token: str | None = None
     # The organisation's logo when the invoice was finalized (its stored key; "" when it had none):
     # its documents keep showing that logo whatever the organisation uploads or removes later. None
     # on invoices finalized before logos were recorded: they show the organisation's current logo.
-    logo_key: str | None = Field(default=None, exclude=True)
+    logo_key: str | None = None
     # The client request that finalized it (a hash of its Idempotency-Key, see `finalize`), if any.
-    finalized_by_request: str | None = Field(default=None, exclude=True)
+    finalized_by_request: str | None = None
     # Whether the organisation's overview counters include the invoice as stored (see
     # domain/overview.py): every write since they exist sets it; an invoice stored before them has
     # it False until the backfill, or its next write, counts it.
-    in_overview: bool = Field(default=False, exclude=True)
-    version: int = Field(default=0, exclude=True)
+    in_overview: bool = False
+    version: int = 0
 
     # --- amounts -------------------------------------------------------------------------
 

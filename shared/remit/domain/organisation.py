@@ -132,10 +132,10 @@ def default_number_prefix(name: str) -> str:
 
 
 class Organisation(Model):
-    """An organisation as the API shows it, plus the owning account (never shown)."""
+    """An organisation: what the API shows of it, plus the owning account and its numbering state."""
 
     id: str
-    account_id: str = Field(exclude=True)
+    account_id: str
     name: ShortText
     email: EmailAddress | None = None
     default_currency: CurrencyCode
@@ -153,12 +153,12 @@ class Organisation(Model):
     reminders: Reminders = Field(default_factory=Reminders)
     created_at: datetime
     updated_at: datetime
-    version: int = Field(default=0, exclude=True)
+    version: int = 0
 
     @field_validator("tax_id")
     @classmethod
     def _valid_tax_id(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or (info.context or {}).get("stored"):
+        if value is None:
             return value
         address = info.data.get("address")
         return normalise_tax_id(value, address.country if address else None)

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
-
 from remit.domain.documents import EmailKind
 from remit.domain.values import Model
 
@@ -33,4 +31,4 @@ class OutboxMessage(Model):
     provider_message_id: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
-    version: int = Field(default=0, exclude=True)
+    version: int = 0

@@ -44,7 +44,8 @@ class SubscriptionNotActive(Conflict):
 
 
 class Subscription(Model):
-    """A subscription as the API shows it; `current_period_*` are as of the organisation's today."""
+    """A subscription, and the schedule state the domain keeps beside what the API shows;
+    `current_period_*` are as of the organisation's today."""
 
     id: str
     organisation_id: str
@@ -77,10 +78,10 @@ class Subscription(Model):
     created_at: datetime
     updated_at: datetime
     # The organisation's time zone when last written: whose today decides the current period.
-    timezone: str = Field(default="UTC", exclude=True)
+    timezone: str = "UTC"
     # The index of the next period to bill (periods before it were billed, skipped or free).
-    next_period: int = Field(default=0, exclude=True)
-    version: int = Field(default=0, exclude=True)
+    next_period: int = 0
+    version: int = 0
 
     # --- the schedule --------------------------------------------------------------------
 

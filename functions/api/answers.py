@@ -1,0 +1,262 @@
+"""The API's answers: each resource as the API documents it, built from the domain's entity.
+
+An answer holds the documented fields and nothing else. What an entity keeps for storage or for the
+domain (its version, an invoice's hosted-page token or numbering sequence, a customer's saved card,
+an organisation's account) is simply not a field here, so it can neither reach a client nor the
+OpenAPI document; renaming an answer's field changes the API, never the stored items
+(`remit.adapters.items`). Each class keeps its resource's name: the document's component names
+are the API's.
+
+Charges, payments, credit-balance entries and timeline entries are answered by their domain models,
+which hold nothing beyond what the API shows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field, computed_field
+
+from remit.domain import billing_run, billing_template, customer, invoice, organisation, subscription
+from remit.domain.billing_period import PeriodUnit
+from remit.domain.billing_run import BillingRunError, BillingRunKind, BillingRunStatus
+from remit.domain.billing_template import TemplateLines
+from remit.domain.credit import CreditBalances, balance_in
+from remit.domain.customer import (
+    BillingCycle,
+    Contact,
+    ExternalIds,
+    InvoicingFlow,
+    Metadata,
+    PersonName,
+)
+from remit.domain.invoice import InvoiceSource, InvoiceStatus, LineItem, Memo, TaxBreakdownLine
+from remit.domain.money import NonNegativeMinorUnits
+from remit.domain.organisation import Branding, InvoiceNumbering, PaymentMethods, PaymentTermsDays, Reminders
+from remit.domain.subscription import (
+    Collection,
+    DaysUntilDue,
+    PeriodCount,
+    SubscriptionLine,
+    SubscriptionStatus,
+    TrialPeriods,
+)
+from remit.domain.values import (
+    Address,
+    CountryCode,
+    CurrencyCode,
+    EmailAddress,
+    LocaleTag,
+    Model,
+    Percentage,
+    ShortText,
+    TimezoneName,
+)
+
+
+def _answer[AnswerT: BaseModel](answer: type[AnswerT], entity: BaseModel) -> AnswerT:
+    """The answer's fields taken from the entity's of the same name (the entity was validated)."""
+    return answer.model_construct(**{name: getattr(entity, name) for name in answer.model_fields})
+
+
+class Organisation(Model):
+    """An organisation as the API shows it."""
+
+    id: str
+    name: ShortText
+    email: EmailAddress | None = None
+    default_currency: CurrencyCode
+    timezone: TimezoneName = "UTC"
+    locale: LocaleTag = Field(
+        default="en",
+        description="Language and formats of its documents, unless a customer prefers another.",
+    )
+    address: Address | None = None
+    tax_id: str | None = None
+    branding: Branding = Field(default_factory=Branding)
+    invoice_numbering: InvoiceNumbering
+    payment_terms_days: PaymentTermsDays = 30
+    payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
+    reminders: Reminders = Field(default_factory=Reminders)
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, entity: organisation.Organisation) -> Organisation:
+        return _answer(cls, entity)
+
+
+class Customer(Model):
+    """A customer as the API shows it."""
+
+    id: str
+    organisation_id: str
+    name: ShortText
+    email: EmailAddress
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    country: CountryCode | None = None
+    currency: CurrencyCode
+    preferred_locale: LocaleTag | None = Field(
+        default=None,
+        description="Language and formats of this customer's documents (else the organisation's).",
+    )
+    address: Address | None = None
+    tax_rate: Percentage = Decimal("0.00")
+    tax_id: str | None = None
+    external_ids: ExternalIds = Field(default_factory=list)
+    invoicing_flow: InvoicingFlow = "automatic"
+    payment_terms_days: Annotated[int, Field(ge=0, le=365)]
+    auto_pay: bool = False
+    send_reminders: bool = True
+    billing_cycle: BillingCycle | None = None
+    contacts: Annotated[list[Contact], Field(max_length=50)] = Field(default_factory=list)
+    balances: CreditBalances = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description=(
+            "Credit balance in the customer's `currency`, in minor units (read-only): "
+            "`balances[currency]`, or 0."
+        )
+    )
+    @property
+    def balance(self) -> int:
+        return balance_in(self.balances, self.currency)
+
+    @classmethod
+    def of(cls, entity: customer.Customer) -> Customer:
+        return _answer(cls, entity)
+
+
+class Invoice(Model):
+    """An invoice as the API shows it. Amounts are in the currency's minor unit."""
+
+    id: str
+    organisation_id: str
+    customer_id: str
+    number: str | None = None
+    status: InvoiceStatus = "draft"
+    currency: CurrencyCode
+    issue_date: date | None = None
+    due_date: date
+    line_items: list[LineItem] = Field(default_factory=list)
+    subtotal: int = 0
+    tax_total: int = 0
+    total: int = 0
+    tax_breakdown: list[TaxBreakdownLine] = Field(default_factory=list)
+    credit_applied: NonNegativeMinorUnits = 0
+    amount_paid: NonNegativeMinorUnits = 0
+    amount_due: int = 0
+    overdue: bool = False
+    memo: Memo | None = None
+    footer: Memo | None = None
+    hosted_url: str | None = None
+    source: InvoiceSource = "manual"
+    subscription_id: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    customer_name: str | None = Field(default=None, description="Snapshot taken at finalization.")
+    customer_email: str | None = Field(default=None, description="Snapshot taken at finalization.")
+    customer_address: Address | None = Field(default=None, description="Snapshot taken at finalization.")
+    customer_tax_id: str | None = Field(default=None, description="Snapshot taken at finalization.")
+    customer_locale: str | None = Field(
+        default=None, description="The customer's `preferred_locale`, snapshot taken at finalization."
+    )
+    finalized_at: datetime | None = None
+    sent_at: datetime | None = None
+    paid_at: datetime | None = None
+    voided_at: datetime | None = None
+    marked_uncollectible_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, entity: invoice.Invoice) -> Invoice:
+        return _answer(cls, entity)
+
+
+class Subscription(Model):
+    """A subscription as the API shows it; `current_period_*` are as of the organisation's today."""
+
+    id: str
+    organisation_id: str
+    customer_id: str
+    status: SubscriptionStatus = "draft"
+    template_id: str | None = None
+    line_items: list[SubscriptionLine] | None = None
+    currency: CurrencyCode
+    period: PeriodCount = 1
+    period_units: PeriodUnit = "months"
+    start_date: date
+    end_date: date | None = None
+    charge_period_end: bool = False
+    trial_periods: TrialPeriods = 0
+    days_until_due: DaysUntilDue | None = None
+    include_open_charges: bool = True
+    collection: Collection = "send_invoice"
+    memo: Memo | None = None
+    current_period_start: date | None = None
+    current_period_end: date | None = None
+    next_billing_date: date | None = None
+    cancel_at: date | None = Field(
+        default=None, description="The day a cancellation at period end takes effect."
+    )
+    invoices_issued: int = 0
+    activated_at: datetime | None = None
+    paused_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    ended_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, entity: subscription.Subscription) -> Subscription:
+        return _answer(cls, entity)
+
+
+class BillingRun(Model):
+    id: str
+    organisation_id: str
+    kind: BillingRunKind
+    customer_count: int = Field(
+        description="Items of the run: customers, or subscriptions and monthly-billed customers."
+    )
+    invoices_created: int = 0
+    invoice_ids: list[str] = Field(default_factory=list)
+    errors: list[BillingRunError] = Field(default_factory=list)
+    skipped: int = Field(default=0, description="Items that needed no invoice when processed.")
+    processed: int = 0
+    run_date: date | None = Field(default=None, description="The day the invoicing cycle ran for.")
+    created_at: datetime
+    completed_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> BillingRunStatus:
+        if self.processed >= self.customer_count:
+            return "completed_with_errors" if self.errors else "completed"
+        return "running" if self.processed else "pending"
+
+    @classmethod
+    def of(cls, entity: billing_run.BillingRun) -> BillingRun:
+        return _answer(cls, entity)
+
+
+class BillingTemplate(Model):
+    id: str
+    name: ShortText
+    currency: CurrencyCode
+    line_items: TemplateLines
+    days_until_due: DaysUntilDue | None = None
+    memo: Memo | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, entity: billing_template.BillingTemplate) -> BillingTemplate:
+        return _answer(cls, entity)

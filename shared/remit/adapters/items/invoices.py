@@ -1,0 +1,131 @@
+"""An invoice's stored item (`INVOICE#…`), and the items of what hangs on invoices: charges,
+payments, timeline entries, credit-balance entries and card payment intents."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+
+from remit.adapters.dynamodb import Item
+from remit.adapters.items import StoredItem
+from remit.adapters.items.customers import DraftCustomerItem
+from remit.domain.card_intents import CardIntent
+from remit.domain.charge import Charge
+from remit.domain.invoice import Invoice, InvoiceEvent, LineItem, TaxBreakdownLine
+from remit.domain.payment import BalanceTransaction, Payment
+from remit.domain.values import Address
+
+
+class InvoiceItem(StoredItem):
+    id: str
+    organisation_id: str
+    customer_id: str
+    number: str | None = None
+    status: str = "draft"
+    currency: str
+    issue_date: date | None = None
+    due_date: date
+    line_items: list[LineItem] = Field(default_factory=list)
+    subtotal: int = 0
+    tax_total: int = 0
+    total: int = 0
+    tax_breakdown: list[TaxBreakdownLine] = Field(default_factory=list)
+    credit_applied: int = 0
+    amount_paid: int = 0
+    amount_due: int = 0
+    # As of the last write; the API's answer says it as of the organisation's today.
+    overdue: bool = False
+    memo: str | None = None
+    footer: str | None = None
+    hosted_url: str | None = None
+    source: str = "manual"
+    subscription_id: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    customer_name: str | None = None
+    customer_email: str | None = None
+    customer_address: Address | None = None
+    customer_tax_id: str | None = None
+    customer_locale: str | None = None
+    finalized_at: datetime | None = None
+    sent_at: datetime | None = None
+    paid_at: datetime | None = None
+    voided_at: datetime | None = None
+    marked_uncollectible_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    # Storage and the domain only: never part of the API's invoice.
+    days_until_due: int | None = None
+    timezone: str = "UTC"
+    draft_customer: DraftCustomerItem | None = None
+    recipients: list[str] = Field(default_factory=list)
+    sequence: int | None = None
+    next_reminder_on: date | None = None
+    hosted_token: str | None = None
+    logo_key: str | None = None
+    finalized_by_request: str | None = None
+    in_overview: bool = False
+    version: int = 0
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> InvoiceItem:
+        draft = invoice.draft_customer
+        return cls.copied_from(invoice, draft_customer=DraftCustomerItem.of(draft) if draft else None)
+
+    def invoice(self) -> Invoice:
+        draft = self.draft_customer.customer() if self.draft_customer else None
+        return Invoice.model_construct(**self.values("draft_customer"), draft_customer=draft)
+
+
+def invoice_attributes(invoice: Invoice) -> Item:
+    """The attributes of the invoice's item (its keys aside)."""
+    return InvoiceItem.of(invoice).attributes()
+
+
+def invoice_of(item: Item) -> Invoice:
+    """The invoice a stored item holds."""
+    return InvoiceItem.model_validate(item).invoice()
+
+
+# Entities stored as they are: their items are their fields (plus keys), read back as validated.
+
+
+def charge_attributes(charge: Charge) -> Item:
+    return charge.model_dump(mode="json")
+
+
+def charge_of(item: Item) -> Charge:
+    return Charge.model_validate(item)
+
+
+def payment_attributes(payment: Payment) -> Item:
+    return payment.model_dump(mode="json")
+
+
+def payment_of(item: Item) -> Payment:
+    return Payment.model_validate(item)
+
+
+def invoice_event_attributes(event: InvoiceEvent) -> Item:
+    return event.model_dump(mode="json")
+
+
+def invoice_event_of(item: Item) -> InvoiceEvent:
+    return InvoiceEvent.model_validate(item)
+
+
+def balance_transaction_attributes(transaction: BalanceTransaction) -> Item:
+    return transaction.model_dump(mode="json")
+
+
+def balance_transaction_of(item: Item) -> BalanceTransaction:
+    return BalanceTransaction.model_validate(item)
+
+
+def card_intent_attributes(intent: CardIntent) -> Item:
+    return intent.model_dump(mode="json")
+
+
+def card_intent_of(item: Item) -> CardIntent:
+    return CardIntent.model_validate(item)

@@ -1,0 +1,51 @@
+"""An organisation's stored item (`ORG#<org>` / `ORG`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from remit.adapters.dynamodb import Item
+from remit.adapters.items import StoredItem
+from remit.domain.organisation import Branding, InvoiceNumbering, Organisation, PaymentMethods, Reminders
+from remit.domain.values import Address
+
+
+class OrganisationItem(StoredItem):
+    id: str
+    # The owning account: storage and access checks only, never part of the API's organisation.
+    account_id: str
+    name: str
+    email: str | None = None
+    default_currency: str
+    timezone: str = "UTC"
+    locale: str = "en"
+    address: Address | None = None
+    tax_id: str | None = None
+    branding: Branding = Field(default_factory=Branding)
+    invoice_numbering: InvoiceNumbering
+    payment_terms_days: int = 30
+    payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
+    reminders: Reminders = Field(default_factory=Reminders)
+    created_at: datetime
+    updated_at: datetime
+    # Storage and the domain only.
+    version: int = 0
+
+    @classmethod
+    def of(cls, organisation: Organisation) -> OrganisationItem:
+        return cls.copied_from(organisation)
+
+    def organisation(self) -> Organisation:
+        return Organisation.model_construct(**self.values())
+
+
+def organisation_attributes(organisation: Organisation) -> Item:
+    """The attributes of the organisation's item (its keys aside)."""
+    return OrganisationItem.of(organisation).attributes()
+
+
+def organisation_of(item: Item) -> Organisation:
+    """The organisation a stored item holds."""
+    return OrganisationItem.model_validate(item).organisation()
