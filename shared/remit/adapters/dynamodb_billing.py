@@ -465,6 +465,11 @@ class DynamoBillingTransaction:
             )
         )
 
+    def stage(self, write: Write) -> None:
+        """Add a write of another store's to this transaction: a transaction that composes this one
+        (recurring billing, reminders) commits its markers and counts with the invoices, atomically."""
+        self._writes.append(write)
+
     def commit(self) -> None:
         """Commit every staged write, the overview's counters with them, or none (`ConcurrentUpdate`
         or the write's own `Conflict`)."""

@@ -90,12 +90,22 @@ def _runs_with_invoice_ids(items: list[Item]) -> list[BillingRun]:
     return runs
 
 
-class RecurringTransaction(DynamoBillingTransaction):
-    """A billing transaction that can also claim periods and run items and move subscriptions."""
+class RecurringTransaction:
+    """The billing cycle's one atomic write: what `billing` stages (the invoice issued, the customer,
+    the outbox), with the markers of what it bills, the subscription moved on and the run's counts.
+    """
+
+    def __init__(self, table: DynamoTable, organisation_id: str) -> None:
+        self.billing = DynamoBillingTransaction(table, organisation_id)
+        self._pk = f"ORG#{organisation_id}"
+
+    def commit(self) -> None:
+        """Commit everything staged, here and on `billing`, or nothing (see `DynamoBillingTransaction`)."""
+        self.billing.commit()
 
     def _marker(self, sk: str, what: str, **fields: Any) -> None:
         item = {"PK": self._pk, "SK": sk, "entity": "marker", **fields}
-        self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)"), lambda: AlreadyDone(what)))
+        self.billing.stage(Write("Put", put(item, "attribute_not_exists(PK)"), lambda: AlreadyDone(what)))
 
     def claim_period(self, subscription_id: str, period_start: date, invoice_id: str) -> None:
         """Stage first: a second attempt at the period fails as `AlreadyDone`, not as a conflict."""
@@ -119,17 +129,17 @@ class RecurringTransaction(DynamoBillingTransaction):
         """Write it if still at the version it was read at (new at version 0)."""
         saved = subscription.model_copy(update={"version": subscription.version + 1})
         if subscription.version == 0:
-            self._writes.append(Write("Put", put(subscription_item(saved), "attribute_not_exists(PK)")))
+            self.billing.stage(Write("Put", put(subscription_item(saved), "attribute_not_exists(PK)")))
         else:
             condition = "attribute_exists(PK) AND version = :read"
-            self._writes.append(
+            self.billing.stage(
                 Write("Put", put(subscription_item(saved), condition, read=subscription.version))
             )
         return saved
 
     def schedule_charges_billing(self, customer: Customer, next_day: date, now: datetime) -> None:
         """Move a monthly-billed customer's next invoice of open charges (and its due-index entry)."""
-        self.adjust_customer(
+        self.billing.adjust_customer(
             customer.id, now, expected_version=customer.version, next_charges_billing=next_day
         )
 
@@ -137,7 +147,7 @@ class RecurringTransaction(DynamoBillingTransaction):
         """A new run, in the due index (dated its creation) until it is complete."""
         item = keyed(billing_run_attributes(run), self._pk, f"BILLINGRUN#{run.id}", "billing_run")
         item.update(due_keys(run.created_at.date(), run.organisation_id, run.id))
-        self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
+        self.billing.stage(Write("Put", put(item, "attribute_not_exists(PK)")))
 
     def count_on_run(
         self,
@@ -158,7 +168,7 @@ class RecurringTransaction(DynamoBillingTransaction):
             # The id goes in an item of its own: the run's item keeps a fixed size, so updating it
             # costs the same for the run's first invoice and its five hundredth.
             entry = {"PK": self._pk, "SK": f"BILLINGRUN#{run_id}#INV#{invoice_id}", "entity": "run_invoice"}
-            self._writes.append(Write("Put", put(entry)))
+            self.billing.stage(Write("Put", put(entry)))
             adds.append("#created :one")
             values[":one"] = 1
         if item_done:
@@ -175,7 +185,7 @@ class RecurringTransaction(DynamoBillingTransaction):
         self._update_run(run_id, expression, values)
 
     def _update_run(self, run_id: str, expression: str, values: dict[str, Any]) -> None:
-        self._writes.append(
+        self.billing.stage(
             Write(
                 "Update",
                 {

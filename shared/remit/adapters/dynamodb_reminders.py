@@ -31,10 +31,21 @@ def _pk(organisation_id: str) -> str:
     return f"ORG#{organisation_id}"
 
 
-class ReminderTransaction(DynamoBillingTransaction):
+class ReminderTransaction:
+    """A reminder's one atomic write: what `billing` stages (the invoice moved on, the email in the
+    outbox, the timeline's event), with the step's marker and the run's count."""
+
+    def __init__(self, table: DynamoTable, organisation_id: str) -> None:
+        self.billing = DynamoBillingTransaction(table, organisation_id)
+        self._pk = _pk(organisation_id)
+
+    def commit(self) -> None:
+        """Commit everything staged, here and on `billing`, or nothing (see `DynamoBillingTransaction`)."""
+        self.billing.commit()
+
     def _marker(self, sk: str, what: str) -> None:
         item = {"PK": self._pk, "SK": sk, "entity": "marker"}
-        self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)"), lambda: AlreadyDone(what)))
+        self.billing.stage(Write("Put", put(item, "attribute_not_exists(PK)"), lambda: AlreadyDone(what)))
 
     def claim_reminder(self, invoice_id: str, step: str) -> None:
         """Stage first: a second attempt at the step fails as `AlreadyDone`."""
@@ -51,7 +62,7 @@ class ReminderTransaction(DynamoBillingTransaction):
             expression = "SET #skipped.#reason = if_not_exists(#skipped.#reason, :zero) + :one"
             names = {"#skipped": "skipped", "#reason": reason or "nothing_due"}
             values = {":one": 1, ":zero": 0}
-        self._writes.append(
+        self.billing.stage(
             Write(
                 "Update",
                 {

@@ -15,8 +15,19 @@ from remit.domain.subscription import Subscription
 from remit.ports.billing import BillingTransaction
 
 
-class RecurringTransaction(BillingTransaction, Protocol):
-    """A billing transaction that also claims periods and run items and moves subscriptions."""
+class RecurringTransaction(Protocol):
+    """The billing cycle's one atomic write: the invoice it issues (staged on `billing`) with the
+    markers of what it bills, the subscription moved on and the run's counts.
+    """
+
+    @property
+    def billing(self) -> BillingTransaction:
+        """The billing writes of the same transaction: invoices, customers, the outbox."""
+        ...
+
+    def commit(self) -> None:
+        """Commit everything staged, or nothing."""
+        ...
 
     def claim_period(self, subscription_id: str, period_start: date, invoice_id: str) -> None: ...
     def claim_charges_cycle(self, customer_id: str, day: date, invoice_id: str | None) -> None: ...

@@ -13,8 +13,19 @@ from remit.domain.reminders import ReminderRun
 from remit.ports.billing import BillingTransaction
 
 
-class ReminderTransaction(BillingTransaction, Protocol):
-    """A billing transaction that also claims reminder steps and counts the reminders run."""
+class ReminderTransaction(Protocol):
+    """A reminder's one atomic write: the invoice moved on, the email and the timeline's event
+    (staged on `billing`) with the step's marker and the run's count.
+    """
+
+    @property
+    def billing(self) -> BillingTransaction:
+        """The billing writes of the same transaction: the invoice, the outbox, the timeline."""
+        ...
+
+    def commit(self) -> None:
+        """Commit everything staged, or nothing."""
+        ...
 
     def claim_reminder(self, invoice_id: str, step: str) -> None: ...
     def claim_run_invoice(self, day: date, invoice_id: str) -> None: ...

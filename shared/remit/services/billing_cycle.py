@@ -579,7 +579,7 @@ class BillingCycleService:
         # The timeline sorts by event id, which orders by the millisecond: created, finalized, sent.
         if finalize:
             invoice = self._lifecycle.stage_finalization(
-                transaction,
+                transaction.billing,
                 organisation,
                 series,
                 draft,
@@ -591,11 +591,11 @@ class BillingCycleService:
             )
             if send:
                 invoice = self._sending.stage_sending(
-                    transaction, invoice, customer, now + timedelta(milliseconds=2)
+                    transaction.billing, invoice, customer, now + timedelta(milliseconds=2)
                 )
         elif next_charges_billing is not None:
             transaction.schedule_charges_billing(customer, next_charges_billing, now)
-        self._invoices.stage_new_invoice(transaction, draft, invoice, charges, now)
+        self._invoices.stage_new_invoice(transaction.billing, draft, invoice, charges, now)
         return invoice
 
     def _finish_item(

@@ -138,7 +138,7 @@ class ReminderService:
                     )
                     transaction.claim_run_invoice(today, invoice_id)
                     # out of the index, or on its next step's date
-                    transaction.update_invoice(moved, as_read=invoice)
+                    transaction.billing.update_invoice(moved, as_read=invoice)
                     transaction.count_on_run(today, sent=False, reason=reason)
                     transaction.commit()
                     return ReminderOutcome(skipped=reason)
@@ -146,7 +146,7 @@ class ReminderService:
                     raise NotFound("customer", str(message["customer_id"]))
                 transaction.claim_reminder(invoice_id, step.key)
                 transaction.claim_run_invoice(today, invoice_id)
-                transaction.insert_outbox(
+                transaction.billing.insert_outbox(
                     self._context.outbox_message(
                         "reminder",
                         invoice,
@@ -155,7 +155,7 @@ class ReminderService:
                         reminder=step.key,
                     )
                 )
-                transaction.insert_event(
+                transaction.billing.insert_event(
                     self._context.event(
                         invoice.id,
                         "invoice.reminder_sent",
@@ -165,7 +165,7 @@ class ReminderService:
                         days=step.days,
                     )
                 )
-                transaction.update_invoice(moved, as_read=invoice)
+                transaction.billing.update_invoice(moved, as_read=invoice)
                 transaction.count_on_run(today, sent=True, reason=None)
                 transaction.commit()
                 return ReminderOutcome(sent=step.key)
@@ -247,7 +247,7 @@ class ReminderService:
             if current is None:
                 return 0
             transaction = self._store.transaction(current.organisation_id)
-            transaction.update_invoice(
+            transaction.billing.update_invoice(
                 current.model_copy(update={"next_reminder_on": target}), as_read=current
             )
             transaction.commit()
@@ -287,7 +287,7 @@ class ReminderService:
                 transaction = self._store.transaction(organisation_id)
                 transaction.claim_run_invoice(today, current.id)
                 if current.next_reminder_on != later:
-                    transaction.update_invoice(
+                    transaction.billing.update_invoice(
                         current.model_copy(update={"next_reminder_on": later}), as_read=current
                     )
                 transaction.count_on_run(today, sent=False, reason="already_sent")
