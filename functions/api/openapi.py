@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from remit.domain.logos import LOGO_TYPES
+
 PROBLEM_JSON = "application/problem+json"
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -139,8 +141,6 @@ def _success_status(path: str, method: str, operation: dict[str, Any]) -> None:
 
 def _logo_body(document: dict[str, Any]) -> None:
     """The logo upload reads its body itself (an image, not JSON): Powertools cannot declare it."""
-    from remit.services.organisations import LOGO_TYPES
-
     upload = document.get("paths", {}).get("/v1/organisations/{organisation_id}/logo", {}).get("put")
     if upload is not None:
         image = {"schema": {"type": "string", "format": "binary", "maxLength": 1_000_000}}

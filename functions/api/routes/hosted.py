@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api.http import upload_response
 from remit.bootstrap import services
+from remit.domain.card_payments import checkout_notice
 from remit.domain.errors import Conflict, NotFound
 
 router = APIGatewayRouter()
@@ -40,9 +41,6 @@ def pdf_response(file_name: str, content: bytes) -> Response[Any]:
 
 @router.get("/i/<token>", include_in_schema=False, enable_validation=False)
 def hosted_invoice_page(token: str) -> Response[Any]:
-    # Imported here: the card-payment service loads with the services, on the first request.
-    from remit.services.card_payments import checkout_notice
-
     documents = services().documents
     notice = checkout_notice(router.current_event.get_query_string_value("checkout"))
     try:

@@ -300,7 +300,7 @@ def _logo_refused(request: Request, message: str) -> Page:
 def upload_logo(request: Request) -> Page:
     """The logo file of the multipart form, given to the same service as `PUT …/logo`."""
     from remit.domain.errors import InvalidInput
-    from remit.services.organisations import LOGO_TYPES
+    from remit.domain.logos import LOGO_TYPES
 
     uploads = request.files.get("logo") or []
     upload = uploads[-1] if uploads else None

@@ -102,3 +102,14 @@ class OffSessionCharge(Model):
     provider_customer_id: str
     payment_method_id: str
     idempotency_key: str
+
+
+# `?checkout=…` on the hosted page after the provider sends the customer back.
+# How a checkout ended, as the provider's redirect says; the hosted page words each in the
+# customer's language (templates/hosted/invoice.html).
+CHECKOUT_OUTCOMES = ("success", "cancelled", "declined")
+
+
+def checkout_notice(outcome: str | None) -> str | None:
+    """The hosted page's notice for the `checkout` query parameter, None for none or an unknown one."""
+    return outcome if outcome in CHECKOUT_OUTCOMES else None

@@ -21,6 +21,8 @@ LOGO_BOX = (720, 240)
 ASSETS_PATH = "/assets/"
 LOGO_KEY_PREFIX = "logos/"
 
+# What an upload may be: an SVG is drawn into a PNG, never stored as it was sent.
+LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 LogoContentType = Literal["image/png", "image/jpeg"]
 
 

@@ -32,16 +32,6 @@ from remit.services.retry import retry_on_conflict
 
 SANDBOX_STAGES = ("local", "test")
 
-# `?checkout=…` on the hosted page after the provider sends the customer back.
-# How a checkout ended, as the provider's redirect says; the hosted page words each in the
-# customer's language (templates/hosted/invoice.html).
-CHECKOUT_OUTCOMES = ("success", "cancelled", "declined")
-
-
-def checkout_notice(outcome: str | None) -> str | None:
-    """The hosted page's notice for the `checkout` query parameter, None for none or an unknown one."""
-    return outcome if outcome in CHECKOUT_OUTCOMES else None
-
 
 @dataclass(frozen=True)
 class HostedCheckout:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from remit.domain.changes import apply_changes, build
 from remit.domain.errors import InvalidInput, NotFound
 from remit.domain.ids import new_id
-from remit.domain.logos import ASSETS_PATH, LOGO_KEY_PREFIX, UnusableLogo
+from remit.domain.logos import ASSETS_PATH, LOGO_KEY_PREFIX, LOGO_TYPES, UnusableLogo
 from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import (
     NewOrganisation,
@@ -20,8 +20,6 @@ from remit.ports.clock import Clock
 from remit.ports.documents import LogoImages, LogoStore
 from remit.ports.organisations import OrganisationRepository
 from remit.services.retry import retry_on_conflict
-
-LOGO_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
 
 class OrganisationService:
