@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -53,7 +54,14 @@ def reminder_keys(day: date, organisation_id: str, invoice_id: str) -> Item:
     return {"GSI1PK": f"REMIND#{shard}", "GSI1SK": f"{day.isoformat()}#{organisation_id}#{invoice_id}"}
 
 
-PAGE_MARKERS = "PLAN#"  # ORG-less items: PLAN#<plan>#<shard> / PAGE#<cursor hash>: who queued the next page
+# A day's plan, by shard, in items of no organisation: PLAN#<plan>#<shard> / PAGE#<page> (who
+# queued the page that follows) and PART#<page> (what the part of that page planned).
+PLANS = "PLAN#"
+
+
+def _page_key(after: str | None) -> str:
+    """A page's name in its plan: its cursor's digest (START for the shard's first page)."""
+    return hashlib.sha256(after.encode()).hexdigest()[:32] if after else "START"
 
 
 class DynamoDayPlanning:
@@ -97,10 +105,9 @@ class DynamoDayPlanning:
     def claim_next_page(
         self, plan: str, shard: int, after: str | None, following: str, by: str
     ) -> str | None:
-        start = hashlib.sha256((after or "").encode()).hexdigest()[:32] if after else "START"
         item = {
-            "PK": f"{PAGE_MARKERS}{plan}#{shard}",
-            "SK": f"PAGE#{start}",
+            "PK": f"{PLANS}{plan}#{shard}",
+            "SK": f"PAGE#{_page_key(after)}",
             "entity": "marker",
             "by": by,
             "following": following,
@@ -113,6 +120,17 @@ class DynamoDayPlanning:
                 return None  # another planner queued it
             return str(claimed["following"])  # queued by this message before it was delivered again
         return following
+
+    def record_part(self, plan: str, shard: int, after: str | None, report: Mapping[str, Any]) -> None:
+        item = {"PK": f"{PLANS}{plan}#{shard}", "SK": f"PART#{_page_key(after)}", "entity": "plan_part"}
+        self._table.write([Write("Put", put({**item, "report": json.dumps(report, separators=(",", ":"))}))])
+
+    def parts_recorded(self, plan: str, shards: int) -> list[dict[str, Any]]:
+        return [
+            json.loads(str(item["report"]))
+            for shard in range(shards)
+            for item in self._table.query_all(f"{PLANS}{plan}#{shard}", "PART#")
+        ]
 
 
 def organisations_by_id(table: DynamoTable, organisation_ids: list[str]) -> dict[str, Organisation]:

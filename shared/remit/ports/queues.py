@@ -40,3 +40,11 @@ class DayPlanning(Protocol):
         recorded by the first claim, so a redelivery queues what it queued before), or None when
         another message claimed it: that one carries the shard's day on."""
         ...
+
+    def record_part(self, plan: str, shard: int, after: str | None, report: Mapping[str, Any]) -> None:
+        """Keep what the part (the page after `after`) planned; a part planned again replaces it."""
+        ...
+
+    def parts_recorded(self, plan: str, shards: int) -> list[dict[str, Any]]:
+        """What every part of `plan` planned, as recorded (one item per part: grows with the day)."""
+        ...

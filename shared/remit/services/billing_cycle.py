@@ -173,11 +173,35 @@ class BillingCycleService:
                     extra={"organisation_id": organisation_id},
                 )
                 failed.append(organisation_id)
+        report = {
+            "runs": [
+                {"organisation_id": r.organisation_id, "run_id": r.run_id, "items": r.items}
+                for r in plan.runs
+            ],
+            "enqueued": plan.enqueued,
+        }
+        self._planning.record_part(part.plan, part.shard, part.after, report)
         if failed:
             raise PartFailed(
                 f"The billing of {len(failed)} organisations could not be planned: {failed[:10]}"
             )
         return plan
+
+    def planned(self, scheduled_time: datetime) -> CyclePlan:
+        """What the parts of the day at `scheduled_time` planned so far, as each recorded it: every
+        run once. Reads one item per part (it grows with the day: for the local stack's dev route
+        and for operators, never for the planning itself).
+        """
+        runs: dict[str, PlannedRun] = {}
+        enqueued = 0
+        plan = DayPart(PLAN_CYCLE, "DUE", scheduled_time, 0).plan
+        for report in self._planning.parts_recorded(plan, self._planning.shards("DUE")):
+            enqueued += int(report["enqueued"])
+            for run in report["runs"]:
+                runs.setdefault(
+                    run["run_id"], PlannedRun(run["organisation_id"], run["run_id"], run["items"])
+                )
+        return CyclePlan(scheduled_time, sorted(runs.values(), key=lambda r: r.run_id), enqueued)
 
     def _plan_organisation(
         self, plan: CyclePlan, organisation: Organisation, entries: dict[str, tuple[date, str]]

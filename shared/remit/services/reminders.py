@@ -134,11 +134,38 @@ class ReminderService:
                 failed.append(organisation_id)
                 continue
             runs.append(PlannedReminders(organisation_id, today, len(invoices)))
+        enqueued = sum(run.invoices for run in runs)
+        report = {
+            "runs": [
+                {"organisation_id": r.organisation_id, "date": r.date.isoformat(), "invoices": r.invoices}
+                for r in runs
+            ],
+            "enqueued": enqueued,
+        }
+        self._planning.record_part(part.plan, part.shard, part.after, report)
         if failed:
             raise PartFailed(
                 f"The reminders of {len(failed)} organisations could not be planned: {failed[:10]}"
             )
-        return ReminderPlan(part.scheduled_time, runs, sum(run.invoices for run in runs), queued)
+        return ReminderPlan(part.scheduled_time, runs, enqueued, queued)
+
+    def planned(self, scheduled_time: datetime) -> ReminderPlan:
+        """What the parts of the day at `scheduled_time` planned so far, as each recorded it: each
+        organisation's run of its date once, with the invoices of all parts. Reads one item per part
+        (it grows with the day: for the local stack's dev route and for operators).
+        """
+        invoices: dict[tuple[str, str], int] = defaultdict(int)
+        enqueued = 0
+        plan = DayPart(PLAN_REMINDERS, "REMIND", scheduled_time, 0).plan
+        for report in self._planning.parts_recorded(plan, self._planning.shards("REMIND")):
+            enqueued += int(report["enqueued"])
+            for run in report["runs"]:
+                invoices[run["organisation_id"], run["date"]] += int(run["invoices"])
+        runs = [
+            PlannedReminders(organisation_id, date.fromisoformat(day), count)
+            for (organisation_id, day), count in sorted(invoices.items())
+        ]
+        return ReminderPlan(scheduled_time, runs, enqueued)
 
     def send(self, message: Mapping[str, Any]) -> ReminderOutcome:
         """Remind the customer of one invoice as of the message's date, exactly once per step (see
