@@ -299,8 +299,11 @@ def build_services(
             ),
             public_base_url=lambda: config.public_base_url,
             max_periods=config.max_periods_per_run,
+            page=config.planner_page_size,
         ),
-        reminders=ReminderService(context, DynamoReminderStore(billing), reminders_queue, planning),
+        reminders=ReminderService(
+            context, DynamoReminderStore(billing), reminders_queue, planning, config.planner_page_size
+        ),
         users=users,
         dashboard_sessions=dashboard_sessions,
         # Only stacks whose pool sends no email (the local stack, the tests) show temporary passwords.

@@ -124,26 +124,26 @@ def plan_parts[T](queue: BillingQueue, kind: str, plan_part: Callable[[dict[str,
     is deleted once planned, or left for SQS to deliver again if planning it raised (which is
     raised here); the parts they queue are planned in turn. Any other message stays queued."""
     plans: list[T] = []
-    while True:
-        messages = queue.receive(visibility=30)
-        parts = [m for m in messages if json.loads(m["Body"]).get("kind") == kind]
-        for message in messages:
-            if message not in parts:
-                queue.client.change_message_visibility(
-                    QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-        if not parts:
-            return plans
-        for n, message in enumerate(parts):
-            try:
-                plans.append(plan_part(json.loads(message["Body"]), message["MessageId"]))
-            except Exception:
-                for left in parts[n:]:
-                    queue.client.change_message_visibility(
-                        QueueUrl=queue.url, ReceiptHandle=left["ReceiptHandle"], VisibilityTimeout=0
-                    )
-                raise
-            queue.client.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
+    others: list[dict[str, Any]] = []  # held out of sight until the parts are planned
+    try:
+        while True:
+            messages = queue.receive(visibility=60)
+            parts = [m for m in messages if json.loads(m["Body"]).get("kind") == kind]
+            others += [m for m in messages if m not in parts]
+            if not parts:
+                return plans
+            for n, message in enumerate(parts):
+                try:
+                    plans.append(plan_part(json.loads(message["Body"]), message["MessageId"]))
+                except Exception:
+                    others += parts[n:]
+                    raise
+                queue.client.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
+    finally:
+        for message in others:
+            queue.client.change_message_visibility(
+                QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
 
 
 def plan_cycle(day: str) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from remit.ports.queues import DayPlanning, WorkQueue
 from remit.ports.recurring import RecurringStore, RecurringTransaction
 from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
 from remit.services.charges import billable_open_charges
-from remit.services.day_planning import DayPart, PartFailed, part_of, read_page, split_day
+from remit.services.day_planning import PAGE, DayPart, PartFailed, part_of, read_page, split_day
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
 from remit.services.retry import READ_AGAIN, ReadAgain, retry_on_conflict
@@ -109,6 +109,7 @@ class BillingCycleService:
         charge_card: Callable[[Organisation, Invoice], object],
         public_base_url: Callable[[], str],
         max_periods: int,
+        page: int = PAGE,
     ) -> None:
         self._context = context
         self._billing = context.billing
@@ -122,6 +123,7 @@ class BillingCycleService:
         self._charge_card = charge_card
         self._public_base_url = public_base_url
         self._max_periods = max_periods
+        self._page = page
 
     # --- the planner ---------------------------------------------------------------------------
 
@@ -140,16 +142,21 @@ class BillingCycleService:
         recorded as a billing run and queued for the worker. Reads the page and one organisation
         item per organisation in it; holds no more than the page.
 
-        Idempotent: a run's id is derived from its organisation, day and items, so a page planned
-        again records no second run for the same items, and the items it queues again are billed
-        once (the worker's markers). A run older than `STALE_RUN` found in the page, not complete
+        Idempotent: a run's id names its organisation, day and page, so a page planned again
+        records no second run and queues its run's items again, which the worker's markers bill
+        once. A run older than `STALE_RUN` found in the page, not complete
         (its messages were lost or dead-lettered), is queued again for what it has left. One
         organisation that cannot be planned does not stop the others of the page: they are queued,
         then `PartFailed` is raised so that the part is retried. Raises if the queue refuses.
         """
         part = part_of(message, "DUE")
         entries, queued = read_page(
-            self._planning, self._queue, part, latest_date_anywhere(part.scheduled_time), message_id
+            self._planning,
+            self._queue,
+            part,
+            latest_date_anywhere(part.scheduled_time),
+            message_id,
+            self._page,
         )
         due: dict[str, dict[str, tuple[date, str]]] = defaultdict(dict)
         for day, organisation_id, item_id, customer_id in entries:
@@ -166,7 +173,7 @@ class BillingCycleService:
                 )
                 continue
             try:
-                plan = self._plan_organisation(plan, organisation, due[organisation_id])
+                plan = self._plan_organisation(plan, part, organisation, due[organisation_id])
             except Exception:
                 logger.exception(
                     "An organisation's billing could not be planned",
@@ -204,9 +211,16 @@ class BillingCycleService:
         return CyclePlan(scheduled_time, sorted(runs.values(), key=lambda r: r.run_id), enqueued)
 
     def _plan_organisation(
-        self, plan: CyclePlan, organisation: Organisation, entries: dict[str, tuple[date, str]]
+        self,
+        plan: CyclePlan,
+        part: DayPart,
+        organisation: Organisation,
+        entries: dict[str, tuple[date, str]],
     ) -> CyclePlan:
-        """`plan` with the organisation's entries of the page recorded and queued."""
+        """`plan` with the organisation's entries of the page recorded as a run and queued. The run's
+        id names its page (the part's plan, shard and start): planned again, the page finds its run
+        recorded and queues the run's items again, whatever moved in the index meanwhile (the runs
+        recorded since, the items billed since)."""
         organisation_id = organisation.id
         today = today_in(organisation.timezone, plan.scheduled_time)
         # Runs that should have finished first: what they have left is theirs to bill.
@@ -225,8 +239,9 @@ class BillingCycleService:
             return replace(plan, enqueued=enqueued)
         item_ids = sorted(items)
         now = self._clock.now()
+        page = (part.plan, str(part.shard), part.after or "")
         run = BillingRun(
-            id=derived_id("brun", plan.scheduled_time, organisation_id, today.isoformat(), *item_ids),
+            id=derived_id("brun", plan.scheduled_time, organisation_id, today.isoformat(), *page),
             organisation_id=organisation_id,
             kind="invoicing_cycle",
             customer_count=len(item_ids),
@@ -234,8 +249,12 @@ class BillingCycleService:
             run_date=today,
             created_at=now,
         )
-        self._store.record_cycle_run(run)  # or recorded already, by an earlier planning of the page
-        self._queue.send([_item_message(organisation_id, i, items[i], run.id, today) for i in item_ids])
+        if not self._store.record_cycle_run(run):
+            recorded = self._store.get_run(organisation_id, run.id, invoice_ids=False)
+            if recorded is None:
+                raise ConcurrentUpdate(f"Billing run {run.id} was recorded, then is not found.")
+            item_ids = recorded.item_ids  # as the first planning of the page recorded them
+        self._queue.send([_item_message(organisation_id, i, items.get(i), run.id, today) for i in item_ids])
         return replace(
             plan,
             runs=[*plan.runs, PlannedRun(organisation_id, run.id, len(item_ids))],

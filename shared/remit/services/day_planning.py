@@ -1,14 +1,16 @@
 """The day's planning in parts: the scheduled planner only splits the day, one part per shard of
 the work index, and each part is planned by its own invocation from the queue, a page at a time.
 
-A part plans one page of its shard (at most `PAGE` entries), so what one invocation reads, holds
-and queues is bounded by the page, whatever the number of organisations or items due. Before it
-plans its page, a part queues the part that plans the next page of its shard, so a page that keeps
-failing (and is retried, then dead-lettered) holds back no other organisation; the shards are
-planned side by side. The next page is queued by one message only: the first to claim it (a
-marker per page, see `DayPlanning.claim_next_page`); a redelivery of that message queues the same
-page again (it may have been lost in a crash), any other message stops there. A page planned
-twice queues its items twice at most, and the workers' markers make that harmless.
+A part plans one page of its shard (at most `PAGE` entries, or as configured), so what one
+invocation reads, holds and queues is bounded by the page, whatever the number of organisations
+or items due. Before it plans its page, a part queues the part that plans the next page of its
+shard, so a page that keeps failing (retried, then dead-lettered) holds back no organisation of
+the pages after it, and the shards are planned side by side. The next page is queued by one
+message only: the first to claim it (a marker per page, `DayPlanning.claim_next_page`); a
+redelivery of that message queues the same page again (it may have been lost in a crash), any
+other message stops there. What a page records is named after the page (its plan, shard and
+start), so a page planned twice records nothing twice, and the items it queues twice are billed or
+reminded once (the workers' markers).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from remit.ports.queues import DayPlanning, IndexEntry, WorkIndex, WorkQueue
 
-PAGE = 500  # entries per part: a query of at most this many, and as many messages at most
+PAGE = 500  # entries per part by default (`REMIT_PLANNER_PAGE_SIZE`): a query and as many messages
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,12 @@ def split_day(
 
 
 def read_page(
-    planning: DayPlanning, queue: WorkQueue, part: DayPart, through: date, message_id: str
+    planning: DayPlanning, queue: WorkQueue, part: DayPart, through: date, message_id: str, page: int
 ) -> tuple[list[IndexEntry], DayPart | None]:
-    """The part's page of entries dated `through` or earlier, once the next part is queued (by this
-    message unless another claimed it first): (entries, the next part queued here or None)."""
-    entries, following = planning.page(part.index, part.shard, through, part.after, PAGE)
+    """The part's page (at most `page` entries dated `through` or earlier), once the next part is
+    queued (by this message unless another claimed it first): (entries, the next part queued here
+    or None)."""
+    entries, following = planning.page(part.index, part.shard, through, part.after, page)
     queued = None
     if following is not None:
         cursor = planning.claim_next_page(part.plan, part.shard, part.after, following, message_id)

@@ -34,7 +34,7 @@ from remit.domain.reminders import ReminderRun, SkipReason, latest_due_step, nex
 from remit.ports.queues import DayPlanning, WorkQueue
 from remit.ports.reminders import ReminderStore
 from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
-from remit.services.day_planning import DayPart, PartFailed, part_of, read_page, split_day
+from remit.services.day_planning import PAGE, DayPart, PartFailed, part_of, read_page, split_day
 from remit.services.retry import retry_on_conflict
 
 logger = logging.getLogger(__name__)
@@ -68,12 +68,18 @@ class ReminderOutcome:
 
 class ReminderService:
     def __init__(
-        self, context: BillingContext, store: ReminderStore, queue: WorkQueue, planning: DayPlanning
+        self,
+        context: BillingContext,
+        store: ReminderStore,
+        queue: WorkQueue,
+        planning: DayPlanning,
+        page: int = PAGE,
     ) -> None:
         self._context = context
         self._store = store
         self._queue = queue
         self._planning = planning
+        self._page = page
         self._clock = context.clock
 
     def split_day(self, scheduled_time: datetime) -> list[DayPart]:
@@ -94,7 +100,12 @@ class ReminderService:
         """
         part = part_of(message, "REMIND")
         entries, queued = read_page(
-            self._planning, self._queue, part, latest_date_anywhere(part.scheduled_time), message_id
+            self._planning,
+            self._queue,
+            part,
+            latest_date_anywhere(part.scheduled_time),
+            message_id,
+            self._page,
         )
         due: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
         for day, organisation_id, invoice_id, customer_id in entries:
@@ -113,7 +124,7 @@ class ReminderService:
             try:
                 self._store.record_run(
                     ReminderRun(organisation_id=organisation_id, date=today, invoices=len(invoices)),
-                    derived_id("part", part.scheduled_time, *(i for i, _ in invoices)),
+                    derived_id("part", part.scheduled_time, part.plan, str(part.shard), part.after or ""),
                 )
                 self._queue.send(
                     [
