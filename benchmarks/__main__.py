@@ -8,13 +8,24 @@ never fail on timing, only when they could not measure at all.
 import sys
 from collections.abc import Callable
 
-from benchmarks import billing, cold_start, documents, dynamodb_calls, emulators, load, overview, volume
+from benchmarks import (
+    billing,
+    cold_start,
+    documents,
+    dynamodb_calls,
+    emulators,
+    load,
+    overview,
+    planner,
+    volume,
+)
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "cold_start": cold_start.main,
     "dynamodb_calls": dynamodb_calls.main,
     "volume": volume.main,
     "billing": billing.main,
+    "planner": planner.main,
     "overview": overview.main,
     "documents": documents.main,
     "emulators": emulators.main,
@@ -23,7 +34,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
 # minutes at 10,000 items): `make bench-emulators` runs it. `load` (concurrent clients, then the
 # books checked) fails on an error, not only when it cannot measure: `make load` runs it.
-DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing", "overview", "documents")
+DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing", "planner", "overview", "documents")
 
 
 def main(argv: list[str]) -> int:
