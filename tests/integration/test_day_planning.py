@@ -212,3 +212,37 @@ def shard_of(organisation_id: str) -> int:
 
     assert DUE_SHARDS == REMINDER_SHARDS
     return zlib.crc32(organisation_id.encode()) % DUE_SHARDS
+
+
+def test_an_organisation_that_cannot_be_planned_holds_back_no_other_of_its_page(
+    acme: Billing, api: ApiClient
+) -> None:
+    from remit.bootstrap import services
+    from tests.integration.faults import fail_before
+
+    # Given two organisations in one shard, with a page of subscriptions due each
+    other = Billing(api, invoice_numbering={"prefix": "OTHER-"})
+    while shard_of(other.org) != shard_of(acme.org):
+        other = Billing(api, invoice_numbering={"prefix": "OTHER-"})
+    first, second = sorted([acme, other], key=lambda billing: billing.org)
+    index_entries(first.org, 2, date(2027, 3, 1))
+    index_entries(second.org, 2, date(2027, 3, 1), first=10)
+    [part] = [
+        part.message()
+        for part in services().billing_cycle.split_day(SCHEDULED)
+        if part.shard == shard_of(acme.org)
+    ]
+    BillingQueue().purge()
+
+    # When recording the first organisation's run fails
+    with fail_before("PutItem", nth=1), pytest.raises(PartFailed, match=first.org):
+        services().billing_cycle.plan_part(part, "the-part")
+
+    # Then the other's items are queued all the same, and the part's delivery again queues the first's
+    queued_now = [m for m in queued(BillingQueue()) if m["kind"] == "subscription"]
+    assert {(m["organisation_id"], m["subscription_id"]) for m in queued_now} == {
+        (second.org, "sub_00010"),
+        (second.org, "sub_00011"),
+    }
+    again = services().billing_cycle.plan_part(part, "the-part")
+    assert sorted((run.organisation_id, run.items) for run in again.runs) == [(first.org, 2), (second.org, 2)]
