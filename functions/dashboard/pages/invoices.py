@@ -9,7 +9,6 @@ the same refusals.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 import typing
@@ -18,6 +17,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from dashboard.formats import local_date, money
 from dashboard.forms import (
     FormErrors,
     FormField,
@@ -28,7 +31,13 @@ from dashboard.forms import (
     parse,
     values_of,
 )
-from dashboard.web import Page, Request, confirm, local_date, money, public_base_url, render, route, see_other
+from dashboard.page_request import PageRequest, page_request, public_base_url
+from dashboard.rendering import Page, confirm, render, see_other
+from remit.domain.errors import Conflict, InvalidInput, NotFound
+from remit.domain.invoice import InvoiceChanges, InvoiceStatus, LineItemInput, NewInvoice
+from remit.domain.payment import NewOfflinePayment
+from remit.domain.values import currency_exponent
+from remit.problem_details import status_of
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -37,8 +46,10 @@ if TYPE_CHECKING:
     from remit.domain.errors import DomainError
     from remit.domain.invoice import Invoice, LineItemInput
 
-INVOICES = "/organisations/{organisation_id}/invoices"
-INVOICE = INVOICES + "/{invoice_id}"
+router = APIGatewayRouter()
+
+INVOICES = "/organisations/<organisation_id>/invoices"
+INVOICE = INVOICES + "/<invoice_id>"
 PAGE_SIZE = 25
 CUSTOMER_CHOICES = 100
 SECTION = "Invoices"
@@ -63,13 +74,11 @@ def _drawn(model: type[BaseModel]) -> tuple[FormField, ...]:
 
 
 def _statuses() -> tuple[str, ...]:
-    from remit.domain.invoice import InvoiceStatus
 
     return tuple(str(status) for status in typing.get_args(InvoiceStatus))
 
 
 def _exponent(currency: str) -> int:
-    from remit.domain.values import currency_exponent
 
     try:
         return currency_exponent(currency)
@@ -81,23 +90,22 @@ def _label(invoice: Invoice) -> str:
     return invoice.number or "the draft"
 
 
-def _invoice(request: Request) -> Invoice:
+def _invoice(request: PageRequest) -> Invoice:
     return request.services.invoices.get(request.account_id, request.org.id, request.params["invoice_id"])
 
 
-def _invoice_path(request: Request, invoice_id: str) -> str:
+def _invoice_path(request: PageRequest, invoice_id: str) -> str:
     return request.org_path("invoices", invoice_id)
 
 
-def _customer_choices(request: Request) -> tuple[list[Customer], bool]:
+def _customer_choices(request: PageRequest) -> tuple[list[Customer], bool]:
     """The first page of the organisation's customers (for a select) and whether there are more."""
 
     page = request.services.customers.list(request.account_id, request.org.id, CUSTOMER_CHOICES, None, None)
     return page.items, page.next_cursor is not None
 
 
-def _customer_or_none(request: Request, customer_id: str) -> Customer | None:
-    from remit.domain.errors import NotFound
+def _customer_or_none(request: PageRequest, customer_id: str) -> Customer | None:
 
     if not customer_id:
         return None
@@ -107,9 +115,8 @@ def _customer_or_none(request: Request, customer_id: str) -> Customer | None:
         return None
 
 
-def _refused_here(request: Request, refused: DomainError) -> Page:
+def _refused_here(request: PageRequest, refused: DomainError) -> Page:
     """The invoice's page again with the API's refusal on top, at the refusal's status."""
-    from remit.problem_details import status_of
 
     status, _ = status_of(refused)
     return _detail(request, status, refusal=refused.detail)
@@ -118,8 +125,9 @@ def _refused_here(request: Request, refused: DomainError) -> Page:
 # The list ---------------------------------------------------------------------------------------
 
 
-@route("GET", INVOICES)
-def list_invoices(request: Request) -> Page:
+@router.get(INVOICES)
+def list_invoices(organisation_id: str) -> Page:
+    request = page_request(router)
     status = request.query.get("status", "")
     if status not in _statuses():
         status = ""
@@ -159,8 +167,9 @@ def list_invoices(request: Request) -> Page:
 # A new draft ------------------------------------------------------------------------------------
 
 
-@route("GET", INVOICES + "/new")
-def new_invoice(request: Request) -> Page:
+@router.get(INVOICES + "/new")
+def new_invoice(organisation_id: str) -> Page:
+    request = page_request(router)
     values: FormValues = {}
     customer_id = request.query.get("customer_id", "")
     if customer_id:
@@ -168,7 +177,7 @@ def new_invoice(request: Request) -> Page:
     return _new_form(request, 200, values, FormErrors())
 
 
-def _new_currency(request: Request, values: FormValues) -> str:
+def _new_currency(request: PageRequest, values: FormValues) -> str:
     """The currency amounts are typed in: the one given, else the customer's, else the organisation's."""
     given = (values.get("currency") or [""])[-1].strip().upper()
     if given:
@@ -177,8 +186,7 @@ def _new_currency(request: Request, values: FormValues) -> str:
     return customer.currency if customer is not None else request.org.default_currency
 
 
-def _new_form(request: Request, status: int, values: FormValues, errors: FormErrors) -> Page:
-    from remit.domain.invoice import NewInvoice
+def _new_form(request: PageRequest, status: int, values: FormValues, errors: FormErrors) -> Page:
 
     customers, more_customers = _customer_choices(request)
     chosen_id = (values.get("customer_id") or [""])[-1]
@@ -203,10 +211,9 @@ def _new_form(request: Request, status: int, values: FormValues, errors: FormErr
     )
 
 
-@route("POST", INVOICES)
-def create_invoice(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.invoice import NewInvoice
+@router.post(INVOICES)
+def create_invoice(organisation_id: str) -> Page:
+    request = page_request(router)
 
     new, errors = parse(NewInvoice, request.form, _exponent(_new_currency(request, request.form)))
     if new is not None:
@@ -225,12 +232,13 @@ def create_invoice(request: Request) -> Page:
 # An invoice -------------------------------------------------------------------------------------
 
 
-@route("GET", INVOICE)
-def invoice_page(request: Request) -> Page:
+@router.get(INVOICE)
+def invoice_page(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
     return _detail(request, 200)
 
 
-def _detail(request: Request, status: int, refusal: str | None = None) -> Page:
+def _detail(request: PageRequest, status: int, refusal: str | None = None) -> Page:
     invoice = _invoice(request)
     org = request.org
     payments = request.services.payments.list_payments(
@@ -254,34 +262,33 @@ def _detail(request: Request, status: int, refusal: str | None = None) -> Page:
     )
 
 
-@route("GET", INVOICE + "/pdf")
-def invoice_pdf(request: Request) -> Page:
+@router.get(INVOICE + "/pdf")
+def invoice_pdf(organisation_id: str, invoice_id: str) -> Page:
     """The PDF, as the API's `GET …/pdf` answers it (API Gateway's binary media types include
     application/pdf, so the base64 body reaches the browser as bytes).
     """
-
+    request = page_request(router)
     file_name, content = request.services.documents.pdf(
         request.account_id, request.org.id, request.params["invoice_id"]
     )
-    return {
-        "statusCode": 200,
-        "headers": {
+    return Response(
+        status_code=200,
+        headers={
             "Content-Type": "application/pdf",
             "Content-Disposition": f'inline; filename="{file_name}"',
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },
-        "body": base64.b64encode(content).decode("ascii"),
-        "isBase64Encoded": True,
-    }
+        body=content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
+    )
 
 
 # Editing a draft --------------------------------------------------------------------------------
 
 
-@route("GET", INVOICE + "/edit")
-def edit_invoice(request: Request) -> Page:
-    from remit.domain.invoice import InvoiceChanges
+@router.get(INVOICE + "/edit")
+def edit_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
 
     invoice = _invoice(request)
     invoice.require_status("draft", "edit")
@@ -301,9 +308,8 @@ def edit_invoice(request: Request) -> Page:
 
 
 def _edit_form(
-    request: Request, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
+    request: PageRequest, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
 ) -> Page:
-    from remit.domain.invoice import InvoiceChanges
 
     return render(
         request,
@@ -324,7 +330,6 @@ def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]
     """The parsed lines with each unchanged existing line as `{"id": …}`, which keeps it (and the
     charge it bills) as the API's PATCH does; a changed line is sent as new content.
     """
-    from remit.domain.invoice import InvoiceChanges, LineItemInput
 
     filled = filled_rows(fields_of(InvoiceChanges), values)["line_items"]
     existing = {line.id: line for line in invoice.line_items}
@@ -342,10 +347,9 @@ def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]
     return kept
 
 
-@route("POST", INVOICE + "/edit")
-def update_invoice(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.invoice import InvoiceChanges
+@router.post(INVOICE + "/edit")
+def update_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
 
     invoice = _invoice(request)
     changes, errors = parse(InvoiceChanges, request.form, _exponent(invoice.currency), blank="null")
@@ -373,7 +377,7 @@ def update_invoice(request: Request) -> Page:
 
 
 def _one_click(
-    request: Request,
+    request: PageRequest,
     question: str,
     button: str,
     act: Callable[[], Invoice | None],
@@ -384,7 +388,6 @@ def _one_click(
     """An invoice's one-click action: confirmed first, then `act` (a service call); its notice on
     `then` (the invoice's page by default), or the invoice's page with the API's refusal.
     """
-    from remit.domain.errors import Conflict
 
     path = _invoice_path(request, request.params["invoice_id"])
     page = confirm(request, question, button, back=path, detail=detail)
@@ -397,8 +400,9 @@ def _one_click(
     return see_other(then or path, notice(done))
 
 
-@route("POST", INVOICE + "/delete")
-def delete_invoice(request: Request) -> Page:
+@router.post(INVOICE + "/delete")
+def delete_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
     invoice = _invoice(request)
     total = money(invoice.total, invoice.currency, request.org)
     return _one_click(
@@ -412,8 +416,9 @@ def delete_invoice(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/finalize")
-def finalize_invoice(request: Request) -> Page:
+@router.post(INVOICE + "/finalize")
+def finalize_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
     invoice = _invoice(request)
     return _one_click(
         request,
@@ -427,8 +432,9 @@ def finalize_invoice(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/send")
-def send_invoice(request: Request) -> Page:
+@router.post(INVOICE + "/send")
+def send_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
     invoice = _invoice(request)
     again = " again" if invoice.sent_at else ""
     question = (
@@ -447,8 +453,9 @@ def send_invoice(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/void")
-def void_invoice(request: Request) -> Page:
+@router.post(INVOICE + "/void")
+def void_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
     invoice = _invoice(request)
     return _one_click(
         request,
@@ -460,8 +467,9 @@ def void_invoice(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/mark-uncollectible")
-def mark_uncollectible(request: Request) -> Page:
+@router.post(INVOICE + "/mark-uncollectible")
+def mark_uncollectible(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
     invoice = _invoice(request)
     return _one_click(
         request,
@@ -474,8 +482,9 @@ def mark_uncollectible(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/charge")
-def attempt_card(request: Request) -> Page:
+@router.post(INVOICE + "/charge")
+def attempt_card(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
     invoice = _invoice(request)
     due = money(invoice.amount_due, invoice.currency, request.org)
     return _one_click(
@@ -499,9 +508,9 @@ def _status(invoice: Invoice | None) -> str:
 # Recording a payment ----------------------------------------------------------------------------
 
 
-@route("GET", INVOICE + "/payments/new")
-def new_payment(request: Request) -> Page:
-    from remit.domain.payment import NewOfflinePayment
+@router.get(INVOICE + "/payments/new")
+def new_payment(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
 
     invoice = _invoice(request)
     invoice.require_status("open", "record a payment on")
@@ -514,9 +523,8 @@ def new_payment(request: Request) -> Page:
 
 
 def _payment_form(
-    request: Request, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
+    request: PageRequest, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
 ) -> Page:
-    from remit.domain.payment import NewOfflinePayment
 
     return render(
         request,
@@ -534,7 +542,7 @@ def _payment_form(
     )
 
 
-def _request_of(request: Request, key: str, content: str) -> str | None:
+def _request_of(request: PageRequest, key: str, content: str) -> str | None:
     """A key naming this submission of a form (its `request_key`, drawn when the form was shown,
     and what it asks), as the API names a request by its `Idempotency-Key`: a form posted twice
     (a double click, a reload) records its payment once.
@@ -545,10 +553,9 @@ def _request_of(request: Request, key: str, content: str) -> str | None:
     return hashlib.sha256(f"{request.account_id}\n{path}\n{key}\n{content}".encode()).hexdigest()
 
 
-@route("POST", INVOICE + "/payments")
-def record_payment(request: Request) -> Page:
-    from remit.domain.errors import Conflict, InvalidInput
-    from remit.domain.payment import NewOfflinePayment
+@router.post(INVOICE + "/payments")
+def record_payment(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
 
     invoice = _invoice(request)
     path = _invoice_path(request, invoice.id)
