@@ -32,14 +32,12 @@ from dashboard.pages import (
     sign_in_steps,
     subscriptions,
 )
-from dashboard.rendering import PAGE_HEADERS, Page, render
+from dashboard.rendering import Page, render
 from remit import snapstart
 from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
 from remit.domain.errors import DocumentUnavailable, DomainError, NotFound
 from remit.observability import logger
 from remit.problem_details import status_of
-
-__all__ = ["PAGE_HEADERS", "app", "lambda_handler", "page_routes"]
 
 app = APIGatewayRestResolver()
 app.use(middlewares=checks.PAGE_CHECKS)
@@ -121,12 +119,7 @@ def page_routes() -> list[PageRoute]:
     """Every page the dashboard serves, in the order they are matched."""
     routes = app._static_routes + app._dynamic_routes
     return [
-        PageRoute(
-            route.method,
-            route.openapi_path,
-            any(route.openapi_path.startswith(public.rstrip("/")) for public in checks.PUBLIC_PATHS),
-        )
-        for route in routes
+        PageRoute(route.method, route.openapi_path, checks.is_public(route.openapi_path)) for route in routes
     ]
 
 

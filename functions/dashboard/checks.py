@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-# The route paths reached without a session: each page under them checks what it needs itself.
+# The pages reached without a session: the sign-in page and its steps (`/dashboard/sign-in/…`),
+# and the vendored script. Each checks what it needs itself.
 PUBLIC_PATHS = ("/dashboard/sign-in", "/dashboard/assets/")
 
 
@@ -60,9 +61,9 @@ def _serves_a_page(app: APIGatewayRestResolver, request: PageRequest) -> bool:
     return request.method in allowed_methods(app, request.path)
 
 
-def _is_public(app: APIGatewayRestResolver) -> bool:
-    route = app.request.route
-    return any(route == public.rstrip("/") or route.startswith(public) for public in PUBLIC_PATHS)
+def is_public(route_path: str) -> bool:
+    """Whether the page at `route_path` (a route's path, ids as `{name}`) is reached without a session."""
+    return any(route_path == public.rstrip("/") or route_path.startswith(public) for public in PUBLIC_PATHS)
 
 
 def read_request(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Page:
@@ -99,7 +100,7 @@ def refuse_unreadable_form(app: APIGatewayRestResolver, next_middleware: NextMid
 
 def require_session(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Page:
     request = current_request(app)
-    if _is_public(app) or not _serves_a_page(app, request):
+    if is_public(app.request.route) or not _serves_a_page(app, request):
         return next_middleware(app)
     signed_in = services().dashboard_sessions.current(request.cookies.get(SESSION_COOKIE))
     if signed_in is None:

@@ -96,7 +96,7 @@ def invite() -> Page:
 @router.post("/account/users/<member_id>/remove")
 def remove(member_id: str) -> Page:
     request = page_request(router)
-    member = request.services.account_people.get(request.account_id, request.params["member_id"])
+    member = request.services.account_people.get(request.account_id, member_id)
     page = confirm(
         request,
         f"Remove {member.email} from the account?",
@@ -114,7 +114,7 @@ def remove(member_id: str) -> Page:
 def change_role(member_id: str) -> Page:
     request = page_request(router)
 
-    member = request.services.account_people.get(request.account_id, request.params["member_id"])
+    member = request.services.account_people.get(request.account_id, member_id)
     change, _ = parse(RoleChange, request.form)
     if change is None:
         detail = f"Choose one of the roles: {', '.join(ROLES)}."
@@ -174,7 +174,7 @@ def create_key() -> Page:
 def api_key(key_id: str) -> Page:
     request = page_request(router)
 
-    found = request.services.accounts.get_key(request.account_id, request.params["key_id"])
+    found = request.services.accounts.get_key(request.account_id, key_id)
     fields = fields_of(ApiKeyChanges)
     return _key(request, 200, found, values_of({"name": found.name}, fields), FormErrors())
 
@@ -199,7 +199,7 @@ def _key(
 def rename_key(key_id: str) -> Page:
     request = page_request(router)
 
-    found = request.services.accounts.get_key(request.account_id, request.params["key_id"])
+    found = request.services.accounts.get_key(request.account_id, key_id)
     changes, errors = parse(ApiKeyChanges, request.form)
     if changes is None:
         return _key(request, 422, found, request.form, errors)
@@ -210,7 +210,7 @@ def rename_key(key_id: str) -> Page:
 @router.post("/account/api-keys/<key_id>/revoke")
 def revoke_key(key_id: str) -> Page:
     request = page_request(router)
-    found = request.services.accounts.get_key(request.account_id, request.params["key_id"])
+    found = request.services.accounts.get_key(request.account_id, key_id)
     page = confirm(
         request,
         f"Revoke the API key “{found.name}” (…{found.hint})?",

@@ -73,21 +73,21 @@ def customer_billing(
     )
 
 
-def _customer(request: PageRequest) -> Customer:
-    return request.services.customers.get(request.account_id, request.org.id, request.params["customer_id"])
+def _customer(request: PageRequest, customer_id: str) -> Customer:
+    return request.services.customers.get(request.account_id, request.org.id, customer_id)
 
 
 @router.get("/organisations/<organisation_id>/billing/<customer_id>")
 def billing_customer(organisation_id: str, customer_id: str) -> Page:
     request = page_request(router)
-    return customer_billing(request, _customer(request))
+    return customer_billing(request, _customer(request, customer_id))
 
 
 @router.post("/organisations/<organisation_id>/billing/<customer_id>/draft")
 def draft_invoice(organisation_id: str, customer_id: str) -> Page:
     request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     back = request.org_path("billing", customer.id)
     every = request.field("include_open_charges") == "true"
     charge_ids = list(dict.fromkeys(value for value in request.form.get("charge_ids", []) if value))

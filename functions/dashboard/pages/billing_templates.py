@@ -100,7 +100,7 @@ def _typed_currency(values: FormValues) -> str:
 def template(organisation_id: str, template_id: str) -> Page:
     request = page_request(router)
 
-    found = _template(request)
+    found = _template(request, template_id)
     values: FormValues = {}
     if request.query.get("customer_id"):
         values["customer_id"] = [request.query["customer_id"]]
@@ -138,7 +138,7 @@ def _page(
 def edit_template(organisation_id: str, template_id: str) -> Page:
     request = page_request(router)
 
-    found = _template(request)
+    found = _template(request, template_id)
     values = values_of(found, fields_of(BillingTemplateChanges), exponent_of(found.currency))
     return _edit_form(request, 200, found, values, FormErrors())
 
@@ -147,7 +147,7 @@ def edit_template(organisation_id: str, template_id: str) -> Page:
 def update_template(organisation_id: str, template_id: str) -> Page:
     request = page_request(router)
 
-    found = _template(request)
+    found = _template(request, template_id)
     currency = _typed_currency(request.form) or found.currency
     changes, errors = parse(BillingTemplateChanges, request.form, exponent_of(currency), blank="null")
     if changes is not None:
@@ -186,7 +186,7 @@ def _edit_form(
 @router.post("/organisations/<organisation_id>/templates/<template_id>/delete")
 def delete_template(organisation_id: str, template_id: str) -> Page:
     request = page_request(router)
-    found = _template(request)
+    found = _template(request, template_id)
     page = confirm(
         request,
         f"Delete template {found.name}?",
@@ -204,7 +204,7 @@ def delete_template(organisation_id: str, template_id: str) -> Page:
 def send_invoice(organisation_id: str, template_id: str) -> Page:
     request = page_request(router)
 
-    found = _template(request)
+    found = _template(request, template_id)
     fields = fields_of(TemplateInvoiceRequest)
     asked, errors = parse(TemplateInvoiceRequest, request.form)
     if asked is not None:
@@ -231,10 +231,8 @@ def send_invoice(organisation_id: str, template_id: str) -> Page:
     return _page(request, 422, found, fields, request.form, errors)
 
 
-def _template(request: PageRequest) -> BillingTemplate:
-    return request.services.billing_runs.template(
-        request.account_id, request.org.id, request.params["template_id"]
-    )
+def _template(request: PageRequest, template_id: str) -> BillingTemplate:
+    return request.services.billing_runs.template(request.account_id, request.org.id, template_id)
 
 
 def _customer_name(request: PageRequest, customer_id: str) -> str:

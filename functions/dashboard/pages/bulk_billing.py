@@ -144,7 +144,7 @@ def run(organisation_id: str, run_id: str) -> Page:
     once the run is complete by no longer carrying the trigger.
     """
     request = page_request(router)
-    found = request.services.billing_runs.run(request.account_id, request.org.id, request.params["run_id"])
+    found = request.services.billing_runs.run(request.account_id, request.org.id, run_id)
     context = {
         "section": SECTION,
         "run": found,

@@ -287,14 +287,14 @@ def _credit_exponent(request: PageRequest, customer: Customer) -> int:
         return exponent_of(customer.currency)
 
 
-def _customer(request: PageRequest) -> Customer:
-    return request.services.customers.get(request.account_id, request.org.id, request.params["customer_id"])
+def _customer(request: PageRequest, customer_id: str) -> Customer:
+    return request.services.customers.get(request.account_id, request.org.id, customer_id)
 
 
 @router.get("/organisations/<organisation_id>/customers/<customer_id>")
 def customer_profile(organisation_id: str, customer_id: str) -> Page:
     request = page_request(router)
-    return profile(request, _customer(request))
+    return profile(request, _customer(request, customer_id))
 
 
 # Edit and delete --------------------------------------------------------------------------------
@@ -322,7 +322,7 @@ def _edit_form(
 def edit_customer(organisation_id: str, customer_id: str) -> Page:
     request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     values = values_of(customer, _form_fields(CustomerChanges))
     values[METADATA] = [_metadata_text(customer.metadata)]
     return _edit_form(request, customer, 200, values, FormErrors())
@@ -332,7 +332,7 @@ def edit_customer(organisation_id: str, customer_id: str) -> Page:
 def update_customer(organisation_id: str, customer_id: str) -> Page:
     request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     changes, errors = _parse_customer(CustomerChanges, request.form, "null")
     status = 422
     if changes is not None:
@@ -353,7 +353,7 @@ def update_customer(organisation_id: str, customer_id: str) -> Page:
 @router.post("/organisations/<organisation_id>/customers/<customer_id>/delete")
 def delete_customer(organisation_id: str, customer_id: str) -> Page:
     request = page_request(router)
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     page = confirm(
         request,
         f"Delete customer {customer.name}?",
@@ -382,7 +382,7 @@ def _back_to(request: PageRequest, customer_id: str) -> str:
 def add_charge(organisation_id: str, customer_id: str) -> Page:
     request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     new, errors = parse_prefixed(NewCharge, request.form, CHARGE, exponent_of(customer.currency))
     status = 422
     if new is not None:
@@ -405,8 +405,7 @@ def add_charge(organisation_id: str, customer_id: str) -> Page:
 @router.post("/organisations/<organisation_id>/customers/<customer_id>/charges/<charge_id>/delete")
 def delete_charge(organisation_id: str, customer_id: str, charge_id: str) -> Page:
     request = page_request(router)
-    customer = _customer(request)
-    charge_id = request.params["charge_id"]
+    customer = _customer(request, customer_id)
     # The charge is named as the page that posted it showed it (the service deletes by id).
     description = request.field("description")[:200] or charge_id
     page = confirm(
@@ -422,7 +421,7 @@ def delete_charge(organisation_id: str, customer_id: str, charge_id: str) -> Pag
 def add_balance_transaction(organisation_id: str, customer_id: str) -> Page:
     request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     new, errors = parse_prefixed(
         NewBalanceTransaction, request.form, CREDIT, _credit_exponent(request, customer)
     )

@@ -90,8 +90,8 @@ def _label(invoice: Invoice) -> str:
     return invoice.number or "the draft"
 
 
-def _invoice(request: PageRequest) -> Invoice:
-    return request.services.invoices.get(request.account_id, request.org.id, request.params["invoice_id"])
+def _invoice(request: PageRequest, invoice_id: str) -> Invoice:
+    return request.services.invoices.get(request.account_id, request.org.id, invoice_id)
 
 
 def _invoice_path(request: PageRequest, invoice_id: str) -> str:
@@ -115,11 +115,11 @@ def _customer_or_none(request: PageRequest, customer_id: str) -> Customer | None
         return None
 
 
-def _refused_here(request: PageRequest, refused: DomainError) -> Page:
+def _refused_here(request: PageRequest, invoice_id: str, refused: DomainError) -> Page:
     """The invoice's page again with the API's refusal on top, at the refusal's status."""
 
     status, _ = status_of(refused)
-    return _detail(request, status, refusal=refused.detail)
+    return _detail(request, invoice_id, status, refusal=refused.detail)
 
 
 # The list ---------------------------------------------------------------------------------------
@@ -235,11 +235,11 @@ def create_invoice(organisation_id: str) -> Page:
 @router.get(INVOICE)
 def invoice_page(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
-    return _detail(request, 200)
+    return _detail(request, invoice_id, 200)
 
 
-def _detail(request: PageRequest, status: int, refusal: str | None = None) -> Page:
-    invoice = _invoice(request)
+def _detail(request: PageRequest, invoice_id: str, status: int, refusal: str | None = None) -> Page:
+    invoice = _invoice(request, invoice_id)
     org = request.org
     payments = request.services.payments.list_payments(
         request.account_id, org.id, 100, None, invoice.id, None
@@ -268,9 +268,7 @@ def invoice_pdf(organisation_id: str, invoice_id: str) -> Page:
     application/pdf, so the base64 body reaches the browser as bytes).
     """
     request = page_request(router)
-    file_name, content = request.services.documents.pdf(
-        request.account_id, request.org.id, request.params["invoice_id"]
-    )
+    file_name, content = request.services.documents.pdf(request.account_id, request.org.id, invoice_id)
     return Response(
         status_code=200,
         headers={
@@ -290,7 +288,7 @@ def invoice_pdf(organisation_id: str, invoice_id: str) -> Page:
 def edit_invoice(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
 
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     invoice.require_status("draft", "edit")
     fields = fields_of(InvoiceChanges)
     values = values_of(
@@ -351,7 +349,7 @@ def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]
 def update_invoice(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
 
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     changes, errors = parse(InvoiceChanges, request.form, _exponent(invoice.currency), blank="null")
     if changes is not None:
         if changes.line_items is not None:
@@ -378,6 +376,7 @@ def update_invoice(organisation_id: str, invoice_id: str) -> Page:
 
 def _one_click(
     request: PageRequest,
+    invoice_id: str,
     question: str,
     button: str,
     act: Callable[[], Invoice | None],
@@ -388,25 +387,25 @@ def _one_click(
     """An invoice's one-click action: confirmed first, then `act` (a service call); its notice on
     `then` (the invoice's page by default), or the invoice's page with the API's refusal.
     """
-
-    path = _invoice_path(request, request.params["invoice_id"])
+    path = _invoice_path(request, invoice_id)
     page = confirm(request, question, button, back=path, detail=detail)
     if page:
         return page
     try:
         done = act()
     except Conflict as refused:
-        return _refused_here(request, refused)
+        return _refused_here(request, invoice_id, refused)
     return see_other(then or path, notice(done))
 
 
 @router.post(INVOICE + "/delete")
 def delete_invoice(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     total = money(invoice.total, invoice.currency, request.org)
     return _one_click(
         request,
+        invoice.id,
         f"Delete this draft of {total}?",
         "Delete draft",
         lambda: request.services.invoices.delete_draft(request.account_id, request.org.id, invoice.id),
@@ -419,9 +418,10 @@ def delete_invoice(organisation_id: str, invoice_id: str) -> Page:
 @router.post(INVOICE + "/finalize")
 def finalize_invoice(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     return _one_click(
         request,
+        invoice.id,
         f"Finalize and lock this invoice of {money(invoice.total, invoice.currency, request.org)}?",
         "Finalize & lock",
         lambda: request.services.invoice_lifecycle.finalize(
@@ -435,7 +435,7 @@ def finalize_invoice(organisation_id: str, invoice_id: str) -> Page:
 @router.post(INVOICE + "/send")
 def send_invoice(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     again = " again" if invoice.sent_at else ""
     question = (
         "Finalize this draft and email it to the customer?"
@@ -444,6 +444,7 @@ def send_invoice(organisation_id: str, invoice_id: str) -> Page:
     )
     return _one_click(
         request,
+        invoice.id,
         question,
         "Send",
         lambda: request.services.sending.send(
@@ -456,9 +457,10 @@ def send_invoice(organisation_id: str, invoice_id: str) -> Page:
 @router.post(INVOICE + "/void")
 def void_invoice(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     return _one_click(
         request,
+        invoice.id,
         f"Void invoice {_label(invoice)}?",
         "Void invoice",
         lambda: request.services.invoice_lifecycle.void(request.account_id, request.org.id, invoice.id),
@@ -470,9 +472,10 @@ def void_invoice(organisation_id: str, invoice_id: str) -> Page:
 @router.post(INVOICE + "/mark-uncollectible")
 def mark_uncollectible(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     return _one_click(
         request,
+        invoice.id,
         f"Mark invoice {_label(invoice)} uncollectible?",
         "Mark uncollectible",
         lambda: request.services.invoice_lifecycle.mark_uncollectible(
@@ -485,10 +488,11 @@ def mark_uncollectible(organisation_id: str, invoice_id: str) -> Page:
 @router.post(INVOICE + "/charge")
 def attempt_card(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     due = money(invoice.amount_due, invoice.currency, request.org)
     return _one_click(
         request,
+        invoice.id,
         f"Charge {due} to the customer's saved card for invoice {_label(invoice)}?",
         "Charge card",
         lambda: request.services.card_payments.attempt_card(request.account_id, request.org.id, invoice.id),
@@ -512,7 +516,7 @@ def _status(invoice: Invoice | None) -> str:
 def new_payment(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
 
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     invoice.require_status("open", "record a payment on")
     values = values_of(
         {"amount": invoice.amount_due, "method": "bank_transfer"},
@@ -557,7 +561,7 @@ def _request_of(request: PageRequest, key: str, content: str) -> str | None:
 def record_payment(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
 
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     path = _invoice_path(request, invoice.id)
     new, errors = parse(NewOfflinePayment, request.form, _exponent(invoice.currency))
     if new is None:
@@ -591,7 +595,7 @@ def record_payment(organisation_id: str, invoice_id: str) -> Page:
         errors = errors_of(refused.problems, fields_of(NewOfflinePayment))
         return _payment_form(request, 422, invoice, request.form, errors)
     except Conflict as refused:
-        return _refused_here(request, refused)
+        return _refused_here(request, invoice_id, refused)
     left = money(paid.amount_due, paid.currency, request.org)
     outcome = "it is paid" if paid.status == "paid" else f"{left} is still due"
     return see_other(path, f"Payment of {amount} recorded on invoice {paid.number}: {outcome}.")

@@ -10,11 +10,10 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from dashboard.charts import bar_chart, bars
-from dashboard.formats import money
+from dashboard.formats import babel_locale, money
 from dashboard.forms import FormErrors, defaults_of, errors_of, fields_of, parse
 from dashboard.page_request import PageRequest, page_request
 from dashboard.rendering import Page, render, see_other
-from remit.adapters.localization import format_locale
 from remit.domain.errors import InvalidInput
 from remit.domain.organisation import NewOrganisation
 
@@ -76,7 +75,7 @@ def overview(organisation_id: str) -> Page:
     request = page_request(router)
 
     figures = request.services.overview.figures(request.account_id, request.org.id)
-    locale = format_locale(request.org.locale)
+    locale = babel_locale(request.org)
     colour = request.org.branding.brand_colour or "#0969da"
     charts = {}
     for currency in figures.currencies:

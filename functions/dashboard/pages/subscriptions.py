@@ -142,7 +142,7 @@ def _form_currency(request: PageRequest, values: FormValues | None = None) -> st
 def subscription(organisation_id: str, subscription_id: str) -> Page:
     request = page_request(router)
 
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     upcoming = None
     nothing_upcoming = None
     try:
@@ -182,7 +182,7 @@ def subscription(organisation_id: str, subscription_id: str) -> Page:
 def edit_subscription(organisation_id: str, subscription_id: str) -> Page:
     request = page_request(router)
 
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     fields = fields_of(SubscriptionChanges)
     values = values_of(subscription, fields, exponent_of(subscription.currency))
     return _edit_form(request, 200, subscription, values, FormErrors())
@@ -192,7 +192,7 @@ def edit_subscription(organisation_id: str, subscription_id: str) -> Page:
 def update_subscription(organisation_id: str, subscription_id: str) -> Page:
     request = page_request(router)
 
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     values = without_blank_rows(request.form, "line_items")
     changes, errors = parse(SubscriptionChanges, values, exponent_of(subscription.currency), blank="null")
     if changes is not None:
@@ -236,7 +236,7 @@ def _edit_form(
 @router.post("/organisations/<organisation_id>/subscriptions/<subscription_id>/activate")
 def activate(organisation_id: str, subscription_id: str) -> Page:
     request = page_request(router)
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     back = request.org_path("subscriptions", subscription.id)
     page = confirm(
         request,
@@ -255,7 +255,7 @@ def activate(organisation_id: str, subscription_id: str) -> Page:
 @router.post("/organisations/<organisation_id>/subscriptions/<subscription_id>/pause")
 def pause(organisation_id: str, subscription_id: str) -> Page:
     request = page_request(router)
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     back = request.org_path("subscriptions", subscription.id)
     page = confirm(
         request,
@@ -273,7 +273,7 @@ def pause(organisation_id: str, subscription_id: str) -> Page:
 @router.post("/organisations/<organisation_id>/subscriptions/<subscription_id>/resume")
 def resume(organisation_id: str, subscription_id: str) -> Page:
     request = page_request(router)
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     back = request.org_path("subscriptions", subscription.id)
     page = confirm(
         request,
@@ -292,7 +292,7 @@ def resume(organisation_id: str, subscription_id: str) -> Page:
 def cancel(organisation_id: str, subscription_id: str) -> Page:
     request = page_request(router)
 
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     back = request.org_path("subscriptions", subscription.id)
     how, _ = parse(CancelSubscription, request.form)  # a checkbox: always a yes or a no
     how = how or CancelSubscription()
@@ -327,10 +327,8 @@ def _in_a_period(subscription: Subscription) -> bool:
     return subscription.status == "active" and subscription.current_period_start is not None
 
 
-def _subscription(request: PageRequest) -> Subscription:
-    return request.services.subscriptions.get(
-        request.account_id, request.org.id, request.params["subscription_id"]
-    )
+def _subscription(request: PageRequest, subscription_id: str) -> Subscription:
+    return request.services.subscriptions.get(request.account_id, request.org.id, subscription_id)
 
 
 def _customer_name(request: PageRequest, customer_id: str) -> str:
