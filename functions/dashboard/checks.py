@@ -63,7 +63,10 @@ def _serves_a_page(app: APIGatewayRestResolver, request: PageRequest) -> bool:
 
 def is_public(route_path: str) -> bool:
     """Whether the page at `route_path` (a route's path, ids as `{name}`) is reached without a session."""
-    return any(route_path == public.rstrip("/") or route_path.startswith(public) for public in PUBLIC_PATHS)
+    return any(
+        route_path == public.rstrip("/") or route_path.startswith(public.rstrip("/") + "/")
+        for public in PUBLIC_PATHS
+    )
 
 
 def read_request(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Page:
