@@ -30,6 +30,7 @@ from remit.domain.document_renders import RenderAttempt
 from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
 from remit.domain.errors import ConcurrentUpdate, FieldProblem, UnrenderableText
 from remit.domain.ids import new_id
+from remit.domain.numbering import NumberSeries
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import Payment
 from remit.domain.reminders import ReminderStep
@@ -483,7 +484,8 @@ def test_an_email_owed_by_a_rolled_back_change_is_never_sent(acme: Billing, cloc
     )
     transaction = outbox.store.transaction(acme.org)
     transaction.insert_outbox(message)
-    transaction.advance_numbering(sequence=999)  # the counter is not at 999: the condition fails
+    # The series was read at version 998; it is not (the invoice's finalization wrote it): the condition fails
+    transaction.save_series(NumberSeries(next_number=1000, last_number_used=999, version=998))
     with pytest.raises(ConcurrentUpdate):
         transaction.commit()
 
