@@ -2,8 +2,14 @@
 
 An outbox message is written in the same transaction as the change that owes it (sending,
 voiding, a payment), so a rolled-back change owes nothing and a committed one always owes its
-email. The notifications function calls `deliver` for every new message (from the table's
-stream) and `sweep` on a schedule, for messages whose first delivery failed or whose worker died.
+email. Delivery has two halves, so that mail is sent in parallel rather than one shard at a time:
+
+* the notifications function hands every new message (from the table's stream) to the send
+  queue with `queue_for_sending`, and on a schedule `sweep` hands it the messages still owed a
+  while later (a failed first delivery, a worker that died, a stream record whose retries ran
+  out). Queuing is cheap and may repeat: a message queued twice is still sent once;
+* the send worker, as many at once as the queue's event source mapping allows, calls `deliver`
+  for each queued message: it renders (or fetches) the PDF and sends the email.
 
 Exactly once, and its one window. `deliver` claims the message with a conditional write before
 sending, so no two workers send it at the same time, and a sent message is never claimed again.
@@ -12,35 +18,39 @@ the invocation holding it has ended. The one way to send twice is for that invoc
 (crash, timeout, lost connection) after the mail service accepted the email and before `mark_sent`
 is recorded: the message is then still `sending`, and once the lease runs out the sweep sends it
 again. Nothing can close that window: the provider's accept and our write are two systems.
+A message the send queue delivers twice, or the sweep queues again, is claimed once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from remit.domain.documents import Attachment, OutgoingEmail
 from remit.domain.errors import DocumentUnavailable, UnrenderableText
-from remit.domain.outbox import OutboxMessage
+from remit.domain.outbox import OutboxMessage, OwedEmail
 from remit.domain.payment import Payment
 from remit.domain.reminders import step_of
 from remit.observability import logger
 from remit.ports.billing import BillingStore
 from remit.ports.clock import Clock
 from remit.ports.mail import EmailRenderer, Mailer
+from remit.ports.queues import WorkQueue
 from remit.services.documents import DocumentService
 from remit.services.retry import back_off
 
 # Longer than the notifications function's timeout (template.yaml), so a claim only runs out
 # after the invocation that holds it has ended.
 CLAIM_LEASE = timedelta(minutes=5)
-# The stream delivers a new message at once; the sweep leaves younger ones to it.
+# The stream queues a new message at once; the sweep leaves younger ones to it.
 SWEEP_MIN_AGE = timedelta(minutes=1)
 # A mail service that is down for longer than this is not "briefly down": stop and alert.
 GIVE_UP_AFTER = timedelta(hours=24)
-SWEEP_LIMIT = 200
+# Messages one sweep queues at most: one query page per outbox shard, so its memory is bounded.
+# Queuing costs one SQS call per ten, so a sweep is a few seconds; the next one takes the rest.
+SWEEP_LIMIT = 1000
 # Tries at recording an accepted email as sent before leaving it to the lease (see `_record_sent`).
 RECORD_SENT_ATTEMPTS = 5
 _ERROR_LENGTH = 1000
@@ -75,12 +85,9 @@ class UndeliverableMessage(Exception):
 
 @dataclass(frozen=True)
 class SweepReport:
-    """What one sweep did with the owed messages it found."""
+    """What one sweep did: the owed messages it handed to the send queue."""
 
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-    given_up: int = 0
+    queued: int = 0
 
 
 class NotificationService:
@@ -92,6 +99,7 @@ class NotificationService:
         documents: DocumentService,
         mailer: Mailer,
         clock: Clock,
+        send_queue: WorkQueue,
     ) -> None:
         self._outbox = outbox
         self._billing = billing
@@ -101,6 +109,19 @@ class NotificationService:
         self._documents = documents
         self._mailer = mailer
         self._clock = clock
+        self._send_queue = send_queue
+
+    def queue_for_sending(self, owed: Sequence[OwedEmail]) -> None:
+        """Hand each owed email to the send queue, whose workers deliver it (`deliver`).
+
+        Idempotent in effect: queuing a message again (a retried stream batch, a sweep) costs one
+        more queue message and sends nothing more, since `deliver` claims before sending. Writes
+        nothing to the table. Raises what the queue raised when it refused a message after its
+        retries; the caller's trigger retries the whole batch (and the sweep queues it later).
+        """
+        self._send_queue.send(
+            [{"organisation_id": email.organisation_id, "message_id": email.message_id} for email in owed]
+        )
 
     def deliver(self, organisation_id: str, message_id: str) -> DeliveryOutcome:
         """Send the owed email `message_id` unless it has been sent or someone else is sending it.
@@ -163,24 +184,25 @@ class NotificationService:
         limit: int = SWEEP_LIMIT,
         time_is_up: Callable[[], bool] = lambda: False,
     ) -> SweepReport:
-        """Deliver every owed message created more than `SWEEP_MIN_AGE` before `now`, oldest first.
+        """Queue for sending every owed message created more than `SWEEP_MIN_AGE` before `now`,
+        oldest first, at most `limit` of them (the schedule calls again for the rest).
 
-        These are messages whose first delivery failed, or whose worker died while sending. One
-        message failing does not stop the others; each is delivered as `deliver` guarantees.
-        At most `limit` messages per call, and none started once `time_is_up()` (the caller's
-        deadline: being cut off mid-send is the one way to send twice); the schedule calls again.
+        These are messages whose first delivery failed, whose worker died while sending, or whose
+        stream record was never queued. A message still waiting in the send queue may be queued
+        again: it is sent once all the same (see `queue_for_sending`). Nothing is queued once
+        `time_is_up()`. Raises what the queue raised; what was queued before stays queued.
         """
         now = now or self._clock.now()
-        counts = {"sent": 0, "skipped": 0, "failed": 0, "given_up": 0}
-        for message in self._outbox.owed(created_before=now - SWEEP_MIN_AGE, limit=limit):
+        owed = self._outbox.owed(created_before=now - SWEEP_MIN_AGE, limit=limit)
+        queued = 0
+        # Ten at a time: one SendMessageBatch each, and a deadline checked between them.
+        for start in range(0, len(owed), 10):
             if time_is_up():
                 break
-            try:
-                counts[self.deliver(message.organisation_id, message.id)] += 1
-            except Exception:
-                counts["failed"] += 1
-                logger.exception("Delivering an owed email failed", extra={"outbox_message_id": message.id})
-        return SweepReport(**counts)
+            page = owed[start : start + 10]
+            self.queue_for_sending([OwedEmail(message.organisation_id, message.id) for message in page])
+            queued += len(page)
+        return SweepReport(queued=queued)
 
     def _give_up(self, message: OutboxMessage, reason: str) -> None:
         self._outbox.give_up(message, reason[:_ERROR_LENGTH])
