@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from remit.bootstrap import services
-from remit.domain.outbox import OwedEmail
+from remit.domain.owed_email import OwedEmail
 from remit.observability import logger, metrics
 
 # The sweep queues nothing with less than this left before the function's timeout.

@@ -32,7 +32,8 @@ from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, Re
 from remit.domain.errors import ConcurrentUpdate, FieldProblem, UnrenderableText
 from remit.domain.ids import new_id
 from remit.domain.numbering import NumberSeries
-from remit.domain.outbox import OutboxMessage, OwedEmail
+from remit.domain.outbox import OutboxMessage
+from remit.domain.owed_email import OwedEmail
 from remit.domain.payment import Payment
 from remit.domain.reminders import ReminderStep
 from remit.ports.queues import WorkQueue

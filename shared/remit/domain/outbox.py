@@ -4,7 +4,6 @@ that owes it (invariant 9), and delivered afterwards by the notifications functi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -33,11 +32,3 @@ class OutboxMessage(Model):
     created_at: datetime
     sent_at: datetime | None = None
     version: int = 0
-
-
-@dataclass(frozen=True)
-class OwedEmail:
-    """An outbox message to send, as the send queue carries it to the send worker."""
-
-    organisation_id: str
-    message_id: str

@@ -30,7 +30,8 @@ from typing import Literal, Protocol
 
 from remit.domain.documents import Attachment, OutgoingEmail
 from remit.domain.errors import DocumentUnavailable, UnrenderableText
-from remit.domain.outbox import OutboxMessage, OwedEmail
+from remit.domain.outbox import OutboxMessage
+from remit.domain.owed_email import OwedEmail
 from remit.domain.payment import Payment
 from remit.domain.reminders import step_of
 from remit.observability import logger
