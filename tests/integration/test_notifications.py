@@ -20,7 +20,9 @@ import boto3
 import pytest
 
 from local.aws_emulation import sent_emails
+from local.cloudformation import load_template
 from local.dev_outbox import sent_email
+from local.queue_worker import QueueMapping
 from local.stream_worker import StreamMapping
 from remit.adapters.dynamodb import DynamoTable
 from remit.adapters.dynamodb_billing import DynamoBillingStore
@@ -866,3 +868,33 @@ def test_claims_and_their_outcomes_in_the_stream_trigger_nothing(
         True,
         False,
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The send queue and its worker, as the template deploys them
+
+
+def test_a_send_worker_ends_before_its_claim_runs_out_and_its_message_comes_back_after() -> None:
+    # A worker cut off mid-send leaves a claim that lapses before SQS shows its message again, so the
+    # redelivery sends the email rather than skipping it for a claim nobody holds any more.
+    resources = load_template()["Resources"]
+    timeout = resources["SendWorkerFunction"]["Properties"]["Timeout"]
+    visibility = resources["SendQueue"]["Properties"]["VisibilityTimeout"]
+
+    assert timeout < CLAIM_LEASE.total_seconds() < visibility
+
+
+def test_emails_a_second_are_set_by_parameters_that_the_local_stack_reads_too() -> None:
+    template = load_template()
+    events = template["Resources"]["SendWorkerFunction"]["Properties"]["Events"]
+    mapping = events["OwedEmails"]["Properties"]
+
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "SendMaximumConcurrency"}
+    assert mapping["BatchSize"] == {"Ref": "SendBatchSize"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    for name in ("SendMaximumConcurrency", "SendBatchSize", "SendReservedConcurrency"):
+        assert "Default" in template["Parameters"][name]
+        assert template["Parameters"][name]["Description"]
+    assert QueueMapping.from_template("SendWorkerFunction", "OwedEmails") == QueueMapping(
+        batch_size=template["Parameters"]["SendBatchSize"]["Default"], report_batch_item_failures=True
+    )
