@@ -488,6 +488,52 @@ def test_a_sweep_out_of_time_starts_no_delivery(acme: Billing, clock: SettableCl
     assert status_of(acme.org, message.id) == "pending"
 
 
+def test_a_sweep_queues_at_most_its_limit_oldest_first_and_the_next_takes_the_rest(
+    acme: Billing, clock: SettableClock
+) -> None:
+    # Given five owed emails, a second apart
+    outbox = notifications(clock)
+    invoice = acme.finalized()["id"]
+    owed = []
+    for _ in range(5):
+        owed.append(owe(outbox, clock, acme.org, invoice).id)
+        clock.advance(seconds=1)
+    clock.advance(minutes=2)
+
+    # When sweeps of at most two run, each followed by the send worker
+    rounds = [sweep(outbox, limit=2).sent for _ in range(4)]
+
+    # Then each queued the oldest two still owed, and every email was sent once
+    assert rounds == [2, 2, 1, 0]
+    assert [email.to for email in outbox.mailer.sent] == [["ap@globex.test"]] * 5
+    assert [status_of(acme.org, message) for message in owed] == ["sent"] * 5
+
+
+def test_the_owed_messages_are_read_a_page_at_a_time_oldest_first_across_the_index_shards(
+    acme: Billing, clock: SettableClock
+) -> None:
+    # Given seven owed emails (spread over the index's shards by their ids)
+    outbox = notifications(clock)
+    invoice = acme.finalized()["id"]
+    owed = []
+    for _ in range(7):
+        owed.append(owe(outbox, clock, acme.org, invoice).id)
+        clock.advance(seconds=1)
+
+    # When they are read three at a time, each page from the cursor of the one before
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = outbox.repository.owed(clock.now(), 3, after=cursor)
+        pages.append([message.id for message in page])
+        if cursor is None:
+            break
+
+    # Then every message came once, oldest first, and the last page said it was the last
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert [message for page in pages for message in page] == owed
+
+
 def test_a_message_whose_worker_died_mid_send_is_sent_once_its_claim_has_run_out(
     acme: Billing, clock: SettableClock
 ) -> None:

@@ -49,9 +49,12 @@ CLAIM_LEASE = timedelta(minutes=5)
 SWEEP_MIN_AGE = timedelta(minutes=1)
 # A mail service that is down for longer than this is not "briefly down": stop and alert.
 GIVE_UP_AFTER = timedelta(hours=24)
-# Messages one sweep queues at most: one query page per outbox shard, so its memory is bounded.
-# Queuing costs one SQS call per ten, so a sweep is a few seconds; the next one takes the rest.
-SWEEP_LIMIT = 1000
+# Messages one sweep queues at most, unless configured (REMIT_OUTBOX_SWEEP_LIMIT, the template's
+# OutboxSweepLimit): at one SQS call per ten, well inside the function's timeout. The next sweep
+# takes the rest.
+SWEEP_LIMIT = 10_000
+# Owed messages read from the index at once: a sweep holds one page (per index shard) in memory.
+SWEEP_PAGE = 500
 # Tries at recording an accepted email as sent before leaving it to the lease (see `_record_sent`).
 RECORD_SENT_ATTEMPTS = 5
 _ERROR_LENGTH = 1000
@@ -77,7 +80,12 @@ class OutboxRepository(Protocol):
 
     def give_up(self, message: OutboxMessage, error: str) -> bool: ...
 
-    def owed(self, created_before: datetime, limit: int) -> list[OutboxMessage]: ...
+    def owed(
+        self, created_before: datetime, limit: int, after: str | None = None
+    ) -> tuple[list[OutboxMessage], str | None]:
+        """Up to `limit` owed messages created before `created_before`, oldest first, from the cursor
+        `after`; and the cursor of the next page (None: none left)."""
+        ...
 
 
 class UndeliverableMessage(Exception):
@@ -101,6 +109,7 @@ class NotificationService:
         mailer: Mailer,
         clock: Clock,
         send_queue: WorkQueue,
+        sweep_limit: int = SWEEP_LIMIT,
     ) -> None:
         self._outbox = outbox
         self._billing = billing
@@ -111,6 +120,7 @@ class NotificationService:
         self._mailer = mailer
         self._clock = clock
         self._send_queue = send_queue
+        self._sweep_limit = sweep_limit
 
     def queue_for_sending(self, owed: Sequence[OwedEmail]) -> None:
         """Hand each owed email to the send queue, whose workers deliver it (`deliver`).
@@ -182,27 +192,34 @@ class NotificationService:
     def sweep(
         self,
         now: datetime | None = None,
-        limit: int = SWEEP_LIMIT,
+        limit: int | None = None,
         time_is_up: Callable[[], bool] = lambda: False,
     ) -> SweepReport:
         """Queue for sending every owed message created more than `SWEEP_MIN_AGE` before `now`,
-        oldest first, at most `limit` of them (the schedule calls again for the rest).
+        oldest first, at most `limit` of them (by default the sweep limit it was built with; the
+        schedule calls again for the rest), reading the
+        owed messages a page (`SWEEP_PAGE`) at a time.
 
         These are messages whose first delivery failed, whose worker died while sending, or whose
         stream record was never queued. A message still waiting in the send queue may be queued
         again: it is sent once all the same (see `queue_for_sending`). Nothing is queued once
         `time_is_up()`. Raises what the queue raised; what was queued before stays queued.
         """
-        now = now or self._clock.now()
-        owed = self._outbox.owed(created_before=now - SWEEP_MIN_AGE, limit=limit)
+        created_before = (now or self._clock.now()) - SWEEP_MIN_AGE
+        limit = self._sweep_limit if limit is None else limit
         queued = 0
-        # Ten at a time: one SendMessageBatch each, and a deadline checked between them.
-        for start in range(0, len(owed), 10):
-            if time_is_up():
+        cursor: str | None = None
+        while queued < limit:
+            page, cursor = self._outbox.owed(created_before, min(SWEEP_PAGE, limit - queued), after=cursor)
+            # Ten at a time: one SendMessageBatch each, and the deadline checked between them.
+            for start in range(0, len(page), 10):
+                if time_is_up():
+                    return SweepReport(queued=queued)
+                batch = page[start : start + 10]
+                self.queue_for_sending([OwedEmail(message.organisation_id, message.id) for message in batch])
+                queued += len(batch)
+            if cursor is None:
                 break
-            page = owed[start : start + 10]
-            self.queue_for_sending([OwedEmail(message.organisation_id, message.id) for message in page])
-            queued += len(page)
         return SweepReport(queued=queued)
 
     def _give_up(self, message: OutboxMessage, reason: str) -> None:
