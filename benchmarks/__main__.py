@@ -8,7 +8,7 @@ never fail on timing, only when they could not measure at all.
 import sys
 from collections.abc import Callable
 
-from benchmarks import billing, cold_start, documents, dynamodb_calls, emulators, load, overview, volume
+from benchmarks import billing, cold_start, documents, dynamodb_calls, emulators, load, mail, overview, volume
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "cold_start": cold_start.main,
@@ -17,13 +17,14 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "billing": billing.main,
     "overview": overview.main,
     "documents": documents.main,
+    "mail": mail.main,
     "emulators": emulators.main,
     "load": load.main,
 }
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
 # minutes at 10,000 items): `make bench-emulators` runs it. `load` (concurrent clients, then the
 # books checked) fails on an error, not only when it cannot measure: `make load` runs it.
-DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing", "overview", "documents")
+DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing", "overview", "documents", "mail")
 
 
 def main(argv: list[str]) -> int:

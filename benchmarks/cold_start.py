@@ -69,8 +69,16 @@ print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_kib": peak_k
 
 
 def handler_modules() -> tuple[str, ...]:
-    """Every function's handler module (`functions/<name>/app.py`), as `Handler:` names them."""
-    return tuple(sorted(f"{path.parent.name}.app" for path in FUNCTIONS.glob("*/app.py")))
+    """Every function's handler module, as the template's `Handler:` names them (`notifications.app`
+    for `notifications.app.lambda_handler`); a package may hold two functions' handlers."""
+    from local.cloudformation import load_template
+
+    handlers = {
+        str(resource["Properties"]["Handler"]).rsplit(".", 1)[0]
+        for resource in load_template()["Resources"].values()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    }
+    return tuple(sorted(handlers))
 
 
 @dataclass(frozen=True)

@@ -8,5 +8,5 @@ from typing import Any, Protocol
 
 class WorkQueue(Protocol):
     def send(self, messages: Sequence[Mapping[str, Any]]) -> None:
-        """Queue every message (JSON objects) for the billing worker, or raise: none is dropped."""
+        """Queue every message (JSON objects) for the queue's consumer, or raise: none is dropped."""
         ...
