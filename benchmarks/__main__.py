@@ -8,11 +8,23 @@ never fail on timing, only when they could not measure at all.
 import sys
 from collections.abc import Callable
 
-from benchmarks import billing, cold_start, documents, dynamodb_calls, emulators, load, mail, overview, volume
+from benchmarks import (
+    billing,
+    cold_start,
+    documents,
+    dynamodb_calls,
+    emulators,
+    load,
+    mail,
+    overview,
+    volume,
+    write_units,
+)
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "cold_start": cold_start.main,
     "dynamodb_calls": dynamodb_calls.main,
+    "write_units": write_units.main,
     "volume": volume.main,
     "billing": billing.main,
     "overview": overview.main,
@@ -24,7 +36,16 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
 # minutes at 10,000 items): `make bench-emulators` runs it. `load` (concurrent clients, then the
 # books checked) fails on an error, not only when it cannot measure: `make load` runs it.
-DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing", "overview", "documents", "mail")
+DEFAULT = (
+    "cold_start",
+    "dynamodb_calls",
+    "write_units",
+    "volume",
+    "billing",
+    "overview",
+    "documents",
+    "mail",
+)
 
 
 def main(argv: list[str]) -> int:

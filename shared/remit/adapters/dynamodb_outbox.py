@@ -130,7 +130,7 @@ class DynamoOutboxRepository:
         before = created_before.astimezone(UTC).isoformat()
         # DynamoDB refuses an empty key value: without a cursor, from below any timestamp.
         start = after or "0"
-        found: list[tuple[str, OutboxMessage]] = []
+        found: list[tuple[str, tuple[str, str]]] = []
         for shard in range(OUTBOX_SHARDS):
             request: dict[str, Any] = {
                 "TableName": self._table.name,
@@ -139,6 +139,7 @@ class DynamoOutboxRepository:
                 "ExpressionAttributeValues": to_attributes(
                     {":shard": f"OUTBOX_PENDING#{shard}", ":after": start, ":before": before}
                 ),
+                "ProjectionExpression": "PK, SK, GSI1SK",
                 "Limit": limit + 1,  # the first may be `after` itself (BETWEEN includes its bounds)
             }
             taken = 0
@@ -146,17 +147,23 @@ class DynamoOutboxRepository:
                 response = self._table.client.query(**request)
                 for item in response.get("Items", []):
                     if item["GSI1SK"]["S"] != start:
-                        found.append((item["GSI1SK"]["S"], _message(item)))
+                        found.append((item["GSI1SK"]["S"], (item["PK"]["S"], item["SK"]["S"])))
                         taken += 1
                 last = response.get("LastEvaluatedKey")
                 if not last:
                     break
                 request["ExclusiveStartKey"] = last
-        found.sort(key=lambda keyed_message: keyed_message[0])
+        found.sort(key=lambda entry: entry[0])
         page = found[:limit]
         # A short page is the last: every shard had fewer than `limit` left.
         cursor = page[-1][0] if len(page) == limit else None
-        return [message for _, message in page], cursor
+        # The index holds the keys only (template.yaml): the messages are read from the table, and
+        # those sent or given up since the index was read are left out.
+        keys = [entry_key for _, entry_key in page]
+        messages: list[OutboxMessage] = []
+        for first in range(0, len(keys), 100):
+            messages += map(outbox_message_of, self._table.batch_get(keys[first : first + 100]))
+        return [message for message in messages if message.status in ("pending", "sending")], cursor
 
     def _finish(self, message: OutboxMessage, update: str, values: dict[str, Any]) -> bool:
         """Apply `update` if the message is still `sending` under the claim `message` came from."""
