@@ -15,26 +15,40 @@ from benchmarks import (
     dynamodb_calls,
     emulators,
     load,
+    mail,
     overview,
     planner,
     volume,
+    write_units,
 )
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "cold_start": cold_start.main,
     "dynamodb_calls": dynamodb_calls.main,
+    "write_units": write_units.main,
     "volume": volume.main,
     "billing": billing.main,
     "planner": planner.main,
     "overview": overview.main,
     "documents": documents.main,
+    "mail": mail.main,
     "emulators": emulators.main,
     "load": load.main,
 }
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
 # minutes at 10,000 items): `make bench-emulators` runs it. `load` (concurrent clients, then the
 # books checked) fails on an error, not only when it cannot measure: `make load` runs it.
-DEFAULT = ("cold_start", "dynamodb_calls", "volume", "billing", "planner", "overview", "documents")
+DEFAULT = (
+    "cold_start",
+    "dynamodb_calls",
+    "write_units",
+    "volume",
+    "billing",
+    "planner",
+    "overview",
+    "documents",
+    "mail",
+)
 
 
 def main(argv: list[str]) -> int:

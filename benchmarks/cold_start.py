@@ -9,6 +9,11 @@ resident memory. Reference and handler runs alternate, so that a machine getting
 affects both alike, and the medians are compared within one run. On a shared machine the CPU-time
 ratio is the steadier of the two; both are printed.
 
+A function whose first answer loads more than its import (the dashboard renders its first page
+with Jinja2 and Babel, and wires the services) is also measured as import plus that first answer
+(`FIRST_ANSWERS`: the handler called with a sample event from `events/`, which needs no AWS call),
+against the same reference import.
+
     python -m benchmarks cold_start [--repeat N] [--module api.app ...]
 """
 
@@ -34,15 +39,29 @@ DEFAULT_REPEAT = 11
 # they are in Lambda; the child makes them unimportable, as they are there.
 ABSENT_IN_LAMBDA: tuple[str, ...] = ("awscrt", "OpenSSL")
 
-# Runs in the child: import, then report elapsed import time and peak RSS as one JSON line.
+# A handler measured as its import and its first answer: label -> (module, sample event).
+FIRST_ANSWERS: dict[str, tuple[str, str]] = {
+    "dashboard.app + GET sign-in": ("dashboard.app", "events/dashboard/sign_in_page.json"),
+}
+
+# Runs in the child: import (and answer the sample event, if given), then report elapsed time and
+# peak RSS as one JSON line. A first answer must be a 200, or the child fails.
 _CHILD = """
-import importlib, json, resource, sys, time
-absent, modules = sys.argv[1].split(","), sys.argv[2:]
+import importlib, json, resource, sys, time, types
+absent, module, event_path = sys.argv[1].split(","), sys.argv[2], sys.argv[3]
 for name in absent:
     sys.modules[name] = None
+event = json.load(open(event_path)) if event_path else None
+context = types.SimpleNamespace(
+    function_name="remit-bench", memory_limit_in_mb=256, aws_request_id="bench",
+    invoked_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:remit-bench",
+)
 started, started_cpu = time.perf_counter(), time.process_time()
-for name in modules:
-    importlib.import_module(name)
+handler = importlib.import_module(module)
+if event is not None:
+    answer = handler.lambda_handler(event, context)
+    if answer["statusCode"] != 200:
+        raise SystemExit(f"the first answer was {answer['statusCode']}, not 200")
 elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_kib": peak_kib}))
@@ -50,8 +69,16 @@ print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_kib": peak_k
 
 
 def handler_modules() -> tuple[str, ...]:
-    """Every function's handler module (`functions/<name>/app.py`), as `Handler:` names them."""
-    return tuple(sorted(f"{path.parent.name}.app" for path in FUNCTIONS.glob("*/app.py")))
+    """Every function's handler module, as the template's `Handler:` names them (`notifications.app`
+    for `notifications.app.lambda_handler`); a package may hold two functions' handlers."""
+    from local.cloudformation import load_template
+
+    handlers = {
+        str(resource["Properties"]["Handler"]).rsplit(".", 1)[0]
+        for resource in load_template()["Resources"].values()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    }
+    return tuple(sorted(handlers))
 
 
 @dataclass(frozen=True)
@@ -129,9 +156,12 @@ def _child_environment(bytecode: str, pycache: str) -> dict[str, str]:
     return env
 
 
-def _measure(module: str, env: dict[str, str]) -> Sample:
+def _measure(measured: str, env: dict[str, str]) -> Sample:
+    """One fresh interpreter's sample of `measured`: a module's import, or a `FIRST_ANSWERS` label."""
+    module, event = FIRST_ANSWERS.get(measured, (measured, ""))
+    event_path = str(REPOSITORY / event) if event else ""
     completed = subprocess.run(
-        [sys.executable, "-c", _CHILD, ",".join(ABSENT_IN_LAMBDA), module],
+        [sys.executable, "-c", _CHILD, ",".join(ABSENT_IN_LAMBDA), module, event_path],
         env=env,
         cwd=REPOSITORY,
         capture_output=True,
@@ -140,7 +170,7 @@ def _measure(module: str, env: dict[str, str]) -> Sample:
     )
     if completed.returncode != 0:
         last_line = completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "no output"
-        raise ImportFailedError(f"{module}: {last_line}")
+        raise ImportFailedError(f"{measured}: {last_line}")
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     return Sample(
         seconds=report["seconds"], cpu_seconds=report["cpu_seconds"], peak_rss_kib=report["peak_rss_kib"]
@@ -174,7 +204,8 @@ def main(argv: list[str]) -> int:
         dest="modules",
         action="append",
         metavar="MODULE",
-        help=f"handler module to measure, repeatable (default: {', '.join(handler_modules())})",
+        help="handler module (or first answer) to measure, repeatable"
+        f" (default: {', '.join([*handler_modules(), *FIRST_ANSWERS])})",
     )
     parser.add_argument(
         "--bytecode",
@@ -183,7 +214,7 @@ def main(argv: list[str]) -> int:
         help="load cached bytecode (default), or compile every module from source on each import",
     )
     args = parser.parse_args(argv)
-    handlers: list[str] = args.modules or list(handler_modules())
+    handlers: list[str] = args.modules or [*handler_modules(), *FIRST_ANSWERS]
 
     print(
         f"{sys.executable} ({sys.version.split()[0]}), {args.repeat} interleaved samples each, medians,"
@@ -196,7 +227,7 @@ def main(argv: list[str]) -> int:
             print(f"could not be imported: {error}")
             return 1
     reference = series[REFERENCE_MODULE]
-    print(f"  {'import':<30} {'wall':>9} {'cpu':>9} {'peak RSS':>10}   wall spread")
+    print(f"  {'import (first answer)':<30} {'wall':>9} {'cpu':>9} {'peak RSS':>10}   wall spread")
     for module, found in series.items():
         print(
             f"  {module:<30} {found.wall_ms:6.0f} ms {found.cpu_ms:6.0f} ms {found.peak_rss_mib:6.1f} MiB"
@@ -206,10 +237,12 @@ def main(argv: list[str]) -> int:
         found = series[handler]
         wall_ratio = found.wall_ms / reference.wall_ms
         cpu_ratio = found.cpu_ms / reference.cpu_ms
-        verdict = "within budget" if max(wall_ratio, cpu_ratio) <= BUDGET_RATIO else "OVER BUDGET"
         rss_ratio = found.peak_rss_mib / reference.peak_rss_mib
-        print(
-            f"  {handler}: {wall_ratio:.2f}x the reference (wall), {cpu_ratio:.2f}x (cpu),"
-            f" peak RSS {rss_ratio:.2f}x; target {BUDGET_RATIO:.1f}x: {verdict}"
-        )
+        ratios = f"{wall_ratio:.2f}x the reference (wall), {cpu_ratio:.2f}x (cpu), peak RSS {rss_ratio:.2f}x"
+        if handler in FIRST_ANSWERS:
+            # The budget is on imports; an import and a first answer is read beside it.
+            print(f"  {handler}: {ratios}; an import and a first answer, beside the import's budget")
+            continue
+        verdict = "within budget" if max(wall_ratio, cpu_ratio) <= BUDGET_RATIO else "OVER BUDGET"
+        print(f"  {handler}: {ratios}; target {BUDGET_RATIO:.1f}x: {verdict}")
     return 0

@@ -60,6 +60,18 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return document
 
 
+def parameter_value(value: Any, template: Mapping[str, Any] | None = None) -> Any:
+    """`value` itself, or the default of the parameter it names (`!Ref <Parameter>`): the value a
+    stack deployed with the template's defaults has, as the local stack runs it."""
+    if isinstance(value, Mapping) and set(value) == {"Ref"}:
+        template = template if template is not None else load_template()
+        parameter = template.get("Parameters", {}).get(value["Ref"])
+        if parameter is None or "Default" not in parameter:
+            raise ValueError(f"the local stack needs a parameter with a default, not {value!r}")
+        return parameter["Default"]
+    return value
+
+
 def table_definitions(template: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Return `{logical_id: properties}` for every `AWS::DynamoDB::Table` in the template."""
     template = template if template is not None else load_template()

@@ -26,6 +26,7 @@ SESSIONS_TABLE = "remit-sessions"
 LOGO_BUCKET = "remit-logos"
 BILLING_QUEUE = "remit-billing"
 REMINDERS_QUEUE = "remit-reminders"
+SEND_QUEUE = "remit-send"
 #: The dashboard's user pool and its app client (template.yaml's logical ids) and their local name.
 USER_POOL = "DashboardUserPool"
 USER_POOL_CLIENT = "DashboardUserPoolClient"
@@ -49,6 +50,8 @@ QUEUES = {
     "RemindersQueue": REMINDERS_QUEUE,
     "RemindersDeadLetterQueue": "remit-reminders-dlq",
     "RemindersScheduleDeadLetterQueue": "remit-reminders-schedule-dlq",
+    "SendQueue": SEND_QUEUE,
+    "SendDeadLetterQueue": "remit-send-dlq",
 }
 #: Remit's own settings a user may set for the local stack; left unset, Remit's default applies.
 _PASSED_THROUGH_INTEGERS = ("REMIT_MAX_PERIODS_PER_RUN",)
@@ -137,6 +140,7 @@ def export_remit_environment(
             "REMIT_LOGO_BUCKET": LOGO_BUCKET,
             "REMIT_BILLING_QUEUE_URL": queue_url(aws_endpoint_url, BILLING_QUEUE),
             "REMIT_REMINDERS_QUEUE_URL": queue_url(aws_endpoint_url, REMINDERS_QUEUE),
+            "REMIT_SEND_QUEUE_URL": queue_url(aws_endpoint_url, SEND_QUEUE),
             "REMIT_PUBLIC_BASE_URL": public_base_url,
             "REMIT_MAIL_FROM": mail_from,
             "POWERTOOLS_SERVICE_NAME": "remit",

@@ -1,7 +1,8 @@
 """An SQS queue, delivered to its function as Lambda's SQS poller would deliver it.
 
 The local stack runs one `QueueWorker` per SQS event source of the template: the billing queue
-feeding the billing worker, the reminders queue feeding the reminders function. In the deployed
+feeding the billing worker, the reminders queue feeding the reminders function, the send queue
+feeding the send worker. In the deployed
 stack an event source mapping long-polls the queue (`BillingQueue`) and invokes its function
 (`BillingWorkerFunction`) with batches of up to its `BatchSize` messages; it deletes the messages
 the function did not report in `batchItemFailures` (none of them if the function raised), and
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from local.autosave import RequestGate, StackStopping
-from local.cloudformation import load_template
+from local.cloudformation import load_template, parameter_value
 from local.environment import REGION
 from local.lambda_runtime import LocalFunction
 
@@ -66,8 +67,9 @@ class QueueMapping:
 
     @classmethod
     def from_template(cls, function: str = FUNCTION, event: str = QUEUE_EVENT) -> QueueMapping:
-        properties = load_template()["Resources"][function]["Properties"]["Events"][event]["Properties"]
-        batch_size = int(properties.get("BatchSize", 10))
+        template = load_template()
+        properties = template["Resources"][function]["Properties"]["Events"][event]["Properties"]
+        batch_size = int(parameter_value(properties.get("BatchSize", 10), template))
         if not 1 <= batch_size <= _MOST_PER_RECEIVE:
             raise ValueError(
                 f"the local queue worker reads each batch with one receive ({_MOST_PER_RECEIVE} messages "

@@ -25,6 +25,7 @@ from local.environment import (
     HOST,
     QUEUES,
     REMINDERS_QUEUE,
+    SEND_QUEUE,
     TABLES,
     LocalSettings,
     export_remit_environment,
@@ -43,6 +44,8 @@ _REQUEST_DRAIN_SECONDS = 30.0
 REMINDERS_FUNCTION = "RemindersFunction"
 REMINDERS_SCHEDULE_EVENT = "Daily"
 REMINDERS_QUEUE_EVENT = "ReminderWork"
+SEND_FUNCTION = "SendWorkerFunction"
+SEND_QUEUE_EVENT = "OwedEmails"
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,18 @@ class LocalStack:
         self._emulation = AwsEmulation()
         # The template's API function: API Gateway gives up on an integration after 29 s.
         self._api_function = LocalFunction("remit-api", "api.app.lambda_handler", timeout_seconds=29)
-        # The template's notifications function, fed by the billing table's stream and the sweep.
+        # The template's notifications function, fed by the billing table's stream and the sweep:
+        # it queues owed emails for the send worker, fed by the send queue.
         self._notifications_function = LocalFunction(
             "remit-notifications",
             "notifications.app.lambda_handler",
             timeout_seconds=120,
+            memory_limit_in_mb=256,
+        )
+        self._send_worker_function = LocalFunction(
+            "remit-send-worker",
+            "notifications.sender.lambda_handler",
+            timeout_seconds=60,
             memory_limit_in_mb=512,
         )
         # The template's payment-webhooks function, behind `POST /webhooks/stripe/{org_id}`.
@@ -116,6 +126,7 @@ class LocalStack:
         self._scheduler: Scheduler | None = None
         self._invoicing_cycle_route: InvoicingCycleRoute | None = None
         self._reminders_queue_worker: QueueWorker | None = None
+        self._send_queue_worker: QueueWorker | None = None
         self._reminders_scheduler: Scheduler | None = None
         self._reminders_route: RemindersRoute | None = None
         self._front: HttpFront | None = None
@@ -161,6 +172,14 @@ class LocalStack:
             self._gate,
             self._data_changed,
             mapping=QueueMapping.from_template(REMINDERS_FUNCTION, REMINDERS_QUEUE_EVENT),
+        )
+        self._send_queue_worker = QueueWorker(
+            self._send_worker_function,
+            self._emulation.sqs,
+            SEND_QUEUE,
+            self._gate,
+            self._data_changed,
+            mapping=QueueMapping.from_template(SEND_FUNCTION, SEND_QUEUE_EVENT),
         )
         # After the invoicing cycle: a stack started after both times plans the day's reminders
         # once the day's cycle has run, as the half-hour between them ensures in AWS.
@@ -231,6 +250,7 @@ class LocalStack:
         )
         self._api_function.load()  # import the handler now, so the first request is not the slow one
         self._notifications_function.load()
+        self._send_worker_function.load()
         self._payment_webhooks_function.load()
         self._dashboard_function.load()
         self._invoicing_cycle_function.load()
@@ -240,6 +260,7 @@ class LocalStack:
         self._stream_worker = StreamWorker(
             self._notifications_function, self._emulation, BILLING_TABLE, self._gate, self._data_changed
         )
+        self._send_queue_worker.start()
         self._stream_worker.start()
         self._queue_worker.start()
         # Fires today's cycle at once if its time has passed: the planner is idempotent.
@@ -288,6 +309,9 @@ class LocalStack:
         if self._stream_worker is not None:
             self._stream_worker.stop()
             self._stream_worker = None
+        if self._send_queue_worker is not None:
+            self._send_queue_worker.stop()
+            self._send_queue_worker = None
         if not self._gate.close(timeout=_REQUEST_DRAIN_SECONDS):
             logger.warning("some requests did not finish; the final save may miss their writes")
         try:

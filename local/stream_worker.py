@@ -5,12 +5,13 @@ its `FilterCriteria` match, and invokes `NotificationsFunction` with batches of 
 the records a batch reports as failed; EventBridge Scheduler invokes the same function for the
 sweep. Here one thread does both, reading the emulation's stream shard in this process, with
 the mapping's settings (filters, batch size, retries) read from `template.yaml`, so the handler
-runs on the same trigger path with the same events.
+runs on the same trigger path with the same events. The function queues the owed emails on the
+send queue, which the stack's queue worker feeds to the send worker (`local.queue_worker`).
 
 Differences from Lambda, all on the safe side: one shard, read from its start (records already
 handled are dropped); failed batches are retried after
 exponential back-off and, once the retries are spent, logged where Lambda would send them to the
-dead-letter queue (the sweep delivers their emails either way).
+dead-letter queue (the sweep queues their emails either way).
 """
 
 from __future__ import annotations
@@ -210,7 +211,7 @@ class StreamWorker:
             if 0 <= retries <= attempt:
                 logger.warning(
                     "%d outbox stream records still failed after %d retries; Lambda would send them to the "
-                    "dead-letter queue. The sweep will deliver their emails.",
+                    "dead-letter queue. The sweep will queue their emails.",
                     len(pending),
                     retries,
                 )
@@ -243,10 +244,8 @@ class StreamWorker:
             self._on_change()
             logger.exception("the outbox sweep failed; it runs again in %.0f s", self._sweep_seconds)
             return
+        # A sweep writes nothing to the table: it queues owed emails, which the send worker sends.
         logger.debug("outbox sweep: %s", report)
-        # Most sweeps find nothing owed; only one that claimed a message wrote anything.
-        if not isinstance(report, dict) or any(report.get(name) for name in ("sent", "failed", "given_up")):
-            self._on_change()
 
     def _invoke(self, event: dict[str, Any]) -> Any:
         with self._gate.request():

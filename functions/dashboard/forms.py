@@ -22,8 +22,10 @@ from functools import cache
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticUndefined
 
 from remit.domain.errors import FieldProblem
+from remit.problem_details import field_problems as problems
 
 Kind = Literal[
     "text",
@@ -341,7 +343,6 @@ def parse[M: BaseModel](
 
 
 def field_problems(refused: ValidationError) -> list[FieldProblem]:
-    from remit.problem_details import field_problems as problems
 
     return problems(refused.errors())
 
@@ -417,7 +418,6 @@ def defaults_of(model: type[BaseModel], prefix: str = "") -> FormValues:
     """A new record's form values: each field's default, nested models' too (a form that is sent
     untouched then asks for what the API's defaults give).
     """
-    from pydantic_core import PydanticUndefined
 
     flat: FormValues = {}
     for form_field in fields_of(model, prefix):

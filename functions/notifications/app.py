@@ -1,11 +1,12 @@
-"""The notifications function: new outbox items from the billing table's stream, and the sweep.
+"""The notifications function: queues the outbox's new messages for sending, and sweeps.
 
-Two triggers, one function:
+Two triggers, one function; neither sends mail (the send worker does, `notifications.sender`):
 
 * the DynamoDB stream of `BillingTable` (filtered to outbox items by the event source mapping):
-  each record that owes an email is delivered; records that fail are reported as batch item
-  failures, so Lambda retries them (and, once its retries are spent, the sweep does);
-* the EventBridge Scheduler every few minutes (`{"sweep": true}`): delivers what is still owed.
+  each record that owes an email is handed to the send queue, the whole batch in one call per
+  ten messages. If the queue refuses, every owed record of the batch is reported as failed, so
+  Lambda retries them (queuing twice sends nothing twice);
+* the EventBridge Scheduler every few minutes (`{"sweep": true}`): queues what is still owed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
     DynamoDBRecordEventName,
@@ -22,21 +22,19 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from remit.bootstrap import services
+from remit.domain.owed_email import OwedEmail
 from remit.observability import logger, metrics
 
-# The sweep starts no delivery with less than this left before the function's timeout.
+# The sweep queues nothing with less than this left before the function's timeout.
 SWEEP_MARGIN_MILLIS = 30_000
-_OUTCOME_METRICS = {"sent": "EmailsSent", "skipped": "EmailsSkipped", "given_up": "EmailsGivenUp"}
-
-# Every record gets an answer in the partial response, even when all of them failed.
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 def owes_delivery(record: DynamoDBRecord) -> bool:
     """True for an outbox item that has just become `pending`: written new, or re-queued by hand.
 
     A claim handed back after a failed attempt (`sending` → `pending`) is not a new trigger: the
-    failed record is retried by Lambda and by the sweep, and re-triggering on it would loop.
+    send queue redelivers the failed message, and the sweep queues it again later; re-triggering
+    on it would loop.
     """
     stream = record.dynamodb
     if stream is None:
@@ -49,17 +47,24 @@ def owes_delivery(record: DynamoDBRecord) -> bool:
     return record.event_name == DynamoDBRecordEventName.MODIFY and stream.old_image.get("status") != "sending"
 
 
-def deliver_owed_email(record: DynamoDBRecord) -> None:
-    if not owes_delivery(record):
-        return
-    image = record.dynamodb.new_image if record.dynamodb else {}
+def queue_owed_emails(event: dict[str, Any]) -> dict[str, Any]:
+    """Queue the batch's owed emails; a partial batch response naming them all if the queue refused."""
+    owed: list[tuple[str, OwedEmail]] = []
+    for raw in event.get("Records", []):
+        record = DynamoDBRecord(raw)
+        if owes_delivery(record) and record.dynamodb is not None:
+            image = record.dynamodb.new_image
+            email = OwedEmail(str(image["organisation_id"]), str(image["id"]))
+            owed.append((str(record.dynamodb.sequence_number), email))
+    if not owed:
+        return {"batchItemFailures": []}
     try:
-        outcome = services().notifications.deliver(str(image["organisation_id"]), str(image["id"]))
+        services().notifications.queue_for_sending([email for _, email in owed])
     except Exception:
-        # The batch processor only reports the record as failed; say why before Lambda retries it.
-        logger.exception("Delivering an owed email failed", extra={"outbox_message_id": image.get("id")})
-        raise
-    metrics.add_metric(name=_OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=1)
+        logger.exception("Queuing owed emails failed; Lambda retries the records", extra={"count": len(owed)})
+        return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence, _ in owed]}
+    metrics.add_metric(name="EmailsQueued", unit=MetricUnit.Count, value=len(owed))
+    return {"batchItemFailures": []}
 
 
 def is_sweep(event: dict[str, Any]) -> bool:
@@ -74,7 +79,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             time_is_up=lambda: context.get_remaining_time_in_millis() < SWEEP_MARGIN_MILLIS
         )
         logger.info("Swept the outbox", extra={"report": asdict(report)})
-        metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=report.sent)
-        metrics.add_metric(name="EmailsGivenUp", unit=MetricUnit.Count, value=report.given_up)
+        metrics.add_metric(name="EmailsQueued", unit=MetricUnit.Count, value=report.queued)
         return asdict(report)
-    return dict(process_partial_response(event, deliver_owed_email, processor, context))
+    return queue_owed_emails(event)

@@ -240,6 +240,8 @@ def build_services(
         documents,
         SesMailer(_sesv2, config.mail_from, config.ses_configuration_set),
         clock,
+        SqsWorkQueue(_sqs, lambda: config.send_queue_url),
+        sweep_limit=config.outbox_sweep_limit,
     )
     provider_secrets = SecretsManagerProviderSecrets(
         _secretsmanager, config.secrets_prefix, cache_seconds=config.secrets_cache_seconds

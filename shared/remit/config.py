@@ -39,6 +39,10 @@ class Settings:
     billing_queue_url: str = ""
     # The SQS queue of the reminders function's own work (one message per invoice to remind).
     reminders_queue_url: str = ""
+    # The SQS queue of the send worker (one message per owed email, from the outbox).
+    send_queue_url: str = ""
+    # Owed emails one outbox sweep queues at most (every 5 minutes); the next sweep takes the rest.
+    outbox_sweep_limit: int = 10_000
     # Missed periods one subscription catches up in one run, at most (the rest follow the next day).
     max_periods_per_run: int = 12
     # Index entries one planner's part reads, holds and queues, at most (docs/planners.md).

@@ -1,4 +1,5 @@
-"""The billing queue as Lambda's SQS event source would feed the billing worker, driven by a test.
+"""The billing queue as Lambda's SQS event source would feed the billing worker, driven by a test
+(and the reminders and send queues, feeding their functions, the same way).
 
 `deliver()` receives what is visible, invokes the worker's handler with an SQS event of up to ten
 records (as the event source mapping does) and deletes the records the handler did not report as
@@ -112,7 +113,7 @@ class BillingQueue:
         for _ in range(rounds):
             if not self.deliver() and not self.receive():
                 return
-        raise AssertionError(f"the billing queue still holds {len(self.receive())} messages")
+        raise AssertionError(f"the queue still holds {len(self.receive())} messages")
 
     def purge(self) -> None:
         for message in self.receive(visibility=30):
@@ -174,6 +175,11 @@ def run_cycle(day: str, queue: BillingQueue | None = None) -> dict[str, Any]:
 
 def reminders_queue() -> BillingQueue:
     return BillingQueue(url=os.environ["REMIT_REMINDERS_QUEUE_URL"], consumer="reminders.app")
+
+
+def send_queue() -> BillingQueue:
+    """The send queue, feeding the send worker (`notifications.sender`)."""
+    return BillingQueue(url=os.environ["REMIT_SEND_QUEUE_URL"], consumer="notifications.sender")
 
 
 def plan_reminders(day: str) -> dict[str, Any]:

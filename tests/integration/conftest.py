@@ -28,6 +28,7 @@ TABLES = {
 LOGO_BUCKET = "remit-logos"
 BILLING_QUEUE = "remit-billing"
 REMINDERS_QUEUE = "remit-reminders"
+SEND_QUEUE = "remit-send"
 SAMPLE_KEY = "rk_sample_dev_key_do_not_use_in_prod_000000"
 
 
@@ -69,9 +70,11 @@ def aws() -> Iterator[None]:
         sqs = boto3.client("sqs")
         queue_url = sqs.create_queue(QueueName=BILLING_QUEUE)["QueueUrl"]
         reminders_url = sqs.create_queue(QueueName=REMINDERS_QUEUE)["QueueUrl"]
+        send_url = sqs.create_queue(QueueName=SEND_QUEUE)["QueueUrl"]
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("REMIT_BILLING_QUEUE_URL", queue_url)
             patch.setenv("REMIT_REMINDERS_QUEUE_URL", reminders_url)
+            patch.setenv("REMIT_SEND_QUEUE_URL", send_url)
             reset_remit()
             yield
             reset_remit()
@@ -136,6 +139,9 @@ def served_aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     )
     monkeypatch.setenv(
         "REMIT_REMINDERS_QUEUE_URL", sqs.create_queue(QueueName=f"{REMINDERS_QUEUE}-{suffix}")["QueueUrl"]
+    )
+    monkeypatch.setenv(
+        "REMIT_SEND_QUEUE_URL", sqs.create_queue(QueueName=f"{SEND_QUEUE}-{suffix}")["QueueUrl"]
     )
     reset_remit()
     yield

@@ -23,19 +23,17 @@ pytestmark = pytest.mark.usefixtures("user_pool")
 
 
 def routes() -> list[tuple[str, str]]:
-    import dashboard.app  # noqa: F401 - registers every section's routes
-    from dashboard.web import ROUTES
+    from dashboard.app import page_routes
 
     return [
-        (route.method, route.pattern.pattern)
-        for route in ROUTES
-        if not route.public and "organisation_id" in route.pattern.pattern
+        (route.method, route.path)
+        for route in page_routes()
+        if not route.public and "organisation_id" in route.path
     ]
 
 
 def path_of(pattern: str, ids: dict[str, str]) -> str:
-    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda match: ids[match[1]], pattern)
-    return path.removeprefix("^").removesuffix("/?$")
+    return re.sub(r"\{(\w+)\}", lambda match: ids[match[1]], pattern)
 
 
 def first_account() -> tuple[str, dict[str, str]]:

@@ -1,12 +1,13 @@
-"""`multipart/form-data` posts (the logo upload): text fields in `Request.form`, the CSRF token
-included, files with their exact bytes in `Request.files`.
+"""`multipart/form-data` posts (the logo upload): text fields in `PageRequest.form`, the CSRF token
+included, files with their exact bytes in `PageRequest.files`.
 """
 
 from __future__ import annotations
 
 import base64
 
-from dashboard.web import Request, parse_multipart
+from dashboard.page_request import PageRequest as Request
+from dashboard.page_request import parse_multipart
 
 BINARY = bytes(range(256)) * 3 + b"\r\n--not-the-boundary\r\n\r\n" + b"\x00\xff\r\n"
 

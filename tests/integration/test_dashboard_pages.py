@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -85,7 +84,7 @@ def test_the_local_front_sends_dashboard_paths_to_the_dashboard_function() -> No
 
 @pytest.mark.usefixtures("aws")
 def test_the_vendored_htmx_is_served_with_its_version_and_licence_beside_it() -> None:
-    from dashboard.web import ASSETS, HTMX
+    from dashboard.rendering import ASSETS, HTMX
 
     response = call("GET", f"/dashboard/assets/{HTMX}")
 
@@ -137,18 +136,19 @@ def test_a_failure_that_is_not_a_refusal_answers_a_page_not_api_gateways_502(
 ) -> None:
     from botocore.exceptions import ClientError
 
-    from dashboard import web
+    from remit.bootstrap import services
 
-    def throttled(request: web.Request) -> web.Page:
+    def throttled(session_id: str | None) -> None:
         raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query")
 
-    def broken(request: web.Request) -> web.Page:
+    def broken(session_id: str | None) -> None:
         raise RuntimeError("a bug")
 
     answers = {}
-    for handler in (throttled, broken):
-        monkeypatch.setattr(web, "ROUTES", [web.Route("GET", re.compile("^/dashboard/x$"), handler, True)])
-        answers[handler.__name__] = call("GET", "/dashboard/x")
+    for failure in (throttled, broken):
+        # The sign-in page reads the session first: there the failure happens.
+        monkeypatch.setattr(services().dashboard_sessions, "current", failure)
+        answers[failure.__name__] = call("GET", "/dashboard/sign-in")
 
     assert answers["throttled"]["statusCode"] == 503
     assert answers["throttled"]["headers"]["Retry-After"] == "1"

@@ -31,21 +31,17 @@ _counter = itertools.count()
 
 
 def routes(method: str) -> list[str]:
-    import dashboard.app  # noqa: F401 - registers every section's routes
-    from dashboard.web import ROUTES
+    from dashboard.app import page_routes
 
     return [
-        route.pattern.pattern
-        for route in ROUTES
-        if not route.public
-        and route.method == method
-        and path_of(route.pattern.pattern, {}) not in _NOT_COVERED
+        route.path
+        for route in page_routes()
+        if not route.public and route.method == method and route.path not in _NOT_COVERED
     ]
 
 
 def path_of(pattern: str, ids: dict[str, str]) -> str:
-    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda match: ids.get(match[1], f"{{{match[1]}}}"), pattern)
-    return path.removeprefix("^").removesuffix("/?$")
+    return re.sub(r"\{(\w+)\}", lambda match: ids.get(match[1], f"{{{match[1]}}}"), pattern)
 
 
 def small_png() -> bytes:

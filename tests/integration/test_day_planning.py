@@ -139,9 +139,9 @@ def subscribe(acme: Billing, start_date: str = "2027-01-31") -> str:
 @pytest.mark.parametrize(
     ("operation", "service", "nth"),
     [
-        ("PutItem", "dynamodb", 1),  # the run recorded, nothing queued
+        ("TransactWriteItems", "dynamodb", 1),  # the run and its membership recorded, nothing queued
         ("SendMessageBatch", "sqs", 1),  # the run's items queued
-        ("PutItem", "dynamodb", 2),  # all but the part's record of what it planned
+        ("PutItem", "dynamodb", 1),  # all but the part's record of what it planned
     ],
 )
 def test_a_part_that_crashes_midway_is_planned_again_and_bills_once(
@@ -235,7 +235,7 @@ def test_an_organisation_that_cannot_be_planned_holds_back_no_other_of_its_page(
     BillingQueue().purge()
 
     # When recording the first organisation's run fails
-    with fail_before("PutItem", nth=1), pytest.raises(PartFailed, match=first.org):
+    with fail_before("TransactWriteItems", nth=1), pytest.raises(PartFailed, match=first.org):
         services().billing_cycle.plan_part(part, "the-part")
 
     # Then the other's items are queued all the same, and the part's delivery again queues the first's

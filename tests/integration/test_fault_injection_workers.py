@@ -1,5 +1,6 @@
 """DynamoDB faults injected into the background paths (see `test_fault_injection.py` for the API's):
-the notifications function (stream and sweep), the billing worker and the reminders run.
+the notifications function (stream and sweep) with the send worker, the billing worker and the
+reminders run.
 
 Each is driven as the platform drives it: a failed stream record or SQS message is delivered again,
 the sweep runs on its schedule. Then the end state is checked: each owed email sent once, each
@@ -25,6 +26,7 @@ from tests.integration.billing_queue import (
     plan_reminders,
     reminders_queue,
     run_cycle,
+    send_queue,
 )
 from tests.integration.conftest import SettableClock
 from tests.integration.faults import FAULTS, Calls, Fault, injected
@@ -87,22 +89,46 @@ def test_an_owed_email_is_sent_once_whatever_fault_its_delivery_meets(
     owed = outbox_items(acme.org)
     assert [item["status"] for item in owed] == ["pending"]
 
-    # When the stream delivers it under a fault, then Lambda retries the failed record
-    event = stream_event(owed)
+    # When the stream queues it and the send worker delivers it under a fault, then SQS delivers
+    # the failed message again
+    assert notify(stream_event(owed)) == {"batchItemFailures": []}
     with injected(fault, Calls(operation, nth=nth)) as seen:
-        first = notify(event)
+        first = send_queue().deliver()
     assert seen["hit"] == 1
-    if first["batchItemFailures"]:
-        notify(event)
+    if first:
+        send_queue().deliver()
     # ...and the sweep runs every few minutes, past the lease of any claim left behind
     for _ in range(3):
         clock.advance(minutes=6)
         notify({"sweep": True})
+        send_queue().drain()
 
     # Then the email was sent exactly once, and is recorded as sent
     assert len(sent_emails()) == 1
     assert [item["status"] for item in outbox_items(acme.org)] == ["sent"]
     assert invoice["number"] == "ACME-00001"
+
+
+@pytest.mark.parametrize("fault", ["timeout_before", "timeout_after"])
+def test_an_owed_email_whose_queuing_fails_is_queued_again_and_sent_once(
+    acme: Billing, clock: SettableClock, fault: Fault
+) -> None:
+    # Given an invoice sent, whose email is owed through the outbox
+    acme.api.post(f"{acme.invoice(acme.draft()['id'])}/send")
+    owed = outbox_items(acme.org)
+    event = stream_event(owed)
+
+    # When the stream's batch meets a fault of the send queue (before SQS took the message, or after)
+    with injected(fault, Calls("SendMessageBatch", service="sqs")) as seen:
+        first = notify(event)
+
+    # Then the record is reported as failed, Lambda's retry queues it (again), and it is sent once
+    assert seen["hit"] == 1
+    assert first == {"batchItemFailures": [{"itemIdentifier": "1000"}]}
+    assert notify(event) == {"batchItemFailures": []}
+    send_queue().drain()
+    assert len(sent_emails()) == 1
+    assert [item["status"] for item in outbox_items(acme.org)] == ["sent"]
 
 
 # --- the billing worker -----------------------------------------------------------------------

@@ -96,6 +96,11 @@ def test_what_was_saved_is_restored_items_indexes_and_objects(tmp_path: Path) ->
             KeyConditionExpression="GSI1PK = :d",
             ExpressionAttributeValues={":d": {"S": "INVOICE_DUE#1"}},
         )["Items"]
+        # The index holds the keys and what it projects: each entry's item is read from the table.
+        found = [
+            dynamodb.get_item(TableName=TABLE, Key={"PK": entry["PK"], "SK": entry["SK"]})["Item"]
+            for entry in found
+        ]
         logo = s3.get_object(Bucket=BUCKET, Key="a/logo.svg")
         restored.close()
 

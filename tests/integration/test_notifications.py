@@ -1,5 +1,6 @@
-"""Mail follows commits (invariant 9): owed emails are delivered once, retried until sent, and never
-sent for a change that was rolled back. Real DynamoDB and SES (moto); fake renderers.
+"""Mail follows commits (invariant 9): owed emails are queued for sending, delivered once whatever
+the redeliveries, retried until sent, and never sent for a change that was rolled back. Real
+DynamoDB, SQS and SES (moto); fake renderers.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import boto3
 import pytest
 
 from local.aws_emulation import sent_emails
+from local.cloudformation import load_template
 from local.dev_outbox import sent_email
+from local.queue_worker import QueueMapping
 from local.stream_worker import StreamMapping
 from remit.adapters.dynamodb import DynamoTable
 from remit.adapters.dynamodb_billing import DynamoBillingStore
@@ -30,14 +33,18 @@ from remit.domain.document_renders import RenderAttempt
 from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
 from remit.domain.errors import ConcurrentUpdate, FieldProblem, UnrenderableText
 from remit.domain.ids import new_id
+from remit.domain.numbering import NumberSeries
 from remit.domain.outbox import OutboxMessage
+from remit.domain.owed_email import OwedEmail
 from remit.domain.payment import Payment
 from remit.domain.reminders import ReminderStep
+from remit.ports.queues import WorkQueue
 from remit.services.billing_context import BillingContext
 from remit.services.documents import DocumentService
 from remit.services.notifications import CLAIM_LEASE, GIVE_UP_AFTER, NotificationService
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
+from tests.integration.billing_queue import LambdaContextStub
 from tests.integration.conftest import LOGO_BUCKET, SettableClock
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "notifications"
@@ -133,6 +140,26 @@ class FlakyMailer:
 # Wiring
 
 
+class MemorySendQueue:
+    """The send queue, held in memory: what the service queued, in order, until a test takes it."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.refusing = False
+        self._lock = threading.Lock()
+
+    def send(self, messages: Any) -> None:
+        if self.refusing:
+            raise RuntimeError("SQS refused 1 messages 5 times")
+        with self._lock:
+            self.messages += [dict(message) for message in messages]
+
+    def take(self) -> list[dict[str, Any]]:
+        with self._lock:
+            taken, self.messages = self.messages, []
+        return taken
+
+
 class Outbox(SimpleNamespace):
     service: NotificationService
     repository: DynamoOutboxRepository
@@ -140,10 +167,12 @@ class Outbox(SimpleNamespace):
     mailer: FlakyMailer
     pdfs: CountingPdfRenderer
     documents: MemoryDocumentStore
+    queue: MemorySendQueue
 
 
-def notifications(clock: SettableClock) -> Outbox:
-    """The notification service over the test's tables and SES, as bootstrap wires it."""
+def notifications(clock: SettableClock, send_queue: WorkQueue | None = None) -> Outbox:
+    """The notification service over the test's tables and SES, as bootstrap wires it, queuing
+    owed emails in memory (or on `send_queue`)."""
     boto3.client("sesv2").create_email_identity(EmailIdentity=MAIL_FROM)
     table = DynamoTable(lambda: boto3.client("dynamodb"), os.environ["REMIT_BILLING_TABLE"])
     repository = DynamoOutboxRepository(table)
@@ -159,10 +188,37 @@ def notifications(clock: SettableClock) -> Outbox:
         lambda: pdfs,
         lambda: HostedPageRendererNotUsed(),
     )
-    service = NotificationService(repository, store, lambda: renderer, pdf_documents, mailer, clock)
-    return Outbox(
-        service=service, repository=repository, store=store, mailer=mailer, pdfs=pdfs, documents=documents
+    queue = MemorySendQueue()
+    service = NotificationService(
+        repository, store, lambda: renderer, pdf_documents, mailer, clock, send_queue or queue
     )
+    return Outbox(
+        service=service,
+        repository=repository,
+        store=store,
+        mailer=mailer,
+        pdfs=pdfs,
+        documents=documents,
+        queue=queue,
+    )
+
+
+def send_queued(outbox: Outbox) -> SimpleNamespace:
+    """What the send worker does with every message queued so far: `deliver` each, counting outcomes
+    (a failure is counted, as the worker reports it for SQS to deliver again)."""
+    counts = {"sent": 0, "skipped": 0, "failed": 0, "given_up": 0}
+    for message in outbox.queue.take():
+        try:
+            counts[outbox.service.deliver(message["organisation_id"], message["message_id"])] += 1
+        except Exception:
+            counts["failed"] += 1
+    return SimpleNamespace(**counts)
+
+
+def sweep(outbox: Outbox, **options: Any) -> SimpleNamespace:
+    """A sweep, then the send worker over what it queued: what the two did together."""
+    outbox.service.sweep(**options)
+    return send_queued(outbox)
 
 
 def owe(
@@ -390,7 +446,7 @@ def test_while_the_mail_service_is_down_the_email_stays_owed_and_a_later_sweep_s
     with pytest.raises(ConnectionError):
         outbox.service.deliver(acme.org, message.id)
     clock.advance(minutes=2)
-    early_sweep = outbox.service.sweep()
+    early_sweep = sweep(outbox)
 
     # Then the message is still owed, with the error recorded, and nothing was sent
     item = stored_item(acme.org, message.id)
@@ -405,8 +461,8 @@ def test_while_the_mail_service_is_down_the_email_stays_owed_and_a_later_sweep_s
     # When SES is back, the next sweep sends it, and the one after has nothing left to do
     outbox.mailer.down = False
     clock.advance(minutes=5)
-    assert outbox.service.sweep().sent == 1
-    assert outbox.service.sweep().sent == 0
+    assert sweep(outbox).sent == 1
+    assert sweep(outbox).sent == 0
     assert outbox.service.deliver(acme.org, message.id) == "skipped"
     assert len(sent_emails()) == 1
 
@@ -418,9 +474,9 @@ def test_the_sweep_leaves_messages_younger_than_a_minute_to_the_stream(
     owe(outbox, clock, acme.org, acme.finalized()["id"])
 
     clock.advance(seconds=30)
-    assert outbox.service.sweep().sent == 0
+    assert sweep(outbox).sent == 0
     clock.advance(seconds=31)
-    assert outbox.service.sweep().sent == 1
+    assert sweep(outbox).sent == 1
 
 
 def test_a_sweep_out_of_time_starts_no_delivery(acme: Billing, clock: SettableClock) -> None:
@@ -428,8 +484,54 @@ def test_a_sweep_out_of_time_starts_no_delivery(acme: Billing, clock: SettableCl
     message = owe(outbox, clock, acme.org, acme.finalized()["id"])
     clock.advance(minutes=2)
 
-    assert outbox.service.sweep(time_is_up=lambda: True).sent == 0
+    assert sweep(outbox, time_is_up=lambda: True).sent == 0
     assert status_of(acme.org, message.id) == "pending"
+
+
+def test_a_sweep_queues_at_most_its_limit_oldest_first_and_the_next_takes_the_rest(
+    acme: Billing, clock: SettableClock
+) -> None:
+    # Given five owed emails, a second apart
+    outbox = notifications(clock)
+    invoice = acme.finalized()["id"]
+    owed = []
+    for _ in range(5):
+        owed.append(owe(outbox, clock, acme.org, invoice).id)
+        clock.advance(seconds=1)
+    clock.advance(minutes=2)
+
+    # When sweeps of at most two run, each followed by the send worker
+    rounds = [sweep(outbox, limit=2).sent for _ in range(4)]
+
+    # Then each queued the oldest two still owed, and every email was sent once
+    assert rounds == [2, 2, 1, 0]
+    assert [email.to for email in outbox.mailer.sent] == [["ap@globex.test"]] * 5
+    assert [status_of(acme.org, message) for message in owed] == ["sent"] * 5
+
+
+def test_the_owed_messages_are_read_a_page_at_a_time_oldest_first_across_the_index_shards(
+    acme: Billing, clock: SettableClock
+) -> None:
+    # Given seven owed emails (spread over the index's shards by their ids)
+    outbox = notifications(clock)
+    invoice = acme.finalized()["id"]
+    owed = []
+    for _ in range(7):
+        owed.append(owe(outbox, clock, acme.org, invoice).id)
+        clock.advance(seconds=1)
+
+    # When they are read three at a time, each page from the cursor of the one before
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = outbox.repository.owed(clock.now(), 3, after=cursor)
+        pages.append([message.id for message in page])
+        if cursor is None:
+            break
+
+    # Then every message came once, oldest first, and the last page said it was the last
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert [message for page in pages for message in page] == owed
 
 
 def test_a_message_whose_worker_died_mid_send_is_sent_once_its_claim_has_run_out(
@@ -443,11 +545,11 @@ def test_a_message_whose_worker_died_mid_send_is_sent_once_its_claim_has_run_out
     # Then nobody else sends it while the claim holds
     clock.advance(minutes=2)
     assert outbox.service.deliver(acme.org, message.id) == "skipped"
-    assert outbox.service.sweep().sent == 0
+    assert sweep(outbox).sent == 0
 
     # But the sweep does once it has run out
     clock.advance(seconds=CLAIM_LEASE.total_seconds())
-    assert outbox.service.sweep().sent == 1
+    assert sweep(outbox).sent == 1
     assert len(sent_emails()) == 1
 
 
@@ -483,14 +585,15 @@ def test_an_email_owed_by_a_rolled_back_change_is_never_sent(acme: Billing, cloc
     )
     transaction = outbox.store.transaction(acme.org)
     transaction.insert_outbox(message)
-    transaction.advance_numbering(sequence=999)  # the counter is not at 999: the condition fails
+    # The series was read at version 998; it is not (the invoice's finalization wrote it): the condition fails
+    transaction.save_series(NumberSeries(next_number=1000, last_number_used=999, version=998))
     with pytest.raises(ConcurrentUpdate):
         transaction.commit()
 
     # When the notifications function is asked to deliver it anyway, now and later
     now = outbox.service.deliver(acme.org, message.id)
     clock.advance(minutes=10)
-    later = outbox.service.sweep()
+    later = sweep(outbox)
 
     # Then no email owed by it exists and none was sent
     assert now == "skipped"
@@ -513,7 +616,7 @@ def test_an_email_whose_invoice_is_gone_is_given_up_and_left_out_of_the_sweep(
     assert "no longer exists" in item["last_error"]
     assert "GSI1PK" not in item
     clock.advance(minutes=10)
-    assert outbox.service.sweep().failed == 0
+    assert sweep(outbox).failed == 0
     assert sent_emails() == []
 
 
@@ -523,7 +626,7 @@ def test_an_email_failing_for_a_day_is_given_up(acme: Billing, clock: SettableCl
     outbox.mailer.down = True
 
     clock.advance(seconds=GIVE_UP_AFTER.total_seconds())
-    assert outbox.service.sweep().given_up == 1
+    assert sweep(outbox).given_up == 1
 
     item = stored_item(acme.org, message.id)
     assert item is not None
@@ -572,6 +675,7 @@ class NotificationsContext:
 
 @pytest.fixture
 def handler(monkeypatch: pytest.MonkeyPatch) -> Callable[[NotificationService, dict[str, Any]], Any]:
+    """The notifications function (stream and sweep), over the given service."""
     from notifications import app
 
     def invoke(service: NotificationService, event: dict[str, Any]) -> Any:
@@ -581,20 +685,55 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Callable[[NotificationService, d
     return invoke
 
 
-def test_the_sample_stream_event_delivers_the_owed_email(
-    acme: Billing, clock: SettableClock, handler: Callable[..., Any]
+@pytest.fixture
+def sender(monkeypatch: pytest.MonkeyPatch) -> Callable[[NotificationService, dict[str, Any]], Any]:
+    """The send worker (fed by the send queue), over the given service."""
+    from notifications import sender as send_worker
+
+    def invoke(service: NotificationService, event: dict[str, Any]) -> Any:
+        monkeypatch.setattr(send_worker, "services", lambda: SimpleNamespace(notifications=service))
+        return send_worker.lambda_handler(event, LambdaContextStub(function_name="remit-send-worker"))
+
+    return invoke
+
+
+def queued_event(*owed: OwedEmail | OutboxMessage) -> dict[str, Any]:
+    """The sample send queue message, once per owed email, each with a message id of its own."""
+    template = json.dumps(sample("owed_email")["Records"][0])
+    records = []
+    for number, email in enumerate(owed):
+        organisation, message_id = (
+            (email.organisation_id, email.message_id)
+            if isinstance(email, OwedEmail)
+            else (email.organisation_id, email.id)
+        )
+        record = json.loads(template.replace("ORG_ID", organisation).replace("MESSAGE_ID", message_id))
+        record["messageId"] = f"sqs-{number}"
+        records.append(record)
+    return {"Records": records}
+
+
+def test_the_sample_stream_event_queues_the_owed_email_and_the_send_worker_sends_it(
+    acme: Billing, clock: SettableClock, handler: Callable[..., Any], sender: Callable[..., Any]
 ) -> None:
     outbox = notifications(clock)
     message = owe(outbox, clock, acme.org, acme.finalized()["id"])
 
+    # When the stream's record reaches the notifications function, it only queues the email
     response = handler(outbox.service, stream_event(message))
+    assert response == {"batchItemFailures": []}
+    queued = outbox.queue.take()
+    assert queued == [{"organisation_id": acme.org, "message_id": message.id}]
+    assert sent_emails() == []
 
+    # Then the send worker, given the queued message, sends it
+    response = sender(outbox.service, queued_event(OwedEmail(**queued[0])))
     assert response == {"batchItemFailures": []}
     assert [sent_email(raw)["to"] for raw in sent_emails()] == [["ap@globex.test"]]
 
 
-def test_a_record_that_fails_is_reported_as_a_batch_item_failure_and_the_others_are_sent(
-    acme: Billing, clock: SettableClock, handler: Callable[..., Any]
+def test_a_message_that_fails_is_reported_as_a_batch_item_failure_and_the_others_are_sent(
+    acme: Billing, clock: SettableClock, sender: Callable[..., Any]
 ) -> None:
     outbox = notifications(clock)
     invoice = acme.finalized()["id"]
@@ -602,24 +741,139 @@ def test_a_record_that_fails_is_reported_as_a_batch_item_failure_and_the_others_
     bouncing = owe(outbox, clock, acme.org, invoice, to=["full-mailbox@globex.test"])
     outbox.mailer.bouncing = {"full-mailbox@globex.test"}
 
-    response = handler(outbox.service, stream_event(delivered, bouncing))
+    response = sender(outbox.service, queued_event(delivered, bouncing))
 
-    assert response == {"batchItemFailures": [{"itemIdentifier": "1001"}]}
+    assert response == {"batchItemFailures": [{"itemIdentifier": "sqs-1"}]}
     assert len(sent_emails()) == 1
     assert status_of(acme.org, delivered.id) == "sent"
     assert status_of(acme.org, bouncing.id) == "pending"
 
 
-def test_the_sample_sweep_event_sweeps(
+def test_a_message_delivered_twice_in_one_batch_and_again_later_is_sent_once(
+    acme: Billing, clock: SettableClock, sender: Callable[..., Any]
+) -> None:
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+
+    first = sender(outbox.service, queued_event(message, message))
+    again = sender(outbox.service, queued_event(message))
+
+    assert first == again == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+    assert status_of(acme.org, message.id) == "sent"
+
+
+def test_a_stream_batch_the_send_queue_refuses_is_reported_failed_and_its_retry_queues_it(
+    acme: Billing, clock: SettableClock, handler: Callable[..., Any]
+) -> None:
+    # Given two owed emails and a send queue that refuses them
+    outbox = notifications(clock)
+    invoice = acme.finalized()["id"]
+    first, second = owe(outbox, clock, acme.org, invoice), owe(outbox, clock, acme.org, invoice)
+    outbox.queue.refusing = True
+
+    # When the stream's batch reaches the function, every owed record is reported as failed
+    response = handler(outbox.service, stream_event(first, second))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1000"}, {"itemIdentifier": "1001"}]}
+
+    # Then Lambda's retry queues both, and they are sent once each
+    outbox.queue.refusing = False
+    assert handler(outbox.service, stream_event(first, second)) == {"batchItemFailures": []}
+    assert send_queued(outbox).sent == 2
+    assert len(sent_emails()) == 2
+
+
+def test_the_sample_sweep_event_queues_what_is_owed(
     acme: Billing, clock: SettableClock, handler: Callable[..., Any]
 ) -> None:
     outbox = notifications(clock)
-    owe(outbox, clock, acme.org, acme.finalized()["id"])
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
     clock.advance(minutes=2)
 
     report = handler(outbox.service, sample("sweep"))
 
-    assert report == {"sent": 1, "skipped": 0, "failed": 0, "given_up": 0}
+    assert report == {"queued": 1}
+    assert outbox.queue.messages == [{"organisation_id": acme.org, "message_id": message.id}]
+    assert send_queued(outbox).sent == 1
+
+
+@pytest.mark.concurrency
+def test_a_message_queued_many_times_and_taken_by_parallel_workers_is_sent_once(
+    served_aws: None, clock: SettableClock
+) -> None:
+    from remit.adapters.sqs_work_queue import SqsWorkQueue
+    from tests.integration.conftest import new_account
+
+    # Given an owed email queued eight times on the send queue (stream retries, sweeps)
+    acme = Billing(new_account())
+    outbox = notifications(
+        clock, SqsWorkQueue(lambda: boto3.client("sqs"), lambda: os.environ["REMIT_SEND_QUEUE_URL"])
+    )
+    service = outbox.service
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+    service.queue_for_sending([OwedEmail(acme.org, message.id)] * 8)
+    outbox.mailer.before_send = lambda: threading.Event().wait(0.2)
+    start = threading.Barrier(4)
+
+    def work(_: int) -> list[str]:
+        # What one send worker does: receive a batch, deliver each message, delete what succeeded.
+        sqs, url = boto3.client("sqs"), os.environ["REMIT_SEND_QUEUE_URL"]
+        outcomes: list[str] = []
+        start.wait()
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=30).get(
+            "Messages", []
+        ):
+            for received in batch:
+                body = json.loads(received["Body"])
+                outcomes.append(service.deliver(body["organisation_id"], body["message_id"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+        return outcomes
+
+    # When four workers take them at once
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = [outcome for found in pool.map(work, range(4)) for outcome in found]
+
+    # Then the eight deliveries sent one email
+    assert sorted(outcomes) == ["sent"] + ["skipped"] * 7
+    assert len(outbox.mailer.sent) == 1
+    assert status_of(acme.org, message.id) == "sent"
+
+
+class WorkerDied(BaseException):
+    """The send worker's process ended here (a timeout, out of memory): no `except Exception` sees it."""
+
+
+def test_a_worker_dying_between_the_send_and_its_record_sends_again_only_once_its_claim_has_run_out(
+    acme: Billing, clock: SettableClock, sender: Callable[..., Any]
+) -> None:
+    # Given a send worker whose process dies just after SES accepted the email
+    outbox = notifications(clock)
+    message = owe(outbox, clock, acme.org, acme.finalized()["id"])
+    accept = outbox.mailer.send
+
+    def accept_then_die(email: OutgoingEmail) -> str:
+        accept(email)
+        raise WorkerDied
+
+    outbox.mailer.send = accept_then_die  # type: ignore[method-assign]
+    with pytest.raises(WorkerDied):
+        sender(outbox.service, queued_event(message))
+    outbox.mailer.send = accept  # type: ignore[method-assign]
+
+    # When SQS delivers the message again while the claim holds, and sweeps run
+    clock.advance(minutes=2)
+    assert sender(outbox.service, queued_event(message)) == {"batchItemFailures": []}
+    assert sweep(outbox).sent == 0
+    assert status_of(acme.org, message.id) == "sending"
+    assert len(sent_emails()) == 1
+
+    # Then only once the claim has run out is it sent again (the one window: two systems), once
+    clock.advance(seconds=CLAIM_LEASE.total_seconds())
+    assert sweep(outbox).sent == 1
+    assert sender(outbox.service, queued_event(message)) == {"batchItemFailures": []}
+    assert sweep(outbox).sent == 0
+    assert len(sent_emails()) == 2
+    assert status_of(acme.org, message.id) == "sent"
 
 
 def test_claims_and_their_outcomes_in_the_stream_trigger_nothing(
@@ -642,8 +896,9 @@ def test_claims_and_their_outcomes_in_the_stream_trigger_nothing(
     # When the function receives them
     response = handler(outbox.service, {"Records": [claimed, released]})
 
-    # Then it delivers nothing (the failed attempt is retried by Lambda and the sweep instead)
+    # Then it queues nothing (the failed attempt is retried by the send queue and the sweep instead)
     assert response == {"batchItemFailures": []}
+    assert outbox.queue.messages == []
     assert sent_emails() == []
     # ...and the template's filter would not even have passed them on, while the insert and a
     # re-queue by hand (failed -> pending) do pass
@@ -659,3 +914,33 @@ def test_claims_and_their_outcomes_in_the_stream_trigger_nothing(
         True,
         False,
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The send queue and its worker, as the template deploys them
+
+
+def test_a_send_worker_ends_before_its_claim_runs_out_and_its_message_comes_back_after() -> None:
+    # A worker cut off mid-send leaves a claim that lapses before SQS shows its message again, so the
+    # redelivery sends the email rather than skipping it for a claim nobody holds any more.
+    resources = load_template()["Resources"]
+    timeout = resources["SendWorkerFunction"]["Properties"]["Timeout"]
+    visibility = resources["SendQueue"]["Properties"]["VisibilityTimeout"]
+
+    assert timeout < CLAIM_LEASE.total_seconds() < visibility
+
+
+def test_emails_a_second_are_set_by_parameters_that_the_local_stack_reads_too() -> None:
+    template = load_template()
+    events = template["Resources"]["SendWorkerFunction"]["Properties"]["Events"]
+    mapping = events["OwedEmails"]["Properties"]
+
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "SendMaximumConcurrency"}
+    assert mapping["BatchSize"] == {"Ref": "SendBatchSize"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    for name in ("SendMaximumConcurrency", "SendBatchSize", "SendReservedConcurrency"):
+        assert "Default" in template["Parameters"][name]
+        assert template["Parameters"][name]["Description"]
+    assert QueueMapping.from_template("SendWorkerFunction", "OwedEmails") == QueueMapping(
+        batch_size=template["Parameters"]["SendBatchSize"]["Default"], report_batch_item_failures=True
+    )

@@ -147,3 +147,20 @@ def test_renumbering_racing_finalizations_never_gives_a_number_twice(served_aws:
     _, series = services().organisations.invoice_series(account, organisation)
     assert series.last_number_used == max(sequences)
     assert series.next_number > series.last_number_used
+
+
+def test_a_page_of_a_hundred_organisations_reads_each_with_its_series(api: ApiClient) -> None:
+    # Given an account with more organisations than one batch read holds with their series (2 keys each)
+    created = [
+        api.post("/v1/organisations", {"name": f"Brand {n}", "default_currency": "EUR"}).json()["id"]
+        for n in range(60)
+    ]
+
+    # When a page of a hundred is listed
+    response = api.get("/v1/organisations?limit=100")
+
+    # Then every organisation is there, with its next number
+    assert response.status == 200, response.body
+    listed = response.json()["data"]
+    assert sorted(organisation["id"] for organisation in listed) == sorted(created)
+    assert {organisation["invoice_numbering"]["next_number"] for organisation in listed} == {1}

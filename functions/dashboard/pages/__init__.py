@@ -1,1 +1,3 @@
-"""The dashboard's pages, one module per section; importing a module registers its routes."""
+"""The dashboard's pages, one module per section, each with its own Powertools `Router` that
+`dashboard.app` includes; the modules that declare no route hold what two sections share.
+"""

@@ -16,8 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from dashboard.forms import FormErrors, defaults_of, errors_of, fields_of, parse, values_of
-from dashboard.web import Page, Request, confirm, render, route, see_other
+from dashboard.page_request import PageRequest, page_request
+from dashboard.rendering import Page, confirm, render, see_other
+from remit.domain.account import ApiKeyChanges, NewApiKey
+from remit.domain.errors import InvalidInput
+from remit.domain.roles import PERMISSION_DESCRIPTIONS, ROLES, permissions_of, table_of_roles
+from remit.domain.users import Invitation, RoleChange, TotpSetup
+
+router = APIGatewayRouter()
 
 PEOPLE = "/dashboard/account/users"
 KEYS = "/dashboard/account/api-keys"
@@ -25,12 +34,12 @@ SECURITY = "/dashboard/account/security"
 PAGE_SIZE = 20
 
 
-def _render(request: Request, status: int, template: str, title: str, **context: Any) -> Page:
+def _render(request: PageRequest, status: int, template: str, title: str, **context: Any) -> Page:
     context.setdefault("currency", None)
     return render(request, status, f"account/{template}", title=title, **context)
 
 
-def _email(request: Request) -> str:
+def _email(request: PageRequest) -> str:
     assert request.session is not None  # noqa: S101 - not a public route
     return request.session.email
 
@@ -38,14 +47,13 @@ def _email(request: Request) -> str:
 # People -----------------------------------------------------------------------------------------
 
 
-@route("GET", "/account/users")
-def people(request: Request) -> Page:
+@router.get("/account/users")
+def people() -> Page:
+    request = page_request(router)
     return _people(request, 200, {}, FormErrors())
 
 
-def _people(request: Request, status: int, values: dict[str, list[str]], errors: FormErrors) -> Page:
-    from remit.domain.roles import ROLES, table_of_roles
-    from remit.domain.users import Invitation
+def _people(request: PageRequest, status: int, values: dict[str, list[str]], errors: FormErrors) -> Page:
 
     page = request.services.account_people.list(request.account_id, PAGE_SIZE, request.query.get("cursor"))
     return _render(
@@ -64,10 +72,9 @@ def _people(request: Request, status: int, values: dict[str, list[str]], errors:
     )
 
 
-@route("POST", "/account/users")
-def invite(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.users import Invitation
+@router.post("/account/users")
+def invite() -> Page:
+    request = page_request(router)
 
     invitation, errors = parse(Invitation, request.form)
     if invitation is not None:
@@ -86,9 +93,10 @@ def invite(request: Request) -> Page:
     return _people(request, 422, request.form, errors)
 
 
-@route("POST", "/account/users/{member_id}/remove")
-def remove(request: Request) -> Page:
-    member = request.services.account_people.get(request.account_id, request.params["member_id"])
+@router.post("/account/users/<member_id>/remove")
+def remove(member_id: str) -> Page:
+    request = page_request(router)
+    member = request.services.account_people.get(request.account_id, member_id)
     page = confirm(
         request,
         f"Remove {member.email} from the account?",
@@ -102,12 +110,11 @@ def remove(request: Request) -> Page:
     return see_other(PEOPLE, f"{removed.email} removed: signed out and no longer able to sign in.")
 
 
-@route("POST", "/account/users/{member_id}/role")
-def change_role(request: Request) -> Page:
-    from remit.domain.roles import PERMISSION_DESCRIPTIONS, ROLES, permissions_of
-    from remit.domain.users import RoleChange
+@router.post("/account/users/<member_id>/role")
+def change_role(member_id: str) -> Page:
+    request = page_request(router)
 
-    member = request.services.account_people.get(request.account_id, request.params["member_id"])
+    member = request.services.account_people.get(request.account_id, member_id)
     change, _ = parse(RoleChange, request.form)
     if change is None:
         detail = f"Choose one of the roles: {', '.join(ROLES)}."
@@ -129,13 +136,13 @@ def change_role(request: Request) -> Page:
 # API keys ---------------------------------------------------------------------------------------
 
 
-@route("GET", "/account/api-keys")
-def api_keys(request: Request) -> Page:
+@router.get("/account/api-keys")
+def api_keys() -> Page:
+    request = page_request(router)
     return _keys(request, 200, {}, FormErrors())
 
 
-def _keys(request: Request, status: int, values: dict[str, list[str]], errors: FormErrors) -> Page:
-    from remit.domain.account import NewApiKey
+def _keys(request: PageRequest, status: int, values: dict[str, list[str]], errors: FormErrors) -> Page:
 
     page = request.services.accounts.list_keys(request.account_id, PAGE_SIZE, request.query.get("cursor"))
     return _render(
@@ -151,9 +158,9 @@ def _keys(request: Request, status: int, values: dict[str, list[str]], errors: F
     )
 
 
-@route("POST", "/account/api-keys")
-def create_key(request: Request) -> Page:
-    from remit.domain.account import NewApiKey
+@router.post("/account/api-keys")
+def create_key() -> Page:
+    request = page_request(router)
 
     new, errors = parse(NewApiKey, request.form)
     if new is None:
@@ -163,17 +170,18 @@ def create_key(request: Request) -> Page:
     return _render(request, 201, "api_key_created.html", "API key created", created=created)
 
 
-@route("GET", "/account/api-keys/{key_id}")
-def api_key(request: Request) -> Page:
-    from remit.domain.account import ApiKeyChanges
+@router.get("/account/api-keys/<key_id>")
+def api_key(key_id: str) -> Page:
+    request = page_request(router)
 
-    found = request.services.accounts.get_key(request.account_id, request.params["key_id"])
+    found = request.services.accounts.get_key(request.account_id, key_id)
     fields = fields_of(ApiKeyChanges)
     return _key(request, 200, found, values_of({"name": found.name}, fields), FormErrors())
 
 
-def _key(request: Request, status: int, found: Any, values: dict[str, list[str]], errors: FormErrors) -> Page:
-    from remit.domain.account import ApiKeyChanges
+def _key(
+    request: PageRequest, status: int, found: Any, values: dict[str, list[str]], errors: FormErrors
+) -> Page:
 
     return _render(
         request,
@@ -187,11 +195,11 @@ def _key(request: Request, status: int, found: Any, values: dict[str, list[str]]
     )
 
 
-@route("POST", "/account/api-keys/{key_id}")
-def rename_key(request: Request) -> Page:
-    from remit.domain.account import ApiKeyChanges
+@router.post("/account/api-keys/<key_id>")
+def rename_key(key_id: str) -> Page:
+    request = page_request(router)
 
-    found = request.services.accounts.get_key(request.account_id, request.params["key_id"])
+    found = request.services.accounts.get_key(request.account_id, key_id)
     changes, errors = parse(ApiKeyChanges, request.form)
     if changes is None:
         return _key(request, 422, found, request.form, errors)
@@ -199,9 +207,10 @@ def rename_key(request: Request) -> Page:
     return see_other(KEYS, f"API key “{found.name}” renamed to “{renamed.name}”.")
 
 
-@route("POST", "/account/api-keys/{key_id}/revoke")
-def revoke_key(request: Request) -> Page:
-    found = request.services.accounts.get_key(request.account_id, request.params["key_id"])
+@router.post("/account/api-keys/<key_id>/revoke")
+def revoke_key(key_id: str) -> Page:
+    request = page_request(router)
+    found = request.services.accounts.get_key(request.account_id, key_id)
     page = confirm(
         request,
         f"Revoke the API key “{found.name}” (…{found.hint})?",
@@ -218,17 +227,18 @@ def revoke_key(request: Request) -> Page:
 # Sign-in security (TOTP) ------------------------------------------------------------------------
 
 
-@route("GET", "/account/security")
-def security(request: Request) -> Page:
+@router.get("/account/security")
+def security() -> Page:
+    request = page_request(router)
     assert request.session is not None  # noqa: S101 - not a public route
     enabled = request.services.account_people.totp_enabled(request.session.tokens.access_token)
     return _render(request, 200, "security.html", "Sign-in security", enabled=enabled)
 
 
-@route("POST", "/account/security/totp")
-def start_totp(request: Request) -> Page:
+@router.post("/account/security/totp")
+def start_totp() -> Page:
     """A new secret, not in use until a code of it is confirmed: nothing to confirm here."""
-
+    request = page_request(router)
     assert request.session is not None  # noqa: S101 - not a public route
     setup = request.services.account_people.start_totp(
         request.session.tokens.access_token, request.session.email
@@ -236,10 +246,9 @@ def start_totp(request: Request) -> Page:
     return _render(request, 200, "totp.html", "Set up an authenticator app", setup=setup, error=None)
 
 
-@route("POST", "/account/security/totp/verify")
-def verify_totp(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.users import TotpSetup
+@router.post("/account/security/totp/verify")
+def verify_totp() -> Page:
+    request = page_request(router)
 
     assert request.session is not None  # noqa: S101 - not a public route
     try:

@@ -7,16 +7,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from dashboard.formats import money
 from dashboard.forms import FormErrors, FormValues
-from dashboard.pages.customers import CHARGE, PAGE_SIZE, customer_page, prefixed_fields
-from dashboard.web import Page, Request, confirm, render, route, see_other
+from dashboard.page_request import PageRequest, page_request
+from dashboard.pages.customer_forms import CHARGE, PAGE_SIZE, customer_page, prefixed_fields
+from dashboard.rendering import Page, confirm, render, see_other
+from remit.domain.charge import NewCharge
+from remit.domain.errors import InvalidInput
+from remit.domain.invoice import NewInvoice
 
 if TYPE_CHECKING:
     from remit.domain.customer import Customer
 
+router = APIGatewayRouter()
 
-@route("GET", "/organisations/{organisation_id}/billing")
-def billing(request: Request) -> Page:
+
+@router.get("/organisations/<organisation_id>/billing")
+def billing(organisation_id: str) -> Page:
+    request = page_request(router)
     customers_found, next_cursor, search = customer_page(request)
     return render(
         request,
@@ -31,14 +41,13 @@ def billing(request: Request) -> Page:
 
 
 def customer_billing(
-    request: Request,
+    request: PageRequest,
     customer: Customer,
     status: int = 200,
     charge_values: FormValues | None = None,
     charge_errors: FormErrors | None = None,
     draft_error: str | None = None,
 ) -> Page:
-    from remit.domain.charge import NewCharge
 
     charges = request.services.charges.list_charges(
         request.account_id,
@@ -64,21 +73,21 @@ def customer_billing(
     )
 
 
-def _customer(request: Request) -> Customer:
-    return request.services.customers.get(request.account_id, request.org.id, request.params["customer_id"])
+def _customer(request: PageRequest, customer_id: str) -> Customer:
+    return request.services.customers.get(request.account_id, request.org.id, customer_id)
 
 
-@route("GET", "/organisations/{organisation_id}/billing/{customer_id}")
-def billing_customer(request: Request) -> Page:
-    return customer_billing(request, _customer(request))
+@router.get("/organisations/<organisation_id>/billing/<customer_id>")
+def billing_customer(organisation_id: str, customer_id: str) -> Page:
+    request = page_request(router)
+    return customer_billing(request, _customer(request, customer_id))
 
 
-@route("POST", "/organisations/{organisation_id}/billing/{customer_id}/draft")
-def draft_invoice(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.invoice import NewInvoice
+@router.post("/organisations/<organisation_id>/billing/<customer_id>/draft")
+def draft_invoice(organisation_id: str, customer_id: str) -> Page:
+    request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     back = request.org_path("billing", customer.id)
     every = request.field("include_open_charges") == "true"
     charge_ids = list(dict.fromkeys(value for value in request.form.get("charge_ids", []) if value))
@@ -114,7 +123,6 @@ def draft_invoice(request: Request) -> Page:
     except InvalidInput as refused:
         messages = "; ".join(problem.message for problem in refused.problems) or refused.detail
         return customer_billing(request, customer, 422, draft_error=messages)
-    from dashboard.web import money
 
     total = money(invoice.total, invoice.currency, request.org)
     lines = len(invoice.line_items)

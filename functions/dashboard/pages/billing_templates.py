@@ -6,23 +6,32 @@ Everything goes through `request.services.billing_runs`, as the API's `/billing_
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from dashboard.forms import FormErrors, FormField, FormValues, errors_of, fields_of, parse, values_of
+from dashboard.page_request import PageRequest, page_request, public_base_url
 from dashboard.pages.recurring import customer_choices, exponent_of
-from dashboard.web import Page, Request, confirm, public_base_url, query_string, render, route, see_other
+from dashboard.rendering import Page, confirm, query_string, render, see_other
+from remit.domain.billing_template import BillingTemplateChanges, NewBillingTemplate, TemplateInvoiceRequest
+from remit.domain.errors import InvalidInput, NotFound
+from remit.domain.money import line_amount
 
 if TYPE_CHECKING:
     from remit.domain.billing_template import BillingTemplate
+
+router = APIGatewayRouter()
 
 SECTION = "Templates"
 PAGE_SIZE = 20
 _INVOICE_ID = r"^inv_[A-Za-z0-9]{1,60}$"
 
 
-@route("GET", "/organisations/{organisation_id}/templates")
-def templates(request: Request) -> Page:
-    from remit.domain.money import line_amount
+@router.get("/organisations/<organisation_id>/templates")
+def templates(organisation_id: str) -> Page:
+    request = page_request(router)
 
     cursor = request.query.get("cursor") or None
     page = request.services.billing_runs.list_templates(request.account_id, request.org.id, PAGE_SIZE, cursor)
@@ -43,15 +52,15 @@ def templates(request: Request) -> Page:
     )
 
 
-@route("GET", "/organisations/{organisation_id}/templates/new")
-def new_template(request: Request) -> Page:
+@router.get("/organisations/<organisation_id>/templates/new")
+def new_template(organisation_id: str) -> Page:
+    request = page_request(router)
     return _new_form(request, 200, {"currency": [request.org.default_currency]}, FormErrors())
 
 
-@route("POST", "/organisations/{organisation_id}/templates/new")
-def create_template(request: Request) -> Page:
-    from remit.domain.billing_template import NewBillingTemplate
-    from remit.domain.errors import InvalidInput
+@router.post("/organisations/<organisation_id>/templates/new")
+def create_template(organisation_id: str) -> Page:
+    request = page_request(router)
 
     new, errors = parse(NewBillingTemplate, request.form, exponent_of(_typed_currency(request.form)))
     if new is not None:
@@ -64,8 +73,7 @@ def create_template(request: Request) -> Page:
     return _new_form(request, 422, request.form, errors)
 
 
-def _new_form(request: Request, status: int, values: FormValues, errors: FormErrors) -> Page:
-    from remit.domain.billing_template import NewBillingTemplate
+def _new_form(request: PageRequest, status: int, values: FormValues, errors: FormErrors) -> Page:
 
     return render(
         request,
@@ -88,11 +96,11 @@ def _typed_currency(values: FormValues) -> str:
     return (values.get("currency") or [""])[-1].strip().upper()
 
 
-@route("GET", "/organisations/{organisation_id}/templates/{template_id}")
-def template(request: Request) -> Page:
-    from remit.domain.billing_template import TemplateInvoiceRequest
+@router.get("/organisations/<organisation_id>/templates/<template_id>")
+def template(organisation_id: str, template_id: str) -> Page:
+    request = page_request(router)
 
-    found = _template(request)
+    found = _template(request, template_id)
     values: FormValues = {}
     if request.query.get("customer_id"):
         values["customer_id"] = [request.query["customer_id"]]
@@ -100,14 +108,13 @@ def template(request: Request) -> Page:
 
 
 def _page(
-    request: Request,
+    request: PageRequest,
     status: int,
     found: BillingTemplate,
     send_fields: tuple[FormField, ...],
     values: FormValues,
     errors: FormErrors,
 ) -> Page:
-    import re
 
     sent = request.query.get("sent", "")
     return render(
@@ -127,21 +134,20 @@ def _page(
     )
 
 
-@route("GET", "/organisations/{organisation_id}/templates/{template_id}/edit")
-def edit_template(request: Request) -> Page:
-    from remit.domain.billing_template import BillingTemplateChanges
+@router.get("/organisations/<organisation_id>/templates/<template_id>/edit")
+def edit_template(organisation_id: str, template_id: str) -> Page:
+    request = page_request(router)
 
-    found = _template(request)
+    found = _template(request, template_id)
     values = values_of(found, fields_of(BillingTemplateChanges), exponent_of(found.currency))
     return _edit_form(request, 200, found, values, FormErrors())
 
 
-@route("POST", "/organisations/{organisation_id}/templates/{template_id}/edit")
-def update_template(request: Request) -> Page:
-    from remit.domain.billing_template import BillingTemplateChanges
-    from remit.domain.errors import InvalidInput
+@router.post("/organisations/<organisation_id>/templates/<template_id>/edit")
+def update_template(organisation_id: str, template_id: str) -> Page:
+    request = page_request(router)
 
-    found = _template(request)
+    found = _template(request, template_id)
     currency = _typed_currency(request.form) or found.currency
     changes, errors = parse(BillingTemplateChanges, request.form, exponent_of(currency), blank="null")
     if changes is not None:
@@ -157,9 +163,8 @@ def update_template(request: Request) -> Page:
 
 
 def _edit_form(
-    request: Request, status: int, found: BillingTemplate, values: FormValues, errors: FormErrors
+    request: PageRequest, status: int, found: BillingTemplate, values: FormValues, errors: FormErrors
 ) -> Page:
-    from remit.domain.billing_template import BillingTemplateChanges
 
     return render(
         request,
@@ -178,9 +183,10 @@ def _edit_form(
     )
 
 
-@route("POST", "/organisations/{organisation_id}/templates/{template_id}/delete")
-def delete_template(request: Request) -> Page:
-    found = _template(request)
+@router.post("/organisations/<organisation_id>/templates/<template_id>/delete")
+def delete_template(organisation_id: str, template_id: str) -> Page:
+    request = page_request(router)
+    found = _template(request, template_id)
     page = confirm(
         request,
         f"Delete template {found.name}?",
@@ -194,12 +200,11 @@ def delete_template(request: Request) -> Page:
     return see_other(request.org_path("templates"), f"Template {found.name} deleted.")
 
 
-@route("POST", "/organisations/{organisation_id}/templates/{template_id}/send")
-def send_invoice(request: Request) -> Page:
-    from remit.domain.billing_template import TemplateInvoiceRequest
-    from remit.domain.errors import InvalidInput
+@router.post("/organisations/<organisation_id>/templates/<template_id>/send")
+def send_invoice(organisation_id: str, template_id: str) -> Page:
+    request = page_request(router)
 
-    found = _template(request)
+    found = _template(request, template_id)
     fields = fields_of(TemplateInvoiceRequest)
     asked, errors = parse(TemplateInvoiceRequest, request.form)
     if asked is not None:
@@ -226,14 +231,11 @@ def send_invoice(request: Request) -> Page:
     return _page(request, 422, found, fields, request.form, errors)
 
 
-def _template(request: Request) -> BillingTemplate:
-    return request.services.billing_runs.template(
-        request.account_id, request.org.id, request.params["template_id"]
-    )
+def _template(request: PageRequest, template_id: str) -> BillingTemplate:
+    return request.services.billing_runs.template(request.account_id, request.org.id, template_id)
 
 
-def _customer_name(request: Request, customer_id: str) -> str:
-    from remit.domain.errors import NotFound
+def _customer_name(request: PageRequest, customer_id: str) -> str:
 
     try:
         return request.services.customers.get(request.account_id, request.org.id, customer_id).name

@@ -7,10 +7,16 @@ routes do. A run's page polls its own progress with htmx while the run is not co
 
 from __future__ import annotations
 
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from dashboard.forms import FormErrors, FormValues, defaults_of, errors_of, fields_of, parse, values_of
+from dashboard.page_request import PageRequest, page_request, public_base_url
 from dashboard.pages.recurring import CHOICES, exponent_of, without_blank_rows
-from dashboard.web import Page, Request, confirm, public_base_url, query_string, render, route, see_other
-from remit.domain.errors import FieldProblem
+from dashboard.rendering import Page, confirm, query_string, render, see_other
+from remit.domain.billing_template import BulkBillingRequest
+from remit.domain.errors import FieldProblem, InvalidInput
+
+router = APIGatewayRouter()
 
 SECTION = "Bulk billing"
 PAGE_SIZE = 20
@@ -19,9 +25,9 @@ MORE_IDS = "customer_ids.more"
 POLL_SECONDS = 2
 
 
-@route("GET", "/organisations/{organisation_id}/bulk-billing")
-def bulk_billing(request: Request) -> Page:
-    from remit.domain.billing_template import BulkBillingRequest
+@router.get("/organisations/<organisation_id>/bulk-billing")
+def bulk_billing(organisation_id: str) -> Page:
+    request = page_request(router)
 
     values = {**defaults_of(BulkBillingRequest), "currency": [request.org.default_currency]}
     template_id = request.query.get("template_id")
@@ -32,10 +38,9 @@ def bulk_billing(request: Request) -> Page:
     return _form(request, 200, values, FormErrors())
 
 
-@route("POST", "/organisations/{organisation_id}/bulk-billing")
-def bill_customers(request: Request) -> Page:
-    from remit.domain.billing_template import BulkBillingRequest
-    from remit.domain.errors import InvalidInput
+@router.post("/organisations/<organisation_id>/bulk-billing")
+def bill_customers(organisation_id: str) -> Page:
+    request = page_request(router)
 
     values = _with_customer_ids(request.form)
     currency = (values.get("currency") or [""])[-1]
@@ -91,8 +96,7 @@ def _named(problems: list[FieldProblem]) -> list[FieldProblem]:
     return [FieldProblem(_field_of(problem.field), problem.message) for problem in problems]
 
 
-def _form(request: Request, status: int, values: FormValues, errors: FormErrors) -> Page:
-    from remit.domain.billing_template import BulkBillingRequest
+def _form(request: PageRequest, status: int, values: FormValues, errors: FormErrors) -> Page:
 
     cursor = request.query.get("customers_cursor") or None
     customers = request.services.customers.list(request.account_id, request.org.id, CHOICES, cursor, None)
@@ -117,8 +121,9 @@ def _form(request: Request, status: int, values: FormValues, errors: FormErrors)
     )
 
 
-@route("GET", "/organisations/{organisation_id}/bulk-billing/runs")
-def runs(request: Request) -> Page:
+@router.get("/organisations/<organisation_id>/bulk-billing/runs")
+def runs(organisation_id: str) -> Page:
+    request = page_request(router)
     cursor = request.query.get("cursor") or None
     page = request.services.billing_runs.list_runs(request.account_id, request.org.id, PAGE_SIZE, cursor)
     return render(
@@ -133,13 +138,13 @@ def runs(request: Request) -> Page:
     )
 
 
-@route("GET", "/organisations/{organisation_id}/bulk-billing/runs/{run_id}")
-def run(request: Request) -> Page:
+@router.get("/organisations/<organisation_id>/bulk-billing/runs/<run_id>")
+def run(organisation_id: str, run_id: str) -> Page:
     """The run's page; to htmx's poll (`HX-Request`), only its progress, which stops the polling
     once the run is complete by no longer carrying the trigger.
     """
-
-    found = request.services.billing_runs.run(request.account_id, request.org.id, request.params["run_id"])
+    request = page_request(router)
+    found = request.services.billing_runs.run(request.account_id, request.org.id, run_id)
     context = {
         "section": SECTION,
         "run": found,

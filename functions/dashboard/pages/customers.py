@@ -9,91 +9,54 @@ Every form is drawn from the API's own input model (`NewCustomer`, `CustomerChan
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any, Literal
 
-from dashboard.forms import FormErrors, FormField, FormValues, errors_of, fields_of, parse, values_of
-from dashboard.web import Page, Request, confirm, render, route, see_other
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import ValidationError
+
+from dashboard.formats import money
+from dashboard.forms import (
+    FormErrors,
+    FormField,
+    FormValues,
+    field_problems,
+    fields_of,
+    parse,
+    values_of,
+)
+from dashboard.page_request import PageRequest, page_request
+from dashboard.pages.billing import customer_billing
+from dashboard.pages.customer_forms import (
+    CHARGE,
+    CREDIT,
+    PAGE_SIZE,
+    customer_page,
+    parse_prefixed,
+    prefixed_fields,
+    refused_fields,
+    status_of,
+)
+from dashboard.rendering import Page, confirm, render, see_other
+from remit.domain.charge import NewCharge
+from remit.domain.customer import CustomerChanges, NewCustomer
+from remit.domain.errors import DomainError
+from remit.domain.payment import NewBalanceTransaction
+from remit.domain.values import currency_exponent
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from remit.domain.customer import Customer
 
-PAGE_SIZE = 20
-# Forms that share a page have their own field-name prefix, so their ids never collide.
-CHARGE = "charge."
-CREDIT = "credit."
+router = APIGatewayRouter()
+
 # Metadata (a mapping) is typed as `key: value` lines and is not one of forms' kinds.
 METADATA = "metadata"
 
 
-# Helpers shared with the billing pages ---------------------------------------------------------
-
-
 def exponent_of(currency: str) -> int:
-    from remit.domain.values import currency_exponent
-
     return currency_exponent(currency)
-
-
-def prefixed_fields(model: type[BaseModel], prefix: str) -> tuple[FormField, ...]:
-    return fields_of(model, prefix)
-
-
-def prefixed(errors: FormErrors, prefix: str) -> FormErrors:
-    return FormErrors({prefix + name: message for name, message in errors.by_field.items()}, errors.general)
-
-
-def parse_prefixed[M: BaseModel](
-    model: type[M], form: FormValues, prefix: str, exponent: int
-) -> tuple[M | None, FormErrors]:
-    """`parse` for a form whose field names carry `prefix`; its refusals named with the prefix."""
-    values = {name[len(prefix) :]: posted for name, posted in form.items() if name.startswith(prefix)}
-    parsed, errors = parse(model, values, exponent)
-    return parsed, prefixed(errors, prefix)
-
-
-def refused_fields(refused: Exception, model: type[BaseModel], prefix: str = "") -> FormErrors | None:
-    """The API's field refusals (`InvalidInput`, or a `Conflict` naming fields) for the form, or None
-    for a refusal that names no field (it is shown as the refused page). A refusal other than
-    invalid input also shows its own statement above the form.
-    """
-    from remit.domain.errors import DomainError, InvalidInput
-
-    problems = getattr(refused, "problems", None) if isinstance(refused, DomainError) else None
-    if not problems:
-        return None
-    errors = prefixed(errors_of(problems, fields_of(model)), prefix)
-    if not isinstance(refused, InvalidInput) and isinstance(refused, DomainError) and refused.detail:
-        errors.general.insert(0, refused.detail)
-    return errors
-
-
-def status_of(refused: Exception) -> int:
-    """The HTTP status the API answers for the refusal (422 invalid input, 409 conflict, …)."""
-    from remit.domain.errors import DomainError
-    from remit.problem_details import status_of as api_status
-
-    return api_status(refused)[0] if isinstance(refused, DomainError) else 422
-
-
-def customer_page(
-    request: Request, limit: int = PAGE_SIZE
-) -> tuple[list[Customer], str | None, dict[str, str]]:
-    """One page of customers: by name prefix (`q`), the one with an external id (`external_id`), or
-    all, oldest first; and the search as typed.
-    """
-
-    search = {name: request.query.get(name, "").strip() for name in ("q", "external_id")}
-    page = request.services.customers.list(
-        request.account_id,
-        request.org.id,
-        limit,
-        request.query.get("cursor") or None,
-        search["external_id"] or None,
-        search["q"][:100] or None,
-    )
-    return page.items, page.next_cursor, search
 
 
 # Metadata as lines ----------------------------------------------------------------------------
@@ -153,9 +116,6 @@ def _parse_customer[M: BaseModel](
     """The customer form as the model: the fields forms draws, the metadata lines, and the ids
     that keep the contacts an edit leaves in place.
     """
-    from pydantic import ValidationError
-
-    from dashboard.forms import field_problems
 
     form = _without_blank_contacts(form)
     parsed, errors = parse(model, {name: v for name, v in form.items() if name != METADATA}, 2, blank)
@@ -191,8 +151,9 @@ def _parse_customer[M: BaseModel](
 # List -------------------------------------------------------------------------------------------
 
 
-@route("GET", "/organisations/{organisation_id}/customers")
-def customers(request: Request) -> Page:
+@router.get("/organisations/<organisation_id>/customers")
+def customers(organisation_id: str) -> Page:
+    request = page_request(router)
     customers_found, next_cursor, search = customer_page(request)
     return render(
         request,
@@ -209,8 +170,7 @@ def customers(request: Request) -> Page:
 # New --------------------------------------------------------------------------------------------
 
 
-def _new_form(request: Request, status: int, values: FormValues, errors: FormErrors) -> Page:
-    from remit.domain.customer import NewCustomer
+def _new_form(request: PageRequest, status: int, values: FormValues, errors: FormErrors) -> Page:
 
     values = {"currency": [request.org.default_currency], **values}
     context: dict[str, Any] = {
@@ -226,15 +186,15 @@ def _new_form(request: Request, status: int, values: FormValues, errors: FormErr
     return render(request, status, "customers/new.html", **context)
 
 
-@route("GET", "/organisations/{organisation_id}/customers/new")
-def new_customer(request: Request) -> Page:
+@router.get("/organisations/<organisation_id>/customers/new")
+def new_customer(organisation_id: str) -> Page:
+    request = page_request(router)
     return _new_form(request, 200, {}, FormErrors())
 
 
-@route("POST", "/organisations/{organisation_id}/customers")
-def create_customer(request: Request) -> Page:
-    from remit.domain.customer import NewCustomer
-    from remit.domain.errors import DomainError
+@router.post("/organisations/<organisation_id>/customers")
+def create_customer(organisation_id: str) -> Page:
+    request = page_request(router)
 
     new, errors = _parse_customer(NewCustomer, request.form, "omit")
     status = 422
@@ -255,7 +215,7 @@ def create_customer(request: Request) -> Page:
 
 
 def profile(
-    request: Request,
+    request: PageRequest,
     customer: Customer,
     status: int = 200,
     charge_values: FormValues | None = None,
@@ -263,7 +223,6 @@ def profile(
     credit_values: FormValues | None = None,
     credit_errors: FormErrors | None = None,
 ) -> Page:
-    from remit.domain.charge import NewCharge
 
     account_id, organisation_id = request.account_id, request.org.id
     query = request.query
@@ -309,9 +268,6 @@ def _credit_fields(customer: Customer, default_currency: str) -> tuple[FormField
     """The balance-change form (the API's `NewBalanceTransaction`), its currency a choice: the
     customer's, those it holds credit in (to remove it), the organisation's.
     """
-    import dataclasses
-
-    from remit.domain.payment import NewBalanceTransaction
 
     choices = tuple(dict.fromkeys([customer.currency, *sorted(customer.balances), default_currency]))
     return tuple(
@@ -322,7 +278,7 @@ def _credit_fields(customer: Customer, default_currency: str) -> tuple[FormField
     )
 
 
-def _credit_exponent(request: Request, customer: Customer) -> int:
+def _credit_exponent(request: PageRequest, customer: Customer) -> int:
     """The exponent the posted amount is read with: the chosen currency's, else the customer's."""
     chosen = (request.form.get(f"{CREDIT}currency") or [""])[-1].strip().upper()
     try:
@@ -331,22 +287,22 @@ def _credit_exponent(request: Request, customer: Customer) -> int:
         return exponent_of(customer.currency)
 
 
-def _customer(request: Request) -> Customer:
-    return request.services.customers.get(request.account_id, request.org.id, request.params["customer_id"])
+def _customer(request: PageRequest, customer_id: str) -> Customer:
+    return request.services.customers.get(request.account_id, request.org.id, customer_id)
 
 
-@route("GET", "/organisations/{organisation_id}/customers/{customer_id}")
-def customer_profile(request: Request) -> Page:
-    return profile(request, _customer(request))
+@router.get("/organisations/<organisation_id>/customers/<customer_id>")
+def customer_profile(organisation_id: str, customer_id: str) -> Page:
+    request = page_request(router)
+    return profile(request, _customer(request, customer_id))
 
 
 # Edit and delete --------------------------------------------------------------------------------
 
 
 def _edit_form(
-    request: Request, customer: Customer, status: int, values: FormValues, errors: FormErrors
+    request: PageRequest, customer: Customer, status: int, values: FormValues, errors: FormErrors
 ) -> Page:
-    from remit.domain.customer import CustomerChanges
 
     return render(
         request,
@@ -362,22 +318,21 @@ def _edit_form(
     )
 
 
-@route("GET", "/organisations/{organisation_id}/customers/{customer_id}/edit")
-def edit_customer(request: Request) -> Page:
-    from remit.domain.customer import CustomerChanges
+@router.get("/organisations/<organisation_id>/customers/<customer_id>/edit")
+def edit_customer(organisation_id: str, customer_id: str) -> Page:
+    request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     values = values_of(customer, _form_fields(CustomerChanges))
     values[METADATA] = [_metadata_text(customer.metadata)]
     return _edit_form(request, customer, 200, values, FormErrors())
 
 
-@route("POST", "/organisations/{organisation_id}/customers/{customer_id}/edit")
-def update_customer(request: Request) -> Page:
-    from remit.domain.customer import CustomerChanges
-    from remit.domain.errors import DomainError
+@router.post("/organisations/<organisation_id>/customers/<customer_id>/edit")
+def update_customer(organisation_id: str, customer_id: str) -> Page:
+    request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     changes, errors = _parse_customer(CustomerChanges, request.form, "null")
     status = 422
     if changes is not None:
@@ -395,9 +350,10 @@ def update_customer(request: Request) -> Page:
     return _edit_form(request, customer, status, request.form, errors)
 
 
-@route("POST", "/organisations/{organisation_id}/customers/{customer_id}/delete")
-def delete_customer(request: Request) -> Page:
-    customer = _customer(request)
+@router.post("/organisations/<organisation_id>/customers/<customer_id>/delete")
+def delete_customer(organisation_id: str, customer_id: str) -> Page:
+    request = page_request(router)
+    customer = _customer(request, customer_id)
     page = confirm(
         request,
         f"Delete customer {customer.name}?",
@@ -415,19 +371,18 @@ def delete_customer(request: Request) -> Page:
 # Charges and credit -----------------------------------------------------------------------------
 
 
-def _back_to(request: Request, customer_id: str) -> str:
+def _back_to(request: PageRequest, customer_id: str) -> str:
     """Where a charge change returns: the billing page or the profile (a choice, never a URL)."""
     if request.field("return_to") == "billing":
         return request.org_path("billing", customer_id)
     return request.org_path("customers", customer_id)
 
 
-@route("POST", "/organisations/{organisation_id}/customers/{customer_id}/charges")
-def add_charge(request: Request) -> Page:
-    from remit.domain.charge import NewCharge
-    from remit.domain.errors import DomainError
+@router.post("/organisations/<organisation_id>/customers/<customer_id>/charges")
+def add_charge(organisation_id: str, customer_id: str) -> Page:
+    request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     new, errors = parse_prefixed(NewCharge, request.form, CHARGE, exponent_of(customer.currency))
     status = 422
     if new is not None:
@@ -439,22 +394,18 @@ def add_charge(request: Request) -> Page:
                 raise
             errors, status = found, status_of(refused)
         else:
-            from dashboard.web import money
-
             amount = money(charge.unit_amount, charge.currency, request.org)
             notice = f"Charge “{charge.description}” ({charge.quantity} x {amount}) added to {customer.name}."
             return see_other(_back_to(request, customer.id), notice)
     if request.field("return_to") == "billing":
-        from dashboard.pages.billing import customer_billing
-
         return customer_billing(request, customer, status, request.form, errors)
     return profile(request, customer, status, charge_values=request.form, charge_errors=errors)
 
 
-@route("POST", "/organisations/{organisation_id}/customers/{customer_id}/charges/{charge_id}/delete")
-def delete_charge(request: Request) -> Page:
-    customer = _customer(request)
-    charge_id = request.params["charge_id"]
+@router.post("/organisations/<organisation_id>/customers/<customer_id>/charges/<charge_id>/delete")
+def delete_charge(organisation_id: str, customer_id: str, charge_id: str) -> Page:
+    request = page_request(router)
+    customer = _customer(request, customer_id)
     # The charge is named as the page that posted it showed it (the service deletes by id).
     description = request.field("description")[:200] or charge_id
     page = confirm(
@@ -466,12 +417,11 @@ def delete_charge(request: Request) -> Page:
     return see_other(_back_to(request, customer.id), f"Charge “{description}” deleted.")
 
 
-@route("POST", "/organisations/{organisation_id}/customers/{customer_id}/balance_transactions")
-def add_balance_transaction(request: Request) -> Page:
-    from remit.domain.errors import DomainError
-    from remit.domain.payment import NewBalanceTransaction
+@router.post("/organisations/<organisation_id>/customers/<customer_id>/balance_transactions")
+def add_balance_transaction(organisation_id: str, customer_id: str) -> Page:
+    request = page_request(router)
 
-    customer = _customer(request)
+    customer = _customer(request, customer_id)
     new, errors = parse_prefixed(
         NewBalanceTransaction, request.form, CREDIT, _credit_exponent(request, customer)
     )
@@ -487,8 +437,6 @@ def add_balance_transaction(request: Request) -> Page:
                 raise
             errors, status = found, status_of(refused)
         else:
-            from dashboard.web import money
-
             change = "added to" if entry.amount > 0 else "removed from"
             amount = money(abs(entry.amount), entry.currency, request.org)
             balance = money(entry.ending_balance, entry.currency, request.org)

@@ -9,7 +9,6 @@ the same refusals.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 import typing
@@ -18,6 +17,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from dashboard.formats import local_date, money
 from dashboard.forms import (
     FormErrors,
     FormField,
@@ -28,7 +31,14 @@ from dashboard.forms import (
     parse,
     values_of,
 )
-from dashboard.web import Page, Request, confirm, local_date, money, public_base_url, render, route, see_other
+from dashboard.page_request import PageRequest, page_request, public_base_url
+from dashboard.rendering import Page, confirm, render, see_other
+from remit.domain.errors import Conflict, InvalidInput, NotFound
+from remit.domain.invoice import InvoiceChanges, InvoiceStatus, LineItemInput, NewInvoice
+from remit.domain.payment import NewOfflinePayment
+from remit.domain.settlement import settle
+from remit.domain.values import currency_exponent
+from remit.problem_details import status_of
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -37,8 +47,10 @@ if TYPE_CHECKING:
     from remit.domain.errors import DomainError
     from remit.domain.invoice import Invoice, LineItemInput
 
-INVOICES = "/organisations/{organisation_id}/invoices"
-INVOICE = INVOICES + "/{invoice_id}"
+router = APIGatewayRouter()
+
+INVOICES = "/organisations/<organisation_id>/invoices"
+INVOICE = INVOICES + "/<invoice_id>"
 PAGE_SIZE = 25
 CUSTOMER_CHOICES = 100
 SECTION = "Invoices"
@@ -63,13 +75,11 @@ def _drawn(model: type[BaseModel]) -> tuple[FormField, ...]:
 
 
 def _statuses() -> tuple[str, ...]:
-    from remit.domain.invoice import InvoiceStatus
 
     return tuple(str(status) for status in typing.get_args(InvoiceStatus))
 
 
 def _exponent(currency: str) -> int:
-    from remit.domain.values import currency_exponent
 
     try:
         return currency_exponent(currency)
@@ -81,23 +91,22 @@ def _label(invoice: Invoice) -> str:
     return invoice.number or "the draft"
 
 
-def _invoice(request: Request) -> Invoice:
-    return request.services.invoices.get(request.account_id, request.org.id, request.params["invoice_id"])
+def _invoice(request: PageRequest, invoice_id: str) -> Invoice:
+    return request.services.invoices.get(request.account_id, request.org.id, invoice_id)
 
 
-def _invoice_path(request: Request, invoice_id: str) -> str:
+def _invoice_path(request: PageRequest, invoice_id: str) -> str:
     return request.org_path("invoices", invoice_id)
 
 
-def _customer_choices(request: Request) -> tuple[list[Customer], bool]:
+def _customer_choices(request: PageRequest) -> tuple[list[Customer], bool]:
     """The first page of the organisation's customers (for a select) and whether there are more."""
 
     page = request.services.customers.list(request.account_id, request.org.id, CUSTOMER_CHOICES, None, None)
     return page.items, page.next_cursor is not None
 
 
-def _customer_or_none(request: Request, customer_id: str) -> Customer | None:
-    from remit.domain.errors import NotFound
+def _customer_or_none(request: PageRequest, customer_id: str) -> Customer | None:
 
     if not customer_id:
         return None
@@ -107,19 +116,19 @@ def _customer_or_none(request: Request, customer_id: str) -> Customer | None:
         return None
 
 
-def _refused_here(request: Request, refused: DomainError) -> Page:
+def _refused_here(request: PageRequest, invoice_id: str, refused: DomainError) -> Page:
     """The invoice's page again with the API's refusal on top, at the refusal's status."""
-    from remit.problem_details import status_of
 
     status, _ = status_of(refused)
-    return _detail(request, status, refusal=refused.detail)
+    return _detail(request, invoice_id, status, refusal=refused.detail)
 
 
 # The list ---------------------------------------------------------------------------------------
 
 
-@route("GET", INVOICES)
-def list_invoices(request: Request) -> Page:
+@router.get(INVOICES)
+def list_invoices(organisation_id: str) -> Page:
+    request = page_request(router)
     status = request.query.get("status", "")
     if status not in _statuses():
         status = ""
@@ -159,8 +168,9 @@ def list_invoices(request: Request) -> Page:
 # A new draft ------------------------------------------------------------------------------------
 
 
-@route("GET", INVOICES + "/new")
-def new_invoice(request: Request) -> Page:
+@router.get(INVOICES + "/new")
+def new_invoice(organisation_id: str) -> Page:
+    request = page_request(router)
     values: FormValues = {}
     customer_id = request.query.get("customer_id", "")
     if customer_id:
@@ -168,7 +178,7 @@ def new_invoice(request: Request) -> Page:
     return _new_form(request, 200, values, FormErrors())
 
 
-def _new_currency(request: Request, values: FormValues) -> str:
+def _new_currency(request: PageRequest, values: FormValues) -> str:
     """The currency amounts are typed in: the one given, else the customer's, else the organisation's."""
     given = (values.get("currency") or [""])[-1].strip().upper()
     if given:
@@ -177,8 +187,7 @@ def _new_currency(request: Request, values: FormValues) -> str:
     return customer.currency if customer is not None else request.org.default_currency
 
 
-def _new_form(request: Request, status: int, values: FormValues, errors: FormErrors) -> Page:
-    from remit.domain.invoice import NewInvoice
+def _new_form(request: PageRequest, status: int, values: FormValues, errors: FormErrors) -> Page:
 
     customers, more_customers = _customer_choices(request)
     chosen_id = (values.get("customer_id") or [""])[-1]
@@ -203,10 +212,9 @@ def _new_form(request: Request, status: int, values: FormValues, errors: FormErr
     )
 
 
-@route("POST", INVOICES)
-def create_invoice(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.invoice import NewInvoice
+@router.post(INVOICES)
+def create_invoice(organisation_id: str) -> Page:
+    request = page_request(router)
 
     new, errors = parse(NewInvoice, request.form, _exponent(_new_currency(request, request.form)))
     if new is not None:
@@ -225,13 +233,14 @@ def create_invoice(request: Request) -> Page:
 # An invoice -------------------------------------------------------------------------------------
 
 
-@route("GET", INVOICE)
-def invoice_page(request: Request) -> Page:
-    return _detail(request, 200)
+@router.get(INVOICE)
+def invoice_page(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
+    return _detail(request, invoice_id, 200)
 
 
-def _detail(request: Request, status: int, refusal: str | None = None) -> Page:
-    invoice = _invoice(request)
+def _detail(request: PageRequest, invoice_id: str, status: int, refusal: str | None = None) -> Page:
+    invoice = _invoice(request, invoice_id)
     org = request.org
     payments = request.services.payments.list_payments(
         request.account_id, org.id, 100, None, invoice.id, None
@@ -254,36 +263,33 @@ def _detail(request: Request, status: int, refusal: str | None = None) -> Page:
     )
 
 
-@route("GET", INVOICE + "/pdf")
-def invoice_pdf(request: Request) -> Page:
+@router.get(INVOICE + "/pdf")
+def invoice_pdf(organisation_id: str, invoice_id: str) -> Page:
     """The PDF, as the API's `GET …/pdf` answers it (API Gateway's binary media types include
     application/pdf, so the base64 body reaches the browser as bytes).
     """
-
-    file_name, content = request.services.documents.pdf(
-        request.account_id, request.org.id, request.params["invoice_id"]
-    )
-    return {
-        "statusCode": 200,
-        "headers": {
+    request = page_request(router)
+    file_name, content = request.services.documents.pdf(request.account_id, request.org.id, invoice_id)
+    return Response(
+        status_code=200,
+        headers={
             "Content-Type": "application/pdf",
             "Content-Disposition": f'inline; filename="{file_name}"',
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },
-        "body": base64.b64encode(content).decode("ascii"),
-        "isBase64Encoded": True,
-    }
+        body=content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
+    )
 
 
 # Editing a draft --------------------------------------------------------------------------------
 
 
-@route("GET", INVOICE + "/edit")
-def edit_invoice(request: Request) -> Page:
-    from remit.domain.invoice import InvoiceChanges
+@router.get(INVOICE + "/edit")
+def edit_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
 
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     invoice.require_status("draft", "edit")
     fields = fields_of(InvoiceChanges)
     values = values_of(
@@ -301,9 +307,8 @@ def edit_invoice(request: Request) -> Page:
 
 
 def _edit_form(
-    request: Request, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
+    request: PageRequest, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
 ) -> Page:
-    from remit.domain.invoice import InvoiceChanges
 
     return render(
         request,
@@ -324,7 +329,6 @@ def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]
     """The parsed lines with each unchanged existing line as `{"id": …}`, which keeps it (and the
     charge it bills) as the API's PATCH does; a changed line is sent as new content.
     """
-    from remit.domain.invoice import InvoiceChanges, LineItemInput
 
     filled = filled_rows(fields_of(InvoiceChanges), values)["line_items"]
     existing = {line.id: line for line in invoice.line_items}
@@ -342,12 +346,11 @@ def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]
     return kept
 
 
-@route("POST", INVOICE + "/edit")
-def update_invoice(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.invoice import InvoiceChanges
+@router.post(INVOICE + "/edit")
+def update_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
 
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     changes, errors = parse(InvoiceChanges, request.form, _exponent(invoice.currency), blank="null")
     if changes is not None:
         if changes.line_items is not None:
@@ -373,7 +376,8 @@ def update_invoice(request: Request) -> Page:
 
 
 def _one_click(
-    request: Request,
+    request: PageRequest,
+    invoice_id: str,
     question: str,
     button: str,
     act: Callable[[], Invoice | None],
@@ -384,25 +388,25 @@ def _one_click(
     """An invoice's one-click action: confirmed first, then `act` (a service call); its notice on
     `then` (the invoice's page by default), or the invoice's page with the API's refusal.
     """
-    from remit.domain.errors import Conflict
-
-    path = _invoice_path(request, request.params["invoice_id"])
+    path = _invoice_path(request, invoice_id)
     page = confirm(request, question, button, back=path, detail=detail)
     if page:
         return page
     try:
         done = act()
     except Conflict as refused:
-        return _refused_here(request, refused)
+        return _refused_here(request, invoice_id, refused)
     return see_other(then or path, notice(done))
 
 
-@route("POST", INVOICE + "/delete")
-def delete_invoice(request: Request) -> Page:
-    invoice = _invoice(request)
+@router.post(INVOICE + "/delete")
+def delete_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
+    invoice = _invoice(request, invoice_id)
     total = money(invoice.total, invoice.currency, request.org)
     return _one_click(
         request,
+        invoice.id,
         f"Delete this draft of {total}?",
         "Delete draft",
         lambda: request.services.invoices.delete_draft(request.account_id, request.org.id, invoice.id),
@@ -412,11 +416,13 @@ def delete_invoice(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/finalize")
-def finalize_invoice(request: Request) -> Page:
-    invoice = _invoice(request)
+@router.post(INVOICE + "/finalize")
+def finalize_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
+    invoice = _invoice(request, invoice_id)
     return _one_click(
         request,
+        invoice.id,
         f"Finalize and lock this invoice of {money(invoice.total, invoice.currency, request.org)}?",
         "Finalize & lock",
         lambda: request.services.invoice_lifecycle.finalize(
@@ -427,9 +433,10 @@ def finalize_invoice(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/send")
-def send_invoice(request: Request) -> Page:
-    invoice = _invoice(request)
+@router.post(INVOICE + "/send")
+def send_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
+    invoice = _invoice(request, invoice_id)
     again = " again" if invoice.sent_at else ""
     question = (
         "Finalize this draft and email it to the customer?"
@@ -438,6 +445,7 @@ def send_invoice(request: Request) -> Page:
     )
     return _one_click(
         request,
+        invoice.id,
         question,
         "Send",
         lambda: request.services.sending.send(
@@ -447,11 +455,13 @@ def send_invoice(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/void")
-def void_invoice(request: Request) -> Page:
-    invoice = _invoice(request)
+@router.post(INVOICE + "/void")
+def void_invoice(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
+    invoice = _invoice(request, invoice_id)
     return _one_click(
         request,
+        invoice.id,
         f"Void invoice {_label(invoice)}?",
         "Void invoice",
         lambda: request.services.invoice_lifecycle.void(request.account_id, request.org.id, invoice.id),
@@ -460,11 +470,13 @@ def void_invoice(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/mark-uncollectible")
-def mark_uncollectible(request: Request) -> Page:
-    invoice = _invoice(request)
+@router.post(INVOICE + "/mark-uncollectible")
+def mark_uncollectible(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
+    invoice = _invoice(request, invoice_id)
     return _one_click(
         request,
+        invoice.id,
         f"Mark invoice {_label(invoice)} uncollectible?",
         "Mark uncollectible",
         lambda: request.services.invoice_lifecycle.mark_uncollectible(
@@ -474,12 +486,14 @@ def mark_uncollectible(request: Request) -> Page:
     )
 
 
-@route("POST", INVOICE + "/charge")
-def attempt_card(request: Request) -> Page:
-    invoice = _invoice(request)
+@router.post(INVOICE + "/charge")
+def attempt_card(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
+    invoice = _invoice(request, invoice_id)
     due = money(invoice.amount_due, invoice.currency, request.org)
     return _one_click(
         request,
+        invoice.id,
         f"Charge {due} to the customer's saved card for invoice {_label(invoice)}?",
         "Charge card",
         lambda: request.services.card_payments.attempt_card(request.account_id, request.org.id, invoice.id),
@@ -499,11 +513,11 @@ def _status(invoice: Invoice | None) -> str:
 # Recording a payment ----------------------------------------------------------------------------
 
 
-@route("GET", INVOICE + "/payments/new")
-def new_payment(request: Request) -> Page:
-    from remit.domain.payment import NewOfflinePayment
+@router.get(INVOICE + "/payments/new")
+def new_payment(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
 
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     invoice.require_status("open", "record a payment on")
     values = values_of(
         {"amount": invoice.amount_due, "method": "bank_transfer"},
@@ -514,9 +528,8 @@ def new_payment(request: Request) -> Page:
 
 
 def _payment_form(
-    request: Request, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
+    request: PageRequest, status: int, invoice: Invoice, values: FormValues, errors: FormErrors
 ) -> Page:
-    from remit.domain.payment import NewOfflinePayment
 
     return render(
         request,
@@ -534,7 +547,7 @@ def _payment_form(
     )
 
 
-def _request_of(request: Request, key: str, content: str) -> str | None:
+def _request_of(request: PageRequest, key: str, content: str) -> str | None:
     """A key naming this submission of a form (its `request_key`, drawn when the form was shown,
     and what it asks), as the API names a request by its `Idempotency-Key`: a form posted twice
     (a double click, a reload) records its payment once.
@@ -545,13 +558,11 @@ def _request_of(request: Request, key: str, content: str) -> str | None:
     return hashlib.sha256(f"{request.account_id}\n{path}\n{key}\n{content}".encode()).hexdigest()
 
 
-@route("POST", INVOICE + "/payments")
-def record_payment(request: Request) -> Page:
-    from remit.domain.errors import Conflict, InvalidInput
-    from remit.domain.payment import NewOfflinePayment
-    from remit.domain.settlement import settle
+@router.post(INVOICE + "/payments")
+def record_payment(organisation_id: str, invoice_id: str) -> Page:
+    request = page_request(router)
 
-    invoice = _invoice(request)
+    invoice = _invoice(request, invoice_id)
     path = _invoice_path(request, invoice.id)
     new, errors = parse(NewOfflinePayment, request.form, _exponent(invoice.currency))
     if new is None:
@@ -585,7 +596,7 @@ def record_payment(request: Request) -> Page:
         errors = errors_of(refused.problems, fields_of(NewOfflinePayment))
         return _payment_form(request, 422, invoice, request.form, errors)
     except Conflict as refused:
-        return _refused_here(request, refused)
+        return _refused_here(request, invoice_id, refused)
     left = money(paid.amount_due, paid.currency, request.org)
     outcome = "it is paid" if paid.status == "paid" else f"{left} is still due"
     return see_other(path, f"Payment of {amount} recorded on invoice {paid.number}: {outcome}.")

@@ -5,25 +5,34 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from babel.dates import format_date
 from markupsafe import Markup
 
-from dashboard.forms import FormErrors, defaults_of, fields_of, parse
-from dashboard.web import Page, Request, money, render, route, see_other
+from dashboard.charts import bar_chart, bars
+from dashboard.formats import babel_locale, money
+from dashboard.forms import FormErrors, defaults_of, errors_of, fields_of, parse
+from dashboard.page_request import PageRequest, page_request
+from dashboard.rendering import Page, render, see_other
+from remit.domain.errors import InvalidInput
+from remit.domain.organisation import NewOrganisation
 
 if TYPE_CHECKING:
     from remit.domain.organisation import Organisation
 
+router = APIGatewayRouter()
 
-@route("GET", "")
-def home(request: Request) -> Page:
-    from remit.domain.organisation import NewOrganisation
+
+@router.get("/")
+def home() -> Page:
+    request = page_request(router)
 
     values = {**defaults_of(NewOrganisation), "default_currency": ["EUR"]}
     return _home(request, 200, values, FormErrors(), NewOrganisation)
 
 
 def _home(
-    request: Request, status: int, values: dict[str, list[str]], errors: FormErrors, model: type
+    request: PageRequest, status: int, values: dict[str, list[str]], errors: FormErrors, model: type
 ) -> Page:
     organisations = request.services.organisations.list(request.account_id, 100, None).items
     return render(
@@ -39,18 +48,15 @@ def _home(
     )
 
 
-@route("POST", "/organisations")
-def create_organisation(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.organisation import NewOrganisation
+@router.post("/organisations")
+def create_organisation() -> Page:
+    request = page_request(router)
 
     new, errors = parse(NewOrganisation, request.form)
     if new is not None:
         try:
             organisation = request.services.organisations.create(request.account_id, new)
         except InvalidInput as refused:
-            from dashboard.forms import errors_of
-
             errors = errors_of(refused.problems, fields_of(NewOrganisation))
         else:
             return see_other(f"/dashboard/organisations/{organisation.id}", f"{organisation.name} created.")
@@ -61,18 +67,15 @@ def _in(amount: int, currency: str, organisation: Organisation) -> str:
     return money(amount, currency, organisation)
 
 
-@route("GET", "/organisations/{organisation_id}")
-def overview(request: Request) -> Page:
+@router.get("/organisations/<organisation_id>")
+def overview(organisation_id: str) -> Page:
     """Per currency: outstanding, overdue, uncollectible, paid in the last 30 days and revenue by
     month (a chart and the same figures as a table), and the invoices needing attention.
     """
-    from babel.dates import format_date
-
-    from dashboard.charts import bar_chart, bars
-    from remit.adapters.localization import format_locale
+    request = page_request(router)
 
     figures = request.services.overview.figures(request.account_id, request.org.id)
-    locale = format_locale(request.org.locale)
+    locale = babel_locale(request.org)
     colour = request.org.branding.brand_colour or "#0969da"
     charts = {}
     for currency in figures.currencies:

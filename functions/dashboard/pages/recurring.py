@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dashboard.forms import FormErrors, FormValues
+from remit.domain.values import currency_exponent
 
 if TYPE_CHECKING:
-    from dashboard.web import Request
+    from dashboard.page_request import PageRequest
 
 # How many customers or templates an id field offers as choices (one page, never everything).
 CHOICES = 100
@@ -32,7 +33,7 @@ class Choices:
     complete: bool
 
 
-def customer_choices(request: Request, currency: str | None = None) -> Choices:
+def customer_choices(request: PageRequest, currency: str | None = None) -> Choices:
     """The first page of the organisation's customers (of `currency` only, if given)."""
 
     page = request.services.customers.list(request.account_id, request.org.id, CHOICES, None, None)
@@ -44,7 +45,7 @@ def customer_choices(request: Request, currency: str | None = None) -> Choices:
     return Choices(options, page.next_cursor is None)
 
 
-def template_choices(request: Request) -> Choices:
+def template_choices(request: PageRequest) -> Choices:
     """The first page of the organisation's billing templates."""
 
     page = request.services.billing_runs.list_templates(request.account_id, request.org.id, CHOICES, None)
@@ -54,7 +55,6 @@ def template_choices(request: Request) -> Choices:
 
 def exponent_of(currency: str | None) -> int:
     """The ISO 4217 exponent of `currency` (2 for one that is not a currency: the API refuses it)."""
-    from remit.domain.values import currency_exponent
 
     try:
         return currency_exponent((currency or "").strip().upper())

@@ -1,83 +1,58 @@
-"""Sign-in, sign-out and the vendored script: the pages reached without a session."""
+"""Sign-in, sign-out and the vendored script. Sign-in and the script are public (see
+`dashboard.checks.PUBLIC_PATHS`); sign-out is a signed-in form like any other.
+"""
 
 from __future__ import annotations
 
-import hmac
-import secrets
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from dashboard.web import (
-    ASSETS,
-    HTMX,
-    SESSION_COOKIE,
-    SIGN_IN_COOKIE,
-    Page,
-    Request,
-    cookies,
-    forbidden,
-    render,
-    route,
-    see_other,
-    with_cookie,
-)
+from dashboard.page_request import page_request
+from dashboard.pages.sign_in_forms import double_submit_ok, sign_in_form, step_redirect
+from dashboard.rendering import ASSETS, HTMX, SESSION_COOKIE, Page, forbidden, see_other, with_cookie
+from remit.bootstrap import services
+from remit.domain.errors import DomainError
+from remit.domain.sessions import SESSION_LIFETIME
+from remit.domain.users import SignInStep
+
+router = APIGatewayRouter()
 
 
-@route("GET", f"/assets/{HTMX}", public=True)
-def htmx_script(request: Request) -> Page:
+@router.get(f"/assets/{HTMX}")
+def htmx_script() -> Page:
     """htmx, vendored (`assets/htmx-LICENSE.txt`): the same bytes for a year, as the name is versioned."""
-    return {
-        "statusCode": 200,
-        "headers": {
+    return Response(
+        status_code=200,
+        headers={
             "Content-Type": "text/javascript; charset=utf-8",
             "Cache-Control": "public, max-age=31536000, immutable",
             "X-Content-Type-Options": "nosniff",
         },
-        "body": (ASSETS / HTMX).read_text(encoding="utf-8"),
-        "isBase64Encoded": False,
-    }
+        body=(ASSETS / HTMX).read_text(encoding="utf-8"),
+    )
 
 
-def _signed_in(request: Request) -> bool:
-    from remit.bootstrap import services
-
-    return services().dashboard_sessions.current(cookies(request.event).get(SESSION_COOKIE)) is not None
-
-
-@route("GET", "/sign-in", public=True)
-def show_sign_in(request: Request) -> Page:
-    if _signed_in(request):
+@router.get("/sign-in")
+def show_sign_in() -> Page:
+    request = page_request(router)
+    if services().dashboard_sessions.current(request.cookies.get(SESSION_COOKIE)) is not None:
         return see_other("/dashboard/")
     return sign_in_form(request, 200, email="", error=None)
 
 
-def sign_in_form(request: Request, status: int, email: str, error: str | None) -> Page:
-    token = cookies(request.event).get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
-    page = render(
-        request, status, "sign_in.html", title="Sign in", email=email, error=error, csrf_token=token
-    )
-    return with_cookie(page, SIGN_IN_COOKIE, token, 3600)
-
-
-@route("POST", "/sign-in", public=True)
-def sign_in(request: Request) -> Page:
+@router.post("/sign-in")
+def sign_in() -> Page:
     """The sign-in form's CSRF token is a double-submit one: it must match the sign-in cookie, so
     no other site can sign a browser in to an account of its choosing.
     """
-    from remit.bootstrap import services
-    from remit.domain.errors import DomainError
-    from remit.domain.sessions import SESSION_LIFETIME
-    from remit.domain.users import SignInStep
-
-    expected = cookies(request.event).get(SIGN_IN_COOKIE, "")
-    presented = request.field("csrf_token")
-    if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
+    request = page_request(router)
+    if not double_submit_ok(request):
         return forbidden(request)
     email = request.field("email")
     try:
         session_id, _ = services().dashboard_sessions.sign_in(email, request.field("password"))
     except SignInStep as step:
         # A new password or a TOTP code: the step's page (dashboard/pages/sign_in_steps.py).
-        from dashboard.pages.sign_in_steps import step_redirect
-
         page = step_redirect(step.challenge, step.step_id)
         if page is not None:
             return page
@@ -89,10 +64,9 @@ def sign_in(request: Request) -> Page:
     return with_cookie(see_other("/dashboard/"), SESSION_COOKIE, session_id, lifetime)
 
 
-@route("POST", "/sign-out")
-def sign_out(request: Request) -> Page:
-    from remit.bootstrap import services
-
+@router.post("/sign-out")
+def sign_out() -> Page:
+    request = page_request(router)
     assert request.session is not None  # noqa: S101 - not a public route
     services().dashboard_sessions.sign_out(request.session)
     return with_cookie(see_other("/dashboard/sign-in"), SESSION_COOKIE, "", 0)

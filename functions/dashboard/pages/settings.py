@@ -16,13 +16,23 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from dashboard.forms import FormErrors, FormField, FormValues, errors_of, fields_of, parse, values_of
-from dashboard.web import Page, Request, confirm, public_base_url, render, route, see_other
+from dashboard.page_request import PageRequest, page_request, public_base_url
+from dashboard.rendering import Page, confirm, query_string, render, see_other
+from remit.domain.card_payments import ConnectPaymentProvider
+from remit.domain.errors import InvalidInput
+from remit.domain.logos import LOGO_TYPES
+from remit.domain.organisation import OrganisationChanges
+from remit.domain.values import currency_exponent
 
 if TYPE_CHECKING:
     from remit.domain.organisation import Organisation, OrganisationChanges
 
-SETTINGS = "/organisations/{organisation_id}/settings"
+router = APIGatewayRouter()
+
+SETTINGS = "/organisations/<organisation_id>/settings"
 # The API's `HexColour` in the form a CSS value may take it: nothing else reaches a style attribute.
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 LOGO_ACCEPT = "image/png,image/jpeg,image/svg+xml"
@@ -71,7 +81,6 @@ class Form:
 
 
 def _changes_fields() -> tuple[FormField, ...]:
-    from remit.domain.organisation import OrganisationChanges
 
     return fields_of(OrganisationChanges)
 
@@ -84,19 +93,17 @@ def section_fields(key: str) -> tuple[FormField, ...]:
 
 
 def _provider_fields() -> tuple[FormField, ...]:
-    from remit.domain.card_payments import ConnectPaymentProvider
 
     return fields_of(ConnectPaymentProvider)
 
 
 def _stored(organisation: Organisation, key: str) -> FormValues:
-    from remit.domain.values import currency_exponent
 
     exponent = currency_exponent(organisation.default_currency)
     return values_of(organisation, section_fields(key), exponent)
 
 
-def _forms(request: Request) -> dict[str, Form]:
+def _forms(request: PageRequest) -> dict[str, Form]:
     forms = {
         section.key: Form(section_fields(section.key), _stored(request.org, section.key))
         for section in SECTIONS
@@ -137,12 +144,11 @@ def logo_src(logo_url: str | None) -> str | None:
 
 
 def _page(
-    request: Request,
+    request: PageRequest,
     status: int,
     forms: dict[str, Form] | None = None,
     preview: str | None = None,
 ) -> Page:
-    from remit.domain.values import currency_exponent
 
     organisation = request.org
     shown = forms or _forms(request)
@@ -181,11 +187,12 @@ def _preview_context(organisation: Organisation, colour_text: str | None) -> dic
     }
 
 
-@route("GET", SETTINGS)
-def settings(request: Request) -> Page:
+@router.get(SETTINGS)
+def settings(organisation_id: str) -> Page:
     """The settings page. `?branding.brand_colour=` previews a colour without saving it (where the
     preview fragment's address leads without htmx).
     """
+    request = page_request(router)
     previewed = request.query.get("branding.brand_colour")
     forms = _forms(request)
     if previewed is not None:
@@ -193,12 +200,12 @@ def settings(request: Request) -> Page:
     return _page(request, 200, forms, preview=previewed)
 
 
-@route("GET", SETTINGS + "/branding/preview")
-def branding_preview(request: Request) -> Page:
+@router.get(SETTINGS + "/branding/preview")
+def branding_preview(organisation_id: str) -> Page:
     """The preview of a brand colour: the fragment htmx swaps in as the colour is typed; without
     htmx, the settings page previewing it.
     """
-    from dashboard.web import query_string
+    request = page_request(router)
 
     typed = request.query.get("branding.brand_colour", "")
     if not request.htmx:
@@ -212,8 +219,7 @@ def branding_preview(request: Request) -> Page:
     )
 
 
-def _save(request: Request, key: str, changes: OrganisationChanges, notice: str) -> Page:
-    from remit.domain.errors import InvalidInput
+def _save(request: PageRequest, key: str, changes: OrganisationChanges, notice: str) -> Page:
 
     try:
         request.services.organisations.update(request.account_id, request.org.id, changes)
@@ -224,10 +230,8 @@ def _save(request: Request, key: str, changes: OrganisationChanges, notice: str)
     return see_other(f"{request.org_path('settings')}#{key}", notice)
 
 
-def _section_changes(request: Request, key: str) -> tuple[OrganisationChanges | None, FormErrors]:
+def _section_changes(request: PageRequest, key: str) -> tuple[OrganisationChanges | None, FormErrors]:
     """The PATCH of section `key`: only its fields, an emptied one cleared where it may be."""
-    from remit.domain.organisation import OrganisationChanges
-    from remit.domain.values import currency_exponent
 
     section = _BY_KEY[key]
     values = {name: list(posted) for name, posted in request.form.items()}
@@ -247,7 +251,7 @@ def _section_changes(request: Request, key: str) -> tuple[OrganisationChanges | 
     return OrganisationChanges.model_validate(data), FormErrors()
 
 
-def _post_section(request: Request, key: str, notice: str) -> Page:
+def _post_section(request: PageRequest, key: str, notice: str) -> Page:
     changes, errors = _section_changes(request, key)
     if changes is None:
         forms = _forms(request)
@@ -256,14 +260,16 @@ def _post_section(request: Request, key: str, notice: str) -> Page:
     return _save(request, key, changes, notice)
 
 
-@route("POST", SETTINGS + "/organisation")
-def save_organisation(request: Request) -> Page:
+@router.post(SETTINGS + "/organisation")
+def save_organisation(organisation_id: str) -> Page:
+    request = page_request(router)
     return _post_section(request, "organisation", "Organisation details saved.")
 
 
-@route("POST", SETTINGS + "/branding")
-def save_branding(request: Request) -> Page:
+@router.post(SETTINGS + "/branding")
+def save_branding(organisation_id: str) -> Page:
     """Saves the brand colour; with `preview=yes` (the Preview button, without script) only shows it."""
+    request = page_request(router)
     if request.field("preview") == "yes":
         typed = request.field("branding.brand_colour")
         forms = _forms(request)
@@ -272,35 +278,37 @@ def save_branding(request: Request) -> Page:
     return _post_section(request, "branding", "Brand colour saved.")
 
 
-@route("POST", SETTINGS + "/numbering")
-def save_numbering(request: Request) -> Page:
+@router.post(SETTINGS + "/numbering")
+def save_numbering(organisation_id: str) -> Page:
+    request = page_request(router)
     return _post_section(request, "numbering", "Invoice numbering saved.")
 
 
-@route("POST", SETTINGS + "/payment-methods")
-def save_payment_methods(request: Request) -> Page:
+@router.post(SETTINGS + "/payment-methods")
+def save_payment_methods(organisation_id: str) -> Page:
+    request = page_request(router)
     return _post_section(request, "payment-methods", "Payment methods saved.")
 
 
-@route("POST", SETTINGS + "/reminders")
-def save_reminders(request: Request) -> Page:
+@router.post(SETTINGS + "/reminders")
+def save_reminders(organisation_id: str) -> Page:
+    request = page_request(router)
     return _post_section(request, "reminders", "Reminder settings saved.")
 
 
 # The logo ---------------------------------------------------------------------------------------
 
 
-def _logo_refused(request: Request, message: str) -> Page:
+def _logo_refused(request: PageRequest, message: str) -> Page:
     forms = _forms(request)
     forms["logo"] = Form((), {}, FormErrors({"logo": message}))
     return _page(request, 422, forms)
 
 
-@route("POST", SETTINGS + "/logo")
-def upload_logo(request: Request) -> Page:
+@router.post(SETTINGS + "/logo")
+def upload_logo(organisation_id: str) -> Page:
     """The logo file of the multipart form, given to the same service as `PUT …/logo`."""
-    from remit.domain.errors import InvalidInput
-    from remit.domain.logos import LOGO_TYPES
+    request = page_request(router)
 
     uploads = request.files.get("logo") or []
     upload = uploads[-1] if uploads else None
@@ -319,10 +327,10 @@ def upload_logo(request: Request) -> Page:
     return see_other(f"{request.org_path('settings')}#branding", f"Logo {upload.filename} uploaded.")
 
 
-@route("POST", SETTINGS + "/logo/remove")
-def remove_logo(request: Request) -> Page:
+@router.post(SETTINGS + "/logo/remove")
+def remove_logo(organisation_id: str) -> Page:
     """The same service as `DELETE …/logo`, once confirmed."""
-
+    request = page_request(router)
     back = f"{request.org_path('settings')}#branding"
     page = confirm(
         request,
@@ -341,11 +349,10 @@ def remove_logo(request: Request) -> Page:
 # The card provider ------------------------------------------------------------------------------
 
 
-@route("POST", SETTINGS + "/card-provider")
-def connect_provider(request: Request) -> Page:
+@router.post(SETTINGS + "/card-provider")
+def connect_provider(organisation_id: str) -> Page:
     """`PUT …/payment_provider`: the keys go to the secret store; the page never shows them again."""
-    from remit.domain.card_payments import ConnectPaymentProvider
-    from remit.domain.errors import InvalidInput
+    request = page_request(router)
 
     connect, errors = parse(ConnectPaymentProvider, request.form)
     if connect is not None:
@@ -365,10 +372,10 @@ def connect_provider(request: Request) -> Page:
     return _page(request, 422, forms)
 
 
-@route("POST", SETTINGS + "/card-provider/disconnect")
-def disconnect_provider(request: Request) -> Page:
+@router.post(SETTINGS + "/card-provider/disconnect")
+def disconnect_provider(organisation_id: str) -> Page:
     """`DELETE …/payment_provider`, once confirmed."""
-
+    request = page_request(router)
     back = f"{request.org_path('settings')}#card-provider"
     page = confirm(
         request,

@@ -9,73 +9,48 @@ passwords do.
 
 from __future__ import annotations
 
-import hmac
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from dashboard.web import (
+from dashboard.page_request import PageRequest, page_request
+from dashboard.pages.sign_in_forms import STEP_COOKIE, double_submit_ok, sign_in_form, step_redirect
+from dashboard.rendering import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
     Page,
-    Request,
-    cookies,
     forbidden,
     render,
-    route,
     see_other,
     with_cookie,
 )
+from remit.bootstrap import services
+from remit.domain.errors import DomainError, InvalidInput
+from remit.domain.sessions import SESSION_LIFETIME
+from remit.domain.users import SignInStep
 
-STEP_COOKIE = "__Host-remit_sign_in_step"
-STEP_PAGES = {
-    "NEW_PASSWORD_REQUIRED": "/dashboard/sign-in/new-password",
-    "SOFTWARE_TOKEN_MFA": "/dashboard/sign-in/code",
-}
+router = APIGatewayRouter()
+
 EXPIRED = "This sign-in has expired or is not right; sign in again."
 
 
-def step_redirect(challenge: str, step_id: str) -> Page | None:
-    """The redirect to the page of a further step, with its cookie; None for a step not handled."""
-    from remit.domain.sessions import SIGN_IN_STEP_LIFETIME
-
-    path = STEP_PAGES.get(challenge)
-    if path is None:
-        return None
-    return with_cookie(see_other(path), STEP_COOKIE, step_id, int(SIGN_IN_STEP_LIFETIME.total_seconds()))
+def _step_id(request: PageRequest) -> str | None:
+    return request.cookies.get(STEP_COOKIE) or None
 
 
-def _step_id(request: Request) -> str | None:
-    return cookies(request.event).get(STEP_COOKIE) or None
-
-
-def _csrf_ok(request: Request) -> bool:
-    expected = cookies(request.event).get(SIGN_IN_COOKIE, "")
-    presented = request.field("csrf_token")
-    return bool(expected) and hmac.compare_digest(expected.encode(), presented.encode())
-
-
-def _form(request: Request, status: int, template: str, title: str, **context: object) -> Page:
-    token = cookies(request.event).get(SIGN_IN_COOKIE, "")
+def _form(request: PageRequest, status: int, template: str, title: str, **context: object) -> Page:
+    token = request.cookies.get(SIGN_IN_COOKIE, "")
     return render(request, status, f"account/{template}", title=title, csrf_token=token, **context)
 
 
-def _expired(request: Request) -> Page:
-    from dashboard.pages.session import sign_in_form
-
+def _expired(request: PageRequest) -> Page:
     return sign_in_form(request, 401, email="", error=EXPIRED)
 
 
-def _pending(request: Request, challenge: str) -> bool:
-    from remit.bootstrap import services
-
+def _pending(request: PageRequest, challenge: str) -> bool:
     return services().dashboard_sessions.pending_step(_step_id(request)) == challenge
 
 
-def _answer(request: Request, answers: dict[str, str], again: str, title: str) -> Page:
+def _answer(request: PageRequest, answers: dict[str, str], again: str, title: str) -> Page:
     """Answer the pending step; the signed-in home, the next step, or the sign-in page again."""
-    from remit.bootstrap import services
-    from remit.domain.errors import DomainError, InvalidInput
-    from remit.domain.sessions import SESSION_LIFETIME
-    from remit.domain.users import SignInStep
-
     try:
         session_id, _ = services().dashboard_sessions.continue_sign_in(_step_id(request), answers)
     except SignInStep as step:
@@ -92,16 +67,18 @@ def _answer(request: Request, answers: dict[str, str], again: str, title: str) -
     return with_cookie(see_other("/dashboard/"), SESSION_COOKIE, session_id, lifetime)
 
 
-@route("GET", "/sign-in/new-password", public=True)
-def new_password_page(request: Request) -> Page:
+@router.get("/sign-in/new-password")
+def new_password_page() -> Page:
+    request = page_request(router)
     if not _pending(request, "NEW_PASSWORD_REQUIRED"):
         return see_other("/dashboard/sign-in")
     return _form(request, 200, "new_password.html", "Choose your password", errors={}, error=None)
 
 
-@route("POST", "/sign-in/new-password", public=True)
-def set_new_password(request: Request) -> Page:
-    if not _csrf_ok(request):
+@router.post("/sign-in/new-password")
+def set_new_password() -> Page:
+    request = page_request(router)
+    if not double_submit_ok(request):
         return forbidden(request)
     password = request.field("new_password")
     title = "Choose your password"
@@ -115,16 +92,18 @@ def set_new_password(request: Request) -> Page:
     return _answer(request, {"NEW_PASSWORD": password}, "new_password.html", title)
 
 
-@route("GET", "/sign-in/code", public=True)
-def code_page(request: Request) -> Page:
+@router.get("/sign-in/code")
+def code_page() -> Page:
+    request = page_request(router)
     if not _pending(request, "SOFTWARE_TOKEN_MFA"):
         return see_other("/dashboard/sign-in")
     return _form(request, 200, "code.html", "Authenticator code", error=None)
 
 
-@route("POST", "/sign-in/code", public=True)
-def send_code(request: Request) -> Page:
-    if not _csrf_ok(request):
+@router.post("/sign-in/code")
+def send_code() -> Page:
+    request = page_request(router)
+    if not double_submit_ok(request):
         return forbidden(request)
     return _answer(
         request, {"SOFTWARE_TOKEN_MFA_CODE": request.field("code").strip()}, "code.html", "Authenticator code"

@@ -8,18 +8,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from dashboard.forms import FormErrors, FormValues, defaults_of, errors_of, fields_of, parse, values_of
+from dashboard.page_request import PageRequest, page_request
 from dashboard.pages.recurring import (
     customer_choices,
     exponent_of,
     template_choices,
     without_blank_rows,
 )
-from dashboard.web import Page, Request, confirm, query_string, render, route, see_other
+from dashboard.rendering import Page, confirm, query_string, render, see_other
+from remit.domain.errors import Conflict, InvalidInput, NotFound
+from remit.domain.money import line_amount
+from remit.domain.subscription import (
+    SCHEDULE_FIELDS,
+    CancelSubscription,
+    NewSubscription,
+    SubscriptionChanges,
+)
 
 if TYPE_CHECKING:
     from remit.domain.invoice import NewLineItem
     from remit.domain.subscription import Subscription
+
+router = APIGatewayRouter()
 
 SECTION = "Subscriptions"
 PAGE_SIZE = 20
@@ -36,8 +49,9 @@ ACTIONS = {
 EDITABLE = ("draft", "active", "paused")
 
 
-@route("GET", "/organisations/{organisation_id}/subscriptions")
-def subscriptions(request: Request) -> Page:
+@router.get("/organisations/<organisation_id>/subscriptions")
+def subscriptions(organisation_id: str) -> Page:
+    request = page_request(router)
     cursor = request.query.get("cursor") or None
     page = request.services.subscriptions.list(request.account_id, request.org.id, PAGE_SIZE, cursor)
     names = _customer_names(request, {s.customer_id for s in page.items})
@@ -56,9 +70,9 @@ def subscriptions(request: Request) -> Page:
     )
 
 
-@route("GET", "/organisations/{organisation_id}/subscriptions/new")
-def new_subscription(request: Request) -> Page:
-    from remit.domain.subscription import NewSubscription
+@router.get("/organisations/<organisation_id>/subscriptions/new")
+def new_subscription(organisation_id: str) -> Page:
+    request = page_request(router)
 
     values = defaults_of(NewSubscription)
     if request.query.get("customer_id"):
@@ -66,10 +80,9 @@ def new_subscription(request: Request) -> Page:
     return _new_form(request, 200, values, FormErrors())
 
 
-@route("POST", "/organisations/{organisation_id}/subscriptions/new")
-def create_subscription(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.subscription import NewSubscription
+@router.post("/organisations/<organisation_id>/subscriptions/new")
+def create_subscription(organisation_id: str) -> Page:
+    request = page_request(router)
 
     currency = _form_currency(request)
     values = without_blank_rows(request.form, "line_items")
@@ -88,8 +101,7 @@ def create_subscription(request: Request) -> Page:
     return _new_form(request, 422, request.form, errors)
 
 
-def _new_form(request: Request, status: int, values: FormValues, errors: FormErrors) -> Page:
-    from remit.domain.subscription import NewSubscription
+def _new_form(request: PageRequest, status: int, values: FormValues, errors: FormErrors) -> Page:
 
     return render(
         request,
@@ -110,9 +122,8 @@ def _new_form(request: Request, status: int, values: FormValues, errors: FormErr
     )
 
 
-def _form_currency(request: Request, values: FormValues | None = None) -> str:
+def _form_currency(request: PageRequest, values: FormValues | None = None) -> str:
     """The currency amounts are typed in: the one given, else the customer's, else the organisation's."""
-    from remit.domain.errors import NotFound
 
     values = request.form if values is None else values
     given = (values.get("currency") or [""])[-1].strip().upper()
@@ -127,11 +138,11 @@ def _form_currency(request: Request, values: FormValues | None = None) -> str:
     return request.org.default_currency
 
 
-@route("GET", "/organisations/{organisation_id}/subscriptions/{subscription_id}")
-def subscription(request: Request) -> Page:
-    from remit.domain.errors import Conflict, NotFound
+@router.get("/organisations/<organisation_id>/subscriptions/<subscription_id>")
+def subscription(organisation_id: str, subscription_id: str) -> Page:
+    request = page_request(router)
 
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     upcoming = None
     nothing_upcoming = None
     try:
@@ -167,22 +178,21 @@ def subscription(request: Request) -> Page:
     )
 
 
-@route("GET", "/organisations/{organisation_id}/subscriptions/{subscription_id}/edit")
-def edit_subscription(request: Request) -> Page:
-    from remit.domain.subscription import SubscriptionChanges
+@router.get("/organisations/<organisation_id>/subscriptions/<subscription_id>/edit")
+def edit_subscription(organisation_id: str, subscription_id: str) -> Page:
+    request = page_request(router)
 
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     fields = fields_of(SubscriptionChanges)
     values = values_of(subscription, fields, exponent_of(subscription.currency))
     return _edit_form(request, 200, subscription, values, FormErrors())
 
 
-@route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/edit")
-def update_subscription(request: Request) -> Page:
-    from remit.domain.errors import InvalidInput
-    from remit.domain.subscription import SubscriptionChanges
+@router.post("/organisations/<organisation_id>/subscriptions/<subscription_id>/edit")
+def update_subscription(organisation_id: str, subscription_id: str) -> Page:
+    request = page_request(router)
 
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     values = without_blank_rows(request.form, "line_items")
     changes, errors = parse(SubscriptionChanges, values, exponent_of(subscription.currency), blank="null")
     if changes is not None:
@@ -198,9 +208,8 @@ def update_subscription(request: Request) -> Page:
 
 
 def _edit_form(
-    request: Request, status: int, subscription: Subscription, values: FormValues, errors: FormErrors
+    request: PageRequest, status: int, subscription: Subscription, values: FormValues, errors: FormErrors
 ) -> Page:
-    from remit.domain.subscription import SCHEDULE_FIELDS, SubscriptionChanges
 
     return render(
         request,
@@ -224,9 +233,10 @@ def _edit_form(
 # --- the status machine --------------------------------------------------------------------------
 
 
-@route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/activate")
-def activate(request: Request) -> Page:
-    subscription = _subscription(request)
+@router.post("/organisations/<organisation_id>/subscriptions/<subscription_id>/activate")
+def activate(organisation_id: str, subscription_id: str) -> Page:
+    request = page_request(router)
+    subscription = _subscription(request, subscription_id)
     back = request.org_path("subscriptions", subscription.id)
     page = confirm(
         request,
@@ -242,9 +252,10 @@ def activate(request: Request) -> Page:
     return see_other(back, f"Subscription set live: next billing date {live.next_billing_date or 'none'}.")
 
 
-@route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/pause")
-def pause(request: Request) -> Page:
-    subscription = _subscription(request)
+@router.post("/organisations/<organisation_id>/subscriptions/<subscription_id>/pause")
+def pause(organisation_id: str, subscription_id: str) -> Page:
+    request = page_request(router)
+    subscription = _subscription(request, subscription_id)
     back = request.org_path("subscriptions", subscription.id)
     page = confirm(
         request,
@@ -259,9 +270,10 @@ def pause(request: Request) -> Page:
     return see_other(back, "Subscription paused: nothing is billed until it is resumed.")
 
 
-@route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/resume")
-def resume(request: Request) -> Page:
-    subscription = _subscription(request)
+@router.post("/organisations/<organisation_id>/subscriptions/<subscription_id>/resume")
+def resume(organisation_id: str, subscription_id: str) -> Page:
+    request = page_request(router)
+    subscription = _subscription(request, subscription_id)
     back = request.org_path("subscriptions", subscription.id)
     page = confirm(
         request,
@@ -276,11 +288,11 @@ def resume(request: Request) -> Page:
     return see_other(back, f"Subscription resumed: next billing date {resumed.next_billing_date or 'none'}.")
 
 
-@route("POST", "/organisations/{organisation_id}/subscriptions/{subscription_id}/cancel")
-def cancel(request: Request) -> Page:
-    from remit.domain.subscription import CancelSubscription
+@router.post("/organisations/<organisation_id>/subscriptions/<subscription_id>/cancel")
+def cancel(organisation_id: str, subscription_id: str) -> Page:
+    request = page_request(router)
 
-    subscription = _subscription(request)
+    subscription = _subscription(request, subscription_id)
     back = request.org_path("subscriptions", subscription.id)
     how, _ = parse(CancelSubscription, request.form)  # a checkbox: always a yes or a no
     how = how or CancelSubscription()
@@ -315,19 +327,16 @@ def _in_a_period(subscription: Subscription) -> bool:
     return subscription.status == "active" and subscription.current_period_start is not None
 
 
-def _subscription(request: Request) -> Subscription:
-    return request.services.subscriptions.get(
-        request.account_id, request.org.id, request.params["subscription_id"]
-    )
+def _subscription(request: PageRequest, subscription_id: str) -> Subscription:
+    return request.services.subscriptions.get(request.account_id, request.org.id, subscription_id)
 
 
-def _customer_name(request: Request, customer_id: str) -> str:
+def _customer_name(request: PageRequest, customer_id: str) -> str:
     return _customer_names(request, {customer_id}).get(customer_id, customer_id)
 
 
-def _customer_names(request: Request, customer_ids: set[str]) -> dict[str, str]:
+def _customer_names(request: PageRequest, customer_ids: set[str]) -> dict[str, str]:
     """The names of the customers of one page (a deleted customer keeps its id)."""
-    from remit.domain.errors import NotFound
 
     names: dict[str, str] = {}
     for customer_id in sorted(customer_ids):
@@ -340,12 +349,10 @@ def _customer_names(request: Request, customer_ids: set[str]) -> dict[str, str]:
     return names
 
 
-def _amounts(request: Request, page: list[Subscription]) -> dict[str, int | None]:
+def _amounts(request: PageRequest, page: list[Subscription]) -> dict[str, int | None]:
     """What each subscription of a page bills a period before tax: its lines, or its template's as
     they are now (one read per template of the page); None for a template since deleted.
     """
-    from remit.domain.errors import NotFound
-    from remit.domain.money import line_amount
 
     templates: dict[str, list[NewLineItem] | None] = {}
     amounts: dict[str, int | None] = {}
@@ -366,8 +373,7 @@ def _amounts(request: Request, page: list[Subscription]) -> dict[str, int | None
     return amounts
 
 
-def _template_name(request: Request, template_id: str | None) -> str | None:
-    from remit.domain.errors import NotFound
+def _template_name(request: PageRequest, template_id: str | None) -> str | None:
 
     if template_id is None:
         return None

@@ -28,6 +28,9 @@ _deserializer = TypeDeserializer()
 
 Item = dict[str, Any]
 
+# The most keys one `BatchGetItem` may ask for.
+BATCH_GET_KEYS = 100
+
 
 def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
     """Python values to DynamoDB attribute values; ints and Decimals stay exact."""
@@ -116,21 +119,21 @@ class DynamoTable:
         return from_attributes(attributes) if attributes else None
 
     def batch_get(self, keys: Sequence[tuple[str, str]]) -> list[Item]:
-        """Items for `keys` (at most 100), in the order of `keys`, skipping missing ones."""
-        if not keys:
-            return []
-        wanted = [key(pk, sk) for pk, sk in keys]
+        """Items for `keys`, in the order of `keys`, skipping missing ones: one `BatchGetItem` per
+        100 keys (its limit), each repeated for the keys DynamoDB left unprocessed.
+        """
         found: dict[tuple[str, str], Item] = {}
-        pending: list[dict[str, Any]] = wanted
-        while pending:
-            response = self.client.batch_get_item(
-                RequestItems={self.name: {"Keys": pending, "ConsistentRead": True}}
-            )
-            for attributes in response["Responses"].get(self.name, []):
-                item = from_attributes(attributes)
-                found[(item["PK"], item["SK"])] = item
-            unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})
-            pending = list(unprocessed.get(self.name, {}).get("Keys", []))
+        for start in range(0, len(keys), BATCH_GET_KEYS):
+            pending = [key(pk, sk) for pk, sk in keys[start : start + BATCH_GET_KEYS]]
+            while pending:
+                response = self.client.batch_get_item(
+                    RequestItems={self.name: {"Keys": pending, "ConsistentRead": True}}
+                )
+                for attributes in response["Responses"].get(self.name, []):
+                    item = from_attributes(attributes)
+                    found[(item["PK"], item["SK"])] = item
+                unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})
+                pending = list(unprocessed.get(self.name, {}).get("Keys", []))
         return [found[k] for k in keys if k in found]
 
     def query_prefix(

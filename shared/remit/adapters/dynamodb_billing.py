@@ -56,7 +56,12 @@ from remit.adapters.dynamodb import (
     put,
     to_attributes,
 )
-from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys, save_series
+from remit.adapters.dynamodb_numbering import (
+    ORGANISATION_SK,
+    organisation_and_series,
+    organisation_keys,
+    save_series,
+)
 from remit.adapters.dynamodb_overview import COUNTED, OverviewChanges
 from remit.adapters.dynamodb_overview import read_overview as read_overview_items
 from remit.adapters.items.customers import customer_of
@@ -73,6 +78,7 @@ from remit.adapters.items.invoices import (
     payment_attributes,
     payment_of,
 )
+from remit.adapters.items.organisations import organisation_of
 from remit.adapters.items.outbox import outbox_attributes
 from remit.adapters.items.recurring import billing_template_attributes, billing_template_of
 from remit.domain.billing_template import BillingTemplate
@@ -492,11 +498,24 @@ class DynamoBillingStore:
     def read_for_billing(
         self, organisation_id: str, invoice_id: str | None = None, customer_id: str | None = None
     ) -> tuple[Organisation | None, Invoice | None, Customer | None]:
-        """The organisation and, as asked, an invoice and a customer of it, in one round trip."""
-        organisation, _, invoice, customer = self.read_for_finalizing(
-            organisation_id, invoice_id=invoice_id, customer_id=customer_id
+        """The organisation and, as asked, an invoice and a customer of it, in one round trip.
+
+        The organisation's invoice series is not read: only finalization numbers an invoice, and
+        every other request scoped to an organisation reads one item fewer.
+        """
+        pk = _pk(organisation_id)
+        keys = [(pk, ORGANISATION_SK)]
+        keys += [(pk, f"INVOICE#{invoice_id}")] if invoice_id else []
+        keys += [(pk, f"CUSTOMER#{customer_id}")] if customer_id else []
+        found = {item["SK"]: item for item in self._table.batch_get(keys)}
+        organisation = found.get(ORGANISATION_SK)
+        invoice = found.get(f"INVOICE#{invoice_id}") if invoice_id else None
+        customer = found.get(f"CUSTOMER#{customer_id}") if customer_id else None
+        return (
+            organisation_of(organisation) if organisation else None,
+            invoice_of(invoice) if invoice else None,
+            customer_of(customer) if customer else None,
         )
-        return organisation, invoice, customer
 
     def read_for_finalizing(
         self, organisation_id: str, *, invoice_id: str | None = None, customer_id: str | None = None

@@ -116,37 +116,54 @@ class DynamoOutboxRepository:
             {":failed": "failed", ":error": error},
         )
 
-    def owed(self, created_before: datetime, limit: int) -> list[OutboxMessage]:
-        """Up to `limit` messages not yet sent nor given up, created before `created_before`, oldest first.
+    def owed(
+        self, created_before: datetime, limit: int, after: str | None = None
+    ) -> tuple[list[OutboxMessage], str | None]:
+        """Up to `limit` messages not yet sent nor given up, created before `created_before`, oldest
+        first, and the cursor to pass as `after` for the next page (None after the last page).
 
         Read from the sparse index, which lags the table slightly: a message listed here may have
-        been sent meanwhile, so callers act on it only through `claim`.
+        been sent meanwhile, so callers act on it only through `claim`. Reads at most `limit` items
+        from each of the index's shards.
         """
         # GSI1SK starts with `created_at.isoformat()`; any key of a later message sorts after this.
         before = created_before.astimezone(UTC).isoformat()
-        found: list[OutboxMessage] = []
+        # DynamoDB refuses an empty key value: without a cursor, from below any timestamp.
+        start = after or "0"
+        found: list[tuple[str, tuple[str, str]]] = []
         for shard in range(OUTBOX_SHARDS):
             request: dict[str, Any] = {
                 "TableName": self._table.name,
                 "IndexName": _INDEX,
-                "KeyConditionExpression": "GSI1PK = :shard AND GSI1SK < :before",
+                "KeyConditionExpression": "GSI1PK = :shard AND GSI1SK BETWEEN :after AND :before",
                 "ExpressionAttributeValues": to_attributes(
-                    {":shard": f"OUTBOX_PENDING#{shard}", ":before": before}
+                    {":shard": f"OUTBOX_PENDING#{shard}", ":after": start, ":before": before}
                 ),
-                "Limit": limit,
+                "ProjectionExpression": "PK, SK, GSI1SK",
+                "Limit": limit + 1,  # the first may be `after` itself (BETWEEN includes its bounds)
             }
             taken = 0
             while taken < limit:
                 response = self._table.client.query(**request)
-                items = response.get("Items", [])
-                found += [_message(item) for item in items]
-                taken += len(items)
+                for item in response.get("Items", []):
+                    if item["GSI1SK"]["S"] != start:
+                        found.append((item["GSI1SK"]["S"], (item["PK"]["S"], item["SK"]["S"])))
+                        taken += 1
                 last = response.get("LastEvaluatedKey")
                 if not last:
                     break
                 request["ExclusiveStartKey"] = last
-        found.sort(key=lambda message: message.created_at)
-        return found[:limit]
+        found.sort(key=lambda entry: entry[0])
+        page = found[:limit]
+        # A short page is the last: every shard had fewer than `limit` left.
+        cursor = page[-1][0] if len(page) == limit else None
+        # The index holds the keys only (template.yaml): the messages are read from the table, and
+        # those sent or given up since the index was read are left out.
+        keys = [entry_key for _, entry_key in page]
+        messages: list[OutboxMessage] = []
+        for first in range(0, len(keys), 100):
+            messages += map(outbox_message_of, self._table.batch_get(keys[first : first + 100]))
+        return [message for message in messages if message.status in ("pending", "sending")], cursor
 
     def _finish(self, message: OutboxMessage, update: str, values: dict[str, Any]) -> bool:
         """Apply `update` if the message is still `sending` under the claim `message` came from."""

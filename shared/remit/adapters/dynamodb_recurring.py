@@ -7,8 +7,11 @@
                                                    open charges are next invoiced, when billed monthly
     ORG#<org> / SUBPERIOD#<sub>#<period start>     marker: the period is invoiced
     ORG#<org> / CHARGECYCLE#<customer>#<YYYY-MM-DD> marker: the monthly invoice of that 1st is done
-    ORG#<org> / BILLINGRUN#<run>                   a billing run with its counters
+    ORG#<org> / BILLINGRUN#<run>                   a billing run with its counters (a fixed size); GSI1
+                                                   (`DUE#<shard>`, `<date>#<org>#<run>`) until complete
+    ORG#<org> / BILLINGRUN#<run>#ERR#<item>        an item the run could not bill, and why (read with the run)
     ORG#<org> / BILLINGRUN#<run>#INV#<invoice>     an invoice the run issued (read with the run)
+    ORG#<org> / RUNMEMBERS#<run>#<part>            the ids of up to 100 of the run's items (part: 0000, …)
     ORG#<org> / RUNITEM#<run>#<item>               marker: the run's item is done and counted
 
 The due index is described in `due_index`.
@@ -37,6 +40,10 @@ from remit.adapters.items.customers import customer_of
 from remit.adapters.items.recurring import (
     billing_run_attributes,
     billing_run_of,
+    run_error_attributes,
+    run_error_of,
+    run_members_attributes,
+    run_members_of,
     subscription_attributes,
     subscription_of,
 )
@@ -67,24 +74,19 @@ _RUN_ATTRIBUTES = {
     "#created": "invoices_created",
     "#processed": "processed",
     "#skipped": "skipped",
-    "#errors": "errors",
 }
 
 
 def _runs_with_invoice_ids(items: list[Item]) -> list[BillingRun]:
-    """Runs from their items, each followed (in key order) by the entries of its invoices."""
+    """Runs from their items, each followed (in key order) by the entries of its errors and invoices."""
     runs: list[BillingRun] = []
-    ids: list[str] = []
     for item in items:
         if item["entity"] == "billing_run":
-            if runs:
-                runs[-1] = runs[-1].model_copy(update={"invoice_ids": ids})
             runs.append(billing_run_of(item))
-            ids = []
-        elif item["entity"] == "run_invoice":
-            ids.append(str(item["SK"]).rsplit("#", 1)[1])
-    if runs:
-        runs[-1] = runs[-1].model_copy(update={"invoice_ids": ids})
+        elif item["entity"] == "run_error" and runs:
+            runs[-1].errors.append(run_error_of(item))
+        elif item["entity"] == "run_invoice" and runs:
+            runs[-1].invoice_ids.append(str(item["SK"]).rsplit("#", 1)[1])
     return runs
 
 
@@ -142,10 +144,15 @@ class RecurringTransaction:
         )
 
     def insert_run(self, run: BillingRun) -> None:
-        """A new run, in the due index (dated its creation) until it is complete."""
+        """A new run, in the due index (dated its creation) until it is complete, with its membership:
+        the run's item keeps a fixed size, so counting on it costs the same in a run of 5 or of 500.
+        """
         item = keyed(billing_run_attributes(run), self._pk, f"BILLINGRUN#{run.id}", "billing_run")
         item.update(due_keys(run.created_at.date(), run.organisation_id, run.id))
         self.billing.stage(Write("Put", put(item, "attribute_not_exists(PK)")))
+        for part, members in enumerate(run_members_attributes(run)):
+            entry = keyed(members, self._pk, f"RUNMEMBERS#{run.id}#{part:04d}", "run_members")
+            self.billing.stage(Write("Put", put(entry, "attribute_not_exists(PK)")))
 
     def count_on_run(
         self,
@@ -159,7 +166,6 @@ class RecurringTransaction:
         """Count an invoice the run issued and/or one more of its items done, in one update (a
         transaction may touch an item once). Stage it with the marker of what it counts: once.
         """
-        sets: list[str] = []
         adds: list[str] = []
         values: dict[str, Any] = {}
         if invoice_id is not None:
@@ -173,14 +179,14 @@ class RecurringTransaction:
             adds += ["#processed :one", "#skipped :skipped"]
             values.update({":one": 1, ":skipped": int(skipped)})
         if error is not None:
-            sets.append("#errors = list_append(#errors, :errors)")
-            values[":errors"] = [error.model_dump(mode="json")]
-        expression = " ".join(
-            part
-            for part in (f"SET {', '.join(sets)}" if sets else "", f"ADD {', '.join(adds)}" if adds else "")
-            if part
-        )
-        self._update_run(run_id, expression, values)
+            # An item of its own too (one per item of the run, which is counted once).
+            item_id = error.subscription_id or error.customer_id
+            entry = keyed(
+                run_error_attributes(error), self._pk, f"BILLINGRUN#{run_id}#ERR#{item_id}", "run_error"
+            )
+            self.billing.stage(Write("Put", put(entry)))
+        if adds:
+            self._update_run(run_id, f"ADD {', '.join(adds)}", values)
 
     def _update_run(self, run_id: str, expression: str, values: dict[str, Any]) -> None:
         self.billing.stage(
@@ -250,14 +256,23 @@ class DynamoRecurringStore:
         )
 
     # billing runs -----------------------------------------------------------------------------
-    def get_run(self, organisation_id: str, run_id: str, *, invoice_ids: bool = True) -> BillingRun | None:
-        """The run and the ids of the invoices it issued, in one query (or the run alone)."""
+    def get_run(
+        self, organisation_id: str, run_id: str, *, invoice_ids: bool = True, item_ids: bool = True
+    ) -> BillingRun | None:
+        """The run with the ids of the invoices it issued and its errors, in one query (or the run
+        alone), and the ids of its items (its membership: one more query).
+        """
         pk = _pk(organisation_id)
-        if not invoice_ids:
+        if invoice_ids:
+            runs = _runs_with_invoice_ids(self._table.query_all(pk, f"BILLINGRUN#{run_id}"))
+            run = runs[0] if runs else None
+        else:
             item = self._table.get(pk, f"BILLINGRUN#{run_id}")
-            return billing_run_of(item) if item else None
-        runs = _runs_with_invoice_ids(self._table.query_all(pk, f"BILLINGRUN#{run_id}"))
-        return runs[0] if runs else None
+            run = billing_run_of(item) if item else None
+        if run is None or not item_ids or run.item_ids:  # a run stored before its membership holds its ids
+            return run
+        members = run_members_of(self._table.query_all(pk, f"RUNMEMBERS#{run_id}#"))
+        return run.model_copy(update={"item_ids": members})
 
     def list_runs(self, organisation_id: str, limit: int, cursor: str | None) -> Page[BillingRun]:
         """A page of runs, oldest first, each with its invoice ids: it reads what it answers."""
@@ -286,7 +301,7 @@ class DynamoRecurringStore:
         return {str(item["SK"])[prefix:] for item in self._table.batch_get(keys)}
 
     def record_cycle_run(self, run: BillingRun) -> bool:
-        """Record the cycle's run; False when it was recorded already (its id names its items)."""
+        """Record the cycle's run; False when it was recorded already (its id names its page)."""
         if run.run_date is None:
             raise ValueError("a cycle run has a run date")
         transaction = self.transaction(run.organisation_id)

@@ -1,4 +1,5 @@
-"""A work queue (SQS): the billing worker's, or the reminders function's, sent in batches of ten."""
+"""A work queue (SQS): the billing worker's, the reminders function's or the send worker's, sent in
+batches of ten."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ class SqsWorkQueue:
         url = self._queue_url()
         if not url:
             raise RuntimeError(
-                "the queue's URL is not set (REMIT_BILLING_QUEUE_URL, REMIT_REMINDERS_QUEUE_URL)"
+                "the queue's URL is not set (REMIT_BILLING_QUEUE_URL, REMIT_REMINDERS_QUEUE_URL, "
+                "REMIT_SEND_QUEUE_URL)"
             )
         if self._client is None:
             self._client = self._client_factory()
@@ -44,4 +46,4 @@ class SqsWorkQueue:
                 if not pending:
                     break
             else:
-                raise RuntimeError(f"SQS refused {len(pending)} billing messages {_ATTEMPTS} times")
+                raise RuntimeError(f"SQS refused {len(pending)} messages {_ATTEMPTS} times")

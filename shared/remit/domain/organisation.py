@@ -95,7 +95,7 @@ class Branding(Strict):
 
 
 class InvoiceNumbering(Strict):
-    """How invoice numbers look, and the next one (its invoice `NumberSeries`'s, as read)."""
+    """How invoice numbers look, and the number the next finalized invoice gets."""
 
     prefix: NumberPrefix = ""
     padding: NumberPadding = 5

@@ -14,7 +14,7 @@ IndexEntry = tuple[date, str, str, str]
 
 class WorkQueue(Protocol):
     def send(self, messages: Sequence[Mapping[str, Any]]) -> None:
-        """Queue every message (JSON objects) for the billing worker, or raise: none is dropped."""
+        """Queue every message (JSON objects) for the queue's consumer, or raise: none is dropped."""
         ...
 
 

@@ -126,6 +126,7 @@ OPERATIONS: dict[str, Permission | None] = {
     # The background work
     "notifications.deliver": SYSTEM,
     "notifications.sweep": SYSTEM,
+    "notifications.queue_for_sending": SYSTEM,
     "card_events.handle": SYSTEM,
     "billing_cycle.split_day": SYSTEM,
     "billing_cycle.plan_part": SYSTEM,

@@ -545,7 +545,7 @@ class BillingCycleService:
         return outcome
 
     def _bill_bulk(self, organisation_id: str, run_id: str, customer_ids: list[str]) -> list[ItemOutcome]:
-        run = self._store.get_run(organisation_id, run_id, invoice_ids=False)
+        run = self._store.get_run(organisation_id, run_id, invoice_ids=False, item_ids=False)
         if run is None or run.bulk is None:
             raise ValueError(f"billing run {run_id} of {organisation_id} is not a bulk run")
         done = self._store.run_items_done(organisation_id, run_id, customer_ids)

@@ -117,7 +117,7 @@ class BillingRunService:
 
     def run_of(self, organisation_id: str, run_id: str) -> BillingRun:
         """The run, without an account check (the local stack's dev endpoint)."""
-        run = self._store.get_run(organisation_id, run_id)
+        run = self._store.get_run(organisation_id, run_id, item_ids=False)
         if run is None:
             raise NotFound("billing run", run_id)
         return run

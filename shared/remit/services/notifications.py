@@ -2,8 +2,14 @@
 
 An outbox message is written in the same transaction as the change that owes it (sending,
 voiding, a payment), so a rolled-back change owes nothing and a committed one always owes its
-email. The notifications function calls `deliver` for every new message (from the table's
-stream) and `sweep` on a schedule, for messages whose first delivery failed or whose worker died.
+email. Delivery has two halves, so that mail is sent in parallel rather than one shard at a time:
+
+* the notifications function hands every new message (from the table's stream) to the send
+  queue with `queue_for_sending`, and on a schedule `sweep` hands it the messages still owed a
+  while later (a failed first delivery, a worker that died, a stream record whose retries ran
+  out). Queuing is cheap and may repeat: a message queued twice is still sent once;
+* the send worker, as many at once as the queue's event source mapping allows, calls `deliver`
+  for each queued message: it renders (or fetches) the PDF and sends the email.
 
 Exactly once, and its one window. `deliver` claims the message with a conditional write before
 sending, so no two workers send it at the same time, and a sent message is never claimed again.
@@ -12,11 +18,12 @@ the invocation holding it has ended. The one way to send twice is for that invoc
 (crash, timeout, lost connection) after the mail service accepted the email and before `mark_sent`
 is recorded: the message is then still `sending`, and once the lease runs out the sweep sends it
 again. Nothing can close that window: the provider's accept and our write are two systems.
+A message the send queue delivers twice, or the sweep queues again, is claimed once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -24,23 +31,30 @@ from typing import Literal, Protocol
 from remit.domain.documents import Attachment, OutgoingEmail
 from remit.domain.errors import DocumentUnavailable, UnrenderableText
 from remit.domain.outbox import OutboxMessage
+from remit.domain.owed_email import OwedEmail
 from remit.domain.payment import Payment
 from remit.domain.reminders import step_of
 from remit.observability import logger
 from remit.ports.billing import BillingStore
 from remit.ports.clock import Clock
 from remit.ports.mail import EmailRenderer, Mailer
+from remit.ports.queues import WorkQueue
 from remit.services.documents import DocumentService
 from remit.services.retry import back_off
 
 # Longer than the notifications function's timeout (template.yaml), so a claim only runs out
 # after the invocation that holds it has ended.
 CLAIM_LEASE = timedelta(minutes=5)
-# The stream delivers a new message at once; the sweep leaves younger ones to it.
+# The stream queues a new message at once; the sweep leaves younger ones to it.
 SWEEP_MIN_AGE = timedelta(minutes=1)
 # A mail service that is down for longer than this is not "briefly down": stop and alert.
 GIVE_UP_AFTER = timedelta(hours=24)
-SWEEP_LIMIT = 200
+# Messages one sweep queues at most, unless configured (REMIT_OUTBOX_SWEEP_LIMIT, the template's
+# OutboxSweepLimit): at one SQS call per ten, well inside the function's timeout. The next sweep
+# takes the rest.
+SWEEP_LIMIT = 10_000
+# Owed messages read from the index at once: a sweep holds one page (per index shard) in memory.
+SWEEP_PAGE = 500
 # Tries at recording an accepted email as sent before leaving it to the lease (see `_record_sent`).
 RECORD_SENT_ATTEMPTS = 5
 _ERROR_LENGTH = 1000
@@ -66,7 +80,12 @@ class OutboxRepository(Protocol):
 
     def give_up(self, message: OutboxMessage, error: str) -> bool: ...
 
-    def owed(self, created_before: datetime, limit: int) -> list[OutboxMessage]: ...
+    def owed(
+        self, created_before: datetime, limit: int, after: str | None = None
+    ) -> tuple[list[OutboxMessage], str | None]:
+        """Up to `limit` owed messages created before `created_before`, oldest first, from the cursor
+        `after`; and the cursor of the next page (None: none left)."""
+        ...
 
 
 class UndeliverableMessage(Exception):
@@ -75,12 +94,9 @@ class UndeliverableMessage(Exception):
 
 @dataclass(frozen=True)
 class SweepReport:
-    """What one sweep did with the owed messages it found."""
+    """What one sweep did: the owed messages it handed to the send queue."""
 
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-    given_up: int = 0
+    queued: int = 0
 
 
 class NotificationService:
@@ -92,6 +108,8 @@ class NotificationService:
         documents: DocumentService,
         mailer: Mailer,
         clock: Clock,
+        send_queue: WorkQueue,
+        sweep_limit: int = SWEEP_LIMIT,
     ) -> None:
         self._outbox = outbox
         self._billing = billing
@@ -101,6 +119,20 @@ class NotificationService:
         self._documents = documents
         self._mailer = mailer
         self._clock = clock
+        self._send_queue = send_queue
+        self._sweep_limit = sweep_limit
+
+    def queue_for_sending(self, owed: Sequence[OwedEmail]) -> None:
+        """Hand each owed email to the send queue, whose workers deliver it (`deliver`).
+
+        Idempotent in effect: queuing a message again (a retried stream batch, a sweep) costs one
+        more queue message and sends nothing more, since `deliver` claims before sending. Writes
+        nothing to the table. Raises what the queue raised when it refused a message after its
+        retries; the caller's trigger retries the whole batch (and the sweep queues it later).
+        """
+        self._send_queue.send(
+            [{"organisation_id": email.organisation_id, "message_id": email.message_id} for email in owed]
+        )
 
     def deliver(self, organisation_id: str, message_id: str) -> DeliveryOutcome:
         """Send the owed email `message_id` unless it has been sent or someone else is sending it.
@@ -160,27 +192,35 @@ class NotificationService:
     def sweep(
         self,
         now: datetime | None = None,
-        limit: int = SWEEP_LIMIT,
+        limit: int | None = None,
         time_is_up: Callable[[], bool] = lambda: False,
     ) -> SweepReport:
-        """Deliver every owed message created more than `SWEEP_MIN_AGE` before `now`, oldest first.
+        """Queue for sending every owed message created more than `SWEEP_MIN_AGE` before `now`,
+        oldest first, at most `limit` of them (by default the sweep limit it was built with; the
+        schedule calls again for the rest), reading the
+        owed messages a page (`SWEEP_PAGE`) at a time.
 
-        These are messages whose first delivery failed, or whose worker died while sending. One
-        message failing does not stop the others; each is delivered as `deliver` guarantees.
-        At most `limit` messages per call, and none started once `time_is_up()` (the caller's
-        deadline: being cut off mid-send is the one way to send twice); the schedule calls again.
+        These are messages whose first delivery failed, whose worker died while sending, or whose
+        stream record was never queued. A message still waiting in the send queue may be queued
+        again: it is sent once all the same (see `queue_for_sending`). Nothing is queued once
+        `time_is_up()`. Raises what the queue raised; what was queued before stays queued.
         """
-        now = now or self._clock.now()
-        counts = {"sent": 0, "skipped": 0, "failed": 0, "given_up": 0}
-        for message in self._outbox.owed(created_before=now - SWEEP_MIN_AGE, limit=limit):
-            if time_is_up():
+        created_before = (now or self._clock.now()) - SWEEP_MIN_AGE
+        limit = self._sweep_limit if limit is None else limit
+        queued = 0
+        cursor: str | None = None
+        while queued < limit:
+            page, cursor = self._outbox.owed(created_before, min(SWEEP_PAGE, limit - queued), after=cursor)
+            # Ten at a time: one SendMessageBatch each, and the deadline checked between them.
+            for start in range(0, len(page), 10):
+                if time_is_up():
+                    return SweepReport(queued=queued)
+                batch = page[start : start + 10]
+                self.queue_for_sending([OwedEmail(message.organisation_id, message.id) for message in batch])
+                queued += len(batch)
+            if cursor is None:
                 break
-            try:
-                counts[self.deliver(message.organisation_id, message.id)] += 1
-            except Exception:
-                counts["failed"] += 1
-                logger.exception("Delivering an owed email failed", extra={"outbox_message_id": message.id})
-        return SweepReport(**counts)
+        return SweepReport(queued=queued)
 
     def _give_up(self, message: OutboxMessage, reason: str) -> None:
         self._outbox.give_up(message, reason[:_ERROR_LENGTH])

@@ -69,13 +69,15 @@ def subscription_of(item: Item) -> Subscription:
 
 
 class BillingRunItem(StoredItem):
+    """A run's own item: its counts and what every item of it bills, a fixed size whatever the number
+    of its items. Its items (`RunMembersItem`), its invoices' ids and its errors are items of their own.
+    """
+
     id: str
     organisation_id: str
     kind: str
     customer_count: int
     invoices_created: int = 0
-    invoice_ids: list[str] = Field(default_factory=list)
-    errors: list[BillingRunError] = Field(default_factory=list)
     skipped: int = 0
     processed: int = 0
     run_date: date | None = None
@@ -84,26 +86,64 @@ class BillingRunItem(StoredItem):
     # Derived from the counts when written (kept for readers of the table); not read back.
     status: str = "pending"
     # Storage and the billing worker only: never part of the API's billing run.
-    item_ids: list[str] = Field(default_factory=list)
     bulk: BulkInvoice | None = None
     completed: bool = False
+    # Runs recorded before membership and errors had items of their own keep them here (read only).
+    item_ids: list[str] = Field(default_factory=list)
+    errors: list[BillingRunError] = Field(default_factory=list)
 
     @classmethod
     def of(cls, run: BillingRun) -> BillingRunItem:
-        return cls.copied_from(run)
+        return cls.copied_from(run, item_ids=[], errors=[])
 
     def billing_run(self) -> BillingRun:
-        return BillingRun.model_construct(**self.values("status"))
+        return BillingRun.model_construct(**self.values("status"), invoice_ids=[])
 
 
 def billing_run_attributes(run: BillingRun) -> Item:
-    """The attributes of the run's item (its keys aside)."""
-    return BillingRunItem.of(run).attributes()
+    """The attributes of the run's item (its keys aside): never its items' ids nor its errors."""
+    attributes = BillingRunItem.of(run).attributes()
+    del attributes["item_ids"], attributes["errors"]
+    return attributes
 
 
 def billing_run_of(item: Item) -> BillingRun:
-    """The billing run a stored item holds (without its invoices' entries, which are items of their own)."""
+    """The billing run a stored item holds (without the items of its membership, invoices and errors,
+    which are items of their own, unless the run was stored before they were)."""
     return BillingRunItem.model_validate(item).billing_run()
+
+
+# Ids of a run's items per membership item: 100 ids of about 30 bytes stay within 4 KB (one read unit).
+RUN_MEMBERS_PER_ITEM = 100
+
+
+class RunMembersItem(StoredItem):
+    """Part of a run's membership: the ids of up to `RUN_MEMBERS_PER_ITEM` of its items, in order."""
+
+    run_id: str
+    item_ids: list[str]
+
+
+def run_members_attributes(run: BillingRun) -> list[Item]:
+    """The attributes of the run's membership items, in order (none for a run of no items)."""
+    ids = run.item_ids
+    return [
+        RunMembersItem(run_id=run.id, item_ids=ids[start : start + RUN_MEMBERS_PER_ITEM]).attributes()
+        for start in range(0, len(ids), RUN_MEMBERS_PER_ITEM)
+    ]
+
+
+def run_members_of(items: list[Item]) -> list[str]:
+    """The ids of a run's items from its membership items (in key order)."""
+    return [item_id for item in items for item_id in RunMembersItem.model_validate(item).item_ids]
+
+
+def run_error_attributes(error: BillingRunError) -> Item:
+    return error.model_dump(mode="json")
+
+
+def run_error_of(item: Item) -> BillingRunError:
+    return BillingRunError.model_validate(item)
 
 
 class BillingTemplateItem(StoredItem):
