@@ -232,3 +232,33 @@ def test_the_reminders_samples_remind_through_the_real_function(api: ApiClient) 
     assert response == {"batchItemFailures": []}
     events = api.get(f"{base}/invoices/{invoice}/events").json()["data"]
     assert [e["data"]["step"] for e in events if e["type"] == "invoice.reminder_sent"] == ["before_3"]
+
+
+def test_the_plan_part_sample_plans_its_page_through_the_real_billing_worker(api: ApiClient) -> None:
+    import zlib
+
+    from billing_worker.app import lambda_handler as worker
+    from remit.adapters.due_index import DUE_SHARDS
+    from tests.integration.billing_queue import BillingQueue, LambdaContextStub
+
+    org = api.post("/v1/organisations", {"name": "Acme Ltd", "default_currency": "EUR"}).json()["id"]
+    base = f"/v1/organisations/{org}"
+    customer = api.post(f"{base}/customers", {"name": "Globex", "email": "ap@globex.test"}).json()["id"]
+    body = {"customer_id": customer, "line_items": [{"description": "Plan", "unit_amount": 4900}]}
+    subscription = api.post(f"{base}/subscriptions", {**body, "start_date": "2027-02-01"}).json()["id"]
+    api.post(f"{base}/subscriptions/{subscription}/activate")
+    sample = json.loads((EVENTS / "billing_worker" / "plan_part.json").read_text())
+    part = json.loads(sample["Records"][0]["body"])
+    assert set(part) == {"kind", "scheduled_time", "shard", "after"}
+    part["shard"] = zlib.crc32(org.encode()) % DUE_SHARDS  # the organisation's shard
+    sample["Records"][0]["body"] = json.dumps(part)
+
+    response = worker(sample, LambdaContextStub())
+
+    assert response == {"batchItemFailures": []}
+    [queued] = BillingQueue().bodies()
+    assert (queued["kind"], queued["subscription_id"], queued["as_of"]) == (
+        "subscription",
+        subscription,
+        "2027-02-01",
+    )
