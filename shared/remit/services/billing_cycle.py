@@ -3,8 +3,7 @@
 The planner is split (`split_day`, then `plan_part` for each part, see
 `remit.services.day_planning`): each part reads one page of one shard of the due index up to each
 organisation's today, records one billing run per organisation in the page and queues one message
-per item. The worker (`process`) bills an
-item per message:
+per item. The worker (`process`) bills an item per message:
 
 * a subscription: each period due by the run's day, oldest first, at most `max_periods` per run;
 * a customer billed monthly: all of its open charges, on the 1st;
@@ -144,8 +143,8 @@ class BillingCycleService:
 
         Idempotent: a run's id names its organisation, day and page, so a page planned again
         records no second run and queues its run's items again, which the worker's markers bill
-        once. A run older than `STALE_RUN` found in the page, not complete
-        (its messages were lost or dead-lettered), is queued again for what it has left. One
+        once. A run older than `STALE_RUN` found in the page, not complete (its messages were lost
+        or dead-lettered), is queued again for what it has left. One
         organisation that cannot be planned does not stop the others of the page: they are queued,
         then `PartFailed` is raised so that the part is retried. Raises if the queue refuses.
         """
