@@ -17,6 +17,7 @@ from benchmarks import (
     load,
     mail,
     overview,
+    planner,
     volume,
     write_units,
 )
@@ -27,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "write_units": write_units.main,
     "volume": volume.main,
     "billing": billing.main,
+    "planner": planner.main,
     "overview": overview.main,
     "documents": documents.main,
     "mail": mail.main,
@@ -42,6 +44,7 @@ DEFAULT = (
     "write_units",
     "volume",
     "billing",
+    "planner",
     "overview",
     "documents",
     "mail",

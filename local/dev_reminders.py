@@ -5,8 +5,9 @@ The daily schedule (`local.scheduler`) plans the reminders once a day, at the te
 invokes the reminders function with the event the schedule would send that day
 (`{"scheduled_time": "2027-02-01T08:45:00Z"}`), waits until the reminders queue is drained (every
 message handled by the same function, or moved to the dead-letter queue after its last retry)
-and answers the reminders runs the plan returned, read through Remit's own services
-(`services().reminders.run_of(organisation_id, date)`)::
+and answers the reminders runs the day's parts planned (the function's schedule only splits the
+day: each part plans a page of the reminder index from the queue), read through Remit's own
+services (`services().reminders.run_of(organisation_id, date)`)::
 
     200 {"date": "2027-02-01", "sent": 3, "skipped": {"paid": 1, "already_sent": 2},
          "runs": [<reminders run>, …]}
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from local.dev_runs import DailyRunRoute
@@ -30,6 +31,20 @@ PATH = "/_dev/run/reminders"
 
 #: `(organisation_id, date)` → the reminders run as JSON.
 ReminderRunReader = Callable[[str, date], dict[str, Any]]
+#: The schedule's report → the runs its parts planned: `{"organisation_id", "date", "invoices"}`.
+ReminderPlanReader = Callable[[dict[str, Any]], list[dict[str, Any]]]
+
+
+def read_reminders_plan(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The organisations' runs the parts of the reported day planned, through Remit's services."""
+    from remit.bootstrap import services
+
+    remit: Any = services()
+    plan = remit.reminders.planned(datetime.fromisoformat(str(report["scheduled_time"])))
+    return [
+        {"organisation_id": r.organisation_id, "date": r.date.isoformat(), "invoices": r.invoices}
+        for r in plan.runs
+    ]
 
 
 def read_reminder_run(organisation_id: str, day: date) -> dict[str, Any]:
@@ -46,6 +61,7 @@ class RemindersRoute(DailyRunRoute):
     """The route, bound to the stack's reminders function, its queue worker and the request gate."""
 
     read_run: ReminderRunReader = read_reminder_run
+    read_plan: ReminderPlanReader = read_reminders_plan
 
     unavailable: ClassVar[tuple[str, str]] = (
         "reminders-unavailable",
@@ -57,7 +73,7 @@ class RemindersRoute(DailyRunRoute):
 
     def answer(self, day: date, report: dict[str, Any]) -> dict[str, Any]:
         runs = [
-            self.read_run(entry["organisation_id"], _run_date(entry, day)) for entry in report.get("runs", [])
+            self.read_run(entry["organisation_id"], _run_date(entry, day)) for entry in self.read_plan(report)
         ]
         skipped: dict[str, int] = {}
         for run in runs:

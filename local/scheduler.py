@@ -265,4 +265,6 @@ class Scheduler:
 def _summary(report: Any) -> str:
     if isinstance(report, dict) and isinstance(report.get("runs"), list):
         return f"{len(report['runs'])} runs, {report.get('enqueued', 0)} messages queued"
+    if isinstance(report, dict) and isinstance(report.get("parts"), list):
+        return f"the day split into {len(report['parts'])} parts, queued"
     return repr(report)

@@ -1,7 +1,8 @@
 """The billing worker: issues the invoices of billing runs from the billing queue (SQS).
 
 Each message is one item of a run (a subscription, a customer billed monthly, or up to ten
-customers of a bulk run). Its invoices are issued exactly once whatever the redeliveries (see
+customers of a bulk run), or a part of the invoicing cycle's day to plan (a page of the due index,
+see `remit.services.day_planning`). Its invoices are issued exactly once whatever the redeliveries (see
 `remit.services.billing_cycle`); a message that fails is reported as a batch item failure, so SQS
 delivers it again and, after its retries, moves it to the dead-letter queue.
 """
@@ -26,6 +27,9 @@ _touched_runs: set[tuple[str, str]] = set()
 
 def bill_item(record: SQSRecord) -> None:
     message = json.loads(record.body)
+    if message.get("kind") == "plan_cycle":
+        plan_part(record.message_id, message)
+        return
     _touched_runs.add((str(message["organisation_id"]), str(message["run_id"])))
     try:
         outcomes = services().billing_cycle.process(message)
@@ -40,6 +44,19 @@ def bill_item(record: SQSRecord) -> None:
         metrics.add_metric(name="BillingItemsFailed", unit=MetricUnit.Count, value=len(failed))
     if any(outcome.catch_up_limit_reached for outcome in outcomes):
         metrics.add_metric(name="CatchUpLimitReached", unit=MetricUnit.Count, value=1)
+
+
+def plan_part(message_id: str, message: dict[str, Any]) -> None:
+    try:
+        plan = services().billing_cycle.plan_part(message, message_id)
+    except Exception:
+        logger.exception(
+            "A part of the invoicing cycle failed; it will be planned again", extra={"part": message}
+        )
+        metrics.add_metric(name="PlanningFailed", unit=MetricUnit.Count, value=1)
+        raise
+    logger.info("Planned a part of the invoicing cycle", extra={"part": message, "runs": len(plan.runs)})
+    metrics.add_metric(name="BillingItemsPlanned", unit=MetricUnit.Count, value=plan.enqueued)
 
 
 @logger.inject_lambda_context(clear_state=True)

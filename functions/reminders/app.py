@@ -3,10 +3,11 @@
 Two triggers, one function (as the notifications function has its stream and its sweep):
 
 * EventBridge Scheduler daily at 08:45 UTC (after the invoicing cycle), with its own time in
-  `scheduled_time`: plans the run, queueing one message per invoice whose reminder date has come
-  in its organisation (so a large organisation fans out instead of one long invocation);
-* the reminders queue: each message reminds one invoice, once per step (see
-  `remit.services.reminders`); a failure is reported as a batch item failure and delivered again.
+  `scheduled_time`: splits the day, queueing one part per shard of the reminder index;
+* the reminders queue: a part plans a page of its shard, queueing one message per invoice whose
+  reminder date has come in its organisation (see `remit.services.day_planning`); any other message
+  reminds one invoice, once per step (see `remit.services.reminders`); a failure is reported as a
+  batch item failure and delivered again.
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def remind(record: SQSRecord) -> None:
     message = json.loads(record.body)
+    if message.get("kind") == "plan_reminders":
+        try:
+            plan = services().reminders.plan_part(message, record.message_id)
+        except Exception:
+            logger.exception(
+                "A part of the reminders run failed; it will be planned again", extra={"part": message}
+            )
+            metrics.add_metric(name="PlanningFailed", unit=MetricUnit.Count, value=1)
+            raise
+        logger.info("Planned a part of the reminders run", extra={"part": message, "enqueued": plan.enqueued})
+        return
     if message.get("kind") == "reschedule":
         moved = services().reminders.reschedule(message)
         logger.info("Rescheduled reminders", extra={"reminders": message, "moved": moved})
@@ -47,13 +59,9 @@ def remind(record: SQSRecord) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return dict(process_partial_response(event, remind, processor, context))
-    plan = services().reminders.plan(scheduled_time(event))
-    logger.info("Planned the reminders run", extra={"runs": len(plan.runs), "enqueued": plan.enqueued})
+    parts = services().reminders.split_day(scheduled_time(event))
+    logger.info("Split the reminders run's day", extra={"parts": len(parts)})
     return {
-        "scheduled_time": plan.scheduled_time.isoformat().replace("+00:00", "Z"),
-        "runs": [
-            {"organisation_id": run.organisation_id, "date": run.date.isoformat(), "invoices": run.invoices}
-            for run in plan.runs
-        ],
-        "enqueued": plan.enqueued,
+        "scheduled_time": parts[0].scheduled_time.isoformat().replace("+00:00", "Z") if parts else None,
+        "parts": [part.message() for part in parts],
     }

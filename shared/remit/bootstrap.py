@@ -172,6 +172,7 @@ def build_services(
     card provider's SDK and the image library load later still, on the paths that use them.
     """
     from remit.adapters.cognito_users import CognitoUserDirectory
+    from remit.adapters.due_index import DynamoDayPlanning
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_accounts import DynamoAccountRepository
     from remit.adapters.dynamodb_billing import DynamoBillingStore
@@ -253,6 +254,7 @@ def build_services(
     sending = SendingService(context, lifecycle)
     recurring = DynamoRecurringStore(billing)
     queue = SqsWorkQueue(_sqs, lambda: config.billing_queue_url)
+    planning = DynamoDayPlanning(billing)
     card_payments = CardPaymentService(
         context, organisation_repository, provider_secrets, gateways, config.stage
     )
@@ -293,13 +295,17 @@ def build_services(
             lifecycle,
             sending,
             queue,
+            planning,
             charge_card=lambda organisation, invoice: card_payments.attempt_card(
                 organisation.account_id, organisation.id, invoice.id
             ),
             public_base_url=lambda: config.public_base_url,
             max_periods=config.max_periods_per_run,
+            page=config.planner_page_size,
         ),
-        reminders=ReminderService(context, DynamoReminderStore(billing), reminders_queue),
+        reminders=ReminderService(
+            context, DynamoReminderStore(billing), reminders_queue, planning, config.planner_page_size
+        ),
         users=users,
         dashboard_sessions=dashboard_sessions,
         # Only stacks whose pool sends no email (the local stack, the tests) show temporary passwords.

@@ -45,6 +45,8 @@ class Settings:
     outbox_sweep_limit: int = 10_000
     # Missed periods one subscription catches up in one run, at most (the rest follow the next day).
     max_periods_per_run: int = 12
+    # Index entries one planner's part reads, holds and queues, at most (docs/planners.md).
+    planner_page_size: int = 500
     # The dashboard's Cognito user pool and its app client (template.yaml's DashboardUserPool*).
     user_pool_id: str = ""
     user_pool_client_id: str = ""

@@ -12,10 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import boto3
+
+from remit.services.day_planning import DayPart
 
 
 def sqs_event(
@@ -116,11 +120,55 @@ class BillingQueue:
             self.client.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def run_cycle(day: str, queue: BillingQueue | None = None) -> dict[str, Any]:
-    """The planner for `day` at 08:15 UTC, then the worker until the queue is empty."""
-    from invoicing_cycle.app import lambda_handler
+def plan_parts[T](queue: BillingQueue, kind: str, plan_part: Callable[[dict[str, Any], str], T]) -> list[T]:
+    """Plan every part of the day (`kind`) on the queue, as its consumer would: each part's message
+    is deleted once planned, or left for SQS to deliver again if planning it raised (which is
+    raised here); the parts they queue are planned in turn. Any other message stays queued."""
+    plans: list[T] = []
+    others: list[dict[str, Any]] = []  # held out of sight until the parts are planned
+    try:
+        while True:
+            messages = queue.receive(visibility=60)
+            parts = [m for m in messages if json.loads(m["Body"]).get("kind") == kind]
+            others += [m for m in messages if m not in parts]
+            if not parts:
+                return plans
+            for n, message in enumerate(parts):
+                try:
+                    plans.append(plan_part(json.loads(message["Body"]), message["MessageId"]))
+                except Exception:
+                    others += parts[n:]
+                    raise
+                queue.client.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
+    finally:
+        for message in others:
+            queue.client.change_message_visibility(
+                QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
 
-    plan: dict[str, Any] = lambda_handler({"scheduled_time": f"{day}T08:15:00Z"}, LambdaContextStub())
+
+def plan_cycle(day: str) -> dict[str, Any]:
+    """The planner for `day` at 08:15 UTC (it splits the day), then each part it queued: the runs
+    recorded and the items queued, as one answer (`runs`, `enqueued`)."""
+    from invoicing_cycle.app import lambda_handler
+    from remit.bootstrap import services
+
+    split: dict[str, Any] = lambda_handler({"scheduled_time": f"{day}T08:15:00Z"}, LambdaContextStub())
+    plans = plan_parts(BillingQueue(), "plan_cycle", services().billing_cycle.plan_part)
+    return {
+        "scheduled_time": split["scheduled_time"],
+        "runs": [
+            {"organisation_id": run.organisation_id, "run_id": run.run_id, "items": run.items}
+            for plan in plans
+            for run in plan.runs
+        ],
+        "enqueued": sum(plan.enqueued for plan in plans),
+    }
+
+
+def run_cycle(day: str, queue: BillingQueue | None = None) -> dict[str, Any]:
+    """The planner for `day` at 08:15 UTC and its parts, then the worker until the queue is empty."""
+    plan = plan_cycle(day)
     (queue or BillingQueue()).drain()
     return plan
 
@@ -134,10 +182,48 @@ def send_queue() -> BillingQueue:
     return BillingQueue(url=os.environ["REMIT_SEND_QUEUE_URL"], consumer="notifications.sender")
 
 
-def run_reminders(day: str) -> dict[str, Any]:
-    """The reminders run for `day` at 08:45 UTC, then its queue until it is empty."""
+def plan_reminders(day: str) -> dict[str, Any]:
+    """The reminders run's planner for `day` at 08:45 UTC (it splits the day), then each part it
+    queued: the organisations' runs and the reminders queued, as one answer (`runs`, `enqueued`)."""
     from reminders.app import lambda_handler
+    from remit.bootstrap import services
 
-    plan: dict[str, Any] = lambda_handler({"scheduled_time": f"{day}T08:45:00Z"}, LambdaContextStub())
+    split: dict[str, Any] = lambda_handler({"scheduled_time": f"{day}T08:45:00Z"}, LambdaContextStub())
+    plans = plan_parts(reminders_queue(), "plan_reminders", services().reminders.plan_part)
+    return {
+        "scheduled_time": split["scheduled_time"],
+        "runs": [
+            {"organisation_id": run.organisation_id, "date": run.date.isoformat(), "invoices": run.invoices}
+            for plan in plans
+            for run in plan.runs
+        ],
+        "enqueued": sum(plan.enqueued for plan in plans),
+    }
+
+
+def run_reminders(day: str) -> dict[str, Any]:
+    """The reminders run for `day` at 08:45 UTC and its parts, then its queue until it is empty."""
+    plan = plan_reminders(day)
     reminders_queue().drain()
     return plan
+
+
+class DayPlanner[P](Protocol):
+    """`BillingCycleService` or `ReminderService`: a day split into parts, each planned on its own."""
+
+    def split_day(self, scheduled_time: datetime) -> list[DayPart]: ...
+    def plan_part(self, message: Mapping[str, Any], message_id: str) -> P: ...
+
+
+def plan_whole_day[P](planner: DayPlanner[P], scheduled_time: datetime, by: str) -> list[P]:
+    """Split the day and plan each of its parts here, in turn, as messages of planner `by` would
+    (the parts stay on the queue too, as SQS would hold them): what each part planned."""
+    pending = [part.message() for part in planner.split_day(scheduled_time)]
+    plans: list[P] = []
+    while pending:
+        plan = planner.plan_part(pending.pop(), f"{by}-{len(plans)}")
+        plans.append(plan)
+        following = getattr(plan, "next_part", None)
+        if following is not None:
+            pending.append(following.message())
+    return plans

@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
-from tests.integration.billing_queue import BillingQueue, LambdaContextStub, run_cycle
+from tests.integration.billing_queue import BillingQueue, plan_cycle, run_cycle
 from tests.integration.conftest import SettableClock
 from tests.integration.faults import InjectedCrash, counting_reads, crash_after, fail_before
 
@@ -43,10 +43,7 @@ def issued(acme: Billing) -> list[tuple[str, str]]:
 
 
 def plan(day: str) -> dict[str, Any]:
-    from invoicing_cycle.app import lambda_handler
-
-    result: dict[str, Any] = lambda_handler({"scheduled_time": f"{day}T08:15:00Z"}, LambdaContextStub())
-    return result
+    return plan_cycle(day)
 
 
 def numbers_are_gapless(acme: Billing) -> bool:

@@ -22,7 +22,8 @@ from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
 from tests.integration.billing_queue import (
     BillingQueue,
-    LambdaContextStub,
+    plan_cycle,
+    plan_reminders,
     reminders_queue,
     run_cycle,
     send_queue,
@@ -147,11 +148,9 @@ def subscribe(acme: Billing, start_date: str) -> str:
 def test_each_period_is_billed_once_whatever_fault_the_worker_meets(
     acme: Billing, fault: Fault, nth: int
 ) -> None:
-    from invoicing_cycle.app import lambda_handler as plan
-
     # Given two subscriptions with four periods due, planned onto the billing queue
     first, second = subscribe(acme, "2027-01-31"), subscribe(acme, "2027-02-01")
-    plan({"scheduled_time": "2027-03-01T08:15:00Z"}, LambdaContextStub())
+    plan_cycle("2027-03-01")
     queue = BillingQueue()
 
     # When the worker meets a fault on one of its transactions, and SQS delivers what failed again
@@ -173,12 +172,10 @@ def test_each_period_is_billed_once_whatever_fault_the_worker_meets(
 
 
 def test_a_planner_whose_read_is_throttled_fails_and_its_retry_bills(acme: Billing) -> None:
-    from invoicing_cycle.app import lambda_handler as plan
-
     subscription = subscribe(acme, "2027-01-31")
     with injected("throttle", Calls("Query", times=100)), pytest.raises(Exception, match="Throughput"):
-        plan({"scheduled_time": "2027-01-31T08:15:00Z"}, LambdaContextStub())
-    run_cycle("2027-01-31")  # the scheduler's retry
+        plan_cycle("2027-01-31")  # the part's read is throttled
+    run_cycle("2027-01-31")  # the scheduler's retry, and SQS's delivery of the part again
 
     invoices = acme.api.get(f"{acme.base}/invoices").json()["data"]
     assert [(i["subscription_id"], i["number"]) for i in invoices] == [(subscription, "ACME-00001")]
@@ -190,9 +187,7 @@ DUE = date(2027, 3, 31)
 
 
 def run_plan(day: date) -> None:
-    from reminders.app import lambda_handler
-
-    lambda_handler({"scheduled_time": f"{day.isoformat()}T08:45:00Z"}, LambdaContextStub())
+    plan_reminders(day.isoformat())
 
 
 @pytest.mark.parametrize("fault", FAULTS)

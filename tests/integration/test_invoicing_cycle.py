@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
-from tests.integration.billing_queue import BillingQueue, run_cycle
+from tests.integration.billing_queue import BillingQueue, plan_cycle, run_cycle
 from tests.integration.conftest import SettableClock
 
 PLAN = [{"description": "Pro plan", "unit_amount": 4900}]
@@ -97,10 +97,7 @@ def test_a_manual_customer_gets_drafts(acme: Billing) -> None:
 def test_each_message_delivered_twice_issues_one_invoice_per_period(acme: Billing) -> None:
     for _ in range(3):
         subscribe(acme)
-    from invoicing_cycle.app import lambda_handler
-    from tests.integration.billing_queue import LambdaContextStub
-
-    lambda_handler({"scheduled_time": "2027-02-28T08:15:00Z"}, LambdaContextStub())
+    plan_cycle("2027-02-28")
     queue = BillingQueue()
     queue.deliver(acknowledge=False)  # the worker crashed before acknowledging
     queue.deliver(times=2)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
-from tests.integration.billing_queue import LambdaContextStub, reminders_queue, run_reminders
+from tests.integration.billing_queue import plan_reminders, reminders_queue, run_reminders
 from tests.integration.conftest import SettableClock
 from tests.integration.faults import counting_reads
 
@@ -197,10 +197,8 @@ def test_reads_grow_with_the_reminders_due_not_the_invoices_stored(acme: Billing
                 **{k: {"S": v} for k, v in keys.items()},
             },
         )
-    from reminders.app import lambda_handler
-
     with counting_reads() as read:
-        plan = lambda_handler({"scheduled_time": "2027-04-15T08:45:00Z"}, LambdaContextStub())
+        plan = plan_reminders("2027-04-15")
 
     assert plan["enqueued"] == 50
     assert 50 <= read["items"] <= 55
@@ -241,11 +239,10 @@ def test_a_settings_change_stands_when_the_rescheduling_cannot_be_queued(acme: B
 
 @pytest.mark.parametrize("fault", ["before", "after"])
 def test_a_reminder_whose_write_failed_or_whose_ack_was_lost_is_sent_once(acme: Billing, fault: str) -> None:
-    from reminders.app import lambda_handler
     from tests.integration.faults import crash_after, fail_before
 
     invoice = open_invoice(acme)
-    lambda_handler({"scheduled_time": f"{day(15)}T08:45:00Z"}, LambdaContextStub())
+    plan_reminders(day(15))
     queue = reminders_queue()
 
     injected = fail_before if fault == "before" else crash_after

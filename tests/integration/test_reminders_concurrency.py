@@ -14,6 +14,7 @@ import pytest
 from remit.domain.customer import NewCustomer
 from remit.domain.invoice import NewInvoice, NewLineItem
 from remit.domain.organisation import NewOrganisation, Reminders
+from tests.integration.billing_queue import plan_whole_day
 from tests.integration.test_billing_concurrency import race
 
 pytestmark = pytest.mark.concurrency
@@ -44,11 +45,11 @@ def test_three_concurrent_runs_send_each_step_once(served_aws: None) -> None:
         )
         invoices.append(services().sending.send(account, org, draft.id, "https://billing.test").id)
 
-    race(3, lambda _: services().reminders.plan(datetime(2027, 4, 15, 8, 45, tzinfo=UTC)))
+    race(3, lambda n: plan_whole_day(services().reminders, datetime(2027, 4, 15, 8, 45, tzinfo=UTC), f"p{n}"))
     sqs, url = boto3.client("sqs"), os.environ["REMIT_REMINDERS_QUEUE_URL"]
     messages = []
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        messages += [json.loads(m["Body"]) for m in batch]
+        messages += [b for m in batch if (b := json.loads(m["Body"])).get("kind") != "plan_reminders"]
     assert len(messages) == 9  # each invoice queued by each of the three runs
     with ThreadPoolExecutor(9) as pool:
         outcomes = list(pool.map(services().reminders.send, messages))

@@ -157,7 +157,8 @@ def test_the_reminders_sample_is_an_sqs_batch_of_one_invoice_to_remind() -> None
 def test_the_recurring_billing_samples_bill_through_the_real_handlers(api: ApiClient) -> None:
     from billing_worker.app import lambda_handler as worker
     from invoicing_cycle.app import lambda_handler as planner
-    from tests.integration.billing_queue import BillingQueue, LambdaContextStub
+    from remit.bootstrap import services
+    from tests.integration.billing_queue import BillingQueue, LambdaContextStub, plan_parts
 
     org = api.post("/v1/organisations", {"name": "Acme Ltd", "default_currency": "EUR"}).json()["id"]
     base = f"/v1/organisations/{org}"
@@ -167,10 +168,9 @@ def test_the_recurring_billing_samples_bill_through_the_real_handlers(api: ApiCl
     api.post(f"{base}/subscriptions/{subscription}/activate")
     bulk = {"customer_ids": [customer], "line_items": body["line_items"], "currency": "EUR"}
     bulk_run = api.post(f"{base}/billing", bulk).json()["id"]
-    plan = planner(
-        json.loads((EVENTS / "invoicing_cycle" / "scheduled.json").read_text()), LambdaContextStub()
-    )
-    [cycle_run] = plan["runs"]
+    planner(json.loads((EVENTS / "invoicing_cycle" / "scheduled.json").read_text()), LambdaContextStub())
+    plans = plan_parts(BillingQueue(), "plan_cycle", services().billing_cycle.plan_part)
+    [cycle_run] = [run for plan in plans for run in plan.runs]
     BillingQueue().purge()  # the sample batch stands for what was queued
     sample = (EVENTS / "billing_worker" / "sqs_batch.json").read_text()
     bodies = [json.loads(record["body"]) for record in json.loads(sample)["Records"]]
@@ -179,7 +179,7 @@ def test_the_recurring_billing_samples_bill_through_the_real_handlers(api: ApiCl
         [
             (bodies[0]["organisation_id"], org),
             (bodies[0]["subscription_id"], subscription),
-            (bodies[0]["run_id"], cycle_run["run_id"]),
+            (bodies[0]["run_id"], cycle_run.run_id),
             (bodies[1]["run_id"], bulk_run),
             (bodies[1]["customer_ids"][0], customer),
         ],
@@ -191,12 +191,13 @@ def test_the_recurring_billing_samples_bill_through_the_real_handlers(api: ApiCl
     invoices = api.get(f"{base}/invoices").json()["data"]
     assert sorted(i["source"] for i in invoices) == ["billing", "subscription"]
     assert api.get(f"{base}/billing_runs/{bulk_run}").json()["status"] == "completed"
-    assert api.get(f"{base}/billing_runs/{cycle_run['run_id']}").json()["status"] == "completed"
+    assert api.get(f"{base}/billing_runs/{cycle_run.run_id}").json()["status"] == "completed"
 
 
 def test_the_reminders_samples_remind_through_the_real_function(api: ApiClient) -> None:
     from reminders.app import lambda_handler
-    from tests.integration.billing_queue import LambdaContextStub, reminders_queue
+    from remit.bootstrap import services
+    from tests.integration.billing_queue import LambdaContextStub, plan_parts, reminders_queue
 
     org = api.post(
         "/v1/organisations",
@@ -211,10 +212,9 @@ def test_the_reminders_samples_remind_through_the_real_function(api: ApiClient) 
     }
     invoice = api.post(f"{base}/invoices", body).json()["id"]
     api.post(f"{base}/invoices/{invoice}/finalize")
-    plan = lambda_handler(
-        json.loads((EVENTS / "reminders" / "scheduled.json").read_text()), LambdaContextStub()
-    )
-    assert plan["enqueued"] == 1
+    lambda_handler(json.loads((EVENTS / "reminders" / "scheduled.json").read_text()), LambdaContextStub())
+    plans = plan_parts(reminders_queue(), "plan_reminders", services().reminders.plan_part)
+    assert sum(plan.enqueued for plan in plans) == 1
     reminders_queue().purge()  # the sample batch stands for what was queued
     sample = (EVENTS / "reminders" / "sqs_batch.json").read_text()
     [queued] = [json.loads(record["body"]) for record in json.loads(sample)["Records"]]
@@ -232,3 +232,33 @@ def test_the_reminders_samples_remind_through_the_real_function(api: ApiClient) 
     assert response == {"batchItemFailures": []}
     events = api.get(f"{base}/invoices/{invoice}/events").json()["data"]
     assert [e["data"]["step"] for e in events if e["type"] == "invoice.reminder_sent"] == ["before_3"]
+
+
+def test_the_plan_part_sample_plans_its_page_through_the_real_billing_worker(api: ApiClient) -> None:
+    import zlib
+
+    from billing_worker.app import lambda_handler as worker
+    from remit.adapters.due_index import DUE_SHARDS
+    from tests.integration.billing_queue import BillingQueue, LambdaContextStub
+
+    org = api.post("/v1/organisations", {"name": "Acme Ltd", "default_currency": "EUR"}).json()["id"]
+    base = f"/v1/organisations/{org}"
+    customer = api.post(f"{base}/customers", {"name": "Globex", "email": "ap@globex.test"}).json()["id"]
+    body = {"customer_id": customer, "line_items": [{"description": "Plan", "unit_amount": 4900}]}
+    subscription = api.post(f"{base}/subscriptions", {**body, "start_date": "2027-02-01"}).json()["id"]
+    api.post(f"{base}/subscriptions/{subscription}/activate")
+    sample = json.loads((EVENTS / "billing_worker" / "plan_part.json").read_text())
+    part = json.loads(sample["Records"][0]["body"])
+    assert set(part) == {"kind", "scheduled_time", "shard", "after"}
+    part["shard"] = zlib.crc32(org.encode()) % DUE_SHARDS  # the organisation's shard
+    sample["Records"][0]["body"] = json.dumps(part)
+
+    response = worker(sample, LambdaContextStub())
+
+    assert response == {"batchItemFailures": []}
+    [queued] = BillingQueue().bodies()
+    assert (queued["kind"], queued["subscription_id"], queued["as_of"]) == (
+        "subscription",
+        subscription,
+        "2027-02-01",
+    )

@@ -145,7 +145,7 @@ STORED_INVOICE: dict[str, Any] = {
 }
 
 STORED_CUSTOMER: dict[str, Any] = {
-    "GSI1PK": "DUE#6",
+    "GSI1PK": "DUE#2",  # the shard of its organisation
     "GSI1SK": "2027-01-01#org_1#cus_1",
     "GSI5PK": "ORG#org_1#CUSTOMERS",
     "GSI5SK": "globex#cus_1",

@@ -12,7 +12,6 @@
     ORG#<org> / BILLINGRUN#<run>#ERR#<item>        an item the run could not bill, and why (read with the run)
     ORG#<org> / BILLINGRUN#<run>#INV#<invoice>     an invoice the run issued (read with the run)
     ORG#<org> / RUNMEMBERS#<run>#<part>            the ids of up to 100 of the run's items (part: 0000, …)
-    ORG#<org> / CYCLERUN#<date>#<part>             marker: the cycle of that day has this run (part: 0000, …)
     ORG#<org> / RUNITEM#<run>#<item>               marker: the run's item is done and counted
 
 The due index is described in `due_index`.
@@ -20,11 +19,10 @@ The due index is described in `due_index`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from remit.adapters.due_index import DUE_SHARDS, due_keys, entries_through, organisations_by_id
+from remit.adapters.due_index import due_keys, organisations_by_id
 from remit.adapters.dynamodb import (
     DynamoTable,
     Item,
@@ -302,26 +300,15 @@ class DynamoRecurringStore:
         prefix = len(f"RUNITEM#{run_id}#")
         return {str(item["SK"])[prefix:] for item in self._table.batch_get(keys)}
 
-    def cycle_runs(self, organisation_id: str, day: date) -> list[BillingRun]:
-        """The runs recorded for the cycle of `day`, by part (one per 500 items)."""
-        markers = self._table.query_all(_pk(organisation_id), f"CYCLERUN#{day.isoformat()}#")
-        runs = [self.get_run(organisation_id, str(marker["run_id"]), invoice_ids=False) for marker in markers]
-        return [run for run in runs if run is not None]
-
-    def record_cycle_run(self, run: BillingRun, part: int) -> bool:
-        """Record the run with its day's marker; False when another planner recorded that day first."""
+    def record_cycle_run(self, run: BillingRun) -> bool:
+        """Record the cycle's run; False when it was recorded already (its id names its page)."""
         if run.run_date is None:
             raise ValueError("a cycle run has a run date")
         transaction = self.transaction(run.organisation_id)
-        transaction._marker(
-            f"CYCLERUN#{run.run_date.isoformat()}#{part:04d}",
-            "The cycle of that day is recorded.",
-            run_id=run.id,
-        )
         transaction.insert_run(run)
         try:
             transaction.commit()
-        except AlreadyDone:
+        except (AlreadyDone, ConcurrentUpdate):
             return False
         return True
 
@@ -353,10 +340,6 @@ class DynamoRecurringStore:
             return False
         return True
 
-    # the due index ------------------------------------------------------------------------------
-    def due_entries(self, through: date) -> Iterator[tuple[date, str, str, str]]:
-        """Every due-index entry dated `through` or earlier: (day, organisation, item, customer)."""
-        return entries_through(self._table, "DUE", DUE_SHARDS, through)
-
+    # the organisations of the due index's entries -------------------------------------------
     def organisations(self, organisation_ids: list[str]) -> dict[str, Organisation]:
         return organisations_by_id(self._table, organisation_ids)

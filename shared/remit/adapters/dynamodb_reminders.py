@@ -4,24 +4,23 @@ ORG#<org> / INVOICE#<invoice>                 GSI1 (`REMIND#<shard>`, `<date>#<o
                                               on its next reminder step's date (see due_index)
 ORG#<org> / REMINDER#<invoice>#<step>         marker: the step was sent for the invoice
 ORG#<org> / REMINDERRUN#<date>                what the organisation's run of that date did
+ORG#<org> / REMINDERPART#<date>#<part>        marker: a planner's page is counted on that run
 ORG#<org> / REMINDERITEM#<date>#<invoice>     marker: the invoice is counted in that run
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import date
 
-from remit.adapters.due_index import REMINDER_SHARDS, entries_through, organisations_by_id
-from remit.adapters.dynamodb import DynamoTable, Item, Write, keyed, put, to_attributes
+from remit.adapters.due_index import organisations_by_id
+from remit.adapters.dynamodb import DynamoTable, Item, Write, put, to_attributes
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
 from remit.adapters.items.customers import customer_of
 from remit.adapters.items.invoices import invoice_of
 from remit.adapters.items.organisations import organisation_of
-from remit.adapters.items.recurring import reminder_run_attributes, reminder_run_of
+from remit.adapters.items.recurring import reminder_run_of
 from remit.domain.customer import Customer
-from remit.domain.errors import AlreadyDone, ConcurrentUpdate
+from remit.domain.errors import AlreadyDone
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.domain.reminders import ReminderRun
@@ -83,10 +82,6 @@ class DynamoReminderStore:
     def transaction(self, organisation_id: str) -> ReminderTransaction:
         return ReminderTransaction(self._table, organisation_id)
 
-    def due_reminders(self, through: date) -> Iterator[tuple[date, str, str, str]]:
-        """Every reminder-index entry dated `through` or earlier: (day, organisation, invoice, customer)."""
-        return entries_through(self._table, "REMIND", REMINDER_SHARDS, through)
-
     def read(
         self, organisation_id: str, invoice_id: str, customer_id: str
     ) -> tuple[Organisation | None, Invoice | None, Customer | None]:
@@ -101,29 +96,45 @@ class DynamoReminderStore:
             customer_of(customer) if customer else None,
         )
 
-    def record_run(self, run: ReminderRun) -> None:
-        """Record the organisation's run of its date, or raise its count to the invoices found now."""
-        sk = f"REMINDERRUN#{run.date.isoformat()}"
-        item = keyed(reminder_run_attributes(run), _pk(run.organisation_id), sk, "reminder_run")
+    def record_run(self, run: ReminderRun, part: str) -> bool:
+        """Add the invoices `part` (a planner's page) found to the organisation's run of its date
+        (recorded by the first part), once per part; False when the part was counted already."""
+        transaction = self.transaction(run.organisation_id)
+        transaction._marker(
+            f"REMINDERPART#{run.date.isoformat()}#{part}", f"The part {part} is counted on {run.date}."
+        )
+        transaction.billing.stage(
+            Write(
+                "Update",
+                {
+                    "Key": {
+                        "PK": {"S": _pk(run.organisation_id)},
+                        "SK": {"S": f"REMINDERRUN#{run.date.isoformat()}"},
+                    },
+                    "UpdateExpression": (
+                        "SET entity = :entity, organisation_id = :org, #date = :date,"
+                        " sent = if_not_exists(sent, :zero), skipped = if_not_exists(skipped, :none)"
+                        " ADD invoices :n"
+                    ),
+                    "ExpressionAttributeNames": {"#date": "date"},
+                    "ExpressionAttributeValues": to_attributes(
+                        {
+                            ":entity": "reminder_run",
+                            ":org": run.organisation_id,
+                            ":date": run.date.isoformat(),
+                            ":zero": 0,
+                            ":none": {},
+                            ":n": run.invoices,
+                        }
+                    ),
+                },
+            )
+        )
         try:
-            self._table.write([Write("Put", put(item, "attribute_not_exists(PK)"))])
-        except ConcurrentUpdate:
-            # An earlier planning of the day recorded it: keep the larger count.
-            with contextlib.suppress(ConcurrentUpdate):
-                self._table.write(
-                    [
-                        Write(
-                            "Update",
-                            {
-                                "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
-                                "UpdateExpression": "SET #n = :n",
-                                "ConditionExpression": "#n < :n",
-                                "ExpressionAttributeNames": {"#n": "invoices"},
-                                "ExpressionAttributeValues": to_attributes({":n": run.invoices}),
-                            },
-                        )
-                    ]
-                )
+            transaction.commit()
+        except AlreadyDone:
+            return False
+        return True
 
     def get_run(self, organisation_id: str, day: date) -> ReminderRun | None:
         item: Item | None = self._table.get(_pk(organisation_id), f"REMINDERRUN#{day.isoformat()}")

@@ -8,6 +8,7 @@ one, as monotonic ULIDs do): the timeline events a transaction writes list in th
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from datetime import UTC, datetime, timedelta
@@ -45,3 +46,11 @@ def new_id(prefix: str, created_at: datetime) -> str:
 def new_token(nbytes: int = 32) -> str:
     """A long random URL-safe token (API keys, hosted-page links)."""
     return secrets.token_urlsafe(nbytes)
+
+
+def derived_id(prefix: str, created_at: datetime, *names: str) -> str:
+    """An id that sorts by `created_at` as `new_id`'s do, whose other part is a digest of `names`:
+    whoever derives it from the same names gets the same id (a planner delivered twice, say)."""
+    millis = (created_at - _EPOCH) // timedelta(milliseconds=1)
+    digest = int.from_bytes(hashlib.sha256("\x1f".join(names).encode()).digest()[:10])
+    return f"{prefix}_{_base32(millis, 10)}{_base32(digest, 16)}"

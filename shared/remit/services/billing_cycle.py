@@ -1,8 +1,9 @@
 """The daily invoicing cycle and the billing worker: every invoice issued exactly once.
 
-The planner (`plan`) reads the due index up to each organisation's today, records one billing run
-per organisation (per 500 items) and queues one message per item. The worker (`process`) bills an
-item per message:
+The planner is split (`split_day`, then `plan_part` for each part, see
+`remit.services.day_planning`): each part reads one page of one shard of the due index up to each
+organisation's today, records one billing run per organisation in the page and queues one message
+per item. The worker (`process`) bills an item per message:
 
 * a subscription: each period due by the run's day, oldest first, at most `max_periods` per run;
 * a customer billed monthly: all of its open charges, on the 1st;
@@ -27,7 +28,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -36,15 +37,16 @@ from remit.domain.billing_run import BillingRun, BillingRunError, BulkInvoice
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer, first_of_next_month
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError
-from remit.domain.ids import new_id
+from remit.domain.ids import derived_id
 from remit.domain.invoice import Invoice
 from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
 from remit.domain.subscription import Subscription
-from remit.ports.queues import WorkQueue
+from remit.ports.queues import DayPlanning, WorkQueue
 from remit.ports.recurring import RecurringStore, RecurringTransaction
 from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
 from remit.services.charges import billable_open_charges
+from remit.services.day_planning import PAGE, DayPart, PartFailed, part_of, read_page, split_day
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
 from remit.services.retry import READ_AGAIN, ReadAgain, retry_on_conflict
@@ -53,7 +55,7 @@ from remit.services.subscriptions import period_draft
 
 logger = logging.getLogger(__name__)
 
-RUN_SIZE = 500  # items per billing run, as for a bulk run
+PLAN_CYCLE = "plan_cycle"  # the kind of a part's message on the billing queue
 BULK_CUSTOMERS_PER_MESSAGE = 10  # one worker message bills this many customers of a bulk run
 # A run not complete this long after it was recorded lost messages (or they were dead-lettered).
 STALE_RUN = timedelta(hours=1)
@@ -70,9 +72,12 @@ class PlannedRun:
 
 @dataclass(frozen=True)
 class CyclePlan:
+    """What one part planned: its runs, the messages it queued and the next part it queued."""
+
     scheduled_time: datetime
     runs: list[PlannedRun]
     enqueued: int
+    next_part: DayPart | None = None
 
 
 @dataclass
@@ -99,9 +104,11 @@ class BillingCycleService:
         lifecycle: InvoiceLifecycleService,
         sending: SendingService,
         queue: WorkQueue,
+        planning: DayPlanning,
         charge_card: Callable[[Organisation, Invoice], object],
         public_base_url: Callable[[], str],
         max_periods: int,
+        page: int = PAGE,
     ) -> None:
         self._context = context
         self._billing = context.billing
@@ -111,31 +118,51 @@ class BillingCycleService:
         self._lifecycle = lifecycle
         self._sending = sending
         self._queue = queue
+        self._planning = planning
         self._charge_card = charge_card
         self._public_base_url = public_base_url
         self._max_periods = max_periods
+        self._page = page
 
     # --- the planner ---------------------------------------------------------------------------
 
-    def plan(self, scheduled_time: datetime) -> CyclePlan:
-        """Queue everything due on or before each organisation's date at `scheduled_time`.
-
-        Reads only the due index's entries up to the latest date any time zone has then, and one
-        organisation item per organisation with work. Each organisation's due items are recorded as
-        billing runs of that day (at most 500 items each, with their ids) and queued. Idempotent:
-        planning the same day again queues the items of that day's runs still due (the worker's
-        markers make the repeat harmless) and records new items in a new run. Runs older than
-        `STALE_RUN` that are not complete (their messages were lost or dead-lettered) are queued
-        again for what they have left. Raises if the queue refuses messages (the scheduler retries).
+    def split_day(self, scheduled_time: datetime) -> list[DayPart]:
+        """Queue one part per shard of the due index for the day at `scheduled_time` (see
+        `remit.services.day_planning`): constant work, whatever the day's size. Idempotent in
+        effect: splitting the same day again plans its pages again, which queues nothing that bills
+        twice. Raises if the queue refuses the messages (the scheduler retries).
         """
+        return split_day(self._planning, self._queue, PLAN_CYCLE, "DUE", scheduled_time)
+
+    def plan_part(self, message: Mapping[str, Any], message_id: str) -> CyclePlan:
+        """Plan one page of one shard of the due index (a `split_day` part; `message_id` is its
+        queue message's id, the same on each delivery): the next page's part is queued first, then
+        each organisation's entries due on or before its own date at the scheduled time are
+        recorded as a billing run and queued for the worker. Reads the page and one organisation
+        item per organisation in it; holds no more than the page.
+
+        Idempotent: a run's id names its organisation, day and page, so a page planned again
+        records no second run and queues its run's items again, which the worker's markers bill
+        once. A run older than `STALE_RUN` found in the page, not complete (its messages were lost
+        or dead-lettered), is queued again for what it has left. One
+        organisation that cannot be planned does not stop the others of the page: they are queued,
+        then `PartFailed` is raised so that the part is retried. Raises if the queue refuses.
+        """
+        part = part_of(message, "DUE")
+        entries, queued = read_page(
+            self._planning,
+            self._queue,
+            part,
+            latest_date_anywhere(part.scheduled_time),
+            message_id,
+            self._page,
+        )
         due: dict[str, dict[str, tuple[date, str]]] = defaultdict(dict)
-        for day, organisation_id, item_id, customer_id in self._store.due_entries(
-            latest_date_anywhere(scheduled_time)
-        ):
+        for day, organisation_id, item_id, customer_id in entries:
             due[organisation_id][item_id] = (day, customer_id)
         organisations = self._store.organisations(sorted(due))
-        runs: list[PlannedRun] = []
-        enqueued = 0
+        plan = CyclePlan(part.scheduled_time, [], 0, queued)
+        failed: list[str] = []
         for organisation_id in sorted(due):
             organisation = organisations.get(organisation_id)
             if organisation is None:
@@ -144,63 +171,104 @@ class BillingCycleService:
                     extra={"organisation_id": organisation_id},
                 )
                 continue
-            today = today_in(organisation.timezone, scheduled_time)
-            entries = due[organisation_id]
-            # Runs that should have finished first: what they have left is theirs to bill.
-            resumed: set[str] = set()
-            for run_id in sorted(i for i in entries if _is_run(i)):
-                sent, items_left = self._resume(organisation_id, run_id, scheduled_time)
-                enqueued += sent
-                resumed |= items_left
-            items = {
-                i: customer
-                for i, (day, customer) in entries.items()
-                if day <= today and not _is_run(i) and i not in resumed
-            }
-            for run in self._cycle_runs(organisation_id, today, items):
-                chunk = [i for i in run.item_ids if i in items]
-                if not chunk:
-                    continue  # all done by an earlier planning of the day
-                self._queue.send([_item_message(organisation_id, i, items[i], run.id, today) for i in chunk])
-                enqueued += len(chunk)
-                runs.append(PlannedRun(organisation_id, run.id, len(chunk)))
-        return CyclePlan(scheduled_time, runs, enqueued)
-
-    def _cycle_runs(self, organisation_id: str, today: date, items: dict[str, str]) -> list[BillingRun]:
-        """The day's runs holding `items`: those recorded by an earlier (or concurrent) planning of
-        the same day, and new ones (500 items each) for the items none of them holds.
-        """
-
-        def attempt() -> list[BillingRun]:
-            runs = self._store.cycle_runs(organisation_id, today)
-            planned = {item for run in runs for item in run.item_ids}
-            new_items = sorted(set(items) - planned)
-            for start in range(0, len(new_items), RUN_SIZE):
-                now = self._clock.now()
-                chunk = new_items[start : start + RUN_SIZE]
-                run = BillingRun(
-                    id=new_id("brun", now),
-                    organisation_id=organisation_id,
-                    kind="invoicing_cycle",
-                    customer_count=len(chunk),
-                    item_ids=chunk,
-                    run_date=today,
-                    created_at=now,
+            try:
+                plan = self._plan_organisation(plan, part, organisation, due[organisation_id])
+            except Exception:
+                logger.exception(
+                    "An organisation's billing could not be planned",
+                    extra={"organisation_id": organisation_id},
                 )
-                if not self._store.record_cycle_run(run, len(runs)):
-                    # a concurrent planner recorded that part first: start again from its runs
-                    raise ConcurrentUpdate("Another planner recorded part of the day's runs first.")
-                runs.append(run)
-            return runs
+                failed.append(organisation_id)
+        report = {
+            "runs": [
+                {"organisation_id": r.organisation_id, "run_id": r.run_id, "items": r.items}
+                for r in plan.runs
+            ],
+            "enqueued": plan.enqueued,
+        }
+        self._planning.record_part(part.plan, part.shard, part.after, report)
+        if failed:
+            raise PartFailed(
+                f"The billing of {len(failed)} organisations could not be planned: {failed[:10]}"
+            )
+        return plan
 
-        return retry_on_conflict(
-            attempt, _ATTEMPTS, exhausted="Planners kept recording the same day's runs at once."
+    def planned(self, scheduled_time: datetime) -> CyclePlan:
+        """What the parts of the day at `scheduled_time` planned so far, as each recorded it: every
+        run once. Reads one item per part (it grows with the day: for the local stack's dev route
+        and for operators, never for the planning itself).
+        """
+        runs: dict[str, PlannedRun] = {}
+        enqueued = 0
+        plan = DayPart(PLAN_CYCLE, "DUE", scheduled_time, 0).plan
+        for report in self._planning.parts_recorded(plan, self._planning.shards("DUE")):
+            enqueued += int(report["enqueued"])
+            for run in report["runs"]:
+                runs.setdefault(
+                    run["run_id"], PlannedRun(run["organisation_id"], run["run_id"], run["items"])
+                )
+        return CyclePlan(scheduled_time, sorted(runs.values(), key=lambda r: r.run_id), enqueued)
+
+    def _plan_organisation(
+        self,
+        plan: CyclePlan,
+        part: DayPart,
+        organisation: Organisation,
+        entries: dict[str, tuple[date, str]],
+    ) -> CyclePlan:
+        """`plan` with the organisation's entries of the page recorded as a run and queued. The run's
+        id names its page (the part's plan, shard and start): planned again, the page finds its run
+        recorded and queues the run's items again, whatever moved in the index meanwhile (the runs
+        recorded since, the items billed since)."""
+        organisation_id = organisation.id
+        today = today_in(organisation.timezone, plan.scheduled_time)
+        # Runs that should have finished first: what they have left is theirs to bill.
+        enqueued = plan.enqueued
+        resumed: set[str] = set()
+        for run_id in sorted(i for i in entries if _is_run(i)):
+            sent, items_left = self._resume(organisation_id, run_id, plan.scheduled_time, today)
+            enqueued += sent
+            resumed |= items_left
+        items = {
+            i: customer
+            for i, (day, customer) in entries.items()
+            if day <= today and not _is_run(i) and i not in resumed
+        }
+        if not items:
+            return replace(plan, enqueued=enqueued)
+        item_ids = sorted(items)
+        now = self._clock.now()
+        page = (part.plan, str(part.shard), part.after or "")
+        run = BillingRun(
+            id=derived_id("brun", plan.scheduled_time, organisation_id, today.isoformat(), *page),
+            organisation_id=organisation_id,
+            kind="invoicing_cycle",
+            customer_count=len(item_ids),
+            item_ids=item_ids,
+            run_date=today,
+            created_at=now,
+        )
+        if not self._store.record_cycle_run(run):
+            recorded = self._store.get_run(organisation_id, run.id, invoice_ids=False)
+            if recorded is None:
+                raise ConcurrentUpdate(f"Billing run {run.id} was recorded, then is not found.")
+            item_ids = recorded.item_ids  # as the first planning of the page recorded them
+        self._queue.send([_item_message(organisation_id, i, items.get(i), run.id, today) for i in item_ids])
+        return replace(
+            plan,
+            runs=[*plan.runs, PlannedRun(organisation_id, run.id, len(item_ids))],
+            enqueued=enqueued + len(item_ids),
         )
 
-    def _resume(self, organisation_id: str, run_id: str, now: datetime) -> tuple[int, set[str]]:
-        """Queue again what a run that should have finished has left: (messages sent, items left)."""
+    def _resume(self, organisation_id: str, run_id: str, now: datetime, today: date) -> tuple[int, set[str]]:
+        """Queue again what a run that should have finished has left: (messages sent, items left).
+        The cycle's runs of `today` are the day's own (other parts of the day recorded them)."""
         run = self._store.get_run(organisation_id, run_id, invoice_ids=False)
-        if run is None or run.created_at > now - STALE_RUN:
+        if (
+            run is None
+            or run.created_at > now - STALE_RUN
+            or (run.run_date is not None and run.run_date >= today)
+        ):
             return 0, set()
         done = set()
         for start in range(0, len(run.item_ids), 100):

@@ -1,9 +1,11 @@
 """The daily reminders run: each open invoice is reminded once per step of its organisation's
 schedule, on the organisation's own date (invariant 7).
 
-The planner (`plan`) reads the reminder index, where an open invoice waits on the date of its next
-reminder step, up to the latest date any time zone has, records a run per organisation and date,
-and queues one message per invoice whose date has come in its organisation. The sender (`send`)
+The planner is split (`split_day`, then `plan_part` for each part, see
+`remit.services.day_planning`): each part reads one page of one shard of the reminder index, where
+an open invoice waits on the date of its next reminder step, up to the latest date any time zone
+has, counts its invoices on the organisation's run of its date and queues one message per invoice
+whose date has come in its organisation. The sender (`send`)
 decides for one invoice, as of its organisation's date in the message:
 
 * nothing for an invoice no longer open, an organisation with reminders disabled or a customer
@@ -25,17 +27,20 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, NotFound
+from remit.domain.ids import derived_id
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
 from remit.domain.reminders import ReminderRun, SkipReason, latest_due_step, next_reminder_date
-from remit.ports.queues import WorkQueue
+from remit.ports.queues import DayPlanning, WorkQueue
 from remit.ports.reminders import ReminderStore
 from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
+from remit.services.day_planning import PAGE, DayPart, PartFailed, part_of, read_page, split_day
 from remit.services.retry import retry_on_conflict
 
 logger = logging.getLogger(__name__)
 
 _ATTEMPTS = 20
+PLAN_REMINDERS = "plan_reminders"  # the kind of a part's message on the reminders queue
 
 
 @dataclass(frozen=True)
@@ -47,9 +52,12 @@ class PlannedReminders:
 
 @dataclass(frozen=True)
 class ReminderPlan:
+    """What one part planned: the organisations' runs, the messages queued, the next part queued."""
+
     scheduled_time: datetime
     runs: list[PlannedReminders]
     enqueued: int
+    next_part: DayPart | None = None
 
 
 @dataclass(frozen=True)
@@ -59,49 +67,115 @@ class ReminderOutcome:
 
 
 class ReminderService:
-    def __init__(self, context: BillingContext, store: ReminderStore, queue: WorkQueue) -> None:
+    def __init__(
+        self,
+        context: BillingContext,
+        store: ReminderStore,
+        queue: WorkQueue,
+        planning: DayPlanning,
+        page: int = PAGE,
+    ) -> None:
         self._context = context
         self._store = store
         self._queue = queue
+        self._planning = planning
+        self._page = page
         self._clock = context.clock
 
-    def plan(self, scheduled_time: datetime) -> ReminderPlan:
-        """Queue every open invoice whose next reminder date has come in its organisation at
-        `scheduled_time`. Reads only those index entries (and one organisation item each);
-        idempotent (the sender's markers make a repeat harmless). Raises if the queue refuses.
+    def split_day(self, scheduled_time: datetime) -> list[DayPart]:
+        """Queue one part per shard of the reminder index for the day at `scheduled_time` (see
+        `remit.services.day_planning`): constant work, whatever the day's size. Raises if the queue
+        refuses the messages (the scheduler retries).
         """
+        return split_day(self._planning, self._queue, PLAN_REMINDERS, "REMIND", scheduled_time)
+
+    def plan_part(self, message: Mapping[str, Any], message_id: str) -> ReminderPlan:
+        """Plan one page of one shard of the reminder index (a `split_day` part; `message_id` is its
+        queue message's id): the next page's part is queued first, then every open invoice of the
+        page whose next reminder date has come in its organisation is queued, and counted once on
+        the organisation's run of its date. Reads the page and one organisation item per
+        organisation in it; idempotent (the sender's markers make a repeat harmless). One
+        organisation that cannot be planned does not stop the others: `PartFailed` is raised after
+        them, so that the part is retried. Raises if the queue refuses.
+        """
+        part = part_of(message, "REMIND")
+        entries, queued = read_page(
+            self._planning,
+            self._queue,
+            part,
+            latest_date_anywhere(part.scheduled_time),
+            message_id,
+            self._page,
+        )
         due: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
-        for day, organisation_id, invoice_id, customer_id in self._store.due_reminders(
-            latest_date_anywhere(scheduled_time)
-        ):
+        for day, organisation_id, invoice_id, customer_id in entries:
             due[organisation_id].append((day, invoice_id, customer_id))
         organisations = self._store.organisations(sorted(due))
         runs: list[PlannedReminders] = []
-        enqueued = 0
+        failed: list[str] = []
         for organisation_id in sorted(due):
             organisation = organisations.get(organisation_id)
             if organisation is None:
                 continue
-            today = today_in(organisation.timezone, scheduled_time)
+            today = today_in(organisation.timezone, part.scheduled_time)
             invoices = sorted((i, c) for day, i, c in due[organisation_id] if day <= today)
             if not invoices:
                 continue
-            self._store.record_run(
-                ReminderRun(organisation_id=organisation_id, date=today, invoices=len(invoices))
-            )
-            self._queue.send(
-                [
-                    {
-                        "organisation_id": organisation_id,
-                        "invoice_id": i,
-                        "customer_id": c,
-                        "date": today.isoformat(),
-                    }
-                    for i, c in invoices
-                ]
-            )
-            enqueued += len(invoices)
+            try:
+                self._store.record_run(
+                    ReminderRun(organisation_id=organisation_id, date=today, invoices=len(invoices)),
+                    derived_id("part", part.scheduled_time, part.plan, str(part.shard), part.after or ""),
+                )
+                self._queue.send(
+                    [
+                        {
+                            "organisation_id": organisation_id,
+                            "invoice_id": i,
+                            "customer_id": c,
+                            "date": today.isoformat(),
+                        }
+                        for i, c in invoices
+                    ]
+                )
+            except Exception:
+                logger.exception(
+                    "An organisation's reminders could not be planned",
+                    extra={"organisation_id": organisation_id},
+                )
+                failed.append(organisation_id)
+                continue
             runs.append(PlannedReminders(organisation_id, today, len(invoices)))
+        enqueued = sum(run.invoices for run in runs)
+        report = {
+            "runs": [
+                {"organisation_id": r.organisation_id, "date": r.date.isoformat(), "invoices": r.invoices}
+                for r in runs
+            ],
+            "enqueued": enqueued,
+        }
+        self._planning.record_part(part.plan, part.shard, part.after, report)
+        if failed:
+            raise PartFailed(
+                f"The reminders of {len(failed)} organisations could not be planned: {failed[:10]}"
+            )
+        return ReminderPlan(part.scheduled_time, runs, enqueued, queued)
+
+    def planned(self, scheduled_time: datetime) -> ReminderPlan:
+        """What the parts of the day at `scheduled_time` planned so far, as each recorded it: each
+        organisation's run of its date once, with the invoices of all parts. Reads one item per part
+        (it grows with the day: for the local stack's dev route and for operators).
+        """
+        invoices: dict[tuple[str, str], int] = defaultdict(int)
+        enqueued = 0
+        plan = DayPart(PLAN_REMINDERS, "REMIND", scheduled_time, 0).plan
+        for report in self._planning.parts_recorded(plan, self._planning.shards("REMIND")):
+            enqueued += int(report["enqueued"])
+            for run in report["runs"]:
+                invoices[run["organisation_id"], run["date"]] += int(run["invoices"])
+        runs = [
+            PlannedReminders(organisation_id, date.fromisoformat(day), count)
+            for (organisation_id, day), count in sorted(invoices.items())
+        ]
         return ReminderPlan(scheduled_time, runs, enqueued)
 
     def send(self, message: Mapping[str, Any]) -> ReminderOutcome:
