@@ -15,6 +15,12 @@ duplicate schedule delivery, a concurrent planner, an SQS redelivery, a retry af
 any two steps) finds the marker and counts as done: no duplicate, and nothing is skipped, because a
 crash before the commit leaves nothing behind and the message is delivered again.
 
+Several items of one organisation (the messages of one batch) are issued together (`issue_together`):
+one transaction issues their invoices with consecutive numbers and writes the organisation's number
+series once, each invoice with its own markers, so the organisation's finalizations do not queue on
+its series one invoice at a time. A transaction refused because one of its periods is done already
+writes nothing; the group is read again and issued without it, its numbers taken afresh.
+
 With the customer's `invoicing_flow: "automatic"` the invoice is finalized and sent in that same
 transaction (the email through the outbox); `manual` leaves a draft. A subscription collected with
 `charge_automatically` from a customer with a saved card is charged after the commit instead of
@@ -38,7 +44,7 @@ from remit.domain.customer import Customer, first_of_next_month
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
-from remit.domain.numbering import NumberSeries
+from remit.domain.numbering import NumberSeries, TakenNumber
 from remit.domain.organisation import Organisation
 from remit.domain.subscription import Subscription
 from remit.ports.queues import WorkQueue
@@ -59,6 +65,8 @@ BULK_CUSTOMERS_PER_MESSAGE = 10  # one worker message bills this many customers 
 STALE_RUN = timedelta(hours=1)
 # Attempts at one item before the message goes back to the queue (each conflict is re-read first).
 _ATTEMPTS = 60
+# DynamoDB's most actions in one TransactWriteItems: a group issues as many invoices as fit.
+TRANSACTION_ACTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,18 @@ class ItemOutcome:
     error: str | None = None
     catch_up_limit_reached: bool = False
     invoice_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _DuePeriod:
+    """A subscription message's item as a group issues it: its last period due, read with the group."""
+
+    message_id: str
+    run_id: str
+    as_of: date
+    subscription: Subscription
+    customer: Customer
+    period: BillingPeriod
 
 
 class _Retry(Exception):
@@ -267,6 +287,47 @@ class BillingCycleService:
             raise ValueError(f"unknown billing message kind {kind!r}")
         return outcomes
 
+    def issue_together(self, messages: Mapping[str, Mapping[str, Any]]) -> dict[str, ItemOutcome]:
+        """Issue the subscription items among `messages` (by message id) together, organisation by
+        organisation, and answer the outcome of each message whose item this did.
+
+        A transaction issues as many of one organisation's invoices as fit in it, with consecutive
+        numbers and one write of the number series (conditioned on it being as read), each invoice
+        with the markers of its period and its run item: exactly once, as `process` would, and
+        gapless. Only items of one period due, finalized and sent by the automatic flow and with a
+        customer of their own in the group, are issued together. A transaction refused because one
+        of its periods is done already writes nothing; the group is read again and issued without
+        it, with its numbers taken afresh. The messages not answered (other kinds, catch-ups, drafts,
+        card charges, a customer's second subscription, an item that failed or kept conflicting) are
+        for `process`, one by one; so this raises nothing a message should fail for.
+        """
+        by_organisation: dict[str, dict[str, tuple[str, Mapping[str, Any]]]] = defaultdict(dict)
+        for message_id, message in messages.items():
+            if message.get("kind") == "subscription":
+                # A subscription queued twice (racing planners) is issued once here; `process`
+                # finds the other message's item done.
+                by_organisation[str(message["organisation_id"])].setdefault(
+                    str(message["subscription_id"]), (message_id, message)
+                )
+        outcomes: dict[str, ItemOutcome] = {}
+        for organisation_id, wanted in by_organisation.items():
+            while len(wanted) > 1:
+                try:
+                    issued = self._issue_group(organisation_id, wanted)
+                except Exception:  # written whole or not at all: `process` finishes each item
+                    logger.warning(
+                        "Issuing a group failed; its items are issued one by one",
+                        extra={"organisation_id": organisation_id, "items": len(wanted)},
+                        exc_info=True,
+                    )
+                    break
+                if not issued:
+                    break
+                for subscription_id, (message_id, outcome) in issued.items():
+                    outcomes[message_id] = outcome
+                    del wanted[subscription_id]
+        return outcomes
+
     def complete_runs(self, runs: set[tuple[str, str]]) -> None:
         """Stamp `completed_at` on those of the runs (organisation id, run id) whose items are all done."""
         now = self._clock.now()
@@ -398,6 +459,128 @@ class BillingCycleService:
         if by_card and invoice.status == "open":
             self._charge_or_send(organisation, invoice)
         return invoice, saved
+
+    def _issue_group(
+        self, organisation_id: str, wanted: Mapping[str, tuple[str, Mapping[str, Any]]]
+    ) -> dict[str, tuple[str, ItemOutcome]]:
+        """One transaction's worth of `wanted` (subscription id: its message id and message) issued
+        together: {subscription id: (message id, outcome)}; empty when fewer than two can be.
+        """
+        refused = 0
+
+        def attempt() -> dict[str, tuple[str, ItemOutcome]] | ReadAgain:
+            nonlocal refused
+            organisation, series, subscriptions, customers = self._store.read_subscriptions(
+                organisation_id, [(sub, message.get("customer_id")) for sub, (_, message) in wanted.items()]
+            )
+            if organisation is None or series is None:
+                return {}
+            due = self._due_together(organisation, subscriptions, customers, wanted)
+            if len(due) < 2:
+                return {}
+            try:
+                issued = self._commit_group(organisation, series, due)
+            except AlreadyDone:
+                # A period of the group is done (an earlier delivery): read again, it is due no more.
+                # Refused more often than the group has items, something else refuses: one by one.
+                refused += 1
+                return READ_AGAIN if refused <= len(wanted) else {}
+            except DomainError:
+                return {}  # an item of the group is refused: `process` records it on the run
+            return {
+                item.subscription.id: (item.message_id, ItemOutcome(issued=1, invoice_ids=[invoice.id]))
+                for item, invoice in issued
+            }
+
+        return retry_on_conflict(
+            attempt, _ATTEMPTS, exhausted=f"The group of {organisation_id} kept conflicting."
+        )
+
+    def _due_together(
+        self,
+        organisation: Organisation,
+        subscriptions: Mapping[str, Subscription],
+        customers: Mapping[str, Customer],
+        wanted: Mapping[str, tuple[str, Mapping[str, Any]]],
+    ) -> list[_DuePeriod]:
+        """The items of `wanted` a group issues: one period due (the item's last), finalized and sent
+        (not charged), each customer once (a transaction writes an item once)."""
+        due: list[_DuePeriod] = []
+        seen: set[str] = set()
+        for subscription_id, (message_id, message) in wanted.items():
+            subscription = subscriptions.get(subscription_id)
+            customer = customers.get(subscription.customer_id) if subscription else None
+            if subscription is None or customer is None or customer.id in seen:
+                continue
+            as_of = _day(message)
+            periods = subscription.periods_due(as_of, 2)
+            by_card = (
+                subscription.collection == "charge_automatically"
+                and customer.card_on_file is not None
+                and organisation.payment_methods.card
+            )
+            if len(periods) != 1 or customer.invoicing_flow != "automatic" or by_card:
+                continue
+            seen.add(customer.id)
+            due.append(
+                _DuePeriod(message_id, str(message["run_id"]), as_of, subscription, customer, periods[0])
+            )
+        return due
+
+    def _commit_group(
+        self, organisation: Organisation, series: NumberSeries, due: list[_DuePeriod]
+    ) -> list[tuple[_DuePeriod, Invoice]]:
+        """Issue the first of `due` that fit in one transaction (at most `TRANSACTION_ACTIONS`)."""
+        count = len(due)
+        while True:
+            transaction, issued = self._stage_group(organisation, series, due[:count])
+            if transaction.actions() <= TRANSACTION_ACTIONS or count <= 2:
+                break
+            count -= 1  # staged afresh with one fewer: the last waits for the next transaction
+        transaction.commit()
+        return issued
+
+    def _stage_group(
+        self, organisation: Organisation, series: NumberSeries, due: list[_DuePeriod]
+    ) -> tuple[RecurringTransaction, list[tuple[_DuePeriod, Invoice]]]:
+        now = self._clock.now()
+        numbers = organisation.take_invoice_numbers(series, len(due))
+        transaction = self._store.transaction(organisation.id)
+        issued: list[tuple[_DuePeriod, Invoice]] = []
+        by_run: dict[str, list[str]] = defaultdict(list)
+        for item, taken in zip(due, numbers, strict=True):
+            draft, charges = period_draft(
+                self._invoices,
+                self._billing,
+                organisation,
+                item.customer,
+                item.subscription,
+                item.period,
+                item.as_of,
+                now,
+            )
+            transaction.claim_period(item.subscription.id, item.period.start, draft.id)
+            invoice = self._issue(
+                transaction,
+                organisation,
+                taken,
+                item.customer,
+                draft,
+                charges,
+                item.as_of,
+                now,
+                finalize=True,
+                send=True,
+            )
+            billed = item.subscription.billed(item.period, now)
+            transaction.save_subscription(billed.close_if_done(item.as_of, now) or billed)
+            transaction.claim_run_item(item.run_id, item.subscription.id)
+            by_run[item.run_id].append(invoice.id)
+            issued.append((item, invoice))
+        transaction.billing.save_series(numbers[-1].series)
+        for run_id, invoice_ids in by_run.items():
+            transaction.count_issued_on_run(run_id, invoice_ids)
+        return transaction, issued
 
     def _charge_or_send(self, organisation: Organisation, invoice: Invoice) -> None:
         try:
@@ -562,7 +745,7 @@ class BillingCycleService:
         self,
         transaction: RecurringTransaction,
         organisation: Organisation,
-        series: NumberSeries,
+        number: NumberSeries | TakenNumber,
         customer: Customer,
         draft: Invoice,
         charges: list[Charge],
@@ -574,14 +757,21 @@ class BillingCycleService:
         next_charges_billing: date | None = None,
         public_base_url: str | None = None,
     ) -> Invoice:
-        """Stage the new invoice: a draft, or finalized (and sent) as the flow says."""
+        """Stage the new invoice: a draft, or finalized (and sent) as the flow says. Finalized, it
+        takes the next number of the series (which is written), or the number taken (the caller
+        writes the series once for the numbers it took)."""
         invoice = draft
         # The timeline sorts by event id, which orders by the millisecond: created, finalized, sent.
         if finalize:
-            invoice = self._lifecycle.stage_finalization(
+            if isinstance(number, NumberSeries):
+                taken = organisation.take_invoice_number(number)
+                transaction.billing.save_series(taken.series)
+            else:
+                taken = number
+            invoice = self._lifecycle.stage_numbered_finalization(
                 transaction.billing,
                 organisation,
-                series,
+                taken,
                 draft,
                 customer,
                 issue_date=issue_date,
