@@ -134,6 +134,31 @@ def test_a_period_billed_while_its_group_was_being_issued_leaves_the_others_issu
     assert [i["number"] for i in first] == ["ACME-00001"]
 
 
+def test_a_number_taken_by_hand_while_a_group_was_being_issued_moves_the_group_on(acme: Billing) -> None:
+    # Given five subscriptions due, planned onto the billing queue, and a draft made by hand
+    subscriptions = subscribe(acme, 5)
+    plan()
+    draft = acme.draft()["id"]
+    raced: Counter[str] = Counter()
+
+    def finalize_first(params: dict[str, Any], **_: Any) -> None:
+        raced["group transactions"] += len(params["TransactItems"]) > 20
+        if len(params["TransactItems"]) > 20 and not raced["finalized"]:
+            raced["finalized"] += 1
+            assert acme.api.post(f"{acme.invoice(draft)}/finalize").status == 200
+
+    # When the draft is finalized just before the group commits
+    with hooked("before-parameter-build.dynamodb.TransactWriteItems", finalize_first):
+        assert BillingQueue().deliver() == []
+
+    # Then the draft has number 1 and the group took 2 to 6 at its second try
+    assert (raced["finalized"], raced["group transactions"]) == (1, 2)
+    assert acme.get(draft)["number"] == "ACME-00001"
+    issued = [i for i in invoices_of(acme) if i["subscription_id"]]
+    assert sorted(i["subscription_id"] for i in issued) == sorted(subscriptions)
+    assert sorted(i["number"] for i in issued) == [f"ACME-{n:05d}" for n in range(2, 7)]
+
+
 @pytest.mark.parametrize("nth", [1, 2])
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_group_meeting_a_fault_bills_each_period_once_without_gaps(

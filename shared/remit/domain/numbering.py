@@ -15,13 +15,20 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from remit.domain.errors import InvalidInput
+from remit.domain.errors import ConcurrentUpdate, InvalidInput
 from remit.domain.values import Model
 
 SeriesName = Literal["invoice"]
 NumberPrefix = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9\-_/.#]*$")]
 NumberPadding = Annotated[int, Field(ge=1, le=12)]
 SequenceNumber = Annotated[int, Field(ge=1, le=10**12)]
+
+
+class SeriesMoved(ConcurrentUpdate):
+    """The series was written since it was read: take the numbers again from the series as it is."""
+
+    def __init__(self) -> None:
+        super().__init__("Another finalization took the organisation's next number first; try again.")
 
 
 def format_number(prefix: str, padding: int, sequence: int) -> str:

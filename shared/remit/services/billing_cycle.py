@@ -41,10 +41,10 @@ from remit.domain.billing_period import BillingPeriod
 from remit.domain.billing_run import BillingRun, BillingRunError, BulkInvoice
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer, first_of_next_month
-from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
-from remit.domain.numbering import NumberSeries, TakenNumber
+from remit.domain.numbering import NumberSeries, SeriesMoved, TakenNumber
 from remit.domain.organisation import Organisation
 from remit.domain.subscription import Subscription
 from remit.ports.queues import WorkQueue
@@ -53,7 +53,7 @@ from remit.services.billing_context import BillingContext, latest_date_anywhere,
 from remit.services.charges import billable_open_charges
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
-from remit.services.retry import READ_AGAIN, ReadAgain, retry_on_conflict
+from remit.services.retry import READ_AGAIN, ReadAgain, back_off, retry_on_conflict
 from remit.services.sending import SendingService
 from remit.services.subscriptions import period_draft
 
@@ -67,6 +67,9 @@ STALE_RUN = timedelta(hours=1)
 _ATTEMPTS = 60
 # DynamoDB's most actions in one TransactWriteItems: a group issues as many invoices as fit.
 TRANSACTION_ACTIONS = 100
+# A group's transaction cancelled by a conflict (not by its series moving) is sent again this often
+# before its subscriptions and customers are read again.
+_RESENDS = 3
 
 
 @dataclass(frozen=True)
@@ -479,13 +482,15 @@ class BillingCycleService:
             if len(due) < 2:
                 return {}
             try:
-                issued = self._commit_group(organisation, series, due)
+                issued = self._commit_group(organisation, due)
             except AlreadyDone:
                 # A period of the group is done (an earlier delivery): read again, it is due no more.
                 # Refused more often than the group has items, something else refuses: one by one.
                 refused += 1
                 return READ_AGAIN if refused <= len(wanted) else {}
-            except DomainError:
+            except DomainError as error:
+                if isinstance(error, ConcurrentUpdate):
+                    raise  # a subscription or customer changed meanwhile: read them again
                 return {}  # an item of the group is refused: `process` records it on the run
             return {
                 item.subscription.id: (item.message_id, ItemOutcome(issued=1, invoice_ids=[invoice.id]))
@@ -528,28 +533,17 @@ class BillingCycleService:
         return due
 
     def _commit_group(
-        self, organisation: Organisation, series: NumberSeries, due: list[_DuePeriod]
+        self, organisation: Organisation, due: list[_DuePeriod]
     ) -> list[tuple[_DuePeriod, Invoice]]:
-        """Issue the first of `due` that fit in one transaction (at most `TRANSACTION_ACTIONS`)."""
-        count = len(due)
-        while True:
-            transaction, issued = self._stage_group(organisation, series, due[:count])
-            if transaction.actions() <= TRANSACTION_ACTIONS or count <= 2:
-                break
-            count -= 1  # staged afresh with one fewer: the last waits for the next transaction
-        transaction.commit()
-        return issued
+        """Issue the first of `due` that fit in one transaction (at most `TRANSACTION_ACTIONS`).
 
-    def _stage_group(
-        self, organisation: Organisation, series: NumberSeries, due: list[_DuePeriod]
-    ) -> tuple[RecurringTransaction, list[tuple[_DuePeriod, Invoice]]]:
+        The drafts are priced first; the number series is read last, just before the commit, and
+        only it is read again when another finalization wrote it meanwhile (`SeriesMoved`): the
+        organisation's finalizations wait on each other for a read and a commit, no longer.
+        """
         now = self._clock.now()
-        numbers = organisation.take_invoice_numbers(series, len(due))
-        transaction = self._store.transaction(organisation.id)
-        issued: list[tuple[_DuePeriod, Invoice]] = []
-        by_run: dict[str, list[str]] = defaultdict(list)
-        for item, taken in zip(due, numbers, strict=True):
-            draft, charges = period_draft(
+        drafts = [
+            period_draft(
                 self._invoices,
                 self._billing,
                 organisation,
@@ -559,6 +553,50 @@ class BillingCycleService:
                 item.as_of,
                 now,
             )
+            for item in due
+        ]
+        conflicts = 0
+        for number in range(_ATTEMPTS):
+            numbering, series, _, _ = self._billing.read_for_finalizing(organisation.id)
+            if numbering is None or series is None:
+                raise NotFound("organisation", organisation.id)
+            count = len(due)
+            while True:
+                transaction, issued = self._stage_group(numbering, series, due[:count], drafts, now)
+                if transaction.actions() <= TRANSACTION_ACTIONS or count <= 2:
+                    break
+                count -= 1  # staged afresh with one fewer: the last waits for the next transaction
+            try:
+                transaction.commit()
+            except SeriesMoved:
+                back_off(number)
+                continue
+            except ConcurrentUpdate:
+                # Another transaction held one of its items (the series, the run): send it again, a
+                # few times; a subscription or customer written meanwhile is read again by the caller.
+                conflicts += 1
+                if conflicts > _RESENDS:
+                    raise
+                back_off(number)
+                continue
+            return issued
+        raise ConcurrentUpdate("The organisation's number series kept moving.")
+
+    def _stage_group(
+        self,
+        organisation: Organisation,
+        series: NumberSeries,
+        due: list[_DuePeriod],
+        drafts: list[tuple[Invoice, list[Charge]]],
+        now: datetime,
+    ) -> tuple[RecurringTransaction, list[tuple[_DuePeriod, Invoice]]]:
+        numbers = organisation.take_invoice_numbers(series, len(due))
+        transaction = self._store.transaction(organisation.id)
+        # The series first: when it moved, that is the refusal reported (before the number markers).
+        transaction.billing.save_series(numbers[-1].series)
+        issued: list[tuple[_DuePeriod, Invoice]] = []
+        by_run: dict[str, list[str]] = defaultdict(list)
+        for item, (draft, charges), taken in zip(due, drafts, numbers, strict=False):
             transaction.claim_period(item.subscription.id, item.period.start, draft.id)
             invoice = self._issue(
                 transaction,
@@ -577,7 +615,6 @@ class BillingCycleService:
             transaction.claim_run_item(item.run_id, item.subscription.id)
             by_run[item.run_id].append(invoice.id)
             issued.append((item, invoice))
-        transaction.billing.save_series(numbers[-1].series)
         for run_id, invoice_ids in by_run.items():
             transaction.count_issued_on_run(run_id, invoice_ids)
         return transaction, issued
