@@ -6,7 +6,8 @@ customers of a bulk run). Its invoices are issued exactly once whatever the rede
 delivers it again and, after its retries, moves it to the dead-letter queue.
 
 The batch's subscriptions of one organisation are issued together first (several invoices and
-their consecutive numbers in one transaction); each message that leaves is then done on its own.
+their consecutive numbers in one transaction), as are a bulk message's customers; each message
+left is then done on its own.
 """
 
 from __future__ import annotations

@@ -188,6 +188,57 @@ def test_a_redelivered_batch_issues_nothing_twice(acme: Billing) -> None:
     assert_each_period_once_numbered_without_gaps(acme, subscriptions)
 
 
+def bill_in_bulk(acme: Billing, count: int) -> tuple[list[str], str]:
+    """A bulk run billing `count` new customers (its messages queued): (customers, run id)."""
+    customers = [acme.new_customer(name=f"Member {n}", email=f"m{n}@club.test") for n in range(count)]
+    body = {"customer_ids": customers, "line_items": PLAN, "currency": "EUR"}
+    response = acme.api.post(f"{acme.base}/billing", body)
+    assert response.status == 202, response.body
+    return customers, str(response.json()["id"])
+
+
+def assert_billed_once_each_numbered_without_gaps(acme: Billing, customers: list[str], run_id: str) -> None:
+    invoices = [i for i in invoices_of(acme) if i["customer_id"] in customers]
+    assert sorted(i["customer_id"] for i in invoices) == sorted(customers)
+    assert sorted(i["number"] for i in invoices) == [f"ACME-{n:05d}" for n in range(1, len(customers) + 1)]
+    run = acme.api.get(f"{acme.base}/billing_runs/{run_id}").json()
+    assert (run["status"], run["invoices_created"], sorted(run["invoice_ids"])) == (
+        "completed",
+        len(customers),
+        sorted(i["id"] for i in invoices),
+    )
+
+
+def test_a_bulk_runs_customers_are_issued_together_with_consecutive_numbers(acme: Billing) -> None:
+    # Given a bulk run of 20 customers (two messages of ten)
+    customers, run_id = bill_in_bulk(acme, 20)
+
+    # When the worker bills it
+    with transactions() as sizes:
+        BillingQueue().drain()
+
+    # Then each customer has one invoice, numbered 1 to 20, from a few transactions of several each
+    assert_billed_once_each_numbered_without_gaps(acme, customers, run_id)
+    issuing = [size for size in sizes if size > 5]
+    assert len(issuing) <= 4, sizes
+    assert max(sizes) <= 100
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_bulk_group_meeting_a_fault_bills_each_customer_once_without_gaps(
+    acme: Billing, fault: Fault
+) -> None:
+    customers, run_id = bill_in_bulk(acme, 10)
+    queue = BillingQueue()
+
+    with injected(fault, Calls("TransactWriteItems")) as seen:
+        queue.deliver()
+    assert seen["hit"] == 1
+    queue.drain()
+
+    assert_billed_once_each_numbered_without_gaps(acme, customers, run_id)
+
+
 # --- real threads against the moto server ------------------------------------------------------
 
 

@@ -285,6 +285,17 @@ class DynamoRecurringStore:
         }
         return organisation, series, read, customers
 
+    def read_customers(
+        self, organisation_id: str, customer_ids: list[str]
+    ) -> tuple[Organisation | None, dict[str, Customer]]:
+        """The organisation and those of the customers that exist, by id, in one round trip."""
+        pk = _pk(organisation_id)
+        keys = [*organisation_keys(organisation_id), *((pk, f"CUSTOMER#{c}") for c in customer_ids)]
+        found = {item["SK"]: item for item in self._table.batch_get(list(dict.fromkeys(keys)))}
+        organisation, _ = organisation_and_series(found)
+        customers = {c: customer_of(found[f"CUSTOMER#{c}"]) for c in customer_ids if f"CUSTOMER#{c}" in found}
+        return organisation, customers
+
     def get_subscription(self, organisation_id: str, subscription_id: str) -> Subscription | None:
         item = self._table.get(_pk(organisation_id), f"SUB#{subscription_id}")
         return subscription_of(item) if item else None

@@ -63,6 +63,9 @@ class RecurringStore(Protocol):
     def read_subscriptions(
         self, organisation_id: str, subscriptions: list[tuple[str, str | None]]
     ) -> tuple[Organisation | None, NumberSeries | None, dict[str, Subscription], dict[str, Customer]]: ...
+    def read_customers(
+        self, organisation_id: str, customer_ids: list[str]
+    ) -> tuple[Organisation | None, dict[str, Customer]]: ...
     def list_subscriptions(
         self, organisation_id: str, limit: int, cursor: str | None
     ) -> Page[Subscription]: ...

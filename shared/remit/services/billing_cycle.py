@@ -15,11 +15,12 @@ duplicate schedule delivery, a concurrent planner, an SQS redelivery, a retry af
 any two steps) finds the marker and counts as done: no duplicate, and nothing is skipped, because a
 crash before the commit leaves nothing behind and the message is delivered again.
 
-Several items of one organisation (the messages of one batch) are issued together (`issue_together`):
-one transaction issues their invoices with consecutive numbers and writes the organisation's number
-series once, each invoice with its own markers, so the organisation's finalizations do not queue on
-its series one invoice at a time. A transaction refused because one of its periods is done already
-writes nothing; the group is read again and issued without it, its numbers taken afresh.
+Several items of one organisation (the subscriptions of one batch's messages, `issue_together`; the
+customers of one bulk message) are issued together: one transaction issues their invoices with
+consecutive numbers and writes the organisation's number series once, each invoice with its own
+markers, so the organisation's finalizations do not queue on its series one invoice at a time. A
+transaction refused because one of its items is done already writes nothing; the group is read
+again and issued without it, its numbers taken afresh.
 
 With the customer's `invoicing_flow: "automatic"` the invoice is finalized and sent in that same
 transaction (the email through the outbox); `manual` leaves a draft. A subscription collected with
@@ -107,6 +108,22 @@ class _DuePeriod:
     subscription: Subscription
     customer: Customer
     period: BillingPeriod
+
+
+@dataclass(frozen=True)
+class _GroupItem:
+    """An invoice a group issues: the run's item it does, its priced draft, and the markers (and
+    moves) staged with it, which make it exactly once."""
+
+    item_id: str  # the run's item: a subscription, or a customer of a bulk run
+    run_id: str
+    customer: Customer
+    draft: Invoice
+    charges: list[Charge]
+    issue_date: date
+    send: bool
+    public_base_url: str | None
+    stage_claims: Callable[[RecurringTransaction], None]
 
 
 class _Retry(Exception):
@@ -481,8 +498,11 @@ class BillingCycleService:
             due = self._due_together(organisation, subscriptions, customers, wanted)
             if len(due) < 2:
                 return {}
+            now = self._clock.now()
+            messages = {item.subscription.id: item.message_id for item in due}
             try:
-                issued = self._commit_group(organisation, due)
+                items = [self._period_item(organisation, item, now) for item in due]
+                issued = self._commit_group(organisation, items, now)
             except AlreadyDone:
                 # A period of the group is done (an earlier delivery): read again, it is due no more.
                 # Refused more often than the group has items, something else refuses: one by one.
@@ -493,7 +513,7 @@ class BillingCycleService:
                     raise  # a subscription or customer changed meanwhile: read them again
                 return {}  # an item of the group is refused: `process` records it on the run
             return {
-                item.subscription.id: (item.message_id, ItemOutcome(issued=1, invoice_ids=[invoice.id]))
+                item.item_id: (messages[item.item_id], ItemOutcome(issued=1, invoice_ids=[invoice.id]))
                 for item, invoice in issued
             }
 
@@ -532,37 +552,47 @@ class BillingCycleService:
             )
         return due
 
-    def _commit_group(
-        self, organisation: Organisation, due: list[_DuePeriod]
-    ) -> list[tuple[_DuePeriod, Invoice]]:
-        """Issue the first of `due` that fit in one transaction (at most `TRANSACTION_ACTIONS`).
+    def _period_item(self, organisation: Organisation, due: _DuePeriod, now: datetime) -> _GroupItem:
+        """The invoice of a subscription's period due, priced, with its markers (the period's, the
+        run item's) and the subscription moved on."""
+        draft, charges = period_draft(
+            self._invoices,
+            self._billing,
+            organisation,
+            due.customer,
+            due.subscription,
+            due.period,
+            due.as_of,
+            now,
+        )
 
-        The drafts are priced first; the number series is read last, just before the commit, and
+        def stage_claims(transaction: RecurringTransaction) -> None:
+            transaction.claim_period(due.subscription.id, due.period.start, draft.id)
+            billed = due.subscription.billed(due.period, now)
+            transaction.save_subscription(billed.close_if_done(due.as_of, now) or billed)
+            transaction.claim_run_item(due.run_id, due.subscription.id)
+
+        return _GroupItem(
+            due.subscription.id, due.run_id, due.customer, draft, charges, due.as_of, True, None, stage_claims
+        )
+
+    def _commit_group(
+        self, organisation: Organisation, items: list[_GroupItem], now: datetime
+    ) -> list[tuple[_GroupItem, Invoice]]:
+        """Issue the first of `items` that fit in one transaction (at most `TRANSACTION_ACTIONS`).
+
+        The drafts are priced already; the number series is read last, just before the commit, and
         only it is read again when another finalization wrote it meanwhile (`SeriesMoved`): the
         organisation's finalizations wait on each other for a read and a commit, no longer.
         """
-        now = self._clock.now()
-        drafts = [
-            period_draft(
-                self._invoices,
-                self._billing,
-                organisation,
-                item.customer,
-                item.subscription,
-                item.period,
-                item.as_of,
-                now,
-            )
-            for item in due
-        ]
         conflicts = 0
         for number in range(_ATTEMPTS):
             numbering, series, _, _ = self._billing.read_for_finalizing(organisation.id)
             if numbering is None or series is None:
                 raise NotFound("organisation", organisation.id)
-            count = len(due)
+            count = len(items)
             while True:
-                transaction, issued = self._stage_group(numbering, series, due[:count], drafts, now)
+                transaction, issued = self._stage_group(numbering, series, items[:count], now)
                 if transaction.actions() <= TRANSACTION_ACTIONS or count <= 2:
                     break
                 count -= 1  # staged afresh with one fewer: the last waits for the next transaction
@@ -573,7 +603,7 @@ class BillingCycleService:
                 continue
             except ConcurrentUpdate:
                 # Another transaction held one of its items (the series, the run): send it again, a
-                # few times; a subscription or customer written meanwhile is read again by the caller.
+                # few times; an item written meanwhile (a customer) is read again by the caller.
                 conflicts += 1
                 if conflicts > _RESENDS:
                     raise
@@ -583,36 +613,29 @@ class BillingCycleService:
         raise ConcurrentUpdate("The organisation's number series kept moving.")
 
     def _stage_group(
-        self,
-        organisation: Organisation,
-        series: NumberSeries,
-        due: list[_DuePeriod],
-        drafts: list[tuple[Invoice, list[Charge]]],
-        now: datetime,
-    ) -> tuple[RecurringTransaction, list[tuple[_DuePeriod, Invoice]]]:
-        numbers = organisation.take_invoice_numbers(series, len(due))
+        self, organisation: Organisation, series: NumberSeries, items: list[_GroupItem], now: datetime
+    ) -> tuple[RecurringTransaction, list[tuple[_GroupItem, Invoice]]]:
+        numbers = organisation.take_invoice_numbers(series, len(items))
         transaction = self._store.transaction(organisation.id)
         # The series first: when it moved, that is the refusal reported (before the number markers).
         transaction.billing.save_series(numbers[-1].series)
-        issued: list[tuple[_DuePeriod, Invoice]] = []
+        issued: list[tuple[_GroupItem, Invoice]] = []
         by_run: dict[str, list[str]] = defaultdict(list)
-        for item, (draft, charges), taken in zip(due, drafts, numbers, strict=False):
-            transaction.claim_period(item.subscription.id, item.period.start, draft.id)
+        for item, taken in zip(items, numbers, strict=True):
+            item.stage_claims(transaction)
             invoice = self._issue(
                 transaction,
                 organisation,
                 taken,
                 item.customer,
-                draft,
-                charges,
-                item.as_of,
+                item.draft,
+                item.charges,
+                item.issue_date,
                 now,
                 finalize=True,
-                send=True,
+                send=item.send,
+                public_base_url=item.public_base_url,
             )
-            billed = item.subscription.billed(item.period, now)
-            transaction.save_subscription(billed.close_if_done(item.as_of, now) or billed)
-            transaction.claim_run_item(item.run_id, item.subscription.id)
             by_run[item.run_id].append(invoice.id)
             issued.append((item, invoice))
         for run_id, invoice_ids in by_run.items():
@@ -700,11 +723,97 @@ class BillingCycleService:
         if run is None or run.bulk is None:
             raise ValueError(f"billing run {run_id} of {organisation_id} is not a bulk run")
         done = self._store.run_items_done(organisation_id, run_id, customer_ids)
+        left = [c for c in customer_ids if c not in done]  # the others: issued and counted before
+        together: dict[str, ItemOutcome] = {}
+        while len(left) - len(together) > 1:
+            try:
+                issued = self._bill_bulk_together(
+                    organisation_id, run_id, run.bulk, [c for c in left if c not in together]
+                )
+            except Exception:  # written whole or not at all: each customer is then billed on its own
+                logger.warning(
+                    "Issuing a group failed; its customers are billed one by one",
+                    extra={"run_id": run_id},
+                    exc_info=True,
+                )
+                break
+            if not issued:
+                break
+            together |= issued
         return [
-            self._bill_bulk_customer(organisation_id, run_id, run.bulk, customer_id)
-            for customer_id in customer_ids
-            if customer_id not in done  # a redelivery: issued and counted before
+            together[customer_id]
+            if customer_id in together
+            else self._bill_bulk_customer(organisation_id, run_id, run.bulk, customer_id)
+            for customer_id in left
         ]
+
+    def _bill_bulk_together(
+        self, organisation_id: str, run_id: str, bulk: BulkInvoice, customer_ids: list[str]
+    ) -> dict[str, ItemOutcome]:
+        """One transaction's worth of a bulk run's customers issued together (see `issue_together`):
+        {customer id: outcome}; empty when fewer than two can be. A customer gone or billed in another
+        currency is left to `_bill_bulk_customer`, which records why on the run.
+        """
+        refused = 0
+
+        def attempt() -> dict[str, ItemOutcome] | ReadAgain:
+            nonlocal refused
+            organisation, customers = self._store.read_customers(organisation_id, customer_ids)
+            if organisation is None:
+                return {}
+            # After a refusal, the customers a racing delivery did meanwhile are left out.
+            done = self._store.run_items_done(organisation_id, run_id, customer_ids) if refused else set()
+            now = self._clock.now()
+            today = today_in(organisation.timezone, now)
+            items = [
+                self._bulk_item(organisation, run_id, bulk, customers[c], today, now)
+                for c in customer_ids
+                if c not in done and c in customers and customers[c].currency == bulk.currency
+            ]
+            if len(items) < 2:
+                return {}
+            try:
+                issued = self._commit_group(organisation, items, now)
+            except AlreadyDone:
+                refused += 1
+                return READ_AGAIN if refused <= len(customer_ids) else {}
+            except DomainError as error:
+                if isinstance(error, ConcurrentUpdate):
+                    raise  # a customer changed meanwhile: read again
+                return {}
+            return {item.item_id: ItemOutcome(issued=1, invoice_ids=[invoice.id]) for item, invoice in issued}
+
+        return retry_on_conflict(attempt, _ATTEMPTS, exhausted=f"Bulk run {run_id} kept conflicting.")
+
+    def _bulk_item(
+        self,
+        organisation: Organisation,
+        run_id: str,
+        bulk: BulkInvoice,
+        customer: Customer,
+        today: date,
+        now: datetime,
+    ) -> _GroupItem:
+        """A bulk run's invoice to one customer, with the marker of its run item."""
+        draft = self._invoices.draft_for(
+            organisation,
+            customer,
+            [],
+            bulk.line_items,
+            today=today,
+            now=now,
+            due_date=bulk.due_date,
+            days_until_due=bulk.days_until_due,
+            memo=bulk.memo,
+            source="billing",
+        )
+
+        def stage_claims(transaction: RecurringTransaction) -> None:
+            transaction.claim_run_item(run_id, customer.id)
+
+        return _GroupItem(
+            customer.id, run_id, customer, draft, [], today, bulk.send, bulk.public_base_url, stage_claims
+        )
 
     def _bill_bulk_customer(
         self, organisation_id: str, run_id: str, bulk: BulkInvoice, customer_id: str
