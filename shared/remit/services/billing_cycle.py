@@ -323,9 +323,11 @@ class BillingCycleService:
         """
         by_organisation: dict[str, dict[str, tuple[str, Mapping[str, Any]]]] = defaultdict(dict)
         for message_id, message in messages.items():
-            if message.get("kind") == "subscription":
+            if message.get("kind") == "subscription" and {"organisation_id", "subscription_id"} <= set(
+                message
+            ):
                 # A subscription queued twice (racing planners) is issued once here; `process`
-                # finds the other message's item done.
+                # finds the other message's item done. A message that is not whole fails in `process`.
                 by_organisation[str(message["organisation_id"])].setdefault(
                     str(message["subscription_id"]), (message_id, message)
                 )
@@ -585,17 +587,13 @@ class BillingCycleService:
         only it is read again when another finalization wrote it meanwhile (`SeriesMoved`): the
         organisation's finalizations wait on each other for a read and a commit, no longer.
         """
+        count = self._fitting(organisation, items, now)
         conflicts = 0
         for number in range(_ATTEMPTS):
             numbering, series, _, _ = self._billing.read_for_finalizing(organisation.id)
             if numbering is None or series is None:
                 raise NotFound("organisation", organisation.id)
-            count = len(items)
-            while True:
-                transaction, issued = self._stage_group(numbering, series, items[:count], now)
-                if transaction.actions() <= TRANSACTION_ACTIONS or count <= 2:
-                    break
-                count -= 1  # staged afresh with one fewer: the last waits for the next transaction
+            transaction, issued = self._stage_group(numbering, series, items[:count], now)
             try:
                 transaction.commit()
             except SeriesMoved:
@@ -611,6 +609,17 @@ class BillingCycleService:
                 continue
             return issued
         raise ConcurrentUpdate("The organisation's number series kept moving.")
+
+    def _fitting(self, organisation: Organisation, items: list[_GroupItem], now: datetime) -> int:
+        """How many of `items` (at least two) one transaction holds, counted by staging them before
+        the series is read (the numbers do not change the actions); those left wait for the next."""
+        count = len(items)
+        while count > 2:
+            actions = self._stage_group(organisation, NumberSeries(), items[:count], now)[0].actions()
+            if actions <= TRANSACTION_ACTIONS:
+                break
+            count = min(count - 1, max(2, count * TRANSACTION_ACTIONS // actions))
+        return count
 
     def _stage_group(
         self, organisation: Organisation, series: NumberSeries, items: list[_GroupItem], now: datetime
