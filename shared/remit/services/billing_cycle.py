@@ -594,6 +594,9 @@ class BillingCycleService:
             if numbering is None or series is None:
                 raise NotFound("organisation", organisation.id)
             transaction, issued = self._stage_group(numbering, series, items[:count], now)
+            while transaction.actions() > TRANSACTION_ACTIONS and count > 2:  # heavier than estimated
+                count -= 1
+                transaction, issued = self._stage_group(numbering, series, items[:count], now)
             try:
                 transaction.commit()
             except SeriesMoved:
@@ -611,14 +614,14 @@ class BillingCycleService:
         raise ConcurrentUpdate("The organisation's number series kept moving.")
 
     def _fitting(self, organisation: Organisation, items: list[_GroupItem], now: datetime) -> int:
-        """How many of `items` (at least two) one transaction holds, counted by staging them before
-        the series is read (the numbers do not change the actions); those left wait for the next."""
+        """How many of `items` (at least two) one transaction holds, estimated by staging them all
+        once before the series is read (the numbers do not change the actions) and kept in
+        proportion; those left wait for the next transaction."""
         count = len(items)
-        while count > 2:
-            actions = self._stage_group(organisation, NumberSeries(), items[:count], now)[0].actions()
-            if actions <= TRANSACTION_ACTIONS:
-                break
-            count = min(count - 1, max(2, count * TRANSACTION_ACTIONS // actions))
+        if count > 2:
+            actions = self._stage_group(organisation, NumberSeries(), items, now)[0].actions()
+            if actions > TRANSACTION_ACTIONS:
+                count = max(2, count * TRANSACTION_ACTIONS // actions)
         return count
 
     def _stage_group(
