@@ -15,7 +15,14 @@ with Remit's patches), so that a slow or busy machine slows both alike:
 Then a bulk run through the real API handler: the answer time of `POST …/billing` for 500
 customers, and the time until the worker has issued all 500 invoices.
 
-    python -m benchmarks billing [--subscriptions 500] [--bulk 500]
+Then one organisation's issuing, one invoice a transaction against several together: two
+organisations alike, each with its subscriptions due (a customer each); the billing service bills
+one's messages one by one (`process`: a transaction per invoice, each writing the number series),
+the other's ten messages at a time as the worker does (`issue_together`: as many invoices as fit
+in one transaction, the series written once). Printed: invoices/s of each and their ratio,
+transactions and series writes per invoice, the invoices of the largest transaction.
+
+    python -m benchmarks billing [--subscriptions 500] [--bulk 500] [--one-organisation 200]
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 TARGET_RATIO = 0.5
@@ -38,6 +45,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks billing", description=__doc__)
     parser.add_argument("--subscriptions", type=int, default=500, help="subscriptions due (default 500)")
     parser.add_argument("--bulk", type=int, default=500, help="customers of the bulk run (default 500)")
+    parser.add_argument(
+        "--one-organisation",
+        type=int,
+        default=200,
+        help="subscriptions due in each of two organisations, issued one by one and together (default 200)",
+    )
     args = parser.parse_args(argv)
     from local.aws_emulation import AwsEmulation
     from local.environment import export_remit_environment
@@ -56,6 +69,7 @@ def main(argv: list[str]) -> int:
         with contextlib.redirect_stdout(io.StringIO()):
             worker = _worker(args.subscriptions)
             answer, completion = _bulk(args.bulk)
+            single, together = _one_organisation(args.one_organisation)
     finally:
         emulation.stop()
     ratio = worker.per_second / floor
@@ -72,6 +86,14 @@ def main(argv: list[str]) -> int:
     )
     print(f"bulk run of {args.bulk}: the API answered in  {answer * 1000:8.0f} ms (202, whatever the size)")
     print(f"bulk run of {args.bulk}: completed after      {completion:8.1f} s")
+    print(f"one organisation, {args.one_organisation} subscriptions due each way:")
+    for name, figures in (("one by one", single), ("together  ", together)):
+        print(
+            f"  {name}: {figures.per_second:8.1f} invoices/s, {figures.transactions:5.2f} transactions and "
+            f"{figures.series_writes:5.2f} series writes per invoice, at most {figures.largest} invoices "
+            f"({figures.largest_actions} actions) in one transaction"
+        )
+    print(f"  ratio together/one by one              {together.per_second / single.per_second:8.2f}")
     return 0
 
 
@@ -164,6 +186,97 @@ def _worker(count: int) -> WorkerFigures:
     if not issued:
         raise RuntimeError("the worker issued nothing")
     return WorkerFigures(count, count / elapsed, calls["calls"] / count, calls["items"] / count)
+
+
+@dataclass(frozen=True)
+class IssuingFigures:
+    per_second: float  # invoices issued a second
+    transactions: float  # TransactWriteItems per invoice
+    series_writes: float  # writes of the number series per invoice
+    largest: int  # invoices of the largest transaction
+    largest_actions: int  # its actions
+
+
+def _one_organisation(count: int) -> tuple[IssuingFigures, IssuingFigures]:
+    """Two organisations alike, one billed one invoice a transaction, the other several together."""
+    import boto3
+
+    from remit.bootstrap import reset, services
+    from remit.domain.customer import NewCustomer
+    from remit.domain.organisation import NewOrganisation
+    from remit.domain.subscription import NewSubscription, SubscriptionLine
+
+    account = services().accounts.create_account("One organisation").account_id
+    line = SubscriptionLine(description="Pro plan", unit_amount=4900)
+    organisations = []
+    for name in ("One by one", "Together"):
+        org = services().organisations.create(account, NewOrganisation(name=name, default_currency="EUR")).id
+        for n in range(count):
+            customer = services().customers.create(
+                account, org, NewCustomer(name=f"C{n}", email=f"c{n}@x.test")
+            )
+            subscription = services().subscriptions.create(
+                account,
+                org,
+                NewSubscription(customer_id=customer.id, line_items=[line], start_date=date(2027, 3, 15)),
+            )
+            services().subscriptions.activate(account, org, subscription.id)
+        organisations.append(org)
+    services().billing_cycle.plan(datetime(2027, 3, 15, 8, 15, tzinfo=UTC))
+    sqs, url = boto3.client("sqs"), os.environ["REMIT_BILLING_QUEUE_URL"]
+    messages: dict[str, list[dict[str, Any]]] = {org: [] for org in organisations}
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            body = json.loads(message["Body"])
+            messages.setdefault(body["organisation_id"], []).append(body)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    events = boto3.DEFAULT_SESSION.events if boto3.DEFAULT_SESSION else None
+    if events is None:
+        raise RuntimeError("boto3 has no default session")
+    sizes: list[tuple[int, int, int]] = []  # (invoices numbered, actions, series writes) of each transaction
+
+    def count_transaction(params: dict[str, Any], **_: Any) -> None:
+        items = params.get("TransactItems", [])
+        keys = [str(i.get("Put", {}).get("Item", {}).get("SK", {}).get("S", "")) for i in items]
+        numbered = sum(1 for k in keys if k.startswith("INVNUM#"))
+        sizes.append((numbered, len(items), keys.count("SERIES#invoice")))
+
+    reset()  # clients made from here on carry the counting hook
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", count_transaction)
+    figures = []
+    try:
+        for org, together in zip(organisations, (False, True), strict=True):
+            sizes.clear()
+            billing = services().billing_cycle
+            started = time.perf_counter()
+            if together:
+                queued = messages[org]
+                for start in range(0, len(queued), 10):
+                    batch = {str(n): m for n, m in enumerate(queued[start : start + 10])}
+                    done = billing.issue_together(batch)
+                    for key, message in batch.items():
+                        if key not in done:
+                            billing.process(message)
+            else:
+                for message in messages[org]:
+                    billing.process(message)
+            elapsed = time.perf_counter() - started
+            issued = services().invoices.list_invoices(account, org, 100, None, "open", None).items
+            if len(issued) < min(count, 100):
+                raise RuntimeError(f"issuing one organisation's invoices issued {len(issued)}")
+            largest = max(sizes)
+            figures.append(
+                IssuingFigures(
+                    per_second=count / elapsed,
+                    transactions=len(sizes) / count,
+                    series_writes=sum(series for _, _, series in sizes) / count,
+                    largest=largest[0],
+                    largest_actions=largest[1],
+                )
+            )
+    finally:
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", count_transaction)
+    return figures[0], figures[1]
 
 
 def _bulk(count: int) -> tuple[float, float]:

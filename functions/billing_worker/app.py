@@ -5,6 +5,10 @@ customers of a bulk run), or a part of the invoicing cycle's day to plan (a page
 see `remit.services.day_planning`). Its invoices are issued exactly once whatever the redeliveries (see
 `remit.services.billing_cycle`); a message that fails is reported as a batch item failure, so SQS
 delivers it again and, after its retries, moves it to the dead-letter queue.
+
+The batch's subscriptions of one organisation are issued together first (several invoices and
+their consecutive numbers in one transaction), as are a bulk message's customers; each message
+left is then done on its own.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from remit.observability import logger, metrics
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # The runs whose items this invocation worked on: checked for completion once, after the batch.
 _touched_runs: set[tuple[str, str]] = set()
+# What this invocation's batch issued together, by message id: those messages are done.
+_issued_together: dict[str, Any] = {}
 
 
 def bill_item(record: SQSRecord) -> None:
@@ -31,8 +37,9 @@ def bill_item(record: SQSRecord) -> None:
         plan_part(record.message_id, message)
         return
     _touched_runs.add((str(message["organisation_id"]), str(message["run_id"])))
+    together = _issued_together.get(record.message_id)
     try:
-        outcomes = services().billing_cycle.process(message)
+        outcomes = [together] if together else services().billing_cycle.process(message)
     except Exception:
         logger.exception("A billing message failed; it will be delivered again", extra={"billing": message})
         raise
@@ -63,6 +70,9 @@ def plan_part(message_id: str, message: dict[str, Any]) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _touched_runs.clear()
+    _issued_together.clear()
+    messages = {record["messageId"]: json.loads(record["body"]) for record in event.get("Records", [])}
+    _issued_together.update(services().billing_cycle.issue_together(messages))
     response = dict(process_partial_response(event, bill_item, processor, context))
     services().billing_cycle.complete_runs(set(_touched_runs))
     return response

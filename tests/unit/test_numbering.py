@@ -63,3 +63,27 @@ def test_whatever_the_takes_and_renumberings_no_number_is_ever_given_twice(plan:
     assert len(given_out) == len(set(given_out))
     assert series.last_number_used == (given_out[-1] if given_out else 0)
     assert series.next_number > series.last_number_used
+
+
+@given(start=st.integers(min_value=1, max_value=10**9), count=st.integers(min_value=1, max_value=20))
+def test_taking_consecutive_numbers_gives_each_next_number_once_and_the_series_after_the_last(
+    start: int, count: int
+) -> None:
+    series = NumberSeries(next_number=start, last_number_used=start - 1, version=4)
+
+    taken = series.take_consecutive(count, "INV-", 4)
+
+    assert [t.sequence for t in taken] == list(range(start, start + count))
+    assert [t.number for t in taken] == [f"INV-{n:04d}" for n in range(start, start + count)]
+    assert taken[-1].series == NumberSeries(
+        next_number=start + count, last_number_used=start + count - 1, version=4
+    )
+    one_by_one = series
+    for expected in taken:
+        assert one_by_one.take("INV-", 4) == expected
+        one_by_one = expected.series
+
+
+def test_taking_no_numbers_at_once_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        NumberSeries().take_consecutive(0, "", 1)

@@ -476,6 +476,10 @@ class DynamoBillingTransaction:
         (recurring billing, reminders) commits its markers and counts with the invoices, atomically."""
         self._writes.append(write)
 
+    def actions(self) -> int:
+        """The actions committing now would take (DynamoDB allows 100 in one transaction)."""
+        return len(self._writes) + len(self._overview)
+
     def commit(self) -> None:
         """Commit every staged write, the overview's counters with them, or none (`ConcurrentUpdate`
         or the write's own `Conflict`)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from remit.adapters.dynamodb import Item, Write, put
 from remit.adapters.items.organisations import organisation_of
-from remit.domain.numbering import NumberSeries, SeriesName
+from remit.domain.numbering import NumberSeries, SeriesMoved, SeriesName
 from remit.domain.organisation import Organisation
 
 ORGANISATION_SK = "ORG"
@@ -77,5 +77,5 @@ def save_series(organisation_id: str, series: NumberSeries) -> Write:
         "version": series.version + 1,
     }
     if series.version == 0:
-        return Write("Put", put(item, "attribute_not_exists(PK)"))
-    return Write("Put", put(item, "version = :read", read=series.version))
+        return Write("Put", put(item, "attribute_not_exists(PK)"), SeriesMoved)
+    return Write("Put", put(item, "version = :read", read=series.version), SeriesMoved)

@@ -188,6 +188,23 @@ class RecurringTransaction:
         if adds:
             self._update_run(run_id, f"ADD {', '.join(adds)}", values)
 
+    def count_issued_on_run(self, run_id: str, invoice_ids: list[str]) -> None:
+        """Count items of the run done, each by one invoice of `invoice_ids`, in one update of the
+        run (several invoices issued in one transaction, which may touch the run's item once).
+        """
+        for invoice_id in invoice_ids:
+            entry = {"PK": self._pk, "SK": f"BILLINGRUN#{run_id}#INV#{invoice_id}", "entity": "run_invoice"}
+            self.billing.stage(Write("Put", put(entry)))
+        self._update_run(
+            run_id,
+            "ADD #created :issued, #processed :issued, #skipped :none",
+            {":issued": len(invoice_ids), ":none": 0},
+        )
+
+    def actions(self) -> int:
+        """The actions committing now would take (DynamoDB allows 100 in one transaction)."""
+        return self.billing.actions()
+
     def _update_run(self, run_id: str, expression: str, values: dict[str, Any]) -> None:
         self.billing.stage(
             Write(
@@ -242,6 +259,46 @@ class DynamoRecurringStore:
             subscription_of(subscription) if subscription else None,
             customer_of(customer) if customer else None,
         )
+
+    def read_subscriptions(
+        self, organisation_id: str, subscriptions: list[tuple[str, str | None]]
+    ) -> tuple[Organisation | None, NumberSeries | None, dict[str, Subscription], dict[str, Customer]]:
+        """The organisation, its invoice number series, the subscriptions (id, its customer's id if
+        known) and their customers, by id: one round trip when every customer's id is given, two
+        otherwise. Missing ones are left out (the caller checks each customer is its subscription's).
+        """
+        pk = _pk(organisation_id)
+        keys = [*organisation_keys(organisation_id)]
+        keys += [(pk, f"SUB#{subscription_id}") for subscription_id, _ in subscriptions]
+        keys += [(pk, f"CUSTOMER#{customer_id}") for _, customer_id in subscriptions if customer_id]
+        found = {item["SK"]: item for item in self._table.batch_get(list(dict.fromkeys(keys)))}
+        organisation, series = organisation_and_series(found)
+        read = {
+            subscription_id: subscription_of(found[f"SUB#{subscription_id}"])
+            for subscription_id, _ in subscriptions
+            if f"SUB#{subscription_id}" in found
+        }
+        unknown = sorted({s.customer_id for s in read.values()} - {c for _, c in subscriptions if c})
+        found |= {
+            item["SK"]: item for item in self._table.batch_get([(pk, f"CUSTOMER#{c}") for c in unknown])
+        }
+        customers = {
+            s.customer_id: customer_of(found[f"CUSTOMER#{s.customer_id}"])
+            for s in read.values()
+            if f"CUSTOMER#{s.customer_id}" in found
+        }
+        return organisation, series, read, customers
+
+    def read_customers(
+        self, organisation_id: str, customer_ids: list[str]
+    ) -> tuple[Organisation | None, dict[str, Customer]]:
+        """The organisation and those of the customers that exist, by id, in one round trip."""
+        pk = _pk(organisation_id)
+        keys = [*organisation_keys(organisation_id), *((pk, f"CUSTOMER#{c}") for c in customer_ids)]
+        found = {item["SK"]: item for item in self._table.batch_get(list(dict.fromkeys(keys)))}
+        organisation, _ = organisation_and_series(found)
+        customers = {c: customer_of(found[f"CUSTOMER#{c}"]) for c in customer_ids if f"CUSTOMER#{c}" in found}
+        return organisation, customers
 
     def get_subscription(self, organisation_id: str, subscription_id: str) -> Subscription | None:
         item = self._table.get(_pk(organisation_id), f"SUB#{subscription_id}")

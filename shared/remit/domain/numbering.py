@@ -1,10 +1,11 @@
 """Number series: the legal, gapless numbering of an organisation's documents.
 
 A series (today `invoice`; a credit-note series is the same object under another name) hands out
-its numbers one at a time, in order: `take` gives the next number and the series as it is after
-it. `renumbered` moves the next number forward or back, but never to or below a number already
-used, so no number is ever given twice. A series is stored as read and written only if still as
-read (the adapter's condition), which keeps both rules under concurrency.
+its numbers in order: `take` gives the next number and the series as it is after it,
+`take_consecutive` the next few at once (several documents issued in one transaction).
+`renumbered` moves the next number forward or back, but never to or below a number already used,
+so no number is ever given twice. A series is stored as read and written only if still as read
+(the adapter's condition), which keeps both rules under concurrency.
 """
 
 from __future__ import annotations
@@ -14,13 +15,20 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from remit.domain.errors import InvalidInput
+from remit.domain.errors import ConcurrentUpdate, InvalidInput
 from remit.domain.values import Model
 
 SeriesName = Literal["invoice"]
 NumberPrefix = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9\-_/.#]*$")]
 NumberPadding = Annotated[int, Field(ge=1, le=12)]
 SequenceNumber = Annotated[int, Field(ge=1, le=10**12)]
+
+
+class SeriesMoved(ConcurrentUpdate):
+    """The series was written since it was read: take the numbers again from the series as it is."""
+
+    def __init__(self) -> None:
+        super().__init__("Another finalization took the organisation's next number first; try again.")
 
 
 def format_number(prefix: str, padding: int, sequence: int) -> str:
@@ -57,6 +65,17 @@ class NumberSeries(Model):
         sequence = self.next_number
         after = self.model_copy(update={"next_number": sequence + 1, "last_number_used": sequence})
         return TakenNumber(sequence, format_number(prefix, padding, sequence), after)
+
+    def take_consecutive(self, count: int, prefix: str, padding: int) -> list[TakenNumber]:
+        """The next `count` numbers (at least one), in order, each with the series once it is used:
+        the last one's series is the one to write. Raises `ValueError` for a count below one.
+        """
+        if count < 1:
+            raise ValueError(f"take at least one number, not {count}")
+        taken = [self.take(prefix, padding)]
+        while len(taken) < count:
+            taken.append(taken[-1].series.take(prefix, padding))
+        return taken
 
     def renumbered(self, next_number: int) -> NumberSeries:
         """The series continuing at `next_number`, forward or back.

@@ -172,6 +172,10 @@ class Organisation(Model):
         """The next number of its invoice `series`, in the organisation's invoice number format."""
         return series.take(self.invoice_numbering.prefix, self.invoice_numbering.padding)
 
+    def take_invoice_numbers(self, series: NumberSeries, count: int) -> list[TakenNumber]:
+        """The next `count` numbers of its invoice `series`, consecutive, in its invoice number format."""
+        return series.take_consecutive(count, self.invoice_numbering.prefix, self.invoice_numbering.padding)
+
 
 class NewBranding(Strict):
     brand_colour: HexColour | None = None

@@ -16,6 +16,13 @@ duplicate schedule delivery, a concurrent planner, an SQS redelivery, a retry af
 any two steps) finds the marker and counts as done: no duplicate, and nothing is skipped, because a
 crash before the commit leaves nothing behind and the message is delivered again.
 
+Several items of one organisation (the subscriptions of one batch's messages, `issue_together`; the
+customers of one bulk message) are issued together: one transaction issues their invoices with
+consecutive numbers and writes the organisation's number series once, each invoice with its own
+markers, so the organisation's finalizations do not queue on its series one invoice at a time. A
+transaction refused because one of its items is done already writes nothing; the group is read
+again and issued without it, its numbers taken afresh.
+
 With the customer's `invoicing_flow: "automatic"` the invoice is finalized and sent in that same
 transaction (the email through the outbox); `manual` leaves a draft. A subscription collected with
 `charge_automatically` from a customer with a saved card is charged after the commit instead of
@@ -36,10 +43,10 @@ from remit.domain.billing_period import BillingPeriod
 from remit.domain.billing_run import BillingRun, BillingRunError, BulkInvoice
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer, first_of_next_month
-from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError, NotFound
 from remit.domain.ids import derived_id
 from remit.domain.invoice import Invoice
-from remit.domain.numbering import NumberSeries
+from remit.domain.numbering import NumberSeries, SeriesMoved, TakenNumber
 from remit.domain.organisation import Organisation
 from remit.domain.subscription import Subscription
 from remit.ports.queues import DayPlanning, WorkQueue
@@ -49,7 +56,7 @@ from remit.services.charges import billable_open_charges
 from remit.services.day_planning import PAGE, DayPart, PartFailed, part_of, read_page, split_day
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
-from remit.services.retry import READ_AGAIN, ReadAgain, retry_on_conflict
+from remit.services.retry import READ_AGAIN, ReadAgain, back_off, retry_on_conflict
 from remit.services.sending import SendingService
 from remit.services.subscriptions import period_draft
 
@@ -61,6 +68,11 @@ BULK_CUSTOMERS_PER_MESSAGE = 10  # one worker message bills this many customers 
 STALE_RUN = timedelta(hours=1)
 # Attempts at one item before the message goes back to the queue (each conflict is re-read first).
 _ATTEMPTS = 60
+# DynamoDB's most actions in one TransactWriteItems: a group issues as many invoices as fit.
+TRANSACTION_ACTIONS = 100
+# A group's transaction cancelled by a conflict (not by its series moving) is sent again this often
+# before its subscriptions and customers are read again.
+_RESENDS = 3
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,34 @@ class ItemOutcome:
     error: str | None = None
     catch_up_limit_reached: bool = False
     invoice_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _DuePeriod:
+    """A subscription message's item as a group issues it: its last period due, read with the group."""
+
+    message_id: str
+    run_id: str
+    as_of: date
+    subscription: Subscription
+    customer: Customer
+    period: BillingPeriod
+
+
+@dataclass(frozen=True)
+class _GroupItem:
+    """An invoice a group issues: the run's item it does, its priced draft, and the markers (and
+    moves) staged with it, which make it exactly once."""
+
+    item_id: str  # the run's item: a subscription, or a customer of a bulk run
+    run_id: str
+    customer: Customer
+    draft: Invoice
+    charges: list[Charge]
+    issue_date: date
+    send: bool
+    public_base_url: str | None
+    stage_claims: Callable[[RecurringTransaction], None]
 
 
 class _Retry(Exception):
@@ -335,6 +375,49 @@ class BillingCycleService:
             raise ValueError(f"unknown billing message kind {kind!r}")
         return outcomes
 
+    def issue_together(self, messages: Mapping[str, Mapping[str, Any]]) -> dict[str, ItemOutcome]:
+        """Issue the subscription items among `messages` (by message id) together, organisation by
+        organisation, and answer the outcome of each message whose item this did.
+
+        A transaction issues as many of one organisation's invoices as fit in it, with consecutive
+        numbers and one write of the number series (conditioned on it being as read), each invoice
+        with the markers of its period and its run item: exactly once, as `process` would, and
+        gapless. Only items of one period due, finalized and sent by the automatic flow and with a
+        customer of their own in the group, are issued together. A transaction refused because one
+        of its periods is done already writes nothing; the group is read again and issued without
+        it, with its numbers taken afresh. The messages not answered (other kinds, catch-ups, drafts,
+        card charges, a customer's second subscription, an item that failed or kept conflicting) are
+        for `process`, one by one; so this raises nothing a message should fail for.
+        """
+        by_organisation: dict[str, dict[str, tuple[str, Mapping[str, Any]]]] = defaultdict(dict)
+        for message_id, message in messages.items():
+            if message.get("kind") == "subscription" and {"organisation_id", "subscription_id"} <= set(
+                message
+            ):
+                # A subscription queued twice (racing planners) is issued once here; `process`
+                # finds the other message's item done. A message that is not whole fails in `process`.
+                by_organisation[str(message["organisation_id"])].setdefault(
+                    str(message["subscription_id"]), (message_id, message)
+                )
+        outcomes: dict[str, ItemOutcome] = {}
+        for organisation_id, wanted in by_organisation.items():
+            while len(wanted) > 1:
+                try:
+                    issued = self._issue_group(organisation_id, wanted)
+                except Exception:  # written whole or not at all: `process` finishes each item
+                    logger.warning(
+                        "Issuing a group failed; its items are issued one by one",
+                        extra={"organisation_id": organisation_id, "items": len(wanted)},
+                        exc_info=True,
+                    )
+                    break
+                if not issued:
+                    break
+                for subscription_id, (message_id, outcome) in issued.items():
+                    outcomes[message_id] = outcome
+                    del wanted[subscription_id]
+        return outcomes
+
     def complete_runs(self, runs: set[tuple[str, str]]) -> None:
         """Stamp `completed_at` on those of the runs (organisation id, run id) whose items are all done."""
         now = self._clock.now()
@@ -467,6 +550,178 @@ class BillingCycleService:
             self._charge_or_send(organisation, invoice)
         return invoice, saved
 
+    def _issue_group(
+        self, organisation_id: str, wanted: Mapping[str, tuple[str, Mapping[str, Any]]]
+    ) -> dict[str, tuple[str, ItemOutcome]]:
+        """One transaction's worth of `wanted` (subscription id: its message id and message) issued
+        together: {subscription id: (message id, outcome)}; empty when fewer than two can be.
+        """
+        refused = 0
+
+        def attempt() -> dict[str, tuple[str, ItemOutcome]] | ReadAgain:
+            nonlocal refused
+            organisation, series, subscriptions, customers = self._store.read_subscriptions(
+                organisation_id, [(sub, message.get("customer_id")) for sub, (_, message) in wanted.items()]
+            )
+            if organisation is None or series is None:
+                return {}
+            due = self._due_together(organisation, subscriptions, customers, wanted)
+            if len(due) < 2:
+                return {}
+            now = self._clock.now()
+            messages = {item.subscription.id: item.message_id for item in due}
+            try:
+                items = [self._period_item(organisation, item, now) for item in due]
+                issued = self._commit_group(organisation, items, now)
+            except AlreadyDone:
+                # A period of the group is done (an earlier delivery): read again, it is due no more.
+                # Refused more often than the group has items, something else refuses: one by one.
+                refused += 1
+                return READ_AGAIN if refused <= len(wanted) else {}
+            except DomainError as error:
+                if isinstance(error, ConcurrentUpdate):
+                    raise  # a subscription or customer changed meanwhile: read them again
+                return {}  # an item of the group is refused: `process` records it on the run
+            return {
+                item.item_id: (messages[item.item_id], ItemOutcome(issued=1, invoice_ids=[invoice.id]))
+                for item, invoice in issued
+            }
+
+        return retry_on_conflict(
+            attempt, _ATTEMPTS, exhausted=f"The group of {organisation_id} kept conflicting."
+        )
+
+    def _due_together(
+        self,
+        organisation: Organisation,
+        subscriptions: Mapping[str, Subscription],
+        customers: Mapping[str, Customer],
+        wanted: Mapping[str, tuple[str, Mapping[str, Any]]],
+    ) -> list[_DuePeriod]:
+        """The items of `wanted` a group issues: one period due (the item's last), finalized and sent
+        (not charged), each customer once (a transaction writes an item once)."""
+        due: list[_DuePeriod] = []
+        seen: set[str] = set()
+        for subscription_id, (message_id, message) in wanted.items():
+            subscription = subscriptions.get(subscription_id)
+            customer = customers.get(subscription.customer_id) if subscription else None
+            if subscription is None or customer is None or customer.id in seen:
+                continue
+            as_of = _day(message)
+            periods = subscription.periods_due(as_of, 2)
+            by_card = (
+                subscription.collection == "charge_automatically"
+                and customer.card_on_file is not None
+                and organisation.payment_methods.card
+            )
+            if len(periods) != 1 or customer.invoicing_flow != "automatic" or by_card:
+                continue
+            seen.add(customer.id)
+            due.append(
+                _DuePeriod(message_id, str(message["run_id"]), as_of, subscription, customer, periods[0])
+            )
+        return due
+
+    def _period_item(self, organisation: Organisation, due: _DuePeriod, now: datetime) -> _GroupItem:
+        """The invoice of a subscription's period due, priced, with its markers (the period's, the
+        run item's) and the subscription moved on."""
+        draft, charges = period_draft(
+            self._invoices,
+            self._billing,
+            organisation,
+            due.customer,
+            due.subscription,
+            due.period,
+            due.as_of,
+            now,
+        )
+
+        def stage_claims(transaction: RecurringTransaction) -> None:
+            transaction.claim_period(due.subscription.id, due.period.start, draft.id)
+            billed = due.subscription.billed(due.period, now)
+            transaction.save_subscription(billed.close_if_done(due.as_of, now) or billed)
+            transaction.claim_run_item(due.run_id, due.subscription.id)
+
+        return _GroupItem(
+            due.subscription.id, due.run_id, due.customer, draft, charges, due.as_of, True, None, stage_claims
+        )
+
+    def _commit_group(
+        self, organisation: Organisation, items: list[_GroupItem], now: datetime
+    ) -> list[tuple[_GroupItem, Invoice]]:
+        """Issue the first of `items` that fit in one transaction (at most `TRANSACTION_ACTIONS`).
+
+        The drafts are priced already; the number series is read last, just before the commit, and
+        only it is read again when another finalization wrote it meanwhile (`SeriesMoved`): the
+        organisation's finalizations wait on each other for a read and a commit, no longer.
+        """
+        count = self._fitting(organisation, items, now)
+        conflicts = 0
+        for number in range(_ATTEMPTS):
+            numbering, series, _, _ = self._billing.read_for_finalizing(organisation.id)
+            if numbering is None or series is None:
+                raise NotFound("organisation", organisation.id)
+            transaction, issued = self._stage_group(numbering, series, items[:count], now)
+            while transaction.actions() > TRANSACTION_ACTIONS and count > 2:  # heavier than estimated
+                count -= 1
+                transaction, issued = self._stage_group(numbering, series, items[:count], now)
+            try:
+                transaction.commit()
+            except SeriesMoved:
+                back_off(number)
+                continue
+            except ConcurrentUpdate:
+                # Another transaction held one of its items (the series, the run): send it again, a
+                # few times; an item written meanwhile (a customer) is read again by the caller.
+                conflicts += 1
+                if conflicts > _RESENDS:
+                    raise
+                back_off(number)
+                continue
+            return issued
+        raise ConcurrentUpdate("The organisation's number series kept moving.")
+
+    def _fitting(self, organisation: Organisation, items: list[_GroupItem], now: datetime) -> int:
+        """How many of `items` (at least two) one transaction holds, estimated by staging them all
+        once before the series is read (the numbers do not change the actions) and kept in
+        proportion; those left wait for the next transaction."""
+        count = len(items)
+        if count > 2:
+            actions = self._stage_group(organisation, NumberSeries(), items, now)[0].actions()
+            if actions > TRANSACTION_ACTIONS:
+                count = max(2, count * TRANSACTION_ACTIONS // actions)
+        return count
+
+    def _stage_group(
+        self, organisation: Organisation, series: NumberSeries, items: list[_GroupItem], now: datetime
+    ) -> tuple[RecurringTransaction, list[tuple[_GroupItem, Invoice]]]:
+        numbers = organisation.take_invoice_numbers(series, len(items))
+        transaction = self._store.transaction(organisation.id)
+        # The series first: when it moved, that is the refusal reported (before the number markers).
+        transaction.billing.save_series(numbers[-1].series)
+        issued: list[tuple[_GroupItem, Invoice]] = []
+        by_run: dict[str, list[str]] = defaultdict(list)
+        for item, taken in zip(items, numbers, strict=True):
+            item.stage_claims(transaction)
+            invoice = self._issue(
+                transaction,
+                organisation,
+                taken,
+                item.customer,
+                item.draft,
+                item.charges,
+                item.issue_date,
+                now,
+                finalize=True,
+                send=item.send,
+                public_base_url=item.public_base_url,
+            )
+            by_run[item.run_id].append(invoice.id)
+            issued.append((item, invoice))
+        for run_id, invoice_ids in by_run.items():
+            transaction.count_issued_on_run(run_id, invoice_ids)
+        return transaction, issued
+
     def _charge_or_send(self, organisation: Organisation, invoice: Invoice) -> None:
         try:
             self._charge_card(organisation, invoice)
@@ -548,11 +803,97 @@ class BillingCycleService:
         if run is None or run.bulk is None:
             raise ValueError(f"billing run {run_id} of {organisation_id} is not a bulk run")
         done = self._store.run_items_done(organisation_id, run_id, customer_ids)
+        left = [c for c in customer_ids if c not in done]  # the others: issued and counted before
+        together: dict[str, ItemOutcome] = {}
+        while len(left) - len(together) > 1:
+            try:
+                issued = self._bill_bulk_together(
+                    organisation_id, run_id, run.bulk, [c for c in left if c not in together]
+                )
+            except Exception:  # written whole or not at all: each customer is then billed on its own
+                logger.warning(
+                    "Issuing a group failed; its customers are billed one by one",
+                    extra={"run_id": run_id},
+                    exc_info=True,
+                )
+                break
+            if not issued:
+                break
+            together |= issued
         return [
-            self._bill_bulk_customer(organisation_id, run_id, run.bulk, customer_id)
-            for customer_id in customer_ids
-            if customer_id not in done  # a redelivery: issued and counted before
+            together[customer_id]
+            if customer_id in together
+            else self._bill_bulk_customer(organisation_id, run_id, run.bulk, customer_id)
+            for customer_id in left
         ]
+
+    def _bill_bulk_together(
+        self, organisation_id: str, run_id: str, bulk: BulkInvoice, customer_ids: list[str]
+    ) -> dict[str, ItemOutcome]:
+        """One transaction's worth of a bulk run's customers issued together (see `issue_together`):
+        {customer id: outcome}; empty when fewer than two can be. A customer gone or billed in another
+        currency is left to `_bill_bulk_customer`, which records why on the run.
+        """
+        refused = 0
+
+        def attempt() -> dict[str, ItemOutcome] | ReadAgain:
+            nonlocal refused
+            organisation, customers = self._store.read_customers(organisation_id, customer_ids)
+            if organisation is None:
+                return {}
+            # After a refusal, the customers a racing delivery did meanwhile are left out.
+            done = self._store.run_items_done(organisation_id, run_id, customer_ids) if refused else set()
+            now = self._clock.now()
+            today = today_in(organisation.timezone, now)
+            items = [
+                self._bulk_item(organisation, run_id, bulk, customers[c], today, now)
+                for c in customer_ids
+                if c not in done and c in customers and customers[c].currency == bulk.currency
+            ]
+            if len(items) < 2:
+                return {}
+            try:
+                issued = self._commit_group(organisation, items, now)
+            except AlreadyDone:
+                refused += 1
+                return READ_AGAIN if refused <= len(customer_ids) else {}
+            except DomainError as error:
+                if isinstance(error, ConcurrentUpdate):
+                    raise  # a customer changed meanwhile: read again
+                return {}
+            return {item.item_id: ItemOutcome(issued=1, invoice_ids=[invoice.id]) for item, invoice in issued}
+
+        return retry_on_conflict(attempt, _ATTEMPTS, exhausted=f"Bulk run {run_id} kept conflicting.")
+
+    def _bulk_item(
+        self,
+        organisation: Organisation,
+        run_id: str,
+        bulk: BulkInvoice,
+        customer: Customer,
+        today: date,
+        now: datetime,
+    ) -> _GroupItem:
+        """A bulk run's invoice to one customer, with the marker of its run item."""
+        draft = self._invoices.draft_for(
+            organisation,
+            customer,
+            [],
+            bulk.line_items,
+            today=today,
+            now=now,
+            due_date=bulk.due_date,
+            days_until_due=bulk.days_until_due,
+            memo=bulk.memo,
+            source="billing",
+        )
+
+        def stage_claims(transaction: RecurringTransaction) -> None:
+            transaction.claim_run_item(run_id, customer.id)
+
+        return _GroupItem(
+            customer.id, run_id, customer, draft, [], today, bulk.send, bulk.public_base_url, stage_claims
+        )
 
     def _bill_bulk_customer(
         self, organisation_id: str, run_id: str, bulk: BulkInvoice, customer_id: str
@@ -630,7 +971,7 @@ class BillingCycleService:
         self,
         transaction: RecurringTransaction,
         organisation: Organisation,
-        series: NumberSeries,
+        number: NumberSeries | TakenNumber,
         customer: Customer,
         draft: Invoice,
         charges: list[Charge],
@@ -642,14 +983,21 @@ class BillingCycleService:
         next_charges_billing: date | None = None,
         public_base_url: str | None = None,
     ) -> Invoice:
-        """Stage the new invoice: a draft, or finalized (and sent) as the flow says."""
+        """Stage the new invoice: a draft, or finalized (and sent) as the flow says. Finalized, it
+        takes the next number of the series (which is written), or the number taken (the caller
+        writes the series once for the numbers it took)."""
         invoice = draft
         # The timeline sorts by event id, which orders by the millisecond: created, finalized, sent.
         if finalize:
-            invoice = self._lifecycle.stage_finalization(
+            if isinstance(number, NumberSeries):
+                taken = organisation.take_invoice_number(number)
+                transaction.billing.save_series(taken.series)
+            else:
+                taken = number
+            invoice = self._lifecycle.stage_numbered_finalization(
                 transaction.billing,
                 organisation,
-                series,
+                taken,
                 draft,
                 customer,
                 issue_date=issue_date,

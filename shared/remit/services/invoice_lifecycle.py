@@ -7,7 +7,7 @@ from datetime import date, datetime
 from remit.domain.customer import Customer
 from remit.domain.errors import NotFound
 from remit.domain.invoice import Invoice
-from remit.domain.numbering import NumberSeries
+from remit.domain.numbering import NumberSeries, TakenNumber
 from remit.domain.organisation import Organisation
 from remit.domain.reminders import next_reminder_date
 from remit.ports.billing import BillingTransaction
@@ -117,6 +117,38 @@ class InvoiceLifecycleService:
         the caller to write. Raises what `Invoice.finalize` raises.
         """
         taken = organisation.take_invoice_number(series)
+        transaction.save_series(taken.series)
+        return self.stage_numbered_finalization(
+            transaction,
+            organisation,
+            taken,
+            draft,
+            customer,
+            issue_date=issue_date,
+            now=now,
+            public_base_url=public_base_url,
+            next_charges_billing=next_charges_billing,
+        )
+
+    def stage_numbered_finalization(
+        self,
+        transaction: BillingTransaction,
+        organisation: Organisation,
+        taken: TakenNumber,
+        draft: Invoice,
+        customer: Customer,
+        *,
+        issue_date: date,
+        now: datetime,
+        public_base_url: str,
+        next_charges_billing: date | None = None,
+    ) -> Invoice:
+        """Stage what `stage_finalization` stages, with the number `taken` and without the series:
+        the caller writes the series once, as its last number taken left it (several invoices
+        finalized in one transaction take consecutive numbers, and the one write of the series,
+        conditioned on it being as read, keeps them gapless and never reused). Raises what
+        `Invoice.finalize` raises.
+        """
         token = self._context.new_hosted_token()
         finalized = draft.finalize(
             number=taken.number,
@@ -138,7 +170,6 @@ class InvoiceLifecycleService:
             # Reminder steps after the issue date (the invoice email itself goes out today).
             first = next_reminder_date(organisation.reminders, finalized.due_date, issue_date)
             finalized = finalized.model_copy(update={"next_reminder_on": first})
-        transaction.save_series(taken.series)
         transaction.claim_number(finalized, token)
         self._context.stage_credit(
             transaction,
