@@ -246,3 +246,28 @@ def test_an_organisation_that_cannot_be_planned_holds_back_no_other_of_its_page(
     }
     again = services().billing_cycle.plan_part(part, "the-part")
     assert sorted((run.organisation_id, run.items) for run in again.runs) == [(first.org, 2), (second.org, 2)]
+
+
+def test_a_days_plan_items_expire_after_sqs_could_deliver_its_parts_again(acme: Billing) -> None:
+    import time
+
+    from remit.adapters.due_index import PLANS
+    from remit.bootstrap import services
+
+    # Given a day planned in parts
+    index_entries(acme.org, 2 * PAGE + 1, date(2027, 3, 1))
+    services().billing_cycle.split_day(SCHEDULED)
+    plan_parts(BillingQueue(), "plan_cycle", services().billing_cycle.plan_part)
+
+    # Then the plan's markers and records expire by TTL, 30 days on: after SQS's 14 days at most
+    table = services().billing_runs._store._table
+    items = table.client.scan(TableName=table.name)["Items"]
+    plan_items = [item for item in items if item["PK"]["S"].startswith(PLANS)]
+    assert {item["SK"]["S"].split("#")[0] for item in plan_items} == {"PAGE", "PART"}
+    for item in plan_items:
+        days = (int(item["expires_at"]["N"]) - time.time()) / 86400
+        assert 14 < days <= 30
+    # And no other item carries the TTL attribute: nothing of the books expires
+    assert not [item for item in items if not item["PK"]["S"].startswith(PLANS) and "expires_at" in item]
+    ttl = table.client.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")

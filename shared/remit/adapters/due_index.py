@@ -24,7 +24,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from remit.adapters.dynamodb import DynamoTable, Index, Item, Write, put
@@ -57,6 +57,14 @@ def reminder_keys(day: date, organisation_id: str, invoice_id: str) -> Item:
 # A day's plan, by shard, in items of no organisation: PLAN#<plan>#<shard> / PAGE#<page> (who
 # queued the page that follows) and PART#<page> (what the part of that page planned).
 PLANS = "PLAN#"
+# How long a plan's items are kept: DynamoDB's TTL deletes them after this (`expires_at`, epoch
+# seconds). Longer than SQS keeps a message (14 days at most), so a part delivered again always
+# finds its page's marker.
+PLAN_ITEMS_KEPT = timedelta(days=30)
+
+
+def _expires_at() -> int:
+    return int((datetime.now(UTC) + PLAN_ITEMS_KEPT).timestamp())
 
 
 def _page_key(after: str | None) -> str:
@@ -105,12 +113,13 @@ class DynamoDayPlanning:
     def claim_next_page(
         self, plan: str, shard: int, after: str | None, following: str, by: str
     ) -> str | None:
-        item = {
+        item: Item = {
             "PK": f"{PLANS}{plan}#{shard}",
             "SK": f"PAGE#{_page_key(after)}",
             "entity": "marker",
             "by": by,
             "following": following,
+            "expires_at": _expires_at(),
         }
         try:
             self._table.write([Write("Put", put(item, "attribute_not_exists(PK)"))])
@@ -122,7 +131,12 @@ class DynamoDayPlanning:
         return following
 
     def record_part(self, plan: str, shard: int, after: str | None, report: Mapping[str, Any]) -> None:
-        item = {"PK": f"{PLANS}{plan}#{shard}", "SK": f"PART#{_page_key(after)}", "entity": "plan_part"}
+        item = {
+            "PK": f"{PLANS}{plan}#{shard}",
+            "SK": f"PART#{_page_key(after)}",
+            "entity": "plan_part",
+            "expires_at": _expires_at(),
+        }
         self._table.write([Write("Put", put({**item, "report": json.dumps(report, separators=(",", ":"))}))])
 
     def parts_recorded(self, plan: str, shards: int) -> list[dict[str, Any]]:
