@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Self, cast
 
 from pydantic import BaseModel, Field, computed_field
 
-from remit.domain import billing_run, billing_template, customer, invoice, organisation, subscription
 from remit.domain.billing_period import PeriodUnit
 from remit.domain.billing_run import BillingRunError, BillingRunKind, BillingRunStatus
 from remit.domain.billing_template import TemplateLines
@@ -56,12 +55,16 @@ from remit.domain.values import (
 )
 
 
-def _answer[AnswerT: BaseModel](answer: type[AnswerT], entity: BaseModel) -> AnswerT:
-    """The answer's fields taken from the entity's of the same name (the entity was validated)."""
-    return answer.model_construct(**{name: getattr(entity, name) for name in answer.model_fields})
+class Answer(Model):
+    """A resource as the API shows it, built from its entity by `of`."""
+
+    @classmethod
+    def of(cls, entity: BaseModel) -> Self:
+        """The answer's fields taken from the entity's of the same name (the entity was validated)."""
+        return cast(Self, cls.model_construct(**{name: getattr(entity, name) for name in cls.model_fields}))
 
 
-class Organisation(Model):
+class Organisation(Answer):
     """An organisation as the API shows it."""
 
     id: str
@@ -83,12 +86,8 @@ class Organisation(Model):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, entity: organisation.Organisation) -> Organisation:
-        return _answer(cls, entity)
 
-
-class Customer(Model):
+class Customer(Answer):
     """A customer as the API shows it."""
 
     id: str
@@ -128,12 +127,8 @@ class Customer(Model):
     def balance(self) -> int:
         return balance_in(self.balances, self.currency)
 
-    @classmethod
-    def of(cls, entity: customer.Customer) -> Customer:
-        return _answer(cls, entity)
 
-
-class Invoice(Model):
+class Invoice(Answer):
     """An invoice as the API shows it. Amounts are in the currency's minor unit."""
 
     id: str
@@ -175,12 +170,8 @@ class Invoice(Model):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, entity: invoice.Invoice) -> Invoice:
-        return _answer(cls, entity)
 
-
-class Subscription(Model):
+class Subscription(Answer):
     """A subscription as the API shows it; `current_period_*` are as of the organisation's today."""
 
     id: str
@@ -214,12 +205,8 @@ class Subscription(Model):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, entity: subscription.Subscription) -> Subscription:
-        return _answer(cls, entity)
 
-
-class BillingRun(Model):
+class BillingRun(Answer):
     id: str
     organisation_id: str
     kind: BillingRunKind
@@ -242,12 +229,8 @@ class BillingRun(Model):
             return "completed_with_errors" if self.errors else "completed"
         return "running" if self.processed else "pending"
 
-    @classmethod
-    def of(cls, entity: billing_run.BillingRun) -> BillingRun:
-        return _answer(cls, entity)
 
-
-class BillingTemplate(Model):
+class BillingTemplate(Answer):
     id: str
     name: ShortText
     currency: CurrencyCode
@@ -256,7 +239,3 @@ class BillingTemplate(Model):
     memo: Memo | None = None
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def of(cls, entity: billing_template.BillingTemplate) -> BillingTemplate:
-        return _answer(cls, entity)
