@@ -12,7 +12,7 @@ from remit.domain.values import CurrencyCode, Model, Strict
 
 PaymentMethod = Literal["card", "bank_transfer", "cheque", "cash", "other"]
 OfflineMethod = Literal["bank_transfer", "cheque", "cash", "other"]
-PaymentStatus = Literal["succeeded", "failed", "refunded"]
+PaymentStatus = Literal["succeeded", "failed", "partially_refunded", "refunded"]
 BalanceTransactionType = Literal["adjustment", "applied_to_invoice", "overpayment", "invoice_voided"]
 
 
@@ -24,6 +24,10 @@ class Payment(Model):
     currency: CurrencyCode
     method: PaymentMethod
     status: PaymentStatus = "succeeded"
+    amount_refunded: int = Field(
+        default=0,
+        description="What refunds took or are taking back from this payment (pending and succeeded).",
+    )
     reference: str | None = None
     provider_payment_id: str | None = None
     received_on: date
