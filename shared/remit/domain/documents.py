@@ -118,7 +118,7 @@ class InvoiceDocument(Model):
         )
 
 
-EmailKind = Literal["invoice", "void_notice", "payment_receipt", "reminder"]
+EmailKind = Literal["invoice", "void_notice", "payment_receipt", "reminder", "credit_note"]
 
 
 class RenderedEmail(Model):

@@ -21,6 +21,8 @@ class OutboxMessage(Model):
     # Recipients as they were when the state changed (the customer's billing recipients).
     to: list[str]
     payment_id: str | None = None
+    # A `credit_note` email's credit note (its invoice is `invoice_id`).
+    credit_note_id: str | None = None
     # A reminder's step (`before_3`, `after_15`): what the email says.
     reminder: str | None = None
     status: OutboxStatus = "pending"

@@ -16,6 +16,7 @@ class OutboxItem(StoredItem):
     kind: str
     to: list[str]
     payment_id: str | None = None
+    credit_note_id: str | None = None
     reminder: str | None = None
     status: str = "pending"
     attempts: int = 0
