@@ -123,8 +123,19 @@ class BillingQueue:
         raise AssertionError(f"the queue still holds {len(self.receive())} messages")
 
     def purge(self) -> None:
-        for message in self.receive(visibility=30):
-            self.client.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        """Delete every message, waiting up to 2 s for those a `receive` hid for a second."""
+        import time
+
+        deadline = time.monotonic() + 2
+        while True:
+            for message in self.receive(visibility=30):
+                self.client.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+            hidden = self.client.get_queue_attributes(
+                QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+            if int(hidden) == 0 or time.monotonic() > deadline:
+                return
+            time.sleep(0.2)
 
 
 def plan_parts[T](queue: BillingQueue, kind: str, plan_part: Callable[[dict[str, Any], str], T]) -> list[T]:
@@ -230,7 +241,5 @@ def plan_whole_day[P](planner: DayPlanner[P], scheduled_time: datetime, by: str)
     while pending:
         plan = planner.plan_part(pending.pop(), f"{by}-{len(plans)}")
         plans.append(plan)
-        following = getattr(plan, "next_part", None)
-        if following is not None:
-            pending.append(following.message())
+        pending += [following.message() for following in getattr(plan, "next_parts", ())]
     return plans

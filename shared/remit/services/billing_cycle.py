@@ -84,12 +84,12 @@ class PlannedRun:
 
 @dataclass(frozen=True)
 class CyclePlan:
-    """What one part planned: its runs, the messages it queued and the next part it queued."""
+    """What one part planned: its runs, the messages it queued and the parts it queued next."""
 
     scheduled_time: datetime
     runs: list[PlannedRun]
     enqueued: int
-    next_part: DayPart | None = None
+    next_parts: tuple[DayPart, ...] = ()
 
 
 @dataclass
@@ -226,7 +226,7 @@ class BillingCycleService:
             ],
             "enqueued": plan.enqueued,
         }
-        self._planning.record_part(part.plan, part.shard, part.after, report)
+        self._planning.record_part(part.plan, part.shard, part.page, report)
         if failed:
             raise PartFailed(
                 f"The billing of {len(failed)} organisations could not be planned: {failed[:10]}"
@@ -278,7 +278,7 @@ class BillingCycleService:
             return replace(plan, enqueued=enqueued)
         item_ids = sorted(items)
         now = self._clock.now()
-        page = (part.plan, str(part.shard), part.after or "")
+        page = (part.plan, str(part.shard), part.page or "")
         run = BillingRun(
             id=derived_id("brun", plan.scheduled_time, organisation_id, today.isoformat(), *page),
             organisation_id=organisation_id,
