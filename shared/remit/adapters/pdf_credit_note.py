@@ -5,14 +5,40 @@ A credit note is titled as one in the customer's language, names the invoice it 
 invoice's date, says why it was issued, lists the credited lines with their tax breakdown and totals,
 and says how the credited total is settled: only the ways that carry an amount.
 
+Control characters and bidirectional overrides in a user's text are dropped before anything is
+drawn: they could only hide or reorder what the document says, never add to it.
+
 Imported only on the paths that render a PDF; fpdf2 itself loads on the first render.
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from remit.adapters.document_text import long_date, plain_decimal, reason_labels, settlement_rows
 from remit.adapters.pdf_invoice import CONTENT_WIDTH, INK, MARGIN, MUTED, Align, BrandedPdfLayout
 from remit.domain.documents import CreditNoteDocument
+
+# C0 and C1 controls but line breaks and tabs, and the embeddings, overrides and isolates of the
+# bidirectional algorithm (U+202A-U+202E, U+2066-U+2069).
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _inert(value: Any) -> Any:
+    if isinstance(value, str):
+        # A text of nothing but controls still shows that something was there.
+        return _INVISIBLE.sub("", value) or ("—" if value else "")
+    if isinstance(value, dict):
+        return {key: _inert(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_inert(item) for item in value]
+    return value
+
+
+def without_invisible_controls(document: CreditNoteDocument) -> CreditNoteDocument:
+    """The document with control characters and bidirectional overrides dropped from every text."""
+    return CreditNoteDocument.model_validate(_inert(document.model_dump(mode="json")))
 
 
 class FpdfCreditNoteRenderer:
@@ -23,7 +49,7 @@ class FpdfCreditNoteRenderer:
 
         Raises `UnrenderableText` when no font can draw some of its characters.
         """
-        layout = _CreditNoteLayout(document)
+        layout = _CreditNoteLayout(without_invisible_controls(document))
         layout.draw(logo)
         return layout.output()
 
