@@ -139,7 +139,8 @@ def test_the_accounts_credit_note_pdf_is_served_to_it_and_to_no_other_account(
     documents = bootstrap.services().documents
     owner = bootstrap.services().accounts.account_for_key(str(acme.api.api_key))
     intruder = bootstrap.services().accounts.account_for_key(str(other_api.api_key))
-    assert owner and intruder
+    assert owner
+    assert intruder
 
     file_name, content = documents.credit_note_pdf(owner, acme.org, note.id)
 
@@ -178,7 +179,8 @@ def test_the_hosted_page_lists_the_invoices_credit_notes_with_a_pdf_each_void_on
     # Given an invoice with an issued and a void credit note, and another invoice's credit note
     invoice, other_invoice = acme.finalized(), acme.finalized()
     issued = credit_notes.add(a_credit_note(**credit_note_of(acme, invoice), total=1230))
-    void = credit_notes.add(a_credit_note(**credit_note_of(acme, invoice, number="ACME-CN-00002"), status="void"))
+    second = credit_note_of(acme, invoice, number="ACME-CN-00002")
+    void = credit_notes.add(a_credit_note(**second, status="void"))
     credit_notes.add(a_credit_note(**credit_note_of(acme, other_invoice, number="ACME-CN-00003")))
 
     # When the customer opens the invoice's page
