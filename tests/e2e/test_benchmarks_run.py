@@ -19,7 +19,10 @@ pytestmark = pytest.mark.e2e
 
 TINY = {
     "write_units": (["--small", "2", "--large", "3", "--emailed", "1"], "write units per recurring invoice"),
-    "billing": (["--subscriptions", "6", "--bulk", "6", "--one-organisation", "8"], "ratio together/one by one"),
+    "billing": (
+        ["--subscriptions", "6", "--bulk", "6", "--one-organisation", "8"],
+        "ratio together/one by one",
+    ),
     "planner": (["--sizes", "200,2000", "--organisations", "20"], "peak of one invocation"),
 }
 
