@@ -106,6 +106,24 @@ class InvoiceNumbering(Strict):
         return format_number(self.prefix, self.padding, sequence)
 
 
+class CreditNoteNumbering(Strict):
+    """How credit note numbers look (their own gapless series), and the number the next one gets."""
+
+    prefix: NumberPrefix = "CN-"
+    padding: NumberPadding = 5
+    next_number: SequenceNumber = 1
+
+
+def default_credit_note_prefix(invoice_prefix: str) -> str:
+    """The credit note prefix an organisation starts with, made from its invoice prefix: `ACME-`
+    numbers its credit notes `ACME-CN-00001` (`ACME/` gives `ACME/CN/`, an empty prefix `CN-`)."""
+    separator = invoice_prefix[-1] if invoice_prefix and invoice_prefix[-1] in "-_/.#" else "-"
+    stem = invoice_prefix.rstrip("-_/.#")
+    if not stem:
+        return "CN-"
+    return f"{stem[: 20 - 4]}{separator}CN{separator}"
+
+
 DaysAfterDue = Annotated[int, Field(ge=1, le=365)]
 DaysBeforeDue = Annotated[int, Field(ge=1, le=30)]
 
@@ -148,6 +166,7 @@ class Organisation(Model):
     tax_id: str | None = None
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
+    credit_note_numbering: CreditNoteNumbering = Field(default_factory=CreditNoteNumbering)
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
@@ -164,9 +183,17 @@ class Organisation(Model):
         return normalise_tax_id(value, address.country if address else None)
 
     def numbered_by(self, series: NumberSeries) -> Organisation:
-        """The organisation showing `series`'s next number as its `invoice_numbering.next_number`."""
+        """The organisation showing `series`'s next number as its `invoice_numbering.next_number`
+        (or `credit_note_numbering.next_number`, for the credit note series)."""
+        if series.name == "credit_note":
+            notes = self.credit_note_numbering.model_copy(update={"next_number": series.next_number})
+            return self.model_copy(update={"credit_note_numbering": notes})
         numbering = self.invoice_numbering.model_copy(update={"next_number": series.next_number})
         return self.model_copy(update={"invoice_numbering": numbering})
+
+    def take_credit_note_number(self, series: NumberSeries) -> TakenNumber:
+        """The next number of its credit note `series`, in the organisation's credit note format."""
+        return series.take(self.credit_note_numbering.prefix, self.credit_note_numbering.padding)
 
     def take_invoice_number(self, series: NumberSeries) -> TakenNumber:
         """The next number of its invoice `series`, in the organisation's invoice number format."""
@@ -219,6 +246,7 @@ class NewOrganisation(Strict):
     tax_id: TaxId | None = None
     branding: NewBranding | None = None
     invoice_numbering: InvoiceNumberingChanges | None = None
+    credit_note_numbering: CreditNoteNumberingChanges | None = None
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
@@ -247,6 +275,10 @@ class InvoiceNumberingChanges(Strict):
         return value
 
 
+class CreditNoteNumberingChanges(InvoiceNumberingChanges):
+    model_config = ConfigDict(json_schema_extra=nullable_as_in(CreditNoteNumbering))
+
+
 class OrganisationChanges(Strict):
     """A PATCH: only the fields given change; nested objects are merged field by field."""
 
@@ -261,6 +293,7 @@ class OrganisationChanges(Strict):
     tax_id: TaxId | None = None
     branding: BrandingChanges | None = None
     invoice_numbering: InvoiceNumberingChanges | None = None
+    credit_note_numbering: CreditNoteNumberingChanges | None = None
     payment_terms_days: PaymentTermsDays | None = None
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None

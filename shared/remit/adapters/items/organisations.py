@@ -8,7 +8,15 @@ from pydantic import Field
 
 from remit.adapters.dynamodb import Item
 from remit.adapters.items import StoredItem
-from remit.domain.organisation import Branding, InvoiceNumbering, Organisation, PaymentMethods, Reminders
+from remit.domain.organisation import (
+    Branding,
+    CreditNoteNumbering,
+    InvoiceNumbering,
+    Organisation,
+    PaymentMethods,
+    Reminders,
+    default_credit_note_prefix,
+)
 from remit.domain.values import Address
 
 
@@ -25,6 +33,8 @@ class OrganisationItem(StoredItem):
     tax_id: str | None = None
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
+    # None on an organisation stored before credit notes: its prefix is made from the invoice prefix.
+    credit_note_numbering: CreditNoteNumbering | None = None
     payment_terms_days: int = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
@@ -38,7 +48,12 @@ class OrganisationItem(StoredItem):
         return cls.copied_from(organisation)
 
     def organisation(self) -> Organisation:
-        return Organisation.model_construct(**self.values())
+        notes = self.credit_note_numbering or CreditNoteNumbering(
+            prefix=default_credit_note_prefix(self.invoice_numbering.prefix)
+        )
+        return Organisation.model_construct(
+            **self.values("credit_note_numbering"), credit_note_numbering=notes
+        )
 
 
 def organisation_attributes(organisation: Organisation) -> Item:
