@@ -6,8 +6,8 @@
     ORG#<org> / SERIES#credit_note         the credit note number series (dynamodb_numbering)
     ORG#<org> / REFUND#<refund>            a refund; GSI2: its payment's, GSI3: its invoice's refunds;
                                            GSI1 (`REFUND_PENDING#<shard>`, `<created>#<org>#<id>`)
-                                           while a card refund is pending, for the sweep that sends
-                                           it to the provider again
+                                           while a card refund is pending and the provider has not
+                                           acknowledged it, for the sweep that sends it again
 
     GSI2PK = ORG#<org>#INVOICE#<invoice>#CREDITNOTES      an invoice's credit notes
     GSI3PK = ORG#<org>#CUSTOMER#<customer>#CREDITNOTES    a customer's credit notes
@@ -88,7 +88,7 @@ def refund_item(organisation_id: str, refund: Refund) -> Item:
         GSI3.partition_key: f"{pk}#INVOICE#{refund.invoice_id}#REFUNDS",
         GSI3.sort_key: sk,
     }
-    if refund.status == "pending" and refund.through_provider:
+    if refund.status == "pending" and refund.through_provider and refund.provider_refund_id is None:
         item[GSI1.partition_key] = f"REFUND_PENDING#{zlib.crc32(refund.id.encode()) % REFUND_SHARDS}"
         item[GSI1.sort_key] = f"{refund.created_at.isoformat()}#{organisation_id}#{refund.id}"
     return item

@@ -14,6 +14,7 @@ import stripe
 
 from remit.domain.card_payments import (
     CardPaymentEvent,
+    CardRefundEvent,
     CheckoutRequest,
     CheckoutSession,
     OffSessionCharge,
@@ -113,7 +114,7 @@ def _refund_event(event_id: str, subject: dict[str, Any]) -> CardPaymentEvent | 
     metadata = subject.get("metadata") or {}
     if not metadata.get("refund_id"):
         return None
-    return CardPaymentEvent.model_validate(
+    return CardRefundEvent.model_validate(
         {
             "event_id": event_id,
             "kind": "refund",

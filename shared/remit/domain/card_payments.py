@@ -75,10 +75,14 @@ class CardPaymentEvent(Model):
     # For auto-pay: the provider's customer and the card saved for off-session use, when known.
     provider_customer_id: str | None = None
     payment_method_id: str | None = None
-    # For `refund` events: Remit's refund (`re_…`), the provider's id for it and its status there.
-    refund_id: str | None = None
+
+
+class CardRefundEvent(CardPaymentEvent):
+    """A `refund` event: one refund Remit asked for, as the provider now has it."""
+
+    refund_id: str  # Remit's (`re_…`), from the refund's metadata
     provider_refund_id: str | None = None
-    refund_status: str | None = None
+    refund_status: str  # the provider's word for it (Stripe: pending, succeeded, failed, canceled)
 
 
 class CheckoutSession(Model):

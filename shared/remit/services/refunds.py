@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from remit.domain.card_payments import CardPaymentEvent, ProviderName
+from remit.domain.card_payments import CardPaymentEvent, CardRefundEvent, ProviderName
 from remit.domain.credit import Credit
 from remit.domain.errors import Conflict, DomainError
 from remit.domain.refunds import (
@@ -76,7 +76,7 @@ class RefundService:
         sent = 0
         for organisation_id, refund_id in self._store.pending_refunds(before, self._sweep_limit):
             refund = self._store.get_refund(organisation_id, refund_id)
-            if refund is None or refund.status != "pending":
+            if refund is None or refund.status != "pending" or refund.provider_refund_id is not None:
                 continue
             try:
                 self._send_one(organisation_id, refund)
@@ -188,13 +188,13 @@ class RefundService:
     def apply_event(self, organisation_id: str, event: CardPaymentEvent) -> bool:
         """Apply a verified provider event about one of Remit's refunds (its metadata names it).
         Raises `EventAlreadyApplied` for a duplicate."""
-        if not event.refund_id:
+        if not isinstance(event, CardRefundEvent):
             return False
         return self.apply_outcome(
             organisation_id,
             event.refund_id,
             event.provider_refund_id,
-            provider_refund_status(event.refund_status or ""),
+            provider_refund_status(event.refund_status),
             event.failure_message,
             event_id=event.event_id,
         )
