@@ -88,7 +88,7 @@ class Organisation(Answer):
     tax_id: str | None = None
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
-    credit_note_numbering: CreditNoteNumbering
+    credit_note_numbering: CreditNoteNumbering = Field(default_factory=CreditNoteNumbering)
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
