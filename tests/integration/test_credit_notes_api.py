@@ -348,3 +348,47 @@ def test_the_overview_counts_revenue_net_of_credit_notes_and_outstanding_lowered
     assert after is not None
     assert (before.outstanding, before.revenue_by_month[-1].amount) == (2380, 2380)
     assert (after.outstanding, after.revenue_by_month[-1].amount) == (2000, 2000)
+
+
+def test_the_credit_note_numbering_can_be_changed_but_never_back_over_a_used_number(acme: Billing) -> None:
+    invoice = acme.finalized()
+    issue(acme, invoice["id"], {"amount": 10})
+    issue(acme, invoice["id"], {"amount": 10})
+
+    back = acme.api.patch(acme.base, {"credit_note_numbering": {"next_number": 2}})
+    moved = acme.api.patch(
+        acme.base, {"credit_note_numbering": {"prefix": "GS-", "next_number": 100, "padding": 3}}
+    )
+    note = issue(acme, invoice["id"], {"amount": 10}).json()
+
+    assert back.status == 422
+    assert [e["field"] for e in back.json()["errors"]] == ["credit_note_numbering.next_number"]
+    assert moved.status == 200, moved.body
+    assert moved.json()["credit_note_numbering"] == {"prefix": "GS-", "padding": 3, "next_number": 100}
+    assert moved.json()["invoice_numbering"]["next_number"] == 2  # the invoice series is its own
+    assert note["number"] == "GS-100"
+
+
+def test_an_organisation_stored_before_credit_notes_numbers_them_from_its_invoice_prefix(
+    acme: Billing,
+) -> None:
+    import boto3
+
+    from tests.integration.conftest import TABLES
+
+    # Given the organisation's item as stored before credit notes existed (no setting, no series)
+    boto3.client("dynamodb").update_item(
+        TableName=TABLES["BillingTable"],
+        Key={"PK": {"S": f"ORG#{acme.org}"}, "SK": {"S": "ORG"}},
+        UpdateExpression="REMOVE credit_note_numbering",
+    )
+    boto3.client("dynamodb").delete_item(
+        TableName=TABLES["BillingTable"],
+        Key={"PK": {"S": f"ORG#{acme.org}"}, "SK": {"S": "SERIES#credit_note"}},
+    )
+    invoice = acme.finalized()
+
+    note = issue(acme, invoice["id"], {"amount": 10}).json()
+
+    assert note["number"] == "ACME-CN-00001"
+    assert acme.api.get(acme.base).json()["credit_note_numbering"]["next_number"] == 2

@@ -229,3 +229,34 @@ def test_an_offline_and_a_card_payment_are_refunded_each_their_own_way(shop: Ref
     statuses = sorted((r["method"], r["amount"], r["status"]) for r in shop.refunds())
     assert statuses == [("bank_transfer", 620, "succeeded"), ("card", 1380, "pending")]
     assert not [item for item in items(shop.org, "REFUND#") if item["currency"] != "EUR"]
+
+
+def test_the_refund_lists_and_the_sweep_read_only_what_their_indexes_project(
+    shop: RefundingShop, stripe_api: FakeStripe, clock: SettableClock
+) -> None:
+    from remit.bootstrap import services
+    from tests.integration.test_index_projections import checking_projections
+
+    invoice = shop.paid_by_card()
+    stripe_api.refunds_down = True
+    shop.credit(invoice["id"], {"amount": 1000, "refund_amount": 1000})
+    stripe_api.refunds_down = False
+    (refund,) = shop.refunds()
+    base = shop.billing.base
+
+    with checking_projections() as check:
+        clock.advance(minutes=5)
+        assert services().refunds.sweep() == 1
+        for path in (
+            f"refunds?payment_id={refund['payment_id']}",
+            f"refunds?invoice_id={invoice['id']}",
+            f"credit_notes?invoice_id={invoice['id']}",
+            f"credit_notes?customer_id={shop.billing.customer}",
+            f"invoices/{invoice['id']}/credit_notes",
+        ):
+            response = shop.billing.api.get(f"{base}/{path}")
+            assert response.status == 200, (path, response.body)
+            assert response.json()["data"], path
+
+    assert check.indexes_queried >= {"GSI1", "GSI2", "GSI3"}
+    assert check.missing == []

@@ -189,6 +189,7 @@ class DynamoCreditNoteStore:
                 TableName=self._table.name,
                 IndexName=GSI1.name,
                 KeyConditionExpression="GSI1PK = :shard AND GSI1SK < :before",
+                ProjectionExpression="GSI1SK",  # GSI1 projects keys and customer_id only
                 ExpressionAttributeValues={
                     ":shard": {"S": f"REFUND_PENDING#{shard}"},
                     ":before": {"S": before.isoformat()},
