@@ -42,6 +42,7 @@ from remit.domain.organisation import (
     PaymentTermsDays,
     Reminders,
 )
+from remit.domain.organisation import Organisation as DomainOrganisation
 from remit.domain.subscription import (
     Collection,
     DaysUntilDue,
@@ -94,6 +95,13 @@ class Organisation(Answer):
     reminders: Reminders = Field(default_factory=Reminders)
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, entity: BaseModel) -> Self:
+        answer = super().of(entity)
+        # As set, or (an organisation made before credit notes) made from the invoice prefix.
+        answer.credit_note_numbering = cast(DomainOrganisation, entity).credit_notes
+        return answer
 
 
 class Customer(Answer):

@@ -44,7 +44,7 @@ class DynamoOrganisationRepository:
         starting at the organisation's `invoice_numbering.next_number` (`credit_note_numbering.…`),
         in one transaction."""
         series = NumberSeries(name="invoice", next_number=organisation.invoice_numbering.next_number)
-        notes = NumberSeries(name="credit_note", next_number=organisation.credit_note_numbering.next_number)
+        notes = NumberSeries(name="credit_note", next_number=organisation.credit_notes.next_number)
         membership = {
             "PK": f"ACCOUNT#{organisation.account_id}",
             "SK": f"{_MEMBER_PREFIX}{organisation.id}",

@@ -166,7 +166,9 @@ class Organisation(Model):
     tax_id: str | None = None
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
-    credit_note_numbering: CreditNoteNumbering = Field(default_factory=CreditNoteNumbering)
+    # None for an organisation made before credit notes and never renumbered since: its numbering is
+    # then `credit_notes`, made from its invoice prefix.
+    credit_note_numbering: CreditNoteNumbering | None = None
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
@@ -186,14 +188,21 @@ class Organisation(Model):
         """The organisation showing `series`'s next number as its `invoice_numbering.next_number`
         (or `credit_note_numbering.next_number`, for the credit note series)."""
         if series.name == "credit_note":
-            notes = self.credit_note_numbering.model_copy(update={"next_number": series.next_number})
+            notes = self.credit_notes.model_copy(update={"next_number": series.next_number})
             return self.model_copy(update={"credit_note_numbering": notes})
         numbering = self.invoice_numbering.model_copy(update={"next_number": series.next_number})
         return self.model_copy(update={"invoice_numbering": numbering})
 
+    @property
+    def credit_notes(self) -> CreditNoteNumbering:
+        """How its credit notes are numbered: as set, else with a prefix made from the invoice prefix."""
+        return self.credit_note_numbering or CreditNoteNumbering(
+            prefix=default_credit_note_prefix(self.invoice_numbering.prefix)
+        )
+
     def take_credit_note_number(self, series: NumberSeries) -> TakenNumber:
         """The next number of its credit note `series`, in the organisation's credit note format."""
-        return series.take(self.credit_note_numbering.prefix, self.credit_note_numbering.padding)
+        return series.take(self.credit_notes.prefix, self.credit_notes.padding)
 
     def take_invoice_number(self, series: NumberSeries) -> TakenNumber:
         """The next number of its invoice `series`, in the organisation's invoice number format."""

@@ -107,9 +107,11 @@ class OrganisationService:
             current, series, notes = self._organisations.read_all_series(organisation_id)
             if current is None or series is None or notes is None or current.account_id != account_id:
                 raise NotFound("organisation", organisation_id)
+            # A PATCH of one field of the credit note numbering keeps the others, derived ones included.
+            current = current.model_copy(update={"credit_note_numbering": current.credit_notes})
             updated = apply_changes(current, changes, updated_at=self._clock.now())
             renumbered = series.renumbered(updated.invoice_numbering.next_number)
-            notes_renumbered = notes.renumbered(updated.credit_note_numbering.next_number)
+            notes_renumbered = notes.renumbered(updated.credit_notes.next_number)
             saved = self._organisations.save(
                 updated,
                 series=_to_write(series, renumbered),

@@ -80,6 +80,14 @@ class InvoiceItem(StoredItem):
         draft = self.draft_customer.customer() if self.draft_customer else None
         return Invoice.model_construct(**self.values("draft_customer"), draft_customer=draft)
 
+    def attributes(self) -> Item:
+        # An invoice never credited keeps its item as it was before credit notes (no migration).
+        attributes = super().attributes()
+        for name, nothing in (("credited_amount", 0), ("credited_before_payment", 0), ("credited_lines", {})):
+            if attributes.get(name) == nothing:
+                del attributes[name]
+        return attributes
+
 
 def invoice_attributes(invoice: Invoice) -> Item:
     """The attributes of the invoice's item (its keys aside)."""

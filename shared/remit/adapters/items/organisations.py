@@ -15,7 +15,6 @@ from remit.domain.organisation import (
     Organisation,
     PaymentMethods,
     Reminders,
-    default_credit_note_prefix,
 )
 from remit.domain.values import Address
 
@@ -33,7 +32,7 @@ class OrganisationItem(StoredItem):
     tax_id: str | None = None
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
-    # None on an organisation stored before credit notes: its prefix is made from the invoice prefix.
+    # None on an organisation stored before credit notes (`Organisation.credit_notes` then derives it).
     credit_note_numbering: CreditNoteNumbering | None = None
     payment_terms_days: int = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
@@ -48,12 +47,14 @@ class OrganisationItem(StoredItem):
         return cls.copied_from(organisation)
 
     def organisation(self) -> Organisation:
-        notes = self.credit_note_numbering or CreditNoteNumbering(
-            prefix=default_credit_note_prefix(self.invoice_numbering.prefix)
-        )
-        return Organisation.model_construct(
-            **self.values("credit_note_numbering"), credit_note_numbering=notes
-        )
+        return Organisation.model_construct(**self.values())
+
+    def attributes(self) -> Item:
+        # An organisation that never had credit note numbering set keeps its item as it was.
+        attributes = super().attributes()
+        if attributes.get("credit_note_numbering") is None:
+            attributes.pop("credit_note_numbering", None)
+        return attributes
 
 
 def organisation_attributes(organisation: Organisation) -> Item:
