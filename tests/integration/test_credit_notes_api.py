@@ -3,13 +3,16 @@ on the invoice, the customer's balance, the payments, the timeline, the outbox a
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
+from tests.integration.faults import FAULTS, Calls, Fault, injected
 from tests.integration.test_card_webhooks import items
+from tests.integration.test_fault_injection import assert_retryable_or_done, post_until_answered
 
 
 @pytest.fixture
@@ -392,3 +395,46 @@ def test_an_organisation_stored_before_credit_notes_numbers_them_from_its_invoic
 
     assert note["number"] == "ACME-CN-00001"
     assert acme.api.get(acme.base).json()["credit_note_numbering"]["next_number"] == 2
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_credit_note_with_a_refund_under_a_fault_is_issued_once(acme: Billing, fault: Fault) -> None:
+    # Given a paid invoice, and a credit note refunding part of it sent under a fault
+    invoice = acme.finalized()
+    acme.pay(invoice["id"], 2380)
+    path, key = credit_notes_of(acme, invoice["id"]), str(uuid.uuid4())
+    body = {"amount": 1000, "refund_amount": 700, "credit_amount": 300}
+    with injected(fault, Calls("TransactWriteItems")) as seen:
+        response = acme.api.post(path, body, headers={"Idempotency-Key": key})
+    assert seen["hit"] == 1
+
+    # When the client retries as told
+    assert_retryable_or_done(response, 201)
+    answered = post_until_answered(acme.api, path, body, key, response)
+
+    # Then one credit note, one refund and one credit are recorded
+    assert answered.status == 201, answered.body
+    notes = acme.api.get(f"{acme.base}/credit_notes").json()["data"]
+    assert [note["id"] for note in notes] == [answered.json()["id"]]
+    assert [note["number"] for note in notes] == ["ACME-CN-00001"]
+    assert [refund["amount"] for refund in acme.api.get(f"{acme.base}/refunds").json()["data"]] == [700]
+    assert acme.customer_balance() == 300
+    (payment,) = acme.api.get(f"{acme.base}/payments?invoice_id={invoice['id']}").json()["data"]
+    assert payment["amount_refunded"] == 700
+    assert acme.get(invoice["id"])["credited_amount"] == 1000
+
+
+def test_credit_from_an_invoice_in_another_currency_goes_to_that_currencys_balance(acme: Billing) -> None:
+    # Given a customer billed in USD, paid, who has EUR credit too
+    acme.customer = acme.new_customer(email="us@globex.test", currency="USD")
+    invoice = acme.finalized()
+    acme.pay(invoice["id"], invoice["total"])
+    acme.api.post(
+        f"{acme.base}/customers/{acme.customer}/balance_transactions", {"amount": 100, "currency": "EUR"}
+    )
+
+    note = issue(acme, invoice["id"], {"amount": 500, "credit_amount": 500}).json()
+
+    customer = acme.api.get(f"{acme.base}/customers/{acme.customer}").json()
+    assert (invoice["currency"], note["currency"]) == ("USD", "USD")
+    assert customer["balances"] == {"EUR": 100, "USD": 500}

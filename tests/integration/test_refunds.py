@@ -260,3 +260,64 @@ def test_the_refund_lists_and_the_sweep_read_only_what_their_indexes_project(
 
     assert check.indexes_queried >= {"GSI1", "GSI2", "GSI3"}
     assert check.missing == []
+
+
+def test_the_sandbox_provider_refunds_once_per_refund_and_confirms_by_a_signed_webhook(aws: None) -> None:
+    import threading
+    import time
+
+    import boto3
+    from pydantic import SecretStr
+
+    from local.sandbox_gateway import SandboxGateway, sign_payload
+    from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.stripe_gateway import verify_stripe_event
+    from remit.bootstrap import SystemClock
+    from remit.domain.card_payments import CardRefundEvent, ProviderCredentials
+    from remit.domain.refunds import ProviderRefundRequest
+    from tests.integration.conftest import TABLES
+
+    secret = "whsec_sandbox_0123456789"
+    credentials = ProviderCredentials(
+        provider="sandbox", secret_key=SecretStr("sk_sandbox_x"), webhook_secret=SecretStr(secret)
+    )
+    verified: list[Any] = []
+    delivered = threading.Event()
+
+    def deliver(base_url: str, organisation_id: str, event: dict[str, Any], webhook_secret: str) -> int:
+        payload = json.dumps(event).encode()
+        verified.append(
+            verify_stripe_event(credentials, payload, sign_payload(payload, webhook_secret, int(time.time())))
+        )
+        delivered.set()
+        return 200
+
+    sandbox = SandboxGateway(
+        DynamoTable(lambda: boto3.client("dynamodb"), TABLES["BillingTable"]),
+        lambda: "http://127.0.0.1:3000",
+        SystemClock(),
+        deliver,
+    )
+    request = ProviderRefundRequest(
+        organisation_id="org_1",
+        invoice_id="inv_1",
+        refund_id="re_1",
+        payment_intent_id="pi_sandbox_1",
+        amount=700,
+        currency="EUR",
+    )
+
+    first = sandbox.refund(credentials, request)
+    assert delivered.wait(5)
+    again = sandbox.refund(credentials, request)
+    time.sleep(0.5)
+
+    assert (first.id, first.status) == (again.id, "pending")
+    (event,) = verified
+    assert isinstance(event, CardRefundEvent)
+    assert (event.refund_id, event.provider_refund_id, event.refund_status, event.amount) == (
+        "re_1",
+        first.id,
+        "succeeded",
+        700,
+    )
