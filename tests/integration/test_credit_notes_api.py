@@ -438,3 +438,22 @@ def test_credit_from_an_invoice_in_another_currency_goes_to_that_currencys_balan
     customer = acme.api.get(f"{acme.base}/customers/{acme.customer}").json()
     assert (invoice["currency"], note["currency"]) == ("USD", "USD")
     assert customer["balances"] == {"EUR": 100, "USD": 500}
+
+
+def test_an_invoice_reopened_by_voiding_its_credit_note_is_chased_by_the_reminders_again(
+    api: ApiClient,
+) -> None:
+    from tests.integration.test_card_webhooks import items
+
+    acme = Billing(api, reminders={"days_after_due": [7]})
+    invoice = acme.finalized(days_until_due=14)
+    note = issue(acme, invoice["id"], {"amount": invoice["total"]}).json()
+    paid = items(acme.org, f"INVOICE#{invoice['id']}")[0]
+
+    acme.api.post(f"{acme.base}/credit_notes/{note['id']}/void")
+
+    reopened = items(acme.org, f"INVOICE#{invoice['id']}")[0]
+    assert (paid["status"], paid.get("next_reminder_on")) == ("paid", None)
+    assert reopened["status"] == "open"
+    assert reopened["next_reminder_on"] is not None
+    assert reopened["GSI1PK"].startswith("REMIND#")

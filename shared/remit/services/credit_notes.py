@@ -39,6 +39,7 @@ from remit.domain.invoice import Invoice
 from remit.domain.pagination import Page
 from remit.domain.payment import Payment
 from remit.domain.refunds import Refund, allocate_refund, with_refund
+from remit.domain.reminders import next_reminder_date
 from remit.ports.billing import BillingTransaction
 from remit.ports.credit_notes import CreditNoteStore
 from remit.services.billing_context import BillingContext, today_in
@@ -275,7 +276,8 @@ class CreditNoteService:
     def void(self, account_id: str, organisation_id: str, credit_note_id: str) -> CreditNote:
         """Void an issued credit note whose effects can be undone, in one transaction: the invoice's
         amount due restored (a `paid` invoice reopened when something is due again), its credit taken
-        back from the customer's balance, the timeline. Its number stays used.
+        back from the customer's balance, the timeline. Its number stays used. A reopened invoice
+        is chased by the reminders from its next step on.
 
         Raises `NotFound`; `CreditNoteNotVoidable` (409) when it is void already, its invoice is void,
         money was paid back through it (a refund or an amount settled out of band), or the customer
@@ -284,12 +286,22 @@ class CreditNoteService:
 
         def attempt() -> CreditNote:
             note = self.get(account_id, organisation_id, credit_note_id)
-            invoice = self._context.invoice(account_id, organisation_id, note.invoice_id)
+            organisation, _, invoice = self._store.read_for_crediting(organisation_id, note.invoice_id)
+            organisation, invoice = self._context.owned(
+                account_id, organisation_id, organisation, invoice, note.invoice_id
+            )
             now = self._clock.now()
             voided = voided_credit_note(note, invoice, now)
+            restored = uncredited_invoice(invoice, note, now)
+            if restored.status == "open" and invoice.status == "paid":
+                # Reopened: the reminders run looks at it again from its next step (the run still
+                # skips a customer who opted out).
+                today = today_in(organisation.timezone, now)
+                first = next_reminder_date(organisation.reminders, restored.due_date, today)
+                restored = restored.model_copy(update={"next_reminder_on": first})
             transaction = self._billing.transaction(organisation_id)
             saved = transaction.update_credit_note(voided, as_read=note)
-            transaction.update_invoice(uncredited_invoice(invoice, note, now), as_read=invoice)
+            transaction.update_invoice(restored, as_read=invoice)
             if note.credit_amount:
                 try:
                     self._context.stage_credit(
