@@ -308,3 +308,50 @@ def test_credit_notes_add_up_and_never_exceed_the_invoice(
             if credited is not None:
                 assert credited.amount <= line.amount
                 assert credited.tax_amount <= line.tax_amount
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("pay"), st.integers(1, 3000)),
+        st.tuples(st.just("credit"), st.integers(1, 3000)),
+        st.tuples(st.just("void"), st.integers(0, 5)),
+    ),
+    max_size=12,
+)
+
+
+@pure_property
+@given(lines=invoice_lines, steps=operations)
+def test_payments_credit_notes_and_voids_in_any_order_keep_the_invoice_adding_up(
+    lines: list[tuple[str, int, str]], steps: list[tuple[str, int]]
+) -> None:
+    invoice = an_invoice(lines)
+    issued_notes: list[CreditNote] = []
+    for n, (step, value) in enumerate(steps):
+        if step == "pay" and invoice.status == "open":
+            invoice, _ = invoice.record_payment(value, NOW)
+        elif step == "credit":
+            available = invoice.total - invoice.credited_amount
+            if available <= 0:
+                continue
+            amount = min(value, available)
+            rest = amount - min(amount, invoice.amount_due)
+            priced = price_credit_note(invoice, ask(amount=amount, credit_amount=rest), new_line_id)
+            note = issued(invoice, priced, n)
+            invoice = credited_invoice(invoice, note, NOW)
+            issued_notes.append(note)
+        elif step == "void" and value < len(issued_notes) and issued_notes[value].status == "issued":
+            note = issued_notes[value]
+            issued_notes[value] = voided_credit_note(note, invoice, NOW)
+            invoice = uncredited_invoice(invoice, note, NOW)
+        # Always: total = credit applied + paid + credited before payment + due, nothing negative
+        assert invoice.total == (
+            invoice.credit_applied
+            + invoice.amount_paid
+            + invoice.credited_before_payment
+            + invoice.amount_due
+        )
+        assert 0 <= invoice.credited_amount <= invoice.total
+        assert invoice.amount_due >= 0
+        assert invoice.credited_amount == sum(n.total for n in issued_notes if n.status == "issued")
+        assert (invoice.status == "paid") == (invoice.amount_due == 0)
