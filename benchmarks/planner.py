@@ -46,17 +46,34 @@ class SyntheticDueIndex:
         return self._shards
 
     def page(
-        self, index: str, shard: int, through: date, after: str | None, limit: int
+        self,
+        index: str,
+        shard: int,
+        through: date,
+        after: str | None,
+        limit: int,
+        *,
+        start: str | None = None,
+        until: str | None = None,
     ) -> tuple[list[tuple[date, str, str, str]], str | None]:
         organisations = self._organisations[shard]
-        position = int(after) if after else 0  # entries of the shard before the page
-        end = min(position + limit, len(organisations) * self._per_organisation)
+        total = len(organisations) * self._per_organisation
+        # Entries of the shard before the page: after the cursor, or from the bound `start`
+        # (`<day>#<organisation>$`: the first entry of the organisation after it).
+        position = int(after) if after else self._bound(organisations, start) if start else 0
+        last = self._bound(organisations, until) if until else total  # `<day>#<organisation>#~`
+        end = min(position + limit, last)
         entries = []
         for n in range(position, end):
             organisation_id = organisations[n // self._per_organisation]
             k = n % self._per_organisation
             entries.append((DAY, organisation_id, f"sub_{k:07d}", f"cus_{k:07d}"))
-        return entries, (str(end) if end < len(organisations) * self._per_organisation else None)
+        return entries, (str(end) if end < last else None)
+
+    def _bound(self, organisations: list[str], key: str) -> int:
+        """The position just after the entries of the organisation a bound names."""
+        organisation_id = key.split("#")[1].rstrip("$")
+        return (organisations.index(organisation_id) + 1) * self._per_organisation
 
     def claim_next_page(
         self, plan: str, shard: int, after: str | None, following: str, by: str

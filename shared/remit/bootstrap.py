@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from remit.domain.roles import Caller
     from remit.ports.cards import CardGateway
     from remit.ports.clock import Clock
-    from remit.ports.documents import HostedPageRenderer, InvoicePdfRenderer
+    from remit.ports.credit_notes import CreditNoteReader
+    from remit.ports.documents import CreditNotePdfRenderer, HostedPageRenderer, InvoicePdfRenderer
     from remit.ports.mail import EmailRenderer
     from remit.ports.people import UserDirectory
     from remit.services.account_people import AccountPeopleService
@@ -142,6 +143,12 @@ def _pdf_renderer() -> InvoicePdfRenderer:
     return FpdfInvoiceRenderer()
 
 
+def _credit_note_pdf_renderer() -> CreditNotePdfRenderer:
+    from remit.adapters.pdf_credit_note import FpdfCreditNoteRenderer
+
+    return FpdfCreditNoteRenderer()
+
+
 def _page_renderer() -> HostedPageRenderer:
     from remit.adapters.html_rendering import JinjaHostedPageRenderer
 
@@ -165,11 +172,15 @@ def _reschedule_reminders(queue: SqsWorkQueue, message: dict[str, str]) -> None:
 
 
 def build_services(
-    config: Settings, clock: Clock | None = None, pdf_renderer: InvoicePdfRenderer | None = None
+    config: Settings,
+    clock: Clock | None = None,
+    pdf_renderer: InvoicePdfRenderer | None = None,
+    credit_notes: CreditNoteReader | None = None,
 ) -> Services:
     """Services over DynamoDB and S3 as `config` names them, reading the time from `clock` (the
-    system's by default; tests give one they set) and drawing PDFs with `pdf_renderer` (fpdf2's by
-    default; tests give one that fails).
+    system's by default; tests give one they set), drawing PDFs with `pdf_renderer` (fpdf2's by
+    default; tests give one that fails) and reading credit notes for their documents from
+    `credit_notes` (the billing table's by default).
 
     The services and adapters load here rather than with this module, so importing a handler
     stays light and the first request that needs the services pays for them once. Renderers, the
@@ -181,6 +192,7 @@ def build_services(
     from remit.adapters.dynamodb_accounts import DynamoAccountRepository
     from remit.adapters.dynamodb_billing import DynamoBillingStore
     from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
+    from remit.adapters.dynamodb_credit_note_reader import DynamoCreditNoteReader
     from remit.adapters.dynamodb_credit_notes import DynamoCreditNoteStore
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
@@ -233,12 +245,16 @@ def build_services(
         ),
     )
     context = BillingContext(DynamoBillingStore(billing), organisations, clock)
+    if credit_notes is None:
+        credit_notes = DynamoCreditNoteReader(billing)
     documents = DocumentService(
         context,
         logos,
         S3DocumentStore(_s3, config.logo_bucket),
         cache(_pdf_renderer) if pdf_renderer is None else (lambda: pdf_renderer),
         cache(_page_renderer),
+        credit_notes,
+        cache(_credit_note_pdf_renderer),
     )
     notifications = NotificationService(
         DynamoOutboxRepository(billing),
@@ -248,6 +264,7 @@ def build_services(
         SesMailer(_sesv2, config.mail_from, config.ses_configuration_set),
         clock,
         SqsWorkQueue(_sqs, lambda: config.send_queue_url),
+        credit_notes,
         sweep_limit=config.outbox_sweep_limit,
     )
     provider_secrets = SecretsManagerProviderSecrets(
@@ -336,7 +353,9 @@ def build_services(
 @cache
 def services() -> Services:
     """The process-wide services, built on first use from the environment's settings."""
-    return build_services(settings(), _injected.get("clock"), _injected.get("pdf_renderer"))
+    return build_services(
+        settings(), _injected.get("clock"), _injected.get("pdf_renderer"), _injected.get("credit_notes")
+    )
 
 
 # What tests inject into the process-wide services instead of the real thing (see `use_clock`).
@@ -372,6 +391,17 @@ def use_pdf_renderer(renderer: InvoicePdfRenderer | None) -> None:
         _injected.pop("pdf_renderer", None)
     else:
         _injected["pdf_renderer"] = renderer
+    services.cache_clear()
+
+
+def use_credit_note_reader(reader: CreditNoteReader | None) -> None:
+    """Build the process-wide services reading credit notes from `reader` from now on (None: the
+    billing table again).
+    """
+    if reader is None:
+        _injected.pop("credit_notes", None)
+    else:
+        _injected["credit_notes"] = reader
     services.cache_clear()
 
 

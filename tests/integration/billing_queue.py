@@ -71,12 +71,19 @@ class BillingQueue:
             response = self.client.receive_message(
                 QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=max(visibility, 1)
             )
-            batch = response.get("Messages", [])
-            if not batch:
+            batch = [m for m in response.get("Messages", []) if m["MessageId"] not in found]
+            if not batch:  # none left, or only those seen already visible again
                 break
             for message in batch:
-                found.setdefault(message["MessageId"], message)
+                found[message["MessageId"]] = message
         return list(found.values())
+
+    def visible(self) -> int:
+        """How many messages wait visible now (moto counts them exactly); receives none."""
+        attributes = self.client.get_queue_attributes(
+            QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
 
     def bodies(self) -> list[dict[str, Any]]:
         messages = self.receive()
@@ -111,14 +118,24 @@ class BillingQueue:
     def drain(self, rounds: int = 20) -> None:
         """Deliver until the queue is empty; fails if messages keep failing."""
         for _ in range(rounds):
-            # `bodies` leaves what it saw visible, for the next round to deliver at once.
-            if not self.deliver() and not self.bodies():
+            if not self.deliver() and not self.visible():
                 return
         raise AssertionError(f"the queue still holds {len(self.receive())} messages")
 
     def purge(self) -> None:
-        for message in self.receive(visibility=30):
-            self.client.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        """Delete every message, waiting up to 2 s for those a `receive` hid for a second."""
+        import time
+
+        deadline = time.monotonic() + 2
+        while True:
+            for message in self.receive(visibility=30):
+                self.client.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+            hidden = self.client.get_queue_attributes(
+                QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+            if int(hidden) == 0 or time.monotonic() > deadline:
+                return
+            time.sleep(0.2)
 
 
 def plan_parts[T](queue: BillingQueue, kind: str, plan_part: Callable[[dict[str, Any], str], T]) -> list[T]:
@@ -224,7 +241,5 @@ def plan_whole_day[P](planner: DayPlanner[P], scheduled_time: datetime, by: str)
     while pending:
         plan = planner.plan_part(pending.pop(), f"{by}-{len(plans)}")
         plans.append(plan)
-        following = getattr(plan, "next_part", None)
-        if following is not None:
-            pending.append(following.message())
+        pending += [following.message() for following in getattr(plan, "next_parts", ())]
     return plans

@@ -118,8 +118,8 @@ def test_a_part_delivered_twice_records_nothing_twice_and_starts_no_second_chain
     again = cycle.plan_part(first, f"split-{first['shard']}")  # SQS delivers the same message again
     duplicate = cycle.plan_part(first, "a-second-split")  # a duplicate split: another message
 
-    assert again.next_part is not None  # it queues what it queued before: it may have been lost
-    assert duplicate.next_part is None  # the page after it is someone else's
+    assert again.next_parts  # it queues what it queued before: it may have been lost
+    assert duplicate.next_parts == ()  # the page after it is someone else's
     plans = plan_parts(BillingQueue(), "plan_cycle", cycle.plan_part)
     runs = {run.run_id: run.items for plan in [again, duplicate, *plans] for run in plan.runs}
     assert sorted(runs.values()) == [1, PAGE, PAGE]  # three runs, whatever was planned twice
@@ -193,8 +193,9 @@ def test_reminder_parts_count_each_page_once_on_the_organisations_run(acme: Bill
     plans = plan_parts(reminders_queue(), "plan_reminders", reminders.plan_part)
 
     # The second page twice (queued again by the first's delivery again), the third once (one of
-    # the second's plannings carries the shard on): each page counted once on the run
-    assert sorted(plan.enqueued for plan in plans) == [2, PAGE, PAGE]
+    # the second's plannings carries the shard on): each page counted once on the run. (The part
+    # after the organisation's lane, planned twice too, finds no other organisation.)
+    assert sorted(plan.enqueued for plan in plans if plan.enqueued) == [2, PAGE, PAGE]
     run = reminders.run_of(acme.org, date(2027, 4, 15))
     assert run.invoices == 2 * PAGE + 2
     queued_invoices = Counter(
@@ -246,6 +247,63 @@ def test_an_organisation_that_cannot_be_planned_holds_back_no_other_of_its_page(
     }
     again = services().billing_cycle.plan_part(part, "the-part")
     assert sorted((run.organisation_id, run.items) for run in again.runs) == [(first.org, 2), (second.org, 2)]
+
+
+@pytest.mark.parametrize("index", ["DUE", "REMIND"])
+def test_a_large_organisation_holds_back_the_next_of_its_shard_by_one_page_only(
+    acme: Billing, api: ApiClient, index: str
+) -> None:
+    from remit.bootstrap import services
+
+    # Given a large organisation (six pages due) and, after it in the same shard, a small one
+    other = Billing(api, invoice_numbering={"prefix": "OTHER-"})
+    while shard_of(other.org) != shard_of(acme.org):
+        other = Billing(api, invoice_numbering={"prefix": "OTHER-"})
+    large, small = sorted([acme, other], key=lambda billing: billing.org)
+    day = date(2027, 3, 1)
+    index_entries(large.org, 6 * PAGE, day, index)
+    index_entries(small.org, 2, day, index, first=900)
+    planner, kind, queue = (
+        (services().billing_cycle, "plan_cycle", BillingQueue())
+        if index == "DUE"
+        else (services().reminders, "plan_reminders", reminders_queue())
+    )
+    scheduled = SCHEDULED if index == "DUE" else SCHEDULED.replace(minute=45)
+    [first] = [p.message() for p in planner.split_day(scheduled) if p.shard == shard_of(large.org)]
+    queue.purge()
+
+    # When the shard's first page (all the large organisation's) is planned
+    opened = planner.plan_part(first, "first-page")
+
+    # Then it queues a lane for the rest of that organisation's day and the shard's part after it,
+    # and that part plans the small organisation at once, before any page of the lane
+    lane, after = opened.next_parts
+    assert lane.until is not None
+    assert after.start is not None
+    assert after.after is None
+    jumped = planner.plan_part(after.message(), "after-the-large-one")
+    assert [(run.organisation_id, run.items if index == "DUE" else run.invoices) for run in jumped.runs] == [
+        (small.org, 2)
+    ]
+    assert jumped.next_parts == ()
+    # And a redelivery of the first page queues the same two parts; a duplicate queues none
+    assert planner.plan_part(first, "first-page").next_parts == (lane, after)
+    assert planner.plan_part(first, "a-duplicate-split").next_parts == ()
+    # And the whole day still queues every entry once, over fewer hops than its pages
+    queue.purge()
+    hops = 0
+    pending = [lane.message()]
+    while pending:
+        plan = planner.plan_part(pending.pop(), f"lane-{hops}")
+        hops += 1
+        pending += [p.message() for p in plan.next_parts]
+    queue_items = [m for m in queued(queue) if m.get("kind") != kind]
+    field = "subscription_id" if index == "DUE" else "invoice_id"
+    assert len(queue_items) == 5 * PAGE
+    assert {m[field] for m in queue_items} == {
+        f"{'sub' if index == 'DUE' else 'inv'}_{n:05d}" for n in range(PAGE, 6 * PAGE)
+    }
+    assert hops == 5
 
 
 def test_a_days_plan_items_expire_after_sqs_could_deliver_its_parts_again(acme: Billing) -> None:

@@ -30,7 +30,13 @@ from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
 from remit.adapters.s3_logos import S3LogoStore
 from remit.adapters.ses_mailer import SesMailer, mime_message
 from remit.domain.document_renders import RenderAttempt
-from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
+from remit.domain.documents import (
+    CreditNoteDocument,
+    EmailKind,
+    InvoiceDocument,
+    OutgoingEmail,
+    RenderedEmail,
+)
 from remit.domain.errors import ConcurrentUpdate, FieldProblem, UnrenderableText
 from remit.domain.ids import new_id
 from remit.domain.numbering import NumberSeries
@@ -46,6 +52,7 @@ from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
 from tests.integration.billing_queue import LambdaContextStub
 from tests.integration.conftest import LOGO_BUCKET, SettableClock
+from tests.integration.credit_notes import MemoryCreditNoteReader, a_credit_note
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "notifications"
 MAIL_FROM = "invoices@remit.test"
@@ -62,11 +69,13 @@ class SubjectOnlyRenderer:
         document: InvoiceDocument,
         payment: Payment | None = None,
         reminder: ReminderStep | None = None,
+        credit_note: CreditNoteDocument | None = None,
     ) -> RenderedEmail:
         paid = f" ({payment.amount} received)" if payment else ""
         step = f" ({reminder.describe()})" if reminder else ""
+        credited = f" ({credit_note.number} credits {credit_note.total})" if credit_note else ""
         return RenderedEmail(
-            subject=f"{kind}: {document.number} from {document.seller.name}{paid}{step}",
+            subject=f"{kind}: {document.number} from {document.seller.name}{paid}{step}{credited}",
             html=f"<p>Invoice {document.number}</p>",
             text=f"Invoice {document.number}",
         )
@@ -84,6 +93,18 @@ class CountingPdfRenderer:
             raise UnrenderableText([FieldProblem("memo", "no font can draw U+E000 (unnamed)")])
         if self.fail:
             raise MemoryError("out of memory")
+        return f"%PDF-1.7 {document.number} {document.status}".encode()
+
+
+class CountingCreditNotePdfRenderer:
+    def __init__(self) -> None:
+        self.rendered = 0
+        self.refuse = False
+
+    def render(self, document: CreditNoteDocument, logo: tuple[bytes, str] | None) -> bytes:
+        self.rendered += 1
+        if self.refuse:
+            raise UnrenderableText([FieldProblem("memo", "no font can draw U+E000 (unnamed)")])
         return f"%PDF-1.7 {document.number} {document.status}".encode()
 
 
@@ -168,6 +189,8 @@ class Outbox(SimpleNamespace):
     pdfs: CountingPdfRenderer
     documents: MemoryDocumentStore
     queue: MemorySendQueue
+    credit_notes: MemoryCreditNoteReader
+    credit_note_pdfs: CountingCreditNotePdfRenderer
 
 
 def notifications(clock: SettableClock, send_queue: WorkQueue | None = None) -> Outbox:
@@ -179,6 +202,7 @@ def notifications(clock: SettableClock, send_queue: WorkQueue | None = None) -> 
     store = DynamoBillingStore(table)
     mailer = FlakyMailer(SesMailer(lambda: boto3.client("sesv2"), MAIL_FROM))
     renderer, pdfs, documents = SubjectOnlyRenderer(), CountingPdfRenderer(), MemoryDocumentStore()
+    credit_notes, credit_note_pdfs = MemoryCreditNoteReader(), CountingCreditNotePdfRenderer()
     from remit.bootstrap import services
 
     pdf_documents = DocumentService(
@@ -187,10 +211,12 @@ def notifications(clock: SettableClock, send_queue: WorkQueue | None = None) -> 
         documents,
         lambda: pdfs,
         lambda: HostedPageRendererNotUsed(),
+        credit_notes,
+        lambda: credit_note_pdfs,
     )
     queue = MemorySendQueue()
     service = NotificationService(
-        repository, store, lambda: renderer, pdf_documents, mailer, clock, send_queue or queue
+        repository, store, lambda: renderer, pdf_documents, mailer, clock, send_queue or queue, credit_notes
     )
     return Outbox(
         service=service,
@@ -200,6 +226,8 @@ def notifications(clock: SettableClock, send_queue: WorkQueue | None = None) -> 
         pdfs=pdfs,
         documents=documents,
         queue=queue,
+        credit_notes=credit_notes,
+        credit_note_pdfs=credit_note_pdfs,
     )
 
 
@@ -229,6 +257,7 @@ def owe(
     kind: EmailKind = "invoice",
     to: list[str] | None = None,
     payment_id: str | None = None,
+    credit_note_id: str | None = None,
 ) -> OutboxMessage:
     """An owed email, committed as the services commit it (in a billing transaction)."""
     message = OutboxMessage(
@@ -238,6 +267,7 @@ def owe(
         kind=kind,
         to=to or ["ap@globex.test"],
         payment_id=payment_id,
+        credit_note_id=credit_note_id,
         created_at=clock.now(),
     )
     transaction = outbox.store.transaction(org)
@@ -398,6 +428,72 @@ def test_a_payment_receipt_is_rendered_with_its_payment(acme: Billing, clock: Se
     [email] = outbox.mailer.sent
     assert email.subject.endswith("(500 received)")
     assert email.attachments == []
+
+
+def test_a_credit_note_email_is_sent_once_with_the_credit_notes_pdf(
+    acme: Billing, clock: SettableClock
+) -> None:
+    # Given a credit note of an issued invoice, and the email its issue owes the billing recipients
+    outbox = notifications(clock)
+    invoice = acme.finalized()
+    note = outbox.credit_notes.add(
+        a_credit_note(
+            organisation_id=acme.org,
+            invoice_id=invoice["id"],
+            invoice_number=invoice["number"],
+            number="ACME-CN-00001",
+        )
+    )
+    message = owe(outbox, clock, acme.org, invoice["id"], kind="credit_note", credit_note_id=note.id)
+
+    # When it is delivered, and delivered again
+    outcomes = [outbox.service.deliver(acme.org, message.id) for _ in range(2)]
+
+    # Then one email went out, rendered with the credit note, carrying its PDF (not the invoice's)
+    assert outcomes == ["sent", "skipped"]
+    [raw] = sent_emails()
+    shown = sent_email(raw)
+    assert (
+        shown["subject"] == f"credit_note: {invoice['number']} from Acme Ltd (ACME-CN-00001 credits 123000)"
+    )
+    assert shown["attachments"] == [{"filename": "ACME-CN-00001.pdf", "content_type": "application/pdf"}]
+    assert outbox.credit_note_pdfs.rendered == 1
+    assert outbox.pdfs.rendered == 0
+    assert status_of(acme.org, message.id) == "sent"
+
+
+def test_a_credit_note_whose_pdf_cannot_be_drawn_is_emailed_without_it(
+    acme: Billing, clock: SettableClock
+) -> None:
+    outbox = notifications(clock)
+    invoice = acme.finalized()
+    note = outbox.credit_notes.add(a_credit_note(organisation_id=acme.org, invoice_id=invoice["id"]))
+    outbox.credit_note_pdfs.refuse = True
+    message = owe(outbox, clock, acme.org, invoice["id"], kind="credit_note", credit_note_id=note.id)
+
+    assert outbox.service.deliver(acme.org, message.id) == "sent"
+
+    [email] = outbox.mailer.sent
+    assert email.attachments == []
+
+
+@pytest.mark.parametrize("credit_note_of", ["unknown", "another invoice"])
+def test_a_credit_note_email_whose_credit_note_is_not_the_invoices_is_given_up(
+    acme: Billing, clock: SettableClock, credit_note_of: str
+) -> None:
+    # Given an email owed for a credit note that is gone, or that corrects another invoice
+    outbox = notifications(clock)
+    invoice, other = acme.finalized(), acme.finalized()
+    note = outbox.credit_notes.add(a_credit_note(organisation_id=acme.org, invoice_id=other["id"]))
+    credit_note_id = note.id if credit_note_of == "another invoice" else "cn_unknown"
+    message = owe(outbox, clock, acme.org, invoice["id"], kind="credit_note", credit_note_id=credit_note_id)
+
+    # Then it is never sent
+    assert outbox.service.deliver(acme.org, message.id) == "given_up"
+    assert sent_emails() == []
+    item = stored_item(acme.org, message.id)
+    assert item is not None
+    assert "no longer exists" in item["last_error"]
 
 
 def test_delivering_the_same_message_again_sends_nothing_more(acme: Billing, clock: SettableClock) -> None:

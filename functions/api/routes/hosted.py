@@ -1,4 +1,6 @@
-"""The public hosted invoice page `/i/{token}` and its PDF: no API key, the long token is the key."""
+"""The public hosted invoice page `/i/{token}`, its PDF and its credit notes' PDFs: no API key, the
+long token is the key.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +56,15 @@ def hosted_invoice_page(token: str) -> Response[Any]:
 def hosted_invoice_pdf(token: str) -> Response[Any]:
     file_name, content = services().documents.hosted_pdf(token)
     return pdf_response(file_name, content)
+
+
+@router.get("/i/<token>/credit_notes/<file_name>", include_in_schema=False, enable_validation=False)
+def hosted_credit_note_pdf(token: str, file_name: str) -> Response[Any]:
+    """A credit note of the invoice the token opens, as `<credit note id>.pdf`; any other is not found."""
+    credit_note_id = file_name.removesuffix(".pdf")
+    if credit_note_id == file_name:
+        raise NotFound("credit note", "(link)")
+    return pdf_response(*services().documents.hosted_credit_note_pdf(token, credit_note_id))
 
 
 @router.get("/i/<token>/logo", include_in_schema=False, enable_validation=False)

@@ -4,10 +4,13 @@ the customer reads the same facts the same way everywhere. babel is imported on 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 from remit.adapters.money_format import DEFAULT_LOCALE
+from remit.domain.credit_notes import CreditNoteReason
+from remit.domain.documents import CreditNoteDocument
 from remit.domain.values import Address
 
 # Countries that write "City, ST 12345", and those that give the postcode a line of its own;
@@ -57,3 +60,28 @@ def address_lines(address: Address | None, locale: str = DEFAULT_LOCALE) -> list
     if address.country:
         lines.append(country_name(address.country, locale))
     return [line for line in lines if line]
+
+
+def reason_labels(gettext: Callable[[str], str]) -> dict[CreditNoteReason, str]:
+    """Why a credit note was issued, as its documents say it."""
+    return {
+        "duplicate": gettext("Duplicate invoice"),
+        "fraudulent": gettext("Fraudulent charge"),
+        "order_change": gettext("Change to the order"),
+        "product_unsatisfactory": gettext("Product or service unsatisfactory"),
+        "other": gettext("Other correction"),
+    }
+
+
+def settlement_rows(document: CreditNoteDocument, gettext: Callable[[str], str]) -> list[tuple[str, int]]:
+    """How the credited total is settled, as (wording, amount): only the ways that carry an amount."""
+    rows = [
+        (
+            gettext("Taken off the amount due on invoice %(number)s") % {"number": document.invoice_number},
+            document.pre_payment_amount,
+        ),
+        (gettext("Refunded"), document.refund_amount),
+        (gettext("Added to your credit balance"), document.credit_amount),
+        (gettext("Settled separately"), document.out_of_band_amount),
+    ]
+    return [(wording, amount) for wording, amount in rows if amount]

@@ -83,16 +83,29 @@ class DynamoDayPlanning:
         return DUE_SHARDS if index == "DUE" else REMINDER_SHARDS
 
     def page(
-        self, index: WorkIndex, shard: int, through: date, after: str | None, limit: int
+        self,
+        index: WorkIndex,
+        shard: int,
+        through: date,
+        after: str | None,
+        limit: int,
+        *,
+        start: str | None = None,
+        until: str | None = None,
     ) -> tuple[list[IndexEntry], str | None]:
-        """Entries of the `index` shard dated `through` or earlier (one query of at most `limit`
-        items): a subscription or invoice names its customer; a customer is its own."""
-        upper = date.fromordinal(through.toordinal() + 1).isoformat()  # "<through>#…" < "<next day>"
+        """Entries of the `index` shard dated `through` or earlier, between `start` and `until`
+        when given (one query of at most `limit` items): a subscription or invoice names its
+        customer; a customer is its own."""
+        upper = f"{through.isoformat()}#~"  # "~" sorts after every id: the whole of `through`
         request: dict[str, Any] = {
             "TableName": self._table.name,
             "IndexName": DUE_INDEX.name,
-            "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK < :upper",
-            "ExpressionAttributeValues": {":pk": {"S": f"{index}#{shard}"}, ":upper": {"S": upper}},
+            "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK BETWEEN :lower AND :upper",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"{index}#{shard}"},
+                ":lower": {"S": start or "0"},  # below every date
+                ":upper": {"S": min(upper, until) if until else upper},
+            },
             "ProjectionExpression": "GSI1SK, customer_id",
             "Limit": limit,
         }

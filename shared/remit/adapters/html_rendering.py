@@ -1,4 +1,4 @@
-"""Invoice emails and the hosted invoice page, rendered with Jinja2 from `templates/`.
+"""Invoice and credit note emails and the hosted invoice page, rendered with Jinja2 from `templates/`.
 
 HTML templates (`.html`) are autoescaped: every name, description and memo comes from a user and is
 shown to another. Plain-text bodies (`.txt`) are not escaped, since they are never read as markup.
@@ -14,9 +14,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from remit.adapters.document_text import address_lines, grouped_iban, long_date, plain_decimal
+from remit.adapters.document_text import (
+    address_lines,
+    grouped_iban,
+    long_date,
+    plain_decimal,
+    reason_labels,
+    settlement_rows,
+)
 from remit.adapters.localization import format_locale, text_direction, translations
-from remit.domain.documents import DEFAULT_BRAND_COLOUR, EmailKind, InvoiceDocument, RenderedEmail
+from remit.domain.documents import (
+    DEFAULT_BRAND_COLOUR,
+    CreditNoteDocument,
+    EmailKind,
+    InvoiceDocument,
+    RenderedEmail,
+)
 from remit.domain.payment import Payment
 from remit.domain.reminders import ReminderStep
 
@@ -102,6 +115,10 @@ def status_labels(gettext: Callable[[str], str]) -> dict[str, str]:
     }
 
 
+def credit_note_status_labels(gettext: Callable[[str], str]) -> dict[str, str]:
+    return {"issued": gettext("Issued"), "void": gettext("Void")}
+
+
 def payment_method_labels(gettext: Callable[[str], str]) -> dict[str, str]:
     return {
         "card": gettext("Card"),
@@ -151,6 +168,8 @@ def _environment(locale: str) -> Environment:
         language=locale,
         direction=text_direction(locale),
         status_labels=status_labels(catalog.gettext),
+        credit_note_status_labels=credit_note_status_labels(catalog.gettext),
+        reason_labels=reason_labels(catalog.gettext),
         payment_method_labels=payment_method_labels(catalog.gettext),
     )
     return environment
@@ -179,6 +198,7 @@ def _document_context(document: InvoiceDocument) -> dict[str, object]:
         # How to pay offline is only useful while something is left to pay.
         "bank_transfer": document.bank_transfer if payable else None,
         "cheque": document.cheque if payable else None,
+        "credit_notes": [(note, _safe_url(note.pdf_url)) for note in document.credit_notes],
     }
 
 
@@ -211,9 +231,10 @@ class JinjaEmailRenderer(_JinjaRenderer):
         document: InvoiceDocument,
         payment: Payment | None = None,
         reminder: ReminderStep | None = None,
+        credit_note: CreditNoteDocument | None = None,
     ) -> RenderedEmail:
-        """Subject and bodies of `kind`; a payment receipt needs the `payment` and a reminder its
-        step (`ValueError` without).
+        """Subject and bodies of `kind`; a payment receipt needs the `payment`, a reminder its step and
+        a credit note email the `credit_note` (`ValueError` without).
         """
         catalog = translations(document.locale)
         _ = catalog.gettext
@@ -235,6 +256,13 @@ class JinjaEmailRenderer(_JinjaRenderer):
             subject = _("Reminder: invoice %(number)s from %(seller)s is %(when)s") % {**names, "when": when}
             context["reminder"] = reminder
             context["reminder_phrase"] = when
+        elif kind == "credit_note":
+            if credit_note is None:
+                raise ValueError("a credit note email needs the credit note")
+            subject = _("Credit note %(number)s from %(seller)s") % {**names, "number": credit_note.number}
+            context["credit_note"] = credit_note
+            context["settlement"] = settlement_rows(credit_note, _)
+            context["credit_note_pdf_url"] = _safe_url(credit_note.pdf_url)
         else:
             raise ValueError(f"unknown email kind {kind!r}")
         context["subject"] = _one_line(subject)

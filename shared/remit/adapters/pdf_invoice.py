@@ -15,13 +15,14 @@ page-number aliases, and the logo may not pull in files or URLs.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from remit.adapters.document_text import address_lines, grouped_iban, long_date, plain_decimal
 from remit.adapters.localization import format_locale, text_direction, translations
 from remit.adapters.money_format import format_money
 from remit.adapters.pdf_fonts import PRIMARY, FontChain, cover, font_chain, register, texts_of
-from remit.domain.documents import DEFAULT_BRAND_COLOUR, DocumentParty, InvoiceDocument
+from remit.domain.documents import DEFAULT_BRAND_COLOUR, CreditNoteDocument, DocumentParty, InvoiceDocument
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -54,9 +55,15 @@ class FpdfInvoiceRenderer:
         return layout.output()
 
 
-class _InvoiceLayout:
-    def __init__(self, document: InvoiceDocument) -> None:
-        self.doc = document
+class BrandedPdfLayout[DocumentT: (InvoiceDocument, CreditNoteDocument)]:
+    """What every document of an organisation (invoices, and the credit notes that correct them:
+    `remit.adapters.pdf_credit_note`) shares: the brand band and colours, the logo or word
+    mark under a title, the parties, a details column with a boxed amount, the line table, the tax
+    breakdown beside the totals, the notes, and each page's running head and foot.
+    """
+
+    def __init__(self, document: DocumentT) -> None:
+        self.doc: DocumentT = document
         self.brand = _hex_colour(document.brand_colour)
         light_brand = _luminance(self.brand) > 0.6
         # A pale brand colour still fills the bands, but text on it turns dark and headings stay ink.
@@ -76,30 +83,30 @@ class _InvoiceLayout:
         self.fonts: FontChain = font_chain(texts, right_to_left=self.rtl)
         self.pdf = _new_pdf(self)
         self.pdf.set_lang(document.locale)
-        self.pdf.set_title(_("Invoice %(number)s") % {"number": document.number})
+        self.pdf.set_title(self.document_name())
         self.pdf.set_author(document.seller.name)
-        self.pdf.set_subject(
-            _("Invoice %(number)s to %(buyer)s") % {"number": document.number, "buyer": document.buyer.name}
-        )
+        self.pdf.set_subject(self.document_subject())
+
+    def document_name(self) -> str:
+        """ "Invoice INV-7", "Credit note CN-1": the title of the file and of each page's foot."""
+        raise NotImplementedError
+
+    def document_subject(self) -> str:
+        return self.document_name()
+
+    def continued(self) -> str:
+        """The running head of continuation pages: "Invoice INV-7 (continued)"."""
+        raise NotImplementedError
 
     def money(self, amount: int) -> str:
         return format_money(amount, self.doc.currency, locale=self.formats)
 
     # --- sections, top to bottom -----------------------------------------------------------
 
-    def draw(self, logo: tuple[bytes, str] | None) -> None:
-        self.pdf.add_page()
-        self._header(logo)
-        self._parties_and_details()
-        self._lines()
-        self._tax_breakdown_and_totals()
-        self._payment_instructions()
-        self._notes()
-
     def output(self) -> bytes:
         return bytes(self.pdf.output())
 
-    def _header(self, logo: tuple[bytes, str] | None) -> None:
+    def _header(self, logo: tuple[bytes, str] | None, title: str) -> None:
         pdf = self.pdf
         top = 16.0
         title_width = 72.0
@@ -114,7 +121,8 @@ class _InvoiceLayout:
             pdf.multi_cell(width, pdf.font_size * 1.35, name, align="L")
         self._font(24, bold=True, colour=self.accent)
         pdf.set_xy(PAGE_WIDTH - MARGIN - title_width, top)
-        pdf.cell(title_width, 11, self._("INVOICE"), align="R")
+        self._fitted_font(title, title_width, 24, bold=True, colour=self.accent)
+        pdf.cell(title_width, 11, title, align="R")
         self._fitted_font(self.doc.number, title_width, 11, colour=MUTED)
         pdf.set_xy(PAGE_WIDTH - MARGIN - title_width, top + 11)
         pdf.cell(title_width, 6, self.doc.number, align="R")
@@ -198,17 +206,24 @@ class _InvoiceLayout:
         return pdf.get_y()
 
     def _details(self, x: float, y: float, width: float) -> float:
+        """The details column beside the parties; returns where it ends."""
+        raise NotImplementedError
+
+    def _details_and_box(
+        self,
+        x: float,
+        y: float,
+        width: float,
+        rows: list[tuple[str, str]],
+        box: tuple[str, int],
+        bold_label: str | None = None,
+    ) -> float:
+        """Labelled rows under "Details", then a brand-tinted box with one amount (`box`: its label
+        and amount); returns where the box ends.
+        """
         pdf = self.pdf
-        doc = self.doc
         _ = self._
         self._label(_("Details"), x, y, width)
-        due_date_label = _("Due date")
-        rows = [
-            (_("Invoice no."), doc.number),
-            (_("Issue date"), long_date(doc.issue_date, self.formats)),
-            (due_date_label, long_date(doc.due_date, self.formats)),
-            (_("Currency"), doc.currency),
-        ]
         pdf.set_xy(x, y + 6)
         self._font(8.5, colour=MUTED)
         label_width = max(pdf.get_string_width(label) for label, _ in rows) + 2
@@ -220,7 +235,7 @@ class _InvoiceLayout:
             self._font(8.5, colour=MUTED)
             pdf.set_xy(label_x, row_y)
             pdf.cell(label_width, 5, label, align=self.start)
-            self._fitted_font(value, width - label_width, 8.5, bold=label == due_date_label)
+            self._fitted_font(value, width - label_width, 8.5, bold=label == bold_label)
             if pdf.get_string_width(value) > width - label_width:
                 # Too long to share a line with its label even in small type: the next line is its own.
                 pdf.set_xy(x, row_y + 4.5)
@@ -239,13 +254,15 @@ class _InvoiceLayout:
         pdf.rect(x + width - 1.2 if self.rtl else x, box_top, 1.2, 15, style="F")
         pdf.set_xy(x + 1.5 if self.rtl else x + 3.5, box_top + 1.8)
         self._font(8, colour=MUTED)
-        pdf.cell(width - 5, 4, _("Amount due"), align=self.start, new_x="LEFT", new_y="NEXT")
-        amount_due = self.money(doc.amount_due)
-        self._fitted_font(amount_due, width - 5, 14, bold=True)
-        pdf.cell(width - 5, 7.5, amount_due, align=self.start)
+        box_label, box_amount = box
+        pdf.cell(width - 5, 4, box_label, align=self.start, new_x="LEFT", new_y="NEXT")
+        amount = self.money(box_amount)
+        self._fitted_font(amount, width - 5, 14, bold=True)
+        pdf.cell(width - 5, 7.5, amount, align=self.start)
         return box_top + 15
 
-    def _lines(self) -> None:
+    def _line_table(self, rows: Sequence[tuple[str, ...]]) -> None:
+        """The lines: description, quantity, unit price, tax rate and amount, one row each."""
         from fpdf.fonts import FontFace
 
         pdf = self.pdf
@@ -254,22 +271,12 @@ class _InvoiceLayout:
         # The table takes its base style from the current one: rows are white unless striped.
         pdf.set_fill_color(*WHITE)
         headings = (_("Description"), _("Qty"), _("Unit price"), _("Tax"), _("Amount"))
-        rows = [
-            (
-                line.description,
-                plain_decimal(line.quantity),
-                self.money(line.unit_amount),
-                f"{plain_decimal(line.tax_rate)}%",
-                self.money(line.amount),
-            )
-            for line in self.doc.lines
-        ]
         # Figures never wrap: each figure column is as wide as its widest entry, the description
         # takes the rest.
         padding = 2.2
         # fpdf2 breaks a line of shaped (Arabic) text up to 2 mm sooner than its measured width.
         slack = 2.5 if self.rtl else 0.5
-        figure_widths = [
+        figure_widths: list[float] = [
             max(minimum, self._widest([row[column] for row in rows], headings[column]) + 2 * padding + slack)
             for column, minimum in ((1, 14.0), (2, 24.0), (3, 13.0), (4, 25.0))
         ]
@@ -298,21 +305,15 @@ class _InvoiceLayout:
                 table.row(row, style=zebra if index % 2 else None)
         pdf.set_y(pdf.get_y() + 6)
 
-    def _tax_breakdown_and_totals(self) -> None:
+    def _breakdown_and_totals(self, totals: list[tuple[str, str, bool]], band: tuple[str, int]) -> None:
+        """The tax breakdown (left) beside the `totals` rows (label, amount, bold), closed by a brand
+        band with one amount (`band`: its label and amount).
+        """
         pdf = self.pdf
         doc = self.doc
         _ = self._
         money = self.money
-
-        totals: list[tuple[str, str, bool]] = [
-            (_("Subtotal"), money(doc.subtotal), False),
-            (_("Tax"), money(doc.tax_total), False),
-            (_("Total"), money(doc.total), True),
-        ]
-        if doc.credit_applied:
-            totals.append((_("Credit applied"), money(-doc.credit_applied), False))
-        if doc.amount_paid:
-            totals.append((_("Amount paid"), money(-doc.amount_paid), False))
+        band_label, band_amount = band
         row = 5.6
         needed = max(len(totals) * row + 14, (len(doc.tax_breakdown) + 2) * row + 2)
         self._ensure_room(needed)
@@ -372,67 +373,14 @@ class _InvoiceLayout:
         self._font(10.5, bold=True, colour=self.on_brand)
         if self.rtl:
             pdf.set_xy(x + 36, due_top)
-            pdf.cell(38, 9, _("Amount due"), align="R")
+            pdf.cell(38, 9, band_label, align="R")
             pdf.set_xy(x + 2, due_top)
-            pdf.cell(34, 9, money(doc.amount_due), align="L")
+            pdf.cell(34, 9, money(band_amount), align="L")
         else:
             pdf.set_xy(x + 2, due_top)
-            pdf.cell(38, 9, _("Amount due"))
-            pdf.cell(34, 9, money(doc.amount_due), align="R")
+            pdf.cell(38, 9, band_label)
+            pdf.cell(34, 9, money(band_amount), align="R")
         pdf.set_xy(MARGIN, max(left_bottom, due_top + 9) + 9)
-
-    def _payment_instructions(self) -> None:
-        pdf = self.pdf
-        doc = self.doc
-        _ = self._
-        blocks: list[tuple[str, list[tuple[str, str]]]] = []
-        if doc.bank_transfer and any(doc.bank_transfer.model_dump().values()):
-            bank = doc.bank_transfer
-            bank_rows = _filled(
-                (_("Account name"), bank.account_name),
-                (_("IBAN"), grouped_iban(bank.iban) if bank.iban else None),
-                (_("BIC"), bank.bic),
-                (_("Reference"), doc.number),
-                (_("Instructions"), bank.instructions),
-            )
-            blocks.append((_("Bank transfer"), bank_rows))
-        if doc.cheque and (doc.cheque.payable_to or doc.cheque.mail_to):
-            cheque_rows = _filled(
-                (_("Payable to"), doc.cheque.payable_to), (_("Mail to"), doc.cheque.mail_to)
-            )
-            blocks.append((_("Cheque"), cheque_rows))
-        self._ensure_room(30)
-        self._section_heading(_("How to pay"))
-        for title, rows in blocks:
-            self._ensure_room(6 + 5 * len(rows))
-            self._font(9, bold=True, colour=INK)
-            pdf.cell(CONTENT_WIDTH, 5.5, title, align=self.start, new_x="LMARGIN", new_y="NEXT")
-            for label, value in rows:
-                self._font(8.5, colour=MUTED)
-                if self.rtl:
-                    # The label on the right; the value (an IBAN, a reference) just left of it.
-                    pdf.set_x(MARGIN + CONTENT_WIDTH - 32)
-                    pdf.cell(32, 4.6, label, align="R")
-                    pdf.set_x(MARGIN)
-                else:
-                    pdf.cell(32, 4.6, label)
-                self._font(8.5, colour=INK)
-                pdf.multi_cell(
-                    CONTENT_WIDTH - 32, 4.6, value, align=self.start, new_x="LMARGIN", new_y="NEXT"
-                )
-            pdf.ln(2.5)
-        self._font(8.5, colour=MUTED)
-        online = _("Pay or view online:") + " "
-        if self.rtl:
-            # The words on their own line, read from the right; the address below them.
-            pdf.cell(CONTENT_WIDTH, 5, online.strip(), align="R", new_x="LMARGIN", new_y="NEXT")
-        else:
-            pdf.cell(pdf.get_string_width(online), 5, online)
-        self._font(8.5, colour=self.accent)
-        pdf.multi_cell(
-            0, 5, doc.hosted_url, link=doc.hosted_url, align=self.start, new_x="LMARGIN", new_y="NEXT"
-        )
-        pdf.ln(4)
 
     def _notes(self) -> None:
         pdf = self.pdf
@@ -451,7 +399,7 @@ class _InvoiceLayout:
             pdf.multi_cell(CONTENT_WIDTH, 4, self.doc.footer, align="C", new_x="LMARGIN", new_y="NEXT")
 
     def page_header(self) -> None:
-        """Every page: the brand band; continuation pages also say whose invoice they continue."""
+        """Every page: the brand band; continuation pages also say whose document they continue."""
         pdf = self.pdf
         # The footer set the page-count alias for its own line; content never runs with it set.
         pdf.alias_nb_pages("")
@@ -463,12 +411,12 @@ class _InvoiceLayout:
                 pdf.rect(0, 0, PAGE_WIDTH, 3, style="F")
                 pdf.set_xy(MARGIN, 10)
                 self._font(8, colour=MUTED)
-                continued = self._("Invoice %(number)s (continued)") % {"number": self.doc.number}
+                continued = self.continued()
                 pdf.cell(CONTENT_WIDTH, 5, f"{self.doc.seller.name} · {continued}")
         pdf.set_xy(MARGIN, TOP_MARGIN)
 
     def page_footer(self) -> None:
-        """Every page: who issued which invoice, and "Page n of N"."""
+        """Every page: who issued which document, and "Page n of N"."""
         pdf = self.pdf
         with pdf.local_context():
             pdf.set_draw_color(*RULE)
@@ -480,9 +428,9 @@ class _InvoiceLayout:
             # only from here to the next page's header (and through `output()`, which substitutes the
             # count): a "{nb}" typed by a user stays "{nb}".
             pdf.alias_nb_pages(PAGE_COUNT_ALIAS, align="L")
-            invoice = self._("Invoice %(number)s") % {"number": self.doc.number}
+            name = self.document_name()
             page = self._("Page %(page)s of %(pages)s") % {"page": pdf.page_no(), "pages": PAGE_COUNT_ALIAS}
-            pdf.cell(70, 4, f"{invoice} · {page}", align="R")
+            pdf.cell(70, 4, f"{name} · {page}", align="R")
 
     def _stamp(self) -> None:
         """A boxed, tilted PAID or VOID, like a rubber stamp, in the free space of the first page's header.
@@ -551,7 +499,151 @@ class _InvoiceLayout:
             self.pdf.add_page()
 
 
-def _new_pdf(layout: _InvoiceLayout) -> FPDF:
+class _InvoiceLayout(BrandedPdfLayout[InvoiceDocument]):
+    def document_name(self) -> str:
+        return self._("Invoice %(number)s") % {"number": self.doc.number}
+
+    def document_subject(self) -> str:
+        names = {"number": self.doc.number, "buyer": self.doc.buyer.name}
+        return self._("Invoice %(number)s to %(buyer)s") % names
+
+    def continued(self) -> str:
+        return self._("Invoice %(number)s (continued)") % {"number": self.doc.number}
+
+    def draw(self, logo: tuple[bytes, str] | None) -> None:
+        self.pdf.add_page()
+        self._header(logo, self._("INVOICE"))
+        self._parties_and_details()
+        self._lines()
+        self._tax_breakdown_and_totals()
+        self._payment_instructions()
+        self._credit_notes()
+        self._notes()
+
+    def _details(self, x: float, y: float, width: float) -> float:
+        doc = self.doc
+        _ = self._
+        due_date_label = _("Due date")
+        rows = [
+            (_("Invoice no."), doc.number),
+            (_("Issue date"), long_date(doc.issue_date, self.formats)),
+            (due_date_label, long_date(doc.due_date, self.formats)),
+            (_("Currency"), doc.currency),
+        ]
+        return self._details_and_box(x, y, width, rows, (_("Amount due"), doc.amount_due), due_date_label)
+
+    def _lines(self) -> None:
+        rows = [
+            (
+                line.description,
+                plain_decimal(line.quantity),
+                self.money(line.unit_amount),
+                f"{plain_decimal(line.tax_rate)}%",
+                self.money(line.amount),
+            )
+            for line in self.doc.lines
+        ]
+        self._line_table(rows)
+
+    def _tax_breakdown_and_totals(self) -> None:
+        doc = self.doc
+        _ = self._
+        money = self.money
+        totals: list[tuple[str, str, bool]] = [
+            (_("Subtotal"), money(doc.subtotal), False),
+            (_("Tax"), money(doc.tax_total), False),
+            (_("Total"), money(doc.total), True),
+        ]
+        if doc.credit_applied:
+            totals.append((_("Credit applied"), money(-doc.credit_applied), False))
+        if doc.amount_paid:
+            totals.append((_("Amount paid"), money(-doc.amount_paid), False))
+        self._breakdown_and_totals(totals, (_("Amount due"), doc.amount_due))
+
+    def _payment_instructions(self) -> None:
+        pdf = self.pdf
+        doc = self.doc
+        _ = self._
+        blocks: list[tuple[str, list[tuple[str, str]]]] = []
+        if doc.bank_transfer and any(doc.bank_transfer.model_dump().values()):
+            bank = doc.bank_transfer
+            bank_rows = _filled(
+                (_("Account name"), bank.account_name),
+                (_("IBAN"), grouped_iban(bank.iban) if bank.iban else None),
+                (_("BIC"), bank.bic),
+                (_("Reference"), doc.number),
+                (_("Instructions"), bank.instructions),
+            )
+            blocks.append((_("Bank transfer"), bank_rows))
+        if doc.cheque and (doc.cheque.payable_to or doc.cheque.mail_to):
+            cheque_rows = _filled(
+                (_("Payable to"), doc.cheque.payable_to), (_("Mail to"), doc.cheque.mail_to)
+            )
+            blocks.append((_("Cheque"), cheque_rows))
+        self._ensure_room(30)
+        self._section_heading(_("How to pay"))
+        for title, rows in blocks:
+            self._ensure_room(6 + 5 * len(rows))
+            self._font(9, bold=True, colour=INK)
+            pdf.cell(CONTENT_WIDTH, 5.5, title, align=self.start, new_x="LMARGIN", new_y="NEXT")
+            for label, value in rows:
+                self._font(8.5, colour=MUTED)
+                if self.rtl:
+                    # The label on the right; the value (an IBAN, a reference) just left of it.
+                    pdf.set_x(MARGIN + CONTENT_WIDTH - 32)
+                    pdf.cell(32, 4.6, label, align="R")
+                    pdf.set_x(MARGIN)
+                else:
+                    pdf.cell(32, 4.6, label)
+                self._font(8.5, colour=INK)
+                pdf.multi_cell(
+                    CONTENT_WIDTH - 32, 4.6, value, align=self.start, new_x="LMARGIN", new_y="NEXT"
+                )
+            pdf.ln(2.5)
+        self._font(8.5, colour=MUTED)
+        online = _("Pay or view online:") + " "
+        if self.rtl:
+            # The words on their own line, read from the right; the address below them.
+            pdf.cell(CONTENT_WIDTH, 5, online.strip(), align="R", new_x="LMARGIN", new_y="NEXT")
+        else:
+            pdf.cell(pdf.get_string_width(online), 5, online)
+        self._font(8.5, colour=self.accent)
+        pdf.multi_cell(
+            0, 5, doc.hosted_url, link=doc.hosted_url, align=self.start, new_x="LMARGIN", new_y="NEXT"
+        )
+        pdf.ln(4)
+
+    def _credit_notes(self) -> None:
+        """The credit notes that correct the invoice (number, date, total, status); none: nothing."""
+        if not self.doc.credit_notes:
+            return
+        pdf = self.pdf
+        _ = self._
+        statuses = {"issued": _("Issued"), "void": _("Void")}
+        self._ensure_room(14 + 5 * min(len(self.doc.credit_notes), 4))
+        self._section_heading(_("Credit notes"))
+        columns: tuple[float, ...] = (CONTENT_WIDTH - 112, 44.0, 38.0, 30.0)
+        aligns: tuple[Align, ...] = ("L", "L", "R", "R")
+        if self.rtl:
+            columns, aligns = columns[::-1], ("R", "R", "R", "R")
+        for note in self.doc.credit_notes:
+            self._ensure_room(5)
+            values: tuple[str, ...] = (
+                note.number,
+                long_date(note.issue_date, self.formats),
+                self.money(note.total),
+                statuses[note.status],
+            )
+            if self.rtl:
+                values = values[::-1]
+            for value, width, align in zip(values, columns, aligns, strict=True):
+                self._fitted_font(value, width - 1, 8.5, colour=MUTED if note.status == "void" else INK)
+                pdf.cell(width, 5, value, align=align)
+            pdf.ln(5)
+        pdf.ln(4)
+
+
+def _new_pdf(layout: BrandedPdfLayout[Any]) -> FPDF:
     """An A4 document in the layout's fonts whose pages get the layout's header and footer."""
     from fpdf import FPDF
     from fpdf.enums import ResourceAccessPolicy

@@ -1,11 +1,11 @@
-"""Invoice PDFs, the hosted page, and organisations' logos."""
+"""Invoice and credit note PDFs, the hosted page, and organisations' logos."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from remit.domain.document_renders import RenderAttempt
-from remit.domain.documents import InvoiceDocument
+from remit.domain.documents import CreditNoteDocument, InvoiceDocument
 from remit.domain.logos import PreparedLogo
 
 
@@ -36,9 +36,19 @@ class InvoicePdfRenderer(Protocol):
         ...
 
 
+class CreditNotePdfRenderer(Protocol):
+    def render(self, document: CreditNoteDocument, logo: tuple[bytes, str] | None) -> bytes:
+        """The credit note as a PDF (A4), titled as one, in the invoice's branding; VOID mark when void.
+        Raises `UnrenderableText` when no font can draw some of its characters.
+        """
+        ...
+
+
 class HostedPageRenderer(Protocol):
     def invoice_page(self, document: InvoiceDocument, notice: str | None = None) -> str:
-        """The public hosted invoice page (HTML), with an optional notice (e.g. a declined card)."""
+        """The public hosted invoice page (HTML), with an optional notice (e.g. a declined card), listing
+        the invoice's credit notes with a link to each one's PDF when it has some.
+        """
         ...
 
     def not_found_page(self) -> str: ...

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from remit.domain.documents import EmailKind, InvoiceDocument, OutgoingEmail, RenderedEmail
+from remit.domain.documents import (
+    CreditNoteDocument,
+    EmailKind,
+    InvoiceDocument,
+    OutgoingEmail,
+    RenderedEmail,
+)
 from remit.domain.payment import Payment
 from remit.domain.reminders import ReminderStep
 
@@ -16,8 +22,11 @@ class EmailRenderer(Protocol):
         document: InvoiceDocument,
         payment: Payment | None = None,
         reminder: ReminderStep | None = None,
+        credit_note: CreditNoteDocument | None = None,
     ) -> RenderedEmail:
-        """Subject, HTML and plain-text body of an invoice email, void notice, payment receipt or reminder."""
+        """Subject, HTML and plain-text body of an invoice email, void notice, payment receipt, reminder
+        or credit note (which needs the `credit_note`: `ValueError` without).
+        """
         ...
 
 

@@ -26,18 +26,27 @@ class DayPlanning(Protocol):
         ...
 
     def page(
-        self, index: WorkIndex, shard: int, through: date, after: str | None, limit: int
+        self,
+        index: WorkIndex,
+        shard: int,
+        through: date,
+        after: str | None,
+        limit: int,
+        *,
+        start: str | None = None,
+        until: str | None = None,
     ) -> tuple[list[IndexEntry], str | None]:
         """At most `limit` entries of the shard dated `through` or earlier, after the cursor `after`
-        (from the start when None), oldest day first; and the cursor of the next page, or None."""
+        (from `start`, or the shard's start, when None) and up to `until` when given (both bounds of
+        the index's sort key, inclusive), oldest day first; and the cursor of the next page, or None."""
         ...
 
     def claim_next_page(
         self, plan: str, shard: int, after: str | None, following: str, by: str
     ) -> str | None:
-        """Claim the queueing of the page that follows the page after `after` for planner `by` (a
-        queue message's id, the same on every delivery of it). Returns the cursor to queue (the one
-        recorded by the first claim, so a redelivery queues what it queued before), or None when
+        """Claim the queueing of the parts that follow the page `after` (the part's page name) for
+        planner `by` (a queue message's id, the same on every delivery of it). Returns `following`
+        as recorded by the first claim (so a redelivery queues what it queued before), or None when
         another message claimed it: that one carries the shard's day on."""
         ...
 

@@ -115,6 +115,10 @@ OPERATIONS: dict[str, Permission | None] = {
     "documents.hosted_page": SYSTEM,
     "documents.hosted_pdf": SYSTEM,
     "documents.not_found_page": SYSTEM,
+    "documents.credit_note_pdf": "read",
+    "documents.credit_note_document": SYSTEM,
+    "documents.credit_note_pdf_of": SYSTEM,
+    "documents.hosted_credit_note_pdf": SYSTEM,
     # Billing templates, bulk billing, subscriptions
     "billing_runs.list_templates": "read",
     "billing_runs.template": "read",

@@ -19,7 +19,7 @@ from remit.domain.pagination import Page
 from remit.ports.queues import WorkQueue
 from remit.ports.recurring import RecurringStore
 from remit.services.billing_context import BillingContext
-from remit.services.billing_cycle import BULK_CUSTOMERS_PER_MESSAGE
+from remit.services.bulk_issuing import BULK_CUSTOMERS_PER_MESSAGE
 from remit.services.invoice_lifecycle import InvoiceLifecycleService
 from remit.services.invoices import InvoiceService
 from remit.services.retry import retry_on_conflict

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from remit.domain.documents import Attachment, OutgoingEmail
+from remit.domain.credit_notes import CreditNote
+from remit.domain.documents import Attachment, CreditNoteDocument, OutgoingEmail
 from remit.domain.errors import DocumentUnavailable, UnrenderableText
 from remit.domain.outbox import OutboxMessage
 from remit.domain.owed_email import OwedEmail
@@ -37,6 +38,7 @@ from remit.domain.reminders import step_of
 from remit.observability import logger
 from remit.ports.billing import BillingStore
 from remit.ports.clock import Clock
+from remit.ports.credit_notes import CreditNoteReader
 from remit.ports.mail import EmailRenderer, Mailer
 from remit.ports.queues import WorkQueue
 from remit.services.documents import DocumentService
@@ -109,6 +111,7 @@ class NotificationService:
         mailer: Mailer,
         clock: Clock,
         send_queue: WorkQueue,
+        credit_notes: CreditNoteReader,
         sweep_limit: int = SWEEP_LIMIT,
     ) -> None:
         self._outbox = outbox
@@ -121,6 +124,7 @@ class NotificationService:
         self._clock = clock
         self._send_queue = send_queue
         self._sweep_limit = sweep_limit
+        self._credit_notes = credit_notes
 
     def queue_for_sending(self, owed: Sequence[OwedEmail]) -> None:
         """Hand each owed email to the send queue, whose workers deliver it (`deliver`).
@@ -239,10 +243,29 @@ class NotificationService:
         if invoice.status == "draft":
             raise UndeliverableMessage(f"invoice {invoice.id} is a draft")
         payment = self._payment(message) if message.kind == "payment_receipt" else None
+        credit_note = self._credit_note(message) if message.kind == "credit_note" else None
         document = self._documents.document(invoice, organisation)
         reminder = step_of(message.reminder) if message.kind == "reminder" and message.reminder else None
-        rendered = self._email_renderer().render(message.kind, document, payment, reminder)
+        credit_note_document: CreditNoteDocument | None = None
+        if credit_note is not None:
+            credit_note_document = self._documents.credit_note_document(credit_note, invoice, organisation)
+        rendered = self._email_renderer().render(
+            message.kind, document, payment, reminder, credit_note=credit_note_document
+        )
         attachments = []
+        if credit_note is not None:
+            try:
+                file_name, pdf = self._documents.credit_note_pdf_of(credit_note, invoice, organisation)
+            except (UnrenderableText, DocumentUnavailable):
+                # As for invoices: the email (and the link to the invoice's page) still goes out.
+                logger.warning(
+                    "Credit note email sent without its PDF, which could not be drawn",
+                    extra={"outbox_message_id": message.id, "credit_note_id": credit_note.id},
+                )
+            else:
+                attachments.append(
+                    Attachment(filename=file_name, content_type="application/pdf", content=pdf)
+                )
         if message.kind in ("invoice", "reminder"):
             try:
                 _, pdf = self._documents.pdf_of(invoice, organisation)
@@ -266,6 +289,15 @@ class NotificationService:
             text=rendered.text,
             attachments=attachments,
         )
+
+    def _credit_note(self, message: OutboxMessage) -> CreditNote:
+        credit_note_id = message.credit_note_id
+        credit_note = (
+            self._credit_notes.get(message.organisation_id, credit_note_id) if credit_note_id else None
+        )
+        if credit_note is None or credit_note.invoice_id != message.invoice_id:
+            raise UndeliverableMessage(f"credit note {message.credit_note_id} no longer exists")
+        return credit_note
 
     def _payment(self, message: OutboxMessage) -> Payment:
         # A consistent read by key: the payment was committed with the message, an index may lag.

@@ -52,12 +52,12 @@ class PlannedReminders:
 
 @dataclass(frozen=True)
 class ReminderPlan:
-    """What one part planned: the organisations' runs, the messages queued, the next part queued."""
+    """What one part planned: the organisations' runs, the messages queued, the parts queued next."""
 
     scheduled_time: datetime
     runs: list[PlannedReminders]
     enqueued: int
-    next_part: DayPart | None = None
+    next_parts: tuple[DayPart, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class ReminderService:
             try:
                 self._store.record_run(
                     ReminderRun(organisation_id=organisation_id, date=today, invoices=len(invoices)),
-                    derived_id("part", part.scheduled_time, part.plan, str(part.shard), part.after or ""),
+                    derived_id("part", part.scheduled_time, part.plan, str(part.shard), part.page or ""),
                 )
                 self._queue.send(
                     [
@@ -153,7 +153,7 @@ class ReminderService:
             ],
             "enqueued": enqueued,
         }
-        self._planning.record_part(part.plan, part.shard, part.after, report)
+        self._planning.record_part(part.plan, part.shard, part.page, report)
         if failed:
             raise PartFailed(
                 f"The reminders of {len(failed)} organisations could not be planned: {failed[:10]}"
