@@ -457,3 +457,19 @@ def test_an_invoice_reopened_by_voiding_its_credit_note_is_chased_by_the_reminde
     assert reopened["status"] == "open"
     assert reopened["next_reminder_on"] is not None
     assert reopened["GSI1PK"].startswith("REMIND#")
+
+
+def test_an_issued_credit_note_is_served_as_a_pdf_to_its_account_only(
+    acme: Billing, other_api: ApiClient
+) -> None:
+    invoice = acme.finalized()
+    note = issue(acme, invoice["id"], {"amount": 100}).json()
+    path = f"{acme.base}/credit_notes/{note['id']}/pdf"
+
+    response = acme.api.get(path)
+
+    assert response.status == 200, response.body
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.body.startswith(b"%PDF")
+    assert note["number"] in response.headers["Content-Disposition"]
+    assert other_api.get(path).status == 404

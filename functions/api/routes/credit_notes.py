@@ -3,13 +3,14 @@ and void credit notes; list refunds."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api.answers import CreditNote, CreditNotePreview
+from api.routes.hosted import pdf_response
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
@@ -90,6 +91,19 @@ def list_credit_notes(
 def get_credit_note(organisation_id: str, credit_note_id: str) -> Response[CreditNote]:
     note = caller_services(router).credit_notes.get(account_id(router), organisation_id, credit_note_id)
     return json_response(200, CreditNote.of(note))
+
+
+@router.get(
+    f"{CREDIT_NOTE}/pdf",
+    summary="The credit note as a PDF",
+    enable_validation=False,
+    responses={200: {"description": "The PDF", "content": {"application/pdf": {}}}},
+)
+def credit_note_pdf(organisation_id: str, credit_note_id: str) -> Response[Any]:
+    file_name, content = caller_services(router).documents.credit_note_pdf(
+        account_id(router), organisation_id, credit_note_id
+    )
+    return pdf_response(file_name, content)
 
 
 @router.post(
