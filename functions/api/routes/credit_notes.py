@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api.answers import CreditNote, CreditNotePreview
-from api.routes.hosted import pdf_response
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
@@ -22,6 +21,7 @@ from api.http import (
     page_response,
     request_of,
 )
+from api.routes.hosted import pdf_response
 from remit.domain.credit_notes import NewCreditNote
 from remit.domain.pagination import ListResponse
 from remit.domain.refunds import Refund
