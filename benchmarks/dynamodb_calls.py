@@ -110,6 +110,17 @@ def main(argv: list[str]) -> int:
             "write",
             lambda: api.post(f"{base}/invoices/{draft['id']}/payments", {"amount": 500, "method": "cheque"}),
         )
+        credit_notes = f"{base}/invoices/{draft['id']}/credit_notes"
+        note = measure("issue credit note", "write", lambda: api.post(credit_notes, {"amount": 100})).json()
+        # Beyond what is still due, a refund reads the invoice's payments and a credit the customer.
+        measure(
+            "credit note, refund",
+            "write",
+            lambda: api.post(credit_notes, {"amount": 1900, "refund_amount": 300, "credit_amount": 200}),
+        )
+        measure("get credit note", "read", lambda: api.get(f"{base}/credit_notes/{note['id']}"))
+        measure("list credit notes", "read", lambda: api.get(f"{base}/credit_notes"))
+        measure("void credit note", "write", lambda: api.post(f"{base}/credit_notes/{note['id']}/void"))
         measure("get invoice", "read", lambda: api.get(f"{base}/invoices/{draft['id']}"))
         measure("list invoices", "read", lambda: api.get(f"{base}/invoices"))
         measure("invoice timeline", "read", lambda: api.get(f"{base}/invoices/{draft['id']}/events"))

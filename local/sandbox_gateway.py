@@ -34,6 +34,7 @@ from remit.domain.card_payments import (
     ProviderCredentials,
 )
 from remit.domain.errors import ConcurrentUpdate
+from remit.domain.refunds import ProviderRefund, ProviderRefundRequest
 from remit.observability import logger
 from remit.ports.clock import Clock
 
@@ -257,6 +258,52 @@ class SandboxGateway:
             daemon=True,
         ).start()
         return intent_id
+
+    def refund(self, credentials: ProviderCredentials, request: ProviderRefundRequest) -> ProviderRefund:
+        """Refund a sandbox card payment: once per refund id (as Stripe's idempotency key does), answered
+        `pending`, its success posted shortly after as a signed `refund.updated` webhook."""
+        item = {
+            "PK": f"SANDBOX#{request.organisation_id}#{request.refund_id}",
+            "SK": "SANDBOX_REFUND",
+            "entity": "sandbox_refund",
+            "provider_refund_id": f"re_sandbox_{secrets.token_hex(12)}",
+        }
+        try:
+            self._table.client.put_item(
+                TableName=self._table.name,
+                Item=to_attributes(item),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except self._table.client.exceptions.ConditionalCheckFailedException:
+            existing = self._table.get(str(item["PK"]), "SANDBOX_REFUND")
+            if existing is None:
+                raise ConcurrentUpdate() from None
+            return ProviderRefund(id=str(existing["provider_refund_id"]), status="pending")
+        refund_id = str(item["provider_refund_id"])
+        refunded = {
+            "id": refund_id,
+            "object": "refund",
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "payment_intent": request.payment_intent_id,
+            "status": "succeeded",
+            "metadata": {
+                "organisation_id": request.organisation_id,
+                "invoice_id": request.invoice_id,
+                "refund_id": request.refund_id,
+            },
+        }
+        threading.Thread(
+            target=self._deliver_later,
+            args=(
+                request.organisation_id,
+                stripe_event("refund.updated", refunded),
+                credentials.webhook_secret.get_secret_value(),
+            ),
+            name="sandbox-webhook",
+            daemon=True,
+        ).start()
+        return ProviderRefund(id=refund_id, status="pending")
 
     def _deliver_later(self, organisation_id: str, event: dict[str, Any], webhook_secret: str) -> None:
         time.sleep(0.2)

@@ -6,7 +6,9 @@ the records a batch reports as failed; EventBridge Scheduler invokes the same fu
 sweep. Here one thread does both, reading the emulation's stream shard in this process, with
 the mapping's settings (filters, batch size, retries) read from `template.yaml`, so the handler
 runs on the same trigger path with the same events. The function queues the owed emails on the
-send queue, which the stack's queue worker feeds to the send worker (`local.queue_worker`).
+send queue, which the stack's queue worker feeds to the send worker (`local.queue_worker`). After
+each outbox sweep the thread runs the function's refund sweep (`{"sweep": "refunds"}`), as the
+template's second schedule does.
 
 Differences from Lambda, all on the safe side: one shard, read from its start (records already
 handled are dropped); failed batches are retried after
@@ -38,6 +40,8 @@ STREAM_EVENT = "OutboxStream"
 POLL_SECONDS = 0.25
 SWEEP_SECONDS = 30.0
 SWEEP_EVENT = {"sweep": True}
+# The template's second schedule of the function: card refunds the provider never acknowledged.
+REFUND_SWEEP_EVENT = {"sweep": "refunds"}
 _FIRST_RETRY_SECONDS = 0.5
 _LONGEST_RETRY_SECONDS = 10.0
 _RECORDS_PER_READ = 1000
@@ -246,6 +250,16 @@ class StreamWorker:
             return
         # A sweep writes nothing to the table: it queues owed emails, which the send worker sends.
         logger.debug("outbox sweep: %s", report)
+        try:
+            sent = self._invoke(dict(REFUND_SWEEP_EVENT))
+        except StackStopping:
+            raise
+        except Exception:
+            logger.exception("the refund sweep failed; it runs again in %.0f s", self._sweep_seconds)
+            return
+        finally:
+            self._on_change()  # the refund sweep records what the provider answered
+        logger.debug("refund sweep: %s", sent)
 
     def _invoke(self, event: dict[str, Any]) -> Any:
         with self._gate.request():

@@ -23,6 +23,7 @@ from remit.domain.billing_period import PeriodUnit
 from remit.domain.billing_run import BillingRunError, BillingRunKind, BillingRunStatus
 from remit.domain.billing_template import TemplateLines
 from remit.domain.credit import CreditBalances, balance_in
+from remit.domain.credit_notes import CreditNoteLine, CreditNoteReason, CreditNoteStatus
 from remit.domain.customer import (
     BillingCycle,
     Contact,
@@ -33,7 +34,15 @@ from remit.domain.customer import (
 )
 from remit.domain.invoice import InvoiceSource, InvoiceStatus, LineItem, Memo, TaxBreakdownLine
 from remit.domain.money import NonNegativeMinorUnits
-from remit.domain.organisation import Branding, InvoiceNumbering, PaymentMethods, PaymentTermsDays, Reminders
+from remit.domain.organisation import (
+    Branding,
+    CreditNoteNumbering,
+    InvoiceNumbering,
+    PaymentMethods,
+    PaymentTermsDays,
+    Reminders,
+)
+from remit.domain.organisation import Organisation as DomainOrganisation
 from remit.domain.subscription import (
     Collection,
     DaysUntilDue,
@@ -80,11 +89,19 @@ class Organisation(Answer):
     tax_id: str | None = None
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
+    credit_note_numbering: CreditNoteNumbering = Field(default_factory=CreditNoteNumbering)
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, entity: BaseModel) -> Self:
+        answer = super().of(entity)
+        # As set, or (an organisation made before credit notes) made from the invoice prefix.
+        answer.credit_note_numbering = cast(DomainOrganisation, entity).credit_notes
+        return answer
 
 
 class Customer(Answer):
@@ -147,6 +164,9 @@ class Invoice(Answer):
     credit_applied: NonNegativeMinorUnits = 0
     amount_paid: NonNegativeMinorUnits = 0
     amount_due: int = 0
+    credited_amount: NonNegativeMinorUnits = Field(
+        default=0, description="The total of the invoice's issued (not void) credit notes."
+    )
     overdue: bool = False
     memo: Memo | None = None
     footer: Memo | None = None
@@ -169,6 +189,56 @@ class Invoice(Answer):
     marked_uncollectible_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class CreditNote(Answer):
+    """A credit note as the API shows it: locked from the moment it is issued (and numbered)."""
+
+    id: str
+    organisation_id: str
+    invoice_id: str
+    invoice_number: str = Field(description="The number of the invoice it corrects.")
+    invoice_issue_date: date = Field(description="The issue date of the invoice it corrects.")
+    customer_id: str
+    number: str
+    status: CreditNoteStatus
+    currency: CurrencyCode
+    issue_date: date = Field(description="The organisation's date when it was issued.")
+    lines: list[CreditNoteLine]
+    subtotal: int
+    tax_total: int
+    total: int
+    tax_breakdown: list[TaxBreakdownLine]
+    reason: CreditNoteReason
+    memo: Memo | None = None
+    pre_payment_amount: int = Field(description="What it took off the invoice's amount due.")
+    refund_amount: int
+    credit_amount: int
+    out_of_band_amount: int
+    created_at: datetime
+    voided_at: datetime | None = None
+
+
+class CreditNotePreview(Answer):
+    """The credit note a request would issue, and the invoice's amounts after it: nothing stored."""
+
+    invoice_id: str
+    customer_id: str
+    currency: CurrencyCode
+    issue_date: date
+    lines: list[CreditNoteLine]
+    subtotal: int
+    tax_total: int
+    total: int
+    tax_breakdown: list[TaxBreakdownLine]
+    reason: CreditNoteReason
+    memo: Memo | None = None
+    pre_payment_amount: int
+    refund_amount: int
+    credit_amount: int
+    out_of_band_amount: int
+    invoice_amount_due: int = Field(description="The invoice's amount due once it is issued.")
+    invoice_credited_amount: int = Field(description="The invoice's credited total once it is issued.")
 
 
 class Subscription(Answer):

@@ -27,6 +27,7 @@ from api.problems import from_domain_error, from_validation_error, problem
 from api.routes import (
     billing,
     charges,
+    credit_notes,
     customers,
     hosted,
     invoices,
@@ -53,6 +54,7 @@ app.include_router(organisations.router, prefix="/v1/organisations")
 app.include_router(customers.router, prefix="/v1/organisations")
 app.include_router(charges.router, prefix="/v1/organisations")
 app.include_router(invoices.router, prefix="/v1/organisations")
+app.include_router(credit_notes.router, prefix="/v1/organisations")
 app.include_router(billing.router, prefix="/v1/organisations")
 app.include_router(subscriptions.router, prefix="/v1/organisations")
 app.include_router(payment_provider.router, prefix="/v1/organisations")

@@ -6,7 +6,10 @@ Two triggers, one function; neither sends mail (the send worker does, `notificat
   each record that owes an email is handed to the send queue, the whole batch in one call per
   ten messages. If the queue refuses, every owed record of the batch is reported as failed, so
   Lambda retries them (queuing twice sends nothing twice);
-* the EventBridge Scheduler every few minutes (`{"sweep": true}`): queues what is still owed.
+* the EventBridge Scheduler every few minutes (`{"sweep": true}`): queues what is still owed;
+* the EventBridge Scheduler every few minutes (`{"sweep": "refunds"}`): sends again the card refunds
+  the provider never acknowledged (`services().refunds.sweep`: a credit note's refund whose call
+  failed after its commit; the refund's id keys the call, so the provider refunds once).
 """
 
 from __future__ import annotations
@@ -67,6 +70,10 @@ def queue_owed_emails(event: dict[str, Any]) -> dict[str, Any]:
     return {"batchItemFailures": []}
 
 
+def is_refund_sweep(event: dict[str, Any]) -> bool:
+    return event.get("sweep") == "refunds"
+
+
 def is_sweep(event: dict[str, Any]) -> bool:
     return event.get("sweep") is True or event.get("detail-type") == "Scheduled Event"
 
@@ -74,6 +81,11 @@ def is_sweep(event: dict[str, Any]) -> bool:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_refund_sweep(event):
+        sent = services().refunds.sweep()
+        logger.info("Swept the pending card refunds", extra={"refunds_sent": sent})
+        metrics.add_metric(name="RefundsSent", unit=MetricUnit.Count, value=sent)
+        return {"refunds_sent": sent}
     if is_sweep(event):
         report = services().notifications.sweep(
             time_is_up=lambda: context.get_remaining_time_in_millis() < SWEEP_MARGIN_MILLIS

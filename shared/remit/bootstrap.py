@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from remit.services.card_events import CardEventService
     from remit.services.card_payments import CardPaymentService
     from remit.services.charges import ChargeService
+    from remit.services.credit_notes import CreditNoteService
     from remit.services.customers import CustomerService
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from remit.services.organisations import OrganisationService
     from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
+    from remit.services.refunds import RefundService
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
@@ -75,6 +77,8 @@ class Services:
     notifications: NotificationService
     card_payments: CardPaymentService
     card_events: CardEventService
+    credit_notes: CreditNoteService
+    refunds: RefundService
     subscriptions: SubscriptionService
     billing_cycle: BillingCycleService
     reminders: ReminderService
@@ -189,6 +193,7 @@ def build_services(
     from remit.adapters.dynamodb_billing import DynamoBillingStore
     from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
     from remit.adapters.dynamodb_credit_note_reader import DynamoCreditNoteReader
+    from remit.adapters.dynamodb_credit_notes import DynamoCreditNoteStore
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
@@ -209,6 +214,7 @@ def build_services(
     from remit.services.card_events import CardEventService
     from remit.services.card_payments import CardPaymentService
     from remit.services.charges import ChargeService
+    from remit.services.credit_notes import CreditNoteService
     from remit.services.customers import CustomerService
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
@@ -218,6 +224,7 @@ def build_services(
     from remit.services.organisations import OrganisationService
     from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
+    from remit.services.refunds import RefundService
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
@@ -275,6 +282,8 @@ def build_services(
     card_payments = CardPaymentService(
         context, organisation_repository, provider_secrets, gateways, config.stage
     )
+    credit_note_store = DynamoCreditNoteStore(billing)
+    refunds = RefundService(context, credit_note_store, provider_secrets, gateways, clock)
     users = CognitoUserDirectory(cache(_cognito_idp), config.user_pool_id, config.user_pool_client_id, clock)
     account_repository = DynamoAccountRepository(billing)
     dashboard_sessions = DashboardSessionService(
@@ -303,7 +312,11 @@ def build_services(
         billing_runs=BillingRunService(context, invoices, lifecycle, sending, recurring, queue),
         notifications=notifications,
         card_payments=card_payments,
-        card_events=CardEventService(context, DynamoCardPaymentStore(billing), provider_secrets, gateways),
+        card_events=CardEventService(
+            context, DynamoCardPaymentStore(billing), provider_secrets, gateways, refunds=refunds
+        ),
+        credit_notes=CreditNoteService(context, credit_note_store, send_refunds=refunds.send),
+        refunds=refunds,
         subscriptions=SubscriptionService(context, recurring, invoices),
         billing_cycle=BillingCycleService(
             context,

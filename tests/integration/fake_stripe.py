@@ -1,9 +1,11 @@
 """A fake Stripe API on 127.0.0.1: records what the stripe SDK sends and answers Stripe-shaped objects.
 
 Point the SDK at it with `api_base` (`StripeGateway(fake.url)`, or `REMIT_STRIPE_API_BASE`).
-Serves `POST /v1/checkout/sessions`, `POST /v1/customers` and `POST /v1/payment_intents`; an
-`Idempotency-Key` seen before gets the first answer again, as Stripe does. A payment intent with
-the payment method `pm_card_chargeDeclined` is declined with a 402 card error.
+Serves `POST /v1/checkout/sessions`, `POST /v1/customers`, `POST /v1/payment_intents` and
+`POST /v1/refunds`; an `Idempotency-Key` seen before gets the first answer again, as Stripe does. A
+payment intent with the payment method `pm_card_chargeDeclined` is declined with a 402 card error.
+A refund is answered with `refund_status` (default `pending`); while `refunds_down` is set, refunds
+are answered 500 (and not remembered), as an outage would.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class RecordedRequest:
 class FakeStripe:
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.refund_status = "pending"
+        self.refunds_down = False
         self._answers: dict[str, tuple[int, dict[str, Any]]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -80,6 +84,8 @@ class FakeStripe:
             replay_key = f"{request.path} {request.idempotency_key}" if request.idempotency_key else None
             if replay_key and replay_key in self._answers:
                 return self._answers[replay_key]
+            if request.path == "/v1/refunds" and self.refunds_down:
+                return 500, {"error": {"type": "api_error", "message": "Stripe is down (fake)."}}
             answer = self._new_object(request)
             if replay_key:
                 self._answers[replay_key] = answer
@@ -135,6 +141,16 @@ class FakeStripe:
                     }
                 }
             return 200, intent
+        if request.path == "/v1/refunds":
+            return 200, {
+                "id": f"re_test_{number}",
+                "object": "refund",
+                "amount": int(form.get("amount", "0")),
+                "currency": "eur",
+                "payment_intent": form.get("payment_intent"),
+                "metadata": _nested(form, "metadata"),
+                "status": self.refund_status,
+            }
         return 404, {
             "error": {"type": "invalid_request_error", "message": f"Unrecognized URL {request.path}"}
         }

@@ -1,5 +1,6 @@
 """An organisation with one of everything (a customer, an open charge, a draft invoice, a billing
-template, a subscription and, when asked, a bulk billing run), for the tests that walk every route.
+template, a subscription, a credit note on an open invoice and, when asked, a bulk billing run), for
+the tests that walk every route.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
     from remit.bootstrap import services
     from remit.domain.billing_template import BulkBillingRequest, NewBillingTemplate
     from remit.domain.charge import NewCharge
+    from remit.domain.credit_notes import NewCreditNote
     from remit.domain.customer import NewCustomer
     from remit.domain.invoice import NewInvoice
     from remit.domain.subscription import NewSubscription
@@ -45,8 +47,27 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
             {"customer_id": customer.id, "line_items": [{"description": "Pro", "unit_amount": 4900}]}
         ),
     )
+    # On a customer of its own: the stocked customer keeps only a draft invoice (so it can be deleted).
+    corrected_customer = everything.customers.create(
+        account_id, organisation_id, NewCustomer(name="Initech", email="ap@initech.test")
+    )
+    corrected = everything.invoices.create_draft(
+        account_id,
+        organisation_id,
+        NewInvoice.model_validate(
+            {
+                "customer_id": corrected_customer.id,
+                "line_items": [{"description": "Work", "unit_amount": 10000}],
+            }
+        ),
+    )
+    everything.invoice_lifecycle.finalize(account_id, organisation_id, corrected.id, "https://remit.test")
+    credit_note = everything.credit_notes.issue(
+        account_id, organisation_id, corrected.id, NewCreditNote.model_validate({"amount": 100})
+    )
     ids = {
         "organisation_id": organisation_id,
+        "credit_note_id": credit_note.id,
         "customer_id": customer.id,
         "charge_id": charge.id,
         "invoice_id": invoice.id,

@@ -14,6 +14,8 @@
     HOSTED#<token> / HOSTED                   the hosted page's token → organisation and invoice
     ORG#<org> / WEBHOOK#<event>               marker: the provider event was applied
     ORG#<org> / CARDPAY#<payment intent>      what a card payment intent's events left (`CardIntent`)
+    ORG#<org> / CREDITNOTE#…, CNNUM#…, CNREQ#…, REFUND#…   credit notes and refunds
+                                              (dynamodb_credit_notes), staged here with the invoice
     ORG#<org> / STATS#… , OPENDUE#…           the overview's counters and open invoices by due date,
                                               changed in the transaction of each invoice and payment
                                               change (dynamodb_overview)
@@ -56,6 +58,7 @@ from remit.adapters.dynamodb import (
     put,
     to_attributes,
 )
+from remit.adapters.dynamodb_credit_notes import credit_note_item, refund_item
 from remit.adapters.dynamodb_numbering import (
     ORGANISATION_SK,
     organisation_and_series,
@@ -84,6 +87,7 @@ from remit.adapters.items.recurring import billing_template_attributes, billing_
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
+from remit.domain.credit_notes import CreditNote
 from remit.domain.customer import CardOnFile, Customer
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, InvalidInput
 from remit.domain.invoice import Invoice, InvoiceEvent
@@ -93,6 +97,7 @@ from remit.domain.outbox import OutboxMessage
 from remit.domain.overview import OverviewReading, OverviewWindow
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
+from remit.domain.refunds import Refund
 
 OUTBOX_SHARDS = 4
 
@@ -456,6 +461,95 @@ class DynamoBillingTransaction:
             condition = "attribute_exists(PK) AND version = :read"
             self._writes.append(Write("Put", put(item, condition, read=intent.version)))
         return saved
+
+    # credit notes and refunds ---------------------------------------------------------------------
+    def insert_credit_note(self, note: CreditNote, request: str | None = None) -> None:
+        """The credit note and its number's marker, both new (a number is never given twice), and with
+        `request` the marker of the client request that issued it (`AlreadyDone` if it has already)."""
+        self._writes.append(Write("Put", put(credit_note_item(note), "attribute_not_exists(PK)")))
+        marker = {"PK": self._pk, "SK": f"CNNUM#{note.number}", "entity": "credit_note_number"}
+        self._writes.append(
+            Write(
+                "Put",
+                put({**marker, "credit_note_id": note.id}, "attribute_not_exists(PK)"),
+                lambda: Conflict(f"Credit note number {note.number} is already used in this organisation."),
+            )
+        )
+        if request is not None:
+            issued = {"PK": self._pk, "SK": f"CNREQ#{request}", "entity": "credit_note_request"}
+            self._writes.append(
+                Write(
+                    "Put",
+                    put({**issued, "credit_note_id": note.id}, "attribute_not_exists(PK)"),
+                    lambda: AlreadyDone("This request has issued its credit note already."),
+                )
+            )
+
+    def update_credit_note(self, note: CreditNote, *, as_read: CreditNote) -> CreditNote:
+        """Write `note` if still at `as_read`'s version; returns it at its new version."""
+        saved = note.model_copy(update={"version": as_read.version + 1})
+        condition = "attribute_exists(PK) AND version = :read"
+        self._writes.append(Write("Put", put(credit_note_item(saved), condition, read=as_read.version)))
+        return saved
+
+    def update_payment(self, payment: Payment, *, as_read: Payment) -> None:
+        """Write the payment's refunded amount and status if still as read: two refunds racing for the
+        same money cannot both take it."""
+        self._writes.append(
+            Write(
+                "Update",
+                {
+                    "Key": {"PK": {"S": self._pk}, "SK": {"S": f"PAYMENT#{payment.id}"}},
+                    "UpdateExpression": "SET #s = :status, amount_refunded = :refunded",
+                    "ConditionExpression": (
+                        "#s = :read_status AND (amount_refunded = :read_refunded OR "
+                        "(attribute_not_exists(amount_refunded) AND :read_refunded = :zero))"
+                    ),
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": to_attributes(
+                        {
+                            ":status": payment.status,
+                            ":refunded": payment.amount_refunded,
+                            ":read_status": as_read.status,
+                            ":read_refunded": as_read.amount_refunded,
+                            ":zero": 0,
+                        }
+                    ),
+                },
+            )
+        )
+
+    def insert_refund(self, refund: Refund) -> None:
+        self._writes.append(
+            Write("Put", put(refund_item(self._organisation_id, refund), "attribute_not_exists(PK)"))
+        )
+
+    def update_refund(self, refund: Refund, *, as_read: Refund) -> None:
+        """Write the refund if its status is still the one read (a provider's answer applies once)."""
+        self._writes.append(
+            Write(
+                "Put",
+                put(refund_item(self._organisation_id, refund), "#s = :read", read=as_read.status)
+                | {"ExpressionAttributeNames": {"#s": "status"}},
+            )
+        )
+
+    def count_refund_by_remit(self, payment_intent_id: str, amount: int) -> None:
+        """Add `amount` (negative: a failed refund gives it back) to what Remit itself refunded of the
+        card payment intent, so the provider's `charge.refunded` does not count it a second time; the
+        intent's version moves, so a concurrent webhook's write of the intent re-reads."""
+        self._writes.append(
+            Write(
+                "Update",
+                {
+                    "Key": {"PK": {"S": self._pk}, "SK": {"S": f"CARDPAY#{payment_intent_id}"}},
+                    "UpdateExpression": "ADD refunded_by_remit :amount, version :one",
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeValues": to_attributes({":amount": amount, ":one": 1}),
+                },
+                lambda: Conflict(f"No card payment {payment_intent_id} is known to refund from."),
+            )
+        )
 
     def mark_payment_refunded(self, payment_id: str) -> None:
         self._writes.append(

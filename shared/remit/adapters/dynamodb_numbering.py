@@ -1,6 +1,7 @@
 """Number series in the organisation's partition, an item of their own.
 
     ORG#<org> / SERIES#<name>   a `NumberSeries`: next_number, last_number_used, version
+                                (`SERIES#invoice`, `SERIES#credit_note`)
 
 A series item is apart from the organisation's `ORG` item, so editing the organisation never
 meets a finalization. Every write of a series is conditioned on the series being as read (its
@@ -31,10 +32,22 @@ def series_sk(name: SeriesName) -> str:
     return f"SERIES#{name}"
 
 
-def organisation_keys(organisation_id: str) -> list[tuple[str, str]]:
-    """The keys of an organisation's item and of its invoice series, read together in one batch."""
+def organisation_keys(organisation_id: str, *, credit_notes: bool = False) -> list[tuple[str, str]]:
+    """The keys of an organisation's item and of its invoice series (and with `credit_notes`, of its
+    credit note series), read together in one batch."""
     pk = f"ORG#{organisation_id}"
-    return [(pk, ORGANISATION_SK), (pk, series_sk("invoice"))]
+    keys = [(pk, ORGANISATION_SK), (pk, series_sk("invoice"))]
+    return [*keys, (pk, series_sk("credit_note"))] if credit_notes else keys
+
+
+def credit_note_series(series_item: Mapping[str, Any] | None) -> NumberSeries:
+    """The organisation's credit note series: its item, or (never stored: no credit note issued yet,
+    nor the series renumbered) a series that starts at 1."""
+    if series_item is None:
+        return NumberSeries(name="credit_note")
+    return NumberSeries.model_validate(
+        {field: series_item[field] for field in ("name", "next_number", "last_number_used", "version")}
+    )
 
 
 def invoice_series(
@@ -58,11 +71,25 @@ def organisation_and_series(found: Mapping[str, Item]) -> tuple[Organisation | N
     """The organisation (showing its series' next number) and its invoice series, from the items of
     `organisation_keys` found by a batch read (keyed by `SK`); (None, None) without the organisation.
     """
+    organisation, series, _ = organisation_and_all_series(found)
+    return organisation, series
+
+
+def organisation_and_all_series(
+    found: Mapping[str, Item],
+) -> tuple[Organisation | None, NumberSeries | None, NumberSeries | None]:
+    """As `organisation_and_series`, with the credit note series (read with `credit_notes=True`);
+    the organisation shows both series' next numbers. (None, None, None) without the organisation.
+    """
     item = found.get(ORGANISATION_SK)
     if item is None:
-        return None, None
+        return None, None, None
     series = invoice_series(found.get(series_sk("invoice")), item)
-    return organisation_of(item).numbered_by(series), series
+    organisation = organisation_of(item).numbered_by(series)
+    notes = credit_note_series(found.get(series_sk("credit_note")))
+    if notes.version or series_sk("credit_note") in found:
+        organisation = organisation.numbered_by(notes)
+    return organisation, series, notes
 
 
 def save_series(organisation_id: str, series: NumberSeries) -> Write:

@@ -1,7 +1,8 @@
 """Organisations in the billing table.
 
 `ORG#<id>/ORG` holds the organisation (its own partition holds everything it owns);
-`ORG#<id>/SERIES#invoice` its invoice number series (dynamodb_numbering), read with it;
+`ORG#<id>/SERIES#invoice` and `SERIES#credit_note` its number series (dynamodb_numbering), read
+with it;
 `ACCOUNT#<account>/ORG#<id>` lists it under its account.
 """
 
@@ -16,7 +17,11 @@ from remit.adapters.dynamodb import (
     keyed,
     put,
 )
-from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys, save_series
+from remit.adapters.dynamodb_numbering import (
+    organisation_and_all_series,
+    organisation_keys,
+    save_series,
+)
 from remit.adapters.items.organisations import organisation_attributes
 from remit.domain.errors import ConcurrentUpdate, Conflict
 from remit.domain.numbering import NumberSeries
@@ -35,9 +40,11 @@ class DynamoOrganisationRepository:
         self._table = table
 
     def add(self, organisation: Organisation) -> None:
-        """The organisation, its membership in the account and its invoice series, starting at the
-        organisation's `invoice_numbering.next_number`, in one transaction."""
+        """The organisation, its membership in the account and its invoice and credit note series,
+        starting at the organisation's `invoice_numbering.next_number` (`credit_note_numbering.…`),
+        in one transaction."""
         series = NumberSeries(name="invoice", next_number=organisation.invoice_numbering.next_number)
+        notes = NumberSeries(name="credit_note", next_number=organisation.credit_notes.next_number)
         membership = {
             "PK": f"ACCOUNT#{organisation.account_id}",
             "SK": f"{_MEMBER_PREFIX}{organisation.id}",
@@ -49,6 +56,7 @@ class DynamoOrganisationRepository:
                 Write("Put", put(organisation_item(organisation), "attribute_not_exists(PK)"), _taken),
                 Write("Put", put(membership, "attribute_not_exists(PK)"), _taken),
                 save_series(organisation.id, series),
+                save_series(organisation.id, notes),
             ]
         )
 
@@ -58,8 +66,16 @@ class DynamoOrganisationRepository:
 
     def read(self, organisation_id: str) -> tuple[Organisation | None, NumberSeries | None]:
         """The organisation and its invoice series, as `get`; (None, None) when there is none."""
-        found = {item["SK"]: item for item in self._table.batch_get(organisation_keys(organisation_id))}
-        return organisation_and_series(found)
+        organisation, series, _ = self.read_all_series(organisation_id)
+        return organisation, series
+
+    def read_all_series(
+        self, organisation_id: str
+    ) -> tuple[Organisation | None, NumberSeries | None, NumberSeries | None]:
+        """The organisation, its invoice series and its credit note series, in one read."""
+        keys = organisation_keys(organisation_id, credit_notes=True)
+        found = {item["SK"]: item for item in self._table.batch_get(keys)}
+        return organisation_and_all_series(found)
 
     def owner_of(self, organisation_id: str) -> str | None:
         item = self._table.get(f"ORG#{organisation_id}", "ORG", projection=["account_id"])
@@ -69,20 +85,30 @@ class DynamoOrganisationRepository:
         after = decode_cursor(cursor, _MEMBER_PREFIX) if cursor else None
         members, more = self._table.query_prefix(f"ACCOUNT#{account_id}", _MEMBER_PREFIX, limit, after)
         items = self._table.batch_get(
-            [key for member in members for key in organisation_keys(str(member["organisation_id"]))]
+            [
+                key
+                for member in members
+                for key in organisation_keys(str(member["organisation_id"]), credit_notes=True)
+            ]
         )
         by_organisation: dict[str, dict[str, Item]] = {}
         for item in items:
             by_organisation.setdefault(item["PK"], {})[item["SK"]] = item
-        read = [organisation_and_series(found)[0] for found in by_organisation.values()]
+        read = [organisation_and_all_series(found)[0] for found in by_organisation.values()]
         return Page(
             [organisation for organisation in read if organisation is not None],
             encode_cursor(members[-1]["SK"]) if more else None,
         )
 
-    def save(self, organisation: Organisation, *, series: NumberSeries | None = None) -> Organisation:
-        """Write the organisation, and `series` with it when given, each only if still as read
-        (`ConcurrentUpdate` otherwise); returns the organisation at its new version."""
+    def save(
+        self,
+        organisation: Organisation,
+        *,
+        series: NumberSeries | None = None,
+        credit_note_series: NumberSeries | None = None,
+    ) -> Organisation:
+        """Write the organisation, and `series` (`credit_note_series`) with it when given, each only if
+        still as read (`ConcurrentUpdate` otherwise); returns the organisation at its new version."""
         saved = organisation.model_copy(update={"version": organisation.version + 1})
         writes = [
             Write(
@@ -98,6 +124,9 @@ class DynamoOrganisationRepository:
         if series is not None:
             writes.append(save_series(organisation.id, series))
             saved = saved.numbered_by(series)
+        if credit_note_series is not None:
+            writes.append(save_series(organisation.id, credit_note_series))
+            saved = saved.numbered_by(credit_note_series)
         self._table.write(writes)
         return saved
 

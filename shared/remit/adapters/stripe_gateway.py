@@ -1,4 +1,5 @@
-"""Stripe as the card gateway: Checkout Sessions, off-session charges, and verified webhook events.
+"""Stripe as the card gateway: Checkout Sessions, off-session charges, refunds, and verified webhook
+events.
 
 Every call builds its own `StripeClient` with the organisation's key, so no key is ever global
 and one warm Lambda serves many organisations. `api_base` points the SDK elsewhere (the tests'
@@ -13,12 +14,14 @@ import stripe
 
 from remit.domain.card_payments import (
     CardPaymentEvent,
+    CardRefundEvent,
     CheckoutRequest,
     CheckoutSession,
     OffSessionCharge,
     ProviderCredentials,
 )
 from remit.domain.errors import Conflict, InvalidSignature
+from remit.domain.refunds import ProviderRefund, ProviderRefundRequest, provider_refund_status
 from remit.request_bodies import UnreadableBody, read_json
 
 STRIPE_API_BASE = "https://api.stripe.com"
@@ -89,6 +92,8 @@ def _card_event(event: dict[str, Any]) -> CardPaymentEvent | None:
             failure_message=error.get("message") or "The payment failed.",
             payment_method=_id_of(error.get("payment_method")) or subject.get("payment_method"),
         )
+    if kind in REFUND_EVENTS:
+        return _refund_event(event_id, subject)
     if kind == "charge.refunded":
         return _event(
             event_id,
@@ -98,6 +103,32 @@ def _card_event(event: dict[str, Any]) -> CardPaymentEvent | None:
             amount=subject.get("amount_refunded"),
         )
     return None
+
+
+# Events about one refund (the object is the refund); Remit acts on those whose metadata names a
+# refund of its own (a credit note's), and leaves the rest to `charge.refunded`.
+REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
+
+
+def _refund_event(event_id: str, subject: dict[str, Any]) -> CardPaymentEvent | None:
+    metadata = subject.get("metadata") or {}
+    if not metadata.get("refund_id"):
+        return None
+    return CardRefundEvent.model_validate(
+        {
+            "event_id": event_id,
+            "kind": "refund",
+            "organisation_id": metadata.get("organisation_id"),
+            "invoice_id": metadata.get("invoice_id"),
+            "payment_intent_id": _id_of(subject.get("payment_intent")) or "",
+            "amount": int(subject.get("amount") or 0),
+            "currency": str(subject.get("currency") or "").upper(),
+            "failure_message": subject.get("failure_reason"),
+            "refund_id": str(metadata["refund_id"]),
+            "provider_refund_id": _id_of(subject.get("id")),
+            "refund_status": str(subject.get("status") or ""),
+        }
+    )
 
 
 def _id_of(value: Any) -> str | None:
@@ -224,6 +255,32 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise Conflict(f"The card provider refused the charge: {_reason(error)}") from None
         return str(intent.id)
+
+    def refund(self, credentials: ProviderCredentials, request: ProviderRefundRequest) -> ProviderRefund:
+        """A Refund of part of the payment intent, keyed by Remit's refund id (a retry refunds once).
+
+        Raises `Conflict` when Stripe refuses it; a network failure raises the SDK's error, and the
+        refund stays pending for the sweep.
+        """
+        client = self._client(credentials)
+        params: dict[str, Any] = {
+            "payment_intent": request.payment_intent_id,
+            "amount": request.amount,
+            "metadata": {
+                "organisation_id": request.organisation_id,
+                "invoice_id": request.invoice_id,
+                "refund_id": request.refund_id,
+            },
+        }
+        try:
+            refund = client.v1.refunds.create(params, {"idempotency_key": request.refund_id})  # type: ignore[arg-type]
+        except (stripe.InvalidRequestError, stripe.CardError) as error:
+            raise Conflict(f"The card provider refused the refund: {_reason(error)}") from None
+        return ProviderRefund(
+            id=str(refund.id),
+            status=provider_refund_status(str(refund.status or "")),
+            failure_reason=getattr(refund, "failure_reason", None),
+        )
 
     def verify_event(
         self, credentials: ProviderCredentials, payload: bytes, signature: str | None

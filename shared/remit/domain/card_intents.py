@@ -44,6 +44,9 @@ class CardIntent(Model):
     payment_id: str | None = None  # the succeeded (or since refunded) card payment, once seen
     amount: int = 0  # what the success paid (0 before it arrives)
     refunded: int = 0  # the total refunded so far (a refund may arrive before the success)
+    # What Remit's own refunds (credit notes) took, pending or done: the provider's `charge.refunded`
+    # counts them in its total, but the credit note already moved the invoice and payment for them.
+    refunded_by_remit: int = 0
     applied: int = 0  # of the net amount, what the invoice holds as paid
     credited: int = 0  # of the net amount, what went to the customer's credit balance
     failed_payment_ids: list[str] = Field(default_factory=list)

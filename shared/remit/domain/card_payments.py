@@ -12,7 +12,8 @@ from pydantic.config import JsonDict
 from remit.domain.values import Model, Strict
 
 ProviderName = Literal["stripe", "sandbox"]
-CardEventKind = Literal["succeeded", "failed", "refunded"]
+# `refund`: one refund Remit asked for (its metadata names it) changed at the provider.
+CardEventKind = Literal["succeeded", "failed", "refunded", "refund"]
 # What Stripe's credentials start with: a secret or restricted key, and a webhook signing secret.
 SECRET_KEY_PREFIXES = ("sk_", "rk_")
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
@@ -74,6 +75,14 @@ class CardPaymentEvent(Model):
     # For auto-pay: the provider's customer and the card saved for off-session use, when known.
     provider_customer_id: str | None = None
     payment_method_id: str | None = None
+
+
+class CardRefundEvent(CardPaymentEvent):
+    """A `refund` event: one refund Remit asked for, as the provider now has it."""
+
+    refund_id: str  # Remit's (`re_…`), from the refund's metadata
+    provider_refund_id: str | None = None
+    refund_status: str  # the provider's word for it (Stripe: pending, succeeded, failed, canceled)
 
 
 class CheckoutSession(Model):

@@ -4,25 +4,60 @@ A finalized invoice is never edited; a credit note credits part or all of it. It
 once in its own gapless series per organisation, dated in the organisation's time zone and locked.
 Its credited `total` first lowers what is still due on the invoice (`pre_payment_amount`); the rest
 is settled exactly as `refund_amount + credit_amount + out_of_band_amount`. The credit notes of an
-invoice never add up to more than its total. This module holds the entity as stored and shown;
-the rules that build one from a request live beside it. Pure: no I/O, no clock.
+invoice never add up to more than its total. This module holds the entity as stored and shown,
+and the rules that build one from a request (`price_credit_note`), that apply it to its invoice
+(`credited_invoice`) and that undo it (`uncredited_invoice`). Pure: no I/O, no clock.
+
+The rules, as a user meets them:
+
+* Lines are credited by quantity (at most the quantity not yet credited), by net amount (at most the
+  net not yet credited), or as free lines of their own; each line's tax is `round_half_up(amount *
+  rate / 100)` as on an invoice, except that the credit that takes a line's last quantity or net
+  takes exactly what is left of its amount and tax (so crediting a whole invoice credits its totals
+  exactly, whatever the order of partial credits), and no line's tax credited ever exceeds its tax.
+* A single `amount` (tax included) is spread over the invoice's tax rates in proportion to each
+  rate's gross (largest remainder: the shares add up to the amount exactly); each rate's share is
+  split into net `round_half_up(share * 100 / (100 + rate))` and tax `share - net`.
+* `reason` defaults to `other`: a correction needs no stated reason in most jurisdictions, and the
+  document shows the reason when one is given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
-from remit.domain.invoice import Memo, TaxBreakdownLine
-from remit.domain.money import Quantity
-from remit.domain.values import CurrencyCode, Model, Percentage
+from remit.domain.errors import Conflict, FieldProblem, InvalidInput
+from remit.domain.invoice import (
+    MAX_LINES,
+    CreditedLine,
+    Invoice,
+    InvoiceStatus,
+    LineDescription,
+    Memo,
+    TaxBreakdownLine,
+)
+from remit.domain.money import (
+    NonNegativeMinorUnits,
+    PositiveMinorUnits,
+    Quantity,
+    line_amount,
+    line_tax,
+    round_half_up,
+    totals,
+)
+from remit.domain.values import CurrencyCode, Model, Percentage, Strict
 
 CreditNoteStatus = Literal["issued", "void"]
 CreditNoteReason = Literal["duplicate", "fraudulent", "order_change", "product_unsatisfactory", "other"]
 # Invoices a credit note may correct: issued and not void.
-CREDITABLE_INVOICE_STATUSES = ("open", "paid", "uncollectible")
+CREDITABLE_INVOICE_STATUSES: tuple[InvoiceStatus, ...] = ("open", "paid", "uncollectible")
 
 
 class CreditNoteLine(Model):
@@ -72,3 +107,382 @@ class CreditNote(Model):
     created_at: datetime
     voided_at: datetime | None = None
     version: int = 0
+
+
+# --- the request --------------------------------------------------------------------------------
+
+# A line of a credit note request is one of three shapes; the document says which.
+_LINE_SHAPES: JsonDict = {
+    "oneOf": [
+        {
+            "required": ["invoice_line_id", "quantity"],
+            "not": {"anyOf": [{"required": ["amount"]}, {"required": ["description"]}]},
+        },
+        {
+            "required": ["invoice_line_id", "amount"],
+            "not": {"anyOf": [{"required": ["quantity"]}, {"required": ["description"]}]},
+        },
+        {
+            "required": ["description", "amount", "tax_rate"],
+            "not": {"anyOf": [{"required": ["invoice_line_id"]}, {"required": ["quantity"]}]},
+        },
+    ]
+}
+
+
+class NewCreditNoteLine(Strict):
+    """`{"invoice_line_id", "quantity"}`, `{"invoice_line_id", "amount"}` (net of tax) or a free line
+    `{"description", "amount", "tax_rate"}`."""
+
+    model_config = ConfigDict(json_schema_extra=_LINE_SHAPES)
+
+    invoice_line_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    quantity: Quantity | None = None
+    amount: PositiveMinorUnits | None = Field(default=None, description="Net of tax, in minor units.")
+    description: LineDescription | None = None
+    tax_rate: Percentage | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> NewCreditNoteLine:
+        if self.invoice_line_id is not None:
+            if self.description is not None or self.tax_rate is not None:
+                raise ValueError("a line of the invoice takes its description and tax rate from it")
+            if (self.quantity is None) == (self.amount is None):
+                raise ValueError("credit an invoice line by `quantity` or by `amount`, one of them")
+        elif self.description is None or self.amount is None or self.tax_rate is None or self.quantity:
+            raise ValueError(
+                "give `invoice_line_id` with `quantity` or `amount`, or a free line with "
+                "`description`, `amount` and `tax_rate`"
+            )
+        return self
+
+
+class NewCreditNote(Strict):
+    """What a user asks to credit (`lines` or a single `amount`, one of them), and how the part above
+    what is still due is settled."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": [{"invoice_line_id": "li_01jd3v9m2k8q4r6t8w0y2a4c6e", "quantity": "1"}],
+                    "reason": "product_unsatisfactory",
+                    "refund_amount": 2380,
+                },
+                {"amount": 1190, "reason": "order_change", "credit_amount": 1190},
+            ]
+        }
+    )
+
+    lines: Annotated[list[NewCreditNoteLine], Field(min_length=1, max_length=MAX_LINES)] | None = None
+    amount: PositiveMinorUnits | None = Field(
+        default=None,
+        description=(
+            "The credited total, tax included, spread over the invoice's tax rates (instead of `lines`)."
+        ),
+    )
+    reason: CreditNoteReason = "other"
+    memo: Memo | None = None
+    refund_amount: NonNegativeMinorUnits = Field(
+        default=0, description="Paid back on the invoice's payments (a card payment through the provider)."
+    )
+    credit_amount: NonNegativeMinorUnits = Field(default=0, description="To the customer's credit balance.")
+    out_of_band_amount: NonNegativeMinorUnits = Field(default=0, description="Settled outside Remit.")
+
+    @property
+    def settled(self) -> int:
+        return self.refund_amount + self.credit_amount + self.out_of_band_amount
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+
+class CreditExceedsInvoice(Conflict):
+    """The credit notes of an invoice would add up to more than its total."""
+
+    def __init__(self, total: int, available: int) -> None:
+        super().__init__(
+            f"The invoice can be credited {available} more; this credit note is {total}.",
+            [FieldProblem("lines", f"at most {available} can still be credited")],
+        )
+        self.total, self.available = total, available
+
+
+@dataclass(frozen=True)
+class PricedCreditNote:
+    """A credit note's lines and amounts, worked out from its invoice and the request."""
+
+    lines: list[CreditNoteLine]
+    subtotal: int
+    tax_total: int
+    total: int
+    tax_breakdown: list[TaxBreakdownLine]
+    pre_payment_amount: int
+    refund_amount: int
+    credit_amount: int
+    out_of_band_amount: int
+
+
+def _left(invoice: Invoice, line_id: str, taken: dict[str, CreditedLine]) -> tuple[Decimal, int, int]:
+    """The quantity, net amount and tax of the invoice's line not yet credited (earlier credit notes
+    and the lines before in this request)."""
+    line = next(line for line in invoice.line_items if line.id == line_id)
+    before = invoice.credited_lines.get(line_id, CreditedLine())
+    now = taken.get(line_id, CreditedLine())
+    return (
+        line.quantity - before.quantity - now.quantity,
+        line.amount - before.amount - now.amount,
+        line.tax_amount - before.tax_amount - now.tax_amount,
+    )
+
+
+def _invoice_line(
+    invoice: Invoice,
+    index: int,
+    asked: NewCreditNoteLine,
+    taken: dict[str, CreditedLine],
+    new_line_id: Callable[[], str],
+) -> CreditNoteLine:
+    line_id = asked.invoice_line_id or ""
+    line = next((line for line in invoice.line_items if line.id == line_id), None)
+    if line is None:
+        raise InvalidInput.single(f"lines[{index}].invoice_line_id", f"the invoice has no line '{line_id}'")
+    quantity_left, amount_left, tax_left = _left(invoice, line_id, taken)
+    if asked.quantity is not None:
+        if asked.quantity > quantity_left:
+            raise InvalidInput.single(
+                f"lines[{index}].quantity", f"at most {quantity_left} of this line can still be credited"
+            )
+        amount = (
+            amount_left if asked.quantity == quantity_left else line_amount(line.unit_amount, asked.quantity)
+        )
+        field = f"lines[{index}].quantity"
+    else:
+        amount = asked.amount or 0
+        field = f"lines[{index}].amount"
+    if amount > amount_left:
+        raise InvalidInput.single(field, f"at most {max(amount_left, 0)} of this line can still be credited")
+    tax = tax_left if amount == amount_left else min(line_tax(amount, line.tax_rate), tax_left)
+    credited = taken.get(line_id, CreditedLine())
+    taken[line_id] = CreditedLine(
+        quantity=credited.quantity + (asked.quantity or Decimal(0)),
+        amount=credited.amount + amount,
+        tax_amount=credited.tax_amount + tax,
+    )
+    return CreditNoteLine(
+        id=new_line_id(),
+        invoice_line_id=line_id,
+        description=line.description,
+        quantity=asked.quantity,
+        unit_amount=line.unit_amount if asked.quantity is not None else None,
+        tax_rate=line.tax_rate,
+        amount=amount,
+        tax_amount=tax,
+    )
+
+
+def spread_over_rates(amount: int, grosses: list[tuple[Decimal, int]]) -> list[tuple[Decimal, int]]:
+    """`amount` split over tax rates in proportion to each rate's gross (`(rate, gross)` pairs, in
+    order): each share rounded down, the minor units left given one each to the largest remainders
+    (the earlier rate on a tie). The shares add up to `amount` exactly. Rates with no gross get none.
+    """
+    whole = sum(gross for _, gross in grosses if gross > 0)
+    if whole <= 0:
+        raise Conflict("The invoice has nothing to credit.")
+    shares: list[int] = []
+    remainders: list[int] = []
+    for _, gross in grosses:
+        share, remainder = divmod(amount * max(gross, 0), whole)
+        shares.append(share)
+        remainders.append(remainder)
+    left = amount - sum(shares)
+    for position in sorted(range(len(grosses)), key=lambda p: (-remainders[p], p))[:left]:
+        shares[position] += 1
+    return [(rate, share) for (rate, _), share in zip(grosses, shares, strict=True) if share > 0]
+
+
+def split_gross(gross: int, tax_rate: Decimal) -> tuple[int, int]:
+    """An amount tax included, as its net (half up) and its tax (the rest): `net + tax == gross`."""
+    net = round_half_up(Decimal(gross) * 100 / (100 + tax_rate))
+    return net, gross - net
+
+
+def price_credit_note(
+    invoice: Invoice, request: NewCreditNote, new_line_id: Callable[[], str]
+) -> PricedCreditNote:
+    """The credit note `request` asks for on `invoice`: its lines, totals and settlement.
+
+    Raises `InvalidTransition` (409) unless the invoice is open, paid or uncollectible;
+    `InvalidInput` (422) naming the field for an unknown line (`lines[2].invoice_line_id`), a line
+    credited beyond what is left of it, or a settlement that does not add up (naming the three
+    amounts and what they must add up to); `CreditExceedsInvoice` (409) when the invoice's credit
+    notes would add up to more than its total.
+    """
+    if (request.lines is None) == (request.amount is None):
+        raise InvalidInput.single(
+            "lines" if request.lines is not None else "amount",
+            "give `lines` or a single `amount`, one of them",
+        )
+    invoice.require_status(CREDITABLE_INVOICE_STATUSES, "credit")
+    available = invoice.total - invoice.credited_amount
+    lines: list[CreditNoteLine] = []
+    if request.amount is not None:
+        if request.amount > available:
+            raise CreditExceedsInvoice(request.amount, max(available, 0))
+        grosses = [
+            (group.tax_rate, group.taxable_amount + group.tax_amount) for group in invoice.tax_breakdown
+        ]
+        for rate, share in spread_over_rates(request.amount, grosses):
+            net, tax = split_gross(share, rate)
+            lines.append(
+                CreditNoteLine(
+                    id=new_line_id(),
+                    description=f"Credit of invoice {invoice.number}",
+                    tax_rate=rate,
+                    amount=net,
+                    tax_amount=tax,
+                )
+            )
+    else:
+        taken: dict[str, CreditedLine] = {}
+        for index, asked in enumerate(request.lines or []):
+            if asked.invoice_line_id is not None:
+                lines.append(_invoice_line(invoice, index, asked, taken, new_line_id))
+            else:
+                amount, rate = asked.amount or 0, asked.tax_rate or Decimal(0)
+                lines.append(
+                    CreditNoteLine(
+                        id=new_line_id(),
+                        description=asked.description or "",
+                        tax_rate=rate,
+                        amount=amount,
+                        tax_amount=line_tax(amount, rate),
+                    )
+                )
+    computed = totals((line.amount, line.tax_amount, line.tax_rate) for line in lines)
+    if computed.total <= 0:
+        raise InvalidInput.single("lines", "the credit note's total must be above 0")
+    if computed.total > available:
+        raise CreditExceedsInvoice(computed.total, max(available, 0))
+    pre_payment = min(computed.total, max(invoice.amount_due, 0))
+    rest = computed.total - pre_payment
+    if request.settled != rest:
+        message = (
+            f"refund_amount + credit_amount + out_of_band_amount must add up to {rest} "
+            f"(the total {computed.total} less the {pre_payment} still due), not {request.settled}"
+        )
+        raise InvalidInput(
+            [
+                FieldProblem(name, message)
+                for name in ("refund_amount", "credit_amount", "out_of_band_amount")
+            ],
+            detail=message[0].upper() + message[1:] + ".",
+        )
+    return PricedCreditNote(
+        lines=lines,
+        subtotal=computed.subtotal,
+        tax_total=computed.tax_total,
+        total=computed.total,
+        tax_breakdown=[
+            TaxBreakdownLine(tax_rate=g.tax_rate, taxable_amount=g.taxable_amount, tax_amount=g.tax_amount)
+            for g in computed.tax_breakdown
+        ],
+        pre_payment_amount=pre_payment,
+        refund_amount=request.refund_amount,
+        credit_amount=request.credit_amount,
+        out_of_band_amount=request.out_of_band_amount,
+    )
+
+
+def _line_credits(note: CreditNote) -> dict[str, CreditedLine]:
+    credits: dict[str, CreditedLine] = {}
+    for line in note.lines:
+        if line.invoice_line_id is None:
+            continue
+        before = credits.get(line.invoice_line_id, CreditedLine())
+        credits[line.invoice_line_id] = CreditedLine(
+            quantity=before.quantity + (line.quantity or Decimal(0)),
+            amount=before.amount + line.amount,
+            tax_amount=before.tax_amount + line.tax_amount,
+        )
+    return credits
+
+
+def credited_invoice(invoice: Invoice, note: CreditNote, now: datetime) -> Invoice:
+    """The invoice once `note` is issued: its amount due lowered by the note's `pre_payment_amount`,
+    its credited total and lines raised, and `paid` when nothing is left due."""
+    lines = dict(invoice.credited_lines)
+    for line_id, credit in _line_credits(note).items():
+        before = lines.get(line_id, CreditedLine())
+        lines[line_id] = CreditedLine(
+            quantity=before.quantity + credit.quantity,
+            amount=before.amount + credit.amount,
+            tax_amount=before.tax_amount + credit.tax_amount,
+        )
+    amount_due = invoice.amount_due - note.pre_payment_amount
+    settled = invoice.status != "paid" and amount_due == 0
+    return invoice.model_copy(
+        update={
+            "amount_due": amount_due,
+            "credited_amount": invoice.credited_amount + note.total,
+            "credited_before_payment": invoice.credited_before_payment + note.pre_payment_amount,
+            "credited_lines": lines,
+            "status": "paid" if settled else invoice.status,
+            "paid_at": now if settled else invoice.paid_at,
+            "next_reminder_on": None if settled else invoice.next_reminder_on,
+            "updated_at": now,
+        }
+    )
+
+
+class CreditNoteNotVoidable(Conflict):
+    """The credit note's effects cannot be undone."""
+
+
+def voided_credit_note(note: CreditNote, invoice: Invoice, now: datetime) -> CreditNote:
+    """`note` void. Raises `CreditNoteNotVoidable` (409) when it is void already, when its invoice is
+    void, or when money left Remit's books through it (a refund, paid or pending, or an amount settled
+    out of band): those cannot be taken back. Its credit to the balance is taken back by the caller
+    (which refuses if the customer spent it)."""
+    if note.status == "void":
+        raise CreditNoteNotVoidable(f"Credit note {note.number} is void already.")
+    if invoice.status not in CREDITABLE_INVOICE_STATUSES:
+        raise CreditNoteNotVoidable(
+            f"Credit note {note.number} cannot be voided: its invoice {invoice.number} is {invoice.status}."
+        )
+    if note.refund_amount or note.out_of_band_amount:
+        raise CreditNoteNotVoidable(
+            f"Credit note {note.number} cannot be voided: {note.refund_amount + note.out_of_band_amount} "
+            "of it was paid back to the customer (refunded or settled out of band)."
+        )
+    return note.model_copy(update={"status": "void", "voided_at": now})
+
+
+def uncredited_invoice(invoice: Invoice, note: CreditNote, now: datetime) -> Invoice:
+    """The invoice once `note` is void: its amount due raised back by the note's `pre_payment_amount`,
+    its credited total and lines lowered, and a `paid` invoice reopened when something is due again."""
+    lines = dict(invoice.credited_lines)
+    for line_id, credit in _line_credits(note).items():
+        before = lines.get(line_id, CreditedLine())
+        after = CreditedLine(
+            quantity=before.quantity - credit.quantity,
+            amount=before.amount - credit.amount,
+            tax_amount=before.tax_amount - credit.tax_amount,
+        )
+        if after == CreditedLine():
+            lines.pop(line_id, None)
+        else:
+            lines[line_id] = after
+    amount_due = invoice.amount_due + note.pre_payment_amount
+    reopened = invoice.status == "paid" and amount_due > 0
+    return invoice.model_copy(
+        update={
+            "amount_due": amount_due,
+            "credited_amount": invoice.credited_amount - note.total,
+            "credited_before_payment": invoice.credited_before_payment - note.pre_payment_amount,
+            "credited_lines": lines,
+            "status": "open" if reopened else invoice.status,
+            "paid_at": None if reopened else invoice.paid_at,
+            "updated_at": now,
+        }
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
@@ -80,6 +81,14 @@ class NewLineItem(LineItemInput):
     unit_amount: MinorUnits
 
 
+class CreditedLine(Model):
+    """What the invoice's issued credit notes took from one of its lines (see domain/credit_notes.py)."""
+
+    quantity: Decimal = Decimal(0)
+    amount: int = 0
+    tax_amount: int = 0
+
+
 class TaxBreakdownLine(Model):
     tax_rate: Percentage
     taxable_amount: int
@@ -128,6 +137,9 @@ class Invoice(Model):
     credit_applied: NonNegativeMinorUnits = 0
     amount_paid: NonNegativeMinorUnits = 0
     amount_due: int = 0
+    credited_amount: NonNegativeMinorUnits = Field(
+        default=0, description="The total of the invoice's issued (not void) credit notes."
+    )
     overdue: bool = False
     memo: Memo | None = None
     footer: Memo | None = None
@@ -173,6 +185,13 @@ class Invoice(Model):
     # domain/overview.py): every write since they exist sets it; an invoice stored before them has
     # it False until the backfill, or its next write, counts it.
     in_overview: bool = False
+    # What its issued credit notes took off the amount due (the rest of their totals was refunded,
+    # credited or settled elsewhere): `total = credit_applied + amount_paid + credited_before_payment
+    # + amount_due` always holds.
+    credited_before_payment: int = 0
+    # What its issued credit notes took from each line, by line id: read with the invoice (one
+    # strongly consistent read), so no line is credited twice under concurrency.
+    credited_lines: dict[str, CreditedLine] = Field(default_factory=dict)
     version: int = 0
 
     # --- amounts -------------------------------------------------------------------------
@@ -360,6 +379,7 @@ def _past(action: str) -> str:
         "mark uncollectible": "marked uncollectible",
         "record a payment on": "paid",
         "refund a payment of": "refunded",
+        "credit": "credited",
         "send": "sent",
     }.get(action, action)
 

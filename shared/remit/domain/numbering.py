@@ -1,6 +1,6 @@
 """Number series: the legal, gapless numbering of an organisation's documents.
 
-A series (today `invoice`; a credit-note series is the same object under another name) hands out
+A series (`invoice`, and `credit_note` for credit notes: each its own gapless sequence) hands out
 its numbers in order: `take` gives the next number and the series as it is after it,
 `take_consecutive` the next few at once (several documents issued in one transaction).
 `renumbered` moves the next number forward or back, but never to or below a number already used,
@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field
 from remit.domain.errors import ConcurrentUpdate, InvalidInput
 from remit.domain.values import Model
 
-SeriesName = Literal["invoice"]
+SeriesName = Literal["invoice", "credit_note"]
 NumberPrefix = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9\-_/.#]*$")]
 NumberPadding = Annotated[int, Field(ge=1, le=12)]
 SequenceNumber = Annotated[int, Field(ge=1, le=10**12)]

@@ -106,6 +106,24 @@ class InvoiceNumbering(Strict):
         return format_number(self.prefix, self.padding, sequence)
 
 
+class CreditNoteNumbering(Strict):
+    """How credit note numbers look (their own gapless series), and the number the next one gets."""
+
+    prefix: NumberPrefix = "CN-"
+    padding: NumberPadding = 5
+    next_number: SequenceNumber = 1
+
+
+def default_credit_note_prefix(invoice_prefix: str) -> str:
+    """The credit note prefix an organisation starts with, made from its invoice prefix: `ACME-`
+    numbers its credit notes `ACME-CN-00001` (`ACME/` gives `ACME/CN/`, an empty prefix `CN-`)."""
+    separator = invoice_prefix[-1] if invoice_prefix and invoice_prefix[-1] in "-_/.#" else "-"
+    stem = invoice_prefix.rstrip("-_/.#")
+    if not stem:
+        return "CN-"
+    return f"{stem[: 20 - 4]}{separator}CN{separator}"
+
+
 DaysAfterDue = Annotated[int, Field(ge=1, le=365)]
 DaysBeforeDue = Annotated[int, Field(ge=1, le=30)]
 
@@ -148,6 +166,9 @@ class Organisation(Model):
     tax_id: str | None = None
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
+    # None for an organisation made before credit notes and never renumbered since: its numbering is
+    # then `credit_notes`, made from its invoice prefix.
+    credit_note_numbering: CreditNoteNumbering | None = None
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
@@ -164,9 +185,24 @@ class Organisation(Model):
         return normalise_tax_id(value, address.country if address else None)
 
     def numbered_by(self, series: NumberSeries) -> Organisation:
-        """The organisation showing `series`'s next number as its `invoice_numbering.next_number`."""
+        """The organisation showing `series`'s next number as its `invoice_numbering.next_number`
+        (or `credit_note_numbering.next_number`, for the credit note series)."""
+        if series.name == "credit_note":
+            notes = self.credit_notes.model_copy(update={"next_number": series.next_number})
+            return self.model_copy(update={"credit_note_numbering": notes})
         numbering = self.invoice_numbering.model_copy(update={"next_number": series.next_number})
         return self.model_copy(update={"invoice_numbering": numbering})
+
+    @property
+    def credit_notes(self) -> CreditNoteNumbering:
+        """How its credit notes are numbered: as set, else with a prefix made from the invoice prefix."""
+        return self.credit_note_numbering or CreditNoteNumbering(
+            prefix=default_credit_note_prefix(self.invoice_numbering.prefix)
+        )
+
+    def take_credit_note_number(self, series: NumberSeries) -> TakenNumber:
+        """The next number of its credit note `series`, in the organisation's credit note format."""
+        return series.take(self.credit_notes.prefix, self.credit_notes.padding)
 
     def take_invoice_number(self, series: NumberSeries) -> TakenNumber:
         """The next number of its invoice `series`, in the organisation's invoice number format."""
@@ -219,6 +255,7 @@ class NewOrganisation(Strict):
     tax_id: TaxId | None = None
     branding: NewBranding | None = None
     invoice_numbering: InvoiceNumberingChanges | None = None
+    credit_note_numbering: CreditNoteNumberingChanges | None = None
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
@@ -247,6 +284,10 @@ class InvoiceNumberingChanges(Strict):
         return value
 
 
+class CreditNoteNumberingChanges(InvoiceNumberingChanges):
+    model_config = ConfigDict(json_schema_extra=nullable_as_in(CreditNoteNumbering))
+
+
 class OrganisationChanges(Strict):
     """A PATCH: only the fields given change; nested objects are merged field by field."""
 
@@ -261,6 +302,7 @@ class OrganisationChanges(Strict):
     tax_id: TaxId | None = None
     branding: BrandingChanges | None = None
     invoice_numbering: InvoiceNumberingChanges | None = None
+    credit_note_numbering: CreditNoteNumberingChanges | None = None
     payment_terms_days: PaymentTermsDays | None = None
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None

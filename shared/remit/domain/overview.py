@@ -2,15 +2,17 @@
 
 Every figure is per currency, in the currency's minor unit (exact integers, never converted):
 
-* **outstanding**: the amount due of `open` invoices. `uncollectible` invoices are not in it: they
-  are shown apart (`uncollectible`), as written off;
+* **outstanding**: the amount due of `open` invoices (a credit note lowers it by what it takes off
+  the amount due). `uncollectible` invoices are not in it: they are shown apart (`uncollectible`),
+  as written off;
 * **overdue**: the part of outstanding whose due date is before today (the organisation's date);
 * **paid in the last 30 days**: the payments received (offline and card) from 29 days before today
   through today, by the day they were received (`received_on`). Gross: a card payment refunded
   later still counts (refunds are not subtracted), and a failed card payment never does;
 * **revenue by month**: for the current month and the 11 before it, the total (taxes included) of
   the invoices issued that month (by `issue_date`, the organisation's date at finalization), paid
-  or not, uncollectible ones included; a voided invoice leaves its month's total when voided.
+  or not, uncollectible ones included, net of their credit notes (a credit note lowers its invoice's
+  month, and voiding it restores it); a voided invoice leaves its month's total when voided.
 
 The figures are not computed from the invoices on read: each invoice and payment contributes to a
 few counters (`Bucket`s), and every change stores the difference it makes to them in its own
@@ -82,7 +84,8 @@ def invoice_buckets(invoice: Invoice) -> dict[Bucket, Total]:
     elif invoice.status == "uncollectible":
         buckets[Bucket("uncollectible", currency)] = Total(invoice.amount_due, 1)
     if invoice.status in ("open", "paid", "uncollectible") and invoice.issue_date is not None:
-        buckets[Bucket("issued", currency, first_of_month(invoice.issue_date))] = Total(invoice.total, 1)
+        revenue = invoice.total - invoice.credited_amount  # net of its issued credit notes
+        buckets[Bucket("issued", currency, first_of_month(invoice.issue_date))] = Total(revenue, 1)
     return buckets
 
 

@@ -13,7 +13,15 @@ from remit.domain.values import CurrencyCode, Model, Strict
 PaymentMethod = Literal["card", "bank_transfer", "cheque", "cash", "other"]
 OfflineMethod = Literal["bank_transfer", "cheque", "cash", "other"]
 PaymentStatus = Literal["succeeded", "failed", "partially_refunded", "refunded"]
-BalanceTransactionType = Literal["adjustment", "applied_to_invoice", "overpayment", "invoice_voided"]
+BalanceTransactionType = Literal[
+    "adjustment",
+    "applied_to_invoice",
+    "overpayment",
+    "invoice_voided",
+    "credit_note",
+    "credit_note_voided",
+    "refund_failed",
+]
 
 
 class Payment(Model):

@@ -101,3 +101,35 @@ def with_refund(payment: Payment, amount: int) -> Payment:
         "succeeded" if refunded == 0 else "refunded" if refunded == payment.amount else "partially_refunded"
     )
     return payment.model_copy(update={"amount_refunded": refunded, "status": status})
+
+
+class ProviderRefundRequest(Model):
+    """A card refund as Remit asks the provider for it (the refund's id is the idempotency key)."""
+
+    organisation_id: str
+    invoice_id: str
+    refund_id: str
+    payment_intent_id: str
+    amount: int
+    currency: CurrencyCode
+
+
+ProviderRefundStatus = Literal["pending", "succeeded", "failed"]
+
+
+class ProviderRefund(Model):
+    """The provider's refund: its id and where it stands (its webhook says when it changes)."""
+
+    id: str
+    status: ProviderRefundStatus
+    failure_reason: str | None = None
+
+
+def provider_refund_status(status: str) -> ProviderRefundStatus:
+    """A provider's refund status as Remit keeps it: Stripe's `succeeded` and `failed` (and `canceled`,
+    which gives the money back as a failure does); anything else (`pending`, `requires_action`) pends."""
+    if status == "succeeded":
+        return "succeeded"
+    if status in ("failed", "canceled"):
+        return "failed"
+    return "pending"

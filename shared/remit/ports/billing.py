@@ -9,6 +9,7 @@ from typing import Protocol
 from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent
 from remit.domain.charge import Charge
+from remit.domain.credit_notes import CreditNote
 from remit.domain.customer import CardOnFile, Customer
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.numbering import NumberSeries
@@ -17,6 +18,7 @@ from remit.domain.outbox import OutboxMessage
 from remit.domain.overview import OverviewReading, OverviewWindow
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
+from remit.domain.refunds import Refund
 
 
 class BillingTransaction(Protocol):
@@ -59,6 +61,28 @@ class BillingTransaction(Protocol):
     def claim_webhook_event(self, event_id: str, event_type: str, now: datetime) -> None: ...
     def save_card_intent(self, intent: CardIntent) -> CardIntent: ...
     def mark_payment_refunded(self, payment_id: str) -> None: ...
+    def insert_credit_note(self, note: CreditNote, request: str | None = None) -> None:
+        """The credit note, its number's marker and (with `request`) the request's marker, all new."""
+        ...
+
+    def update_credit_note(self, note: CreditNote, *, as_read: CreditNote) -> CreditNote:
+        """Write `note` if still at `as_read`'s version; returns it at its new version."""
+        ...
+
+    def update_payment(self, payment: Payment, *, as_read: Payment) -> None:
+        """Write the payment's refunded amount and status if still as read."""
+        ...
+
+    def insert_refund(self, refund: Refund) -> None: ...
+    def count_refund_by_remit(self, payment_intent_id: str, amount: int) -> None:
+        """Add `amount` to what Remit refunded of the card payment intent (its provider's events then
+        leave it out)."""
+        ...
+
+    def update_refund(self, refund: Refund, *, as_read: Refund) -> None:
+        """Write the refund if its status is still `as_read`'s."""
+        ...
+
     def commit(self) -> None: ...
 
 

@@ -13,6 +13,7 @@ from remit.domain.card_payments import (
     ProviderCredentials,
 )
 from remit.domain.invoice import Invoice
+from remit.domain.refunds import ProviderRefund, ProviderRefundRequest
 
 
 class PaymentProviderSecrets(Protocol):
@@ -34,6 +35,12 @@ class CardGateway(Protocol):
 
     def charge_off_session(self, credentials: ProviderCredentials, charge: OffSessionCharge) -> str:
         """Start an off-session charge of a saved card; returns the payment intent id (result by webhook)."""
+        ...
+
+    def refund(self, credentials: ProviderCredentials, request: ProviderRefundRequest) -> ProviderRefund:
+        """Refund part of a card payment; the same `request.refund_id` never refunds twice (it is the
+        provider's idempotency key). The outcome may come later, by webhook. Raises `Conflict` when
+        the provider refuses the request."""
         ...
 
     def verify_event(

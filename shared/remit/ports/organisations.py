@@ -23,15 +23,27 @@ class OrganisationRepository(Protocol):
         """The organisation (as `get`) and its invoice series, in one read."""
         ...
 
+    def read_all_series(
+        self, organisation_id: str
+    ) -> tuple[Organisation | None, NumberSeries | None, NumberSeries | None]:
+        """The organisation, its invoice series and its credit note series, in one read."""
+        ...
+
     def owner_of(self, organisation_id: str) -> str | None:
         """The account id that owns the organisation, or None when there is no such organisation."""
         ...
 
     def list_for_account(self, account_id: str, limit: int, cursor: str | None) -> Page[Organisation]: ...
 
-    def save(self, organisation: Organisation, *, series: NumberSeries | None = None) -> Organisation:
+    def save(
+        self,
+        organisation: Organisation,
+        *,
+        series: NumberSeries | None = None,
+        credit_note_series: NumberSeries | None = None,
+    ) -> Organisation:
         """Write the organisation if nobody changed it since it was read (its `version`), and with
-        it, atomically, `series` when given, if that is still as read too.
+        it, atomically, `series` and `credit_note_series` when given, if still as read too.
 
         Returns it with the new version; raises `ConcurrentUpdate` otherwise.
         """

@@ -89,6 +89,7 @@ class BillingContext:
         now: datetime,
         payment_id: str | None = None,
         reminder: str | None = None,
+        credit_note_id: str | None = None,
     ) -> OutboxMessage:
         """An email owed to `to`, to be written in the same transaction as the state change that
         owes it (the notifications function delivers it once that is committed).
@@ -101,6 +102,7 @@ class BillingContext:
             to=to,
             payment_id=payment_id,
             reminder=reminder,
+            credit_note_id=credit_note_id,
             created_at=now,
         )
 

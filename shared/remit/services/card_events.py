@@ -40,6 +40,7 @@ from remit.observability import logger
 from remit.ports.billing import BillingTransaction
 from remit.ports.cards import CardGateway, CardPaymentStore, PaymentProviderSecrets
 from remit.services.billing_context import BillingContext, today_in
+from remit.services.refunds import RefundService
 from remit.services.retry import retry_on_conflict
 
 CardEventOutcome = Literal["applied", "already_applied", "ignored"]
@@ -62,7 +63,11 @@ class CardEventService:
         card_payments: CardPaymentStore,
         secrets: PaymentProviderSecrets,
         gateways: Mapping[ProviderName, Callable[[], CardGateway]],
+        *,
+        refunds: RefundService | None = None,
     ) -> None:
+        # Events about the refunds Remit asked for (credit notes) are applied there.
+        self._refunds = refunds
         self._context = context
         self._billing = context.billing
         self._clock = context.clock
@@ -94,6 +99,10 @@ class CardEventService:
             _log_ignored(organisation_id, event, "the payment names another organisation or no invoice")
             return "ignored"
         try:
+            if event.kind == "refund":
+                if self._refunds is None or not self._refunds.apply_event(organisation_id, event):
+                    return "ignored"
+                return "applied"
             return retry_on_conflict(lambda: self._apply(organisation_id, event))
         except EventAlreadyApplied:
             logger.info("Card event already applied", extra={"provider_event_id": event.event_id})
@@ -247,8 +256,9 @@ class CardEventService:
         event: CardPaymentEvent,
         now: datetime,
     ) -> None:
-        # The event carries the total refunded so far.
-        after = intent.with_refunds(event.amount, now)
+        # The event carries the total refunded so far, Remit's own refunds (credit notes, which
+        # moved the invoice and payment themselves) included: only the rest is applied here.
+        after = intent.with_refunds(max(0, event.amount - intent.refunded_by_remit), now)
         if after is None:
             return  # only the marker is written
         if not intent.succeeded:

@@ -13,6 +13,7 @@ from remit.domain.organisation import (
     NewOrganisation,
     Organisation,
     OrganisationChanges,
+    default_credit_note_prefix,
     default_number_prefix,
 )
 from remit.domain.pagination import Page
@@ -57,6 +58,10 @@ class OrganisationService:
         now = self._clock.now()
         fields = new.model_dump(exclude_unset=True, exclude_none=True)
         numbering = {"prefix": default_number_prefix(new.name), **fields.pop("invoice_numbering", {})}
+        credit_notes = {
+            "prefix": default_credit_note_prefix(numbering["prefix"]),
+            **fields.pop("credit_note_numbering", {}),
+        }
         organisation = build(
             Organisation,
             {
@@ -64,6 +69,7 @@ class OrganisationService:
                 "id": new_id("org", now),
                 "account_id": account_id,
                 "invoice_numbering": numbering,
+                "credit_note_numbering": credit_notes,
                 "created_at": now,
                 "updated_at": now,
             },
@@ -90,17 +96,27 @@ class OrganisationService:
 
     def update(self, account_id: str, organisation_id: str, changes: OrganisationChanges) -> Organisation:
         """Apply a PATCH. Retries on concurrent changes; the numbering never goes back over used numbers
-        (`NumberSeries.renumbered`). A PATCH that leaves `invoice_numbering.next_number` alone does not
-        write the invoice series, so it never meets a finalization.
+        (`NumberSeries.renumbered`), nor does the credit note numbering. A PATCH that leaves
+        `invoice_numbering.next_number` alone does not write the invoice series, so it never meets a
+        finalization (and `credit_note_numbering.next_number` the credit note series, likewise).
 
         Raises `NotFound`, `InvalidInput` (naming the field), or `ConcurrentUpdate` after many retries.
         """
 
         def attempt() -> tuple[Organisation, bool]:
-            current, series = self.invoice_series(account_id, organisation_id)
+            current, series, notes = self._organisations.read_all_series(organisation_id)
+            if current is None or series is None or notes is None or current.account_id != account_id:
+                raise NotFound("organisation", organisation_id)
+            # A PATCH of one field of the credit note numbering keeps the others, derived ones included.
+            current = current.model_copy(update={"credit_note_numbering": current.credit_notes})
             updated = apply_changes(current, changes, updated_at=self._clock.now())
             renumbered = series.renumbered(updated.invoice_numbering.next_number)
-            saved = self._organisations.save(updated, series=_to_write(series, renumbered))
+            notes_renumbered = notes.renumbered(updated.credit_notes.next_number)
+            saved = self._organisations.save(
+                updated,
+                series=_to_write(series, renumbered),
+                credit_note_series=notes_renumbered if notes_renumbered != notes else None,
+            )
             return saved, updated.reminders != current.reminders
 
         saved, reminders_changed = retry_on_conflict(attempt)

@@ -12,7 +12,7 @@ from remit.adapters.items import StoredItem
 from remit.adapters.items.customers import DraftCustomerItem
 from remit.domain.card_intents import CardIntent
 from remit.domain.charge import Charge
-from remit.domain.invoice import Invoice, InvoiceEvent, LineItem, TaxBreakdownLine
+from remit.domain.invoice import CreditedLine, Invoice, InvoiceEvent, LineItem, TaxBreakdownLine
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.values import Address
 
@@ -34,6 +34,7 @@ class InvoiceItem(StoredItem):
     credit_applied: int = 0
     amount_paid: int = 0
     amount_due: int = 0
+    credited_amount: int = 0
     # As of the last write; the API's answer says it as of the organisation's today.
     overdue: bool = False
     memo: str | None = None
@@ -66,6 +67,8 @@ class InvoiceItem(StoredItem):
     logo_key: str | None = None
     finalized_by_request: str | None = None
     in_overview: bool = False
+    credited_before_payment: int = 0
+    credited_lines: dict[str, CreditedLine] = Field(default_factory=dict)
     version: int = 0
 
     @classmethod
@@ -76,6 +79,14 @@ class InvoiceItem(StoredItem):
     def invoice(self) -> Invoice:
         draft = self.draft_customer.customer() if self.draft_customer else None
         return Invoice.model_construct(**self.values("draft_customer"), draft_customer=draft)
+
+    def attributes(self) -> Item:
+        # An invoice never credited keeps its item as it was before credit notes (no migration).
+        attributes = super().attributes()
+        for name, nothing in (("credited_amount", 0), ("credited_before_payment", 0), ("credited_lines", {})):
+            if attributes.get(name) == nothing:
+                del attributes[name]
+        return attributes
 
 
 def invoice_attributes(invoice: Invoice) -> Item:

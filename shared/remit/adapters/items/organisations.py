@@ -8,7 +8,14 @@ from pydantic import Field
 
 from remit.adapters.dynamodb import Item
 from remit.adapters.items import StoredItem
-from remit.domain.organisation import Branding, InvoiceNumbering, Organisation, PaymentMethods, Reminders
+from remit.domain.organisation import (
+    Branding,
+    CreditNoteNumbering,
+    InvoiceNumbering,
+    Organisation,
+    PaymentMethods,
+    Reminders,
+)
 from remit.domain.values import Address
 
 
@@ -25,6 +32,8 @@ class OrganisationItem(StoredItem):
     tax_id: str | None = None
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
+    # None on an organisation stored before credit notes (`Organisation.credit_notes` then derives it).
+    credit_note_numbering: CreditNoteNumbering | None = None
     payment_terms_days: int = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
@@ -39,6 +48,13 @@ class OrganisationItem(StoredItem):
 
     def organisation(self) -> Organisation:
         return Organisation.model_construct(**self.values())
+
+    def attributes(self) -> Item:
+        # An organisation that never had credit note numbering set keeps its item as it was.
+        attributes = super().attributes()
+        if attributes.get("credit_note_numbering") is None:
+            attributes.pop("credit_note_numbering", None)
+        return attributes
 
 
 def organisation_attributes(organisation: Organisation) -> Item:

@@ -1,0 +1,24 @@
+"""Credit notes' and refunds' stored items (`CREDITNOTE#…`, `REFUND#…`): each entity stored as it is,
+its fields being what it is (plus keys and index attributes, added by the adapter)."""
+
+from __future__ import annotations
+
+from remit.adapters.dynamodb import Item
+from remit.domain.credit_notes import CreditNote
+from remit.domain.refunds import Refund
+
+
+def credit_note_attributes(note: CreditNote) -> Item:
+    return note.model_dump(mode="json")
+
+
+def credit_note_of(item: Item) -> CreditNote:
+    return CreditNote.model_validate(item)
+
+
+def refund_attributes(refund: Refund) -> Item:
+    return refund.model_dump(mode="json")
+
+
+def refund_of(item: Item) -> Refund:
+    return Refund.model_validate(item)
