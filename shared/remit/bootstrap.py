@@ -192,7 +192,6 @@ def build_services(
     from remit.adapters.dynamodb_accounts import DynamoAccountRepository
     from remit.adapters.dynamodb_billing import DynamoBillingStore
     from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
-    from remit.adapters.dynamodb_credit_note_reader import DynamoCreditNoteReader
     from remit.adapters.dynamodb_credit_notes import DynamoCreditNoteStore
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
@@ -246,7 +245,7 @@ def build_services(
     )
     context = BillingContext(DynamoBillingStore(billing), organisations, clock)
     if credit_notes is None:
-        credit_notes = DynamoCreditNoteReader(billing)
+        credit_notes = DynamoCreditNoteStore(billing)
     documents = DocumentService(
         context,
         logos,
