@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import call
@@ -144,3 +145,47 @@ def test_an_unknown_link_is_a_friendly_404(stack: RunningLocalStack, browser: Br
     assert response is not None
     assert response.status == 404
     assert "not valid" in page.inner_text("body").lower()
+
+
+def test_a_credit_note_reaches_the_customer_by_email_and_on_the_invoices_page(
+    stack: RunningLocalStack, browser: Browser
+) -> None:
+    # Given an invoice sent to the customer
+    org, invoice = sent_invoice(stack)
+    base = f"/v1/organisations/{org['id']}"
+    [line] = invoice["line_items"]
+
+    # When the business credits two of its ten hours
+    note = call(
+        stack,
+        "POST",
+        f"{base}/invoices/{invoice['id']}/credit_notes",
+        {"lines": [{"invoice_line_id": line["id"], "quantity": "2"}], "reason": "order_change"},
+        201,
+    )
+
+    # Then the customer is emailed the credit note with its PDF
+    email = the_email_for(stack, note["number"])
+    assert [a["content_type"] for a in email["attachments"]] == ["application/pdf"]
+    # And the invoice's page lists it, with its PDF, and reads well (axe: nothing serious)
+    page: Page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    response = page.goto(invoice["hosted_url"])
+    assert response is not None
+    assert response.status == 200
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hosted-page-credit-note.png"), full_page=True)
+    listed = page.inner_text("#credit-notes-title >> xpath=..")
+    assert note["number"] in listed
+    assert "€293.81" in listed  # 2 x 123.45 = 246.90, + 19% VAT (46.91)
+    pdf = page.request.get(page.get_attribute(f"a[href*='{note['id']}']", "href") or "")
+    assert pdf.status == 200
+    assert pdf.body().startswith(b"%PDF")
+    serious = [
+        f"{violation['id']} {[node['target'] for node in violation['nodes']][:3]}"
+        for violation in Axe().run(page).response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+    # And what it still owes is lowered by the credit
+    credited = call(stack, "GET", f"{base}/invoices/{invoice['id']}")
+    assert credited["amount_due"] == invoice["amount_due"] - 29381
