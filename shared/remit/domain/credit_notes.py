@@ -111,21 +111,23 @@ class CreditNote(Model):
 
 # --- the request --------------------------------------------------------------------------------
 
-# A line of a credit note request is one of three shapes; the document says which.
+
+# A line of a credit note request is one of three shapes; the document says which. A field left out
+# and a field given as null are the same to the API, so a shape requires its fields non-null and
+# excludes the others only when they are non-null.
+def _given(*names: str) -> JsonDict:
+    return {"required": list(names), "properties": {name: {"not": {"type": "null"}} for name in names}}
+
+
+def _shape(needed: tuple[str, ...], excluded: tuple[str, ...]) -> JsonDict:
+    return {**_given(*needed), "not": {"anyOf": [_given(name) for name in excluded]}}
+
+
 _LINE_SHAPES: JsonDict = {
     "oneOf": [
-        {
-            "required": ["invoice_line_id", "quantity"],
-            "not": {"anyOf": [{"required": ["amount"]}, {"required": ["description"]}]},
-        },
-        {
-            "required": ["invoice_line_id", "amount"],
-            "not": {"anyOf": [{"required": ["quantity"]}, {"required": ["description"]}]},
-        },
-        {
-            "required": ["description", "amount", "tax_rate"],
-            "not": {"anyOf": [{"required": ["invoice_line_id"]}, {"required": ["quantity"]}]},
-        },
+        _shape(("invoice_line_id", "quantity"), ("amount", "description", "tax_rate")),
+        _shape(("invoice_line_id", "amount"), ("quantity", "description", "tax_rate")),
+        _shape(("description", "amount", "tax_rate"), ("invoice_line_id", "quantity")),
     ]
 }
 
@@ -149,7 +151,12 @@ class NewCreditNoteLine(Strict):
                 raise ValueError("a line of the invoice takes its description and tax rate from it")
             if (self.quantity is None) == (self.amount is None):
                 raise ValueError("credit an invoice line by `quantity` or by `amount`, one of them")
-        elif self.description is None or self.amount is None or self.tax_rate is None or self.quantity:
+        elif (
+            self.description is None
+            or self.amount is None
+            or self.tax_rate is None
+            or self.quantity is not None
+        ):
             raise ValueError(
                 "give `invoice_line_id` with `quantity` or `amount`, or a free line with "
                 "`description`, `amount` and `tax_rate`"
@@ -163,6 +170,8 @@ class NewCreditNote(Strict):
 
     model_config = ConfigDict(
         json_schema_extra={
+            # `lines` or a single `amount`, exactly one of them.
+            "oneOf": [_shape(("lines",), ("amount",)), _shape(("amount",), ("lines",))],
             "examples": [
                 {
                     "lines": [{"invoice_line_id": "li_01jd3v9m2k8q4r6t8w0y2a4c6e", "quantity": "1"}],
