@@ -440,6 +440,32 @@ def test_the_invoice_the_customer_and_the_list_show_the_credit_note() -> None:
     assert "Total credited €5.00" in shown
 
 
+def test_the_pdf_link_answers_the_credit_notes_pdf_and_another_organisations_is_not_found() -> None:
+    import base64
+
+    from tests.integration.test_credit_note_documents import pdf_text
+
+    org = Org("cn-pdf@example.com")
+    invoice_id = org.finalized()
+    note = issue(org, invoice_id, {"amount": 500})
+    other = Org("cn-pdf2@example.com")
+    path = f"/dashboard/organisations/{org.id}/credit-notes/{note.id}"
+
+    page = org.page(path)["body"]
+    response = org.browser.request("GET", f"{path}/pdf")
+    theirs = other.browser.request("GET", f"/dashboard/organisations/{other.id}/credit-notes/{note.id}/pdf")
+
+    assert f'href="{path}/pdf"' in page
+    assert f'href="{path}/pdf"' in org.page(org.path(invoice_id))["body"]
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "application/pdf"
+    assert f'filename="{note.number}.pdf"' in response["headers"]["Content-Disposition"]
+    content = base64.b64decode(response["body"])
+    assert content.startswith(b"%PDF")
+    assert note.number in pdf_text(content)
+    assert theirs["statusCode"] == 404
+
+
 def test_the_list_filters_by_customer_and_invoice_and_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     from dashboard.pages import credit_notes
 

@@ -1,5 +1,5 @@
 """Credit notes: the organisation's list (by customer and invoice), a credit note's page (lines,
-totals, settlement, refunds, void), and issuing one from an invoice's page: a form with the
+totals, settlement, refunds, PDF, void), and issuing one from an invoice's page: a form with the
 invoice's lines, a preview (the service's own), then the confirmation that issues it.
 
 Each page calls the services the API's routes call (functions/api/routes/credit_notes.py), with
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
@@ -496,6 +497,25 @@ def _detail(request: PageRequest, credit_note_id: str, status: int, refusal: str
 def credit_note_page(organisation_id: str, credit_note_id: str) -> Page:
     request = page_request(router)
     return _detail(request, credit_note_id, 200)
+
+
+@router.get(CREDIT_NOTE + "/pdf")
+def credit_note_pdf(organisation_id: str, credit_note_id: str) -> Page:
+    """The credit note's PDF, as the API's `GET …/credit_notes/{id}/pdf` answers it."""
+    request = page_request(router)
+    file_name, content = request.services.documents.credit_note_pdf(
+        request.account_id, request.org.id, credit_note_id
+    )
+    return Response(
+        status_code=200,
+        headers={
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'inline; filename="{file_name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+        body=content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
+    )
 
 
 @router.post(CREDIT_NOTE + "/void")
