@@ -13,6 +13,7 @@ import pytest
 from tests.integration.dashboard_browser import text_of
 from tests.integration.roles import account_with_roles
 from tests.integration.test_dashboard_invoices import Org
+from tests.integration.test_refunds import RefundingShop, shop, stripe_api  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("user_pool")
 
@@ -265,6 +266,7 @@ def test_more_than_is_left_on_the_invoice_is_refused_and_says_how_much_is_left()
     response = org.browser.post(org.path(invoice_id, "credit-notes"), {"amount": "30"})
 
     assert response["statusCode"] == 409
+    assert 'id="f-amount-error"' in response["body"]
     assert "at most 2380 can still be credited" in text_of(response["body"])
     assert credit_notes_of(org, invoice_id) == []
 
@@ -544,3 +546,42 @@ def test_a_credit_note_whose_credit_was_spent_offers_no_void_and_a_forced_void_i
     assert "Not done" in text_of(forced["body"])
     assert "has spent" in text_of(forced["body"])
     assert [n.status for n in credit_notes_of(org, invoice_id)] == ["issued"]
+
+
+# Card refunds: pending, then confirmed or failed by the provider ----------------------------------
+
+
+def test_a_card_refund_shows_pending_then_failed_on_the_payment_and_the_credit_note(
+    shop: RefundingShop,  # noqa: F811 - the fixture imported above
+) -> None:
+    from remit.bootstrap import services
+    from tests.integration.dashboard_browser import PASSWORD, signed_in
+
+    invoice = shop.paid_by_card()
+    shop.credit(invoice["id"], {"amount": 1000, "refund_amount": 1000})
+    (refund,) = shop.refunds()
+    account_id = services().accounts.account_for_key(shop.billing.api.api_key)
+    assert account_id is not None
+    services().users.create_user("cn-card@example.com", account_id, PASSWORD)
+    browser = signed_in("cn-card@example.com")
+    invoice_path = f"/dashboard/organisations/{shop.org}/invoices/{invoice['id']}"
+    note_path = f"/dashboard/organisations/{shop.org}/credit-notes/{refund['credit_note_id']}"
+
+    pending_invoice = text_of(browser.request("GET", invoice_path)["body"])
+    pending_note = text_of(browser.request("GET", note_path)["body"])
+    shop.deliver(
+        shop.refund_event(
+            "evt_refund_failed", invoice["id"], refund, "failed", failure_reason="expired_or_canceled_card"
+        )
+    )
+    failed_invoice = text_of(browser.request("GET", invoice_path)["body"])
+    failed_note = text_of(browser.request("GET", note_path)["body"])
+
+    assert "€23.80 card €10.00 partially refunded" in pending_invoice
+    assert "Refund of €10.00" in pending_invoice
+    assert "Pending" in pending_invoice
+    assert "card €10.00 Pending" in pending_note
+    assert "cannot be voided" in pending_note
+    assert "€23.80 card €0.00 succeeded" in failed_invoice
+    assert "Failed (expired_or_canceled_card)" in failed_invoice
+    assert "card €10.00 Failed (expired_or_canceled_card)" in failed_note

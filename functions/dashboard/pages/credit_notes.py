@@ -241,12 +241,16 @@ _SHOWN = frozenset(
 )
 
 
-def _errors(problems: list[FieldProblem], names: list[str], rows: int) -> FormErrors:
-    """Each refusal next to the field it names; the rest above the form."""
+def _errors(problems: list[FieldProblem], asked: Asked, rows: int) -> FormErrors:
+    """Each refusal next to the field it names; the rest above the form. A refusal naming `lines`
+    (more than is left to credit) is shown next to the single amount when that was what was asked."""
     errors = FormErrors()
     shown = _SHOWN | {f"lines.{index}.{name}" for index in range(rows) for name in ("quantity", "amount")}
+    single = "amount" in asked.data and "lines" not in asked.data
     for problem in problems:
-        name = _field_name(problem.field, names)
+        name = _field_name(problem.field, asked.names)
+        if name == "lines" and single:
+            name = "amount"
         if name.startswith("free.") or name == "free":
             name = name if name in shown else "free.description"
         if name in shown:
@@ -263,7 +267,7 @@ def _parsed(invoice: Invoice, values: dict[str, list[str]]) -> tuple[NewCreditNo
     try:
         return NewCreditNote.model_validate(asked.data), asked
     except ValidationError as refused:
-        asked.errors = _errors(field_problems(refused.errors()), asked.names, len(invoice.line_items))
+        asked.errors = _errors(field_problems(refused.errors()), asked, len(invoice.line_items))
         return None, asked
 
 
@@ -357,7 +361,7 @@ def issue_credit_note(organisation_id: str, invoice_id: str) -> Page:
             errors = FormErrors(general=[refused.detail])
         else:
             status, _ = status_of(refused)
-            errors = _errors(refused.problems, asked.names, len(invoice.line_items))
+            errors = _errors(refused.problems, asked, len(invoice.line_items))
             if not errors.by_field and not errors.general:
                 errors.general.append(refused.detail)
         return _form(request, status, invoice, values, errors)

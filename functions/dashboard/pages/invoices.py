@@ -256,7 +256,8 @@ def _detail(request: PageRequest, invoice_id: str, status: int, refusal: str | N
         request.account_id, org.id, invoice.id, CREDIT_NOTES_SHOWN, None
     )
     refunds: dict[str, list[Refund]] = {}
-    if any(payment.amount_refunded for payment in payments.items):
+    # Refunds come from credit notes (and one that refunded cannot be voided): none to read without.
+    if invoice.credited_amount or any(payment.amount_refunded for payment in payments.items):
         for refund in invoice_refunds(request, invoice.id):
             refunds.setdefault(refund.payment_id, []).append(refund)
     return render(
