@@ -12,37 +12,38 @@ was shown) names the request to the service, so a double submit issues one credi
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-import typing
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import ValidationError
 
 from dashboard.formats import money
-from dashboard.forms import FormErrors, minor_units
+from dashboard.forms import FormErrors
 from dashboard.page_request import PageRequest, page_request
+from dashboard.pages.credit_note_form import (
+    REASONS,
+    exponent_of,
+    line_rows,
+    parsed,
+    posted,
+    prefilled,
+    refusals,
+)
 from dashboard.rendering import Page, confirm, render, see_other
 from remit.domain.credit_notes import (
     CREDITABLE_INVOICE_STATUSES,
     CreditNoteNotVoidable,
-    CreditNoteReason,
-    NewCreditNote,
     voided_credit_note,
 )
-from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from remit.domain.errors import Conflict, InvalidInput, NotFound
 from remit.domain.refunds import RefundExceedsPayments, allocate_refund, refundable
-from remit.domain.values import currency_exponent
-from remit.problem_details import field_problems, status_of
+from remit.problem_details import status_of
 
 if TYPE_CHECKING:
     from remit.domain.credit_notes import CreditNote
     from remit.domain.customer import Customer
-    from remit.domain.invoice import Invoice, LineItem
+    from remit.domain.invoice import Invoice
     from remit.domain.payment import Payment
     from remit.domain.refunds import Refund
 
@@ -54,28 +55,9 @@ OF_INVOICE = "/organisations/<organisation_id>/invoices/<invoice_id>/credit-note
 PAGE_SIZE = 25
 CUSTOMER_CHOICES = 100
 SECTION = "Credit notes"
-REASONS: dict[str, str] = {
-    "other": "Other (no reason stated)",
-    "duplicate": "Duplicate",
-    "fraudulent": "Fraudulent",
-    "order_change": "Order change",
-    "product_unsatisfactory": "Product unsatisfactory",
-}
-SETTLEMENT = ("refund_amount", "credit_amount", "out_of_band_amount")
-# The request's names for a line's field (`lines[2].quantity`, pydantic's `lines.2.quantity`).
-_LINE_FIELD = re.compile(r"^lines(?:\[(\d+)\]|\.(\d+))(?:\.(\w+))?$")
-
-assert set(REASONS) == set(typing.get_args(CreditNoteReason))  # noqa: S101 - every reason offered
 
 
 # Helpers ----------------------------------------------------------------------------------------
-
-
-def _exponent(currency: str) -> int:
-    try:
-        return currency_exponent(currency)
-    except (ValueError, KeyError):
-        return 2
 
 
 def _invoice(request: PageRequest, invoice_id: str) -> Invoice:
@@ -118,171 +100,6 @@ def invoice_refunds(request: PageRequest, invoice_id: str) -> list[Refund]:
         cursor = page.next_cursor
 
 
-# The form ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LineRow:
-    """An invoice line as the form offers it: what is left of it to credit."""
-
-    index: int
-    line: LineItem
-    quantity_left: Decimal
-    amount_left: int
-
-    @property
-    def creditable(self) -> bool:
-        return self.amount_left > 0
-
-
-def _rows(invoice: Invoice) -> list[LineRow]:
-    rows = []
-    for index, line in enumerate(invoice.line_items):
-        credited = invoice.credited_lines.get(line.id)
-        quantity_left = line.quantity - (credited.quantity if credited else Decimal(0))
-        amount_left = line.amount - (credited.amount if credited else 0)
-        rows.append(LineRow(index, line, max(quantity_left, Decimal(0)), max(amount_left, 0)))
-    return rows
-
-
-@dataclass
-class Asked:
-    """The form as the request `NewCreditNote` is built from: its JSON, and for each of its lines
-    the form's name for it (`lines.3`, `free`), so a refusal naming `lines[1].quantity` is shown
-    next to the field it was typed in."""
-
-    data: dict[str, Any]
-    names: list[str]
-    errors: FormErrors
-
-
-def _text(values: dict[str, list[str]], name: str) -> str:
-    found = values.get(name) or [""]
-    return found[-1].strip()
-
-
-def _money(values: dict[str, list[str]], name: str, exponent: int, errors: FormErrors) -> int | None:
-    text = _text(values, name)
-    if not text:
-        return None
-    amount = minor_units(text, exponent)
-    if isinstance(amount, str):
-        errors.by_field.setdefault(name, f"write an amount such as 19.99 (at most {exponent} decimals)")
-        return None
-    return amount
-
-
-def _asked(invoice: Invoice, values: dict[str, list[str]]) -> Asked:
-    """What the form asks, as the API's body (amounts in minor units)."""
-    exponent = _exponent(invoice.currency)
-    errors = FormErrors()
-    lines: list[dict[str, Any]] = []
-    names: list[str] = []
-    for row in _rows(invoice):
-        name = f"lines.{row.index}"
-        quantity = _text(values, f"{name}.quantity")
-        amount = _money(values, f"{name}.amount", exponent, errors)
-        if not quantity and amount is None:
-            continue
-        line: dict[str, Any] = {"invoice_line_id": row.line.id}
-        if quantity:
-            try:
-                line["quantity"] = str(Decimal(quantity))
-            except InvalidOperation:
-                errors.by_field.setdefault(f"{name}.quantity", "write a number such as 1 or 0.5")
-                continue
-        if amount is not None:
-            line["amount"] = amount
-        lines.append(line)
-        names.append(name)
-    free_description = _text(values, "free.description")
-    free_amount = _money(values, "free.amount", exponent, errors)
-    free_rate = _text(values, "free.tax_rate")
-    if free_description or free_amount is not None:
-        free: dict[str, Any] = {"description": free_description, "tax_rate": free_rate or "0"}
-        if free_amount is not None:
-            free["amount"] = free_amount
-        lines.append(free)
-        names.append("free")
-    data: dict[str, Any] = {"reason": _text(values, "reason") or "other"}
-    if lines:
-        data["lines"] = lines
-    single = _money(values, "amount", exponent, errors)
-    if single is not None:
-        data["amount"] = single
-    memo = _text(values, "memo")
-    if memo:
-        data["memo"] = memo
-    for name in SETTLEMENT:
-        settled = _money(values, name, exponent, errors)
-        if settled is not None:
-            data[name] = settled
-    if not lines and single is None and not errors:
-        errors.general.append(
-            "Say what to credit: a quantity or an amount on a line, a free line, or an amount."
-        )
-    return Asked(data, names, errors)
-
-
-def _field_name(problem: str, names: list[str]) -> str:
-    """The form's name for a field a refusal names (`lines[1].quantity` → `lines.3.quantity`)."""
-    found = _LINE_FIELD.match(problem)
-    if found is None:
-        return problem
-    position = int(found[1] or found[2])
-    if position >= len(names):
-        return "lines"
-    return f"{names[position]}.{found[3]}" if found[3] else names[position]
-
-
-_SHOWN = frozenset(
-    {"amount", "reason", "memo", "lines", *SETTLEMENT}
-    | {f"free.{name}" for name in ("description", "amount", "tax_rate")}
-)
-
-
-def _errors(problems: list[FieldProblem], asked: Asked, rows: int) -> FormErrors:
-    """Each refusal next to the field it names; the rest above the form. A refusal naming `lines`
-    (more than is left to credit) is shown next to the single amount when that was what was asked."""
-    errors = FormErrors()
-    shown = _SHOWN | {f"lines.{index}.{name}" for index in range(rows) for name in ("quantity", "amount")}
-    single = "amount" in asked.data and "lines" not in asked.data
-    for problem in problems:
-        name = _field_name(problem.field, asked.names)
-        if name == "lines" and single:
-            name = "amount"
-        if name.startswith("free.") or name == "free":
-            name = name if name in shown else "free.description"
-        if name in shown:
-            errors.by_field.setdefault(name, problem.message)
-        else:
-            errors.general.append(f"{problem.field}: {problem.message}" if problem.field else problem.message)
-    return errors
-
-
-def _parsed(invoice: Invoice, values: dict[str, list[str]]) -> tuple[NewCreditNote | None, Asked]:
-    asked = _asked(invoice, values)
-    if asked.errors:
-        return None, asked
-    try:
-        return NewCreditNote.model_validate(asked.data), asked
-    except ValidationError as refused:
-        asked.errors = _errors(field_problems(refused.errors()), asked, len(invoice.line_items))
-        return None, asked
-
-
-def _prefilled(invoice: Invoice, everything: bool) -> dict[str, list[str]]:
-    """The form's first values: nothing to credit, or (`everything`) every line's quantity left, and
-    what is above the amount due to be refunded as far as it can be, the rest to the balance."""
-    values: dict[str, list[str]] = {"reason": ["other"]}
-    if not everything:
-        return values
-    for row in _rows(invoice):
-        if row.creditable:
-            values[f"lines.{row.index}.quantity"] = [str(row.quantity_left)]
-    return values
-
-
 def _form(
     request: PageRequest,
     status: int,
@@ -299,15 +116,15 @@ def _form(
         title=f"Issue a credit note on invoice {invoice.number}",
         section="Invoices",
         invoice=invoice,
-        rows=_rows(invoice),
+        rows=line_rows(invoice),
         available=available,
         refundable=_refundable(request, invoice),
         reasons=REASONS,
         values=values,
         errors=errors,
-        exponent=_exponent(invoice.currency),
+        exponent=exponent_of(invoice.currency),
         invoice_path=request.org_path("invoices", invoice.id),
-        request_key=_text(values, "request_key") or secrets.token_urlsafe(16),
+        request_key=posted(values, "request_key") or secrets.token_urlsafe(16),
     )
 
 
@@ -327,7 +144,7 @@ def _request_of(request: PageRequest, key: str, content: str) -> str | None:
 def new_credit_note(organisation_id: str, invoice_id: str) -> Page:
     request = page_request(router)
     invoice = _invoice(request, invoice_id)
-    values = _prefilled(invoice, request.query.get("fill") == "all")
+    values = prefilled(invoice, request.query.get("fill") == "all")
     return _form(request, 200, invoice, values, FormErrors())
 
 
@@ -340,7 +157,7 @@ def issue_credit_note(organisation_id: str, invoice_id: str) -> Page:
     values = request.form
     if request.field("edit") == "yes":  # "Change" on the preview: the form again, as it was filled
         return _form(request, 200, invoice, values, FormErrors())
-    new, asked = _parsed(invoice, values)
+    new, asked = parsed(invoice, values)
     if new is None:
         return _form(request, 422, invoice, values, asked.errors)
     services = request.services.credit_notes
@@ -361,7 +178,7 @@ def issue_credit_note(organisation_id: str, invoice_id: str) -> Page:
             errors = FormErrors(general=[refused.detail])
         else:
             status, _ = status_of(refused)
-            errors = _errors(refused.problems, asked, len(invoice.line_items))
+            errors = refusals(refused.problems, asked, len(invoice.line_items))
             if not errors.by_field and not errors.general:
                 errors.general.append(refused.detail)
         return _form(request, status, invoice, values, errors)
