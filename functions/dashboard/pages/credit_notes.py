@@ -275,18 +275,28 @@ def _note(request: PageRequest, credit_note_id: str) -> CreditNote:
     return request.services.credit_notes.get(request.account_id, request.org.id, credit_note_id)
 
 
-def why_not_voidable(note: CreditNote, invoice: Invoice, customer: Customer | None) -> str | None:
-    """Why the service would refuse to void `note` (None: it would void it), by the same rules."""
+def _why_not_voidable(
+    request: PageRequest, note: CreditNote, invoice: Invoice, customer: Customer | None
+) -> str | None:
+    """Why the service would refuse to void `note`, in the page's words (None: it would void it):
+    the domain's rule decides, and the customer's balance, as the service takes the credit back."""
     try:
         voided_credit_note(note, invoice, note.created_at)
     except CreditNoteNotVoidable as refused:
+        paid_back = note.refund_amount + note.out_of_band_amount
+        if note.status == "void":
+            return "It is void; its number stays used."
+        if paid_back and invoice.status in CREDITABLE_INVOICE_STATUSES:
+            amount = money(paid_back, note.currency, request.org)
+            return (
+                f"It cannot be voided: {amount} of it was paid back to the customer (refunded or "
+                "settled outside Remit), and that money cannot be taken back."
+            )
         return refused.detail
     held = customer.balances.get(note.currency, 0) if customer is not None else 0
     if note.credit_amount and held < note.credit_amount:
-        return (
-            f"Credit note {note.number} cannot be voided: the customer has spent the credit it gave "
-            "to their balance."
-        )
+        amount = money(note.credit_amount, note.currency, request.org)
+        return f"It cannot be voided: the customer has spent the {amount} of credit it gave to their balance."
     return None
 
 
@@ -308,7 +318,7 @@ def _detail(request: PageRequest, credit_note_id: str, status: int, refusal: str
         customer=customer,
         refunds=refunds,
         reasons=REASONS,
-        not_voidable=why_not_voidable(note, invoice, customer),
+        not_voidable=_why_not_voidable(request, note, invoice, customer),
         refusal=refusal,
         path=request.org_path("credit-notes", note.id),
     )
