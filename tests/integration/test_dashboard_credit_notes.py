@@ -131,6 +131,7 @@ def test_fill_all_prefills_every_quantity_left_and_credits_the_whole_invoice() -
     invoice = org.get(invoice_id)
     assert (invoice.status, invoice.amount_due, invoice.credited_amount) == ("paid", 0, 2380)
     assert "Fully credited." in text_of(org.page(org.path(invoice_id, "credit-notes", "new"))["body"])
+    assert "Issue credit note" not in org.page(org.path(invoice_id))["body"]  # nothing left to credit
 
 
 def test_a_paid_invoice_refunds_its_payment_and_the_payment_shows_the_refund() -> None:

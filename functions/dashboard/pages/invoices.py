@@ -273,7 +273,7 @@ def _detail(request: PageRequest, invoice_id: str, status: int, refusal: str | N
         refunds=refunds,
         credit_notes=credit_notes.items,
         more_credit_notes=credit_notes.next_cursor is not None,
-        creditable=invoice.status in CREDITABLE_INVOICE_STATUSES,
+        creditable=invoice.status in CREDITABLE_INVOICE_STATUSES and invoice.credited_amount < invoice.total,
         events=events,
         refusal=refusal,
         path=_invoice_path(request, invoice.id),
