@@ -23,7 +23,6 @@ from dashboard.forms import FormErrors
 from dashboard.page_request import PageRequest, page_request
 from dashboard.pages.credit_note_form import (
     REASONS,
-    exponent_of,
     line_rows,
     parsed,
     posted,
@@ -122,7 +121,6 @@ def _form(
         reasons=REASONS,
         values=values,
         errors=errors,
-        exponent=exponent_of(invoice.currency),
         invoice_path=request.org_path("invoices", invoice.id),
         request_key=posted(values, "request_key") or secrets.token_urlsafe(16),
     )
@@ -173,14 +171,11 @@ def issue_credit_note(organisation_id: str, invoice_id: str) -> Page:
             _request_of(request, request.field("request_key"), new.model_dump_json()),
         )
     except (InvalidInput, Conflict) as refused:
-        if isinstance(refused, Conflict) and not refused.problems:
-            status, _ = status_of(refused)
-            errors = FormErrors(general=[refused.detail])
-        else:
-            status, _ = status_of(refused)
-            errors = refusals(refused.problems, asked, len(invoice.line_items))
-            if not errors.by_field and not errors.general:
-                errors.general.append(refused.detail)
+        # The service's refusal next to the fields it names; one naming none above the form.
+        status, _ = status_of(refused)
+        errors = refusals(refused.problems, asked, len(invoice.line_items))
+        if not errors:
+            errors.general.append(refused.detail)
         return _form(request, status, invoice, values, errors)
     total = money(issued.total, issued.currency, request.org)
     return see_other(
@@ -200,7 +195,7 @@ def _preview(
     if note.refund_amount:
         try:
             portions = allocate_refund(_payments(request, invoice), note.refund_amount)
-        except RefundExceedsPayments:  # a payment changed since the preview was computed
+        except RefundExceedsPayments:  # the payments changed since the service's preview read them
             portions = []
     hidden = {
         name: found
