@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from dashboard.forms import FormErrors, minor_units
+from dashboard.pages.recurring import exponent_of
 from remit.domain.credit_notes import CreditNoteReason, NewCreditNote
-from remit.domain.values import currency_exponent
 from remit.problem_details import field_problems
 
 if TYPE_CHECKING:
@@ -34,14 +34,6 @@ REASONS: dict[str, str] = {
 SETTLEMENT = ("refund_amount", "credit_amount", "out_of_band_amount")
 # The request's names for a line's field (`lines[2].quantity`, pydantic's `lines.2.quantity`).
 _LINE_FIELD = re.compile(r"^lines(?:\[(\d+)\]|\.(\d+))(?:\.(\w+))?$")
-
-
-def exponent_of(currency: str) -> int:
-    """The decimals amounts of `currency` are typed with (2 for a code ISO 4217 does not list)."""
-    try:
-        return currency_exponent(currency)
-    except (ValueError, KeyError):
-        return 2
 
 
 @dataclass(frozen=True)
