@@ -24,6 +24,7 @@ from dashboard.pages import (
     billing,
     billing_templates,
     bulk_billing,
+    credit_notes,
     customers,
     invoices,
     organisations,
@@ -45,6 +46,7 @@ app.include_router(organisations.router, prefix="/dashboard")
 app.include_router(customers.router, prefix="/dashboard")
 app.include_router(billing.router, prefix="/dashboard")
 app.include_router(invoices.router, prefix="/dashboard")
+app.include_router(credit_notes.router, prefix="/dashboard")
 app.include_router(subscriptions.router, prefix="/dashboard")
 app.include_router(billing_templates.router, prefix="/dashboard")
 app.include_router(bulk_billing.router, prefix="/dashboard")

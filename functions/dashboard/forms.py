@@ -266,6 +266,12 @@ def row_count(rows: FormField, values: FormValues) -> int:
     return highest + 1 + EXTRA_ROWS
 
 
+def minor_units(text: str, exponent: int) -> int | str:
+    """19.99 typed for a 2-decimal currency as 1999 minor units; the text itself when it is not an
+    amount or has more decimals than the currency (never rounded)."""
+    return _minor_units(text, exponent)
+
+
 def _minor_units(text: str, exponent: int) -> int | str:
     try:
         amount = Decimal(text.replace(",", "").replace(" ", ""))

@@ -3,10 +3,11 @@ user the banner prints, with axe-core run on every page it visits.
 
 The walk: sign in; create an organisation and upload its logo; add a customer with contacts
 through the "New customer" dialog; add two charges and draft an invoice from one of them;
-finalize & lock; record a payment that pays it; see the overview's figures change; read the same
-invoice through the API; sign out, and the pages send the browser to sign-in. Screenshots of the
-overview, the customer profile and the invoice are written to `docs/` (and everything it saw
-to `test-artifacts/dashboard/`).
+finalize & lock; record a payment that pays it; see the overview's figures change; issue a credit
+note that refunds part of it (the form, its preview, the confirmation) and see it on its own page,
+the invoice's and the list of credit notes; read the same invoice through the API; sign out, and
+the pages send the browser to sign-in. Screenshots of the overview, the customer profile and the
+invoice are written to `docs/` (and everything it saw to `test-artifacts/dashboard/`).
 """
 
 from __future__ import annotations
@@ -250,6 +251,38 @@ def test_a_person_sets_up_bills_and_is_paid_in_the_dashboard(
     visits.check(page, "customer")
     page.screenshot(path=str(DOCS / "dashboard-customer.png"), full_page=True)
 
+    # A credit note on the paid invoice: 200.00 of the design sprint, paid back on the payment.
+    page.goto(invoice_url)
+    page.get_by_role("link", name="Issue credit note").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Issue a credit note on invoice ACME-00001")
+    expect(page.locator("#split-explained")).to_contain_text("What it credits above €0.00 is left to split")
+    visits.check(page, "credit-note-new")
+    page.get_by_label("Or an amount before tax").fill("200.00")
+    page.get_by_label("Reason").select_option("order_change")
+    page.get_by_label(re.compile(r"^Refund")).fill("200.00")
+    page.get_by_role("button", name="Preview credit note").click()
+    expect(page.get_by_text("Preview: nothing is issued yet")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("€1,200.00 €200.00")  # the payment, and its refund
+    visits.check(page, "credit-note-preview")
+    page.get_by_role("button", name="Issue credit note").click()
+    expect(page.get_by_role("status")).to_contain_text("Credit note ACME-CN-00001 of €200.00 issued")
+    expect(page.get_by_role("heading", level=1, name="Credit note ACME-CN-00001")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Succeeded")
+    visits.check(page, "credit-note")
+    page.get_by_role("link", name="ACME-00001", exact=True).click()
+    expect(page.get_by_role("link", name="ACME-CN-00001", exact=True)).to_be_visible()
+    expect(page.locator("main")).to_contain_text("partially refunded")
+    visits.check(page, "invoice-credited")
+    sections.get_by_role("link", name="Credit notes").click()
+    visits.check(page, "credit-notes")
+    page.get_by_role("link", name="ACME-CN-00001", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Credit note ACME-CN-00001")).to_be_visible()
+    pdf = page.get_by_role("link", name="Download the PDF (ACME-CN-00001.pdf)")
+    downloaded = page.context.request.get(stack.url(pdf.get_attribute("href") or ""))
+    assert downloaded.status == 200
+    assert downloaded.headers["content-type"] == "application/pdf"
+    assert downloaded.body().startswith(b"%PDF")
+
     # Every other page, read as a person would: axe and the keyboard on each.
     customer_id = customer_url.rstrip("/").rsplit("/", 1)[1]
     base = f"/dashboard/organisations/{organisation_id}"
@@ -281,6 +314,9 @@ def test_a_person_sets_up_bills_and_is_paid_in_the_dashboard(
     assert invoice["number"] == "ACME-00001"
     assert invoice["total"] == 120000
     assert invoice["amount_paid"] == 120000
+    assert invoice["credited_amount"] == 20000
+    (payment,) = api(stack, f"/v1/organisations/{organisation_id}/payments?invoice_id={invoice_id}")["data"]
+    assert (payment["amount_refunded"], payment["status"]) == (20000, "partially_refunded")
 
     # Sign out: every page sends the browser to sign-in.
     page.get_by_role("button", name="Sign out").click()

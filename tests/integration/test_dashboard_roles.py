@@ -41,6 +41,9 @@ def routes(method: str) -> list[str]:
 
 
 def path_of(pattern: str, ids: dict[str, str]) -> str:
+    if "{invoice_id}/credit-notes" in pattern:
+        # A credit note is issued on a finalized invoice: the stocked one that has a credit note.
+        ids = {**ids, "invoice_id": ids["credited_invoice_id"]}
     return re.sub(r"\{(\w+)\}", lambda match: ids.get(match[1], f"{{{match[1]}}}"), pattern)
 
 
@@ -57,7 +60,8 @@ def small_png() -> bytes:
 
 def world(people: AccountWithRoles, pattern: str) -> dict[str, str]:
     """A fresh organisation of the account with one of everything and, where `pattern` names them,
-    a billing run, a person to act on and an API key: the ids of it all.
+    a billing run, a person to act on and an API key: the ids of it all (and the finalized invoice
+    its credit note corrects, for the credit note forms of an invoice: see `path_of`).
     """
     from remit.bootstrap import services
     from remit.domain.account import NewApiKey
@@ -79,6 +83,9 @@ def world(people: AccountWithRoles, pattern: str) -> dict[str, str]:
         "number": str(number),
         **stock_organisation(account_id, organisation_id, with_run="run_id" in pattern),
     }
+    ids["credited_invoice_id"] = everything.credit_notes.get(
+        account_id, organisation_id, ids["credit_note_id"]
+    ).invoice_id
     if "member_id" in pattern:
         invitation = Invitation(email=f"subject-{number}@roles.test", role="viewer")
         ids["member_id"] = everything.account_people.invite(
@@ -149,6 +156,10 @@ def state(people: AccountWithRoles, ids: dict[str, str]) -> Any:
             lambda c: everything.billing_runs.list_templates(account_id, organisation_id, 100, c)
         ),
         "runs": every(lambda c: everything.billing_runs.list_runs(account_id, organisation_id, 100, c)),
+        "credit_notes": every(
+            lambda c: everything.credit_notes.list_credit_notes(account_id, organisation_id, 100, c)
+        ),
+        "refunds": every(lambda c: everything.credit_notes.list_refunds(account_id, organisation_id, 100, c)),
         "organisations": every(lambda c: everything.organisations.list(account_id, 100, c)),
         "people": every(lambda c: everything.account_people.list(account_id, 100, c)),
         "keys": every(lambda c: everything.accounts.list_keys(account_id, 100, c)),
@@ -261,6 +272,10 @@ def test_every_form_is_allowed_or_refused_to_each_role_as_the_role_table_says(op
     assert len(outcomes) >= 40
     changed_by_owner = [pattern for pattern, outcome in outcomes.items() if outcome["owner"][1]]
     assert len(changed_by_owner) >= 35, {p: o["owner"] for p, o in outcomes.items() if not o["owner"][1]}
+    # The credit note forms (issue on an invoice, void) act for the owner: their refusals are real.
+    credit_note_forms = [pattern for pattern in outcomes if "credit-notes" in pattern]
+    assert len(credit_note_forms) == 2
+    assert set(credit_note_forms) <= set(changed_by_owner), {p: outcomes[p] for p in credit_note_forms}
     # The viewer changes nothing but their own sign-in security; the rest follow the table.
     assert [p for p in changed_by_owner if outcomes[p]["viewer"][1]] == []
     refused = {role: sum(1 for outcome in outcomes.values() if outcome[role][0] == 403) for role in ROLES}

@@ -1,6 +1,6 @@
 """Customers: the list (with the search by name prefix or external id), a new customer (a page, or a
 dialog on the list with htmx), the profile (every field, open charges, invoices, the credit balance
-of each currency and its ledger), the edit form, and the one-click changes (delete a customer,
+of each currency and its ledger, credit notes), the edit form, and the one-click changes (delete a customer,
 delete a charge).
 
 Every form is drawn from the API's own input model (`NewCustomer`, `CustomerChanges`, `NewCharge`,
@@ -241,6 +241,13 @@ def profile(
     ledger = request.services.payments.balance_transactions(
         account_id, organisation_id, customer.id, PAGE_SIZE, query.get("ledger_cursor") or None
     )
+    credit_notes = request.services.credit_notes.list_credit_notes(
+        account_id,
+        organisation_id,
+        PAGE_SIZE,
+        query.get("credit_notes_cursor") or None,
+        customer_id=customer.id,
+    )
     return render(
         request,
         status,
@@ -251,6 +258,7 @@ def profile(
         currency=customer.currency,
         charges=charges,
         invoices=invoices,
+        credit_notes=credit_notes,
         ledger=ledger,
         charge_fields=prefixed_fields(NewCharge, CHARGE),
         charge_values=charge_values or {},
@@ -259,7 +267,8 @@ def profile(
         credit_values=credit_values or {f"{CREDIT}currency": [customer.currency]},
         credit_errors=credit_errors or FormErrors(),
         cursors={
-            name: query.get(name, "") for name in ("charges_cursor", "invoices_cursor", "ledger_cursor")
+            name: query.get(name, "")
+            for name in ("charges_cursor", "invoices_cursor", "credit_notes_cursor", "ledger_cursor")
         },
     )
 

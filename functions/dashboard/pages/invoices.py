@@ -1,6 +1,7 @@
 """Invoices: the list (by status and customer), new drafts, an invoice's page (lines, totals,
-payments, timeline, PDF) and every action the API has on it (edit, delete, finalize, send, void,
-mark uncollectible, record a payment, attempt card).
+payments and their refunds, credit notes, timeline, PDF) and every action the API has on it (edit,
+delete, finalize, send, void, mark uncollectible, record a payment, attempt card; issuing a credit
+note is in `credit_notes`).
 
 Each page calls the services the API's routes call (functions/api/routes/invoices.py), with the
 API's own input models (`NewInvoice`, `InvoiceChanges`, `NewOfflinePayment`): the same fields,
@@ -32,7 +33,9 @@ from dashboard.forms import (
     values_of,
 )
 from dashboard.page_request import PageRequest, page_request, public_base_url
+from dashboard.pages.credit_notes import invoice_refunds
 from dashboard.rendering import Page, confirm, render, see_other
+from remit.domain.credit_notes import CREDITABLE_INVOICE_STATUSES
 from remit.domain.errors import Conflict, InvalidInput, NotFound
 from remit.domain.invoice import InvoiceChanges, InvoiceStatus, LineItemInput, NewInvoice
 from remit.domain.payment import NewOfflinePayment
@@ -46,12 +49,14 @@ if TYPE_CHECKING:
     from remit.domain.customer import Customer
     from remit.domain.errors import DomainError
     from remit.domain.invoice import Invoice, LineItemInput
+    from remit.domain.refunds import Refund
 
 router = APIGatewayRouter()
 
 INVOICES = "/organisations/<organisation_id>/invoices"
 INVOICE = INVOICES + "/<invoice_id>"
 PAGE_SIZE = 25
+CREDIT_NOTES_SHOWN = 100
 CUSTOMER_CHOICES = 100
 SECTION = "Invoices"
 ROWS_HELP = "One row per line: a description and a unit amount at least. Empty rows are skipped."
@@ -247,6 +252,14 @@ def _detail(request: PageRequest, invoice_id: str, status: int, refusal: str | N
     )
     events = request.services.invoices.events(request.account_id, org.id, invoice.id)
     customer = _customer_or_none(request, invoice.customer_id)
+    credit_notes = request.services.credit_notes.of_invoice(
+        request.account_id, org.id, invoice.id, CREDIT_NOTES_SHOWN, None
+    )
+    refunds: dict[str, list[Refund]] = {}
+    # Refunds come from credit notes (and one that refunded cannot be voided): none to read without.
+    if invoice.credited_amount or any(payment.amount_refunded for payment in payments.items):
+        for refund in invoice_refunds(request, invoice.id):
+            refunds.setdefault(refund.payment_id, []).append(refund)
     return render(
         request,
         status,
@@ -257,6 +270,10 @@ def _detail(request: PageRequest, invoice_id: str, status: int, refusal: str | N
         customer=customer,
         payments=payments.items,
         more_payments=payments.next_cursor is not None,
+        refunds=refunds,
+        credit_notes=credit_notes.items,
+        more_credit_notes=credit_notes.next_cursor is not None,
+        creditable=invoice.status in CREDITABLE_INVOICE_STATUSES and invoice.credited_amount < invoice.total,
         events=events,
         refusal=refusal,
         path=_invoice_path(request, invoice.id),
