@@ -233,6 +233,17 @@ def test_a_credit_note_whose_money_was_paid_back_cannot_be_voided() -> None:
         voided_credit_note(note, invoice, NOW)
 
 
+def test_a_credit_note_whose_credit_the_customer_spent_cannot_be_voided() -> None:
+    # Given a credit note that put 500 on the customer's balance of a paid invoice
+    invoice = an_invoice([("1", 1000, "0")], status="paid", paid=1000)
+    note = issued(invoice, price_credit_note(invoice, ask(amount=500, credit_amount=500), new_line_id))
+
+    # When the customer holds only 499 of it, it cannot be voided; with all of it, it can
+    with pytest.raises(CreditNoteNotVoidable, match="spent the 500"):
+        voided_credit_note(note, invoice, NOW, credit_held=499)
+    assert voided_credit_note(note, invoice, NOW, credit_held=500).status == "void"
+
+
 def test_voiding_a_credit_note_restores_what_was_due_and_reopens_the_invoice() -> None:
     invoice = an_invoice([("2", 1000, "0")])
     note = issued(

@@ -274,9 +274,10 @@ def _why_not_voidable(
     request: PageRequest, note: CreditNote, invoice: Invoice, customer: Customer | None
 ) -> str | None:
     """Why the service would refuse to void `note`, in the page's words (None: it would void it):
-    the domain's rule decides, and the customer's balance, as the service takes the credit back."""
+    the domain's rule decides, with the customer's balance as the service reads it."""
+    held = customer.balances.get(note.currency, 0) if customer is not None else 0
     try:
-        voided_credit_note(note, invoice, note.created_at)
+        voided_credit_note(note, invoice, note.created_at, credit_held=held)
     except CreditNoteNotVoidable as refused:
         paid_back = note.refund_amount + note.out_of_band_amount
         if note.status == "void":
@@ -287,11 +288,13 @@ def _why_not_voidable(
                 f"It cannot be voided: {amount} of it was paid back to the customer (refunded or "
                 "settled outside Remit), and that money cannot be taken back."
             )
+        if note.credit_amount > held:
+            amount = money(note.credit_amount, note.currency, request.org)
+            return (
+                f"It cannot be voided: the customer has spent the {amount} of credit it gave to "
+                "their balance."
+            )
         return refused.detail
-    held = customer.balances.get(note.currency, 0) if customer is not None else 0
-    if note.credit_amount and held < note.credit_amount:
-        amount = money(note.credit_amount, note.currency, request.org)
-        return f"It cannot be voided: the customer has spent the {amount} of credit it gave to their balance."
     return None
 
 

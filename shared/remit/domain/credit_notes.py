@@ -179,7 +179,7 @@ class NewCreditNote(Strict):
                     "refund_amount": 2380,
                 },
                 {"amount": 1190, "reason": "order_change", "credit_amount": 1190},
-            ]
+            ],
         }
     )
 
@@ -448,11 +448,14 @@ class CreditNoteNotVoidable(Conflict):
     """The credit note's effects cannot be undone."""
 
 
-def voided_credit_note(note: CreditNote, invoice: Invoice, now: datetime) -> CreditNote:
+def voided_credit_note(
+    note: CreditNote, invoice: Invoice, now: datetime, *, credit_held: int | None = None
+) -> CreditNote:
     """`note` void. Raises `CreditNoteNotVoidable` (409) when it is void already, when its invoice is
-    void, or when money left Remit's books through it (a refund, paid or pending, or an amount settled
-    out of band): those cannot be taken back. Its credit to the balance is taken back by the caller
-    (which refuses if the customer spent it)."""
+    void, when money left Remit's books through it (a refund, paid or pending, or an amount settled
+    out of band): those cannot be taken back; or when the customer holds less than the credit it
+    gave (`credit_held`, their balance in its currency, when given): the credit was spent. The
+    caller takes the credit back from the balance, conditioned on the balance as read."""
     if note.status == "void":
         raise CreditNoteNotVoidable(f"Credit note {note.number} is void already.")
     if invoice.status not in CREDITABLE_INVOICE_STATUSES:
@@ -463,6 +466,11 @@ def voided_credit_note(note: CreditNote, invoice: Invoice, now: datetime) -> Cre
         raise CreditNoteNotVoidable(
             f"Credit note {note.number} cannot be voided: {note.refund_amount + note.out_of_band_amount} "
             "of it was paid back to the customer (refunded or settled out of band)."
+        )
+    if credit_held is not None and note.credit_amount > credit_held:
+        raise CreditNoteNotVoidable(
+            f"Credit note {note.number} cannot be voided: the customer has spent the "
+            f"{note.credit_amount} it credited to their balance."
         )
     return note.model_copy(update={"status": "void", "voided_at": now})
 

@@ -291,7 +291,9 @@ class CreditNoteService:
                 account_id, organisation_id, organisation, invoice, note.invoice_id
             )
             now = self._clock.now()
-            voided = voided_credit_note(note, invoice, now)
+            customer = self._customer(invoice) if note.credit_amount else None
+            held = customer.balances.get(note.currency, 0) if customer is not None else None
+            voided = voided_credit_note(note, invoice, now, credit_held=held)
             restored = uncredited_invoice(invoice, note, now)
             if restored.status == "open" and invoice.status == "paid":
                 # Reopened: the reminders run looks at it again from its next step (the run still
@@ -302,11 +304,11 @@ class CreditNoteService:
             transaction = self._billing.transaction(organisation_id)
             saved = transaction.update_credit_note(voided, as_read=note)
             transaction.update_invoice(restored, as_read=invoice)
-            if note.credit_amount:
+            if customer is not None:
                 try:
                     self._context.stage_credit(
                         transaction,
-                        self._customer(invoice),
+                        customer,
                         Credit(note.currency, -note.credit_amount),
                         now,
                         "credit_note_voided",
