@@ -4,8 +4,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from remit.domain.errors import InvalidInput
 from remit.domain.payment import Payment
-from remit.domain.refunds import RefundExceedsPayments, allocate_refund, refundable, with_refund
+from remit.domain.refunds import (
+    MAX_PAYMENTS_REFUNDED,
+    RefundExceedsPayments,
+    allocate_refund,
+    refundable,
+    with_refund,
+)
 
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
 
@@ -66,3 +73,14 @@ def test_more_than_a_payment_holds_cannot_be_refunded_from_it() -> None:
         with_refund(payment(1, 5000), 5001)
     with pytest.raises(ValueError, match="holds nothing"):
         with_refund(payment(2, 5000, status="failed"), 1)
+
+
+def test_a_refund_drawing_on_more_payments_than_one_transaction_holds_is_refused_by_name() -> None:
+    payments = [payment(n, 100) for n in range(MAX_PAYMENTS_REFUNDED + 1)]
+
+    assert len(allocate_refund(payments, 100 * MAX_PAYMENTS_REFUNDED)) == MAX_PAYMENTS_REFUNDED
+    with pytest.raises(InvalidInput) as refused:
+        allocate_refund(payments, 100 * MAX_PAYMENTS_REFUNDED + 1)
+
+    assert refused.value.problems[0].field == "refund_amount"
+    assert f"at most {100 * MAX_PAYMENTS_REFUNDED} here" in refused.value.problems[0].message

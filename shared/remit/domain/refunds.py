@@ -15,13 +15,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
-from remit.domain.errors import Conflict, FieldProblem
+from remit.domain.errors import Conflict, FieldProblem, InvalidInput
 from remit.domain.payment import Payment, PaymentMethod
 from remit.domain.values import CurrencyCode, Model
 
 RefundStatus = Literal["pending", "succeeded", "failed"]
 # Payments money can still be refunded from (a failed payment holds nothing).
 REFUNDABLE_PAYMENT_STATUSES = ("succeeded", "partially_refunded")
+# Payments one refund request draws on at most: each is two writes (the refund and the payment) of
+# the credit note's one transaction, which DynamoDB caps at 100 actions.
+MAX_PAYMENTS_REFUNDED = 40
 
 
 class Refund(Model):
@@ -67,7 +70,8 @@ def refundable(payment: Payment) -> int:
 def allocate_refund(payments: Iterable[Payment], amount: int) -> list[tuple[Payment, int]]:
     """Which payments `amount` is refunded from, and how much from each: the newest payment first
     (the money most recently received goes back first, as a person would refund it), each at most
-    what it still holds. Raises `RefundExceedsPayments` when together they hold less than `amount`.
+    what it still holds. Raises `RefundExceedsPayments` when together they hold less than `amount`,
+    and `InvalidInput` (on `refund_amount`) when it would draw on more than `MAX_PAYMENTS_REFUNDED`.
     """
     if amount <= 0:
         return []
@@ -85,6 +89,13 @@ def allocate_refund(payments: Iterable[Payment], amount: int) -> list[tuple[Paym
         left -= portion
         if left == 0:
             break
+    if len(portions) > MAX_PAYMENTS_REFUNDED:
+        within = sum(portion for _, portion in portions[:MAX_PAYMENTS_REFUNDED])
+        raise InvalidInput.single(
+            "refund_amount",
+            f"this refund draws on {len(portions)} payments; one credit note refunds from at most "
+            f"{MAX_PAYMENTS_REFUNDED} (at most {within} here): issue several credit notes",
+        )
     return portions
 
 
