@@ -15,6 +15,7 @@ page-number aliases, and the logo may not pull in files or URLs.
 from __future__ import annotations
 
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -55,7 +56,7 @@ class FpdfInvoiceRenderer:
         return layout.output()
 
 
-class BrandedPdfLayout[DocumentT: (InvoiceDocument, CreditNoteDocument)]:
+class BrandedPdfLayout[DocumentT: (InvoiceDocument, CreditNoteDocument)](ABC):
     """What every document of an organisation (invoices, and the credit notes that correct them:
     `remit.adapters.pdf_credit_note`) shares: the brand band and colours, the logo or word
     mark under a title, the parties, a details column with a boxed amount, the line table, the tax
@@ -87,16 +88,16 @@ class BrandedPdfLayout[DocumentT: (InvoiceDocument, CreditNoteDocument)]:
         self.pdf.set_author(document.seller.name)
         self.pdf.set_subject(self.document_subject())
 
+    @abstractmethod
     def document_name(self) -> str:
         """ "Invoice INV-7", "Credit note CN-1": the title of the file and of each page's foot."""
-        raise NotImplementedError
 
     def document_subject(self) -> str:
         return self.document_name()
 
+    @abstractmethod
     def continued(self) -> str:
         """The running head of continuation pages: "Invoice INV-7 (continued)"."""
-        raise NotImplementedError
 
     def money(self, amount: int) -> str:
         return format_money(amount, self.doc.currency, locale=self.formats)
@@ -205,9 +206,9 @@ class BrandedPdfLayout[DocumentT: (InvoiceDocument, CreditNoteDocument)]:
             pdf.multi_cell(width, 4.2, tax_id, align=self.start, new_x="LEFT", new_y="NEXT")
         return pdf.get_y()
 
+    @abstractmethod
     def _details(self, x: float, y: float, width: float) -> float:
         """The details column beside the parties; returns where it ends."""
-        raise NotImplementedError
 
     def _details_and_box(
         self,
