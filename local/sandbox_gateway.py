@@ -217,24 +217,13 @@ class SandboxGateway:
         """Charge a card saved by a sandbox checkout: its outcome (4242 paid, 0002 declined) is posted as
         a signed webhook shortly after, once per idempotency key, as Stripe would send it.
         """
-        item = {
-            "PK": f"SANDBOX#{charge.organisation_id}#{charge.idempotency_key}",
-            "SK": "SANDBOX_CHARGE",
-            "entity": "sandbox_charge",
-            "payment_intent_id": f"pi_sandbox_{secrets.token_hex(12)}",
-        }
-        try:
-            self._table.client.put_item(
-                TableName=self._table.name,
-                Item=to_attributes(item),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-        except self._table.client.exceptions.ConditionalCheckFailedException:
-            existing = self._table.get(str(item["PK"]), "SANDBOX_CHARGE")
-            if existing is None:
-                raise ConcurrentUpdate() from None
-            return str(existing["payment_intent_id"])
-        intent_id = str(item["payment_intent_id"])
+        intent_id, first = self._once(
+            f"SANDBOX#{charge.organisation_id}#{charge.idempotency_key}",
+            "SANDBOX_CHARGE",
+            f"pi_sandbox_{secrets.token_hex(12)}",
+        )
+        if not first:
+            return intent_id
         declined = charge.payment_method_id.endswith(DECLINED_CARD[-4:])
         metadata = {"organisation_id": charge.organisation_id, "invoice_id": charge.invoice_id}
         intent = payment_intent(
@@ -262,24 +251,13 @@ class SandboxGateway:
     def refund(self, credentials: ProviderCredentials, request: ProviderRefundRequest) -> ProviderRefund:
         """Refund a sandbox card payment: once per refund id (as Stripe's idempotency key does), answered
         `pending`, its success posted shortly after as a signed `refund.updated` webhook."""
-        item = {
-            "PK": f"SANDBOX#{request.organisation_id}#{request.refund_id}",
-            "SK": "SANDBOX_REFUND",
-            "entity": "sandbox_refund",
-            "provider_refund_id": f"re_sandbox_{secrets.token_hex(12)}",
-        }
-        try:
-            self._table.client.put_item(
-                TableName=self._table.name,
-                Item=to_attributes(item),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-        except self._table.client.exceptions.ConditionalCheckFailedException:
-            existing = self._table.get(str(item["PK"]), "SANDBOX_REFUND")
-            if existing is None:
-                raise ConcurrentUpdate() from None
-            return ProviderRefund(id=str(existing["provider_refund_id"]), status="pending")
-        refund_id = str(item["provider_refund_id"])
+        refund_id, first = self._once(
+            f"SANDBOX#{request.organisation_id}#{request.refund_id}",
+            "SANDBOX_REFUND",
+            f"re_sandbox_{secrets.token_hex(12)}",
+        )
+        if not first:
+            return ProviderRefund(id=refund_id, status="pending")
         refunded = {
             "id": refund_id,
             "object": "refund",
@@ -304,6 +282,25 @@ class SandboxGateway:
             daemon=True,
         ).start()
         return ProviderRefund(id=refund_id, status="pending")
+
+    def _once(self, key: str, kind: str, provider_id: str) -> tuple[str, bool]:
+        """The provider's id for the request `key` (an idempotency key, as Stripe keeps them): the
+        one recorded by the first call, and whether this call is that first one."""
+        item = {"PK": key, "SK": kind, "entity": kind.lower(), "provider_id": provider_id}
+        try:
+            self._table.client.put_item(
+                TableName=self._table.name,
+                Item=to_attributes(item),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except self._table.client.exceptions.ConditionalCheckFailedException:
+            existing = self._table.get(key, kind)
+            if existing is None:
+                raise ConcurrentUpdate() from None
+            # Items a local stack's data kept from before name the id by its kind.
+            recorded = existing.get("provider_id") or existing.get("payment_intent_id")
+            return str(recorded or existing["provider_refund_id"]), False
+        return provider_id, True
 
     def _deliver_later(self, organisation_id: str, event: dict[str, Any], webhook_secret: str) -> None:
         time.sleep(0.2)
