@@ -51,7 +51,7 @@ class Party(Model):
 
 
 class PaymentMeans(Model):
-    """BG-16: how the buyer pays. `58` SEPA credit transfer, `30` credit transfer, `48` card, `1` not defined."""
+    """BG-16: how the buyer pays: `58` SEPA credit transfer, `30` credit transfer, `48` card, `1` other."""
 
     code: str  # BT-81
     remittance_information: str | None = None  # BT-83
@@ -61,7 +61,7 @@ class PaymentMeans(Model):
 
 
 class DocumentLine(Model):
-    """BG-25: one line; `net_amount` = quantity × net_price, rounded to the currency."""
+    """BG-25: one line; `net_amount` = quantity * net_price, rounded to the currency."""
 
     id: str  # BT-126, the line's position ("1", "2", …)
     name: str  # BT-153

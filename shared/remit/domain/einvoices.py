@@ -82,8 +82,12 @@ class LegalIdentity(Strict):
         default=None, description="Local tax registration, e.g. the German Steuernummer (BT-32)."
     )
     electronic_address: ElectronicAddress | None = None
-    contact_name: Annotated[str, text(100)] | None = Field(default=None, description="Seller contact (BT-41).")
-    contact_phone: Annotated[str, text(50)] | None = Field(default=None, description="Seller contact phone (BT-42).")
+    contact_name: Annotated[str, text(100)] | None = Field(
+        default=None, description="Seller contact (BT-41)."
+    )
+    contact_phone: Annotated[str, text(50)] | None = Field(
+        default=None, description="Seller contact phone (BT-42)."
+    )
     contact_email: Annotated[str, text(254)] | None = Field(
         default=None, description="Seller contact email (BT-43); the organisation's email when absent."
     )
@@ -107,7 +111,8 @@ class FailedRule(Model):
     message: str
     location: str | None = Field(default=None, description="XPath of the element the rule is about.")
     field: str | None = Field(
-        default=None, description="The Remit field that causes it, when known (e.g. `customer.buyer_reference`)."
+        default=None,
+        description="The Remit field that causes it, when known (e.g. `customer.buyer_reference`).",
     )
     severity: Literal["fatal", "warning"] = "fatal"
 
@@ -131,3 +136,15 @@ class EinvoiceStatus(Model):
     valid: bool
     validated_at: datetime
     failed_rules: list[FailedRule] = Field(default_factory=list)
+
+
+class CustomerEinvoiceDetails(Model):
+    """What an e-invoice needs of the buyer beyond name and address; snapshotted at finalization."""
+
+    einvoice_format: EinvoiceFormat | None = None
+    tax_treatment: TaxTreatment = "standard"
+    vat_id: str | None = Field(
+        default=None, description="The customer's VAT id, else its tax id when that is one."
+    )
+    electronic_address: ElectronicAddress | None = None
+    buyer_reference: str | None = None
