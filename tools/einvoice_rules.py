@@ -44,7 +44,7 @@ def compile_rules(force: bool = False) -> list[Path]:
     stale = {name: sources for name, sources in SOURCES.items() if force or _stale(BUILD / name, sources)}
     if not stale:
         return []
-    from saxonche import PySaxonProcessor  # noqa: PLC0415: ~100 MB, only loaded when something is stale
+    from saxonche import PySaxonProcessor  # ~100 MB, only loaded when something is stale
 
     processor = PySaxonProcessor(license=False)
     pipeline = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(SCHXSLT_PIPELINE))

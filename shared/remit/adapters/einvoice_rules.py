@@ -71,7 +71,9 @@ class _RuleSet:
 
 
 # The root element each syntax accepts, as `{namespace}local-name`, and its XSD.
-_CII_SCHEMA = _Schema("XSD CII D16B", "en16931/cii/schema/uncefact/data/standard/CrossIndustryInvoice_100pD16B.xsd")
+_CII_SCHEMA = _Schema(
+    "XSD CII D16B", "en16931/cii/schema/uncefact/data/standard/CrossIndustryInvoice_100pD16B.xsd"
+)
 _FACTURX_SCHEMA = _Schema("XSD Factur-X 1.09 EN16931", "facturx/Factur-X_EN16931.xsd")
 _UBL_SCHEMAS = {
     f"{{{UBL_INVOICE_NS}}}Invoice": _Schema("XSD UBL 2.1 Invoice", "ubl-2.1/maindoc/UBL-Invoice-2.1.xsd"),
@@ -113,13 +115,18 @@ class EinvoiceRules:
     """The XSDs and the compiled rule stylesheets, loaded once; `validate` checks one document."""
 
     def __init__(self, rules_dir: Path | None = None) -> None:
-        from saxonche import PySaxonProcessor  # noqa: PLC0415: ~100 MB, loaded by the validator's process only
+        from saxonche import PySaxonProcessor  # ~100 MB, loaded by the validator's process only
 
         self.rules_dir = rules_dir or rules_directory()
-        missing = [rule_set.path for rule_set in self._all_rule_sets() if not (self.rules_dir / rule_set.path).exists()]
+        missing = [
+            rule_set.path
+            for rule_set in self._all_rule_sets()
+            if not (self.rules_dir / rule_set.path).exists()
+        ]
         if missing:
             raise FileNotFoundError(
-                f"e-invoice rules missing under {self.rules_dir}: {', '.join(missing)} (run `make einvoice-rules`)"
+                f"e-invoice rules missing under {self.rules_dir}: {', '.join(missing)} "
+                "(run `make einvoice-rules`)"
             )
         self._schemas: dict[str, etree.XMLSchema] = {}
         for schema in (_CII_SCHEMA, _FACTURX_SCHEMA, *_UBL_SCHEMAS.values()):
@@ -169,17 +176,25 @@ class EinvoiceRules:
 
     @staticmethod
     def _report(
-        einvoice_format: EinvoiceFormat, errors: list[FailedRule], warnings: list[FailedRule], checked: list[str]
+        einvoice_format: EinvoiceFormat,
+        errors: list[FailedRule],
+        warnings: list[FailedRule],
+        checked: list[str],
     ) -> ValidationReport:
         return ValidationReport(
-            format=einvoice_format, valid=not errors, failed_rules=errors, warnings=warnings, rule_sets=checked
+            format=einvoice_format,
+            valid=not errors,
+            failed_rules=errors,
+            warnings=warnings,
+            rule_sets=checked,
         )
 
     @staticmethod
     def _parse(document: bytes) -> tuple[Any, FailedRule | None]:
         if len(document) > MAX_DOCUMENT_BYTES:
             return None, FailedRule(
-                rule="XML", message=f"The document is larger than {MAX_DOCUMENT_BYTES} bytes and was not read."
+                rule="XML",
+                message=f"The document is larger than {MAX_DOCUMENT_BYTES} bytes and was not read.",
             )
         try:
             tree = etree.ElementTree(etree.fromstring(document, _safe_parser()))
@@ -188,7 +203,8 @@ class EinvoiceRules:
         docinfo = tree.docinfo
         if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
             return None, FailedRule(
-                rule="XML", message="The document declares a DOCTYPE; e-invoices must not (no DTD or entity is read)."
+                rule="XML",
+                message="The document declares a DOCTYPE; e-invoices must not (no DTD or entity is read).",
             )
         return tree.getroot(), None
 
@@ -236,7 +252,7 @@ class EinvoiceRules:
         try:
             executable.set_global_context_item(xdm_item=node)
             svrl = executable.transform_to_string(xdm_node=node)
-        except Exception as error:  # noqa: BLE001: Saxon raises PySaxonApiError for a dynamic error
+        except Exception as error:  # Saxon raises PySaxonApiError for a dynamic error
             return [FailedRule(rule=rule_set.name, message=f"The rules could not be evaluated: {error}")], []
         if not svrl:
             return [FailedRule(rule=rule_set.name, message="The rules produced no report.")], []
