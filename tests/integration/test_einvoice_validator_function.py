@@ -10,8 +10,8 @@ import base64
 from pathlib import Path
 
 import pytest
-from einvoice_validator import app
 
+from einvoice_validator import app
 from remit import bootstrap
 from remit.adapters.lambda_einvoice_validator import LambdaEinvoiceValidator
 from remit.adapters.process_einvoice_validator import ProcessEinvoiceValidator

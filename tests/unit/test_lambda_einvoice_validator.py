@@ -95,5 +95,5 @@ def test_an_answer_that_is_not_a_report_is_unavailable(lambda_client: tuple[Any,
         "invoke", {"StatusCode": 200, "Payload": _body(b'{"valid": "maybe"}')}, _expected_request()
     )
 
-    with pytest.raises(DocumentUnavailable, match="not a report|something else"):
+    with pytest.raises(DocumentUnavailable, match="something else than a report"):
         LambdaEinvoiceValidator(lambda: client, FUNCTION).validate("peppol_ubl", DOCUMENT)
