@@ -74,7 +74,7 @@ fi; \
 exit 1
 endef
 
-.PHONY: help venv system-tools fonts einvoice-rules test lint format-check typecheck layers validate checkov pytest run build bench \
+.PHONY: help venv system-tools fonts einvoice-rules einvoice-layer test lint format-check typecheck layers validate checkov pytest run build bench \
 	bench-emulators load fuzz audit docs messages fmt clean
 
 help:
@@ -108,6 +108,12 @@ einvoice-rules: $(EINVOICE_RULES_BUILD)
 
 $(EINVOICE_RULES_BUILD) &: $(EINVOICE_RULES_SOURCES) tools/einvoice_rules.py | $(VENV_STAMP)
 	$(BIN)/python -m tools.einvoice_rules --force
+
+# EinvoiceValidatorFunction's only layer (template.yaml's EinvoiceRulesLayer): the engine's arm64
+# wheels, the rules and the `remit` modules, staged afresh for every `make build`.
+EINVOICE_LAYER := .aws-sam/einvoice-rules-layer
+einvoice-layer: einvoice-rules
+	$(BIN)/python -m tools.einvoice_rules layer $(EINVOICE_LAYER)
 
 # ---------------------------------------------------------------------------------------------
 # Checks. `make -k test` runs every check even after one has failed, and still fails.
@@ -226,7 +232,7 @@ run: $(VENV_STAMP) fonts einvoice-rules
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions $(BIN)/python -m local
 
 # sam finds `python3.13` on PATH to build the functions and the layer: the venv's comes first.
-build: $(VENV_STAMP) fonts einvoice-rules
+build: $(VENV_STAMP) fonts einvoice-layer
 	$(BIN)/sam validate --lint
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build
 

@@ -30,19 +30,20 @@ def test_only_the_validator_carries_the_rules_layer(template: dict[str, Any]) ->
     assert "Layers" not in template["Globals"]["Function"]
     layers = {name: properties.get("Layers") for name, properties in functions(template).items()}
 
-    assert layers.pop("EinvoiceValidatorFunction") == [{"Ref": "SharedLayer"}, {"Ref": "EinvoiceRulesLayer"}]
+    assert layers.pop("EinvoiceValidatorFunction") == [{"Ref": "EinvoiceRulesLayer"}]
     assert layers
     assert all(function_layers == [{"Ref": "SharedLayer"}] for function_layers in layers.values())
     rules_layer = template["Resources"]["EinvoiceRulesLayer"]
-    assert rules_layer["Properties"]["ContentUri"] == "einvoice_rules/"
-    assert rules_layer["Metadata"]["BuildMethod"] == "python3.13"
+    # Staged by `make build` (tools/einvoice_rules.py layer), zipped by SAM as it is.
+    assert rules_layer["Properties"]["ContentUri"] == ".aws-sam/einvoice-rules-layer/"
+    assert "Metadata" not in rules_layer
 
 
 def test_the_validator_reads_its_rules_from_the_layer_and_reaches_nothing(template: dict[str, Any]) -> None:
     validator = functions(template)["EinvoiceValidatorFunction"]
 
     assert validator["Handler"] == "einvoice_validator.app.lambda_handler"
-    assert validator["Environment"]["Variables"]["REMIT_EINVOICE_RULES_DIR"] == "/opt/python"
+    assert validator["Environment"]["Variables"]["REMIT_EINVOICE_RULES_DIR"] == "/opt/python/einvoice_rules"
     assert "Policies" not in validator
     assert "Events" not in validator
 
