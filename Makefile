@@ -5,7 +5,7 @@
 #   make checkov the deployed CloudFormation (template.yaml translated) against checkov's policies
 #   make pytest  the tests alone, in parallel (TESTS=path/or::node PYTEST_ARGS=… PYTEST_WORKERS=0|2|auto)
 #   make run     the whole platform on this machine (local stack, no AWS account)
-#   make build   lint the template, then `sam build` the functions and the shared layer
+#   make build   lint the template, stage the e-invoice rules layer, then `sam build` the functions and layers
 #   make bench   performance measurements (figures only, never a pass/fail)
 #   make einvoice-rules  compile the XRechnung and Peppol Schematron rules to XSLT (einvoice_rules/build/)
 #   make docs    regenerate docs/api-reference.md from the OpenAPI document the code produces
@@ -279,5 +279,5 @@ fmt: $(VENV_STAMP)
 	$(BIN)/ruff check --fix $(SOURCE_PATHS)
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts einvoice_rules/build
 	find . -path ./.git -prune -o -type d \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
