@@ -21,9 +21,11 @@ import argparse
 import importlib.metadata
 import io
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -189,7 +191,33 @@ def main(argv: list[str]) -> int:
             f"  {name:14} {warm['median_ms']:6.1f} ms  p95 {warm['p95_ms']:6.1f} ms"
             f"  ({warm['documents']} documents, {warm['kb']} KB on average)"
         )
+    _through_the_child_process(options.repeat)
     return 0
+
+
+def _through_the_child_process(repeat: int) -> None:
+    """The local stack's path: the same document through `ProcessEinvoiceValidator` (pipe and JSON)."""
+    from remit.adapters.process_einvoice_validator import ProcessEinvoiceValidator
+
+    document = (
+        REPOSITORY / "tests" / "fixtures" / "einvoices" / "xrechnung" / "01.01a-INVOICE_ubl.xml"
+    ).read_bytes()
+    validator = ProcessEinvoiceValidator()
+    try:
+        started = time.perf_counter()
+        validator.validate("xrechnung_ubl", document)
+        first = time.perf_counter() - started
+        timings = []
+        for _ in range(repeat * 5):
+            started = time.perf_counter()
+            validator.validate("xrechnung_ubl", document)
+            timings.append(time.perf_counter() - started)
+    finally:
+        validator.close()
+    print(
+        f"through the child process (local stack, tests): first call {first:.2f} s (starts the child), "
+        f"then {statistics.median(timings) * 1000:.1f} ms a document (median of {len(timings)})"
+    )
 
 
 if __name__ == "__main__":
