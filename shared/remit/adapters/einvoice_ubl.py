@@ -157,7 +157,11 @@ def _payment_means(root: etree._Element, document: EinvoiceDocument, *, credit_n
 
 
 def _tax_category(
-    parent: etree._Element, name: str, category: str, rate: Decimal | None, breakdown: VatBreakdown | None = None
+    parent: etree._Element,
+    name: str,
+    category: str,
+    rate: Decimal | None,
+    breakdown: VatBreakdown | None = None,
 ) -> None:
     element = _sub(parent, name)
     _text(element, "ID", category)
