@@ -18,6 +18,7 @@ from remit.config import Settings, settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from remit.ports.clock import Clock
     from remit.ports.credit_notes import CreditNoteReader
     from remit.ports.documents import CreditNotePdfRenderer, HostedPageRenderer, InvoicePdfRenderer
+    from remit.ports.einvoices import EinvoiceValidator
     from remit.ports.mail import EmailRenderer
     from remit.ports.people import UserDirectory
     from remit.services.account_people import AccountPeopleService
@@ -120,6 +122,10 @@ def _secretsmanager() -> SecretsManagerClient:
 
 def _cognito_idp() -> Any:
     return boto3.client("cognito-idp")
+
+
+def _lambda() -> LambdaClient:
+    return boto3.client("lambda")
 
 
 def _stripe_gateway(config: Settings) -> Callable[[], CardGateway]:
@@ -357,6 +363,38 @@ def services() -> Services:
     )
 
 
+@cache
+def einvoice_validator() -> EinvoiceValidator:
+    """The process-wide e-invoice validator for this environment, built on first use.
+
+    On AWS (`REMIT_EINVOICE_VALIDATOR_FUNCTION` set) it invokes `EinvoiceValidatorFunction`; off
+    AWS (the local stack, the tests) it starts one child process that holds the engine (Saxon is
+    neither fork- nor thread-safe, so it never runs in this process). Tests may inject another
+    with `use_einvoice_validator`.
+    """
+    injected = _injected.get("einvoice_validator")
+    if injected is not None:
+        return cast("EinvoiceValidator", injected)
+    config = settings()
+    if config.einvoice_validator_function:
+        from remit.adapters.lambda_einvoice_validator import LambdaEinvoiceValidator
+
+        return LambdaEinvoiceValidator(cache(_lambda), config.einvoice_validator_function)
+    from remit.adapters.process_einvoice_validator import ProcessEinvoiceValidator
+
+    return ProcessEinvoiceValidator()
+
+
+def use_einvoice_validator(validator: EinvoiceValidator | None) -> None:
+    """Validate e-invoices with `validator` from now on (None: the environment's own again)."""
+    if validator is None:
+        _injected.pop("einvoice_validator", None)
+    else:
+        _injected["einvoice_validator"] = validator
+    einvoice_validator.cache_clear()
+    services.cache_clear()
+
+
 # What tests inject into the process-wide services instead of the real thing (see `use_clock`).
 _injected: dict[str, Any] = {}
 # Card gateways besides Stripe, by provider: the local stack's sandbox (see `use_card_gateway`).
@@ -407,4 +445,5 @@ def use_credit_note_reader(reader: CreditNoteReader | None) -> None:
 def reset() -> None:
     """Forget the built services and settings (tests that change the environment, the local stack)."""
     services.cache_clear()
+    einvoice_validator.cache_clear()
     settings.cache_clear()
