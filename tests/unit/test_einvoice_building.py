@@ -16,7 +16,6 @@ from tests.einvoice_records import (
     BELGIAN_PARTICIPANT,
     FRENCH_BUSINESS,
     FRENCH_SELLER,
-    GERMAN_CITY,
     a_credit_note_of,
     a_customer,
     an_issued_invoice,
