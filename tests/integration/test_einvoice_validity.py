@@ -288,7 +288,7 @@ def test_peppol_with_a_malformed_belgian_enterprise_number_names_the_buyers_addr
 def test_per_line_tax_rounding_can_break_br_co_17_and_the_validator_refuses_it(rules):
     # Remit rounds each line's tax (half up) and sums: three lines of ¥105 at 10 % are taxed
     # 11 + 11 + 11 = ¥33, while EN 16931 BR-CO-17 wants the breakdown's tax within ±1 of
-    # round(315 × 10 %) = ¥32 (strictly, in the UBL rules). The document is refused, never issued.
+    # round(315 * 10 %) = ¥32 (strictly, in the UBL rules). The document is refused, never issued.
     organisation, customer, invoice = records(
         "peppol_ubl",
         [("Onigiri", "1", 105, "10"), ("Onigiri", "1", 105, "10"), ("Onigiri", "1", 105, "10")],
