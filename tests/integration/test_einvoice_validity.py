@@ -285,22 +285,43 @@ def test_peppol_with_a_malformed_belgian_enterprise_number_names_the_buyers_addr
 # --- BR-CO-17 and Remit's per-line rounding ------------------------------------------------------
 
 
-def test_per_line_tax_rounding_can_break_br_co_17_and_the_validator_refuses_it(rules):
-    # Remit rounds each line's tax (half up) and sums: three lines of ¥105 at 10 % are taxed
-    # 11 + 11 + 11 = ¥33, while EN 16931 BR-CO-17 wants the breakdown's tax within ±1 of
-    # round(315 * 10 %) = ¥32 (strictly, in the UBL rules). The document is refused, never issued.
-    organisation, customer, invoice = records(
-        "peppol_ubl",
-        [("Onigiri", "1", 105, "10"), ("Onigiri", "1", 105, "10"), ("Onigiri", "1", 105, "10")],
-        currency="JPY",
+SMALL_JPY_LINES: list[Line] = [("Onigiri", "1", 105, "10"), ("Onigiri", "1", 105, "10")]
+
+
+@pytest.mark.parametrize("einvoice_format", FORMATS)
+def test_per_line_tax_rounding_can_break_br_s_09_and_br_co_17_and_the_validator_refuses_it(
+    rules, einvoice_format
+):
+    # Remit rounds each line's tax (half up) and sums: two lines of ¥105 at 10 % are taxed 11 + 11 = ¥22,
+    # while EN 16931 wants the breakdown's tax strictly within 1 of round(210 * 10 %) = ¥21 (BR-S-09
+    # in both syntaxes; BR-CO-17 too in UBL, where it is strict; CII's BR-CO-17 allows exactly 1).
+    # The document is refused, so such an invoice is never issued to a customer who needs one.
+    organisation, customer, invoice = records(einvoice_format, SMALL_JPY_LINES, currency="JPY")
+    assert invoice.tax_total == 22
+
+    report = validated(
+        rules, einvoice_format, einvoice_for_invoice(invoice, organisation=organisation, customer=customer)
     )
-    assert invoice.tax_total == 33
 
-    document = einvoice_for_invoice(invoice, organisation=organisation, customer=customer)
+    failed = {r.rule for r in report.failed_rules}
+    assert failed == ({"BR-S-09", "BR-CO-17"} if einvoice_format.endswith("ubl") else {"BR-S-09"})
+    assert {field_for_rule(rule) for rule in failed} == {None}
 
-    for einvoice_format in ("peppol_ubl", "xrechnung_ubl"):
-        report = validated(rules, einvoice_format, document)
-        assert "BR-CO-17" in [r.rule for r in report.failed_rules]
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Remit taxes each line and sums; EN 16931 taxes each (category, rate) once. "
+    "Passes once the tax of a breakdown is rounded once (docs/einvoicing-formats.md).",
+)
+@pytest.mark.parametrize("einvoice_format", FORMATS)
+def test_small_jpy_lines_at_one_rate_make_a_valid_einvoice(rules, einvoice_format):
+    organisation, customer, invoice = records(einvoice_format, SMALL_JPY_LINES, currency="JPY")
+
+    report = validated(
+        rules, einvoice_format, einvoice_for_invoice(invoice, organisation=organisation, customer=customer)
+    )
+
+    assert report.valid, failures(report)
 
 
 # --- the property ---------------------------------------------------------------------------------
