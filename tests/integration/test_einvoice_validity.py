@@ -363,15 +363,17 @@ def test_small_jpy_lines_at_one_rate_make_a_valid_einvoice(rules, einvoice_forma
 
 # --- the property ---------------------------------------------------------------------------------
 
-TREATMENTS = ["standard", "standard", "reverse_charge", "exempt", "export"]
+# The customer's treatment, or (standard treatment) every line in one category a user sets by hand.
+TREATMENTS = ["standard", "standard", "reverse_charge", "exempt", "export", "K", "O"]
 
 
 @st.composite
 def invoices(draw: st.DrawFn) -> tuple[EinvoiceFormat, Organisation, Customer, Invoice]:
     einvoice_format: EinvoiceFormat = draw(st.sampled_from(FORMATS))
-    treatment = draw(st.sampled_from(TREATMENTS))
+    drawn = draw(st.sampled_from(TREATMENTS))
+    treatment = "standard" if drawn in ("K", "O") else drawn
     currency = draw(st.sampled_from(["EUR", "EUR", "USD", "GBP", "CHF", "SEK"]))
-    rates = ["0", "5.5", "7", "10", "19", "20", "21"] if treatment == "standard" else ["0"]
+    rates = ["0", "5.5", "7", "10", "19", "20", "21"] if drawn == "standard" else ["0"]
     count = draw(st.integers(min_value=1, max_value=20))
     lines: list[Line] = []
     for n in range(count):
@@ -379,7 +381,7 @@ def invoices(draw: st.DrawFn) -> tuple[EinvoiceFormat, Organisation, Customer, I
             st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(500), places=draw(st.integers(0, 4)))
         )
         unit_amount = draw(st.integers(min_value=1, max_value=2_000_000))
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"vat_category": drawn} if drawn in ("K", "O") else {}
         if treatment == "exempt" and draw(st.booleans()):
             extra["exemption_reason"] = draw(
                 st.sampled_from(["Exempt under Article 132 of Directive 2006/112/EC", "Befreit"])
@@ -389,10 +391,10 @@ def invoices(draw: st.DrawFn) -> tuple[EinvoiceFormat, Organisation, Customer, I
         )
         lines.append((f"{description} {n}", str(quantity), unit_amount, draw(st.sampled_from(rates)), extra))
     net = sum(line_amount(line[2], Decimal(line[1])) for line in lines)
-    if treatment == "standard" and net > 1 and draw(st.booleans()):
+    if drawn == "standard" and net > 1 and draw(st.booleans()):
         lines.append(("Discount", "1", -draw(st.integers(min_value=1, max_value=net - 1)), lines[0][3]))
     buyer: dict[str, Any] = {"tax_treatment": treatment, "tax_rate": "0" if treatment != "standard" else "19"}
-    if treatment == "reverse_charge":
+    if drawn in ("reverse_charge", "K"):
         buyer["vat_id"] = "DE811907980" if einvoice_format == "facturx" else "BE0417497106"
     organisation, customer, invoice = records(einvoice_format, lines, currency=currency, buyer=buyer)
     return einvoice_format, organisation, customer, invoice
