@@ -23,7 +23,7 @@ from remit.domain.einvoice_building import einvoice_for_credit_note, einvoice_fo
 from remit.domain.einvoice_documents import EinvoiceDocument
 from remit.domain.einvoice_fields import field_for_rule
 from remit.domain.einvoices import EinvoiceFormat, ValidationReport
-from remit.domain.invoice import Invoice
+from remit.domain.invoice import MAX_LINES, Invoice
 from remit.domain.money import line_amount
 from remit.domain.organisation import Organisation
 from tests.einvoice_records import (
@@ -227,7 +227,7 @@ def test_an_invoice_of_many_lines_is_valid(rules, einvoice_format):
             199 + 37 * n,
             rate(einvoice_format) if n % 3 else "7",
         )
-        for n in range(120)
+        for n in range(MAX_LINES)
     ]
 
     assert_valid_as_invoice_and_credit_note(rules, einvoice_format, *records(einvoice_format, lines))
