@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from remit.adapters.html_rendering import JinjaHostedPageRenderer
+from remit.adapters.html_rendering import JinjaEmailRenderer, JinjaHostedPageRenderer
 from remit.adapters.pdf_credit_note import FpdfCreditNoteRenderer
 from remit.adapters.pdf_invoice import FpdfInvoiceRenderer
 from remit.domain.documents import DocumentParty, InvoiceDocument
@@ -132,3 +132,13 @@ def test_a_standard_customers_invoice_pdf_has_no_mention(api: ApiClient, tmp_pat
     pdf = acme.api.get(f"{acme.invoice(acme.finalized()['id'])}/pdf")
 
     assert "2006/112" not in unspaced(text_of(pdf.body, tmp_path))
+
+
+@pytest.mark.parametrize(("locale", "label"), [("en", "VAT ID"), ("de", "USt-IdNr."), ("fr", "N° de TVA")])
+def test_the_email_footer_gives_the_sellers_vat_id(locale: str, label: str) -> None:
+    email = JinjaEmailRenderer().render("invoice", reverse_charged(locale))
+
+    for body in (plain(email.html), plain(email.text)):
+        assert f"{label}" in body
+        assert SELLER_VAT_ID in body
+    assert SELLER_VAT_ID not in plain(JinjaEmailRenderer().render("invoice", a_document(locale)).text)
