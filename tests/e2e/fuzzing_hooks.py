@@ -63,6 +63,15 @@ DEVIATIONS = (
     # A tax id's format depends on the country (python-stdnum's rules for it).
     Deviation(r"tax_id", r"is not a valid (tax id for|EU VAT number)"),
     Deviation(r"due_date", r"give either due_date or days_until_due"),
+    # A VAT id is checked by its country's rules; reverse charge needs one; a line's rate, VAT
+    # category and exemption reason must agree with each other and with the customer's treatment.
+    Deviation(r"(legal\.)?vat_id", r"is not a (valid )?(EU )?VAT number"),
+    Deviation(r"tax_treatment", r"reverse_charge needs the customer's VAT id"),
+    Deviation(
+        r"((line_items|lines)(\.\d+|\[\d+\])\.)?(tax_rate|vat_category|exemption_reason)",
+        r"VAT category|tax_treatment|carries no VAT|exemption reason",
+    ),
+    Deviation(r"charge_ids", r"^charge .*(VAT category|tax_treatment|carries no VAT|exemption reason)"),
     # A logo must really be an image of its declared type, of at most 4,000,000 pixels, and an SVG
     # one must be drawable safely (docs/documents.md, "Logos").
     Deviation(r"(body|Content-Type)", r"not a valid|is not an? |image|SVG"),

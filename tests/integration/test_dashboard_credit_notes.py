@@ -323,6 +323,43 @@ def test_a_free_line_and_a_memo_are_issued_and_shown_escaped() -> None:
     assert "&lt;b&gt;Goodwill&lt;/b&gt;" in page
 
 
+def test_a_free_line_takes_a_vat_category_exemption_reason_and_unit_code() -> None:
+    org = Org("cn-vat@example.com")
+    invoice_id = org.finalized()
+    fields = {
+        "free.description": "Training",
+        "free.amount": "5",
+        "free.tax_rate": "0",
+        "free.vat_category": "E",
+        "free.exemption_reason": "Art. 132 (1)(i)",
+        "free.unit_code": "HUR",
+    }
+
+    org.browser.post(org.path(invoice_id, "credit-notes"), fields)
+
+    (note,) = credit_notes_of(org, invoice_id)
+    line = note.lines[0]
+    assert (line.vat_category, line.exemption_reason, line.unit_code) == ("E", "Art. 132 (1)(i)", "HUR")
+
+
+def test_a_free_lines_category_its_rate_refuses_is_shown_next_to_it_and_issues_nothing() -> None:
+    org = Org("cn-vcx@example.com")
+    invoice_id = org.finalized()
+    fields = {
+        "free.description": "Training",
+        "free.amount": "5",
+        "free.tax_rate": "19",
+        "free.vat_category": "E",
+    }
+
+    response = org.browser.post(org.path(invoice_id, "credit-notes"), fields)
+
+    assert response["statusCode"] == 422
+    assert 'id="f-free-vat_category-error"' in response["body"]
+    assert "VAT category E" in text_of(response["body"])
+    assert credit_notes_of(org, invoice_id) == []
+
+
 # Twice, CSRF, another organisation, roles ---------------------------------------------------------
 
 

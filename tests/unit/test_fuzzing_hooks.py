@@ -34,3 +34,30 @@ def test_any_other_refusal_or_status_fails() -> None:
     assert not is_deliberate(
         400, problem(("cursor", "is not a cursor from a previous page of this list")), None
     )
+
+
+def test_the_vat_rules_the_document_cannot_say_are_deliberate() -> None:
+    for field, message in (
+        ("legal.vat_id", "'DE1' is not a VAT number: it must start with its country code (e.g. DE, FR, EL)"),
+        ("vat_id", "'DE136695975' is not a valid EU VAT number (The number's checksum is invalid.)"),
+        (
+            "tax_treatment",
+            "reverse_charge needs the customer's VAT id: give vat_id (or a VAT number as tax_id)",
+        ),
+        ("line_items.3.vat_category", "a line in VAT category Z must have a tax_rate of 0, not 19"),
+        ("line_items.0.tax_rate", "must be 0: the customer's tax_treatment is exempt, which carries no VAT"),
+        ("lines[1].exemption_reason", "only a line in VAT category AE, E, G, K, O has an exemption reason"),
+        ("vat_category", "a line in VAT category S (standard rate) must have a tax_rate above 0"),
+        (
+            "charge_ids",
+            "charge chg_1: must be 0: the customer's tax_treatment is export, which carries no VAT",
+        ),
+    ):
+        assert is_deliberate(422, problem((field, message)), None), field
+
+
+def test_a_vat_rule_named_on_another_field_still_fails() -> None:
+    assert not is_deliberate(
+        422, problem(("name", "a line in VAT category Z must have a tax_rate of 0")), None
+    )
+    assert not is_deliberate(422, problem(("vat_id", "must be a string")), None)

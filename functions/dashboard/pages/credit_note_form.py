@@ -32,6 +32,8 @@ REASONS: dict[str, str] = {
     for reason in sorted(typing.get_args(CreditNoteReason), key=lambda reason: reason != "other")
 }
 SETTLEMENT = ("refund_amount", "credit_amount", "out_of_band_amount")
+# A free line's VAT category, exemption reason and unit code: sent only when typed.
+FREE_TAX_FIELDS = ("vat_category", "exemption_reason", "unit_code")
 # The request's names for a line's field (`lines[2].quantity`, pydantic's `lines.2.quantity`).
 _LINE_FIELD = re.compile(r"^lines(?:\[(\d+)\]|\.(\d+))(?:\.(\w+))?$")
 
@@ -118,6 +120,10 @@ def _asked(invoice: Invoice, values: dict[str, list[str]]) -> Asked:
         free: dict[str, Any] = {"description": free_description, "tax_rate": free_rate or "0"}
         if free_amount is not None:
             free["amount"] = free_amount
+        for name in FREE_TAX_FIELDS:
+            given = posted(values, f"free.{name}")
+            if given:
+                free[name] = given
         lines.append(free)
         names.append("free")
     data: dict[str, Any] = {"reason": posted(values, "reason") or "other"}
@@ -153,7 +159,7 @@ def _field_name(problem: str, names: list[str]) -> str:
 
 _SHOWN = frozenset(
     {"amount", "reason", "memo", "lines", *SETTLEMENT}
-    | {f"free.{name}" for name in ("description", "amount", "tax_rate")}
+    | {f"free.{name}" for name in ("description", "amount", "tax_rate", *FREE_TAX_FIELDS)}
 )
 
 
