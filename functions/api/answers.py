@@ -32,6 +32,7 @@ from remit.domain.customer import (
     Metadata,
     PersonName,
 )
+from remit.domain.einvoices import EinvoiceStatus
 from remit.domain.invoice import InvoiceSource, InvoiceStatus, LineItem, Memo, TaxBreakdownLine
 from remit.domain.money import NonNegativeMinorUnits
 from remit.domain.organisation import (
@@ -182,6 +183,11 @@ class Invoice(Answer):
     customer_locale: str | None = Field(
         default=None, description="The customer's `preferred_locale`, snapshot taken at finalization."
     )
+    einvoice: EinvoiceStatus | None = Field(
+        default=None,
+        description="The e-invoice as last validated (at finalization for a customer with an "
+        "`einvoice_format`, else when first downloaded): format, valid, when, and each failed rule.",
+    )
     finalized_at: datetime | None = None
     sent_at: datetime | None = None
     paid_at: datetime | None = None
@@ -215,6 +221,9 @@ class CreditNote(Answer):
     refund_amount: int
     credit_amount: int
     out_of_band_amount: int
+    einvoice: EinvoiceStatus | None = Field(
+        default=None, description="The e-invoice as last validated: at issue, or when first downloaded."
+    )
     created_at: datetime
     voided_at: datetime | None = None
 

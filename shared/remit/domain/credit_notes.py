@@ -33,6 +33,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
+from remit.domain.einvoices import EinvoiceStatus
 from remit.domain.errors import Conflict, FieldProblem, InvalidInput
 from remit.domain.invoice import (
     MAX_LINES,
@@ -104,6 +105,9 @@ class CreditNote(Model):
     customer_name: str | None = Field(default=None, description="The invoice's snapshot of the customer.")
     customer_locale: str | None = None
     recipients: list[str] = Field(default_factory=list)
+    einvoice: EinvoiceStatus | None = Field(
+        default=None, description="The e-invoice as last validated: at issue, or when first produced."
+    )
     created_at: datetime
     voided_at: datetime | None = None
     version: int = 0

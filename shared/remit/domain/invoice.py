@@ -18,6 +18,7 @@ from pydantic.json_schema import SkipJsonSchema
 from remit.domain.changes import nullable_as_in
 from remit.domain.credit import Credit, credit_for
 from remit.domain.customer import Customer
+from remit.domain.einvoices import EinvoiceStatus
 from remit.domain.errors import Conflict
 from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
 from remit.domain.settlement import settle
@@ -154,6 +155,9 @@ class Invoice(Model):
     customer_tax_id: str | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_locale: str | None = Field(
         default=None, description="The customer's `preferred_locale`, snapshot taken at finalization."
+    )
+    einvoice: EinvoiceStatus | None = Field(
+        default=None, description="The e-invoice as last validated: at finalization, or when first produced."
     )
     finalized_at: datetime | None = None
     sent_at: datetime | None = None

@@ -12,6 +12,7 @@ from remit.adapters.items import StoredItem
 from remit.adapters.items.customers import DraftCustomerItem
 from remit.domain.card_intents import CardIntent
 from remit.domain.charge import Charge
+from remit.domain.einvoices import EinvoiceStatus
 from remit.domain.invoice import CreditedLine, Invoice, InvoiceEvent, LineItem, TaxBreakdownLine
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.values import Address
@@ -49,6 +50,7 @@ class InvoiceItem(StoredItem):
     customer_address: Address | None = None
     customer_tax_id: str | None = None
     customer_locale: str | None = None
+    einvoice: EinvoiceStatus | None = None
     finalized_at: datetime | None = None
     sent_at: datetime | None = None
     paid_at: datetime | None = None
@@ -81,9 +83,10 @@ class InvoiceItem(StoredItem):
         return Invoice.model_construct(**self.values("draft_customer"), draft_customer=draft)
 
     def attributes(self) -> Item:
-        # An invoice never credited keeps its item as it was before credit notes (no migration).
+        # An invoice never credited (nor e-invoiced) keeps its item as it was before (no migration).
         attributes = super().attributes()
-        for name, nothing in (("credited_amount", 0), ("credited_before_payment", 0), ("credited_lines", {})):
+        nothings = (("credited_amount", 0), ("credited_before_payment", 0), ("credited_lines", {}), ("einvoice", None))
+        for name, nothing in nothings:
             if attributes.get(name) == nothing:
                 del attributes[name]
         return attributes

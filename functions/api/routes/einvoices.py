@@ -1,0 +1,69 @@
+"""`…/invoices/{id}/einvoice` and `…/credit_notes/{id}/einvoice`: the e-invoice, validated, to download."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from api.http import account_id, caller_services
+from remit.domain.einvoices import EinvoiceFormat
+from remit.services.einvoices import Einvoice
+
+router = APIGatewayRouter()
+
+FormatQuery = Annotated[
+    EinvoiceFormat | None,
+    Query(
+        description="`facturx` (the PDF/A-3 with its CII XML), `xrechnung_cii`, `xrechnung_ubl` or "
+        "`peppol_ubl` (the XML); without it, the customer's `einvoice_format`."
+    ),
+]
+VALID_HEADER = "Remit-Einvoice-Valid"
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": f"The e-invoice; `{VALID_HEADER}: true|false` says whether it passed every rule.",
+        "content": {"application/xml": {}, "application/pdf": {}},
+        "headers": {VALID_HEADER: {"schema": {"type": "string", "enum": ["true", "false"]}}},
+    },
+}
+
+
+def einvoice_response(einvoice: Einvoice) -> Response[Any]:
+    return Response(
+        status_code=200,
+        content_type=einvoice.media_type,
+        body=einvoice.content,
+        headers={
+            "Content-Disposition": f'attachment; filename="{einvoice.file_name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            VALID_HEADER: "true" if einvoice.report.valid else "false",
+        },
+    )
+
+
+@router.get(
+    "/<organisation_id>/invoices/<invoice_id>/einvoice",
+    summary="The invoice as an e-invoice (EN 16931), validated",
+    responses=_RESPONSES,
+)
+def invoice_einvoice(organisation_id: str, invoice_id: str, format: FormatQuery = None) -> Response[Any]:  # noqa: A002
+    einvoice = caller_services(router).einvoices.invoice_einvoice(
+        account_id(router), organisation_id, invoice_id, format
+    )
+    return einvoice_response(einvoice)
+
+
+@router.get(
+    "/<organisation_id>/credit_notes/<credit_note_id>/einvoice",
+    summary="The credit note as an e-invoice (EN 16931), validated",
+    responses=_RESPONSES,
+)
+def credit_note_einvoice(organisation_id: str, credit_note_id: str, format: FormatQuery = None) -> Response[Any]:  # noqa: A002
+    einvoice = caller_services(router).einvoices.credit_note_einvoice(
+        account_id(router), organisation_id, credit_note_id, format
+    )
+    return einvoice_response(einvoice)
