@@ -26,13 +26,21 @@ from remit.domain.credit import CreditBalances, balance_in
 from remit.domain.credit_notes import CreditNoteLine, CreditNoteReason, CreditNoteStatus
 from remit.domain.customer import (
     BillingCycle,
+    BuyerReference,
     Contact,
     ExternalIds,
     InvoicingFlow,
     Metadata,
     PersonName,
 )
-from remit.domain.einvoices import EinvoiceStatus
+from remit.domain.einvoices import (
+    CustomerEinvoiceDetails,
+    EinvoiceFormat,
+    EinvoiceStatus,
+    ElectronicAddress,
+    LegalIdentity,
+    TaxTreatment,
+)
 from remit.domain.invoice import InvoiceSource, InvoiceStatus, LineItem, Memo, TaxBreakdownLine
 from remit.domain.money import NonNegativeMinorUnits
 from remit.domain.organisation import (
@@ -88,6 +96,9 @@ class Organisation(Answer):
     )
     address: Address | None = None
     tax_id: str | None = None
+    legal: LegalIdentity | None = Field(
+        default=None, description="The organisation as tax authorities and e-invoice networks know it."
+    )
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
     credit_note_numbering: CreditNoteNumbering = Field(default_factory=CreditNoteNumbering)
@@ -123,6 +134,20 @@ class Customer(Answer):
     address: Address | None = None
     tax_rate: Percentage = Decimal("0.00")
     tax_id: str | None = None
+    vat_id: str | None = Field(
+        default=None, description="The customer's VAT identifier (BT-48), with its country prefix."
+    )
+    tax_treatment: TaxTreatment = Field(
+        default="standard",
+        description="`reverse_charge`, `exempt` or `export`: its lines default to a 0 rate; `standard`.",
+    )
+    electronic_address: ElectronicAddress | None = None
+    buyer_reference: BuyerReference | None = Field(
+        default=None, description="The buyer's reference for its invoices (BT-10), e.g. the Leitweg-ID."
+    )
+    einvoice_format: EinvoiceFormat | None = Field(
+        default=None, description="The e-invoice its invoices and credit notes are issued in; null: none."
+    )
     external_ids: ExternalIds = Field(default_factory=list)
     invoicing_flow: InvoicingFlow = "automatic"
     payment_terms_days: Annotated[int, Field(ge=0, le=365)]
@@ -176,12 +201,18 @@ class Invoice(Answer):
     subscription_id: str | None = None
     period_start: date | None = None
     period_end: date | None = None
+    delivery_date: date | None = Field(
+        default=None, description="When the goods or services were delivered (BT-72)."
+    )
     customer_name: str | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_email: str | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_address: Address | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_tax_id: str | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_locale: str | None = Field(
         default=None, description="The customer's `preferred_locale`, snapshot taken at finalization."
+    )
+    customer_einvoice: CustomerEinvoiceDetails | None = Field(
+        default=None, description="The customer's e-invoice details, snapshot taken at finalization."
     )
     einvoice: EinvoiceStatus | None = Field(
         default=None,

@@ -50,7 +50,7 @@ def einvoice_response(einvoice: Einvoice) -> Response[Any]:
     summary="The invoice as an e-invoice (EN 16931), validated",
     responses=_RESPONSES,
 )
-def invoice_einvoice(organisation_id: str, invoice_id: str, format: FormatQuery = None) -> Response[Any]:  # noqa: A002
+def invoice_einvoice(organisation_id: str, invoice_id: str, format: FormatQuery = None) -> Response[Any]:
     einvoice = caller_services(router).einvoices.invoice_einvoice(
         account_id(router), organisation_id, invoice_id, format
     )
@@ -62,7 +62,9 @@ def invoice_einvoice(organisation_id: str, invoice_id: str, format: FormatQuery 
     summary="The credit note as an e-invoice (EN 16931), validated",
     responses=_RESPONSES,
 )
-def credit_note_einvoice(organisation_id: str, credit_note_id: str, format: FormatQuery = None) -> Response[Any]:  # noqa: A002
+def credit_note_einvoice(
+    organisation_id: str, credit_note_id: str, format: FormatQuery = None
+) -> Response[Any]:
     einvoice = caller_services(router).einvoices.credit_note_einvoice(
         account_id(router), organisation_id, credit_note_id, format
     )

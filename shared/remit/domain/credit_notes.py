@@ -33,7 +33,17 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
-from remit.domain.einvoices import EinvoiceStatus
+from remit.domain.einvoices import (
+    DEFAULT_UNIT_CODE,
+    EinvoiceStatus,
+    ExemptionReason,
+    TaxTreatment,
+    UnitCode,
+    VatCategory,
+    exemption_reason_problem,
+    line_tax_problem,
+    vat_category_for,
+)
 from remit.domain.errors import Conflict, FieldProblem, InvalidInput
 from remit.domain.invoice import (
     MAX_LINES,
@@ -76,6 +86,11 @@ class CreditNoteLine(Model):
     tax_rate: Percentage
     amount: int = Field(description="Net of tax, in minor units.")
     tax_amount: int
+    # As the invoice line credited has them (a free line: as given, or derived from its rate and the
+    # customer's treatment); None only on lines issued before VAT categories.
+    vat_category: VatCategory | None = Field(default=None, description="UNTDID 5305 VAT category.")
+    exemption_reason: ExemptionReason | None = None
+    unit_code: UnitCode = DEFAULT_UNIT_CODE
 
 
 class CreditNote(Model):
@@ -127,10 +142,11 @@ def _shape(needed: tuple[str, ...], excluded: tuple[str, ...]) -> JsonDict:
     return {**_given(*needed), "not": {"anyOf": [_given(name) for name in excluded]}}
 
 
+_FREE_LINE_ONLY = ("description", "tax_rate", "vat_category", "exemption_reason")
 _LINE_SHAPES: JsonDict = {
     "oneOf": [
-        _shape(("invoice_line_id", "quantity"), ("amount", "description", "tax_rate")),
-        _shape(("invoice_line_id", "amount"), ("quantity", "description", "tax_rate")),
+        _shape(("invoice_line_id", "quantity"), ("amount", *_FREE_LINE_ONLY)),
+        _shape(("invoice_line_id", "amount"), ("quantity", *_FREE_LINE_ONLY)),
         _shape(("description", "amount", "tax_rate"), ("invoice_line_id", "quantity")),
     ]
 }
@@ -147,12 +163,32 @@ class NewCreditNoteLine(Strict):
     amount: PositiveMinorUnits | None = Field(default=None, description="Net of tax, in minor units.")
     description: LineDescription | None = None
     tax_rate: Percentage | None = None
+    vat_category: VatCategory | None = Field(
+        default=None,
+        description="A free line's VAT category; derived from its rate and the customer when not given.",
+    )
+    exemption_reason: ExemptionReason | None = Field(
+        default=None, description="A free line's reason for carrying no VAT (categories E, AE, K, G, O)."
+    )
+    unit_code: UnitCode | None = Field(default=None, description="A free line's unit code (default C62).")
 
     @model_validator(mode="after")
     def _one_shape(self) -> NewCreditNoteLine:
         if self.invoice_line_id is not None:
-            if self.description is not None or self.tax_rate is not None:
-                raise ValueError("a line of the invoice takes its description and tax rate from it")
+            if any(
+                value is not None
+                for value in (
+                    self.description,
+                    self.tax_rate,
+                    self.vat_category,
+                    self.exemption_reason,
+                    self.unit_code,
+                )
+            ):
+                raise ValueError(
+                    "a line of the invoice takes its description, tax rate, VAT category, exemption "
+                    "reason and unit code from it"
+                )
             if (self.quantity is None) == (self.amount is None):
                 raise ValueError("credit an invoice line by `quantity` or by `amount`, one of them")
         elif (
@@ -291,6 +327,46 @@ def _invoice_line(
         tax_rate=line.tax_rate,
         amount=amount,
         tax_amount=tax,
+        vat_category=line.vat_category,
+        exemption_reason=line.exemption_reason,
+        unit_code=line.unit_code,
+    )
+
+
+def _treatment(invoice: Invoice) -> TaxTreatment:
+    return invoice.customer_einvoice.tax_treatment if invoice.customer_einvoice else "standard"
+
+
+def _rate_category(invoice: Invoice, rate: Decimal) -> VatCategory:
+    """The category of the invoice's lines at `rate` (the first that names one), else derived."""
+    for line in invoice.line_items:
+        if line.tax_rate == rate and line.vat_category is not None:
+            return line.vat_category
+    return vat_category_for(rate, _treatment(invoice))
+
+
+def _free_line(index: int, asked: NewCreditNoteLine, invoice: Invoice, line_id: str) -> CreditNoteLine:
+    amount, rate = asked.amount or 0, asked.tax_rate or Decimal(0)
+    category = asked.vat_category or vat_category_for(rate, _treatment(invoice))
+    problems = []
+    rate_problem = line_tax_problem(rate, category)
+    if rate_problem:
+        named = "vat_category" if asked.vat_category is not None else "tax_rate"
+        problems.append(FieldProblem(f"lines[{index}].{named}", rate_problem))
+    reason_problem = exemption_reason_problem(category, asked.exemption_reason)
+    if reason_problem:
+        problems.append(FieldProblem(f"lines[{index}].exemption_reason", reason_problem))
+    if problems:
+        raise InvalidInput(problems)
+    return CreditNoteLine(
+        id=line_id,
+        description=asked.description or "",
+        tax_rate=rate,
+        amount=amount,
+        tax_amount=line_tax(amount, rate),
+        vat_category=category,
+        exemption_reason=asked.exemption_reason,
+        unit_code=asked.unit_code or DEFAULT_UNIT_CODE,
     )
 
 
@@ -354,6 +430,7 @@ def price_credit_note(
                     tax_rate=rate,
                     amount=net,
                     tax_amount=tax,
+                    vat_category=_rate_category(invoice, rate),
                 )
             )
     else:
@@ -362,16 +439,7 @@ def price_credit_note(
             if asked.invoice_line_id is not None:
                 lines.append(_invoice_line(invoice, index, asked, taken, new_line_id))
             else:
-                amount, rate = asked.amount or 0, asked.tax_rate or Decimal(0)
-                lines.append(
-                    CreditNoteLine(
-                        id=new_line_id(),
-                        description=asked.description or "",
-                        tax_rate=rate,
-                        amount=amount,
-                        tax_amount=line_tax(amount, rate),
-                    )
-                )
+                lines.append(_free_line(index, asked, invoice, new_line_id()))
     computed = totals((line.amount, line.tax_amount, line.tax_rate) for line in lines)
     if computed.total <= 0:
         raise InvalidInput.single("lines", "the credit note's total must be above 0")

@@ -10,7 +10,13 @@ from pydantic import ConfigDict, Field, ValidationInfo, computed_field, field_va
 
 from remit.domain.changes import nullable_as_in
 from remit.domain.credit import CreditBalances, balance_in
-from remit.domain.tax_ids import TaxId, normalise_tax_id
+from remit.domain.einvoices import (
+    CustomerEinvoiceDetails,
+    EinvoiceFormat,
+    ElectronicAddress,
+    TaxTreatment,
+)
+from remit.domain.tax_ids import TaxId, normalise_tax_id, normalise_vat_id, vat_number_or_none
 from remit.domain.values import (
     NOT_BLANK,
     Address,
@@ -30,6 +36,31 @@ InvoicingFlow = Literal["automatic", "manual"]
 BillingCycle = Literal["monthly"]
 ExternalId = Annotated[str, text(100)]
 PersonName = Annotated[str, Field(max_length=100)]
+VatId = Annotated[str, Field(max_length=40, json_schema_extra={"pattern": NOT_BLANK})]
+BuyerReference = Annotated[str, text(200)]
+
+_VAT_ID = "The customer's VAT identifier (BT-48), with its country prefix; else `tax_id` when it is one."
+_BUYER_REFERENCE = "The buyer's reference for its invoices (BT-10), e.g. the German Leitweg-ID."
+_EINVOICE_FORMAT = "The e-invoice its invoices and credit notes are issued in; null: none."
+_TAX_TREATMENT = (
+    "`reverse_charge` (the buyer accounts for VAT; needs a VAT id), `exempt`, `export` "
+    "(lines default to a 0 rate) or `standard`."
+)
+
+
+def _vat_id_checked(value: str | None) -> str | None:
+    return None if value is None else normalise_vat_id(value)
+
+
+def _treatment_checked(treatment: str | None, info: ValidationInfo) -> str | None:
+    # A reverse-charged invoice must name the buyer's VAT id (EN 16931 BR-AE-2).
+    if treatment == "reverse_charge":
+        vat_id = info.data.get("vat_id") or vat_number_or_none(info.data.get("tax_id"))
+        if vat_id is None:
+            raise ValueError(
+                "reverse_charge needs the customer's VAT id: give vat_id (or a VAT number as tax_id)"
+            )
+    return treatment
 
 
 def _metadata_schema(schema: dict[str, Any]) -> None:
@@ -110,6 +141,11 @@ class Customer(Model):
     address: Address | None = None
     tax_rate: Percentage = Decimal("0.00")
     tax_id: str | None = None
+    vat_id: str | None = Field(default=None, description=_VAT_ID)
+    tax_treatment: TaxTreatment = Field(default="standard", description=_TAX_TREATMENT)
+    electronic_address: ElectronicAddress | None = None
+    buyer_reference: BuyerReference | None = Field(default=None, description=_BUYER_REFERENCE)
+    einvoice_format: EinvoiceFormat | None = Field(default=None, description=_EINVOICE_FORMAT)
     external_ids: ExternalIds = Field(default_factory=list)
     invoicing_flow: InvoicingFlow = "automatic"
     payment_terms_days: Annotated[int, Field(ge=0, le=365)]
@@ -167,6 +203,20 @@ class Customer(Model):
         country = info.data.get("country") or (address.country if address else None)
         return normalise_tax_id(value, country)
 
+    _check_vat_id = field_validator("vat_id")(_vat_id_checked)
+    _check_treatment = field_validator("tax_treatment")(_treatment_checked)
+
+    def einvoice_details(self) -> CustomerEinvoiceDetails:
+        """What its e-invoices say of it as buyer: its VAT id (else its tax id when that is a VAT
+        number), treatment, electronic address, reference and format."""
+        return CustomerEinvoiceDetails(
+            einvoice_format=self.einvoice_format,
+            tax_treatment=self.tax_treatment,
+            vat_id=self.vat_id or vat_number_or_none(self.tax_id),
+            electronic_address=self.electronic_address,
+            buyer_reference=self.buyer_reference,
+        )
+
     def with_charges_billing_from(self, today: date) -> Customer:
         """Monthly billing of open charges scheduled for the 1st after `today`, or none without a cycle."""
         if self.billing_cycle != "monthly":
@@ -210,6 +260,11 @@ class NewCustomer(Strict):
     address: Address | None = None
     tax_rate: Percentage = Decimal("0.00")
     tax_id: TaxId | None = None
+    vat_id: VatId | None = Field(default=None, description=_VAT_ID)
+    tax_treatment: TaxTreatment = Field(default="standard", description=_TAX_TREATMENT)
+    electronic_address: ElectronicAddress | None = None
+    buyer_reference: BuyerReference | None = Field(default=None, description=_BUYER_REFERENCE)
+    einvoice_format: EinvoiceFormat | None = Field(default=None, description=_EINVOICE_FORMAT)
     external_ids: ExternalIds = Field(default_factory=list)
     invoicing_flow: InvoicingFlow = "automatic"
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
@@ -237,6 +292,11 @@ class CustomerChanges(Strict):
     address: Address | None = None
     tax_rate: Percentage | None = None
     tax_id: TaxId | None = None
+    vat_id: VatId | None = None
+    tax_treatment: TaxTreatment | None = None
+    electronic_address: ElectronicAddress | None = None
+    buyer_reference: BuyerReference | None = None
+    einvoice_format: EinvoiceFormat | None = None
     external_ids: ExternalIds | None = None
     invoicing_flow: InvoicingFlow | None = None
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None

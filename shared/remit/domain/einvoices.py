@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from remit.domain.tax_ids import normalise_vat_id
 from remit.domain.values import Model, Strict, text
 
 EinvoiceFormat = Literal["facturx", "xrechnung_cii", "xrechnung_ubl", "peppol_ubl"]
@@ -92,6 +93,11 @@ class LegalIdentity(Strict):
         default=None, description="Seller contact email (BT-43); the organisation's email when absent."
     )
 
+    @field_validator("vat_id")
+    @classmethod
+    def _valid_vat_id(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_vat_id(value)
+
 
 def vat_category_for(tax_rate: Decimal, treatment: TaxTreatment) -> VatCategory:
     """The category a line gets when none is set: from the customer's treatment, then the rate."""
@@ -102,6 +108,46 @@ def vat_category_for(tax_rate: Decimal, treatment: TaxTreatment) -> VatCategory:
     if treatment == "export":
         return "G"
     return "S" if tax_rate > 0 else "Z"
+
+
+class TaxedParty(Protocol):
+    """What the tax rules read of a customer: its treatment and its default rate."""
+
+    @property
+    def tax_treatment(self) -> TaxTreatment: ...
+
+    @property
+    def tax_rate(self) -> Decimal: ...
+
+
+# The treatments whose lines carry no VAT: the buyer accounts for it, or there is none.
+UNTAXED_TREATMENTS: frozenset[str] = frozenset({"reverse_charge", "exempt", "export"})
+
+
+def default_tax_rate(customer: TaxedParty) -> Decimal:
+    """The rate a line of the customer gets when none is given: 0 when its treatment carries no VAT
+    (reverse charge, exempt, export), else the customer's `tax_rate`."""
+    if customer.tax_treatment in UNTAXED_TREATMENTS:
+        return Decimal("0.00")
+    return customer.tax_rate
+
+
+def line_tax_problem(tax_rate: Decimal, category: VatCategory) -> str | None:
+    """What is wrong with a line taxed at `tax_rate` in `category` (EN 16931 BR-S-5, BR-Z-5, BR-E-5,
+    BR-AE-5, BR-IC-5, BR-G-5, BR-O-5), or None when they agree."""
+    if category in UNTAXED_CATEGORIES and tax_rate != 0:
+        return f"a line in VAT category {category} must have a tax_rate of 0, not {tax_rate}"
+    if category == "S" and tax_rate <= 0:
+        return "a line in VAT category S (standard rate) must have a tax_rate above 0"
+    return None
+
+
+def exemption_reason_problem(category: VatCategory, exemption_reason: str | None) -> str | None:
+    """What is wrong with giving `exemption_reason` to a line of `category`, or None."""
+    if exemption_reason is not None and category not in CATEGORIES_WITH_EXEMPTION_REASON:
+        allowed = ", ".join(sorted(CATEGORIES_WITH_EXEMPTION_REASON))
+        return f"only a line in VAT category {allowed} has an exemption reason, not one in {category}"
+    return None
 
 
 class FailedRule(Model):

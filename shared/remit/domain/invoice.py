@@ -9,17 +9,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
 from remit.domain.changes import nullable_as_in
 from remit.domain.credit import Credit, credit_for
 from remit.domain.customer import Customer
-from remit.domain.einvoices import EinvoiceStatus
-from remit.domain.errors import Conflict
+from remit.domain.einvoices import (
+    DEFAULT_UNIT_CODE,
+    UNTAXED_TREATMENTS,
+    CustomerEinvoiceDetails,
+    EinvoiceStatus,
+    ExemptionReason,
+    TaxedParty,
+    UnitCode,
+    VatCategory,
+    default_tax_rate,
+    exemption_reason_problem,
+    line_tax_problem,
+    vat_category_for,
+)
+from remit.domain.errors import Conflict, FieldProblem
 from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
 from remit.domain.settlement import settle
 from remit.domain.values import Address, CurrencyCode, Model, Percentage, Strict, text
@@ -34,6 +47,14 @@ class InvalidTransition(Conflict):
     """The invoice's status does not allow the action."""
 
 
+_VAT_CATEGORY = (
+    "UNTDID 5305 VAT category: S standard, Z zero rated, E exempt, AE reverse charge, K intra-community, "
+    "G export, O not subject to VAT. Derived from the tax rate and the customer's `tax_treatment` when "
+    "not given."
+)
+_EXEMPTION_REASON = "Why the line carries no VAT (categories E, AE, K, G, O only)."
+
+
 class LineItem(Model):
     id: str
     description: Annotated[str, Field(min_length=1, max_length=500)]
@@ -43,6 +64,31 @@ class LineItem(Model):
     amount: int
     tax_amount: int
     charge_id: str | None = None
+    # None only on lines made before VAT categories: their category is then derived as for a new line.
+    vat_category: VatCategory | None = Field(default=None, description=_VAT_CATEGORY)
+    exemption_reason: ExemptionReason | None = Field(default=None, description=_EXEMPTION_REASON)
+    unit_code: UnitCode = DEFAULT_UNIT_CODE
+
+
+def category_checked(category: VatCategory | None, info: ValidationInfo) -> VatCategory | None:
+    """A line's given category against its given rate (a rate to come from the customer is checked
+    when the line is made)."""
+    tax_rate = info.data.get("tax_rate")
+    if category is not None and tax_rate is not None:
+        problem = line_tax_problem(tax_rate, category)
+        if problem:
+            raise ValueError(problem)
+    return category
+
+
+def exemption_checked(reason: str | None, info: ValidationInfo) -> str | None:
+    """A line's exemption reason against its given category."""
+    category = info.data.get("vat_category")
+    if reason is not None and category is not None:
+        problem = exemption_reason_problem(category, reason)
+        if problem:
+            raise ValueError(problem)
+    return reason
 
 
 LineDescription = Annotated[str, text(500)]
@@ -69,7 +115,16 @@ class LineItemInput(Strict):
     description: LineDescription | None = None
     quantity: Quantity = Field(default=1)  # type: ignore[assignment]
     unit_amount: MinorUnits | None = None
-    tax_rate: Percentage | None = Field(default=None, description="Defaults to the customer's tax rate.")
+    tax_rate: Percentage | None = Field(
+        default=None,
+        description="Defaults to the customer's tax rate (0 when its treatment carries no VAT).",
+    )
+    vat_category: VatCategory | None = Field(default=None, description=_VAT_CATEGORY)
+    exemption_reason: ExemptionReason | None = Field(default=None, description=_EXEMPTION_REASON)
+    unit_code: UnitCode = Field(default=DEFAULT_UNIT_CODE, description="UN/ECE Rec. 20 unit code (C62: one).")
+
+    _check_category = field_validator("vat_category")(category_checked)
+    _check_exemption = field_validator("exemption_reason")(exemption_checked)
 
 
 class NewLineItem(LineItemInput):
@@ -80,6 +135,49 @@ class NewLineItem(LineItemInput):
     id: SkipJsonSchema[None] = Field(default=None, exclude=True)
     description: LineDescription
     unit_amount: MinorUnits
+
+
+class TaxedLine(Protocol):
+    """What the tax rules read of a line (or charge) as given."""
+
+    @property
+    def tax_rate(self) -> Decimal | None: ...
+
+    @property
+    def vat_category(self) -> VatCategory | None: ...
+
+    @property
+    def exemption_reason(self) -> str | None: ...
+
+
+def line_tax_problems(
+    field: str, given: TaxedLine, customer: TaxedParty
+) -> tuple[Decimal, VatCategory, list[FieldProblem]]:
+    """The rate and VAT category of a line (or charge) of `customer`, given or derived, and what is
+    wrong with them, each problem naming `<field>.tax_rate`, `<field>.vat_category` or
+    `<field>.exemption_reason`. A customer whose treatment carries no VAT (reverse charge, exempt,
+    export) takes no taxed line."""
+    tax_rate = default_tax_rate(customer) if given.tax_rate is None else given.tax_rate
+    category = given.vat_category or vat_category_for(tax_rate, customer.tax_treatment)
+    problems: list[FieldProblem] = []
+    treatment = customer.tax_treatment
+    if treatment in UNTAXED_TREATMENTS and tax_rate != 0:
+        problems.append(
+            FieldProblem(
+                f"{field}.tax_rate",
+                f"must be 0: the customer's tax_treatment is {treatment}, which carries no VAT",
+            )
+        )
+    else:
+        rate_problem = line_tax_problem(tax_rate, category)
+        if rate_problem:
+            category_given = given.vat_category is not None and given.tax_rate is None
+            named = "vat_category" if category_given else "tax_rate"
+            problems.append(FieldProblem(f"{field}.{named}", rate_problem))
+    reason_problem = exemption_reason_problem(category, given.exemption_reason)
+    if reason_problem:
+        problems.append(FieldProblem(f"{field}.exemption_reason", reason_problem))
+    return tax_rate, category, problems
 
 
 class CreditedLine(Model):
@@ -103,6 +201,10 @@ def priced_line(
     unit_amount: int,
     tax_rate: Percentage,
     charge_id: str | None,
+    *,
+    vat_category: VatCategory | None = None,
+    exemption_reason: str | None = None,
+    unit_code: str = DEFAULT_UNIT_CODE,
 ) -> LineItem:
     amount = line_amount(unit_amount, quantity)
     return LineItem(
@@ -114,6 +216,9 @@ def priced_line(
         amount=amount,
         tax_amount=line_tax(amount, tax_rate),
         charge_id=charge_id,
+        vat_category=vat_category,
+        exemption_reason=exemption_reason,
+        unit_code=unit_code,
     )
 
 
@@ -149,12 +254,18 @@ class Invoice(Model):
     subscription_id: str | None = None
     period_start: date | None = None
     period_end: date | None = None
+    delivery_date: date | None = Field(
+        default=None, description="When the goods or services were delivered (BT-72); settable on drafts."
+    )
     customer_name: str | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_email: str | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_address: Address | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_tax_id: str | None = Field(default=None, description="Snapshot taken at finalization.")
     customer_locale: str | None = Field(
         default=None, description="The customer's `preferred_locale`, snapshot taken at finalization."
+    )
+    customer_einvoice: CustomerEinvoiceDetails | None = Field(
+        default=None, description="The customer's e-invoice details, snapshot taken at finalization."
     )
     einvoice: EinvoiceStatus | None = Field(
         default=None, description="The e-invoice as last validated: at finalization, or when first produced."
@@ -249,6 +360,7 @@ class Invoice(Model):
         customer_address: Address | None,
         customer_tax_id: str | None,
         customer_locale: str | None = None,
+        customer_einvoice: CustomerEinvoiceDetails | None = None,
         recipients: list[str],
         credit_balances: Mapping[str, int],
         now: datetime,
@@ -287,6 +399,7 @@ class Invoice(Model):
                 "customer_address": customer_address,
                 "customer_tax_id": customer_tax_id,
                 "customer_locale": customer_locale,
+                "customer_einvoice": customer_einvoice,
                 "logo_key": logo_key or "",
                 "recipients": recipients,
                 "credit_applied": credit,
@@ -423,6 +536,7 @@ class NewInvoice(Strict):
     due_date: date | None = None
     days_until_due: Annotated[int, Field(ge=0, le=365)] | None = None
     currency: CurrencyCode | None = None
+    delivery_date: date | None = Field(default=None, description="When the goods or services were delivered.")
     memo: Memo | None = None
     footer: Memo | None = None
 
@@ -433,5 +547,6 @@ class InvoiceChanges(Strict):
     line_items: Annotated[list[LineItemInput], Field(max_length=MAX_LINES)] | None = None
     due_date: date | None = None
     days_until_due: Annotated[int, Field(ge=0, le=365)] | None = None
+    delivery_date: date | None = Field(default=None, description="`null` removes it.")
     memo: Memo | None = None
     footer: Memo | None = None

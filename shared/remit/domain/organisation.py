@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from remit.domain.changes import nullable_as_in
+from remit.domain.einvoices import LegalIdentity
 from remit.domain.logos import logo_key_of
 from remit.domain.numbering import (
     NumberPadding,
@@ -164,6 +165,9 @@ class Organisation(Model):
     )
     address: Address | None = None
     tax_id: str | None = None
+    legal: LegalIdentity | None = Field(
+        default=None, description="The organisation as tax authorities and e-invoice networks know it."
+    )
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
     # None for an organisation made before credit notes and never renumbered since: its numbering is
@@ -253,6 +257,7 @@ class NewOrganisation(Strict):
     locale: LocaleTag = "en"
     address: Address | None = None
     tax_id: TaxId | None = None
+    legal: LegalIdentity | None = None
     branding: NewBranding | None = None
     invoice_numbering: InvoiceNumberingChanges | None = None
     credit_note_numbering: CreditNoteNumberingChanges | None = None
@@ -300,6 +305,9 @@ class OrganisationChanges(Strict):
     locale: LocaleTag | None = None
     address: Address | None = None
     tax_id: TaxId | None = None
+    legal: LegalIdentity | None = Field(
+        default=None, description="Merged field by field; `null` removes the legal identity."
+    )
     branding: BrandingChanges | None = None
     invoice_numbering: InvoiceNumberingChanges | None = None
     credit_note_numbering: CreditNoteNumberingChanges | None = None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from remit.domain.charge import Charge, NewCharge
 from remit.domain.customer import Customer
-from remit.domain.errors import NotFound
+from remit.domain.errors import FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
+from remit.domain.invoice import line_tax_problems
 from remit.domain.pagination import Page
 from remit.ports.billing import BillingStore
 from remit.services.billing_context import BillingContext
@@ -18,8 +19,13 @@ class ChargeService:
         self._clock = context.clock
 
     def create(self, account_id: str, organisation_id: str, customer_id: str, new: NewCharge) -> Charge:
-        """An open charge in the customer's currency; the tax rate defaults to the customer's."""
+        """An open charge in the customer's currency; the tax rate defaults to the customer's (0 for a
+        customer whose treatment carries no VAT). `InvalidInput` names a rate, VAT category or
+        exemption reason that does not fit the customer."""
         _, customer = self._context.organisation_and_customer(account_id, organisation_id, customer_id)
+        tax_rate, _, problems = line_tax_problems("", new, customer)
+        if problems:
+            raise InvalidInput([FieldProblem(p.field.lstrip("."), p.message) for p in problems])
         now = self._clock.now()
         charge = Charge(
             id=new_id("chg", now),
@@ -27,9 +33,12 @@ class ChargeService:
             description=new.description,
             quantity=new.quantity,
             unit_amount=new.unit_amount,
-            tax_rate=customer.tax_rate if new.tax_rate is None else new.tax_rate,
+            tax_rate=tax_rate,
             currency=customer.currency,
             created_at=now,
+            vat_category=new.vat_category,
+            exemption_reason=new.exemption_reason,
+            unit_code=new.unit_code,
         )
         transaction = self._billing.transaction(organisation_id)
         transaction.insert_charge(charge)

@@ -136,7 +136,9 @@ class CreditNoteService:
             )
             if self._einvoices is not None:
                 # Validated with the number about to be taken; a refusal raises before any write.
-                status = self._einvoices.check_credit_note(note, invoice, organisation, self._customer(invoice))
+                status = self._einvoices.check_credit_note(
+                    note, invoice, organisation, self._customer(invoice)
+                )
                 if status is not None:
                     note = note.model_copy(update={"einvoice": status})
             transaction = self._billing.transaction(organisation_id)

@@ -41,7 +41,9 @@ PDF = "application/pdf"
 
 
 class InvoiceEinvoiceBuilder(Protocol):
-    def __call__(self, invoice: Invoice, *, organisation: Organisation, customer: Customer) -> EinvoiceDocument:
+    def __call__(
+        self, invoice: Invoice, *, organisation: Organisation, customer: Customer
+    ) -> EinvoiceDocument:
         """The invoice in the EN 16931 semantic model."""
         ...
 
@@ -100,7 +102,9 @@ class EinvoiceService:
 
     # --- before numbering -----------------------------------------------------------------------
 
-    def check(self, invoice: Invoice, organisation: Organisation, customer: Customer) -> EinvoiceStatus | None:
+    def check(
+        self, invoice: Invoice, organisation: Organisation, customer: Customer
+    ) -> EinvoiceStatus | None:
         """Validate the e-invoice of `invoice` (finalized in memory, with the number it is about to
         take) in the customer's format: its status when valid, None for a customer without a format.
 
@@ -125,7 +129,9 @@ class EinvoiceService:
         )
         return self._refused_unless_valid(einvoice_format, self._validated(einvoice_format, document)[1])
 
-    def _refused_unless_valid(self, einvoice_format: EinvoiceFormat, report: ValidationReport) -> EinvoiceStatus:
+    def _refused_unless_valid(
+        self, einvoice_format: EinvoiceFormat, report: ValidationReport
+    ) -> EinvoiceStatus:
         if not report.valid:
             raise EinvoiceRefused(einvoice_format, report.failed_rules)
         return self._status(report, self._clock.now())
@@ -143,7 +149,9 @@ class EinvoiceService:
         `DocumentUnavailable` when the validator (or, for `facturx`, the PDF) cannot be produced.
         """
         organisation, invoice, _ = self._billing.read_for_billing(organisation_id, invoice_id=invoice_id)
-        organisation, invoice = self._context.owned(account_id, organisation_id, organisation, invoice, invoice_id)
+        organisation, invoice = self._context.owned(
+            account_id, organisation_id, organisation, invoice, invoice_id
+        )
         if invoice.status == "draft":
             raise Conflict("A draft has no e-invoice yet: finalize the invoice first.")
         customer = self._customer(invoice)
@@ -155,11 +163,17 @@ class EinvoiceService:
         self._keep_invoice_status(invoice, report)
         if einvoice_format == "facturx":
             _, pdf = self._documents.pdf_of(invoice, organisation)
-            return Einvoice(self._writer().facturx_pdf(pdf, xml, document), PDF, f"{invoice.number}.pdf", report)
+            return Einvoice(
+                self._writer().facturx_pdf(pdf, xml, document), PDF, f"{invoice.number}.pdf", report
+            )
         return Einvoice(xml, XML, f"{invoice.number}-{einvoice_format}.xml", report)
 
     def credit_note_einvoice(
-        self, account_id: str, organisation_id: str, credit_note_id: str, einvoice_format: EinvoiceFormat | None
+        self,
+        account_id: str,
+        organisation_id: str,
+        credit_note_id: str,
+        einvoice_format: EinvoiceFormat | None,
     ) -> Einvoice:
         """The credit note's e-invoice in `einvoice_format` (else its invoice's), validated, its
         report kept on the credit note. Raises as `invoice_einvoice` does (`NotFound` for an unknown
@@ -169,7 +183,9 @@ class EinvoiceService:
         credit_note = self._credit_notes.get(organisation_id, credit_note_id)
         if credit_note is None:
             raise NotFound("credit note", credit_note_id)
-        organisation, invoice, _ = self._billing.read_for_billing(organisation_id, invoice_id=credit_note.invoice_id)
+        organisation, invoice, _ = self._billing.read_for_billing(
+            organisation_id, invoice_id=credit_note.invoice_id
+        )
         if organisation is None or invoice is None:
             raise NotFound("credit note", credit_note_id)
         customer = self._customer(invoice)
@@ -189,7 +205,9 @@ class EinvoiceService:
 
     # --- helpers --------------------------------------------------------------------------------
 
-    def _validated(self, einvoice_format: EinvoiceFormat, document: EinvoiceDocument) -> tuple[bytes, ValidationReport]:
+    def _validated(
+        self, einvoice_format: EinvoiceFormat, document: EinvoiceDocument
+    ) -> tuple[bytes, ValidationReport]:
         xml = self._writer().xml(document, einvoice_format)
         report = self._validator().validate(einvoice_format, xml)
         # Each failed rule names the Remit field behind it when the validator could not.
@@ -220,14 +238,18 @@ class EinvoiceService:
         try:
             transaction.commit()
         except ConcurrentUpdate:
-            logger.info("The e-invoice report was not kept: the invoice changed", extra={"invoice_id": invoice.id})
+            logger.info(
+                "The e-invoice report was not kept: the invoice changed", extra={"invoice_id": invoice.id}
+            )
 
     def _keep_credit_note_status(self, credit_note: CreditNote, report: ValidationReport) -> None:
         if not _worth_keeping(credit_note.einvoice, report):
             return
         status = self._status(report, self._clock.now())
         transaction = self._billing.transaction(credit_note.organisation_id)
-        transaction.update_credit_note(credit_note.model_copy(update={"einvoice": status}), as_read=credit_note)
+        transaction.update_credit_note(
+            credit_note.model_copy(update={"einvoice": status}), as_read=credit_note
+        )
         try:
             transaction.commit()
         except ConcurrentUpdate:
@@ -237,9 +259,7 @@ class EinvoiceService:
             )
 
 
-_NO_FORMAT = (
-    "is required: the customer takes no e-invoice format (facturx, xrechnung_cii, xrechnung_ubl or peppol_ubl)"
-)
+_NO_FORMAT = "is required: the customer takes no e-invoice format (facturx, xrechnung_cii, xrechnung_ubl or peppol_ubl)"
 
 
 def _worth_keeping(kept: EinvoiceStatus | None, report: ValidationReport) -> bool:

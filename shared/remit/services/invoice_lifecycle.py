@@ -171,6 +171,7 @@ class InvoiceLifecycleService:
             customer_address=customer.address,
             customer_tax_id=customer.tax_id,
             customer_locale=customer.preferred_locale,
+            customer_einvoice=customer.einvoice_details(),
             recipients=customer.billing_recipients(),
             credit_balances=customer.balances,
             now=now,

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from remit.domain.charge import Charge
 from remit.domain.customer import Customer
+from remit.domain.einvoices import vat_category_for
 from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import (
@@ -19,6 +20,7 @@ from remit.domain.invoice import (
     LineItem,
     LineItemInput,
     NewInvoice,
+    line_tax_problems,
     priced_line,
 )
 from remit.domain.organisation import Organisation
@@ -28,9 +30,18 @@ from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 
 
-def _charge_line(charge: Charge, now: datetime) -> LineItem:
+def _charge_line(charge: Charge, customer: Customer, now: datetime) -> LineItem:
+    # The charge's rate and category were checked against the customer when it was recorded.
     return priced_line(
-        new_id("li", now), charge.description, charge.quantity, charge.unit_amount, charge.tax_rate, charge.id
+        new_id("li", now),
+        charge.description,
+        charge.quantity,
+        charge.unit_amount,
+        charge.tax_rate,
+        charge.id,
+        vat_category=charge.vat_category or vat_category_for(charge.tax_rate, customer.tax_treatment),
+        exemption_reason=charge.exemption_reason,
+        unit_code=charge.unit_code,
     )
 
 
@@ -44,11 +55,20 @@ def _new_lines(
             problems.append(FieldProblem(f"line_items.{index}.description", "Field required"))
         if given.unit_amount is None:
             problems.append(FieldProblem(f"line_items.{index}.unit_amount", "Field required"))
-        if given.description is not None and given.unit_amount is not None:
-            tax_rate = customer.tax_rate if given.tax_rate is None else given.tax_rate
+        tax_rate, category, tax_problems = line_tax_problems(f"line_items.{index}", given, customer)
+        problems += tax_problems
+        if given.description is not None and given.unit_amount is not None and not tax_problems:
             lines.append(
                 priced_line(
-                    new_id("li", now), given.description, given.quantity, given.unit_amount, tax_rate, None
+                    new_id("li", now),
+                    given.description,
+                    given.quantity,
+                    given.unit_amount,
+                    tax_rate,
+                    None,
+                    vat_category=category,
+                    exemption_reason=given.exemption_reason,
+                    unit_code=given.unit_code,
                 )
             )
     if problems:
@@ -143,6 +163,7 @@ class InvoiceService:
             memo=new.memo,
             footer=new.footer,
             source=source,
+            delivery_date=new.delivery_date,
         )
         transaction = self._billing.transaction(organisation_id)
         self.stage_new_invoice(transaction, invoice, invoice, charges, now)
@@ -183,12 +204,13 @@ class InvoiceService:
         source: InvoiceSource = "manual",
         subscription_id: str | None = None,
         period: tuple[date, date] | None = None,
+        delivery_date: date | None = None,
     ) -> Invoice:
         """A new draft (not stored) for the customer, in its currency: the charges' lines, then the
         given lines (tax rate defaulting to the customer's), due on `due_date` or net terms (the
         customer's by default) from `today`. `InvalidInput` names an incomplete line.
         """
-        lines = [_charge_line(charge, now) for charge in charges]
+        lines = [_charge_line(charge, customer, now) for charge in charges]
         lines += _new_lines(line_items, customer, now)
         due, days = _due(due_date, days_until_due, customer, today)
         return Invoice(
@@ -204,6 +226,7 @@ class InvoiceService:
             subscription_id=subscription_id,
             period_start=period[0] if period else None,
             period_end=period[1] if period else None,
+            delivery_date=delivery_date,
             memo=memo,
             footer=footer,
             created_at=now,
@@ -270,7 +293,11 @@ class InvoiceService:
                 )
             updated = updated.model_copy(
                 update={
-                    **{name: getattr(changes, name) for name in ("memo", "footer") if name in fields_set},
+                    **{
+                        name: getattr(changes, name)
+                        for name in ("memo", "footer", "delivery_date")
+                        if name in fields_set
+                    },
                     "updated_at": now,
                 }
             )

@@ -11,7 +11,25 @@ from pydantic import Field, model_validator
 from remit.adapters.dynamodb import Item
 from remit.adapters.items import StoredItem
 from remit.domain.customer import CardOnFile, Contact, Customer
+from remit.domain.einvoices import ElectronicAddress
 from remit.domain.values import Address, Percentage
+
+_EINVOICE_DEFAULTS = (
+    ("vat_id", None),
+    ("tax_treatment", "standard"),
+    ("electronic_address", None),
+    ("buyer_reference", None),
+    ("einvoice_format", None),
+)
+
+
+def without_einvoice_defaults(attributes: Item) -> Item:
+    """A customer's attributes without the e-invoice details it does not have: a customer with none
+    keeps its item (and a draft its copy) as it was before them."""
+    for name, nothing in _EINVOICE_DEFAULTS:
+        if attributes.get(name, nothing) == nothing:
+            attributes.pop(name, None)
+    return attributes
 
 
 class CustomerItem(StoredItem):
@@ -27,6 +45,12 @@ class CustomerItem(StoredItem):
     address: Address | None = None
     tax_rate: Percentage = Decimal("0.00")
     tax_id: str | None = None
+    # E-invoice details: absent on a customer stored before them (the defaults hold).
+    vat_id: str | None = None
+    tax_treatment: str = "standard"
+    electronic_address: ElectronicAddress | None = None
+    buyer_reference: str | None = None
+    einvoice_format: str | None = None
     external_ids: list[str] = Field(default_factory=list)
     invoicing_flow: str = "automatic"
     payment_terms_days: int
@@ -57,6 +81,9 @@ class CustomerItem(StoredItem):
     @classmethod
     def of(cls, customer: Customer) -> CustomerItem:
         return cls.copied_from(customer)
+
+    def attributes(self) -> Item:
+        return without_einvoice_defaults(super().attributes())
 
     def customer(self) -> Customer:
         # In code order, whatever order the table kept them in; a currency at 0 holds no credit.

@@ -9,13 +9,19 @@ from pydantic import Field
 
 from remit.adapters.dynamodb import Item
 from remit.adapters.items import StoredItem
-from remit.adapters.items.customers import DraftCustomerItem
+from remit.adapters.items.customers import DraftCustomerItem, without_einvoice_defaults
 from remit.domain.card_intents import CardIntent
 from remit.domain.charge import Charge
-from remit.domain.einvoices import EinvoiceStatus
+from remit.domain.einvoices import DEFAULT_UNIT_CODE, CustomerEinvoiceDetails, EinvoiceStatus
 from remit.domain.invoice import CreditedLine, Invoice, InvoiceEvent, LineItem, TaxBreakdownLine
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.values import Address
+
+_LINE_DEFAULTS: tuple[tuple[str, str | None], ...] = (
+    ("vat_category", None),
+    ("exemption_reason", None),
+    ("unit_code", DEFAULT_UNIT_CODE),
+)
 
 
 class InvoiceItem(StoredItem):
@@ -45,11 +51,13 @@ class InvoiceItem(StoredItem):
     subscription_id: str | None = None
     period_start: date | None = None
     period_end: date | None = None
+    delivery_date: date | None = None
     customer_name: str | None = None
     customer_email: str | None = None
     customer_address: Address | None = None
     customer_tax_id: str | None = None
     customer_locale: str | None = None
+    customer_einvoice: CustomerEinvoiceDetails | None = None
     einvoice: EinvoiceStatus | None = None
     finalized_at: datetime | None = None
     sent_at: datetime | None = None
@@ -85,10 +93,23 @@ class InvoiceItem(StoredItem):
     def attributes(self) -> Item:
         # An invoice never credited (nor e-invoiced) keeps its item as it was before (no migration).
         attributes = super().attributes()
-        nothings = (("credited_amount", 0), ("credited_before_payment", 0), ("credited_lines", {}), ("einvoice", None))
-        for name, nothing in nothings:
+        for name, nothing in (
+            ("credited_amount", 0),
+            ("credited_before_payment", 0),
+            ("credited_lines", {}),
+            ("delivery_date", None),
+            ("customer_einvoice", None),
+            ("einvoice", None),
+        ):
             if attributes.get(name) == nothing:
                 del attributes[name]
+        if attributes.get("draft_customer"):
+            without_einvoice_defaults(attributes["draft_customer"])
+        # A line keeps only the e-invoice attributes that differ from what an older line reads as.
+        for line in attributes.get("line_items", []):
+            for line_name, default in _LINE_DEFAULTS:
+                if line.get(line_name, default) == default:
+                    line.pop(line_name, None)
         return attributes
 
 

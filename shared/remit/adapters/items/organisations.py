@@ -8,6 +8,7 @@ from pydantic import Field
 
 from remit.adapters.dynamodb import Item
 from remit.adapters.items import StoredItem
+from remit.domain.einvoices import ElectronicAddress, LegalIdentity
 from remit.domain.organisation import (
     Branding,
     CreditNoteNumbering,
@@ -17,6 +18,22 @@ from remit.domain.organisation import (
     Reminders,
 )
 from remit.domain.values import Address
+
+
+class LegalIdentityItem(StoredItem):
+    """The legal identity as stored: read back without checking its VAT id again."""
+
+    registration_name: str | None = None
+    company_id: str | None = None
+    vat_id: str | None = None
+    tax_registration_id: str | None = None
+    electronic_address: ElectronicAddress | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+
+    def legal_identity(self) -> LegalIdentity:
+        return LegalIdentity.model_construct(**self.values())
 
 
 class OrganisationItem(StoredItem):
@@ -30,6 +47,8 @@ class OrganisationItem(StoredItem):
     locale: str = "en"
     address: Address | None = None
     tax_id: str | None = None
+    # None on an organisation that never gave one (its item is then as before e-invoices).
+    legal: LegalIdentityItem | None = None
     branding: Branding = Field(default_factory=Branding)
     invoice_numbering: InvoiceNumbering
     # None on an organisation stored before credit notes (`Organisation.credit_notes` then derives it).
@@ -44,16 +63,19 @@ class OrganisationItem(StoredItem):
 
     @classmethod
     def of(cls, organisation: Organisation) -> OrganisationItem:
-        return cls.copied_from(organisation)
+        legal = organisation.legal
+        return cls.copied_from(organisation, legal=LegalIdentityItem.copied_from(legal) if legal else None)
 
     def organisation(self) -> Organisation:
-        return Organisation.model_construct(**self.values())
+        legal = self.legal.legal_identity() if self.legal else None
+        return Organisation.model_construct(**self.values("legal"), legal=legal)
 
     def attributes(self) -> Item:
         # An organisation that never had credit note numbering set keeps its item as it was.
         attributes = super().attributes()
-        if attributes.get("credit_note_numbering") is None:
-            attributes.pop("credit_note_numbering", None)
+        for name in ("credit_note_numbering", "legal"):
+            if attributes.get(name) is None:
+                attributes.pop(name, None)
         return attributes
 
 
