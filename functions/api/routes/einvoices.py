@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api.http import account_id, caller_services
-from remit.domain.einvoices import EinvoiceFormat
-from remit.services.einvoices import Einvoice
+from remit.domain.einvoices import Einvoice, EinvoiceFormat
 
 router = APIGatewayRouter()
 
@@ -22,10 +22,13 @@ FormatQuery = Annotated[
     ),
 ]
 VALID_HEADER = "Remit-Einvoice-Valid"
-_RESPONSES: dict[int | str, dict[str, Any]] = {
+_RESPONSES: dict[int, OpenAPIResponse] = {
     200: {
         "description": f"The e-invoice; `{VALID_HEADER}: true|false` says whether it passed every rule.",
-        "content": {"application/xml": {}, "application/pdf": {}},
+        "content": {
+            "application/xml": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        },
         "headers": {VALID_HEADER: {"schema": {"type": "string", "enum": ["true", "false"]}}},
     },
 }

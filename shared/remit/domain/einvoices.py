@@ -7,6 +7,7 @@ organisation, the customer, the lines and the validation report share.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Protocol
@@ -194,3 +195,13 @@ class CustomerEinvoiceDetails(Model):
     )
     electronic_address: ElectronicAddress | None = None
     buyer_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Einvoice:
+    """An e-invoice as downloaded: its bytes, media type, file name and validation report."""
+
+    content: bytes
+    media_type: str
+    file_name: str
+    report: ValidationReport

@@ -19,14 +19,13 @@ Guarantees:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from remit.domain.credit_notes import CreditNote
 from remit.domain.customer import Customer
 from remit.domain.einvoice_documents import EinvoiceDocument
-from remit.domain.einvoices import EinvoiceFormat, EinvoiceStatus, ValidationReport
+from remit.domain.einvoices import Einvoice, EinvoiceFormat, EinvoiceStatus, ValidationReport
 from remit.domain.errors import ConcurrentUpdate, Conflict, EinvoiceRefused, InvalidInput, NotFound
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
@@ -54,16 +53,6 @@ class CreditNoteEinvoiceBuilder(Protocol):
     ) -> EinvoiceDocument:
         """The credit note (of `invoice`) in the EN 16931 semantic model."""
         ...
-
-
-@dataclass(frozen=True)
-class Einvoice:
-    """An e-invoice as downloaded: its bytes, media type, file name and validation report."""
-
-    content: bytes
-    media_type: str
-    file_name: str
-    report: ValidationReport
 
 
 def einvoice_format_of(invoice: Invoice, customer: Customer | None) -> EinvoiceFormat | None:
@@ -259,7 +248,10 @@ class EinvoiceService:
             )
 
 
-_NO_FORMAT = "is required: the customer takes no e-invoice format (facturx, xrechnung_cii, xrechnung_ubl or peppol_ubl)"
+_NO_FORMAT = (
+    "is required: the customer takes no e-invoice format "
+    "(facturx, xrechnung_cii, xrechnung_ubl or peppol_ubl)"
+)
 
 
 def _worth_keeping(kept: EinvoiceStatus | None, report: ValidationReport) -> bool:
