@@ -8,9 +8,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import TypeAdapter, ValidationError
 
 from api.http import account_id, caller_services
-from remit.domain.einvoices import Einvoice, EinvoiceFormat
+from remit.domain.einvoices import EINVOICE_FORMATS, Einvoice, EinvoiceFormat
+from remit.domain.errors import InvalidInput
 
 router = APIGatewayRouter()
 
@@ -21,6 +23,7 @@ FormatQuery = Annotated[
         "`peppol_ubl` (the XML); without it, the customer's `einvoice_format`."
     ),
 ]
+_FORMAT: TypeAdapter[EinvoiceFormat] = TypeAdapter(EinvoiceFormat)
 VALID_HEADER = "Remit-Einvoice-Valid"
 _RESPONSES: dict[int, OpenAPIResponse] = {
     200: {
@@ -32,6 +35,19 @@ _RESPONSES: dict[int, OpenAPIResponse] = {
         "headers": {VALID_HEADER: {"schema": {"type": "string", "enum": ["true", "false"]}}},
     },
 }
+
+
+def requested_format() -> EinvoiceFormat | None:
+    """The `format` asked for. The routes answer bytes, so they skip the resolver's validation (which
+    would serialize the answer as text); the query, declared in their signatures for the OpenAPI
+    document, is read and checked here."""
+    value = router.current_event.get_query_string_value("format")
+    if value is None:
+        return None
+    try:
+        return _FORMAT.validate_python(value)
+    except ValidationError:
+        raise InvalidInput.single("format", f"must be one of {', '.join(EINVOICE_FORMATS)}") from None
 
 
 def einvoice_response(einvoice: Einvoice) -> Response[Any]:
@@ -52,10 +68,11 @@ def einvoice_response(einvoice: Einvoice) -> Response[Any]:
     "/<organisation_id>/invoices/<invoice_id>/einvoice",
     summary="The invoice as an e-invoice (EN 16931), validated",
     responses=_RESPONSES,
+    enable_validation=False,
 )
 def invoice_einvoice(organisation_id: str, invoice_id: str, format: FormatQuery = None) -> Response[Any]:
     einvoice = caller_services(router).einvoices.invoice_einvoice(
-        account_id(router), organisation_id, invoice_id, format
+        account_id(router), organisation_id, invoice_id, requested_format()
     )
     return einvoice_response(einvoice)
 
@@ -64,11 +81,12 @@ def invoice_einvoice(organisation_id: str, invoice_id: str, format: FormatQuery 
     "/<organisation_id>/credit_notes/<credit_note_id>/einvoice",
     summary="The credit note as an e-invoice (EN 16931), validated",
     responses=_RESPONSES,
+    enable_validation=False,
 )
 def credit_note_einvoice(
     organisation_id: str, credit_note_id: str, format: FormatQuery = None
 ) -> Response[Any]:
     einvoice = caller_services(router).einvoices.credit_note_einvoice(
-        account_id(router), organisation_id, credit_note_id, format
+        account_id(router), organisation_id, credit_note_id, requested_format()
     )
     return einvoice_response(einvoice)

@@ -61,7 +61,7 @@ class EinvoiceRefused(InvalidInput):
     """
 
     def __init__(self, einvoice_format: EinvoiceFormat, failed_rules: Sequence[FailedRule]) -> None:
-        rules = ", ".join(rule.rule for rule in failed_rules)
+        rules = ", ".join(f"{rule.rule} ({rule.field})" if rule.field else rule.rule for rule in failed_rules)
         super().__init__(
             [FieldProblem(rule.field or "einvoice", rule.message, rule.rule) for rule in failed_rules],
             detail=f"The {einvoice_format} e-invoice would break {len(failed_rules)} rule(s): {rules}.",

@@ -75,6 +75,9 @@ class InvoiceLifecycleService:
             # First with the customer as the draft read it (the transaction checks its version is
             # unchanged, so its balance and details are current); after a conflict, read afresh.
             customer = invoice.draft_customer if attempts == 1 else None
+            if customer is not None and customer.einvoice_format is not None:
+                # Its e-invoice is judged before the transaction could notice a stale copy.
+                customer = None
             if customer is None:
                 customer = self._context.organisation_and_customer(
                     account_id, organisation_id, invoice.customer_id
