@@ -7,6 +7,7 @@
 #   make run     the whole platform on this machine (local stack, no AWS account)
 #   make build   lint the template, then `sam build` the functions and the shared layer
 #   make bench   performance measurements (figures only, never a pass/fail)
+#   make einvoice-rules  compile the XRechnung and Peppol Schematron rules to XSLT (einvoice_rules/build/)
 #   make docs    regenerate docs/api-reference.md from the OpenAPI document the code produces
 #   make bench-emulators  DynamoDB emulators compared (installs dynalite into .bench/ first)
 #   make audit   the installed dependencies against known vulnerabilities (pip-audit), when reachable
@@ -73,7 +74,7 @@ fi; \
 exit 1
 endef
 
-.PHONY: help venv system-tools fonts test lint format-check typecheck layers validate checkov pytest run build bench \
+.PHONY: help venv system-tools fonts einvoice-rules test lint format-check typecheck layers validate checkov pytest run build bench \
 	bench-emulators load fuzz audit docs messages fmt clean
 
 help:
@@ -81,7 +82,7 @@ help:
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements-dev.txt shared/requirements.txt pyproject.toml
+$(VENV_STAMP): requirements-dev.txt shared/requirements.txt einvoice_rules/requirements.txt pyproject.toml
 	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then \
 		echo "$(VENV) is not a Python 3.13 environment: recreating it"; rm -rf $(VENV); \
 	fi
@@ -96,6 +97,17 @@ $(VENV_STAMP): requirements-dev.txt shared/requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --requirement requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@touch $@
+
+# The e-invoice validator's rules (einvoice_rules/README.md): XRechnung's and Peppol's Schematron
+# compiled to XSLT 2.0 by SchXslt under Saxon, into a git-ignored folder the rules layer ships. Each
+# stylesheet is rebuilt only when its sources are newer.
+EINVOICE_RULES_BUILD := $(addprefix einvoice_rules/build/,xrechnung-cii.xsl xrechnung-ubl.xsl peppol-ubl.xsl)
+EINVOICE_RULES_SOURCES := $(shell find einvoice_rules/xrechnung einvoice_rules/peppol einvoice_rules/schxslt \
+	-name '*.sch' -o -name '*.xsl' 2>/dev/null)
+einvoice-rules: $(EINVOICE_RULES_BUILD)
+
+$(EINVOICE_RULES_BUILD) &: $(EINVOICE_RULES_SOURCES) tools/einvoice_rules.py | $(VENV_STAMP)
+	$(BIN)/python -m tools.einvoice_rules --force
 
 # ---------------------------------------------------------------------------------------------
 # Checks. `make -k test` runs every check even after one has failed, and still fails.
@@ -198,7 +210,7 @@ audit: $(VENV_STAMP)
 # is not a failure. Any other non-zero status is. `--dist loadgroup` spreads tests over the
 # workers one by one, except those marked `xdist_group` (an e2e module's tests, which share the
 # local stack the module starts), which stay together on one worker.
-pytest: $(VENV_STAMP) system-tools fonts
+pytest: $(VENV_STAMP) system-tools fonts einvoice-rules
 ifeq ($(strip $(TESTS)),)
 	@echo "pytest: no test layer (tests/unit, tests/integration, tests/e2e) exists yet"
 else
@@ -210,15 +222,15 @@ endif
 
 # ---------------------------------------------------------------------------------------------
 
-run: $(VENV_STAMP) fonts
+run: $(VENV_STAMP) fonts einvoice-rules
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions $(BIN)/python -m local
 
 # sam finds `python3.13` on PATH to build the functions and the layer: the venv's comes first.
-build: $(VENV_STAMP) fonts
+build: $(VENV_STAMP) fonts einvoice-rules
 	$(BIN)/sam validate --lint
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build
 
-bench: $(VENV_STAMP) fonts
+bench: $(VENV_STAMP) fonts einvoice-rules
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions:. $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # The fuzz test of `make test` with more examples per operation (REMIT_FUZZ_EXAMPLES, default 25);

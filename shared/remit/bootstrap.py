@@ -18,6 +18,7 @@ from remit.config import Settings, settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
@@ -67,7 +68,7 @@ class EinvoiceParts:
     validator: EinvoiceValidator | None = None
     invoice_document: InvoiceEinvoiceBuilder | None = None
     credit_note_document: CreditNoteEinvoiceBuilder | None = None
-    field_for_rule: Callable[[str], str | None] | None = None
+    field_for_rule: Callable[[str, str | None], str | None] | None = None
 
 
 class SystemClock:
@@ -135,6 +136,10 @@ def _secretsmanager() -> SecretsManagerClient:
 
 def _cognito_idp() -> Any:
     return boto3.client("cognito-idp")
+
+
+def _lambda() -> LambdaClient:
+    return boto3.client("lambda")
 
 
 def _stripe_gateway(config: Settings) -> Callable[[], CardGateway]:
@@ -228,6 +233,8 @@ def build_services(
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
     from remit.adapters.ses_mailer import SesMailer
     from remit.adapters.sqs_work_queue import SqsWorkQueue
+    from remit.domain.einvoice_building import einvoice_for_credit_note, einvoice_for_invoice
+    from remit.domain.einvoice_fields import field_for_rule
     from remit.services.account_people import AccountPeopleService
     from remit.services.accounts import AccountService
     from remit.services.billing_context import BillingContext
@@ -302,11 +309,10 @@ def build_services(
         credit_notes,
         documents,
         cache(_einvoice_writer) if parts.writer is None else partial(_given, parts.writer),
-        # TRANSITIONAL until the validator and the document builders are merged: not wired yet.
-        _not_wired if parts.validator is None else partial(_given, parts.validator),
-        invoice_document=parts.invoice_document or _not_wired,
-        credit_note_document=parts.credit_note_document or _not_wired,
-        field_for_rule=parts.field_for_rule or (lambda rule: None),
+        einvoice_validator if parts.validator is None else partial(_given, parts.validator),
+        invoice_document=parts.invoice_document or einvoice_for_invoice,
+        credit_note_document=parts.credit_note_document or einvoice_for_credit_note,
+        field_for_rule=parts.field_for_rule or field_for_rule,
     )
     invoices = InvoiceService(context)
     lifecycle = InvoiceLifecycleService(context, einvoices)
@@ -400,6 +406,38 @@ def services() -> Services:
     )
 
 
+@cache
+def einvoice_validator() -> EinvoiceValidator:
+    """The process-wide e-invoice validator for this environment, built on first use.
+
+    On AWS (`REMIT_EINVOICE_VALIDATOR_FUNCTION` set) it invokes `EinvoiceValidatorFunction`; off
+    AWS (the local stack, the tests) it starts one child process that holds the engine (Saxon is
+    neither fork- nor thread-safe, so it never runs in this process). Tests may inject another
+    with `use_einvoice_validator`.
+    """
+    injected = _injected.get("einvoice_validator")
+    if injected is not None:
+        return cast("EinvoiceValidator", injected)
+    config = settings()
+    if config.einvoice_validator_function:
+        from remit.adapters.lambda_einvoice_validator import LambdaEinvoiceValidator
+
+        return LambdaEinvoiceValidator(cache(_lambda), config.einvoice_validator_function)
+    from remit.adapters.process_einvoice_validator import ProcessEinvoiceValidator
+
+    return ProcessEinvoiceValidator()
+
+
+def use_einvoice_validator(validator: EinvoiceValidator | None) -> None:
+    """Validate e-invoices with `validator` from now on (None: the environment's own again)."""
+    if validator is None:
+        _injected.pop("einvoice_validator", None)
+    else:
+        _injected["einvoice_validator"] = validator
+    einvoice_validator.cache_clear()
+    services.cache_clear()
+
+
 # What tests inject into the process-wide services instead of the real thing (see `use_clock`).
 _injected: dict[str, Any] = {}
 # Card gateways besides Stripe, by provider: the local stack's sandbox (see `use_card_gateway`).
@@ -461,14 +499,8 @@ def _given[T](value: T) -> T:
     return value
 
 
-def _not_wired(*args: Any, **kwargs: Any) -> Any:
-    # TRANSITIONAL: replaced by the real validator and document builders when their branches merge.
-    from remit.domain.errors import DocumentUnavailable
-
-    raise DocumentUnavailable("E-invoices are not available on this deployment yet.", retry_after=3600)
-
-
 def reset() -> None:
     """Forget the built services and settings (tests that change the environment, the local stack)."""
     services.cache_clear()
+    einvoice_validator.cache_clear()
     settings.cache_clear()

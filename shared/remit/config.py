@@ -52,6 +52,9 @@ class Settings:
     user_pool_client_id: str = ""
     # The dashboard's sessions and failed sign-in counters (template.yaml's SessionsTable).
     sessions_table: str = "remit-sessions"
+    # The e-invoice validator function (template.yaml's EinvoiceValidatorFunction) the API invokes;
+    # empty off AWS: the validator then runs in a child process of this one.
+    einvoice_validator_function: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:

@@ -105,7 +105,7 @@ def use_fakes() -> JudgingValidator:
             validator=validator,
             invoice_document=invoice_document,
             credit_note_document=credit_note_document,
-            field_for_rule=FIELDS.get,
+            field_for_rule=lambda rule, location: FIELDS.get(rule),
         )
     )
     return validator

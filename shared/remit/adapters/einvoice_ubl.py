@@ -8,6 +8,7 @@ UBL 2.1: its due date (BT-9) goes to the payment means' `PaymentDueDate`, as EN 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
 from lxml import etree
@@ -156,12 +157,16 @@ def _payment_means(root: etree._Element, document: EinvoiceDocument, *, credit_n
 
 
 def _tax_category(
-    parent: etree._Element, name: str, category: str, rate: object, breakdown: VatBreakdown | None = None
+    parent: etree._Element,
+    name: str,
+    category: str,
+    rate: Decimal | None,
+    breakdown: VatBreakdown | None = None,
 ) -> None:
     element = _sub(parent, name)
     _text(element, "ID", category)
     if rate is not None:
-        _text(element, "Percent", number_text(rate))  # type: ignore[arg-type]
+        _text(element, "Percent", number_text(rate))
     if breakdown is not None:
         _text(element, "TaxExemptionReasonCode", breakdown.exemption_reason_code)
         _text(element, "TaxExemptionReason", breakdown.exemption_reason)

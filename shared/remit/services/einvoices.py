@@ -75,7 +75,7 @@ class EinvoiceService:
         *,
         invoice_document: InvoiceEinvoiceBuilder,
         credit_note_document: CreditNoteEinvoiceBuilder,
-        field_for_rule: Callable[[str], str | None],
+        field_for_rule: Callable[[str, str | None], str | None],
     ) -> None:
         self._context = context
         self._billing = context.billing
@@ -201,7 +201,9 @@ class EinvoiceService:
         report = self._validator().validate(einvoice_format, xml)
         # Each failed rule names the Remit field behind it when the validator could not.
         named = [
-            rule if rule.field else rule.model_copy(update={"field": self._field_for_rule(rule.rule)})
+            rule
+            if rule.field
+            else rule.model_copy(update={"field": self._field_for_rule(rule.rule, rule.location)})
             for rule in report.failed_rules
         ]
         return xml, report.model_copy(update={"failed_rules": named})
