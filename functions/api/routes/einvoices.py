@@ -8,11 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import TypeAdapter, ValidationError
 
 from api.http import account_id, caller_services
-from remit.domain.einvoices import EINVOICE_FORMATS, Einvoice, EinvoiceFormat
-from remit.domain.errors import InvalidInput
+from remit.domain.einvoices import Einvoice, EinvoiceFormat, einvoice_format_named
 
 router = APIGatewayRouter()
 
@@ -23,7 +21,6 @@ FormatQuery = Annotated[
         "`peppol_ubl` (the XML); without it, the customer's `einvoice_format`."
     ),
 ]
-_FORMAT: TypeAdapter[EinvoiceFormat] = TypeAdapter(EinvoiceFormat)
 VALID_HEADER = "Remit-Einvoice-Valid"
 _RESPONSES: dict[int, OpenAPIResponse] = {
     200: {
@@ -41,13 +38,7 @@ def requested_format() -> EinvoiceFormat | None:
     """The `format` asked for. The routes answer bytes, so they skip the resolver's validation (which
     would serialize the answer as text); the query, declared in their signatures for the OpenAPI
     document, is read and checked here."""
-    value = router.current_event.get_query_string_value("format")
-    if value is None:
-        return None
-    try:
-        return _FORMAT.validate_python(value)
-    except ValidationError:
-        raise InvalidInput.single("format", f"must be one of {', '.join(EINVOICE_FORMATS)}") from None
+    return einvoice_format_named(router.current_event.get_query_string_value("format"))
 
 
 def einvoice_response(einvoice: Einvoice) -> Response[Any]:

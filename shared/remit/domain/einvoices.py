@@ -14,6 +14,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import Field, field_validator
 
+from remit.domain.errors import InvalidInput
 from remit.domain.tax_ids import normalise_vat_id
 from remit.domain.values import Model, Strict, text
 
@@ -205,3 +206,13 @@ class Einvoice:
     media_type: str
     file_name: str
     report: ValidationReport
+
+
+def einvoice_format_named(value: str | None) -> EinvoiceFormat | None:
+    """The format a download asks for by name (None: none asked); `InvalidInput` naming `format`."""
+    if value is None or value == "":
+        return None
+    for einvoice_format in EINVOICE_FORMATS:
+        if value == einvoice_format:
+            return einvoice_format
+    raise InvalidInput.single("format", f"must be one of {', '.join(EINVOICE_FORMATS)}")
