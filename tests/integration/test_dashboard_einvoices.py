@@ -45,7 +45,8 @@ def test_a_refused_finalize_shows_each_rule_next_to_the_field_and_numbers_nothin
     page = response["body"]
     text = text_of(page)
     assert "BR-DE-15" in text
-    assert "Buyer reference" in text and "(BT-10) must be transmitted." in text
+    assert "Buyer reference" in text
+    assert "(BT-10) must be transmitted." in text
     assert "fix the customer's buyer reference" in text
     assert f'href="/dashboard/organisations/{org.id}/customers/{customer}/edit"' in page
     assert "nothing was numbered or locked" in text
