@@ -244,3 +244,34 @@ def _rule(rule: str, message: str) -> Any:
     from remit.domain.einvoices import FailedRule
 
     return FailedRule(rule=rule, message=message)
+
+
+def test_a_bulk_run_waits_for_a_validator_that_cannot_be_reached_instead_of_recording_an_error(
+    acme: Billing, validator: JudgingValidator
+) -> None:
+    customer = acme.new_customer(**{**GERMAN_PUBLIC, "buyer_reference": "991-12345-06"})
+    response = acme.api.post(
+        f"{acme.base}/billing",
+        {
+            "customer_ids": [customer],
+            "line_items": [{"description": "Jahresbeitrag", "unit_amount": 12000}],
+            "currency": "EUR",
+            "days_until_due": 14,
+        },
+    )
+    run_path = f"{acme.base}/billing_runs/{response.json()['id']}"
+    queue = BillingQueue()
+
+    validator.unreachable = True
+    failed = queue.deliver()
+
+    assert len(failed) == 1  # the message goes back to the queue
+    run = acme.api.get(run_path).json()
+    assert (run["status"], run["errors"], run["invoice_ids"]) == ("pending", [], [])
+    assert next_number(acme) == 1
+
+    validator.unreachable = False
+    queue.drain()
+    run = acme.api.get(run_path).json()
+    assert (run["status"], run["invoices_created"], run["errors"]) == ("completed", 1, [])
+    assert acme.get(run["invoice_ids"][0])["number"] == "ACME-00001"
