@@ -5,7 +5,7 @@
 #   make checkov the deployed CloudFormation (template.yaml translated) against checkov's policies
 #   make pytest  the tests alone, in parallel (TESTS=path/or::node PYTEST_ARGS=… PYTEST_WORKERS=0|2|auto)
 #   make run     the whole platform on this machine (local stack, no AWS account)
-#   make build   lint the template, then `sam build` the functions and the shared layer
+#   make build   lint the template, stage the e-invoice rules layer, then `sam build` the functions and layers
 #   make bench   performance measurements (figures only, never a pass/fail)
 #   make einvoice-rules  compile the XRechnung and Peppol Schematron rules to XSLT (einvoice_rules/build/)
 #   make docs    regenerate docs/api-reference.md from the OpenAPI document the code produces
@@ -74,7 +74,7 @@ fi; \
 exit 1
 endef
 
-.PHONY: help venv system-tools fonts einvoice-rules test lint format-check typecheck layers validate checkov pytest run build bench \
+.PHONY: help venv system-tools fonts einvoice-rules einvoice-layer test lint format-check typecheck layers validate checkov pytest run build bench \
 	bench-emulators load fuzz audit docs messages fmt clean
 
 help:
@@ -108,6 +108,12 @@ einvoice-rules: $(EINVOICE_RULES_BUILD)
 
 $(EINVOICE_RULES_BUILD) &: $(EINVOICE_RULES_SOURCES) tools/einvoice_rules.py | $(VENV_STAMP)
 	$(BIN)/python -m tools.einvoice_rules --force
+
+# EinvoiceValidatorFunction's only layer (template.yaml's EinvoiceRulesLayer): the engine's arm64
+# wheels, the rules and the `remit` modules, staged afresh for every `make build`.
+EINVOICE_LAYER := .aws-sam/einvoice-rules-layer
+einvoice-layer: einvoice-rules
+	$(BIN)/python -m tools.einvoice_rules layer $(EINVOICE_LAYER)
 
 # ---------------------------------------------------------------------------------------------
 # Checks. `make -k test` runs every check even after one has failed, and still fails.
@@ -226,7 +232,7 @@ run: $(VENV_STAMP) fonts einvoice-rules
 	env $(LOCAL_AWS_ENV) PYTHONPATH=functions $(BIN)/python -m local
 
 # sam finds `python3.13` on PATH to build the functions and the layer: the venv's comes first.
-build: $(VENV_STAMP) fonts einvoice-rules
+build: $(VENV_STAMP) fonts einvoice-layer
 	$(BIN)/sam validate --lint
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build
 
@@ -273,5 +279,5 @@ fmt: $(VENV_STAMP)
 	$(BIN)/ruff check --fix $(SOURCE_PATHS)
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts einvoice_rules/build
 	find . -path ./.git -prune -o -type d \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +

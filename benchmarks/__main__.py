@@ -13,6 +13,7 @@ from benchmarks import (
     cold_start,
     documents,
     dynamodb_calls,
+    einvoice_validation,
     emulators,
     load,
     mail,
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "overview": overview.main,
     "documents": documents.main,
     "mail": mail.main,
+    "einvoice_validation": einvoice_validation.main,
     "emulators": emulators.main,
     "load": load.main,
 }
@@ -48,6 +50,7 @@ DEFAULT = (
     "overview",
     "documents",
     "mail",
+    "einvoice_validation",
 )
 
 

@@ -7,14 +7,25 @@ runs. The output goes to `einvoice_rules/build/` (git-ignored): it is derived, n
 stylesheet newer than its sources is left alone, so the target costs nothing once built.
 
     python -m tools.einvoice_rules [--force]
+    python -m tools.einvoice_rules layer DIRECTORY [--x86_64]
+
+`layer` stages the rules layer that `EinvoiceValidatorFunction` runs with, and nothing else: it is
+the function's only layer (the shared layer's fonts, PDF and image libraries would take it over
+Lambda's 250 MB). DIRECTORY/python gets the arm64 wheels of the engine (Saxon-HE, lxml) and of
+what the handler imports (pydantic, Powertools' logger), pinned as `einvoice_rules/requirements.txt`
+and `shared/requirements.txt` pin them; the `remit` package's Python modules; and the rules with
+their compiled stylesheets under `einvoice_rules/` (REMIT_EINVOICE_RULES_DIR on Lambda).
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-RULES = Path(__file__).resolve().parent.parent / "einvoice_rules"
+REPOSITORY = Path(__file__).resolve().parent.parent
+RULES = REPOSITORY / "einvoice_rules"
 BUILD = RULES / "build"
 SCHXSLT_PIPELINE = RULES / "schxslt" / "xslt2" / "pipeline-for-svrl.xsl"
 
@@ -62,7 +73,94 @@ def compile_rules(force: bool = False) -> list[Path]:
     return written
 
 
+# What the validator function imports besides the engine, pinned in shared/requirements.txt.
+LAYER_SHARED_PACKAGES = (
+    "pydantic",
+    "pydantic-core",
+    "annotated-types",
+    "typing-extensions",
+    "typing-inspection",
+    "aws-lambda-powertools",
+    "jmespath",
+)
+# The function runs on arm64 (template.yaml's Globals) under Amazon Linux 2023 (glibc 2.34); Saxon's
+# wheel is manylinux_2_24, which SAM's own pip build (manylinux2014) does not accept.
+LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_24_aarch64", "manylinux2014_aarch64")
+
+
+def _pins(requirements: Path, names: tuple[str, ...] | None = None) -> list[str]:
+    pins = []
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if not requirement or requirement.startswith("-"):
+            continue
+        name = requirement.split("==", 1)[0].strip().lower()
+        if names is None or name in names:
+            pins.append(requirement)
+    if names is not None and len(pins) != len(names):
+        raise RuntimeError(f"{requirements} does not pin all of {', '.join(names)}")
+    return pins
+
+
+def stage_layer(directory: Path, platforms: tuple[str, ...] = LAYER_PLATFORMS) -> Path:
+    """Write the rules layer's content into `directory` (emptied first); returns its `python/`.
+
+    `platforms`: the wheels' platform tags (x86_64 ones stage a layer this machine can run, to try it).
+    """
+    compile_rules()
+    if directory.exists():
+        shutil.rmtree(directory)
+    python = directory / "python"
+    python.mkdir(parents=True)
+    pins = _pins(RULES / "requirements.txt") + _pins(
+        REPOSITORY / "shared" / "requirements.txt", LAYER_SHARED_PACKAGES
+    )
+    subprocess.run(  # noqa: S603 - our own interpreter's pip, with pinned requirements
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            *(option for platform in platforms for option in ("--platform", platform)),
+            "--implementation",
+            "cp",
+            "--python-version",
+            "3.13",
+            "--target",
+            str(python),
+            *pins,
+        ],
+        check=True,
+    )
+    shutil.copytree(
+        REPOSITORY / "shared" / "remit",
+        python / "remit",
+        ignore=lambda folder, names: [
+            name
+            for name in names
+            if name == "__pycache__" or (Path(folder, name).is_file() and not name.endswith(".py"))
+        ],
+    )
+    shutil.copytree(RULES, python / "einvoice_rules", ignore=shutil.ignore_patterns("*.tmp", "__pycache__"))
+    return python
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["layer"]:
+        if len(argv) not in (2, 3) or argv[2:] not in ([], ["--x86_64"]):
+            print("usage: python -m tools.einvoice_rules layer DIRECTORY [--x86_64]", file=sys.stderr)
+            return 2
+        platforms = (
+            tuple(tag.replace("aarch64", "x86_64") for tag in LAYER_PLATFORMS)
+            if argv[2:]
+            else LAYER_PLATFORMS
+        )
+        python = stage_layer(Path(argv[1]), platforms)
+        print(f"einvoice rules: layer staged in {python.parent}")
+        return 0
     written = compile_rules(force="--force" in argv)
     for path in written:
         print(f"einvoice rules: compiled {path.relative_to(RULES.parent)}")

@@ -193,7 +193,9 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> tuple[FormField, ...]
     """The form fields of `model`, in its order: read-only and excluded fields left out."""
     found: list[FormField] = []
     for name, info in model.model_fields.items():
-        if info.exclude or name in {"id", "logo_url", "card"}:
+        # An entity's own id (a contact's, a line's) is not typed in; an identifier a value needs
+        # (an electronic address's `id`) is.
+        if info.exclude or name in {"logo_url", "card"} or (name == "id" and not info.is_required()):
             continue
         annotation: Any = info.annotation
         if isinstance(annotation, (str, typing.ForwardRef)):

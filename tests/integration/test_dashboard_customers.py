@@ -138,6 +138,12 @@ def test_the_new_customer_form_has_every_field_of_the_apis_model_and_opens_as_a_
         "address-postal_code",
         "tax_rate",
         "tax_id",
+        "vat_id",
+        "tax_treatment",
+        "electronic_address-scheme",
+        "electronic_address-id",
+        "buyer_reference",
+        "einvoice_format",
         "external_ids",
         "invoicing_flow",
         "payment_terms_days",
@@ -182,6 +188,12 @@ def test_a_new_customer_is_created_with_every_field_and_shown_on_its_profile() -
             ("address.country", "DE"),
             ("tax_rate", "19"),
             ("tax_id", "DE136695976"),
+            ("vat_id", "fr 40 303 265 045"),
+            ("tax_treatment", "reverse_charge"),
+            ("electronic_address.scheme", "0204"),
+            ("electronic_address.id", "991-12345-67"),
+            ("buyer_reference", "991-12345-67"),
+            ("einvoice_format", "xrechnung_ubl"),
             ("external_ids", "crm-1\nerp-2"),
             ("invoicing_flow", "manual"),
             ("payment_terms_days", "14"),
@@ -206,6 +218,10 @@ def test_a_new_customer_is_created_with_every_field_and_shown_on_its_profile() -
     assert customer.address.city == "Köln"
     assert customer.tax_rate == Decimal("19")
     assert customer.tax_id == "DE136695976"
+    assert (customer.vat_id, customer.tax_treatment) == ("FR40303265045", "reverse_charge")
+    assert customer.electronic_address is not None
+    assert (customer.electronic_address.scheme, customer.electronic_address.id) == ("0204", "991-12345-67")
+    assert (customer.buyer_reference, customer.einvoice_format) == ("991-12345-67", "xrechnung_ubl")
     assert customer.external_ids == ["crm-1", "erp-2"]
     assert (customer.invoicing_flow, customer.payment_terms_days, customer.send_reminders) == (
         "manual",
@@ -220,7 +236,19 @@ def test_a_new_customer_is_created_with_every_field_and_shown_on_its_profile() -
     profile = browser.request("GET", response["headers"]["Location"])
     text = text_of(profile["body"])
     assert "Customer Globex GmbH created." in text
-    for shown in ["Hank", "Scorpio", "Hauptstraße 1", "Köln", "DE136695976", "crm-1", "marge@globex.test"]:
+    for shown in [
+        "Hank",
+        "Scorpio",
+        "Hauptstraße 1",
+        "Köln",
+        "DE136695976",
+        "crm-1",
+        "marge@globex.test",
+        "FR40303265045",
+        "Reverse charge",
+        "xrechnung_ubl",
+        "0204: 991-12345-67",
+    ]:
         assert shown in text, shown
     assert "billing, legal" in text
     assert "plan gold" in text
@@ -246,6 +274,16 @@ def test_a_refused_new_customer_shows_the_apis_message_next_to_the_field_and_cre
     assert 'value="Globex"' in refused["body"]
     assert bad_metadata["statusCode"] == 422
     assert 'id="f-metadata-error"' in bad_metadata["body"]
+    for fields, named in (
+        ({"vat_id": "DE136695975"}, "vat_id"),
+        ({"tax_treatment": "reverse_charge"}, "tax_treatment"),
+        ({"electronic_address.scheme": "0204"}, "electronic_address-id"),
+    ):
+        bad = browser.post(
+            org_path(organisation_id, "customers"), {"name": "Globex", "email": "ap@globex.test", **fields}
+        )
+        assert bad["statusCode"] == 422, named
+        assert f'id="f-{named}-error"' in bad["body"], named
     assert services().customers.list(account_id, organisation_id, 10, None, None).items == []
 
 
@@ -511,6 +549,9 @@ def test_the_edit_form_starts_from_the_record_saves_changes_and_clears_emptied_f
             "currency": "EUR",
             "payment_terms_days": "30",
             "invoicing_flow": "automatic",
+            "vat_id": "DE136695976",
+            "tax_treatment": "exempt",
+            "einvoice_format": "facturx",
             "contacts.0.email": "marge@globex.test",
             "contacts.0.preferences.present": "1",
             "contacts.0.preferences": "updates",
@@ -527,7 +568,13 @@ def test_the_edit_form_starts_from_the_record_saves_changes_and_clears_emptied_f
     assert changed.payment_terms_days == 30
     assert [c.preferences for c in changed.contacts] == [["updates"]]
     assert changed.metadata == {"plan": "gold"}
+    assert (changed.vat_id, changed.tax_treatment, changed.einvoice_format) == (
+        "DE136695976",
+        "exempt",
+        "facturx",
+    )
     assert "Customer Globex AG saved." in text_of(browser.request("GET", path)["body"])
+    assert 'value="DE136695976"' in browser.request("GET", f"{path}/edit")["body"]
 
 
 def test_a_refused_edit_shows_the_message_next_to_the_field_and_changes_nothing() -> None:

@@ -94,13 +94,23 @@ def test_the_settings_page_shows_every_section_with_the_stored_values() -> None:
     assert page["statusCode"] == 200
     body = page["body"]
     assert body.count("<h1>") == 1
-    for heading in ("Organisation", "Branding", "Numbering", "Payment methods", "Card provider", "Reminders"):
+    for heading in (
+        "Organisation",
+        "Legal identity",
+        "Branding",
+        "Numbering",
+        "Payment methods",
+        "Card provider",
+        "Reminders",
+    ):
         assert f">{heading}</h2>" in body
     assert 'aria-current="page">Settings</a>' in body
     assert 'value="Settings Ltd"' in body
     assert 'name="timezone"' in body
     assert '<option value="Europe/Paris">' in body
     assert 'name="payment_methods.bank_transfer.iban"' in body
+    assert 'name="legal.vat_id"' in body
+    assert 'name="legal.electronic_address.scheme"' in body
     assert 'name="reminders.days_after_due"' in body
     assert 'enctype="multipart/form-data"' in body
     assert 'type="file"' in body
@@ -109,6 +119,7 @@ def test_the_settings_page_shows_every_section_with_the_stored_values() -> None:
     path = settings_of(organisation_id)
     for action in (
         "organisation",
+        "legal",
         "branding",
         "logo",
         "numbering",
@@ -460,6 +471,53 @@ def test_a_refused_iban_is_shown_next_to_its_field_and_changes_nothing() -> None
     assert 'id="f-payment_methods-bank_transfer-iban-error"' in response["body"]
     assert "is not a valid IBAN" in text_of(response["body"])
     assert stored(account_id, organisation_id).payment_methods.bank_transfer is None
+
+
+# Legal identity -----------------------------------------------------------------------------------
+
+
+def test_the_legal_identity_is_saved_normalised_and_shown() -> None:
+    account_id, organisation_id = account_with_user("lea@example.com", "Lea GmbH")
+    browser = signed_in("lea@example.com")
+
+    follow(
+        browser,
+        browser.post(
+            f"{settings_of(organisation_id)}/legal",
+            {
+                "legal.registration_name": "Lea GmbH",
+                "legal.company_id": "HRB 4711",
+                "legal.vat_id": "de 136 695 976",
+                "legal.electronic_address.scheme": "9930",
+                "legal.electronic_address.id": "DE136695976",
+            },
+        ),
+    )
+
+    legal = stored(account_id, organisation_id).legal
+    assert legal is not None
+    assert (legal.registration_name, legal.company_id, legal.vat_id) == (
+        "Lea GmbH",
+        "HRB 4711",
+        "DE136695976",
+    )
+    assert legal.electronic_address is not None
+    assert legal.electronic_address.scheme == "9930"
+    page = browser.request("GET", settings_of(organisation_id))["body"]
+    assert 'value="DE136695976"' in page
+    assert stored(account_id, organisation_id).name == "Lea GmbH"  # no other section changed
+
+
+def test_a_refused_vat_id_is_shown_next_to_its_field_and_changes_nothing() -> None:
+    account_id, organisation_id = account_with_user("leo@example.com", "Leo GmbH")
+    browser = signed_in("leo@example.com")
+
+    response = browser.post(f"{settings_of(organisation_id)}/legal", {"legal.vat_id": "DE136695975"})
+
+    assert response["statusCode"] == 422
+    assert 'id="f-legal-vat_id-error"' in response["body"]
+    assert "is not a valid EU VAT number" in text_of(response["body"])
+    assert stored(account_id, organisation_id).legal is None
 
 
 # Card provider ------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ SECTIONS = (
             "payment_terms_days",
         ),
     ),
+    Section("legal", "Legal identity", ("legal",)),
     Section("branding", "Branding", ("branding",)),
     Section("numbering", "Numbering", ("invoice_numbering",), blank="omit"),
     Section("payment-methods", "Payment methods", ("payment_methods",)),
@@ -276,6 +277,12 @@ def save_branding(organisation_id: str) -> Page:
         forms["branding"].values = {**forms["branding"].values, "branding.brand_colour": [typed]}
         return _page(request, 200, forms, preview=typed)
     return _post_section(request, "branding", "Brand colour saved.")
+
+
+@router.post(SETTINGS + "/legal")
+def save_legal(organisation_id: str) -> Page:
+    request = page_request(router)
+    return _post_section(request, "legal", "Legal identity saved.")
 
 
 @router.post(SETTINGS + "/numbering")

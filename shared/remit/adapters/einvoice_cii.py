@@ -25,6 +25,7 @@ from remit.domain.einvoice_documents import (
     EinvoiceDocument,
     Party,
     PaymentMeans,
+    PostalAddress,
     VatBreakdown,
 )
 from remit.domain.einvoices import ElectronicAddress
@@ -136,19 +137,22 @@ def _party(parent: etree._Element, name: str, party: Party, *, seller: bool) -> 
         _text(legal, "TradingBusinessName", party.trading_name)
     if party.contact is not None and _has_contact(party.contact):
         _contact(element, party.contact)
-    address = _sub(element, "PostalTradeAddress")
-    _text(address, "PostcodeCode", party.address.postal_code)
-    _text(address, "LineOne", party.address.line1)
-    _text(address, "LineTwo", party.address.line2)
-    _text(address, "CityName", party.address.city)
-    _text(address, "CountryID", party.address.country)
-    _text(address, "CountrySubDivisionName", party.address.region)
+    _postal_address(_sub(element, "PostalTradeAddress"), party.address)
     if party.electronic_address is not None:
         _electronic_address(element, party.electronic_address)
     if party.vat_id:
         _text(_sub(element, "SpecifiedTaxRegistration"), "ID", party.vat_id, schemeID="VA")
     if seller and party.tax_registration_id:
         _text(_sub(element, "SpecifiedTaxRegistration"), "ID", party.tax_registration_id, schemeID="FC")
+
+
+def _postal_address(element: etree._Element, address: PostalAddress) -> None:
+    _text(element, "PostcodeCode", address.postal_code)
+    _text(element, "LineOne", address.line1)
+    _text(element, "LineTwo", address.line2)
+    _text(element, "CityName", address.city)
+    _text(element, "CountryID", address.country)
+    _text(element, "CountrySubDivisionName", address.region)
 
 
 def _has_contact(contact: Contact) -> bool:
@@ -170,6 +174,8 @@ def _electronic_address(parent: etree._Element, address: ElectronicAddress) -> N
 
 def _delivery(transaction: etree._Element, document: EinvoiceDocument) -> None:
     delivery = _sub(transaction, "ApplicableHeaderTradeDelivery")
+    if document.deliver_to is not None:
+        _postal_address(_sub(_sub(delivery, "ShipToTradeParty"), "PostalTradeAddress"), document.deliver_to)
     if document.delivery_date is not None:
         event = _sub(delivery, "ActualDeliverySupplyChainEvent")
         _date_time(event, "OccurrenceDateTime", _yyyymmdd(date_text(document.delivery_date)))

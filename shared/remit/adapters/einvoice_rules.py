@@ -35,8 +35,9 @@ from remit.domain.einvoices import SYNTAX, EinvoiceFormat, FailedRule, Validatio
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-# A document larger than this is refused before it is parsed (an invoice is tens of kilobytes).
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+# A document larger than this is refused before it is parsed (an invoice is tens of kilobytes); in
+# base64 it still fits the 6 MB of a synchronous Lambda invocation.
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 # XSD errors reported at most (a document in the wrong syntax can break thousands of them).
 MAX_XSD_ERRORS = 50
 

@@ -81,8 +81,12 @@ def ubl_xml(document: EinvoiceDocument, specification: UblSpecification) -> byte
             _text(reference, "IssueDate", date_text(document.preceding_invoice.issue_date))
     _party(_sub(root, "AccountingSupplierParty"), document.seller, seller=True)
     _party(_sub(root, "AccountingCustomerParty"), document.buyer, seller=False)
-    if document.delivery_date is not None:
-        _text(_sub(root, "Delivery"), "ActualDeliveryDate", date_text(document.delivery_date))
+    if document.delivery_date is not None or document.deliver_to is not None:
+        delivery = _sub(root, "Delivery")
+        if document.delivery_date is not None:
+            _text(delivery, "ActualDeliveryDate", date_text(document.delivery_date))
+        if document.deliver_to is not None:
+            _address(_sub(delivery, "DeliveryLocation"), document.deliver_to, name="Address")
     _payment_means(root, document, credit_note=credit_note)
     if document.payment_terms:
         _text(_sub(root, "PaymentTerms"), "Note", document.payment_terms)
@@ -129,8 +133,8 @@ def _party(holder: etree._Element, party: Party, *, seller: bool) -> None:
         _text(element_contact, "ElectronicMail", contact.email)
 
 
-def _address(parent: etree._Element, address: PostalAddress) -> None:
-    element = _sub(parent, "PostalAddress")
+def _address(parent: etree._Element, address: PostalAddress, *, name: str = "PostalAddress") -> None:
+    element = _sub(parent, name)
     _text(element, "StreetName", address.line1)
     _text(element, "AdditionalStreetName", address.line2)
     _text(element, "CityName", address.city)

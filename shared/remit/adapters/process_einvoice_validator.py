@@ -158,7 +158,7 @@ class ProcessEinvoiceValidator:
         if child.poll() is None:
             child.terminate()
             try:
-                child.wait(timeout=5)
+                child.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()

@@ -87,6 +87,7 @@ def einvoice_for_invoice(
         for line in invoice.line_items
     ]
     not_subject = any(line.vat_category == "O" for line in lines)
+    buyer = _buyer(invoice, customer, details, not_subject=not_subject)
     prepaid = _money(invoice.credit_applied, exponent)
     total = _money(invoice.total, exponent)
     return EinvoiceDocument(
@@ -100,8 +101,9 @@ def einvoice_for_invoice(
         delivery_date=_delivery_date(invoice, issue_date),
         period_start=invoice.period_start,
         period_end=invoice.period_end,
+        deliver_to=_deliver_to(lines, buyer),
         seller=_seller(organisation, not_subject=not_subject),
-        buyer=_buyer(invoice, customer, details, not_subject=not_subject),
+        buyer=buyer,
         payment_means=_payment_means(organisation, invoice.currency, invoice.number or invoice.id),
         lines=lines,
         vat_breakdown=_breakdown(taxed, exponent),
@@ -139,6 +141,7 @@ def einvoice_for_credit_note(
         for line in credit_note.lines
     ]
     not_subject = any(line.vat_category == "O" for line in lines)
+    buyer = _buyer(invoice, customer, details, not_subject=not_subject)
     total = _money(credit_note.total, exponent)
     invoice_issue_date = credit_note.invoice_issue_date
     return EinvoiceDocument(
@@ -154,8 +157,9 @@ def einvoice_for_credit_note(
         period_start=invoice.period_start,
         period_end=invoice.period_end,
         preceding_invoice=PrecedingInvoice(number=credit_note.invoice_number, issue_date=invoice_issue_date),
+        deliver_to=_deliver_to(lines, buyer),
         seller=_seller(organisation, not_subject=not_subject),
-        buyer=_buyer(invoice, customer, details, not_subject=not_subject),
+        buyer=buyer,
         payment_means=_payment_means(organisation, credit_note.currency, credit_note.number),
         lines=lines,
         vat_breakdown=_breakdown(taxed, exponent),
@@ -271,7 +275,9 @@ def _breakdown(lines: Sequence[_Taxed], exponent: int) -> list[VatBreakdown]:
         breakdown.append(
             VatBreakdown(
                 category=category,
-                rate=None if rate is None else members[0].rate,
+                # `O` lines have no rate; its breakdown says 0, as XRechnung requires a rate (BR-DE-14)
+                # and EN 16931 allows one there.
+                rate=Decimal(0) if rate is None else members[0].rate,
                 taxable_amount=_money(sum(line.amount for line in members), exponent),
                 tax_amount=_money(sum(line.tax_amount for line in members), exponent),
                 exemption_reason=reason,
@@ -383,6 +389,14 @@ def _delivery_date(invoice: Invoice, fallback: date) -> date | None:
     if invoice.period_start is not None or invoice.period_end is not None:
         return None
     return fallback
+
+
+def _deliver_to(lines: Sequence[DocumentLine], buyer: Party) -> PostalAddress | None:
+    """BG-15: an intra-community supply (K) names where the goods went (BR-IC-12); Remit knows the
+    buyer's address only, so that is where they are taken to have gone."""
+    if any(line.vat_category == "K" for line in lines):
+        return buyer.address
+    return None
 
 
 def _one_note(texts: Iterable[str | None]) -> list[str]:

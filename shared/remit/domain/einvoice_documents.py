@@ -106,6 +106,8 @@ class EinvoiceDocument(Model):
     notes: list[str] = Field(default_factory=list)  # BT-22
     payment_terms: str | None = None  # BT-20
     delivery_date: date | None = None  # BT-72
+    # BG-15 (BT-75 … BT-80): where the goods went; an intra-community supply must name its country.
+    deliver_to: PostalAddress | None = None
     period_start: date | None = None  # BT-73
     period_end: date | None = None  # BT-74
     preceding_invoice: PrecedingInvoice | None = None  # BG-3

@@ -67,6 +67,11 @@ _FIELDS: dict[str, str] = {
     "BR-O-10": "line_items.exemption_reason",
     "BR-CL-22": "line_items.exemption_reason",
     "BR-CL-23": "line_items.unit_code",
+    # Lines not subject to VAT (O) cannot share an invoice with any other category.
+    "BR-O-11": "line_items.vat_category",
+    "BR-O-12": "line_items.vat_category",
+    "BR-O-13": "line_items.vat_category",
+    "BR-O-14": "line_items.vat_category",
     "BR-IC-11": "delivery_date",
     "BR-DE-TMP-32": "delivery_date",
     "BR-CL-04": "currency",

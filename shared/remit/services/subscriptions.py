@@ -16,7 +16,7 @@ from remit.domain.charge import Charge
 from remit.domain.customer import Customer
 from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from remit.domain.ids import new_id
-from remit.domain.invoice import Invoice, NewLineItem
+from remit.domain.invoice import Invoice, NewLineItem, line_tax_problems
 from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
 from remit.domain.subscription import (
@@ -254,9 +254,13 @@ class SubscriptionService:
         (when given: it exists here and bills in the subscription's currency).
         """
         check_subscription(subscription)
-        problems = []
+        problems: list[FieldProblem] = []
         if customer is not None and subscription.currency != customer.currency:
             problems.append(FieldProblem("currency", f"must be the customer's currency {customer.currency}"))
+        if customer is not None:
+            # Lines the customer's tax treatment refuses would fail each period's invoice: refused now.
+            for index, line in enumerate(subscription.line_items or []):
+                problems += line_tax_problems(f"line_items.{index}", line, customer)[2]
         if template_given and subscription.template_id is not None:
             template = self._template(organisation_id, subscription)
             if template is None:
