@@ -11,7 +11,8 @@ import pytest
 from remit import bootstrap
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
-from tests.integration.billing_queue import BillingQueue
+from tests.integration.billing_queue import BillingQueue, run_cycle
+from tests.integration.conftest import SettableClock
 from tests.integration.einvoice_fakes import JudgingValidator, number_in, use_fakes
 
 GERMAN_PUBLIC = {
@@ -275,3 +276,25 @@ def test_a_bulk_run_waits_for_a_validator_that_cannot_be_reached_instead_of_reco
     run = acme.api.get(run_path).json()
     assert (run["status"], run["invoices_created"], run["errors"]) == ("completed", 1, [])
     assert acme.get(run["invoice_ids"][0])["number"] == "ACME-00001"
+
+
+def test_the_daily_cycle_records_a_refused_subscription_invoice_and_issues_the_others(
+    acme: Billing, clock: SettableClock
+) -> None:
+    clock.set("2027-01-20T10:00:00+00:00")
+    refused = acme.new_customer(**GERMAN_PUBLIC)
+    subscriptions = {}
+    for customer in (refused, acme.customer):
+        body = {"customer_id": customer, "line_items": [{"description": "Pro", "unit_amount": 4900}]}
+        created = acme.api.post(f"{acme.base}/subscriptions", {**body, "start_date": "2027-01-31"}).json()
+        assert acme.api.post(f"{acme.base}/subscriptions/{created['id']}/activate").status == 200
+        subscriptions[customer] = created["id"]
+
+    run_cycle("2027-01-31")
+
+    issued = acme.api.get(f"{acme.base}/invoices").json()["data"]
+    assert [(i["customer_id"], i["number"]) for i in issued] == [(acme.customer, "ACME-00001")]
+    runs = acme.api.get(f"{acme.base}/billing_runs").json()["data"]
+    errors = [error for run in runs for error in run["errors"]]
+    assert [(e["customer_id"], e["subscription_id"]) for e in errors] == [(refused, subscriptions[refused])]
+    assert "BR-DE-15 (customer.buyer_reference)" in errors[0]["detail"]
