@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from dashboard.page_request import PageRequest
 from remit.domain.einvoices import Einvoice, EinvoiceFormat, einvoice_format_named
+from remit.domain.errors import EinvoiceRefused
 
 VALID_HEADER = "Remit-Einvoice-Valid"
 
@@ -27,3 +28,14 @@ def einvoice_download(einvoice: Einvoice) -> Response[bytes]:
         },
         body=einvoice.content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
     )
+
+
+def einvoice_refusal(refused: EinvoiceRefused) -> list[str]:
+    """A refused e-invoice in plain words: what happened, then each rule and the field to fix."""
+    lines = [
+        f"Its {refused.einvoice_format} e-invoice would break the format's rules, so nothing was issued."
+    ]
+    for rule in refused.failed_rules:
+        fix = f" (fix {rule.field.replace('_', ' ').replace('.', ' ')})" if rule.field else ""
+        lines.append(f"{rule.rule}: {rule.message}{fix}")
+    return lines

@@ -118,3 +118,22 @@ def test_a_credit_note_page_shows_its_einvoice_and_downloads_it(validator: Judgi
     assert download["statusCode"] == 200, download["body"]
     assert download["headers"]["Content-Type"] == "application/xml"
     assert b'type="381"' in body_of(download)
+
+
+def test_a_refused_credit_note_shows_each_rule_on_the_form_and_issues_nothing(
+    validator: JudgingValidator,
+) -> None:
+    from remit.domain.einvoices import FailedRule
+
+    org = Org("einv-di@example.com")
+    customer = org.new_customer("Bundesamt", **GERMAN_PUBLIC, buyer_reference="04011000-12345-67")
+    invoice_id = org.finalized(customer=customer)
+    validator.fail = FailedRule(rule="BR-CO-26", message="Seller VAT identifier missing.")
+
+    response = org.browser.post(org.path(invoice_id, "credit-notes"), {"lines.0.quantity": "1"})
+
+    assert response["statusCode"] == 422, text_of(response["body"])
+    text = text_of(response["body"])
+    assert "BR-CO-26: Seller VAT identifier missing. (fix organisation legal vat id)" in text
+    assert "nothing was issued" in text
+    assert org.get(invoice_id).credited_amount == 0

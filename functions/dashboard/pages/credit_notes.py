@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from dashboard.einvoices import einvoice_download, einvoice_format_asked
+from dashboard.einvoices import einvoice_download, einvoice_format_asked, einvoice_refusal
 from dashboard.formats import money
 from dashboard.forms import FormErrors
 from dashboard.page_request import PageRequest, page_request
@@ -37,7 +37,7 @@ from remit.domain.credit_notes import (
     voided_credit_note,
 )
 from remit.domain.einvoices import EINVOICE_FORMATS
-from remit.domain.errors import Conflict, InvalidInput, NotFound
+from remit.domain.errors import Conflict, EinvoiceRefused, InvalidInput, NotFound
 from remit.domain.refunds import RefundExceedsPayments, allocate_refund, refundable
 from remit.problem_details import status_of
 
@@ -173,8 +173,11 @@ def issue_credit_note(organisation_id: str, invoice_id: str) -> Page:
             _request_of(request, request.field("request_key"), new.model_dump_json()),
         )
     except (InvalidInput, Conflict) as refused:
-        # The service's refusal next to the fields it names; one naming none above the form.
+        # The service's refusal next to the fields it names; one naming none above the form. An
+        # e-invoice's failed rules name the customer's or organisation's fields: each above it.
         status, _ = status_of(refused)
+        if isinstance(refused, EinvoiceRefused):
+            return _form(request, status, invoice, values, FormErrors(general=einvoice_refusal(refused)))
         errors = refusals(refused.problems, asked, len(invoice.line_items))
         if not errors:
             errors.general.append(refused.detail)
