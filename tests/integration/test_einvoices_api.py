@@ -298,3 +298,18 @@ def test_the_daily_cycle_records_a_refused_subscription_invoice_and_issues_the_o
     errors = [error for run in runs for error in run["errors"]]
     assert [(e["customer_id"], e["subscription_id"]) for e in errors] == [(refused, subscriptions[refused])]
     assert "BR-DE-15 (customer.buyer_reference)" in errors[0]["detail"]
+
+
+def test_a_format_given_to_the_customer_after_the_draft_was_made_is_checked_at_finalization(
+    acme: Billing,
+) -> None:
+    customer = acme.new_customer(**{k: v for k, v in GERMAN_PUBLIC.items() if k != "einvoice_format"})
+    draft = draft_for(acme, customer)
+    patched = acme.api.patch(f"{acme.base}/customers/{customer}", {"einvoice_format": "xrechnung_ubl"})
+    assert patched.status == 200, patched.body
+
+    response = acme.api.post(f"{acme.invoice(draft['id'])}/finalize")
+
+    assert response.status == 422, response.body
+    assert [e["rule"] for e in response.json()["errors"]] == ["BR-DE-15"]
+    assert acme.get(draft["id"])["status"] == "draft"
