@@ -406,6 +406,103 @@ def test_editing_a_draft_keeps_unchanged_lines_and_replaces_changed_ones() -> No
     assert "Draft saved: 2 line(s)" in page
 
 
+def test_the_line_forms_offer_the_vat_category_exemption_reason_and_unit_code() -> None:
+    org = Org("vat@example.com")
+
+    form = org.page(f"{org.base}/new?customer_id={org.customer}")["body"]
+    for name in (
+        "line_items.0.vat_category",
+        "line_items.0.exemption_reason",
+        "line_items.0.unit_code",
+        "delivery_date",
+    ):
+        assert f'name="{name}"' in form, name
+    assert '<option value="AE">' in form
+    response = org.browser.post(
+        org.base,
+        {
+            "customer_id": org.customer,
+            "line_items.0.description": "Medical care",
+            "line_items.0.unit_amount": "100",
+            "line_items.0.tax_rate": "0",
+            "line_items.0.vat_category": "E",
+            "line_items.0.exemption_reason": "Art. 132 (1)(c) 2006/112/EC",
+            "line_items.0.unit_code": "HUR",
+            "line_items.1.description": "",
+            "line_items.1.unit_amount": "",
+            "line_items.1.vat_category": "",
+            "line_items.1.unit_code": "",
+            "delivery_date": "2031-01-15",
+            "days_until_due": "14",
+        },
+        confirmed=False,
+    )
+
+    page = org.followed(response)
+    invoice = org.get(response["headers"]["Location"].rsplit("/", 1)[1])
+    assert "Art. 132 (1)(c) 2006/112/EC" in page
+    assert "Delivered" in page
+    (line,) = invoice.line_items
+    assert (line.vat_category, line.exemption_reason, line.unit_code) == (
+        "E",
+        "Art. 132 (1)(c) 2006/112/EC",
+        "HUR",
+    )
+    assert invoice.delivery_date.isoformat() == "2031-01-15"
+
+
+def test_a_line_whose_category_its_rate_refuses_is_marked_on_its_row_and_creates_nothing() -> None:
+    org = Org("vcx@example.com")
+
+    response = org.browser.post(
+        org.base,
+        {
+            "customer_id": org.customer,
+            "line_items.0.description": "Widget",
+            "line_items.0.unit_amount": "10",
+            "line_items.0.vat_category": "AE",
+        },
+        confirmed=False,
+    )
+
+    assert response["statusCode"] == 422
+    assert 'id="f-line_items-0-vat_category-error"' in response["body"]
+    assert "VAT category AE" in text_of(response["body"])
+    assert org.page(org.base)["statusCode"] == 200
+    assert "Widget" not in text_of(org.page(org.base)["body"])
+
+
+def test_editing_a_lines_unit_code_replaces_it_and_the_delivery_date_is_saved() -> None:
+    org = Org("vce@example.com")
+    draft = org.draft(1000)
+    before = org.get(draft).line_items[0]
+
+    form = org.page(org.path(draft, "edit"))["body"]
+    assert 'name="line_items.0.unit_code" value="C62"' in form
+    response = org.browser.post(
+        org.path(draft, "edit"),
+        {
+            "line_items.0.id": before.id,
+            "line_items.0.description": before.description,
+            "line_items.0.quantity": str(before.quantity),
+            "line_items.0.unit_amount": "10.00",
+            "line_items.0.tax_rate": str(before.tax_rate),
+            "line_items.0.vat_category": "S",
+            "line_items.0.unit_code": "DAY",
+            "delivery_date": "2031-02-01",
+            "days_until_due": "14",
+        },
+        confirmed=False,
+    )
+
+    org.followed(response)
+    after = org.get(draft)
+    assert after.line_items[0].id != before.id
+    assert (after.line_items[0].unit_code, after.line_items[0].vat_category) == ("DAY", "S")
+    assert after.delivery_date.isoformat() == "2031-02-01"
+    assert 'value="2031-02-01"' in org.page(org.path(draft, "edit"))["body"]
+
+
 def test_a_refused_edit_shows_the_apis_message_next_to_the_field_and_changes_nothing() -> None:
     org = Org("vic@example.com")
     draft = org.draft(1000)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import io
 import subprocess
 
+import facturx
 from lxml import etree
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
 from remit.adapters.einvoice_writer import EinvoiceXmlWriter
 from remit.adapters.pdf_invoice import FpdfInvoiceRenderer
+from remit.domain.einvoice_building import einvoice_for_invoice
+from tests.einvoice_records import a_customer, an_issued_invoice, an_organisation
 from tests.einvoice_samples import a_credit_note, a_document
 from tests.integration.test_pdf_invoice import invoice_document
 
@@ -21,6 +24,10 @@ PDFTOTEXT = "/usr/bin/pdftotext"
 BIDI_CONTROLS = dict.fromkeys(range(0x202A, 0x202F))
 FX = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
 PDFAID = "http://www.aiim.org/pdfa/ns/id/"
+DC = "http://purl.org/dc/elements/1.1/"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+PDF_NS = "http://ns.adobe.com/pdf/1.3/"
+XMP_NS = "http://ns.adobe.com/xap/1.0/"
 # Words in scripts beyond Latin: the PDF keeps them as text an accountant's tools can search.
 WORDS = ["Łódź", "Müller", "Ørsted", "東京都の請求書", "Счёт-фактура", "فاتورة"]
 
@@ -62,6 +69,40 @@ def test_the_xmp_declares_pdfa3_and_the_factur_x_en16931_profile():
     assert xmp.findtext(f".//{{{FX}}}DocumentFileName") == "factur-x.xml"
     assert xmp.findtext(f".//{{{FX}}}ConformanceLevel") == "EN 16931"
     assert xmp.findtext(f".//{{{FX}}}Version") == "1.0"
+
+
+def test_the_info_dictionary_agrees_with_the_xmp_and_the_file_is_pdf_1_7_with_an_id():
+    result, _ = facturx_of()
+
+    reader = PdfReader(io.BytesIO(result))
+    xmp = etree.fromstring(
+        resolved(reader.trailer["/Root"]["/Metadata"]).get_data(),
+        etree.XMLParser(resolve_entities=False, no_network=True),
+    )
+    info = reader.metadata
+    assert info is not None
+    assert xmp.findtext(f".//{{{DC}}}title/{{{RDF}}}Alt/{{{RDF}}}li") == info.title
+    assert xmp.findtext(f".//{{{DC}}}creator/{{{RDF}}}Seq/{{{RDF}}}li") == info.author
+    assert xmp.findtext(f".//{{{DC}}}description/{{{RDF}}}Alt/{{{RDF}}}li") == info.subject
+    assert xmp.findtext(f".//{{{PDF_NS}}}Producer") == info.producer
+    assert xmp.findtext(f".//{{{XMP_NS}}}CreatorTool") == info.creator
+    # Info entries the XMP lacks would disagree with it: there are none.
+    assert "/Keywords" not in info
+    assert result.startswith(b"%PDF-1.7")
+    assert len(reader.trailer["/ID"]) == 2
+
+
+def test_the_factur_x_library_reads_it_back_as_a_valid_en16931_invoice():
+    customer = a_customer()
+    invoice = an_issued_invoice(customer, [("Consulting", "3", 15000, "19"), ("Handbook", "2", 1250, "7")])
+    document = einvoice_for_invoice(invoice, organisation=an_organisation(), customer=customer)
+    xml = WRITER.xml(document, "facturx")
+    pdf = FpdfInvoiceRenderer().render(invoice_document(), None)
+
+    filename, embedded = facturx.get_xml_from_pdf(WRITER.facturx_pdf(pdf, xml, document), check_xsd=True)
+
+    assert (filename, embedded) == ("factur-x.xml", xml)
+    assert facturx.get_level(etree.fromstring(embedded, etree.XMLParser(resolve_entities=False))) == "en16931"
 
 
 def test_the_pdf_has_an_srgb_output_intent_and_embedded_fonts():

@@ -338,6 +338,7 @@ def edit_invoice(organisation_id: str, invoice_id: str) -> Page:
             "line_items": [line.model_dump(mode="json") for line in invoice.line_items],
             "due_date": None if invoice.days_until_due is not None else invoice.due_date.isoformat(),
             "days_until_due": invoice.days_until_due,
+            "delivery_date": invoice.delivery_date.isoformat() if invoice.delivery_date else None,
             "memo": invoice.memo,
             "footer": invoice.footer,
         },
@@ -382,6 +383,9 @@ def _kept_lines(invoice: Invoice, values: FormValues, lines: list[LineItemInput]
             and Decimal(line.quantity) == old.quantity
             and line.unit_amount == old.unit_amount
             and (line.tax_rate is None or Decimal(line.tax_rate) == old.tax_rate)
+            and (line.vat_category is None or line.vat_category == old.vat_category)
+            and line.exemption_reason == old.exemption_reason
+            and line.unit_code == old.unit_code
         )
         kept.append(LineItemInput(id=line_id) if unchanged else line)
     return kept

@@ -1,12 +1,12 @@
 """`EinvoiceWriter`: an EN 16931 document in its format's XML, and the Factur-X PDF.
 
 The XML comes from `einvoice_cii` (Factur-X, XRechnung CII) or `einvoice_ubl` (XRechnung UBL, Peppol
-BIS). The Factur-X PDF is the invoice PDF Remit renders with fpdf2 (every font embedded), given what
-PDF/A-3 asks of the file beyond that (an sRGB output intent, a document id, an Info dictionary that
-agrees with the XMP), and then handed to the `factur-x` library (Akretion), which embeds the CII as
-`factur-x.xml` (an associated file in the catalog's /AF, /AFRelationship /Alternative) and writes
-the XMP with the PDF/A-3 identification and the Factur-X extension schema (DocumentType INVOICE,
-ConformanceLevel EN 16931). Imported only on the paths that produce an e-invoice.
+BIS). The Factur-X PDF is the invoice PDF Remit renders with fpdf2 (every font embedded) handed to the
+`factur-x` library (Akretion), which embeds the CII as `factur-x.xml` (an associated file in the
+catalog's /AF, /AFRelationship /Alternative) and writes the XMP with the PDF/A-3 identification and
+the Factur-X extension schema (DocumentType INVOICE, ConformanceLevel EN 16931); pypdf then adds
+what PDF/A-3 asks of the file beyond that (a PDF 1.7 header, an sRGB output intent, an Info
+dictionary that agrees with the XMP). Imported only on the paths that produce an e-invoice.
 """
 
 from __future__ import annotations
@@ -44,31 +44,30 @@ class EinvoiceXmlWriter:
         title = f"{document.seller.name}: {kind} {document.number}"
         metadata = {
             "author": document.seller.name,
-            "keywords": f"Factur-X, {kind}",
             "title": title,
             "subject": f"Factur-X {kind.lower()} {document.number} dated {document.issue_date.isoformat()} "
             f"issued by {document.seller.name}",
         }
-        prepared = _pdfa_base(pdf)
-        return bytes(
-            generate_from_binary(
-                prepared,
-                xml,
-                flavor="factur-x",
-                level="en16931",
-                check_xsd=False,
-                pdf_metadata=metadata,
-                lang=document.language,
-                afrelationship="alternative",
-                # PDF/A: the XMP stays readable without a filter.
-                xmp_compression=False,
-            )
+        facturx = generate_from_binary(
+            pdf,
+            xml,
+            flavor="factur-x",
+            level="en16931",
+            check_xsd=False,
+            pdf_metadata=metadata,
+            lang=document.language,
+            afrelationship="alternative",
+            # PDF/A: the XMP stays readable without a filter.
+            xmp_compression=False,
         )
+        return _pdfa_finished(bytes(facturx))
 
 
-def _pdfa_base(pdf: bytes) -> bytes:
-    """`pdf` with what PDF/A-3 needs that fpdf2 writes only in its compliance mode: an output intent
-    with an embedded ICC profile, and an Info dictionary whose producer matches the XMP's."""
+def _pdfa_finished(pdf: bytes) -> bytes:
+    """The Factur-X `pdf` with what PDF/A-3 needs beyond what factur-x writes: a PDF 1.7 header (the
+    associated files are a PDF/A-3 feature), an output intent with an embedded ICC profile (fpdf2
+    writes one only in its own compliance mode), and an Info dictionary that says nothing the XMP
+    does not: the XMP's producer, and no keywords (the XMP has none)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -95,7 +94,11 @@ def _pdfa_base(pdf: bytes) -> bytes:
         }
     )
     writer._root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
+    writer.pdf_header = "%PDF-1.7"
     writer.add_metadata({"/Producer": PRODUCER})
+    info = writer._info.get_object() if writer._info is not None else None
+    if isinstance(info, DictionaryObject):
+        info.pop(NameObject("/Keywords"), None)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
