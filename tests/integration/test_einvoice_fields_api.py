@@ -269,6 +269,21 @@ def test_a_charge_whose_rate_and_category_disagree_is_a_422(acme: Billing) -> No
     assert acme.api.get(f"{acme.base}/customers/{acme.customer}/charges").json()["data"] == []
 
 
+def test_a_taxed_charge_of_a_customer_now_reverse_charged_is_refused_naming_it(acme: Billing) -> None:
+    charge = acme.charge()  # at the customer's 19 %
+    acme.api.patch(f"{acme.base}/customers/{acme.customer}", EINVOICE_CUSTOMER)
+
+    response = acme.api.post(
+        f"{acme.base}/invoices", {"customer_id": acme.customer, "charge_ids": [charge["id"]]}
+    )
+
+    assert errors_of(response) == ["charge_ids"]
+    assert charge["id"] in response.json()["errors"][0]["message"]
+    assert acme.api.get(f"{acme.base}/invoices").json()["data"] == []
+    charges = acme.api.get(f"{acme.base}/customers/{acme.customer}/charges").json()["data"]
+    assert [c["status"] for c in charges] == ["open"]
+
+
 # --- Reverse charge, end to end ------------------------------------------------------------------
 
 

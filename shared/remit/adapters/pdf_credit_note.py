@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from remit.adapters.document_text import long_date, plain_decimal, reason_labels, settlement_rows
-from remit.adapters.pdf_invoice import CONTENT_WIDTH, INK, MARGIN, MUTED, Align, BrandedPdfLayout
+from remit.adapters.pdf_invoice import CONTENT_WIDTH, INK, MARGIN, MUTED, Align, BrandedPdfLayout, described
 from remit.domain.documents import CreditNoteDocument
 
 # C0 and C1 controls but line breaks and tabs, and the embeddings, overrides and isolates of the
@@ -73,6 +73,7 @@ class _CreditNoteLayout(BrandedPdfLayout[CreditNoteDocument]):
             ],
             (self._("Total credited"), self.doc.total),
         )
+        self._tax_mentions()
         self._settlement()
         self._notes()
 
@@ -93,7 +94,7 @@ class _CreditNoteLayout(BrandedPdfLayout[CreditNoteDocument]):
         # A line credited by amount (or a free line) has no quantity or unit price of its own.
         rows = [
             (
-                line.description,
+                described(line.description, line.exemption_reason),
                 plain_decimal(line.quantity) if line.quantity is not None else "",
                 self.money(line.unit_amount) if line.unit_amount is not None else "",
                 f"{plain_decimal(line.tax_rate)}%",

@@ -46,6 +46,11 @@ CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 LOGO_MAX_WIDTH, LOGO_MAX_HEIGHT = 60.0, 20.0
 
 
+def described(description: str, exemption_reason: str | None) -> str:
+    """A line's description, with the reason it carries no VAT beneath it when it has one."""
+    return f"{description}\n{exemption_reason}" if exemption_reason else description
+
+
 class FpdfInvoiceRenderer:
     """`InvoicePdfRenderer` with fpdf2: one A4 document per call, nothing shared between calls."""
 
@@ -204,7 +209,27 @@ class BrandedPdfLayout[DocumentT: (InvoiceDocument, CreditNoteDocument)](ABC):
             self._font(8.5, colour=MUTED)
             tax_id = self._("VAT/Tax ID: %(tax_id)s") % {"tax_id": party.tax_id}
             pdf.multi_cell(width, 4.2, tax_id, align=self.start, new_x="LEFT", new_y="NEXT")
+        if party.other_vat_id:
+            pdf.set_x(x)
+            self._font(8.5, colour=MUTED)
+            vat_id = self._("VAT ID: %(vat_id)s") % {"vat_id": party.other_vat_id}
+            pdf.multi_cell(width, 4.2, vat_id, align=self.start, new_x="LEFT", new_y="NEXT")
         return pdf.get_y()
+
+    def _tax_mentions(self) -> None:
+        """The statement the law requires of a reverse-charged document (Article 226(11a),
+        Directive 2006/112/EC), in the document's language."""
+        if not self.doc.reverse_charge:
+            return
+        pdf = self.pdf
+        self._ensure_room(12)
+        self._font(8.5, bold=True, colour=INK)
+        mention = self._(
+            "Reverse charge: VAT to be accounted for by the recipient "
+            "(Article 196, Council Directive 2006/112/EC)"
+        )
+        pdf.multi_cell(CONTENT_WIDTH, 4.6, mention, align=self.start, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
 
     @abstractmethod
     def _details(self, x: float, y: float, width: float) -> float:
@@ -517,6 +542,7 @@ class _InvoiceLayout(BrandedPdfLayout[InvoiceDocument]):
         self._parties_and_details()
         self._lines()
         self._tax_breakdown_and_totals()
+        self._tax_mentions()
         self._payment_instructions()
         self._credit_notes()
         self._notes()
@@ -536,7 +562,7 @@ class _InvoiceLayout(BrandedPdfLayout[InvoiceDocument]):
     def _lines(self) -> None:
         rows = [
             (
-                line.description,
+                described(line.description, line.exemption_reason),
                 plain_decimal(line.quantity),
                 self.money(line.unit_amount),
                 f"{plain_decimal(line.tax_rate)}%",

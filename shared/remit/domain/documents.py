@@ -33,6 +33,40 @@ class DocumentParty(Model):
     email: str | None = None
     address: Address | None = None
     tax_id: str | None = None
+    # Its VAT identifier, shown beside the tax id when it is another number.
+    vat_id: str | None = None
+
+    @property
+    def other_vat_id(self) -> str | None:
+        """The VAT id when the tax id shown does not already say it."""
+        return self.vat_id if self.vat_id and self.vat_id != self.tax_id else None
+
+
+def _seller(organisation: Organisation) -> DocumentParty:
+    return DocumentParty(
+        name=organisation.name,
+        email=organisation.email,
+        address=organisation.address,
+        tax_id=organisation.tax_id,
+        vat_id=organisation.legal.vat_id if organisation.legal else None,
+    )
+
+
+def _buyer(invoice: Invoice, name: str | None = None) -> DocumentParty:
+    return DocumentParty(
+        name=name or invoice.customer_name or "",
+        email=invoice.customer_email,
+        address=invoice.customer_address,
+        tax_id=invoice.customer_tax_id,
+        vat_id=invoice.customer_einvoice.vat_id if invoice.customer_einvoice else None,
+    )
+
+
+def reverse_charged(invoice: Invoice, categories: Sequence[str | None]) -> bool:
+    """Whether a document must state that the buyer accounts for the VAT (Article 226(11a) of
+    Directive 2006/112/EC): its customer was reverse-charged, or one of its lines is (AE)."""
+    treatment = invoice.customer_einvoice.tax_treatment if invoice.customer_einvoice else None
+    return treatment == "reverse_charge" or "AE" in categories
 
 
 class CreditNoteSummary(Model):
@@ -87,6 +121,8 @@ class InvoiceDocument(Model):
     card_payments: bool
     # The credit notes that correct it, oldest first (void ones too, marked so); none: nothing shown.
     credit_notes: list[CreditNoteSummary] = Field(default_factory=list)
+    # The legal mention that the buyer accounts for the VAT is printed.
+    reverse_charge: bool = False
 
     @classmethod
     def of(
@@ -102,18 +138,8 @@ class InvoiceDocument(Model):
         return cls(
             organisation_id=organisation.id,
             invoice_id=invoice.id,
-            seller=DocumentParty(
-                name=organisation.name,
-                email=organisation.email,
-                address=organisation.address,
-                tax_id=organisation.tax_id,
-            ),
-            buyer=DocumentParty(
-                name=invoice.customer_name or "",
-                email=invoice.customer_email,
-                address=invoice.customer_address,
-                tax_id=invoice.customer_tax_id,
-            ),
+            seller=_seller(organisation),
+            buyer=_buyer(invoice),
             brand_colour=organisation.branding.brand_colour or DEFAULT_BRAND_COLOUR,
             logo_url=f"{invoice.hosted_url}/logo"
             if invoice.logo_shown(organisation.branding.logo_key)
@@ -152,6 +178,7 @@ class InvoiceDocument(Model):
                 for note in credit_notes
                 if note.invoice_id == invoice.id and note.organisation_id == organisation.id
             ],
+            reverse_charge=reverse_charged(invoice, [line.vat_category for line in invoice.line_items]),
         )
 
 
@@ -192,6 +219,8 @@ class CreditNoteDocument(Model):
     # The invoice's hosted page, and the credit note's PDF beneath it.
     hosted_url: str
     pdf_url: str
+    # The legal mention that the buyer accounts for the VAT is printed.
+    reverse_charge: bool = False
 
     @classmethod
     def of(cls, credit_note: CreditNote, invoice: Invoice, organisation: Organisation) -> CreditNoteDocument:
@@ -206,18 +235,8 @@ class CreditNoteDocument(Model):
             organisation_id=organisation.id,
             invoice_id=invoice.id,
             credit_note_id=credit_note.id,
-            seller=DocumentParty(
-                name=organisation.name,
-                email=organisation.email,
-                address=organisation.address,
-                tax_id=organisation.tax_id,
-            ),
-            buyer=DocumentParty(
-                name=credit_note.customer_name or invoice.customer_name or "",
-                email=invoice.customer_email,
-                address=invoice.customer_address,
-                tax_id=invoice.customer_tax_id,
-            ),
+            seller=_seller(organisation),
+            buyer=_buyer(invoice, credit_note.customer_name),
             brand_colour=organisation.branding.brand_colour or DEFAULT_BRAND_COLOUR,
             logo_url=f"{invoice.hosted_url}/logo"
             if invoice.logo_shown(organisation.branding.logo_key)
@@ -245,6 +264,7 @@ class CreditNoteDocument(Model):
             footer=invoice.footer,
             hosted_url=invoice.hosted_url,
             pdf_url=credit_note_pdf_url(invoice.hosted_url, credit_note.id),
+            reverse_charge=reverse_charged(invoice, [line.vat_category for line in credit_note.lines]),
         )
 
 

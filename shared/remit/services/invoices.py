@@ -208,8 +208,18 @@ class InvoiceService:
     ) -> Invoice:
         """A new draft (not stored) for the customer, in its currency: the charges' lines, then the
         given lines (tax rate defaulting to the customer's), due on `due_date` or net terms (the
-        customer's by default) from `today`. `InvalidInput` names an incomplete line.
+        customer's by default) from `today`. `InvalidInput` names an incomplete line, a line whose
+        rate, VAT category or exemption reason does not fit the customer, or (`charge_ids`) a
+        charge that no longer fits it.
         """
+        # A charge recorded before its customer's treatment changed may no longer fit it.
+        unfit = [
+            FieldProblem("charge_ids", f"charge {charge.id}: {problem.message}")
+            for charge in charges
+            for problem in line_tax_problems("charge", charge, customer)[2]
+        ]
+        if unfit:
+            raise InvalidInput(unfit)
         lines = [_charge_line(charge, customer, now) for charge in charges]
         lines += _new_lines(line_items, customer, now)
         due, days = _due(due_date, days_until_due, customer, today)
