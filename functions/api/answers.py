@@ -36,6 +36,7 @@ from remit.domain.customer import (
 from remit.domain.einvoices import (
     CustomerEinvoiceDetails,
     EinvoiceFormat,
+    EinvoiceStatus,
     ElectronicAddress,
     LegalIdentity,
     TaxTreatment,
@@ -213,6 +214,11 @@ class Invoice(Answer):
     customer_einvoice: CustomerEinvoiceDetails | None = Field(
         default=None, description="The customer's e-invoice details, snapshot taken at finalization."
     )
+    einvoice: EinvoiceStatus | None = Field(
+        default=None,
+        description="The e-invoice as last validated (at finalization for a customer with an "
+        "`einvoice_format`, else when first downloaded): format, valid, when, and each failed rule.",
+    )
     finalized_at: datetime | None = None
     sent_at: datetime | None = None
     paid_at: datetime | None = None
@@ -246,6 +252,9 @@ class CreditNote(Answer):
     refund_amount: int
     credit_amount: int
     out_of_band_amount: int
+    einvoice: EinvoiceStatus | None = Field(
+        default=None, description="The e-invoice as last validated: at issue, or when first downloaded."
+    )
     created_at: datetime
     voided_at: datetime | None = None
 

@@ -29,6 +29,7 @@ from api.routes import (
     charges,
     credit_notes,
     customers,
+    einvoices,
     hosted,
     invoices,
     operations,
@@ -55,6 +56,7 @@ app.include_router(customers.router, prefix="/v1/organisations")
 app.include_router(charges.router, prefix="/v1/organisations")
 app.include_router(invoices.router, prefix="/v1/organisations")
 app.include_router(credit_notes.router, prefix="/v1/organisations")
+app.include_router(einvoices.router, prefix="/v1/organisations")
 app.include_router(billing.router, prefix="/v1/organisations")
 app.include_router(subscriptions.router, prefix="/v1/organisations")
 app.include_router(payment_provider.router, prefix="/v1/organisations")

@@ -34,7 +34,15 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "rule": {
+                        "type": "string",
+                        "description": "The official rule an e-invoice breaks (`BR-DE-15`), for a refused "
+                        "finalization or credit note.",
+                    },
+                },
             },
         },
         "request_id": {"type": "string"},

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from remit.ports.clock import Clock
     from remit.ports.credit_notes import CreditNoteReader
     from remit.ports.documents import CreditNotePdfRenderer, HostedPageRenderer, InvoicePdfRenderer
-    from remit.ports.einvoices import EinvoiceValidator
+    from remit.ports.einvoices import EinvoiceValidator, EinvoiceWriter
     from remit.ports.mail import EmailRenderer
     from remit.ports.people import UserDirectory
     from remit.services.account_people import AccountPeopleService
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from remit.services.customers import CustomerService
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
+    from remit.services.einvoices import CreditNoteEinvoiceBuilder, EinvoiceService, InvoiceEinvoiceBuilder
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -56,6 +57,18 @@ if TYPE_CHECKING:
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
+
+
+@dataclass(frozen=True)
+class EinvoiceParts:
+    """What writes and validates e-invoices, and what builds their documents: the real ones unless
+    a test gives its own (a validator that fails a rule on demand, one that cannot be reached)."""
+
+    writer: EinvoiceWriter | None = None
+    validator: EinvoiceValidator | None = None
+    invoice_document: InvoiceEinvoiceBuilder | None = None
+    credit_note_document: CreditNoteEinvoiceBuilder | None = None
+    field_for_rule: Callable[[str, str | None], str | None] | None = None
 
 
 class SystemClock:
@@ -74,6 +87,7 @@ class Services:
     invoice_lifecycle: InvoiceLifecycleService
     payments: PaymentService
     documents: DocumentService
+    einvoices: EinvoiceService
     sending: SendingService
     billing_runs: BillingRunService
     notifications: NotificationService
@@ -155,6 +169,12 @@ def _credit_note_pdf_renderer() -> CreditNotePdfRenderer:
     return FpdfCreditNoteRenderer()
 
 
+def _einvoice_writer() -> EinvoiceWriter:
+    from remit.adapters.einvoice_writer import EinvoiceXmlWriter
+
+    return EinvoiceXmlWriter()
+
+
 def _page_renderer() -> HostedPageRenderer:
     from remit.adapters.html_rendering import JinjaHostedPageRenderer
 
@@ -182,11 +202,13 @@ def build_services(
     clock: Clock | None = None,
     pdf_renderer: InvoicePdfRenderer | None = None,
     credit_notes: CreditNoteReader | None = None,
+    einvoice_parts: EinvoiceParts | None = None,
 ) -> Services:
     """Services over DynamoDB and S3 as `config` names them, reading the time from `clock` (the
     system's by default; tests give one they set), drawing PDFs with `pdf_renderer` (fpdf2's by
-    default; tests give one that fails) and reading credit notes for their documents from
-    `credit_notes` (the billing table's by default).
+    default; tests give one that fails), reading credit notes for their documents from
+    `credit_notes` (the billing table's by default) and writing and validating e-invoices with
+    `einvoice_parts` (the real writer, validator and document builders by default).
 
     The services and adapters load here rather than with this module, so importing a handler
     stays light and the first request that needs the services pays for them once. Renderers, the
@@ -211,6 +233,8 @@ def build_services(
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
     from remit.adapters.ses_mailer import SesMailer
     from remit.adapters.sqs_work_queue import SqsWorkQueue
+    from remit.domain.einvoice_building import einvoice_for_credit_note, einvoice_for_invoice
+    from remit.domain.einvoice_fields import field_for_rule
     from remit.services.account_people import AccountPeopleService
     from remit.services.accounts import AccountService
     from remit.services.billing_context import BillingContext
@@ -223,6 +247,7 @@ def build_services(
     from remit.services.customers import CustomerService
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
+    from remit.services.einvoices import EinvoiceService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -278,8 +303,19 @@ def build_services(
     gateways: dict[ProviderName, Callable[[], CardGateway]] = {"stripe": _stripe_gateway(config)}
     for provider, factory in _card_gateways.items():
         gateways[provider] = cache(partial(factory, billing, config, clock))
+    parts = einvoice_parts or EinvoiceParts()
+    einvoices = EinvoiceService(
+        context,
+        credit_notes,
+        documents,
+        cache(_einvoice_writer) if parts.writer is None else partial(_given, parts.writer),
+        einvoice_validator if parts.validator is None else partial(_given, parts.validator),
+        invoice_document=parts.invoice_document or einvoice_for_invoice,
+        credit_note_document=parts.credit_note_document or einvoice_for_credit_note,
+        field_for_rule=parts.field_for_rule or field_for_rule,
+    )
     invoices = InvoiceService(context)
-    lifecycle = InvoiceLifecycleService(context)
+    lifecycle = InvoiceLifecycleService(context, einvoices)
     sending = SendingService(context, lifecycle)
     recurring = DynamoRecurringStore(billing)
     queue = SqsWorkQueue(_sqs, lambda: config.billing_queue_url)
@@ -313,6 +349,7 @@ def build_services(
         invoice_lifecycle=lifecycle,
         payments=PaymentService(context),
         documents=documents,
+        einvoices=einvoices,
         sending=sending,
         billing_runs=BillingRunService(context, invoices, lifecycle, sending, recurring, queue),
         notifications=notifications,
@@ -320,7 +357,9 @@ def build_services(
         card_events=CardEventService(
             context, DynamoCardPaymentStore(billing), provider_secrets, gateways, refunds=refunds
         ),
-        credit_notes=CreditNoteService(context, credit_note_store, send_refunds=refunds.send),
+        credit_notes=CreditNoteService(
+            context, credit_note_store, send_refunds=refunds.send, einvoices=einvoices
+        ),
         refunds=refunds,
         subscriptions=SubscriptionService(context, recurring, invoices),
         billing_cycle=BillingCycleService(
@@ -359,7 +398,11 @@ def build_services(
 def services() -> Services:
     """The process-wide services, built on first use from the environment's settings."""
     return build_services(
-        settings(), _injected.get("clock"), _injected.get("pdf_renderer"), _injected.get("credit_notes")
+        settings(),
+        _injected.get("clock"),
+        _injected.get("pdf_renderer"),
+        _injected.get("credit_notes"),
+        _injected.get("einvoice_parts"),
     )
 
 
@@ -440,6 +483,20 @@ def use_credit_note_reader(reader: CreditNoteReader | None) -> None:
     else:
         _injected["credit_notes"] = reader
     services.cache_clear()
+
+
+def use_einvoice_parts(parts: EinvoiceParts | None) -> None:
+    """Build the process-wide services writing and validating e-invoices with `parts` from now on
+    (None: the real ones again)."""
+    if parts is None:
+        _injected.pop("einvoice_parts", None)
+    else:
+        _injected["einvoice_parts"] = parts
+    services.cache_clear()
+
+
+def _given[T](value: T) -> T:
+    return value
 
 
 def reset() -> None:

@@ -54,7 +54,9 @@ def problem_document(
         "detail": detail,
     }
     if problems:
-        body["errors"] = [{"field": p.field, "message": p.message} for p in problems]
+        body["errors"] = [
+            {"field": p.field, "message": p.message} | ({"rule": p.rule} if p.rule else {}) for p in problems
+        ]
     body.update(extra)
     return body
 

@@ -233,7 +233,10 @@ def test_every_page_answers_every_role_as_it_answers_the_owner() -> None:
     assert len(answers) >= 30
     differing = {path: by_role for path, by_role in answers.items() if len(set(by_role.values())) != 1}
     assert differing == {}
-    ok = [path for path, by_role in answers.items() if by_role["viewer"] == 200]
+    # An e-invoice download of a draft is 409; asked no format, of a customer that takes none, 422.
+    downloads = {path: by_role for path, by_role in answers.items() if path.endswith("/einvoice")}
+    assert {by_role["viewer"] for by_role in downloads.values()} <= {200, 409, 422}
+    ok = [path for path, by_role in answers.items() if by_role["viewer"] == 200 or path in downloads]
     assert len(ok) >= len(answers) - 3, answers
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from dashboard.einvoices import einvoice_download, einvoice_format_asked, einvoice_refusal
 from dashboard.formats import money
 from dashboard.forms import FormErrors
 from dashboard.page_request import PageRequest, page_request
@@ -35,7 +36,8 @@ from remit.domain.credit_notes import (
     CreditNoteNotVoidable,
     voided_credit_note,
 )
-from remit.domain.errors import Conflict, InvalidInput, NotFound
+from remit.domain.einvoices import EINVOICE_FORMATS
+from remit.domain.errors import Conflict, EinvoiceRefused, InvalidInput, NotFound
 from remit.domain.refunds import RefundExceedsPayments, allocate_refund, refundable
 from remit.problem_details import status_of
 
@@ -171,8 +173,11 @@ def issue_credit_note(organisation_id: str, invoice_id: str) -> Page:
             _request_of(request, request.field("request_key"), new.model_dump_json()),
         )
     except (InvalidInput, Conflict) as refused:
-        # The service's refusal next to the fields it names; one naming none above the form.
+        # The service's refusal next to the fields it names; one naming none above the form. An
+        # e-invoice's failed rules name the customer's or organisation's fields: each above it.
         status, _ = status_of(refused)
+        if isinstance(refused, EinvoiceRefused):
+            return _form(request, status, invoice, values, FormErrors(general=einvoice_refusal(refused)))
         errors = refusals(refused.problems, asked, len(invoice.line_items))
         if not errors:
             errors.general.append(refused.detail)
@@ -318,6 +323,7 @@ def _detail(request: PageRequest, credit_note_id: str, status: int, refusal: str
         reasons=REASONS,
         not_voidable=_why_not_voidable(request, note, invoice, customer),
         refusal=refusal,
+        einvoice_formats=EINVOICE_FORMATS,
         path=request.org_path("credit-notes", note.id),
     )
 
@@ -345,6 +351,16 @@ def credit_note_pdf(organisation_id: str, credit_note_id: str) -> Page:
         },
         body=content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
     )
+
+
+@router.get(CREDIT_NOTE + "/einvoice")
+def credit_note_einvoice(organisation_id: str, credit_note_id: str) -> Page:
+    """The credit note's e-invoice, as the API's `GET …/credit_notes/{id}/einvoice` answers it."""
+    request = page_request(router)
+    einvoice = request.services.einvoices.credit_note_einvoice(
+        request.account_id, request.org.id, credit_note_id, einvoice_format_asked(request)
+    )
+    return einvoice_download(einvoice)
 
 
 @router.post(CREDIT_NOTE + "/void")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from dashboard.einvoices import einvoice_download, einvoice_format_asked
 from dashboard.formats import local_date, money
 from dashboard.forms import (
     FormErrors,
@@ -36,7 +37,8 @@ from dashboard.page_request import PageRequest, page_request, public_base_url
 from dashboard.pages.credit_notes import invoice_refunds
 from dashboard.rendering import Page, confirm, render, see_other
 from remit.domain.credit_notes import CREDITABLE_INVOICE_STATUSES
-from remit.domain.errors import Conflict, InvalidInput, NotFound
+from remit.domain.einvoices import EINVOICE_FORMATS
+from remit.domain.errors import Conflict, EinvoiceRefused, InvalidInput, NotFound
 from remit.domain.invoice import InvoiceChanges, InvoiceStatus, LineItemInput, NewInvoice
 from remit.domain.payment import NewOfflinePayment
 from remit.domain.settlement import settle
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from remit.domain.customer import Customer
+    from remit.domain.einvoices import FailedRule
     from remit.domain.errors import DomainError
     from remit.domain.invoice import Invoice, LineItemInput
     from remit.domain.refunds import Refund
@@ -122,9 +125,12 @@ def _customer_or_none(request: PageRequest, customer_id: str) -> Customer | None
 
 
 def _refused_here(request: PageRequest, invoice_id: str, refused: DomainError) -> Page:
-    """The invoice's page again with the API's refusal on top, at the refusal's status."""
+    """The invoice's page again with the API's refusal on top, at the refusal's status (an
+    e-invoice's failed rules in its card, each next to the field that causes it)."""
 
     status, _ = status_of(refused)
+    if isinstance(refused, EinvoiceRefused):
+        return _detail(request, invoice_id, status, refusal=refused.detail, failed_rules=refused.failed_rules)
     return _detail(request, invoice_id, status, refusal=refused.detail)
 
 
@@ -244,7 +250,13 @@ def invoice_page(organisation_id: str, invoice_id: str) -> Page:
     return _detail(request, invoice_id, 200)
 
 
-def _detail(request: PageRequest, invoice_id: str, status: int, refusal: str | None = None) -> Page:
+def _detail(
+    request: PageRequest,
+    invoice_id: str,
+    status: int,
+    refusal: str | None = None,
+    failed_rules: Sequence[FailedRule] = (),
+) -> Page:
     invoice = _invoice(request, invoice_id)
     org = request.org
     payments = request.services.payments.list_payments(
@@ -276,6 +288,8 @@ def _detail(request: PageRequest, invoice_id: str, status: int, refusal: str | N
         creditable=invoice.status in CREDITABLE_INVOICE_STATUSES and invoice.credited_amount < invoice.total,
         events=events,
         refusal=refusal,
+        failed_rules=failed_rules,
+        einvoice_formats=EINVOICE_FORMATS,
         path=_invoice_path(request, invoice.id),
     )
 
@@ -297,6 +311,16 @@ def invoice_pdf(organisation_id: str, invoice_id: str) -> Page:
         },
         body=content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
     )
+
+
+@router.get(INVOICE + "/einvoice")
+def invoice_einvoice(organisation_id: str, invoice_id: str) -> Page:
+    """The e-invoice, as the API's `GET …/einvoice?format=…` answers it."""
+    request = page_request(router)
+    einvoice = request.services.einvoices.invoice_einvoice(
+        request.account_id, request.org.id, invoice_id, einvoice_format_asked(request)
+    )
+    return einvoice_download(einvoice)
 
 
 # Editing a draft --------------------------------------------------------------------------------
@@ -415,7 +439,7 @@ def _one_click(
         return page
     try:
         done = act()
-    except Conflict as refused:
+    except (Conflict, EinvoiceRefused) as refused:
         return _refused_here(request, invoice_id, refused)
     return see_other(then or path, notice(done))
 

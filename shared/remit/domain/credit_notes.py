@@ -35,6 +35,7 @@ from pydantic.config import JsonDict
 
 from remit.domain.einvoices import (
     DEFAULT_UNIT_CODE,
+    EinvoiceStatus,
     ExemptionReason,
     TaxTreatment,
     UnitCode,
@@ -119,6 +120,9 @@ class CreditNote(Model):
     customer_name: str | None = Field(default=None, description="The invoice's snapshot of the customer.")
     customer_locale: str | None = None
     recipients: list[str] = Field(default_factory=list)
+    einvoice: EinvoiceStatus | None = Field(
+        default=None, description="The e-invoice as last validated: at issue, or when first produced."
+    )
     created_at: datetime
     voided_at: datetime | None = None
     version: int = 0

@@ -7,12 +7,14 @@ organisation, the customer, the lines and the validation report share.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Protocol
 
 from pydantic import Field, field_validator
 
+from remit.domain.errors import InvalidInput
 from remit.domain.tax_ids import normalise_vat_id
 from remit.domain.values import Model, Strict, text
 
@@ -194,3 +196,23 @@ class CustomerEinvoiceDetails(Model):
     )
     electronic_address: ElectronicAddress | None = None
     buyer_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Einvoice:
+    """An e-invoice as downloaded: its bytes, media type, file name and validation report."""
+
+    content: bytes
+    media_type: str
+    file_name: str
+    report: ValidationReport
+
+
+def einvoice_format_named(value: str | None) -> EinvoiceFormat | None:
+    """The format a download asks for by name (None: none asked); `InvalidInput` naming `format`."""
+    if value is None or value == "":
+        return None
+    for einvoice_format in EINVOICE_FORMATS:
+        if value == einvoice_format:
+            return einvoice_format
+    raise InvalidInput.single("format", f"must be one of {', '.join(EINVOICE_FORMATS)}")

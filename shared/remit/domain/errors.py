@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from remit.domain.einvoices import EinvoiceFormat, FailedRule
 
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One invalid input field, named by its dotted path (`address.country`)."""
+    """One invalid input field, named by its dotted path (`address.country`); `rule` names the
+    official rule it breaks when the problem is an e-invoice's (`BR-DE-15`)."""
 
     field: str
     message: str
+    rule: str | None = None
 
 
 class DomainError(Exception):
@@ -45,6 +52,22 @@ class InvalidInput(DomainError):
     @classmethod
     def single(cls, field_name: str, message: str) -> InvalidInput:
         return cls([FieldProblem(field_name, message)], detail=f"{field_name}: {message}")
+
+
+class EinvoiceRefused(InvalidInput):
+    """The e-invoice a finalization or credit note would produce breaks rules of its format (422):
+    nothing was locked or numbered. Each failed rule is a problem naming the Remit field that causes
+    it when known (else `einvoice`), with the rule's id.
+    """
+
+    def __init__(self, einvoice_format: EinvoiceFormat, failed_rules: Sequence[FailedRule]) -> None:
+        rules = ", ".join(f"{rule.rule} ({rule.field})" if rule.field else rule.rule for rule in failed_rules)
+        super().__init__(
+            [FieldProblem(rule.field or "einvoice", rule.message, rule.rule) for rule in failed_rules],
+            detail=f"The {einvoice_format} e-invoice would break {len(failed_rules)} rule(s): {rules}.",
+        )
+        self.einvoice_format = einvoice_format
+        self.failed_rules = list(failed_rules)
 
 
 class Conflict(DomainError):

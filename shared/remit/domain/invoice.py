@@ -22,6 +22,7 @@ from remit.domain.einvoices import (
     DEFAULT_UNIT_CODE,
     UNTAXED_TREATMENTS,
     CustomerEinvoiceDetails,
+    EinvoiceStatus,
     ExemptionReason,
     TaxedParty,
     UnitCode,
@@ -265,6 +266,9 @@ class Invoice(Model):
     )
     customer_einvoice: CustomerEinvoiceDetails | None = Field(
         default=None, description="The customer's e-invoice details, snapshot taken at finalization."
+    )
+    einvoice: EinvoiceStatus | None = Field(
+        default=None, description="The e-invoice as last validated: at finalization, or when first produced."
     )
     finalized_at: datetime | None = None
     sent_at: datetime | None = None

@@ -119,6 +119,11 @@ OPERATIONS: dict[str, Permission | None] = {
     "documents.credit_note_document": SYSTEM,
     "documents.credit_note_pdf_of": SYSTEM,
     "documents.hosted_credit_note_pdf": SYSTEM,
+    # E-invoices: downloads (which keep the validation report) read; the checks run inside finalizing
+    "einvoices.invoice_einvoice": "read",
+    "einvoices.credit_note_einvoice": "read",
+    "einvoices.check": SYSTEM,
+    "einvoices.check_credit_note": SYSTEM,
     # Billing templates, bulk billing, subscriptions
     "billing_runs.list_templates": "read",
     "billing_runs.template": "read",

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from remit.domain.billing_run import BulkInvoice
 from remit.domain.customer import Customer
-from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DocumentUnavailable, DomainError
 from remit.domain.organisation import Organisation
 from remit.ports.recurring import RecurringStore, RecurringTransaction
 from remit.services.billing_context import BillingContext, today_in
@@ -199,8 +199,8 @@ class BulkIssuing:
                 transaction.commit()
             except AlreadyDone:
                 return True  # done and counted by an earlier delivery
-            except ConcurrentUpdate:
-                raise
+            except (ConcurrentUpdate, DocumentUnavailable):
+                raise  # read again; or the e-invoice validator cannot be reached: delivered again
             except DomainError as error:
                 outcome.error = error.detail
                 return False

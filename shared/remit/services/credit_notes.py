@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from remit.domain.credit import Credit, InsufficientCredit
 from remit.domain.credit_notes import (
@@ -45,6 +46,9 @@ from remit.ports.credit_notes import CreditNoteStore
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 
+if TYPE_CHECKING:
+    from remit.services.einvoices import EinvoiceService
+
 # Credit notes of one organisation all advance the same counter: under a burst each waits its turn.
 ISSUE_ATTEMPTS = 60
 
@@ -55,6 +59,7 @@ class CreditNoteService:
         context: BillingContext,
         store: CreditNoteStore,
         send_refunds: Callable[[str, list[Refund]], None] = lambda organisation_id, refunds: None,
+        einvoices: EinvoiceService | None = None,
     ) -> None:
         self._context = context
         self._billing = context.billing
@@ -62,6 +67,8 @@ class CreditNoteService:
         self._store = store
         # Called after the commit with the card refunds to send to the provider (services/refunds.py).
         self._send_refunds = send_refunds
+        # Checks the e-invoice of a customer who takes one before the credit note is numbered.
+        self._einvoices = einvoices
 
     # --- issuing ------------------------------------------------------------------------------
 
@@ -97,7 +104,10 @@ class CreditNoteService:
         `InvalidTransition` (409) for an invoice that is draft or void; `InvalidInput` (422) naming
         the field for an unknown line, a line credited beyond what is left, or a settlement that does
         not add up; `CreditExceedsInvoice` (409) beyond the invoice's total; `RefundExceedsPayments`
-        (409) for a refund larger than the invoice's payments still hold. Then nothing is written.
+        (409) for a refund larger than the invoice's payments still hold; for a customer with an
+        `einvoice_format`, `EinvoiceRefused` (422, each failed rule) when its e-invoice would break a
+        rule and `DocumentUnavailable` (503) when the validator cannot be reached. Then nothing is
+        written.
         """
 
         def attempt() -> tuple[CreditNote, list[Refund]]:
@@ -124,6 +134,13 @@ class CreditNoteService:
                 today_in(organisation.timezone, now),
                 now,
             )
+            if self._einvoices is not None:
+                # Validated with the number about to be taken; a refusal raises before any write.
+                status = self._einvoices.check_credit_note(
+                    note, invoice, organisation, self._customer(invoice)
+                )
+                if status is not None:
+                    note = note.model_copy(update={"einvoice": status})
             transaction = self._billing.transaction(organisation_id)
             transaction.save_series(taken.series)
             transaction.insert_credit_note(note, request)
@@ -366,6 +383,7 @@ def _credit_note(
         customer_locale=invoice.customer_locale,
         recipients=list(invoice.recipients),
         created_at=now,
+        einvoice=None,
         voided_at=None,
         version=0,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from remit.domain.customer import Customer
 from remit.domain.errors import NotFound
@@ -14,16 +15,21 @@ from remit.ports.billing import BillingTransaction
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
 
+if TYPE_CHECKING:
+    from remit.services.einvoices import EinvoiceService
+
 # Finalizations in one organisation all advance the same counter; under a burst each must wait its
 # turn, so they retry longer than an ordinary edit.
 FINALIZE_ATTEMPTS = 60
 
 
 class InvoiceLifecycleService:
-    def __init__(self, context: BillingContext) -> None:
+    def __init__(self, context: BillingContext, einvoices: EinvoiceService | None = None) -> None:
         self._context = context
         self._billing = context.billing
         self._clock = context.clock
+        # Checks the e-invoice of a customer who takes one before anything is numbered.
+        self._einvoices = einvoices
 
     def finalize(
         self,
@@ -41,7 +47,9 @@ class InvoiceLifecycleService:
         writes the numbered invoice (conditioned on the draft being unchanged), the number's marker,
         the hosted-page token, the customer's balance and the timeline. So numbers have no gaps and
         are never reused, even under concurrent finalization; a failure leaves the draft as it was.
-        Raises `InvalidTransition` unless a draft, `Conflict` for an empty or negative invoice.
+        Raises `InvalidTransition` unless a draft, `Conflict` for an empty or negative invoice. For a
+        customer with an `einvoice_format`, the e-invoice is validated first: `EinvoiceRefused` (each
+        failed rule) or `DocumentUnavailable` (the validator cannot be reached), nothing written.
 
         Once per `request` (a key naming the client's request, when it has one): the retry of a
         request that did finalize the invoice (its answer lost to a timeout, say) answers the invoice
@@ -67,6 +75,9 @@ class InvoiceLifecycleService:
             # First with the customer as the draft read it (the transaction checks its version is
             # unchanged, so its balance and details are current); after a conflict, read afresh.
             customer = invoice.draft_customer if attempts == 1 else None
+            if customer is not None and customer.einvoice_format is not None:
+                # Its e-invoice is judged before the transaction could notice a stale copy.
+                customer = None
             if customer is None:
                 customer = self._context.organisation_and_customer(
                     account_id, organisation_id, invoice.customer_id
@@ -147,7 +158,8 @@ class InvoiceLifecycleService:
         the caller writes the series once, as its last number taken left it (several invoices
         finalized in one transaction take consecutive numbers, and the one write of the series,
         conditioned on it being as read, keeps them gapless and never reused). Raises what
-        `Invoice.finalize` raises.
+        `Invoice.finalize` raises, and for a customer with an `einvoice_format` what
+        `EinvoiceService.check` raises (a document that breaks the format's rules is never numbered).
         """
         token = self._context.new_hosted_token()
         finalized = draft.finalize(
@@ -171,6 +183,12 @@ class InvoiceLifecycleService:
             # Reminder steps after the issue date (the invoice email itself goes out today).
             first = next_reminder_date(organisation.reminders, finalized.due_date, issue_date)
             finalized = finalized.model_copy(update={"next_reminder_on": first})
+        if self._einvoices is not None:
+            # Validated with the number about to be taken, before the number is claimed: a refusal
+            # raises here and the transaction is never committed.
+            status = self._einvoices.check(finalized, organisation, customer)
+            if status is not None:
+                finalized = finalized.model_copy(update={"einvoice": status})
         transaction.claim_number(finalized, token)
         self._context.stage_credit(
             transaction,

@@ -18,7 +18,7 @@ from datetime import date
 
 from remit.domain.billing_period import BillingPeriod
 from remit.domain.customer import Customer, first_of_next_month
-from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DomainError
+from remit.domain.errors import AlreadyDone, ConcurrentUpdate, DocumentUnavailable, DomainError
 from remit.domain.invoice import Invoice
 from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
@@ -120,6 +120,8 @@ class RecurringIssuing:
                 return READ_AGAIN  # read again: another attempt billed it
             except ConcurrentUpdate:
                 raise  # another writer changed the subscription, customer or counter: wait, read again
+            except DocumentUnavailable:
+                raise  # the e-invoice validator cannot be reached: the message is delivered again
             except DomainError as error:
                 outcome.error = error.detail
                 return False
@@ -251,8 +253,8 @@ class RecurringIssuing:
                 transaction.commit()
             except AlreadyDone:
                 return READ_AGAIN
-            except ConcurrentUpdate:
-                raise
+            except (ConcurrentUpdate, DocumentUnavailable):
+                raise  # read again; or the e-invoice validator cannot be reached: delivered again
             except DomainError as error:
                 outcome.error = error.detail
                 return None

@@ -9,7 +9,8 @@ from remit.domain.refunds import Refund
 
 
 def credit_note_attributes(note: CreditNote) -> Item:
-    return note.model_dump(mode="json")
+    # A credit note never e-invoiced keeps its item as it was before e-invoices (no migration).
+    return note.model_dump(mode="json", exclude={"einvoice"} if note.einvoice is None else None)
 
 
 def credit_note_of(item: Item) -> CreditNote:

@@ -12,7 +12,7 @@ from remit.adapters.items import StoredItem
 from remit.adapters.items.customers import DraftCustomerItem, without_einvoice_defaults
 from remit.domain.card_intents import CardIntent
 from remit.domain.charge import Charge
-from remit.domain.einvoices import DEFAULT_UNIT_CODE, CustomerEinvoiceDetails
+from remit.domain.einvoices import DEFAULT_UNIT_CODE, CustomerEinvoiceDetails, EinvoiceStatus
 from remit.domain.invoice import CreditedLine, Invoice, InvoiceEvent, LineItem, TaxBreakdownLine
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.values import Address
@@ -58,6 +58,7 @@ class InvoiceItem(StoredItem):
     customer_tax_id: str | None = None
     customer_locale: str | None = None
     customer_einvoice: CustomerEinvoiceDetails | None = None
+    einvoice: EinvoiceStatus | None = None
     finalized_at: datetime | None = None
     sent_at: datetime | None = None
     paid_at: datetime | None = None
@@ -90,7 +91,7 @@ class InvoiceItem(StoredItem):
         return Invoice.model_construct(**self.values("draft_customer"), draft_customer=draft)
 
     def attributes(self) -> Item:
-        # An invoice never credited keeps its item as it was before credit notes (no migration).
+        # An invoice never credited (nor e-invoiced) keeps its item as it was before (no migration).
         attributes = super().attributes()
         for name, nothing in (
             ("credited_amount", 0),
@@ -98,6 +99,7 @@ class InvoiceItem(StoredItem):
             ("credited_lines", {}),
             ("delivery_date", None),
             ("customer_einvoice", None),
+            ("einvoice", None),
         ):
             if attributes.get(name) == nothing:
                 del attributes[name]
