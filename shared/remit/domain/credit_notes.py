@@ -11,13 +11,18 @@ and the rules that build one from a request (`price_credit_note`), that apply it
 The rules, as a user meets them:
 
 * Lines are credited by quantity (at most the quantity not yet credited), by net amount (at most the
-  net not yet credited), or as free lines of their own; each line's tax is `round_half_up(amount *
-  rate / 100)` as on an invoice, except that the credit that takes a line's last quantity or net
-  takes exactly what is left of its amount and tax (so crediting a whole invoice credits its totals
-  exactly, whatever the order of partial credits), and no line's tax credited ever exceeds its tax.
+  net not yet credited), or as free lines of their own. As on an invoice, each rate's tax is
+  `round_half_up(net * rate / 100)` of the note's lines at that rate, rounded once, and spread over
+  them (largest remainder), except that the credit that takes a line's last quantity or net takes
+  exactly what is left of its tax (so crediting a whole invoice credits its totals exactly, whatever
+  the order of partial credits), no line's tax credited ever exceeds its tax, and no rate's tax
+  credited ever exceeds the invoice's tax at that rate (`Invoice.credited_taxes`). Where such a cap
+  binds, the note's tax at that rate is what is left, which may be one minor unit (or, over many
+  partial credits, a few) below `round_half_up(net * rate / 100)`.
 * A single `amount` (tax included) is spread over the invoice's tax rates in proportion to each
   rate's gross (largest remainder: the shares add up to the amount exactly); each rate's share is
-  split into net `round_half_up(share * 100 / (100 + rate))` and tax `share - net`.
+  split into the net whose own tax makes up the rest (`split_gross`), when one exists, else into net
+  `round_half_up(share * 100 / (100 + rate))` and tax `share - net`; its tax is capped as above.
 * `reason` defaults to `other`: a correction needs no stated reason in most jurisdictions, and the
   document shows the reason when one is given.
 """
@@ -52,14 +57,17 @@ from remit.domain.invoice import (
     LineDescription,
     Memo,
     TaxBreakdownLine,
+    rate_key,
 )
 from remit.domain.money import (
     NonNegativeMinorUnits,
     PositiveMinorUnits,
     Quantity,
+    exact_tax,
     line_amount,
     line_tax,
     round_half_up,
+    spread,
     totals,
 )
 from remit.domain.values import CurrencyCode, Model, Percentage, Strict
@@ -287,12 +295,14 @@ def _invoice_line(
     asked: NewCreditNoteLine,
     taken: dict[str, CreditedLine],
     new_line_id: Callable[[], str],
-) -> CreditNoteLine:
+) -> tuple[CreditNoteLine, bool]:
+    """The credited part of an invoice line, its tax still 0 (`_taxed` sets it), and whether it
+    takes the last of the line's net amount."""
     line_id = asked.invoice_line_id or ""
     line = next((line for line in invoice.line_items if line.id == line_id), None)
     if line is None:
         raise InvalidInput.single(f"lines[{index}].invoice_line_id", f"the invoice has no line '{line_id}'")
-    quantity_left, amount_left, tax_left = _left(invoice, line_id, taken)
+    quantity_left, amount_left, _ = _left(invoice, line_id, taken)
     if asked.quantity is not None:
         if asked.quantity > quantity_left:
             raise InvalidInput.single(
@@ -307,14 +317,13 @@ def _invoice_line(
         field = f"lines[{index}].amount"
     if amount > amount_left:
         raise InvalidInput.single(field, f"at most {max(amount_left, 0)} of this line can still be credited")
-    tax = tax_left if amount == amount_left else min(line_tax(amount, line.tax_rate), tax_left)
     credited = taken.get(line_id, CreditedLine())
     taken[line_id] = CreditedLine(
         quantity=credited.quantity + (asked.quantity or Decimal(0)),
         amount=credited.amount + amount,
-        tax_amount=credited.tax_amount + tax,
+        tax_amount=credited.tax_amount,
     )
-    return CreditNoteLine(
+    credit = CreditNoteLine(
         id=new_line_id(),
         invoice_line_id=line_id,
         description=line.description,
@@ -322,11 +331,67 @@ def _invoice_line(
         unit_amount=line.unit_amount if asked.quantity is not None else None,
         tax_rate=line.tax_rate,
         amount=amount,
-        tax_amount=tax,
+        tax_amount=0,
         vat_category=line.vat_category,
         exemption_reason=line.exemption_reason,
         unit_code=line.unit_code,
     )
+    return credit, amount == amount_left
+
+
+def _rate_tax_left(invoice: Invoice, tax_rate: Decimal) -> int | None:
+    """The invoice's tax at `tax_rate` not yet credited; None when it has no line at that rate."""
+    key = rate_key(tax_rate)
+    group = next((g for g in invoice.tax_breakdown if rate_key(g.tax_rate) == key), None)
+    if group is None:
+        return None
+    if invoice.credited_taxes or not invoice.credited_lines:
+        credited = invoice.credited_taxes.get(key, 0)
+    else:  # credited before credit notes kept the tax of each rate: what its lines know
+        rates = {line.id: rate_key(line.tax_rate) for line in invoice.line_items}
+        credited = sum(c.tax_amount for i, c in invoice.credited_lines.items() if rates.get(i) == key)
+    return group.tax_amount - credited
+
+
+def _taxed(invoice: Invoice, lines: list[CreditNoteLine], last: list[bool]) -> list[CreditNoteLine]:
+    """The lines with their taxes: each rate's tax is rounded once (`round_half_up(net * rate /
+    100)`) and spread over its lines as on an invoice, except that a line that takes the last of an
+    invoice line's net takes exactly what is left of its tax, no line takes more of its invoice
+    line's tax than is left, and no rate more of the invoice's tax at that rate than is left (the
+    last lines giving up the excess)."""
+    groups: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        groups.setdefault(rate_key(line.tax_rate), []).append(index)
+    taxes = [0] * len(lines)
+    for members in groups.values():
+        rate = lines[members[0]].tax_rate
+        rate_left = _rate_tax_left(invoice, rate)
+        group_tax = line_tax(sum(lines[i].amount for i in members), rate)
+        if rate_left is not None:
+            group_tax = min(group_tax, max(rate_left, 0))
+        tax_left: dict[str, int] = {}
+        for i in members:
+            line_id = lines[i].invoice_line_id
+            if line_id is not None and line_id not in tax_left:
+                tax_left[line_id] = _left(invoice, line_id, {})[2]
+        fixed = sum(tax_left[lines[i].invoice_line_id or ""] for i in members if last[i])
+        free = [i for i in members if not last[i]]
+        exact = [exact_tax(lines[i].amount, rate) for i in free]
+        shares = dict(zip(free, spread(group_tax - fixed, exact), strict=True))
+        for i in members:
+            line_id = lines[i].invoice_line_id
+            if line_id is None:
+                taxes[i] = shares[i]
+                continue
+            taxes[i] = tax_left[line_id] if last[i] else max(min(shares[i], tax_left[line_id]), 0)
+            tax_left[line_id] -= taxes[i]
+        if rate_left is not None:
+            excess = sum(taxes[i] for i in members) - max(rate_left, 0)
+            for i in reversed(members):
+                cut = min(max(excess, 0), max(taxes[i], 0))
+                taxes[i] -= cut
+                excess -= cut
+    return [line.model_copy(update={"tax_amount": tax}) for line, tax in zip(lines, taxes, strict=True)]
 
 
 def _treatment(invoice: Invoice) -> TaxTreatment:
@@ -359,7 +424,7 @@ def _free_line(index: int, asked: NewCreditNoteLine, invoice: Invoice, line_id: 
         description=asked.description or "",
         tax_rate=rate,
         amount=amount,
-        tax_amount=line_tax(amount, rate),
+        tax_amount=0,
         vat_category=category,
         exemption_reason=asked.exemption_reason,
         unit_code=asked.unit_code or DEFAULT_UNIT_CODE,
@@ -387,9 +452,16 @@ def spread_over_rates(amount: int, grosses: list[tuple[Decimal, int]]) -> list[t
 
 
 def split_gross(gross: int, tax_rate: Decimal) -> tuple[int, int]:
-    """An amount tax included, as its net (half up) and its tax (the rest): `net + tax == gross`."""
-    net = round_half_up(Decimal(gross) * 100 / (100 + tax_rate))
-    return net, gross - net
+    """An amount tax included, as its net and its tax, `net + tax == gross`: the net whose own tax
+    (`line_tax(net, rate)`) makes up the rest, when there is one (there is at most one: a net one
+    unit higher is taxed at least as much); else the net rounded half up from `gross * 100 / (100 +
+    rate)` and the rest as tax (a gross no net reaches, ¥115 at 10 %: 105 + 11 is 116, 104 + 10 is
+    114)."""
+    nearest = round_half_up(Decimal(gross) * 100 / (100 + tax_rate))
+    for net in (nearest, nearest - 1, nearest + 1, nearest - 2, nearest + 2):
+        if net + line_tax(net, tax_rate) == gross:
+            return net, gross - net
+    return nearest, gross - nearest
 
 
 def price_credit_note(
@@ -419,6 +491,9 @@ def price_credit_note(
         ]
         for rate, share in spread_over_rates(request.amount, grosses):
             net, tax = split_gross(share, rate)
+            rate_left = max(_rate_tax_left(invoice, rate) or 0, 0)
+            if tax > rate_left:  # the invoice's tax at this rate is (nearly) all credited already
+                net, tax = share - rate_left, rate_left
             lines.append(
                 CreditNoteLine(
                     id=new_line_id(),
@@ -431,11 +506,16 @@ def price_credit_note(
             )
     else:
         taken: dict[str, CreditedLine] = {}
+        last: list[bool] = []
         for index, asked in enumerate(request.lines or []):
             if asked.invoice_line_id is not None:
-                lines.append(_invoice_line(invoice, index, asked, taken, new_line_id))
+                line, takes_the_rest = _invoice_line(invoice, index, asked, taken, new_line_id)
+                lines.append(line)
+                last.append(takes_the_rest)
             else:
                 lines.append(_free_line(index, asked, invoice, new_line_id()))
+                last.append(False)
+        lines = _taxed(invoice, lines, last)
     computed = totals((line.amount, line.tax_amount, line.tax_rate) for line in lines)
     if computed.total <= 0:
         raise InvalidInput.single("lines", "the credit note's total must be above 0")
@@ -485,6 +565,21 @@ def _line_credits(note: CreditNote) -> dict[str, CreditedLine]:
     return credits
 
 
+def _rate_taxes(invoice: Invoice, note: CreditNote, sign: int) -> dict[str, int]:
+    """The invoice's `credited_taxes` with the note's tax at each rate added (`sign` 1) or taken
+    back (-1); an invoice credited before they were kept starts from what its lines know."""
+    taxes = dict(invoice.credited_taxes)
+    if not taxes and invoice.credited_lines:
+        rates = {line.id: rate_key(line.tax_rate) for line in invoice.line_items}
+        for line_id, credit in invoice.credited_lines.items():
+            if line_id in rates:
+                taxes[rates[line_id]] = taxes.get(rates[line_id], 0) + credit.tax_amount
+    for line in note.lines:
+        key = rate_key(line.tax_rate)
+        taxes[key] = taxes.get(key, 0) + sign * line.tax_amount
+    return {key: tax for key, tax in taxes.items() if tax != 0}
+
+
 def credited_invoice(invoice: Invoice, note: CreditNote, now: datetime) -> Invoice:
     """The invoice once `note` is issued: its amount due lowered by the note's `pre_payment_amount`,
     its credited total and lines raised, and `paid` when nothing is left due."""
@@ -504,6 +599,7 @@ def credited_invoice(invoice: Invoice, note: CreditNote, now: datetime) -> Invoi
             "credited_amount": invoice.credited_amount + note.total,
             "credited_before_payment": invoice.credited_before_payment + note.pre_payment_amount,
             "credited_lines": lines,
+            "credited_taxes": _rate_taxes(invoice, note, 1),
             "status": "paid" if settled else invoice.status,
             "paid_at": now if settled else invoice.paid_at,
             "next_reminder_on": None if settled else invoice.next_reminder_on,
@@ -566,6 +662,7 @@ def uncredited_invoice(invoice: Invoice, note: CreditNote, now: datetime) -> Inv
             "credited_amount": invoice.credited_amount - note.total,
             "credited_before_payment": invoice.credited_before_payment - note.pre_payment_amount,
             "credited_lines": lines,
+            "credited_taxes": _rate_taxes(invoice, note, -1),
             "status": "open" if reopened else invoice.status,
             "paid_at": None if reopened else invoice.paid_at,
             "updated_at": now,
