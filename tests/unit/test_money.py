@@ -126,7 +126,7 @@ def test_two_euro_lines_of_1_05_at_10_percent_are_taxed_0_21_and_other_rates_are
 def test_the_unit_goes_to_the_largest_remainder_then_to_the_earlier_line() -> None:
     # 10.4 + 10.6 + 10.6 = 31.6 → 32: the floors make 30, the two .6 take the two units.
     assert allocate_tax([(104, Decimal(10)), (106, Decimal(10)), (106, Decimal(10))]) == [10, 11, 11]
-    # 3 × 10.5 = 31.5 → 32: a three-way tie, the two earlier lines take the units.
+    # 3 x 10.5 = 31.5 → 32: a three-way tie, the two earlier lines take the units.
     assert allocate_tax([(105, Decimal(10))] * 3) == [11, 11, 10]
 
 

@@ -13,12 +13,14 @@ The rules, as a user meets them:
 * Lines are credited by quantity (at most the quantity not yet credited), by net amount (at most the
   net not yet credited), or as free lines of their own. As on an invoice, each rate's tax is
   `round_half_up(net * rate / 100)` of the note's lines at that rate, rounded once, and spread over
-  them (largest remainder), except that the credit that takes a line's last quantity or net takes
-  exactly what is left of its tax (so crediting a whole invoice credits its totals exactly, whatever
-  the order of partial credits), no line's tax credited ever exceeds its tax, and no rate's tax
-  credited ever exceeds the invoice's tax at that rate (`Invoice.credited_taxes`). Where such a cap
-  binds, the note's tax at that rate is what is left, which may be one minor unit (or, over many
-  partial credits, a few) below `round_half_up(net * rate / 100)`.
+  them (largest remainder). It never exceeds what is left of the invoice's tax at that rate
+  (`Invoice.credited_taxes`), and it is exactly that when the note takes the last of the invoice's
+  lines at that rate (so crediting a whole invoice credits its totals exactly, whatever the order of
+  partial credits). At that last credit (or when the cap binds) the note's tax at the rate may
+  differ from `round_half_up(net * rate / 100)` by a minor unit, or by a few after many partial
+  credits: the earlier notes' roundings add up to more or less than the invoice's one rounding.
+  A line's tax is its share of its note's rate tax, so it may differ by a unit from the tax its
+  invoice line shows for the same part; the invoice's tax is per rate.
 * A single `amount` (tax included) is spread over the invoice's tax rates in proportion to each
   rate's gross (largest remainder: the shares add up to the amount exactly); each rate's share is
   split into the net whose own tax makes up the rest (`split_gross`), when one exists, else into net
@@ -276,16 +278,15 @@ class PricedCreditNote:
     out_of_band_amount: int
 
 
-def _left(invoice: Invoice, line_id: str, taken: dict[str, CreditedLine]) -> tuple[Decimal, int, int]:
-    """The quantity, net amount and tax of the invoice's line not yet credited (earlier credit notes
-    and the lines before in this request)."""
+def _left(invoice: Invoice, line_id: str, taken: dict[str, CreditedLine]) -> tuple[Decimal, int]:
+    """The quantity and net amount of the invoice's line not yet credited (earlier credit notes and
+    the lines before in this request)."""
     line = next(line for line in invoice.line_items if line.id == line_id)
     before = invoice.credited_lines.get(line_id, CreditedLine())
     now = taken.get(line_id, CreditedLine())
     return (
         line.quantity - before.quantity - now.quantity,
         line.amount - before.amount - now.amount,
-        line.tax_amount - before.tax_amount - now.tax_amount,
     )
 
 
@@ -295,14 +296,13 @@ def _invoice_line(
     asked: NewCreditNoteLine,
     taken: dict[str, CreditedLine],
     new_line_id: Callable[[], str],
-) -> tuple[CreditNoteLine, bool]:
-    """The credited part of an invoice line, its tax still 0 (`_taxed` sets it), and whether it
-    takes the last of the line's net amount."""
+) -> CreditNoteLine:
+    """The credited part of an invoice line, its tax still 0 (`_taxed` sets it)."""
     line_id = asked.invoice_line_id or ""
     line = next((line for line in invoice.line_items if line.id == line_id), None)
     if line is None:
         raise InvalidInput.single(f"lines[{index}].invoice_line_id", f"the invoice has no line '{line_id}'")
-    quantity_left, amount_left, _ = _left(invoice, line_id, taken)
+    quantity_left, amount_left = _left(invoice, line_id, taken)
     if asked.quantity is not None:
         if asked.quantity > quantity_left:
             raise InvalidInput.single(
@@ -323,7 +323,7 @@ def _invoice_line(
         amount=credited.amount + amount,
         tax_amount=credited.tax_amount,
     )
-    credit = CreditNoteLine(
+    return CreditNoteLine(
         id=new_line_id(),
         invoice_line_id=line_id,
         description=line.description,
@@ -336,7 +336,6 @@ def _invoice_line(
         exemption_reason=line.exemption_reason,
         unit_code=line.unit_code,
     )
-    return credit, amount == amount_left
 
 
 def _rate_tax_left(invoice: Invoice, tax_rate: Decimal) -> int | None:
@@ -353,44 +352,47 @@ def _rate_tax_left(invoice: Invoice, tax_rate: Decimal) -> int | None:
     return group.tax_amount - credited
 
 
-def _taxed(invoice: Invoice, lines: list[CreditNoteLine], last: list[bool]) -> list[CreditNoteLine]:
-    """The lines with their taxes: each rate's tax is rounded once (`round_half_up(net * rate /
-    100)`) and spread over its lines as on an invoice, except that a line that takes the last of an
-    invoice line's net takes exactly what is left of its tax, no line takes more of its invoice
-    line's tax than is left, and no rate more of the invoice's tax at that rate than is left (the
-    last lines giving up the excess)."""
+def _fully_credited(invoice: Invoice, key: str, taken: dict[str, CreditedLine]) -> bool:
+    """Whether every line of the invoice at the rate `key` is credited in full once this note is."""
+    return all(
+        invoice.credited_lines.get(line.id, CreditedLine()).amount
+        + taken.get(line.id, CreditedLine()).amount
+        == line.amount
+        for line in invoice.line_items
+        if rate_key(line.tax_rate) == key
+    )
+
+
+def _taxed(
+    invoice: Invoice, lines: list[CreditNoteLine], taken: dict[str, CreditedLine]
+) -> list[CreditNoteLine]:
+    """The lines with their taxes. As on an invoice, each rate's tax is rounded once,
+    `round_half_up(net * rate / 100)`, and spread over its lines; but never more than what is left
+    of the invoice's tax at that rate, and exactly that when the note takes the last of the
+    invoice's lines at that rate (so crediting everything credits the invoice's tax exactly)."""
     groups: dict[str, list[int]] = {}
     for index, line in enumerate(lines):
         groups.setdefault(rate_key(line.tax_rate), []).append(index)
     taxes = [0] * len(lines)
-    for members in groups.values():
+    for key, members in groups.items():
         rate = lines[members[0]].tax_rate
-        rate_left = _rate_tax_left(invoice, rate)
         group_tax = line_tax(sum(lines[i].amount for i in members), rate)
+        rate_left = _rate_tax_left(invoice, rate)
         if rate_left is not None:
-            group_tax = min(group_tax, max(rate_left, 0))
-        tax_left: dict[str, int] = {}
-        for i in members:
-            line_id = lines[i].invoice_line_id
-            if line_id is not None and line_id not in tax_left:
-                tax_left[line_id] = _left(invoice, line_id, {})[2]
-        fixed = sum(tax_left[lines[i].invoice_line_id or ""] for i in members if last[i])
-        free = [i for i in members if not last[i]]
-        exact = [exact_tax(lines[i].amount, rate) for i in free]
-        shares = dict(zip(free, spread(group_tax - fixed, exact), strict=True))
-        for i in members:
-            line_id = lines[i].invoice_line_id
-            if line_id is None:
-                taxes[i] = shares[i]
-                continue
-            taxes[i] = tax_left[line_id] if last[i] else max(min(shares[i], tax_left[line_id]), 0)
-            tax_left[line_id] -= taxes[i]
-        if rate_left is not None:
-            excess = sum(taxes[i] for i in members) - max(rate_left, 0)
-            for i in reversed(members):
-                cut = min(max(excess, 0), max(taxes[i], 0))
-                taxes[i] -= cut
-                excess -= cut
+            rate_left = max(rate_left, 0)
+            group_tax = rate_left if _fully_credited(invoice, key, taken) else min(group_tax, rate_left)
+        shares = spread(group_tax, [exact_tax(lines[i].amount, rate) for i in members])
+        # Out of `spread`'s reach (a cap, or the last of a rate after earlier caps): a unit more goes
+        # to the largest line, a unit less comes off the last lines that have one.
+        rest = group_tax - sum(shares)
+        if rest > 0:
+            shares[max(range(len(members)), key=lambda m: (lines[members[m]].amount, -m))] += rest
+        for m in reversed(range(len(members))):
+            cut = min(max(-rest, 0), max(shares[m], 0))
+            shares[m] -= cut
+            rest += cut
+        for index, share in zip(members, shares, strict=True):
+            taxes[index] = share
     return [line.model_copy(update={"tax_amount": tax}) for line, tax in zip(lines, taxes, strict=True)]
 
 
@@ -506,16 +508,12 @@ def price_credit_note(
             )
     else:
         taken: dict[str, CreditedLine] = {}
-        last: list[bool] = []
         for index, asked in enumerate(request.lines or []):
             if asked.invoice_line_id is not None:
-                line, takes_the_rest = _invoice_line(invoice, index, asked, taken, new_line_id)
-                lines.append(line)
-                last.append(takes_the_rest)
+                lines.append(_invoice_line(invoice, index, asked, taken, new_line_id))
             else:
                 lines.append(_free_line(index, asked, invoice, new_line_id()))
-                last.append(False)
-        lines = _taxed(invoice, lines, last)
+        lines = _taxed(invoice, lines, taken)
     computed = totals((line.amount, line.tax_amount, line.tax_rate) for line in lines)
     if computed.total <= 0:
         raise InvalidInput.single("lines", "the credit note's total must be above 0")
