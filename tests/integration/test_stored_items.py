@@ -362,3 +362,13 @@ def test_a_tax_id_accepted_when_saved_reads_back_though_the_rules_now_refuse_it(
 def test_a_customer_stored_before_balances_per_currency_reads_its_balance_in_its_currency() -> None:
     legacy = {name: value for name, value in STORED_CUSTOMER.items() if name != "balances"} | {"balance": 700}
     assert customer_of(legacy).balances == {"EUR": 700}
+
+
+def test_the_tax_credited_at_each_rate_is_stored_and_read_back_and_left_out_when_none() -> None:
+    credited = stored_invoice().model_copy(update={"credited_taxes": {"20": 37500, "5.5": 3}})
+
+    item = invoice_item(credited)
+
+    assert item["credited_taxes"] == {"20": 37500, "5.5": 3}
+    assert invoice_of(item) == credited
+    assert "credited_taxes" not in invoice_item(stored_invoice())
