@@ -382,8 +382,8 @@ def _taxed(
             rate_left = max(rate_left, 0)
             group_tax = rate_left if _fully_credited(invoice, key, taken) else min(group_tax, rate_left)
         shares = spread(group_tax, [exact_tax(lines[i].amount, rate) for i in members])
-        # Out of `spread`'s reach (a cap, or the last of a rate after earlier caps): a unit more goes
-        # to the largest line, a unit less comes off the last lines that have one.
+        # Out of `spread`'s reach (the last of a rate after earlier notes' roundings): what is missing
+        # goes to the largest line, what is too much comes off the last lines, none below 0.
         rest = group_tax - sum(shares)
         if rest > 0:
             shares[max(range(len(members)), key=lambda m: (lines[members[m]].amount, -m))] += rest
