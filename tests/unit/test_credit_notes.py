@@ -420,33 +420,42 @@ def test_a_voided_note_gives_its_tax_back_to_its_rate() -> None:
     assert (restored.credited_taxes, restored.credited_lines) == ({}, {})
 
 
-def test_a_line_credited_in_small_parts_stops_crediting_tax_once_its_rate_has_none_left() -> None:
-    # ¥200 at 10 % (tax 20); ¥5 alone is taxed 0.5 → 1, so 20 notes of ¥5 take all of it; the next
-    # ones credit net only, and the last (the rest of the line) none either.
+def test_a_line_credited_in_small_parts_credits_one_rounding_of_what_was_credited() -> None:
+    # ¥200 at 10 % (tax 20). ¥5 alone is taxed 0.5 → 1, but 40 such notes taxed 1 each would credit
+    # 40. Each note takes what rounding the net credited so far once adds: 1, 0, 1, 0, … (¥5 → 1,
+    # ¥10 → 1, ¥15 → 2, …), each within one yen of its exact ¥0.5, 20 in all.
     invoice = an_invoice([("1", 200, "10")], currency="JPY")
     notes = []
-    for n in range(39):
+    for n in range(40):
         invoice, note = credit(invoice, n, lines=[{"invoice_line_id": "li_0", "amount": 5}])
         notes.append(note)
-    invoice, last = credit(invoice, 99, lines=[{"invoice_line_id": "li_0", "amount": 5}])
+        assert invoice.credited_taxes.get("10", 0) == line_tax(invoice.credited_nets["10"], Decimal(10))
 
-    assert [note.tax_total for note in notes] == [1] * 20 + [0] * 19
-    assert (last.tax_total, invoice.credited_taxes, invoice.credited_amount) == (0, {"10": 20}, 220)
+    assert [note.tax_total for note in notes] == [1, 0] * 20
+    assert (invoice.credited_taxes, invoice.credited_nets, invoice.credited_amount) == (
+        {"10": 20},
+        {"10": 200},
+        220,
+    )
 
 
-def test_small_amounts_credited_again_and_again_never_credit_more_tax_than_the_invoice_had() -> None:
-    # ¥210 at 10 % (tax 21). ¥6 splits into 5 + 1 (5 is taxed 0.5 → 1): 38 such credits would credit
-    # 38 of tax. The rate's tax left caps them: once the 21 are credited, ¥6 is all net.
+def test_small_amounts_credited_again_and_again_credit_the_invoices_tax_exactly() -> None:
+    # ¥210 at 10 % (tax 21). ¥6 alone splits into 5 + 1 (5 is taxed 0.5 → 1): 38 such credits would
+    # credit 38 of tax. Each split takes the net whose tax makes rounding the credited net once add
+    # up: 5 + 1, then 6 + 0 (¥11 → 1), then 5 + 1 (¥16 → 2), then 6 + 0 (¥22 → 2), …
     invoice = an_invoice([("2", 105, "10")], currency="JPY")
     notes = []
     for n in range(38):
-        invoice, note = credit(invoice, n, amount=6, credit_amount=max(0, 6 - invoice.amount_due))
+        invoice, note = credit(invoice, n, amount=6)
         notes.append(note)
+        # A gross no net reaches (¥6 after ¥49 net and ¥5 tax: 5 + 5.4 → 5, 6 + 5.5 → 6) leaves
+        # the credited tax a unit off one rounding of the credited net, until a later split makes it up.
+        assert abs(invoice.credited_taxes["10"] - line_tax(invoice.credited_nets["10"], Decimal(10))) <= 1
+        assert abs(note.tax_total - Decimal(note.subtotal) / 10) < 1
     invoice, last = credit(invoice, 99, amount=3)
     notes.append(last)
 
-    assert [note.tax_total for note in notes[:21]] == [1] * 21
-    assert {note.tax_total for note in notes[21:]} == {0}
+    assert [note.tax_total for note in notes[:4]] == [1, 0, 1, 0]
     assert sum(note.tax_total for note in notes) == 21 == invoice.credited_taxes["10"]
     assert sum(note.total for note in notes) == 231 == invoice.credited_amount
 
@@ -493,14 +502,15 @@ def test_crediting_everything_line_by_line_credits_each_rates_tax_exactly_and_ne
             for line_id in picked
         ]
         n += 1
-        before = dict(invoice.credited_taxes)
         invoice, note = credit(invoice, n, lines=asked, refund_amount=0, credit_amount=0)
         for group in note.tax_breakdown:
             key = rate_key(group.tax_rate)
-            assert 0 <= invoice.credited_taxes.get(key, 0) <= taxes[key]
-            if invoice.credited_taxes.get(key, 0) < taxes[key]:  # not its rate's last credit
-                rounded_once = line_tax(group.taxable_amount, group.tax_rate)
-                assert group.tax_amount == min(rounded_once, taxes[key] - before.get(key, 0))
+            # The notes at a rate add up to one rounding of the net they credited, never above the
+            # invoice's; each note within one unit of its exact tax, as EN 16931 (BR-S-09) wants.
+            assert invoice.credited_taxes.get(key, 0) == min(
+                line_tax(invoice.credited_nets.get(key, 0), group.tax_rate), taxes[key]
+            )
+            assert abs(group.tax_amount - group.taxable_amount * group.tax_rate / 100) < 1
         assert sum(line.tax_amount for line in note.lines) == note.tax_total
     assert invoice.credited_taxes == {key: tax for key, tax in taxes.items() if tax}
     assert invoice.credited_amount == invoice.total

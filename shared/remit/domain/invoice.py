@@ -318,8 +318,10 @@ class Invoice(Model):
     # What its issued credit notes took from each line, by line id: read with the invoice (one
     # strongly consistent read), so no line is credited twice under concurrency.
     credited_lines: dict[str, CreditedLine] = Field(default_factory=dict)
-    # The tax its issued credit notes took at each rate (by `rate_key`, "19", "5.5"), lines and
-    # single amounts alike: no credit note takes more of a rate's tax than the invoice has left.
+    # The net and the tax its issued credit notes took at each rate (by `rate_key`: "19", "5.5"),
+    # lines and single amounts alike: a credit note's tax at a rate is what rounding the net credited
+    # so far once adds (see domain/credit_notes.py), never more than the invoice has left.
+    credited_nets: dict[str, int] = Field(default_factory=dict)
     credited_taxes: dict[str, int] = Field(default_factory=dict)
     version: int = 0
 
