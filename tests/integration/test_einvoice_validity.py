@@ -453,17 +453,30 @@ def test_every_invoice_and_credit_note_remit_issues_is_valid(rules, case, credit
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(case=invoices(currencies=("JPY",), most_places=0))
-def test_every_yen_invoice_of_many_lines_at_mixed_rates_is_valid(rules, case):
+@given(case=invoices(currencies=("JPY",), most_places=0), parts=st.integers(min_value=2, max_value=3))
+def test_every_yen_invoice_of_many_lines_at_mixed_rates_and_its_credit_notes_are_valid(rules, case, parts):
     # Without a minor unit BR-S-09 leaves less than one yen between a breakdown's tax and its taxable
     # amount times its rate: roundings that add up past it (¥105 + ¥105 at 10 %) break it; rounding
     # each rate's tax once never does. (Whole quantities: a line of ¥333 x 0.5 is ¥167, which
     # PEPPOL-EN16931-R120 refuses, allowing 0.02 between a line's amount and its quantity times its
-    # price; that is the line amount's rounding, not the tax's.)
+    # price; that is the line amount's rounding, not the tax's.) A credit note of every line's first
+    # part (a half or a third of its net) rounds its own tax once per rate as well.
     einvoice_format, organisation, customer, invoice = case
 
     report = validated(
         rules, einvoice_format, einvoice_for_invoice(invoice, organisation=organisation, customer=customer)
     )
+    assert report.valid, failures(report)
 
+    asked = [
+        {"invoice_line_id": line.id, "amount": max(line.amount // parts, 1)}
+        for line in invoice.line_items
+        if line.amount > 0
+    ]
+    credit_note = a_credit_note_of(invoice, {"lines": asked})
+    report = validated(
+        rules,
+        einvoice_format,
+        einvoice_for_credit_note(credit_note, invoice=invoice, organisation=organisation, customer=customer),
+    )
     assert report.valid, failures(report)
