@@ -57,6 +57,57 @@ def test_a_yen_invoice_has_no_minor_unit_to_round_to(api: ApiClient) -> None:
     assert (invoice["subtotal"], invoice["tax_total"], invoice["total"]) == (500, 95, 595)
 
 
+def test_each_rates_tax_is_rounded_once_on_a_draft_and_its_edits_and_credit_notes_never_exceed_it(
+    api: ApiClient,
+) -> None:
+    yen = Billing(api, currency="JPY")
+    onigiri = {"description": "Onigiri", "unit_amount": 105, "tax_rate": "10"}
+    response = yen.api.post(
+        f"{yen.base}/invoices", {"customer_id": yen.customer, "line_items": [onigiri] * 2}
+    )
+    assert response.status == 201, response.body
+    draft = response.json()
+
+    # 210 at 10 % is 21 once, 11 + 10 on the lines (per line it would be 11 + 11 = 22).
+    assert (draft["subtotal"], draft["tax_total"], draft["total"]) == (210, 21, 231)
+    assert [line["tax_amount"] for line in draft["line_items"]] == [11, 10]
+    assert draft["tax_breakdown"] == [{"tax_rate": "10", "taxable_amount": 210, "tax_amount": 21}]
+
+    # An edit prices the draft again: 315 at 10 % is 31.5 → 32; 19 % apart: 100 → 19.
+    kept = [{"id": line["id"]} for line in draft["line_items"]]
+    tea = {"description": "Tea", "unit_amount": 100, "tax_rate": "19"}
+    response = yen.api.patch(yen.invoice(draft["id"]), {"line_items": [*kept, onigiri, tea]})
+    assert response.status == 200, response.body
+    edited = response.json()
+    assert [line["tax_amount"] for line in edited["line_items"]] == [11, 11, 10, 19]
+    assert (edited["tax_total"], edited["total"]) == (51, 415 + 51)
+
+    # Back to the two lines, finalized; credited one line at a time, the second note takes what is
+    # left of the rate's tax (10), not its own rounding (11): never more than the invoice's 21.
+    yen.api.patch(yen.invoice(draft["id"]), {"line_items": kept})
+    invoice = yen.api.post(f"{yen.invoice(draft['id'])}/finalize").json()
+    assert invoice["tax_total"] == 21
+    notes = []
+    for line in reversed(invoice["line_items"]):
+        response = yen.api.post(
+            f"{yen.invoice(invoice['id'])}/credit_notes",
+            {"lines": [{"invoice_line_id": line["id"], "quantity": "1"}]},
+        )
+        assert response.status == 201, response.body
+        notes.append(response.json())
+    assert [note["tax_total"] for note in notes] == [11, 10]
+    after = yen.get(invoice["id"])
+    assert (after["credited_amount"], after["amount_due"], after["status"]) == (231, 0, "paid")
+
+    # Nothing is left to credit: a further note is refused and changes nothing.
+    response = yen.api.post(
+        f"{yen.invoice(invoice['id'])}/credit_notes",
+        {"lines": [{"invoice_line_id": kept[0]["id"], "amount": 1}]},
+    )
+    assert response.status == 422, response.body
+    assert yen.get(invoice["id"]) == after
+
+
 @pytest.mark.parametrize(
     ("line", "field"),
     [

@@ -362,3 +362,18 @@ def test_a_tax_id_accepted_when_saved_reads_back_though_the_rules_now_refuse_it(
 def test_a_customer_stored_before_balances_per_currency_reads_its_balance_in_its_currency() -> None:
     legacy = {name: value for name, value in STORED_CUSTOMER.items() if name != "balances"} | {"balance": 700}
     assert customer_of(legacy).balances == {"EUR": 700}
+
+
+def test_the_net_and_tax_credited_at_each_rate_are_stored_and_read_back_and_left_out_when_none() -> None:
+    credited = stored_invoice().model_copy(
+        update={"credited_nets": {"20": 187500, "5.5": 50}, "credited_taxes": {"20": 37500, "5.5": 3}}
+    )
+
+    item = invoice_item(credited)
+
+    assert (item["credited_nets"], item["credited_taxes"]) == (
+        {"20": 187500, "5.5": 50},
+        {"20": 37500, "5.5": 3},
+    )
+    assert invoice_of(item) == credited
+    assert not {"credited_nets", "credited_taxes"} & set(invoice_item(stored_invoice()))

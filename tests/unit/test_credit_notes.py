@@ -27,11 +27,14 @@ from remit.domain.credit_notes import (
     voided_credit_note,
 )
 from remit.domain.errors import InvalidInput
-from remit.domain.invoice import InvalidTransition, Invoice, priced_line
+from remit.domain.invoice import CreditedLine, InvalidTransition, Invoice, priced_line, rate_key
+from remit.domain.money import line_tax
 from tests.unit.builders import NOW, problems_of, pure_property
 
 
-def an_invoice(lines: list[tuple[str, int, str]], *, status: str = "open", paid: int = 0) -> Invoice:
+def an_invoice(
+    lines: list[tuple[str, int, str]], *, status: str = "open", paid: int = 0, currency: str = "EUR"
+) -> Invoice:
     """A finalized invoice of `(quantity, unit_amount, tax_rate)` lines, `paid` of it paid."""
     priced = [
         priced_line(f"li_{n}", f"Line {n}", Decimal(q), unit, Decimal(rate), None)
@@ -41,7 +44,7 @@ def an_invoice(lines: list[tuple[str, int, str]], *, status: str = "open", paid:
         id="inv_1",
         organisation_id="org_test",
         customer_id="cus_test",
-        currency="EUR",
+        currency=currency,
         due_date=date(2025, 4, 1),
         created_at=NOW,
         updated_at=NOW,
@@ -318,7 +321,9 @@ def test_credit_notes_add_up_and_never_exceed_the_invoice(
             credited = invoice.credited_lines.get(line.id)
             if credited is not None:
                 assert credited.amount <= line.amount
-                assert credited.tax_amount <= line.tax_amount
+        # The tax is the invoice's per rate (rounded once): no rate is credited more of it.
+        for group in invoice.tax_breakdown:
+            assert 0 <= invoice.credited_taxes.get(rate_key(group.tax_rate), 0) <= group.tax_amount
 
 
 operations = st.lists(
@@ -366,3 +371,146 @@ def test_payments_credit_notes_and_voids_in_any_order_keep_the_invoice_adding_up
         assert invoice.amount_due >= 0
         assert invoice.credited_amount == sum(n.total for n in issued_notes if n.status == "issued")
         assert (invoice.status == "paid") == (invoice.amount_due == 0)
+
+
+# --- each rate's tax rounded once -----------------------------------------------------------------
+
+
+def credit(invoice: Invoice, n: int, **request: Any) -> tuple[Invoice, CreditNote]:
+    note = issued(invoice, price_credit_note(invoice, ask(**request), new_line_id), n)
+    return credited_invoice(invoice, note, NOW), note
+
+
+def test_a_note_of_several_lines_at_one_rate_rounds_its_tax_once() -> None:
+    # Two lines of ¥105 and one of three ¥35 at 10 %: the invoice's tax is 31.5 → 32 once (11, 11,
+    # 10 on its lines).
+    invoice = an_invoice([("1", 105, "10"), ("1", 105, "10"), ("3", 35, "10")], currency="JPY")
+    assert (invoice.tax_total, [line.tax_amount for line in invoice.line_items]) == (32, [11, 11, 10])
+
+    invoice, note = credit(
+        invoice,
+        1,
+        lines=[{"invoice_line_id": "li_0", "quantity": "1"}, {"invoice_line_id": "li_2", "quantity": "1"}],
+    )
+
+    # 140 at 10 % is 14, not 11 + 4 (3.5 alone rounds to 4): 11 + 3.
+    assert (note.subtotal, note.tax_total, [line.tax_amount for line in note.lines]) == (140, 14, [11, 3])
+    assert invoice.credited_taxes == {"10": 14}
+
+
+def test_crediting_two_yen_lines_one_by_one_credits_the_invoices_tax_exactly() -> None:
+    # Two lines of ¥105 at 10 %: tax 21 once (11 + 10). Each note alone rounds 10.5 → 11; the second takes the
+    # last of the rate, so it takes the 10 left: 21 in all, never 22.
+    invoice = an_invoice([("1", 105, "10"), ("1", 105, "10")], currency="JPY")
+    invoice, first = credit(invoice, 1, lines=[{"invoice_line_id": "li_1", "quantity": "1"}])
+    invoice, second = credit(invoice, 2, lines=[{"invoice_line_id": "li_0", "quantity": "1"}])
+
+    assert (first.tax_total, second.tax_total) == (11, 10)
+    assert first.tax_total == line_tax(first.subtotal, Decimal(10))
+    assert (invoice.credited_amount, invoice.amount_due, invoice.credited_taxes) == (231, 0, {"10": 21})
+
+
+def test_a_voided_note_gives_its_tax_back_to_its_rate() -> None:
+    invoice = an_invoice([("2", 105, "10")], currency="JPY")
+    credited, note = credit(invoice, 1, lines=[{"invoice_line_id": "li_0", "quantity": "1"}])
+    assert credited.credited_taxes == {"10": 11}
+
+    restored = uncredited_invoice(credited, note, NOW)
+
+    assert (restored.credited_taxes, restored.credited_lines) == ({}, {})
+
+
+def test_a_line_credited_in_small_parts_credits_one_rounding_of_what_was_credited() -> None:
+    # ¥200 at 10 % (tax 20). ¥5 alone is taxed 0.5 → 1, but 40 such notes taxed 1 each would credit
+    # 40. Each note takes what rounding the net credited so far once adds: 1, 0, 1, 0, … (¥5 → 1,
+    # ¥10 → 1, ¥15 → 2, …), each within one yen of its exact ¥0.5, 20 in all.
+    invoice = an_invoice([("1", 200, "10")], currency="JPY")
+    notes = []
+    for n in range(40):
+        invoice, note = credit(invoice, n, lines=[{"invoice_line_id": "li_0", "amount": 5}])
+        notes.append(note)
+        assert invoice.credited_taxes.get("10", 0) == line_tax(invoice.credited_nets["10"], Decimal(10))
+
+    assert [note.tax_total for note in notes] == [1, 0] * 20
+    assert (invoice.credited_taxes, invoice.credited_nets, invoice.credited_amount) == (
+        {"10": 20},
+        {"10": 200},
+        220,
+    )
+
+
+def test_small_amounts_credited_again_and_again_credit_the_invoices_tax_exactly() -> None:
+    # ¥210 at 10 % (tax 21). ¥6 alone splits into 5 + 1 (5 is taxed 0.5 → 1): 38 such credits would
+    # credit 38 of tax. Each split takes the net whose tax makes rounding the credited net once add
+    # up: 5 + 1, then 6 + 0 (¥11 → 1), then 5 + 1 (¥16 → 2), then 6 + 0 (¥22 → 2), …
+    invoice = an_invoice([("2", 105, "10")], currency="JPY")
+    notes = []
+    for n in range(38):
+        invoice, note = credit(invoice, n, amount=6)
+        notes.append(note)
+        # A gross no net reaches (¥6 after ¥49 net and ¥5 tax: 5 + 5.4 → 5, 6 + 5.5 → 6) leaves
+        # the credited tax a unit off one rounding of the credited net, until a later split makes it up.
+        assert abs(invoice.credited_taxes["10"] - line_tax(invoice.credited_nets["10"], Decimal(10))) <= 1
+        assert abs(note.tax_total - Decimal(note.subtotal) / 10) < 1
+    invoice, last = credit(invoice, 99, amount=3)
+    notes.append(last)
+
+    assert [note.tax_total for note in notes[:4]] == [1, 0, 1, 0]
+    assert sum(note.tax_total for note in notes) == 21 == invoice.credited_taxes["10"]
+    assert sum(note.total for note in notes) == 231 == invoice.credited_amount
+
+
+@pure_property
+@given(net=st.integers(min_value=0, max_value=10**10), rate=st.decimals(0, 100, places=4))
+def test_a_gross_is_split_into_the_net_whose_own_tax_makes_up_the_rest(net: int, rate: Decimal) -> None:
+    gross = net + line_tax(net, rate)
+
+    assert split_gross(gross, rate) == (net, line_tax(net, rate))
+
+
+def test_a_gross_no_net_reaches_is_split_half_up() -> None:
+    # ¥115 at 10 %: 104 + 10 = 114 and 105 + 11 = 116; 115 / 1.1 = 104.5… → 105, tax the rest.
+    assert split_gross(115, Decimal(10)) == (105, 10)
+    assert split_gross(116, Decimal(10)) == (105, 11)
+
+
+jpy_lines = st.lists(
+    st.tuples(st.sampled_from(["1", "2", "3", "0.5", "1.25"]), st.integers(1, 2_000), rates),
+    min_size=1,
+    max_size=8,
+)
+
+
+@pure_property
+@given(lines=jpy_lines, data=st.data())
+def test_crediting_everything_line_by_line_credits_each_rates_tax_exactly_and_never_more(
+    lines: list[tuple[str, int, str]], data: st.DataObject
+) -> None:
+    invoice = an_invoice(lines, currency="JPY")
+    taxes = {rate_key(group.tax_rate): group.tax_amount for group in invoice.tax_breakdown}
+    n = 0
+    while invoice.credited_amount < invoice.total:
+        # A note of a few lines' parts (by net amount), or of everything left.
+        left = {
+            line.id: line.amount - invoice.credited_lines.get(line.id, CreditedLine()).amount
+            for line in invoice.line_items
+        }
+        open_lines = [line_id for line_id, amount in left.items() if amount > 0]
+        picked = data.draw(st.lists(st.sampled_from(open_lines), min_size=1, max_size=3, unique=True))
+        asked = [
+            {"invoice_line_id": line_id, "amount": data.draw(st.integers(1, left[line_id]))}
+            for line_id in picked
+        ]
+        n += 1
+        invoice, note = credit(invoice, n, lines=asked, refund_amount=0, credit_amount=0)
+        for group in note.tax_breakdown:
+            key = rate_key(group.tax_rate)
+            # The notes at a rate add up to one rounding of the net they credited, never above the
+            # invoice's; each note within one unit of its exact tax, as EN 16931 (BR-S-09) wants.
+            assert invoice.credited_taxes.get(key, 0) == min(
+                line_tax(invoice.credited_nets.get(key, 0), group.tax_rate), taxes[key]
+            )
+            assert abs(group.tax_amount - group.taxable_amount * group.tax_rate / 100) < 1
+        assert sum(line.tax_amount for line in note.lines) == note.tax_total
+    assert invoice.credited_taxes == {key: tax for key, tax in taxes.items() if tax}
+    assert invoice.credited_amount == invoice.total

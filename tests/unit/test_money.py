@@ -1,4 +1,5 @@
-"""Exact money: line rounding, totals and tax breakdowns, for any lines (hypothesis) and known cases."""
+"""Exact money: line rounding, each rate's tax rounded once and allocated to its lines, totals and tax
+breakdowns, for any lines (hypothesis) and known cases."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from remit.domain.money import MinorUnits, Quantity, line_amount, line_tax, round_half_up, totals
+from remit.domain.money import (
+    MinorUnits,
+    Quantity,
+    allocate_tax,
+    exact_tax,
+    line_amount,
+    line_tax,
+    round_half_up,
+    spread,
+    totals,
+)
 from remit.domain.values import currency_exponent
 from tests.unit.builders import pure_property
 
@@ -63,6 +74,79 @@ def test_the_breakdown_has_one_group_per_numeric_rate(raw: list[tuple[int, Decim
     computed = totals(priced(raw))
 
     assert len(computed.tax_breakdown) == len({rate.normalize() for _, _, rate in raw})
+
+
+# Rates as a user gives them: a few common ones, written two ways, and any with up to 4 decimals.
+mixed_rates = st.one_of(
+    st.sampled_from([Decimal(0), Decimal(7), Decimal("7.00"), Decimal(10), Decimal(19), Decimal("5.5")]),
+    rates,
+)
+mixed_lines = st.lists(st.tuples(unit_amounts, quantities, mixed_rates), min_size=1, max_size=40)
+
+
+@pure_property
+@given(mixed_lines)
+def test_each_rates_tax_is_rounded_once_and_its_lines_add_up_to_it(
+    raw: list[tuple[int, Decimal, Decimal]],
+) -> None:
+    amounts = [(line_amount(unit_amount, quantity), rate) for unit_amount, quantity, rate in raw]
+    taxes = allocate_tax(amounts)
+
+    for group_rate in {rate.normalize() for _, rate in amounts}:
+        members = [i for i, (_, rate) in enumerate(amounts) if rate.normalize() == group_rate]
+        net = sum(amounts[i][0] for i in members)
+        assert sum(taxes[i] for i in members) == round_half_up(Decimal(net) * group_rate / 100)
+    for (amount, rate), tax in zip(amounts, taxes, strict=True):
+        assert abs(tax - line_tax(amount, rate)) <= 1
+        assert abs(Decimal(tax) - exact_tax(amount, rate)) < 1
+    computed = totals((amount, tax, rate) for (amount, rate), tax in zip(amounts, taxes, strict=True))
+    assert computed.total == computed.subtotal + computed.tax_total == sum(a for a, _ in amounts) + sum(taxes)
+    assert allocate_tax(list(amounts)) == taxes  # deterministic
+
+
+def test_two_yen_lines_of_105_at_10_percent_are_taxed_21_once() -> None:
+    # 210 at 10 % is 21; per line it was 11 + 11 = 22, which EN 16931 refuses (BR-S-09).
+    assert allocate_tax([(105, Decimal(10)), (105, Decimal(10))]) == [11, 10]
+
+
+def test_two_euro_lines_of_1_05_at_10_percent_are_taxed_0_21_and_other_rates_are_apart() -> None:
+    taxes = allocate_tax([(105, Decimal(10)), (1000, Decimal(19)), (105, Decimal("10.00"))])
+
+    assert taxes == [11, 190, 10]
+    computed = totals(
+        (amount, tax, rate)
+        for (amount, rate), tax in zip(
+            [(105, Decimal(10)), (1000, Decimal(19)), (105, Decimal(10))], taxes, strict=True
+        )
+    )
+    assert [(g.taxable_amount, g.tax_amount) for g in computed.tax_breakdown] == [(210, 21), (1000, 190)]
+    assert (computed.subtotal, computed.tax_total, computed.total) == (1210, 211, 1421)
+
+
+def test_the_unit_goes_to_the_largest_remainder_then_to_the_earlier_line() -> None:
+    # 10.4 + 10.6 + 10.6 = 31.6 → 32: the floors make 30, the two .6 take the two units.
+    assert allocate_tax([(104, Decimal(10)), (106, Decimal(10)), (106, Decimal(10))]) == [10, 11, 11]
+    # 3 x 10.5 = 31.5 → 32: a three-way tie, the two earlier lines take the units.
+    assert allocate_tax([(105, Decimal(10))] * 3) == [11, 11, 10]
+
+
+def test_a_discount_line_shares_its_rates_tax() -> None:
+    # 1005 - 105 = 900 at 10 % is 90; alone they would be 101 (100.5 → 101) and -11 (-10.5 → -11).
+    taxes = allocate_tax([(1005, Decimal(10)), (-105, Decimal(10))])
+
+    assert sum(taxes) == 90
+    assert taxes == [101, -11]
+
+
+def test_a_line_alone_at_its_rate_keeps_its_own_rounding() -> None:
+    assert allocate_tax([(333, Decimal(10)), (500, Decimal(7))]) == [line_tax(333, Decimal(10)), 35]
+
+
+def test_spread_stops_at_every_share_rounded_down_or_up_when_the_total_is_out_of_reach() -> None:
+    exact = [Decimal("1.5"), Decimal("2.5")]
+    assert spread(4, exact) == [2, 2]
+    assert spread(10, exact) == [2, 3]
+    assert spread(-3, exact) == [1, 2]
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,21 @@ and the rules that build one from a request (`price_credit_note`), that apply it
 The rules, as a user meets them:
 
 * Lines are credited by quantity (at most the quantity not yet credited), by net amount (at most the
-  net not yet credited), or as free lines of their own; each line's tax is `round_half_up(amount *
-  rate / 100)` as on an invoice, except that the credit that takes a line's last quantity or net
-  takes exactly what is left of its amount and tax (so crediting a whole invoice credits its totals
-  exactly, whatever the order of partial credits), and no line's tax credited ever exceeds its tax.
+  net not yet credited), or as free lines of their own. A note's tax at a rate is what rounding the
+  net credited at that rate so far once grows by with its net: `round_half_up((credited + net) *
+  rate / 100) - tax credited` (`Invoice.credited_nets`, `credited_taxes`), spread over its lines at
+  that rate as on an invoice (largest remainder). So an invoice's notes at a rate always add up to
+  one rounding of what they credited, never to more than the invoice's tax at that rate (the cap),
+  each note is within one minor unit of its own rounding and strictly within one of `net * rate /
+  100` (EN 16931's BR-S-09 holds for every note), and the note that takes the last of the invoice's
+  lines at a rate takes exactly its tax left (crediting a whole invoice, in any number of parts,
+  credits its totals exactly). A line's tax is its share of its note's tax at the rate, so it may
+  differ by a unit from the tax its invoice line shows for the same part.
 * A single `amount` (tax included) is spread over the invoice's tax rates in proportion to each
   rate's gross (largest remainder: the shares add up to the amount exactly); each rate's share is
-  split into net `round_half_up(share * 100 / (100 + rate))` and tax `share - net`.
+  split into the net whose tax (as above) makes up the rest (`split_gross`), when one exists, else
+  into net `round_half_up(share * 100 / (100 + rate))` and tax `share - net` (a unit off the one
+  rounding, made up by the next note at that rate); its tax is capped as above.
 * `reason` defaults to `other`: a correction needs no stated reason in most jurisdictions, and the
   document shows the reason when one is given.
 """
@@ -53,14 +61,17 @@ from remit.domain.invoice import (
     LineDescription,
     Memo,
     TaxBreakdownLine,
+    rate_key,
 )
 from remit.domain.money import (
     NonNegativeMinorUnits,
     PositiveMinorUnits,
     Quantity,
+    exact_tax,
     line_amount,
     line_tax,
     round_half_up,
+    spread,
     totals,
 )
 from remit.domain.values import CurrencyCode, Model, Percentage, Strict
@@ -272,16 +283,15 @@ class PricedCreditNote:
     out_of_band_amount: int
 
 
-def _left(invoice: Invoice, line_id: str, taken: dict[str, CreditedLine]) -> tuple[Decimal, int, int]:
-    """The quantity, net amount and tax of the invoice's line not yet credited (earlier credit notes
-    and the lines before in this request)."""
+def _left(invoice: Invoice, line_id: str, taken: dict[str, CreditedLine]) -> tuple[Decimal, int]:
+    """The quantity and net amount of the invoice's line not yet credited (earlier credit notes and
+    the lines before in this request)."""
     line = next(line for line in invoice.line_items if line.id == line_id)
     before = invoice.credited_lines.get(line_id, CreditedLine())
     now = taken.get(line_id, CreditedLine())
     return (
         line.quantity - before.quantity - now.quantity,
         line.amount - before.amount - now.amount,
-        line.tax_amount - before.tax_amount - now.tax_amount,
     )
 
 
@@ -292,11 +302,12 @@ def _invoice_line(
     taken: dict[str, CreditedLine],
     new_line_id: Callable[[], str],
 ) -> CreditNoteLine:
+    """The credited part of an invoice line, its tax still 0 (`_taxed` sets it)."""
     line_id = asked.invoice_line_id or ""
     line = next((line for line in invoice.line_items if line.id == line_id), None)
     if line is None:
         raise InvalidInput.single(f"lines[{index}].invoice_line_id", f"the invoice has no line '{line_id}'")
-    quantity_left, amount_left, tax_left = _left(invoice, line_id, taken)
+    quantity_left, amount_left = _left(invoice, line_id, taken)
     if asked.quantity is not None:
         if asked.quantity > quantity_left:
             raise InvalidInput.single(
@@ -311,12 +322,11 @@ def _invoice_line(
         field = f"lines[{index}].amount"
     if amount > amount_left:
         raise InvalidInput.single(field, f"at most {max(amount_left, 0)} of this line can still be credited")
-    tax = tax_left if amount == amount_left else min(line_tax(amount, line.tax_rate), tax_left)
     credited = taken.get(line_id, CreditedLine())
     taken[line_id] = CreditedLine(
         quantity=credited.quantity + (asked.quantity or Decimal(0)),
         amount=credited.amount + amount,
-        tax_amount=credited.tax_amount + tax,
+        tax_amount=credited.tax_amount,
     )
     return CreditNoteLine(
         id=new_line_id(),
@@ -326,11 +336,75 @@ def _invoice_line(
         unit_amount=line.unit_amount if asked.quantity is not None else None,
         tax_rate=line.tax_rate,
         amount=amount,
-        tax_amount=tax,
+        tax_amount=0,
         vat_category=line.vat_category,
         exemption_reason=line.exemption_reason,
         unit_code=line.unit_code,
     )
+
+
+def _credited_at(invoice: Invoice, key: str) -> tuple[int, int]:
+    """The net and the tax the invoice's issued credit notes took at the rate `key`. An invoice
+    credited before they were kept per rate: what its credited lines know."""
+    if invoice.credited_taxes or invoice.credited_nets or not invoice.credited_lines:
+        return invoice.credited_nets.get(key, 0), invoice.credited_taxes.get(key, 0)
+    rates = {line.id: rate_key(line.tax_rate) for line in invoice.line_items}
+    credits = [c for line_id, c in invoice.credited_lines.items() if rates.get(line_id) == key]
+    return sum(c.amount for c in credits), sum(c.tax_amount for c in credits)
+
+
+def _rate_tax(invoice: Invoice, tax_rate: Decimal, net: int) -> int:
+    """The tax of a credit note's `net` at `tax_rate`: what rounding the net credited at that rate
+    once grows by with it, `round_half_up((credited + net) * rate / 100) - tax credited`, so the
+    invoice's credit notes at a rate always add up to one rounding of what they credited (and each
+    is within one minor unit of its own rounding, strictly within one of `net * rate / 100`); never
+    below 0, nor above the invoice's tax left at that rate."""
+    key = rate_key(tax_rate)
+    credited_net, credited_tax = _credited_at(invoice, key)
+    tax = max(line_tax(credited_net + net, tax_rate) - credited_tax, 0)
+    group = next((g for g in invoice.tax_breakdown if rate_key(g.tax_rate) == key), None)
+    return tax if group is None else min(tax, max(group.tax_amount - credited_tax, 0))
+
+
+def _fully_credited(invoice: Invoice, key: str, taken: dict[str, CreditedLine]) -> bool:
+    """Whether every line of the invoice at the rate `key` is credited in full once this note is."""
+    return all(
+        invoice.credited_lines.get(line.id, CreditedLine()).amount + taken.get(line.id, CreditedLine()).amount
+        == line.amount
+        for line in invoice.line_items
+        if rate_key(line.tax_rate) == key
+    )
+
+
+def _taxed(
+    invoice: Invoice, lines: list[CreditNoteLine], taken: dict[str, CreditedLine]
+) -> list[CreditNoteLine]:
+    """The lines with their taxes: each rate's tax (`_rate_tax`, or exactly the invoice's tax left
+    at that rate when the note takes the last of its lines at that rate) spread over its lines as on
+    an invoice (largest remainder)."""
+    groups: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        groups.setdefault(rate_key(line.tax_rate), []).append(index)
+    taxes = [0] * len(lines)
+    for key, members in groups.items():
+        rate = lines[members[0]].tax_rate
+        group_tax = _rate_tax(invoice, rate, sum(lines[i].amount for i in members))
+        group = next((g for g in invoice.tax_breakdown if rate_key(g.tax_rate) == key), None)
+        if group is not None and _fully_credited(invoice, key, taken):
+            group_tax = max(group.tax_amount - _credited_at(invoice, key)[1], 0)
+        shares = spread(group_tax, [exact_tax(lines[i].amount, rate) for i in members])
+        # Out of `spread`'s reach (a rate's last credit, or a cap): what is missing goes to the
+        # largest line, what is too much comes off the last lines, none below 0.
+        rest = group_tax - sum(shares)
+        if rest > 0:
+            shares[max(range(len(members)), key=lambda m: (lines[members[m]].amount, -m))] += rest
+        for m in reversed(range(len(members))):
+            cut = min(max(-rest, 0), max(shares[m], 0))
+            shares[m] -= cut
+            rest += cut
+        for index, share in zip(members, shares, strict=True):
+            taxes[index] = share
+    return [line.model_copy(update={"tax_amount": tax}) for line, tax in zip(lines, taxes, strict=True)]
 
 
 def _treatment(invoice: Invoice) -> TaxTreatment:
@@ -363,7 +437,7 @@ def _free_line(index: int, asked: NewCreditNoteLine, invoice: Invoice, line_id: 
         description=asked.description or "",
         tax_rate=rate,
         amount=amount,
-        tax_amount=line_tax(amount, rate),
+        tax_amount=0,
         vat_category=category,
         exemption_reason=asked.exemption_reason,
         unit_code=asked.unit_code or DEFAULT_UNIT_CODE,
@@ -390,10 +464,19 @@ def spread_over_rates(amount: int, grosses: list[tuple[Decimal, int]]) -> list[t
     return [(rate, share) for (rate, _), share in zip(grosses, shares, strict=True) if share > 0]
 
 
-def split_gross(gross: int, tax_rate: Decimal) -> tuple[int, int]:
-    """An amount tax included, as its net (half up) and its tax (the rest): `net + tax == gross`."""
-    net = round_half_up(Decimal(gross) * 100 / (100 + tax_rate))
-    return net, gross - net
+def split_gross(gross: int, tax_rate: Decimal, credited: tuple[int, int] = (0, 0)) -> tuple[int, int]:
+    """An amount tax included, as its net and its tax, `net + tax == gross`: the net whose tax makes
+    up the rest, when there is one, the tax being `round_half_up(net * rate / 100)`, or with
+    `credited` (the net and tax credited at that rate before) what rounding the credited net once
+    grows by (`_rate_tax`); there is at most one such net (a net one unit higher is taxed at least
+    as much). Else the net rounded half up from `gross * 100 / (100 + rate)` and the rest as tax (a
+    gross no net reaches, ¥115 at 10 %: 105 + 11 is 116, 104 + 10 is 114)."""
+    credited_net, credited_tax = credited
+    nearest = round_half_up(Decimal(gross) * 100 / (100 + tax_rate))
+    for net in (nearest, nearest - 1, nearest + 1, nearest - 2, nearest + 2):
+        if net + line_tax(credited_net + net, tax_rate) - credited_tax == gross:
+            return net, gross - net
+    return nearest, gross - nearest
 
 
 def price_credit_note(
@@ -421,8 +504,13 @@ def price_credit_note(
         grosses = [
             (group.tax_rate, group.taxable_amount + group.tax_amount) for group in invoice.tax_breakdown
         ]
+        group_taxes = {rate_key(group.tax_rate): group.tax_amount for group in invoice.tax_breakdown}
         for rate, share in spread_over_rates(request.amount, grosses):
-            net, tax = split_gross(share, rate)
+            credited = _credited_at(invoice, rate_key(rate))
+            net, tax = split_gross(share, rate, credited)
+            rate_left = max(group_taxes[rate_key(rate)] - credited[1], 0)
+            if tax > rate_left:  # the invoice's tax at this rate is (nearly) all credited already
+                net, tax = share - rate_left, rate_left
             lines.append(
                 CreditNoteLine(
                     id=new_line_id(),
@@ -440,6 +528,7 @@ def price_credit_note(
                 lines.append(_invoice_line(invoice, index, asked, taken, new_line_id))
             else:
                 lines.append(_free_line(index, asked, invoice, new_line_id()))
+        lines = _taxed(invoice, lines, taken)
     computed = totals((line.amount, line.tax_amount, line.tax_rate) for line in lines)
     if computed.total <= 0:
         raise InvalidInput.single("lines", "the credit note's total must be above 0")
@@ -489,6 +578,25 @@ def _line_credits(note: CreditNote) -> dict[str, CreditedLine]:
     return credits
 
 
+def _rates_credited(invoice: Invoice, note: CreditNote, sign: int) -> dict[str, dict[str, int]]:
+    """The invoice's `credited_nets` and `credited_taxes` with the note's net and tax at each rate
+    added (`sign` 1) or taken back (-1)."""
+    keys = {rate_key(line.tax_rate) for line in note.lines}
+    keys |= set(invoice.credited_nets) | set(invoice.credited_taxes)
+    keys |= {rate_key(line.tax_rate) for line in invoice.line_items if line.id in invoice.credited_lines}
+    nets, taxes = {}, {}
+    for key in keys:
+        net, tax = _credited_at(invoice, key)
+        nets[key] = net + sign * sum(line.amount for line in note.lines if rate_key(line.tax_rate) == key)
+        taxes[key] = tax + sign * sum(
+            line.tax_amount for line in note.lines if rate_key(line.tax_rate) == key
+        )
+    return {
+        "credited_nets": {key: net for key, net in nets.items() if net != 0},
+        "credited_taxes": {key: tax for key, tax in taxes.items() if tax != 0},
+    }
+
+
 def credited_invoice(invoice: Invoice, note: CreditNote, now: datetime) -> Invoice:
     """The invoice once `note` is issued: its amount due lowered by the note's `pre_payment_amount`,
     its credited total and lines raised, and `paid` when nothing is left due."""
@@ -508,6 +616,7 @@ def credited_invoice(invoice: Invoice, note: CreditNote, now: datetime) -> Invoi
             "credited_amount": invoice.credited_amount + note.total,
             "credited_before_payment": invoice.credited_before_payment + note.pre_payment_amount,
             "credited_lines": lines,
+            **_rates_credited(invoice, note, 1),
             "status": "paid" if settled else invoice.status,
             "paid_at": now if settled else invoice.paid_at,
             "next_reminder_on": None if settled else invoice.next_reminder_on,
@@ -570,6 +679,7 @@ def uncredited_invoice(invoice: Invoice, note: CreditNote, now: datetime) -> Inv
             "credited_amount": invoice.credited_amount - note.total,
             "credited_before_payment": invoice.credited_before_payment - note.pre_payment_amount,
             "credited_lines": lines,
+            **_rates_credited(invoice, note, -1),
             "status": "open" if reopened else invoice.status,
             "paid_at": None if reopened else invoice.paid_at,
             "updated_at": now,

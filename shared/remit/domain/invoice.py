@@ -33,7 +33,15 @@ from remit.domain.einvoices import (
     vat_category_for,
 )
 from remit.domain.errors import Conflict, FieldProblem
-from remit.domain.money import MinorUnits, NonNegativeMinorUnits, Quantity, line_amount, line_tax, totals
+from remit.domain.money import (
+    MinorUnits,
+    NonNegativeMinorUnits,
+    Quantity,
+    allocate_tax,
+    line_amount,
+    line_tax,
+    totals,
+)
 from remit.domain.settlement import settle
 from remit.domain.values import Address, CurrencyCode, Model, Percentage, Strict, text
 
@@ -188,6 +196,11 @@ class CreditedLine(Model):
     tax_amount: int = 0
 
 
+def rate_key(tax_rate: Decimal) -> str:
+    """A rate as plain text, the same for rates equal as numbers ("19" for 19.00, "5.5")."""
+    return format(tax_rate.normalize(), "f")
+
+
 class TaxBreakdownLine(Model):
     tax_rate: Percentage
     taxable_amount: int
@@ -206,6 +219,8 @@ def priced_line(
     exemption_reason: str | None = None,
     unit_code: str = DEFAULT_UNIT_CODE,
 ) -> LineItem:
+    """A line of a draft, its tax as if alone at its rate (`Invoice.with_lines` then allocates its
+    rate's tax over the invoice's lines)."""
     amount = line_amount(unit_amount, quantity)
     return LineItem(
         id=line_id,
@@ -307,13 +322,24 @@ class Invoice(Model):
     # What its issued credit notes took from each line, by line id: read with the invoice (one
     # strongly consistent read), so no line is credited twice under concurrency.
     credited_lines: dict[str, CreditedLine] = Field(default_factory=dict)
+    # The net and the tax its issued credit notes took at each rate (by `rate_key`: "19", "5.5"),
+    # lines and single amounts alike: a credit note's tax at a rate is what rounding the net credited
+    # so far once adds (see domain/credit_notes.py), never more than the invoice has left.
+    credited_nets: dict[str, int] = Field(default_factory=dict)
+    credited_taxes: dict[str, int] = Field(default_factory=dict)
     version: int = 0
 
     # --- amounts -------------------------------------------------------------------------
 
     def with_lines(self, lines: list[LineItem]) -> Invoice:
-        """The draft with these lines and its totals recomputed."""
+        """The draft with these lines and its totals recomputed: each rate's tax rounded once and
+        allocated to its lines (`allocate_tax`), whatever tax the lines came with."""
         self.require_status("draft", "edit")
+        taxes = allocate_tax([(line.amount, line.tax_rate) for line in lines])
+        lines = [
+            line if line.tax_amount == tax else line.model_copy(update={"tax_amount": tax})
+            for line, tax in zip(lines, taxes, strict=True)
+        ]
         computed = totals((line.amount, line.tax_amount, line.tax_rate) for line in lines)
         breakdown = [
             TaxBreakdownLine(

@@ -1,16 +1,20 @@
-"""Exact money: integer minor units, decimal quantities and tax rates, half-up rounding per line.
+"""Exact money: integer minor units, decimal quantities and tax rates, tax rounded once per rate.
 
-`amount = round_half_up(unit_amount * quantity)` and `tax_amount = round_half_up(amount * rate / 100)`,
-both in the currency's minor unit. Half-up means halves round away from zero (2.5 → 3, -2.5 → -3),
-so a discount line rounds like the charge it mirrors. No float is ever involved: a float given as
-an amount is refused, and quantities and rates are `Decimal`.
+A line's `amount = round_half_up(unit_amount * quantity)`, in the currency's minor unit. The tax of
+each rate is `round_half_up(taxable * rate / 100)` of the summed amounts of the lines at that rate,
+rounded once, as EN 16931 requires of a VAT breakdown (BR-S-09, BR-CO-17) and most EU VAT rules of an
+invoice; `allocate_tax` spreads it over those lines (largest remainder), so that the lines' taxes add
+up to it exactly and each differs from the line's own rounding by at most one minor unit. Half-up
+means halves round away from zero (2.5 → 3, -2.5 → -3), so a discount line rounds like the charge it
+mirrors. No float is ever involved: a float given as an amount is refused, and quantities and rates
+are `Decimal`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer, StrictInt
@@ -86,7 +90,45 @@ def line_amount(unit_amount: int, quantity: Decimal) -> int:
 
 
 def line_tax(amount: int, tax_rate: Decimal) -> int:
-    return round_half_up(Decimal(amount) * tax_rate / Decimal(100))
+    """The tax of `amount` alone at `tax_rate`, half up: a rate group of one line."""
+    return round_half_up(exact_tax(amount, tax_rate))
+
+
+def exact_tax(amount: int, tax_rate: Decimal) -> Decimal:
+    """`amount * rate / 100`, unrounded (exact: a `Decimal` of a few dozen digits at most)."""
+    return Decimal(amount) * tax_rate / Decimal(100)
+
+
+def spread(total: int, exact: Sequence[Decimal]) -> list[int]:
+    """Whole shares of `total` close to the `exact` ones: each share is its exact value rounded down,
+    plus one for the largest fractional parts (the earlier on a tie) until the shares add up to
+    `total`. When `total` is within the exact values' sum ± their count (as a rounding of that sum
+    always is), the shares add up to it exactly and each is its exact value rounded down or up, so
+    it differs from the value's own rounding by at most one. Otherwise the shares stop at every
+    value rounded down (or up), as close to `total` as that rule allows."""
+    floors = [int(value.to_integral_value(rounding=ROUND_FLOOR)) for value in exact]
+    ups = min(max(total - sum(floors), 0), len(floors))
+    order = sorted(range(len(floors)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for position in order[:ups]:
+        floors[position] += 1
+    return floors
+
+
+def allocate_tax(lines: Sequence[tuple[int, Decimal]]) -> list[int]:
+    """The tax of each `(amount, tax_rate)` line, in order: each rate's tax (rates equal as numbers are
+    one rate) is `round_half_up(sum of its amounts * rate / 100)`, rounded once, and `spread` over
+    its lines, so that they add up to it exactly."""
+    groups: dict[Decimal, list[int]] = {}
+    for index, (_, tax_rate) in enumerate(lines):
+        groups.setdefault(tax_rate.normalize(), []).append(index)
+    taxes = [0] * len(lines)
+    for members in groups.values():
+        rate = lines[members[0]][1]
+        group_tax = line_tax(sum(lines[i][0] for i in members), rate)
+        shares = spread(group_tax, [exact_tax(lines[i][0], rate) for i in members])
+        for index, share in zip(members, shares, strict=True):
+            taxes[index] = share
+    return taxes
 
 
 @dataclass(frozen=True)
@@ -129,8 +171,11 @@ __all__ = [
     "Quantity",
     "TaxGroup",
     "Totals",
+    "allocate_tax",
+    "exact_tax",
     "line_amount",
     "line_tax",
     "round_half_up",
+    "spread",
     "totals",
 ]

@@ -79,6 +79,8 @@ class InvoiceItem(StoredItem):
     in_overview: bool = False
     credited_before_payment: int = 0
     credited_lines: dict[str, CreditedLine] = Field(default_factory=dict)
+    credited_nets: dict[str, int] = Field(default_factory=dict)
+    credited_taxes: dict[str, int] = Field(default_factory=dict)
     version: int = 0
 
     @classmethod
@@ -97,6 +99,8 @@ class InvoiceItem(StoredItem):
             ("credited_amount", 0),
             ("credited_before_payment", 0),
             ("credited_lines", {}),
+            ("credited_nets", {}),
+            ("credited_taxes", {}),
             ("delivery_date", None),
             ("customer_einvoice", None),
             ("einvoice", None),
