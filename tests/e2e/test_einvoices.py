@@ -37,7 +37,11 @@ SELLER = {
         "contact_email": "rechnung@muster.test",
     },
     "payment_methods": {
-        "bank_transfer": {"account_name": "Muster Software GmbH", "iban": "DE02120300000000202051", "bic": "BYLADEM1001"}
+        "bank_transfer": {
+            "account_name": "Muster Software GmbH",
+            "iban": "DE02120300000000202051",
+            "bic": "BYLADEM1001",
+        }
     },
 }
 
@@ -80,7 +84,9 @@ def rules() -> EinvoiceRules:
     return EinvoiceRules()
 
 
-def independent_report(rules: EinvoiceRules, einvoice_format: EinvoiceFormat, document: bytes) -> ValidationReport:
+def independent_report(
+    rules: EinvoiceRules, einvoice_format: EinvoiceFormat, document: bytes
+) -> ValidationReport:
     if einvoice_format == "facturx":
         filename, document = facturx.get_xml_from_pdf(document, check_xsd=False)
         assert filename == "factur-x.xml"
@@ -102,7 +108,9 @@ def _draft(client: Client, base: str, customer_id: str) -> dict[str, Any]:
         {"description": "Softwarelizenz Dezember", "unit_amount": 120000, "quantity": "1"},
         {"description": "Beratung", "unit_amount": 9500, "quantity": "7.5", "unit_code": "HUR"},
     ]
-    return client.call("POST", f"{base}/invoices", {"customer_id": customer_id, "line_items": lines}, expect=201)
+    return client.call(
+        "POST", f"{base}/invoices", {"customer_id": customer_id, "line_items": lines}, expect=201
+    )
 
 
 def _download(stack: RunningLocalStack, path: str) -> requests.Response:
@@ -131,7 +139,10 @@ def test_each_buyer_gets_an_einvoice_the_official_rules_accept(
     assert finalized["einvoice"]["format"] == einvoice_format
     assert finalized["einvoice"]["valid"] is True, finalized["einvoice"]
     assert credit_note["einvoice"]["valid"] is True, credit_note["einvoice"]
-    for path in (f"{base}/invoices/{invoice['id']}/einvoice", f"{base}/credit_notes/{credit_note['id']}/einvoice"):
+    for path in (
+        f"{base}/invoices/{invoice['id']}/einvoice",
+        f"{base}/credit_notes/{credit_note['id']}/einvoice",
+    ):
         document = _download(stack, path)
         assert document.headers["Remit-Einvoice-Valid"] == "true"
         if einvoice_format == "facturx":
