@@ -32,9 +32,15 @@ EINVOICE_CUSTOMER: dict[str, Any] = {
 }
 
 
+# Finalizing for a customer with an `einvoice_format` validates the document: both parties name
+# their country, as EN 16931 requires (BT-40, BT-55).
+SELLER_ADDRESS = {"line1": "Hauptstraße 1", "city": "Berlin", "postal_code": "10115", "country": "DE"}
+BUYER_ADDRESS = {"line1": "1 Rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"}
+
+
 @pytest.fixture
 def acme(api: ApiClient) -> Billing:
-    return Billing(api, legal=LEGAL)
+    return Billing(api, legal=LEGAL, address=SELLER_ADDRESS)
 
 
 def errors_of(response: Any) -> list[str]:
@@ -114,7 +120,7 @@ def test_a_customer_has_no_einvoice_details_by_default(acme: Billing) -> None:
 
 
 def test_a_customers_einvoice_details_round_trip(acme: Billing) -> None:
-    customer_id = acme.new_customer(**EINVOICE_CUSTOMER)
+    customer_id = acme.new_customer(**EINVOICE_CUSTOMER, address=BUYER_ADDRESS)
 
     shown = customer(acme, customer_id)
 
@@ -171,7 +177,7 @@ def test_a_bad_einvoice_detail_of_a_customer_is_a_422_naming_the_field_and_chang
 
 
 def test_removing_the_vat_id_of_a_reverse_charge_customer_is_refused(acme: Billing) -> None:
-    customer_id = acme.new_customer(**EINVOICE_CUSTOMER)
+    customer_id = acme.new_customer(**EINVOICE_CUSTOMER, address=BUYER_ADDRESS)
     path = f"{acme.base}/customers/{customer_id}"
 
     assert errors_of(acme.api.patch(path, {"vat_id": None})) == ["tax_treatment"]
@@ -288,7 +294,9 @@ def test_a_taxed_charge_of_a_customer_now_reverse_charged_is_refused_naming_it(a
 
 
 def test_a_reverse_charge_customers_invoice_carries_no_tax_and_category_ae(acme: Billing) -> None:
-    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER)  # and the default tax_rate 19 of Billing
+    acme.customer = acme.new_customer(
+        **EINVOICE_CUSTOMER, address=BUYER_ADDRESS
+    )  # and the default tax_rate 19 of Billing
 
     invoice = acme.finalized()
 
@@ -300,7 +308,7 @@ def test_a_reverse_charge_customers_invoice_carries_no_tax_and_category_ae(acme:
 
 
 def test_a_reverse_charge_customers_taxed_line_is_a_422(acme: Billing) -> None:
-    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER)
+    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER, address=BUYER_ADDRESS)
 
     assert errors_of(lines_of(acme, {"tax_rate": "19"})) == ["line_items.0.tax_rate"]
     assert errors_of(lines_of(acme, {"tax_rate": "19", "vat_category": "S"})) == ["line_items.0.tax_rate"]
@@ -320,7 +328,7 @@ def test_an_exempt_or_export_customers_lines_are_untaxed(
 
 
 def test_the_snapshot_keeps_the_customer_as_it_was_at_finalization(acme: Billing) -> None:
-    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER)
+    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER, address=BUYER_ADDRESS)
     invoice = acme.finalized()
 
     acme.api.patch(f"{acme.base}/customers/{acme.customer}", {"buyer_reference": "changed"})
@@ -371,7 +379,7 @@ def test_a_bad_delivery_date_is_a_422_and_a_finalized_invoices_cannot_change(acm
 
 
 def test_a_credit_note_line_keeps_the_invoice_lines_category_and_a_free_line_its_own(acme: Billing) -> None:
-    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER)
+    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER, address=BUYER_ADDRESS)
     invoice = acme.finalized()
     line_id = invoice["line_items"][0]["id"]
 
@@ -410,7 +418,7 @@ def test_a_credit_note_line_keeps_the_invoice_lines_category_and_a_free_line_its
 def test_a_reverse_charge_credit_notes_bad_free_line_is_a_422(
     acme: Billing, line: dict[str, Any], named: str
 ) -> None:
-    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER)
+    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER, address=BUYER_ADDRESS)
     invoice = acme.finalized()
 
     response = acme.api.post(f"{acme.invoice(invoice['id'])}/credit_notes", {"lines": [line]})
@@ -423,7 +431,7 @@ def test_a_reverse_charge_credit_notes_bad_free_line_is_a_422(
 
 
 def test_a_subscriptions_lines_keep_their_einvoice_fields_and_its_draft_has_them(acme: Billing) -> None:
-    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER)
+    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER, address=BUYER_ADDRESS)
     plan = [{"description": "Pro plan", "unit_amount": 4900, "unit_code": "MON"}]
 
     created = acme.api.post(f"{acme.base}/subscriptions", {"customer_id": acme.customer, "line_items": plan})
@@ -437,7 +445,7 @@ def test_a_subscriptions_lines_keep_their_einvoice_fields_and_its_draft_has_them
 
 
 def test_a_subscription_line_the_customers_treatment_refuses_is_a_422(acme: Billing) -> None:
-    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER)
+    acme.customer = acme.new_customer(**EINVOICE_CUSTOMER, address=BUYER_ADDRESS)
     plan = [{"description": "Pro plan", "unit_amount": 4900, "tax_rate": "19"}]
 
     response = acme.api.post(f"{acme.base}/subscriptions", {"customer_id": acme.customer, "line_items": plan})
