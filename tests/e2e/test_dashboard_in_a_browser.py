@@ -258,7 +258,7 @@ def test_a_person_sets_up_bills_and_is_paid_in_the_dashboard(
     expect(page.locator("#split-explained")).to_contain_text("What it credits above €0.00 is left to split")
     visits.check(page, "credit-note-new")
     page.get_by_label("Or an amount before tax").fill("200.00")
-    page.get_by_label("Reason").select_option("order_change")
+    page.get_by_label("Reason", exact=True).select_option("order_change")
     page.get_by_label(re.compile(r"^Refund")).fill("200.00")
     page.get_by_role("button", name="Preview credit note").click()
     expect(page.get_by_text("Preview: nothing is issued yet")).to_be_visible()
