@@ -75,7 +75,19 @@ DEVIATIONS = (
     # A logo must really be an image of its declared type, of at most 4,000,000 pixels, and an SVG
     # one must be drawable safely (docs/documents.md, "Logos").
     Deviation(r"(body|Content-Type)", r"not a valid|is not an? |image|SVG"),
+    # A credit note line that credits an invoice line takes that line's own tax data.
+    Deviation(r"lines\.\d+", r"^a line of the invoice takes its description, tax rate"),
+    # An e-invoice download without `format` needs one stored on the invoice or its customer.
+    Deviation(r"format", r"is required: the customer takes no e-invoice format"),
+    # A party without a country cannot be written as an e-invoice (BT-40, BT-55).
+    Deviation(r"(customer|organisation)\.address\.country", r"an e-invoice names each party's country"),
 )
+
+
+def _is_einvoice_rule(error: dict[str, Any]) -> bool:
+    # A refusal by the official EN 16931, XRechnung or Peppol rules names the rule it breaks: the
+    # rules judge the whole document, which no schema of one request can say.
+    return bool(re.fullmatch(r"[A-Z][A-Za-z0-9-]*", str(error.get("rule", ""))))
 
 
 def _value_at(body: Any, dotted: str) -> Any:
@@ -96,7 +108,8 @@ def is_deliberate(status: int, problem: Any, body: Any) -> bool:
         return False
     errors = problem.get("errors") or []
     return bool(errors) and all(
-        any(deviation.matches(error, body) for deviation in DEVIATIONS) for error in errors
+        _is_einvoice_rule(error) or any(deviation.matches(error, body) for deviation in DEVIATIONS)
+        for error in errors
     )
 
 

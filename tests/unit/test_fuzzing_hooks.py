@@ -61,3 +61,23 @@ def test_a_vat_rule_named_on_another_field_still_fails() -> None:
         422, problem(("name", "a line in VAT category Z must have a tax_rate of 0")), None
     )
     assert not is_deliberate(422, problem(("vat_id", "must be a string")), None)
+
+
+def test_an_einvoice_refused_by_an_official_rule_is_deliberate_only_with_its_rule() -> None:
+    refused = {
+        "status": 422,
+        "errors": [
+            {"field": "customer.buyer_reference", "rule": "BR-DE-15", "message": "Buyer reference missing"},
+            {"field": "einvoice", "rule": "PEPPOL-EN16931-R010", "message": "Buyer electronic address"},
+        ],
+    }
+    without_rule = {"status": 422, "errors": [{"field": "customer.buyer_reference", "message": "missing"}]}
+
+    assert is_deliberate(422, refused, None)
+    assert not is_deliberate(422, without_rule, None)
+    assert not is_deliberate(
+        422, {"status": 422, "errors": [{"field": "x", "rule": "", "message": "m"}]}, None
+    )
+    assert is_deliberate(
+        422, problem(("format", "is required: the customer takes no e-invoice format")), None
+    )
