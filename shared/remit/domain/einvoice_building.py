@@ -76,16 +76,7 @@ def einvoice_for_invoice(
         _invoice_line(index, line, details.tax_treatment, exponent)
         for index, line in enumerate(invoice.line_items)
     ]
-    taxed = [
-        _Taxed(
-            _category(line.vat_category, line.tax_rate, details.tax_treatment),
-            line.tax_rate,
-            line.amount,
-            line.tax_amount,
-            line.exemption_reason,
-        )
-        for line in invoice.line_items
-    ]
+    taxed = _taxed(invoice.line_items, details.tax_treatment)
     not_subject = any(line.vat_category == "O" for line in lines)
     buyer = _buyer(invoice, customer, details, not_subject=not_subject)
     prepaid = _money(invoice.credit_applied, exponent)
@@ -130,16 +121,7 @@ def einvoice_for_credit_note(
     lines = [
         _credit_note_line(index, line, treatment, exponent) for index, line in enumerate(credit_note.lines)
     ]
-    taxed = [
-        _Taxed(
-            _category(line.vat_category, line.tax_rate, treatment),
-            line.tax_rate,
-            line.amount,
-            line.tax_amount,
-            line.exemption_reason,
-        )
-        for line in credit_note.lines
-    ]
+    taxed = _taxed(credit_note.lines, treatment)
     not_subject = any(line.vat_category == "O" for line in lines)
     buyer = _buyer(invoice, customer, details, not_subject=not_subject)
     total = _money(credit_note.total, exponent)
@@ -260,6 +242,19 @@ class _Taxed:
     amount: int
     tax_amount: int
     exemption_reason: str | None
+
+
+def _taxed(lines: Iterable[LineItem | CreditNoteLine], treatment: TaxTreatment) -> list[_Taxed]:
+    return [
+        _Taxed(
+            _category(line.vat_category, line.tax_rate, treatment),
+            line.tax_rate,
+            line.amount,
+            line.tax_amount,
+            line.exemption_reason,
+        )
+        for line in lines
+    ]
 
 
 def _breakdown(lines: Sequence[_Taxed], exponent: int) -> list[VatBreakdown]:
