@@ -36,6 +36,7 @@ from api.routes import (
     organisations,
     payment_provider,
     subscriptions,
+    webhook_endpoints,
 )
 from remit import request_bodies, snapstart
 from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
@@ -60,6 +61,7 @@ app.include_router(einvoices.router, prefix="/v1/organisations")
 app.include_router(billing.router, prefix="/v1/organisations")
 app.include_router(subscriptions.router, prefix="/v1/organisations")
 app.include_router(payment_provider.router, prefix="/v1/organisations")
+app.include_router(webhook_endpoints.router, prefix="/v1/organisations")
 app.include_router(hosted.router)
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from remit.ports.einvoices import EinvoiceValidator, EinvoiceWriter
     from remit.ports.mail import EmailRenderer
     from remit.ports.people import UserDirectory
+    from remit.ports.webhooks import HostResolver
     from remit.services.account_people import AccountPeopleService
     from remit.services.accounts import AccountService
     from remit.services.billing_cycle import BillingCycleService
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
+    from remit.services.webhook_endpoints import WebhookEndpointService
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class Services:
     dashboard_sessions: DashboardSessionService
     account_people: AccountPeopleService
     overview: OverviewService
+    webhook_endpoints: WebhookEndpointService
 
     def acting_as(self, caller: Caller) -> Services:
         """These services as `caller` may use them: each operation checked against the caller's
@@ -203,18 +206,22 @@ def build_services(
     pdf_renderer: InvoicePdfRenderer | None = None,
     credit_notes: CreditNoteReader | None = None,
     einvoice_parts: EinvoiceParts | None = None,
+    host_resolver: HostResolver | None = None,
 ) -> Services:
     """Services over DynamoDB and S3 as `config` names them, reading the time from `clock` (the
     system's by default; tests give one they set), drawing PDFs with `pdf_renderer` (fpdf2's by
     default; tests give one that fails), reading credit notes for their documents from
     `credit_notes` (the billing table's by default) and writing and validating e-invoices with
-    `einvoice_parts` (the real writer, validator and document builders by default).
+    `einvoice_parts` (the real writer, validator and document builders by default), and
+    resolving webhook endpoints' hosts with `host_resolver` (the system's by default; tests give
+    one that answers what they need, private addresses included).
 
     The services and adapters load here rather than with this module, so importing a handler
     stays light and the first request that needs the services pays for them once. Renderers, the
     card provider's SDK and the image library load later still, on the paths that use them.
     """
     from remit.adapters.cognito_users import CognitoUserDirectory
+    from remit.adapters.dns_resolver import SystemHostResolver
     from remit.adapters.due_index import DynamoDayPlanning
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_accounts import DynamoAccountRepository
@@ -227,6 +234,7 @@ def build_services(
     from remit.adapters.dynamodb_recurring import DynamoRecurringStore
     from remit.adapters.dynamodb_reminders import DynamoReminderStore
     from remit.adapters.dynamodb_sessions import DynamoSessionStore
+    from remit.adapters.dynamodb_webhooks import DynamoWebhookEndpoints
     from remit.adapters.images import LogoImages
     from remit.adapters.s3_documents import S3DocumentStore
     from remit.adapters.s3_logos import S3LogoStore
@@ -258,6 +266,7 @@ def build_services(
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
+    from remit.services.webhook_endpoints import WebhookEndpointService
 
     clock = clock or SystemClock()
     billing = DynamoTable(_dynamodb, config.billing_table)
@@ -391,6 +400,13 @@ def build_services(
             show_temporary_passwords=config.stage in ("local", "test"),
         ),
         overview=OverviewService(organisations, context.billing, clock),
+        webhook_endpoints=WebhookEndpointService(
+            DynamoWebhookEndpoints(billing),
+            organisations,
+            host_resolver or SystemHostResolver(),
+            clock,
+            allow_http_loopback=config.webhooks_allow_http_loopback,
+        ),
     )
 
 
@@ -403,6 +419,7 @@ def services() -> Services:
         _injected.get("pdf_renderer"),
         _injected.get("credit_notes"),
         _injected.get("einvoice_parts"),
+        _injected.get("host_resolver"),
     )
 
 
@@ -492,6 +509,16 @@ def use_einvoice_parts(parts: EinvoiceParts | None) -> None:
         _injected.pop("einvoice_parts", None)
     else:
         _injected["einvoice_parts"] = parts
+    services.cache_clear()
+
+
+def use_host_resolver(resolver: HostResolver | None) -> None:
+    """Build the process-wide services resolving webhook hosts with `resolver` from now on (None:
+    the system's resolver again)."""
+    if resolver is None:
+        _injected.pop("host_resolver", None)
+    else:
+        _injected["host_resolver"] = resolver
     services.cache_clear()
 
 

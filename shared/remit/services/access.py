@@ -61,6 +61,14 @@ OPERATIONS: dict[str, Permission | None] = {
     "card_payments.connect": "settings.write",
     "card_payments.disconnect": "settings.write",
     "overview.figures": "read",
+    # Webhook endpoints: where an organisation's events go, and the secrets that sign them, are
+    # settings (owner, admin, a full API key); every role reads them (never a secret).
+    "webhook_endpoints.list": "read",
+    "webhook_endpoints.get": "read",
+    "webhook_endpoints.create": "settings.write",
+    "webhook_endpoints.update": "settings.write",
+    "webhook_endpoints.delete": "settings.write",
+    "webhook_endpoints.rotate_secret": "settings.write",
     # Customers, charges, credit balance
     "customers.list": "read",
     "customers.search": "read",
