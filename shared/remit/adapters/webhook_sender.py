@@ -12,63 +12,22 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import ipaddress
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook
 
-from remit.domain.deliveries import DELIVERY_TIMEOUT_SECONDS, RESPONSE_HEAD_BYTES, is_success
+from remit.adapters.dns_resolver import SystemHostResolver
+from remit.domain.deliveries import DELIVERY_TIMEOUT_SECONDS, RESPONSE_HEAD_BYTES, PostResult, is_success
 from remit.domain.webhook_addresses import IPAddress, address_problem, host_of, ip_literal, url_problem
+from remit.ports.webhooks import HostResolver
 
 USER_AGENT = "Remit-Webhooks/1"
-
-
-class Resolver(Protocol):
-    """Resolves a host name (`remit.ports.webhooks.HostResolver`'s shape)."""
-
-    def resolve(self, host: str) -> Sequence[IPAddress]:
-        """Every address of `host` now; `LookupError` if it has none or cannot be resolved."""
-        ...
-
-
-class SystemResolver:
-    """The operating system's resolver (`getaddrinfo`), asked again at every attempt."""
-
-    def resolve(self, host: str) -> list[IPAddress]:
-        try:
-            answers = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as error:
-            raise LookupError(f"{host} could not be resolved") from error
-        addresses: list[IPAddress] = []
-        for _family, _type, _proto, _name, sockaddr in answers:
-            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-            if address not in addresses:
-                addresses.append(address)
-        if not addresses:
-            raise LookupError(f"{host} has no address")
-        return addresses
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    """What one attempt observed."""
-
-    status_code: int | None
-    error: str | None
-    response_head: str
-    duration_ms: int
-
-    @property
-    def succeeded(self) -> bool:
-        return self.error is None and is_success(self.status_code)
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -106,12 +65,12 @@ class WebhookSender:
         *,
         allow_http_loopback: bool = False,
         timeout_seconds: float = DELIVERY_TIMEOUT_SECONDS,
-        resolver: Resolver | None = None,
+        resolver: HostResolver | None = None,
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self._allow_http_loopback = allow_http_loopback
         self._timeout = timeout_seconds
-        self._resolver = resolver or SystemResolver()
+        self._resolver = resolver or SystemHostResolver()
         self._tls = tls_context or ssl.create_default_context()
 
     def signature(self, *, message_id: str, timestamp: datetime, body: bytes, secrets: Sequence[str]) -> str:
@@ -121,13 +80,13 @@ class WebhookSender:
 
     def send(
         self, *, url: str, message_id: str, body: bytes, secrets: Sequence[str], timestamp: datetime
-    ) -> SendResult:
+    ) -> PostResult:
         """POST `body` to `url` with the Standard Webhooks headers; never raises for what the
         destination does (refused address, no answer, timeout, any status): it is in the result."""
         started = time.monotonic()
 
-        def result(status: int | None, error: str | None, head: str = "") -> SendResult:
-            return SendResult(status, error, head, int((time.monotonic() - started) * 1000))
+        def result(status: int | None, error: str | None, head: str = "") -> PostResult:
+            return PostResult(status, error, head, int((time.monotonic() - started) * 1000))
 
         if not secrets:
             return result(None, "the endpoint has no signing secret")

@@ -7,6 +7,7 @@ and the organisation told. Pure rules only; the sending is `adapters/webhook_sen
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -78,3 +79,35 @@ def queue_delay(due_at: datetime, now: datetime) -> int:
 def total_retry_window() -> timedelta:
     """How long an event keeps being retried after its first attempt fails."""
     return sum(RETRY_DELAYS, timedelta())
+
+
+class DeliveryOrder(Model):
+    """One queued attempt (a delivery queue message): post event `event_id` to endpoint
+    `endpoint_id`, attempt number `attempt`, not before `due_at`.
+
+    `delivery_id` names the chain of attempts one fan-out or one resend started; the attempt log
+    is keyed by it and the attempt, so a message delivered twice posts once."""
+
+    organisation_id: str
+    endpoint_id: str
+    event_id: str
+    delivery_id: str  # "wdl_…"
+    attempt: int = 1
+    due_at: datetime | None = None
+
+    def next(self, due_at: datetime) -> DeliveryOrder:
+        return self.model_copy(update={"attempt": self.attempt + 1, "due_at": due_at})
+
+
+@dataclass(frozen=True, slots=True)
+class PostResult:
+    """What one POST to an endpoint observed."""
+
+    status_code: int | None
+    error: str | None
+    response_head: str
+    duration_ms: int
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None and is_success(self.status_code)
