@@ -75,6 +75,7 @@ _TAGS = {
     "billing_templates": "Billing templates",
     "subscriptions": "Subscriptions",
     "payment_provider": "Card payments",
+    "events": "Events",
 }
 
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
     from remit.services.einvoices import CreditNoteEinvoiceBuilder, EinvoiceService, InvoiceEinvoiceBuilder
+    from remit.services.events import EventService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -102,6 +103,7 @@ class Services:
     dashboard_sessions: DashboardSessionService
     account_people: AccountPeopleService
     overview: OverviewService
+    events: EventService
 
     def acting_as(self, caller: Caller) -> Services:
         """These services as `caller` may use them: each operation checked against the caller's
@@ -222,6 +224,7 @@ def build_services(
     from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
     from remit.adapters.dynamodb_credit_notes import DynamoCreditNoteStore
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
+    from remit.adapters.dynamodb_events import DynamoEventLog
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
     from remit.adapters.dynamodb_recurring import DynamoRecurringStore
@@ -248,6 +251,7 @@ def build_services(
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
     from remit.services.einvoices import EinvoiceService
+    from remit.services.events import EventService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -391,6 +395,7 @@ def build_services(
             show_temporary_passwords=config.stage in ("local", "test"),
         ),
         overview=OverviewService(organisations, context.billing, clock),
+        events=EventService(DynamoEventLog(billing), organisations),
     )
 
 

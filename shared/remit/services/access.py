@@ -61,6 +61,9 @@ OPERATIONS: dict[str, Permission | None] = {
     "card_payments.connect": "settings.write",
     "card_payments.disconnect": "settings.write",
     "overview.figures": "read",
+    # Events: what changed, for a program catching up
+    "events.get": "read",
+    "events.list": "read",
     # Customers, charges, credit balance
     "customers.list": "read",
     "customers.search": "read",
