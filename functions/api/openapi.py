@@ -76,6 +76,7 @@ _TAGS = {
     "subscriptions": "Subscriptions",
     "payment_provider": "Card payments",
     "webhook_endpoints": "Webhook endpoints",
+    "events": "Events",
 }
 
 

@@ -37,7 +37,15 @@ class DynamoDeliveryLog:
         )
         item["expires_at"] = int((attempt.started_at + ATTEMPT_RETENTION).timestamp())
         try:
-            self._table.write([Write("Put", put(item, "attribute_not_exists(PK)"), lambda: AlreadyDone("attempt already recorded"))])
+            self._table.write(
+                [
+                    Write(
+                        "Put",
+                        put(item, "attribute_not_exists(PK)"),
+                        lambda: AlreadyDone("attempt already recorded"),
+                    )
+                ]
+            )
         except AlreadyDone:
             return False
         return True
