@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
+    from remit.services.webhook_delivery import WebhookDeliveryService
     from remit.services.webhook_endpoints import WebhookEndpointService
 
 
@@ -107,6 +108,7 @@ class Services:
     overview: OverviewService
     webhook_endpoints: WebhookEndpointService
     events: EventService
+    webhook_deliveries: WebhookDeliveryService
 
     def acting_as(self, caller: Caller) -> Services:
         """These services as `caller` may use them: each operation checked against the caller's
@@ -231,6 +233,7 @@ def build_services(
     from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
     from remit.adapters.dynamodb_credit_notes import DynamoCreditNoteStore
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
+    from remit.adapters.dynamodb_deliveries import DynamoDeliveryLog
     from remit.adapters.dynamodb_events import DynamoEventLog
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
@@ -243,7 +246,9 @@ def build_services(
     from remit.adapters.s3_logos import S3LogoStore
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
     from remit.adapters.ses_mailer import SesMailer
+    from remit.adapters.sqs_delivery_queue import SqsDeliveryQueue
     from remit.adapters.sqs_work_queue import SqsWorkQueue
+    from remit.adapters.webhook_sender import WebhookSender
     from remit.domain.einvoice_building import einvoice_for_credit_note, einvoice_for_invoice
     from remit.domain.einvoice_fields import field_for_rule
     from remit.services.account_people import AccountPeopleService
@@ -270,6 +275,7 @@ def build_services(
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
+    from remit.services.webhook_delivery import EmailedFailingAlerts, WebhookDeliveryService
     from remit.services.webhook_endpoints import WebhookEndpointService
 
     clock = clock or SystemClock()
@@ -412,6 +418,22 @@ def build_services(
             allow_http_loopback=config.webhooks_allow_http_loopback,
         ),
         events=EventService(DynamoEventLog(billing), organisations),
+        webhook_deliveries=WebhookDeliveryService(
+            endpoints=DynamoWebhookEndpoints(billing),
+            events=DynamoEventLog(billing),
+            log=DynamoDeliveryLog(billing),
+            queue=SqsDeliveryQueue(_sqs, lambda: config.webhook_queue_url),
+            poster=WebhookSender(
+                allow_http_loopback=config.webhooks_allow_http_loopback,
+                timeout_seconds=config.webhook_timeout_seconds,
+                resolver=host_resolver,
+            ),
+            alerts=EmailedFailingAlerts(
+                organisation_repository, SesMailer(_sesv2, config.mail_from, config.ses_configuration_set)
+            ),
+            access=organisations,
+            clock=clock,
+        ),
     )
 
 

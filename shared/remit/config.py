@@ -58,6 +58,10 @@ class Settings:
     # Whether webhook endpoints may be `http://127.0.0.1` or `http://localhost` (and resolve to
     # loopback): the local stack and the tests only, never a deployed stack.
     webhooks_allow_http_loopback: bool = False
+    # The SQS queue of webhook deliveries (one message per attempt; template.yaml's WebhookQueue).
+    webhook_queue_url: str = ""
+    # How long one webhook POST may take, connection to answer (tests set less).
+    webhook_timeout_seconds: float = 15.0
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:

@@ -22,11 +22,12 @@ from remit.domain.errors import ConcurrentUpdate, NotFound
 from remit.domain.events import Event, EventObject
 from remit.domain.pagination import Page
 from remit.domain.webhooks import SigningSecret, WebhookEndpoint
-from remit.services.webhook_delivery import WebhookDeliveries
+from remit.services.webhook_delivery import WebhookDeliveryService
 from tests.clocks import SettableClock
 from tests.integration.webhook_receiver import Receiver, running_receiver
 
 ORG = "org_1"
+ACCOUNT = "acc_1"
 SECRET = "whsec_" + base64.b64encode(b"delivery-tests-secret-32-bytes!!").decode()
 
 
@@ -122,6 +123,12 @@ class Alerts:
         self.told.append(endpoint.id)
 
 
+class Access:
+    def require_access(self, account_id: str, organisation_id: str) -> None:
+        if (account_id, organisation_id) != (ACCOUNT, ORG):
+            raise NotFound("organisation", organisation_id)
+
+
 @dataclass
 class World:
     receiver: Receiver
@@ -131,7 +138,7 @@ class World:
     log: Log
     queue: Queue
     alerts: Alerts
-    service: WebhookDeliveries
+    service: WebhookDeliveryService
 
     def endpoint(self, endpoint_id: str, path: str, *, patterns: Sequence[str] = ("*",)) -> WebhookEndpoint:
         now = self.clock.now()
@@ -177,13 +184,14 @@ def world() -> Iterator[World]:
         clock = SettableClock(datetime.now(UTC).replace(microsecond=0))
         endpoints, events, log, alerts = Endpoints(), Events(), Log(), Alerts()
         queue = Queue(clock)
-        service = WebhookDeliveries(
+        service = WebhookDeliveryService(
             endpoints=endpoints,
             events=events,
             log=log,
             queue=queue,
             poster=WebhookSender(allow_http_loopback=True, timeout_seconds=1.0),
             alerts=alerts,
+            access=Access(),
             clock=clock,
         )
         yield World(receiver, clock, endpoints, events, log, queue, alerts, service)
@@ -311,18 +319,21 @@ def test_resend_posts_the_event_again_as_a_new_delivery(world: World) -> None:
     world.service.fan_out(event)
     world.drain()
 
-    order = world.service.resend(ORG, "evt_1", "we_1")
+    order = world.service.resend(ACCOUNT, ORG, "evt_1", "we_1")
     world.drain()
 
     assert order.attempt == 1
     assert [r.headers["webhook-id"] for r in world.receiver.requests] == ["evt_1", "evt_1"]
-    assert len(world.service.attempts(ORG, "we_1", 10, None).items) == 2
+    assert len(world.service.attempts(ACCOUNT, ORG, "we_1", 10, None).items) == 2
     with pytest.raises(NotFound):
-        world.service.resend(ORG, "evt_missing", "we_1")
+        world.service.resend(ACCOUNT, ORG, "evt_missing", "we_1")
     with pytest.raises(NotFound):
-        world.service.resend(ORG, "evt_1", "we_missing")
+        world.service.resend(ACCOUNT, ORG, "evt_1", "we_missing")
     with pytest.raises(NotFound):
-        world.service.attempts("org_other", "we_1", 10, None)
+        world.service.attempts(ACCOUNT, "org_other", "we_1", 10, None)
+    with pytest.raises(NotFound):
+        world.service.resend("acc_other", ORG, "evt_1", "we_1")
+    assert world.queue.pending == []
 
 
 def test_a_timeout_and_a_redirect_are_logged_as_failed_attempts(world: World) -> None:

@@ -69,6 +69,12 @@ OPERATIONS: dict[str, Permission | None] = {
     "webhook_endpoints.update": "settings.write",
     "webhook_endpoints.delete": "settings.write",
     "webhook_endpoints.rotate_secret": "settings.write",
+    # Webhook deliveries: the attempt log is read by every role; sending an event again is a
+    # setting's power (it reaches the organisation's own systems). Fan-out and attempts are Remit's.
+    "webhook_deliveries.attempts": "read",
+    "webhook_deliveries.resend": "settings.write",
+    "webhook_deliveries.fan_out": SYSTEM,
+    "webhook_deliveries.deliver": SYSTEM,
     # Events: what changed, for a program catching up
     "events.get": "read",
     "events.list": "read",

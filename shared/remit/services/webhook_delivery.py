@@ -10,8 +10,10 @@ being retried.
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import datetime
+from typing import Protocol
 
 from remit.domain.deliveries import (
     MAX_ATTEMPTS,
@@ -19,7 +21,9 @@ from remit.domain.deliveries import (
     DeliveryOrder,
     queue_delay,
     retry_delay,
+    total_retry_window,
 )
+from remit.domain.documents import OutgoingEmail
 from remit.domain.errors import ConcurrentUpdate, NotFound
 from remit.domain.events import Event
 from remit.domain.ids import new_id
@@ -29,12 +33,20 @@ from remit.domain.webhooks import WebhookEndpoint
 from remit.ports.clock import Clock
 from remit.ports.deliveries import DeliveryLog, DeliveryQueue, FailingEndpointAlerts, WebhookPoster
 from remit.ports.events import EventLog
+from remit.ports.mail import Mailer
+from remit.ports.organisations import OrganisationRepository
 from remit.ports.webhooks import EndpointRepository
 
 logger = logging.getLogger(__name__)
 
 
-class WebhookDeliveries:
+class OrganisationAccess(Protocol):
+    def require_access(self, account_id: str, organisation_id: str) -> object:
+        """`NotFound` unless the organisation is the account's."""
+        ...
+
+
+class WebhookDeliveryService:
     def __init__(
         self,
         *,
@@ -44,8 +56,10 @@ class WebhookDeliveries:
         queue: DeliveryQueue,
         poster: WebhookPoster,
         alerts: FailingEndpointAlerts,
+        access: OrganisationAccess,
         clock: Clock,
     ) -> None:
+        self._access = access
         self._endpoints = endpoints
         self._events = events
         self._log = log
@@ -70,9 +84,11 @@ class WebhookDeliveries:
         self._queue.send(orders)
         return orders
 
-    def resend(self, organisation_id: str, event_id: str, endpoint_id: str) -> DeliveryOrder:
-        """Queue event `event_id` to the endpoint again, as a new delivery starting at attempt 1,
-        whatever the endpoint's status. `NotFound` for an unknown event or endpoint."""
+    def resend(self, account_id: str, organisation_id: str, event_id: str, endpoint_id: str) -> DeliveryOrder:
+        """Queue event `event_id` to the endpoint again, as a new delivery starting at attempt 1
+        (a disabled endpoint's is dropped when it comes up). `NotFound` for an organisation not the
+        account's, or an unknown event or endpoint; nothing is queued then."""
+        self._access.require_access(account_id, organisation_id)
         if self._events.get(organisation_id, event_id) is None:
             raise NotFound("event", event_id)
         if self._endpoints.get(organisation_id, endpoint_id) is None:
@@ -87,9 +103,11 @@ class WebhookDeliveries:
         return order
 
     def attempts(
-        self, organisation_id: str, endpoint_id: str, limit: int, cursor: str | None
+        self, account_id: str, organisation_id: str, endpoint_id: str, limit: int, cursor: str | None
     ) -> Page[DeliveryAttempt]:
-        """The endpoint's attempt log, newest delivery first. `NotFound` for an unknown endpoint."""
+        """The endpoint's attempt log, newest first (kept 30 days). `NotFound` for an organisation
+        not the account's or an unknown endpoint; `InvalidInput` naming `cursor` for a bad cursor."""
+        self._access.require_access(account_id, organisation_id)
         if self._endpoints.get(organisation_id, endpoint_id) is None:
             raise NotFound("webhook endpoint", endpoint_id)
         return self._log.list(organisation_id, endpoint_id, limit, cursor)
@@ -194,3 +212,39 @@ def _delivery_id(event_id: str, endpoint_id: str) -> str:
     """The fan-out's delivery: the same for the same event and endpoint, so a stream record handled
     twice starts one chain of attempts in the log (its messages post once)."""
     return f"wdl_{event_id.removeprefix('evt_')}_{endpoint_id.removeprefix('we_')}"
+
+
+class EmailedFailingAlerts:
+    """Tells an organisation by email (to its own address) that an endpoint is failing."""
+
+    def __init__(self, organisations: OrganisationRepository, mailer: Mailer) -> None:
+        self._organisations = organisations
+        self._mailer = mailer
+
+    def endpoint_failing(self, endpoint: WebhookEndpoint) -> None:
+        """One email; logged, not raised, when it cannot be sent (the endpoint stays failing and
+        the dashboard shows it): the alert is told once, by the delivery that marked it failing."""
+        organisation = self._organisations.get(endpoint.organisation_id)
+        if organisation is None or organisation.email is None:
+            logger.warning("Failing webhook endpoint: no address to tell", extra={"endpoint": endpoint.id})
+            return
+        days = total_retry_window().days
+        text = (
+            f"Your webhook endpoint {endpoint.url} ({endpoint.id}) has not accepted any delivery of "
+            f"its last event for {days} days, after {MAX_ATTEMPTS} attempts. Remit has marked it failing "
+            "and keeps sending it new events. See each attempt in the dashboard or with "
+            f"GET /v1/organisations/{endpoint.organisation_id}/webhook_endpoints/{endpoint.id}/deliveries, "
+            "then resend what it missed."
+        )
+        email = OutgoingEmail(
+            sender_name="Remit",
+            reply_to=None,
+            to=[str(organisation.email)],
+            subject=f"Webhook endpoint failing: {endpoint.url}"[:200],
+            html=f"<p>{html.escape(text)}</p>",
+            text=text,
+        )
+        try:
+            self._mailer.send(email)
+        except Exception:
+            logger.exception("Could not email a failing webhook endpoint", extra={"endpoint": endpoint.id})
