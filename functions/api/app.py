@@ -37,6 +37,7 @@ from api.routes import (
     organisations,
     payment_provider,
     subscriptions,
+    webhook_deliveries,
     webhook_endpoints,
 )
 from remit import request_bodies, snapstart
@@ -63,6 +64,7 @@ app.include_router(billing.router, prefix="/v1/organisations")
 app.include_router(subscriptions.router, prefix="/v1/organisations")
 app.include_router(payment_provider.router, prefix="/v1/organisations")
 app.include_router(webhook_endpoints.router, prefix="/v1/organisations")
+app.include_router(webhook_deliveries.router, prefix="/v1/organisations")
 app.include_router(events.router, prefix="/v1/organisations")
 app.include_router(hosted.router)
 

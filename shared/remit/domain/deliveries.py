@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Annotated, Final
 
-from remit.domain.values import Model
+from pydantic import Field
+
+from remit.domain.values import Model, Strict
 
 # The wait before attempt 2, 3, …: Standard Webhooks' suggested schedule, stretched to about three
 # days so that an endpoint down over a weekend still gets every event. Attempt 1 is at once.
@@ -111,3 +113,9 @@ class PostResult:
     @property
     def succeeded(self) -> bool:
         return self.error is None and is_success(self.status_code)
+
+
+class EventResend(Strict):
+    """`POST …/events/{event_id}/resend`: the endpoint to send the event to again."""
+
+    endpoint_id: Annotated[str, Field(min_length=1, max_length=100, examples=["we_01jd7k…"])]
