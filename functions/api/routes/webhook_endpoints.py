@@ -27,9 +27,8 @@ _DESTINATIONS = (
 
 
 def _with_secret(created: CreatedEndpoint) -> WebhookEndpointWithSecret:
-    answer = WebhookEndpointWithSecret.of(created.endpoint)
-    answer.secret = created.secret
-    return answer
+    shown = WebhookEndpoint.of(created.endpoint)
+    return WebhookEndpointWithSecret.model_construct(**dict(shown), secret=created.secret)
 
 
 @router.post(
