@@ -83,7 +83,10 @@ def running_receiver(address: str = "127.0.0.1") -> Iterator[Receiver]:
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer((address, 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # the default 5 drops parallel connections (1 s SYN retries)
+
+    server = Server((address, 0), Handler)
     server.daemon_threads = True
     receiver = Receiver(port=server.server_address[1])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
