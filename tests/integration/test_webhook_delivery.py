@@ -8,6 +8,7 @@ queue is a list the test drains, moving the clock to each message's due time, as
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from remit.domain.deliveries import MAX_ATTEMPTS, DeliveryAttempt, DeliveryOrder
 from remit.domain.errors import ConcurrentUpdate, NotFound
 from remit.domain.events import Event, EventObject
 from remit.domain.pagination import Page
+from remit.domain.webhook_addresses import IPAddress
 from remit.domain.webhooks import SigningSecret, WebhookEndpoint
 from remit.services.webhook_delivery import WebhookDeliveryService
 from tests.clocks import SettableClock
@@ -358,3 +360,83 @@ def _take_all(world: World) -> list[DeliveryOrder]:
     orders = [order for _, order in world.queue.pending]
     world.queue.pending.clear()
     return orders
+
+
+class FailingOnce(Log):
+    """An attempt log whose first write fails, as DynamoDB may."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    def record(self, delivery_id: str, attempt: DeliveryAttempt) -> bool:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("DynamoDB unreachable")
+        return super().record(delivery_id, attempt)
+
+
+def test_a_log_write_that_fails_leaves_the_message_to_be_delivered_again_and_nothing_is_lost(
+    world: World,
+) -> None:
+    world.endpoint("we_1", "/fail")
+    log = FailingOnce()
+    service = WebhookDeliveryService(
+        endpoints=world.endpoints,
+        events=world.events,
+        log=log,
+        queue=world.queue,
+        poster=WebhookSender(allow_http_loopback=True, timeout_seconds=1.0),
+        alerts=world.alerts,
+        access=Access(),
+        clock=world.clock,
+    )
+    [order] = service.fan_out(world.event("evt_1"))
+    world.queue.pending.clear()
+
+    with pytest.raises(ConnectionError):
+        service.deliver(order)
+    assert world.queue.pending == []  # no successor without the attempt logged
+    again = service.deliver(order)  # SQS delivers the message again
+
+    assert again is not None
+    assert again.status_code == 500
+    assert len(world.receiver.requests) == 2  # at least once: posted again, never dropped
+    assert [o.attempt for _, o in world.queue.pending] == [2]
+
+
+class Rebinding:
+    """A host that resolved to loopback when the endpoint was saved, and to a private address now."""
+
+    def resolve(self, host: str) -> list[IPAddress]:
+        return [ipaddress.ip_address("10.1.2.3")]
+
+
+def test_an_endpoint_whose_host_now_resolves_privately_is_refused_at_delivery_and_retried(
+    world: World,
+) -> None:
+    endpoint = world.endpoint("we_1", "/fine")
+    world.endpoints.items["we_1"] = endpoint.model_copy(
+        update={"url": f"http://localhost:{world.receiver.port}/fine"}
+    )
+    service = WebhookDeliveryService(
+        endpoints=world.endpoints,
+        events=world.events,
+        log=world.log,
+        queue=world.queue,
+        poster=WebhookSender(allow_http_loopback=True, timeout_seconds=1.0, resolver=Rebinding()),
+        alerts=world.alerts,
+        access=Access(),
+        clock=world.clock,
+    )
+    [order] = service.fan_out(world.event("evt_1"))
+    world.queue.pending.clear()
+
+    attempt = service.deliver(order)
+
+    assert attempt is not None
+    assert not attempt.succeeded
+    assert attempt.error is not None
+    assert "10.1.2.3" in attempt.error
+    assert world.receiver.requests == []
+    assert [o.attempt for _, o in world.queue.pending] == [2]
