@@ -19,7 +19,7 @@ from standardwebhooks.webhooks import Webhook
 
 from remit.adapters.webhook_sender import WebhookSender
 from remit.domain.deliveries import MAX_ATTEMPTS, DeliveryAttempt, DeliveryOrder, total_retry_window
-from remit.domain.errors import ConcurrentUpdate, NotFound
+from remit.domain.errors import ConcurrentUpdate, InvalidInput, NotFound
 from remit.domain.events import Event, EventObject
 from remit.domain.pagination import Page
 from remit.domain.webhook_addresses import IPAddress
@@ -68,8 +68,26 @@ class Events:
     def get(self, organisation_id: str, event_id: str) -> Event | None:
         return self.items.get(event_id)
 
-    def list(self, *args: object, **kwargs: object) -> Page[Event]:
-        raise NotImplementedError
+    def list_events(
+        self,
+        organisation_id: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        created_gte: datetime | None = None,
+        created_lt: datetime | None = None,
+        **filters: object,
+    ) -> Page[Event]:
+        matching = [
+            e
+            for e in sorted(self.items.values(), key=lambda e: (e.created_at, e.id))
+            if (created_gte is None or e.created_at >= created_gte)
+            and (created_lt is None or e.created_at < created_lt)
+        ]
+        start = int(cursor or 0)
+        page = matching[start : start + limit]
+        more = start + limit < len(matching)
+        return Page(page, str(start + limit) if more else None)
 
 
 class Log:
@@ -440,3 +458,55 @@ def test_an_endpoint_whose_host_now_resolves_privately_is_refused_at_delivery_an
     assert "10.1.2.3" in attempt.error
     assert world.receiver.requests == []
     assert [o.attempt for _, o in world.queue.pending] == [2]
+
+
+def test_replay_queues_the_range_s_wanted_events_oldest_first_and_refuses_an_empty_range(
+    world: World,
+) -> None:
+    world.endpoint("we_inv", "/fine", patterns=["invoice.*"])
+    start = world.clock.now()
+    for n in range(250):
+        world.event(f"evt_{n:04d}", "payment.succeeded" if n % 5 == 0 else "invoice.finalized")
+        world.clock.advance(seconds=1)
+    end = world.clock.now()
+    world.event("evt_after")
+
+    queued = world.service.replay(ACCOUNT, ORG, "we_inv", start + timedelta(seconds=10), end)
+
+    assert queued.queued == 192  # 240 in range, less one in five (payments)
+    assert queued.continue_from is None
+    event_ids = [o.event_id for _, o in world.queue.pending]
+    assert event_ids == sorted(event_ids)
+    assert event_ids[0] == "evt_0011"
+    assert "evt_after" not in event_ids
+    assert len({o.delivery_id for _, o in world.queue.pending}) == 192
+    with pytest.raises(InvalidInput, match="created_lt"):
+        world.service.replay(ACCOUNT, ORG, "we_inv", end, start)
+    with pytest.raises(NotFound):
+        world.service.replay("acc_other", ORG, "we_inv", start, end)
+    assert len(world.queue.pending) == 192
+
+
+def test_a_replay_past_its_limit_says_where_the_next_one_starts(world: World) -> None:
+    service = WebhookDeliveryService(
+        endpoints=world.endpoints,
+        events=world.events,
+        log=world.log,
+        queue=world.queue,
+        poster=WebhookSender(allow_http_loopback=True),
+        alerts=world.alerts,
+        access=Access(),
+        clock=world.clock,
+        max_replay=30,
+    )
+    world.endpoint("we_all", "/fine")
+    start = world.clock.now()
+    for n in range(50):
+        world.event(f"evt_{n:04d}")
+        world.clock.advance(seconds=1)
+
+    queued = service.replay(ACCOUNT, ORG, "we_all", start, world.clock.now())
+
+    assert queued.queued == 30
+    assert queued.continue_from == world.events.items["evt_0030"].created_at
+    assert [o.event_id for _, o in world.queue.pending] == [f"evt_{n:04d}" for n in range(30)]

@@ -150,3 +150,28 @@ def test_a_stream_record_of_another_item_is_ignored(webhook_queue: str) -> None:
 
     assert answer == {"batchItemFailures": []}
     assert pump(webhook_queue) == 0
+
+
+def test_a_time_range_is_replayed_to_an_endpoint(
+    api: ApiClient, webhook_queue: str, receiver: Receiver
+) -> None:
+    acme = Billing(api)
+    hooked = endpoint(acme, receiver.url("/replayed"), ["invoice.*"])
+    acme.draft()
+    acme.draft()
+    events = acme.api.get(f"{acme.base}/events?type=invoice.*").json()["data"]
+    body = {"created_gte": events[0]["created_at"], "created_lt": "2100-01-01T00:00:00Z"}
+
+    replayed = acme.api.post(f"{acme.base}/webhook_endpoints/{hooked['id']}/replay", body)
+    assert replayed.status == 202, replayed.body
+    assert replayed.json() == {"queued": 2, "continue_from": None}
+    assert pump(webhook_queue) == 2
+    assert sorted(r.headers["webhook-id"] for r in receiver.to("/replayed")) == sorted(
+        e["id"] for e in events
+    )
+
+    backwards = {"created_gte": "2100-01-01T00:00:00Z", "created_lt": events[0]["created_at"]}
+    refused = acme.api.post(f"{acme.base}/webhook_endpoints/{hooked['id']}/replay", backwards)
+    assert refused.status == 422
+    assert b"created_lt" in refused.body
+    assert pump(webhook_queue) == 0

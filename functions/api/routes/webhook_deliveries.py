@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api.http import DEFAULT_LIMIT, Cursor, Limit, account_id, caller_services, json_response, page_response
-from remit.domain.deliveries import DeliveryAttempt, DeliveryOrder, EventResend
+from remit.domain.deliveries import DeliveryAttempt, DeliveryOrder, EventReplay, EventResend, ReplayQueued
 from remit.domain.pagination import ListResponse
 
 router = APIGatewayRouter()
@@ -50,3 +50,21 @@ def resend_event(
         account_id(router), organisation_id, event_id, resend.endpoint_id
     )
     return json_response(202, order)
+
+
+@router.post(
+    "/<organisation_id>/webhook_endpoints/<endpoint_id>/replay",
+    summary="Send an endpoint every event of a time range again",
+    description=(
+        "Queues, as new deliveries, every event created at or after `created_gte` and before "
+        "`created_lt` that the endpoint wants, oldest first (events are kept 90 days). At most 5000 "
+        "in one call: `continue_from` is then where the next call's `created_gte` starts. `202`."
+    ),
+)
+def replay_events(
+    organisation_id: str, endpoint_id: str, replay: Annotated[EventReplay, Body()]
+) -> Response[ReplayQueued]:
+    queued = caller_services(router).webhook_deliveries.replay(
+        account_id(router), organisation_id, endpoint_id, replay.created_gte, replay.created_lt
+    )
+    return json_response(202, queued)

@@ -119,3 +119,17 @@ class EventResend(Strict):
     """`POST …/events/{event_id}/resend`: the endpoint to send the event to again."""
 
     endpoint_id: Annotated[str, Field(min_length=1, max_length=100, examples=["we_01jd7k…"])]
+
+
+class EventReplay(Strict):
+    """`POST …/webhook_endpoints/{id}/replay`: the events created in [created_gte, created_lt)."""
+
+    created_gte: datetime
+    created_lt: datetime
+
+
+class ReplayQueued(Model):
+    """What a replay queued, and where the next one starts if it stopped at its limit."""
+
+    queued: int
+    continue_from: datetime | None = None

@@ -73,6 +73,7 @@ OPERATIONS: dict[str, Permission | None] = {
     # setting's power (it reaches the organisation's own systems). Fan-out and attempts are Remit's.
     "webhook_deliveries.attempts": "read",
     "webhook_deliveries.resend": "settings.write",
+    "webhook_deliveries.replay": "settings.write",
     "webhook_deliveries.fan_out": SYSTEM,
     "webhook_deliveries.deliver": SYSTEM,
     # Events: what changed, for a program catching up

@@ -19,12 +19,13 @@ from remit.domain.deliveries import (
     MAX_ATTEMPTS,
     DeliveryAttempt,
     DeliveryOrder,
+    ReplayQueued,
     queue_delay,
     retry_delay,
     total_retry_window,
 )
 from remit.domain.documents import OutgoingEmail
-from remit.domain.errors import ConcurrentUpdate, NotFound
+from remit.domain.errors import ConcurrentUpdate, InvalidInput, NotFound
 from remit.domain.events import Event
 from remit.domain.ids import new_id
 from remit.domain.pagination import Page
@@ -38,6 +39,10 @@ from remit.ports.organisations import OrganisationRepository
 from remit.ports.webhooks import EndpointRepository
 
 logger = logging.getLogger(__name__)
+
+#: Events one replay queues at most; the answer's `continue_from` starts the next one.
+MAX_REPLAY = 5000
+_REPLAY_PAGE = 100
 
 
 class OrganisationAccess(Protocol):
@@ -58,8 +63,10 @@ class WebhookDeliveryService:
         alerts: FailingEndpointAlerts,
         access: OrganisationAccess,
         clock: Clock,
+        max_replay: int = MAX_REPLAY,
     ) -> None:
         self._access = access
+        self._max_replay = max_replay
         self._endpoints = endpoints
         self._events = events
         self._log = log
@@ -101,6 +108,53 @@ class WebhookDeliveryService:
         )
         self._queue.send([order])
         return order
+
+    def replay(
+        self,
+        account_id: str,
+        organisation_id: str,
+        endpoint_id: str,
+        created_gte: datetime,
+        created_lt: datetime,
+    ) -> ReplayQueued:
+        """Queue again, to the endpoint, every event created in [`created_gte`, `created_lt`) that the
+        endpoint wants, oldest first, each as a new delivery; at most `MAX_REPLAY` in one call (then
+        `continue_from` says where the next call starts). `NotFound` for an organisation not the
+        account's or an unknown endpoint; `InvalidInput` naming `created_lt` for an empty range."""
+        self._access.require_access(account_id, organisation_id)
+        if created_lt <= created_gte:
+            raise InvalidInput.single("created_lt", "must be later than created_gte")
+        endpoint = self._endpoints.get(organisation_id, endpoint_id)
+        if endpoint is None:
+            raise NotFound("webhook endpoint", endpoint_id)
+        now = self._clock.now()
+        queued = 0
+        cursor: str | None = None
+        while True:
+            page = self._events.list_events(
+                organisation_id, _REPLAY_PAGE, cursor, created_gte=created_gte, created_lt=created_lt
+            )
+            wanted = [event for event in page.items if endpoint.wants(event.type)]
+            room = self._max_replay - queued
+            self._queue.send(
+                [
+                    DeliveryOrder(
+                        organisation_id=organisation_id,
+                        endpoint_id=endpoint_id,
+                        event_id=event.id,
+                        delivery_id=new_id("wdl", now),
+                    )
+                    for event in wanted[:room]
+                ]
+            )
+            queued += min(room, len(wanted))
+            if len(wanted) > room:
+                # Events created in the same millisecond as this one may come again: receivers
+                # deduplicate by `webhook-id`.
+                return ReplayQueued(queued=queued, continue_from=wanted[room].created_at)
+            cursor = page.next_cursor
+            if cursor is None:
+                return ReplayQueued(queued=queued, continue_from=None)
 
     def attempts(
         self, account_id: str, organisation_id: str, endpoint_id: str, limit: int, cursor: str | None
