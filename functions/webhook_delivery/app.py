@@ -55,7 +55,12 @@ def fan_out_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, 
     queued = 0
     for raw in event.get("Records", []):
         record = DynamoDBRecord(raw)
-        stored = stored_event(record)
+        try:
+            stored = stored_event(record)
+        except ValueError:  # an item no retry would mend: logged, never fanned out
+            logger.exception("A stored event item is malformed; not delivered", extra={"record": raw})
+            metrics.add_metric(name="WebhookEventsMalformed", unit=MetricUnit.Count, value=1)
+            continue
         if stored is None:
             continue
         try:

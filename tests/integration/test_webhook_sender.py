@@ -6,10 +6,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -271,3 +273,102 @@ def test_outside_the_local_stack_loopback_and_http_are_refused(receiver: Receive
     assert to_loopback.error is not None
     assert "loopback" in to_loopback.error
     assert receiver.requests == []
+
+
+def _certificate(tmp_path: Path, hostname: str) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate it signs for `hostname`: (CA file, cert file, key file)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Remit test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return paths
+
+
+def test_over_https_the_pinned_address_is_reached_and_the_certificate_checked_for_the_hostname(
+    tmp_path: Path,
+) -> None:
+    ca, cert, key = _certificate(tmp_path, "hooks.remit.test")
+    with running_receiver() as receiver:
+        server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_tls.load_cert_chain(cert, key)
+        receiver.server.socket = server_tls.wrap_socket(receiver.server.socket, server_side=True)
+        trusting = ssl.create_default_context(cafile=str(ca))
+        # The test's resolver is the only way to the receiver: `hooks.remit.test` resolves nowhere else.
+        with_tls = sender(resolver=RebindingResolver(["127.0.0.1"]), tls_context=trusting)
+
+        good = with_tls.send(
+            url=f"https://hooks.remit.test:{receiver.port}/tls",
+            message_id="evt_tls",
+            body=BODY,
+            secrets=[SECRET],
+            timestamp=datetime.now(UTC),
+        )
+        wrong_name = sender(resolver=RebindingResolver(["127.0.0.1"]), tls_context=trusting).send(
+            url=f"https://other.remit.test:{receiver.port}/tls",
+            message_id="evt_tls",
+            body=BODY,
+            secrets=[SECRET],
+            timestamp=datetime.now(UTC),
+        )
+
+    assert good.succeeded, good.error
+    [request] = receiver.to("/tls")
+    assert request.headers["host"] == f"hooks.remit.test:{receiver.port}"
+    Webhook(SECRET).verify(request.body, request.headers)
+    assert not wrong_name.succeeded
+    assert wrong_name.error is not None
+    assert wrong_name.error.startswith("TLS failed")

@@ -22,6 +22,7 @@ class Received:
 @dataclass
 class Receiver:
     port: int
+    server: ThreadingHTTPServer
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     slow_seconds: float = 2.0
@@ -91,7 +92,7 @@ def running_receiver(address: str = "127.0.0.1") -> Iterator[Receiver]:
 
     server = Server((address, 0), Handler)
     server.daemon_threads = True
-    receiver = Receiver(port=server.server_address[1])
+    receiver = Receiver(port=server.server_address[1], server=server)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
