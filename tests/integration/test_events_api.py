@@ -45,11 +45,13 @@ def test_an_invoice_s_life_writes_one_event_per_change_with_its_state_and_a_grow
     assert [(e["type"], e["object"]["sequence"]) for e in invoice_events] == [
         ("invoice.created", 1),
         ("invoice.finalized", 2),
+        ("invoice.updated", 3),  # partly paid: a change without a type of its own
         ("invoice.paid", 4),
     ]
     assert invoice_events[0]["data"] == draft
     assert invoice_events[1]["data"] == finalized
-    assert invoice_events[2]["data"] == paid
+    assert invoice_events[2]["data"]["amount_paid"] == 5000
+    assert invoice_events[3]["data"] == paid
     assert all(
         e["object"] == {"type": "invoice", "id": draft["id"], "sequence": e["object"]["sequence"]}
         for e in invoice_events
@@ -65,6 +67,7 @@ def test_an_invoice_s_life_writes_one_event_per_change_with_its_state_and_a_grow
         "invoice.created",
         "invoice.finalized",
         "payment.succeeded",
+        "invoice.updated",
         "payment.succeeded",
         "invoice.paid",
     ]
@@ -210,3 +213,23 @@ def test_the_filters_and_pages(acme: Billing) -> None:
     assert bad.status == 422
     assert "type" in [e["field"] for e in bad.json()["errors"]]
     assert acme.api.get(f"{acme.base}/events/evt_nope").status == 404
+
+
+def test_an_invoice_changed_without_a_type_of_its_own_writes_invoice_updated(acme: Billing) -> None:
+    # Given a draft edited, then an invoice credited
+    draft = acme.draft()
+    edited = acme.api.patch(acme.invoice(draft["id"]), {"memo": "Thanks!"})
+    assert edited.status == 200, edited.body
+    credited = acme.finalized(unit_amount=10000, quantity="1")
+    note = acme.api.post(f"{acme.invoice(credited['id'])}/credit_notes", {"amount": 1000})
+    assert note.status == 201, note.body
+
+    # Then each change is an `invoice.updated` with the invoice as it is now, the sequence one more
+    assert of_object(acme, draft["id"]) == [("invoice.created", 1), ("invoice.updated", 2)]
+    assert events(acme, f"&object_id={draft['id']}")[-1]["data"] == edited.json()
+    assert of_object(acme, credited["id"]) == [
+        ("invoice.created", 1),
+        ("invoice.finalized", 2),
+        ("invoice.updated", 3),
+    ]
+    assert events(acme, f"&object_id={credited['id']}")[-1]["data"] == acme.get(credited["id"])
