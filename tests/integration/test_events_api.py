@@ -64,6 +64,7 @@ def test_an_invoice_s_life_writes_one_event_per_change_with_its_state_and_a_grow
     everything = events(acme)
     assert [e["id"] for e in everything] == sorted(e["id"] for e in everything)
     assert [e["type"] for e in everything] == [
+        "customer.created",  # the fixture's customer
         "invoice.created",
         "invoice.finalized",
         "payment.succeeded",
@@ -161,7 +162,8 @@ def test_another_organisation_s_events_are_never_visible(acme: Billing, other_ap
     assert other_api.get(f"{acme.base}/events/{mine[0]['id']}").status == 404
     # An organisation of the same account sees only its own, and not the other's by id
     sister = Billing(acme.api)
-    assert events(sister) == []
+    assert [e["type"] for e in events(sister)] == ["customer.created"]
+    assert {e["organisation_id"] for e in events(sister)} == {sister.org}
     assert acme.api.get(f"{sister.base}/events/{mine[0]['id']}").status == 404
     assert events(sister, f"&object_id={invoice['id']}") == []
     assert events(acme) == mine
@@ -172,7 +174,7 @@ def test_the_filters_and_pages(acme: Billing) -> None:
     second = acme.finalized()
     acme.pay(second["id"], second["amount_due"])
     everything = events(acme)
-    assert len(everything) == 6
+    assert len(everything) == 7  # the fixture's customer, then the invoices and the payment
 
     # type: exact and wildcard
     assert [e["type"] for e in events(acme, "&type=invoice.finalized")] == ["invoice.finalized"] * 2
@@ -233,3 +235,20 @@ def test_an_invoice_changed_without_a_type_of_its_own_writes_invoice_updated(acm
         ("invoice.updated", 3),
     ]
     assert events(acme, f"&object_id={credited['id']}")[-1]["data"] == acme.get(credited["id"])
+
+
+def test_a_customer_s_creation_edits_and_deletion_write_its_events(acme: Billing) -> None:
+    created = acme.api.post(f"{acme.base}/customers", {"name": "Initech", "email": "ap@initech.test"}).json()
+    path = f"{acme.base}/customers/{created['id']}"
+    edited = acme.api.patch(path, {"name": "Initech SA"}).json()
+    assert acme.api.patch(path, {"email": "not an email"}).status == 422
+    assert acme.api.delete(path).status == 204
+
+    customer_events = events(acme, f"&object_id={created['id']}")
+    assert [(e["type"], e["object"]["sequence"]) for e in customer_events] == [
+        ("customer.created", 1),
+        ("customer.updated", 2),
+        ("customer.deleted", 3),
+    ]
+    assert [e["data"] for e in customer_events] == [created, edited, edited]
+    assert [e["type"] for e in events(acme, "&type=customer.*")][-3:] == [e["type"] for e in customer_events]

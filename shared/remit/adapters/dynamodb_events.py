@@ -32,6 +32,7 @@ from remit.adapters.items.events import (
 )
 from remit.domain import answers
 from remit.domain.credit_notes import CreditNote
+from remit.domain.customer import Customer
 from remit.domain.events import EVENT_TYPES, Event, EventObject
 from remit.domain.ids import new_id, time_floor
 from remit.domain.invoice import Invoice, InvoiceEvent
@@ -93,7 +94,7 @@ class ChangeRecorder:
                 named.add(entry.invoice_id)
             recorded = self._object_of(kind, entry)
             if recorded is not None:
-                events.append(self._event(organisation_id, kind, entry.created_at, *recorded))
+                events.append(new_event(organisation_id, kind, entry.created_at, *recorded))
         for invoice_id, as_read in self.invoices_as_read.items():
             invoice = self.invoices[invoice_id]
             if invoice_id in named:
@@ -101,7 +102,7 @@ class ChangeRecorder:
             data = _shown(answers.Invoice.of, invoice)
             if data != _shown(answers.Invoice.of, as_read):
                 events.append(
-                    self._event(
+                    new_event(
                         organisation_id,
                         "invoice.updated",
                         invoice.updated_at,
@@ -112,25 +113,6 @@ class ChangeRecorder:
                     )
                 )
         return events
-
-    @staticmethod
-    def _event(
-        organisation_id: str,
-        kind: str,
-        created_at: datetime,
-        object_type: str,
-        object_id: str,
-        sequence: int,
-        data: dict[str, object],
-    ) -> Event:
-        return Event(
-            id=new_id("evt", created_at),
-            organisation_id=organisation_id,
-            type=kind,
-            created_at=created_at,
-            object=EventObject(type=object_type, id=object_id, sequence=sequence),
-            data=data,
-        )
 
     def _object_of(self, kind: str, entry: InvoiceEvent) -> tuple[str, str, int, dict[str, object]] | None:
         if kind.startswith("invoice."):
@@ -154,6 +136,33 @@ class ChangeRecorder:
             Write("Put", put(event_item(pk, event), "attribute_not_exists(PK)"))
             for event in self.events(organisation_id)
         ]
+
+
+def new_event(
+    organisation_id: str,
+    kind: str,
+    created_at: datetime,
+    object_type: str,
+    object_id: str,
+    sequence: int,
+    data: dict[str, object],
+) -> Event:
+    return Event(
+        id=new_id("evt", created_at),
+        organisation_id=organisation_id,
+        type=kind,
+        created_at=created_at,
+        object=EventObject(type=object_type, id=object_id, sequence=sequence),
+        data=data,
+    )
+
+
+def customer_event(kind: str, customer: Customer, created_at: datetime, sequence: int) -> Write:
+    """The write of the customer's event (`customer.created|updated|deleted`), for the transaction
+    of the change: the customer as the API shows it, `sequence` its version after the change plus one."""
+    data = _shown(answers.Customer.of, customer)
+    event = new_event(customer.organisation_id, kind, created_at, "customer", customer.id, sequence, data)
+    return Write("Put", put(event_item(f"ORG#{customer.organisation_id}", event), "attribute_not_exists(PK)"))
 
 
 def _shown(answer: Callable[[BaseModel], BaseModel], entity: BaseModel) -> dict[str, object]:
