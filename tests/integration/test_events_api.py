@@ -252,3 +252,34 @@ def test_a_customer_s_creation_edits_and_deletion_write_its_events(acme: Billing
     ]
     assert [e["data"] for e in customer_events] == [created, edited, edited]
     assert [e["type"] for e in events(acme, "&type=customer.*")][-3:] == [e["type"] for e in customer_events]
+
+
+def test_a_subscription_s_actions_write_their_events_and_refused_ones_none(acme: Billing) -> None:
+    created = acme.api.post(
+        f"{acme.base}/subscriptions",
+        {"customer_id": acme.customer, "line_items": [{"description": "Pro plan", "unit_amount": 4900}]},
+    ).json()
+    path = f"{acme.base}/subscriptions/{created['id']}"
+    answers = [created]
+    assert acme.api.post(f"{path}/pause").status == 409  # a draft: refused, no event
+    for action, body in (("activate", None), ("pause", None), ("resume", None)):
+        response = acme.api.post(f"{path}/{action}", body)
+        assert response.status == 200, response.body
+        answers.append(response.json())
+    edited = acme.api.patch(path, {"memo": "Thanks"})
+    assert edited.status == 200, edited.body
+    answers.append(edited.json())
+    cancelled = acme.api.post(f"{path}/cancel", {"at_period_end": False})
+    answers.append(cancelled.json())
+    assert acme.api.post(f"{path}/cancel").status == 409
+
+    subscription_events = events(acme, f"&object_id={created['id']}")
+    assert [(e["type"], e["object"]["sequence"]) for e in subscription_events] == [
+        ("subscription.created", 1),
+        ("subscription.activated", 2),
+        ("subscription.paused", 3),
+        ("subscription.resumed", 4),
+        ("subscription.updated", 5),
+        ("subscription.canceled", 6),
+    ]
+    assert [e["data"] for e in subscription_events] == answers

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -38,6 +39,7 @@ from remit.domain.ids import new_id, time_floor
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.pagination import Page
 from remit.domain.payment import Payment
+from remit.domain.subscription import Subscription
 
 GSI2 = Index("GSI2", "GSI2PK", "GSI2SK")
 
@@ -163,6 +165,31 @@ def customer_event(kind: str, customer: Customer, created_at: datetime, sequence
     data = _shown(answers.Customer.of, customer)
     event = new_event(customer.organisation_id, kind, created_at, "customer", customer.id, sequence, data)
     return Write("Put", put(event_item(f"ORG#{customer.organisation_id}", event), "attribute_not_exists(PK)"))
+
+
+def subscription_event(kind: str | None, subscription: Subscription) -> Write:
+    """The write of the subscription's event, for the transaction of the change: the subscription as
+    the API shows it on the day of the change, `sequence` its version after the change. Without
+    `kind` (the daily cycle billing or closing it): `subscription.canceled` if this change cancelled
+    it, `subscription.updated` otherwise."""
+    if kind is None:
+        cancelled_now = (
+            subscription.status == "cancelled" and subscription.cancelled_at == subscription.updated_at
+        )
+        kind = "subscription.canceled" if cancelled_now else "subscription.updated"
+    today = subscription.updated_at.astimezone(ZoneInfo(subscription.timezone)).date()
+    data = _shown(answers.Subscription.of, subscription.as_seen_on(today))
+    pk = f"ORG#{subscription.organisation_id}"
+    event = new_event(
+        subscription.organisation_id,
+        kind,
+        subscription.updated_at,
+        "subscription",
+        subscription.id,
+        subscription.version,
+        data,
+    )
+    return Write("Put", put(event_item(pk, event), "attribute_not_exists(PK)"))
 
 
 def _shown(answer: Callable[[BaseModel], BaseModel], entity: BaseModel) -> dict[str, object]:

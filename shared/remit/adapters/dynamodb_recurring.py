@@ -35,6 +35,7 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
+from remit.adapters.dynamodb_events import subscription_event
 from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys
 from remit.adapters.items.customers import customer_of
 from remit.adapters.items.recurring import (
@@ -125,9 +126,11 @@ class RecurringTransaction:
     def claim_run_item(self, run_id: str, item_id: str) -> None:
         self._marker(f"RUNITEM#{run_id}#{item_id}", f"{item_id} of run {run_id} is done.")
 
-    def save_subscription(self, subscription: Subscription) -> Subscription:
-        """Write it if still at the version it was read at (new at version 0)."""
+    def save_subscription(self, subscription: Subscription, *, event: str | None = None) -> Subscription:
+        """Write it if still at the version it was read at (new at version 0), with its event
+        (`event`, or as `subscription_event` names the change)."""
         saved = subscription.model_copy(update={"version": subscription.version + 1})
+        self.billing.stage(subscription_event(event, saved))
         if subscription.version == 0:
             self.billing.stage(Write("Put", put(subscription_item(saved), "attribute_not_exists(PK)")))
         else:
