@@ -283,3 +283,33 @@ def test_a_subscription_s_actions_write_their_events_and_refused_ones_none(acme:
         ("subscription.canceled", 6),
     ]
     assert [e["data"] for e in subscription_events] == answers
+
+
+def test_a_billing_run_writes_its_invoices_events_then_billing_run_completed_once(acme: Billing) -> None:
+    from tests.integration.billing_queue import BillingQueue
+
+    other = acme.new_customer(name="Member", email="m@club.test")
+    response = acme.api.post(
+        f"{acme.base}/billing",
+        {
+            "customer_ids": [acme.customer, other],
+            "line_items": [{"description": "Membership", "unit_amount": 12000}],
+            "currency": "EUR",
+            "send": True,
+        },
+    )
+    assert response.status == 202, response.body
+
+    BillingQueue().drain()
+    BillingQueue().drain()  # delivered again: nothing more happens
+
+    run = acme.api.get(f"{acme.base}/billing_runs/{response.json()['id']}").json()
+    completed = events(acme, "&type=billing_run.*")
+    assert [(e["type"], e["object"]["id"]) for e in completed] == [("billing_run.completed", run["id"])]
+    assert completed[0]["data"] == run
+    for invoice_id in run["invoice_ids"]:
+        assert [kind for kind, _ in of_object(acme, invoice_id)] == [
+            "invoice.created",
+            "invoice.finalized",
+            "invoice.sent",
+        ]

@@ -32,6 +32,7 @@ from remit.adapters.items.events import (
     events_of_object,
 )
 from remit.domain import answers
+from remit.domain.billing_run import BillingRun
 from remit.domain.credit_notes import CreditNote
 from remit.domain.customer import Customer
 from remit.domain.events import EVENT_TYPES, Event, EventObject
@@ -187,6 +188,24 @@ def subscription_event(kind: str | None, subscription: Subscription) -> Write:
         "subscription",
         subscription.id,
         subscription.version,
+        data,
+    )
+    return Write("Put", put(event_item(pk, event), "attribute_not_exists(PK)"))
+
+
+def billing_run_event(run: BillingRun) -> Write:
+    """The write of `billing_run.completed` for the completed run, as the API shows it. Its sequence
+    counts the run's changes: created, one per item processed, completed."""
+    pk = f"ORG#{run.organisation_id}"
+    completed_at = run.completed_at or run.created_at
+    data = _shown(answers.BillingRun.of, run)
+    event = new_event(
+        run.organisation_id,
+        "billing_run.completed",
+        completed_at,
+        "billing_run",
+        run.id,
+        run.processed + 2,
         data,
     )
     return Write("Put", put(event_item(pk, event), "attribute_not_exists(PK)"))

@@ -35,7 +35,7 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
-from remit.adapters.dynamodb_events import subscription_event
+from remit.adapters.dynamodb_events import billing_run_event, subscription_event
 from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys
 from remit.adapters.items.customers import customer_of
 from remit.adapters.items.recurring import (
@@ -373,7 +373,12 @@ class DynamoRecurringStore:
         return True
 
     def mark_run_completed(self, organisation_id: str, run_id: str, now: datetime) -> bool:
-        """Set `completed_at` once every item is done (once); True if this call set it."""
+        """Set `completed_at` once every item is done (once), with the run's `billing_run.completed`
+        event in the same transaction; True if this call set it."""
+        run = self.get_run(organisation_id, run_id, item_ids=False)
+        if run is None or run.completed or run.processed < run.customer_count:
+            return False
+        completed = run.model_copy(update={"completed": True, "completed_at": now})
         try:
             self._table.write(
                 [
@@ -382,18 +387,23 @@ class DynamoRecurringStore:
                         {
                             "Key": {"PK": {"S": _pk(organisation_id)}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
                             "UpdateExpression": "SET #at = :now, #completed = :yes REMOVE GSI1PK, GSI1SK",
-                            "ConditionExpression": "#processed >= #count AND #completed = :no",
+                            "ConditionExpression": "#processed = :processed AND #completed = :no",
                             "ExpressionAttributeNames": {
                                 "#at": "completed_at",
                                 "#completed": "completed",
                                 "#processed": "processed",
-                                "#count": "customer_count",
                             },
                             "ExpressionAttributeValues": to_attributes(
-                                {":now": json_time(now), ":yes": True, ":no": False}
+                                {
+                                    ":now": json_time(now),
+                                    ":yes": True,
+                                    ":no": False,
+                                    ":processed": run.processed,
+                                }
                             ),
                         },
-                    )
+                    ),
+                    billing_run_event(completed),
                 ]
             )
         except ConcurrentUpdate:
