@@ -72,17 +72,16 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
         organisation_id,
         NewWebhookEndpoint(url="https://93.184.215.14/remit", enabled_events=["invoice.*"]),
     ).endpoint
-    event = everything.events.list(account_id, organisation_id, 1, None).items[0]
     ids = {
         "organisation_id": organisation_id,
         "endpoint_id": endpoint.id,
-        "event_id": event.id,
         "credit_note_id": credit_note.id,
         "customer_id": customer.id,
         "charge_id": charge.id,
         "invoice_id": invoice.id,
         "template_id": template.id,
         "subscription_id": subscription.id,
+        "event_id": everything.events.list(account_id, organisation_id, 1, None).items[0].id,
     }
     if with_run:
         request = {

@@ -45,11 +45,13 @@ def test_an_invoice_s_life_writes_one_event_per_change_with_its_state_and_a_grow
     assert [(e["type"], e["object"]["sequence"]) for e in invoice_events] == [
         ("invoice.created", 1),
         ("invoice.finalized", 2),
+        ("invoice.updated", 3),  # partly paid: a change without a type of its own
         ("invoice.paid", 4),
     ]
     assert invoice_events[0]["data"] == draft
     assert invoice_events[1]["data"] == finalized
-    assert invoice_events[2]["data"] == paid
+    assert invoice_events[2]["data"]["amount_paid"] == 5000
+    assert invoice_events[3]["data"] == paid
     assert all(
         e["object"] == {"type": "invoice", "id": draft["id"], "sequence": e["object"]["sequence"]}
         for e in invoice_events
@@ -62,9 +64,11 @@ def test_an_invoice_s_life_writes_one_event_per_change_with_its_state_and_a_grow
     everything = events(acme)
     assert [e["id"] for e in everything] == sorted(e["id"] for e in everything)
     assert [e["type"] for e in everything] == [
+        "customer.created",  # the fixture's customer
         "invoice.created",
         "invoice.finalized",
         "payment.succeeded",
+        "invoice.updated",
         "payment.succeeded",
         "invoice.paid",
     ]
@@ -158,7 +162,8 @@ def test_another_organisation_s_events_are_never_visible(acme: Billing, other_ap
     assert other_api.get(f"{acme.base}/events/{mine[0]['id']}").status == 404
     # An organisation of the same account sees only its own, and not the other's by id
     sister = Billing(acme.api)
-    assert events(sister) == []
+    assert [e["type"] for e in events(sister)] == ["customer.created"]
+    assert {e["organisation_id"] for e in events(sister)} == {sister.org}
     assert acme.api.get(f"{sister.base}/events/{mine[0]['id']}").status == 404
     assert events(sister, f"&object_id={invoice['id']}") == []
     assert events(acme) == mine
@@ -169,7 +174,7 @@ def test_the_filters_and_pages(acme: Billing) -> None:
     second = acme.finalized()
     acme.pay(second["id"], second["amount_due"])
     everything = events(acme)
-    assert len(everything) == 6
+    assert len(everything) == 7  # the fixture's customer, then the invoices and the payment
 
     # type: exact and wildcard
     assert [e["type"] for e in events(acme, "&type=invoice.finalized")] == ["invoice.finalized"] * 2
@@ -210,3 +215,101 @@ def test_the_filters_and_pages(acme: Billing) -> None:
     assert bad.status == 422
     assert "type" in [e["field"] for e in bad.json()["errors"]]
     assert acme.api.get(f"{acme.base}/events/evt_nope").status == 404
+
+
+def test_an_invoice_changed_without_a_type_of_its_own_writes_invoice_updated(acme: Billing) -> None:
+    # Given a draft edited, then an invoice credited
+    draft = acme.draft()
+    edited = acme.api.patch(acme.invoice(draft["id"]), {"memo": "Thanks!"})
+    assert edited.status == 200, edited.body
+    credited = acme.finalized(unit_amount=10000, quantity="1")
+    note = acme.api.post(f"{acme.invoice(credited['id'])}/credit_notes", {"amount": 1000})
+    assert note.status == 201, note.body
+
+    # Then each change is an `invoice.updated` with the invoice as it is now, the sequence one more
+    assert of_object(acme, draft["id"]) == [("invoice.created", 1), ("invoice.updated", 2)]
+    assert events(acme, f"&object_id={draft['id']}")[-1]["data"] == edited.json()
+    assert of_object(acme, credited["id"]) == [
+        ("invoice.created", 1),
+        ("invoice.finalized", 2),
+        ("invoice.updated", 3),
+    ]
+    assert events(acme, f"&object_id={credited['id']}")[-1]["data"] == acme.get(credited["id"])
+
+
+def test_a_customer_s_creation_edits_and_deletion_write_its_events(acme: Billing) -> None:
+    created = acme.api.post(f"{acme.base}/customers", {"name": "Initech", "email": "ap@initech.test"}).json()
+    path = f"{acme.base}/customers/{created['id']}"
+    edited = acme.api.patch(path, {"name": "Initech SA"}).json()
+    assert acme.api.patch(path, {"email": "not an email"}).status == 422
+    assert acme.api.delete(path).status == 204
+
+    customer_events = events(acme, f"&object_id={created['id']}")
+    assert [(e["type"], e["object"]["sequence"]) for e in customer_events] == [
+        ("customer.created", 1),
+        ("customer.updated", 2),
+        ("customer.deleted", 3),
+    ]
+    assert [e["data"] for e in customer_events] == [created, edited, edited]
+    assert [e["type"] for e in events(acme, "&type=customer.*")][-3:] == [e["type"] for e in customer_events]
+
+
+def test_a_subscription_s_actions_write_their_events_and_refused_ones_none(acme: Billing) -> None:
+    created = acme.api.post(
+        f"{acme.base}/subscriptions",
+        {"customer_id": acme.customer, "line_items": [{"description": "Pro plan", "unit_amount": 4900}]},
+    ).json()
+    path = f"{acme.base}/subscriptions/{created['id']}"
+    answers = [created]
+    assert acme.api.post(f"{path}/pause").status == 409  # a draft: refused, no event
+    for action, body in (("activate", None), ("pause", None), ("resume", None)):
+        response = acme.api.post(f"{path}/{action}", body)
+        assert response.status == 200, response.body
+        answers.append(response.json())
+    edited = acme.api.patch(path, {"memo": "Thanks"})
+    assert edited.status == 200, edited.body
+    answers.append(edited.json())
+    cancelled = acme.api.post(f"{path}/cancel", {"at_period_end": False})
+    answers.append(cancelled.json())
+    assert acme.api.post(f"{path}/cancel").status == 409
+
+    subscription_events = events(acme, f"&object_id={created['id']}")
+    assert [(e["type"], e["object"]["sequence"]) for e in subscription_events] == [
+        ("subscription.created", 1),
+        ("subscription.activated", 2),
+        ("subscription.paused", 3),
+        ("subscription.resumed", 4),
+        ("subscription.updated", 5),
+        ("subscription.canceled", 6),
+    ]
+    assert [e["data"] for e in subscription_events] == answers
+
+
+def test_a_billing_run_writes_its_invoices_events_then_billing_run_completed_once(acme: Billing) -> None:
+    from tests.integration.billing_queue import BillingQueue
+
+    other = acme.new_customer(name="Member", email="m@club.test")
+    response = acme.api.post(
+        f"{acme.base}/billing",
+        {
+            "customer_ids": [acme.customer, other],
+            "line_items": [{"description": "Membership", "unit_amount": 12000}],
+            "currency": "EUR",
+            "send": True,
+        },
+    )
+    assert response.status == 202, response.body
+
+    BillingQueue().drain()
+    BillingQueue().drain()  # delivered again: nothing more happens
+
+    run = acme.api.get(f"{acme.base}/billing_runs/{response.json()['id']}").json()
+    completed = events(acme, "&type=billing_run.*")
+    assert [(e["type"], e["object"]["id"]) for e in completed] == [("billing_run.completed", run["id"])]
+    assert completed[0]["data"] == run
+    for invoice_id in run["invoice_ids"]:
+        assert [kind for kind, _ in of_object(acme, invoice_id)] == [
+            "invoice.created",
+            "invoice.finalized",
+            "invoice.sent",
+        ]

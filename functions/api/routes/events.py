@@ -20,9 +20,9 @@ router = APIGatewayRouter()
     "/<organisation_id>/events",
     summary="List events, oldest first",
     description=(
-        "Every change the API or Remit's background work makes to an organisation's money and customers, "
-        "each with the object as the API shows it after the change and the object's `sequence`. "
-        "Kept 90 days."
+        "Every change the API or Remit's background work makes to an organisation's invoices, payments, "
+        "credit notes, customers, subscriptions and billing runs, each with the object as the API shows "
+        "it after the change and the object's `sequence`. Kept 90 days."
     ),
 )
 def list_events(

@@ -261,7 +261,7 @@ class DynamoBillingTransaction:
         item = invoice_item(invoice.model_copy(update={"in_overview": True}))
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
         self._overview.invoice_changed(None, invoice)
-        self._changes.invoices[invoice.id] = invoice
+        self._changes.invoice_written(invoice, None)
 
     def update_invoice(self, invoice: Invoice, *, as_read: Invoice) -> Invoice:
         """Write `invoice` if still at the version it was read at; returns it at its new version.
@@ -275,7 +275,7 @@ class DynamoBillingTransaction:
         condition = "attribute_exists(PK) AND version = :read"
         self._writes.append(Write("Put", put(invoice_item(saved), condition, read=invoice.version)))
         self._overview.invoice_changed(as_read if as_read.in_overview else None, saved)
-        self._changes.invoices[saved.id] = saved
+        self._changes.invoice_written(saved, as_read)
         return saved
 
     def delete_invoice(self, invoice: Invoice) -> None:

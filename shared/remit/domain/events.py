@@ -22,6 +22,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "customer.updated",
     "customer.deleted",
     "invoice.created",
+    "invoice.updated",
     "invoice.finalized",
     "invoice.sent",
     "invoice.paid",

@@ -18,19 +18,13 @@ def events_of_object(pk: str, object_id: str) -> str:
     return f"{pk}#OBJECT#{object_id}#EVENTS"
 
 
-def events_of_type(pk: str, event_type: str) -> str:
-    """The list-index partition of the events of one type."""
-    return f"{pk}#EVENTS#TYPE#{event_type}"
-
-
-def events_of_object_type(pk: str, object_type: str) -> str:
-    """The list-index partition of the events about one type of object (`invoice.*`)."""
-    return f"{pk}#EVENTS#OBJECT_TYPE#{object_type}"
-
-
 def event_item(pk: str, event: Event) -> Item:
-    """The stored item of `event` in the partition `pk`, in the by-object (GSI2), by-type (GSI3)
-    and by-object-type (GSI4) lists, each sorted by the item's own `SK` (oldest first)."""
+    """The stored item of `event` in the partition `pk`, and in its object's list (GSI2, sorted by the
+    item's own `SK`: oldest first).
+
+    One list index only: each index an event is in costs a copy of the whole event (the object as
+    the API shows it) on every change. Filters by type read the partition's events in time order
+    and keep those of the type (`object_type` is stored for the `<object>.*` filter)."""
     sk = event_sk(event.id)
     return {
         **event.model_dump(mode="json"),
@@ -39,10 +33,7 @@ def event_item(pk: str, event: Event) -> Item:
         "entity": "event",
         "GSI2PK": events_of_object(pk, event.object.id),
         "GSI2SK": sk,
-        "GSI3PK": events_of_type(pk, event.type),
-        "GSI3SK": sk,
-        "GSI4PK": events_of_object_type(pk, event.object.type),
-        "GSI4SK": sk,
+        "object_type": event.object.type,
         "expires_at": int((event.created_at + EVENT_RETENTION).timestamp()),
     }
 
