@@ -143,6 +143,8 @@ def export_remit_environment(
             "REMIT_SEND_QUEUE_URL": queue_url(aws_endpoint_url, SEND_QUEUE),
             "REMIT_PUBLIC_BASE_URL": public_base_url,
             "REMIT_MAIL_FROM": mail_from,
+            # Webhook endpoints may be a receiver on this machine (http://127.0.0.1, localhost).
+            "REMIT_WEBHOOKS_ALLOW_HTTP_LOOPBACK": "true",
             "POWERTOOLS_SERVICE_NAME": "remit",
             "POWERTOOLS_METRICS_NAMESPACE": "Remit",
             "POWERTOOLS_TRACE_DISABLED": "true",
