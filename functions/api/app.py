@@ -30,6 +30,7 @@ from api.routes import (
     credit_notes,
     customers,
     einvoices,
+    events,
     hosted,
     invoices,
     operations,
@@ -62,6 +63,7 @@ app.include_router(billing.router, prefix="/v1/organisations")
 app.include_router(subscriptions.router, prefix="/v1/organisations")
 app.include_router(payment_provider.router, prefix="/v1/organisations")
 app.include_router(webhook_endpoints.router, prefix="/v1/organisations")
+app.include_router(events.router, prefix="/v1/organisations")
 app.include_router(hosted.router)
 
 

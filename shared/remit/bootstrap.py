@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
     from remit.services.einvoices import CreditNoteEinvoiceBuilder, EinvoiceService, InvoiceEinvoiceBuilder
+    from remit.services.events import EventService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -105,6 +106,7 @@ class Services:
     account_people: AccountPeopleService
     overview: OverviewService
     webhook_endpoints: WebhookEndpointService
+    events: EventService
 
     def acting_as(self, caller: Caller) -> Services:
         """These services as `caller` may use them: each operation checked against the caller's
@@ -229,6 +231,7 @@ def build_services(
     from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
     from remit.adapters.dynamodb_credit_notes import DynamoCreditNoteStore
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
+    from remit.adapters.dynamodb_events import DynamoEventLog
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
     from remit.adapters.dynamodb_recurring import DynamoRecurringStore
@@ -256,6 +259,7 @@ def build_services(
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
     from remit.services.einvoices import EinvoiceService
+    from remit.services.events import EventService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -407,6 +411,7 @@ def build_services(
             clock,
             allow_http_loopback=config.webhooks_allow_http_loopback,
         ),
+        events=EventService(DynamoEventLog(billing), organisations),
     )
 
 

@@ -11,8 +11,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.answers import WebhookEndpoint, WebhookEndpointWithSecret
 from api.http import account_id, caller_services, json_response, no_content, page_response
+from remit.domain.answers import WebhookEndpoint, WebhookEndpointWithSecret
 from remit.domain.pagination import ListResponse, Page
 from remit.domain.webhooks import MAX_ENDPOINTS, CreatedEndpoint, NewWebhookEndpoint, WebhookEndpointChanges
 

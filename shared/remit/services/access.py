@@ -69,6 +69,9 @@ OPERATIONS: dict[str, Permission | None] = {
     "webhook_endpoints.update": "settings.write",
     "webhook_endpoints.delete": "settings.write",
     "webhook_endpoints.rotate_secret": "settings.write",
+    # Events: what changed, for a program catching up
+    "events.get": "read",
+    "events.list": "read",
     # Customers, charges, credit balance
     "customers.list": "read",
     "customers.search": "read",
