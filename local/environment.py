@@ -146,10 +146,10 @@ def export_remit_environment(
             "REMIT_REMINDERS_QUEUE_URL": queue_url(aws_endpoint_url, REMINDERS_QUEUE),
             "REMIT_SEND_QUEUE_URL": queue_url(aws_endpoint_url, SEND_QUEUE),
             "REMIT_WEBHOOK_QUEUE_URL": queue_url(aws_endpoint_url, WEBHOOK_QUEUE),
-            # A receiver on the developer's machine (http://127.0.0.1, http://localhost) may be an endpoint.
-            "REMIT_WEBHOOKS_ALLOW_HTTP_LOOPBACK": "true",
             "REMIT_PUBLIC_BASE_URL": public_base_url,
             "REMIT_MAIL_FROM": mail_from,
+            # Webhook endpoints may be a receiver on this machine (http://127.0.0.1, localhost).
+            "REMIT_WEBHOOKS_ALLOW_HTTP_LOOPBACK": "true",
             "POWERTOOLS_SERVICE_NAME": "remit",
             "POWERTOOLS_METRICS_NAMESPACE": "Remit",
             "POWERTOOLS_TRACE_DISABLED": "true",

@@ -94,3 +94,22 @@ def test_an_unknown_type_or_pattern_is_refused_naming_its_position(patterns: lis
         NewWebhookEndpoint.model_validate({"url": "https://example.com", "enabled_events": patterns})
     locations = [".".join(str(part) for part in error["loc"]) for error in refused.value.errors()]
     assert locations == [field]
+
+
+def test_only_the_local_stack_allows_webhooks_to_its_own_loopback() -> None:
+    from local.environment import export_remit_environment
+    from remit.config import Settings
+
+    local: dict[str, str] = {}
+    export_remit_environment("http://127.0.0.1:5000", "http://127.0.0.1:3000", local)
+
+    assert Settings.from_environment(local).webhooks_allow_http_loopback is True
+    assert Settings.from_environment({"REMIT_STAGE": "prod"}).webhooks_allow_http_loopback is False
+    assert (
+        Settings.from_environment(
+            {"REMIT_WEBHOOKS_ALLOW_HTTP_LOOPBACK": "false"}
+        ).webhooks_allow_http_loopback
+        is False
+    )
+    with pytest.raises(ValueError, match="REMIT_WEBHOOKS_ALLOW_HTTP_LOOPBACK"):
+        Settings.from_environment({"REMIT_WEBHOOKS_ALLOW_HTTP_LOOPBACK": "maybe"})

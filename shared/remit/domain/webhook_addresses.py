@@ -70,9 +70,10 @@ def url_problem(url: str, *, allow_http_loopback: bool) -> str | None:
         return address_problem(literal, allow_loopback=allow_http_loopback)
     if _NUMERIC_HOST.match(host):
         return "must write an IP address as four decimal numbers (such as 203.0.113.7), or use a host name"
-    if host == "localhost" or host.endswith(".localhost"):
-        return None if allow_http_loopback and host == "localhost" else "must not point to this machine"
-    labels = host.rstrip(".").split(".")
+    name = host.removesuffix(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return None if allow_http_loopback and name == "localhost" else "must not point to this machine"
+    labels = name.split(".")
     if len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
         return "must name a valid host"
     return None

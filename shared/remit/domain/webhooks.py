@@ -17,7 +17,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AfterValidator, ConfigDict, Field
 
 from remit.domain.changes import nullable_as_in
-from remit.domain.events import EVENT_TYPES, type_matches
+from remit.domain.events import type_matches, type_pattern_problem
 from remit.domain.values import Model, Strict
 
 EndpointStatus = Literal["enabled", "disabled", "failing"]
@@ -32,16 +32,12 @@ SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - a prefix, not a secret
 _SECRET_BYTES: Final = 32
 MAX_PATTERNS: Final = 50
 
-_EVENT_FAMILIES = frozenset(event_type.split(".", 1)[0] for event_type in EVENT_TYPES)
-
 
 def _event_pattern(pattern: str) -> str:
-    if pattern == "*" or pattern in EVENT_TYPES:
-        return pattern
-    if pattern.endswith(".*") and pattern[:-2] in _EVENT_FAMILIES:
-        return pattern
-    families = ", ".join(f"{family}.*" for family in sorted(_EVENT_FAMILIES))
-    raise ValueError(f"'{pattern}' is not an event type nor a wildcard (*, {families})")
+    problem = type_pattern_problem(pattern)
+    if problem is not None:
+        raise ValueError(f"'{pattern}' {problem}")
+    return pattern
 
 
 EventPattern = Annotated[str, Field(max_length=100), AfterValidator(_event_pattern)]
