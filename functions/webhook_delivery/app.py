@@ -99,6 +99,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     records = event.get("Records", [])
     if not records:
         return {"batchItemFailures": []}
+    services()  # built once, here, rather than by the first threads at once
     with ThreadPoolExecutor(max_workers=min(PARALLEL_POSTS, len(records))) as pool:
         outcomes = list(pool.map(lambda r: deliver(r["messageId"], r["body"]), records))
     return {"batchItemFailures": [{"itemIdentifier": failed} for failed in outcomes if failed]}

@@ -6,6 +6,7 @@ Nothing here runs at import time. AWS clients are created on first use, so a tes
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -121,32 +122,44 @@ class Services:
         return cast("Services", CallerServices(self, caller))
 
 
+# boto3's default session is not thread-safe while it makes a client (its credential and endpoint
+# resolvers load on first use): the webhook worker's threads may each make one at once.
+_client_lock = threading.Lock()
+
+
 def _dynamodb() -> DynamoDBClient:
-    return boto3.client("dynamodb")
+    with _client_lock:
+        return boto3.client("dynamodb")
 
 
 def _s3() -> S3Client:
-    return boto3.client("s3")
+    with _client_lock:
+        return boto3.client("s3")
 
 
 def _sesv2() -> SESV2Client:
-    return boto3.client("sesv2")
+    with _client_lock:
+        return boto3.client("sesv2")
 
 
 def _sqs() -> SQSClient:
-    return boto3.client("sqs")
+    with _client_lock:
+        return boto3.client("sqs")
 
 
 def _secretsmanager() -> SecretsManagerClient:
-    return boto3.client("secretsmanager")
+    with _client_lock:
+        return boto3.client("secretsmanager")
 
 
 def _cognito_idp() -> Any:
-    return boto3.client("cognito-idp")
+    with _client_lock:
+        return boto3.client("cognito-idp")
 
 
 def _lambda() -> LambdaClient:
-    return boto3.client("lambda")
+    with _client_lock:
+        return boto3.client("lambda")
 
 
 def _stripe_gateway(config: Settings) -> Callable[[], CardGateway]:
