@@ -12,6 +12,7 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 from standardwebhooks.webhooks import Webhook
 
+from remit.domain.deliveries import DeliveryOrder
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
 from tests.integration.conftest import TABLES, reset_remit
@@ -175,3 +176,43 @@ def test_a_time_range_is_replayed_to_an_endpoint(
     assert refused.status == 422
     assert b"created_lt" in refused.body
     assert pump(webhook_queue) == 0
+
+
+def test_a_message_whose_retry_cannot_be_queued_is_reported_alone_and_the_batch_s_others_are_done(
+    api: ApiClient, webhook_queue: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acme = Billing(api)
+    broken = endpoint(acme, receiver.url("/fail"), ["*"])
+    fine = endpoint(acme, receiver.url("/fine"), ["*"])
+    acme.draft()
+    event_id = acme.api.get(f"{acme.base}/events").json()["data"][0]["id"]
+    monkeypatch.setenv("REMIT_WEBHOOK_QUEUE_URL", "")  # the queue cannot be reached
+    reset_remit()
+    orders = [
+        DeliveryOrder(
+            organisation_id=acme.org, endpoint_id=e["id"], event_id=event_id, delivery_id=f"wdl_t{n}"
+        )
+        for n, e in enumerate([broken, fine])
+    ]
+    batch = {"Records": [{"messageId": f"m{n}", "body": o.model_dump_json()} for n, o in enumerate(orders)]}
+
+    answer = webhook_delivery.lambda_handler(batch, _Context())
+
+    # The failed attempt is logged, but its successor could not be queued: SQS must deliver it again
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert len(receiver.to("/fine")) == 1
+    again = webhook_delivery.lambda_handler(batch, _Context())
+    assert again == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert len(receiver.to("/fail")) == 1  # delivered again, the logged attempt is not posted twice
+    assert len(receiver.to("/fine")) == 1
+
+    # Once the queue is back, the next delivery of the message queues attempt 2
+    monkeypatch.setenv("REMIT_WEBHOOK_QUEUE_URL", webhook_queue)
+    reset_remit()
+    assert webhook_delivery.lambda_handler({"Records": batch["Records"][:1]}, _Context()) == {
+        "batchItemFailures": []
+    }
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=webhook_queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"  # attempt 2, due in 5 s
