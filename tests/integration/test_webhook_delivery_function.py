@@ -4,7 +4,11 @@ which the API lists; an event is sent again on request. Tables and queues are mo
 
 from __future__ import annotations
 
+import json
+import random
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,6 +21,7 @@ from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
 from tests.integration.conftest import TABLES, reset_remit
 from tests.integration.webhook_receiver import Receiver, running_receiver
+from tests.unit.test_webhook_consumer import consumer_module
 from webhook_delivery import app as webhook_delivery
 
 
@@ -216,3 +221,32 @@ def test_a_message_whose_retry_cannot_be_queued_is_reported_alone_and_the_batch_
         QueueUrl=webhook_queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"  # attempt 2, due in 5 s
+
+
+def test_a_receiver_rebuilds_each_invoice_s_last_state_from_duplicated_reordered_deliveries(
+    api: ApiClient, webhook_queue: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    acme = Billing(api)
+    hooked = endpoint(acme, receiver.url("/books"), ["invoice.*", "payment.*"])
+    first, second = acme.draft(unit_amount=10000, quantity="1"), acme.draft(unit_amount=5000, quantity="1")
+    for draft in (first, second):
+        assert acme.api.post(f"{acme.invoice(draft['id'])}/finalize").status == 200
+    acme.pay(first["id"], 5000)
+    acme.pay(first["id"], 6900)
+    webhook_delivery.fan_out_handler({"Records": stored_events(acme.org)}, _Context())
+    pump(webhook_queue)
+    for event in acme.api.get(f"{acme.base}/events?limit=100").json()["data"][::2]:  # half sent twice
+        acme.api.post(f"{acme.base}/events/{event['id']}/resend", {"endpoint_id": hooked["id"]})
+    pump(webhook_queue)
+
+    deliveries = list(reversed(receiver.to("/books")))
+    random.Random(24).shuffle(deliveries)
+    mirror = consumer_module()["AccountingMirror"](str(tmp_path / "books.sqlite"), hooked["secret"])
+    assert {mirror.receive(r.body, r.headers) for r in deliveries} == {204}
+
+    books = sqlite3.connect(tmp_path / "books.sqlite")
+    for draft in (first, second):
+        invoice = acme.get(draft["id"])
+        [(body,)] = books.execute("SELECT body FROM invoices WHERE id = ?", (draft["id"],)).fetchall()
+        assert json.loads(body) == invoice
+    assert books.execute("SELECT count(*) FROM payments").fetchone() == (2,)
