@@ -104,11 +104,13 @@ class ChangeRecorder:
                 continue
             data = _shown(answers.Invoice.of, invoice)
             if data != _shown(answers.Invoice.of, as_read):
+                # Not before the transaction's other events: a change need not move `updated_at`.
+                at = max([invoice.updated_at, *(entry.created_at for entry in self.timeline)])
                 events.append(
                     new_event(
                         organisation_id,
                         "invoice.updated",
-                        invoice.updated_at,
+                        at,
                         "invoice",
                         invoice.id,
                         invoice.version + 1,
