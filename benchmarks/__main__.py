@@ -20,6 +20,7 @@ from benchmarks import (
     overview,
     planner,
     volume,
+    webhook_delivery,
     write_units,
 )
 
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "einvoice_validation": einvoice_validation.main,
     "emulators": emulators.main,
     "load": load.main,
+    "webhook_delivery": webhook_delivery.main,
 }
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
 # minutes at 10,000 items): `make bench-emulators` runs it. `load` (concurrent clients, then the
@@ -51,6 +53,7 @@ DEFAULT = (
     "documents",
     "mail",
     "einvoice_validation",
+    "webhook_delivery",
 )
 
 

@@ -54,8 +54,8 @@ def read_billing_plan(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def read_billing_run(organisation_id: str, run_id: str) -> dict[str, Any]:
     """The billing run as the API answers it (imported here: Remit reads its settings once)."""
-    from api.answers import BillingRun
     from remit.bootstrap import services
+    from remit.domain.answers import BillingRun
 
     remit: Any = services()
     run = remit.billing_runs.run_of(organisation_id, run_id)

@@ -27,6 +27,7 @@ LOGO_BUCKET = "remit-logos"
 BILLING_QUEUE = "remit-billing"
 REMINDERS_QUEUE = "remit-reminders"
 SEND_QUEUE = "remit-send"
+WEBHOOK_QUEUE = "remit-webhooks"
 #: The dashboard's user pool and its app client (template.yaml's logical ids) and their local name.
 USER_POOL = "DashboardUserPool"
 USER_POOL_CLIENT = "DashboardUserPoolClient"
@@ -52,6 +53,9 @@ QUEUES = {
     "RemindersScheduleDeadLetterQueue": "remit-reminders-schedule-dlq",
     "SendQueue": SEND_QUEUE,
     "SendDeadLetterQueue": "remit-send-dlq",
+    "WebhookQueue": WEBHOOK_QUEUE,
+    "WebhookDeadLetterQueue": "remit-webhooks-dlq",
+    "WebhookFanOutDeadLetterQueue": "remit-webhook-fan-out-dlq",
 }
 #: Remit's own settings a user may set for the local stack; left unset, Remit's default applies.
 _PASSED_THROUGH_INTEGERS = ("REMIT_MAX_PERIODS_PER_RUN",)
@@ -141,8 +145,11 @@ def export_remit_environment(
             "REMIT_BILLING_QUEUE_URL": queue_url(aws_endpoint_url, BILLING_QUEUE),
             "REMIT_REMINDERS_QUEUE_URL": queue_url(aws_endpoint_url, REMINDERS_QUEUE),
             "REMIT_SEND_QUEUE_URL": queue_url(aws_endpoint_url, SEND_QUEUE),
+            "REMIT_WEBHOOK_QUEUE_URL": queue_url(aws_endpoint_url, WEBHOOK_QUEUE),
             "REMIT_PUBLIC_BASE_URL": public_base_url,
             "REMIT_MAIL_FROM": mail_from,
+            # Webhook endpoints may be a receiver on this machine (http://127.0.0.1, localhost).
+            "REMIT_WEBHOOKS_ALLOW_HTTP_LOOPBACK": "true",
             "POWERTOOLS_SERVICE_NAME": "remit",
             "POWERTOOLS_METRICS_NAMESPACE": "Remit",
             "POWERTOOLS_TRACE_DISABLED": "true",

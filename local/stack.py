@@ -27,6 +27,7 @@ from local.environment import (
     REMINDERS_QUEUE,
     SEND_QUEUE,
     TABLES,
+    WEBHOOK_QUEUE,
     LocalSettings,
     export_remit_environment,
     export_user_pool,
@@ -36,7 +37,7 @@ from local.journal import Journal, SaveSummary
 from local.lambda_runtime import LocalFunction
 from local.queue_worker import QueueMapping, QueueWorker
 from local.scheduler import DailySchedule, Scheduler
-from local.stream_worker import StreamWorker
+from local.stream_worker import StreamFollower, StreamMapping, StreamWorker
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ REMINDERS_SCHEDULE_EVENT = "Daily"
 REMINDERS_QUEUE_EVENT = "ReminderWork"
 SEND_FUNCTION = "SendWorkerFunction"
 SEND_QUEUE_EVENT = "OwedEmails"
+WEBHOOK_FAN_OUT_FUNCTION = "WebhookFanOutFunction"
+WEBHOOK_FAN_OUT_EVENT = "EventStream"
+WEBHOOK_DELIVERY_FUNCTION = "WebhookDeliveryFunction"
+WEBHOOK_QUEUE_EVENT = "Deliveries"
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,20 @@ class LocalStack:
             timeout_seconds=60,
             memory_limit_in_mb=512,
         )
+        # The template's webhook functions: the fan-out, fed the billing table's stream (the same
+        # reader as the notifications function's), and the worker fed by the webhook queue.
+        self._webhook_fan_out_function = LocalFunction(
+            "remit-webhook-fan-out",
+            "webhook_delivery.app.fan_out_handler",
+            timeout_seconds=60,
+            memory_limit_in_mb=256,
+        )
+        self._webhook_delivery_function = LocalFunction(
+            "remit-webhook-delivery",
+            "webhook_delivery.app.lambda_handler",
+            timeout_seconds=60,
+            memory_limit_in_mb=256,
+        )
         # The template's payment-webhooks function, behind `POST /webhooks/stripe/{org_id}`.
         self._payment_webhooks_function = LocalFunction(
             "remit-payment-webhooks",
@@ -127,6 +146,7 @@ class LocalStack:
         self._invoicing_cycle_route: InvoicingCycleRoute | None = None
         self._reminders_queue_worker: QueueWorker | None = None
         self._send_queue_worker: QueueWorker | None = None
+        self._webhook_queue_worker: QueueWorker | None = None
         self._reminders_scheduler: Scheduler | None = None
         self._reminders_route: RemindersRoute | None = None
         self._front: HttpFront | None = None
@@ -180,6 +200,14 @@ class LocalStack:
             self._gate,
             self._data_changed,
             mapping=QueueMapping.from_template(SEND_FUNCTION, SEND_QUEUE_EVENT),
+        )
+        self._webhook_queue_worker = QueueWorker(
+            self._webhook_delivery_function,
+            self._emulation.sqs,
+            WEBHOOK_QUEUE,
+            self._gate,
+            self._data_changed,
+            mapping=QueueMapping.from_template(WEBHOOK_DELIVERY_FUNCTION, WEBHOOK_QUEUE_EVENT),
         )
         # After the invoicing cycle: a stack started after both times plans the day's reminders
         # once the day's cycle has run, as the half-hour between them ensures in AWS.
@@ -256,11 +284,25 @@ class LocalStack:
         self._invoicing_cycle_function.load()
         self._billing_worker_function.load()
         self._reminders_function.load()
+        self._webhook_fan_out_function.load()
+        self._webhook_delivery_function.load()
         # Outbox items restored as pending are delivered by the sweep (restoring writes no stream records).
+        webhook_fan_out = StreamFollower(
+            self._webhook_fan_out_function,
+            self._gate,
+            self._data_changed,
+            StreamMapping.from_template(WEBHOOK_FAN_OUT_FUNCTION, WEBHOOK_FAN_OUT_EVENT),
+        )
         self._stream_worker = StreamWorker(
-            self._notifications_function, self._emulation, BILLING_TABLE, self._gate, self._data_changed
+            self._notifications_function,
+            self._emulation,
+            BILLING_TABLE,
+            self._gate,
+            self._data_changed,
+            followers=[webhook_fan_out],
         )
         self._send_queue_worker.start()
+        self._webhook_queue_worker.start()
         self._stream_worker.start()
         self._queue_worker.start()
         # Fires today's cycle at once if its time has passed: the planner is idempotent.
@@ -312,6 +354,9 @@ class LocalStack:
         if self._send_queue_worker is not None:
             self._send_queue_worker.stop()
             self._send_queue_worker = None
+        if self._webhook_queue_worker is not None:
+            self._webhook_queue_worker.stop()
+            self._webhook_queue_worker = None
         if not self._gate.close(timeout=_REQUEST_DRAIN_SECONDS):
             logger.warning("some requests did not finish; the final save may miss their writes")
         try:

@@ -135,7 +135,9 @@ class StreamWorker:
         mapping: StreamMapping | None = None,
         poll_seconds: float = POLL_SECONDS,
         sweep_seconds: float = SWEEP_SECONDS,
+        followers: Sequence[StreamFollower] = (),
     ) -> None:
+        self._followers = list(followers)
         self._function = function
         self._emulation = emulation
         self._table_name = table_name
@@ -177,12 +179,15 @@ class StreamWorker:
             self._stopping.wait(self._poll_seconds)
 
     def _deliver_new_records(self) -> None:
-        records = [record for record in self._read_new_records() if self._mapping.accepts(record)]
+        read = self._read_new_records()
+        records = [record for record in read if self._mapping.accepts(record)]
         size = self._mapping.batch_size
         for start in range(0, len(records), size):
             if self._stopping.is_set():
                 return
             self._deliver(records[start : start + size])
+        for follower in self._followers:
+            follower.deliver(read, self._stopping)
         # Every record read so far has been handled (delivered, or given up to the sweep): the
         # emulation need not keep them, as DynamoDB drops records after 24 hours.
         if self._position is not None:
@@ -264,3 +269,71 @@ class StreamWorker:
     def _invoke(self, event: dict[str, Any]) -> Any:
         with self._gate.request():
             return self._function.invoke(event)
+
+
+class StreamFollower:
+    """Another function mapped to the same stream (its own filters, batches and retries), fed the
+    records the stream worker reads, before they are trimmed: one reader, so none is missed.
+
+    As Lambda retries a mapping's failed records: from the first failure, with back-off, up to the
+    mapping's `MaximumRetryAttempts`, then logged where Lambda would send them to its dead-letter
+    queue. No sweep.
+    """
+
+    def __init__(
+        self,
+        function: LocalFunction,
+        gate: RequestGate,
+        on_change: Callable[[], None],
+        mapping: StreamMapping,
+    ) -> None:
+        self._function = function
+        self._gate = gate
+        self._on_change = on_change
+        self._mapping = mapping
+
+    def deliver(self, read: Sequence[dict[str, Any]], stopping: threading.Event) -> None:
+        records = [record for record in read if self._mapping.accepts(record)]
+        size = self._mapping.batch_size
+        for start in range(0, len(records), size):
+            if stopping.is_set():
+                return
+            self._deliver(records[start : start + size], stopping)
+
+    def _deliver(self, batch: Sequence[dict[str, Any]], stopping: threading.Event) -> None:
+        pending = list(batch)
+        retries = self._mapping.maximum_retry_attempts
+        attempt = 0
+        while True:
+            failed = self._failed_records(pending)
+            if not failed:
+                return
+            first_failed = min(failed)
+            pending = [record for record in pending if _sequence(record) >= first_failed]
+            if 0 <= retries <= attempt:
+                logger.warning(
+                    "%d stream records still failed %s after %d retries; Lambda would send them to the "
+                    "dead-letter queue.",
+                    len(pending),
+                    self._function.name,
+                    retries,
+                )
+                return
+            delay = min(_FIRST_RETRY_SECONDS * 2**attempt, _LONGEST_RETRY_SECONDS)
+            attempt += 1
+            if stopping.wait(delay):
+                return
+
+    def _failed_records(self, batch: Sequence[dict[str, Any]]) -> set[int]:
+        try:
+            with self._gate.request():
+                response = self._function.invoke({"Records": list(batch)})
+        except StackStopping:
+            raise
+        except Exception:
+            logger.exception("%s failed on a batch of %d stream records", self._function.name, len(batch))
+            return {_sequence(record) for record in batch}
+        finally:
+            self._on_change()
+        failures = (response or {}).get("batchItemFailures") or []
+        return {int(failure["itemIdentifier"]) for failure in failures}

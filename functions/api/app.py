@@ -30,12 +30,15 @@ from api.routes import (
     credit_notes,
     customers,
     einvoices,
+    events,
     hosted,
     invoices,
     operations,
     organisations,
     payment_provider,
     subscriptions,
+    webhook_deliveries,
+    webhook_endpoints,
 )
 from remit import request_bodies, snapstart
 from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
@@ -60,6 +63,9 @@ app.include_router(einvoices.router, prefix="/v1/organisations")
 app.include_router(billing.router, prefix="/v1/organisations")
 app.include_router(subscriptions.router, prefix="/v1/organisations")
 app.include_router(payment_provider.router, prefix="/v1/organisations")
+app.include_router(webhook_endpoints.router, prefix="/v1/organisations")
+app.include_router(webhook_deliveries.router, prefix="/v1/organisations")
+app.include_router(events.router, prefix="/v1/organisations")
 app.include_router(hosted.router)
 
 

@@ -58,7 +58,7 @@ def page_response[ItemT](page: Page[ItemT]) -> Response[ListResponse[ItemT]]:
 
 
 def answered[EntityT, AnswerT](page: Page[EntityT], answer: Callable[[EntityT], AnswerT]) -> Page[AnswerT]:
-    """The page with each entity as the API answers it (`api.answers`)."""
+    """The page with each entity as the API answers it (`remit.domain.answers`)."""
     return Page([answer(item) for item in page.items], page.next_cursor)
 
 

@@ -75,6 +75,7 @@ _TAGS = {
     "billing_templates": "Billing templates",
     "subscriptions": "Subscriptions",
     "payment_provider": "Card payments",
+    "webhook_endpoints": "Webhook endpoints",
 }
 
 
@@ -83,6 +84,8 @@ def tag_of(path: str) -> str:
     parts = [part for part in path.split("/") if part]
     if parts[:2] != ["v1", "organisations"]:
         return "Hosted invoice page" if parts[:1] == ["i"] else "Operations"
+    if parts[3:4] == ["events"]:
+        return "Events"  # the organisation's events (an invoice's timeline stays with invoices)
     resource = "Organisations"
     for part in parts[3:]:
         resource = _TAGS.get(part, resource)

@@ -26,6 +26,7 @@ from dashboard.pages import (
     bulk_billing,
     credit_notes,
     customers,
+    developers,
     invoices,
     organisations,
     session,
@@ -51,6 +52,7 @@ app.include_router(subscriptions.router, prefix="/dashboard")
 app.include_router(billing_templates.router, prefix="/dashboard")
 app.include_router(bulk_billing.router, prefix="/dashboard")
 app.include_router(settings.router, prefix="/dashboard")
+app.include_router(developers.router, prefix="/dashboard")
 app.include_router(account.router, prefix="/dashboard")
 app.include_router(session.router, prefix="/dashboard")
 app.include_router(sign_in_steps.router, prefix="/dashboard")

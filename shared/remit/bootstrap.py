@@ -6,6 +6,7 @@ Nothing here runs at import time. AWS clients are created on first use, so a tes
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from remit.ports.einvoices import EinvoiceValidator, EinvoiceWriter
     from remit.ports.mail import EmailRenderer
     from remit.ports.people import UserDirectory
+    from remit.ports.webhooks import HostResolver
     from remit.services.account_people import AccountPeopleService
     from remit.services.accounts import AccountService
     from remit.services.billing_cycle import BillingCycleService
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
     from remit.services.einvoices import CreditNoteEinvoiceBuilder, EinvoiceService, InvoiceEinvoiceBuilder
+    from remit.services.events import EventService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -57,6 +60,8 @@ if TYPE_CHECKING:
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
+    from remit.services.webhook_delivery import WebhookDeliveryService
+    from remit.services.webhook_endpoints import WebhookEndpointService
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,9 @@ class Services:
     dashboard_sessions: DashboardSessionService
     account_people: AccountPeopleService
     overview: OverviewService
+    webhook_endpoints: WebhookEndpointService
+    events: EventService
+    webhook_deliveries: WebhookDeliveryService
 
     def acting_as(self, caller: Caller) -> Services:
         """These services as `caller` may use them: each operation checked against the caller's
@@ -114,32 +122,44 @@ class Services:
         return cast("Services", CallerServices(self, caller))
 
 
+# boto3's default session is not thread-safe while it makes a client (its credential and endpoint
+# resolvers load on first use): the webhook worker's threads may each make one at once.
+_client_lock = threading.Lock()
+
+
 def _dynamodb() -> DynamoDBClient:
-    return boto3.client("dynamodb")
+    with _client_lock:
+        return boto3.client("dynamodb")
 
 
 def _s3() -> S3Client:
-    return boto3.client("s3")
+    with _client_lock:
+        return boto3.client("s3")
 
 
 def _sesv2() -> SESV2Client:
-    return boto3.client("sesv2")
+    with _client_lock:
+        return boto3.client("sesv2")
 
 
 def _sqs() -> SQSClient:
-    return boto3.client("sqs")
+    with _client_lock:
+        return boto3.client("sqs")
 
 
 def _secretsmanager() -> SecretsManagerClient:
-    return boto3.client("secretsmanager")
+    with _client_lock:
+        return boto3.client("secretsmanager")
 
 
 def _cognito_idp() -> Any:
-    return boto3.client("cognito-idp")
+    with _client_lock:
+        return boto3.client("cognito-idp")
 
 
 def _lambda() -> LambdaClient:
-    return boto3.client("lambda")
+    with _client_lock:
+        return boto3.client("lambda")
 
 
 def _stripe_gateway(config: Settings) -> Callable[[], CardGateway]:
@@ -203,18 +223,22 @@ def build_services(
     pdf_renderer: InvoicePdfRenderer | None = None,
     credit_notes: CreditNoteReader | None = None,
     einvoice_parts: EinvoiceParts | None = None,
+    host_resolver: HostResolver | None = None,
 ) -> Services:
     """Services over DynamoDB and S3 as `config` names them, reading the time from `clock` (the
     system's by default; tests give one they set), drawing PDFs with `pdf_renderer` (fpdf2's by
     default; tests give one that fails), reading credit notes for their documents from
     `credit_notes` (the billing table's by default) and writing and validating e-invoices with
-    `einvoice_parts` (the real writer, validator and document builders by default).
+    `einvoice_parts` (the real writer, validator and document builders by default), and
+    resolving webhook endpoints' hosts with `host_resolver` (the system's by default; tests give
+    one that answers what they need, private addresses included).
 
     The services and adapters load here rather than with this module, so importing a handler
     stays light and the first request that needs the services pays for them once. Renderers, the
     card provider's SDK and the image library load later still, on the paths that use them.
     """
     from remit.adapters.cognito_users import CognitoUserDirectory
+    from remit.adapters.dns_resolver import SystemHostResolver
     from remit.adapters.due_index import DynamoDayPlanning
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_accounts import DynamoAccountRepository
@@ -222,17 +246,22 @@ def build_services(
     from remit.adapters.dynamodb_card_payments import DynamoCardPaymentStore
     from remit.adapters.dynamodb_credit_notes import DynamoCreditNoteStore
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
+    from remit.adapters.dynamodb_deliveries import DynamoDeliveryLog
+    from remit.adapters.dynamodb_events import DynamoEventLog
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
     from remit.adapters.dynamodb_recurring import DynamoRecurringStore
     from remit.adapters.dynamodb_reminders import DynamoReminderStore
     from remit.adapters.dynamodb_sessions import DynamoSessionStore
+    from remit.adapters.dynamodb_webhooks import DynamoWebhookEndpoints
     from remit.adapters.images import LogoImages
     from remit.adapters.s3_documents import S3DocumentStore
     from remit.adapters.s3_logos import S3LogoStore
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
     from remit.adapters.ses_mailer import SesMailer
+    from remit.adapters.sqs_delivery_queue import SqsDeliveryQueue
     from remit.adapters.sqs_work_queue import SqsWorkQueue
+    from remit.adapters.webhook_sender import WebhookSender
     from remit.domain.einvoice_building import einvoice_for_credit_note, einvoice_for_invoice
     from remit.domain.einvoice_fields import field_for_rule
     from remit.services.account_people import AccountPeopleService
@@ -248,6 +277,7 @@ def build_services(
     from remit.services.dashboard_sessions import DashboardSessionService
     from remit.services.documents import DocumentService
     from remit.services.einvoices import EinvoiceService
+    from remit.services.events import EventService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -258,6 +288,8 @@ def build_services(
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
+    from remit.services.webhook_delivery import EmailedFailingAlerts, WebhookDeliveryService
+    from remit.services.webhook_endpoints import WebhookEndpointService
 
     clock = clock or SystemClock()
     billing = DynamoTable(_dynamodb, config.billing_table)
@@ -391,6 +423,30 @@ def build_services(
             show_temporary_passwords=config.stage in ("local", "test"),
         ),
         overview=OverviewService(organisations, context.billing, clock),
+        webhook_endpoints=WebhookEndpointService(
+            DynamoWebhookEndpoints(billing),
+            organisations,
+            host_resolver or SystemHostResolver(),
+            clock,
+            allow_http_loopback=config.webhooks_allow_http_loopback,
+        ),
+        events=EventService(DynamoEventLog(billing), organisations),
+        webhook_deliveries=WebhookDeliveryService(
+            endpoints=DynamoWebhookEndpoints(billing),
+            events=DynamoEventLog(billing),
+            log=DynamoDeliveryLog(billing),
+            queue=SqsDeliveryQueue(_sqs, lambda: config.webhook_queue_url),
+            poster=WebhookSender(
+                allow_http_loopback=config.webhooks_allow_http_loopback,
+                timeout_seconds=config.webhook_timeout_seconds,
+                resolver=host_resolver,
+            ),
+            alerts=EmailedFailingAlerts(
+                organisation_repository, SesMailer(_sesv2, config.mail_from, config.ses_configuration_set)
+            ),
+            access=organisations,
+            clock=clock,
+        ),
     )
 
 
@@ -403,6 +459,7 @@ def services() -> Services:
         _injected.get("pdf_renderer"),
         _injected.get("credit_notes"),
         _injected.get("einvoice_parts"),
+        _injected.get("host_resolver"),
     )
 
 
@@ -492,6 +549,16 @@ def use_einvoice_parts(parts: EinvoiceParts | None) -> None:
         _injected.pop("einvoice_parts", None)
     else:
         _injected["einvoice_parts"] = parts
+    services.cache_clear()
+
+
+def use_host_resolver(resolver: HostResolver | None) -> None:
+    """Build the process-wide services resolving webhook hosts with `resolver` from now on (None:
+    the system's resolver again)."""
+    if resolver is None:
+        _injected.pop("host_resolver", None)
+    else:
+        _injected["host_resolver"] = resolver
     services.cache_clear()
 
 

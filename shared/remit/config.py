@@ -55,6 +55,13 @@ class Settings:
     # The e-invoice validator function (template.yaml's EinvoiceValidatorFunction) the API invokes;
     # empty off AWS: the validator then runs in a child process of this one.
     einvoice_validator_function: str = ""
+    # Whether webhook endpoints may be `http://127.0.0.1` or `http://localhost` (and resolve to
+    # loopback): the local stack and the tests only, never a deployed stack.
+    webhooks_allow_http_loopback: bool = False
+    # The SQS queue of webhook deliveries (one message per attempt; template.yaml's WebhookQueue).
+    webhook_queue_url: str = ""
+    # How long one webhook POST may take, connection to answer (tests set less).
+    webhook_timeout_seconds: float = 15.0
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -76,13 +83,23 @@ class Settings:
                 continue
             convert: type = type(field.default)
             try:
-                values[field.name] = convert(raw)
+                values[field.name] = _flag(raw) if convert is bool else convert(raw)
             except ValueError:
                 raise ValueError(f"REMIT_{field.name.upper()}={raw!r} is not a valid {field.type}") from None
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.stage not in STAGES:
             raise ValueError(f"REMIT_STAGE must be one of {', '.join(STAGES)}, not {settings.stage!r}")
         return settings
+
+
+def _flag(raw: str) -> bool:
+    """`true`/`false` (also 1/0, yes/no): `bool("false")` would be true."""
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no", ""):
+        return False
+    raise ValueError(raw)
 
 
 @cache

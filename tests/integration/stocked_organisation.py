@@ -15,6 +15,7 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
     from remit.domain.customer import NewCustomer
     from remit.domain.invoice import NewInvoice
     from remit.domain.subscription import NewSubscription
+    from remit.domain.webhooks import NewWebhookEndpoint
 
     everything = services()
     customer = everything.customers.create(
@@ -65,14 +66,22 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
     credit_note = everything.credit_notes.issue(
         account_id, organisation_id, corrected.id, NewCreditNote.model_validate({"amount": 100})
     )
+    # A literal public address: nothing to resolve, so no test needs the network.
+    endpoint = everything.webhook_endpoints.create(
+        account_id,
+        organisation_id,
+        NewWebhookEndpoint(url="https://93.184.215.14/remit", enabled_events=["invoice.*"]),
+    ).endpoint
     ids = {
         "organisation_id": organisation_id,
+        "endpoint_id": endpoint.id,
         "credit_note_id": credit_note.id,
         "customer_id": customer.id,
         "charge_id": charge.id,
         "invoice_id": invoice.id,
         "template_id": template.id,
         "subscription_id": subscription.id,
+        "event_id": everything.events.list(account_id, organisation_id, 1, None).items[0].id,
     }
     if with_run:
         request = {

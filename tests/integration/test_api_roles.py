@@ -87,6 +87,8 @@ def state(books: dict[str, Any]) -> Any:
         f"{org}/billing_templates",
         f"{org}/billing_runs",
         f"{org}/subscriptions",
+        f"{org}/webhook_endpoints",
+        f"{org}/events?limit=100",
         "/v1/organisations",
     ]
     return {path: full.get(path).json() for path in reads}

@@ -60,6 +60,7 @@ def state(account_id: str, ids: dict[str, str]) -> Any:
                 account_id, organisation_id, ids["customer_id"], 10, None, None
             ).items
         ],
+        [e.model_dump() for e in everything.webhook_endpoints.list(account_id, organisation_id)],
     )
 
 

@@ -163,6 +163,9 @@ def state(people: AccountWithRoles, ids: dict[str, str]) -> Any:
         "organisations": every(lambda c: everything.organisations.list(account_id, 100, c)),
         "people": every(lambda c: everything.account_people.list(account_id, 100, c)),
         "keys": every(lambda c: everything.accounts.list_keys(account_id, 100, c)),
+        "webhook_endpoints": [
+            e.model_dump() for e in everything.webhook_endpoints.list(account_id, organisation_id)
+        ],
     }
 
 

@@ -339,7 +339,8 @@ def test_the_backfill_puts_older_items_back_in_their_lists_once(acme: Billing) -
     assert acme.pay(invoice["id"], 500).status == 201
     client = boto3.client("dynamodb")
     items = client.scan(TableName=TABLES["BillingTable"])["Items"]
-    older = [item for item in items if "GSI2PK" in item]
+    # (events carry an object's list key from the first: they were never stored without it)
+    older = [item for item in items if "GSI2PK" in item and item["entity"]["S"] != "event"]
     for item in older:
         client.update_item(
             TableName=TABLES["BillingTable"],

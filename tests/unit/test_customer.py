@@ -158,7 +158,7 @@ def test_a_new_customer_given_only_a_name_and_email_leaves_the_rest_to_defaults(
 
 
 def test_a_customer_shows_no_internal_counters() -> None:
-    from api.answers import Customer as CustomerAnswer
+    from remit.domain.answers import Customer as CustomerAnswer
 
     shown = CustomerAnswer.of(a_customer(issued_invoices=3, version=7)).model_dump(mode="json")
 

@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.answers import BillingRun, BillingTemplate, Invoice
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
@@ -21,6 +20,7 @@ from api.http import (
     page_response,
     public_base_url,
 )
+from remit.domain.answers import BillingRun, BillingTemplate, Invoice
 from remit.domain.billing_template import (
     BillingTemplateChanges,
     BulkBillingRequest,

@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.answers import CreditNote, CreditNotePreview
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
@@ -22,6 +21,7 @@ from api.http import (
     request_of,
 )
 from api.routes.hosted import pdf_response
+from remit.domain.answers import CreditNote, CreditNotePreview
 from remit.domain.credit_notes import NewCreditNote
 from remit.domain.pagination import ListResponse
 from remit.domain.refunds import Refund

@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.answers import Customer
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
@@ -20,6 +19,7 @@ from api.http import (
     no_content,
     page_response,
 )
+from remit.domain.answers import Customer
 from remit.domain.customer import CustomerChanges, NewCustomer
 from remit.domain.pagination import ListResponse
 

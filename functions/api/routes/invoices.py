@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.answers import Invoice
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
@@ -23,6 +22,7 @@ from api.http import (
     request_of,
 )
 from api.routes.hosted import pdf_response
+from remit.domain.answers import Invoice
 from remit.domain.invoice import InvoiceChanges, InvoiceEvent, InvoiceStatus, NewInvoice
 from remit.domain.pagination import ListResponse, Page
 from remit.domain.payment import NewOfflinePayment, Payment

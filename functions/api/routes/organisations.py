@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.answers import Organisation
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
@@ -22,6 +21,7 @@ from api.http import (
     page_response,
     public_base_url,
 )
+from remit.domain.answers import Organisation
 from remit.domain.organisation import NewOrganisation, OrganisationChanges
 from remit.domain.pagination import ListResponse
 

@@ -11,8 +11,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.answers import Organisation
 from api.http import account_id, caller_services, json_response, no_content
+from remit.domain.answers import Organisation
 from remit.domain.card_payments import ConnectPaymentProvider
 
 router = APIGatewayRouter()

@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from api.answers import Invoice, Subscription
 from api.http import (
     DEFAULT_LIMIT,
     Cursor,
@@ -19,6 +18,7 @@ from api.http import (
     json_response,
     page_response,
 )
+from remit.domain.answers import Invoice, Subscription
 from remit.domain.pagination import ListResponse
 from remit.domain.subscription import CancelSubscription, NewSubscription, SubscriptionChanges
 

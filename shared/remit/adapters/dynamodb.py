@@ -145,15 +145,17 @@ class DynamoTable:
         equal_to: Mapping[str, str] | None = None,
         *,
         descending: bool = False,
+        below: str | None = None,
     ) -> tuple[list[Item], bool]:
-        """Up to `limit` items of the partition whose sort key starts with `sk_prefix`, in key order
-        (reversed if `descending`), keeping only items whose attributes equal `equal_to` (if given).
+        """Up to `limit` items of the partition whose sort key starts with `sk_prefix` (and is at most
+        `below`, a key of the same prefix, if given), in key order (reversed if `descending`),
+        keeping only items whose attributes equal `equal_to` (if given).
 
         Returns the items and whether more follow. With a filter, DynamoDB pages are read until
         `limit` items matched or the prefix is exhausted.
         """
         after = key(pk, after_sk) if after_sk is not None else None
-        return self._query(None, pk, sk_prefix, limit, after, equal_to, descending=descending)
+        return self._query(None, pk, sk_prefix, limit, after, equal_to, descending=descending, below=below)
 
     def query_index_prefix(
         self,
@@ -165,6 +167,7 @@ class DynamoTable:
         equal_to: Mapping[str, str] | None = None,
         *,
         descending: bool = False,
+        below: str | None = None,
     ) -> tuple[list[Item], bool]:
         """As `query_prefix`, in the global secondary index `index` (eventually consistent).
 
@@ -172,7 +175,7 @@ class DynamoTable:
         after; it need not still be in the index.
         """
         start = {name: {"S": value} for name, value in after.items()} if after is not None else None
-        return self._query(index, pk, sk_prefix, limit, start, equal_to, descending=descending)
+        return self._query(index, pk, sk_prefix, limit, start, equal_to, descending=descending, below=below)
 
     def _query(
         self,
@@ -184,6 +187,7 @@ class DynamoTable:
         equal_to: Mapping[str, str] | None,
         *,
         descending: bool = False,
+        below: str | None = None,
     ) -> tuple[list[Item], bool]:
         pk_name, sk_name = (index.partition_key, index.sort_key) if index else ("PK", "SK")
         request: dict[str, Any] = {
@@ -193,6 +197,11 @@ class DynamoTable:
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
             "Limit": limit + 1,
         }
+        if below is not None:
+            if not below.startswith(sk_prefix):
+                raise ValueError(f"{below!r} is not a key under {sk_prefix!r}")
+            request["KeyConditionExpression"] = "#pk = :pk AND #sk BETWEEN :prefix AND :below"
+            request["ExpressionAttributeValues"][":below"] = {"S": below}
         if descending:
             request["ScanIndexForward"] = False
         if index:

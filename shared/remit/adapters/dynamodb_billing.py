@@ -5,6 +5,7 @@
                                               GSI2-4: the status, customer and customer-status lists
     ORG#<org> / CHARGE#<customer>#<charge>    a charge; GSI2: its customer's charges of its status
     ORG#<org> / EVENT#<invoice>#<event>       one timeline entry (event ids sort by time)
+    ORG#<org> / EVENT_LOG#<event>             an event of the API, written at commit (dynamodb_events)
     ORG#<org> / PAYMENT#<payment>             a payment; GSI2, GSI3: its invoice's and its customer's payments
     ORG#<org> / BTX#<customer>#<transaction>  one credit-balance change
     ORG#<org> / INVNUM#<number>               marker: the number is taken
@@ -59,6 +60,7 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.adapters.dynamodb_credit_notes import credit_note_item, refund_item
+from remit.adapters.dynamodb_events import ChangeRecorder
 from remit.adapters.dynamodb_numbering import (
     ORGANISATION_SK,
     organisation_and_series,
@@ -250,6 +252,8 @@ class DynamoBillingTransaction:
         # The overview's counters and markers, written at commit: one write per item however many
         # invoices and payments of the transaction change it.
         self._overview = OverviewChanges(self._pk)
+        # The events of this transaction's changes, written at commit with the objects as they end.
+        self._changes = ChangeRecorder()
 
     # invoices -------------------------------------------------------------------------------
     def insert_invoice(self, invoice: Invoice) -> None:
@@ -257,6 +261,7 @@ class DynamoBillingTransaction:
         item = invoice_item(invoice.model_copy(update={"in_overview": True}))
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
         self._overview.invoice_changed(None, invoice)
+        self._changes.invoice_written(invoice, None)
 
     def update_invoice(self, invoice: Invoice, *, as_read: Invoice) -> Invoice:
         """Write `invoice` if still at the version it was read at; returns it at its new version.
@@ -270,6 +275,7 @@ class DynamoBillingTransaction:
         condition = "attribute_exists(PK) AND version = :read"
         self._writes.append(Write("Put", put(invoice_item(saved), condition, read=invoice.version)))
         self._overview.invoice_changed(as_read if as_read.in_overview else None, saved)
+        self._changes.invoice_written(saved, as_read)
         return saved
 
     def delete_invoice(self, invoice: Invoice) -> None:
@@ -414,6 +420,7 @@ class DynamoBillingTransaction:
         item = payment_item(self._organisation_id, payment) | {COUNTED: True}
         self._writes.append(Write("Put", put(item, "attribute_not_exists(PK)")))
         self._overview.payment_recorded(payment)
+        self._changes.payments[payment.id] = payment
         if request is not None:
             marker = {"PK": self._pk, "SK": f"PAYREQ#{request}", "entity": "payment_request"}
             self._writes.append(
@@ -428,6 +435,7 @@ class DynamoBillingTransaction:
         sk = f"EVENT#{event.invoice_id}#{event.id}"
         item = keyed(invoice_event_attributes(event), self._pk, sk, "invoice_event")
         self._writes.append(Write("Put", put(item)))
+        self._changes.timeline.append(event)
 
     def delete_events(self, invoice_id: str, event_ids: list[str]) -> None:
         for event_id in event_ids:
@@ -467,6 +475,7 @@ class DynamoBillingTransaction:
         """The credit note and its number's marker, both new (a number is never given twice), and with
         `request` the marker of the client request that issued it (`AlreadyDone` if it has already)."""
         self._writes.append(Write("Put", put(credit_note_item(note), "attribute_not_exists(PK)")))
+        self._changes.credit_notes[note.id] = note
         marker = {"PK": self._pk, "SK": f"CNNUM#{note.number}", "entity": "credit_note_number"}
         self._writes.append(
             Write(
@@ -490,6 +499,7 @@ class DynamoBillingTransaction:
         saved = note.model_copy(update={"version": as_read.version + 1})
         condition = "attribute_exists(PK) AND version = :read"
         self._writes.append(Write("Put", put(credit_note_item(saved), condition, read=as_read.version)))
+        self._changes.credit_notes[saved.id] = saved
         return saved
 
     def update_payment(self, payment: Payment, *, as_read: Payment) -> None:
@@ -572,18 +582,21 @@ class DynamoBillingTransaction:
 
     def actions(self) -> int:
         """The actions committing now would take (DynamoDB allows 100 in one transaction)."""
-        return len(self._writes) + len(self._overview)
+        return len(self._writes) + len(self._overview) + len(self._changes)
 
     def commit(self) -> None:
         """Commit every staged write, the overview's counters with them, or none (`ConcurrentUpdate`
         or the write's own `Conflict`)."""
-        writes = self._writes + self._overview.writes()
+        writes = (
+            self._writes + self._changes.writes(self._organisation_id, self._pk) + self._overview.writes()
+        )
         if len(writes) > 100:
             raise InvalidInput.single("line_items", "too many items change at once (at most 100 writes)")
         if writes:
             self._table.write(writes)
         self._writes = []
         self._overview = OverviewChanges(self._pk)
+        self._changes = ChangeRecorder()
 
 
 class DynamoBillingStore:

@@ -13,6 +13,7 @@ search by name prefix reads only the customers it answers (`begins_with` on `GSI
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
 from remit.adapters.due_index import due_keys
 from remit.adapters.dynamodb import (
@@ -27,6 +28,7 @@ from remit.adapters.dynamodb import (
     put,
     to_attributes,
 )
+from remit.adapters.dynamodb_events import customer_event
 from remit.adapters.items.customers import customer_attributes, customer_of
 from remit.domain.customer import Customer
 from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem
@@ -108,7 +110,8 @@ class DynamoCustomerRepository:
             put(customer_item(customer), "attribute_not_exists(PK)"),
             lambda: Conflict("Customer exists."),
         )
-        self._table.write([created, *(_claim(customer, e) for e in customer.external_ids)])
+        event = customer_event("customer.created", customer, customer.created_at, customer.version + 1)
+        self._table.write([created, event, *(_claim(customer, e) for e in customer.external_ids)])
 
     def get(self, organisation_id: str, customer_id: str) -> Customer | None:
         item = self._table.get(_pk(organisation_id), f"{_PREFIX}{customer_id}")
@@ -156,10 +159,11 @@ class DynamoCustomerRepository:
         )
         claims = [_claim(customer, e) for e in sorted(claimed_external_ids)]
         releases = [_release(customer, e) for e in sorted(released_external_ids)]
-        self._table.write([written, *claims, *releases])
+        event = customer_event("customer.updated", saved, saved.updated_at, saved.version + 1)
+        self._table.write([written, event, *claims, *releases])
         return saved
 
-    def delete(self, customer: Customer) -> None:
+    def delete(self, customer: Customer, *, now: datetime) -> None:
         removed = Write(
             "Delete",
             delete(
@@ -171,7 +175,9 @@ class DynamoCustomerRepository:
             ),
             ConcurrentUpdate,
         )
-        self._table.write([removed, *(_release(customer, e) for e in customer.external_ids)])
+        # The customer as it was, one change on: its last event.
+        event = customer_event("customer.deleted", customer, now, customer.version + 2)
+        self._table.write([removed, event, *(_release(customer, e) for e in customer.external_ids)])
 
 
 def backfill_name_keys(table: DynamoTable) -> int | None:

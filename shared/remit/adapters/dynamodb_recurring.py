@@ -35,6 +35,7 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.adapters.dynamodb_billing import DynamoBillingTransaction
+from remit.adapters.dynamodb_events import billing_run_event, subscription_event
 from remit.adapters.dynamodb_numbering import organisation_and_series, organisation_keys
 from remit.adapters.items.customers import customer_of
 from remit.adapters.items.recurring import (
@@ -125,9 +126,11 @@ class RecurringTransaction:
     def claim_run_item(self, run_id: str, item_id: str) -> None:
         self._marker(f"RUNITEM#{run_id}#{item_id}", f"{item_id} of run {run_id} is done.")
 
-    def save_subscription(self, subscription: Subscription) -> Subscription:
-        """Write it if still at the version it was read at (new at version 0)."""
+    def save_subscription(self, subscription: Subscription, *, event: str | None = None) -> Subscription:
+        """Write it if still at the version it was read at (new at version 0), with its event
+        (`event`, or as `subscription_event` names the change)."""
         saved = subscription.model_copy(update={"version": subscription.version + 1})
+        self.billing.stage(subscription_event(event, saved))
         if subscription.version == 0:
             self.billing.stage(Write("Put", put(subscription_item(saved), "attribute_not_exists(PK)")))
         else:
@@ -370,7 +373,12 @@ class DynamoRecurringStore:
         return True
 
     def mark_run_completed(self, organisation_id: str, run_id: str, now: datetime) -> bool:
-        """Set `completed_at` once every item is done (once); True if this call set it."""
+        """Set `completed_at` once every item is done (once), with the run's `billing_run.completed`
+        event in the same transaction; True if this call set it."""
+        run = self.get_run(organisation_id, run_id, item_ids=False)
+        if run is None or run.completed or run.processed < run.customer_count:
+            return False
+        completed = run.model_copy(update={"completed": True, "completed_at": now})
         try:
             self._table.write(
                 [
@@ -379,18 +387,23 @@ class DynamoRecurringStore:
                         {
                             "Key": {"PK": {"S": _pk(organisation_id)}, "SK": {"S": f"BILLINGRUN#{run_id}"}},
                             "UpdateExpression": "SET #at = :now, #completed = :yes REMOVE GSI1PK, GSI1SK",
-                            "ConditionExpression": "#processed >= #count AND #completed = :no",
+                            "ConditionExpression": "#processed = :processed AND #completed = :no",
                             "ExpressionAttributeNames": {
                                 "#at": "completed_at",
                                 "#completed": "completed",
                                 "#processed": "processed",
-                                "#count": "customer_count",
                             },
                             "ExpressionAttributeValues": to_attributes(
-                                {":now": json_time(now), ":yes": True, ":no": False}
+                                {
+                                    ":now": json_time(now),
+                                    ":yes": True,
+                                    ":no": False,
+                                    ":processed": run.processed,
+                                }
                             ),
                         },
-                    )
+                    ),
+                    billing_run_event(completed),
                 ]
             )
         except ConcurrentUpdate:

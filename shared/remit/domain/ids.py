@@ -54,3 +54,10 @@ def derived_id(prefix: str, created_at: datetime, *names: str) -> str:
     millis = (created_at - _EPOCH) // timedelta(milliseconds=1)
     digest = int.from_bytes(hashlib.sha256("\x1f".join(names).encode()).digest()[:10])
     return f"{prefix}_{_base32(millis, 10)}{_base32(digest, 16)}"
+
+
+def time_floor(prefix: str, moment: datetime) -> str:
+    """The lowest id `new_id(prefix, …)` makes at `moment`'s millisecond: every id made at or after
+    `moment` sorts at or above it, every id made before sorts below."""
+    millis = (moment - _EPOCH) // timedelta(milliseconds=1)
+    return f"{prefix}_{_base32(millis, 10)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from remit.domain.customer import Customer
@@ -34,8 +35,9 @@ class CustomerRepository(Protocol):
         """
         ...
 
-    def delete(self, customer: Customer) -> None:
-        """Remove the customer and its external ids if unchanged since read and never invoiced.
+    def delete(self, customer: Customer, *, now: datetime) -> None:
+        """Remove the customer and its external ids if unchanged since read and never invoiced (its
+        `customer.deleted` event written with it, at `now`).
 
         Raises `ConcurrentUpdate` otherwise (the service checks for issued invoices before).
         """

@@ -61,6 +61,24 @@ OPERATIONS: dict[str, Permission | None] = {
     "card_payments.connect": "settings.write",
     "card_payments.disconnect": "settings.write",
     "overview.figures": "read",
+    # Webhook endpoints: where an organisation's events go, and the secrets that sign them, are
+    # settings (owner, admin, a full API key); every role reads them (never a secret).
+    "webhook_endpoints.list": "read",
+    "webhook_endpoints.get": "read",
+    "webhook_endpoints.create": "settings.write",
+    "webhook_endpoints.update": "settings.write",
+    "webhook_endpoints.delete": "settings.write",
+    "webhook_endpoints.rotate_secret": "settings.write",
+    # Webhook deliveries: the attempt log is read by every role; sending an event again is a
+    # setting's power (it reaches the organisation's own systems). Fan-out and attempts are Remit's.
+    "webhook_deliveries.attempts": "read",
+    "webhook_deliveries.resend": "settings.write",
+    "webhook_deliveries.replay": "settings.write",
+    "webhook_deliveries.fan_out": SYSTEM,
+    "webhook_deliveries.deliver": SYSTEM,
+    # Events: what changed, for a program catching up
+    "events.get": "read",
+    "events.list": "read",
     # Customers, charges, credit balance
     "customers.list": "read",
     "customers.search": "read",

@@ -160,6 +160,6 @@ class CustomerService:
                     "This customer has finalized invoices and cannot be deleted; "
                     "its invoices must stay on record."
                 )
-            self._customers.delete(current)
+            self._customers.delete(current, now=self._clock.now())
 
         retry_on_conflict(attempt)

@@ -124,7 +124,7 @@ class SubscriptionService:
         )
         self._check(organisation_id, subscription, customer, template_given=True)
         transaction = self._store.transaction(organisation_id)
-        saved = transaction.save_subscription(subscription)
+        saved = transaction.save_subscription(subscription, event="subscription.created")
         transaction.commit()
         return self._as_of_now(saved)
 
@@ -167,7 +167,7 @@ class SubscriptionService:
                 first = updated.trial_periods if not updated.invoices_issued else updated.next_period
                 updated = updated.scheduled_from(first)
             transaction = self._store.transaction(organisation_id)
-            saved = transaction.save_subscription(updated)
+            saved = transaction.save_subscription(updated, event="subscription.updated")
             transaction.commit()
             return self._as_of_now(saved)
 
@@ -177,16 +177,32 @@ class SubscriptionService:
         """Set live: from now on the daily cycle bills it, from its first period after the trial
         (periods since a past start date are caught up). `Conflict` unless a draft.
         """
-        return self._act(account_id, organisation_id, subscription_id, lambda s, today, now: s.activate(now))
+        return self._act(
+            account_id,
+            organisation_id,
+            subscription_id,
+            lambda s, today, now: s.activate(now),
+            "subscription.activated",
+        )
 
     def pause(self, account_id: str, organisation_id: str, subscription_id: str) -> Subscription:
         """Stop issuing; periods billed while paused are skipped for good. `Conflict` unless active."""
-        return self._act(account_id, organisation_id, subscription_id, lambda s, today, now: s.pause(now))
+        return self._act(
+            account_id,
+            organisation_id,
+            subscription_id,
+            lambda s, today, now: s.pause(now),
+            "subscription.paused",
+        )
 
     def resume(self, account_id: str, organisation_id: str, subscription_id: str) -> Subscription:
         """Continue from the next period billed on or after today. `Conflict` unless paused."""
         return self._act(
-            account_id, organisation_id, subscription_id, lambda s, today, now: s.resume(today, now)
+            account_id,
+            organisation_id,
+            subscription_id,
+            lambda s, today, now: s.resume(today, now),
+            "subscription.resumed",
         )
 
     def cancel(
@@ -200,6 +216,7 @@ class SubscriptionService:
             organisation_id,
             subscription_id,
             lambda s, today, now: s.cancel(at_period_end=request.at_period_end, today=today, now=now),
+            "subscription.canceled",
         )
 
     # --- helpers -------------------------------------------------------------------------------
@@ -210,6 +227,7 @@ class SubscriptionService:
         organisation_id: str,
         subscription_id: str,
         act: Callable[[Subscription, date, datetime], Subscription],
+        event: str,
     ) -> Subscription:
         def attempt() -> Subscription:
             organisation, current, _ = self._read(account_id, organisation_id, subscription_id)
@@ -217,7 +235,7 @@ class SubscriptionService:
             changed = act(current, today_in(organisation.timezone, now), now)
             transaction = self._store.transaction(organisation_id)
             saved = transaction.save_subscription(
-                changed.model_copy(update={"timezone": organisation.timezone})
+                changed.model_copy(update={"timezone": organisation.timezone}), event=event
             )
             transaction.commit()
             return self._as_of_now(saved)

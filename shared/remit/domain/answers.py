@@ -71,6 +71,7 @@ from remit.domain.values import (
     ShortText,
     TimezoneName,
 )
+from remit.domain.webhooks import EndpointStatus
 
 
 class Answer(Model):
@@ -349,3 +350,26 @@ class BillingTemplate(Answer):
     memo: Memo | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class WebhookEndpoint(Answer):
+    """A webhook endpoint as the API shows it: never its signing secrets."""
+
+    id: str
+    url: str
+    description: str | None = None
+    enabled_events: list[str]
+    status: EndpointStatus = Field(
+        description="`failing` once deliveries have failed for about 3 days; enabling it again clears that."
+    )
+    failing_since: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEndpointWithSecret(WebhookEndpoint):
+    """An endpoint just created, or whose secret was just rotated: the only answers with its secret."""
+
+    secret: str = Field(
+        description="Signs every delivery from now on (`whsec_…`); shown this once, keep it safe."
+    )
