@@ -24,6 +24,7 @@ def webhook_queue(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     reset_remit()
     return url
 
+
 PUBLIC = "https://93.184.215.14/remit"  # a literal public address: nothing to resolve
 
 
@@ -190,9 +191,11 @@ def test_the_event_log_lists_filters_and_pages_and_escapes_tenant_data() -> None
     refused = browser.request("GET", path(organisation_id, "events") + "?type=invoice.payed")
 
     assert everything["statusCode"] == 200
-    assert hostile.id in everything["body"] and other.id in everything["body"]
+    assert hostile.id in everything["body"]
+    assert other.id in everything["body"]
     assert "customer.created" in text_of(everything["body"])
-    assert other.id in only_one["body"] and hostile.id not in only_one["body"]
+    assert other.id in only_one["body"]
+    assert hostile.id not in only_one["body"]
     assert "customer.created" not in text_of(of_type["body"])
     assert refused["statusCode"] == 422
     assert 'class="field-error"' in refused["body"]
@@ -205,7 +208,10 @@ def test_the_event_log_lists_filters_and_pages_and_escapes_tenant_data() -> None
     assert page["statusCode"] == 200
     assert "<script>alert(1)</script>" not in page["body"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Ltd" in page["body"]
-    assert f"&#34;id&#34;: &#34;{event.id}&#34;" in page["body"] or f"&quot;id&quot;: &quot;{event.id}&quot;" in page["body"]
+    assert (
+        f"&#34;id&#34;: &#34;{event.id}&#34;" in page["body"]
+        or f"&quot;id&quot;: &quot;{event.id}&quot;" in page["body"]
+    )
 
 
 def test_the_event_log_pages(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -221,8 +227,10 @@ def test_the_event_log_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     assert next_link is not None
     second = browser.request("GET", html.unescape(next_link[1]).removeprefix("/local"))
 
-    assert first_customer.id in first["body"] and second_customer.id not in first["body"]
-    assert second_customer.id in second["body"] and first_customer.id not in second["body"]
+    assert first_customer.id in first["body"]
+    assert second_customer.id not in first["body"]
+    assert second_customer.id in second["body"]
+    assert first_customer.id not in second["body"]
     assert "First page" in second["body"]
 
 
@@ -237,22 +245,25 @@ def test_an_event_is_resent_to_an_endpoint_after_confirmation() -> None:
     assert 'name="endpoint_id" value="' + made.id in page["body"]
     before = len([o for o in queued_orders() if o["event_id"] == event.id])
 
-    asked = browser.post(path(organisation_id, "events", event.id, "resend"), {"endpoint_id": made.id}, confirmed=False)
+    asked = browser.post(
+        path(organisation_id, "events", event.id, "resend"), {"endpoint_id": made.id}, confirmed=False
+    )
     after_asking = len([o for o in queued_orders() if o["event_id"] == event.id])
     done = browser.post(path(organisation_id, "events", event.id, "resend"), {"endpoint_id": made.id})
     unknown = browser.post(path(organisation_id, "events", event.id, "resend"), {"endpoint_id": "we_missing"})
 
-    assert asked["statusCode"] == 200 and after_asking == before
+    assert asked["statusCode"] == 200
+    assert after_asking == before
     assert done["statusCode"] == 303
     resent = [o for o in queued_orders() if o["event_id"] == event.id]
-    assert len(resent) == before + 1 and resent[-1]["endpoint_id"] == made.id
+    assert len(resent) == before + 1
+    assert resent[-1]["endpoint_id"] == made.id
     assert unknown["statusCode"] == 404
 
 
 def test_an_endpoint_page_lists_its_attempts_escaped() -> None:
-    from datetime import UTC, datetime
-
     import os
+    from datetime import UTC, datetime
 
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_deliveries import DynamoDeliveryLog
@@ -280,8 +291,11 @@ def test_an_endpoint_page_lists_its_attempts_escaped() -> None:
 
     assert page["statusCode"] == 200
     text = text_of(page["body"])
-    assert "evt_seen" in text and "500" in text and "321 ms" in text
-    assert "<b>boom</b>" not in page["body"] and "&lt;b&gt;boom&lt;/b&gt;" in page["body"]
+    assert "evt_seen" in text
+    assert "500" in text
+    assert "321 ms" in text
+    assert "<b>boom</b>" not in page["body"]
+    assert "&lt;b&gt;boom&lt;/b&gt;" in page["body"]
     assert "whsec_" not in page["body"]
 
 
@@ -292,15 +306,22 @@ def test_send_test_event_queues_a_test_event_to_that_endpoint_only() -> None:
     made = endpoint(account_id, organisation_id, enabled_events=["*"]).endpoint
     endpoint(account_id, organisation_id, enabled_events=["*"])
     base = path(organisation_id, "webhooks", made.id)
-    assert 'action="' in browser.request("GET", base)["body"] and "Send test event" in browser.request("GET", base)["body"]
+    shown = browser.request("GET", base)["body"]
+    assert f'action="/local{base}/test"' in shown or f'{base}/test"' in shown
+    assert "Send test event" in shown
 
     asked = browser.post(f"{base}/test", confirmed=False)
-    nothing_yet = services().events.list(account_id, organisation_id, 10, None, event_type="webhook_endpoint.*").items
+    nothing_yet = (
+        services().events.list(account_id, organisation_id, 10, None, event_type="webhook_endpoint.*").items
+    )
     done = browser.post(f"{base}/test")
 
-    assert asked["statusCode"] == 200 and nothing_yet == []
+    assert asked["statusCode"] == 200
+    assert nothing_yet == []
     assert done["statusCode"] == 303
-    (event,) = services().events.list(account_id, organisation_id, 10, None, event_type="webhook_endpoint.*").items
+    (event,) = (
+        services().events.list(account_id, organisation_id, 10, None, event_type="webhook_endpoint.*").items
+    )
     assert (event.type, event.object.id) == ("webhook_endpoint.test", made.id)
     orders = [o for o in queued_orders() if o["event_id"] == event.id]
     assert [o["endpoint_id"] for o in orders] == [made.id]

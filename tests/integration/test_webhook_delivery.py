@@ -250,8 +250,14 @@ def test_a_test_event_reaches_its_one_endpoint_signed_and_fan_out_sends_it_nowhe
     attempts = world.drain()
 
     assert fanned == []
-    assert (stored.type, stored.object.type, stored.object.id) == ("webhook_endpoint.test", "webhook_endpoint", "we_tested")
-    assert [(a.endpoint_id, a.event_id, a.succeeded) for a in attempts] == [("we_tested", order.event_id, True)]
+    assert (stored.type, stored.object.type, stored.object.id) == (
+        "webhook_endpoint.test",
+        "webhook_endpoint",
+        "we_tested",
+    )
+    assert [(a.endpoint_id, a.event_id, a.succeeded) for a in attempts] == [
+        ("we_tested", order.event_id, True)
+    ]
     (request,) = world.receiver.to("/tested")
     assert Webhook(SECRET).verify(request.body, request.headers)["type"] == "webhook_endpoint.test"
     assert world.receiver.to("/other") == []

@@ -63,7 +63,9 @@ def resend_event(
     ),
 )
 def send_test_event(organisation_id: str, endpoint_id: str) -> Response[DeliveryOrder]:
-    order = caller_services(router).webhook_deliveries.send_test(account_id(router), organisation_id, endpoint_id)
+    order = caller_services(router).webhook_deliveries.send_test(
+        account_id(router), organisation_id, endpoint_id
+    )
     return json_response(202, order)
 
 

@@ -248,7 +248,9 @@ def events(organisation_id: str) -> Page:
         )
     except InvalidInput as refused:
         status = 422
-        error = "; ".join(f"{problem.field}: {problem.message}" for problem in refused.problems) or str(refused)
+        error = "; ".join(f"{problem.field}: {problem.message}" for problem in refused.problems) or str(
+            refused
+        )
     else:
         found, next_cursor = page.items, page.next_cursor
     return render(
@@ -261,7 +263,9 @@ def events(organisation_id: str) -> Page:
         event_type=event_type,
         object_id=object_id,
         error=error,
-        next_link=query_string(type=event_type, object_id=object_id, cursor=next_cursor) if next_cursor else None,
+        next_link=query_string(type=event_type, object_id=object_id, cursor=next_cursor)
+        if next_cursor
+        else None,
         first_link=query_string(type=event_type, object_id=object_id),
         first_page=cursor is None,
     )
