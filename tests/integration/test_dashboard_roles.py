@@ -38,6 +38,7 @@ def webhook_queue(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REMIT_WEBHOOK_QUEUE_URL", url)
     reset_remit()
 
+
 _NOT_COVERED = {"/dashboard/sign-out"}
 _counter = itertools.count()
 
