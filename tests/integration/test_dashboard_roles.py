@@ -24,7 +24,20 @@ from tests.integration.dashboard_browser import Browser
 from tests.integration.roles import AccountWithRoles, account_with_roles
 from tests.integration.stocked_organisation import stock_organisation
 
-pytestmark = pytest.mark.usefixtures("user_pool")
+pytestmark = pytest.mark.usefixtures("user_pool", "webhook_queue")
+
+
+@pytest.fixture
+def webhook_queue(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A delivery queue, so the forms that queue a webhook delivery (resend, test event) succeed."""
+    import boto3
+
+    from tests.integration.conftest import reset_remit
+
+    url = boto3.client("sqs").create_queue(QueueName="remit-roles-webhooks")["QueueUrl"]
+    monkeypatch.setenv("REMIT_WEBHOOK_QUEUE_URL", url)
+    reset_remit()
+
 
 _NOT_COVERED = {"/dashboard/sign-out"}
 _counter = itertools.count()
@@ -175,6 +188,7 @@ def fields(ids: dict[str, str]) -> dict[str, str]:
         "name": "Renamed",
         "email": f"invitee-{ids['number']}@roles.test",
         "customer_id": ids["customer_id"],
+        "endpoint_id": ids["endpoint_id"],
         "customer_ids": ids["customer_id"],
         "description": "Consulting",
         "charge.description": "Consulting",

@@ -68,6 +68,9 @@ class Events:
     def get(self, organisation_id: str, event_id: str) -> Event | None:
         return self.items.get(event_id)
 
+    def add(self, event: Event) -> None:
+        self.items[event.id] = event
+
     def list_events(
         self,
         organisation_id: str,
@@ -235,6 +238,37 @@ def test_every_event_reaches_each_endpoint_that_wants_it_signed(world: World) ->
         delivered = Webhook(SECRET).verify(request.body, request.headers)
         assert delivered["object"]["sequence"] == 1
         assert delivered["id"] == request.headers["webhook-id"]
+
+
+def test_a_test_event_reaches_its_one_endpoint_signed_and_fan_out_sends_it_nowhere(world: World) -> None:
+    world.endpoint("we_tested", "/tested", patterns=["invoice.*"])
+    world.endpoint("we_other", "/other")
+
+    order = world.service.send_test("acc_1", ORG, "we_tested")
+    stored = world.events.items[order.event_id]
+    fanned = world.service.fan_out(stored)  # as the stream would, on the stored event
+    attempts = world.drain()
+
+    assert fanned == []
+    assert (stored.type, stored.object.type, stored.object.id) == (
+        "webhook_endpoint.test",
+        "webhook_endpoint",
+        "we_tested",
+    )
+    assert [(a.endpoint_id, a.event_id, a.succeeded) for a in attempts] == [
+        ("we_tested", order.event_id, True)
+    ]
+    (request,) = world.receiver.to("/tested")
+    assert Webhook(SECRET).verify(request.body, request.headers)["type"] == "webhook_endpoint.test"
+    assert world.receiver.to("/other") == []
+
+
+def test_a_test_event_to_an_unknown_endpoint_is_refused_and_stores_nothing(world: World) -> None:
+    with pytest.raises(NotFound):
+        world.service.send_test("acc_1", ORG, "we_missing")
+
+    assert world.events.items == {}
+    assert world.queue.take() is None
 
 
 def test_a_failing_endpoint_is_retried_on_schedule_then_marked_failing_and_told_once(world: World) -> None:

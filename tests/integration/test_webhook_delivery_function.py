@@ -250,3 +250,32 @@ def test_a_receiver_rebuilds_each_invoice_s_last_state_from_duplicated_reordered
         [(body,)] = books.execute("SELECT body FROM invoices WHERE id = ?", (draft["id"],)).fetchall()
         assert json.loads(body) == invoice
     assert books.execute("SELECT count(*) FROM payments").fetchone() == (2,)
+
+
+def test_a_test_event_reaches_only_its_endpoint_through_the_queue(
+    api: ApiClient, other_api: ApiClient, webhook_queue: str, receiver: Receiver
+) -> None:
+    acme = Billing(api)
+    tested = endpoint(acme, receiver.url("/tested"), ["invoice.*"])
+    endpoint(acme, receiver.url("/other"), ["*"])
+
+    sent = acme.api.post(f"{acme.base}/webhook_endpoints/{tested['id']}/test")
+    assert sent.status == 202, sent.body
+    order = sent.json()
+    # As the stream would: every stored event (the customer's too) is fanned out
+    webhook_delivery.fan_out_handler({"Records": stored_events(acme.org)}, _Context())
+    pump(webhook_queue)
+
+    (request,) = receiver.to("/tested")
+    delivered = Webhook(tested["secret"]).verify(request.body, request.headers)
+    assert (delivered["id"], delivered["type"]) == (order["event_id"], "webhook_endpoint.test")
+    assert delivered["object"]["id"] == tested["id"]
+    assert order["event_id"] not in [r.headers["webhook-id"] for r in receiver.to("/other")]
+    assert receiver.to("/other")  # the other events reached it, fanned out as usual
+    attempts = acme.api.get(f"{acme.base}/webhook_endpoints/{tested['id']}/deliveries").json()["data"]
+    assert [(a["event_id"], a["succeeded"]) for a in attempts] == [(order["event_id"], True)]
+
+    refused = other_api.post(f"{acme.base}/webhook_endpoints/{tested['id']}/test")
+    missing = acme.api.post(f"{acme.base}/webhook_endpoints/we_missing/test")
+    assert refused.status == missing.status == 404
+    assert pump(webhook_queue) == 0

@@ -53,6 +53,23 @@ def resend_event(
 
 
 @router.post(
+    "/<organisation_id>/webhook_endpoints/<endpoint_id>/test",
+    summary="Send an endpoint a test event",
+    description=(
+        "Stores a `webhook_endpoint.test` event about the endpoint and queues it to this endpoint only "
+        "(never to the others, whatever events they want), delivered as any event: signed, logged in "
+        "the endpoint's deliveries, retried on failure. `202`: queued; the answer names the event. "
+        "`404` for an unknown endpoint."
+    ),
+)
+def send_test_event(organisation_id: str, endpoint_id: str) -> Response[DeliveryOrder]:
+    order = caller_services(router).webhook_deliveries.send_test(
+        account_id(router), organisation_id, endpoint_id
+    )
+    return json_response(202, order)
+
+
+@router.post(
     "/<organisation_id>/webhook_endpoints/<endpoint_id>/replay",
     summary="Send an endpoint every event of a time range again",
     description=(

@@ -1,5 +1,6 @@
 """Developers: the organisation's webhook endpoints (list, new, edit, enable or disable, delete,
-rotate the signing secret). The event log and each endpoint's deliveries join this section.
+rotate the signing secret), the event log (an event's JSON, sent again to an endpoint) and each
+endpoint's page with its delivery attempts.
 
 Everything goes through `request.services.webhook_endpoints`, as the API's `/webhook_endpoints`
 routes do. A signing secret is shown on the page answering the form that made it (never in a
@@ -8,13 +9,14 @@ URL, a redirect or a notice), once.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from dashboard.forms import FormErrors, FormValues, errors_of, fields_of, parse, values_of
 from dashboard.page_request import PageRequest, page_request
-from dashboard.rendering import Page, confirm, render, see_other
+from dashboard.rendering import Page, confirm, query_string, render, see_other
 from remit.domain.errors import Conflict, InvalidInput
 from remit.domain.webhooks import MAX_ENDPOINTS, NewWebhookEndpoint, WebhookEndpointChanges
 
@@ -25,6 +27,8 @@ router = APIGatewayRouter()
 
 SECTION = "Developers"
 _ENDPOINTS = ("developers", "webhooks")
+_EVENTS = ("developers", "events")
+PAGE_SIZE = 20
 
 
 @router.get("/organisations/<organisation_id>/developers")
@@ -206,3 +210,118 @@ def _secret_page(request: PageRequest, shown: CreatedEndpoint, title: str) -> Pa
 
 def _endpoint(request: PageRequest, endpoint_id: str) -> WebhookEndpoint:
     return request.services.webhook_endpoints.get(request.account_id, request.org.id, endpoint_id)
+
+
+@router.get("/organisations/<organisation_id>/developers/webhooks/<endpoint_id>")
+def endpoint_page(organisation_id: str, endpoint_id: str) -> Page:
+    request = page_request(router)
+
+    found = _endpoint(request, endpoint_id)
+    cursor = request.query.get("cursor") or None
+    attempts = request.services.webhook_deliveries.attempts(
+        request.account_id, request.org.id, found.id, PAGE_SIZE, cursor
+    )
+    return render(
+        request,
+        200,
+        "developers/endpoint.html",
+        title=f"Endpoint {found.url}",
+        section=SECTION,
+        endpoint=found,
+        attempts=attempts.items,
+        next_link=query_string(cursor=attempts.next_cursor) if attempts.next_cursor else None,
+        first_page=cursor is None,
+    )
+
+
+@router.get("/organisations/<organisation_id>/developers/events")
+def events(organisation_id: str) -> Page:
+    request = page_request(router)
+
+    event_type = request.query.get("type") or None
+    object_id = request.query.get("object_id") or None
+    cursor = request.query.get("cursor") or None
+    status, found, next_cursor, error = 200, [], None, None
+    try:
+        page = request.services.events.list(
+            request.account_id, request.org.id, PAGE_SIZE, cursor, event_type=event_type, object_id=object_id
+        )
+    except InvalidInput as refused:
+        status = 422
+        error = "; ".join(f"{problem.field}: {problem.message}" for problem in refused.problems) or str(
+            refused
+        )
+    else:
+        found, next_cursor = page.items, page.next_cursor
+    return render(
+        request,
+        status,
+        "developers/events.html",
+        title="Events",
+        section=SECTION,
+        events=found,
+        event_type=event_type,
+        object_id=object_id,
+        error=error,
+        next_link=query_string(type=event_type, object_id=object_id, cursor=next_cursor)
+        if next_cursor
+        else None,
+        first_link=query_string(type=event_type, object_id=object_id),
+        first_page=cursor is None,
+    )
+
+
+@router.get("/organisations/<organisation_id>/developers/events/<event_id>")
+def event_page(organisation_id: str, event_id: str) -> Page:
+    request = page_request(router)
+
+    event = request.services.events.get(request.account_id, request.org.id, event_id)
+    endpoints = request.services.webhook_endpoints.list(request.account_id, request.org.id)
+    return render(
+        request,
+        200,
+        "developers/event.html",
+        title=f"Event {event.id}",
+        section=SECTION,
+        event=event,
+        event_json=json.dumps(event.model_dump(mode="json"), indent=2, ensure_ascii=False),
+        endpoints=endpoints,
+    )
+
+
+@router.post("/organisations/<organisation_id>/developers/events/<event_id>/resend")
+def resend_event(organisation_id: str, event_id: str) -> Page:
+    request = page_request(router)
+
+    event = request.services.events.get(request.account_id, request.org.id, event_id)
+    found = _endpoint(request, request.field("endpoint_id") or "")
+    back = request.org_path(*_EVENTS, event.id)
+    page = confirm(
+        request,
+        f"Send event {event.id} to {found.url} again?",
+        "Resend event",
+        back,
+        "A new delivery starts at attempt 1; the receiver sees the same webhook-id.",
+    )
+    if page:
+        return page
+    request.services.webhook_deliveries.resend(request.account_id, request.org.id, event.id, found.id)
+    return see_other(back, f"Event {event.id} queued to {found.url}.")
+
+
+@router.post("/organisations/<organisation_id>/developers/webhooks/<endpoint_id>/test")
+def send_test_event(organisation_id: str, endpoint_id: str) -> Page:
+    request = page_request(router)
+    found = _endpoint(request, endpoint_id)
+    back = request.org_path(*_ENDPOINTS, found.id)
+    page = confirm(
+        request,
+        f"Send a test event to {found.url}?",
+        "Send test event",
+        back,
+        "A webhook_endpoint.test event goes to this endpoint only, signed and retried as any delivery.",
+    )
+    if page:
+        return page
+    order = request.services.webhook_deliveries.send_test(request.account_id, request.org.id, found.id)
+    return see_other(back, f"Test event {order.event_id} queued to {found.url}.")

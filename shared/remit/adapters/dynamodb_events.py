@@ -233,6 +233,10 @@ class DynamoEventLog:
         item = self._table.get(f"ORG#{organisation_id}", event_sk(event_id))
         return event_of(item) if item else None
 
+    def add(self, event: Event) -> None:
+        pk = f"ORG#{event.organisation_id}"
+        self._table.write([Write("Put", put(event_item(pk, event), "attribute_not_exists(PK)"))])
+
     def list_events(
         self,
         organisation_id: str,

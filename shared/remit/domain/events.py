@@ -45,6 +45,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "webhook_endpoint.test",
 )
 
+# The event "Send test event" sends to one endpoint (never fanned out to the others).
+TEST_EVENT_TYPE = "webhook_endpoint.test"
+
 # The object types events are about: the part of a type before its dot.
 OBJECT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(kind.split(".", 1)[0] for kind in EVENT_TYPES))
 

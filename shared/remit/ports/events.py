@@ -13,6 +13,10 @@ from remit.domain.pagination import Page
 class EventLog(Protocol):
     def get(self, organisation_id: str, event_id: str) -> Event | None: ...
 
+    def add(self, event: Event) -> None:
+        """Store an event no change of an object records (`webhook_endpoint.test`)."""
+        ...
+
     def list_events(
         self,
         organisation_id: str,

@@ -74,6 +74,7 @@ OPERATIONS: dict[str, Permission | None] = {
     "webhook_deliveries.attempts": "read",
     "webhook_deliveries.resend": "settings.write",
     "webhook_deliveries.replay": "settings.write",
+    "webhook_deliveries.send_test": "settings.write",
     "webhook_deliveries.fan_out": SYSTEM,
     "webhook_deliveries.deliver": SYSTEM,
     # Events: what changed, for a program catching up

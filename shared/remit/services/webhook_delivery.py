@@ -26,7 +26,7 @@ from remit.domain.deliveries import (
 )
 from remit.domain.documents import OutgoingEmail
 from remit.domain.errors import ConcurrentUpdate, InvalidInput, NotFound
-from remit.domain.events import Event
+from remit.domain.events import TEST_EVENT_TYPE, Event, EventObject
 from remit.domain.ids import new_id
 from remit.domain.pagination import Page
 from remit.domain.retry import retry_on_conflict
@@ -79,6 +79,8 @@ class WebhookDeliveryService:
         """Queue the first attempt of `event` to every endpoint of its organisation that wants it and
         is not disabled; returns the orders queued. Raises if the queue refuses (the caller retries:
         a second fan-out of one event queues its orders again, and endpoints deduplicate)."""
+        if event.type == TEST_EVENT_TYPE:
+            return []  # queued by `send_test` to its one endpoint
         orders = [
             DeliveryOrder(
                 organisation_id=event.organisation_id,
@@ -105,6 +107,33 @@ class WebhookDeliveryService:
             endpoint_id=endpoint_id,
             event_id=event_id,
             delivery_id=new_id("wdl", self._clock.now()),
+        )
+        self._queue.send([order])
+        return order
+
+    def send_test(self, account_id: str, organisation_id: str, endpoint_id: str) -> DeliveryOrder:
+        """Store a `webhook_endpoint.test` event about the endpoint and queue it to that endpoint only,
+        as any delivery (signed, logged, retried). `NotFound` for an organisation not the account's
+        or an unknown endpoint; nothing is stored or queued then."""
+        self._access.require_access(account_id, organisation_id)
+        endpoint = self._endpoints.get(organisation_id, endpoint_id)
+        if endpoint is None:
+            raise NotFound("webhook endpoint", endpoint_id)
+        now = self._clock.now()
+        event = Event(
+            id=new_id("evt", now),
+            organisation_id=organisation_id,
+            type=TEST_EVENT_TYPE,
+            created_at=now,
+            object=EventObject(type="webhook_endpoint", id=endpoint.id, sequence=endpoint.version),
+            data={"id": endpoint.id, "url": endpoint.url, "message": "A test event sent from Remit."},
+        )
+        self._events.add(event)
+        order = DeliveryOrder(
+            organisation_id=organisation_id,
+            endpoint_id=endpoint.id,
+            event_id=event.id,
+            delivery_id=_delivery_id(event.id, endpoint.id),
         )
         self._queue.send([order])
         return order
