@@ -77,6 +77,11 @@ DEVIATIONS = (
     Deviation(r"(body|Content-Type)", r"not a valid|is not an? |image|SVG"),
     # A credit note line that credits an invoice line takes that line's own tax data.
     Deviation(r"lines\.\d+", r"^a line of the invoice takes its description, tax rate"),
+    # Webhooks: a pattern must name event types that exist; a URL's host must resolve, to public
+    # addresses only (checked at each delivery too); a replay's range must not be empty.
+    Deviation(r"enabled_events\.\d+", r"must be `\*`, one of .* or an event type"),
+    Deviation(r"url", r"names a host that could not be resolved|resolves to|must be an https:// URL"),
+    Deviation(r"created_lt", r"must be later than created_gte"),
     # An e-invoice download without `format` needs one stored on the invoice or its customer.
     Deviation(r"format", r"is required: the customer takes no e-invoice format"),
     # A party without a country cannot be written as an e-invoice (BT-40, BT-55).

@@ -81,3 +81,12 @@ def test_an_einvoice_refused_by_an_official_rule_is_deliberate_only_with_its_rul
     assert is_deliberate(
         422, problem(("format", "is required: the customer takes no e-invoice format")), None
     )
+
+
+def test_webhook_destinations_and_patterns_refused_by_stored_or_resolved_data_are_deliberate() -> None:
+    assert is_deliberate(422, problem(("url", "names a host that could not be resolved (example.com)")), None)
+    assert is_deliberate(
+        422, problem(("enabled_events.0", "must be `*`, one of `invoice.*` or an event type")), None
+    )
+    assert is_deliberate(422, problem(("created_lt", "must be later than created_gte")), None)
+    assert not is_deliberate(422, problem(("url", "is too long")), None)
