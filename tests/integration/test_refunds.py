@@ -321,3 +321,98 @@ def test_the_sandbox_provider_refunds_once_per_refund_and_confirms_by_a_signed_w
         "succeeded",
         700,
     )
+
+
+# --- payment events -----------------------------------------------------------------------------
+
+
+def payment_events(shop: RefundingShop, payment_id: str) -> list[dict[str, Any]]:
+    response = shop.billing.api.get(f"{shop.billing.base}/events?object_id={payment_id}&limit=100")
+    assert response.status == 200, response.body
+    return list(response.json()["data"])
+
+
+def test_a_card_refund_writes_payment_updated_then_payment_refunded_with_growing_sequences(
+    shop: RefundingShop,
+) -> None:
+    # Given a card payment refunded by a credit note, then confirmed by the provider
+    invoice = shop.paid_by_card()
+    shop.credit(invoice["id"], {"amount": 1000, "refund_amount": 1000})
+    (refund,) = shop.refunds()
+    shop.deliver(shop.refund_event("evt_refund_ok", invoice["id"], refund, "succeeded"))
+
+    # Then the payment's events say: paid, refund under way, refunded; each carries it as answered
+    (payment,) = shop.payments(invoice["id"])
+    events = payment_events(shop, payment["id"])
+    assert [(e["type"], e["object"]["sequence"]) for e in events] == [
+        ("payment.succeeded", 1),
+        ("payment.updated", 2),
+        ("payment.refunded", 3),
+    ]
+    assert events[1]["data"]["amount_refunded"] == 1000
+    assert events[-1]["data"] == payment
+    assert "version" not in payment
+
+
+def test_a_failed_refund_gives_the_payment_back_in_a_payment_updated_event(shop: RefundingShop) -> None:
+    invoice = shop.paid_by_card()
+    shop.credit(invoice["id"], {"amount": 1000, "refund_amount": 1000})
+    (refund,) = shop.refunds()
+
+    shop.deliver(shop.refund_event("evt_refund_failed", invoice["id"], refund, "failed"))
+
+    (payment,) = shop.payments(invoice["id"])
+    events = payment_events(shop, payment["id"])
+    assert [(e["type"], e["object"]["sequence"]) for e in events] == [
+        ("payment.succeeded", 1),
+        ("payment.updated", 2),
+        ("payment.updated", 3),
+    ]
+    assert events[-1]["data"] == payment
+    assert payment["amount_refunded"] == 0
+
+
+def test_a_refund_made_at_the_provider_writes_payment_refunded_once(shop: RefundingShop) -> None:
+    # Given a card payment refunded in Stripe's dashboard, the event delivered twice
+    invoice = shop.paid_by_card()
+    refunded = stripe_event("evt_charge_refunded", "charge.refunded", shop.org, invoice["id"], amount=500)
+    shop.deliver(refunded)
+    shop.deliver(refunded)
+
+    (payment,) = shop.payments(invoice["id"])
+    events = payment_events(shop, payment["id"])
+    assert [(e["type"], e["object"]["sequence"]) for e in events] == [
+        ("payment.succeeded", 1),
+        ("payment.refunded", 2),
+    ]
+    assert (payment["status"], payment["amount_refunded"]) == ("partially_refunded", 500)
+    assert events[-1]["data"] == payment
+
+
+def test_a_failed_card_payment_writes_payment_failed(shop: RefundingShop) -> None:
+    invoice = shop.invoice()
+
+    shop.deliver(stripe_event("evt_fail", "payment_intent.payment_failed", shop.org, invoice["id"]))
+
+    (payment,) = shop.payments(invoice["id"])
+    (event,) = payment_events(shop, payment["id"])
+    assert (event["type"], event["object"]["sequence"]) == ("payment.failed", 1)
+    assert event["data"] == payment
+    assert payment["status"] == "failed"
+
+
+def test_an_offline_refund_is_payment_refunded_at_once(shop: RefundingShop) -> None:
+    invoice = shop.invoice()
+    paid = shop.billing.pay(invoice["id"], INVOICE_TOTAL)
+    assert paid.status == 201, paid.body
+
+    response = shop.credit(invoice["id"], {"amount": 1000, "refund_amount": 1000})
+
+    assert response.status == 201, response.body
+    (payment,) = shop.payments(invoice["id"])
+    events = payment_events(shop, payment["id"])
+    assert [(e["type"], e["object"]["sequence"]) for e in events] == [
+        ("payment.succeeded", 1),
+        ("payment.refunded", 2),
+    ]
+    assert events[-1]["data"] == payment

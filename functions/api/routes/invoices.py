@@ -22,10 +22,10 @@ from api.http import (
     request_of,
 )
 from api.routes.hosted import pdf_response
-from remit.domain.answers import Invoice
+from remit.domain.answers import Invoice, Payment
 from remit.domain.invoice import InvoiceChanges, InvoiceEvent, InvoiceStatus, NewInvoice
 from remit.domain.pagination import ListResponse, Page
-from remit.domain.payment import NewOfflinePayment, Payment
+from remit.domain.payment import NewOfflinePayment
 
 router = APIGatewayRouter()
 INVOICE = "/<organisation_id>/invoices/<invoice_id>"
@@ -143,7 +143,7 @@ def record_payment(
     _, payment = caller_services(router).payments.record_offline_payment(
         account_id(router), organisation_id, invoice_id, new, request_of(router)
     )
-    return json_response(201, payment)
+    return json_response(201, Payment.of(payment))
 
 
 @router.get(f"{INVOICE}/events", summary="The invoice's timeline")
@@ -163,4 +163,4 @@ def list_payments(
     page = caller_services(router).payments.list_payments(
         account_id(router), organisation_id, limit, cursor, invoice_id, customer_id
     )
-    return page_response(page)
+    return page_response(answered(page, Payment.of))

@@ -502,18 +502,23 @@ class DynamoBillingTransaction:
         self._changes.credit_notes[saved.id] = saved
         return saved
 
-    def update_payment(self, payment: Payment, *, as_read: Payment) -> None:
+    def update_payment(self, payment: Payment, *, as_read: Payment) -> Payment:
         """Write the payment's refunded amount and status if still as read: two refunds racing for the
-        same money cannot both take it."""
+        same money cannot both take it. Its version moves even when nothing else does (a refund the
+        provider confirmed), so its events' sequence grows; returns it at its new version."""
+        saved = payment.model_copy(update={"version": as_read.version + 1})
+        self._changes.payment_written(saved, as_read)
         self._writes.append(
             Write(
                 "Update",
                 {
                     "Key": {"PK": {"S": self._pk}, "SK": {"S": f"PAYMENT#{payment.id}"}},
-                    "UpdateExpression": "SET #s = :status, amount_refunded = :refunded",
+                    "UpdateExpression": "SET #s = :status, amount_refunded = :refunded, version = :version",
                     "ConditionExpression": (
                         "#s = :read_status AND (amount_refunded = :read_refunded OR "
-                        "(attribute_not_exists(amount_refunded) AND :read_refunded = :zero))"
+                        "(attribute_not_exists(amount_refunded) AND :read_refunded = :zero)) AND "
+                        "(version = :read_version OR "
+                        "(attribute_not_exists(version) AND :read_version = :zero))"
                     ),
                     "ExpressionAttributeNames": {"#s": "status"},
                     "ExpressionAttributeValues": to_attributes(
@@ -523,11 +528,14 @@ class DynamoBillingTransaction:
                             ":read_status": as_read.status,
                             ":read_refunded": as_read.amount_refunded,
                             ":zero": 0,
+                            ":version": saved.version,
+                            ":read_version": as_read.version,
                         }
                     ),
                 },
             )
         )
+        return saved
 
     def insert_refund(self, refund: Refund) -> None:
         self._writes.append(
@@ -558,20 +566,6 @@ class DynamoBillingTransaction:
                     "ExpressionAttributeValues": to_attributes({":amount": amount, ":one": 1}),
                 },
                 lambda: Conflict(f"No card payment {payment_intent_id} is known to refund from."),
-            )
-        )
-
-    def mark_payment_refunded(self, payment_id: str) -> None:
-        self._writes.append(
-            Write(
-                "Update",
-                {
-                    "Key": {"PK": {"S": self._pk}, "SK": {"S": f"PAYMENT#{payment_id}"}},
-                    "UpdateExpression": "SET #s = :refunded",
-                    "ConditionExpression": "attribute_exists(PK)",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": to_attributes({":refunded": "refunded"}),
-                },
             )
         )
 

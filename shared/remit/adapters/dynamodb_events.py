@@ -47,9 +47,21 @@ GSI2 = Index("GSI2", "GSI2PK", "GSI2SK")
 # Timeline entries that are not the invoice's own change, and the API event each one is.
 _TIMELINE_TO_EVENT = {
     "invoice.payment_recorded": "payment.succeeded",
+    "invoice.payment_failed": "payment.failed",
+    "invoice.payment_refunded": "payment.refunded",
+    "invoice.refund_succeeded": "payment.refunded",
     "invoice.credit_note_issued": "credit_note.issued",
     "invoice.credit_note_voided": "credit_note.voided",
 }
+
+
+def _timeline_event_type(entry: InvoiceEvent) -> str | None:
+    """The API event a timeline entry is, if any: a refund made is `payment.refunded` when it took
+    the money at once (not through a card provider); a pending one only changes the payment."""
+    if entry.type == "invoice.refund_created":
+        return "payment.refunded" if entry.data.get("status") == "succeeded" else None
+    kind = _TIMELINE_TO_EVENT.get(entry.type, entry.type)
+    return kind if kind in EVENT_TYPES else None
 
 
 @dataclass
@@ -60,6 +72,8 @@ class ChangeRecorder:
     # Each changed invoice as it was read before this transaction's first change of it.
     invoices_as_read: dict[str, Invoice] = field(default_factory=dict)
     payments: dict[str, Payment] = field(default_factory=dict)
+    # Each changed payment as it was read before this transaction's first change of it.
+    payments_as_read: dict[str, Payment] = field(default_factory=dict)
     credit_notes: dict[str, CreditNote] = field(default_factory=dict)
     timeline: list[InvoiceEvent] = field(default_factory=list)
 
@@ -69,35 +83,61 @@ class ChangeRecorder:
             self.invoices_as_read.setdefault(invoice.id, as_read)
         self.invoices[invoice.id] = invoice
 
+    def payment_written(self, payment: Payment, as_read: Payment) -> None:
+        """`payment` is updated as it ends this transaction so far."""
+        self.payments_as_read.setdefault(payment.id, as_read)
+        self.payments[payment.id] = payment
+
     def __len__(self) -> int:
         """How many events committing now would write (at most: an unchanged answer writes none)."""
-        named = {
-            entry.invoice_id for entry in self.timeline if self._event_type(entry, "invoice.") is not None
-        }
-        return sum(1 for entry in self.timeline if self._event_type(entry) is not None) + len(
-            [invoice for invoice in self.invoices_as_read if invoice not in named]
+        named_invoices, named_payments = self._named()
+        return (
+            sum(1 for entry in self.timeline if _timeline_event_type(entry) is not None)
+            + len([invoice for invoice in self.invoices_as_read if invoice not in named_invoices])
+            + len([payment for payment in self.payments_as_read if payment not in named_payments])
         )
 
-    @staticmethod
-    def _event_type(entry: InvoiceEvent, prefix: str = "") -> str | None:
-        kind = _TIMELINE_TO_EVENT.get(entry.type, entry.type)
-        return kind if kind in EVENT_TYPES and kind.startswith(prefix) else None
+    def _named(self) -> tuple[set[str], set[str]]:
+        """The invoices and the payments that the timeline's events name."""
+        invoices: set[str] = set()
+        payments: set[str] = set()
+        for entry in self.timeline:
+            kind = _timeline_event_type(entry) or ""
+            if kind.startswith("invoice."):
+                invoices.add(entry.invoice_id)
+            elif kind.startswith("payment."):
+                payments.add(str(entry.data.get("payment_id")))
+        return invoices, payments
 
     def events(self, organisation_id: str) -> list[Event]:
-        """The events of the changes recorded, in the order they happened; `invoice.updated` for an
-        invoice changed without an event of its own (a partial payment, a credit note, an edit) if
-        the change shows in its answer."""
+        """The events of the changes recorded, in the order they happened; `invoice.updated` or
+        `payment.updated` for an invoice or payment changed without an event of its own (a partial
+        payment, a credit note, an edit, a refund under way) if the change shows in its answer."""
         events = []
-        named: set[str] = set()
         for entry in self.timeline:
-            kind = self._event_type(entry)
+            kind = _timeline_event_type(entry)
             if kind is None:
                 continue
-            if kind.startswith("invoice."):
-                named.add(entry.invoice_id)
             recorded = self._object_of(kind, entry)
             if recorded is not None:
                 events.append(new_event(organisation_id, kind, entry.created_at, *recorded))
+        named, named_payments = self._named()
+        for payment_id, payment_as_read in self.payments_as_read.items():
+            payment = self.payments[payment_id]
+            data = _shown(answers.Payment.of, payment)
+            if payment_id not in named_payments and data != _shown(answers.Payment.of, payment_as_read):
+                at = max(entry.created_at for entry in self.timeline) if self.timeline else payment.created_at
+                events.append(
+                    new_event(
+                        organisation_id,
+                        "payment.updated",
+                        at,
+                        "payment",
+                        payment.id,
+                        payment.version + 1,
+                        data,
+                    )
+                )
         for invoice_id, as_read in self.invoices_as_read.items():
             invoice = self.invoices[invoice_id]
             if invoice_id in named:
@@ -125,12 +165,11 @@ class ChangeRecorder:
             if invoice is None:
                 return None
             return "invoice", invoice.id, invoice.version + 1, _shown(answers.Invoice.of, invoice)
-        if kind == "payment.succeeded":
+        if kind.startswith("payment."):
             payment = self.payments.get(str(entry.data.get("payment_id")))
             if payment is None:
                 return None
-            # A payment is recorded once (its first change); refunds change it later, unrecorded here.
-            return "payment", payment.id, 1, payment.model_dump(mode="json")
+            return "payment", payment.id, payment.version + 1, _shown(answers.Payment.of, payment)
         note = self.credit_notes.get(str(entry.data.get("credit_note_id")))
         if note is None:
             return None

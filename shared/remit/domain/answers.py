@@ -7,8 +7,8 @@ OpenAPI document; renaming an answer's field changes the API, never the stored i
 (`remit.adapters.items`). Each class keeps its resource's name: the document's component names
 are the API's.
 
-Charges, payments, credit-balance entries and timeline entries are answered by their domain models,
-which hold nothing beyond what the API shows.
+Charges, credit-balance entries and timeline entries are answered by their domain models, which
+hold nothing beyond what the API shows.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from remit.domain.organisation import (
     Reminders,
 )
 from remit.domain.organisation import Organisation as DomainOrganisation
+from remit.domain.payment import PaymentMethod, PaymentStatus
 from remit.domain.subscription import (
     Collection,
     DaysUntilDue,
@@ -227,6 +228,26 @@ class Invoice(Answer):
     marked_uncollectible_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class Payment(Answer):
+    """A payment as the API shows it. Amounts are in the currency's minor unit."""
+
+    id: str
+    invoice_id: str
+    customer_id: str
+    amount: int
+    currency: CurrencyCode
+    method: PaymentMethod
+    status: PaymentStatus = "succeeded"
+    amount_refunded: int = Field(
+        default=0,
+        description="What refunds took or are taking back from this payment (pending and succeeded).",
+    )
+    reference: str | None = None
+    provider_payment_id: str | None = None
+    received_on: date
+    created_at: datetime
 
 
 class CreditNote(Answer):

@@ -33,6 +33,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "payment.succeeded",
     "payment.failed",
     "payment.refunded",
+    "payment.updated",
     "credit_note.issued",
     "credit_note.voided",
     "subscription.created",

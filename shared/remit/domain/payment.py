@@ -40,6 +40,8 @@ class Payment(Model):
     provider_payment_id: str | None = None
     received_on: date
     created_at: datetime
+    # How many times the stored payment changed since it was recorded (its events' sequence - 1).
+    version: int = 0
 
 
 class NewOfflinePayment(Strict):

@@ -36,6 +36,7 @@ from remit.domain.errors import InvalidSignature, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
 from remit.domain.payment import Payment
+from remit.domain.refunds import with_refund
 from remit.observability import logger
 from remit.ports.billing import BillingTransaction
 from remit.ports.cards import CardGateway, CardPaymentStore, PaymentProviderSecrets
@@ -168,6 +169,7 @@ class CardEventService:
                 self._finish(transaction, invoice, intent, _Settlement(invoice), now, card)
             return
         fully_refunded = intent.refunded >= event.amount
+        refunded = min(intent.refunded, event.amount)
         payment = Payment(
             id=new_id("pay", now),
             invoice_id=invoice.id,
@@ -175,7 +177,8 @@ class CardEventService:
             amount=event.amount,
             currency=invoice.currency,
             method="card",
-            status="refunded" if fully_refunded else "succeeded",
+            status="refunded" if fully_refunded else "partially_refunded" if refunded else "succeeded",
+            amount_refunded=refunded,
             provider_payment_id=event.payment_intent_id,
             received_on=today_in(invoice.timezone, now),
             created_at=now,
@@ -196,8 +199,7 @@ class CardEventService:
                 {"payment_id": payment.id, "amount": payment.amount, "method": "card"},
             ),
         )
-        if intent.refunded:
-            refunded = min(intent.refunded, event.amount)
+        if refunded:
             settlement.events.append(
                 ("invoice.payment_refunded", {"payment_id": payment.id, "amount": refunded})
             )
@@ -266,9 +268,14 @@ class CardEventService:
             return
         settlement = self._settle(transaction, invoice, intent, after, now)
         payment_id = str(intent.payment_id)
-        if after.status == "refunded" and intent.status != "refunded":
-            transaction.mark_payment_refunded(payment_id)
         refunded_now = after.refunded_since(intent)
+        payment = self._billing.get_payment(invoice.organisation_id, payment_id)
+        if payment is not None:
+            # Refunded outside Remit (the provider's dashboard): the payment holds that much less.
+            transaction.update_payment(
+                with_refund(payment, min(refunded_now, payment.amount - payment.amount_refunded)),
+                as_read=payment,
+            )
         settlement.events.insert(
             0, ("invoice.payment_refunded", {"payment_id": payment_id, "amount": refunded_now})
         )

@@ -145,10 +145,16 @@ class RefundService:
             if event_id is not None:
                 transaction.claim_webhook_event(event_id, "refund", now)
             transaction.update_refund(updated, as_read=refund)
-            if status == "failed":
+            payment = None
+            if status != "pending":
                 payment = self._billing.get_payment(organisation_id, refund.payment_id)
                 if payment is None:
                     raise DomainError(f"Payment {refund.payment_id} of refund {refund.id} is gone.")
+            if status == "succeeded" and payment is not None:
+                # The amount was taken when the refund was made; the payment's version moves so that
+                # its `payment.refunded` event is newer than the one of the pending refund.
+                transaction.update_payment(payment, as_read=payment)
+            elif status == "failed" and payment is not None:
                 transaction.update_payment(with_refund(payment, -refund.amount), as_read=payment)
                 if payment.provider_payment_id:
                     transaction.count_refund_by_remit(payment.provider_payment_id, -refund.amount)
