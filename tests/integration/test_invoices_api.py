@@ -387,9 +387,10 @@ def reminder_index_entries() -> list[dict[str, Any]]:
     return [item for item in items if item["GSI1PK"]["S"].startswith("REMIND#")]
 
 
-def test_only_open_invoices_are_in_the_reminder_index_on_their_next_reminder_date(acme: Billing) -> None:
+def test_only_open_invoices_are_in_the_reminder_index_on_the_day_they_become_overdue(acme: Billing) -> None:
     acme.draft()
-    stays_open = acme.finalized(due_date="2027-03-01")  # the default reminder: 15 days after
+    # The default reminder is 15 days after; the day after the due date comes first (invoice.overdue)
+    stays_open = acme.finalized(due_date="2027-03-01")
     paid = acme.finalized(due_date="2027-03-01")
 
     entries_before_payment = len(reminder_index_entries())
@@ -397,7 +398,7 @@ def test_only_open_invoices_are_in_the_reminder_index_on_their_next_reminder_dat
 
     entries = reminder_index_entries()
     assert entries_before_payment == 2
-    assert [e["GSI1SK"]["S"] for e in entries] == [f"2027-03-16#{acme.org}#{stays_open['id']}"]
+    assert [e["GSI1SK"]["S"] for e in entries] == [f"2027-03-02#{acme.org}#{stays_open['id']}"]
 
 
 def test_invoices_can_be_listed_by_status_and_customer(acme: Billing) -> None:

@@ -253,3 +253,71 @@ def test_a_reminder_whose_write_failed_or_whose_ack_was_lost_is_sent_once(acme: 
 
     assert reminders_of(acme, invoice["id"]) == ["after_15"]
     assert len(reminder_emails(acme)) == 1
+
+
+# --- invoice.overdue --------------------------------------------------------------------------
+
+
+def overdue_events(acme: Billing, invoice_id: str) -> list[dict[str, Any]]:
+    response = acme.api.get(f"{acme.base}/events?type=invoice.overdue&object_id={invoice_id}")
+    assert response.status == 200, response.body
+    return list(response.json()["data"])
+
+
+def test_an_invoice_is_announced_overdue_once_the_day_after_its_due_date(acme: Billing) -> None:
+    # Given an open invoice due on DUE
+    invoice = open_invoice(acme)
+
+    # When the run comes on its due date, then the day after, then again (a duplicate) and later
+    for offset in (-3, 0):
+        run_reminders(day(offset))
+    assert overdue_events(acme, invoice["id"]) == []
+    for offset in (1, 1, 2, 15):
+        run_reminders(day(offset))
+
+    # Then one invoice.overdue, carrying the invoice as the API answers it that day (overdue)
+    (event,) = overdue_events(acme, invoice["id"])
+    assert event["data"]["overdue"] is True
+    assert event["data"]["status"] == "open"
+    timeline = [e["type"] for e in acme.api.get(f"{acme.invoice(invoice['id'])}/events").json()["data"]]
+    assert timeline.count("invoice.overdue") == 1
+    assert timeline.index("invoice.overdue") < len(timeline) - 1  # the after_15 reminder came later
+    assert sorted(reminders_of(acme, invoice["id"])) == ["after_15", "before_3"]
+
+
+def test_overdue_is_announced_without_reminders_for_opted_out_customers_and_disabled_schedules(
+    acme: Billing,
+) -> None:
+    opted_out = acme.new_customer(name="Quiet", email="q@x.test", send_reminders=False)
+    quiet = open_invoice(acme, customer=opted_out)
+    acme.api.patch(acme.base, {"reminders": {"enabled": False}})
+    unreminded = open_invoice(acme)
+
+    run_reminders(day(1))
+
+    assert len(overdue_events(acme, quiet["id"])) == 1
+    assert len(overdue_events(acme, unreminded["id"])) == 1
+    assert reminder_emails(acme) == []
+
+
+def test_a_paid_invoice_is_never_announced_overdue(acme: Billing) -> None:
+    invoice = open_invoice(acme)
+    acme.pay(invoice["id"], invoice["amount_due"])
+
+    run_reminders(day(1))
+
+    assert overdue_events(acme, invoice["id"]) == []
+
+
+def test_overdue_is_announced_even_when_the_step_due_was_already_sent(acme: Billing) -> None:
+    # Given a schedule whose only step comes before the due date, already sent
+    acme.api.patch(acme.base, {"reminders": {"days_before_due": [3], "days_after_due": []}})
+    invoice = open_invoice(acme)
+    run_reminders(day(-3))
+
+    # When the run comes after the due date (the latest step reached is the one already sent)
+    run_reminders(day(2))
+
+    # Then the invoice is announced overdue once, and nothing is sent again
+    assert len(overdue_events(acme, invoice["id"])) == 1
+    assert reminders_of(acme, invoice["id"]) == ["before_3"]

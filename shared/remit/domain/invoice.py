@@ -302,8 +302,11 @@ class Invoice(Model):
     # The customer's billing recipients at finalization (receipts go to them).
     recipients: list[str] = Field(default_factory=list)
     sequence: int | None = None
-    # While open: when the reminders run must next look at it (its next reminder step's date).
+    # While open: when the reminders run must next look at it (its next reminder step's date, or the
+    # day after its due date until its `invoice.overdue` event is written).
     next_reminder_on: date | None = None
+    # Whether its `invoice.overdue` event was written (once per invoice).
+    overdue_announced: bool = False
     hosted_token: str | None = None
     # The organisation's logo when the invoice was finalized (its stored key; "" when it had none):
     # its documents keep showing that logo whatever the organisation uploads or removes later. None

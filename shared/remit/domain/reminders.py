@@ -82,6 +82,22 @@ def next_reminder_date(reminders: Reminders, due_date: date, after: date) -> dat
     return min(later) if later else None
 
 
+def next_look_date(
+    reminders: Reminders, due_date: date, after: date, *, remind: bool, overdue_announced: bool
+) -> date | None:
+    """When the reminders run must look at an open invoice again, or None: its first reminder step
+    later than `after` (if its customer gets reminders) or, until its `invoice.overdue` event is
+    written, the day after its due date (already past for an invoice overdue when this is asked),
+    whichever comes first."""
+    dates = []
+    step = next_reminder_date(reminders, due_date, after) if remind else None
+    if step is not None:
+        dates.append(step)
+    if not overdue_announced:
+        dates.append(due_date + timedelta(days=1))
+    return min(dates) if dates else None
+
+
 class ReminderRun(Model):
     """What one organisation's reminders run of one date did (the local stack's summary)."""
 

@@ -40,7 +40,7 @@ from remit.domain.invoice import Invoice
 from remit.domain.pagination import Page
 from remit.domain.payment import Payment
 from remit.domain.refunds import Refund, allocate_refund, with_refund
-from remit.domain.reminders import next_reminder_date
+from remit.domain.reminders import next_look_date
 from remit.ports.billing import BillingTransaction
 from remit.ports.credit_notes import CreditNoteStore
 from remit.services.billing_context import BillingContext, today_in
@@ -316,7 +316,13 @@ class CreditNoteService:
                 # Reopened: the reminders run looks at it again from its next step (the run still
                 # skips a customer who opted out).
                 today = today_in(organisation.timezone, now)
-                first = next_reminder_date(organisation.reminders, restored.due_date, today)
+                first = next_look_date(
+                    organisation.reminders,
+                    restored.due_date,
+                    today,
+                    remind=True,
+                    overdue_announced=restored.overdue_announced,
+                )
                 restored = restored.model_copy(update={"next_reminder_on": first})
             transaction = self._billing.transaction(organisation_id)
             saved = transaction.update_credit_note(voided, as_read=note)

@@ -10,7 +10,7 @@ from remit.domain.errors import NotFound
 from remit.domain.invoice import Invoice
 from remit.domain.numbering import NumberSeries, TakenNumber
 from remit.domain.organisation import Organisation
-from remit.domain.reminders import next_reminder_date
+from remit.domain.reminders import next_look_date
 from remit.ports.billing import BillingTransaction
 from remit.services.billing_context import BillingContext, today_in
 from remit.services.retry import retry_on_conflict
@@ -179,9 +179,16 @@ class InvoiceLifecycleService:
             credit_balances=customer.balances,
             now=now,
         )
-        if customer.send_reminders and finalized.status == "open":
-            # Reminder steps after the issue date (the invoice email itself goes out today).
-            first = next_reminder_date(organisation.reminders, finalized.due_date, issue_date)
+        if finalized.status == "open":
+            # Reminder steps after the issue date (the invoice email itself goes out today), and the
+            # day it becomes overdue (its `invoice.overdue` event, reminded or not).
+            first = next_look_date(
+                organisation.reminders,
+                finalized.due_date,
+                issue_date,
+                remind=customer.send_reminders,
+                overdue_announced=False,
+            )
             finalized = finalized.model_copy(update={"next_reminder_on": first})
         if self._einvoices is not None:
             # Validated with the number about to be taken, before the number is claimed: a refusal

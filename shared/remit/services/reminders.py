@@ -28,9 +28,9 @@ from typing import Any, cast
 
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, NotFound
 from remit.domain.ids import derived_id
-from remit.domain.invoice import Invoice
+from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
-from remit.domain.reminders import ReminderRun, SkipReason, latest_due_step, next_reminder_date
+from remit.domain.reminders import ReminderRun, SkipReason, latest_due_step, next_look_date
 from remit.ports.queues import DayPlanning, WorkQueue
 from remit.ports.reminders import ReminderStore
 from remit.services.billing_context import BillingContext, latest_date_anywhere, today_in
@@ -199,8 +199,19 @@ class ReminderService:
             reminders = organisation.reminders
             opted_out = customer is None or not customer.send_reminders
             step = None if opted_out else latest_due_step(reminders, invoice.due_date, today)
-            later = None if opted_out else next_reminder_date(reminders, invoice.due_date, today)
-            moved = invoice.model_copy(update={"next_reminder_on": later})
+            announce = invoice.is_overdue(today) and not invoice.overdue_announced
+            later = next_look_date(
+                reminders,
+                invoice.due_date,
+                today,
+                remind=not opted_out,
+                overdue_announced=invoice.overdue_announced or announce,
+            )
+            moved = invoice.as_seen_on(today).model_copy(
+                update={"next_reminder_on": later, "overdue_announced": invoice.overdue_announced or announce}
+            )
+            if announce:
+                transaction.billing.insert_event(self._overdue_entry(invoice, now))
             try:
                 if step is None:
                     reason: SkipReason = (
@@ -245,7 +256,8 @@ class ReminderService:
                 return ReminderOutcome(sent=step.key)
             except AlreadyDone:
                 # The step was sent, or the invoice was counted, by an earlier attempt: make sure it
-                # waits for its next step, and count it (once) as already sent.
+                # waits for its next step (announced overdue if it is), and count it (once) as
+                # already sent.
                 return self._already_sent(organisation_id, today, invoice, later)
 
         return retry_on_conflict(
@@ -284,13 +296,16 @@ class ReminderService:
         for invoice in invoices:
             customer = customers.get(invoice.customer_id)
             reminders = organisation.reminders
-            target = None
-            if customer is not None and customer.send_reminders:
-                target = (
-                    today
-                    if latest_due_step(reminders, invoice.due_date, today)
-                    else next_reminder_date(reminders, invoice.due_date, today)
-                )
+            remind = customer is not None and customer.send_reminders
+            target = next_look_date(
+                reminders,
+                invoice.due_date,
+                today,
+                remind=remind,
+                overdue_announced=invoice.overdue_announced,
+            )
+            if remind and latest_due_step(reminders, invoice.due_date, today):
+                target = today
             if invoice.next_reminder_on != target:
                 moved += self._move(invoice, target)
         return moved
@@ -360,9 +375,19 @@ class ReminderService:
             if current is not None:  # else paid or voided meanwhile: nothing left to move or count
                 transaction = self._store.transaction(organisation_id)
                 transaction.claim_run_invoice(today, current.id)
-                if current.next_reminder_on != later:
+                announce = current.is_overdue(today) and not current.overdue_announced
+                if announce:
+                    transaction.billing.insert_event(self._overdue_entry(current, self._clock.now()))
+                if current.next_reminder_on != later or announce:
+                    moved = current.as_seen_on(today) if announce else current
                     transaction.billing.update_invoice(
-                        current.model_copy(update={"next_reminder_on": later}), as_read=current
+                        moved.model_copy(
+                            update={
+                                "next_reminder_on": later,
+                                "overdue_announced": moved.overdue_announced or announce,
+                            }
+                        ),
+                        as_read=current,
                     )
                 transaction.count_on_run(today, sent=False, reason="already_sent")
                 with contextlib.suppress(AlreadyDone):  # counted by an earlier delivery
@@ -371,6 +396,16 @@ class ReminderService:
 
         return retry_on_conflict(
             attempt, _ATTEMPTS, exhausted=f"Invoice {invoice.id} kept changing; the reminder is retried."
+        )
+
+    def _overdue_entry(self, invoice: Invoice, now: datetime) -> InvoiceEvent:
+        """The timeline entry (and so the `invoice.overdue` event) of an invoice found overdue."""
+        return self._context.event(
+            invoice.id,
+            "invoice.overdue",
+            now,
+            due_date=invoice.due_date.isoformat(),
+            amount_due=invoice.amount_due,
         )
 
     def _count(

@@ -73,6 +73,7 @@ class InvoiceItem(StoredItem):
     recipients: list[str] = Field(default_factory=list)
     sequence: int | None = None
     next_reminder_on: date | None = None
+    overdue_announced: bool = False
     hosted_token: str | None = None
     logo_key: str | None = None
     finalized_by_request: str | None = None
@@ -104,6 +105,7 @@ class InvoiceItem(StoredItem):
             ("delivery_date", None),
             ("customer_einvoice", None),
             ("einvoice", None),
+            ("overdue_announced", False),
         ):
             if attributes.get(name) == nothing:
                 del attributes[name]
