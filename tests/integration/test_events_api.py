@@ -313,3 +313,22 @@ def test_a_billing_run_writes_its_invoices_events_then_billing_run_completed_onc
             "invoice.finalized",
             "invoice.sent",
         ]
+
+
+def test_a_balance_moved_by_billing_writes_customer_updated_with_the_customer_as_answered(
+    acme: Billing,
+) -> None:
+    # Given an invoice paid twice over: the excess goes to the customer's credit balance
+    invoice = acme.finalized(unit_amount=10000, quantity="1")  # 119.00 EUR
+    assert acme.pay(invoice["id"], 15000).status == 201
+    # And a second invoice finalized against that credit, which takes it back
+    acme.finalized(unit_amount=1000, quantity="1")
+    customer = acme.api.get(f"{acme.base}/customers/{acme.customer}").json()
+
+    # Then each balance move is a customer.updated whose data is the customer as then answered
+    customer_events = events(acme, f"&object_id={acme.customer}")
+    kinds = [(e["type"], e["data"]["balance"]) for e in customer_events]
+    assert kinds == [("customer.created", 0), ("customer.updated", 3100), ("customer.updated", 1910)]
+    sequences = [e["object"]["sequence"] for e in customer_events]
+    assert sequences == sorted(set(sequences))
+    assert customer_events[-1]["data"] == customer

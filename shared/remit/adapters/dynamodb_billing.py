@@ -60,7 +60,7 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.adapters.dynamodb_credit_notes import credit_note_item, refund_item
-from remit.adapters.dynamodb_events import ChangeRecorder
+from remit.adapters.dynamodb_events import ChangeRecorder, customer_event
 from remit.adapters.dynamodb_numbering import (
     ORGANISATION_SK,
     organisation_and_series,
@@ -337,13 +337,17 @@ class DynamoBillingTransaction:
         `expected_version`, only if the customer is still at that version.
         """
         values: dict[str, Any] = {":issued": issued_invoices, ":one": 1}
-        values[":now"] = json_time(now)
-        updates = ["updated_at = :now"]
+        updates: list[str] = []
         removals: list[str] = []
         conditions = ["attribute_exists(PK)"]
         if balances is not None:
             if as_read is None:
                 raise ValueError("balances are written only as a change of the customer as read")
+            if dict(balances) != dict(as_read.balances):
+                # A change the customer's answer shows: `customer.updated`, sequenced by a version
+                # that must still be the one read (else the event's sequence could fall behind).
+                self._changed_customer(as_read, balances, now, values, conditions)
+                updates.append("updated_at = :now")
             updates.append("balances = :balances")
             removals.append("balance")
             values[":balances"] = dict(balances)
@@ -364,7 +368,9 @@ class DynamoBillingTransaction:
         if expected_version is not None:
             conditions.append("version = :version")
             values[":version"] = expected_version
-        expression = f"SET {', '.join(updates)} ADD issued_invoices :issued, version :one"
+        expression = "ADD issued_invoices :issued, version :one"
+        if updates:
+            expression = f"SET {', '.join(updates)} {expression}"
         if removals:
             expression += f" REMOVE {', '.join(removals)}"
         self._writes.append(
@@ -378,6 +384,25 @@ class DynamoBillingTransaction:
                 },
             )
         )
+
+    def _changed_customer(
+        self,
+        as_read: Customer,
+        balances: Mapping[str, int],
+        now: datetime,
+        values: dict[str, Any],
+        conditions: list[str],
+    ) -> None:
+        values[":now"] = json_time(now)
+        values[":seen_version"] = as_read.version
+        values[":zero"] = 0
+        conditions.append(
+            "(version = :seen_version OR (attribute_not_exists(version) AND :seen_version = :zero))"
+        )
+        changed = as_read.model_copy(
+            update={"balances": dict(balances), "updated_at": now, "version": as_read.version + 1}
+        )
+        self._writes.append(customer_event("customer.updated", changed, now, changed.version + 1))
 
     def insert_balance_transaction(self, transaction: BalanceTransaction) -> None:
         sk = f"BTX#{transaction.customer_id}#{transaction.id}"
