@@ -43,8 +43,8 @@ def destination_problem(url: str, resolver: HostResolver, *, allow_http_loopback
         return None  # already judged by url_problem
     try:
         addresses = resolver.resolve(host)
-    except LookupError:
-        return f"names a host that could not be resolved ({host})"
+    except LookupError as error:
+        return f"names a host that could not be resolved ({error})"
     for address in addresses:
         refused = address_problem(address, allow_loopback=allow_http_loopback)
         if refused is not None:
