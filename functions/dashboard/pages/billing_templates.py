@@ -78,7 +78,7 @@ def _new_form(request: PageRequest, status: int, values: FormValues, errors: For
     return render(
         request,
         status,
-        "billing_templates/form.html",
+        "form_page.html",
         title="New billing template",
         section=SECTION,
         heading="New billing template",
@@ -169,7 +169,7 @@ def _edit_form(
     return render(
         request,
         status,
-        "billing_templates/form.html",
+        "form_page.html",
         title=f"Edit template {found.name}",
         section=SECTION,
         heading=f"Edit template {found.name}",

@@ -74,7 +74,7 @@ def _new_form(request: PageRequest, status: int, values: FormValues, errors: For
     return render(
         request,
         status,
-        "developers/form.html",
+        "form_page.html",
         title="New webhook endpoint",
         section=SECTION,
         heading="New webhook endpoint",
@@ -117,7 +117,7 @@ def _edit_form(
     return render(
         request,
         status,
-        "developers/form.html",
+        "form_page.html",
         title="Edit webhook endpoint",
         section=SECTION,
         heading=f"Edit endpoint {found.url}",
