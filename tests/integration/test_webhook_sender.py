@@ -17,7 +17,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from remit.adapters.webhook_sender import WebhookSender
-from remit.domain.deliveries import RESPONSE_HEAD_BYTES
+from remit.domain.deliveries import RESPONSE_HEAD_BYTES, PostResult
 from remit.domain.webhook_addresses import IPAddress
 from tests.integration.webhook_receiver import Receiver, running_receiver
 
@@ -39,20 +39,14 @@ def sender(**options: object) -> WebhookSender:
 
 def post(
     with_sender: WebhookSender, url: str, *, message_id: str = "evt_1", secrets: Sequence[str] = (SECRET,)
-) -> object:
+) -> PostResult:
     return with_sender.send(
         url=url, message_id=message_id, body=BODY, secrets=secrets, timestamp=datetime.now(UTC)
     )
 
 
 def test_an_event_arrives_signed_and_the_library_verifies_it(receiver: Receiver) -> None:
-    result = sender().send(
-        url=receiver.url("/hooks?source=remit"),
-        message_id="evt_1",
-        body=BODY,
-        secrets=[SECRET],
-        timestamp=datetime.now(UTC),
-    )
+    result = post(sender(), receiver.url("/hooks?source=remit"), message_id="evt_1")
 
     assert result.succeeded
     assert result.status_code == 200
@@ -64,13 +58,7 @@ def test_an_event_arrives_signed_and_the_library_verifies_it(receiver: Receiver)
 
 
 def test_during_a_rotation_both_secrets_sign_and_either_verifies(receiver: Receiver) -> None:
-    result = sender().send(
-        url=receiver.url("/hooks"),
-        message_id="evt_2",
-        body=BODY,
-        secrets=[SECRET, OLD_SECRET],
-        timestamp=datetime.now(UTC),
-    )
+    result = post(sender(), receiver.url("/hooks"), message_id="evt_2", secrets=[SECRET, OLD_SECRET])
 
     assert result.succeeded
     [request] = receiver.to("/hooks")
@@ -85,13 +73,7 @@ def test_during_a_rotation_both_secrets_sign_and_either_verifies(receiver: Recei
 
 
 def test_a_500_is_a_failed_attempt_with_the_answer_kept(receiver: Receiver) -> None:
-    result = sender().send(
-        url=receiver.url("/fail"),
-        message_id="evt_3",
-        body=BODY,
-        secrets=[SECRET],
-        timestamp=datetime.now(UTC),
-    )
+    result = post(sender(), receiver.url("/fail"), message_id="evt_3")
 
     assert not result.succeeded
     assert result.status_code == 500
@@ -100,13 +82,7 @@ def test_a_500_is_a_failed_attempt_with_the_answer_kept(receiver: Receiver) -> N
 
 
 def test_a_redirect_is_not_followed_and_fails(receiver: Receiver) -> None:
-    result = sender().send(
-        url=receiver.url("/redirect"),
-        message_id="evt_4",
-        body=BODY,
-        secrets=[SECRET],
-        timestamp=datetime.now(UTC),
-    )
+    result = post(sender(), receiver.url("/redirect"), message_id="evt_4")
 
     assert not result.succeeded
     assert result.status_code == 302
@@ -118,13 +94,7 @@ def test_a_redirect_is_not_followed_and_fails(receiver: Receiver) -> None:
 def test_a_slow_receiver_times_out_within_the_deadline(receiver: Receiver) -> None:
     receiver.slow_seconds = 3.0
     started = time.monotonic()
-    result = sender(timeout_seconds=0.5).send(
-        url=receiver.url("/slow"),
-        message_id="evt_5",
-        body=BODY,
-        secrets=[SECRET],
-        timestamp=datetime.now(UTC),
-    )
+    result = post(sender(timeout_seconds=0.5), receiver.url("/slow"), message_id="evt_5")
 
     assert time.monotonic() - started < 1.5
     assert not result.succeeded
@@ -136,13 +106,7 @@ def test_a_dead_port_fails_with_connection_refused() -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    result = sender().send(
-        url=f"http://127.0.0.1:{port}/",
-        message_id="evt_6",
-        body=BODY,
-        secrets=[SECRET],
-        timestamp=datetime.now(UTC),
-    )
+    result = post(sender(), f"http://127.0.0.1:{port}/", message_id="evt_6")
 
     assert not result.succeeded
     assert result.status_code is None
@@ -151,13 +115,7 @@ def test_a_dead_port_fails_with_connection_refused() -> None:
 
 def test_a_huge_answer_is_never_read_past_the_first_kilobyte(receiver: Receiver) -> None:
     started = time.monotonic()
-    result = sender().send(
-        url=receiver.url("/huge"),
-        message_id="evt_7",
-        body=BODY,
-        secrets=[SECRET],
-        timestamp=datetime.now(UTC),
-    )
+    result = post(sender(), receiver.url("/huge"), message_id="evt_7")
 
     assert result.succeeded
     assert len(result.response_head) == RESPONSE_HEAD_BYTES
@@ -179,13 +137,7 @@ def test_a_slow_endpoint_does_not_delay_another(receiver: Receiver) -> None:
     ).start()
     time.sleep(0.1)
     started = time.monotonic()
-    result = sender().send(
-        url=receiver.url("/fast"),
-        message_id="evt_f",
-        body=BODY,
-        secrets=[SECRET],
-        timestamp=datetime.now(UTC),
-    )
+    result = post(sender(), receiver.url("/fast"), message_id="evt_f")
 
     assert result.succeeded
     assert time.monotonic() - started < 1.0
@@ -210,12 +162,8 @@ def test_the_checked_address_is_the_one_connected_to_without_a_second_lookup() -
     # ::1), where nothing listens: the request can only arrive through the address checked.
     with running_receiver("127.0.0.2") as elsewhere:
         resolver = RebindingResolver(["127.0.0.2"])
-        result = sender(resolver=resolver).send(
-            url=elsewhere.url("/hooks", host="localhost"),
-            message_id="evt_8",
-            body=BODY,
-            secrets=[SECRET],
-            timestamp=datetime.now(UTC),
+        result = post(
+            sender(resolver=resolver), elsewhere.url("/hooks", host="localhost"), message_id="evt_8"
         )
 
         assert result.succeeded, result.error
@@ -229,15 +177,9 @@ def test_a_host_rebound_to_a_private_address_is_refused_at_delivery(receiver: Re
     with_resolver = sender(resolver=resolver)
     url = receiver.url("/hooks", host="localhost")
 
-    first = with_resolver.send(
-        url=url, message_id="evt_9", body=BODY, secrets=[SECRET], timestamp=datetime.now(UTC)
-    )
-    second = with_resolver.send(
-        url=url, message_id="evt_9", body=BODY, secrets=[SECRET], timestamp=datetime.now(UTC)
-    )
-    third = with_resolver.send(
-        url=url, message_id="evt_9", body=BODY, secrets=[SECRET], timestamp=datetime.now(UTC)
-    )
+    first = post(with_resolver, url, message_id="evt_9")
+    second = post(with_resolver, url, message_id="evt_9")
+    third = post(with_resolver, url, message_id="evt_9")
 
     assert first.succeeded
     assert not second.succeeded
@@ -254,20 +196,8 @@ def test_a_host_rebound_to_a_private_address_is_refused_at_delivery(receiver: Re
 def test_outside_the_local_stack_loopback_and_http_are_refused(receiver: Receiver) -> None:
     deployed = WebhookSender(allow_http_loopback=False, resolver=RebindingResolver(["127.0.0.1"]))
 
-    over_http = deployed.send(
-        url=receiver.url("/hooks"),
-        message_id="evt_10",
-        body=BODY,
-        secrets=[SECRET],
-        timestamp=datetime.now(UTC),
-    )
-    to_loopback = deployed.send(
-        url=f"https://hooks.example.com:{receiver.port}/",
-        message_id="evt_10",
-        body=BODY,
-        secrets=[SECRET],
-        timestamp=datetime.now(UTC),
-    )
+    over_http = post(deployed, receiver.url("/hooks"), message_id="evt_10")
+    to_loopback = post(deployed, f"https://hooks.example.com:{receiver.port}/", message_id="evt_10")
 
     assert over_http.error == "url must be an https:// URL"
     assert to_loopback.error is not None
@@ -350,19 +280,11 @@ def test_over_https_the_pinned_address_is_reached_and_the_certificate_checked_fo
         # The test's resolver is the only way to the receiver: `hooks.remit.test` resolves nowhere else.
         with_tls = sender(resolver=RebindingResolver(["127.0.0.1"]), tls_context=trusting)
 
-        good = with_tls.send(
-            url=f"https://hooks.remit.test:{receiver.port}/tls",
+        good = post(with_tls, f"https://hooks.remit.test:{receiver.port}/tls", message_id="evt_tls")
+        wrong_name = post(
+            sender(resolver=RebindingResolver(["127.0.0.1"]), tls_context=trusting),
+            f"https://other.remit.test:{receiver.port}/tls",
             message_id="evt_tls",
-            body=BODY,
-            secrets=[SECRET],
-            timestamp=datetime.now(UTC),
-        )
-        wrong_name = sender(resolver=RebindingResolver(["127.0.0.1"]), tls_context=trusting).send(
-            url=f"https://other.remit.test:{receiver.port}/tls",
-            message_id="evt_tls",
-            body=BODY,
-            secrets=[SECRET],
-            timestamp=datetime.now(UTC),
         )
 
     assert good.succeeded, good.error
