@@ -60,7 +60,7 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.adapters.dynamodb_credit_notes import credit_note_item, refund_item
-from remit.adapters.dynamodb_events import ChangeRecorder
+from remit.adapters.dynamodb_events import ChangeRecorder, customer_event
 from remit.adapters.dynamodb_numbering import (
     ORGANISATION_SK,
     organisation_and_series,
@@ -90,7 +90,7 @@ from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
 from remit.domain.credit_notes import CreditNote
-from remit.domain.customer import CardOnFile, Customer
+from remit.domain.customer import Customer
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, InvalidInput
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.numbering import NumberSeries
@@ -100,6 +100,7 @@ from remit.domain.overview import OverviewReading, OverviewWindow
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.refunds import Refund
+from remit.domain.saved_cards import SavedCard
 
 OUTBOX_SHARDS = 4
 
@@ -323,7 +324,7 @@ class DynamoBillingTransaction:
         as_read: Customer | None = None,
         issued_invoices: int = 0,
         expected_version: int | None = None,
-        card_on_file: CardOnFile | None = None,
+        saved_cards: list[SavedCard] | None = None,
         next_charges_billing: date | None = None,
     ) -> None:
         """Set the customer's credit balances, add to its issued-invoice count, save the card for
@@ -352,9 +353,22 @@ class DynamoBillingTransaction:
             )
             values[":read_balances"] = dict(as_read.balances)
             values[":read_version"] = as_read.version
-        if card_on_file is not None:
-            updates.append("card_on_file = :card")
-            values[":card"] = card_on_file.model_dump()
+        event: Write | None = None
+        if saved_cards is not None:
+            # The whole list, written only over the customer as read: a concurrent change of its
+            # cards (or anything else) makes this transaction fail and its service re-read.
+            if as_read is None:
+                raise ValueError("saved cards are written only as a change of the customer as read")
+            updates.append("saved_cards = :cards")
+            removals.append("card_on_file")
+            values[":cards"] = [card.model_dump(mode="json") for card in saved_cards]
+            conditions.append("version = :cards_version")
+            values[":cards_version"] = as_read.version
+            shown = {"saved_cards": saved_cards, "updated_at": now, "version": as_read.version + 1}
+            if balances is not None:
+                shown["balances"] = dict(balances)
+            changed = as_read.model_copy(update=shown)
+            event = customer_event("customer.updated", changed, now, changed.version + 1)
         if next_charges_billing is not None:
             keys = due_keys(next_charges_billing, self._organisation_id, customer_id)
             updates += ["next_charges_billing = :next", "GSI1PK = :gpk", "GSI1SK = :gsk"]
@@ -378,6 +392,8 @@ class DynamoBillingTransaction:
                 },
             )
         )
+        if event is not None:
+            self._writes.append(event)
 
     def insert_balance_transaction(self, transaction: BalanceTransaction) -> None:
         sk = f"BTX#{transaction.customer_id}#{transaction.id}"

@@ -373,3 +373,15 @@ class WebhookEndpointWithSecret(WebhookEndpoint):
     secret: str = Field(
         description="Signs every delivery from now on (`whsec_…`); shown this once, keep it safe."
     )
+
+
+class SavedCard(Answer):
+    """A card the customer saved for future payments, as the API shows it (never the provider's ids)."""
+
+    id: str = Field(description="The card's id in Remit (`card_…`).")
+    brand: str = Field(description="The card network, as the provider names it (`visa`, `mastercard`…).")
+    last4: str | None = Field(default=None, description="The card number's last four digits.")
+    exp_month: int | None = None
+    exp_year: int | None = None
+    default: bool = Field(description="The card auto-pay and “Attempt card” charge; one per customer.")
+    created_at: datetime | None = None

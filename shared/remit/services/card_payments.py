@@ -203,6 +203,12 @@ class CardPaymentService:
         logger.info("Off-session card charge started", extra={"invoice_id": invoice.id, "intent": intent_id})
         return invoice
 
+    def connected_gateway(self, organisation: Organisation) -> tuple[ProviderCredentials, CardGateway]:
+        """The organisation's credentials and the gateway of its provider. Raises `Conflict` when it
+        accepts no card payments (no provider connected)."""
+        credentials = self._connected(organisation)
+        return credentials, self.gateway(credentials)
+
     def _connected(self, organisation: Organisation) -> ProviderCredentials:
         credentials = self._secrets.get(organisation.id) if organisation.payment_methods.card else None
         if credentials is None:
