@@ -17,7 +17,7 @@ ProviderName = Literal["stripe", "sandbox"]
 # `card_saved`: a card setup (no payment) finished: the customer's card is saved.
 CardEventKind = Literal["succeeded", "failed", "refunded", "refund", "card_saved"]
 # Stripe's metadata values hold 500 characters: the ids of a payment of several invoices fit in one.
-MAX_INVOICES_PER_PAYMENT = 10
+MAX_INVOICES_PER_PAYMENT = 8
 # What Stripe's credentials start with: a secret or restricted key, and a webhook signing secret.
 SECRET_KEY_PREFIXES = ("sk_", "rk_")
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret

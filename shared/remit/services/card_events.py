@@ -41,6 +41,7 @@ from remit.observability import logger
 from remit.ports.billing import BillingTransaction
 from remit.ports.cards import CardGateway, CardPaymentStore, PaymentProviderSecrets
 from remit.services.billing_context import BillingContext, today_in
+from remit.services.invoices_card_payment import InvoicesCardPayment
 from remit.services.refunds import RefundService
 from remit.services.retry import retry_on_conflict
 from remit.services.saved_cards import SavedCardService
@@ -71,6 +72,8 @@ class CardEventService:
     ) -> None:
         # Card setups (a card saved without a payment) are applied there.
         self._saved_cards = saved_cards
+        # One payment of several invoices (the portal's) is applied there.
+        self._invoices_payment = InvoicesCardPayment(context, card_payments)
         # Events about the refunds Remit asked for (credit notes) are applied there.
         self._refunds = refunds
         self._context = context
@@ -104,6 +107,8 @@ class CardEventService:
             event = self._with_card_details(credentials, gateway(), event)
         if event.kind == "card_saved":
             return self._card_saved(organisation_id, event)
+        if event.organisation_id == organisation_id and not event.invoice_id and event.invoice_ids:
+            return self._for_invoices(organisation_id, event)
         if event.organisation_id != organisation_id or not event.invoice_id:
             _log_ignored(organisation_id, event, "the payment names another organisation or no invoice")
             return "ignored"
@@ -130,6 +135,24 @@ class CardEventService:
             logger.warning("The provider did not describe the card", extra={"event": event.event_id})
             details = CardDetails()
         return event.model_copy(update={"card": details})
+
+    def _for_invoices(self, organisation_id: str, event: CardPaymentEvent) -> CardEventOutcome:
+        now = self._clock.now()
+        card = None
+        if event.kind == "succeeded" and event.provider_customer_id and event.payment_method_id:
+            card = SavedCard(
+                id=new_id("card", now),
+                created_at=now,
+                provider_customer_id=event.provider_customer_id,
+                payment_method_id=event.payment_method_id,
+                **(event.card or CardDetails()).model_dump(),
+            )
+        try:
+            applied = retry_on_conflict(lambda: self._invoices_payment.apply(organisation_id, event, card))
+        except EventAlreadyApplied:
+            logger.info("Card event already applied", extra={"provider_event_id": event.event_id})
+            return "already_applied"
+        return "applied" if applied else "ignored"
 
     def _card_saved(self, organisation_id: str, event: CardPaymentEvent) -> CardEventOutcome:
         if self._saved_cards is None or event.organisation_id != organisation_id:
