@@ -47,6 +47,7 @@ from remit.domain.organisation import (
     Branding,
     CreditNoteNumbering,
     InvoiceNumbering,
+    Notifications,
     PaymentMethods,
     PaymentTermsDays,
     Reminders,
@@ -106,6 +107,7 @@ class Organisation(Answer):
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
+    notifications: Notifications = Field(default_factory=Notifications)
     created_at: datetime
     updated_at: datetime
 

@@ -107,6 +107,18 @@ class BillingContext:
             created_at=now,
         )
 
+    def stage_invoice_email(
+        self, transaction: BillingTransaction, invoice: Invoice, recipients: list[str], now: datetime
+    ) -> Invoice:
+        """Stage the invoice email owed to `recipients` (outbox) and `invoice.sent`; returns the
+        invoice with `sent_at`, for the caller to write in the same transaction. Every sending of an
+        invoice (send, the daily cycle's, the "ready for payment" one of finalizing) stages it here.
+        """
+        message = self.outbox_message("invoice", invoice, recipients, now)
+        transaction.insert_outbox(message)
+        transaction.insert_event(self.event(invoice.id, "invoice.sent", now, to=", ".join(message.to)))
+        return invoice.model_copy(update={"sent_at": now, "updated_at": now})
+
     def event(self, invoice_id: str, kind: str, now: datetime, **data: str | int | None) -> InvoiceEvent:
         return InvoiceEvent(
             id=new_id("evt", now), invoice_id=invoice_id, type=kind, created_at=now, data=data
