@@ -264,7 +264,8 @@ class SandboxGateway:
     def create_card_setup(
         self, credentials: ProviderCredentials, request: CardSetupRequest
     ) -> CheckoutSession:
-        """Remember a card setup for the local page: a card saved there arrives as `setup_intent.succeeded`."""
+        """Remember a card setup for the local page; a card saved there arrives as
+        `setup_intent.succeeded`."""
         return self._remember(
             {
                 "mode": "setup",

@@ -3,10 +3,11 @@
 Point the SDK at it with `api_base` (`StripeGateway(fake.url)`, or `REMIT_STRIPE_API_BASE`).
 Serves `POST /v1/checkout/sessions` (payment and setup mode), `POST /v1/customers`,
 `POST /v1/payment_intents`, `POST /v1/refunds`, `GET /v1/payment_methods/<id>` (a Visa card whose
-last four digits end the id, when they are digits) and `POST /v1/payment_methods/<id>/detach`; an `Idempotency-Key` seen before gets the first answer again, as Stripe does. A
-payment intent with the payment method `pm_card_chargeDeclined` is declined with a 402 card error.
-A refund is answered with `refund_status` (default `pending`); while `refunds_down` is set, refunds
-are answered 500 (and not remembered), as an outage would.
+last four digits end the id, when they are digits) and `POST /v1/payment_methods/<id>/detach`;
+an `Idempotency-Key` seen before gets the first answer again, as Stripe does. A payment intent
+with the payment method `pm_card_chargeDeclined` is declined with a 402 card error. A refund is
+answered with `refund_status` (default `pending`); while `refunds_down` is set, refunds are
+answered 500 (and not remembered), as an outage would.
 """
 
 from __future__ import annotations

@@ -62,9 +62,12 @@ def test_the_profile_lists_saved_cards_and_makes_one_default_once_confirmed() ->
     unchanged = [card.default for card in cards(organisation_id, customer.id)]
     done = browser.post(f"{path}/cards/{second.id}/default", {"card": "mastercard •••• 1111"})
 
-    assert "visa •••• 0000" in page and "mastercard •••• 1111" in page and "03/2031" in page
+    assert "visa •••• 0000" in page
+    assert "mastercard •••• 1111" in page
+    assert "03/2031" in page
     assert "Default" in page
-    assert asked["statusCode"] == 200 and unchanged == [True, False]
+    assert asked["statusCode"] == 200
+    assert unchanged == [True, False]
     assert done["statusCode"] == 303
     assert [card.default for card in cards(organisation_id, customer.id)] == [False, True]
 
@@ -80,7 +83,8 @@ def test_removing_a_card_needs_the_csrf_token_and_then_removes_it() -> None:
     kept = cards(organisation_id, customer.id)
     removed = browser.post(path, {"card": "visa"})
 
-    assert forged["statusCode"] == 403 and kept == [card]
+    assert forged["statusCode"] == 403
+    assert kept == [card]
     assert removed["statusCode"] == 303
     assert cards(organisation_id, customer.id) == []
 

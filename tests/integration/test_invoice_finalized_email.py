@@ -5,6 +5,7 @@ every door that finalizes, exactly once; off, nothing is emailed by finalizing."
 from __future__ import annotations
 
 import threading
+
 import boto3
 import pytest
 

@@ -159,7 +159,8 @@ def test_an_event_naming_invoices_of_two_customers_is_ignored(acme: Billing) -> 
     )
 
     assert outcome == "ignored"
-    assert payments(acme, first["id"]) == [] and payments(acme, other["id"]) == []
+    assert payments(acme, first["id"]) == []
+    assert payments(acme, other["id"]) == []
 
 
 def refused(billing: Billing, invoice_ids: list[str], customer: str | None = None) -> InvalidInput:

@@ -112,7 +112,8 @@ def test_a_setup_that_succeeds_saves_the_card_once_with_its_details_and_an_event
     assert card["id"].startswith("card_")
     assert (card["brand"], card["last4"], card["exp_month"], card["exp_year"]) == ("visa", "4444", 8, 2031)
     assert card["default"] is True
-    assert "payment_method_id" not in card and "provider_customer_id" not in card
+    assert "payment_method_id" not in card
+    assert "provider_customer_id" not in card
     assert customer_updates(acme) == before + 1
 
 
@@ -260,7 +261,8 @@ def test_the_sandbox_setup_page_saves_4242_and_declines_0002_by_signed_webhook(
         DynamoTable(lambda: boto3.client("dynamodb"), TABLES["BillingTable"]), lambda: "", SystemClock()
     )
     session = gateway.session(session_id)
-    assert session is not None and session["mode"] == "setup"
+    assert session is not None
+    assert session["mode"] == "setup"
 
     [event] = setup_events(session, number, "04/33")
     outcome = deliver(sandbox.org, json.dumps(event).encode(), sandbox_secret(sandbox.org))

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from remit.domain.card_payments import (
+    MAX_INVOICES_PER_PAYMENT,
     SECRET_KEY_PREFIXES,
     WEBHOOK_SECRET_PREFIX,
-    MAX_INVOICES_PER_PAYMENT,
     CheckoutRequest,
     ConnectPaymentProvider,
     MultiInvoiceCheckoutRequest,

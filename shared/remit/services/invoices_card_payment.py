@@ -109,7 +109,11 @@ class InvoicesCardPayment:
             paid, _ = invoice.record_payment(share, now)
             saved = transaction.update_invoice(paid, as_read=invoice)
             transaction.insert_payment(payment)
-            recorded = {"payment_id": payment.id, "amount": share, "method": "card"}
+            recorded: dict[str, str | int | None] = {
+                "payment_id": payment.id,
+                "amount": share,
+                "method": "card",
+            }
             transaction.insert_event(
                 self._context.event(invoice.id, "invoice.payment_recorded", now, **recorded)
             )
