@@ -279,3 +279,35 @@ def test_the_sandbox_setup_page_saves_4242_and_declines_0002_by_signed_webhook(
     else:
         assert outcome == "ignored"
         assert cards(sandbox) == []
+
+
+def test_the_sandbox_setup_page_shows_a_card_form_and_sends_the_customer_back(
+    sandbox: Billing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local import sandbox_checkout
+    from local.http_messages import HttpRequest
+
+    delivered: list[tuple[str, list[dict[str, Any]]]] = []
+    monkeypatch.setattr(
+        sandbox_checkout, "_deliver", lambda org, events, secret: delivered.append((org, events))
+    )
+    url = services().saved_cards.start_card_setup(sandbox.org, sandbox.customer, return_url=RETURN_URL)
+    path = "/_dev/sandbox/checkout/" + url.rsplit("/", 1)[1]
+
+    def post(card: str) -> Any:
+        body = f"card_number={card}&expiry=04%2F33&cvc=123".encode()
+        return sandbox_checkout.pay(HttpRequest("POST", path, "", [], body, "127.0.0.1"))
+
+    shown = sandbox_checkout.show_checkout(HttpRequest("GET", path, "", [], b"", "127.0.0.1"))
+    wrong = post("1234")
+    saved = post(SUCCEEDING_CARD)
+    again = post(SUCCEEDING_CARD)
+
+    assert shown.status == 200
+    assert b"Save a card" in shown.body
+    assert wrong.status == 422
+    assert (saved.status, dict(saved.headers)["Location"]) == (303, f"{RETURN_URL}?card_setup=success")
+    assert again.status == 303
+    [(org, [event])] = delivered  # the second post delivers nothing: a setup completes once
+    assert (org, event["type"]) == (sandbox.org, "setup_intent.succeeded")
+    assert event["data"]["object"]["payment_method"]["card"]["last4"] == "4242"
