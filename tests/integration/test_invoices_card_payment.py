@@ -5,6 +5,7 @@ provider's events, the excess credited in the invoices' currency; refusals chang
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -244,3 +245,37 @@ def test_the_sandbox_pays_several_invoices_by_its_signed_webhook(sandbox: Billin
     assert outcomes == ["applied", "applied"]
     assert [sandbox.get(i["id"])["status"] for i in (first, second)] == ["paid", "paid"]
     assert [len(payments(sandbox, i["id"])) for i in (first, second)] == [1, 1]
+
+
+def test_the_checkout_and_intent_events_of_one_payment_delivered_concurrently_pay_each_invoice_once(
+    served_aws: None,
+) -> None:
+    from tests.integration.conftest import new_account
+    from tests.integration.test_card_webhooks import Shop, card_event_service, sign
+
+    shop = Shop(new_account("Concurrent account"))
+    ids = [shop.invoice()["id"], shop.invoice()["id"]]
+    kinds = ("checkout.session.completed", "payment_intent.succeeded")
+    bodies = [paid_event(f"evt_{n % 2}", kinds[n % 2], shop.org, ids, 2 * TOTAL) for n in range(8)]
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(bodies))
+
+    def deliver(body: bytes) -> None:
+        service = card_event_service()  # one per thread, as in separate Lambda environments
+        start.wait()
+        try:
+            outcomes.append(service.handle(shop.org, body, sign(body)))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=deliver, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(outcomes) == ["already_applied"] * 6 + ["applied"] * 2
+    assert [len(shop.payments(invoice_id)) for invoice_id in ids] == [1, 1]
+    assert [shop.billing.get(invoice_id)["status"] for invoice_id in ids] == ["paid", "paid"]
