@@ -19,6 +19,8 @@ Guarantees:
   version), the timeline, the credit balance of the invoice's currency and its ledger entry, the
   card saved for auto-pay and the receipt owed through the outbox; a concurrent update makes it
   re-read and retry.
+* A card setup's event (`card_saved`) is applied by `SavedCardService`, a payment of several
+  invoices (metadata `invoice_ids`) by `InvoicesCardPayment`, each at most once per event id alike.
 """
 
 from __future__ import annotations
