@@ -26,6 +26,7 @@ from local.sandbox_gateway import (
     SandboxGateway,
     checkout_events,
     deliver_event,
+    setup_events,
 )
 from remit.adapters.dynamodb import DynamoTable
 from remit.adapters.money_format import format_money
@@ -70,6 +71,8 @@ def pay(request: HttpRequest) -> HttpResponse:
     if card not in (SUCCEEDING_CARD, DECLINED_CARD) or not form.get("expiry") or not form.get("cvc"):
         error = "Use 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined), any expiry and CVC."
         return _page(422, _form(session, error))
+    if session.get("mode") == "setup":
+        return _save_card(session, card, form.get("expiry", ""))
     hosted_page = str(session["cancel_url"]).split("?", 1)[0]
     if session.get("completed_at"):
         return _see_other(str(session["success_url"]))
@@ -91,6 +94,36 @@ def pay(request: HttpRequest) -> HttpResponse:
     if card == DECLINED_CARD:
         return _see_other(f"{hosted_page}?checkout=declined")
     return _see_other(str(session["success_url"]))
+
+
+def _save_card(session: dict[str, Any], card: str, expiry: str) -> HttpResponse:
+    """A card setup: 4242… is saved, 0002 declined; either way the outcome goes by signed webhook."""
+    back = str(session["success_url"])
+    if session.get("completed_at"):
+        return _see_other(_with_query(back, "card_setup=success"))
+    credentials = _secrets().get(str(session["organisation_id"]))
+    if credentials is None or credentials.provider != "sandbox":
+        return _page(409, _message("The sandbox provider is no longer connected", back))
+    if card == SUCCEEDING_CARD and not _sandbox().complete(str(session["session_id"])):
+        return _see_other(_with_query(back, "card_setup=success"))
+    delivery = threading.Thread(
+        target=_deliver,
+        args=(
+            str(session["organisation_id"]),
+            setup_events(session, card, expiry),
+            credentials.webhook_secret.get_secret_value(),
+        ),
+        name="sandbox-card-setup",
+        daemon=True,
+    )
+    delivery.start()
+    delivery.join(_DELIVERY_WAIT_SECONDS)
+    outcome = "declined" if card == DECLINED_CARD else "success"
+    return _see_other(_with_query(back, f"card_setup={outcome}"))
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
 def _deliver(organisation_id: str, events: list[dict[str, Any]], webhook_secret: str) -> None:
@@ -143,6 +176,8 @@ button {{ margin-top: 1.5rem; width: 100%; font-size: 1rem; font-weight: 600; pa
 
 
 def _form(session: dict[str, Any], error: str | None = None) -> str:
+    if session.get("mode") == "setup":
+        return _setup_form(session, error)
     amount = format_money(int(session["amount"]), str(session["currency"]))
     number = html.escape(str(session["invoice_number"]))
     action = html.escape(f"{PATH_PREFIX}/{session['session_id']}")
@@ -166,6 +201,30 @@ def _form(session: dict[str, Any], error: str | None = None) -> str:
 </form>
 <p class="hint">4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined.</p>
 <p><a href="{cancel}">Cancel and go back to the invoice</a></p>"""
+
+
+def _setup_form(session: dict[str, Any], error: str | None) -> str:
+    action = html.escape(f"{PATH_PREFIX}/{session['session_id']}")
+    back = html.escape(str(session["cancel_url"]))
+    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    return f"""<span class="badge">Sandbox: no real card is saved</span>
+<h1>Save a card</h1>
+<p>The card is kept for future payments; nothing is charged now.</p>
+{alert}
+<form method="post" action="{action}">
+<label for="card_number">Card number</label>
+<input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number"
+  placeholder="4242 4242 4242 4242" required>
+<div class="row">
+<div><label for="expiry">Expiry (MM/YY)</label>
+<input id="expiry" name="expiry" autocomplete="cc-exp" placeholder="12/34" required></div>
+<div><label for="cvc">CVC</label>
+<input id="cvc" name="cvc" inputmode="numeric" autocomplete="cc-csc" placeholder="123" required></div>
+</div>
+<button type="submit">Save card</button>
+</form>
+<p class="hint">4242 4242 4242 4242 is saved; 4000 0000 0000 0002 is declined.</p>
+<p><a href="{back}">Cancel</a></p>"""
 
 
 def _not_found() -> str:

@@ -28,13 +28,16 @@ from remit.adapters.stripe_gateway import verify_stripe_event
 from remit.config import Settings
 from remit.domain.card_payments import (
     CardPaymentEvent,
+    CardSetupRequest,
     CheckoutRequest,
     CheckoutSession,
+    MultiInvoiceCheckoutRequest,
     OffSessionCharge,
     ProviderCredentials,
 )
 from remit.domain.errors import ConcurrentUpdate
 from remit.domain.refunds import ProviderRefund, ProviderRefundRequest
+from remit.domain.saved_cards import CardDetails
 from remit.observability import logger
 from remit.ports.clock import Clock
 
@@ -145,6 +148,46 @@ def checkout_events(session: dict[str, Any], card_number: str) -> list[dict[str,
     ]
 
 
+def card_expiry(expiry: str) -> tuple[int, int]:
+    """The month and year of an `MM/YY` (or `MM/YYYY`) expiry; 12/2034 when it is not one."""
+    month, _, year = expiry.strip().partition("/")
+    if month.strip().isdigit() and year.strip().isdigit() and 1 <= int(month) <= 12:
+        full_year = int(year) + 2000 if int(year) < 100 else int(year)
+        if 2000 <= full_year <= 2200:
+            return int(month), full_year
+    return 12, 2034
+
+
+def sandbox_payment_method(card_number: str, expiry: str) -> dict[str, Any]:
+    """A PaymentMethod as Stripe expands it: the card's brand, last four digits and expiry."""
+    month, year = card_expiry(expiry)
+    return {
+        "id": f"pm_sandbox_{card_number[-4:]}_{secrets.token_hex(6)}",
+        "object": "payment_method",
+        "type": "card",
+        "card": {"brand": "visa", "last4": card_number[-4:], "exp_month": month, "exp_year": year},
+    }
+
+
+def setup_events(session: dict[str, Any], card_number: str, expiry: str) -> list[dict[str, Any]]:
+    """The event Stripe would send for a card setup of `session` (4242… saved, 0002 declined)."""
+    declined = card_number == DECLINED_CARD
+    payment_method = sandbox_payment_method(card_number, expiry)
+    setup_intent: dict[str, Any] = {
+        "id": f"seti_sandbox_{secrets.token_hex(12)}",
+        "object": "setup_intent",
+        "customer": session.get("provider_customer_id"),
+        "metadata": dict(session["metadata"]),
+        "usage": "off_session",
+        "status": "requires_payment_method" if declined else "succeeded",
+        "payment_method": None if declined else payment_method,
+    }
+    if declined:
+        setup_intent["last_setup_error"] = {"code": "card_declined", "message": DECLINE_MESSAGE}
+        return [stripe_event("setup_intent.setup_failed", setup_intent)]
+    return [stripe_event("setup_intent.succeeded", setup_intent)]
+
+
 def sandbox_gateway(table: DynamoTable, config: Settings, clock: Clock) -> SandboxGateway:
     """The sandbox gateway over Remit's billing table, as `remit.bootstrap.use_card_gateway` builds it."""
     return SandboxGateway(table, lambda: config.public_base_url, clock)
@@ -187,6 +230,72 @@ class SandboxGateway:
             "customer_email": request.customer_email,
             "save_card": request.save_card,
             "provider_customer_id": customer,
+            "created_at": self._clock.now().isoformat(),
+        }
+        self._table.client.put_item(TableName=self._table.name, Item=to_attributes(item))
+        url = f"{self._public_base_url().rstrip('/')}{CHECKOUT_PATH}{session_id}"
+        return CheckoutSession(id=session_id, url=url)
+
+    def create_invoices_checkout(
+        self, credentials: ProviderCredentials, request: MultiInvoiceCheckoutRequest
+    ) -> CheckoutSession:
+        """Remember a session paying several invoices; its metadata names them all (`invoice_ids`)."""
+        metadata = {
+            "organisation_id": request.organisation_id,
+            "customer_id": request.customer_id,
+            "invoice_ids": ",".join(request.invoice_ids),
+        }
+        return self._remember(
+            {
+                "mode": "payment",
+                "organisation_id": request.organisation_id,
+                "invoice_number": ", ".join(request.invoice_numbers),
+                "amount": request.amount,
+                "currency": request.currency,
+                "metadata": metadata,
+                "success_url": request.success_url,
+                "cancel_url": request.cancel_url,
+                "customer_email": request.customer_email,
+                "save_card": False,
+                "provider_customer_id": request.provider_customer_id,
+            }
+        )
+
+    def create_card_setup(
+        self, credentials: ProviderCredentials, request: CardSetupRequest
+    ) -> CheckoutSession:
+        """Remember a card setup for the local page; a card saved there arrives as
+        `setup_intent.succeeded`."""
+        return self._remember(
+            {
+                "mode": "setup",
+                "organisation_id": request.organisation_id,
+                "customer_id": request.customer_id,
+                "currency": request.currency,
+                "metadata": {"organisation_id": request.organisation_id, "customer_id": request.customer_id},
+                "success_url": request.return_url,
+                "cancel_url": request.return_url,
+                "customer_email": request.customer_email,
+                "provider_customer_id": request.provider_customer_id or f"cus_sandbox_{secrets.token_hex(8)}",
+            }
+        )
+
+    def card_details(self, credentials: ProviderCredentials, payment_method_id: str) -> CardDetails:
+        """A sandbox card's digits are in its id (`pm_sandbox_<last4>…`); its events carry the rest."""
+        digits = payment_method_id.removeprefix("pm_sandbox_")[:4]
+        return CardDetails(brand="visa", last4=digits if digits.isdigit() else None)
+
+    def detach_card(self, credentials: ProviderCredentials, payment_method_id: str) -> None:
+        """Sandbox cards live nowhere but in Remit: nothing to detach."""
+
+    def _remember(self, fields: dict[str, Any]) -> CheckoutSession:
+        session_id = f"cs_sandbox_{secrets.token_urlsafe(24)}"
+        item = {
+            "PK": f"SANDBOX#{session_id}",
+            "SK": "SANDBOX",
+            "entity": "sandbox_checkout",
+            "session_id": session_id,
+            **fields,
             "created_at": self._clock.now().isoformat(),
         }
         self._table.client.put_item(TableName=self._table.name, Item=to_attributes(item))

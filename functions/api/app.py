@@ -36,6 +36,7 @@ from api.routes import (
     operations,
     organisations,
     payment_provider,
+    saved_cards,
     subscriptions,
     webhook_deliveries,
     webhook_endpoints,
@@ -56,6 +57,7 @@ app.use(middlewares=[idempotency.idempotent_posts])
 app.include_router(operations.router)
 app.include_router(organisations.router, prefix="/v1/organisations")
 app.include_router(customers.router, prefix="/v1/organisations")
+app.include_router(saved_cards.router, prefix="/v1/organisations")
 app.include_router(charges.router, prefix="/v1/organisations")
 app.include_router(invoices.router, prefix="/v1/organisations")
 app.include_router(credit_notes.router, prefix="/v1/organisations")

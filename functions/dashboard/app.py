@@ -29,6 +29,7 @@ from dashboard.pages import (
     developers,
     invoices,
     organisations,
+    saved_cards,
     session,
     settings,
     sign_in_steps,
@@ -45,6 +46,7 @@ app = APIGatewayRestResolver()
 app.use(middlewares=checks.PAGE_CHECKS)
 app.include_router(organisations.router, prefix="/dashboard")
 app.include_router(customers.router, prefix="/dashboard")
+app.include_router(saved_cards.router, prefix="/dashboard")
 app.include_router(billing.router, prefix="/dashboard")
 app.include_router(invoices.router, prefix="/dashboard")
 app.include_router(credit_notes.router, prefix="/dashboard")

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from remit.services.payments import PaymentService
     from remit.services.refunds import RefundService
     from remit.services.reminders import ReminderService
+    from remit.services.saved_cards import SavedCardService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
     from remit.services.webhook_delivery import WebhookDeliveryService
@@ -98,6 +99,7 @@ class Services:
     notifications: NotificationService
     card_payments: CardPaymentService
     card_events: CardEventService
+    saved_cards: SavedCardService
     credit_notes: CreditNoteService
     refunds: RefundService
     subscriptions: SubscriptionService
@@ -286,6 +288,7 @@ def build_services(
     from remit.services.payments import PaymentService
     from remit.services.refunds import RefundService
     from remit.services.reminders import ReminderService
+    from remit.services.saved_cards import SavedCardService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
     from remit.services.webhook_delivery import EmailedFailingAlerts, WebhookDeliveryService
@@ -355,6 +358,7 @@ def build_services(
     card_payments = CardPaymentService(
         context, organisation_repository, provider_secrets, gateways, config.stage
     )
+    saved_cards = SavedCardService(context, card_payments)
     credit_note_store = DynamoCreditNoteStore(billing)
     refunds = RefundService(context, credit_note_store, provider_secrets, gateways, clock)
     users = CognitoUserDirectory(cache(_cognito_idp), config.user_pool_id, config.user_pool_client_id, clock)
@@ -387,8 +391,14 @@ def build_services(
         notifications=notifications,
         card_payments=card_payments,
         card_events=CardEventService(
-            context, DynamoCardPaymentStore(billing), provider_secrets, gateways, refunds=refunds
+            context,
+            DynamoCardPaymentStore(billing),
+            provider_secrets,
+            gateways,
+            refunds=refunds,
+            saved_cards=saved_cards,
         ),
+        saved_cards=saved_cards,
         credit_notes=CreditNoteService(
             context, credit_note_store, send_refunds=refunds.send, einvoices=einvoices
         ),

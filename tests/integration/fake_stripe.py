@@ -1,11 +1,13 @@
 """A fake Stripe API on 127.0.0.1: records what the stripe SDK sends and answers Stripe-shaped objects.
 
 Point the SDK at it with `api_base` (`StripeGateway(fake.url)`, or `REMIT_STRIPE_API_BASE`).
-Serves `POST /v1/checkout/sessions`, `POST /v1/customers`, `POST /v1/payment_intents` and
-`POST /v1/refunds`; an `Idempotency-Key` seen before gets the first answer again, as Stripe does. A
-payment intent with the payment method `pm_card_chargeDeclined` is declined with a 402 card error.
-A refund is answered with `refund_status` (default `pending`); while `refunds_down` is set, refunds
-are answered 500 (and not remembered), as an outage would.
+Serves `POST /v1/checkout/sessions` (payment and setup mode), `POST /v1/customers`,
+`POST /v1/payment_intents`, `POST /v1/refunds`, `GET /v1/payment_methods/<id>` (a Visa card whose
+last four digits end the id, when they are digits) and `POST /v1/payment_methods/<id>/detach`;
+an `Idempotency-Key` seen before gets the first answer again, as Stripe does. A payment intent
+with the payment method `pm_card_chargeDeclined` is declined with a 402 card error. A refund is
+answered with `refund_status` (default `pending`); while `refunds_down` is set, refunds are
+answered 500 (and not remembered), as an outage would.
 """
 
 from __future__ import annotations
@@ -51,6 +53,17 @@ class FakeStripe:
                     self.headers.get("Idempotency-Key"),
                     self.headers.get("Authorization"),
                 )
+                status, body = fake.answer(request)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Request-Id", "req_fake")
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                request = RecordedRequest("GET", self.path, {}, None, self.headers.get("Authorization"))
                 status, body = fake.answer(request)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
@@ -141,6 +154,16 @@ class FakeStripe:
                     }
                 }
             return 200, intent
+        if request.path.startswith("/v1/payment_methods/"):
+            method_id = request.path.removeprefix("/v1/payment_methods/").removesuffix("/detach")
+            last4 = method_id[-4:] if method_id[-4:].isdigit() else "4242"
+            return 200, {
+                "id": method_id,
+                "object": "payment_method",
+                "type": "card",
+                "customer": None if request.path.endswith("/detach") else "cus_fake",
+                "card": {"brand": "visa", "last4": last4, "exp_month": 8, "exp_year": 2031},
+            }
         if request.path == "/v1/refunds":
             return 200, {
                 "id": f"re_test_{number}",

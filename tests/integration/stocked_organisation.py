@@ -10,10 +10,12 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
     """Fill the organisation through the services; the ids of what was made, by path parameter name."""
     from remit.bootstrap import services
     from remit.domain.billing_template import BulkBillingRequest, NewBillingTemplate
+    from remit.domain.card_payments import CardPaymentEvent
     from remit.domain.charge import NewCharge
     from remit.domain.credit_notes import NewCreditNote
     from remit.domain.customer import NewCustomer
     from remit.domain.invoice import NewInvoice
+    from remit.domain.saved_cards import CardDetails
     from remit.domain.subscription import NewSubscription
     from remit.domain.webhooks import NewWebhookEndpoint
 
@@ -21,6 +23,21 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
     customer = everything.customers.create(
         account_id, organisation_id, NewCustomer(name="Globex", email="ap@globex.test")
     )
+    # A card saved as the provider's webhook saves one.
+    setup = CardPaymentEvent(
+        event_id="evt_stocked_card",
+        kind="card_saved",
+        organisation_id=organisation_id,
+        invoice_id=None,
+        customer_id=customer.id,
+        payment_intent_id="seti_stocked",
+        amount=0,
+        currency="",
+        provider_customer_id="cus_stocked",
+        payment_method_id="pm_stocked_4242",
+    )
+    everything.saved_cards.apply_card_saved(organisation_id, setup, CardDetails(brand="visa", last4="4242"))
+    [card] = everything.saved_cards.list_cards(organisation_id, customer.id)
     charge = everything.charges.create(
         account_id,
         organisation_id,
@@ -77,6 +94,7 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
         "endpoint_id": endpoint.id,
         "credit_note_id": credit_note.id,
         "customer_id": customer.id,
+        "card_id": card.id,
         "charge_id": charge.id,
         "invoice_id": invoice.id,
         "template_id": template.id,

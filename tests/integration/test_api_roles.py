@@ -82,6 +82,7 @@ def state(books: dict[str, Any]) -> Any:
         customer,
         f"{customer}/charges",
         f"{customer}/balance_transactions",
+        f"{customer}/cards",
         f"{org}/invoices",
         f"{org}/payments",
         f"{org}/billing_templates",

@@ -643,3 +643,23 @@ def test_another_accounts_organisation_answers_not_found_and_changes_nothing() -
     assert organisation.name == "Kim Ltd"
     assert organisation.payment_methods.card is False
     assert organisation.branding.logo_url is None
+
+
+def test_the_invoice_finalized_email_is_turned_on_and_off_in_settings() -> None:
+    account_id, organisation_id = account_with_user("ivy@example.com", "Ivy Ltd")
+    browser = signed_in("ivy@example.com")
+    path = f"{settings_of(organisation_id)}/notifications"
+    assert stored(account_id, organisation_id).notifications.invoice_finalized is False
+
+    on = follow(
+        browser,
+        browser.post(
+            path, [("notifications.invoice_finalized", "false"), ("notifications.invoice_finalized", "true")]
+        ),
+    )
+    turned_on = stored(account_id, organisation_id).notifications.invoice_finalized
+    follow(browser, browser.post(path, [("notifications.invoice_finalized", "false")]))
+
+    assert turned_on is True
+    assert "Customer email settings saved." in text_of(on)
+    assert stored(account_id, organisation_id).notifications.invoice_finalized is False

@@ -24,6 +24,7 @@ from remit.adapters.items.organisations import organisation_of
 from remit.domain.customer import CardOnFile, Contact, Customer
 from remit.domain.invoice import Invoice, priced_line
 from remit.domain.organisation import Organisation
+from remit.domain.saved_cards import SavedCard, legacy_card_id
 from remit.domain.values import Address
 
 T = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -72,7 +73,19 @@ STORED_INVOICE: dict[str, Any] = {
         "balance": 500,
         "balances": {"EUR": 500, "USD": 200},
         "billing_cycle": "monthly",
-        "card_on_file": {"payment_method_id": "pm_1", "provider_customer_id": "pcus_1"},
+        "saved_cards": [
+            {
+                "brand": "visa",
+                "created_at": "2026-12-01T10:00:00Z",
+                "default": True,
+                "exp_month": 4,
+                "exp_year": 2030,
+                "id": "card_1",
+                "last4": "4242",
+                "payment_method_id": "pm_1",
+                "provider_customer_id": "pcus_1",
+            }
+        ],
         "contacts": [{"email": "ann@globex.test", "id": "con_1", "name": "Ann", "preferences": ["billing"]}],
         "country": "FR",
         "created_at": "2026-12-01T10:00:00Z",
@@ -162,7 +175,19 @@ STORED_CUSTOMER: dict[str, Any] = {
     "auto_pay": True,
     "balances": {"EUR": 500, "USD": 200},
     "billing_cycle": "monthly",
-    "card_on_file": {"payment_method_id": "pm_1", "provider_customer_id": "pcus_1"},
+    "saved_cards": [
+        {
+            "brand": "visa",
+            "created_at": "2026-12-01T10:00:00Z",
+            "default": True,
+            "exp_month": 4,
+            "exp_year": 2030,
+            "id": "card_1",
+            "last4": "4242",
+            "payment_method_id": "pm_1",
+            "provider_customer_id": "pcus_1",
+        }
+    ],
     "contacts": [{"email": "ann@globex.test", "id": "con_1", "name": "Ann", "preferences": ["billing"]}],
     "country": "FR",
     "created_at": "2026-12-01T10:00:00Z",
@@ -250,7 +275,19 @@ def stored_customer() -> Customer:
         updated_at=T,
         issued_invoices=3,
         version=7,
-        card_on_file=CardOnFile(provider_customer_id="pcus_1", payment_method_id="pm_1"),
+        saved_cards=[
+            SavedCard(
+                id="card_1",
+                brand="visa",
+                last4="4242",
+                exp_month=4,
+                exp_year=2030,
+                default=True,
+                created_at=T,
+                provider_customer_id="pcus_1",
+                payment_method_id="pm_1",
+            )
+        ],
         next_charges_billing=date(2027, 1, 1),
     )
 
@@ -362,6 +399,24 @@ def test_a_tax_id_accepted_when_saved_reads_back_though_the_rules_now_refuse_it(
 def test_a_customer_stored_before_balances_per_currency_reads_its_balance_in_its_currency() -> None:
     legacy = {name: value for name, value in STORED_CUSTOMER.items() if name != "balances"} | {"balance": 700}
     assert customer_of(legacy).balances == {"EUR": 700}
+
+
+def test_a_customer_stored_with_one_card_on_file_reads_it_as_its_one_default_card() -> None:
+    # Given a customer item stored before saved cards, with the one card auto-pay charged
+    legacy = {name: value for name, value in STORED_CUSTOMER.items() if name != "saved_cards"} | {
+        "card_on_file": {"payment_method_id": "pm_old", "provider_customer_id": "pcus_old"}
+    }
+
+    # When it is read, Then that card is its one saved card, the default, which auto-pay charges
+    customer = customer_of(legacy)
+    [card] = customer.saved_cards
+    assert (card.id, card.default, card.payment_method_id) == (legacy_card_id("pm_old"), True, "pm_old")
+    assert customer.card_on_file == CardOnFile(provider_customer_id="pcus_old", payment_method_id="pm_old")
+    # And it reads with the same id every time, and writes out as saved cards
+    assert customer_of(legacy).saved_cards[0].id == card.id
+    written = customer_item(customer)
+    assert "card_on_file" not in written
+    assert written["saved_cards"][0]["payment_method_id"] == "pm_old"
 
 
 def test_the_net_and_tax_credited_at_each_rate_are_stored_and_read_back_and_left_out_when_none() -> None:

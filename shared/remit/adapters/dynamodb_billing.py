@@ -90,7 +90,7 @@ from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
 from remit.domain.credit_notes import CreditNote
-from remit.domain.customer import CardOnFile, Customer
+from remit.domain.customer import Customer
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, InvalidInput
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.numbering import NumberSeries
@@ -100,6 +100,7 @@ from remit.domain.overview import OverviewReading, OverviewWindow
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.refunds import Refund
+from remit.domain.saved_cards import SavedCard
 
 OUTBOX_SHARDS = 4
 
@@ -323,7 +324,7 @@ class DynamoBillingTransaction:
         as_read: Customer | None = None,
         issued_invoices: int = 0,
         expected_version: int | None = None,
-        card_on_file: CardOnFile | None = None,
+        saved_cards: list[SavedCard] | None = None,
         next_charges_billing: date | None = None,
     ) -> None:
         """Set the customer's credit balances, add to its issued-invoice count, save the card for
@@ -340,14 +341,12 @@ class DynamoBillingTransaction:
         updates: list[str] = []
         removals: list[str] = []
         conditions = ["attribute_exists(PK)"]
+        shown: dict[str, Any] = {}  # what the customer's answer shows changing
         if balances is not None:
             if as_read is None:
                 raise ValueError("balances are written only as a change of the customer as read")
             if dict(balances) != dict(as_read.balances):
-                # A change the customer's answer shows: `customer.updated`, sequenced by a version
-                # that must still be the one read (else the event's sequence could fall behind).
-                self._changed_customer(as_read, balances, now, values, conditions)
-                updates.append("updated_at = :now")
+                shown["balances"] = dict(balances)
             updates.append("balances = :balances")
             removals.append("balance")
             values[":balances"] = dict(balances)
@@ -356,9 +355,28 @@ class DynamoBillingTransaction:
             )
             values[":read_balances"] = dict(as_read.balances)
             values[":read_version"] = as_read.version
-        if card_on_file is not None:
-            updates.append("card_on_file = :card")
-            values[":card"] = card_on_file.model_dump()
+        if saved_cards is not None:
+            if as_read is None:
+                raise ValueError("saved cards are written only as a change of the customer as read")
+            updates.append("saved_cards = :cards")
+            removals.append("card_on_file")
+            values[":cards"] = [card.model_dump(mode="json") for card in saved_cards]
+            shown["saved_cards"] = saved_cards
+        if shown and as_read is not None:
+            # A change the customer's answer shows: one `customer.updated`, sequenced by a version
+            # that must still be the one read (else the event's sequence could fall behind; for
+            # cards, a concurrent change of them makes this transaction fail and its service re-read).
+            updates.append("updated_at = :now")
+            values[":now"] = json_time(now)
+            values[":seen_version"] = as_read.version
+            values[":zero"] = 0
+            conditions.append(
+                "(version = :seen_version OR (attribute_not_exists(version) AND :seen_version = :zero))"
+            )
+            changed = as_read.model_copy(update={**shown, "updated_at": now, "version": as_read.version + 1})
+            event: Write | None = customer_event("customer.updated", changed, now, changed.version + 1)
+        else:
+            event = None
         if next_charges_billing is not None:
             keys = due_keys(next_charges_billing, self._organisation_id, customer_id)
             updates += ["next_charges_billing = :next", "GSI1PK = :gpk", "GSI1SK = :gsk"]
@@ -384,25 +402,8 @@ class DynamoBillingTransaction:
                 },
             )
         )
-
-    def _changed_customer(
-        self,
-        as_read: Customer,
-        balances: Mapping[str, int],
-        now: datetime,
-        values: dict[str, Any],
-        conditions: list[str],
-    ) -> None:
-        values[":now"] = json_time(now)
-        values[":seen_version"] = as_read.version
-        values[":zero"] = 0
-        conditions.append(
-            "(version = :seen_version OR (attribute_not_exists(version) AND :seen_version = :zero))"
-        )
-        changed = as_read.model_copy(
-            update={"balances": dict(balances), "updated_at": now, "version": as_read.version + 1}
-        )
-        self._writes.append(customer_event("customer.updated", changed, now, changed.version + 1))
+        if event is not None:
+            self._writes.append(event)
 
     def insert_balance_transaction(self, transaction: BalanceTransaction) -> None:
         sk = f"BTX#{transaction.customer_id}#{transaction.id}"

@@ -71,7 +71,10 @@ class DynamoWebhookEndpoints:
         return endpoint_of(item) if item else None
 
     def list(self, organisation_id: str) -> Endpoints:
-        return [endpoint_of(item) for item in self._table.query_all(_pk(organisation_id), _PREFIX)]
+        # The card provider's applied-event markers share the `WEBHOOK#` prefix (`WEBHOOK#evt_…`):
+        # endpoints are those of entity `webhook_endpoint` alone.
+        items = self._table.query_all(_pk(organisation_id), _PREFIX)
+        return [endpoint_of(item) for item in items if item.get("entity") != "webhook_event"]
 
     def enabled_for(self, organisation_id: str, event_type: str) -> Endpoints:
         return [

@@ -15,13 +15,16 @@ import stripe
 from remit.domain.card_payments import (
     CardPaymentEvent,
     CardRefundEvent,
+    CardSetupRequest,
     CheckoutRequest,
     CheckoutSession,
+    MultiInvoiceCheckoutRequest,
     OffSessionCharge,
     ProviderCredentials,
 )
 from remit.domain.errors import Conflict, InvalidSignature
 from remit.domain.refunds import ProviderRefund, ProviderRefundRequest, provider_refund_status
+from remit.domain.saved_cards import CardDetails
 from remit.request_bodies import UnreadableBody, read_json
 
 STRIPE_API_BASE = "https://api.stripe.com"
@@ -62,8 +65,11 @@ def _card_event(event: dict[str, Any]) -> CardPaymentEvent | None:
     kind = event.get("type")
     subject = event["data"].get("object") or {}
     event_id = str(event.get("id", ""))
+    if kind == "setup_intent.succeeded":
+        return _setup_event(event_id, subject)
     if kind == "checkout.session.completed":
-        if subject.get("payment_status") != "paid":
+        # A setup-mode session completes with its setup intent, whose own event saves the card.
+        if subject.get("mode") == "setup" or subject.get("payment_status") != "paid":
             return None
         return _event(
             event_id,
@@ -131,6 +137,49 @@ def _refund_event(event_id: str, subject: dict[str, Any]) -> CardPaymentEvent | 
     )
 
 
+def _setup_event(event_id: str, subject: dict[str, Any]) -> CardPaymentEvent | None:
+    """A card saved by a setup Remit started (its metadata names the customer); None otherwise."""
+    metadata = subject.get("metadata") or {}
+    payment_method = _id_of(subject.get("payment_method"))
+    if not metadata.get("customer_id") or payment_method is None:
+        return None
+    return CardPaymentEvent.model_validate(
+        {
+            "event_id": event_id,
+            "kind": "card_saved",
+            "organisation_id": metadata.get("organisation_id"),
+            "invoice_id": None,
+            "customer_id": metadata.get("customer_id"),
+            "payment_intent_id": _id_of(subject.get("id")) or "",
+            "amount": 0,
+            "currency": "",
+            "provider_customer_id": _id_of(subject.get("customer")),
+            "payment_method_id": payment_method,
+            "card": _card_of(subject.get("payment_method")),
+        }
+    )
+
+
+def _card_of(payment_method: Any) -> CardDetails | None:
+    """The card's details from an expanded payment method (the sandbox sends it so), else None."""
+    card = payment_method.get("card") if isinstance(payment_method, dict) else None
+    if not isinstance(card, dict):
+        return None
+    return CardDetails.model_validate(
+        {
+            "brand": str(card.get("brand") or "card")[:30],
+            "last4": str(card.get("last4") or "")[:4] or None,
+            "exp_month": card.get("exp_month"),
+            "exp_year": card.get("exp_year"),
+        }
+    )
+
+
+def _invoice_ids(metadata: dict[str, Any]) -> list[str]:
+    value = metadata.get("invoice_ids")
+    return [part for part in str(value).split(",") if part] if value else []
+
+
 def _id_of(value: Any) -> str | None:
     """Stripe sends a related object either as its id or expanded."""
     if isinstance(value, dict):
@@ -160,6 +209,8 @@ def _event(
             "failure_message": failure_message,
             "provider_customer_id": _id_of(subject.get("customer")),
             "payment_method_id": _id_of(payment_method),
+            "card": _card_of(payment_method),
+            "invoice_ids": _invoice_ids(metadata),
         }
     )
 
@@ -227,6 +278,103 @@ class StripeGateway:
         if not session.url:
             raise Conflict("The card provider answered without a checkout page.")
         return CheckoutSession(id=session.id, url=session.url)
+
+    def create_invoices_checkout(
+        self, credentials: ProviderCredentials, request: MultiInvoiceCheckoutRequest
+    ) -> CheckoutSession:
+        """A Checkout Session for the sum due of several invoices, one line each; the metadata names
+        them all (`invoice_ids`, comma-separated). The same invoices and amount give back the same
+        session. Raises `Conflict` when Stripe refuses the request."""
+        client = self._client(credentials)
+        metadata = {
+            "organisation_id": request.organisation_id,
+            "customer_id": request.customer_id,
+            "invoice_ids": ",".join(request.invoice_ids),
+        }
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": request.amount,
+                        "product_data": {"name": "Invoices " + ", ".join(request.invoice_numbers)},
+                    },
+                }
+            ],
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        if request.provider_customer_id is not None:
+            params["customer"] = request.provider_customer_id
+        elif request.customer_email:
+            params["customer_email"] = request.customer_email
+        key = f"checkout-{'-'.join(sorted(request.invoice_ids))}-{request.amount}"
+        try:
+            session = client.v1.checkout.sessions.create(params, {"idempotency_key": key[:255]})  # type: ignore[arg-type]
+        except stripe.StripeError as error:
+            raise Conflict(f"The card provider refused the checkout: {_reason(error)}") from None
+        if not session.url:
+            raise Conflict("The card provider answered without a checkout page.")
+        return CheckoutSession(id=session.id, url=session.url)
+
+    def create_card_setup(
+        self, credentials: ProviderCredentials, request: CardSetupRequest
+    ) -> CheckoutSession:
+        """A setup-mode Checkout Session against the customer's Stripe customer (created when it has
+        none); `setup_intent.succeeded` then saves the card. Raises `Conflict` when Stripe refuses."""
+        client = self._client(credentials)
+        metadata = {"organisation_id": request.organisation_id, "customer_id": request.customer_id}
+        try:
+            customer = request.provider_customer_id
+            if customer is None:
+                created = client.v1.customers.create(
+                    {
+                        **({"email": request.customer_email} if request.customer_email else {}),
+                        "metadata": metadata,
+                    },
+                    {"idempotency_key": f"customer-{request.organisation_id}-{request.customer_id}"},
+                )
+                customer = created.id
+            params: dict[str, Any] = {
+                "mode": "setup",
+                "currency": request.currency.lower(),
+                "customer": customer,
+                "metadata": metadata,
+                "setup_intent_data": {"metadata": metadata},
+                "success_url": f"{request.return_url}",
+                "cancel_url": f"{request.return_url}",
+            }
+            session = client.v1.checkout.sessions.create(params)  # type: ignore[arg-type]
+        except stripe.StripeError as error:
+            raise Conflict(f"The card provider refused the card setup: {_reason(error)}") from None
+        if not session.url:
+            raise Conflict("The card provider answered without a setup page.")
+        return CheckoutSession(id=session.id, url=session.url)
+
+    def card_details(self, credentials: ProviderCredentials, payment_method_id: str) -> CardDetails:
+        """The card of a PaymentMethod. Raises `Conflict` when Stripe refuses."""
+        # Asked while a webhook is applied: no retries, a card is saved without its details instead.
+        client = stripe.StripeClient(
+            credentials.secret_key.get_secret_value(),
+            base_addresses={"api": self._api_base},
+            max_network_retries=0,
+        )
+        try:
+            method = client.v1.payment_methods.retrieve(payment_method_id)
+        except stripe.StripeError as error:
+            raise Conflict(f"The card provider did not describe the card: {_reason(error)}") from None
+        return _card_of(method.to_dict()) or CardDetails()
+
+    def detach_card(self, credentials: ProviderCredentials, payment_method_id: str) -> None:
+        """Detach the PaymentMethod from its customer. Raises `Conflict` when Stripe refuses."""
+        try:
+            self._client(credentials).v1.payment_methods.detach(payment_method_id)
+        except stripe.StripeError as error:
+            raise Conflict(f"The card provider did not remove the card: {_reason(error)}") from None
 
     def charge_off_session(self, credentials: ProviderCredentials, charge: OffSessionCharge) -> str:
         """Confirm a PaymentIntent against the saved card; the outcome arrives by webhook.

@@ -47,6 +47,7 @@ from remit.domain.organisation import (
     Branding,
     CreditNoteNumbering,
     InvoiceNumbering,
+    Notifications,
     PaymentMethods,
     PaymentTermsDays,
     Reminders,
@@ -107,6 +108,7 @@ class Organisation(Answer):
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
+    notifications: Notifications = Field(default_factory=Notifications)
     created_at: datetime
     updated_at: datetime
 
@@ -394,3 +396,15 @@ class WebhookEndpointWithSecret(WebhookEndpoint):
     secret: str = Field(
         description="Signs every delivery from now on (`whsec_…`); shown this once, keep it safe."
     )
+
+
+class SavedCard(Answer):
+    """A card the customer saved for future payments, as the API shows it (never the provider's ids)."""
+
+    id: str = Field(description="The card's id in Remit (`card_…`).")
+    brand: str = Field(description="The card network, as the provider names it (`visa`, `mastercard`…).")
+    last4: str | None = Field(default=None, description="The card number's last four digits.")
+    exp_month: int | None = None
+    exp_year: int | None = None
+    default: bool = Field(description="The card auto-pay and “Attempt card” charge; one per customer.")
+    created_at: datetime | None = None

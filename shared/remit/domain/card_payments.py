@@ -9,11 +9,15 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, SecretStr
 from pydantic.config import JsonDict
 
+from remit.domain.saved_cards import CardDetails
 from remit.domain.values import Model, Strict
 
 ProviderName = Literal["stripe", "sandbox"]
 # `refund`: one refund Remit asked for (its metadata names it) changed at the provider.
-CardEventKind = Literal["succeeded", "failed", "refunded", "refund"]
+# `card_saved`: a card setup (no payment) finished: the customer's card is saved.
+CardEventKind = Literal["succeeded", "failed", "refunded", "refund", "card_saved"]
+# Stripe's metadata values hold 500 characters: the ids of a payment of several invoices fit in one.
+MAX_INVOICES_PER_PAYMENT = 8
 # What Stripe's credentials start with: a secret or restricted key, and a webhook signing secret.
 SECRET_KEY_PREFIXES = ("sk_", "rk_")
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
@@ -75,6 +79,11 @@ class CardPaymentEvent(Model):
     # For auto-pay: the provider's customer and the card saved for off-session use, when known.
     provider_customer_id: str | None = None
     payment_method_id: str | None = None
+    # The card's brand, digits and expiry when the event carries them (else the provider is asked).
+    card: CardDetails | None = None
+    # A payment of several invoices (`invoice_id` is then None); a card setup names its customer.
+    invoice_ids: list[str] = Field(default_factory=list)
+    customer_id: str | None = None
 
 
 class CardRefundEvent(CardPaymentEvent):
@@ -101,6 +110,32 @@ class CheckoutRequest(Model):
     cancel_url: str
     save_card: bool  # the customer has auto_pay: keep the card for off-session charges
     provider_customer_id: str | None = None
+
+
+class MultiInvoiceCheckoutRequest(Model):
+    """One checkout paying several open invoices of one customer, in their one currency."""
+
+    organisation_id: str
+    customer_id: str
+    invoice_ids: list[str]
+    invoice_numbers: list[str]
+    amount: int
+    currency: str
+    customer_email: str | None
+    success_url: str
+    cancel_url: str
+    provider_customer_id: str | None = None
+
+
+class CardSetupRequest(Model):
+    """A provider page where the customer saves a card without paying (Stripe: setup mode)."""
+
+    organisation_id: str
+    customer_id: str
+    currency: str
+    customer_email: str | None
+    provider_customer_id: str | None
+    return_url: str
 
 
 class OffSessionCharge(Model):

@@ -16,6 +16,7 @@ from remit.domain.einvoices import (
     ElectronicAddress,
     TaxTreatment,
 )
+from remit.domain.saved_cards import SavedCard, default_card, legacy_card_id
 from remit.domain.tax_ids import TaxId, normalise_tax_id, normalise_vat_id, vat_number_or_none
 from remit.domain.values import (
     NOT_BLANK,
@@ -123,6 +124,21 @@ class CardOnFile(Model):
     payment_method_id: str
 
 
+def saved_cards_of_legacy(data: Any) -> Any:
+    """A customer stored before saved cards has one `card_on_file`: it reads as one default card
+    (without brand or digits, which Remit did not keep). Its next card change stores `saved_cards`."""
+    if not isinstance(data, dict) or "card_on_file" not in data:
+        return data
+    data = dict(data)
+    legacy = data.pop("card_on_file")
+    if legacy and not data.get("saved_cards"):
+        fields = legacy if isinstance(legacy, dict) else legacy.model_dump()
+        data["saved_cards"] = [
+            {**fields, "id": legacy_card_id(str(fields["payment_method_id"])), "default": True}
+        ]
+    return data
+
+
 class Customer(Model):
     """A customer: what the API shows of it, and what the domain keeps beside (saved card, counters)."""
 
@@ -160,8 +176,9 @@ class Customer(Model):
     # Invoices of this customer that were ever finalized; a customer with any cannot be deleted.
     issued_invoices: int = 0
     version: int = 0
-    # Saved by the card-payment webhooks when a checkout keeps the card; "Attempt card" charges it.
-    card_on_file: CardOnFile | None = None
+    # Saved by the card-payment webhooks (a checkout that keeps the card, a card setup); auto-pay and
+    # "Attempt card" charge the default one.
+    saved_cards: list[SavedCard] = Field(default_factory=list)
     # With `billing_cycle: "monthly"`: the day (a 1st, in the organisation's calendar) the daily
     # cycle next invoices the open charges.
     next_charges_billing: date | None = None
@@ -177,6 +194,21 @@ class Customer(Model):
     @property
     def balance(self) -> int:
         return balance_in(self.balances, self.currency)
+
+    @property
+    def card_on_file(self) -> CardOnFile | None:
+        """The default saved card, the one auto-pay charges; None without one."""
+        card = default_card(self.saved_cards)
+        if card is None:
+            return None
+        return CardOnFile(
+            provider_customer_id=card.provider_customer_id, payment_method_id=card.payment_method_id
+        )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _card_on_file_as_saved_card(cls, data: Any) -> Any:
+        return saved_cards_of_legacy(data)
 
     @field_validator("balances")
     @classmethod

@@ -144,6 +144,19 @@ class Reminders(Strict):
         return sorted(set(days))
 
 
+class Notifications(Strict):
+    """Emails Remit sends the organisation's customers by itself."""
+
+    invoice_finalized: bool = Field(
+        default=False,
+        description=(
+            "Email each invoice to the customer when it is finalized (“ready for payment”: the "
+            "invoice email, marking it sent), however it is finalized. Off: finalized invoices are "
+            "emailed only when sent."
+        ),
+    )
+
+
 def default_number_prefix(name: str) -> str:
     """A prefix made from the organisation's name: "Acme Ltd" numbers its invoices ACME-00001."""
     letters = re.sub(r"[^A-Za-z0-9]", "", name).upper()[:4]
@@ -176,6 +189,7 @@ class Organisation(Model):
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
+    notifications: Notifications = Field(default_factory=Notifications)
     created_at: datetime
     updated_at: datetime
     version: int = 0
@@ -264,6 +278,7 @@ class NewOrganisation(Strict):
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
+    notifications: Notifications | None = None
 
 
 class BrandingChanges(Strict):
@@ -314,3 +329,4 @@ class OrganisationChanges(Strict):
     payment_terms_days: PaymentTermsDays | None = None
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
+    notifications: Notifications | None = None

@@ -10,7 +10,7 @@ from remit.domain.billing_template import BillingTemplate
 from remit.domain.card_intents import CardIntent
 from remit.domain.charge import Charge
 from remit.domain.credit_notes import CreditNote
-from remit.domain.customer import CardOnFile, Customer
+from remit.domain.customer import Customer
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
@@ -19,6 +19,7 @@ from remit.domain.overview import OverviewReading, OverviewWindow
 from remit.domain.pagination import Page
 from remit.domain.payment import BalanceTransaction, Payment
 from remit.domain.refunds import Refund
+from remit.domain.saved_cards import SavedCard
 
 
 class BillingTransaction(Protocol):
@@ -44,10 +45,11 @@ class BillingTransaction(Protocol):
         as_read: Customer | None = None,
         issued_invoices: int = 0,
         expected_version: int | None = None,
-        card_on_file: CardOnFile | None = None,
+        saved_cards: list[SavedCard] | None = None,
         next_charges_billing: date | None = None,
     ) -> None:
-        """One update of the customer; `balances` (all currencies) only if still as `as_read` had them."""
+        """One update of the customer; `balances` (all currencies) only if still as `as_read` had them;
+        `saved_cards` (the whole list, with its `customer.updated` event) only if `as_read` is current."""
         ...
 
     def insert_balance_transaction(self, transaction: BalanceTransaction) -> None: ...

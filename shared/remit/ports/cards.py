@@ -7,13 +7,16 @@ from typing import Protocol
 from remit.domain.card_intents import CardIntent
 from remit.domain.card_payments import (
     CardPaymentEvent,
+    CardSetupRequest,
     CheckoutRequest,
     CheckoutSession,
+    MultiInvoiceCheckoutRequest,
     OffSessionCharge,
     ProviderCredentials,
 )
 from remit.domain.invoice import Invoice
 from remit.domain.refunds import ProviderRefund, ProviderRefundRequest
+from remit.domain.saved_cards import CardDetails
 
 
 class PaymentProviderSecrets(Protocol):
@@ -32,6 +35,27 @@ class CardGateway(Protocol):
     def create_checkout(
         self, credentials: ProviderCredentials, request: CheckoutRequest
     ) -> CheckoutSession: ...
+
+    def create_invoices_checkout(
+        self, credentials: ProviderCredentials, request: MultiInvoiceCheckoutRequest
+    ) -> CheckoutSession:
+        """One checkout for the sum due of several invoices; its metadata names them all (`invoice_ids`)."""
+        ...
+
+    def create_card_setup(
+        self, credentials: ProviderCredentials, request: CardSetupRequest
+    ) -> CheckoutSession:
+        """A page saving a card for off-session use; the result arrives as a `card_saved` event
+        whose metadata names the organisation and customer. Raises `Conflict` when refused."""
+        ...
+
+    def card_details(self, credentials: ProviderCredentials, payment_method_id: str) -> CardDetails:
+        """Brand, last four digits and expiry of a saved card. Raises `Conflict` when refused."""
+        ...
+
+    def detach_card(self, credentials: ProviderCredentials, payment_method_id: str) -> None:
+        """Forget the card at the provider (it can no longer be charged). Raises `Conflict` when refused."""
+        ...
 
     def charge_off_session(self, credentials: ProviderCredentials, charge: OffSessionCharge) -> str:
         """Start an off-session charge of a saved card; returns the payment intent id (result by webhook)."""

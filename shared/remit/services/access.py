@@ -123,6 +123,18 @@ OPERATIONS: dict[str, Permission | None] = {
     "sending.stage_sending": SYSTEM,
     "card_payments.attempt_card": "billing.write",
     "card_payments.start_checkout": SYSTEM,
+    "card_payments.start_checkout_for_invoices": SYSTEM,
+    "card_payments.connected_gateway": SYSTEM,
+    # Saved cards: the account's users and keys through the API and dashboard; the customer's own
+    # (by customer, unchecked here) only through the portal, which acts for no account.
+    "saved_cards.cards_of": "read",
+    "saved_cards.remove": "billing.write",
+    "saved_cards.make_default": "billing.write",
+    "saved_cards.list_cards": SYSTEM,
+    "saved_cards.start_card_setup": SYSTEM,
+    "saved_cards.remove_card": SYSTEM,
+    "saved_cards.set_default_card": SYSTEM,
+    "saved_cards.apply_card_saved": SYSTEM,
     "card_payments.credentials": SYSTEM,
     "card_payments.gateway": SYSTEM,
     "documents.pdf": "read",

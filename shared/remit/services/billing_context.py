@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from remit.domain.credit import Credit, balance_in, balances_after
-from remit.domain.customer import CardOnFile, Customer
+from remit.domain.customer import Customer
 from remit.domain.documents import EmailKind
 from remit.domain.errors import InvalidInput, NotFound
 from remit.domain.ids import new_id, new_token
@@ -14,6 +14,7 @@ from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.organisation import Organisation
 from remit.domain.outbox import OutboxMessage
 from remit.domain.payment import BalanceTransaction, BalanceTransactionType
+from remit.domain.saved_cards import SavedCard
 from remit.ports.billing import BillingStore, BillingTransaction
 from remit.ports.clock import Clock
 from remit.services.organisations import OrganisationService
@@ -106,6 +107,18 @@ class BillingContext:
             created_at=now,
         )
 
+    def stage_invoice_email(
+        self, transaction: BillingTransaction, invoice: Invoice, recipients: list[str], now: datetime
+    ) -> Invoice:
+        """Stage the invoice email owed to `recipients` (outbox) and `invoice.sent`; returns the
+        invoice with `sent_at`, for the caller to write in the same transaction. Every sending of an
+        invoice (send, the daily cycle's, the "ready for payment" one of finalizing) stages it here.
+        """
+        message = self.outbox_message("invoice", invoice, recipients, now)
+        transaction.insert_outbox(message)
+        transaction.insert_event(self.event(invoice.id, "invoice.sent", now, to=", ".join(message.to)))
+        return invoice.model_copy(update={"sent_at": now, "updated_at": now})
+
     def event(self, invoice_id: str, kind: str, now: datetime, **data: str | int | None) -> InvoiceEvent:
         return InvoiceEvent(
             id=new_id("evt", now), invoice_id=invoice_id, type=kind, created_at=now, data=data
@@ -120,16 +133,16 @@ class BillingContext:
         description: str | None,
         invoice_id: str,
         *,
-        card_on_file: CardOnFile | None = None,
+        saved_cards: list[SavedCard] | None = None,
     ) -> BalanceTransaction | None:
         """Stage what a payment on invoice `invoice_id` moves on `customer`'s credit balance: the excess
         `settle` left (an over-payment, `credit` > 0) or credit a refund takes back (< 0), in the
-        invoice's currency; with the card kept for auto-pay when given. Every payment path (offline
+        invoice's currency; with the customer's saved cards replaced when given. Every payment path (offline
         and card) stages its credit here. Raises what `stage_credit` raises.
         """
         kind: BalanceTransactionType = "overpayment" if credit.amount > 0 else "adjustment"
         return self.stage_credit(
-            transaction, customer, credit, now, kind, description, invoice_id, card_on_file=card_on_file
+            transaction, customer, credit, now, kind, description, invoice_id, saved_cards=saved_cards
         )
 
     def stage_credit(
@@ -144,7 +157,7 @@ class BillingContext:
         *,
         issued_invoices: int = 0,
         expected_version: int | None = None,
-        card_on_file: CardOnFile | None = None,
+        saved_cards: list[SavedCard] | None = None,
         next_charges_billing: date | None = None,
     ) -> BalanceTransaction | None:
         """Stage the one update of `customer` (as read) a transaction makes: its credit balance in
@@ -156,7 +169,7 @@ class BillingContext:
         the currency's balance would go below 0.
         """
         balances = balances_after(customer.balances, credit) if credit.amount else None
-        if balances is None and not issued_invoices and card_on_file is None and next_charges_billing is None:
+        if balances is None and not issued_invoices and saved_cards is None and next_charges_billing is None:
             return None  # nothing changes: the customer is not touched
         transaction.adjust_customer(
             customer.id,
@@ -165,7 +178,7 @@ class BillingContext:
             as_read=customer,
             issued_invoices=issued_invoices,
             expected_version=expected_version,
-            card_on_file=card_on_file,
+            saved_cards=saved_cards,
             next_charges_billing=next_charges_billing,
         )
         if not credit.amount:

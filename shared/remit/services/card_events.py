@@ -19,6 +19,8 @@ Guarantees:
   version), the timeline, the credit balance of the invoice's currency and its ledger entry, the
   card saved for auto-pay and the receipt owed through the outbox; a concurrent update makes it
   re-read and retry.
+* A card setup's event (`card_saved`) is applied by `SavedCardService`, a payment of several
+  invoices (metadata `invoice_ids`) by `InvoicesCardPayment`, each at most once per event id alike.
 """
 
 from __future__ import annotations
@@ -29,20 +31,23 @@ from datetime import datetime
 from typing import Literal
 
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
-from remit.domain.card_payments import CardPaymentEvent, ProviderName
+from remit.domain.card_payments import CardPaymentEvent, ProviderCredentials, ProviderName
 from remit.domain.credit import Credit, refund_from_credit
-from remit.domain.customer import CardOnFile, Customer
-from remit.domain.errors import InvalidSignature, NotFound
+from remit.domain.customer import Customer
+from remit.domain.errors import Conflict, InvalidSignature, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
 from remit.domain.payment import Payment
 from remit.domain.refunds import with_refund
+from remit.domain.saved_cards import CardDetails, SavedCard, with_card_added
 from remit.observability import logger
 from remit.ports.billing import BillingTransaction
 from remit.ports.cards import CardGateway, CardPaymentStore, PaymentProviderSecrets
 from remit.services.billing_context import BillingContext, today_in
+from remit.services.invoices_card_payment import InvoicesCardPayment
 from remit.services.refunds import RefundService
 from remit.services.retry import retry_on_conflict
+from remit.services.saved_cards import SavedCardService
 
 CardEventOutcome = Literal["applied", "already_applied", "ignored"]
 
@@ -66,7 +71,12 @@ class CardEventService:
         gateways: Mapping[ProviderName, Callable[[], CardGateway]],
         *,
         refunds: RefundService | None = None,
+        saved_cards: SavedCardService | None = None,
     ) -> None:
+        # Card setups (a card saved without a payment) are applied there.
+        self._saved_cards = saved_cards
+        # One payment of several invoices (the portal's) is applied there.
+        self._invoices_payment = InvoicesCardPayment(context, card_payments)
         # Events about the refunds Remit asked for (credit notes) are applied there.
         self._refunds = refunds
         self._context = context
@@ -96,6 +106,12 @@ class CardEventService:
         event = gateway().verify_event(credentials, payload, signature)
         if event is None:
             return "ignored"
+        if event.organisation_id == organisation_id and event.kind in ("succeeded", "card_saved"):
+            event = self._with_card_details(credentials, gateway(), event)
+        if event.kind == "card_saved":
+            return self._card_saved(organisation_id, event)
+        if event.organisation_id == organisation_id and not event.invoice_id and event.invoice_ids:
+            return self._for_invoices(organisation_id, event)
         if event.organisation_id != organisation_id or not event.invoice_id:
             _log_ignored(organisation_id, event, "the payment names another organisation or no invoice")
             return "ignored"
@@ -108,6 +124,52 @@ class CardEventService:
         except EventAlreadyApplied:
             logger.info("Card event already applied", extra={"provider_event_id": event.event_id})
             return "already_applied"
+
+    def _with_card_details(
+        self, credentials: ProviderCredentials, gateway: CardGateway, event: CardPaymentEvent
+    ) -> CardPaymentEvent:
+        """The event with its card's brand, digits and expiry, asked of the provider when the event
+        names a card to save without them (a card is saved without them if the provider refuses)."""
+        if event.card is not None or not (event.payment_method_id and event.provider_customer_id):
+            return event
+        try:
+            details = gateway.card_details(credentials, event.payment_method_id)
+        except Conflict:
+            logger.warning("The provider did not describe the card", extra={"event": event.event_id})
+            details = CardDetails()
+        return event.model_copy(update={"card": details})
+
+    def _for_invoices(self, organisation_id: str, event: CardPaymentEvent) -> CardEventOutcome:
+        now = self._clock.now()
+        card = None
+        if event.kind == "succeeded" and event.provider_customer_id and event.payment_method_id:
+            card = SavedCard(
+                id=new_id("card", now),
+                created_at=now,
+                provider_customer_id=event.provider_customer_id,
+                payment_method_id=event.payment_method_id,
+                **(event.card or CardDetails()).model_dump(),
+            )
+        try:
+            applied = retry_on_conflict(lambda: self._invoices_payment.apply(organisation_id, event, card))
+        except EventAlreadyApplied:
+            logger.info("Card event already applied", extra={"provider_event_id": event.event_id})
+            return "already_applied"
+        return "applied" if applied else "ignored"
+
+    def _card_saved(self, organisation_id: str, event: CardPaymentEvent) -> CardEventOutcome:
+        if self._saved_cards is None or event.organisation_id != organisation_id:
+            _log_ignored(organisation_id, event, "the card setup names another organisation")
+            return "ignored"
+        try:
+            saved = self._saved_cards.apply_card_saved(organisation_id, event, event.card or CardDetails())
+        except EventAlreadyApplied:
+            logger.info("Card event already applied", extra={"provider_event_id": event.event_id})
+            return "already_applied"
+        if not saved:
+            _log_ignored(organisation_id, event, "no such customer in the organisation")
+            return "ignored"
+        return "applied"
 
     # --- one attempt ------------------------------------------------------------------------
 
@@ -159,8 +221,12 @@ class CardEventService:
     ) -> None:
         card = None
         if event.provider_customer_id and event.payment_method_id:
-            card = CardOnFile(
-                provider_customer_id=event.provider_customer_id, payment_method_id=event.payment_method_id
+            card = SavedCard(
+                id=new_id("card", now),
+                created_at=now,
+                provider_customer_id=event.provider_customer_id,
+                payment_method_id=event.payment_method_id,
+                **(event.card or CardDetails()).model_dump(),
             )
         if intent.succeeded:
             logger.info("Card payment already recorded", extra={"provider_event_id": event.event_id})
@@ -319,7 +385,7 @@ class CardEventService:
         after: CardIntent,
         settlement: _Settlement,
         now: datetime,
-        card: CardOnFile | None = None,
+        card: SavedCard | None = None,
     ) -> None:
         """Stage the timeline, the customer (balance and card in one update) and the intent's state."""
         for kind, data in settlement.events:
@@ -335,8 +401,7 @@ class CardEventService:
                     "Refunded credit was already spent; the balance goes to 0",
                     extra={"invoice_id": invoice.id, "customer_id": customer.id, "currency": credit.currency},
                 )
-            if card == customer.card_on_file:
-                card = None
+            cards = with_card_added(customer.saved_cards, card) if card is not None else None
             self._context.stage_payment_credit(
                 transaction,
                 customer,
@@ -344,7 +409,7 @@ class CardEventService:
                 now,
                 settlement.ledger_description,
                 invoice.id,
-                card_on_file=card,
+                saved_cards=None if cards == customer.saved_cards else cards,
             )
         transaction.save_card_intent(after)
 

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from remit.domain.card_payments import (
+    MAX_INVOICES_PER_PAYMENT,
     SECRET_KEY_PREFIXES,
     WEBHOOK_SECRET_PREFIX,
     CheckoutRequest,
     ConnectPaymentProvider,
+    MultiInvoiceCheckoutRequest,
     OffSessionCharge,
     ProviderCredentials,
     ProviderName,
@@ -167,6 +169,82 @@ class CardPaymentService:
         logger.info("Card checkout started", extra={"invoice_id": invoice.id, "session_id": session.id})
         return HostedCheckout(url=session.url)
 
+    def start_checkout_for_invoices(
+        self,
+        organisation_id: str,
+        customer_id: str,
+        invoice_ids: list[str],
+        *,
+        success_url: str,
+        cancel_url: str,
+    ) -> HostedCheckout:
+        """One provider checkout paying several open invoices of the customer at once: the sum of
+        what each has due, in their one currency. The session's metadata names every invoice; the
+        webhook then pays each its amount due (at most) and credits any excess to the customer's
+        balance in that currency. Asking again for the same invoices and amounts gives back the same
+        session (the provider's idempotency).
+
+        Raises `NotFound` for an unknown organisation or customer; `InvalidInput` naming
+        `invoice_ids` (none, too many, repeated, unknown, another customer's, not open, nothing due,
+        or more than one currency) or the URL that is not an http(s) one; `Conflict` when no provider
+        is connected or it refuses.
+        """
+        problems = [
+            FieldProblem(name, "must be an http(s) URL of at most 2000 characters")
+            for name, url in (("success_url", success_url), ("cancel_url", cancel_url))
+            if not url.startswith(("https://", "http://")) or len(url) > 2000
+        ]
+        if problems:
+            raise InvalidInput(problems)
+        if not invoice_ids or len(invoice_ids) > MAX_INVOICES_PER_PAYMENT:
+            raise InvalidInput.single(
+                "invoice_ids", f"must name between 1 and {MAX_INVOICES_PER_PAYMENT} invoices"
+            )
+        if len(set(invoice_ids)) != len(invoice_ids):
+            raise InvalidInput.single("invoice_ids", "must not repeat an invoice")
+        organisation, _, customer = self._billing.read_for_billing(organisation_id, customer_id=customer_id)
+        if organisation is None:
+            raise NotFound("organisation", organisation_id)
+        if customer is None:
+            raise NotFound("customer", customer_id)
+        invoices = [self._payable_of(organisation_id, customer, invoice_id) for invoice_id in invoice_ids]
+        currencies = sorted({invoice.currency for invoice in invoices})
+        if len(currencies) > 1:
+            raise InvalidInput.single(
+                "invoice_ids", f"must be invoices in one currency, not {', '.join(currencies)}"
+            )
+        credentials = self._connected(organisation)
+        card = customer.card_on_file
+        request = MultiInvoiceCheckoutRequest(
+            organisation_id=organisation_id,
+            customer_id=customer_id,
+            invoice_ids=invoice_ids,
+            invoice_numbers=[invoice.number or invoice.id for invoice in invoices],
+            amount=sum(invoice.amount_due for invoice in invoices),
+            currency=currencies[0],
+            customer_email=customer.email,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            provider_customer_id=card.provider_customer_id if card else None,
+        )
+        session = self.gateway(credentials).create_invoices_checkout(credentials, request)
+        logger.info(
+            "Card checkout of several invoices started",
+            extra={"invoice_ids": invoice_ids, "session_id": session.id},
+        )
+        return HostedCheckout(url=session.url)
+
+    def _payable_of(self, organisation_id: str, customer: Customer, invoice_id: str) -> Invoice:
+        known = 0 < len(invoice_id) <= 100
+        invoice = self._billing.get_invoice(organisation_id, invoice_id) if known else None
+        if invoice is None or invoice.customer_id != customer.id or invoice.status == "draft":
+            raise InvalidInput.single("invoice_ids", f"no open invoice '{invoice_id[:100]}' of this customer")
+        if invoice.status != "open" or invoice.amount_due <= 0:
+            raise InvalidInput.single(
+                "invoice_ids", f"invoice {invoice.number or invoice.id} has nothing to pay ({invoice.status})"
+            )
+        return invoice
+
     def attempt_card(self, account_id: str, organisation_id: str, invoice_id: str) -> Invoice:
         """Charge the customer's saved card off-session for the amount due ("Attempt card").
 
@@ -202,6 +280,12 @@ class CardPaymentService:
         intent_id = self.gateway(credentials).charge_off_session(credentials, charge)
         logger.info("Off-session card charge started", extra={"invoice_id": invoice.id, "intent": intent_id})
         return invoice
+
+    def connected_gateway(self, organisation: Organisation) -> tuple[ProviderCredentials, CardGateway]:
+        """The organisation's credentials and the gateway of its provider. Raises `Conflict` when it
+        accepts no card payments (no provider connected)."""
+        credentials = self._connected(organisation)
+        return credentials, self.gateway(credentials)
 
     def _connected(self, organisation: Organisation) -> ProviderCredentials:
         credentials = self._secrets.get(organisation.id) if organisation.payment_methods.card else None

@@ -97,7 +97,8 @@ class ItemIssuer:
                 public_base_url=public_base_url or self._public_base_url(),
                 next_charges_billing=next_charges_billing,
             )
-            if send:
+            # Unless finalizing emailed it already (`notifications.invoice_finalized`).
+            if send and invoice.sent_at is None:
                 invoice = self._sending.stage_sending(
                     transaction.billing, invoice, customer, now + timedelta(milliseconds=2)
                 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from remit.domain.customer import Customer
@@ -125,7 +125,9 @@ class InvoiceLifecycleService:
         than share the number), the number's marker and the hosted-page
         token are claimed, the customer's credit in the invoice's currency is applied (conditioned on
         the customer being as read) and the timeline records it. Returns the finalized invoice for
-        the caller to write. Raises what `Invoice.finalize` raises.
+        the caller to write. With the organisation's `notifications.invoice_finalized`, an invoice
+        left to pay is emailed to the customer in the same transaction (outbox, `invoice.sent`,
+        `sent_at`). Raises what `Invoice.finalize` raises.
         """
         taken = organisation.take_invoice_number(series)
         transaction.save_series(taken.series)
@@ -220,6 +222,12 @@ class InvoiceLifecycleService:
         )
         if finalized.status == "paid":
             transaction.insert_event(self._context.event(finalized.id, "invoice.paid", now))
+        elif organisation.notifications.invoice_finalized and finalized.sent_at is None:
+            # "Ready for payment": the invoice email, in the finalization's own transaction, so it
+            # is owed exactly when the invoice is finalized, whichever door finalized it.
+            finalized = self._context.stage_invoice_email(
+                transaction, finalized, customer.billing_recipients(), now + timedelta(milliseconds=1)
+            )
         return finalized
 
     def void(self, account_id: str, organisation_id: str, invoice_id: str) -> Invoice:

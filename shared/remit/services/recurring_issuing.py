@@ -199,7 +199,10 @@ class RecurringIssuing:
                 "The saved card could not be charged; the invoice is sent instead",
                 extra={"invoice_id": invoice.id},
             )
-            self._sending.send(organisation.account_id, organisation.id, invoice.id, self._public_base_url())
+            if invoice.sent_at is None:  # else finalizing emailed it (`notifications.invoice_finalized`)
+                self._sending.send(
+                    organisation.account_id, organisation.id, invoice.id, self._public_base_url()
+                )
 
     def _close_if_done(self, subscription: Subscription, as_of: date) -> None:
         closed = subscription.close_if_done(as_of, self._clock.now())

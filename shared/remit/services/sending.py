@@ -22,14 +22,19 @@ class SendingService:
     def send(self, account_id: str, organisation_id: str, invoice_id: str, public_base_url: str) -> Invoice:
         """Email the invoice (branded, hosted link, PDF) to the customer's billing recipients.
 
-        A draft is finalized first. The email is owed through the outbox in the same transaction
+        A draft is finalized first (if finalizing emails it, by `notifications.invoice_finalized`,
+        that is the one email). The email is owed through the outbox in the same transaction
         that sets `sent_at` and records `invoice.sent`, so it goes out once the change is committed,
         even if the mail service is briefly down. Sending again resends. `InvalidTransition` for a
         void invoice.
         """
         invoice = self._context.invoice(account_id, organisation_id, invoice_id)
         if invoice.status == "draft":
-            self._lifecycle.finalize(account_id, organisation_id, invoice_id, public_base_url)
+            finalized = self._lifecycle.finalize(account_id, organisation_id, invoice_id, public_base_url)
+            if finalized.sent_at is not None:
+                # The organisation's `notifications.invoice_finalized` emailed it as it was finalized:
+                # this one request emails it once.
+                return finalized
 
         def attempt() -> Invoice:
             current = self._context.invoice(account_id, organisation_id, invoice_id)
@@ -53,9 +58,4 @@ class SendingService:
         """Stage the email owed to the customer's billing recipients (outbox) and `invoice.sent`;
         returns the invoice with `sent_at`, for the caller to write in the same transaction.
         """
-        message = self._context.outbox_message("invoice", invoice, customer.billing_recipients(), now)
-        transaction.insert_outbox(message)
-        transaction.insert_event(
-            self._context.event(invoice.id, "invoice.sent", now, to=", ".join(message.to))
-        )
-        return invoice.model_copy(update={"sent_at": now, "updated_at": now})
+        return self._context.stage_invoice_email(transaction, invoice, customer.billing_recipients(), now)

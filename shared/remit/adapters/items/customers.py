@@ -10,8 +10,9 @@ from pydantic import Field, model_validator
 
 from remit.adapters.dynamodb import Item
 from remit.adapters.items import StoredItem
-from remit.domain.customer import CardOnFile, Contact, Customer
+from remit.domain.customer import Contact, Customer, saved_cards_of_legacy
 from remit.domain.einvoices import ElectronicAddress
+from remit.domain.saved_cards import SavedCard
 from remit.domain.values import Address, Percentage
 
 _EINVOICE_DEFAULTS = (
@@ -66,7 +67,7 @@ class CustomerItem(StoredItem):
     # Storage and the domain only: never part of the API's customer.
     issued_invoices: int = 0
     version: int = 0
-    card_on_file: CardOnFile | None = None
+    saved_cards: list[SavedCard] = Field(default_factory=list)
     next_charges_billing: date | None = None
 
     @model_validator(mode="before")
@@ -75,8 +76,8 @@ class CustomerItem(StoredItem):
         # An item stored before balances per currency has `balance` alone: it is in the customer's
         # currency, as it was applied until then. The customer's next write stores `balances`.
         if isinstance(data, dict) and "balances" not in data and data.get("balance"):
-            return {**data, "balances": {str(data.get("currency", "")).upper(): data["balance"]}}
-        return data
+            data = {**data, "balances": {str(data.get("currency", "")).upper(): data["balance"]}}
+        return saved_cards_of_legacy(data)
 
     @classmethod
     def of(cls, customer: Customer) -> CustomerItem:

@@ -13,6 +13,7 @@ from remit.domain.organisation import (
     Branding,
     CreditNoteNumbering,
     InvoiceNumbering,
+    Notifications,
     Organisation,
     PaymentMethods,
     Reminders,
@@ -56,6 +57,8 @@ class OrganisationItem(StoredItem):
     payment_terms_days: int = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
+    # Absent on an organisation that never changed them (the defaults hold).
+    notifications: Notifications = Field(default_factory=Notifications)
     created_at: datetime
     updated_at: datetime
     # Storage and the domain only.
@@ -76,6 +79,8 @@ class OrganisationItem(StoredItem):
         for name in ("credit_note_numbering", "legal"):
             if attributes.get(name) is None:
                 attributes.pop(name, None)
+        if attributes.get("notifications") == Notifications().model_dump(mode="json"):
+            attributes.pop("notifications")
         return attributes
 
 
