@@ -4,6 +4,7 @@ every door that finalizes, exactly once; off, nothing is emailed by finalizing."
 
 from __future__ import annotations
 
+import os
 import threading
 
 import boto3
@@ -12,14 +13,14 @@ import pytest
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
 from tests.integration.billing_queue import BillingQueue, run_cycle
-from tests.integration.conftest import TABLES
+from tests.integration.conftest import new_account
 from tests.integration.dashboard_browser import account_with_user, signed_in
 
 
 def emails(org: str) -> list[tuple[str, str]]:
     """The emails owed through the outbox: (kind, invoice id)."""
     items = boto3.client("dynamodb").query(
-        TableName=TABLES["BillingTable"],
+        TableName=os.environ["REMIT_BILLING_TABLE"],
         KeyConditionExpression="PK = :pk AND begins_with(SK, :outbox)",
         ExpressionAttributeValues={":pk": {"S": f"ORG#{org}"}, ":outbox": {"S": "OUTBOX#"}},
         ConsistentRead=True,
@@ -73,11 +74,16 @@ def test_a_retried_finalize_request_emails_once(acme: Billing) -> None:
     assert emails(acme.org) == [("invoice", draft["id"])]
 
 
-def test_concurrent_finalizations_email_once(acme: Billing) -> None:
+def test_concurrent_finalizations_email_once(served_aws: None) -> None:
+    # Real threads against the moto server (the in-process mock does not serialize transactions)
+    acme = Billing(new_account("Concurrent account"))
+    notify(acme)
     draft = acme.draft()
     statuses: list[int] = []
+    start = threading.Barrier(4)
 
     def finalize() -> None:
+        start.wait()
         statuses.append(acme.api.post(f"{acme.invoice(draft['id'])}/finalize").status)
 
     threads = [threading.Thread(target=finalize) for _ in range(4)]

@@ -47,7 +47,7 @@ PERMISSION_DESCRIPTIONS: Mapping[Permission, str] = {
         "billing templates and bulk billing"
     ),
     "settings.write": "create organisations and change their settings (branding, numbering, "
-    "payment methods, card provider, reminders)",
+    "payment methods, card provider, reminders, customer emails)",
     "keys.manage": "create, rename and revoke API keys",
     "people.manage": "invite people, change their roles and remove them",
     "sign_in.own": "set up their own sign-in security (an authenticator app)",
