@@ -99,7 +99,8 @@ COLUMNS: dict[AccountingKind, tuple[str, ...]] = {
 
 
 def invoice_row(invoice: Invoice) -> ExportRow:
-    """A finalized invoice (void ones too: their numbers belong to the series) as issued."""
+    """A finalized invoice (void ones too: their numbers belong to the series) as issued, with what
+    is paid and due as of now; nothing is due on a void one."""
     currency = invoice.currency
 
     def money(amount: int) -> str:
@@ -121,7 +122,8 @@ def invoice_row(invoice: Invoice) -> ExportRow:
             money(invoice.credit_applied),
             money(invoice.amount_paid),
             money(invoice.credited_amount),
-            money(invoice.amount_due),
+            # A void invoice is owed by no one, whatever it still showed as due when voided.
+            money(0 if invoice.status == "void" else invoice.amount_due),
             text_cell(invoice.id),
         ),
         currency,
