@@ -61,7 +61,6 @@ if TYPE_CHECKING:
     from remit.services.reminders import ReminderService
     from remit.services.sending import SendingService
     from remit.services.subscriptions import SubscriptionService
-    from remit.services.exports import ExportService
     from remit.services.webhook_delivery import WebhookDeliveryService
     from remit.services.webhook_endpoints import WebhookEndpointService
 

@@ -43,7 +43,9 @@ def operations() -> list[tuple[str, str]]:
 
 
 #: The query an operation cannot answer without (the others need none).
-REQUIRED_QUERIES = {"/v1/organisations/{organisation_id}/exports/{kind}.csv": "?from=2026-01-01&to=2026-12-31"}
+REQUIRED_QUERIES = {
+    "/v1/organisations/{organisation_id}/exports/{kind}.csv": "?from=2026-01-01&to=2026-12-31",
+}
 
 
 def path_of(template: str, ids: dict[str, str]) -> str:

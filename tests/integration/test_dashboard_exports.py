@@ -28,7 +28,7 @@ def file_at(location: str) -> bytes:
 
 
 def test_the_exports_page_offers_each_kind_and_last_month_by_default() -> None:
-    account_id, organisation_id = account_with_user("owner@exports.test", "Ledger Ltd")
+    _account_id, organisation_id = account_with_user("owner@exports.test", "Ledger Ltd")
     browser = signed_in("owner@exports.test")
 
     page = browser.request("GET", org_path(organisation_id, "exports"))
@@ -37,7 +37,8 @@ def test_the_exports_page_offers_each_kind_and_last_month_by_default() -> None:
     text = text_of(page["body"])
     for label in ("Invoices (CSV)", "Credit notes (CSV)", "Payments (CSV)", "Customers (CSV)", "JSON Lines"):
         assert label in text
-    assert 'type="date"' in page["body"] and 'name="from"' in page["body"]
+    assert 'type="date"' in page["body"]
+    assert 'name="from"' in page["body"]
     assert 'aria-current="page">Exports<' in page["body"]
 
 
@@ -95,7 +96,8 @@ def test_every_role_may_export_since_every_role_reads_the_documents() -> None:
 
     statuses: dict[str, Any] = {
         role: browser.request(
-            "GET", org_path(people.organisation_id, "exports/download?kind=invoices&from=2026-01-01&to=2026-12-31")
+            "GET",
+            org_path(people.organisation_id, "exports/download?kind=invoices&from=2026-01-01&to=2026-12-31"),
         )["statusCode"]
         for role, browser in people.browsers.items()
     }

@@ -25,8 +25,12 @@ class November:
         self.acme = acme = Billing(api)
         self.before = acme.finalized(unit_amount=999)
         clock.set("2026-11-02T10:00:00Z")
-        self.yen_customer = acme.new_customer(name=HOSTILE_NAME, email="=cmd@evil.test", currency="JPY", tax_rate="10")
-        self.tokyo = acme.new_customer(name="株式会社東京商事", email="keiri@tokyo.test", external_ids=["+41 crm"])
+        self.yen_customer = acme.new_customer(
+            name=HOSTILE_NAME, email="=cmd@evil.test", currency="JPY", tax_rate="10"
+        )
+        self.tokyo = acme.new_customer(
+            name="株式会社東京商事", email="keiri@tokyo.test", external_ids=["+41 crm"]
+        )
         self.mixed = acme.finalized(
             line_items=[
                 {"description": "Widget", "quantity": "1", "unit_amount": 10000},
@@ -76,28 +80,76 @@ def test_the_invoices_of_a_month_are_one_row_each_with_net_and_tax_per_rate_and_
     mixed, yen, voided = november.mixed, november.yen, november.voided
     assert rows == [
         {
-            "number": "ACME-00002", "issue_date": "2026-11-02", "due_date": "2026-12-02", "status": "open",
-            "customer_id": november.acme.customer, "customer_name": "Globex GmbH", "customer_tax_id": "",
-            "currency": "EUR", "net": "150.00", "tax": "22.50", "total": "172.50", "credit_applied": "0.00",
-            "paid": "101.00", "credited": "11.90", "due": "59.60", "invoice_id": mixed["id"],
-            "net_7.00": "50.00", "tax_7.00": "3.50",
-            "net_10.00": "", "tax_10.00": "", "net_19.00": "100.00", "tax_19.00": "19.00",
+            "number": "ACME-00002",
+            "issue_date": "2026-11-02",
+            "due_date": "2026-12-02",
+            "status": "open",
+            "customer_id": november.acme.customer,
+            "customer_name": "Globex GmbH",
+            "customer_tax_id": "",
+            "currency": "EUR",
+            "net": "150.00",
+            "tax": "22.50",
+            "total": "172.50",
+            "credit_applied": "0.00",
+            "paid": "101.00",
+            "credited": "11.90",
+            "due": "59.60",
+            "invoice_id": mixed["id"],
+            "net_7.00": "50.00",
+            "tax_7.00": "3.50",
+            "net_10.00": "",
+            "tax_10.00": "",
+            "net_19.00": "100.00",
+            "tax_19.00": "19.00",
         },
         {
-            "number": "ACME-00003", "issue_date": "2026-11-05", "due_date": "2026-12-05", "status": "paid",
-            "customer_id": november.yen_customer, "customer_name": "'" + HOSTILE_NAME, "customer_tax_id": "",
-            "currency": "JPY", "net": "1000", "tax": "100", "total": "1100", "credit_applied": "0",
-            "paid": "1100", "credited": "0", "due": "0", "invoice_id": yen["id"],
-            "net_7.00": "", "tax_7.00": "",
-            "net_10.00": "1000", "tax_10.00": "100", "net_19.00": "", "tax_19.00": "",
+            "number": "ACME-00003",
+            "issue_date": "2026-11-05",
+            "due_date": "2026-12-05",
+            "status": "paid",
+            "customer_id": november.yen_customer,
+            "customer_name": "'" + HOSTILE_NAME,
+            "customer_tax_id": "",
+            "currency": "JPY",
+            "net": "1000",
+            "tax": "100",
+            "total": "1100",
+            "credit_applied": "0",
+            "paid": "1100",
+            "credited": "0",
+            "due": "0",
+            "invoice_id": yen["id"],
+            "net_7.00": "",
+            "tax_7.00": "",
+            "net_10.00": "1000",
+            "tax_10.00": "100",
+            "net_19.00": "",
+            "tax_19.00": "",
         },
         {
-            "number": "ACME-00004", "issue_date": "2026-11-10", "due_date": "2026-12-10", "status": "void",
-            "customer_id": november.tokyo, "customer_name": "株式会社東京商事", "customer_tax_id": "",
-            "currency": "EUR", "net": "20.00", "tax": "3.80", "total": "23.80", "credit_applied": "0.00",
-            "paid": "0.00", "credited": "0.00", "due": "0.00", "invoice_id": voided["id"],
-            "net_7.00": "", "tax_7.00": "",
-            "net_10.00": "", "tax_10.00": "", "net_19.00": "20.00", "tax_19.00": "3.80",
+            "number": "ACME-00004",
+            "issue_date": "2026-11-10",
+            "due_date": "2026-12-10",
+            "status": "void",
+            "customer_id": november.tokyo,
+            "customer_name": "株式会社東京商事",
+            "customer_tax_id": "",
+            "currency": "EUR",
+            "net": "20.00",
+            "tax": "3.80",
+            "total": "23.80",
+            "credit_applied": "0.00",
+            "paid": "0.00",
+            "credited": "0.00",
+            "due": "0.00",
+            "invoice_id": voided["id"],
+            "net_7.00": "",
+            "tax_7.00": "",
+            "net_10.00": "",
+            "tax_10.00": "",
+            "net_19.00": "20.00",
+            "tax_19.00": "3.80",
         },
     ]
 
@@ -108,12 +160,26 @@ def test_the_credit_notes_of_a_month_are_negative_so_that_they_take_from_sales(n
     note = november.credit_note
     assert rows == [
         {
-            "number": "ACME-CN-00001", "issue_date": "2026-11-12", "invoice_number": "ACME-00002",
-            "invoice_issue_date": "2026-11-02", "status": "issued", "reason": "order_change",
-            "customer_id": november.acme.customer, "customer_name": "Globex GmbH", "currency": "EUR",
-            "net": "-10.00", "tax": "-1.90", "total": "-11.90", "off_amount_due": "-11.90", "refunded": "0.00",
-            "to_credit_balance": "0.00", "out_of_band": "0.00", "credit_note_id": note["id"],
-            "invoice_id": november.mixed["id"], "net_19.00": "-10.00", "tax_19.00": "-1.90",
+            "number": "ACME-CN-00001",
+            "issue_date": "2026-11-12",
+            "invoice_number": "ACME-00002",
+            "invoice_issue_date": "2026-11-02",
+            "status": "issued",
+            "reason": "order_change",
+            "customer_id": november.acme.customer,
+            "customer_name": "Globex GmbH",
+            "currency": "EUR",
+            "net": "-10.00",
+            "tax": "-1.90",
+            "total": "-11.90",
+            "off_amount_due": "-11.90",
+            "refunded": "0.00",
+            "to_credit_balance": "0.00",
+            "out_of_band": "0.00",
+            "credit_note_id": note["id"],
+            "invoice_id": november.mixed["id"],
+            "net_19.00": "-10.00",
+            "tax_19.00": "-1.90",
         }
     ]
 
@@ -128,7 +194,9 @@ def test_the_payments_of_a_month_are_chosen_by_the_day_received_and_name_invoice
         ("2026-11-03", "ACME-00002", "Globex GmbH"),
         ("2026-11-05", "ACME-00003", "'" + HOSTILE_NAME),
     ]
-    assert [(row["method"], row["reference"], row["currency"], row["amount"], row["refunded"]) for row in rows] == [
+    assert [
+        (row["method"], row["reference"], row["currency"], row["amount"], row["refunded"]) for row in rows
+    ] == [
         ("bank_transfer", "'-2+3", "EUR", "100.00", "0.00"),
         ("cash", "'@SUM(1)", "JPY", "1100", "0"),
     ]
@@ -140,7 +208,9 @@ def test_the_customers_export_holds_those_created_in_the_period_with_non_latin_n
     rows = export(november, "customers")
 
     # Globex was created in October with the organisation; the others on 2 November
-    assert [(row["name"], row["email"], row["currency"], row["external_ids"], row["balance"]) for row in rows] == [
+    assert [
+        (row["name"], row["email"], row["currency"], row["external_ids"], row["balance"]) for row in rows
+    ] == [
         ("'" + HOSTILE_NAME, "'=cmd@evil.test", "JPY", "", "0"),
         ("株式会社東京商事", "keiri@tokyo.test", "EUR", "'+41 crm", "0.00"),
     ]
@@ -243,8 +313,10 @@ def test_the_organisation_export_never_holds_another_organisations_items(api: Ap
 
     ids = {line["data"]["id"] for line in lines}
     text = str(lines)
-    assert other.org not in text and other.customer not in text
-    assert acme.org in ids and acme.customer in ids
+    assert other.org not in text
+    assert other.customer not in text
+    assert acme.org in ids
+    assert acme.customer in ids
     assert all(line["data"].get("organisation_id", acme.org) == acme.org for line in lines)
 
 
@@ -270,6 +342,8 @@ def test_the_organisation_export_holds_no_secret(api: ApiClient, monkeypatch: py
 
     # Then the endpoint is there, and no secret nor the API key is anywhere in the file
     text = content.decode()
-    assert [line["data"]["url"] for line in jsonl_lines(content) if line["type"] == "webhook_endpoint"] == [PUBLIC]
+    assert [line["data"]["url"] for line in jsonl_lines(content) if line["type"] == "webhook_endpoint"] == [
+        PUBLIC
+    ]
     for secret in (SECRET_KEY, WEBHOOK_SECRET, endpoint_secret, api.api_key, "whsec_", "sk_test"):
         assert secret not in text

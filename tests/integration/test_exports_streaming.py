@@ -67,7 +67,9 @@ class WatchedFiles:
             # Only the first scratch file (the rows as read) is watched.
             yield Watched() if self.pages_read_at_first_row is None else file  # type: ignore[misc]
 
-    def publish(self, organisation_id: str, file_name: str, content_type: str, content: IO[bytes], now: Any) -> ExportDownload:
+    def publish(
+        self, organisation_id: str, file_name: str, content_type: str, content: IO[bytes], now: Any
+    ) -> ExportDownload:
         content.seek(0)
         self.published = content.read()
         return self._files.publish(organisation_id, file_name, content_type, io.BytesIO(self.published), now)
@@ -80,10 +82,14 @@ def test_two_thousand_customers_are_exported_a_page_at_a_time(aws: None) -> None
     # Given an organisation with 2,000 customers
     everything = services()
     account_id = everything.accounts.create_account("Many Ltd's account").account_id
-    organisation = everything.organisations.create(account_id, NewOrganisation(name="Many Ltd", default_currency="EUR"))
+    organisation = everything.organisations.create(
+        account_id, NewOrganisation(name="Many Ltd", default_currency="EUR")
+    )
     for number in range(CUSTOMERS):
         everything.customers.create(
-            account_id, organisation.id, NewCustomer(name=f"Customer {number:04}", email=f"c{number}@many.test")
+            account_id,
+            organisation.id,
+            NewCustomer(name=f"Customer {number:04}", email=f"c{number}@many.test"),
         )
     counted = CountedCustomers(everything.customers)
 

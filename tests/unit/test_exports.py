@@ -32,7 +32,7 @@ from remit.domain.exports import (
         ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
         ("\t=cmd", "'\t=cmd"),
         ("\r=cmd", "'\r=cmd"),
-        ("   =HYPERLINK(\"http://evil.test\")", "'   =HYPERLINK(\"http://evil.test\")"),
+        ('   =HYPERLINK("http://evil.test")', '\'   =HYPERLINK("http://evil.test")'),
         ("Globex GmbH", "Globex GmbH"),
         ("株式会社東京商事", "株式会社東京商事"),
         ("a=b", "a=b"),
@@ -66,7 +66,8 @@ def test_an_amount_is_a_plain_decimal_in_its_currencys_exponent_and_a_negative_o
 
 
 @pytest.mark.parametrize(
-    ("rate", "label"), [("20", "20.00"), ("7.5", "7.50"), ("0", "0.00"), ("8.875", "8.875"), ("19.0000", "19.00")]
+    ("rate", "label"),
+    [("20", "20.00"), ("7.5", "7.50"), ("0", "0.00"), ("8.875", "8.875"), ("19.0000", "19.00")],
 )
 def test_a_tax_rate_names_its_columns_with_at_least_two_decimals(rate: str, label: str) -> None:
     assert rate_label(Decimal(rate)) == label
@@ -79,7 +80,15 @@ def test_the_rate_columns_are_those_met_in_rate_order_with_empty_cells_where_a_r
     for row in (twenty, seven):
         columns.add(row)
 
-    assert columns.header(["doc"]) == ["doc", "net_0.00", "tax_0.00", "net_7.50", "tax_7.50", "net_20.00", "tax_20.00"]
+    assert columns.header(["doc"]) == [
+        "doc",
+        "net_0.00",
+        "tax_0.00",
+        "net_7.50",
+        "tax_7.50",
+        "net_20.00",
+        "tax_20.00",
+    ]
     assert columns.cells(twenty) == ["A", "", "", "", "", "10.00", "2.00"]
     assert columns.cells(seven) == ["B", "50", "0", "100", "8", "", ""]
 
@@ -94,11 +103,19 @@ def test_a_csv_line_quotes_as_rfc_4180_says_and_ends_with_crlf() -> None:
     line = csv_line(["plain", 'say "hi"', "a,b", "two\nlines", "'=1+1"])
 
     assert line == 'plain,"say ""hi""","a,b","two\nlines",\'=1+1\r\n'
-    assert next(csv.reader(io.StringIO(line, newline=""))) == ["plain", 'say "hi"', "a,b", "two\nlines", "'=1+1"]
+    assert next(csv.reader(io.StringIO(line, newline=""))) == [
+        "plain",
+        'say "hi"',
+        "a,b",
+        "two\nlines",
+        "'=1+1",
+    ]
 
 
 def test_a_period_is_read_from_its_query_parameters() -> None:
-    assert ExportPeriod.parse("2026-11-01", "2026-11-30") == ExportPeriod(date(2026, 11, 1), date(2026, 11, 30))
+    assert ExportPeriod.parse("2026-11-01", "2026-11-30") == ExportPeriod(
+        date(2026, 11, 1), date(2026, 11, 30)
+    )
     assert ExportPeriod.parse("2026-11-01", "2026-11-01").days == 1
 
 
@@ -112,7 +129,9 @@ def test_a_period_is_read_from_its_query_parameters() -> None:
         ("2026-11-30", "2026-11-01", ["to"]),
     ],
 )
-def test_a_bad_period_names_each_bad_parameter(first: str | None, last: str | None, fields: list[str]) -> None:
+def test_a_bad_period_names_each_bad_parameter(
+    first: str | None, last: str | None, fields: list[str]
+) -> None:
     with pytest.raises(InvalidInput) as refused:
         ExportPeriod.parse(first, last)
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from api.http import account_id, caller_services
@@ -16,7 +17,9 @@ from remit.ports.exports import ExportDownload
 
 router = APIGatewayRouter()
 
-_REDIRECT = {303: {"description": "The export is ready: `Location` downloads it for the next 5 minutes."}}
+_REDIRECT: dict[int, OpenAPIResponse] = {
+    303: {"description": "The export is ready: `Location` downloads it for the next 5 minutes."}
+}
 
 
 @router.get(
@@ -36,10 +39,14 @@ def export_csv(
     organisation_id: str,
     kind: Annotated[AccountingKind, Path(description="What to export.")],
     first: Annotated[date, Query(alias="from", description="The period's first day, YYYY-MM-DD.")],
-    last: Annotated[date, Query(alias="to", description="The period's last day (included), on or after `from`.")],
+    last: Annotated[
+        date, Query(alias="to", description="The period's last day (included), on or after `from`.")
+    ],
 ) -> Response[Any]:
     period = ExportPeriod.between(first, last)
-    download = caller_services(router).exports.accounting_csv(account_id(router), organisation_id, kind, period)
+    download = caller_services(router).exports.accounting_csv(
+        account_id(router), organisation_id, kind, period
+    )
     return _redirect(download)
 
 

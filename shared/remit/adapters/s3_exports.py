@@ -16,6 +16,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING
 
+from boto3.s3.transfer import TransferConfig
+
 from remit.ports.exports import ExportDownload
 
 if TYPE_CHECKING:
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
 #: How long a download address works: long enough to follow a redirect, short enough to be no
 #: lasting way into the organisation's books.
 DOWNLOAD_SECONDS = 300
+
+#: Parts of 8 MB, two in flight: boto3's default (ten) could hold 80 MB of a 256 MB function.
+UPLOAD = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
 
 #: Rows are kept in memory up to this size before the temporary file goes to disk.
 IN_MEMORY_BYTES = 1024 * 1024
@@ -54,6 +59,7 @@ class S3ExportFiles:
             self._bucket,
             key,
             ExtraArgs={"ContentType": content_type, "ContentDisposition": _attachment(file_name)},
+            Config=UPLOAD,
         )
         url = self._s3.generate_presigned_url(
             "get_object",

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from remit.domain.errors import FieldProblem, InvalidInput
@@ -136,14 +136,9 @@ class ExportRow:
         return [list(self.cells), self.currency, {rate: list(pair) for rate, pair in self.taxes.items()}]
 
     @classmethod
-    def of_record(cls, record: Sequence[object]) -> ExportRow:
+    def of_record(cls, record: Sequence[Any]) -> ExportRow:
         cells, currency, taxes = record
-        assert isinstance(cells, list) and isinstance(taxes, dict)
-        return cls(
-            tuple(cells),
-            currency if isinstance(currency, str) else None,
-            {rate: (pair[0], pair[1]) for rate, pair in taxes.items()},
-        )
+        return cls(tuple(cells), currency, {rate: (pair[0], pair[1]) for rate, pair in taxes.items()})
 
 
 def taxes_of(breakdown: Iterable[TaxBreakdownLine], *, sign: int = 1) -> dict[str, tuple[int, int]]:

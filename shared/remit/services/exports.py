@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import IO, Any, Protocol
+from functools import partial
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -52,15 +53,24 @@ JSONL_CONTENT_TYPE = "application/x-ndjson; charset=utf-8"
 class _Services(Protocol):
     """The services an export reads through, each checking the caller's access as it does."""
 
-    organisations: Any
-    customers: Any
-    charges: Any
-    invoices: Any
-    payments: Any
-    credit_notes: Any
-    subscriptions: Any
-    billing_runs: Any
-    webhook_endpoints: Any
+    @property
+    def organisations(self) -> Any: ...
+    @property
+    def customers(self) -> Any: ...
+    @property
+    def charges(self) -> Any: ...
+    @property
+    def invoices(self) -> Any: ...
+    @property
+    def payments(self) -> Any: ...
+    @property
+    def credit_notes(self) -> Any: ...
+    @property
+    def subscriptions(self) -> Any: ...
+    @property
+    def billing_runs(self) -> Any: ...
+    @property
+    def webhook_endpoints(self) -> Any: ...
 
 
 def pages[ItemT](read: Callable[[str | None], Page[ItemT]]) -> Iterator[ItemT]:
@@ -183,26 +193,25 @@ class ExportService:
 
     def _everything(self, account_id: str, organisation: Organisation) -> Iterator[tuple[str, BaseModel]]:
         services, org = self._services, organisation.id
+
+        def charges_of(customer_id: str, cursor: str | None) -> Page[Any]:
+            return services.charges.list_charges(account_id, org, customer_id, PAGE, cursor, None)  # type: ignore[no-any-return]
+
+        def balance_of(customer_id: str, cursor: str | None) -> Page[Any]:
+            return services.payments.balance_transactions(account_id, org, customer_id, PAGE, cursor)  # type: ignore[no-any-return]
+
         yield "organisation", answers.Organisation.of(organisation)
         for customer in pages(lambda cursor: services.customers.list(account_id, org, PAGE, cursor, None)):
             yield "customer", answers.Customer.of(customer)
-            for charge in pages(
-                lambda cursor, c=customer.id: services.charges.list_charges(
-                    account_id, org, c, PAGE, cursor, None
-                )
-            ):
-                yield "charge", charge
-            for entry in pages(
-                lambda cursor, c=customer.id: services.payments.balance_transactions(
-                    account_id, org, c, PAGE, cursor
-                )
-            ):
-                yield "balance_transaction", entry
+            yield from (("charge", charge) for charge in pages(partial(charges_of, customer.id)))
+            yield from (("balance_transaction", entry) for entry in pages(partial(balance_of, customer.id)))
         for invoice in pages(
             lambda cursor: services.invoices.list_invoices(account_id, org, PAGE, cursor, None, None)
         ):
             yield "invoice", answers.Invoice.of(invoice)
-        for note in pages(lambda cursor: services.credit_notes.list_credit_notes(account_id, org, PAGE, cursor)):
+        for note in pages(
+            lambda cursor: services.credit_notes.list_credit_notes(account_id, org, PAGE, cursor)
+        ):
             yield "credit_note", answers.CreditNote.of(note)
         for payment in pages(
             lambda cursor: services.payments.list_payments(account_id, org, PAGE, cursor, None, None)
