@@ -8,9 +8,9 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
+from defusedxml import ElementTree
 
 from tests.clocks import SettableClock
 from tests.integration.api_client import ApiClient
