@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS objects (
 """
 
 
+#: Objects not kept across restarts.
+TRANSIENT_PREFIXES = ("exports/",)
+
+
 class JournalError(RuntimeError):
     """The data directory holds data this stack cannot read; it is left untouched."""
 
@@ -109,7 +113,9 @@ class Journal:
                 self._changed_items.add((table_name, hash_key, range_key))
 
     def _object_changed(self, bucket: str, key: str) -> None:
-        if bucket in self._buckets:
+        # An export is downloaded within minutes of being made and never read again (AWS's
+        # lifecycle rule removes it after a day): it is not kept across restarts.
+        if bucket in self._buckets and not key.startswith(TRANSIENT_PREFIXES):
             with self._lock:
                 self._changed_objects.add((bucket, key))
 

@@ -31,6 +31,7 @@ from api.routes import (
     customers,
     einvoices,
     events,
+    exports,
     hosted,
     invoices,
     operations,
@@ -68,6 +69,7 @@ app.include_router(payment_provider.router, prefix="/v1/organisations")
 app.include_router(webhook_endpoints.router, prefix="/v1/organisations")
 app.include_router(webhook_deliveries.router, prefix="/v1/organisations")
 app.include_router(events.router, prefix="/v1/organisations")
+app.include_router(exports.router, prefix="/v1/organisations")
 app.include_router(hosted.router)
 
 

@@ -76,6 +76,7 @@ _TAGS = {
     "subscriptions": "Subscriptions",
     "payment_provider": "Card payments",
     "webhook_endpoints": "Webhook endpoints",
+    "exports": "Exports",
 }
 
 
@@ -196,6 +197,12 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             elif any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 codes.append("422")
             responses = operation.setdefault("responses", {})
+            if "303" in responses:
+                # A redirect to a file made for the caller (an export): no body, the address in `Location`.
+                responses["303"].pop("content", None)
+                responses["303"]["headers"] = {
+                    "Location": {"description": "Where to download the file.", "schema": {"type": "string"}}
+                }
             if "422" in responses:
                 codes.append("422")  # in the problem shape the API answers, not Powertools' own
             for code in sorted(set(codes)):

@@ -27,6 +27,7 @@ from dashboard.pages import (
     credit_notes,
     customers,
     developers,
+    exports,
     invoices,
     organisations,
     saved_cards,
@@ -53,6 +54,7 @@ app.include_router(credit_notes.router, prefix="/dashboard")
 app.include_router(subscriptions.router, prefix="/dashboard")
 app.include_router(billing_templates.router, prefix="/dashboard")
 app.include_router(bulk_billing.router, prefix="/dashboard")
+app.include_router(exports.router, prefix="/dashboard")
 app.include_router(settings.router, prefix="/dashboard")
 app.include_router(developers.router, prefix="/dashboard")
 app.include_router(account.router, prefix="/dashboard")

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from remit.services.documents import DocumentService
     from remit.services.einvoices import CreditNoteEinvoiceBuilder, EinvoiceService, InvoiceEinvoiceBuilder
     from remit.services.events import EventService
+    from remit.services.exports import ExportService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -112,6 +113,7 @@ class Services:
     webhook_endpoints: WebhookEndpointService
     events: EventService
     webhook_deliveries: WebhookDeliveryService
+    exports: ExportService
 
     def acting_as(self, caller: Caller) -> Services:
         """These services as `caller` may use them: each operation checked against the caller's
@@ -258,6 +260,7 @@ def build_services(
     from remit.adapters.dynamodb_webhooks import DynamoWebhookEndpoints
     from remit.adapters.images import LogoImages
     from remit.adapters.s3_documents import S3DocumentStore
+    from remit.adapters.s3_exports import S3ExportFiles
     from remit.adapters.s3_logos import S3LogoStore
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
     from remit.adapters.ses_mailer import SesMailer
@@ -280,6 +283,7 @@ def build_services(
     from remit.services.documents import DocumentService
     from remit.services.einvoices import EinvoiceService
     from remit.services.events import EventService
+    from remit.services.exports import ExportService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -366,7 +370,8 @@ def build_services(
     dashboard_sessions = DashboardSessionService(
         users, DynamoSessionStore(DynamoTable(_dynamodb, config.sessions_table)), clock, account_repository
     )
-    return Services(
+    built: Services
+    built = Services(
         settings=config,
         accounts=AccountService(account_repository, clock, config.api_key_cache_seconds),
         organisations=organisations,
@@ -457,7 +462,9 @@ def build_services(
             access=organisations,
             clock=clock,
         ),
+        exports=ExportService(lambda: built, S3ExportFiles(_s3, config.logo_bucket), clock),
     )
+    return built
 
 
 @cache

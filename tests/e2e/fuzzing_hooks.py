@@ -82,6 +82,8 @@ DEVIATIONS = (
     Deviation(r"enabled_events\.\d+", r"must be `\*`, one of .* or an event type"),
     Deviation(r"url", r"names a host that could not be resolved|resolves to|must be an https:// URL"),
     Deviation(r"created_lt", r"must be later than created_gte"),
+    # An export's period must not end before it starts.
+    Deviation(r"to", r"^Must be on or after `from`"),
     # An e-invoice download without `format` needs one stored on the invoice or its customer.
     Deviation(r"format", r"is required: the customer takes no e-invoice format"),
     # A party without a country cannot be written as an e-invoice (BT-40, BT-55).

@@ -100,6 +100,7 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
         "template_id": template.id,
         "subscription_id": subscription.id,
         "event_id": everything.events.list(account_id, organisation_id, 1, None).items[0].id,
+        "kind": "invoices",
     }
     if with_run:
         request = {

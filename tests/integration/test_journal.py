@@ -61,6 +61,20 @@ def test_a_save_writes_only_what_changed_since_the_last_one(
     assert rows["INVOICE#00007"]["generation"] == {"N": "2"}
 
 
+def test_an_export_is_not_kept_across_restarts(emulation: tuple[Any, Any], tmp_path: Path) -> None:
+    _, s3 = emulation
+    journal = Journal(tmp_path, tables=[TABLE], buckets=[BUCKET])
+    journal.attach()
+    try:
+        s3.put_object(Bucket=BUCKET, Key="exports/org_1/token/invoices.csv", Body=b"number\r\n")
+        s3.put_object(Bucket=BUCKET, Key="logos/org_1/logo.png", Body=b"png")
+        saved = journal.save()
+    finally:
+        journal.close()
+
+    assert saved.objects == 1
+
+
 def new_emulation() -> tuple[Any, Any]:
     dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
     create_tables(dynamodb, {"BillingTable": TABLE})

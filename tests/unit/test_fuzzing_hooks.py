@@ -90,3 +90,9 @@ def test_webhook_destinations_and_patterns_refused_by_stored_or_resolved_data_ar
     )
     assert is_deliberate(422, problem(("created_lt", "must be later than created_gte")), None)
     assert not is_deliberate(422, problem(("url", "is too long")), None)
+
+
+def test_an_export_period_ending_before_it_starts_is_deliberate_only_for_to() -> None:
+    assert is_deliberate(422, problem(("to", "Must be on or after `from`.")), None)
+    assert not is_deliberate(422, problem(("from", "Must be on or after `from`.")), None)
+    assert not is_deliberate(422, problem(("to", "Field required")), None)

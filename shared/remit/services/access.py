@@ -175,6 +175,10 @@ OPERATIONS: dict[str, Permission | None] = {
     "subscriptions.pause": "billing.write",
     "subscriptions.resume": "billing.write",
     "subscriptions.cancel": "billing.write",
+    # Exports: the books as files, for an accountant or another system. Reading them is reading
+    # the documents they hold, so every role and key that reads may export.
+    "exports.accounting_csv": "read",
+    "exports.organisation_jsonl": "read",
     # The background work
     "notifications.deliver": SYSTEM,
     "notifications.sweep": SYSTEM,
