@@ -216,7 +216,7 @@ class ExportService:
         for payment in pages(
             lambda cursor: services.payments.list_payments(account_id, org, PAGE, cursor, None, None)
         ):
-            yield "payment", payment
+            yield "payment", answers.Payment.of(payment)
         for refund in pages(lambda cursor: services.credit_notes.list_refunds(account_id, org, PAGE, cursor)):
             yield "refund", refund
         for subscription in pages(lambda cursor: services.subscriptions.list(account_id, org, PAGE, cursor)):
