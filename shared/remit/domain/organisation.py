@@ -85,6 +85,12 @@ class PaymentMethods(Strict):
     cheque: ChequeDetails | None = None
 
 
+class PortalSettings(Strict):
+    """The customer portal (`/p/{organisation id}`): on unless turned off."""
+
+    enabled: bool = Field(default=True, description="Whether customers can sign in to the portal.")
+
+
 class Branding(Strict):
     logo_url: str | None = Field(default=None, description="Set by uploading a logo (read-only).")
     brand_colour: HexColour | None = None
@@ -176,6 +182,7 @@ class Organisation(Model):
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
     created_at: datetime
     updated_at: datetime
     version: int = 0
@@ -264,6 +271,7 @@ class NewOrganisation(Strict):
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
+    portal: PortalSettings | None = None
 
 
 class BrandingChanges(Strict):
@@ -314,3 +322,4 @@ class OrganisationChanges(Strict):
     payment_terms_days: PaymentTermsDays | None = None
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
+    portal: PortalSettings | None = None

@@ -15,6 +15,7 @@ from remit.domain.organisation import (
     InvoiceNumbering,
     Organisation,
     PaymentMethods,
+    PortalSettings,
     Reminders,
 )
 from remit.domain.values import Address
@@ -56,6 +57,8 @@ class OrganisationItem(StoredItem):
     payment_terms_days: int = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
+    # Absent on an organisation stored before the portal: on.
+    portal: PortalSettings = Field(default_factory=PortalSettings)
     created_at: datetime
     updated_at: datetime
     # Storage and the domain only.
