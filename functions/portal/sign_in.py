@@ -54,7 +54,7 @@ def sign_in_page(org_id: str) -> Page:
 
 @router.post("/p/<org_id>/sign_in")
 def ask_for_link(org_id: str) -> Page:
-    """The same page for a known and an unknown email (`PortalSignIn.request_link`)."""
+    """The same page for a known and an unknown email (`PortalSignInService.request_link`)."""
     request = _request()
     organisation = services().portal.portal_of(org_id)
     token = request.form_token()

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from remit.services.organisations import OrganisationService
     from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
-    from remit.services.portal import PortalSignIn
+    from remit.services.portal import PortalSignInService
     from remit.services.portal_account import PortalAccountService
     from remit.services.refunds import RefundService
     from remit.services.reminders import ReminderService
@@ -113,7 +113,7 @@ class Services:
     webhook_endpoints: WebhookEndpointService
     events: EventService
     webhook_deliveries: WebhookDeliveryService
-    portal: PortalSignIn
+    portal: PortalSignInService
     portal_account: PortalAccountService
 
     def acting_as(self, caller: Caller) -> Services:
@@ -290,7 +290,7 @@ def build_services(
     from remit.services.organisations import OrganisationService
     from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
-    from remit.services.portal import PortalSignIn
+    from remit.services.portal import PortalSignInService
     from remit.services.portal_account import PortalAccountService
     from remit.services.refunds import RefundService
     from remit.services.reminders import ReminderService
@@ -457,7 +457,7 @@ def build_services(
             access=organisations,
             clock=clock,
         ),
-        portal=PortalSignIn(
+        portal=PortalSignInService(
             DynamoPortalStore(billing), organisation_repository, customer_repository, organisations, clock
         ),
         portal_account=PortalAccountService(

@@ -48,6 +48,7 @@ from remit.domain.organisation import (
     CreditNoteNumbering,
     InvoiceNumbering,
     PaymentMethods,
+    PortalSettings,
     PaymentTermsDays,
     Reminders,
 )
@@ -106,6 +107,7 @@ class Organisation(Answer):
     payment_terms_days: PaymentTermsDays = 30
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
     created_at: datetime
     updated_at: datetime
 

@@ -13,10 +13,12 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import Field
+
 from remit.domain.customer import EmailPreference
 from remit.domain.errors import DomainError
 from remit.domain.tax_ids import TaxId
-from remit.domain.values import Address, Strict
+from remit.domain.values import Address, Model, Strict
 
 #: A link emailed to a billing contact.
 EMAILED_LINK_LIFETIME = timedelta(minutes=15)
@@ -95,3 +97,10 @@ class PortalDetailsChanges(Strict):
     send_reminders: bool | None = None
     # Each contact's email preferences, by contact id (contacts not named keep theirs).
     contact_preferences: dict[str, list[EmailPreference]] | None = None
+
+
+class PortalSessionLink(Model):
+    """A one-time link that signs a customer in to the portal (`POST …/portal_sessions`)."""
+
+    url: str = Field(description="Open once, within 5 minutes, to sign the customer in.")
+    expires_at: datetime

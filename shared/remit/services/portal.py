@@ -55,7 +55,7 @@ class LinkRequestsThrottled(DomainError):
         super().__init__("Too many sign-in links were asked for. Try again in 15 minutes.")
 
 
-class PortalSignIn:
+class PortalSignInService:
     def __init__(
         self,
         store: PortalStore,

@@ -1,7 +1,7 @@
 """What a signed-in customer sees and does in the portal: its invoices and credit notes, what it
 owes, its payments and refunds, its documents, paying an invoice by card, its billing details.
 
-Every method takes the organisation and the customer of the session (`PortalSignIn.current`) and
+Every method takes the organisation and the customer of the session (`PortalSignInService.current`) and
 reaches only that customer's records: an id of anything else (another customer's, another
 organisation's, a draft) is `NotFound`, exactly as an id that does not exist.
 """
