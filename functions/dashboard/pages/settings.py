@@ -68,6 +68,7 @@ SECTIONS = (
     Section("numbering", "Numbering", ("invoice_numbering",), blank="omit"),
     Section("payment-methods", "Payment methods", ("payment_methods",)),
     Section("reminders", "Reminders", ("reminders",)),
+    Section("portal", "Customer portal", ("portal",)),
 )
 _BY_KEY = {section.key: section for section in SECTIONS}
 
@@ -301,6 +302,12 @@ def save_payment_methods(organisation_id: str) -> Page:
 def save_reminders(organisation_id: str) -> Page:
     request = page_request(router)
     return _post_section(request, "reminders", "Reminder settings saved.")
+
+
+@router.post(SETTINGS + "/portal")
+def save_portal(organisation_id: str) -> Page:
+    request = page_request(router)
+    return _post_section(request, "portal", "Customer portal settings saved.")
 
 
 # The logo ---------------------------------------------------------------------------------------
