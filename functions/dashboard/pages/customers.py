@@ -45,10 +45,10 @@ from remit.domain.payment import NewBalanceTransaction
 from remit.domain.values import currency_exponent
 
 if TYPE_CHECKING:
-    from remit.domain.portal import IssuedLink
     from pydantic import BaseModel
 
     from remit.domain.customer import Customer
+    from remit.domain.portal import IssuedLink
 
 router = APIGatewayRouter()
 

@@ -48,8 +48,8 @@ from remit.domain.organisation import (
     CreditNoteNumbering,
     InvoiceNumbering,
     PaymentMethods,
-    PortalSettings,
     PaymentTermsDays,
+    PortalSettings,
     Reminders,
 )
 from remit.domain.organisation import Organisation as DomainOrganisation

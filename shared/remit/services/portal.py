@@ -14,7 +14,6 @@ email and per client before anything is looked up, and a known email's link leav
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 from remit.domain.customer import Customer
 from remit.domain.documents import document_locale
@@ -31,7 +30,6 @@ from remit.domain.portal import (
     PLATFORM_LINK_LIFETIME,
     PORTAL_SESSION_LIFETIME,
     IssuedLink,
-    PortalDisabled,
     PortalLink,
     PortalSession,
     normalised_email,

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
 
 from remit.domain.credit_notes import CreditNote
-from remit.domain.refunds import Refund
 from remit.domain.customer import ContactInput, Customer, CustomerChanges
 from remit.domain.einvoices import Einvoice
 from remit.domain.errors import NotFound
@@ -22,6 +20,7 @@ from remit.domain.organisation import Organisation
 from remit.domain.pagination import Page
 from remit.domain.payment import Payment
 from remit.domain.portal import PortalDetailsChanges
+from remit.domain.refunds import Refund
 from remit.ports.billing import BillingStore
 from remit.ports.clock import Clock
 from remit.ports.credit_notes import CreditNoteReader
@@ -32,7 +31,6 @@ from remit.services.documents import DocumentService
 from remit.services.einvoices import EinvoiceService
 
 _PAGE = 100
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ class CustomerStatement:
         return [i for i in self.invoices if i.status == "open" and i.amount_due > 0]
 
 
-def _every(read: Callable[[str | None], Page[_T]]) -> Iterator[_T]:
+def _every[T](read: Callable[[str | None], Page[T]]) -> Iterator[T]:
     cursor: str | None = None
     while True:
         page = read(cursor)
