@@ -461,7 +461,7 @@ def build_services(
             DynamoPortalStore(billing), organisation_repository, customer_repository, organisations, clock
         ),
         portal_account=PortalAccountService(
-            context.billing, credit_notes, documents, einvoices, card_payments, customers, clock
+            context.billing, credit_note_store, documents, einvoices, card_payments, customers, clock
         ),
     )
 

@@ -23,7 +23,7 @@ from remit.domain.portal import PortalDetailsChanges
 from remit.domain.refunds import Refund
 from remit.ports.billing import BillingStore
 from remit.ports.clock import Clock
-from remit.ports.credit_notes import CreditNoteReader
+from remit.ports.credit_notes import CreditNoteStore
 from remit.services.billing_context import today_in
 from remit.services.card_payments import CardPaymentService, HostedCheckout
 from remit.services.customers import CustomerService
@@ -73,7 +73,7 @@ class PortalAccountService:
     def __init__(
         self,
         billing: BillingStore,
-        credit_notes: CreditNoteReader,
+        credit_notes: CreditNoteStore,
         documents: DocumentService,
         einvoices: EinvoiceService,
         card_payments: CardPaymentService,
@@ -107,11 +107,15 @@ class PortalAccountService:
             refund
             for payment in payments
             if payment.amount_refunded > 0
-            for refund in _every(
-                lambda c, p=payment.id: self._credit_notes.list_refunds(org_id, _PAGE, c, payment_id=p)
-            )
+            for refund in self._refunds_of(org_id, payment.id)
         ]
         return CustomerStatement(organisation, customer, invoices, credit_notes, payments, refunds)
+
+    def _refunds_of(self, organisation_id: str, payment_id: str) -> Iterator[Refund]:
+        def read(cursor: str | None) -> Page[Refund]:
+            return self._credit_notes.list_refunds(organisation_id, _PAGE, cursor, payment_id=payment_id)
+
+        return _every(read)
 
     def invoice(self, organisation: Organisation, customer: Customer, invoice_id: str) -> Invoice:
         """One of the customer's issued invoices; `NotFound` for any other id."""
