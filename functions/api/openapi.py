@@ -121,6 +121,7 @@ _CREATED_BY_POST = {
     "billing_templates",
     "subscriptions",
     "send_invoice",  # a billing template's invoice
+    "portal_sessions",
 }
 
 

@@ -13,6 +13,45 @@ from remit.domain.organisation import Organisation
 _NEUTRAL_COLOUR = "#374151"
 
 
+def _(text: str) -> str:
+    """Marks a word for extraction (`make messages`); the templates translate it when shown."""
+    return text
+
+
+#: The words the portal's handlers give its pages (titles, notices, labels), in English: each page
+#: shows them through `_()` in the customer's language.
+PAGE_WORDS = (
+    _("Not found"),
+    _("Your invoices"),
+    _("Your billing details"),
+    _("Your saved cards"),
+    _("This form has expired"),
+    _("This form has expired; please try again."),
+    _("Reload the page and try again."),
+    _("Enter an email address."),
+    _("Too many sign-in links were asked for. Try again in 15 minutes."),
+    _("This invoice cannot be paid by card"),
+    _("These invoices cannot be paid together"),
+    _("These invoices cannot be paid by card"),
+    _("Nothing to pay"),
+    _("Tick the invoices you want to pay."),
+    _("A card cannot be added now"),
+    _("Try again in a moment"),
+    _("The service is busy."),
+    _("Something went wrong"),
+    _("Please try again later."),
+    _("Thank you: your payment is being processed."),
+    _("Your changes were saved."),
+    _("Invoices and receipts"),
+    _("Updates"),
+    _("Legal notices"),
+    _("Succeeded"),
+    _("Failed"),
+    _("Refunded"),
+    _("Pending"),
+)
+
+
 class JinjaPortalPages(_JinjaRenderer):
     """`page(...)` renders one portal template for one organisation, in `locale`."""
 
