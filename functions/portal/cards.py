@@ -12,7 +12,7 @@ from typing import Any, Protocol, cast
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from portal.account import refused, signed_in_form, signed_in_page
-from portal.web import Page, PortalRequest, SignedInCustomer, not_found, page, see_other
+from portal.web import Page, PortalRequest, SignedInCustomer, has_saved_cards, not_found, page, see_other
 from remit.bootstrap import services
 from remit.domain.errors import Conflict
 
@@ -27,10 +27,6 @@ class SavedCards(Protocol):
     def remove_card(self, organisation_id: str, customer_id: str, card_id: str) -> None: ...
 
     def set_default_card(self, organisation_id: str, customer_id: str, card_id: str) -> None: ...
-
-
-def has_saved_cards() -> bool:
-    return hasattr(services(), "saved_cards")
 
 
 def _cards() -> SavedCards:

@@ -133,6 +133,11 @@ class PortalRequest:
         return self.cookies.get(FORM_COOKIE) or new_secret()
 
 
+def has_saved_cards() -> bool:
+    """Whether the saved cards service is wired in (see `portal.cards`)."""
+    return hasattr(services(), "saved_cards")
+
+
 def page(
     request: PortalRequest,
     status: int,
@@ -142,7 +147,10 @@ def page(
     locale: str = "en",
     **context: Any,
 ) -> Page:
-    html = portal_pages().page(locale, template, organisation, base=request.base, page_title=title, **context)
+    cards_link = bool(organisation and organisation.payment_methods.card and has_saved_cards())
+    html = portal_pages().page(
+        locale, template, organisation, base=request.base, page_title=title, cards_link=cards_link, **context
+    )
     return Response(status, PAGE_HEADERS["Content-Type"], html, headers=dict(PAGE_HEADERS))
 
 
