@@ -236,3 +236,27 @@ def test_the_sign_in_email_carries_the_link_in_the_customers_language_and_forget
     # ...and the table no longer holds the link
     [after] = sign_in_links(acme.org)
     assert after["link"] is None
+
+
+def test_a_link_used_twice_at_once_signs_in_once(acme: Billing) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from remit.bootstrap import services
+    from remit.domain.errors import NotFound
+
+    PortalBrowser().ask_for_link(acme.org, "ap@globex.test")
+    [message] = sign_in_links(acme.org)
+    secret = message["link"].rsplit("/", 1)[1]
+    portal = services().portal
+
+    def use() -> str:
+        try:
+            portal.sign_in(acme.org, secret)
+        except NotFound:
+            return "refused"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = sorted(pool.map(lambda _: use(), range(4)))
+
+    assert outcomes == ["refused", "refused", "refused", "signed in"]
