@@ -64,6 +64,11 @@ def test_copy_portal_link_shows_a_one_time_link_that_signs_the_customer_in() -> 
     assert response["statusCode"] == 200
     [url] = re.findall(r'id="portal-link" type="text" readonly value="([^"]+)"', response["body"])
     assert f"/p/{organisation_id}/sign_in/" in url
+    # ...with a Copy button that the script shows (the field works without it)
+    assert 'data-copy="portal-link" hidden' in response["body"]
+    script = browser.request("GET", "/dashboard/assets/copy-link.js")
+    assert script["statusCode"] == 200
+    assert "navigator.clipboard" in script["body"]
     portal = PortalBrowser()
     assert portal.sign_in_with(url).status == 303
     assert portal.get(f"/p/{organisation_id}/account").status == 200
