@@ -175,3 +175,35 @@ def test_credit_notes_are_listed_and_downloadable(acme: Billing) -> None:
     pdf = browser.get(f"/p/{acme.org}/credit_notes/{note['id']}/pdf")
     assert pdf.status == 200
     assert pdf.body.startswith(b"%PDF")
+
+
+def test_a_customer_that_takes_e_invoices_downloads_them(api: ApiClient, clock: SettableClock) -> None:
+    from remit import bootstrap
+    from tests.integration.einvoice_fakes import use_fakes
+
+    # Given a customer that takes XRechnung, and one of its invoices (validated by the fakes)
+    validator = use_fakes()
+    try:
+        billing = Billing(api)
+        customer = billing.new_customer(
+            name="Bundesamt",
+            email="ap@bund.test",
+            country="DE",
+            einvoice_format="xrechnung_cii",
+            buyer_reference="04011000-12345-67",
+        )
+        invoice = billing.finalized(customer_id=customer)
+        browser = signed_in(billing, email="ap@bund.test")
+        browser.get(f"/p/{billing.org}/account")
+        assert f"/p/{billing.org}/invoices/{invoice['id']}/einvoice" in browser.last_page
+
+        # When it downloads the e-invoice
+        response = browser.get(f"/p/{billing.org}/invoices/{invoice['id']}/einvoice")
+
+        # Then it gets the validated document, named after the invoice
+        assert response.status == 200
+        assert "xml" in response.content_type
+        assert f"{invoice['number']}-xrechnung_cii.xml" in response.headers["Content-Disposition"]
+        assert validator.validated
+    finally:
+        bootstrap.use_einvoice_parts(None)
