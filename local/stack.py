@@ -118,6 +118,10 @@ class LocalStack:
         self._dashboard_function = LocalFunction(
             "remit-dashboard", "dashboard.app.lambda_handler", timeout_seconds=29, memory_limit_in_mb=256
         )
+        # The template's customer portal function, behind `/p/{proxy+}`.
+        self._portal_function = LocalFunction(
+            "remit-portal", "portal.app.lambda_handler", timeout_seconds=29, memory_limit_in_mb=256
+        )
         # The template's recurring-billing functions: the daily planner, fired by the scheduler
         # (and `POST /_dev/run/invoicing-cycle`), and the worker fed by the billing queue.
         self._invoicing_cycle_function = LocalFunction(
@@ -231,6 +235,7 @@ class LocalStack:
             functions_by_prefix=[
                 ("/webhooks/stripe/", ApiGateway(self._payment_webhooks_function, domain_name=HOST)),
                 ("/dashboard", ApiGateway(self._dashboard_function, domain_name=HOST)),
+                ("/p/", ApiGateway(self._portal_function, domain_name=HOST)),
             ],
         )
         self._front = HttpFront(self._settings.port, router)
@@ -281,6 +286,7 @@ class LocalStack:
         self._send_worker_function.load()
         self._payment_webhooks_function.load()
         self._dashboard_function.load()
+        self._portal_function.load()
         self._invoicing_cycle_function.load()
         self._billing_worker_function.load()
         self._reminders_function.load()

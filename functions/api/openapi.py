@@ -122,6 +122,7 @@ _CREATED_BY_POST = {
     "billing_templates",
     "subscriptions",
     "send_invoice",  # a billing template's invoice
+    "portal_sessions",
 }
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.portal_pages import JinjaPortalPages
     from remit.adapters.sqs_work_queue import SqsWorkQueue
     from remit.domain.card_payments import ProviderName
     from remit.domain.roles import Caller
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
     from remit.services.organisations import OrganisationService
     from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
+    from remit.services.portal import PortalSignInService
+    from remit.services.portal_account import PortalAccountService
     from remit.services.refunds import RefundService
     from remit.services.reminders import ReminderService
     from remit.services.saved_cards import SavedCardService
@@ -114,6 +117,8 @@ class Services:
     events: EventService
     webhook_deliveries: WebhookDeliveryService
     exports: ExportService
+    portal: PortalSignInService
+    portal_account: PortalAccountService
 
     def acting_as(self, caller: Caller) -> Services:
         """These services as `caller` may use them: each operation checked against the caller's
@@ -254,6 +259,7 @@ def build_services(
     from remit.adapters.dynamodb_events import DynamoEventLog
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
+    from remit.adapters.dynamodb_portal import DynamoPortalStore
     from remit.adapters.dynamodb_recurring import DynamoRecurringStore
     from remit.adapters.dynamodb_reminders import DynamoReminderStore
     from remit.adapters.dynamodb_sessions import DynamoSessionStore
@@ -290,6 +296,8 @@ def build_services(
     from remit.services.organisations import OrganisationService
     from remit.services.overview import OverviewService
     from remit.services.payments import PaymentService
+    from remit.services.portal import PortalSignInService
+    from remit.services.portal_account import PortalAccountService
     from remit.services.refunds import RefundService
     from remit.services.reminders import ReminderService
     from remit.services.saved_cards import SavedCardService
@@ -367,6 +375,17 @@ def build_services(
     refunds = RefundService(context, credit_note_store, provider_secrets, gateways, clock)
     users = CognitoUserDirectory(cache(_cognito_idp), config.user_pool_id, config.user_pool_client_id, clock)
     account_repository = DynamoAccountRepository(billing)
+    customer_repository = DynamoCustomerRepository(billing)
+    customers = CustomerService(
+        customer_repository,
+        organisation_repository,
+        organisations,
+        clock,
+        reminders_resumed=lambda organisation_id, customer_id: _reschedule_reminders(
+            reminders_queue,
+            {"kind": "reschedule", "organisation_id": organisation_id, "customer_id": customer_id},
+        ),
+    )
     dashboard_sessions = DashboardSessionService(
         users, DynamoSessionStore(DynamoTable(_dynamodb, config.sessions_table)), clock, account_repository
     )
@@ -375,16 +394,7 @@ def build_services(
         settings=config,
         accounts=AccountService(account_repository, clock, config.api_key_cache_seconds),
         organisations=organisations,
-        customers=CustomerService(
-            DynamoCustomerRepository(billing),
-            organisation_repository,
-            organisations,
-            clock,
-            reminders_resumed=lambda organisation_id, customer_id: _reschedule_reminders(
-                reminders_queue,
-                {"kind": "reschedule", "organisation_id": organisation_id, "customer_id": customer_id},
-            ),
-        ),
+        customers=customers,
         charges=ChargeService(context),
         invoices=invoices,
         invoice_lifecycle=lifecycle,
@@ -463,6 +473,12 @@ def build_services(
             clock=clock,
         ),
         exports=ExportService(lambda: built, S3ExportFiles(_s3, config.logo_bucket), clock),
+        portal=PortalSignInService(
+            DynamoPortalStore(billing), organisation_repository, customer_repository, organisations, clock
+        ),
+        portal_account=PortalAccountService(
+            context.billing, credit_note_store, documents, einvoices, card_payments, customers, clock
+        ),
     )
     return built
 
@@ -478,6 +494,14 @@ def services() -> Services:
         _injected.get("einvoice_parts"),
         _injected.get("host_resolver"),
     )
+
+
+@cache
+def portal_pages() -> JinjaPortalPages:
+    """The customer portal's page renderer (Jinja2 loads on first use)."""
+    from remit.adapters.portal_pages import JinjaPortalPages
+
+    return JinjaPortalPages()
 
 
 @cache

@@ -122,7 +122,12 @@ ALL_PHASES = "examples,coverage,fuzzing,stateful"
 
 
 def run_schemathesis(
-    base_url: str, api_key: str, work_dir: Path, examples: int, phases: str = ALL_PHASES
+    base_url: str,
+    api_key: str,
+    work_dir: Path,
+    examples: int,
+    phases: str = ALL_PHASES,
+    only_paths: str | None = None,
 ) -> FuzzRun:
     """Seed the stack, then run `schemathesis run` over every operation of its `/openapi.json`.
 
@@ -136,9 +141,11 @@ def run_schemathesis(
     runs = []
     single = [phase for phase in chosen if phase != "stateful"]
     if single:
-        runs.append(_run(base_url, api_key, work_dir / "single", examples, ",".join(single), seeded))
+        runs.append(
+            _run(base_url, api_key, work_dir / "single", examples, ",".join(single), seeded, only_paths)
+        )
     if "stateful" in chosen:
-        runs.append(_run(base_url, api_key, work_dir / "stateful", examples, "stateful", {}))
+        runs.append(_run(base_url, api_key, work_dir / "stateful", examples, "stateful", {}, only_paths))
     return FuzzRun(
         max(run.exit_code for run in runs),
         "\n".join(run.output for run in runs),
@@ -147,7 +154,13 @@ def run_schemathesis(
 
 
 def _run(
-    base_url: str, api_key: str, work_dir: Path, examples: int, phases: str, path_parameters: dict[str, str]
+    base_url: str,
+    api_key: str,
+    work_dir: Path,
+    examples: int,
+    phases: str,
+    path_parameters: dict[str, str],
+    only_paths: str | None = None,
 ) -> FuzzRun:
     work_dir.mkdir(parents=True, exist_ok=True)
     config_path = work_dir / "schemathesis.toml"
@@ -172,6 +185,8 @@ def _run(
             str(report_path),
             "--output-truncate",
             "false",
+            # `only_paths`: the operations whose path matches this regular expression, alone.
+            *(["--include-path-regex", only_paths] if only_paths else []),
         ],
         cwd=REPOSITORY_ROOT,
         env={**_environment(), "SCHEMATHESIS_HOOKS": HOOKS_MODULE},

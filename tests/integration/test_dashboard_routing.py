@@ -65,12 +65,13 @@ def test_a_page_that_shows_a_notice_and_sets_a_cookie_sends_both_cookies() -> No
     assert "Signed out." in response["body"]
 
 
-def test_only_the_sign_in_pages_and_the_script_are_public() -> None:
+def test_only_the_sign_in_pages_and_the_scripts_are_public() -> None:
     from dashboard.app import page_routes
 
     public = sorted({route.path for route in page_routes() if route.public})
 
     assert public == [
+        "/dashboard/assets/copy-link.js",
         "/dashboard/assets/htmx-2.0.11.min.js",
         "/dashboard/sign-in",
         "/dashboard/sign-in/code",

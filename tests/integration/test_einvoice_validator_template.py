@@ -1,5 +1,6 @@
 """template.yaml's e-invoice validator: a function of its own with the rules layer, invoked only by
-the functions that issue documents, and granted to invoke nothing else.
+the functions that issue documents (and the customer portal, whose e-invoice downloads are
+validated as the API's are), and granted to invoke nothing else.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 
 from local.cloudformation import load_template
 
-ISSUERS = ("ApiFunction", "DashboardFunction", "BillingWorkerFunction")
+ISSUERS = ("ApiFunction", "DashboardFunction", "BillingWorkerFunction", "PortalFunction")
 
 
 @pytest.fixture(scope="module")

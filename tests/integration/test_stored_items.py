@@ -246,6 +246,7 @@ STORED_ORGANISATION: dict[str, Any] = {
     },
     "payment_terms_days": 30,
     "reminders": {"days_after_due": [15, 30], "days_before_due": [3], "enabled": True},
+    "portal": {"enabled": False},
     "tax_id": "FR40303265045",
     "timezone": "Europe/Paris",
     "updated_at": "2026-12-01T10:00:00Z",
@@ -357,6 +358,7 @@ def stored_organisation() -> Organisation:
                 "cheque": {"payable_to": "Acme"},
             },
             "reminders": {"days_after_due": [15, 30], "days_before_due": [3]},
+            "portal": {"enabled": False},
             "created_at": T,
             "updated_at": T,
             "version": 9,
@@ -384,6 +386,11 @@ def test_a_stored_customer_reads_back_and_writes_out_the_same_item() -> None:
 def test_a_stored_organisation_reads_back_and_writes_out_the_same_item() -> None:
     assert organisation_of(STORED_ORGANISATION) == stored_organisation()
     assert organisation_item(stored_organisation()) == STORED_ORGANISATION
+
+
+def test_an_organisation_stored_before_the_portal_has_it_on() -> None:
+    legacy = {name: value for name, value in STORED_ORGANISATION.items() if name != "portal"}
+    assert organisation_of(legacy).portal.enabled is True
 
 
 def test_a_tax_id_accepted_when_saved_reads_back_though_the_rules_now_refuse_it() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from local.cloudformation import load_template
 
-PUBLIC_FUNCTIONS = ("ApiFunction", "DashboardFunction", "PaymentWebhooksFunction")
+PUBLIC_FUNCTIONS = ("ApiFunction", "DashboardFunction", "PaymentWebhooksFunction", "PortalFunction")
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,10 @@ def test_each_path_family_has_a_throttle_of_its_own_on_a_resource_that_exists(
         "/~1webhooks~1stripe~1{org_id}": {"Ref": "WebhooksRateLimit"},
         "/~1dashboard": {"Ref": "DashboardRateLimit"},
         "/~1dashboard~1{proxy+}": {"Ref": "DashboardRateLimit"},
+        "/~1p~1{proxy+}": {"Ref": "PortalRateLimit"},
     }
     assert paths["/v1/{proxy+}"] == paths["/i/{proxy+}"] == "ApiFunction"
+    assert paths["/p/{proxy+}"] == "PortalFunction"
 
 
 def rules(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -18,10 +18,12 @@ from api.http import (
     json_response,
     no_content,
     page_response,
+    public_base_url,
 )
 from remit.domain.answers import Customer
 from remit.domain.customer import CustomerChanges, NewCustomer
 from remit.domain.pagination import ListResponse
+from remit.domain.portal import PortalSessionLink
 
 router = APIGatewayRouter()
 
@@ -80,3 +82,19 @@ def update_customer(
 def delete_customer(organisation_id: str, customer_id: str) -> Response[None]:
     caller_services(router).customers.delete(account_id(router), organisation_id, customer_id)
     return no_content()
+
+
+@router.post(
+    "/<organisation_id>/customers/<customer_id>/portal_sessions",
+    summary="Make a one-time portal sign-in link for a customer",
+    description=(
+        "For a platform that signs its customers in itself: redirect the customer to `url` within "
+        "5 minutes; it signs them in to the organisation's customer portal once. `409` when the "
+        "organisation's portal is disabled."
+    ),
+)
+def create_portal_session(organisation_id: str, customer_id: str) -> Response[PortalSessionLink]:
+    link = caller_services(router).portal.issue_link(
+        account_id(router), organisation_id, customer_id, public_base_url(router)
+    )
+    return json_response(201, PortalSessionLink(url=link.url, expires_at=link.expires_at))

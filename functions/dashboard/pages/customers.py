@@ -25,7 +25,7 @@ from dashboard.forms import (
     parse,
     values_of,
 )
-from dashboard.page_request import PageRequest, page_request
+from dashboard.page_request import PageRequest, page_request, public_base_url
 from dashboard.pages.billing import customer_billing
 from dashboard.pages.customer_forms import (
     CHARGE,
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from remit.domain.customer import Customer
+    from remit.domain.portal import IssuedLink
 
 router = APIGatewayRouter()
 
@@ -222,6 +223,7 @@ def profile(
     charge_errors: FormErrors | None = None,
     credit_values: FormValues | None = None,
     credit_errors: FormErrors | None = None,
+    portal_link: IssuedLink | None = None,
 ) -> Page:
 
     account_id, organisation_id = request.account_id, request.org.id
@@ -266,6 +268,7 @@ def profile(
         credit_fields=_credit_fields(customer, request.org.default_currency),
         credit_values=credit_values or {f"{CREDIT}currency": [customer.currency]},
         credit_errors=credit_errors or FormErrors(),
+        portal_link=portal_link,
         cursors={
             name: query.get(name, "")
             for name in ("charges_cursor", "invoices_cursor", "credit_notes_cursor", "ledger_cursor")
@@ -304,6 +307,19 @@ def _customer(request: PageRequest, customer_id: str) -> Customer:
 def customer_profile(organisation_id: str, customer_id: str) -> Page:
     request = page_request(router)
     return profile(request, _customer(request, customer_id))
+
+
+@router.post("/organisations/<organisation_id>/customers/<customer_id>/portal_link")
+def portal_link(organisation_id: str, customer_id: str) -> Page:
+    """A one-time portal sign-in link for the customer (as `POST …/portal_sessions`), shown once on
+    the profile; the refusal page when the organisation's portal is disabled.
+    """
+    request = page_request(router)
+    customer = _customer(request, customer_id)
+    link = request.services.portal.issue_link(
+        request.account_id, request.org.id, customer.id, public_base_url(request)
+    )
+    return profile(request, customer, portal_link=link)
 
 
 # Edit and delete --------------------------------------------------------------------------------

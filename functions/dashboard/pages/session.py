@@ -32,6 +32,20 @@ def htmx_script() -> Page:
     )
 
 
+@router.get("/assets/copy-link.js")
+def copy_link_script() -> Page:
+    """The "Copy" button of a link shown once (progressive enhancement: the field works without it)."""
+    return Response(
+        status_code=200,
+        headers={
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Cache-Control": "public, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+        },
+        body=(ASSETS / "copy-link.js").read_text(encoding="utf-8"),
+    )
+
+
 @router.get("/sign-in")
 def show_sign_in() -> Page:
     request = page_request(router)

@@ -69,6 +69,7 @@ SECTIONS = (
     Section("payment-methods", "Payment methods", ("payment_methods",)),
     Section("reminders", "Reminders", ("reminders",)),
     Section("notifications", "Customer emails", ("notifications",)),
+    Section("portal", "Customer portal", ("portal",)),
 )
 _BY_KEY = {section.key: section for section in SECTIONS}
 
@@ -308,6 +309,12 @@ def save_reminders(organisation_id: str) -> Page:
 def save_notifications(organisation_id: str) -> Page:
     request = page_request(router)
     return _post_section(request, "notifications", "Customer email settings saved.")
+
+
+@router.post(SETTINGS + "/portal")
+def save_portal(organisation_id: str) -> Page:
+    request = page_request(router)
+    return _post_section(request, "portal", "Customer portal settings saved.")
 
 
 # The logo ---------------------------------------------------------------------------------------

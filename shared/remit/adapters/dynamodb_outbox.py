@@ -84,12 +84,13 @@ class DynamoOutboxRepository:
     def mark_sent(self, message: OutboxMessage, provider_message_id: str, now: datetime) -> bool:
         """Record the delivery of a claimed message and take it out of the sweep's queue.
 
+        A portal sign-in link is removed with it: once sent, the table need not hold its secret.
         False (and nothing changed) when the claim is no longer the current one.
         """
         return self._finish(
             message,
             "SET #status = :sent, sent_at = :now, provider_message_id = :provider, version = version + :one "
-            "REMOVE GSI1PK, GSI1SK, claimed_until",
+            "REMOVE GSI1PK, GSI1SK, claimed_until, portal_link",
             {":sent": "sent", ":now": json_time(now), ":provider": provider_message_id},
         )
 

@@ -272,6 +272,25 @@ class JinjaEmailRenderer(_JinjaRenderer):
             text=self._render(document.locale, f"email/{kind}.txt", **context),
         )
 
+    def render_portal_sign_in(
+        self, locale: str, seller: str, brand_colour: str | None, link: str, minutes: int
+    ) -> RenderedEmail:
+        """The email that carries a customer's one-time portal sign-in link, in `locale`."""
+        _ = translations(locale).gettext
+        subject = _one_line(_("Sign in to %(seller)s's billing portal") % {"seller": seller})
+        context = {
+            "subject": subject,
+            "seller": seller,
+            "brand": BrandPalette.of(brand_colour or _NEUTRAL_COLOUR),
+            "link": link,
+            "minutes": minutes,
+        }
+        return RenderedEmail(
+            subject=subject,
+            html=self._render(locale, "email/portal_sign_in.html", **context),
+            text=self._render(locale, "email/portal_sign_in.txt", **context),
+        )
+
 
 class JinjaHostedPageRenderer(_JinjaRenderer):
     """The public invoice page behind `/i/{token}` (`remit.ports.documents.HostedPageRenderer`), in the

@@ -50,6 +50,7 @@ from remit.domain.organisation import (
     Notifications,
     PaymentMethods,
     PaymentTermsDays,
+    PortalSettings,
     Reminders,
 )
 from remit.domain.organisation import Organisation as DomainOrganisation
@@ -109,6 +110,7 @@ class Organisation(Answer):
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
     notifications: Notifications = Field(default_factory=Notifications)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
     created_at: datetime
     updated_at: datetime
 

@@ -268,7 +268,7 @@ class CreditNoteDocument(Model):
         )
 
 
-EmailKind = Literal["invoice", "void_notice", "payment_receipt", "reminder", "credit_note"]
+EmailKind = Literal["invoice", "void_notice", "payment_receipt", "reminder", "credit_note", "portal_sign_in"]
 
 
 class RenderedEmail(Model):

@@ -85,6 +85,12 @@ class PaymentMethods(Strict):
     cheque: ChequeDetails | None = None
 
 
+class PortalSettings(Strict):
+    """The customer portal (`/p/{organisation id}`): on unless turned off."""
+
+    enabled: bool = Field(default=True, description="Whether customers can sign in to the portal.")
+
+
 class Branding(Strict):
     logo_url: str | None = Field(default=None, description="Set by uploading a logo (read-only).")
     brand_colour: HexColour | None = None
@@ -190,6 +196,7 @@ class Organisation(Model):
     payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
     reminders: Reminders = Field(default_factory=Reminders)
     notifications: Notifications = Field(default_factory=Notifications)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
     created_at: datetime
     updated_at: datetime
     version: int = 0
@@ -279,6 +286,7 @@ class NewOrganisation(Strict):
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
     notifications: Notifications | None = None
+    portal: PortalSettings | None = None
 
 
 class BrandingChanges(Strict):
@@ -330,3 +338,4 @@ class OrganisationChanges(Strict):
     payment_methods: NewPaymentMethods | None = None
     reminders: Reminders | None = None
     notifications: Notifications | None = None
+    portal: PortalSettings | None = None

@@ -25,6 +25,10 @@ class OutboxMessage(Model):
     credit_note_id: str | None = None
     # A reminder's step (`before_3`, `after_15`): what the email says.
     reminder: str | None = None
+    # A `portal_sign_in` email's customer and link (`invoice_id` is then empty). The link holds
+    # its secret until the email is sent (then it is removed); it stops working after 15 minutes.
+    customer_id: str | None = None
+    portal_link: str | None = None
     status: OutboxStatus = "pending"
     attempts: int = 0
     # While `sending`: until when the claim holds; after it, a stuck claim may be taken over.

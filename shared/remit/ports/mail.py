@@ -29,6 +29,12 @@ class EmailRenderer(Protocol):
         """
         ...
 
+    def render_portal_sign_in(
+        self, locale: str, seller: str, brand_colour: str | None, link: str, minutes: int
+    ) -> RenderedEmail:
+        """The email that carries a customer's one-time portal sign-in link, in `locale`."""
+        ...
+
 
 class Mailer(Protocol):
     def send(self, email: OutgoingEmail) -> str:

@@ -87,6 +87,23 @@ OPERATIONS: dict[str, Permission | None] = {
     "customers.create": "billing.write",
     "customers.update": "billing.write",
     "customers.delete": "billing.write",
+    # Done for the signed-in customer by the portal, never for a caller.
+    "customers.update_by_customer": SYSTEM,
+    # The customer portal: a platform that signs its customers in itself makes them a link (as
+    # billing people do); the rest is the portal's own, for its signed-in customer.
+    "portal.issue_link": "billing.write",
+    "portal.portal_of": SYSTEM,
+    "portal.request_link": SYSTEM,
+    "portal.sign_in": SYSTEM,
+    "portal.current": SYSTEM,
+    "portal.sign_out": SYSTEM,
+    "portal_account.statement": SYSTEM,
+    "portal_account.invoice": SYSTEM,
+    "portal_account.invoice_pdf": SYSTEM,
+    "portal_account.invoice_einvoice": SYSTEM,
+    "portal_account.credit_note_pdf": SYSTEM,
+    "portal_account.pay_invoice": SYSTEM,
+    "portal_account.change_details": SYSTEM,
     "charges.list_charges": "read",
     "charges.create": "billing.write",
     "charges.delete": "billing.write",

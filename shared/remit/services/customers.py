@@ -125,9 +125,28 @@ class CustomerService:
         External ids are claimed and released in the same transaction as the change. Retries on
         concurrent changes. Raises `NotFound`, `InvalidInput`, or `Conflict` for a taken external id.
         """
+        return self._update(lambda: self.get(account_id, organisation_id, customer_id), changes)
 
+    def update_by_customer(
+        self, organisation_id: str, customer_id: str, changes: CustomerChanges
+    ) -> Customer:
+        """Apply a change the customer made itself, signed in to the organisation's portal: as
+        `update` does (same validation, events and reminder rescheduling), without an account.
+        Raises `NotFound` when the customer no longer exists, `InvalidInput` naming the field.
+        """
+
+        def current() -> Customer:
+            customer = self._customers.get(organisation_id, customer_id)
+            if customer is None:
+                raise NotFound("customer", customer_id)
+            return customer
+
+        return self._update(current, changes)
+
+    def _update(self, read: Callable[[], Customer], changes: CustomerChanges) -> Customer:
         def attempt() -> tuple[Customer, bool]:
-            current = self.get(account_id, organisation_id, customer_id)
+            current = read()
+            organisation_id = current.organisation_id
             now = self._clock.now()
             replaced: dict[str, object] = {"updated_at": now}
             if "contacts" in changes.model_fields_set:
@@ -147,7 +166,7 @@ class CustomerService:
 
         saved, opted_in = retry_on_conflict(attempt)
         if opted_in:
-            self._reminders_resumed(organisation_id, customer_id)
+            self._reminders_resumed(saved.organisation_id, saved.id)
         return saved
 
     def delete(self, account_id: str, organisation_id: str, customer_id: str) -> None:

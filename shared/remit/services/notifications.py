@@ -29,11 +29,12 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from remit.domain.credit_notes import CreditNote
-from remit.domain.documents import Attachment, CreditNoteDocument, OutgoingEmail
+from remit.domain.documents import Attachment, CreditNoteDocument, OutgoingEmail, document_locale
 from remit.domain.errors import DocumentUnavailable, UnrenderableText
 from remit.domain.outbox import OutboxMessage
 from remit.domain.owed_email import OwedEmail
 from remit.domain.payment import Payment
+from remit.domain.portal import EMAILED_LINK_LIFETIME
 from remit.domain.reminders import step_of
 from remit.observability import logger
 from remit.ports.billing import BillingStore
@@ -235,6 +236,8 @@ class NotificationService:
 
     def _email(self, message: OutboxMessage) -> OutgoingEmail:
         """The email a message owes, rendered from the invoice as it stands now."""
+        if message.kind == "portal_sign_in":
+            return self._portal_sign_in(message)
         organisation, invoice, _ = self._billing.read_for_billing(
             message.organisation_id, invoice_id=message.invoice_id
         )
@@ -288,6 +291,30 @@ class NotificationService:
             html=rendered.html,
             text=rendered.text,
             attachments=attachments,
+        )
+
+    def _portal_sign_in(self, message: OutboxMessage) -> OutgoingEmail:
+        """A portal sign-in link, in the customer's language and the organisation's colour."""
+        organisation, _, customer = self._billing.read_for_billing(
+            message.organisation_id, customer_id=message.customer_id
+        )
+        if organisation is None or customer is None or not message.portal_link:
+            raise UndeliverableMessage(f"customer {message.customer_id} or its organisation no longer exists")
+        rendered = self._email_renderer().render_portal_sign_in(
+            document_locale(customer.preferred_locale, organisation.locale),
+            organisation.name,
+            organisation.branding.brand_colour,
+            message.portal_link,
+            int(EMAILED_LINK_LIFETIME.total_seconds() // 60),
+        )
+        return OutgoingEmail(
+            sender_name=organisation.name,
+            reply_to=organisation.email,
+            to=message.to,
+            subject=rendered.subject,
+            html=rendered.html,
+            text=rendered.text,
+            attachments=[],
         )
 
     def _credit_note(self, message: OutboxMessage) -> CreditNote:

@@ -16,6 +16,7 @@ from remit.domain.organisation import (
     Notifications,
     Organisation,
     PaymentMethods,
+    PortalSettings,
     Reminders,
 )
 from remit.domain.values import Address
@@ -59,6 +60,8 @@ class OrganisationItem(StoredItem):
     reminders: Reminders = Field(default_factory=Reminders)
     # Absent on an organisation that never changed them (the defaults hold).
     notifications: Notifications = Field(default_factory=Notifications)
+    # Absent on an organisation stored before the portal: on.
+    portal: PortalSettings = Field(default_factory=PortalSettings)
     created_at: datetime
     updated_at: datetime
     # Storage and the domain only.

@@ -18,6 +18,8 @@ class OutboxItem(StoredItem):
     payment_id: str | None = None
     credit_note_id: str | None = None
     reminder: str | None = None
+    customer_id: str | None = None
+    portal_link: str | None = None
     status: str = "pending"
     attempts: int = 0
     claimed_until: datetime | None = None
@@ -31,6 +33,14 @@ class OutboxItem(StoredItem):
     @classmethod
     def of(cls, message: OutboxMessage) -> OutboxItem:
         return cls.copied_from(message)
+
+    def attributes(self) -> Item:
+        # Only portal sign-in emails name a customer and a link: other messages' items stay as they were.
+        attributes = super().attributes()
+        for name in ("customer_id", "portal_link"):
+            if attributes.get(name) is None:
+                attributes.pop(name, None)
+        return attributes
 
     def message(self) -> OutboxMessage:
         return OutboxMessage.model_construct(**self.values())

@@ -1,0 +1,262 @@
+"""Signing in to the customer portal: a one-time link mailed through the outbox to a billing
+contact, the same answer for unknown emails, throttling, link reuse and expiry, CSRF, sign-out,
+and sessions that end with their customer or their portal.
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from local.aws_emulation import sent_emails
+from local.dev_outbox import sent_email
+from tests.integration.api_client import ApiClient
+from tests.integration.billing import Billing
+from tests.integration.conftest import SettableClock, reset_remit
+from tests.integration.portal_browser import PortalBrowser, sign_in_links
+
+
+@pytest.fixture
+def acme(api: ApiClient, clock: SettableClock) -> Billing:
+    billing = Billing(api, email="billing@acme.test")
+    response = api.patch(
+        f"{billing.base}/customers/{billing.customer}",
+        {"contacts": [{"name": "AP", "email": "Invoices@Globex.test", "preferences": ["billing"]}]},
+    )
+    assert response.status == 200, response.body
+    return billing
+
+
+def signed_in(acme: Billing, email: str = "ap@globex.test") -> PortalBrowser:
+    browser = PortalBrowser()
+    browser.ask_for_link(acme.org, email)
+    [message] = [m for m in sign_in_links(acme.org) if m["to"] == [email.lower()]]
+    response = browser.sign_in_with(message["link"])
+    assert response.status == 303, response.body
+    return browser
+
+
+def test_a_billing_contact_gets_a_one_time_link_through_the_outbox(acme: Billing) -> None:
+    # Given the organisation's portal page
+    browser = PortalBrowser()
+    page = browser.get(f"/p/{acme.org}")
+    assert page.status == 200
+    assert "Acme Ltd" in browser.last_page
+
+    # When a billing contact asks for a link (in any case)
+    response = browser.post(f"/p/{acme.org}/sign_in", {"email": " invoices@GLOBEX.test "})
+
+    # Then the page says a link is on its way, and the outbox owes one email with it to that contact
+    assert response.status == 200
+    assert "a sign-in link is on its way" in browser.last_page
+    [message] = sign_in_links(acme.org)
+    assert message["to"] == ["invoices@globex.test"]
+    assert message["customer_id"] == acme.customer
+    assert message["link"].startswith(f"https://api.remit.test/p/{acme.org}/sign_in/")
+    # ...and the link's secret is nowhere in the page
+    assert message["link"].rsplit("/", 1)[1] not in browser.last_page
+
+
+def test_an_unknown_email_gets_the_same_answer_and_nothing_is_sent(acme: Billing) -> None:
+    # Given one browser asking for a known email's link and another for an unknown email's
+    known, unknown = PortalBrowser(client_ip="198.51.100.1"), PortalBrowser(client_ip="198.51.100.2")
+    known_answer = known.ask_for_link(acme.org, "ap@globex.test")
+    unknown_answer = unknown.ask_for_link(acme.org, "nobody@globex.test")
+
+    # Then both see the same status and the same page; only the known email is owed a link
+    assert (known_answer.status, known_answer.body) == (unknown_answer.status, unknown_answer.body)
+    assert [m["to"] for m in sign_in_links(acme.org)] == [["ap@globex.test"]]
+
+
+def test_the_link_signs_in_once_and_shows_the_customers_invoices(acme: Billing) -> None:
+    # Given an issued invoice and a mailed link
+    invoice = acme.finalized()
+    browser = PortalBrowser()
+    browser.ask_for_link(acme.org, "ap@globex.test")
+    [message] = sign_in_links(acme.org)
+
+    # When the link's page is opened, nothing is spent yet (a mail scanner may open it)
+    assert browser.get(message["link"].removeprefix("https://api.remit.test")).status == 200
+    response = browser.post(message["link"].removeprefix("https://api.remit.test"))
+
+    # Then its button signs in: a Secure, HttpOnly, SameSite cookie, and the invoices page
+    assert response.status == 303
+    assert response.headers["Location"] == f"/p/{acme.org}/account"
+    assert set(browser.cookies) >= {"__Host-remit_portal"}
+    account = browser.get(f"/p/{acme.org}/account")
+    assert account.status == 200
+    assert invoice["number"] in browser.last_page
+
+    # ...and the same link used again (another browser) is not found
+    again = PortalBrowser()
+    assert again.sign_in_with(message["link"]).status == 404
+
+
+def test_the_session_cookie_is_host_only_secure_http_only_and_same_site(acme: Billing) -> None:
+    browser = PortalBrowser()
+    browser.ask_for_link(acme.org, "ap@globex.test")
+    [message] = sign_in_links(acme.org)
+    path = message["link"].removeprefix("https://api.remit.test")
+    browser.get(path)
+    response = browser.post(path)
+
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-remit_portal=")
+    for attribute in ("Path=/", "Secure", "HttpOnly", "SameSite=Lax"):
+        assert attribute in cookie
+
+
+def test_a_link_expires_after_fifteen_minutes(acme: Billing, clock: SettableClock) -> None:
+    browser = PortalBrowser()
+    browser.ask_for_link(acme.org, "ap@globex.test")
+    [message] = sign_in_links(acme.org)
+
+    clock.advance(minutes=15, seconds=1)
+
+    assert browser.sign_in_with(message["link"]).status == 404
+    assert browser.get(f"/p/{acme.org}/account").status == 303  # not signed in: back to sign-in
+
+
+def test_a_link_of_one_organisation_opens_nothing_in_another(acme: Billing, api: ApiClient) -> None:
+    other = Billing(api, name="Initech")
+    browser = PortalBrowser()
+    browser.ask_for_link(acme.org, "ap@globex.test")
+    [message] = sign_in_links(acme.org)
+    secret = message["link"].rsplit("/", 1)[1]
+
+    browser.get(f"/p/{other.org}/sign_in/{secret}")
+    assert browser.post(f"/p/{other.org}/sign_in/{secret}").status == 404
+    # ...and the link is spent all the same
+    assert browser.sign_in_with(message["link"]).status == 404
+
+
+def test_a_session_of_one_organisation_reaches_nothing_of_another(acme: Billing, api: ApiClient) -> None:
+    other = Billing(api, name="Initech")
+    browser = signed_in(acme)
+
+    assert browser.get(f"/p/{other.org}/account").status == 303
+
+
+def test_asking_for_links_is_throttled_per_email_and_per_client(acme: Billing) -> None:
+    # Given three requests for one email (from different clients)
+    for number in range(3):
+        assert (
+            PortalBrowser(client_ip=f"192.0.2.{number}").ask_for_link(acme.org, "ap@globex.test").status
+            == 200
+        )
+
+    # Then a fourth is refused, known or not, and owes nothing more
+    refused = PortalBrowser(client_ip="192.0.2.9").ask_for_link(acme.org, "ap@globex.test")
+    assert refused.status == 429
+    assert refused.headers["Retry-After"] == "900"
+    assert len(sign_in_links(acme.org)) == 3
+
+    # And one client asking for many emails is refused after twenty
+    client = PortalBrowser(client_ip="192.0.2.100")
+    answers = [client.ask_for_link(acme.org, f"someone{n}@example.test").status for n in range(21)]
+    assert answers == [200] * 20 + [429]
+
+
+def test_the_sign_in_form_needs_its_csrf_token(acme: Billing) -> None:
+    browser = PortalBrowser()
+    browser.get(f"/p/{acme.org}")
+
+    response = browser.post(f"/p/{acme.org}/sign_in", {"email": "ap@globex.test"}, csrf="forged")
+
+    assert response.status == 403
+    assert sign_in_links(acme.org) == []
+
+
+def test_signing_out_ends_the_session(acme: Billing) -> None:
+    browser = signed_in(acme)
+    cookie = browser.cookies["__Host-remit_portal"]
+    browser.get(f"/p/{acme.org}/account")
+
+    response = browser.post(f"/p/{acme.org}/sign_out")
+
+    assert response.status == 303
+    assert "__Host-remit_portal" not in browser.cookies
+    # the old cookie opens nothing any more
+    browser.cookies["__Host-remit_portal"] = cookie
+    assert browser.get(f"/p/{acme.org}/account").status == 303
+
+
+def test_signing_out_needs_the_sessions_csrf_token(acme: Billing) -> None:
+    browser = signed_in(acme)
+    browser.get(f"/p/{acme.org}/account")
+
+    assert browser.post(f"/p/{acme.org}/sign_out", csrf="forged").status == 403
+    assert browser.get(f"/p/{acme.org}/account").status == 200
+
+
+def test_deleting_the_customer_ends_its_sessions(acme: Billing) -> None:
+    browser = signed_in(acme)
+    assert acme.api.delete(f"{acme.base}/customers/{acme.customer}").status == 204
+
+    assert browser.get(f"/p/{acme.org}/account").status == 303
+
+
+def test_a_disabled_portal_is_not_found_and_ends_its_sessions(acme: Billing) -> None:
+    browser = signed_in(acme)
+
+    assert acme.api.patch(acme.base, {"portal": {"enabled": False}}).status == 200
+
+    assert browser.get(f"/p/{acme.org}/account").status == 404
+    assert PortalBrowser().get(f"/p/{acme.org}").status == 404
+
+
+def test_an_unknown_portal_is_not_found(aws: None) -> None:
+    assert PortalBrowser().get("/p/org_00000000000000000000000000").status == 404
+
+
+def test_the_sign_in_email_carries_the_link_in_the_customers_language_and_forgets_it_once_sent(
+    acme: Billing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from remit.bootstrap import services
+
+    monkeypatch.setenv("REMIT_MAIL_FROM", "invoices@remit.test")
+    reset_remit()
+
+    # Given a German-speaking customer's owed sign-in email
+    acme.api.patch(f"{acme.base}/customers/{acme.customer}", {"preferred_locale": "de-DE"})
+    PortalBrowser().ask_for_link(acme.org, "ap@globex.test")
+    [message] = sign_in_links(acme.org)
+    boto3.client("sesv2").create_email_identity(EmailIdentity=services().settings.mail_from)
+
+    # When the notifications deliver it
+    assert services().notifications.deliver(acme.org, message["id"]) == "sent"
+
+    # Then it went to the contact with the link, from the organisation
+    [raw] = sent_emails()
+    shown = sent_email(raw)
+    assert shown["to"] == ["ap@globex.test"]
+    assert "Acme Ltd" in shown["subject"]
+    assert message["link"] in shown["text"]
+    assert 'lang="de-DE"' in shown["html"]
+    # ...and the table no longer holds the link
+    [after] = sign_in_links(acme.org)
+    assert after["link"] is None
+
+
+def test_a_link_used_twice_at_once_signs_in_once(acme: Billing) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from remit.bootstrap import services
+    from remit.domain.errors import NotFound
+
+    PortalBrowser().ask_for_link(acme.org, "ap@globex.test")
+    [message] = sign_in_links(acme.org)
+    secret = message["link"].rsplit("/", 1)[1]
+    portal = services().portal
+
+    def use() -> str:
+        try:
+            portal.sign_in(acme.org, secret)
+        except NotFound:
+            return "refused"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = sorted(pool.map(lambda _: use(), range(4)))
+
+    assert outcomes == ["refused", "refused", "refused", "signed in"]
