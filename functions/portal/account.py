@@ -90,18 +90,13 @@ def statement_page(request: PortalRequest, signed_in: SignedInCustomer, notice: 
         statement=statement,
         csrf_token=signed_in.session.csrf_token,
         card=organisation.payment_methods.card,
-        pay_several=pays_several(),
+        pay_several=organisation.payment_methods.card,
         einvoices=customer.einvoice_format is not None,
         numbers={invoice.id: invoice.number for invoice in statement.invoices},
         payment_status_labels=PAYMENT_STATUSES,
         refund_status_labels=REFUND_STATUSES,
         notice=notice,
     )
-
-
-def pays_several() -> bool:
-    """Whether the card provider checkout for several invoices at once is there (see `multi_pay`)."""
-    return hasattr(services().card_payments, "start_checkout_for_invoices")
 
 
 @router.get("/p/<org_id>/account")

@@ -1,42 +1,26 @@
 """The signed-in customer's saved cards: list, add (the provider's setup flow), remove, make default.
 
 The cards are `SavedCardService`'s (`services().saved_cards`: `list_cards`, `start_card_setup`,
-`remove_card`, `set_default_card`), which comes with saved cards; until it is there these pages
-are not found and the navigation offers none (`has_saved_cards`).
+`remove_card`, `set_default_card`); without a card provider connected these pages are not found
+and the navigation offers none.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
-
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from portal.account import refused, signed_in_form, signed_in_page
-from portal.web import Page, PortalRequest, SignedInCustomer, has_saved_cards, not_found, page, see_other
+from portal.web import Page, PortalRequest, SignedInCustomer, not_found, page, see_other
 from remit.bootstrap import services
 from remit.domain.errors import Conflict
 
 router = APIGatewayRouter()
 
 
-class SavedCards(Protocol):
-    def list_cards(self, organisation_id: str, customer_id: str) -> list[Any]: ...
-
-    def start_card_setup(self, organisation_id: str, customer_id: str, *, return_url: str) -> str: ...
-
-    def remove_card(self, organisation_id: str, customer_id: str, card_id: str) -> None: ...
-
-    def set_default_card(self, organisation_id: str, customer_id: str, card_id: str) -> None: ...
-
-
-def _cards() -> SavedCards:
-    return cast("SavedCards", getattr(services(), "saved_cards"))  # noqa: B009 - not wired until saved cards merge
-
-
 def _cards_page(request: PortalRequest, signed_in: SignedInCustomer) -> Page:
-    if not has_saved_cards() or not signed_in.organisation.payment_methods.card:
+    if not signed_in.organisation.payment_methods.card:
         return not_found(request, signed_in.organisation, signed_in.locale)
-    cards = _cards().list_cards(signed_in.organisation.id, signed_in.customer.id)
+    cards = services().saved_cards.list_cards(signed_in.organisation.id, signed_in.customer.id)
     return page(
         request,
         200,
@@ -57,10 +41,10 @@ def cards(org_id: str) -> Page:
 @router.post("/p/<org_id>/cards")
 def add_card(org_id: str) -> Page:
     def add(request: PortalRequest, signed_in: SignedInCustomer) -> Page:
-        if not has_saved_cards() or not signed_in.organisation.payment_methods.card:
+        if not signed_in.organisation.payment_methods.card:
             return not_found(request, signed_in.organisation, signed_in.locale)
         try:
-            url = _cards().start_card_setup(
+            url = services().saved_cards.start_card_setup(
                 signed_in.organisation.id,
                 signed_in.customer.id,
                 return_url=f"{request.public_url}/p/{org_id}/cards",
@@ -75,9 +59,7 @@ def add_card(org_id: str) -> Page:
 @router.post("/p/<org_id>/cards/<card_id>/remove")
 def remove_card(org_id: str, card_id: str) -> Page:
     def remove(request: PortalRequest, signed_in: SignedInCustomer) -> Page:
-        if not has_saved_cards():
-            return not_found(request, signed_in.organisation, signed_in.locale)
-        _cards().remove_card(signed_in.organisation.id, signed_in.customer.id, card_id)
+        services().saved_cards.remove_card(signed_in.organisation.id, signed_in.customer.id, card_id)
         return see_other(f"{request.base}/p/{org_id}/cards")
 
     return signed_in_form(org_id, remove)
@@ -86,9 +68,7 @@ def remove_card(org_id: str, card_id: str) -> Page:
 @router.post("/p/<org_id>/cards/<card_id>/default")
 def make_default(org_id: str, card_id: str) -> Page:
     def default(request: PortalRequest, signed_in: SignedInCustomer) -> Page:
-        if not has_saved_cards():
-            return not_found(request, signed_in.organisation, signed_in.locale)
-        _cards().set_default_card(signed_in.organisation.id, signed_in.customer.id, card_id)
+        services().saved_cards.set_default_card(signed_in.organisation.id, signed_in.customer.id, card_id)
         return see_other(f"{request.base}/p/{org_id}/cards")
 
     return signed_in_form(org_id, default)

@@ -1,43 +1,24 @@
 """Paying several open invoices at once by card: one provider checkout for their sum.
 
 The checkout itself is `CardPaymentService.start_checkout_for_invoices` (the invoices must be
-open, the customer's, of one currency: else `InvalidInput` naming `invoice_ids`), which comes with
-saved cards; until it is there this page is not found and the statement offers no such form
-(`account.pays_several`).
+open, the customer's, of one currency: else `InvalidInput` naming `invoice_ids`).
 """
 
 from __future__ import annotations
 
-from typing import Protocol, cast
-
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from portal.account import pays_several, refused, signed_in_form
-from portal.web import Page, PortalRequest, SignedInCustomer, not_found, see_other
+from portal.account import refused, signed_in_form
+from portal.web import Page, PortalRequest, SignedInCustomer, see_other
 from remit.bootstrap import services
 from remit.domain.errors import Conflict, InvalidInput
-from remit.services.card_payments import HostedCheckout
 
 router = APIGatewayRouter()
-
-
-class ChecksOutSeveral(Protocol):
-    def start_checkout_for_invoices(
-        self,
-        organisation_id: str,
-        customer_id: str,
-        invoice_ids: list[str],
-        *,
-        success_url: str,
-        cancel_url: str,
-    ) -> HostedCheckout: ...
 
 
 @router.post("/p/<org_id>/pay")
 def pay_several(org_id: str) -> Page:
     def pay(request: PortalRequest, signed_in: SignedInCustomer) -> Page:
-        if not pays_several():
-            return not_found(request, signed_in.organisation, signed_in.locale)
         invoice_ids = list(dict.fromkeys(request.form.get("invoice_id", [])))
         if not invoice_ids:
             return refused(request, signed_in, 422, "Nothing to pay", "Tick the invoices you want to pay.")
@@ -45,9 +26,8 @@ def pay_several(org_id: str) -> Page:
         for invoice_id in invoice_ids:
             services().portal_account.invoice(signed_in.organisation, signed_in.customer, invoice_id)
         account_url = f"{request.public_url}/p/{org_id}/account"
-        payments = cast("ChecksOutSeveral", services().card_payments)
         try:
-            checkout = payments.start_checkout_for_invoices(
+            checkout = services().card_payments.start_checkout_for_invoices(
                 signed_in.organisation.id,
                 signed_in.customer.id,
                 invoice_ids,

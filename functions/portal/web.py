@@ -133,11 +133,6 @@ class PortalRequest:
         return self.cookies.get(FORM_COOKIE) or new_secret()
 
 
-def has_saved_cards() -> bool:
-    """Whether the saved cards service is wired in (see `portal.cards`)."""
-    return hasattr(services(), "saved_cards")
-
-
 def page(
     request: PortalRequest,
     status: int,
@@ -147,7 +142,7 @@ def page(
     locale: str = "en",
     **context: Any,
 ) -> Page:
-    cards_link = bool(organisation and organisation.payment_methods.card and has_saved_cards())
+    cards_link = bool(organisation and organisation.payment_methods.card)
     html = portal_pages().page(
         locale, template, organisation, base=request.base, page_title=title, cards_link=cards_link, **context
     )

@@ -1,10 +1,5 @@
 """The portal's pages over the saved cards service and the several-invoice checkout
-(`portal.cards`, `portal.multi_pay`), which come with saved cards.
-
-Until that service is merged the pages are not found and nothing offers them (tested below). The
-tests marked `TO_COMPLETE_AT_INTEGRATION` walk the pages over the real service: they fail today
-(strict xfail) and must pass, with the mark removed, once it is wired in.
-"""
+(`portal.cards`, `portal.multi_pay`)."""
 
 from __future__ import annotations
 
@@ -23,9 +18,6 @@ STRIPE = {
     "secret_key": "sk_test_acme_s3cr3t_0123456789",
     "webhook_secret": "whsec_acme_w3bh00k_0123456789",
 }
-TO_COMPLETE_AT_INTEGRATION = pytest.mark.xfail(
-    strict=True, reason="needs SavedCardService and start_checkout_for_invoices (saved cards)"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -56,26 +48,6 @@ def signed_in(billing: Billing) -> PortalBrowser:
     return browser
 
 
-def test_without_saved_cards_their_pages_are_not_found_and_not_offered(acme: Billing) -> None:
-    from remit.bootstrap import services
-
-    if hasattr(services(), "saved_cards"):
-        pytest.fail("saved cards are wired in: remove this test and the marks below")
-    acme.finalized()
-    acme.finalized()
-    browser = signed_in(acme)
-    browser.get(f"/p/{acme.org}/account")
-
-    csrf = browser.csrf()
-
-    assert "/cards" not in browser.last_page
-    assert 'action="/p/' + acme.org + '/pay"' not in browser.last_page
-    assert browser.get(f"/p/{acme.org}/cards").status == 404
-    assert browser.post(f"/p/{acme.org}/cards", csrf=csrf).status == 404
-    assert browser.post(f"/p/{acme.org}/pay", {"invoice_id": "inv_x"}, csrf=csrf).status == 404
-
-
-@TO_COMPLETE_AT_INTEGRATION
 def test_a_customer_pays_two_open_invoices_in_one_checkout(acme: Billing, stripe_api: FakeStripe) -> None:
     first, second = acme.finalized(), acme.finalized()
     browser = signed_in(acme)
@@ -92,7 +64,6 @@ def test_a_customer_pays_two_open_invoices_in_one_checkout(acme: Billing, stripe
     )
 
 
-@TO_COMPLETE_AT_INTEGRATION
 def test_another_customers_invoice_cannot_join_a_several_invoice_checkout(
     acme: Billing, stripe_api: FakeStripe
 ) -> None:
@@ -106,7 +77,6 @@ def test_another_customers_invoice_cannot_join_a_several_invoice_checkout(
     assert stripe_api.to("/v1/checkout/sessions") == []
 
 
-@TO_COMPLETE_AT_INTEGRATION
 def test_a_customer_adds_a_card_through_the_providers_setup(acme: Billing, stripe_api: FakeStripe) -> None:
     browser = signed_in(acme)
     page = browser.get(f"/p/{acme.org}/cards")
