@@ -75,7 +75,9 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them_and_blank_rows_are_skippe
 
 
 def test_a_ragged_row_is_a_problem_of_that_row_and_the_next_rows_are_read() -> None:
-    content = b"Name,Email,Country\nGlobex,ap@globex.test\nInitech,ap@initech.test,US,extra\nHooli,h@hooli.test,US\n"
+    content = (
+        b"Name,Email,Country\nGlobex,ap@globex.test\nInitech,i@initech.test,US,x\nHooli,h@hooli.test,US\n"
+    )
 
     rows = _rows(content)
 

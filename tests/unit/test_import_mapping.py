@@ -44,7 +44,7 @@ def test_columns_are_recognised_by_their_common_names_case_space_and_accents_asi
 
 def test_accents_are_ignored_in_column_names() -> None:
     assert column_key("Prénom") == "prenom"
-    assert suggest_mapping(["Ｅmail", "Ciudád"]) == {"Ｅmail": "email"}
+    assert suggest_mapping(["E-Mäil", "Ciudád"]) == {"E-Mäil": "email"}
 
 
 def test_a_field_is_suggested_for_its_first_column_only() -> None:
@@ -177,4 +177,5 @@ def test_an_exported_customer_imports_without_its_read_only_fields_or_contact_id
     customer = build(NewCustomer, fields)
     assert customer.contacts[0].id is None
     assert customer.external_ids == ["crm-1"]
-    assert "balance" not in fields and "id" not in fields
+    assert "balance" not in fields
+    assert "id" not in fields

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from remit.domain.import_mapping import Preset
 from remit.domain.values import Model, Strict
@@ -101,8 +101,10 @@ class ImportRequest(Strict):
     """An import of JSON rows: each row a customer in the API's shape, or any flat object with a
     `mapping` of its keys."""
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
             "examples": [
                 {
                     "kind": "customers",
@@ -110,8 +112,8 @@ class ImportRequest(Strict):
                     "dry_run": True,
                 }
             ]
-        }
-    }
+        },
+    )
 
     kind: ImportKind
     rows: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_JSON_ROWS)]
