@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from remit.services.documents import DocumentService
     from remit.services.einvoices import CreditNoteEinvoiceBuilder, EinvoiceService, InvoiceEinvoiceBuilder
     from remit.services.events import EventService
+    from remit.services.imports import ImportService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -110,6 +111,7 @@ class Services:
     webhook_endpoints: WebhookEndpointService
     events: EventService
     webhook_deliveries: WebhookDeliveryService
+    imports: ImportService
 
     def acting_as(self, caller: Caller) -> Services:
         """These services as `caller` may use them: each operation checked against the caller's
@@ -248,6 +250,7 @@ def build_services(
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
     from remit.adapters.dynamodb_deliveries import DynamoDeliveryLog
     from remit.adapters.dynamodb_events import DynamoEventLog
+    from remit.adapters.dynamodb_imports import DynamoImportRecords
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
     from remit.adapters.dynamodb_recurring import DynamoRecurringStore
@@ -256,6 +259,7 @@ def build_services(
     from remit.adapters.dynamodb_webhooks import DynamoWebhookEndpoints
     from remit.adapters.images import LogoImages
     from remit.adapters.s3_documents import S3DocumentStore
+    from remit.adapters.s3_import_files import S3ImportFiles
     from remit.adapters.s3_logos import S3LogoStore
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
     from remit.adapters.ses_mailer import SesMailer
@@ -278,6 +282,8 @@ def build_services(
     from remit.services.documents import DocumentService
     from remit.services.einvoices import EinvoiceService
     from remit.services.events import EventService
+    from remit.services.import_rows import RowImporter
+    from remit.services.imports import ImportService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -362,20 +368,22 @@ def build_services(
     dashboard_sessions = DashboardSessionService(
         users, DynamoSessionStore(DynamoTable(_dynamodb, config.sessions_table)), clock, account_repository
     )
+    customer_repository = DynamoCustomerRepository(billing)
+    customers = CustomerService(
+        customer_repository,
+        organisation_repository,
+        organisations,
+        clock,
+        reminders_resumed=lambda organisation_id, customer_id: _reschedule_reminders(
+            reminders_queue,
+            {"kind": "reschedule", "organisation_id": organisation_id, "customer_id": customer_id},
+        ),
+    )
     return Services(
         settings=config,
         accounts=AccountService(account_repository, clock, config.api_key_cache_seconds),
         organisations=organisations,
-        customers=CustomerService(
-            DynamoCustomerRepository(billing),
-            organisation_repository,
-            organisations,
-            clock,
-            reminders_resumed=lambda organisation_id, customer_id: _reschedule_reminders(
-                reminders_queue,
-                {"kind": "reschedule", "organisation_id": organisation_id, "customer_id": customer_id},
-            ),
-        ),
+        customers=customers,
         charges=ChargeService(context),
         invoices=invoices,
         invoice_lifecycle=lifecycle,
@@ -446,6 +454,16 @@ def build_services(
             ),
             access=organisations,
             clock=clock,
+        ),
+        imports=ImportService(
+            DynamoImportRecords(billing),
+            S3ImportFiles(_s3, config.logo_bucket),
+            RowImporter(customers, customer_repository),
+            organisations,
+            queue,
+            clock,
+            max_file_bytes=config.max_import_bytes,
+            part_rows=config.import_part_rows,
         ),
     )
 

@@ -137,7 +137,7 @@ def detect_layout(content: bytes) -> CsvLayout:
     delimiter = _delimiter(text[:SAMPLE_CHARS])
     csv.field_size_limit(MAX_CELL_CHARS)
     try:
-        first = next(csv.reader(text.splitlines(keepends=True), delimiter=delimiter))
+        first = next(csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=True))
     except csv.Error as error:
         raise _unreadable(f"its header row cannot be read ({error})") from None
     return CsvLayout(encoding, delimiter, _header(first))
@@ -151,7 +151,7 @@ def csv_rows(chunks: Iterable[bytes], layout: CsvLayout) -> Iterator[FileRow]:
     Raises `InvalidInput` (field `file`) when the bytes stop being text in the layout's encoding.
     """
     csv.field_size_limit(MAX_CELL_CHARS)
-    reader = csv.reader(_lines(chunks, layout.encoding), delimiter=layout.delimiter)
+    reader = csv.reader(_lines(chunks, layout.encoding), delimiter=layout.delimiter, strict=True)
     columns = len(layout.header)
     try:
         next(reader, None)  # the header

@@ -33,7 +33,7 @@ class ImportProblem(Model):
 class RowOutcome(BaseModel):
     """What importing one row did (or, in a dry run, would do)."""
 
-    outcome: Literal["created", "updated", "failed"]
+    outcome: Literal["created", "updated", "unchanged", "failed"]
     problems: list[ImportProblem] = Field(default_factory=list)
 
 
@@ -50,6 +50,9 @@ class CustomerImport(Model):
     rows: int = Field(description="Customer rows in the file (blank rows aside).")
     created: int = Field(default=0, description="Customers created (in a dry run: that would be).")
     updated: int = Field(default=0, description="Customers updated (in a dry run: that would be).")
+    unchanged: int = Field(
+        default=0, description="Rows matching a customer that holds their values already (nothing written)."
+    )
     failed: int = Field(default=0, description="Rows not imported, each with its problems in `errors`.")
     errors: list[ImportProblem] = Field(
         default_factory=list,
@@ -63,11 +66,14 @@ class CustomerImport(Model):
     failure: str | None = Field(default=None, description="Why a `failed` import stopped.")
     created_at: datetime
     completed_at: datetime | None = None
-    # Internal: where the rows are, how they are written, and the last row done.
+    # Internal: whose import it is, where the rows are, how they are written, the last row done and
+    # the row after which the next part of the work was queued.
+    account_id: str = ""
     file_key: str = Field(default="")
     encoding: str = Field(default="utf-8")
     delimiter: str = Field(default=",")
     done_through: int = Field(default=0)
+    queued_after: int = Field(default=0)
     version: int = Field(default=0)
 
     @property
@@ -86,6 +92,7 @@ class CustomerImport(Model):
                 "done_through": through,
                 "created": self.created + sum(o.outcome == "created" for o in outcomes),
                 "updated": self.updated + sum(o.outcome == "updated" for o in outcomes),
+                "unchanged": self.unchanged + sum(o.outcome == "unchanged" for o in outcomes),
                 "failed": self.failed + sum(o.outcome == "failed" for o in outcomes),
                 "errors": [*self.errors, *problems[:room]],
                 "completed_at": now if last else None,

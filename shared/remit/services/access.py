@@ -87,6 +87,12 @@ OPERATIONS: dict[str, Permission | None] = {
     "customers.create": "billing.write",
     "customers.update": "billing.write",
     "customers.delete": "billing.write",
+    # Customer imports: importing creates and changes customers, as `customers.create` does.
+    "imports.get": "read",
+    "imports.list": "read",
+    "imports.import_file": "billing.write",
+    "imports.import_rows": "billing.write",
+    "imports.process": SYSTEM,
     "charges.list_charges": "read",
     "charges.create": "billing.write",
     "charges.delete": "billing.write",

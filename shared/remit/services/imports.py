@@ -1,0 +1,354 @@
+"""Customer imports: a file or JSON rows recorded, then imported in the background, a part at a time.
+
+The request reads the whole upload once (bounded by `max_file_bytes`): a file that cannot be read
+(not text, no header, a malformed quote, too large) is refused there, before anything is stored.
+Otherwise the file is kept (`ImportFiles`), the import recorded as `pending`, and one message
+queued. Each message asks for the rows after one row number: the worker imports up to
+`part_rows` of them, saves the counts with the last row done (conditioned on the record being as
+read), then queues the next part. A message for rows already done is a redelivery: it changes
+nothing (it only queues the next part if that was never queued). So a part that fails midway is
+done again whole and counted once (`RowImporter` derives created customers' ids from their rows),
+no invocation holds more than a part, and a file of any length never meets the function's timeout.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from remit.domain.errors import ConcurrentUpdate, FieldProblem, InvalidInput, NotFound, TooLarge
+from remit.domain.ids import new_id
+from remit.domain.import_files import CsvLayout, csv_rows, detect_layout
+from remit.domain.import_mapping import (
+    Preset,
+    checked_mapping,
+    is_target,
+    json_fields,
+    mapped_fields,
+    suggest_mapping,
+)
+from remit.domain.imports import CustomerImport, ImportProblem, ImportRequest, RowOutcome
+from remit.domain.pagination import Page
+from remit.ports.clock import Clock
+from remit.ports.imports import ImportFiles, ImportRecords
+from remit.ports.queues import WorkQueue
+from remit.services.import_rows import RowImporter
+from remit.services.organisations import OrganisationService
+
+MESSAGE_KIND = "import_customers"
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    fields: dict[str, Any]
+    problem: FieldProblem | None = None
+
+
+def _json_row(value: Any) -> Any:
+    """A row as given, or the customer an export's line holds (`{"type": "customer", "data": …}`)."""
+    if isinstance(value, dict) and value.get("type") == "customer" and isinstance(value.get("data"), dict):
+        return value["data"]
+    return value
+
+
+def _json_lines(content: bytes) -> list[Any]:
+    """The rows of a JSON file: a JSON array, or JSON Lines (an export's customers, other lines left)."""
+    text = content.decode("utf-8-sig", errors="strict")
+    if text.lstrip().startswith("["):
+        rows = json.loads(text)
+        if not isinstance(rows, list):
+            raise ValueError("not an array")
+        return [_json_row(row) for row in rows]
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        value = json.loads(line)
+        if (
+            isinstance(value, dict)
+            and "type" in value
+            and "data" in value
+            and value.get("type") != "customer"
+        ):
+            continue  # an export's invoices, payments, …: not customers
+        rows.append(_json_row(value))
+    return rows
+
+
+def _needs_name_and_email(mapping: dict[str, str]) -> None:
+    filled = set(mapping.values())
+    problems = []
+    if "email" not in filled:
+        problems.append(FieldProblem("mapping", "no column is mapped to email, which every customer needs"))
+    if not filled & {"name", "first_name", "last_name"}:
+        problems.append(FieldProblem("mapping", "no column is mapped to name (or first_name and last_name)"))
+    if problems:
+        raise InvalidInput(problems)
+
+
+class ImportService:
+    def __init__(
+        self,
+        records: ImportRecords,
+        files: ImportFiles,
+        rows: RowImporter,
+        access: OrganisationService,
+        queue: WorkQueue,
+        clock: Clock,
+        *,
+        max_file_bytes: int,
+        part_rows: int,
+    ) -> None:
+        self._records = records
+        self._files = files
+        self._rows = rows
+        self._access = access
+        self._queue = queue
+        self._clock = clock
+        self._max_file_bytes = max_file_bytes
+        self._part_rows = part_rows
+
+    def import_file(
+        self,
+        account_id: str,
+        organisation_id: str,
+        content: bytes,
+        *,
+        mapping: dict[str, str] | None,
+        dry_run: bool,
+        preset: Preset | None,
+    ) -> CustomerImport:
+        """Record an import of a CSV file (or of a JSON array or JSON Lines file of customers, an
+        organisation's export included) and queue it; answers the `pending` record.
+
+        Nothing is stored when it raises: `NotFound` (organisation), `TooLarge` (over the limit),
+        `InvalidInput` naming `file` (unreadable, no header) or `mapping.<column>` (a column the
+        header lacks, a field no import fills, no column for email or name).
+        """
+        self._access.require_access(account_id, organisation_id)
+        if len(content) > self._max_file_bytes:
+            raise TooLarge(
+                [FieldProblem("file", f"is larger than {self._max_file_bytes} bytes")],
+                f"The file is larger than an import takes ({self._max_file_bytes} bytes); split it into "
+                "several files.",
+            )
+        if content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
+            try:
+                rows = _json_lines(content)
+            except ValueError as error:
+                raise InvalidInput.single("file", f"is not JSON Lines or a JSON array ({error})") from None
+            return self._start_json(
+                account_id, organisation_id, rows, mapping, dry_run=dry_run, preset=preset
+            )
+        layout = detect_layout(content)
+        suggested = suggest_mapping(layout.header, preset)
+        used = checked_mapping(mapping, layout.header) if mapping is not None else suggested
+        _needs_name_and_email(used)
+        count = sum(1 for _ in csv_rows([content], layout))
+        now = self._clock.now()
+        record = CustomerImport(
+            id=new_id("imp", now),
+            organisation_id=organisation_id,
+            account_id=account_id,
+            dry_run=dry_run,
+            preset=preset,
+            source="csv",
+            rows=count,
+            mapping=used,
+            suggested_mapping=suggested,
+            columns=list(layout.header),
+            created_at=now,
+            encoding=layout.encoding,
+            delimiter=layout.delimiter,
+        )
+        return self._start(record, content)
+
+    def import_rows(self, account_id: str, organisation_id: str, request: ImportRequest) -> CustomerImport:
+        """Record an import of JSON rows (customers in the API's shape, an export's `data` included,
+        or flat objects with a `mapping`) and queue it; answers the `pending` record.
+
+        Raises `NotFound` (organisation) or `InvalidInput` (`mapping.<key>` naming a field no import
+        fills); nothing is stored then.
+        """
+        self._access.require_access(account_id, organisation_id)
+        rows = [_json_row(row) for row in request.rows]
+        return self._start_json(
+            account_id, organisation_id, rows, request.mapping, dry_run=request.dry_run, preset=request.preset
+        )
+
+    def _start_json(
+        self,
+        account_id: str,
+        organisation_id: str,
+        rows: list[Any],
+        mapping: dict[str, str] | None,
+        *,
+        dry_run: bool,
+        preset: Preset | None,
+    ) -> CustomerImport:
+        if not rows:
+            raise InvalidInput.single("file", "holds no customer")
+        if mapping:
+            bad = [FieldProblem(f"mapping.{key}", f"'{field}' is not a customer field an import fills")
+                   for key, field in mapping.items() if not is_target(field)]  # fmt: skip
+            if bad:
+                raise InvalidInput(bad)
+        now = self._clock.now()
+        record = CustomerImport(
+            id=new_id("imp", now),
+            organisation_id=organisation_id,
+            account_id=account_id,
+            dry_run=dry_run,
+            preset=preset,
+            source="json",
+            rows=len(rows),
+            mapping=mapping or {},
+            created_at=now,
+            encoding="utf-8",
+        )
+        lines = "".join(json.dumps(row, separators=(",", ":"), ensure_ascii=False) + "\n" for row in rows)
+        return self._start(record, lines.encode())
+
+    def _start(self, record: CustomerImport, content: bytes) -> CustomerImport:
+        key = f"imports/{record.organisation_id}/{record.id}"
+        record = record.model_copy(update={"file_key": key})
+        self._files.put(key, content)
+        self._records.add(record)
+        self._queue.send([self._message(record, 0)])
+        return record
+
+    def get(self, account_id: str, organisation_id: str, import_id: str) -> CustomerImport:
+        """The import's record as it now is; `NotFound` if it or its organisation is not the account's."""
+        self._access.require_access(account_id, organisation_id)
+        record = self._records.get(organisation_id, import_id)
+        if record is None:
+            raise NotFound("import", import_id)
+        return record
+
+    def list(
+        self, account_id: str, organisation_id: str, limit: int, cursor: str | None
+    ) -> Page[CustomerImport]:
+        """The organisation's imports, newest first; `NotFound` for another account's organisation."""
+        self._access.require_access(account_id, organisation_id)
+        return self._records.list(organisation_id, limit, cursor)
+
+    @staticmethod
+    def _message(record: CustomerImport, after: int) -> dict[str, Any]:
+        return {
+            "kind": MESSAGE_KIND,
+            "organisation_id": record.organisation_id,
+            "import_id": record.id,
+            "after": after,
+        }
+
+    def process(self, message: dict[str, Any]) -> None:
+        """Import the part of an import a message asks for (the rows after `after`), save its counts
+        and queue the next part; the last part completes the import.
+
+        Idempotent: a message for a part already done changes nothing (it queues the next part
+        only if that never was); a part done twice at once is saved once (the other's save is
+        refused and changes nothing). Raises what the table or the queue raise: the message is then
+        delivered again, and the part done again from its start, counted once.
+        """
+        record = self._records.get(str(message["organisation_id"]), str(message["import_id"]))
+        if record is None or record.finished:
+            return
+        after = int(message["after"])
+        if after < record.done_through:
+            if record.queued_after < record.done_through:
+                self._queue_next(record)
+            return
+        if after > record.done_through:
+            return  # never queued by this service
+        try:
+            outcomes, through, last = self._import_part(record)
+        except (InvalidInput, NotFound) as unreadable:
+            self._save_quietly(record.stopped(unreadable.detail, self._clock.now()))
+            return
+        try:
+            record = self._records.save(
+                record.with_rows_done(through, outcomes, last=last, now=self._clock.now())
+            )
+        except ConcurrentUpdate:
+            return  # another delivery of this message saved the part first
+        if not last:
+            self._queue_next(record)
+
+    def _queue_next(self, record: CustomerImport) -> None:
+        self._queue.send([self._message(record, record.done_through)])
+        self._save_quietly(record.model_copy(update={"queued_after": record.done_through}))
+
+    def _save_quietly(self, record: CustomerImport) -> None:
+        # Refused only when a later part's save came first: it is further along already.
+        with suppress(ConcurrentUpdate):
+            self._records.save(record)
+
+    def _import_part(self, record: CustomerImport) -> tuple[list[RowOutcome], int, bool]:
+        outcomes: list[RowOutcome] = []
+        through = record.done_through
+        rows = self._rows_after(record, record.done_through)
+        for row in rows:
+            if len(outcomes) == self._part_rows:
+                return outcomes, through, False
+            if row.problem is not None:
+                outcomes.append(
+                    RowOutcome(
+                        outcome="failed",
+                        problems=[
+                            ImportProblem(
+                                row=row.number, field=row.problem.field, message=row.problem.message
+                            )
+                        ],
+                    )
+                )
+            else:
+                outcomes.append(
+                    self._rows.import_row(
+                        record, record.account_id, row.number, row.fields, dry_run=record.dry_run
+                    )
+                )
+            through = row.number
+        return outcomes, through, True
+
+    def _rows_after(self, record: CustomerImport, after: int) -> Iterator[_Row]:
+        """The import's rows after row number `after`, read from the start of its file as a stream."""
+        chunks = self._files.chunks(record.file_key)
+        if record.source == "json":
+            yield from self._json_rows_after(record, chunks, after)
+            return
+        layout = CsvLayout(record.encoding, record.delimiter, tuple(record.columns))
+        for file_row in csv_rows(chunks, layout):
+            if file_row.number <= after:
+                continue
+            if file_row.problem is not None:
+                yield _Row(file_row.number, {}, file_row.problem)
+            else:
+                yield _Row(file_row.number, mapped_fields(file_row.cells, record.mapping))
+
+    @staticmethod
+    def _json_rows_after(record: CustomerImport, chunks: Iterator[bytes], after: int) -> Iterator[_Row]:
+        pending = b""
+        number = 0
+
+        def rows_of(lines: list[bytes]) -> Iterator[_Row]:
+            nonlocal number
+            for line in lines:
+                number += 1
+                if number <= after:
+                    continue
+                value = json.loads(line)
+                if not isinstance(value, dict):
+                    yield _Row(number, {}, FieldProblem("row", "is not a JSON object"))
+                else:
+                    yield _Row(number, json_fields(value, record.mapping or None))
+
+        for chunk in chunks:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            yield from rows_of([line for line in lines if line.strip()])
+        if pending.strip():
+            yield from rows_of([pending])
