@@ -266,8 +266,12 @@ class ImportService:
             return  # never queued by this service
         try:
             outcomes, through, last = self._import_part(record)
-        except (InvalidInput, NotFound) as unreadable:
+        except InvalidInput as unreadable:
             self._save_quietly(record.stopped(unreadable.detail, self._clock.now()))
+            return
+        except NotFound:
+            reason = "The import's file is no longer stored; upload it again."
+            self._save_quietly(record.stopped(reason, self._clock.now()))
             return
         try:
             record = self._records.save(
