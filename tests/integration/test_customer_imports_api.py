@@ -217,3 +217,29 @@ def test_imports_are_listed_newest_first(api: ApiClient, organisation_id: str) -
 
     assert [item["id"] for item in listed] == [second, first]
     assert listed[0]["status"] == "pending"
+
+
+def test_customers_stored_before_the_email_index_are_matched_once_the_backfill_has_run(
+    api: ApiClient, organisation_id: str
+) -> None:
+    from remit.admin import backfill_list_indexes
+    from tests.integration.conftest import TABLES
+
+    # Given a customer stored without its email-index keys (as before the index)
+    api.post(f"/v1/organisations/{organisation_id}/customers", {"name": "Globex", "email": "ap@globex.test"})
+    client = boto3.client("dynamodb")
+    for item in client.scan(TableName=TABLES["BillingTable"])["Items"]:
+        if item.get("entity", {}).get("S") == "customer":
+            client.update_item(
+                TableName=TABLES["BillingTable"],
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression="REMOVE GSI6PK, GSI6SK",
+            )
+
+    # When the backfill runs, then a file names that email
+    backfill_list_indexes(TABLES["BillingTable"])
+    report = run_import(api, organisation_id, b"Name,Email\nGlobex GmbH,ap@globex.test\n")
+
+    # Then the customer is updated, not duplicated
+    assert (report["created"], report["updated"]) == (0, 1)
+    assert len(customers_of(api, organisation_id)) == 1
