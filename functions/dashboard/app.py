@@ -27,6 +27,7 @@ from dashboard.pages import (
     credit_notes,
     customers,
     developers,
+    imports,
     invoices,
     organisations,
     session,
@@ -45,6 +46,7 @@ app = APIGatewayRestResolver()
 app.use(middlewares=checks.PAGE_CHECKS)
 app.include_router(organisations.router, prefix="/dashboard")
 app.include_router(customers.router, prefix="/dashboard")
+app.include_router(imports.router, prefix="/dashboard")
 app.include_router(billing.router, prefix="/dashboard")
 app.include_router(invoices.router, prefix="/dashboard")
 app.include_router(credit_notes.router, prefix="/dashboard")

@@ -12,7 +12,9 @@ from tests.integration.customer_imports import customers_of, upload
 from tests.integration.faults import crash_after
 
 ROWS = 7
-CONTENT = ("Name,Email,Customer ID\n" + "".join(f"Customer {n},c{n}@shop.test,ext-{n}\n" for n in range(ROWS))).encode()
+CONTENT = (
+    "Name,Email,Customer ID\n" + "".join(f"Customer {n},c{n}@shop.test,ext-{n}\n" for n in range(ROWS))
+).encode()
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +70,9 @@ def test_every_message_delivered_twice_counts_each_row_once(api: ApiClient, orga
     assert len(customers_of(api, organisation_id)) == ROWS
 
 
-def test_a_crash_midway_through_a_part_is_done_again_and_counted_once(api: ApiClient, organisation_id: str) -> None:
+def test_a_crash_midway_through_a_part_is_done_again_and_counted_once(
+    api: ApiClient, organisation_id: str
+) -> None:
     # Given an import whose worker dies right after creating the second customer of its first part
     started = upload(api, organisation_id, CONTENT).json()
     queue = BillingQueue()
@@ -132,4 +136,3 @@ def test_an_import_of_an_unreachable_file_fails_with_its_reason(api: ApiClient, 
     done = report(api, organisation_id, started["id"])
     assert done["status"] == "failed"
     assert done["failure"] == "The import's file is no longer stored; upload it again."
-

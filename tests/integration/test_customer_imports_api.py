@@ -45,7 +45,9 @@ def test_a_csv_file_imports_its_customers_with_addresses_tax_ids_and_currencies(
     assert initech["currency"] == "USD"
 
 
-def test_importing_the_same_file_twice_updates_and_never_duplicates(api: ApiClient, organisation_id: str) -> None:
+def test_importing_the_same_file_twice_updates_and_never_duplicates(
+    api: ApiClient, organisation_id: str
+) -> None:
     # Given a file imported once
     run_import(api, organisation_id, CSV)
 
@@ -104,7 +106,9 @@ def test_a_dry_run_reports_every_rows_problems_with_the_apis_messages_and_writes
     assert customers_of(api, organisation_id) == []
 
 
-def test_formulas_and_markup_in_cells_are_imported_as_plain_text(api: ApiClient, organisation_id: str) -> None:
+def test_formulas_and_markup_in_cells_are_imported_as_plain_text(
+    api: ApiClient, organisation_id: str
+) -> None:
     content = b'Name,Email\n"=HYPERLINK(""http://evil.test"",""x"")",a@evil.test\n<script>alert(1)</script>,b@evil.test\n'
 
     run_import(api, organisation_id, content)
@@ -113,7 +117,9 @@ def test_formulas_and_markup_in_cells_are_imported_as_plain_text(api: ApiClient,
     assert names == ['=HYPERLINK("http://evil.test","x")', "<script>alert(1)</script>"]
 
 
-def test_json_rows_of_an_export_reimport_into_a_fresh_organisation(api: ApiClient, organisation_id: str) -> None:
+def test_json_rows_of_an_export_reimport_into_a_fresh_organisation(
+    api: ApiClient, organisation_id: str
+) -> None:
     # Given a customer of one organisation, as the API answers it
     source = api.post("/v1/organisations", {"name": "Old Ltd", "default_currency": "EUR"}).json()["id"]
     exported = api.post(
@@ -202,7 +208,9 @@ def test_a_mapping_naming_an_unknown_column_is_refused(api: ApiClient, organisat
     ]
 
 
-def test_another_accounts_import_is_not_found(api: ApiClient, other_api: ApiClient, organisation_id: str) -> None:
+def test_another_accounts_import_is_not_found(
+    api: ApiClient, other_api: ApiClient, organisation_id: str
+) -> None:
     started = upload(api, organisation_id, CSV).json()
 
     assert other_api.get(f"/v1/organisations/{organisation_id}/imports/{started['id']}").status == 404

@@ -92,6 +92,7 @@ OPERATIONS: dict[str, Permission | None] = {
     "imports.list": "read",
     "imports.import_file": "billing.write",
     "imports.import_rows": "billing.write",
+    "imports.import_again": "billing.write",
     "imports.process": SYSTEM,
     "charges.list_charges": "read",
     "charges.create": "billing.write",

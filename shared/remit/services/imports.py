@@ -180,6 +180,52 @@ class ImportService:
             account_id, organisation_id, rows, request.mapping, dry_run=request.dry_run, preset=request.preset
         )
 
+    def import_again(
+        self,
+        account_id: str,
+        organisation_id: str,
+        import_id: str,
+        *,
+        mapping: dict[str, str] | None,
+        dry_run: bool,
+    ) -> CustomerImport:
+        """A new import of an earlier import's file (kept some days), with `mapping` (None: the
+        earlier one's): how the dashboard runs for real what it previewed with a dry run. Answers
+        the new `pending` record.
+
+        Raises `NotFound` (the import, or its organisation), `InvalidInput` as `import_file` does
+        for a mapping; nothing is stored then.
+        """
+        earlier = self.get(account_id, organisation_id, import_id)
+        used = earlier.mapping if mapping is None else mapping
+        if earlier.source == "csv":
+            used = checked_mapping(used, earlier.columns)
+            _needs_name_and_email(used)
+        now = self._clock.now()
+        record = earlier.model_copy(
+            update={
+                "id": new_id("imp", now),
+                "account_id": account_id,
+                "status": "pending",
+                "dry_run": dry_run,
+                "mapping": used,
+                "created": 0,
+                "updated": 0,
+                "unchanged": 0,
+                "failed": 0,
+                "errors": [],
+                "failure": None,
+                "created_at": now,
+                "completed_at": None,
+                "done_through": 0,
+                "queued_after": 0,
+                "version": 0,
+            }
+        )
+        self._records.add(record)
+        self._queue.send([self._message(record, 0)])
+        return record
+
     def _start_json(
         self,
         account_id: str,
