@@ -152,7 +152,8 @@ def test_json_rows_of_an_export_reimport_into_a_fresh_organisation(
 
 def test_the_stripe_preset_maps_a_stripe_customers_export(api: ApiClient, organisation_id: str) -> None:
     content = (
-        b"id,Description,Email,Name,Created (UTC),Phone,Address Line1,Address City,Address Country,Address Zip\n"
+        b"id,Description,Email,Name,Created (UTC),Phone,"
+        b"Address Line1,Address City,Address Country,Address Zip\n"
         b"cus_JeGmWqYRVUNu44,VIP,ap@globex.test,Globex,2024-01-01 10:00,+49 1,Main 1,Berlin,DE,10115\n"
     )
 

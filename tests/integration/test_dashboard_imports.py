@@ -75,7 +75,7 @@ def test_a_file_is_checked_first_then_imported_with_the_mapping_chosen() -> None
 
 
 def test_an_unreadable_file_is_refused_on_the_upload_page_and_nothing_is_started() -> None:
-    account_id, organisation_id = account_with_user("unreadable@ada.test")
+    _, organisation_id = account_with_user("unreadable@ada.test")
     browser = signed_in("unreadable@ada.test")
     base = f"/dashboard/organisations/{organisation_id}/imports"
 
