@@ -11,6 +11,7 @@ from collections.abc import Callable
 from benchmarks import (
     billing,
     cold_start,
+    customer_import,
     documents,
     dynamodb_calls,
     einvoice_validation,
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "emulators": emulators.main,
     "load": load.main,
     "webhook_delivery": webhook_delivery.main,
+    "customer_import": customer_import.main,
 }
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
 # minutes at 10,000 items): `make bench-emulators` runs it. `load` (concurrent clients, then the
@@ -54,6 +56,7 @@ DEFAULT = (
     "mail",
     "einvoice_validation",
     "webhook_delivery",
+    "customer_import",
 )
 
 
