@@ -59,7 +59,7 @@ def _form_import(organisation_id: str, content_type: str, raw: bytes) -> Import:
     preset_given = (fields.get("preset") or [""])[-1].strip() or None
     if preset_given is not None and preset_given not in PRESETS:
         raise InvalidInput.single("preset", f"must be one of {', '.join(PRESETS)}")
-    preset: Preset | None = preset_given  # type: ignore[assignment]
+    preset: Preset | None = preset_given
     record = caller_services(router).imports.import_file(
         account_id(router),
         organisation_id,

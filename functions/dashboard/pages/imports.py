@@ -64,7 +64,7 @@ def upload(organisation_id: str) -> Page:
         return _imports_page(request, 422, FormErrors({"file": "Choose a file to import."}))
     if preset is not None and preset not in PRESETS:
         return _imports_page(request, 422, FormErrors({"preset": "Choose one of the listed exports."}))
-    chosen: Preset | None = preset  # type: ignore[assignment]
+    chosen: Preset | None = preset
     try:
         record = request.services.imports.import_file(
             request.account_id, request.org.id, files[-1].content, mapping=None, dry_run=True, preset=chosen

@@ -51,6 +51,8 @@ CUSTOMER_FIELDS = (
 )
 METADATA = "metadata."
 _METADATA_KEY = re.compile(r"^metadata\.[^\s].{0,39}$")
+# Every field a column may fill, as a pattern (the API's document states it).
+TARGET_PATTERN = "^(?:" + "|".join(re.escape(f) for f in CUSTOMER_FIELDS) + r"|metadata\.\S.{0,39})$"
 _BOOLEANS = {
     "true": True,
     "yes": True,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from remit.domain.import_mapping import Preset
+from remit.domain.import_mapping import TARGET_PATTERN, Preset
 from remit.domain.values import Model, Strict
 
 ImportStatus = Literal["pending", "running", "completed", "failed"]
@@ -124,6 +124,9 @@ class ImportRequest(Strict):
 
     kind: ImportKind
     rows: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_JSON_ROWS)]
-    mapping: dict[str, str] | None = None
+    mapping: dict[str, Annotated[str, Field(pattern=TARGET_PATTERN)]] | None = Field(
+        default=None,
+        description="Row key → customer field; without it, each row is a customer as the API shows it.",
+    )
     dry_run: bool = False
     preset: Preset | None = None

@@ -94,10 +94,10 @@ class RowImporter:
             raise InvalidInput.single("external_ids", "the external ids belong to different customers")
         if found:
             return next(iter(found.values()))
-        (email,) = _lookup_keys([fields.get("email")]) or [None]
-        if email is None:
+        emails = _lookup_keys([fields.get("email")])
+        if not emails:
             return None
-        same = self._repository.find_by_email(organisation_id, email)
+        same = self._repository.find_by_email(organisation_id, emails[0])
         if len(same) > 1:
             raise InvalidInput.single(
                 "email", "several customers have this email; give the row an external id to choose one"

@@ -39,6 +39,8 @@ from remit.services.import_rows import RowImporter
 from remit.services.organisations import OrganisationService
 
 MESSAGE_KIND = "import_customers"
+# What a part did, row by row (named here: `ImportService.list` hides the builtin in its class).
+PartOutcomes = list[RowOutcome]
 
 
 @dataclass(frozen=True)
@@ -337,8 +339,8 @@ class ImportService:
         with suppress(ConcurrentUpdate):
             self._records.save(record)
 
-    def _import_part(self, record: CustomerImport) -> tuple[list[RowOutcome], int, bool]:
-        outcomes: list[RowOutcome] = []
+    def _import_part(self, record: CustomerImport) -> tuple[PartOutcomes, int, bool]:
+        outcomes: PartOutcomes = []
         through = record.done_through
         rows = self._rows_after(record, record.done_through)
         for row in rows:
