@@ -74,6 +74,8 @@ class CustomerImport(Model):
     delimiter: str = Field(default=",")
     done_through: int = Field(default=0)
     queued_after: int = Field(default=0)
+    # The part begun last (the row it begins after): a part begun before is being done again.
+    begun_after: int = Field(default=-1)
     version: int = Field(default=0)
 
     @property

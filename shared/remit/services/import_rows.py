@@ -64,9 +64,18 @@ class RowImporter:
         self._repository = repository
 
     def import_row(
-        self, record: CustomerImport, account_id: str, row: int, fields: dict[str, Any], *, dry_run: bool
+        self,
+        record: CustomerImport,
+        account_id: str,
+        row: int,
+        fields: dict[str, Any],
+        *,
+        dry_run: bool,
+        again: bool = True,
     ) -> RowOutcome:
         """Create or update the customer of one row (in a dry run: only say which, writing nothing).
+        A row done `again` (its part failed before) is first looked for as the customer it may
+        have created then; the first time, that read is spared.
 
         Never raises for the row's content: a refusal is the row's outcome (`failed`, with the
         problems the API would answer). Raises what the table raises (throttling, a lost
@@ -74,7 +83,7 @@ class RowImporter:
         """
         organisation_id = record.organisation_id
         created_id = imported_customer_id(record, row)
-        if not dry_run and self._repository.get(organisation_id, created_id) is not None:
+        if again and not dry_run and self._repository.get(organisation_id, created_id) is not None:
             return RowOutcome(outcome="created")  # by this row's earlier delivery
         try:
             match = self._match(organisation_id, fields)

@@ -221,6 +221,7 @@ class ImportService:
                 "completed_at": None,
                 "done_through": 0,
                 "queued_after": 0,
+                "begun_after": -1,
                 "version": 0,
             }
         )
@@ -312,8 +313,19 @@ class ImportService:
             return
         if after > record.done_through:
             return  # never queued by this service
+        again = record.begun_after == after
+        if not again:
+            try:
+                record = self._records.save(record.model_copy(update={"begun_after": after}))
+            except ConcurrentUpdate:
+                # Another delivery has begun the part: this one does it too (it may be the one that
+                # lives), looking for what the other created; only one saves the counts.
+                current = self._records.get(record.organisation_id, record.id)
+                if current is None or current.done_through != after:
+                    return
+                record, again = current, True
         try:
-            outcomes, through, last = self._import_part(record)
+            outcomes, through, last = self._import_part(record, again=again)
         except InvalidInput as unreadable:
             self._save_quietly(record.stopped(unreadable.detail, self._clock.now()))
             return
@@ -339,7 +351,9 @@ class ImportService:
         with suppress(ConcurrentUpdate):
             self._records.save(record)
 
-    def _import_part(self, record: CustomerImport) -> tuple[PartOutcomes, int, bool]:
+    def _import_part(self, record: CustomerImport, *, again: bool) -> tuple[PartOutcomes, int, bool]:
+        """The part's rows imported; a part begun before (`again`) first looks for the customers its
+        rows may have created then."""
         outcomes: PartOutcomes = []
         through = record.done_through
         rows = self._rows_after(record, record.done_through)
