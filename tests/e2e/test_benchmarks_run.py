@@ -24,6 +24,7 @@ TINY = {
         "ratio together/one by one",
     ),
     "planner": (["--sizes", "200,2000", "--organisations", "20"], "peak of one invocation"),
+    "customer_import": (["--rows", "20"], "memory of a part"),
 }
 
 
