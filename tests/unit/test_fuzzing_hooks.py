@@ -90,3 +90,17 @@ def test_webhook_destinations_and_patterns_refused_by_stored_or_resolved_data_ar
     )
     assert is_deliberate(422, problem(("created_lt", "must be later than created_gte")), None)
     assert not is_deliberate(422, problem(("url", "is too long")), None)
+
+
+def test_an_unreadable_import_file_or_its_mapping_is_deliberate_and_nothing_else_of_an_import() -> None:
+    for field, message in (
+        ("file", "it is not a text file (it holds NUL bytes); upload a CSV file"),
+        ("file", "its first row holds an email address; the first row must name the columns"),
+        ("mapping", "no column is mapped to email, which every customer needs"),
+        ("mapping.Mail", "is not a column of the file's header row"),
+        ("mapping", "must be a JSON object of column names to customer fields"),
+    ):
+        assert is_deliberate(422, problem((field, message)), None), message
+
+    assert not is_deliberate(422, problem(("file", "is larger than 4194304 bytes")), None)
+    assert not is_deliberate(422, problem(("rows", "List should have at least 1 item")), None)
