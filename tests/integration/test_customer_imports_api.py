@@ -252,3 +252,32 @@ def test_customers_stored_before_the_email_index_are_matched_once_the_backfill_h
     # Then the customer is updated, not duplicated
     assert (report["created"], report["updated"]) == (0, 1)
     assert len(customers_of(api, organisation_id)) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"name": "x"}\n{not json}\n', b"[\xff garbage"],
+)
+def test_a_hostile_json_file_is_refused_clearly_and_nothing_is_stored(
+    api: ApiClient, organisation_id: str, content: bytes
+) -> None:
+    response = upload(api, organisation_id, content)
+
+    assert response.status == 422, response.body
+    assert response.json()["errors"][0]["field"] == "file"
+    assert api.get(f"/v1/organisations/{organisation_id}/imports").json()["data"] == []
+
+
+def test_an_organisations_json_lines_export_imports_its_customers_only(
+    api: ApiClient, organisation_id: str
+) -> None:
+    content = (
+        b'{"type": "organisation", "data": {"name": "Old Ltd"}}\n'
+        b'{"type": "customer", "data": {"id": "cus_old", "name": "Globex", "email": "ap@globex.test"}}\n'
+        b'{"type": "invoice", "data": {"id": "inv_old"}}\n'
+    )
+
+    report = run_import(api, organisation_id, content)
+
+    assert (report["rows"], report["created"], report["failed"]) == (1, 1, 0)
+    assert [c["name"] for c in customers_of(api, organisation_id)] == ["Globex"]

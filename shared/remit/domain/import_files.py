@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from remit.domain.errors import FieldProblem, InvalidInput
 
@@ -169,3 +171,38 @@ def csv_rows(chunks: Iterable[bytes], layout: CsvLayout) -> Iterator[FileRow]:
             yield FileRow(number, dict(zip(layout.header, cells, strict=True)))
     except csv.Error as error:
         raise _unreadable(f"row {reader.line_num} cannot be read ({error})") from None
+
+
+def exported_customer(value: Any) -> Any:
+    """A row as given, or the customer an export's line holds (`{"type": "customer", "data": …}`)."""
+    if isinstance(value, dict) and value.get("type") == "customer" and isinstance(value.get("data"), dict):
+        return value["data"]
+    return value
+
+
+def json_file_rows(content: bytes) -> list[Any]:
+    """The rows of a JSON file: a JSON array, or JSON Lines (an export's customers, other lines left).
+
+    Raises `ValueError` for bytes that are not UTF-8 JSON of that shape (`RecursionError` for JSON
+    nested beyond the parser's depth).
+    """
+    text = content.decode("utf-8-sig", errors="strict")
+    if text.lstrip().startswith("["):
+        rows = json.loads(text)
+        if not isinstance(rows, list):
+            raise ValueError("not an array")
+        return [exported_customer(row) for row in rows]
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        value = json.loads(line)
+        if (
+            isinstance(value, dict)
+            and "type" in value
+            and "data" in value
+            and value.get("type") != "customer"
+        ):
+            continue  # an export's invoices, payments, …: not customers
+        rows.append(exported_customer(value))
+    return rows

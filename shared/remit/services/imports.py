@@ -14,20 +14,16 @@ no invocation holds more than a part, and a file of any length never meets the f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 
 from remit.domain.errors import ConcurrentUpdate, FieldProblem, InvalidInput, NotFound, TooLarge
 from remit.domain.ids import new_id
-from remit.domain.import_files import CsvLayout, csv_rows, detect_layout
+from remit.domain.import_files import csv_rows, detect_layout, exported_customer, json_file_rows
 from remit.domain.import_mapping import (
     Preset,
     checked_mapping,
     is_target,
-    json_fields,
-    mapped_fields,
     suggest_mapping,
 )
 from remit.domain.imports import CustomerImport, ImportProblem, ImportRequest, RowOutcome
@@ -35,50 +31,13 @@ from remit.domain.pagination import Page
 from remit.ports.clock import Clock
 from remit.ports.imports import ImportFiles, ImportRecords
 from remit.ports.queues import WorkQueue
+from remit.services.import_reading import rows_after
 from remit.services.import_rows import RowImporter
 from remit.services.organisations import OrganisationService
 
 MESSAGE_KIND = "import_customers"
 # What a part did, row by row (named here: `ImportService.list` hides the builtin in its class).
 PartOutcomes = list[RowOutcome]
-
-
-@dataclass(frozen=True)
-class _Row:
-    number: int
-    fields: dict[str, Any]
-    problem: FieldProblem | None = None
-
-
-def _json_row(value: Any) -> Any:
-    """A row as given, or the customer an export's line holds (`{"type": "customer", "data": …}`)."""
-    if isinstance(value, dict) and value.get("type") == "customer" and isinstance(value.get("data"), dict):
-        return value["data"]
-    return value
-
-
-def _json_lines(content: bytes) -> list[Any]:
-    """The rows of a JSON file: a JSON array, or JSON Lines (an export's customers, other lines left)."""
-    text = content.decode("utf-8-sig", errors="strict")
-    if text.lstrip().startswith("["):
-        rows = json.loads(text)
-        if not isinstance(rows, list):
-            raise ValueError("not an array")
-        return [_json_row(row) for row in rows]
-    rows = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        value = json.loads(line)
-        if (
-            isinstance(value, dict)
-            and "type" in value
-            and "data" in value
-            and value.get("type") != "customer"
-        ):
-            continue  # an export's invoices, payments, …: not customers
-        rows.append(_json_row(value))
-    return rows
 
 
 def _needs_name_and_email(mapping: dict[str, str]) -> None:
@@ -140,8 +99,8 @@ class ImportService:
             )
         if content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
             try:
-                rows = _json_lines(content)
-            except ValueError as error:
+                rows = json_file_rows(content)
+            except (ValueError, RecursionError) as error:
                 raise InvalidInput.single("file", f"is not JSON Lines or a JSON array ({error})") from None
             return self._start_json(
                 account_id, organisation_id, rows, mapping, dry_run=dry_run, preset=preset
@@ -177,7 +136,7 @@ class ImportService:
         fills); nothing is stored then.
         """
         self._access.require_access(account_id, organisation_id)
-        rows = [_json_row(row) for row in request.rows]
+        rows = [exported_customer(row) for row in request.rows]
         return self._start_json(
             account_id, organisation_id, rows, request.mapping, dry_run=request.dry_run, preset=request.preset
         )
@@ -356,7 +315,7 @@ class ImportService:
         rows may have created then."""
         outcomes: PartOutcomes = []
         through = record.done_through
-        rows = self._rows_after(record, record.done_through)
+        rows = rows_after(record, self._files.chunks(record.file_key), record.done_through)
         for row in rows:
             if len(outcomes) == self._part_rows:
                 return outcomes, through, False
@@ -379,42 +338,3 @@ class ImportService:
                 )
             through = row.number
         return outcomes, through, True
-
-    def _rows_after(self, record: CustomerImport, after: int) -> Iterator[_Row]:
-        """The import's rows after row number `after`, read from the start of its file as a stream."""
-        chunks = self._files.chunks(record.file_key)
-        if record.source == "json":
-            yield from self._json_rows_after(record, chunks, after)
-            return
-        layout = CsvLayout(record.encoding, record.delimiter, tuple(record.columns))
-        for file_row in csv_rows(chunks, layout):
-            if file_row.number <= after:
-                continue
-            if file_row.problem is not None:
-                yield _Row(file_row.number, {}, file_row.problem)
-            else:
-                yield _Row(file_row.number, mapped_fields(file_row.cells, record.mapping))
-
-    @staticmethod
-    def _json_rows_after(record: CustomerImport, chunks: Iterator[bytes], after: int) -> Iterator[_Row]:
-        pending = b""
-        number = 0
-
-        def rows_of(lines: list[bytes]) -> Iterator[_Row]:
-            nonlocal number
-            for line in lines:
-                number += 1
-                if number <= after:
-                    continue
-                value = json.loads(line)
-                if not isinstance(value, dict):
-                    yield _Row(number, {}, FieldProblem("row", "is not a JSON object"))
-                else:
-                    yield _Row(number, json_fields(value, record.mapping or None))
-
-        for chunk in chunks:
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            yield from rows_of([line for line in lines if line.strip()])
-        if pending.strip():
-            yield from rows_of([pending])
