@@ -179,3 +179,23 @@ def test_an_exported_customer_imports_without_its_read_only_fields_or_contact_id
     assert customer.external_ids == ["crm-1"]
     assert "balance" not in fields
     assert "id" not in fields
+
+
+@pytest.mark.parametrize(
+    ("cells", "country", "currency"),
+    [
+        ({"Land": "Germany", "Money": "Euro"}, "DE", "EUR"),
+        ({"Land": "DEU", "Money": "eur"}, "DE", "eur"),
+        ({"Land": "Atlantis", "Money": "Gold coins"}, "Atlantis", "Gold coins"),
+    ],
+)
+def test_countries_and_currencies_named_in_full_become_their_codes(
+    cells: dict[str, str], country: str, currency: str
+) -> None:
+    fields = mapped_fields(cells, {"Land": "address.country", "Money": "currency"})
+
+    assert (fields["country"], fields["address"]["country"], fields["currency"]) == (
+        country,
+        country,
+        currency,
+    )

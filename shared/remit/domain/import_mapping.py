@@ -211,6 +211,31 @@ def checked_mapping(mapping: Mapping[str, str], header: Iterable[str]) -> dict[s
     return dict(mapping)
 
 
+def country_code(value: str) -> str:
+    """A country as a file may name it ("Germany", "DEU", "de") as its ISO 3166-1 alpha-2 code; a
+    name pycountry does not know stays as written (the customer's validation names it)."""
+    import pycountry
+
+    if len(value) == 2:
+        return value
+    try:
+        return str(pycountry.countries.lookup(value).alpha_2)
+    except LookupError:
+        return value
+
+
+def currency_code(value: str) -> str:
+    """A currency as a file may name it ("Euro", "eur") as its ISO 4217 code; else as written."""
+    import pycountry
+
+    if len(value) == 3:
+        return value
+    try:
+        return str(pycountry.currencies.lookup(value).alpha_3)
+    except LookupError:
+        return value
+
+
 def _cell(value: Any) -> str | None:
     text = "" if value is None else str(value)
     text = text.strip()
@@ -220,7 +245,8 @@ def _cell(value: Any) -> str | None:
 def mapped_fields(cells: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
     """A row's cells as the fields of a customer (`NewCustomer`'s shape), by `mapping`; empty cells
     are left out (an import never blanks a field). Values stay as written where the field is text;
-    `send_reminders` reads yes/no, `external_ids` a list separated by `,` `;` or `|`.
+    countries and currencies named in full become their codes, `send_reminders` reads yes/no,
+    `external_ids` a list separated by `,` `;` or `|`.
     """
     fields: dict[str, Any] = {}
     address: dict[str, str] = {}
@@ -231,7 +257,9 @@ def mapped_fields(cells: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[
         value = _cell(cells.get(column))
         if value is None:
             continue
-        if field.startswith("address."):
+        if field == "address.country":
+            address["country"] = country_code(value)
+        elif field.startswith("address."):
             address[field.removeprefix("address.")] = value
         elif field.startswith("contact."):
             contact[field.removeprefix("contact.")] = value
@@ -243,6 +271,10 @@ def mapped_fields(cells: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[
             external_ids += [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
         elif field == "send_reminders":
             fields[field] = _BOOLEANS.get(value.casefold(), value)
+        elif field == "country":
+            fields[field] = country_code(value)
+        elif field == "currency":
+            fields[field] = currency_code(value)
         else:
             fields[field] = value
     if address:
