@@ -71,7 +71,7 @@ class RowImporter:
         fields: dict[str, Any],
         *,
         dry_run: bool,
-        again: bool = True,
+        again: bool,
     ) -> RowOutcome:
         """Create or update the customer of one row (in a dry run: only say which, writing nothing).
         A row done `again` (its part failed before) is first looked for as the customer it may

@@ -333,7 +333,7 @@ class ImportService:
             else:
                 outcomes.append(
                     self._rows.import_row(
-                        record, record.account_id, row.number, row.fields, dry_run=record.dry_run
+                        record, record.account_id, row.number, row.fields, dry_run=record.dry_run, again=again
                     )
                 )
             through = row.number
