@@ -288,7 +288,9 @@ class ImportService:
         except InvalidInput as unreadable:
             self._save_quietly(record.stopped(unreadable.detail, self._clock.now()))
             return
-        except NotFound:
+        except NotFound as missing:
+            if missing.resource != "import file":
+                raise  # a customer deleted meanwhile: the part is done again
             reason = "The import's file is no longer stored; upload it again."
             self._save_quietly(record.stopped(reason, self._clock.now()))
             return
