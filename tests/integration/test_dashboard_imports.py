@@ -100,3 +100,22 @@ def test_an_import_is_refused_without_the_csrf_token() -> None:
     )
 
     assert refused["statusCode"] == 403
+
+
+def test_a_problem_quoting_a_hostile_cell_is_shown_as_text() -> None:
+    _, organisation_id = account_with_user("hostile@ada.test")
+    browser = signed_in("hostile@ada.test")
+    content = b"Name,Email,Country\nGlobex,ap@globex.test,<img src=x onerror=alert(1)>\n"
+
+    uploaded = post_multipart(
+        browser,
+        f"/dashboard/organisations/{organisation_id}/imports",
+        {"csrf_token": browser.csrf},
+        {"file": ("c.csv", "text/csv", content)},
+    )
+    BillingQueue().drain()
+    page = browser.request("GET", uploaded["headers"]["Location"])["body"]
+
+    assert "is not an ISO 3166-1 alpha-2 country code" in html.unescape(page)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<img src=x" not in page
