@@ -11,6 +11,7 @@ from collections.abc import Callable
 from benchmarks import (
     billing,
     cold_start,
+    customer_import,
     documents,
     dynamodb_calls,
     einvoice_validation,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "load": load.main,
     "webhook_delivery": webhook_delivery.main,
     "exports": exports.main,
+    "customer_import": customer_import.main,
 }
 # Run when no benchmark is named. `emulators` compares DynamoDB emulators (stock moto alone takes
 # minutes at 10,000 items): `make bench-emulators` runs it. `load` (concurrent clients, then the
@@ -57,6 +59,7 @@ DEFAULT = (
     "einvoice_validation",
     "webhook_delivery",
     "exports",
+    "customer_import",
 )
 
 

@@ -138,6 +138,10 @@ def main(argv: list[str]) -> int:
         run = measure("bulk billing", "write", lambda: api.post(f"{base}/billing", bulk)).json()["id"]
         measure("get billing run", "read", lambda: api.get(f"{base}/billing_runs/{run}"))
         measure("list billing runs", "read", lambda: api.get(f"{base}/billing_runs"))
+        rows_of_import = {"kind": "customers", "rows": [{"name": "Initech", "email": "ap@initech.test"}]}
+        started = measure("import customers", "write", lambda: api.post(f"{base}/imports", rows_of_import))
+        measure("get import", "read", lambda: api.get(f"{base}/imports/{started.json()['id']}"))
+        measure("list imports", "read", lambda: api.get(f"{base}/imports"))
 
     print(f"{'operation':<20} {'kind':<6} {'calls':>5} {'budget':>6}  breakdown")
     for name, kind, calls in rows:

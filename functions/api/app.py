@@ -33,6 +33,7 @@ from api.routes import (
     events,
     exports,
     hosted,
+    imports,
     invoices,
     operations,
     organisations,
@@ -70,6 +71,7 @@ app.include_router(webhook_endpoints.router, prefix="/v1/organisations")
 app.include_router(webhook_deliveries.router, prefix="/v1/organisations")
 app.include_router(events.router, prefix="/v1/organisations")
 app.include_router(exports.router, prefix="/v1/organisations")
+app.include_router(imports.router, prefix="/v1/organisations")
 app.include_router(hosted.router)
 
 
@@ -168,6 +170,10 @@ def handle_unexpected(error: Exception) -> Response[str]:
 # checkout form.
 _LOGO = re.compile(r"^/v1/organisations/[^/]+/logo$")
 _CHECKOUT_FORM = re.compile(r"^/i/[^/]+/checkout$")
+# A customer import may send its file as a form (its own limit: `Settings.max_import_bytes`).
+_IMPORT_FORM = re.compile(r"^/v1/organisations/[^/]+/imports$")
+# Room for the form's other fields and its parts' headers beside the file.
+_FORM_OVERHEAD_BYTES = 64 * 1024
 
 
 def _refused_body(event: dict[str, Any], path: str) -> dict[str, Any] | None:
@@ -187,6 +193,10 @@ def _refused_body(event: dict[str, Any], path: str) -> dict[str, Any] | None:
     try:
         raw = request_bodies.body_bytes(body, base64_encoded=bool(event.get("isBase64Encoded")))
         if _LOGO.match(path):
+            return None
+        if _IMPORT_FORM.match(path) and media_type == "multipart/form-data":
+            limit = services().settings.max_import_bytes
+            request_bodies.check_form(raw, media_type, max_bytes=limit + _FORM_OVERHEAD_BYTES)
             return None
         if _CHECKOUT_FORM.match(path) and media_type != "application/json":
             request_bodies.check_form(raw, media_type)

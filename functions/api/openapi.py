@@ -77,6 +77,7 @@ _TAGS = {
     "payment_provider": "Card payments",
     "webhook_endpoints": "Webhook endpoints",
     "exports": "Exports",
+    "imports": "Imports",
 }
 
 
@@ -142,7 +143,7 @@ def _success_status(path: str, method: str, operation: dict[str, Any]) -> None:
         status = "204"
     elif method == "post" and last in _CREATED_BY_POST:
         status = "201"
-    elif method == "post" and last == "billing":
+    elif method == "post" and last in ("billing", "imports"):
         status = "202"
     if status is None or "200" not in responses or status in responses:
         return
@@ -160,6 +161,37 @@ def _logo_body(document: dict[str, Any]) -> None:
         upload["requestBody"] = {"required": True, "content": dict.fromkeys(LOGO_TYPES, image)}
 
 
+def _import_body(document: dict[str, Any]) -> None:
+    """The import reads its body itself (a form with a file, or JSON rows): Powertools cannot declare it."""
+    from remit.domain.import_mapping import PRESETS
+    from remit.domain.imports import ImportRequest
+
+    operation = document.get("paths", {}).get("/v1/organisations/{organisation_id}/imports", {}).get("post")
+    if operation is None:
+        return
+    form = {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": "CSV, JSON array or JSON Lines."},
+            "mapping": {"type": "string", "description": "A JSON object: column name → customer field."},
+            "dry_run": {"type": "string", "enum": ["true", "false"]},
+            "preset": {"type": "string", "enum": list(PRESETS)},
+        },
+    }
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schema = ImportRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas["ImportRequest"] = schema
+    operation["requestBody"] = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ImportRequest"}},
+            "multipart/form-data": {"schema": form},
+        },
+    }
+
+
 def _distinct_titles(schemas: dict[str, Any]) -> None:
     """pydantic splits a model whose answer differs from its request into `X-Input` and `X-Output`,
     both titled `X`; generators name classes by title, so the answer's becomes `XOutput`."""
@@ -172,6 +204,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     """The document with tags, the problem answers of every operation and the `Problem` schema."""
     _json_schema_keywords(document.get("components", {}))
     _logo_body(document)
+    _import_body(document)
     _distinct_titles(document.get("components", {}).get("schemas", {}))
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -1,4 +1,5 @@
-"""The billing worker: issues the invoices of billing runs from the billing queue (SQS).
+"""The billing worker: issues the invoices of billing runs from the billing queue (SQS), and
+imports customers a part of an import at a time (`remit.services.imports`).
 
 Each message is one item of a run (a subscription, a customer billed monthly, or up to ten
 customers of a bulk run), or a part of the invoicing cycle's day to plan (a page of the due index,
@@ -36,6 +37,9 @@ def bill_item(record: SQSRecord) -> None:
     if message.get("kind") == "plan_cycle":
         plan_part(record.message_id, message)
         return
+    if message.get("kind") == "import_customers":
+        import_part(message)
+        return
     _touched_runs.add((str(message["organisation_id"]), str(message["run_id"])))
     together = _issued_together.get(record.message_id)
     try:
@@ -64,6 +68,17 @@ def plan_part(message_id: str, message: dict[str, Any]) -> None:
         raise
     logger.info("Planned a part of the invoicing cycle", extra={"part": message, "runs": len(plan.runs)})
     metrics.add_metric(name="BillingItemsPlanned", unit=MetricUnit.Count, value=plan.enqueued)
+
+
+def import_part(message: dict[str, Any]) -> None:
+    try:
+        services().imports.process(message)
+    except Exception:
+        logger.exception(
+            "A part of a customer import failed; it will be done again", extra={"import": message}
+        )
+        metrics.add_metric(name="ImportPartsFailed", unit=MetricUnit.Count, value=1)
+        raise
 
 
 @logger.inject_lambda_context(clear_state=True)

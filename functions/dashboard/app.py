@@ -28,6 +28,7 @@ from dashboard.pages import (
     customers,
     developers,
     exports,
+    imports,
     invoices,
     organisations,
     saved_cards,
@@ -48,6 +49,7 @@ app.use(middlewares=checks.PAGE_CHECKS)
 app.include_router(organisations.router, prefix="/dashboard")
 app.include_router(customers.router, prefix="/dashboard")
 app.include_router(saved_cards.router, prefix="/dashboard")
+app.include_router(imports.router, prefix="/dashboard")
 app.include_router(billing.router, prefix="/dashboard")
 app.include_router(invoices.router, prefix="/dashboard")
 app.include_router(credit_notes.router, prefix="/dashboard")

@@ -22,6 +22,7 @@ checked by the services at every operation; a refusal is the refused page, 403, 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from dashboard.page_request import PageRequest
@@ -79,6 +80,18 @@ def read_request(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
     return page
 
 
+# The import form carries a customer file, with its own limit (`Settings.max_import_bytes`).
+_IMPORT_FORM = re.compile(r"/dashboard/organisations/[^/]+/imports$")
+# Room for the form's other fields and its parts' headers beside the file.
+_FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def _form_limit(request: PageRequest) -> int:
+    if _IMPORT_FORM.search(request.path) and request.method == "POST":
+        return max(request_bodies.MAX_FORM_BYTES, services().settings.max_import_bytes + _FORM_OVERHEAD_BYTES)
+    return request_bodies.MAX_FORM_BYTES
+
+
 def refuse_unreadable_form(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Page:
     request = current_request(app)
     body = request.event.get("body")
@@ -88,7 +101,7 @@ def refuse_unreadable_form(app: APIGatewayRestResolver, next_middleware: NextMid
             raw = request_bodies.body_bytes(
                 str(body), base64_encoded=bool(request.event.get("isBase64Encoded"))
             )
-            request_bodies.check_form(raw, media_type)
+            request_bodies.check_form(raw, media_type, max_bytes=_form_limit(request))
         except request_bodies.UnreadableBody as refused:
             return render(request, refused.status, "refused.html", title="Not a form", detail=refused.detail)
     if request.method == "POST" and _serves_a_page(app, request):

@@ -76,16 +76,16 @@ def create_user(
 
 def backfill_list_indexes(table_name: str) -> int | None:
     """Give the table's older invoices, payments and charges their list-index keys, and its older
-    customers their name-index keys (idempotent).
+    customers their name-index and email-index keys (idempotent).
 
     Returns the number of items updated, or None when earlier runs finished both (two reads, no scan).
     """
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_billing import backfill_list_keys
-    from remit.adapters.dynamodb_customers import backfill_name_keys
+    from remit.adapters.dynamodb_customers import backfill_email_keys, backfill_name_keys
 
     table = DynamoTable(lambda: boto3.client("dynamodb"), table_name)
-    counts = [backfill_list_keys(table), backfill_name_keys(table)]
+    counts = [backfill_list_keys(table), backfill_name_keys(table), backfill_email_keys(table)]
     if all(count is None for count in counts):
         return None
     return sum(count or 0 for count in counts)

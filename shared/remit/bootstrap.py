@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from remit.services.einvoices import CreditNoteEinvoiceBuilder, EinvoiceService, InvoiceEinvoiceBuilder
     from remit.services.events import EventService
     from remit.services.exports import ExportService
+    from remit.services.imports import ImportService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -119,6 +120,7 @@ class Services:
     exports: ExportService
     portal: PortalSignInService
     portal_account: PortalAccountService
+    imports: ImportService
 
     def acting_as(self, caller: Caller) -> Services:
         """These services as `caller` may use them: each operation checked against the caller's
@@ -257,6 +259,7 @@ def build_services(
     from remit.adapters.dynamodb_customers import DynamoCustomerRepository
     from remit.adapters.dynamodb_deliveries import DynamoDeliveryLog
     from remit.adapters.dynamodb_events import DynamoEventLog
+    from remit.adapters.dynamodb_imports import DynamoImportRecords
     from remit.adapters.dynamodb_organisations import DynamoOrganisationRepository
     from remit.adapters.dynamodb_outbox import DynamoOutboxRepository
     from remit.adapters.dynamodb_portal import DynamoPortalStore
@@ -267,6 +270,7 @@ def build_services(
     from remit.adapters.images import LogoImages
     from remit.adapters.s3_documents import S3DocumentStore
     from remit.adapters.s3_exports import S3ExportFiles
+    from remit.adapters.s3_import_files import S3ImportFiles
     from remit.adapters.s3_logos import S3LogoStore
     from remit.adapters.secrets_manager import SecretsManagerProviderSecrets
     from remit.adapters.ses_mailer import SesMailer
@@ -290,6 +294,8 @@ def build_services(
     from remit.services.einvoices import EinvoiceService
     from remit.services.events import EventService
     from remit.services.exports import ExportService
+    from remit.services.import_rows import RowImporter
+    from remit.services.imports import ImportService
     from remit.services.invoice_lifecycle import InvoiceLifecycleService
     from remit.services.invoices import InvoiceService
     from remit.services.notifications import NotificationService
@@ -478,6 +484,16 @@ def build_services(
         ),
         portal_account=PortalAccountService(
             context.billing, credit_note_store, documents, einvoices, card_payments, customers, clock
+        ),
+        imports=ImportService(
+            DynamoImportRecords(billing),
+            S3ImportFiles(_s3, config.logo_bucket),
+            RowImporter(customers, customer_repository),
+            organisations,
+            queue,
+            clock,
+            max_file_bytes=config.max_import_bytes,
+            part_rows=config.import_part_rows,
         ),
     )
     return built

@@ -60,6 +60,11 @@ class Settings:
     webhooks_allow_http_loopback: bool = False
     # The SQS queue of webhook deliveries (one message per attempt; template.yaml's WebhookQueue).
     webhook_queue_url: str = ""
+    # The largest file a customer import takes: its request must stay under Lambda's 6 MB payload
+    # once base64-encoded by API Gateway (docs/imports.md).
+    max_import_bytes: int = 4 * 1024 * 1024
+    # Rows one message of an import does (the worker's time and memory per invocation).
+    import_part_rows: int = 250
     # How long one webhook POST may take, connection to answer (tests set less).
     webhook_timeout_seconds: float = 15.0
 

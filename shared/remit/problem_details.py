@@ -16,6 +16,7 @@ from remit.domain.errors import (
     InvalidInput,
     NotFound,
     NotPermitted,
+    TooLarge,
     Unauthenticated,
     UnrenderableText,
 )
@@ -26,6 +27,7 @@ _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
     (NotPermitted, 403, "forbidden"),
     (NotFound, 404, "not-found"),
+    (TooLarge, 413, "payload-too-large"),
     (InvalidInput, 422, "invalid-fields"),
     (UnrenderableText, 422, "unrenderable-text"),
     (Conflict, 409, "conflict"),

@@ -75,6 +75,13 @@ DEVIATIONS = (
     # A logo must really be an image of its declared type, of at most 4,000,000 pixels, and an SVG
     # one must be drawable safely (docs/documents.md, "Logos").
     Deviation(r"(body|Content-Type)", r"not a valid|is not an? |image|SVG"),
+    # A customer import's file must be readable (text, a header row, the columns it maps) and its
+    # mapping must fill `email` and a name: content, not shape.
+    Deviation(
+        r"file|mapping(\..+)?",
+        r"^(it is |its |the header row|column \d|row \d|is not JSON Lines|holds no customer|"
+        r"a file is required|no column is mapped|is not a column of the file|must be a JSON object)",
+    ),
     # A credit note line that credits an invoice line takes that line's own tax data.
     Deviation(r"lines\.\d+", r"^a line of the invoice takes its description, tax rate"),
     # Webhooks: a pattern must name event types that exist; a URL's host must resolve, to public

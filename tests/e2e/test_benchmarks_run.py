@@ -25,6 +25,7 @@ TINY = {
     ),
     "planner": (["--sizes", "200,2000", "--organisations", "20"], "peak of one invocation"),
     "exports": (["--invoices", "50"], "organisation.jsonl"),
+    "customer_import": (["--rows", "20"], "memory of a part"),
 }
 
 

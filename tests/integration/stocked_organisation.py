@@ -1,6 +1,6 @@
 """An organisation with one of everything (a customer, an open charge, a draft invoice, a billing
-template, a subscription, a credit note on an open invoice and, when asked, a bulk billing run), for
-the tests that walk every route.
+template, a subscription, a credit note on an open invoice, a dry-run customer import and, when
+asked, a bulk billing run), for the tests that walk every route.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
     from remit.domain.charge import NewCharge
     from remit.domain.credit_notes import NewCreditNote
     from remit.domain.customer import NewCustomer
+    from remit.domain.imports import ImportRequest
     from remit.domain.invoice import NewInvoice
     from remit.domain.saved_cards import CardDetails
     from remit.domain.subscription import NewSubscription
@@ -101,6 +102,12 @@ def stock_organisation(account_id: str, organisation_id: str, *, with_run: bool 
         "subscription_id": subscription.id,
         "event_id": everything.events.list(account_id, organisation_id, 1, None).items[0].id,
         "kind": "invoices",
+        # A dry run: it changes no customer, whenever a test's queue delivers it.
+        "import_id": everything.imports.import_rows(
+            account_id,
+            organisation_id,
+            ImportRequest(kind="customers", rows=[{"name": "Hooli", "email": "ap@hooli.test"}], dry_run=True),
+        ).id,
     }
     if with_run:
         request = {

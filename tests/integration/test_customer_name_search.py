@@ -161,6 +161,7 @@ def test_the_local_stack_adds_the_name_index_to_a_table_made_before_it(aws: None
         "GSI3",
         "GSI4",
         "GSI5",
+        "GSI6",
     ]
     assert client.get_item(TableName="older-billing", Key={"PK": {"S": "kept"}, "SK": {"S": "kept"}})["Item"]
 

@@ -162,6 +162,8 @@ STORED_CUSTOMER: dict[str, Any] = {
     "GSI1SK": "2027-01-01#org_1#cus_1",
     "GSI5PK": "ORG#org_1#CUSTOMERS",
     "GSI5SK": "globex#cus_1",
+    "GSI6PK": "ORG#org_1#EMAIL#ap@globex.test",
+    "GSI6SK": "cus_1",
     "PK": "ORG#org_1",
     "SK": "CUSTOMER#cus_1",
     "address": {

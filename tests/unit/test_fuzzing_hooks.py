@@ -96,3 +96,17 @@ def test_an_export_period_ending_before_it_starts_is_deliberate_only_for_to() ->
     assert is_deliberate(422, problem(("to", "Must be on or after `from`.")), None)
     assert not is_deliberate(422, problem(("from", "Must be on or after `from`.")), None)
     assert not is_deliberate(422, problem(("to", "Field required")), None)
+
+
+def test_an_unreadable_import_file_or_its_mapping_is_deliberate_and_nothing_else_of_an_import() -> None:
+    for field, message in (
+        ("file", "it is not a text file (it holds NUL bytes); upload a CSV file"),
+        ("file", "its first row holds an email address; the first row must name the columns"),
+        ("mapping", "no column is mapped to email, which every customer needs"),
+        ("mapping.Mail", "is not a column of the file's header row"),
+        ("mapping", "must be a JSON object of column names to customer fields"),
+    ):
+        assert is_deliberate(422, problem((field, message)), None), message
+
+    assert not is_deliberate(422, problem(("file", "is larger than 4194304 bytes")), None)
+    assert not is_deliberate(422, problem(("rows", "List should have at least 1 item")), None)

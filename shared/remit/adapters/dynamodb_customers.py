@@ -8,6 +8,10 @@ day of its next monthly invoice.
 Every customer is also in the sparse name index `GSI5` (`GSI5PK = ORG#<org>#CUSTOMERS`,
 `GSI5SK = <name key>#<id>`, the name key being the name casefolded with its accents stripped), so a
 search by name prefix reads only the customers it answers (`begins_with` on `GSI5SK`).
+
+Every customer is also in the sparse email index `GSI6` (`GSI6PK = ORG#<org>#EMAIL#<email
+casefolded>`, `GSI6SK = <id>`, keys only), so an import finds the customers of one email by reading
+those alone.
 """
 
 from __future__ import annotations
@@ -37,8 +41,13 @@ from remit.domain.pagination import Page
 _PREFIX = "CUSTOMER#"
 # The customers of an organisation by name (template.yaml, docs/access-patterns.md).
 GSI5 = Index("GSI5", "GSI5PK", "GSI5SK")
-# Present once every customer of the table carries its name-index keys.
+# The customers of an organisation by email (template.yaml, docs/access-patterns.md).
+GSI6 = Index("GSI6", "GSI6PK", "GSI6SK")
+# Present once every customer of the table carries its name-index keys (its email-index keys).
 _NAME_KEYS_DONE = ("SCHEMA#customer_name_index", "SCHEMA")
+_EMAIL_KEYS_DONE = ("SCHEMA#customer_email_index", "SCHEMA")
+# Customers one email finds, at most: an import matches a row by email only when one has it.
+_SAME_EMAIL_LIMIT = 5
 
 
 def _pk(organisation_id: str) -> str:
@@ -66,11 +75,25 @@ def name_keys(organisation_id: str, customer_id: str, name: str) -> Item:
     }
 
 
+def email_key(email: str) -> str:
+    """The form an email is looked up by (`AP@Globex.test` and `ap@globex.test` are the same)."""
+    return email.strip().casefold()
+
+
+def email_keys(organisation_id: str, customer_id: str, email: str) -> Item:
+    """The customer's keys in the email index."""
+    return {
+        GSI6.partition_key: f"{_pk(organisation_id)}#EMAIL#{email_key(email)}",
+        GSI6.sort_key: customer_id,
+    }
+
+
 def customer_item(customer: Customer) -> Item:
     item = keyed(
         customer_attributes(customer), _pk(customer.organisation_id), f"{_PREFIX}{customer.id}", "customer"
     )
     item.update(name_keys(customer.organisation_id, customer.id, customer.name))
+    item.update(email_keys(customer.organisation_id, customer.id, customer.email))
     if customer.next_charges_billing is not None:
         item.update(due_keys(customer.next_charges_billing, customer.organisation_id, customer.id))
     return item
@@ -120,6 +143,18 @@ class DynamoCustomerRepository:
     def find_by_external_id(self, organisation_id: str, external_id: str) -> Customer | None:
         marker = self._table.get(_pk(organisation_id), f"EXTID#{external_id}", projection=["customer_id"])
         return self.get(organisation_id, str(marker["customer_id"])) if marker else None
+
+    def find_by_email(self, organisation_id: str, email: str) -> list[Customer]:
+        """The customers whose primary email is `email` (case aside), oldest first, at most a few;
+        reads only those (the email index, eventually consistent, then each customer)."""
+        partition = email_keys(organisation_id, "", email)[GSI6.partition_key]
+        keys, _ = self._table.query_index_prefix(GSI6, partition, "cus_", _SAME_EMAIL_LIMIT, None)
+        found = (self.get(organisation_id, str(key[GSI6.sort_key])) for key in keys)
+        return [
+            customer
+            for customer in found
+            if customer is not None and email_key(customer.email) == email_key(email)
+        ]
 
     def list(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Customer]:
         after = decode_cursor(cursor, _PREFIX) if cursor else None
@@ -213,5 +248,45 @@ def backfill_name_keys(table: DynamoTable) -> int | None:
         except ConcurrentUpdate:
             continue  # renamed or deleted since the scan: that write set the keys itself
     marker = {"PK": _NAME_KEYS_DONE[0], "SK": _NAME_KEYS_DONE[1], "entity": "schema_marker"}
+    table.write([Write("Put", put(marker))])
+    return updated
+
+
+def backfill_email_keys(table: DynamoTable) -> int | None:
+    """Give the customers stored before the email index (GSI6) their keys in it.
+
+    Idempotent and safe while the API runs, as `backfill_name_keys` is (each customer updated only
+    if its email is still the one its keys come from). Returns the number of customers updated, or
+    None when a previous run had finished.
+    """
+    if table.get(*_EMAIL_KEYS_DONE):
+        return None
+    updated = 0
+    stale = table.scan(
+        "#e = :customer AND attribute_not_exists(#k)",
+        {"#e": "entity", "#k": GSI6.partition_key},
+        {":customer": "customer"},
+    )
+    for item in stale:
+        keys = email_keys(str(item["organisation_id"]), str(item["id"]), str(item["email"]))
+        request = {
+            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+            "UpdateExpression": "SET #pk6 = :pk6, #sk6 = :sk6",
+            "ConditionExpression": "attribute_exists(PK) AND #email = :email",
+            "ExpressionAttributeNames": {
+                "#pk6": GSI6.partition_key,
+                "#sk6": GSI6.sort_key,
+                "#email": "email",
+            },
+            "ExpressionAttributeValues": to_attributes(
+                {":pk6": keys[GSI6.partition_key], ":sk6": keys[GSI6.sort_key], ":email": item["email"]}
+            ),
+        }
+        try:
+            table.write([Write("Update", request)])
+            updated += 1
+        except ConcurrentUpdate:
+            continue  # changed or deleted since the scan: that write set the keys itself
+    marker = {"PK": _EMAIL_KEYS_DONE[0], "SK": _EMAIL_KEYS_DONE[1], "entity": "schema_marker"}
     table.write([Write("Put", put(marker))])
     return updated

@@ -41,6 +41,8 @@ from remit.domain.einvoices import (
     LegalIdentity,
     TaxTreatment,
 )
+from remit.domain.import_mapping import Preset
+from remit.domain.imports import MAX_REPORTED_PROBLEMS, ImportKind, ImportProblem, ImportStatus
 from remit.domain.invoice import InvoiceSource, InvoiceStatus, LineItem, Memo, TaxBreakdownLine
 from remit.domain.money import NonNegativeMinorUnits
 from remit.domain.organisation import (
@@ -364,6 +366,33 @@ class BillingRun(Answer):
         if self.processed >= self.customer_count:
             return "completed_with_errors" if self.errors else "completed"
         return "running" if self.processed else "pending"
+
+
+class Import(Answer):
+    """A customer import: what it was asked to do, how far it got, and its report."""
+
+    id: str
+    organisation_id: str
+    kind: ImportKind
+    status: ImportStatus
+    dry_run: bool = Field(description="A dry run validates and counts every row and writes no customer.")
+    preset: Preset | None = None
+    rows: int = Field(description="Customer rows in the file (blank rows aside).")
+    created: int = Field(description="Customers created (in a dry run: that would be).")
+    updated: int = Field(description="Customers updated (in a dry run: that would be).")
+    unchanged: int = Field(description="Rows matching a customer that holds their values already.")
+    failed: int = Field(description="Rows not imported, each with its problems in `errors`.")
+    errors: list[ImportProblem] = Field(
+        description=f"The failed rows' problems, in row order (the first {MAX_REPORTED_PROBLEMS})."
+    )
+    mapping: dict[str, str] = Field(description="Column → customer field, as used.")
+    suggested_mapping: dict[str, str] = Field(
+        description="Column → customer field, suggested from the header."
+    )
+    columns: list[str] = Field(description="The file's columns, in order (none for JSON rows).")
+    failure: str | None = Field(default=None, description="Why a `failed` import stopped.")
+    created_at: datetime
+    completed_at: datetime | None = None
 
 
 class BillingTemplate(Answer):

@@ -54,6 +54,10 @@ class InvalidInput(DomainError):
         return cls([FieldProblem(field_name, message)], detail=f"{field_name}: {message}")
 
 
+class TooLarge(InvalidInput):
+    """A body or file larger than Remit takes (413); nothing was read further or changed."""
+
+
 class EinvoiceRefused(InvalidInput):
     """The e-invoice a finalization or credit note would produce breaks rules of its format (422):
     nothing was locked or numbered. Each failed rule is a problem naming the Remit field that causes

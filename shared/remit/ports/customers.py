@@ -18,6 +18,10 @@ class CustomerRepository(Protocol):
 
     def find_by_external_id(self, organisation_id: str, external_id: str) -> Customer | None: ...
 
+    def find_by_email(self, organisation_id: str, email: str) -> list[Customer]:
+        """The customers whose primary email is `email` (case aside), oldest first, at most a few."""
+        ...
+
     def list(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Customer]: ...
 
     def search_by_name(

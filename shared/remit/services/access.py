@@ -104,6 +104,13 @@ OPERATIONS: dict[str, Permission | None] = {
     "portal_account.credit_note_pdf": SYSTEM,
     "portal_account.pay_invoice": SYSTEM,
     "portal_account.change_details": SYSTEM,
+    # Customer imports: importing creates and changes customers, as `customers.create` does.
+    "imports.get": "read",
+    "imports.list": "read",
+    "imports.import_file": "billing.write",
+    "imports.import_rows": "billing.write",
+    "imports.import_again": "billing.write",
+    "imports.process": SYSTEM,
     "charges.list_charges": "read",
     "charges.create": "billing.write",
     "charges.delete": "billing.write",

@@ -56,10 +56,14 @@ class CustomerService:
         self._access = access
         self._clock = clock
 
-    def create(self, account_id: str, organisation_id: str, new: NewCustomer) -> Customer:
-        """Create a customer; currency and payment terms default to the organisation's.
+    def create(
+        self, account_id: str, organisation_id: str, new: NewCustomer, *, customer_id: str | None = None
+    ) -> Customer:
+        """Create a customer; currency and payment terms default to the organisation's. An import
+        gives the `customer_id` (derived from its row, so a second delivery cannot create it twice).
 
-        Atomic with the claim of its external ids: `Conflict` (naming `external_ids`) if one is taken.
+        Atomic with the claim of its external ids: `Conflict` (naming `external_ids`) if one is taken,
+        or if a customer with `customer_id` exists.
         """
         organisation = self._organisations.get(organisation_id)
         if organisation is None or organisation.account_id != account_id:
@@ -73,7 +77,7 @@ class CustomerService:
                 "payment_terms_days": organisation.payment_terms_days,
                 **fields,
                 "contacts": _contacts(new.contacts, [], now),
-                "id": new_id("cus", now),
+                "id": customer_id or new_id("cus", now),
                 "organisation_id": organisation_id,
                 "created_at": now,
                 "updated_at": now,
