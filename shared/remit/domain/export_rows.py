@@ -207,7 +207,7 @@ def customer_row(customer: Customer) -> ExportRow:
             text_cell(address.state if address else None),
             text_cell(address.postal_code if address else None),
             text_cell(address.country if address else None),
-            text_cell(" ".join(customer.external_ids) if customer.external_ids else None),
+            text_cell(" | ".join(customer.external_ids) if customer.external_ids else None),
             count_cell(customer.payment_terms_days),
             amount_cell(customer.balances.get(customer.currency, 0), customer.currency),
             text_cell(customer.created_at.isoformat().replace("+00:00", "Z")),

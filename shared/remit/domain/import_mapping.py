@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from remit.domain.errors import FieldProblem, InvalidInput
+from remit.domain.exports import FORMULA_STARTS
 
 Preset = Literal["stripe_customers", "invoiceninja_clients"]
 PRESETS: tuple[Preset, ...] = ("stripe_customers", "invoiceninja_clients")
@@ -91,8 +92,8 @@ SYNONYMS = _synonyms(
         "currency": ("Currency", "Currency code"),
         "preferred_locale": ("Locale", "Language", "Preferred locale", "Preferred locales"),
         "tax_rate": ("Tax rate", "VAT rate"),
-        "tax_id": ("Tax ID", "Tax number", "VAT number", "VAT ID", "VAT", "VAT no", "Business VAT ID",
-                   "USt-IdNr", "TVA"),
+        "tax_id": ("Tax ID", "Tax number", "VAT number", "VAT", "VAT no", "Business VAT ID", "TVA"),
+        "vat_id": ("VAT ID", "VAT identification number", "USt-IdNr"),
         "payment_terms_days": ("Payment terms", "Payment terms days", "Terms", "Net days"),
         "external_id": ("External ID", "ID", "Customer ID", "Client ID", "Customer number",
                         "Client number", "Account number", "Reference"),
@@ -103,6 +104,7 @@ SYNONYMS = _synonyms(
         "address.state": ("State", "Province", "Region", "County", "State/Province", "Address state"),
         "address.postal_code": ("Postal code", "Postcode", "ZIP", "ZIP code", "Address ZIP",
                                 "Address postal code", "PLZ"),
+        "address.country": ("Address country", "Billing country"),
         "contact.name": ("Contact", "Contact name"),
         "contact.email": ("Contact email",),
         "contact.first_name": ("Contact first name",),
@@ -239,6 +241,10 @@ def currency_code(value: str) -> str:
 def _cell(value: Any) -> str | None:
     text = "" if value is None else str(value)
     text = text.strip()
+    if text.startswith("'") and text[1:].lstrip(" ").startswith(FORMULA_STARTS):
+        # A spreadsheet export's guard against formulas (Remit's own among them): the quote is
+        # not part of the value. What is left stays text, inert wherever it is shown.
+        text = text[1:]
     return text or None
 
 
@@ -269,6 +275,8 @@ def mapped_fields(cells: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[
             external_ids.append(value)
         elif field == "external_ids":
             external_ids += [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
+        elif field == "payment_terms_days":
+            fields[field] = int(value) if value.isdecimal() else value
         elif field == "send_reminders":
             fields[field] = _BOOLEANS.get(value.casefold(), value)
         elif field == "country":
