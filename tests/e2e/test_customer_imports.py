@@ -49,3 +49,26 @@ def test_a_csv_file_imports_through_the_local_stack_and_a_second_run_duplicates_
     assert (second["status"], second["created"], second["unchanged"]) == ("completed", 0, 2)
     customers = call(stack, "GET", f"/v1/organisations/{org}/customers")["data"]
     assert [c["address"]["city"] for c in customers] == ["Köln", "Austin"]
+
+
+def test_a_50_mb_file_is_refused_clearly_by_the_front_and_changes_nothing(stack: RunningLocalStack) -> None:
+    # Given an organisation, and a 50 MB CSV file (as API Gateway, the front takes at most 10 MB)
+    org = call(stack, "POST", "/v1/organisations", {"name": "Big Files Ltd", "default_currency": "EUR"}, 201)[
+        "id"
+    ]
+    row = b"Globex GmbH;ap@globex.test;K\xf6ln;DE;crm-1\n"
+    huge = b"Company;E-mail;City;Country;Customer ID\n" + row * (50 * 1024 * 1024 // len(row))
+
+    response = requests.post(
+        stack.url(f"/v1/organisations/{org}/imports"),
+        files={"file": ("customers.csv", huge, "text/csv")},
+        headers=stack.auth(),
+        timeout=60,
+    )
+
+    # Then the answer says why, as a problem, and no import or customer exists
+    assert response.status_code == 413, response.text[:200]
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "bytes" in response.json()["detail"]
+    assert call(stack, "GET", f"/v1/organisations/{org}/imports")["data"] == []
+    assert call(stack, "GET", f"/v1/organisations/{org}/customers")["data"] == []
