@@ -17,7 +17,9 @@ def new_customer(account_id: str, organisation_id: str, name: str = "Globex") ->
     from remit.bootstrap import services
     from remit.domain.customer import NewCustomer
 
-    return services().customers.create(account_id, organisation_id, NewCustomer(name=name, email="ap@globex.test"))
+    return services().customers.create(
+        account_id, organisation_id, NewCustomer(name=name, email="ap@globex.test")
+    )
 
 
 def customer_events(account_id: str, organisation_id: str, customer_id: str) -> list[Any]:
@@ -39,10 +41,14 @@ def test_a_portal_edit_is_on_the_timeline_marked_as_made_by_the_customer() -> No
     account_id, organisation_id = account_with_user("tia@example.com", "Tia Ltd")
     customer = new_customer(account_id, organisation_id)
     # The change the portal's details page makes, as the signed-in customer.
-    services().customers.update_by_customer(organisation_id, customer.id, CustomerChanges(tax_id="DE136695976"))
+    services().customers.update_by_customer(
+        organisation_id, customer.id, CustomerChanges(tax_id="DE136695976")
+    )
     browser = signed_in("tia@example.com")
 
-    page = browser.request("GET", f"/dashboard/organisations/{organisation_id}/customers/{customer.id}")["body"]
+    page = browser.request("GET", f"/dashboard/organisations/{organisation_id}/customers/{customer.id}")[
+        "body"
+    ]
 
     updated, created = customer_events(account_id, organisation_id, customer.id)[::-1]
     assert updated.type == "customer.updated"
@@ -61,12 +67,19 @@ def test_an_edit_by_the_organisation_has_no_source_and_no_portal_marker() -> Non
 
     account_id, organisation_id = account_with_user("uma@example.com", "Uma Ltd")
     customer = new_customer(account_id, organisation_id)
-    services().customers.update(account_id, organisation_id, customer.id, CustomerChanges(send_reminders=False))
+    services().customers.update(
+        account_id, organisation_id, customer.id, CustomerChanges(send_reminders=False)
+    )
     browser = signed_in("uma@example.com")
 
-    page = browser.request("GET", f"/dashboard/organisations/{organisation_id}/customers/{customer.id}")["body"]
+    page = browser.request("GET", f"/dashboard/organisations/{organisation_id}/customers/{customer.id}")[
+        "body"
+    ]
 
-    assert [event.source for event in customer_events(account_id, organisation_id, customer.id)] == [None, None]
+    assert [event.source for event in customer_events(account_id, organisation_id, customer.id)] == [
+        None,
+        None,
+    ]
     newest, _ = timeline_rows(page)
     assert "Details changed: reminders" in newest
     assert "your organisation" in newest
@@ -94,13 +107,17 @@ def test_cards_changed_in_the_portal_are_marked_and_those_changed_in_the_dashboa
             provider_customer_id="cus_1",
             payment_method_id=f"pm_{number}",
         )
-        everything.saved_cards.apply_card_saved(organisation_id, setup, CardDetails(brand="visa", last4="4242"))
+        everything.saved_cards.apply_card_saved(
+            organisation_id, setup, CardDetails(brand="visa", last4="4242")
+        )
     first, second = everything.saved_cards.list_cards(organisation_id, customer.id)
     everything.saved_cards.set_default_card(organisation_id, customer.id, second.id)  # in the portal
     everything.saved_cards.make_default(account_id, organisation_id, customer.id, first.id)  # dashboard
     browser = signed_in("vic@example.com")
 
-    page = browser.request("GET", f"/dashboard/organisations/{organisation_id}/customers/{customer.id}")["body"]
+    page = browser.request("GET", f"/dashboard/organisations/{organisation_id}/customers/{customer.id}")[
+        "body"
+    ]
 
     sources = [event.source for event in customer_events(account_id, organisation_id, customer.id)]
     assert sources == [None, "portal", "portal", "portal", None]
@@ -125,7 +142,9 @@ def test_hostile_names_and_values_on_the_timeline_are_inert() -> None:
     )
     browser = signed_in("wes@example.com")
 
-    page = browser.request("GET", f"/dashboard/organisations/{organisation_id}/customers/{customer.id}")["body"]
+    page = browser.request("GET", f"/dashboard/organisations/{organisation_id}/customers/{customer.id}")[
+        "body"
+    ]
 
     assert '<script>alert("name")</script>' not in page
     assert "<img src=x" not in page

@@ -66,11 +66,15 @@ def test_an_unknown_source_is_refused() -> None:
         (event("customer.created", 1), "Created"),
         (event("customer.deleted", 1), "Deleted"),
         (event("customer.updated", 1, tax_id="DE1"), "Details changed: tax id"),
-        (event("customer.updated", 1, address={"line1": "x"}, send_reminders=False),
-         "Details changed: billing address, reminders"),
+        (
+            event("customer.updated", 1, address={"line1": "x"}, send_reminders=False),
+            "Details changed: billing address, reminders",
+        ),
         (event("customer.updated", 1, balances={"EUR": 500}, balance=500), "Balance moved"),
-        (event("customer.updated", 1, balances={"EUR": 5}, balance=5, tax_id="DE1"),
-         "Details changed: tax id; balance moved"),
+        (
+            event("customer.updated", 1, balances={"EUR": 5}, balance=5, tax_id="DE1"),
+            "Details changed: tax id; balance moved",
+        ),
         (event("customer.updated", 1), "Saved cards changed"),
     ],
 )

@@ -1,7 +1,7 @@
 """Customers: the list (with the search by name prefix or external id), a new customer (a page, or a
 dialog on the list with htmx), the profile (every field, open charges, invoices, the credit balance
-of each currency and its ledger, credit notes, its timeline of changes), the edit form, and the one-click changes (delete a customer,
-delete a charge).
+of each currency and its ledger, credit notes, its timeline of changes), the edit form, and the
+one-click changes (delete a customer, delete a charge).
 
 Every form is drawn from the API's own input model (`NewCustomer`, `CustomerChanges`, `NewCharge`,
 `NewBalanceTransaction`) and calls the service the API calls.

@@ -91,8 +91,8 @@ from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.charge import Charge
 from remit.domain.credit_notes import CreditNote
 from remit.domain.customer import Customer
-from remit.domain.events import EventSource
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, InvalidInput
+from remit.domain.events import EventSource
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation

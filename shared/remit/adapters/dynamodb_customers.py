@@ -35,8 +35,8 @@ from remit.adapters.dynamodb import (
 from remit.adapters.dynamodb_events import customer_event
 from remit.adapters.items.customers import customer_attributes, customer_of
 from remit.domain.customer import Customer
-from remit.domain.events import EventSource
 from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem
+from remit.domain.events import EventSource
 from remit.domain.pagination import Page
 
 _PREFIX = "CUSTOMER#"

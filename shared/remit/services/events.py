@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from remit.domain.customer_timeline import TimelineEntry, timeline
@@ -57,7 +58,7 @@ class EventService:
 
     def customer_timeline(
         self, account_id: str, organisation_id: str, customer_id: str, limit: int
-    ) -> list[TimelineEntry]:
+    ) -> Sequence[TimelineEntry]:
         """The customer's own events (`customer.*`), newest first, at most `limit`, each said in
         words and marked with who made it (`portal`: the customer itself). Events expire (see
         `EVENT_RETENTION`): older changes are not on it. `NotFound` if the organisation is not the

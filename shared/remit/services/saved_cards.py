@@ -25,8 +25,8 @@ from datetime import datetime
 
 from remit.domain.card_payments import CardPaymentEvent, CardSetupRequest
 from remit.domain.customer import Customer
-from remit.domain.events import EventSource
 from remit.domain.errors import Conflict, InvalidInput, NotFound
+from remit.domain.events import EventSource
 from remit.domain.ids import new_id
 from remit.domain.saved_cards import (
     CardDetails,
