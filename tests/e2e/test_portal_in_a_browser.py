@@ -1,9 +1,7 @@
 """A customer's portal journey in headless Chromium, through the local stack: ask for a link, read
 it from the outbox, sign in, see what is owed, pay an invoice in the sandbox, download documents,
-sign out; with the keyboard and axe along the way. Works without script (the pages hold none).
-
-Saving a card is the saved cards' part of the portal (`/p/{org}/cards`); it is walked here once the
-saved cards service is wired in (see docs/portal.md).
+save cards through the sandbox's setup page (make one the default, remove the other), sign out;
+with the keyboard and axe along the way. Works without script (the pages hold none).
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Locator, Page
 
 from tests.e2e.conftest import call
 from tests.e2e.local_stack import REPOSITORY_ROOT, RunningLocalStack
@@ -77,6 +75,33 @@ def sign_in_link(stack: RunningLocalStack, org_id: str, seconds: float = 45.0) -
         time.sleep(0.3)
 
 
+def press(page: Page, control: Locator) -> None:
+    """Reach a link or button as a keyboard user does (focus) and press Enter on it."""
+    control.focus()
+    page.keyboard.press("Enter")
+
+
+def save_a_card(page: Page, stack: RunningLocalStack, org_id: str, cards_before: int) -> None:
+    """From the portal's cards page: "Add a card", type 4242 4242 4242 4242 on the sandbox's setup page,
+    come back and wait for the card (it arrives by the provider's webhook) to be listed."""
+    press(page, page.get_by_role("button", name="Add a card"))
+    page.wait_for_url("**/_dev/sandbox/checkout/**")
+    assert "Save a card" in page.inner_text("body")
+    page.get_by_label("Card number").focus()
+    page.keyboard.type("4242 4242 4242 4242")
+    page.keyboard.press("Tab")
+    page.keyboard.type("12/34")
+    page.keyboard.press("Tab")
+    page.keyboard.type("123")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/p/{org_id}/cards?card_setup=success*")
+    deadline = time.monotonic() + 45
+    while page.inner_text("body").count("Visa •••• 4242") < cards_before and time.monotonic() < deadline:
+        time.sleep(0.5)
+        page.goto(stack.url(f"/p/{org_id}/cards"))
+    assert page.inner_text("body").count("Visa •••• 4242") == cards_before
+
+
 def no_serious_axe_violations(page: Page) -> list[str]:
     return [
         f"{violation['id']} {[node['target'] for node in violation['nodes']][:3]}"
@@ -137,6 +162,26 @@ def test_a_customer_signs_in_by_email_sees_what_it_owes_pays_downloads_and_signs
         time.sleep(0.5)
     assert "€1,400.00" in page.inner_text("body")
 
+    # Saves two cards through the sandbox's setup page, with the keyboard only
+    press(page, page.get_by_role("link", name="Your saved cards"))
+    page.wait_for_url(f"**/p/{org_id}/cards")
+    assert "No saved cards." in page.inner_text("body")
+    for saved in (1, 2):
+        save_a_card(page, stack, org_id, saved)
+    page.screenshot(path=str(ARTIFACTS / "portal-cards.png"), full_page=True)
+
+    # Makes the second card the default, then removes the first
+    assert page.get_by_text("Default", exact=True).count() == 1
+    press(page, page.get_by_role("button", name="Make default •••• 4242"))
+    page.wait_for_url(f"**/p/{org_id}/cards")
+    assert page.get_by_role("button", name="Make default •••• 4242").count() == 1  # the first, now
+    press(page, page.get_by_role("button", name="Remove •••• 4242").first)
+    page.wait_for_url(f"**/p/{org_id}/cards")
+    body = page.inner_text("body")
+    assert body.count("Visa •••• 4242") == 1
+    assert "Default" in body
+    assert page.get_by_role("button", name="Make default •••• 4242").count() == 0
+
     # Another customer's invoice is not found from this session
     other = call(
         stack,
@@ -190,4 +235,6 @@ def test_the_portal_pages_read_well_for_assistive_technology(
     page.wait_for_url(f"**/p/{org['id']}/account")
     assert no_serious_axe_violations(page) == []
     page.goto(stack.url(f"/p/{org['id']}/details"))
+    assert no_serious_axe_violations(page) == []
+    page.goto(stack.url(f"/p/{org['id']}/cards"))
     assert no_serious_axe_violations(page) == []

@@ -66,11 +66,23 @@ def test_a_customer_changes_its_address_tax_id_and_opts_out_of_reminders(acme: B
     }
     assert shown["tax_id"] == "DE136695976"
     assert shown["send_reminders"] is False
-    # ...recorded as any change of the customer is: a customer.updated event
+    # ...recorded as any change of the customer is: a customer.updated event, made by the customer
     events = acme.api.get(f"{acme.base}/events?type=customer.updated&object_id={acme.customer}").json()[
         "data"
     ]
     assert events[-1]["data"]["send_reminders"] is False
+    assert events[-1]["source"] == "portal"
+
+
+def test_an_edit_through_the_api_has_no_source(acme: Billing) -> None:
+    response = acme.api.patch(f"{acme.base}/customers/{acme.customer}", {"tax_id": "DE136695976"})
+
+    assert response.status == 200
+    events = acme.api.get(f"{acme.base}/events?type=customer.updated&object_id={acme.customer}").json()[
+        "data"
+    ]
+    assert events[-1]["data"]["tax_id"] == "DE136695976"
+    assert events[-1]["source"] is None
 
 
 def test_a_customer_sets_its_contacts_email_preferences(acme: Billing) -> None:

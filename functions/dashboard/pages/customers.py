@@ -1,7 +1,7 @@
 """Customers: the list (with the search by name prefix or external id), a new customer (a page, or a
 dialog on the list with htmx), the profile (every field, open charges, invoices, the credit balance
-of each currency and its ledger, credit notes), the edit form, and the one-click changes (delete a customer,
-delete a charge).
+of each currency and its ledger, credit notes, its timeline of changes), the edit form, and the
+one-click changes (delete a customer, delete a charge).
 
 Every form is drawn from the API's own input model (`NewCustomer`, `CustomerChanges`, `NewCharge`,
 `NewBalanceTransaction`) and calls the service the API calls.
@@ -250,6 +250,7 @@ def profile(
         query.get("credit_notes_cursor") or None,
         customer_id=customer.id,
     )
+    timeline = request.services.events.customer_timeline(account_id, organisation_id, customer.id, PAGE_SIZE)
     return render(
         request,
         status,
@@ -262,6 +263,7 @@ def profile(
         invoices=invoices,
         credit_notes=credit_notes,
         ledger=ledger,
+        timeline=timeline,
         charge_fields=prefixed_fields(NewCharge, CHARGE),
         charge_values=charge_values or {},
         charge_errors=charge_errors or FormErrors(),

@@ -92,6 +92,7 @@ from remit.domain.charge import Charge
 from remit.domain.credit_notes import CreditNote
 from remit.domain.customer import Customer
 from remit.domain.errors import AlreadyDone, ConcurrentUpdate, Conflict, InvalidInput
+from remit.domain.events import EventSource
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
@@ -326,6 +327,7 @@ class DynamoBillingTransaction:
         expected_version: int | None = None,
         saved_cards: list[SavedCard] | None = None,
         next_charges_billing: date | None = None,
+        source: EventSource | None = None,
     ) -> None:
         """Set the customer's credit balances, add to its issued-invoice count, save the card for
         auto-pay and move its next monthly invoice of open charges, as given, in one update (a
@@ -374,7 +376,9 @@ class DynamoBillingTransaction:
                 "(version = :seen_version OR (attribute_not_exists(version) AND :seen_version = :zero))"
             )
             changed = as_read.model_copy(update={**shown, "updated_at": now, "version": as_read.version + 1})
-            event: Write | None = customer_event("customer.updated", changed, now, changed.version + 1)
+            event: Write | None = customer_event(
+                "customer.updated", changed, now, changed.version + 1, source
+            )
         else:
             event = None
         if next_charges_billing is not None:

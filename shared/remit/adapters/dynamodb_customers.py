@@ -36,6 +36,7 @@ from remit.adapters.dynamodb_events import customer_event
 from remit.adapters.items.customers import customer_attributes, customer_of
 from remit.domain.customer import Customer
 from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem
+from remit.domain.events import EventSource
 from remit.domain.pagination import Page
 
 _PREFIX = "CUSTOMER#"
@@ -184,7 +185,11 @@ class DynamoCustomerRepository:
         return Page([customer_of(item) for item in items], next_cursor)
 
     def save(
-        self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]
+        self,
+        customer: Customer,
+        claimed_external_ids: set[str],
+        released_external_ids: set[str],
+        source: EventSource | None = None,
     ) -> Customer:
         saved = customer.model_copy(update={"version": customer.version + 1})
         written = Write(
@@ -194,7 +199,7 @@ class DynamoCustomerRepository:
         )
         claims = [_claim(customer, e) for e in sorted(claimed_external_ids)]
         releases = [_release(customer, e) for e in sorted(released_external_ids)]
-        event = customer_event("customer.updated", saved, saved.updated_at, saved.version + 1)
+        event = customer_event("customer.updated", saved, saved.updated_at, saved.version + 1, source)
         self._table.write([written, event, *claims, *releases])
         return saved
 

@@ -35,7 +35,7 @@ from remit.domain import answers
 from remit.domain.billing_run import BillingRun
 from remit.domain.credit_notes import CreditNote
 from remit.domain.customer import Customer
-from remit.domain.events import EVENT_TYPES, Event, EventObject
+from remit.domain.events import EVENT_TYPES, Event, EventObject, EventSource
 from remit.domain.ids import new_id, time_floor
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.pagination import Page
@@ -190,6 +190,7 @@ def new_event(
     object_id: str,
     sequence: int,
     data: dict[str, object],
+    source: EventSource | None = None,
 ) -> Event:
     return Event(
         id=new_id("evt", created_at),
@@ -198,14 +199,20 @@ def new_event(
         created_at=created_at,
         object=EventObject(type=object_type, id=object_id, sequence=sequence),
         data=data,
+        source=source,
     )
 
 
-def customer_event(kind: str, customer: Customer, created_at: datetime, sequence: int) -> Write:
+def customer_event(
+    kind: str, customer: Customer, created_at: datetime, sequence: int, source: EventSource | None = None
+) -> Write:
     """The write of the customer's event (`customer.created|updated|deleted`), for the transaction
-    of the change: the customer as the API shows it, `sequence` its version after the change plus one."""
+    of the change: the customer as the API shows it, `sequence` its version after the change plus one,
+    `source` who made the change (None: the organisation)."""
     data = _shown(answers.Customer.of, customer)
-    event = new_event(customer.organisation_id, kind, created_at, "customer", customer.id, sequence, data)
+    event = new_event(
+        customer.organisation_id, kind, created_at, "customer", customer.id, sequence, data, source
+    )
     return Write("Put", put(event_item(f"ORG#{customer.organisation_id}", event), "attribute_not_exists(PK)"))
 
 
@@ -286,9 +293,14 @@ class DynamoEventLog:
         object_id: str | None = None,
         created_gte: datetime | None = None,
         created_lt: datetime | None = None,
+        newest_first: bool = False,
     ) -> Page[Event]:
-        """A page of the organisation's events, oldest first, reading only those that match:
-        `event_type` is `*`, `<object>.*` or a type; the times bound `created_at`."""
+        """A page of the organisation's events, oldest first (newest first with `newest_first`),
+        reading only those that match: `event_type` is `*`, `<object>.*` or a type; the times bound
+        `created_at`."""
+        if newest_first and created_gte is not None:
+            # The lower bound is where an oldest-first read starts; newest first it would end it.
+            raise ValueError("newest first reads take no created_gte")
         pk = f"ORG#{organisation_id}"
         after = decode_cursor(cursor, EVENT_SK) if cursor else None
         if created_gte is not None:
@@ -301,7 +313,7 @@ class DynamoEventLog:
         where = (GSI2, events_of_object(pk, object_id)) if object_id is not None else None
         # No event id equals a time bound (ids are longer): "at most the bound" is "made before it".
         below = _id_bound(created_lt) if created_lt is not None else None
-        items, more = self._page(pk, limit, after, where, equal_to, below)
+        items, more = self._page(pk, limit, after, where, equal_to, below, newest_first)
         return Page([event_of(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
     def _page(
@@ -312,13 +324,18 @@ class DynamoEventLog:
         where: tuple[Index, str] | None,
         equal_to: dict[str, str] | None,
         below: str | None,
+        descending: bool,
     ) -> tuple[list[Item], bool]:
         if where is None:
-            return self._table.query_prefix(pk, EVENT_SK, limit, after_sk, equal_to, below=below)
+            return self._table.query_prefix(
+                pk, EVENT_SK, limit, after_sk, equal_to, below=below, descending=descending
+            )
         index, partition = where
         after = (
             {"PK": pk, "SK": after_sk, index.partition_key: partition, index.sort_key: after_sk}
             if after_sk is not None
             else None
         )
-        return self._table.query_index_prefix(index, partition, EVENT_SK, limit, after, equal_to, below=below)
+        return self._table.query_index_prefix(
+            index, partition, EVENT_SK, limit, after, equal_to, below=below, descending=descending
+        )

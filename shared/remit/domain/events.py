@@ -11,7 +11,9 @@ together) share that sequence and carry the same object.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from remit.domain.values import Model
 
@@ -49,6 +51,11 @@ EVENT_TYPES: tuple[str, ...] = (
 # The event "Send test event" sends to one endpoint (never fanned out to the others).
 TEST_EVENT_TYPE = "webhook_endpoint.test"
 
+# Who made a change, when not the organisation's own people or systems (the API, the dashboard,
+# Remit's schedules, which an event leaves null): "portal" is the customer itself, signed in to the
+# organisation's customer portal.
+EventSource = Literal["portal"]
+
 # The object types events are about: the part of a type before its dot.
 OBJECT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(kind.split(".", 1)[0] for kind in EVENT_TYPES))
 
@@ -73,6 +80,15 @@ class Event(Model):
     created_at: datetime
     object: EventObject
     data: dict[str, Any]
+    # Events stored before sources were recorded have none: null, as any change by the organisation.
+    source: EventSource | None = Field(
+        default=None,
+        description=(
+            "Who made the change: `portal` when the customer made it itself, signed in to the "
+            "customer portal; null when the organisation's own people or systems did (the API, "
+            "the dashboard, Remit's schedules)."
+        ),
+    )
 
 
 def type_matches(pattern: str, event_type: str) -> bool:

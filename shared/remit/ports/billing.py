@@ -11,6 +11,7 @@ from remit.domain.card_intents import CardIntent
 from remit.domain.charge import Charge
 from remit.domain.credit_notes import CreditNote
 from remit.domain.customer import Customer
+from remit.domain.events import EventSource
 from remit.domain.invoice import Invoice, InvoiceEvent
 from remit.domain.numbering import NumberSeries
 from remit.domain.organisation import Organisation
@@ -47,9 +48,11 @@ class BillingTransaction(Protocol):
         expected_version: int | None = None,
         saved_cards: list[SavedCard] | None = None,
         next_charges_billing: date | None = None,
+        source: EventSource | None = None,
     ) -> None:
         """One update of the customer; `balances` (all currencies) only if still as `as_read` had them;
-        `saved_cards` (the whole list, with its `customer.updated` event) only if `as_read` is current."""
+        `saved_cards` (the whole list, with its `customer.updated` event, whose `source` is who made
+        the change: None for the organisation) only if `as_read` is current."""
         ...
 
     def insert_balance_transaction(self, transaction: BalanceTransaction) -> None: ...

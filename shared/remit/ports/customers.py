@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from remit.domain.customer import Customer
+from remit.domain.events import EventSource
 from remit.domain.pagination import Page
 
 
@@ -31,9 +32,14 @@ class CustomerRepository(Protocol):
         ...
 
     def save(
-        self, customer: Customer, claimed_external_ids: set[str], released_external_ids: set[str]
+        self,
+        customer: Customer,
+        claimed_external_ids: set[str],
+        released_external_ids: set[str],
+        source: EventSource | None = None,
     ) -> Customer:
-        """Write the customer if unchanged since read, claiming new external ids and releasing old ones.
+        """Write the customer if unchanged since read, claiming new external ids and releasing old ones,
+        with its `customer.updated` event (`source`: who made the change, None for the organisation).
 
         Raises `ConcurrentUpdate` if the customer changed, `Conflict` if an external id is taken.
         """

@@ -27,7 +27,9 @@ class EventLog(Protocol):
         object_id: str | None = None,
         created_gte: datetime | None = None,
         created_lt: datetime | None = None,
+        newest_first: bool = False,
     ) -> Page[Event]:
-        """A page of the organisation's events, oldest first, matching the filters: `event_type` is
-        `*`, `<object>.*` or a type; `created_gte` / `created_lt` bound `created_at`."""
+        """A page of the organisation's events, oldest first (newest first with `newest_first`,
+        which takes no `created_gte`), matching the filters: `event_type` is `*`, `<object>.*` or a
+        type; `created_gte` / `created_lt` bound `created_at`."""
         ...

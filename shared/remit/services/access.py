@@ -80,6 +80,7 @@ OPERATIONS: dict[str, Permission | None] = {
     # Events: what changed, for a program catching up
     "events.get": "read",
     "events.list": "read",
+    "events.customer_timeline": "read",
     # Customers, charges, credit balance
     "customers.list": "read",
     "customers.search": "read",

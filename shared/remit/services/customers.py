@@ -8,6 +8,7 @@ from datetime import datetime
 from remit.domain.changes import apply_changes, build
 from remit.domain.customer import Contact, ContactInput, Customer, CustomerChanges, NewCustomer
 from remit.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from remit.domain.events import EventSource
 from remit.domain.ids import new_id
 from remit.domain.pagination import Page
 from remit.ports.clock import Clock
@@ -135,7 +136,8 @@ class CustomerService:
         self, organisation_id: str, customer_id: str, changes: CustomerChanges
     ) -> Customer:
         """Apply a change the customer made itself, signed in to the organisation's portal: as
-        `update` does (same validation, events and reminder rescheduling), without an account.
+        `update` does (same validation, events and reminder rescheduling), without an account; its
+        `customer.updated` event has the source `portal`.
         Raises `NotFound` when the customer no longer exists, `InvalidInput` naming the field.
         """
 
@@ -145,9 +147,11 @@ class CustomerService:
                 raise NotFound("customer", customer_id)
             return customer
 
-        return self._update(current, changes)
+        return self._update(current, changes, source="portal")
 
-    def _update(self, read: Callable[[], Customer], changes: CustomerChanges) -> Customer:
+    def _update(
+        self, read: Callable[[], Customer], changes: CustomerChanges, source: EventSource | None = None
+    ) -> Customer:
         def attempt() -> tuple[Customer, bool]:
             current = read()
             organisation_id = current.organisation_id
@@ -166,7 +170,7 @@ class CustomerService:
                 updated = updated.with_charges_billing_from(today_in(timezone, now))
             before, after = set(current.external_ids), set(updated.external_ids)
             opted_in = updated.send_reminders and not current.send_reminders
-            return self._customers.save(updated, after - before, before - after), opted_in
+            return self._customers.save(updated, after - before, before - after, source), opted_in
 
         saved, opted_in = retry_on_conflict(attempt)
         if opted_in:

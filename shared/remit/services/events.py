@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from remit.domain.customer_timeline import TimelineEntry, timeline
 from remit.domain.errors import InvalidInput, NotFound
 from remit.domain.events import Event, type_pattern_problem
 from remit.domain.pagination import Page
@@ -53,3 +55,18 @@ class EventService:
             created_gte=created_gte,
             created_lt=created_lt,
         )
+
+    def customer_timeline(
+        self, account_id: str, organisation_id: str, customer_id: str, limit: int
+    ) -> Sequence[TimelineEntry]:
+        """The customer's own events (`customer.*`), newest first, at most `limit`, each said in
+        words and marked with who made it (`portal`: the customer itself). Events expire (see
+        `EVENT_RETENTION`): older changes are not on it. `NotFound` if the organisation is not the
+        account's; another organisation's customer has no events here (its id reads nothing).
+        """
+        self._organisations.require_access(account_id, organisation_id)
+        # One event more than shown: the oldest shown is said by its difference with it.
+        page = self._log.list_events(
+            organisation_id, limit + 1, None, object_id=customer_id, newest_first=True
+        )
+        return timeline(page.items, more=len(page.items) > limit)

@@ -26,6 +26,7 @@ from datetime import datetime
 from remit.domain.card_payments import CardPaymentEvent, CardSetupRequest
 from remit.domain.customer import Customer
 from remit.domain.errors import Conflict, InvalidInput, NotFound
+from remit.domain.events import EventSource
 from remit.domain.ids import new_id
 from remit.domain.saved_cards import (
     CardDetails,
@@ -82,29 +83,34 @@ class SavedCardService:
         logger.info("Card setup started", extra={"customer_id": customer_id, "session_id": session.id})
         return session.url
 
-    def remove_card(self, organisation_id: str, customer_id: str, card_id: str) -> None:
+    def remove_card(
+        self, organisation_id: str, customer_id: str, card_id: str, *, source: EventSource | None = "portal"
+    ) -> None:
         """Remove the card (the newest other card becomes the default if it was), then detach it at
-        the provider. Raises `NotFound` for an unknown organisation, customer or card."""
+        the provider; its `customer.updated` event has `source` (the customer's, `portal`, unless
+        an account acts). Raises `NotFound` for an unknown organisation, customer or card."""
 
         def attempt() -> SavedCard:
             customer = self._customer(organisation_id, customer_id)
             cards, removed = without_card(customer.saved_cards, card_id)
-            self._save(customer, cards)
+            self._save(customer, cards, source)
             return removed
 
         removed = retry_on_conflict(attempt)
         logger.info("Saved card removed", extra={"customer_id": customer_id, "card_id": card_id})
         self._detach(organisation_id, removed)
 
-    def set_default_card(self, organisation_id: str, customer_id: str, card_id: str) -> None:
-        """Make the card the one auto-pay charges. Idempotent; raises `NotFound` for an unknown
-        organisation, customer or card."""
+    def set_default_card(
+        self, organisation_id: str, customer_id: str, card_id: str, *, source: EventSource | None = "portal"
+    ) -> None:
+        """Make the card the one auto-pay charges (its event's `source` as `remove_card`'s).
+        Idempotent; raises `NotFound` for an unknown organisation, customer or card."""
 
         def attempt() -> None:
             customer = self._customer(organisation_id, customer_id)
             if card_named(customer.saved_cards, card_id).default:
                 return
-            self._save(customer, with_default(customer.saved_cards, card_id))
+            self._save(customer, with_default(customer.saved_cards, card_id), source)
 
         retry_on_conflict(attempt)
 
@@ -118,18 +124,19 @@ class SavedCardService:
     def remove(self, account_id: str, organisation_id: str, customer_id: str, card_id: str) -> None:
         """`remove_card` for the account's organisation; `NotFound` for another account's."""
         self._context.access.require_access(account_id, organisation_id)
-        self.remove_card(organisation_id, customer_id, card_id)
+        self.remove_card(organisation_id, customer_id, card_id, source=None)
 
     def make_default(self, account_id: str, organisation_id: str, customer_id: str, card_id: str) -> None:
         """`set_default_card` for the account's organisation; `NotFound` for another account's."""
         self._context.access.require_access(account_id, organisation_id)
-        self.set_default_card(organisation_id, customer_id, card_id)
+        self.set_default_card(organisation_id, customer_id, card_id, source=None)
 
     # --- from the provider's webhook --------------------------------------------------------
 
     def apply_card_saved(self, organisation_id: str, event: CardPaymentEvent, details: CardDetails) -> bool:
         """Save the card of a verified `card_saved` event, once per event id (`EventAlreadyApplied`
-        for a duplicate, nothing written). False (nothing written) when the customer is unknown."""
+        for a duplicate, nothing written). False (nothing written) when the customer is unknown.
+        Only the portal starts a card setup, so the customer's event has the source `portal`."""
 
         def attempt() -> bool:
             found = self._billing.get_customers(organisation_id, [str(event.customer_id)])
@@ -148,7 +155,9 @@ class SavedCardService:
             transaction = self._billing.transaction(organisation_id)
             transaction.claim_webhook_event(event.event_id, event.kind, now)
             if cards != customer.saved_cards:
-                transaction.adjust_customer(customer.id, now, as_read=customer, saved_cards=cards)
+                transaction.adjust_customer(
+                    customer.id, now, as_read=customer, saved_cards=cards, source="portal"
+                )
             transaction.commit()
             return True
 
@@ -164,10 +173,10 @@ class SavedCardService:
             raise NotFound("customer", customer_id)
         return found[0]
 
-    def _save(self, customer: Customer, cards: list[SavedCard]) -> None:
+    def _save(self, customer: Customer, cards: list[SavedCard], source: EventSource | None) -> None:
         now: datetime = self._context.clock.now()
         transaction = self._billing.transaction(customer.organisation_id)
-        transaction.adjust_customer(customer.id, now, as_read=customer, saved_cards=cards)
+        transaction.adjust_customer(customer.id, now, as_read=customer, saved_cards=cards, source=source)
         transaction.commit()
 
     def _detach(self, organisation_id: str, card: SavedCard) -> None:
