@@ -20,6 +20,7 @@ from portal.web import (
 )
 from remit.bootstrap import services
 from remit.domain.errors import NotFound
+from remit.domain.organisation import Organisation
 from remit.services.portal import LinkRequestsThrottled
 
 router = APIGatewayRouter()
@@ -31,25 +32,37 @@ def _request() -> PortalRequest:
     return PortalRequest(router.current_event.raw_event)
 
 
+def _sign_in_answer(
+    request: PortalRequest,
+    organisation: Organisation,
+    status: int,
+    *,
+    sent: bool = False,
+    notice: str | None = None,
+) -> Page:
+    """The sign-in page (a fresh form token in its form and cookie), with what the last request did."""
+    token = request.form_token()
+    answer = page(
+        request,
+        status,
+        "sign_in.html",
+        SIGN_IN_TITLE,
+        organisation,
+        organisation.locale,
+        form_token=token,
+        sent=sent,
+        notice=notice,
+    )
+    return with_form_cookie(answer, token)
+
+
 @router.get("/p/<org_id>")
 def sign_in_page(org_id: str) -> Page:
     request = _request()
     organisation = services().portal.portal_of(org_id)
     if request.signed_in(org_id) is not None:
         return see_other(f"{request.base}/p/{org_id}/account")
-    token = request.form_token()
-    answer = page(
-        request,
-        200,
-        "sign_in.html",
-        SIGN_IN_TITLE,
-        organisation,
-        organisation.locale,
-        form_token=token,
-        sent=False,
-        notice=None,
-    )
-    return with_form_cookie(answer, token)
+    return _sign_in_answer(request, organisation, 200)
 
 
 @router.post("/p/<org_id>/sign_in")
@@ -57,62 +70,18 @@ def ask_for_link(org_id: str) -> Page:
     """The same page for a known and an unknown email (`PortalSignInService.request_link`)."""
     request = _request()
     organisation = services().portal.portal_of(org_id)
-    token = request.form_token()
     if not request.accepts_form_csrf():
-        answer = page(
-            request,
-            403,
-            "sign_in.html",
-            SIGN_IN_TITLE,
-            organisation,
-            organisation.locale,
-            form_token=token,
-            sent=False,
-            notice="This form has expired; please try again.",
-        )
-        return with_form_cookie(answer, token)
+        return _sign_in_answer(request, organisation, 403, notice="This form has expired; please try again.")
     email = request.field("email").strip()
     if not email or len(email) > 254 or "@" not in email:
-        answer = page(
-            request,
-            422,
-            "sign_in.html",
-            SIGN_IN_TITLE,
-            organisation,
-            organisation.locale,
-            form_token=token,
-            sent=False,
-            notice="Enter an email address.",
-        )
-        return with_form_cookie(answer, token)
+        return _sign_in_answer(request, organisation, 422, notice="Enter an email address.")
     try:
         services().portal.request_link(org_id, email, request.client, request.public_url)
     except LinkRequestsThrottled as throttled:
-        answer = page(
-            request,
-            429,
-            "sign_in.html",
-            SIGN_IN_TITLE,
-            organisation,
-            organisation.locale,
-            form_token=token,
-            sent=False,
-            notice=throttled.detail,
-        )
+        answer = _sign_in_answer(request, organisation, 429, notice=throttled.detail)
         answer.headers["Retry-After"] = "900"
-        return with_form_cookie(answer, token)
-    answer = page(
-        request,
-        200,
-        "sign_in.html",
-        SIGN_IN_TITLE,
-        organisation,
-        organisation.locale,
-        form_token=token,
-        sent=True,
-        notice=None,
-    )
-    return with_form_cookie(answer, token)
+        return answer
+    return _sign_in_answer(request, organisation, 200, sent=True)
 
 
 @router.get("/p/<org_id>/sign_in/<secret>")
