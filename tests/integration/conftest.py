@@ -16,6 +16,9 @@ from local.cloudformation import create_tables, create_user_pool
 from local.moto_server import LocalMotoServer
 from tests.clocks import SettableClock
 from tests.integration.api_client import ApiClient
+from tests.integration.fake_stripe import FakeStripe
+
+STRIPE_SECRETS_PREFIX = "remit/test/payment-providers"
 
 # The in-process mock gets the same transaction undo log and key-range queries as the local stack.
 moto_patches.install()
@@ -102,6 +105,17 @@ def new_account(name: str = "Test account", api_key: str | None = None) -> ApiCl
 def api(aws: None) -> ApiClient:
     """A client authenticated as a fresh account (whose key is also the sample events' key)."""
     return new_account("Acme account", api_key=SAMPLE_KEY)
+
+
+@pytest.fixture
+def stripe_api(monkeypatch: pytest.MonkeyPatch, aws: None) -> Iterator[FakeStripe]:
+    """Stripe's endpoints faked on loopback, Remit's Stripe client pointed at them, and the
+    organisations' provider secrets kept under the tests' own prefix."""
+    monkeypatch.setenv("REMIT_SECRETS_PREFIX", STRIPE_SECRETS_PREFIX)
+    with FakeStripe() as fake:
+        monkeypatch.setenv("REMIT_STRIPE_API_BASE", fake.url)
+        reset_remit()
+        yield fake
 
 
 @pytest.fixture

@@ -38,14 +38,6 @@ def secrets_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def stripe_api(monkeypatch: pytest.MonkeyPatch, aws: None) -> Iterator[FakeStripe]:
-    with FakeStripe() as fake:
-        monkeypatch.setenv("REMIT_STRIPE_API_BASE", fake.url)
-        reset_remit()
-        yield fake
-
-
-@pytest.fixture
 def acme(api: ApiClient, stripe_api: FakeStripe) -> Billing:
     billing = Billing(api)
     assert billing.api.put(f"{billing.base}/payment_provider", json_body=STRIPE).status == 200

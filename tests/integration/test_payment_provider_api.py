@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,14 +34,6 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 @pytest.fixture(autouse=True)
 def secrets_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REMIT_SECRETS_PREFIX", SECRETS_PREFIX)
-
-
-@pytest.fixture
-def stripe_api(monkeypatch: pytest.MonkeyPatch, aws: None) -> Iterator[FakeStripe]:
-    with FakeStripe() as fake:
-        monkeypatch.setenv("REMIT_STRIPE_API_BASE", fake.url)
-        reset_remit()
-        yield fake
 
 
 @pytest.fixture

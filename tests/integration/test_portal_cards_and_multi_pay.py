@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
-from tests.integration.conftest import SettableClock, reset_remit
+from tests.integration.conftest import SettableClock
 from tests.integration.fake_stripe import FakeStripe
 from tests.integration.portal_browser import PortalBrowser, sign_in_links
 
@@ -23,14 +21,6 @@ STRIPE = {
 @pytest.fixture(autouse=True)
 def secrets_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REMIT_SECRETS_PREFIX", "remit/test/payment-providers")
-
-
-@pytest.fixture
-def stripe_api(monkeypatch: pytest.MonkeyPatch, aws: None) -> Iterator[FakeStripe]:
-    with FakeStripe() as fake:
-        monkeypatch.setenv("REMIT_STRIPE_API_BASE", fake.url)
-        reset_remit()
-        yield fake
 
 
 @pytest.fixture

@@ -5,17 +5,15 @@ provider's webhooks once each, and never counted a second time by `charge.refund
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.api_client import ApiClient, LambdaContext
-from tests.integration.conftest import SettableClock, reset_remit
+from tests.integration.conftest import SettableClock
 from tests.integration.fake_stripe import FakeStripe
 from tests.integration.test_card_webhooks import (
-    SECRETS_PREFIX,
     Shop,
     items,
     sign,
@@ -24,15 +22,6 @@ from tests.integration.test_card_webhooks import (
 
 INVOICE_TOTAL = 2380
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-
-
-@pytest.fixture
-def stripe_api(monkeypatch: pytest.MonkeyPatch, aws: None) -> Iterator[FakeStripe]:
-    monkeypatch.setenv("REMIT_SECRETS_PREFIX", SECRETS_PREFIX)
-    with FakeStripe() as fake:
-        monkeypatch.setenv("REMIT_STRIPE_API_BASE", fake.url)
-        reset_remit()
-        yield fake
 
 
 def scheduled_refund_sweep() -> Any:

@@ -199,6 +199,9 @@ def test_a_paid_checkout_is_a_success_with_its_metadata_amount_and_customer() ->
         "failure_message": None,
         "provider_customer_id": "cus_1",
         "payment_method_id": None,
+        "card": None,
+        "customer_id": None,
+        "invoice_ids": [],
     }
 
 
