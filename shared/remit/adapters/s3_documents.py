@@ -10,31 +10,20 @@ failed), so that a failure is remembered rather than tried again by every reques
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from remit.adapters.s3_bucket import S3Bucket
 from remit.domain.document_renders import RenderAttempt
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+    pass
 
 PDF_CONTENT_TYPE = "application/pdf"
 
 
-class S3DocumentStore:
-    def __init__(self, client_factory: Callable[[], S3Client], bucket: str) -> None:
-        self._client_factory = client_factory
-        self._client: S3Client | None = None
-        self._bucket = bucket
-
-    @property
-    def _s3(self) -> S3Client:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
-
+class S3DocumentStore(S3Bucket):
     def put_pdf(self, organisation_id: str, invoice_id: str, revision: str, content: bytes) -> None:
         self._s3.put_object(
             Bucket=self._bucket,

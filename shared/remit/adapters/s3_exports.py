@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING
 
 from boto3.s3.transfer import TransferConfig
 
+from remit.adapters.s3_bucket import S3Bucket
 from remit.ports.exports import ExportDownload
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+    pass
 
 #: How long a download address works: long enough to follow a redirect, short enough to be no
 #: lasting way into the organisation's books.
@@ -34,18 +34,7 @@ UPLOAD = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
 IN_MEMORY_BYTES = 1024 * 1024
 
 
-class S3ExportFiles:
-    def __init__(self, client_factory: Callable[[], S3Client], bucket: str) -> None:
-        self._client_factory = client_factory
-        self._client: S3Client | None = None
-        self._bucket = bucket
-
-    @property
-    def _s3(self) -> S3Client:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
-
+class S3ExportFiles(S3Bucket):
     def scratch(self) -> AbstractContextManager[IO[bytes]]:
         return tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES, mode="w+b")
 

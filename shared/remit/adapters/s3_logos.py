@@ -8,15 +8,15 @@ organisation's `branding.logo_url`, and only that one is served at its public UR
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from remit.adapters.s3_bucket import S3Bucket
 from remit.domain.logos import LOGO_KEY_PREFIX, PreparedLogo
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+    pass
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
 # The headers of the object itself, for anything that ever reads it from the bucket: a logo may be
@@ -24,18 +24,7 @@ _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
 CACHE_CONTROL = "public, max-age=300"
 
 
-class S3LogoStore:
-    def __init__(self, client_factory: Callable[[], S3Client], bucket: str) -> None:
-        self._client_factory = client_factory
-        self._client: S3Client | None = None
-        self._bucket = bucket
-
-    @property
-    def _s3(self) -> S3Client:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
-
+class S3LogoStore(S3Bucket):
     def put_logo(self, organisation_id: str, logo: PreparedLogo) -> str:
         digest = hashlib.sha256(logo.content).hexdigest()[:24]
         key = f"{LOGO_KEY_PREFIX}{organisation_id}/{digest}.{_EXTENSIONS[logo.content_type]}"
