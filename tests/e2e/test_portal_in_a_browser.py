@@ -172,11 +172,12 @@ def test_a_customer_signs_in_by_email_sees_what_it_owes_pays_downloads_and_signs
 
     # Makes the second card the default, then removes the first
     assert page.get_by_text("Default", exact=True).count() == 1
-    press(page, page.get_by_role("button", name="Make default •••• 4242"))
-    page.wait_for_url(f"**/p/{org_id}/cards")
+    # (The page posts and comes back to the same address: wait for that navigation itself.)
+    with page.expect_navigation(url=f"**/p/{org_id}/cards"):
+        press(page, page.get_by_role("button", name="Make default •••• 4242"))
     assert page.get_by_role("button", name="Make default •••• 4242").count() == 1  # the first, now
-    press(page, page.get_by_role("button", name="Remove •••• 4242").first)
-    page.wait_for_url(f"**/p/{org_id}/cards")
+    with page.expect_navigation(url=f"**/p/{org_id}/cards"):
+        press(page, page.get_by_role("button", name="Remove •••• 4242").first)
     body = page.inner_text("body")
     assert body.count("Visa •••• 4242") == 1
     assert "Default" in body
