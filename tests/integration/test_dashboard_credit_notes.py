@@ -13,7 +13,7 @@ import pytest
 from tests.integration.dashboard_browser import text_of
 from tests.integration.roles import account_with_roles
 from tests.integration.test_dashboard_invoices import Org
-from tests.integration.test_refunds import RefundingShop, shop, stripe_api  # noqa: F401 - fixtures
+from tests.integration.test_refunds import RefundingShop, shop  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("user_pool")
 
