@@ -40,6 +40,18 @@ class BillingContext:
         self.access = access
         self.clock = clock
 
+    def customer_of(self, invoice: Invoice) -> Customer | None:
+        """The invoice's customer as stored now (one read); None once it is deleted."""
+        found = self.billing.get_customers(invoice.organisation_id, [invoice.customer_id])
+        return found[0] if found else None
+
+    def existing_customer_of(self, invoice: Invoice) -> Customer:
+        """The invoice's customer as stored now; `NotFound` once it is deleted."""
+        customer = self.customer_of(invoice)
+        if customer is None:
+            raise NotFound("customer", invoice.customer_id)
+        return customer
+
     def organisation_and_customer(
         self, account_id: str, organisation_id: str, customer_id: str, *, customer_field: str | None = None
     ) -> tuple[Organisation, Customer]:

@@ -33,7 +33,6 @@ from typing import Literal
 from remit.domain.card_intents import CardIntent, EventAlreadyApplied
 from remit.domain.card_payments import CardPaymentEvent, ProviderCredentials, ProviderName
 from remit.domain.credit import Credit, refund_from_credit
-from remit.domain.customer import Customer
 from remit.domain.errors import Conflict, InvalidSignature, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
@@ -393,7 +392,7 @@ class CardEventService:
         wanted = settlement.credit or Credit(invoice.currency, 0)
         customer = None
         if wanted.amount or card is not None:
-            customer = self._customer(invoice)
+            customer = self._context.customer_of(invoice)
         if customer is not None:
             credit = refund_from_credit(wanted, customer.balances)
             if credit != wanted:
@@ -412,10 +411,6 @@ class CardEventService:
                 saved_cards=None if cards == customer.saved_cards else cards,
             )
         transaction.save_card_intent(after)
-
-    def _customer(self, invoice: Invoice) -> Customer | None:
-        found = self._billing.get_customers(invoice.organisation_id, [invoice.customer_id])
-        return found[0] if found else None
 
 
 def _log_ignored(organisation_id: str, event: CardPaymentEvent, reason: str) -> None:

@@ -150,7 +150,7 @@ class CardPaymentService:
             raise NotFound("invoice", "(link)")
         _require_payable(invoice)
         credentials = self._connected(organisation)
-        customer = self._customer(invoice)
+        customer = self._context.customer_of(invoice)
         card_on_file = customer.card_on_file if customer is not None else None
         hosted_url = invoice.hosted_url or ""
         request = CheckoutRequest(
@@ -261,7 +261,7 @@ class CardPaymentService:
         )
         _require_payable(invoice)
         credentials = self._connected(organisation)
-        customer = self._customer(invoice)
+        customer = self._context.customer_of(invoice)
         card = customer.card_on_file if customer is not None else None
         if card is None:
             raise Conflict(
@@ -303,10 +303,6 @@ class CardPaymentService:
             cursor = page.next_cursor
             if cursor is None:
                 return failed
-
-    def _customer(self, invoice: Invoice) -> Customer | None:
-        found = self._billing.get_customers(invoice.organisation_id, [invoice.customer_id])
-        return found[0] if found else None
 
 
 def _require_payable(invoice: Invoice) -> None:

@@ -33,7 +33,6 @@ from remit.domain.credit_notes import (
     uncredited_invoice,
     voided_credit_note,
 )
-from remit.domain.customer import Customer
 from remit.domain.errors import AlreadyDone, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
@@ -137,7 +136,7 @@ class CreditNoteService:
             if self._einvoices is not None:
                 # Validated with the number about to be taken; a refusal raises before any write.
                 status = self._einvoices.check_credit_note(
-                    note, invoice, organisation, self._customer(invoice)
+                    note, invoice, organisation, self._context.existing_customer_of(invoice)
                 )
                 if status is not None:
                     note = note.model_copy(update={"einvoice": status})
@@ -148,7 +147,7 @@ class CreditNoteService:
             if note.credit_amount:
                 self._context.stage_credit(
                     transaction,
-                    self._customer(invoice),
+                    self._context.existing_customer_of(invoice),
                     Credit(invoice.currency, note.credit_amount),
                     now,
                     "credit_note",
@@ -235,12 +234,6 @@ class CreditNoteService:
                 return payments
             cursor = page.next_cursor
 
-    def _customer(self, invoice: Invoice) -> Customer:
-        found = self._billing.get_customers(invoice.organisation_id, [invoice.customer_id])
-        if not found:
-            raise NotFound("customer", invoice.customer_id)
-        return found[0]
-
     # --- reading --------------------------------------------------------------------------------
 
     def get(self, account_id: str, organisation_id: str, credit_note_id: str) -> CreditNote:
@@ -308,7 +301,7 @@ class CreditNoteService:
                 account_id, organisation_id, organisation, invoice, note.invoice_id
             )
             now = self._clock.now()
-            customer = self._customer(invoice) if note.credit_amount else None
+            customer = self._context.existing_customer_of(invoice) if note.credit_amount else None
             held = customer.balances.get(note.currency, 0) if customer is not None else None
             voided = voided_credit_note(note, invoice, now, credit_held=held)
             restored = uncredited_invoice(invoice, note, now)

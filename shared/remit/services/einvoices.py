@@ -143,7 +143,7 @@ class EinvoiceService:
         )
         if invoice.status == "draft":
             raise Conflict("A draft has no e-invoice yet: finalize the invoice first.")
-        customer = self._customer(invoice)
+        customer = self._context.existing_customer_of(invoice)
         einvoice_format = einvoice_format or einvoice_format_of(invoice, customer)
         if einvoice_format is None:
             raise InvalidInput.single("format", _NO_FORMAT)
@@ -177,7 +177,7 @@ class EinvoiceService:
         )
         if organisation is None or invoice is None:
             raise NotFound("credit note", credit_note_id)
-        customer = self._customer(invoice)
+        customer = self._context.existing_customer_of(invoice)
         einvoice_format = einvoice_format or einvoice_format_of(invoice, customer)
         if einvoice_format is None:
             raise InvalidInput.single("format", _NO_FORMAT)
@@ -213,12 +213,6 @@ class EinvoiceService:
         return EinvoiceStatus(
             format=report.format, valid=report.valid, validated_at=now, failed_rules=report.failed_rules
         )
-
-    def _customer(self, invoice: Invoice) -> Customer:
-        found = self._billing.get_customers(invoice.organisation_id, [invoice.customer_id])
-        if not found:
-            raise NotFound("customer", invoice.customer_id)
-        return found[0]
 
     def _keep_invoice_status(self, invoice: Invoice, report: ValidationReport) -> None:
         if not _worth_keeping(invoice.einvoice, report):

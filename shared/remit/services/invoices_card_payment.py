@@ -126,7 +126,7 @@ class InvoicesCardPayment:
             applied += share
             first_payment = first_payment or payment
         first = invoices[0]
-        customer = self._customer(first)
+        customer = self._context.customer_of(first)
         if customer is not None:
             self._credit(transaction, customer, first, Credit(first.currency, remaining), now, card)
         transaction.save_card_intent(
@@ -165,10 +165,6 @@ class InvoicesCardPayment:
             first.id,
             saved_cards=None if cards == customer.saved_cards else cards,
         )
-
-    def _customer(self, invoice: Invoice) -> Customer | None:
-        found = self._billing.get_customers(invoice.organisation_id, [invoice.customer_id])
-        return found[0] if found else None
 
 
 def _ignored(organisation_id: str, event: CardPaymentEvent, reason: str) -> None:
