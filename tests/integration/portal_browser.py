@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -16,7 +17,6 @@ from urllib.parse import urlencode, urlsplit
 import boto3
 
 from tests.integration.api_client import ApiResponse, LambdaContext, sample_event
-from tests.integration.conftest import TABLES
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -103,7 +103,7 @@ class PortalBrowser:
 def sign_in_links(org: str) -> list[dict[str, Any]]:
     """The sign-in emails the outbox owes for `org`: recipient, customer and link."""
     items = boto3.client("dynamodb").query(
-        TableName=TABLES["BillingTable"],
+        TableName=os.environ["REMIT_BILLING_TABLE"],
         KeyConditionExpression="PK = :pk AND begins_with(SK, :outbox)",
         ExpressionAttributeValues={":pk": {"S": f"ORG#{org}"}, ":outbox": {"S": "OUTBOX#"}},
     )["Items"]

@@ -12,7 +12,7 @@ from local.aws_emulation import sent_emails
 from local.dev_outbox import sent_email
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
-from tests.integration.conftest import SettableClock, reset_remit
+from tests.integration.conftest import SettableClock, new_account, reset_remit
 from tests.integration.portal_browser import PortalBrowser, sign_in_links
 
 
@@ -238,12 +238,14 @@ def test_the_sign_in_email_carries_the_link_in_the_customers_language_and_forget
     assert after["link"] is None
 
 
-def test_a_link_used_twice_at_once_signs_in_once(acme: Billing) -> None:
+def test_a_link_used_twice_at_once_signs_in_once(served_aws: None) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from remit.bootstrap import services
     from remit.domain.errors import NotFound
 
+    # Real threads against the moto server (the in-process mock does not serialize its writes)
+    acme = Billing(new_account("Concurrent account"))
     PortalBrowser().ask_for_link(acme.org, "ap@globex.test")
     [message] = sign_in_links(acme.org)
     secret = message["link"].rsplit("/", 1)[1]

@@ -64,7 +64,9 @@ class DynamoPortalStore:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
             raise
-        item = from_attributes(answer.get("Attributes", {}))
+        if not answer.get("Attributes"):
+            return None  # deleted by a concurrent use between the check and the delete
+        item = from_attributes(answer["Attributes"])
         expires_at = datetime.fromisoformat(str(item["link_expires_at"]))
         if expires_at <= now:
             return None
