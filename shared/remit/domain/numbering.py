@@ -23,6 +23,10 @@ NumberPrefix = Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9\-_/.#]*
 NumberPadding = Annotated[int, Field(ge=1, le=12)]
 SequenceNumber = Annotated[int, Field(ge=1, le=10**12)]
 
+# Every document issued in an organisation, and every renumbering, writes the same series: under a
+# burst each writer waits its turn, so a write of a series retries longer than an ordinary edit.
+SERIES_WRITE_ATTEMPTS = 60
+
 
 class SeriesMoved(ConcurrentUpdate):
     """The series was written since it was read: take the numbers again from the series as it is."""

@@ -36,6 +36,7 @@ from remit.domain.credit_notes import (
 from remit.domain.errors import AlreadyDone, NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
+from remit.domain.numbering import SERIES_WRITE_ATTEMPTS
 from remit.domain.pagination import Page
 from remit.domain.payment import Payment
 from remit.domain.refunds import Refund, allocate_refund, with_refund
@@ -47,9 +48,6 @@ from remit.services.retry import retry_on_conflict
 
 if TYPE_CHECKING:
     from remit.services.einvoices import EinvoiceService
-
-# Credit notes of one organisation all advance the same counter: under a burst each waits its turn.
-ISSUE_ATTEMPTS = 60
 
 
 class CreditNoteService:
@@ -180,7 +178,7 @@ class CreditNoteService:
             return note, refunds
 
         try:
-            note, refunds = retry_on_conflict(attempt, attempts=ISSUE_ATTEMPTS)
+            note, refunds = retry_on_conflict(attempt, attempts=SERIES_WRITE_ATTEMPTS)
         except AlreadyDone:
             earlier = self._store.credit_note_of_request(organisation_id, request) if request else None
             if earlier is None or earlier.invoice_id != invoice_id:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from remit.domain.customer import Customer
 from remit.domain.errors import NotFound
 from remit.domain.invoice import Invoice
-from remit.domain.numbering import NumberSeries, TakenNumber
+from remit.domain.numbering import SERIES_WRITE_ATTEMPTS, NumberSeries, TakenNumber
 from remit.domain.organisation import Organisation
 from remit.domain.reminders import next_look_date
 from remit.ports.billing import BillingTransaction
@@ -17,10 +17,6 @@ from remit.services.retry import retry_on_conflict
 
 if TYPE_CHECKING:
     from remit.services.einvoices import EinvoiceService
-
-# Finalizations in one organisation all advance the same counter; under a burst each must wait its
-# turn, so they retry longer than an ordinary edit.
-FINALIZE_ATTEMPTS = 60
 
 
 class InvoiceLifecycleService:
@@ -102,7 +98,7 @@ class InvoiceLifecycleService:
 
         # The PDF is not rendered here: finalizing costs its two DynamoDB calls whatever the
         # invoice looks like, and the PDF is rendered (and kept) the first time someone needs it.
-        invoice, _ = retry_on_conflict(attempt, attempts=FINALIZE_ATTEMPTS)
+        invoice, _ = retry_on_conflict(attempt, attempts=SERIES_WRITE_ATTEMPTS)
         return invoice
 
     def stage_finalization(

@@ -8,7 +8,7 @@ from remit.domain.changes import apply_changes, build
 from remit.domain.errors import InvalidInput, NotFound
 from remit.domain.ids import new_id
 from remit.domain.logos import ASSETS_PATH, LOGO_KEY_PREFIX, LOGO_TYPES, UnusableLogo
-from remit.domain.numbering import NumberSeries
+from remit.domain.numbering import SERIES_WRITE_ATTEMPTS, NumberSeries
 from remit.domain.organisation import (
     NewOrganisation,
     Organisation,
@@ -100,7 +100,9 @@ class OrganisationService:
         `invoice_numbering.next_number` alone does not write the invoice series, so it never meets a
         finalization (and `credit_note_numbering.next_number` the credit note series, likewise).
 
-        Raises `NotFound`, `InvalidInput` (naming the field), or `ConcurrentUpdate` after many retries.
+        A renumbering waits its turn behind a burst of finalizations as long as they wait for each
+        other (`SERIES_WRITE_ATTEMPTS`). Raises `NotFound`, `InvalidInput` (naming the field), or
+        `ConcurrentUpdate` after many retries.
         """
 
         def attempt() -> tuple[Organisation, bool]:
@@ -119,7 +121,7 @@ class OrganisationService:
             )
             return saved, updated.reminders != current.reminders
 
-        saved, reminders_changed = retry_on_conflict(attempt)
+        saved, reminders_changed = retry_on_conflict(attempt, attempts=SERIES_WRITE_ATTEMPTS)
         if reminders_changed:
             self._reminders_changed(organisation_id)
         return saved
