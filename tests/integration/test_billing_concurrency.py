@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
 from remit.domain.customer import NewCustomer
+from remit.domain.errors import ConcurrentUpdate
 from remit.domain.invoice import InvalidTransition, NewInvoice, NewLineItem
 from remit.domain.organisation import NewOrganisation
 from remit.domain.payment import NewOfflinePayment
@@ -92,18 +92,25 @@ def test_concurrent_payments_on_one_invoice_lose_no_update(served_aws: None) -> 
     invoice = services().invoice_lifecycle.finalize(account, organisation, draft, "https://x.test")  # 1000
     amounts = [10 * (n + 1) for n in range(12)]  # 780 in all, less than due
 
-    def pay(number: int) -> Any:
-        return services().payments.record_offline_payment(
-            account, organisation, invoice.id, NewOfflinePayment(amount=amounts[number], method="cash")
-        )
+    def pay(number: int) -> int:
+        try:
+            services().payments.record_offline_payment(
+                account, organisation, invoice.id, NewOfflinePayment(amount=amounts[number], method="cash")
+            )
+        except ConcurrentUpdate:
+            # A payer that lost every retry to the others is answered 409 and records nothing; with
+            # twelve racers and eight attempts that is a legitimate (rare) outcome, not a lost update. A
+            # payer fails only when another commits, so if one ran out at least eight were recorded.
+            return 0
+        return amounts[number]
 
-    race(len(amounts), pay)
+    paid = race(len(amounts), pay)
 
     after = services().invoices.get(account, organisation, invoice.id)
     recorded = services().payments.list_payments(account, organisation, 100, None, invoice.id, None).items
-    assert after.amount_paid == sum(amounts) == sum(p.amount for p in recorded)
-    assert after.amount_due == invoice.total - sum(amounts)
-    assert len(recorded) == len(amounts)
+    assert after.amount_paid == sum(paid) == sum(p.amount for p in recorded)
+    assert after.amount_due == invoice.total - sum(paid)
+    assert len(recorded) == len([amount for amount in paid if amount]) >= 8
 
 
 def test_racing_payments_that_overpay_record_exactly_what_was_paid(served_aws: None) -> None:
