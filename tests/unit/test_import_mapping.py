@@ -86,6 +86,38 @@ def test_the_invoice_ninja_preset_maps_its_clients_export_and_its_first_contact(
     assert mapping["email"] == "email"
 
 
+def test_the_invoice_ninja_preset_maps_the_header_its_english_export_writes() -> None:
+    # Given the header Invoice Ninja's client export writes in English: each column's label, not
+    # its key (ClientExport: `ctrans("texts.<key>")`, e.g. address1 -> "Street")
+    header = ["Name", "Number", "ID Number", "VAT Number", "Street", "Apt/Suite", "City", "State/Province",
+              "Postal Code", "Country", "Currency", "Phone", "Website", "Public Notes", "Private Notes",
+              "Balance", "Paid to Date", "First Name", "Last Name", "Email"]  # fmt: skip
+
+    # When the preset suggests the mapping
+    mapping = suggest_mapping(header, "invoiceninja_clients")
+
+    # Then every column Remit has a field for is mapped, and the balances are not
+    assert mapping == {
+        "Name": "name",
+        "Number": "external_id",
+        "ID Number": "metadata.id_number",
+        "VAT Number": "tax_id",
+        "Street": "address.line1",
+        "Apt/Suite": "address.line2",
+        "City": "address.city",
+        "State/Province": "address.state",
+        "Postal Code": "address.postal_code",
+        "Country": "address.country",
+        "Currency": "currency",
+        "Phone": "metadata.phone",
+        "Website": "metadata.website",
+        "Public Notes": "metadata.notes",
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Email": "email",
+    }
+
+
 def test_a_mapping_naming_an_unknown_column_or_field_or_a_field_twice_is_refused() -> None:
     with pytest.raises(InvalidInput) as refused:
         checked_mapping(
