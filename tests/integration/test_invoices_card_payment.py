@@ -156,6 +156,124 @@ def test_an_event_naming_invoices_of_two_customers_is_ignored(acme: Billing) -> 
     assert payments(acme, other["id"]) == []
 
 
+def refunded_event(event_id: str, org: str, invoice_ids: list[str], total_refunded: int) -> bytes:
+    """Stripe's `charge.refunded` for the payment of `invoice_ids`: the total refunded so far."""
+    metadata = {"organisation_id": org, "customer_id": "cus_x", "invoice_ids": ",".join(invoice_ids)}
+    charge = {
+        "id": "ch_many",
+        "payment_intent": "pi_many",
+        "amount_refunded": total_refunded,
+        "currency": "eur",
+        "metadata": metadata,
+    }
+    return json.dumps({"id": event_id, "type": "charge.refunded", "data": {"object": charge}}).encode()
+
+
+def card_payment(billing: Billing, invoice_id: str) -> dict[str, Any]:
+    [payment] = [p for p in payments(billing, invoice_id) if p["method"] == "card"]
+    return payment
+
+
+def test_a_refund_in_the_providers_dashboard_takes_the_credit_back_then_reopens_the_last_invoice_paid(
+    acme: Billing,
+) -> None:
+    # Given one card payment of two invoices that paid 500 more than they owed (credited)
+    first, second = acme.finalized(), acme.finalized()
+    ids = [first["id"], second["id"]]
+    deliver(acme.org, paid_event("evt_paid", "payment_intent.succeeded", acme.org, ids, 2 * TOTAL + 500))
+    assert acme.customer_balance() == 500
+
+    # When the organisation refunds 800 of it in Stripe's dashboard, then 300 more (the event says
+    # the total so far), and the first refund's event comes again
+    outcomes = [
+        deliver(acme.org, refunded_event("evt_r1", acme.org, ids, 800)),
+        deliver(acme.org, refunded_event("evt_r2", acme.org, ids, 1100)),
+        deliver(acme.org, refunded_event("evt_r1", acme.org, ids, 800)),
+        deliver(acme.org, refunded_event("evt_r3", acme.org, ids, 800)),  # an older total, late
+    ]
+
+    # Then the credit goes first (500), the second invoice's payment gives back the rest (600): it
+    # owes that again, and the first invoice stays paid
+    assert outcomes == ["applied", "applied", "already_applied", "applied"]
+    assert acme.customer_balance() == 0
+    assert acme.get(first["id"])["status"] == "paid"
+    reopened = acme.get(second["id"])
+    assert (reopened["status"], reopened["amount_due"], reopened["amount_paid"]) == ("open", 600, TOTAL - 600)
+    assert card_payment(acme, second["id"])["amount_refunded"] == 600
+    assert card_payment(acme, second["id"])["status"] == "partially_refunded"
+    assert card_payment(acme, first["id"])["status"] == "succeeded"
+    events = acme.api.get(f"{acme.base}/events?type=payment.refunded").json()["data"]
+    assert [e["data"]["amount_refunded"] for e in events] == [300, 600]
+
+
+def test_a_refund_of_the_whole_payment_reopens_every_invoice_it_paid(acme: Billing) -> None:
+    first, second = acme.finalized(), acme.finalized()
+    ids = [first["id"], second["id"]]
+    deliver(acme.org, paid_event("evt_paid", "payment_intent.succeeded", acme.org, ids, 2 * TOTAL))
+
+    outcome = deliver(acme.org, refunded_event("evt_r", acme.org, ids, 2 * TOTAL))
+
+    assert outcome == "applied"
+    for invoice in (first, second):
+        assert (acme.get(invoice["id"])["status"], acme.get(invoice["id"])["amount_due"]) == ("open", TOTAL)
+        assert card_payment(acme, invoice["id"])["status"] == "refunded"
+    assert acme.customer_balance() == 0
+
+
+def test_a_refund_reported_before_the_success_is_not_paid_onto_the_invoices(acme: Billing) -> None:
+    first, second = acme.finalized(), acme.finalized()
+    ids = [first["id"], second["id"]]
+
+    deliver(acme.org, refunded_event("evt_r", acme.org, ids, TOTAL))
+    deliver(acme.org, paid_event("evt_paid", "payment_intent.succeeded", acme.org, ids, 2 * TOTAL))
+
+    assert acme.get(first["id"])["status"] == "paid"
+    assert (acme.get(second["id"])["status"], acme.get(second["id"])["amount_due"]) == ("open", TOTAL)
+    assert payments(acme, second["id"]) == []
+    assert acme.customer_balance() == 0
+
+
+def test_a_refund_remit_made_by_a_credit_note_is_not_counted_again_by_the_providers_total(
+    acme: Billing, stripe_api: FakeStripe
+) -> None:
+    # Given a payment of two invoices, and a credit note refunding 1000 of the second one's payment
+    first, second = acme.finalized(), acme.finalized()
+    ids = [first["id"], second["id"]]
+    deliver(acme.org, paid_event("evt_paid", "payment_intent.succeeded", acme.org, ids, 2 * TOTAL))
+    credited = acme.api.post(
+        f"{acme.invoice(second['id'])}/credit_notes", {"amount": 1000, "refund_amount": 1000}
+    )
+    assert credited.status == 201, credited.body
+    [sent] = stripe_api.to("/v1/refunds")
+    assert sent.form["payment_intent"] == "pi_many"
+    after_credit_note = acme.get(second["id"])
+
+    # When Stripe reports the total refunded: first that refund alone, then 500 more from its dashboard
+    deliver(acme.org, refunded_event("evt_r1", acme.org, ids, 1000))
+    unchanged = acme.get(second["id"])
+    deliver(acme.org, refunded_event("evt_r2", acme.org, ids, 1500))
+
+    # Then only the dashboard's 500 moves anything: the second invoice owes it again
+    assert unchanged == after_credit_note
+    assert card_payment(acme, second["id"])["amount_refunded"] == 1500
+    assert acme.get(second["id"])["amount_due"] == after_credit_note["amount_due"] + 500
+    assert card_payment(acme, first["id"])["amount_refunded"] == 0
+
+
+def test_a_refund_naming_other_invoices_than_its_payment_changes_nothing(acme: Billing) -> None:
+    first, second, third = acme.finalized(), acme.finalized(), acme.finalized()
+    deliver(
+        acme.org,
+        paid_event("evt_paid", "payment_intent.succeeded", acme.org, [first["id"], second["id"]], 2 * TOTAL),
+    )
+
+    outcome = deliver(acme.org, refunded_event("evt_r", acme.org, [third["id"], second["id"]], TOTAL))
+
+    assert outcome == "ignored"
+    assert [acme.get(i["id"])["status"] for i in (first, second, third)] == ["paid", "paid", "open"]
+    assert card_payment(acme, second["id"])["amount_refunded"] == 0
+
+
 def refused(billing: Billing, invoice_ids: list[str], customer: str | None = None) -> InvalidInput:
     with pytest.raises(InvalidInput) as raised:
         pay_together(billing, invoice_ids, customer)

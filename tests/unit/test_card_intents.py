@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from remit.domain.card_intents import CardIntent, NetChange
+from hypothesis import given
+from hypothesis import strategies as st
+
+from remit.domain.card_intents import (
+    CardIntent,
+    InvoiceHolding,
+    NetChange,
+    RefundedShare,
+    SeveralRefund,
+    divide_refund_of_several,
+)
 from remit.domain.credit import Credit, refund_from_credit
 from tests.unit.builders import NOW
 from tests.unit.test_invoice_state_machine import a_draft, finalized
@@ -76,3 +86,42 @@ def test_a_refund_takes_back_no_more_credit_than_is_left_in_its_currency() -> No
     assert refund_from_credit(Credit("USD", -500), balances) == Credit("USD", -500)
     assert refund_from_credit(Credit("JPY", -500), balances) == Credit("JPY", 0)
     assert refund_from_credit(Credit("JPY", 700), balances) == Credit("JPY", 700)
+
+
+def test_a_refund_of_a_payment_of_several_invoices_takes_the_credit_then_the_last_invoice_paid() -> None:
+    holdings = [InvoiceHolding("inv_a", 1000, 1000), InvoiceHolding("inv_b", 800, 800)]
+
+    divided = divide_refund_of_several(1500, 200, holdings)
+
+    assert divided == SeveralRefund(
+        [RefundedShare("inv_b", 800, 800), RefundedShare("inv_a", 500, 500)], from_credit=200
+    )
+
+
+def test_the_share_of_a_voided_invoice_is_taken_from_the_credit_it_went_to() -> None:
+    holdings = [InvoiceHolding("inv_a", 1000, 1000), InvoiceHolding("inv_void", 800, 0)]
+
+    divided = divide_refund_of_several(900, 0, holdings)
+
+    assert divided == SeveralRefund(
+        [RefundedShare("inv_void", 800, 0), RefundedShare("inv_a", 100, 100)], from_credit=800
+    )
+
+
+@given(
+    refund=st.integers(-10, 10_000),
+    credited=st.integers(0, 3_000),
+    holdings=st.lists(st.tuples(st.integers(0, 3_000), st.integers(0, 3_000)), max_size=8),
+)
+def test_a_refund_of_several_invoices_moves_exactly_its_amount_never_more_than_a_payment_holds(
+    refund: int, credited: int, holdings: list[tuple[int, int]]
+) -> None:
+    held = [InvoiceHolding(f"inv_{n}", left, reopenable) for n, (left, reopenable) in enumerate(holdings)]
+
+    divided = divide_refund_of_several(refund, credited, held)
+
+    by_id = {holding.invoice_id: holding for holding in held}
+    assert sum(share.reopened for share in divided.shares) + divided.from_credit == max(refund, 0)
+    for share in divided.shares:
+        assert 0 < share.from_payment <= by_id[share.invoice_id].payment_left
+        assert 0 <= share.reopened <= min(share.from_payment, by_id[share.invoice_id].reopenable)

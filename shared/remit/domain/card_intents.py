@@ -125,3 +125,53 @@ class NetChange:
     to_credit: Credit  # added to the customer's credit balance (> 0), or taken back from it (< 0)
     applied: int  # the intent's share the invoice holds as paid, afterwards
     credited: int  # the intent's share on the credit balance, afterwards
+
+
+@dataclass(frozen=True)
+class InvoiceHolding:
+    """What one invoice of a payment of several holds of it: the card payment that paid it."""
+
+    invoice_id: str
+    payment_left: int  # of that card payment, what is not refunded yet
+    reopenable: int  # what a refund may reopen on the invoice (0 unless it can be refunded)
+
+
+@dataclass(frozen=True)
+class RefundedShare:
+    """What a refund of a payment of several invoices takes from one invoice's card payment."""
+
+    invoice_id: str
+    from_payment: int  # the card payment's refunded amount grows by this much
+    reopened: int  # of that, owed again on the invoice
+
+
+@dataclass(frozen=True)
+class SeveralRefund:
+    """Where a refund of a payment of several invoices comes from."""
+
+    shares: list[RefundedShare]
+    from_credit: int  # taken back from the customer's credit balance
+
+
+def divide_refund_of_several(refund: int, credited: int, holdings: list[InvoiceHolding]) -> SeveralRefund:
+    """Where `refund` of a payment of several invoices comes from, the payment having credited
+    `credited` beyond what the invoices owed and paid `holdings` (in the order it paid them).
+
+    First what it credited (it was never owed on any invoice), then the invoices' card payments, the
+    invoice paid last first, each at most what its payment still holds. An invoice reopens by its
+    share while it can be refunded and holds that much paid; the share of one that cannot (voided:
+    its payments went back as credit then) is taken from the credit balance, as is anything beyond
+    the payments. Pure.
+    """
+    from_credit = min(max(refund, 0), credited)
+    left = max(refund, 0) - from_credit
+    shares: list[RefundedShare] = []
+    for holding in reversed(holdings):
+        take = min(left, holding.payment_left)
+        if take <= 0:
+            continue
+        reopened = min(take, holding.reopenable)
+        shares.append(RefundedShare(holding.invoice_id, take, reopened))
+        from_credit += take - reopened
+        left -= take
+    return SeveralRefund(shares, from_credit + left)

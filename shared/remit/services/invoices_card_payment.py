@@ -11,21 +11,31 @@ Guarantees:
   currency with its ledger entry; any concurrent change makes it re-read and retry.
 * An event whose invoices are not all of one customer and in the event's currency is ignored
   (logged, nothing written). A failure changes nothing on the invoices (the customer is sent back
-  to pay again); a refund of such a payment is left to a credit note (logged).
+  to pay again). A refund reported by the provider (made in its dashboard) takes back the payment's
+  credit first, then refunds each invoice's card payment and reopens the invoice, the invoice paid
+  last first; Remit's own refunds (credit notes) are not counted twice. A refund reported before
+  the success is remembered, and the success then pays only the rest.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from remit.domain.card_intents import CardIntent, EventAlreadyApplied
+from remit.domain.card_intents import (
+    REFUNDABLE,
+    CardIntent,
+    EventAlreadyApplied,
+    InvoiceHolding,
+    divide_refund_of_several,
+)
 from remit.domain.card_payments import MAX_INVOICES_PER_PAYMENT, CardPaymentEvent
-from remit.domain.credit import Credit
+from remit.domain.credit import Credit, refund_from_credit
 from remit.domain.customer import Customer
 from remit.domain.errors import NotFound
 from remit.domain.ids import new_id
 from remit.domain.invoice import Invoice
 from remit.domain.payment import Payment
+from remit.domain.refunds import refundable, with_refund
 from remit.domain.saved_cards import SavedCard, with_card_added
 from remit.observability import logger
 from remit.ports.billing import BillingTransaction
@@ -69,15 +79,21 @@ class InvoicesCardPayment:
         transaction = self._billing.transaction(organisation_id)
         transaction.claim_webhook_event(event.event_id, event.kind, now)
         intent = reading.intent
-        if event.kind != "succeeded":
+        if intent is not None and intent.invoice_id != found[0].id:
+            _ignored(organisation_id, event, "the payment intent belongs to other invoices")
+            return False
+        if event.kind == "refunded":
+            self._refunded(transaction, found, intent or _not_yet_paid(found[0], event, now), event, now)
+        elif event.kind != "succeeded":
+            # Nothing was applied before the payment succeeds: the customer is sent back to pay again.
             logger.warning(
-                "A card event about a payment of several invoices changes no invoice",
+                "A failed card payment of several invoices changes no invoice",
                 extra={"provider_event_id": event.event_id, "event_kind": event.kind},
             )
         elif intent is not None and intent.succeeded:
             logger.info("Card payment already recorded", extra={"provider_event_id": event.event_id})
         else:
-            self._paid(transaction, found, event, now, card)
+            self._paid(transaction, found, event, now, card, intent)
         transaction.commit()
         return True
 
@@ -88,8 +104,11 @@ class InvoicesCardPayment:
         event: CardPaymentEvent,
         now: datetime,
         card: SavedCard | None,
+        before: CardIntent | None,
     ) -> None:
-        remaining, first_payment, applied = event.amount, None, 0
+        # A refund the provider reported before the success (`before`) is not paid onto any invoice.
+        refunded = min(before.refunded, event.amount) if before is not None else 0
+        remaining, first_payment, applied = event.amount - refunded, None, 0
         for invoice in invoices:
             share = min(remaining, invoice.amount_due) if invoice.status == "open" else 0
             if share <= 0:
@@ -130,21 +149,103 @@ class InvoicesCardPayment:
         if customer is not None:
             self._credit(transaction, customer, first, Credit(first.currency, remaining), now, card)
         transaction.save_card_intent(
-            CardIntent(
-                payment_intent_id=event.payment_intent_id,
-                invoice_id=first.id,
-                customer_id=first.customer_id,
-                currency=first.currency,
-                status="succeeded",
-                # Without any invoice left to pay, the whole payment is credit: its intent is still
-                # marked succeeded, so a second event of it changes nothing.
-                payment_id=first_payment.id if first_payment else f"credit-{event.payment_intent_id}",
-                amount=event.amount,
-                applied=applied,
-                credited=remaining,
-                updated_at=now,
+            (before or _not_yet_paid(first, event, now)).model_copy(
+                update={
+                    "status": "refunded" if refunded >= event.amount else "succeeded",
+                    # Without any invoice left to pay, the whole payment is credit: its intent is
+                    # still marked succeeded, so a second event of it changes nothing.
+                    "payment_id": first_payment.id if first_payment else f"credit-{event.payment_intent_id}",
+                    "amount": event.amount,
+                    "applied": applied,
+                    "credited": remaining,
+                    "updated_at": now,
+                }
             )
         )
+
+    def _refunded(
+        self,
+        transaction: BillingTransaction,
+        invoices: list[Invoice],
+        intent: CardIntent,
+        event: CardPaymentEvent,
+        now: datetime,
+    ) -> None:
+        """A refund of the payment reported by the provider (its dashboard, or Remit's own refunds,
+        which moved their invoice and payment already and are not counted again): the payment's
+        credit is taken back first, then each invoice's card payment is refunded and the invoice
+        reopened, the invoice paid last first (`divide_refund_of_several`)."""
+        # The event carries the total refunded so far, Remit's own refunds included.
+        after = intent.with_refunds(max(0, event.amount - intent.refunded_by_remit), now)
+        if after is None:
+            return  # only the marker is written
+        if not intent.succeeded:
+            transaction.save_card_intent(after)  # the success, when it comes, pays only the rest
+            return
+        # The invoices this payment paid, each with its card payment, in the order it paid them.
+        paid = [
+            (invoice, payment)
+            for invoice in invoices
+            if (payment := self._card_payment_of(invoice, intent.payment_intent_id)) is not None
+        ]
+        holdings = [
+            InvoiceHolding(
+                invoice.id, refundable(payment), invoice.amount_paid if invoice.status in REFUNDABLE else 0
+            )
+            for invoice, payment in paid
+        ]
+        divided = divide_refund_of_several(after.refunded_since(intent), intent.credited, holdings)
+        by_id = {invoice.id: (invoice, payment) for invoice, payment in paid}
+        for share in divided.shares:
+            invoice, payment = by_id[share.invoice_id]
+            transaction.update_payment(with_refund(payment, share.from_payment), as_read=payment)
+            if share.reopened:
+                transaction.update_invoice(invoice.refund(share.reopened, now), as_read=invoice)
+            transaction.insert_event(
+                self._context.event(
+                    invoice.id,
+                    "invoice.payment_refunded",
+                    now,
+                    payment_id=payment.id,
+                    amount=share.from_payment,
+                )
+            )
+        reopened = sum(share.reopened for share in divided.shares)
+        after.applied = max(0, intent.applied - reopened)
+        after.credited = max(0, intent.credited - divided.from_credit)
+        first = invoices[0]
+        customer = self._context.customer_of(first)
+        if customer is not None and divided.from_credit:
+            wanted = Credit(first.currency, -divided.from_credit)
+            credit = refund_from_credit(wanted, customer.balances)
+            if credit != wanted:
+                logger.warning(
+                    "Refunded credit was already spent; the balance goes to 0",
+                    extra={"invoice_id": first.id, "customer_id": customer.id, "currency": first.currency},
+                )
+            numbers = ", ".join(invoice.number or invoice.id for invoice in invoices)
+            self._context.stage_payment_credit(
+                transaction,
+                customer,
+                credit,
+                now,
+                f"Card refund of the payment of invoices {numbers}",
+                first.id,
+            )
+        transaction.save_card_intent(after)
+
+    def _card_payment_of(self, invoice: Invoice, payment_intent_id: str) -> Payment | None:
+        """The card payment of `payment_intent_id` on the invoice, if it has one (an invoice holds few
+        payments: their pages are read until it is found)."""
+        cursor: str | None = None
+        while True:
+            page = self._billing.list_payments(invoice.organisation_id, 100, cursor, invoice.id, None)
+            for payment in page.items:
+                if payment.provider_payment_id == payment_intent_id and payment.method == "card":
+                    return payment
+            cursor = page.next_cursor
+            if cursor is None:
+                return None
 
     def _credit(
         self,
@@ -165,6 +266,18 @@ class InvoicesCardPayment:
             first.id,
             saved_cards=None if cards == customer.saved_cards else cards,
         )
+
+
+def _not_yet_paid(first: Invoice, event: CardPaymentEvent, now: datetime) -> CardIntent:
+    """The intent of a payment of several invoices before its success is seen (kept on the first)."""
+    return CardIntent(
+        payment_intent_id=event.payment_intent_id,
+        invoice_id=first.id,
+        customer_id=first.customer_id,
+        currency=first.currency,
+        status="failed",
+        updated_at=now,
+    )
 
 
 def _ignored(organisation_id: str, event: CardPaymentEvent, reason: str) -> None:
