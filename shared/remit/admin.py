@@ -82,10 +82,11 @@ def backfill_list_indexes(table_name: str) -> int | None:
     """
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_billing import backfill_list_keys
-    from remit.adapters.dynamodb_customers import backfill_email_keys, backfill_name_keys
+    from remit.adapters.dynamodb_customers import EMAIL_KEYS, NAME_KEYS, backfill_customers
 
     table = DynamoTable(lambda: boto3.client("dynamodb"), table_name)
-    counts = [backfill_list_keys(table), backfill_name_keys(table), backfill_email_keys(table)]
+    counts = [backfill_list_keys(table)]
+    counts += [backfill_customers(table, backfill) for backfill in (NAME_KEYS, EMAIL_KEYS)]
     if all(count is None for count in counts):
         return None
     return sum(count or 0 for count in counts)

@@ -17,6 +17,8 @@ those alone.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from remit.adapters.due_index import due_keys
@@ -220,78 +222,76 @@ class DynamoCustomerRepository:
         self._table.write([removed, event, *(_release(customer, e) for e in customer.external_ids)])
 
 
-def backfill_name_keys(table: DynamoTable) -> int | None:
-    """Give the customers stored before the name index (GSI5) their keys in it.
+@dataclass(frozen=True)
+class CustomerBackfill:
+    """What one backfill of the customers writes: `writes(item)` for each stored customer item that
+    lacks `missing` (an attribute every customer written since carries), all in one transaction
+    guarded so that a customer changed since the scan is left to that change; `done` is the marker
+    item that records a finished run.
+    """
 
-    Idempotent and safe while the API runs: each customer is updated only if its name is still the
-    one its keys were computed from (otherwise a newer write has set them). Once done it leaves a
+    done: tuple[str, str]
+    missing: str
+    writes: Callable[[Item], list[Write]]
+
+
+def _keys_set(item: Item, keys: Item, unchanged: str) -> Write:
+    """Set `keys` on the customer's item if its attribute `unchanged` is still the one read (else
+    the write that changed it has set them itself)."""
+    names = {f"#k{n}": name for n, name in enumerate(keys)}
+    values = {f":k{n}": value for n, value in enumerate(keys.values())}
+    request = {
+        "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+        "UpdateExpression": "SET " + ", ".join(f"{name} = :{name[1:]}" for name in names),
+        "ConditionExpression": "attribute_exists(PK) AND #unchanged = :unchanged",
+        "ExpressionAttributeNames": {**names, "#unchanged": unchanged},
+        "ExpressionAttributeValues": to_attributes({**values, ":unchanged": item[unchanged]}),
+    }
+    return Write("Update", request)
+
+
+# The customers stored before the name index (GSI5) get their keys in it.
+NAME_KEYS = CustomerBackfill(
+    _NAME_KEYS_DONE,
+    GSI5.partition_key,
+    lambda item: [
+        _keys_set(item, name_keys(str(item["organisation_id"]), str(item["id"]), str(item["name"])), "name")
+    ],
+)
+# The customers stored before the email index (GSI6) get their keys in it.
+EMAIL_KEYS = CustomerBackfill(
+    _EMAIL_KEYS_DONE,
+    GSI6.partition_key,
+    lambda item: [
+        _keys_set(
+            item, email_keys(str(item["organisation_id"]), str(item["id"]), str(item["email"])), "email"
+        )
+    ],
+)
+
+
+def backfill_customers(table: DynamoTable, backfill: CustomerBackfill) -> int | None:
+    """Give the customers stored before an index what `backfill` writes for them.
+
+    Idempotent and safe while the API runs: each customer's writes are guarded (a customer changed
+    or deleted since the scan is skipped: that write wrote the same itself). Once done it leaves a
     marker item, so running it again costs one read. Returns the number of customers updated, or
     None when a previous run had finished (nothing scanned, nothing written).
     """
-    if table.get(*_NAME_KEYS_DONE):
+    if table.get(*backfill.done):
         return None
     updated = 0
     stale = table.scan(
         "#e = :customer AND attribute_not_exists(#k)",
-        {"#e": "entity", "#k": GSI5.partition_key},
+        {"#e": "entity", "#k": backfill.missing},
         {":customer": "customer"},
     )
     for item in stale:
-        keys = name_keys(str(item["organisation_id"]), str(item["id"]), str(item["name"]))
-        request = {
-            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
-            "UpdateExpression": "SET #pk5 = :pk5, #sk5 = :sk5",
-            "ConditionExpression": "attribute_exists(PK) AND #name = :name",
-            "ExpressionAttributeNames": {"#pk5": GSI5.partition_key, "#sk5": GSI5.sort_key, "#name": "name"},
-            "ExpressionAttributeValues": to_attributes(
-                {":pk5": keys[GSI5.partition_key], ":sk5": keys[GSI5.sort_key], ":name": item["name"]}
-            ),
-        }
         try:
-            table.write([Write("Update", request)])
+            table.write(backfill.writes(item))
             updated += 1
         except ConcurrentUpdate:
-            continue  # renamed or deleted since the scan: that write set the keys itself
-    marker = {"PK": _NAME_KEYS_DONE[0], "SK": _NAME_KEYS_DONE[1], "entity": "schema_marker"}
-    table.write([Write("Put", put(marker))])
-    return updated
-
-
-def backfill_email_keys(table: DynamoTable) -> int | None:
-    """Give the customers stored before the email index (GSI6) their keys in it.
-
-    Idempotent and safe while the API runs, as `backfill_name_keys` is (each customer updated only
-    if its email is still the one its keys come from). Returns the number of customers updated, or
-    None when a previous run had finished.
-    """
-    if table.get(*_EMAIL_KEYS_DONE):
-        return None
-    updated = 0
-    stale = table.scan(
-        "#e = :customer AND attribute_not_exists(#k)",
-        {"#e": "entity", "#k": GSI6.partition_key},
-        {":customer": "customer"},
-    )
-    for item in stale:
-        keys = email_keys(str(item["organisation_id"]), str(item["id"]), str(item["email"]))
-        request = {
-            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
-            "UpdateExpression": "SET #pk6 = :pk6, #sk6 = :sk6",
-            "ConditionExpression": "attribute_exists(PK) AND #email = :email",
-            "ExpressionAttributeNames": {
-                "#pk6": GSI6.partition_key,
-                "#sk6": GSI6.sort_key,
-                "#email": "email",
-            },
-            "ExpressionAttributeValues": to_attributes(
-                {":pk6": keys[GSI6.partition_key], ":sk6": keys[GSI6.sort_key], ":email": item["email"]}
-            ),
-        }
-        try:
-            table.write([Write("Update", request)])
-            updated += 1
-        except ConcurrentUpdate:
-            continue  # changed or deleted since the scan: that write set the keys itself
-    marker = {"PK": _EMAIL_KEYS_DONE[0], "SK": _EMAIL_KEYS_DONE[1], "entity": "schema_marker"}
+            continue  # changed or deleted since the scan: that write wrote the same itself
+    marker = {"PK": backfill.done[0], "SK": backfill.done[1], "entity": "schema_marker"}
     table.write([Write("Put", put(marker))])
     return updated
