@@ -80,6 +80,23 @@ def test_a_row_without_external_id_is_matched_by_email(api: ApiClient, organisat
     assert customer["address"]["city"] == "Bonn"
 
 
+def test_a_row_is_not_matched_by_another_customers_billing_contact(
+    api: ApiClient, organisation_id: str
+) -> None:
+    # Given a customer whose billing contact has an email of its own
+    customers = f"/v1/organisations/{organisation_id}/customers"
+    contact = {"email": "AR@initech.test", "preferences": ["billing"]}
+    globex = api.post(customers, {"name": "Globex", "email": "ap@globex.test", "contacts": [contact]})
+    assert globex.status == 201, globex.body
+
+    # When a file names the contact's email
+    report = run_import(api, organisation_id, b"Name,Email\nInitech Inc,ar@initech.test\n")
+
+    # Then the row is a new customer: a match by email reads the customers' own emails only
+    assert (report["created"], report["updated"]) == (1, 0)
+    assert sorted(c["name"] for c in customers_of(api, organisation_id)) == ["Globex", "Initech Inc"]
+
+
 def test_a_dry_run_reports_every_rows_problems_with_the_apis_messages_and_writes_nothing(
     api: ApiClient, organisation_id: str
 ) -> None:

@@ -254,6 +254,29 @@ def test_an_invalid_patch_changes_nothing(api: ApiClient, organisation: dict[str
     assert api.get(path).json() == customer
 
 
+def test_replacing_fifty_billing_contacts_at_once_is_a_422_and_changes_nothing(
+    api: ApiClient, organisation: dict[str, Any]
+) -> None:
+    # Given a customer with 50 contacts that take billing emails
+    customer = create(api, organisation)
+    path = f"{customers_path(organisation)}/{customer['id']}"
+    before = [{"email": f"old{n}@globex.test", "preferences": ["billing"]} for n in range(50)]
+    assert api.patch(path, {"contacts": before}).status == 200
+    stored = api.get(path).json()
+
+    # When all 50 are replaced by 50 others in one change (more writes than one transaction holds)
+    after = [{"email": f"new{n}@globex.test", "preferences": ["billing"]} for n in range(50)]
+    response = api.patch(path, {"contacts": after})
+
+    # Then it is refused, naming the contacts, and the customer is as it was
+    assert response.status == 422, response.body
+    assert response.json()["errors"][0]["field"] == "contacts"
+    assert api.get(path).json() == stored
+    # ...while replacing them in two halves works
+    assert api.patch(path, {"contacts": after[:25] + before[25:]}).status == 200
+    assert api.patch(path, {"contacts": after}).status == 200
+
+
 def test_customers_are_paginated_oldest_first(api: ApiClient, organisation: dict[str, Any]) -> None:
     created = [create(api, organisation, name=f"Customer {n}")["id"] for n in range(7)]
 

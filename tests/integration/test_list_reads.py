@@ -250,6 +250,66 @@ def test_filtered_lists_read_about_one_page_with_10000_invoices_stored(
     assert reads.items["Query"] > 50 * LIMIT
 
 
+# --- the portal's sign-in finds an email's customers by the email index -----------------------------
+
+STORED_CUSTOMERS = 2_000
+
+
+def test_a_portal_sign_in_reads_the_customers_of_the_email_not_the_organisations(
+    acme: Billing, reads: ItemsRead
+) -> None:
+    from remit.adapters.dynamodb import DynamoTable
+    from remit.adapters.dynamodb_customers import DynamoCustomerRepository, customer_item
+    from remit.domain.customer import Contact
+    from tests.integration.portal_browser import PortalBrowser, sign_in_links
+
+    # Given 2,000 customers stored before (each with a billing contact of its own) ...
+    repository = DynamoCustomerRepository(
+        DynamoTable(lambda: boto3.client("dynamodb"), TABLES["BillingTable"])
+    )
+    model = repository.get(acme.org, acme.customer)
+    assert model is not None
+    start = datetime.now(UTC) - timedelta(hours=1)
+    _store(
+        [
+            customer_item(
+                model.model_copy(
+                    update={
+                        "id": customer_id,
+                        "email": f"ap@customer{n}.test",
+                        "contacts": [
+                            Contact(id=f"con_{n}", email=f"ar@customer{n}.test", preferences=["billing"])
+                        ],
+                    }
+                )
+            )
+            for n, customer_id in enumerate(_ids("cus", STORED_CUSTOMERS, start))
+        ]
+    )
+    # ... and, newest of all, one whose billing contact is the email that will ask
+    target = acme.new_customer(name="Target")
+    contacts = [{"name": "AR", "email": "ar@target.test", "preferences": ["billing"]}]
+    assert acme.api.patch(f"{acme.base}/customers/{target}", {"contacts": contacts}).status == 200
+
+    # When that contact asks the portal for a link
+    browser = PortalBrowser()
+    browser.get(f"/p/{acme.org}")
+    reads.reset()
+    assert browser.post(f"/p/{acme.org}/sign_in", {"email": "AR@target.test"}).status == 200
+    items, calls = reads.items.copy(), reads.calls.copy()
+    print(f"sign-in by a contact's email among {STORED_CUSTOMERS} customers: {dict(items)} {dict(calls)}")
+
+    # Then it is owed its link, and the request read the email's one lookup item (two queries of the
+    # email index: the customers' own emails, their contacts'), that one customer, and the
+    # organisation twice (the page's and the service's read, three items each: it and its two number
+    # series); never a page of the organisation's customers
+    assert [(m["to"], m["customer_id"]) for m in sign_in_links(acme.org)] == [(["ar@target.test"], target)]
+    assert calls["Query"] == 2
+    assert items["Query"] == 1
+    assert items["BatchGetItem"] == 2 * 3 + 1, (dict(items), dict(calls))
+    assert items.total() == 8
+
+
 # --- status changes move invoices between lists ---------------------------------------------------
 
 

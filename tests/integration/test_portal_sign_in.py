@@ -1,9 +1,13 @@
 """Signing in to the customer portal: a one-time link mailed through the outbox to a billing
 contact, the same answer for unknown emails, throttling, link reuse and expiry, CSRF, sign-out,
-and sessions that end with their customer or their portal.
+sessions that end with their customer or their portal, and the email lookup that finds a contact's
+customer (kept in step with every change of its contacts).
 """
 
 from __future__ import annotations
+
+import os
+from typing import Any
 
 import boto3
 import pytest
@@ -25,6 +29,37 @@ def acme(api: ApiClient, clock: SettableClock) -> Billing:
     )
     assert response.status == 200, response.body
     return billing
+
+
+def asked(org: str, email: str, client: int) -> tuple[int, str]:
+    """A link asked for `email` from a client of its own; the answer's status and page."""
+    response = PortalBrowser(client_ip=f"203.0.113.{client}").ask_for_link(org, email)
+    return response.status, response.body
+
+
+def links_to(org: str) -> list[tuple[str, str]]:
+    """The (recipient, customer) of every sign-in email the outbox owes for `org`."""
+    return sorted((m["to"][0], m["customer_id"]) for m in sign_in_links(org))
+
+
+def lookups_of(customer_id: str) -> list[str]:
+    """The emails of the customer's lookup items in the table (what the sign-in's index finds it by)."""
+    client = boto3.client("dynamodb")
+    request: dict[str, Any] = {
+        "TableName": os.environ["REMIT_BILLING_TABLE"],
+        "FilterExpression": "entity = :lookup AND customer_id = :customer",
+        "ExpressionAttributeValues": {
+            ":lookup": {"S": "customer_recipient"},
+            ":customer": {"S": customer_id},
+        },
+    }
+    emails: list[str] = []
+    while True:
+        page = client.scan(**request)
+        emails += [item["email"]["S"] for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return sorted(emails)
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def signed_in(acme: Billing, email: str = "ap@globex.test") -> PortalBrowser:
@@ -262,3 +297,147 @@ def test_a_link_used_twice_at_once_signs_in_once(served_aws: None) -> None:
         outcomes = sorted(pool.map(lambda _: use(), range(4)))
 
     assert outcomes == ["refused", "refused", "refused", "signed in"]
+
+
+def test_changing_a_contacts_email_moves_the_sign_in_to_the_new_address(acme: Billing) -> None:
+    # Given the billing contact's email is changed
+    response = acme.api.patch(
+        f"{acme.base}/customers/{acme.customer}",
+        {"contacts": [{"name": "AP", "email": "Payables@Globex.test", "preferences": ["billing"]}]},
+    )
+    assert response.status == 200, response.body
+
+    # When the old and the new address ask for a link
+    old = asked(acme.org, "invoices@globex.test", 1)
+    new = asked(acme.org, "payables@globex.test", 2)
+
+    # Then both see the same answer, and only the new address is owed a link
+    assert old == new
+    assert links_to(acme.org) == [("payables@globex.test", acme.customer)]
+    assert lookups_of(acme.customer) == ["payables@globex.test"]
+
+
+def test_a_contact_who_stops_taking_billing_emails_gets_no_link(acme: Billing) -> None:
+    # Given the billing contact now takes updates only, and another contact was added for legal mail
+    contacts = [
+        {"name": "AP", "email": "invoices@globex.test", "preferences": ["updates"]},
+        {"name": "Legal", "email": "legal@globex.test", "preferences": ["legal"]},
+    ]
+    response = acme.api.patch(f"{acme.base}/customers/{acme.customer}", {"contacts": contacts})
+    assert response.status == 200, response.body
+
+    # When both ask for a link
+    asked(acme.org, "invoices@globex.test", 1)
+    asked(acme.org, "legal@globex.test", 2)
+
+    # Then neither is owed one, and the customer has no lookup left
+    assert links_to(acme.org) == []
+    assert lookups_of(acme.customer) == []
+
+
+def test_deleting_the_customer_removes_its_email_lookups(acme: Billing) -> None:
+    # Given a customer found by its contact's email
+    assert lookups_of(acme.customer) == ["invoices@globex.test"]
+
+    # When it is deleted
+    assert acme.api.delete(f"{acme.base}/customers/{acme.customer}").status == 204
+
+    # Then its lookups are gone, and neither its own email nor its contact's is owed a link
+    assert lookups_of(acme.customer) == []
+    asked(acme.org, "invoices@globex.test", 1)
+    asked(acme.org, "ap@globex.test", 2)
+    assert links_to(acme.org) == []
+
+
+def test_an_email_of_another_organisations_customer_gets_nothing(acme: Billing, api: ApiClient) -> None:
+    # Given another organisation of the account whose customer bills a contact of its own
+    other = Billing(api, name="Initech")
+    response = api.patch(
+        f"{other.base}/customers/{other.customer}",
+        {"contacts": [{"email": "ar@initech.test", "preferences": ["billing"]}]},
+    )
+    assert response.status == 200, response.body
+
+    # When that contact asks Acme's portal for a link
+    theirs = asked(acme.org, "ar@initech.test", 1)
+    unknown = asked(acme.org, "nobody@initech.test", 2)
+
+    # Then the answer is the unknown email's, and nothing is owed by either organisation
+    assert theirs == unknown
+    assert links_to(acme.org) == []
+    assert links_to(other.org) == []
+    # ...while its own organisation's portal sends it
+    asked(other.org, "ar@initech.test", 3)
+    assert links_to(other.org) == [("ar@initech.test", other.customer)]
+
+
+def test_an_email_billed_by_two_customers_gets_a_link_for_each(acme: Billing) -> None:
+    # Given a second customer whose own email is the first one's billing contact
+    initech = acme.new_customer(name="Initech", email="INVOICES@globex.test")
+
+    # When that address asks for a link
+    asked(acme.org, "invoices@globex.test", 1)
+
+    # Then it is owed one link per customer
+    assert links_to(acme.org) == sorted(
+        [("invoices@globex.test", acme.customer), ("invoices@globex.test", initech)]
+    )
+
+
+def test_customers_stored_before_the_email_lookups_are_found_once_the_backfill_has_run(
+    acme: Billing,
+) -> None:
+    from remit.admin import backfill_list_indexes
+
+    # Given a customer stored as before the lookups: no lookup item, no list of them on its item
+    client = boto3.client("dynamodb")
+    table = os.environ["REMIT_BILLING_TABLE"]
+    pk = {"S": f"ORG#{acme.org}"}
+    client.delete_item(
+        TableName=table, Key={"PK": pk, "SK": {"S": f"RECIPIENT#{acme.customer}#invoices@globex.test"}}
+    )
+    client.update_item(
+        TableName=table,
+        Key={"PK": pk, "SK": {"S": f"CUSTOMER#{acme.customer}"}},
+        UpdateExpression="REMOVE recipient_lookups",
+    )
+    asked(acme.org, "invoices@globex.test", 1)
+    assert links_to(acme.org) == []
+
+    # When the backfill runs (twice)
+    first = backfill_list_indexes(table)
+    second = backfill_list_indexes(table)
+
+    # Then the contact is found again, and the second run had nothing to do
+    assert first == 1
+    assert second is None
+    assert lookups_of(acme.customer) == ["invoices@globex.test"]
+    asked(acme.org, "invoices@globex.test", 2)
+    assert links_to(acme.org) == [("invoices@globex.test", acme.customer)]
+
+
+def test_concurrent_contact_changes_leave_only_the_last_ones_lookups(served_aws: None) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from remit.bootstrap import services
+    from remit.domain.customer import CustomerChanges
+
+    # Given a customer, and four changes of its billing contact made at once (real threads
+    # against the moto server)
+    account = new_account("Concurrent contacts")
+    acme = Billing(account)
+    customers = services().customers
+    emails = [f"contact{n}@globex.test" for n in range(4)]
+
+    def change(email: str) -> None:
+        contacts = [{"email": email, "preferences": ["billing"]}]
+        changes = CustomerChanges.model_validate({"contacts": contacts})
+        customers.update_by_customer(acme.org, acme.customer, changes)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(change, emails))
+
+    # Then the lookups are exactly the contact the customer ended with: none of the others is left
+    [last] = acme.api.get(f"{acme.base}/customers/{acme.customer}").json()["contacts"]
+    assert last["email"] in emails
+    assert lookups_of(acme.customer) == [last["email"]]

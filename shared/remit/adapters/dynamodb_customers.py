@@ -11,12 +11,18 @@ search by name prefix reads only the customers it answers (`begins_with` on `GSI
 
 Every customer is also in the sparse email index `GSI6` (`GSI6PK = ORG#<org>#EMAIL#<email
 casefolded>`, `GSI6SK = <id>`, keys only), so an import finds the customers of one email by reading
-those alone.
+those alone. Each other email the customer bills (a billing contact's, casefolded) has a lookup item
+`ORG#<org>/RECIPIENT#<id>#<email>` in the same index under `GSI6SK = RECIPIENT#<id>`, written and
+removed in the transaction that changes the customer's recipients; the customer item lists those
+emails (`recipient_lookups`). The portal's sign-in reads both kinds; an import's match reads the
+customers' own keys alone (`begins_with(GSI6SK, "cus_")`).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from remit.adapters.due_index import due_keys
@@ -35,7 +41,7 @@ from remit.adapters.dynamodb import (
 from remit.adapters.dynamodb_events import customer_event
 from remit.adapters.items.customers import customer_attributes, customer_of
 from remit.domain.customer import Customer
-from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem
+from remit.domain.errors import ConcurrentUpdate, Conflict, FieldProblem, InvalidInput
 from remit.domain.events import EventSource
 from remit.domain.pagination import Page
 
@@ -47,6 +53,14 @@ GSI6 = Index("GSI6", "GSI6PK", "GSI6SK")
 # Present once every customer of the table carries its name-index keys (its email-index keys).
 _NAME_KEYS_DONE = ("SCHEMA#customer_name_index", "SCHEMA")
 _EMAIL_KEYS_DONE = ("SCHEMA#customer_email_index", "SCHEMA")
+_RECIPIENT_LOOKUPS_DONE = ("SCHEMA#customer_recipient_index", "SCHEMA")
+# A lookup item's sort key prefix (`SK` and `GSI6SK`): apart from the customers' own `CUSTOMER#` and
+# `cus_…`, so neither the list of customers nor an import's match by email reads them.
+_RECIPIENT = "RECIPIENT#"
+# The customer item's list of the emails that have a lookup item (absent: stored before them).
+_LOOKUPS = "recipient_lookups"
+# Actions one DynamoDB transaction may hold.
+_MAX_TRANSACTION = 100
 # Customers one email finds, at most: an import matches a row by email only when one has it.
 _SAME_EMAIL_LIMIT = 5
 
@@ -89,12 +103,53 @@ def email_keys(organisation_id: str, customer_id: str, email: str) -> Item:
     }
 
 
+def recipient_lookups(customer: Customer) -> list[str]:
+    """The emails (casefolded) the customer bills besides its own: each has a lookup item."""
+    own = email_key(customer.email)
+    return sorted({email_key(e) for e in customer.billing_recipients()} - {own})
+
+
+def _recipient_item(organisation_id: str, customer_id: str, email: str) -> Item:
+    return {
+        "PK": _pk(organisation_id),
+        "SK": f"{_RECIPIENT}{customer_id}#{email}",
+        "entity": "customer_recipient",
+        "customer_id": customer_id,
+        "email": email,
+        GSI6.partition_key: f"{_pk(organisation_id)}#EMAIL#{email}",
+        GSI6.sort_key: f"{_RECIPIENT}{customer_id}",
+    }
+
+
+def _recipient_writes(before: Customer | None, after: Customer | None) -> list[Write]:
+    """Puts of every lookup item of `after` (unconditional: the same item again costs the index
+    nothing), deletes of those of `before` that `after` has not."""
+    customer = after or before
+    if customer is None:
+        return []
+    kept = recipient_lookups(after) if after else []
+    gone = sorted(set(recipient_lookups(before) if before else []) - set(kept))
+    org, customer_id = customer.organisation_id, customer.id
+    puts = [Write("Put", put(_recipient_item(org, customer_id, e))) for e in kept]
+    deletes = [Write("Delete", delete(_pk(org), f"{_RECIPIENT}{customer_id}#{e}")) for e in gone]
+    return puts + deletes
+
+
+def _one_transaction(writes: list[Write]) -> list[Write]:
+    if len(writes) > _MAX_TRANSACTION:
+        raise InvalidInput(
+            [FieldProblem("contacts", "too many billing contacts' emails changed at once; change fewer")]
+        )
+    return writes
+
+
 def customer_item(customer: Customer) -> Item:
     item = keyed(
         customer_attributes(customer), _pk(customer.organisation_id), f"{_PREFIX}{customer.id}", "customer"
     )
     item.update(name_keys(customer.organisation_id, customer.id, customer.name))
     item.update(email_keys(customer.organisation_id, customer.id, customer.email))
+    item[_LOOKUPS] = recipient_lookups(customer)
     if customer.next_charges_billing is not None:
         item.update(due_keys(customer.next_charges_billing, customer.organisation_id, customer.id))
     return item
@@ -135,7 +190,8 @@ class DynamoCustomerRepository:
             lambda: Conflict("Customer exists."),
         )
         event = customer_event("customer.created", customer, customer.created_at, customer.version + 1)
-        self._table.write([created, event, *(_claim(customer, e) for e in customer.external_ids)])
+        claims = [_claim(customer, e) for e in customer.external_ids]
+        self._table.write([created, event, *claims, *_recipient_writes(None, customer)])
 
     def get(self, organisation_id: str, customer_id: str) -> Customer | None:
         item = self._table.get(_pk(organisation_id), f"{_PREFIX}{customer_id}")
@@ -156,6 +212,21 @@ class DynamoCustomerRepository:
             for customer in found
             if customer is not None and email_key(customer.email) == email_key(email)
         ]
+
+    def find_by_recipient(self, organisation_id: str, email: str, limit: int) -> list[Customer]:
+        """The customers that bill `email` (case aside: their own email or a billing contact's), in
+        id order, at most `limit`; reads only those (two queries of the email index, eventually
+        consistent, then one batch of the customers).
+        """
+        partition = email_keys(organisation_id, "", email)[GSI6.partition_key]
+        own, _ = self._table.query_index_prefix(GSI6, partition, "cus_", limit, None)
+        contacts, _ = self._table.query_index_prefix(GSI6, partition, _RECIPIENT, limit, None)
+        ids = {str(k[GSI6.sort_key]) for k in own}
+        ids |= {str(k[GSI6.sort_key]).removeprefix(_RECIPIENT) for k in contacts}
+        keys = [(_pk(organisation_id), f"{_PREFIX}{i}") for i in sorted(ids)[:limit]]
+        wanted = email_key(email)
+        found = (customer_of(item) for item in self._table.batch_get(keys))
+        return [c for c in found if wanted in {email_key(e) for e in c.billing_recipients()}]
 
     def list(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Customer]:
         after = decode_cursor(cursor, _PREFIX) if cursor else None
@@ -190,6 +261,8 @@ class DynamoCustomerRepository:
         claimed_external_ids: set[str],
         released_external_ids: set[str],
         source: EventSource | None = None,
+        *,
+        previous: Customer,
     ) -> Customer:
         saved = customer.model_copy(update={"version": customer.version + 1})
         written = Write(
@@ -200,7 +273,8 @@ class DynamoCustomerRepository:
         claims = [_claim(customer, e) for e in sorted(claimed_external_ids)]
         releases = [_release(customer, e) for e in sorted(released_external_ids)]
         event = customer_event("customer.updated", saved, saved.updated_at, saved.version + 1, source)
-        self._table.write([written, event, *claims, *releases])
+        lookups = _recipient_writes(previous, saved)
+        self._table.write(_one_transaction([written, event, *claims, *releases, *lookups]))
         return saved
 
     def delete(self, customer: Customer, *, now: datetime) -> None:
@@ -217,81 +291,98 @@ class DynamoCustomerRepository:
         )
         # The customer as it was, one change on: its last event.
         event = customer_event("customer.deleted", customer, now, customer.version + 2)
-        self._table.write([removed, event, *(_release(customer, e) for e in customer.external_ids)])
+        releases = [_release(customer, e) for e in customer.external_ids]
+        self._table.write([removed, event, *releases, *_recipient_writes(customer, None)])
 
 
-def backfill_name_keys(table: DynamoTable) -> int | None:
-    """Give the customers stored before the name index (GSI5) their keys in it.
+@dataclass(frozen=True)
+class CustomerBackfill:
+    """What one backfill of the customers writes: `writes(item)` for each stored customer item that
+    lacks `missing` (an attribute every customer written since carries), all in one transaction
+    guarded so that a customer changed since the scan is left to that change; `done` is the marker
+    item that records a finished run.
+    """
 
-    Idempotent and safe while the API runs: each customer is updated only if its name is still the
-    one its keys were computed from (otherwise a newer write has set them). Once done it leaves a
+    done: tuple[str, str]
+    missing: str
+    writes: Callable[[Item], list[Write]]
+
+
+def _keys_set(item: Item, keys: Item, unchanged: str) -> Write:
+    """Set `keys` on the customer's item if its attribute `unchanged` is still the one read (else
+    the write that changed it has set them itself)."""
+    names = {f"#k{n}": name for n, name in enumerate(keys)}
+    values = {f":k{n}": value for n, value in enumerate(keys.values())}
+    request = {
+        "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+        "UpdateExpression": "SET " + ", ".join(f"{name} = :{name[1:]}" for name in names),
+        "ConditionExpression": "attribute_exists(PK) AND #unchanged = :unchanged",
+        "ExpressionAttributeNames": {**names, "#unchanged": unchanged},
+        "ExpressionAttributeValues": to_attributes({**values, ":unchanged": item[unchanged]}),
+    }
+    return Write("Update", request)
+
+
+# The customers stored before the name index (GSI5) get their keys in it.
+NAME_KEYS = CustomerBackfill(
+    _NAME_KEYS_DONE,
+    GSI5.partition_key,
+    lambda item: [
+        _keys_set(item, name_keys(str(item["organisation_id"]), str(item["id"]), str(item["name"])), "name")
+    ],
+)
+# The customers stored before the email index (GSI6) get their keys in it.
+EMAIL_KEYS = CustomerBackfill(
+    _EMAIL_KEYS_DONE,
+    GSI6.partition_key,
+    lambda item: [
+        _keys_set(
+            item, email_keys(str(item["organisation_id"]), str(item["id"]), str(item["email"])), "email"
+        )
+    ],
+)
+
+
+def _recipients_indexed(item: Item) -> list[Write]:
+    """The customer's lookup items, with the list of them set on its item if no change has set it
+    since the scan (every change sets it and writes the lookup items itself)."""
+    customer = customer_of(item)
+    marked = {
+        "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+        "UpdateExpression": "SET #lookups = :lookups",
+        "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(#lookups)",
+        "ExpressionAttributeNames": {"#lookups": _LOOKUPS},
+        "ExpressionAttributeValues": to_attributes({":lookups": recipient_lookups(customer)}),
+    }
+    return [Write("Update", marked), *_recipient_writes(None, customer)]
+
+
+# The customers stored before the lookup items of their billing contacts' emails get them.
+RECIPIENT_LOOKUPS = CustomerBackfill(_RECIPIENT_LOOKUPS_DONE, _LOOKUPS, _recipients_indexed)
+
+
+def backfill_customers(table: DynamoTable, backfill: CustomerBackfill) -> int | None:
+    """Give the customers stored before an index what `backfill` writes for them.
+
+    Idempotent and safe while the API runs: each customer's writes are guarded (a customer changed
+    or deleted since the scan is skipped: that write wrote the same itself). Once done it leaves a
     marker item, so running it again costs one read. Returns the number of customers updated, or
     None when a previous run had finished (nothing scanned, nothing written).
     """
-    if table.get(*_NAME_KEYS_DONE):
+    if table.get(*backfill.done):
         return None
     updated = 0
     stale = table.scan(
         "#e = :customer AND attribute_not_exists(#k)",
-        {"#e": "entity", "#k": GSI5.partition_key},
+        {"#e": "entity", "#k": backfill.missing},
         {":customer": "customer"},
     )
     for item in stale:
-        keys = name_keys(str(item["organisation_id"]), str(item["id"]), str(item["name"]))
-        request = {
-            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
-            "UpdateExpression": "SET #pk5 = :pk5, #sk5 = :sk5",
-            "ConditionExpression": "attribute_exists(PK) AND #name = :name",
-            "ExpressionAttributeNames": {"#pk5": GSI5.partition_key, "#sk5": GSI5.sort_key, "#name": "name"},
-            "ExpressionAttributeValues": to_attributes(
-                {":pk5": keys[GSI5.partition_key], ":sk5": keys[GSI5.sort_key], ":name": item["name"]}
-            ),
-        }
         try:
-            table.write([Write("Update", request)])
+            table.write(backfill.writes(item))
             updated += 1
         except ConcurrentUpdate:
-            continue  # renamed or deleted since the scan: that write set the keys itself
-    marker = {"PK": _NAME_KEYS_DONE[0], "SK": _NAME_KEYS_DONE[1], "entity": "schema_marker"}
-    table.write([Write("Put", put(marker))])
-    return updated
-
-
-def backfill_email_keys(table: DynamoTable) -> int | None:
-    """Give the customers stored before the email index (GSI6) their keys in it.
-
-    Idempotent and safe while the API runs, as `backfill_name_keys` is (each customer updated only
-    if its email is still the one its keys come from). Returns the number of customers updated, or
-    None when a previous run had finished.
-    """
-    if table.get(*_EMAIL_KEYS_DONE):
-        return None
-    updated = 0
-    stale = table.scan(
-        "#e = :customer AND attribute_not_exists(#k)",
-        {"#e": "entity", "#k": GSI6.partition_key},
-        {":customer": "customer"},
-    )
-    for item in stale:
-        keys = email_keys(str(item["organisation_id"]), str(item["id"]), str(item["email"]))
-        request = {
-            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
-            "UpdateExpression": "SET #pk6 = :pk6, #sk6 = :sk6",
-            "ConditionExpression": "attribute_exists(PK) AND #email = :email",
-            "ExpressionAttributeNames": {
-                "#pk6": GSI6.partition_key,
-                "#sk6": GSI6.sort_key,
-                "#email": "email",
-            },
-            "ExpressionAttributeValues": to_attributes(
-                {":pk6": keys[GSI6.partition_key], ":sk6": keys[GSI6.sort_key], ":email": item["email"]}
-            ),
-        }
-        try:
-            table.write([Write("Update", request)])
-            updated += 1
-        except ConcurrentUpdate:
-            continue  # changed or deleted since the scan: that write set the keys itself
-    marker = {"PK": _EMAIL_KEYS_DONE[0], "SK": _EMAIL_KEYS_DONE[1], "entity": "schema_marker"}
+            continue  # changed or deleted since the scan: that write wrote the same itself
+    marker = {"PK": backfill.done[0], "SK": backfill.done[1], "entity": "schema_marker"}
     table.write([Write("Put", put(marker))])
     return updated

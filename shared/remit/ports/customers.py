@@ -23,6 +23,11 @@ class CustomerRepository(Protocol):
         """The customers whose primary email is `email` (case aside), oldest first, at most a few."""
         ...
 
+    def find_by_recipient(self, organisation_id: str, email: str, limit: int) -> list[Customer]:
+        """The customers that bill `email` (case aside: their own email or a billing contact's), in
+        id order (oldest first), at most `limit`; reads only those."""
+        ...
+
     def list(self, organisation_id: str, limit: int, cursor: str | None) -> Page[Customer]: ...
 
     def search_by_name(
@@ -37,9 +42,12 @@ class CustomerRepository(Protocol):
         claimed_external_ids: set[str],
         released_external_ids: set[str],
         source: EventSource | None = None,
+        *,
+        previous: Customer,
     ) -> Customer:
-        """Write the customer if unchanged since read, claiming new external ids and releasing old ones,
-        with its `customer.updated` event (`source`: who made the change, None for the organisation).
+        """Write the customer if unchanged since read (`previous`, as read), claiming new external ids
+        and releasing old ones, with its `customer.updated` event (`source`: who made the change,
+        None for the organisation) and the lookups of the emails it bills now instead of `previous`'s.
 
         Raises `ConcurrentUpdate` if the customer changed, `Conflict` if an external id is taken.
         """

@@ -170,7 +170,8 @@ class CustomerService:
                 updated = updated.with_charges_billing_from(today_in(timezone, now))
             before, after = set(current.external_ids), set(updated.external_ids)
             opted_in = updated.send_reminders and not current.send_reminders
-            return self._customers.save(updated, after - before, before - after, source), opted_in
+            saved = self._customers.save(updated, after - before, before - after, source, previous=current)
+            return saved, opted_in
 
         saved, opted_in = retry_on_conflict(attempt)
         if opted_in:

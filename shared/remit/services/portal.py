@@ -42,9 +42,6 @@ from remit.ports.organisations import OrganisationRepository
 from remit.ports.portal import PortalStore
 from remit.services.organisations import OrganisationService
 
-#: Customers read at once while looking for an email's customers.
-_CUSTOMER_PAGE = 100
-
 
 class LinkRequestsThrottled(DomainError):
     """Too many links asked for lately, from this client or for this email."""
@@ -188,20 +185,12 @@ class PortalSignInService:
     def _customers_of(self, organisation_id: str, email: str) -> Iterator[Customer]:
         """The organisation's customers that bill `email`, oldest first, at most `MAX_CUSTOMERS_PER_EMAIL`.
 
-        Reads the customers a page at a time: an organisation keeps no index by contact email.
+        Reads only those (the customers' email lookup), never the organisation's other customers.
         """
-        found, cursor = 0, None
-        while True:
-            page = self._customers.list(organisation_id, _CUSTOMER_PAGE, cursor)
-            for customer in page.items:
-                if email in (normalised_email(r) for r in customer.billing_recipients()):
-                    yield customer
-                    found += 1
-                    if found == MAX_CUSTOMERS_PER_EMAIL:
-                        return
-            cursor = page.next_cursor
-            if cursor is None:
-                return
+        found = self._customers.find_by_recipient(organisation_id, email, MAX_CUSTOMERS_PER_EMAIL)
+        for customer in found:
+            if email in (normalised_email(r) for r in customer.billing_recipients()):
+                yield customer
 
 
 def _link_url(base_url: str, organisation_id: str, secret: str) -> str:
