@@ -53,6 +53,19 @@ class CardIntent(Model):
     updated_at: datetime
     version: int = 0
 
+    @classmethod
+    def first_seen(cls, payment_intent_id: str, invoice: Invoice, now: datetime) -> CardIntent:
+        """The intent as its first event finds it: nothing paid yet (a payment of several invoices
+        is kept on the first of them)."""
+        return cls(
+            payment_intent_id=payment_intent_id,
+            invoice_id=invoice.id,
+            customer_id=invoice.customer_id,
+            currency=invoice.currency,
+            status="failed",
+            updated_at=now,
+        )
+
     @property
     def succeeded(self) -> bool:
         return self.payment_id is not None

@@ -191,14 +191,7 @@ class CardEventService:
             _log_ignored(organisation_id, event, "the payment intent belongs to another invoice")
             return "ignored"
         now = self._clock.now()
-        intent = reading.intent or CardIntent(
-            payment_intent_id=event.payment_intent_id,
-            invoice_id=invoice.id,
-            customer_id=invoice.customer_id,
-            currency=invoice.currency,
-            status="failed",
-            updated_at=now,
-        )
+        intent = reading.intent or CardIntent.first_seen(event.payment_intent_id, invoice, now)
         transaction = self._billing.transaction(organisation_id)
         transaction.claim_webhook_event(event.event_id, event.kind, now)
         if event.kind == "succeeded":

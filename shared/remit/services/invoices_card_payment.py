@@ -83,7 +83,13 @@ class InvoicesCardPayment:
             _ignored(organisation_id, event, "the payment intent belongs to other invoices")
             return False
         if event.kind == "refunded":
-            self._refunded(transaction, found, intent or _not_yet_paid(found[0], event, now), event, now)
+            self._refunded(
+                transaction,
+                found,
+                intent or CardIntent.first_seen(event.payment_intent_id, found[0], now),
+                event,
+                now,
+            )
         elif event.kind != "succeeded":
             # Nothing was applied before the payment succeeds: the customer is sent back to pay again.
             logger.warning(
@@ -149,7 +155,7 @@ class InvoicesCardPayment:
         if customer is not None:
             self._credit(transaction, customer, first, Credit(first.currency, remaining), now, card)
         transaction.save_card_intent(
-            (before or _not_yet_paid(first, event, now)).model_copy(
+            (before or CardIntent.first_seen(event.payment_intent_id, first, now)).model_copy(
                 update={
                     "status": "refunded" if refunded >= event.amount else "succeeded",
                     # Without any invoice left to pay, the whole payment is credit: its intent is
@@ -266,18 +272,6 @@ class InvoicesCardPayment:
             first.id,
             saved_cards=None if cards == customer.saved_cards else cards,
         )
-
-
-def _not_yet_paid(first: Invoice, event: CardPaymentEvent, now: datetime) -> CardIntent:
-    """The intent of a payment of several invoices before its success is seen (kept on the first)."""
-    return CardIntent(
-        payment_intent_id=event.payment_intent_id,
-        invoice_id=first.id,
-        customer_id=first.customer_id,
-        currency=first.currency,
-        status="failed",
-        updated_at=now,
-    )
 
 
 def _ignored(organisation_id: str, event: CardPaymentEvent, reason: str) -> None:
