@@ -10,12 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from boto3.dynamodb.types import Binary
 
+from local.stream_worker import lambda_record
 from remit.adapters.dynamodb import from_attributes, to_attributes
 from remit.adapters.items.event_data import compress_data
 from remit.adapters.items.events import event_item, event_of
 from remit.domain.events import Event, EventObject
+from webhook_delivery.app import stored_event
 
 INVOICE: dict[str, Any] = {
     "id": "inv_1",
@@ -92,3 +95,19 @@ def test_damaged_compressed_data_is_refused_as_malformed(stored: Any) -> None:
 
     with pytest.raises(ValueError, match="event's"):
         event_of({**item, "data_zlib": stored})
+
+
+def test_the_local_stream_passes_an_event_item_as_lambda_does_and_the_fan_out_reads_it() -> None:
+    # Given an event item's stream record as moto keeps it (binary as bytes)
+    item = to_attributes(event_item("ORG#org_1", invoice_event()))
+    record = {"eventID": "1", "eventName": "INSERT", "dynamodb": {"NewImage": item, "SequenceNumber": "1"}}
+
+    # When the local stream worker shapes it as Lambda's JSON event
+    shaped = lambda_record(record, "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/1")
+
+    # Then it is JSON (the binary in base64), and the fan-out reads the event it holds
+    assert json.loads(json.dumps(shaped)) == shaped
+    assert shaped["dynamodb"]["NewImage"]["data_zlib"] == {
+        "B": base64.b64encode(item["data_zlib"]["B"]).decode()
+    }
+    assert stored_event(DynamoDBRecord(shaped)) == invoice_event()
