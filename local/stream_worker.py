@@ -18,6 +18,7 @@ dead-letter queue (the sweep queues their emails either way).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -99,6 +100,9 @@ def _matches_value(rule: Any, value: Any) -> bool:
 def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
     """A DynamoDB Streams record as Lambda passes it to a function (JSON-shaped, with the source ARN)."""
     stream = dict(record["dynamodb"])
+    for image in ("NewImage", "OldImage", "Keys"):
+        if image in stream:
+            stream[image] = {name: _json_value(value) for name, value in stream[image].items()}
     created = stream.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):  # boto3 parses it; Lambda sends epoch seconds
         stream["ApproximateCreationDateTime"] = int(created.timestamp())
@@ -111,6 +115,23 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
         "dynamodb": stream,
         "eventSourceARN": stream_arn,
     }
+
+
+def _json_value(value: Mapping[str, Any]) -> dict[str, Any]:
+    """An attribute value as Lambda's JSON event carries it: binary (which moto keeps as bytes) in
+    base64, at any depth."""
+    ((kind, content),) = value.items()
+    if kind == "B" and isinstance(content, bytes | bytearray):
+        return {"B": base64.b64encode(content).decode()}
+    if kind == "BS":
+        return {
+            "BS": [base64.b64encode(m).decode() if isinstance(m, bytes | bytearray) else m for m in content]
+        }
+    if kind == "M":
+        return {"M": {name: _json_value(inner) for name, inner in content.items()}}
+    if kind == "L":
+        return {"L": [_json_value(inner) for inner in content]}
+    return {kind: content}
 
 
 def _sequence(record: Mapping[str, Any]) -> int:

@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from remit.bootstrap import services
+from remit.bootstrap import event_of_item, services
 from remit.domain.deliveries import DeliveryOrder
 from remit.domain.events import Event
 from remit.observability import logger, metrics
@@ -45,7 +45,7 @@ def stored_event(record: DynamoDBRecord) -> Event | None:
     image = stream.new_image
     if image.get("entity") != "event":
         return None
-    return Event.model_validate(image)
+    return event_of_item(image)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,7 +7,7 @@ Nothing here runs at import time. AWS clients are created on first use, so a tes
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, partial
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from remit.adapters.portal_pages import JinjaPortalPages
     from remit.adapters.sqs_work_queue import SqsWorkQueue
     from remit.domain.card_payments import ProviderName
+    from remit.domain.events import Event
     from remit.domain.roles import Caller
     from remit.ports.cards import CardGateway
     from remit.ports.clock import Clock
@@ -510,6 +511,14 @@ def services() -> Services:
         _injected.get("einvoice_parts"),
         _injected.get("host_resolver"),
     )
+
+
+def event_of_item(image: Mapping[str, Any]) -> Event:
+    """The event a stored event item holds (a stream record's new image): its storage format is the
+    adapters' (`data` compressed), which a function reads through here."""
+    from remit.adapters.items.events import event_of
+
+    return event_of(image)
 
 
 @cache

@@ -3,10 +3,14 @@ transaction, with the object as the API shows it and a sequence that grows with 
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.integration.api_client import ApiClient
@@ -332,3 +336,24 @@ def test_a_balance_moved_by_billing_writes_customer_updated_with_the_customer_as
     sequences = [e["object"]["sequence"] for e in customer_events]
     assert sequences == sorted(set(sequences))
     assert customer_events[-1]["data"] == customer
+
+
+def test_an_event_stored_before_its_data_was_compressed_is_answered_the_same(acme: Billing) -> None:
+    # Given a draft's `invoice.created`, as the API answers it in a list, in its object's list and alone
+    draft = acme.draft(unit_amount=10000, quantity="1")
+    (created,) = events(acme, f"&object_id={draft['id']}")
+    alone = acme.api.get(f"{acme.base}/events/{created['id']}").json()
+    # And its item as it was stored before `data` was compressed: the object as a map
+    table = boto3.resource("dynamodb").Table(os.environ["REMIT_BILLING_TABLE"])
+    key = {"PK": f"ORG#{acme.org}", "SK": f"EVENT_LOG#{created['id']}"}
+    item = table.get_item(Key=key)["Item"]
+    assert "data_zlib" in item  # what is written now
+    assert "data" not in item
+    old = {name: value for name, value in item.items() if name != "data_zlib"}
+    table.put_item(Item={**old, "data": json.loads(json.dumps(created["data"]), parse_float=Decimal)})
+
+    # When it is read again
+    # Then every read answers it exactly as before
+    assert events(acme, f"&object_id={draft['id']}") == [created]
+    assert [e for e in events(acme) if e["id"] == created["id"]] == [created]
+    assert acme.api.get(f"{acme.base}/events/{created['id']}").json() == alone == created

@@ -4,10 +4,12 @@ which the API lists; an event is sent again on request. Tables and queues are mo
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import sqlite3
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +52,17 @@ def stored_events(organisation_id: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":pk": {"S": f"ORG#{organisation_id}"}, ":sk": {"S": "EVENT_LOG#"}},
     )["Items"]
     return [
-        {"eventName": "INSERT", "dynamodb": {"NewImage": item, "SequenceNumber": str(n)}}
+        {"eventName": "INSERT", "dynamodb": {"NewImage": lambda_image(item), "SequenceNumber": str(n)}}
         for n, item in enumerate(items, 1)
     ]
+
+
+def lambda_image(item: dict[str, Any]) -> dict[str, Any]:
+    """An item as Lambda's JSON event carries it: a binary attribute as base64 text."""
+    return {
+        name: {"B": base64.b64encode(value["B"]).decode()} if "B" in value else value
+        for name, value in item.items()
+    }
 
 
 def pump(queue_url: str) -> int:
@@ -117,6 +127,32 @@ def test_an_invoice_finalized_reaches_the_endpoint_signed_and_the_attempt_is_lis
     assert {a["event_id"] for a in attempts} == {e["id"] for e in delivered}
     assert all(a["succeeded"] and a["status_code"] == 200 and a["attempt"] == 1 for a in attempts)
     assert attempts[0]["response_head"] == '{"received": true}'
+
+
+def test_an_event_stored_before_its_data_was_compressed_is_delivered_the_same(
+    api: ApiClient, webhook_queue: str, receiver: Receiver
+) -> None:
+    # Given an endpoint and a draft's `invoice.created`, as the events API answers it
+    acme = Billing(api)
+    hooked = endpoint(acme, receiver.url("/old"), ["invoice.created"])
+    acme.draft()
+    (created,) = acme.api.get(f"{acme.base}/events?type=invoice.created").json()["data"]
+    # And its item rewritten as it was stored before `data` was compressed: the object as a map
+    client = boto3.client("dynamodb")
+    key = {"PK": {"S": f"ORG#{acme.org}"}, "SK": {"S": f"EVENT_LOG#{created['id']}"}}
+    item = client.get_item(TableName=TABLES["BillingTable"], Key=key)["Item"]
+    old = {name: value for name, value in item.items() if name != "data_zlib"}
+    old["data"] = TypeSerializer().serialize(json.loads(json.dumps(created["data"]), parse_float=Decimal))
+    client.put_item(TableName=TABLES["BillingTable"], Item=old)
+
+    # When the stream's record of it is fanned out and delivered
+    answer = webhook_delivery.fan_out_handler({"Records": stored_events(acme.org)}, _Context())
+    assert answer == {"batchItemFailures": []}
+    assert pump(webhook_queue) == 1
+
+    # Then the endpoint receives the event exactly as the events API answers it
+    (delivered,) = [Webhook(hooked["secret"]).verify(r.body, r.headers) for r in receiver.to("/old")]
+    assert delivered == created
 
 
 def test_an_event_is_sent_again_on_request_and_bad_requests_change_nothing(

@@ -4,7 +4,8 @@
                                               while it is open, on its next reminder step's date;
                                               GSI2-4: the status, customer and customer-status lists
     ORG#<org> / CHARGE#<customer>#<charge>    a charge; GSI2: its customer's charges of its status
-    ORG#<org> / EVENT#<invoice>#<event>       one timeline entry (event ids sort by time)
+    ORG#<org> / EVENT#<invoice>#<event>       the timeline entries one transaction added to the
+                                              invoice, from the entry `<event>` (ids sort by time)
     ORG#<org> / EVENT_LOG#<event>             an event of the API, written at commit (dynamodb_events)
     ORG#<org> / PAYMENT#<payment>             a payment; GSI2, GSI3: its invoice's and its customer's payments
     ORG#<org> / BTX#<customer>#<transaction>  one credit-balance change
@@ -77,11 +78,11 @@ from remit.adapters.items.invoices import (
     charge_attributes,
     charge_of,
     invoice_attributes,
-    invoice_event_attributes,
-    invoice_event_of,
+    invoice_events_of,
     invoice_of,
     payment_attributes,
     payment_of,
+    timeline_items,
 )
 from remit.adapters.items.organisations import organisation_of
 from remit.adapters.items.outbox import outbox_attributes
@@ -462,9 +463,8 @@ class DynamoBillingTransaction:
             )
 
     def insert_event(self, event: InvoiceEvent) -> None:
-        sk = f"EVENT#{event.invoice_id}#{event.id}"
-        item = keyed(invoice_event_attributes(event), self._pk, sk, "invoice_event")
-        self._writes.append(Write("Put", put(item)))
+        """A timeline entry, written at commit: the entries of one invoice in one transaction share
+        one item (`timeline_items`)."""
         self._changes.timeline.append(event)
 
     def delete_events(self, invoice_id: str, event_ids: list[str]) -> None:
@@ -606,13 +606,18 @@ class DynamoBillingTransaction:
 
     def actions(self) -> int:
         """The actions committing now would take (DynamoDB allows 100 in one transaction)."""
-        return len(self._writes) + len(self._overview) + len(self._changes)
+        timeline = len({entry.invoice_id for entry in self._changes.timeline})
+        return len(self._writes) + timeline + len(self._overview) + len(self._changes)
 
     def commit(self) -> None:
         """Commit every staged write, the overview's counters with them, or none (`ConcurrentUpdate`
         or the write's own `Conflict`)."""
+        timeline = [Write("Put", put(item)) for item in timeline_items(self._pk, self._changes.timeline)]
         writes = (
-            self._writes + self._changes.writes(self._organisation_id, self._pk) + self._overview.writes()
+            self._writes
+            + timeline
+            + self._changes.writes(self._organisation_id, self._pk)
+            + self._overview.writes()
         )
         if len(writes) > 100:
             raise InvalidInput.single("line_items", "too many items change at once (at most 100 writes)")
@@ -786,7 +791,7 @@ class DynamoBillingStore:
 
     def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]:
         items = self._table.query_all(_pk(organisation_id), f"EVENT#{invoice_id}#")
-        return [invoice_event_of(item) for item in items]
+        return sorted((entry for item in items for entry in invoice_events_of(item)), key=lambda e: e.id)
 
     # charges --------------------------------------------------------------------------------
     def list_charges(

@@ -3,11 +3,12 @@ payments, timeline entries, credit-balance entries and card payment intents."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from pydantic import Field
 
-from remit.adapters.dynamodb import Item
+from remit.adapters.dynamodb import Item, keyed
 from remit.adapters.items import StoredItem
 from remit.adapters.items.customers import DraftCustomerItem, without_einvoice_defaults
 from remit.domain.card_intents import CardIntent
@@ -148,12 +149,37 @@ def payment_of(item: Item) -> Payment:
     return Payment.model_validate(item)
 
 
-def invoice_event_attributes(event: InvoiceEvent) -> Item:
-    return event.model_dump(mode="json")
+# Timeline entries: the entries one transaction adds to one invoice share one item (a transaction
+# bills each item it writes twice per started KB, however small: the billing cycle's created,
+# finalized and sent cost one item, not three). The item is the first entry as it is, keyed by its
+# id, and the entries after it in `FOLLOWING`, each without the invoice's id; an item of one entry
+# (and every item stored before entries were folded) is that entry alone.
+FOLLOWING = "following"
 
 
-def invoice_event_of(item: Item) -> InvoiceEvent:
-    return InvoiceEvent.model_validate(item)
+def timeline_items(pk: str, entries: Sequence[InvoiceEvent]) -> list[Item]:
+    """The items of the timeline entries one transaction adds, one per invoice, in the order given."""
+    by_invoice: dict[str, list[InvoiceEvent]] = {}
+    for entry in entries:
+        by_invoice.setdefault(entry.invoice_id, []).append(entry)
+    items = []
+    for invoice_id, added in by_invoice.items():
+        first, *following = sorted(added, key=lambda entry: entry.id)
+        item = keyed(first.model_dump(mode="json"), pk, f"EVENT#{invoice_id}#{first.id}", "invoice_event")
+        if following:
+            item[FOLLOWING] = [entry.model_dump(mode="json", exclude={"invoice_id"}) for entry in following]
+        items.append(item)
+    return items
+
+
+def invoice_events_of(item: Item) -> list[InvoiceEvent]:
+    """The timeline entries an item holds, oldest first."""
+    first = InvoiceEvent.model_validate(item)
+    following = [
+        InvoiceEvent.model_validate({**entry, "invoice_id": first.invoice_id})
+        for entry in item.get(FOLLOWING, [])
+    ]
+    return [first, *following]
 
 
 def balance_transaction_attributes(transaction: BalanceTransaction) -> Item:
