@@ -81,6 +81,8 @@ def test_an_invoice_page_links_a_download_per_format_and_the_download_answers_th
     assert xml["headers"]["Content-Type"] == "application/xml"
     assert xml["headers"]["Remit-Einvoice-Valid"] == "true"
     assert org.get(invoice_id).number.encode() in body_of(xml)
+    assert xml["headers"]["Content-Disposition"].startswith("attachment;")
+    assert xml["headers"]["Cache-Control"] == "private, no-store"
 
     pdf = org.browser.request("GET", f"{org.path(invoice_id, 'einvoice')}?format=facturx")
     assert pdf["statusCode"] == 200
