@@ -175,6 +175,18 @@ button {{ margin-top: 1.5rem; width: 100%; font-size: 1rem; font-weight: 600; pa
     return HttpResponse(status, headers, document.encode())
 
 
+# The card's fields, as both forms (a payment, a card to save) ask for them.
+_CARD_FIELDS = """<label for="card_number">Card number</label>
+<input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number"
+  placeholder="4242 4242 4242 4242" required>
+<div class="row">
+<div><label for="expiry">Expiry (MM/YY)</label>
+<input id="expiry" name="expiry" autocomplete="cc-exp" placeholder="12/34" required></div>
+<div><label for="cvc">CVC</label>
+<input id="cvc" name="cvc" inputmode="numeric" autocomplete="cc-csc" placeholder="123" required></div>
+</div>"""
+
+
 def _form(session: dict[str, Any], error: str | None = None) -> str:
     if session.get("mode") == "setup":
         return _setup_form(session, error)
@@ -188,15 +200,7 @@ def _form(session: dict[str, Any], error: str | None = None) -> str:
 <p>Invoice {number}</p>
 {alert}
 <form method="post" action="{action}">
-<label for="card_number">Card number</label>
-<input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number"
-  placeholder="4242 4242 4242 4242" required>
-<div class="row">
-<div><label for="expiry">Expiry (MM/YY)</label>
-<input id="expiry" name="expiry" autocomplete="cc-exp" placeholder="12/34" required></div>
-<div><label for="cvc">CVC</label>
-<input id="cvc" name="cvc" inputmode="numeric" autocomplete="cc-csc" placeholder="123" required></div>
-</div>
+{_CARD_FIELDS}
 <button type="submit">Pay {html.escape(amount)}</button>
 </form>
 <p class="hint">4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined.</p>
@@ -212,15 +216,7 @@ def _setup_form(session: dict[str, Any], error: str | None) -> str:
 <p>The card is kept for future payments; nothing is charged now.</p>
 {alert}
 <form method="post" action="{action}">
-<label for="card_number">Card number</label>
-<input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number"
-  placeholder="4242 4242 4242 4242" required>
-<div class="row">
-<div><label for="expiry">Expiry (MM/YY)</label>
-<input id="expiry" name="expiry" autocomplete="cc-exp" placeholder="12/34" required></div>
-<div><label for="cvc">CVC</label>
-<input id="cvc" name="cvc" inputmode="numeric" autocomplete="cc-csc" placeholder="123" required></div>
-</div>
+{_CARD_FIELDS}
 <button type="submit">Save card</button>
 </form>
 <p class="hint">4242 4242 4242 4242 is saved; 4000 0000 0000 0002 is declined.</p>

@@ -164,7 +164,14 @@ class StreamWorker:
         self._table_name = table_name
         self._gate = gate
         self._on_change = on_change
-        self._mapping = mapping or StreamMapping.from_template()
+        # The function's own mapping: its records are delivered as a follower's are.
+        self._own = StreamFollower(
+            function,
+            gate,
+            on_change,
+            mapping or StreamMapping.from_template(),
+            given_up="The sweep will queue their emails.",
+        )
         self._poll_seconds = poll_seconds
         self._sweep_seconds = sweep_seconds
         self._stream_arn = ""
@@ -201,12 +208,8 @@ class StreamWorker:
 
     def _deliver_new_records(self) -> None:
         read = self._read_new_records()
-        records = [record for record in read if self._mapping.accepts(record)]
-        size = self._mapping.batch_size
-        for start in range(0, len(records), size):
-            if self._stopping.is_set():
-                return
-            self._deliver(records[start : start + size])
+        if not self._own.deliver(read, self._stopping):
+            return
         for follower in self._followers:
             follower.deliver(read, self._stopping)
         # Every record read so far has been handled (delivered, or given up to the sweep): the
@@ -226,44 +229,6 @@ class StreamWorker:
             records += [lambda_record(record, self._stream_arn) for record in read]
             self._position = int(read[-1]["dynamodb"]["SequenceNumber"])
         return records
-
-    def _deliver(self, batch: Sequence[dict[str, Any]]) -> None:
-        """Invoke the function with `batch`, then again from its first failed record, as Lambda does."""
-        pending = list(batch)
-        retries = self._mapping.maximum_retry_attempts
-        attempt = 0
-        while True:
-            failed = self._failed_records(pending)
-            if not failed:
-                return
-            first_failed = min(failed)
-            pending = [record for record in pending if _sequence(record) >= first_failed]
-            if 0 <= retries <= attempt:
-                logger.warning(
-                    "%d outbox stream records still failed after %d retries; Lambda would send them to the "
-                    "dead-letter queue. The sweep will queue their emails.",
-                    len(pending),
-                    retries,
-                )
-                return
-            delay = min(_FIRST_RETRY_SECONDS * 2**attempt, _LONGEST_RETRY_SECONDS)
-            attempt += 1
-            if self._stopping.wait(delay):
-                return
-
-    def _failed_records(self, batch: Sequence[dict[str, Any]]) -> set[int]:
-        """The sequence numbers of the records the function reported as failed (all, if it raised)."""
-        try:
-            response = self._invoke({"Records": list(batch)})
-        except StackStopping:
-            raise
-        except Exception:
-            logger.exception("the notifications function failed on a batch of %d stream records", len(batch))
-            return {_sequence(record) for record in batch}
-        finally:
-            self._on_change()
-        failures = (response or {}).get("batchItemFailures") or []
-        return {int(failure["itemIdentifier"]) for failure in failures}
 
     def _sweep(self) -> None:
         try:
@@ -293,8 +258,9 @@ class StreamWorker:
 
 
 class StreamFollower:
-    """Another function mapped to the same stream (its own filters, batches and retries), fed the
-    records the stream worker reads, before they are trimmed: one reader, so none is missed.
+    """A function mapped to the stream (its own filters, batches and retries), fed the records the
+    stream worker reads, before they are trimmed: one reader, so none is missed. The stream
+    worker's own function is fed by one too, ahead of the others.
 
     As Lambda retries a mapping's failed records: from the first failure, with back-off, up to the
     mapping's `MaximumRetryAttempts`, then logged where Lambda would send them to its dead-letter
@@ -307,19 +273,26 @@ class StreamFollower:
         gate: RequestGate,
         on_change: Callable[[], None],
         mapping: StreamMapping,
+        *,
+        given_up: str = "",
     ) -> None:
         self._function = function
         self._gate = gate
         self._on_change = on_change
         self._mapping = mapping
+        # Said after the records whose retries are spent: what becomes of them then.
+        self._given_up = given_up
 
-    def deliver(self, read: Sequence[dict[str, Any]], stopping: threading.Event) -> None:
+    def deliver(self, read: Sequence[dict[str, Any]], stopping: threading.Event) -> bool:
+        """Deliver the records of `read` the mapping accepts, in batches; False when `stopping`
+        was set before every batch was delivered."""
         records = [record for record in read if self._mapping.accepts(record)]
         size = self._mapping.batch_size
         for start in range(0, len(records), size):
             if stopping.is_set():
-                return
+                return False
             self._deliver(records[start : start + size], stopping)
+        return True
 
     def _deliver(self, batch: Sequence[dict[str, Any]], stopping: threading.Event) -> None:
         pending = list(batch)
@@ -334,10 +307,11 @@ class StreamFollower:
             if 0 <= retries <= attempt:
                 logger.warning(
                     "%d stream records still failed %s after %d retries; Lambda would send them to the "
-                    "dead-letter queue.",
+                    "dead-letter queue. %s",
                     len(pending),
                     self._function.name,
                     retries,
+                    self._given_up,
                 )
                 return
             delay = min(_FIRST_RETRY_SECONDS * 2**attempt, _LONGEST_RETRY_SECONDS)

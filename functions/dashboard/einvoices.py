@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from dashboard.page_request import PageRequest
+from dashboard.rendering import download
 from remit.domain.einvoices import Einvoice, EinvoiceFormat, einvoice_format_named
 from remit.domain.errors import EinvoiceRefused
 
@@ -17,17 +18,8 @@ def einvoice_format_asked(request: PageRequest) -> EinvoiceFormat | None:
 
 
 def einvoice_download(einvoice: Einvoice) -> Response[bytes]:
-    return Response(
-        status_code=200,
-        headers={
-            "Content-Type": einvoice.media_type,
-            "Content-Disposition": f'attachment; filename="{einvoice.file_name}"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-            VALID_HEADER: "true" if einvoice.report.valid else "false",
-        },
-        body=einvoice.content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
-    )
+    valid = "true" if einvoice.report.valid else "false"
+    return download(einvoice.content, einvoice.media_type, einvoice.file_name, headers={VALID_HEADER: valid})
 
 
 def einvoice_refusal(refused: EinvoiceRefused) -> list[str]:

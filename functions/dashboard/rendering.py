@@ -129,6 +129,29 @@ def see_other(location: str, notice: str | None = None) -> Page:
     return page
 
 
+def download(
+    content: bytes,
+    media_type: str,
+    file_name: str,
+    *,
+    inline: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Response[bytes]:
+    """A file, as the API answers it: never cached, its type not sniffed; shown in the browser
+    when `inline` (a PDF), else saved as `file_name`."""
+    return Response(
+        status_code=200,
+        headers={
+            "Content-Type": media_type,
+            "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{file_name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            **(headers or {}),
+        },
+        body=content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
+    )
+
+
 def _notice(request: PageRequest) -> str | None:
     encoded = request.cookies.get(NOTICE_COOKIE)
     if not encoded:

@@ -326,6 +326,9 @@ def test_the_pdf_route_answers_the_pdf() -> None:
     assert response["isBase64Encoded"] is True
     assert base64.b64decode(response["body"]).startswith(b"%PDF")
     assert f'filename="{org.get(invoice_id).number}.pdf"' in response["headers"]["Content-Disposition"]
+    assert response["headers"]["Content-Disposition"].startswith("inline;")
+    assert response["headers"]["Cache-Control"] == "private, no-store"
+    assert response["headers"]["X-Content-Type-Options"] == "nosniff"
 
 
 def test_a_pdf_no_font_can_draw_shows_the_apis_message() -> None:

@@ -126,6 +126,8 @@ def test_the_settings_page_shows_every_section_with_the_stored_values() -> None:
         "payment-methods",
         "card-provider",
         "reminders",
+        "notifications",
+        "portal",
     ):
         assert f'action="{path}/{action}"' in body
     assert f'hx-get="{path}/branding/preview"' in body
@@ -663,3 +665,21 @@ def test_the_invoice_finalized_email_is_turned_on_and_off_in_settings() -> None:
     assert turned_on is True
     assert "Customer email settings saved." in text_of(on)
     assert stored(account_id, organisation_id).notifications.invoice_finalized is False
+
+
+def test_the_customer_portal_is_turned_off_and_on_in_settings() -> None:
+    # Given an organisation whose portal is on (the default)
+    account_id, organisation_id = account_with_user("jo@example.com", "Jo Ltd")
+    browser = signed_in("jo@example.com")
+    path = f"{settings_of(organisation_id)}/portal"
+    assert stored(account_id, organisation_id).portal.enabled is True
+
+    # When its settings turn the portal off, then on again
+    off = follow(browser, browser.post(path, [("portal.enabled", "false")]))
+    turned_off = stored(account_id, organisation_id).portal.enabled
+    follow(browser, browser.post(path, [("portal.enabled", "false"), ("portal.enabled", "true")]))
+
+    # Then each save is stored, and said
+    assert turned_off is False
+    assert "Customer portal settings saved." in text_of(off)
+    assert stored(account_id, organisation_id).portal.enabled is True

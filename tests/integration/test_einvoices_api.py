@@ -1,18 +1,20 @@
 """E-invoices through the API: finalize and credit notes refuse a document that breaks the rules
-(nothing locked, nothing numbered), keep the report of a valid one, and download it."""
+(nothing locked, nothing numbered), keep the report of a valid one, and download it (a download
+writes nothing)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from remit import bootstrap
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
 from tests.integration.billing_queue import BillingQueue, run_cycle
-from tests.integration.conftest import SettableClock
+from tests.integration.conftest import SettableClock, reset_remit
 from tests.integration.einvoice_fakes import JudgingValidator, number_in, use_fakes
 
 GERMAN_PUBLIC = {
@@ -102,6 +104,56 @@ def test_once_the_customer_is_fixed_the_invoice_finalizes_with_its_einvoice_stat
     assert acme.get(draft["id"])["einvoice"] == invoice["einvoice"]
 
 
+def test_an_einvoice_customers_finalization_reads_the_billing_table_once(
+    acme: Billing, validator: JudgingValidator
+) -> None:
+    # Given a draft of a customer who takes XRechnung, and every call to the billing table counted
+    customer = acme.new_customer(**GERMAN_PUBLIC, buyer_reference="04011000-12345-67")
+    draft = draft_for(acme, customer)
+    organisation_id = acme.org
+    calls: list[str] = []
+
+    def count(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if organisation_id in str(params):  # the organisation's items (the API key is read aside)
+            calls.append(model.name)
+
+    session = boto3.DEFAULT_SESSION
+    assert session is not None  # the `aws` fixture made clients from it
+    hook = {"event_name": "before-parameter-build.dynamodb", "unique_id": "test-finalize-calls"}
+    session.events.register(handler=count, **hook)
+    reset_remit()  # the app's clients are made after the hook, so they carry it
+    try:
+        # When it is finalized
+        response = acme.api.post(f"{acme.invoice(draft['id'])}/finalize")
+    finally:
+        session.events.unregister(**hook)
+
+    # Then its e-invoice was judged on the customer read with the draft: one read, one write, as
+    # for any customer
+    assert response.status == 200, response.body
+    assert response.json()["einvoice"]["valid"] is True
+    assert calls == ["BatchGetItem", "TransactWriteItems"]
+
+
+def test_a_refusal_judged_on_a_customer_changed_since_the_draft_is_judged_again_on_the_customer_now(
+    acme: Billing, validator: JudgingValidator
+) -> None:
+    # Given a draft of a customer without a Leitweg-ID, who is given one after the draft was made
+    customer = acme.new_customer(**GERMAN_PUBLIC)
+    draft = draft_for(acme, customer)
+    patched = acme.api.patch(f"{acme.base}/customers/{customer}", {"buyer_reference": "04011000-12345-67"})
+    assert patched.status == 200, patched.body
+
+    # When the draft is finalized
+    response = acme.api.post(f"{acme.invoice(draft['id'])}/finalize")
+
+    # Then the refusal the draft's copy earned is dropped: the customer as it is now is valid
+    assert response.status == 200, response.body
+    assert response.json()["number"] == "ACME-00001"
+    assert len(validator.validated) == 2
+    assert number_in(validator.validated[-1]) == "ACME-00001"
+
+
 def test_a_validator_that_cannot_be_reached_is_retryable_and_nothing_is_locked(
     acme: Billing, validator: JudgingValidator
 ) -> None:
@@ -120,12 +172,13 @@ def test_a_validator_that_cannot_be_reached_is_retryable_and_nothing_is_locked(
     assert acme.api.post(f"{acme.invoice(draft['id'])}/finalize").json()["number"] == "ACME-00001"
 
 
-def test_a_customer_without_a_format_finalizes_unchecked_and_gets_its_report_on_first_download(
+def test_a_customer_without_a_format_finalizes_unchecked_and_its_download_is_validated_writing_nothing(
     acme: Billing, validator: JudgingValidator
 ) -> None:
     invoice = acme.finalized()
     assert invoice["einvoice"] is None
     assert validator.validated == []
+    before = acme.get(invoice["id"])
 
     no_format = acme.api.get(f"{acme.invoice(invoice['id'])}/einvoice")
     assert no_format.status == 422
@@ -137,8 +190,8 @@ def test_a_customer_without_a_format_finalizes_unchecked_and_gets_its_report_on_
     assert response.content_type == "application/xml"
     assert response.headers["Remit-Einvoice-Valid"] == "true"
     assert number_in(response.body) == invoice["number"]
-    kept = acme.get(invoice["id"])["einvoice"]
-    assert (kept["format"], kept["valid"]) == ("peppol_ubl", True)
+    assert len(validator.validated) == 1
+    assert acme.get(invoice["id"]) == before
 
 
 def test_downloads_answer_xml_or_the_facturx_pdf_and_say_whether_valid(

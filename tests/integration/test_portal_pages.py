@@ -77,6 +77,7 @@ def test_a_customer_sees_every_issued_invoice_what_it_owes_and_the_bank_details(
     # ...its payment, and the organisation's bank details to check a PDF against
     assert "Bank transfer" in html
     assert "DE89 3704 0044 0532 0130 00" in html
+    assert "Payment reference" not in html  # one per invoice: its number, on the invoice's page
     # ...and the page carries the portal's headers
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["Cache-Control"] == "no-store"

@@ -268,6 +268,8 @@ def test_the_sign_in_email_carries_the_link_in_the_customers_language_and_forget
     assert "Acme Ltd" in shown["subject"]
     assert message["link"] in shown["text"]
     assert 'lang="de-DE"' in shown["html"]
+    assert message["link"] in shown["html"]
+    assert "Acme Ltd" in shown["html"]
     # ...and the table no longer holds the link
     [after] = sign_in_links(acme.org)
     assert after["link"] is None

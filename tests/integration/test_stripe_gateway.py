@@ -13,7 +13,12 @@ import pytest
 from pydantic import SecretStr
 
 from remit.adapters.stripe_gateway import StripeGateway
-from remit.domain.card_payments import CheckoutRequest, OffSessionCharge, ProviderCredentials
+from remit.domain.card_payments import (
+    CheckoutRequest,
+    MultiInvoiceCheckoutRequest,
+    OffSessionCharge,
+    ProviderCredentials,
+)
 from remit.domain.errors import InvalidSignature
 from tests.integration.fake_stripe import DECLINED_PAYMENT_METHOD, FakeStripe
 
@@ -82,10 +87,47 @@ def test_a_checkout_asks_stripe_for_the_amount_due_in_the_currency_with_the_invo
     assert form["payment_intent_data[metadata][organisation_id]"] == "org_acme"
     assert form["payment_intent_data[metadata][invoice_id]"] == "inv_0001"
     assert form["customer_email"] == "ap@globex.test"
+    assert form["client_reference_id"] == "inv_0001"
     assert form["success_url"] == "https://api.remit.test/i/tok?checkout=success"
     assert form["cancel_url"] == "https://api.remit.test/i/tok?checkout=cancelled"
     assert "payment_intent_data[setup_future_usage]" not in form
     assert stripe_api.to("/v1/customers") == []
+
+
+def test_a_checkout_of_several_invoices_asks_for_their_sum_on_one_line_naming_them_all(
+    stripe_api: FakeStripe,
+) -> None:
+    # Given two open invoices of a customer known to Stripe
+    request = MultiInvoiceCheckoutRequest(
+        organisation_id="org_acme",
+        customer_id="cus_globex",
+        invoice_ids=["inv_0002", "inv_0001"],
+        invoice_numbers=["ACME-00002", "ACME-00001"],
+        amount=23800,
+        currency="EUR",
+        customer_email="ap@globex.test",
+        success_url="https://api.remit.test/p/org_acme?checkout=success",
+        cancel_url="https://api.remit.test/p/org_acme?checkout=cancelled",
+        provider_customer_id="cus_stripe_1",
+    )
+
+    # When a checkout is asked for them
+    session = StripeGateway(stripe_api.url).create_invoices_checkout(CREDENTIALS, request)
+
+    # Then one session bills their sum on one line, against the Stripe customer, naming them all
+    assert session.url
+    [sent] = stripe_api.to("/v1/checkout/sessions")
+    form = sent.form
+    assert sent.idempotency_key == "checkout-inv_0001-inv_0002-23800"
+    assert form["mode"] == "payment"
+    assert form["line_items[0][price_data][unit_amount]"] == "23800"
+    assert form["line_items[0][price_data][currency]"] == "eur"
+    assert form["line_items[0][price_data][product_data][name]"] == "Invoices ACME-00002, ACME-00001"
+    assert form["metadata[invoice_ids]"] == "inv_0002,inv_0001"
+    assert form["payment_intent_data[metadata][customer_id]"] == "cus_globex"
+    assert form["customer"] == "cus_stripe_1"
+    assert "customer_email" not in form
+    assert "client_reference_id" not in form
 
 
 def test_asking_again_for_the_same_invoice_and_amount_gives_the_same_session(stripe_api: FakeStripe) -> None:

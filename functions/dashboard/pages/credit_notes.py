@@ -15,7 +15,6 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from dashboard.einvoices import einvoice_download, einvoice_format_asked, einvoice_refusal
@@ -30,7 +29,7 @@ from dashboard.pages.credit_note_form import (
     prefilled,
     refusals,
 )
-from dashboard.rendering import Page, confirm, render, see_other
+from dashboard.rendering import Page, confirm, download, render, see_other
 from remit.domain.credit_notes import (
     CREDITABLE_INVOICE_STATUSES,
     CreditNoteNotVoidable,
@@ -341,16 +340,7 @@ def credit_note_pdf(organisation_id: str, credit_note_id: str) -> Page:
     file_name, content = request.services.documents.credit_note_pdf(
         request.account_id, request.org.id, credit_note_id
     )
-    return Response(
-        status_code=200,
-        headers={
-            "Content-Type": "application/pdf",
-            "Content-Disposition": f'inline; filename="{file_name}"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-        body=content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
-    )
+    return download(content, "application/pdf", file_name, inline=True)
 
 
 @router.get(CREDIT_NOTE + "/einvoice")

@@ -18,7 +18,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from dashboard.einvoices import einvoice_download, einvoice_format_asked
@@ -35,7 +34,7 @@ from dashboard.forms import (
 )
 from dashboard.page_request import PageRequest, page_request, public_base_url
 from dashboard.pages.credit_notes import invoice_refunds
-from dashboard.rendering import Page, confirm, render, see_other
+from dashboard.rendering import Page, confirm, download, render, see_other
 from remit.domain.credit_notes import CREDITABLE_INVOICE_STATUSES
 from remit.domain.einvoices import EINVOICE_FORMATS
 from remit.domain.errors import Conflict, EinvoiceRefused, InvalidInput, NotFound
@@ -301,16 +300,7 @@ def invoice_pdf(organisation_id: str, invoice_id: str) -> Page:
     """
     request = page_request(router)
     file_name, content = request.services.documents.pdf(request.account_id, request.org.id, invoice_id)
-    return Response(
-        status_code=200,
-        headers={
-            "Content-Type": "application/pdf",
-            "Content-Disposition": f'inline; filename="{file_name}"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-        body=content,  # bytes: Powertools answers them base64-encoded, as API Gateway expects
-    )
+    return download(content, "application/pdf", file_name, inline=True)
 
 
 @router.get(INVOICE + "/einvoice")

@@ -40,11 +40,13 @@ LOGO_ACCEPT = "image/png,image/jpeg,image/svg+xml"
 
 @dataclass(frozen=True)
 class Section:
-    """One form of the settings page: its anchor, title and the `OrganisationChanges` fields it edits."""
+    """One form of the settings page: its anchor, title, the `OrganisationChanges` fields it edits
+    and the notice a save shows (its form posts to `…/settings/<key>`)."""
 
     key: str
     title: str
     names: tuple[str, ...]
+    saved: str
     blank: Literal["omit", "null"] = "null"
 
 
@@ -62,14 +64,15 @@ SECTIONS = (
             "tax_id",
             "payment_terms_days",
         ),
+        "Organisation details saved.",
     ),
-    Section("legal", "Legal identity", ("legal",)),
-    Section("branding", "Branding", ("branding",)),
-    Section("numbering", "Numbering", ("invoice_numbering",), blank="omit"),
-    Section("payment-methods", "Payment methods", ("payment_methods",)),
-    Section("reminders", "Reminders", ("reminders",)),
-    Section("notifications", "Customer emails", ("notifications",)),
-    Section("portal", "Customer portal", ("portal",)),
+    Section("legal", "Legal identity", ("legal",), "Legal identity saved."),
+    Section("branding", "Branding", ("branding",), "Brand colour saved."),
+    Section("numbering", "Numbering", ("invoice_numbering",), "Invoice numbering saved.", blank="omit"),
+    Section("payment-methods", "Payment methods", ("payment_methods",), "Payment methods saved."),
+    Section("reminders", "Reminders", ("reminders",), "Reminder settings saved."),
+    Section("notifications", "Customer emails", ("notifications",), "Customer email settings saved."),
+    Section("portal", "Customer portal", ("portal",), "Customer portal settings saved."),
 )
 _BY_KEY = {section.key: section for section in SECTIONS}
 
@@ -254,19 +257,28 @@ def _section_changes(request: PageRequest, key: str) -> tuple[OrganisationChange
     return OrganisationChanges.model_validate(data), FormErrors()
 
 
-def _post_section(request: PageRequest, key: str, notice: str) -> Page:
+def _post_section(request: PageRequest, key: str) -> Page:
     changes, errors = _section_changes(request, key)
     if changes is None:
         forms = _forms(request)
         forms[key] = Form(section_fields(key), request.form, errors)
         return _page(request, 422, forms)
-    return _save(request, key, changes, notice)
+    return _save(request, key, changes, _BY_KEY[key].saved)
 
 
-@router.post(SETTINGS + "/organisation")
-def save_organisation(organisation_id: str) -> Page:
-    request = page_request(router)
-    return _post_section(request, "organisation", "Organisation details saved.")
+def _save_section_route(key: str) -> None:
+    """`POST …/settings/<key>`: the section's PATCH, or its form again with what was refused."""
+
+    def save_section(organisation_id: str) -> Page:
+        return _post_section(page_request(router), key)
+
+    save_section.__name__ = save_section.__qualname__ = f"save_{key.replace('-', '_')}"
+    router.post(f"{SETTINGS}/{key}")(save_section)
+
+
+for _section in SECTIONS:
+    if _section.key != "branding":  # its own route, below: it previews too
+        _save_section_route(_section.key)
 
 
 @router.post(SETTINGS + "/branding")
@@ -278,43 +290,7 @@ def save_branding(organisation_id: str) -> Page:
         forms = _forms(request)
         forms["branding"].values = {**forms["branding"].values, "branding.brand_colour": [typed]}
         return _page(request, 200, forms, preview=typed)
-    return _post_section(request, "branding", "Brand colour saved.")
-
-
-@router.post(SETTINGS + "/legal")
-def save_legal(organisation_id: str) -> Page:
-    request = page_request(router)
-    return _post_section(request, "legal", "Legal identity saved.")
-
-
-@router.post(SETTINGS + "/numbering")
-def save_numbering(organisation_id: str) -> Page:
-    request = page_request(router)
-    return _post_section(request, "numbering", "Invoice numbering saved.")
-
-
-@router.post(SETTINGS + "/payment-methods")
-def save_payment_methods(organisation_id: str) -> Page:
-    request = page_request(router)
-    return _post_section(request, "payment-methods", "Payment methods saved.")
-
-
-@router.post(SETTINGS + "/reminders")
-def save_reminders(organisation_id: str) -> Page:
-    request = page_request(router)
-    return _post_section(request, "reminders", "Reminder settings saved.")
-
-
-@router.post(SETTINGS + "/notifications")
-def save_notifications(organisation_id: str) -> Page:
-    request = page_request(router)
-    return _post_section(request, "notifications", "Customer email settings saved.")
-
-
-@router.post(SETTINGS + "/portal")
-def save_portal(organisation_id: str) -> Page:
-    request = page_request(router)
-    return _post_section(request, "portal", "Customer portal settings saved.")
+    return _post_section(request, "branding")
 
 
 # The logo ---------------------------------------------------------------------------------------

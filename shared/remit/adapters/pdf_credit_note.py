@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from remit.adapters.document_text import long_date, plain_decimal, reason_labels, settlement_rows
-from remit.adapters.pdf_invoice import CONTENT_WIDTH, INK, MARGIN, MUTED, Align, BrandedPdfLayout, described
+from remit.adapters.pdf_invoice import CONTENT_WIDTH, INK, MARGIN, Align, BrandedPdfLayout, described
 from remit.domain.documents import CreditNoteDocument
 
 # C0 and C1 controls but line breaks and tabs, and the embeddings, overrides and isolates of the
@@ -125,14 +125,4 @@ class _CreditNoteLayout(BrandedPdfLayout[CreditNoteDocument]):
                     amount_width, 5, self.money(amount), align=amount_align, new_x="LMARGIN", new_y="NEXT"
                 )
         pdf.ln(2.5)
-        self._font(8.5, colour=MUTED)
-        online = _("View the invoice online:") + " "
-        if self.rtl:
-            pdf.cell(CONTENT_WIDTH, 5, online.strip(), align="R", new_x="LMARGIN", new_y="NEXT")
-        else:
-            pdf.cell(pdf.get_string_width(online), 5, online)
-        self._font(8.5, colour=self.accent)
-        pdf.multi_cell(
-            0, 5, doc.hosted_url, link=doc.hosted_url, align=self.start, new_x="LMARGIN", new_y="NEXT"
-        )
-        pdf.ln(4)
+        self._online_link(_("View the invoice online:"), doc.hosted_url)

@@ -515,6 +515,20 @@ class BrandedPdfLayout[DocumentT: (InvoiceDocument, CreditNoteDocument)](ABC):
         self.pdf.set_draw_color(*self.brand)
         self.pdf.line(x, y + 4.6, x + width, y + 4.6)
 
+    def _online_link(self, words: str, url: str) -> None:
+        """`words` (muted), then `url` as a link in the accent colour: on one line, or, right to
+        left, the words on their own line read from the right and the address below them."""
+        pdf = self.pdf
+        self._font(8.5, colour=MUTED)
+        online = words + " "
+        if self.rtl:
+            pdf.cell(CONTENT_WIDTH, 5, online.strip(), align="R", new_x="LMARGIN", new_y="NEXT")
+        else:
+            pdf.cell(pdf.get_string_width(online), 5, online)
+        self._font(8.5, colour=self.accent)
+        pdf.multi_cell(0, 5, url, link=url, align=self.start, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+
     def _section_heading(self, text: str) -> None:
         pdf = self.pdf
         self._label(text, MARGIN, pdf.get_y(), CONTENT_WIDTH)
@@ -627,18 +641,7 @@ class _InvoiceLayout(BrandedPdfLayout[InvoiceDocument]):
                     CONTENT_WIDTH - 32, 4.6, value, align=self.start, new_x="LMARGIN", new_y="NEXT"
                 )
             pdf.ln(2.5)
-        self._font(8.5, colour=MUTED)
-        online = _("Pay or view online:") + " "
-        if self.rtl:
-            # The words on their own line, read from the right; the address below them.
-            pdf.cell(CONTENT_WIDTH, 5, online.strip(), align="R", new_x="LMARGIN", new_y="NEXT")
-        else:
-            pdf.cell(pdf.get_string_width(online), 5, online)
-        self._font(8.5, colour=self.accent)
-        pdf.multi_cell(
-            0, 5, doc.hosted_url, link=doc.hosted_url, align=self.start, new_x="LMARGIN", new_y="NEXT"
-        )
-        pdf.ln(4)
+        self._online_link(_("Pay or view online:"), doc.hosted_url)
 
     def _credit_notes(self) -> None:
         """The credit notes that correct the invoice (number, date, total, status); none: nothing."""

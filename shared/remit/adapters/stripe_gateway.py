@@ -237,24 +237,8 @@ class StripeGateway:
         client = self._client(credentials)
         metadata = {"organisation_id": request.organisation_id, "invoice_id": request.invoice_id}
         idempotency_key = f"checkout-{request.invoice_id}-{request.amount}"
-        params: dict[str, Any] = {
-            "mode": "payment",
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": request.currency.lower(),
-                        "unit_amount": request.amount,
-                        "product_data": {"name": f"Invoice {request.invoice_number}"},
-                    },
-                }
-            ],
-            "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
-            "client_reference_id": request.invoice_id,
-            "success_url": request.success_url,
-            "cancel_url": request.cancel_url,
-        }
+        params = _payment_params(request, f"Invoice {request.invoice_number}", metadata)
+        params["client_reference_id"] = request.invoice_id
         try:
             customer = request.provider_customer_id
             if request.save_card:
@@ -268,16 +252,9 @@ class StripeGateway:
                     )
                     customer = created.id
                 params["payment_intent_data"]["setup_future_usage"] = "off_session"
-            if customer is not None:
-                params["customer"] = customer
-            elif request.customer_email:
-                params["customer_email"] = request.customer_email
-            session = client.v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
         except stripe.StripeError as error:
             raise Conflict(f"The card provider refused the checkout: {_reason(error)}") from None
-        if not session.url:
-            raise Conflict("The card provider answered without a checkout page.")
-        return CheckoutSession(id=session.id, url=session.url)
+        return _payment_session(client, params, customer, request.customer_email, idempotency_key)
 
     def create_invoices_checkout(
         self, credentials: ProviderCredentials, request: MultiInvoiceCheckoutRequest
@@ -291,35 +268,11 @@ class StripeGateway:
             "customer_id": request.customer_id,
             "invoice_ids": ",".join(request.invoice_ids),
         }
-        params: dict[str, Any] = {
-            "mode": "payment",
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": request.currency.lower(),
-                        "unit_amount": request.amount,
-                        "product_data": {"name": "Invoices " + ", ".join(request.invoice_numbers)},
-                    },
-                }
-            ],
-            "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
-            "success_url": request.success_url,
-            "cancel_url": request.cancel_url,
-        }
-        if request.provider_customer_id is not None:
-            params["customer"] = request.provider_customer_id
-        elif request.customer_email:
-            params["customer_email"] = request.customer_email
+        params = _payment_params(request, "Invoices " + ", ".join(request.invoice_numbers), metadata)
         key = f"checkout-{'-'.join(sorted(request.invoice_ids))}-{request.amount}"
-        try:
-            session = client.v1.checkout.sessions.create(params, {"idempotency_key": key[:255]})  # type: ignore[arg-type]
-        except stripe.StripeError as error:
-            raise Conflict(f"The card provider refused the checkout: {_reason(error)}") from None
-        if not session.url:
-            raise Conflict("The card provider answered without a checkout page.")
-        return CheckoutSession(id=session.id, url=session.url)
+        return _payment_session(
+            client, params, request.provider_customer_id, request.customer_email, key[:255]
+        )
 
     def create_card_setup(
         self, credentials: ProviderCredentials, request: CardSetupRequest
@@ -434,6 +387,51 @@ class StripeGateway:
         self, credentials: ProviderCredentials, payload: bytes, signature: str | None
     ) -> CardPaymentEvent | None:
         return verify_stripe_event(credentials, payload, signature)
+
+
+def _payment_params(
+    request: CheckoutRequest | MultiInvoiceCheckoutRequest, name: str, metadata: dict[str, str]
+) -> dict[str, Any]:
+    """A payment-mode Checkout Session of one line, `name`, for the request's amount."""
+    return {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": request.currency.lower(),
+                    "unit_amount": request.amount,
+                    "product_data": {"name": name},
+                },
+            }
+        ],
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+    }
+
+
+def _payment_session(
+    client: stripe.StripeClient,
+    params: dict[str, Any],
+    customer: str | None,
+    customer_email: str | None,
+    idempotency_key: str,
+) -> CheckoutSession:
+    """The payment Checkout Session of `params`, against the Stripe `customer` when there is one,
+    else prefilled with `customer_email`. Raises `Conflict` when Stripe refuses or answers no page."""
+    if customer is not None:
+        params["customer"] = customer
+    elif customer_email:
+        params["customer_email"] = customer_email
+    try:
+        session = client.v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
+    except stripe.StripeError as error:
+        raise Conflict(f"The card provider refused the checkout: {_reason(error)}") from None
+    if not session.url:
+        raise Conflict("The card provider answered without a checkout page.")
+    return CheckoutSession(id=session.id, url=session.url)
 
 
 def _reason(error: stripe.StripeError) -> str:

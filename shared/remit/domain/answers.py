@@ -224,8 +224,8 @@ class Invoice(Answer):
     )
     einvoice: EinvoiceStatus | None = Field(
         default=None,
-        description="The e-invoice as last validated (at finalization for a customer with an "
-        "`einvoice_format`, else when first downloaded): format, valid, when, and each failed rule.",
+        description="The e-invoice as validated at finalization (for a customer with an "
+        "`einvoice_format`, else null): format, valid, when, and each failed rule.",
     )
     finalized_at: datetime | None = None
     sent_at: datetime | None = None
@@ -281,7 +281,9 @@ class CreditNote(Answer):
     credit_amount: int
     out_of_band_amount: int
     einvoice: EinvoiceStatus | None = Field(
-        default=None, description="The e-invoice as last validated: at issue, or when first downloaded."
+        default=None,
+        description="The e-invoice as validated at issue (for a customer with an `einvoice_format`, "
+        "else null).",
     )
     created_at: datetime
     voided_at: datetime | None = None

@@ -186,24 +186,13 @@ def _line_rate(category: VatCategory, rate: Decimal) -> Decimal | None:
 
 
 def _invoice_line(index: int, line: LineItem, treatment: TaxTreatment, exponent: int) -> DocumentLine:
-    category = _category(line.vat_category, line.tax_rate, treatment)
     quantity, price = _quantity_and_price(line.quantity, line.unit_amount)
-    return DocumentLine(
-        id=str(index + 1),
-        name=line.description,
-        quantity=quantity,
-        unit_code=line.unit_code,
-        net_price=_money(price, exponent),
-        net_amount=_money(line.amount, exponent),
-        vat_category=category,
-        vat_rate=_line_rate(category, line.tax_rate),
-    )
+    return _document_line(index, line, quantity, price, treatment, exponent)
 
 
 def _credit_note_line(
     index: int, line: CreditNoteLine, treatment: TaxTreatment, exponent: int
 ) -> DocumentLine:
-    category = _category(line.vat_category, line.tax_rate, treatment)
     quantity, price = Decimal(1), line.amount
     # A line credited by quantity shows it, unless its last credit took a remainder that the quantity
     # times the price would not give (then it is one unit of the amount credited).
@@ -213,6 +202,20 @@ def _credit_note_line(
         and line_amount(line.unit_amount, line.quantity) == line.amount
     ):
         quantity, price = _quantity_and_price(line.quantity, line.unit_amount)
+    return _document_line(index, line, quantity, price, treatment, exponent)
+
+
+def _document_line(
+    index: int,
+    line: LineItem | CreditNoteLine,
+    quantity: Decimal,
+    price: int,
+    treatment: TaxTreatment,
+    exponent: int,
+) -> DocumentLine:
+    """Line `index` (from 0) of the document: `quantity` at the net `price`, the line's amount,
+    its VAT category under the buyer's `treatment` and the rate that category carries."""
+    category = _category(line.vat_category, line.tax_rate, treatment)
     return DocumentLine(
         id=str(index + 1),
         name=line.description,

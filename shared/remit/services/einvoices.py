@@ -8,12 +8,12 @@ Guarantees:
   that breaks a rule raises `EinvoiceRefused` naming every failed rule (and the Remit field behind
   it when known), a validator that cannot be reached raises `DocumentUnavailable` (retryable). The
   caller's transaction is then never committed: nothing is locked, numbered or consumed.
-* For a customer without a format, nothing is checked at finalization; the first download
-  produces, validates and stores the report.
+* The report of that check is stored with the invoice or credit note (`einvoice`) by the
+  transaction that numbers it; for a customer without a format, nothing is checked at finalization
+  and nothing is stored.
 * `invoice_einvoice` and `credit_note_einvoice` answer the document (the XML, or for `facturx` the
   Factur-X PDF built on the invoice PDF the documents service renders) with its validation report,
-  and keep that report on the invoice or credit note (`einvoice`): a download never fails because
-  the report could not be stored (another writer changed it meanwhile: the next download stores it).
+  computed for the download: a download is a pure read, it writes nothing.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from remit.domain.credit_notes import CreditNote
 from remit.domain.customer import Customer
 from remit.domain.einvoice_documents import EinvoiceDocument
 from remit.domain.einvoices import Einvoice, EinvoiceFormat, EinvoiceStatus, ValidationReport
-from remit.domain.errors import ConcurrentUpdate, Conflict, EinvoiceRefused, InvalidInput, NotFound
+from remit.domain.errors import Conflict, EinvoiceRefused, InvalidInput, NotFound
 from remit.domain.invoice import Invoice
 from remit.domain.organisation import Organisation
-from remit.observability import logger
 from remit.ports.credit_notes import CreditNoteReader
 from remit.ports.einvoices import EinvoiceValidator, EinvoiceWriter
 from remit.services.billing_context import BillingContext
@@ -131,7 +130,7 @@ class EinvoiceService:
         self, account_id: str, organisation_id: str, invoice_id: str, einvoice_format: EinvoiceFormat | None
     ) -> Einvoice:
         """The finalized invoice's e-invoice in `einvoice_format` (else the one its customer takes),
-        validated, its report kept on the invoice.
+        validated (the report is answered, not stored).
 
         Raises `NotFound` for an unknown invoice or another account's; `Conflict` (409) for a draft;
         `InvalidInput` naming `format` when none is given and the customer takes none;
@@ -149,7 +148,6 @@ class EinvoiceService:
             raise InvalidInput.single("format", _NO_FORMAT)
         document = self._invoice_document(invoice, organisation=organisation, customer=customer)
         xml, report = self._validated(einvoice_format, document)
-        self._keep_invoice_status(invoice, report)
         if einvoice_format == "facturx":
             _, pdf = self._documents.pdf_of(invoice, organisation)
             return Einvoice(
@@ -164,8 +162,8 @@ class EinvoiceService:
         credit_note_id: str,
         einvoice_format: EinvoiceFormat | None,
     ) -> Einvoice:
-        """The credit note's e-invoice in `einvoice_format` (else its invoice's), validated, its
-        report kept on the credit note. Raises as `invoice_einvoice` does (`NotFound` for an unknown
+        """The credit note's e-invoice in `einvoice_format` (else its invoice's), validated (the
+        report is answered, not stored). Raises as `invoice_einvoice` does (`NotFound` for an unknown
         credit note or another account's).
         """
         self._context.access.require_access(account_id, organisation_id)
@@ -185,7 +183,6 @@ class EinvoiceService:
             credit_note, invoice=invoice, organisation=organisation, customer=customer
         )
         xml, report = self._validated(einvoice_format, document)
-        self._keep_credit_note_status(credit_note, report)
         if einvoice_format == "facturx":
             _, pdf = self._documents.credit_note_pdf_of(credit_note, invoice, organisation)
             content = self._writer().facturx_pdf(pdf, xml, document)
@@ -214,46 +211,8 @@ class EinvoiceService:
             format=report.format, valid=report.valid, validated_at=now, failed_rules=report.failed_rules
         )
 
-    def _keep_invoice_status(self, invoice: Invoice, report: ValidationReport) -> None:
-        if not _worth_keeping(invoice.einvoice, report):
-            return
-        status = self._status(report, self._clock.now())
-        transaction = self._billing.transaction(invoice.organisation_id)
-        transaction.update_invoice(invoice.model_copy(update={"einvoice": status}), as_read=invoice)
-        try:
-            transaction.commit()
-        except ConcurrentUpdate:
-            logger.info(
-                "The e-invoice report was not kept: the invoice changed", extra={"invoice_id": invoice.id}
-            )
-
-    def _keep_credit_note_status(self, credit_note: CreditNote, report: ValidationReport) -> None:
-        if not _worth_keeping(credit_note.einvoice, report):
-            return
-        status = self._status(report, self._clock.now())
-        transaction = self._billing.transaction(credit_note.organisation_id)
-        transaction.update_credit_note(
-            credit_note.model_copy(update={"einvoice": status}), as_read=credit_note
-        )
-        try:
-            transaction.commit()
-        except ConcurrentUpdate:
-            logger.info(
-                "The e-invoice report was not kept: the credit note changed",
-                extra={"credit_note_id": credit_note.id},
-            )
-
 
 _NO_FORMAT = (
     "is required: the customer takes no e-invoice format "
     "(facturx, xrechnung_cii, xrechnung_ubl or peppol_ubl)"
 )
-
-
-def _worth_keeping(kept: EinvoiceStatus | None, report: ValidationReport) -> bool:
-    """A report is kept when none is, or when it says something else of the format kept."""
-    if kept is None:
-        return True
-    return kept.format == report.format and (
-        kept.valid != report.valid or kept.failed_rules != report.failed_rules
-    )

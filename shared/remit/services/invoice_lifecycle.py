@@ -6,14 +6,14 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from remit.domain.customer import Customer
-from remit.domain.errors import NotFound
+from remit.domain.errors import EinvoiceRefused, NotFound
 from remit.domain.invoice import Invoice
 from remit.domain.numbering import SERIES_WRITE_ATTEMPTS, NumberSeries, TakenNumber
 from remit.domain.organisation import Organisation
 from remit.domain.reminders import next_look_date
 from remit.ports.billing import BillingTransaction
 from remit.services.billing_context import BillingContext, today_in
-from remit.services.retry import retry_on_conflict
+from remit.services.retry import READ_AGAIN, ReadAgain, retry_on_conflict
 
 if TYPE_CHECKING:
     from remit.services.einvoices import EinvoiceService
@@ -54,7 +54,7 @@ class InvoiceLifecycleService:
 
         attempts = 0
 
-        def attempt() -> tuple[Invoice, Organisation]:
+        def attempt() -> tuple[Invoice, Organisation] | ReadAgain:
             nonlocal attempts
             attempts += 1
             organisation, series, invoice, _ = self._billing.read_for_finalizing(
@@ -70,26 +70,29 @@ class InvoiceLifecycleService:
             invoice.require_status("draft", "finalize")
             # First with the customer as the draft read it (the transaction checks its version is
             # unchanged, so its balance and details are current); after a conflict, read afresh.
-            customer = invoice.draft_customer if attempts == 1 else None
-            if customer is not None and customer.einvoice_format is not None:
-                # Its e-invoice is judged before the transaction could notice a stale copy.
-                customer = None
-            if customer is None:
-                customer = self._context.organisation_and_customer(
-                    account_id, organisation_id, invoice.customer_id
-                )[1]
+            copied = invoice.draft_customer if attempts == 1 else None
+            customer = copied or self._current_customer(account_id, organisation_id, invoice)
             now = self._clock.now()
             transaction = self._billing.transaction(organisation_id)
-            finalized = self.stage_finalization(
-                transaction,
-                organisation,
-                series,
-                invoice,
-                customer,
-                issue_date=today_in(organisation.timezone, now),
-                now=now,
-                public_base_url=public_base_url,
-            )
+            try:
+                finalized = self.stage_finalization(
+                    transaction,
+                    organisation,
+                    series,
+                    invoice,
+                    customer,
+                    issue_date=today_in(organisation.timezone, now),
+                    now=now,
+                    public_base_url=public_base_url,
+                )
+            except EinvoiceRefused:
+                # Its e-invoice is judged before the transaction could notice a stale copy: a
+                # refusal stands only for the customer as it is now, else it is judged again.
+                if copied is None:
+                    raise
+                if self._current_customer(account_id, organisation_id, invoice).version == copied.version:
+                    raise
+                return READ_AGAIN
             saved = transaction.update_invoice(
                 finalized.model_copy(update={"finalized_by_request": request}), as_read=invoice
             )
@@ -100,6 +103,9 @@ class InvoiceLifecycleService:
         # invoice looks like, and the PDF is rendered (and kept) the first time someone needs it.
         invoice, _ = retry_on_conflict(attempt, attempts=SERIES_WRITE_ATTEMPTS)
         return invoice
+
+    def _current_customer(self, account_id: str, organisation_id: str, invoice: Invoice) -> Customer:
+        return self._context.organisation_and_customer(account_id, organisation_id, invoice.customer_id)[1]
 
     def stage_finalization(
         self,
