@@ -11,8 +11,8 @@
 
 `create-account` prints the new account's API key once: it is stored only as a hash and cannot be
 shown again. `backfill-list-indexes` gives invoices, payments and charges stored before the list
-indexes (GSI2-4, docs/access-patterns.md), and customers stored before the name index (GSI5),
-their key attributes; `backfill-reminders` puts open invoices stored before the reminder index on
+indexes (GSI2-4, docs/access-patterns.md), invoices, credit notes and payments stored before the
+date index (GSI6), and customers stored before the name index (GSI5), their key attributes; `backfill-reminders` puts open invoices stored before the reminder index on
 it; `backfill-overview` counts invoices and payments stored before the dashboard overview's
 counters into them. All three are idempotent. `create-user` makes an account's first dashboard
 user, who sets their own password at first sign-in: it prints a temporary password once, or with
@@ -75,17 +75,20 @@ def create_user(
 
 
 def backfill_list_indexes(table_name: str) -> int | None:
-    """Give the table's older invoices, payments and charges their list-index keys, and its older
-    customers their name-index and email-index keys (idempotent).
+    """Give the table's older invoices, payments and charges their list-index keys, its older
+    invoices, credit notes and payments their date-index keys, and its older customers their
+    name-index and email-index keys (idempotent).
 
     Returns the number of items updated, or None when earlier runs finished both (two reads, no scan).
     """
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_billing import backfill_list_keys
+    from remit.adapters.dynamodb_dated import backfill_date_keys
     from remit.adapters.dynamodb_customers import backfill_email_keys, backfill_name_keys
 
     table = DynamoTable(lambda: boto3.client("dynamodb"), table_name)
     counts = [backfill_list_keys(table), backfill_name_keys(table), backfill_email_keys(table)]
+    counts.append(backfill_date_keys(table))
     if all(count is None for count in counts):
         return None
     return sum(count or 0 for count in counts)
@@ -131,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--table", help="the billing table's name")
     backfill = commands.add_parser(
         "backfill-list-indexes",
-        help="add the list- and name-index keys to items stored before those indexes",
+        help="add the list-, name-, email- and date-index keys to items stored before those indexes",
     )
     backfill_where = backfill.add_mutually_exclusive_group(required=True)
     backfill_where.add_argument(
