@@ -177,7 +177,7 @@ class DynamoTable:
         start = {name: {"S": value} for name, value in after.items()} if after is not None else None
         return self._query(index, pk, sk_prefix, limit, start, equal_to, descending=descending, below=below)
 
-    def query_index_between(
+    def query_index_keys_between(
         self,
         index: Index,
         pk: str,
@@ -186,15 +186,22 @@ class DynamoTable:
         limit: int,
         after: Mapping[str, str] | None,
     ) -> tuple[list[Item], bool]:
-        """Up to `limit` entries of the index partition `pk` whose sort key is between `low` and
-        `high` (both included), in key order, continuing after the entry keyed `after` (the index's
-        and the table's key attributes) if given. Returns the entries and whether more follow.
+        """The keys (the table's and the index's) of up to `limit` entries of the index partition
+        `pk` whose sort key is between `low` and `high` (both included), in key order, continuing
+        after the entry keyed `after` (the same four attributes) if given. Returns the keys and
+        whether more follow: for an index that projects keys only, read the items by their keys.
         """
         request: dict[str, Any] = {
             "TableName": self.name,
             "IndexName": index.name,
             "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
-            "ExpressionAttributeNames": {"#pk": index.partition_key, "#sk": index.sort_key},
+            "ProjectionExpression": "#pk, #sk, #tpk, #tsk",
+            "ExpressionAttributeNames": {
+                "#pk": index.partition_key,
+                "#sk": index.sort_key,
+                "#tpk": "PK",
+                "#tsk": "SK",
+            },
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}},
             "Limit": limit + 1,
         }

@@ -101,7 +101,7 @@ def read_dated(
             GSI6.partition_key: partition,
             GSI6.sort_key: after_sk,
         }
-    keys, more = table.query_index_between(GSI6, partition, low, high, limit, after)
+    keys, more = table.query_index_keys_between(GSI6, partition, low, high, limit, after)
     items = table.batch_get([(str(entry["PK"]), str(entry["SK"])) for entry in keys])
     return items, encode_cursor(str(keys[-1][GSI6.sort_key])) if more else None
 
