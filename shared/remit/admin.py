@@ -12,9 +12,10 @@
 `create-account` prints the new account's API key once: it is stored only as a hash and cannot be
 shown again. `backfill-list-indexes` gives invoices, payments and charges stored before the list
 indexes (GSI2-4, docs/access-patterns.md), invoices, credit notes and payments stored before the
-date index (GSI6), and customers stored before the name index (GSI5), their key attributes; `backfill-reminders` puts open invoices stored before the reminder index on
-it; `backfill-overview` counts invoices and payments stored before the dashboard overview's
-counters into them. All three are idempotent. `create-user` makes an account's first dashboard
+date index (GSI6), and customers stored before the name index (GSI5), their key attributes;
+`backfill-reminders` puts open invoices stored before the reminder index on it;
+`backfill-overview` counts invoices and payments stored before the dashboard overview's counters
+into them. All three are idempotent. `create-user` makes an account's first dashboard
 user, who sets their own password at first sign-in: it prints a temporary password once, or with
 `--send-email` the user pool emails it to them.
 """
@@ -83,8 +84,8 @@ def backfill_list_indexes(table_name: str) -> int | None:
     """
     from remit.adapters.dynamodb import DynamoTable
     from remit.adapters.dynamodb_billing import backfill_list_keys
-    from remit.adapters.dynamodb_dated import backfill_date_keys
     from remit.adapters.dynamodb_customers import backfill_email_keys, backfill_name_keys
+    from remit.adapters.dynamodb_dated import backfill_date_keys
 
     table = DynamoTable(lambda: boto3.client("dynamodb"), table_name)
     counts = [backfill_list_keys(table), backfill_name_keys(table), backfill_email_keys(table)]

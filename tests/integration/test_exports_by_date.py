@@ -28,9 +28,10 @@ def export(billing: Billing, kind: str, period: str) -> list[dict[str, str]]:
 
 
 def stored(org: str, sk: str) -> dict[str, Any]:
-    item = boto3.client("dynamodb").get_item(
-        TableName=TABLES["BillingTable"], Key={"PK": {"S": f"ORG#{org}"}, "SK": {"S": sk}}, ConsistentRead=True
-    )["Item"]
+    key = {"PK": {"S": f"ORG#{org}"}, "SK": {"S": sk}}
+    item = boto3.client("dynamodb").get_item(TableName=TABLES["BillingTable"], Key=key, ConsistentRead=True)[
+        "Item"
+    ]
     return {name: value.get("S") for name, value in item.items() if name.startswith("GSI6")}
 
 
@@ -54,9 +55,10 @@ def test_a_months_export_reads_that_months_documents_not_the_organisations_two_y
     acme = Billing(api)
     books = stored_books.older_books(model_invoice(acme), 1200, through=date(2026, 11, 30))
     stored_books.store(TABLES["BillingTable"], acme.org, books, counted=False)
-    in_october = [i for i in books.invoices if i.issue_date and i.issue_date.isoformat().startswith("2026-10")]
+    in_october = [i for i in books.invoices if str(i.issue_date).startswith("2026-10")]
     received = [p for p in books.payments if p.received_on.isoformat().startswith("2026-10")]
-    assert 40 < len(in_october) < 100 and 30 < len(received) < 100
+    assert 40 < len(in_october) < 100
+    assert 30 < len(received) < 100
     with counting_reads() as empty:
         assert export(acme, "invoices", "from=2001-01-01&to=2001-01-31") == []
     assert empty["items"] <= 5, empty  # the caller's key, the organisation and its number series
@@ -112,7 +114,10 @@ def test_a_period_holds_its_first_and_last_day_in_the_organisations_time_zone(
     payments = export(acme, "payments", NOVEMBER)
 
     # Then each holds the documents of 1 and 30 November, both days included, and never the draft
-    assert [row["invoice_id"] for row in invoices] == [issued["1 November"]["id"], issued["30 November"]["id"]]
+    assert [row["invoice_id"] for row in invoices] == [
+        issued["1 November"]["id"],
+        issued["30 November"]["id"],
+    ]
     assert [row["issue_date"] for row in invoices] == ["2026-11-01", "2026-11-30"]
     assert [row["credit_note_id"] for row in credit_notes] == [notes["1 November"], notes["30 November"]]
     assert [row["received_on"] for row in payments] == ["2026-11-01", "2026-11-30"]
@@ -191,7 +196,9 @@ def test_the_backfill_gives_documents_stored_before_the_index_their_keys_once(
     acme = Billing(api)
     model = model_invoice(acme)
     books = stored_books.older_books(model, 60, through=date(2026, 11, 30))
-    draft = model.model_copy(update={"id": "inv_0draft", "status": "draft", "issue_date": None, "number": None})
+    draft = model.model_copy(
+        update={"id": "inv_0draft", "status": "draft", "issue_date": None, "number": None}
+    )
     older = [invoice_item(invoice) for invoice in [*books.invoices, draft]]
     older += [payment_item(acme.org, payment) for payment in books.payments]
     stored_books.put_items(TABLES["BillingTable"], [_without_date_keys(item) for item in older])
