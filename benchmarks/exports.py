@@ -136,8 +136,8 @@ def _run(args: argparse.Namespace) -> None:
 
     exports = services().exports
     unkept = ExportService(services, _Discarded(), SystemClock())  # type: ignore[arg-type]
-    # Every invoice is read whatever the period (see docs/exports.md): invoices read per second is
-    # the export's speed; the rows are what the period selects.
+    # Only the period's invoices are read (the date index, docs/exports.md): the stored invoices per
+    # second show how little of the organisation a month's export reads; the rows are what it holds.
     print(f"{'invoices':>9}  {'export':<28} {'rows':>7}  {'seconds':>8}  {'invoices/s':>10}  {'peak MB':>8}")
     stored = 1
     for size in (args.invoices // 10, args.invoices):

@@ -11,10 +11,11 @@
 
 `create-account` prints the new account's API key once: it is stored only as a hash and cannot be
 shown again. `backfill-list-indexes` gives invoices, payments and charges stored before the list
-indexes (GSI2-4, docs/access-patterns.md), and customers stored before the name index (GSI5),
-their key attributes; `backfill-reminders` puts open invoices stored before the reminder index on
-it; `backfill-overview` counts invoices and payments stored before the dashboard overview's
-counters into them. All three are idempotent. `create-user` makes an account's first dashboard
+indexes (GSI2-4, docs/access-patterns.md), invoices, credit notes and payments stored before the
+date index (GSI6), and customers stored before the name index (GSI5), their key attributes;
+`backfill-reminders` puts open invoices stored before the reminder index on it;
+`backfill-overview` counts invoices and payments stored before the dashboard overview's counters
+into them. All three are idempotent. `create-user` makes an account's first dashboard
 user, who sets their own password at first sign-in: it prints a temporary password once, or with
 `--send-email` the user pool emails it to them.
 """
@@ -75,11 +76,12 @@ def create_user(
 
 
 def backfill_list_indexes(table_name: str) -> int | None:
-    """Give the table's older invoices, payments and charges their list-index keys, and its older
-    customers their name-index and email-index keys and the lookup items of their billing contacts'
-    emails (idempotent).
+    """Give the table's older invoices, payments and charges their list-index keys, its older
+    invoices, credit notes and payments their date-index keys, and its older customers their
+    name-index and email-index keys and the lookup items of their billing contacts' emails
+    (idempotent).
 
-    Returns the number of items updated, or None when earlier runs finished all four (four reads, no
+    Returns the number of items updated, or None when earlier runs finished all five (five reads, no
     scan).
     """
     from remit.adapters.dynamodb import DynamoTable
@@ -90,10 +92,12 @@ def backfill_list_indexes(table_name: str) -> int | None:
         RECIPIENT_LOOKUPS,
         backfill_customers,
     )
+    from remit.adapters.dynamodb_dated import backfill_date_keys
 
     table = DynamoTable(lambda: boto3.client("dynamodb"), table_name)
     counts = [backfill_list_keys(table)]
     counts += [backfill_customers(table, backfill) for backfill in (NAME_KEYS, EMAIL_KEYS, RECIPIENT_LOOKUPS)]
+    counts.append(backfill_date_keys(table))
     if all(count is None for count in counts):
         return None
     return sum(count or 0 for count in counts)
@@ -139,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--table", help="the billing table's name")
     backfill = commands.add_parser(
         "backfill-list-indexes",
-        help="add the list- and name-index keys to items stored before those indexes",
+        help="add the list-, name-, email- and date-index keys to items stored before those indexes",
     )
     backfill_where = backfill.add_mutually_exclusive_group(required=True)
     backfill_where.add_argument(

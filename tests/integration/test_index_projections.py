@@ -26,7 +26,7 @@ from tests.integration.billing import Billing
 from tests.integration.billing_queue import run_cycle, run_reminders
 from tests.integration.conftest import SettableClock, reset_remit
 
-INDEXES = ("GSI1", "GSI2", "GSI3", "GSI4", "GSI5")
+INDEXES = ("GSI1", "GSI2", "GSI3", "GSI4", "GSI5", "GSI6")
 
 
 class ProjectionCheck:
@@ -132,7 +132,8 @@ def test_every_index_query_reads_only_what_its_index_projects(api: ApiClient, cl
         paid = acme.finalized()
         assert acme.pay(paid["id"], paid["amount_due"]).status == 201
 
-        # When the daily runs, the outbox sweep and every filtered list read their indexes
+        # When the daily runs, the outbox sweep, every filtered list and the accounting exports read
+        # their indexes
         run_cycle("2027-03-01")
         run_reminders("2027-03-17")
         acme.charge()  # (after the cycle, which invoices the open charges with the subscription)
@@ -154,6 +155,9 @@ def test_every_index_query_reads_only_what_its_index_projects(api: ApiClient, cl
             response = api.get(f"{acme.base}/{path}")
             assert response.status == 200, (path, response.body)
             assert response.json()["data"], path
+        for kind in ("invoices", "credit_notes", "payments"):
+            response = api.get(f"{acme.base}/exports/{kind}.csv?from=2027-03-01&to=2027-03-31")
+            assert response.status == 303, (kind, response.body)
 
     # Then each index was read, and no query missed an attribute it reads
     assert owed, "the emails owed were listed"

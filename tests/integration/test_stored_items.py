@@ -39,6 +39,8 @@ STORED_INVOICE: dict[str, Any] = {
     "GSI3SK": "INVOICE#inv_1",
     "GSI4PK": "ORG#org_1#CUSTOMER#cus_1#INVOICES#STATUS#open",
     "GSI4SK": "INVOICE#inv_1",
+    "GSI6PK": "ORG#org_1#INVOICES#BY_DATE",
+    "GSI6SK": "2026-12-01#inv_1",
     "PK": "ORG#org_1",
     "SK": "INVOICE#inv_1",
     "amount_due": 225000,

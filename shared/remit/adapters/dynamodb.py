@@ -177,6 +177,46 @@ class DynamoTable:
         start = {name: {"S": value} for name, value in after.items()} if after is not None else None
         return self._query(index, pk, sk_prefix, limit, start, equal_to, descending=descending, below=below)
 
+    def query_index_keys_between(
+        self,
+        index: Index,
+        pk: str,
+        low: str,
+        high: str,
+        limit: int,
+        after: Mapping[str, str] | None,
+    ) -> tuple[list[Item], bool]:
+        """The keys (the table's and the index's) of up to `limit` entries of the index partition
+        `pk` whose sort key is between `low` and `high` (both included), in key order, continuing
+        after the entry keyed `after` (the same four attributes) if given. Returns the keys and
+        whether more follow: for an index that projects keys only, read the items by their keys.
+        """
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": index.name,
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+            "ProjectionExpression": "#pk, #sk, #tpk, #tsk",
+            "ExpressionAttributeNames": {
+                "#pk": index.partition_key,
+                "#sk": index.sort_key,
+                "#tpk": "PK",
+                "#tsk": "SK",
+            },
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}},
+            "Limit": limit + 1,
+        }
+        if after is not None:
+            request["ExclusiveStartKey"] = {name: {"S": value} for name, value in after.items()}
+        items: list[Item] = []
+        while True:
+            response = self.client.query(**request)
+            items += [from_attributes(attributes) for attributes in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if len(items) > limit or not last:
+                break
+            request["ExclusiveStartKey"] = last
+        return items[:limit], len(items) > limit
+
     def _query(
         self,
         index: Index | None,

@@ -61,6 +61,7 @@ from remit.adapters.dynamodb import (
     to_attributes,
 )
 from remit.adapters.dynamodb_credit_notes import credit_note_item, refund_item
+from remit.adapters.dynamodb_dated import date_keys, read_dated
 from remit.adapters.dynamodb_events import ChangeRecorder, customer_event
 from remit.adapters.dynamodb_numbering import (
     ORGANISATION_SK,
@@ -168,7 +169,8 @@ def list_keys(item: Item) -> Item:
 
 
 def _with_list_keys(item: Item) -> Item:
-    return {**item, **list_keys(item)}
+    """The item with its list-index keys and its date-index keys (dynamodb_dated)."""
+    return {**item, **list_keys(item), **date_keys(item)}
 
 
 # Present once every invoice, payment and charge of the table carries its list keys.
@@ -764,6 +766,14 @@ class DynamoBillingStore:
         items, more = self._list(pk, "INVOICE#", limit, after, where, descending=newest_first)
         return Page([invoice_of(item) for item in items], encode_cursor(items[-1]["SK"]) if more else None)
 
+    def invoices_issued(
+        self, organisation_id: str, first: date, last: date, limit: int, cursor: str | None
+    ) -> Page[Invoice]:
+        """The organisation's invoices issued `first` to `last` (both included), by issue date then
+        oldest first, reading only those (the date index, dynamodb_dated); never a draft."""
+        items, next_cursor = read_dated(self._table, organisation_id, "invoice", first, last, limit, cursor)
+        return Page([invoice_of(item) for item in items], next_cursor)
+
     def _list(
         self,
         pk: str,
@@ -859,6 +869,14 @@ class DynamoBillingStore:
         equal_to = {"customer_id": customer_id} if invoice_id and customer_id else None
         items, more = self._list(pk, "PAYMENT#", limit, after, where, equal_to)
         return Page([payment_of(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None)
+
+    def payments_received(
+        self, organisation_id: str, first: date, last: date, limit: int, cursor: str | None
+    ) -> Page[Payment]:
+        """The organisation's payments received `first` to `last` (both included), by day received
+        then oldest first, reading only those (the date index, dynamodb_dated)."""
+        items, next_cursor = read_dated(self._table, organisation_id, "payment", first, last, limit, cursor)
+        return Page([payment_of(item) for item in items], next_cursor)
 
     def list_balance_transactions(
         self, organisation_id: str, customer_id: str, limit: int, cursor: str | None

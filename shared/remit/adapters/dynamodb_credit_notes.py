@@ -23,7 +23,7 @@ change; this module says what the items look like and reads them.
 from __future__ import annotations
 
 import zlib
-from datetime import datetime
+from datetime import date, datetime
 
 from remit.adapters.dynamodb import (
     DynamoTable,
@@ -34,6 +34,7 @@ from remit.adapters.dynamodb import (
     from_attributes,
     keyed,
 )
+from remit.adapters.dynamodb_dated import date_keys, read_dated
 from remit.adapters.dynamodb_numbering import organisation_and_all_series, organisation_keys
 from remit.adapters.items.credit_notes import (
     credit_note_attributes,
@@ -76,7 +77,7 @@ def credit_note_item(note: CreditNote) -> Item:
         GSI3.partition_key: f"{pk}#CUSTOMER#{note.customer_id}#CREDITNOTES",
         GSI3.sort_key: sk,
     }
-    return item
+    return item | date_keys(item)
 
 
 def refund_item(organisation_id: str, refund: Refund) -> Item:
@@ -153,6 +154,16 @@ class DynamoCreditNoteStore:
         equal_to = {"customer_id": customer_id} if invoice_id and customer_id else None
         items, more = self._list(pk, prefix, limit, cursor, where, equal_to)
         return Page([credit_note_of(i) for i in items], encode_cursor(items[-1]["SK"]) if more else None)
+
+    def credit_notes_issued(
+        self, organisation_id: str, first: date, last: date, limit: int, cursor: str | None
+    ) -> Page[CreditNote]:
+        """The organisation's credit notes issued `first` to `last` (both included), by issue date
+        then oldest first, reading only those (the date index, dynamodb_dated)."""
+        items, next_cursor = read_dated(
+            self._table, organisation_id, "credit_note", first, last, limit, cursor
+        )
+        return Page([credit_note_of(item) for item in items], next_cursor)
 
     def get_refund(self, organisation_id: str, refund_id: str) -> Refund | None:
         item = self._table.get(_pk(organisation_id), refund_sk(refund_id))

@@ -133,6 +133,13 @@ class BillingStore(Protocol):
         newest_first: bool = False,
     ) -> Page[Invoice]: ...
 
+    def invoices_issued(
+        self, organisation_id: str, first: date, last: date, limit: int, cursor: str | None
+    ) -> Page[Invoice]:
+        """The invoices issued `first` to `last` (both included), by issue date; never a draft.
+        Reads only those."""
+        ...
+
     def list_events(self, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]: ...
 
     def list_charges(
@@ -162,6 +169,12 @@ class BillingStore(Protocol):
         invoice_id: str | None,
         customer_id: str | None,
     ) -> Page[Payment]: ...
+
+    def payments_received(
+        self, organisation_id: str, first: date, last: date, limit: int, cursor: str | None
+    ) -> Page[Payment]:
+        """The payments received `first` to `last` (both included), by that day. Reads only those."""
+        ...
 
     def list_balance_transactions(
         self, organisation_id: str, customer_id: str, limit: int, cursor: str | None

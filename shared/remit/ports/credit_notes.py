@@ -3,7 +3,7 @@ and refunding them reads."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from remit.domain.credit_notes import CreditNote
@@ -44,6 +44,12 @@ class CreditNoteStore(CreditNoteReader, Protocol):
         invoice_id: str | None = None,
         customer_id: str | None = None,
     ) -> Page[CreditNote]: ...
+
+    def credit_notes_issued(
+        self, organisation_id: str, first: date, last: date, limit: int, cursor: str | None
+    ) -> Page[CreditNote]:
+        """The credit notes issued `first` to `last` (both included), by issue date. Reads only those."""
+        ...
 
     def get_refund(self, organisation_id: str, refund_id: str) -> Refund | None: ...
 

@@ -257,6 +257,14 @@ class CreditNoteService:
             organisation_id, limit, cursor, invoice_id=invoice_id, customer_id=customer_id
         )
 
+    def list_issued(
+        self, account_id: str, organisation_id: str, first: date, last: date, limit: int, cursor: str | None
+    ) -> Page[CreditNote]:
+        """The organisation's credit notes issued `first` to `last` (both included), by issue date.
+        Reads only those."""
+        self._context.access.require_access(account_id, organisation_id)
+        return self._store.credit_notes_issued(organisation_id, first, last, limit, cursor)
+
     def of_invoice(
         self, account_id: str, organisation_id: str, invoice_id: str, limit: int, cursor: str | None
     ) -> Page[CreditNote]:

@@ -5,10 +5,13 @@ is written, and each line goes to a temporary file that spills to disk (`ExportF
 the finished file is uploaded in parts and downloaded from a short-lived address. A CSV is written
 in two passes over its own rows: the first keeps each row (and the set of tax rates met) in a
 scratch file, the second writes the header, whose per-rate tax columns are known only then, and
-the rows. Time grows with the documents of the kind exported, each read once.
+the rows.
 
 Which date puts a document in a period (in the organisation's time zone): an invoice's and a
-credit note's `issue_date`, a payment's `received_on`, a customer's `created_at`. Draft invoices
+credit note's `issue_date`, a payment's `received_on`, a customer's `created_at`. Invoices, credit
+notes and payments are read through the store's date index: only the period's, a page of keys
+and a batch of items at a time, so time grows with the rows exported, not with the organisation.
+Customers are read whole (a page at a time) and kept when created in the period. Draft invoices
 have no number nor issue date and are never exported; void invoices and credit notes are, with
 their status, since their numbers belong to the series an accountant checks for gaps. Failed
 payments are left out: no money arrived.
@@ -162,15 +165,16 @@ class ExportService:
         self, account_id: str, organisation: Organisation, kind: AccountingKind, period: ExportPeriod
     ) -> Iterator[ExportRow]:
         services, org = self._services, organisation.id
+        first, last = period.first, period.last
         if kind == "invoices":
             for invoice in pages(
-                lambda cursor: services.invoices.list_invoices(account_id, org, PAGE, cursor, None, None)
+                lambda cursor: services.invoices.list_issued(account_id, org, first, last, PAGE, cursor)
             ):
                 if invoice.status != "draft" and invoice.issue_date and period.holds(invoice.issue_date):
                     yield invoice_row(invoice)
         elif kind == "credit_notes":
             for note in pages(
-                lambda cursor: services.credit_notes.list_credit_notes(account_id, org, PAGE, cursor)
+                lambda cursor: services.credit_notes.list_issued(account_id, org, first, last, PAGE, cursor)
             ):
                 if period.holds(note.issue_date):
                     yield credit_note_row(note)
@@ -178,7 +182,7 @@ class ExportService:
             invoice_number = _Remembered(lambda i: services.invoices.get(account_id, org, i).number)
             customer_name = _Remembered(lambda c: services.customers.get(account_id, org, c).name)
             for payment in pages(
-                lambda cursor: services.payments.list_payments(account_id, org, PAGE, cursor, None, None)
+                lambda cursor: services.payments.list_received(account_id, org, first, last, PAGE, cursor)
             ):
                 if payment.status != "failed" and period.holds(payment.received_on):
                     yield payment_row(

@@ -120,6 +120,15 @@ class InvoiceService:
         )
         return Page([self._as_of_now(invoice) for invoice in page.items], page.next_cursor)
 
+    def list_issued(
+        self, account_id: str, organisation_id: str, first: date, last: date, limit: int, cursor: str | None
+    ) -> Page[Invoice]:
+        """The organisation's invoices issued `first` to `last` (both included), by issue date;
+        never a draft. Reads only those."""
+        self._context.access.require_access(account_id, organisation_id)
+        page = self._billing.invoices_issued(organisation_id, first, last, limit, cursor)
+        return Page([self._as_of_now(invoice) for invoice in page.items], page.next_cursor)
+
     def events(self, account_id: str, organisation_id: str, invoice_id: str) -> list[InvoiceEvent]:
         """The invoice's timeline, oldest first (every invoice has at least its `invoice.created`)."""
         self._context.access.require_access(account_id, organisation_id)

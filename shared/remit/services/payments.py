@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from remit.domain.credit import Credit
 from remit.domain.errors import Conflict, InvalidInput
 from remit.domain.ids import new_id
@@ -103,6 +105,14 @@ class PaymentService:
         """The organisation's payments, oldest first, optionally of one invoice and/or customer."""
         self._context.access.require_access(account_id, organisation_id)
         return self._billing.list_payments(organisation_id, limit, cursor, invoice_id, customer_id)
+
+    def list_received(
+        self, account_id: str, organisation_id: str, first: date, last: date, limit: int, cursor: str | None
+    ) -> Page[Payment]:
+        """The organisation's payments received `first` to `last` (both included), by that day.
+        Reads only those."""
+        self._context.access.require_access(account_id, organisation_id)
+        return self._billing.payments_received(organisation_id, first, last, limit, cursor)
 
     def adjust_balance(
         self, account_id: str, organisation_id: str, customer_id: str, new: NewBalanceTransaction
