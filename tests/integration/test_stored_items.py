@@ -210,6 +210,8 @@ STORED_CUSTOMER: dict[str, Any] = {
     "organisation_id": "org_1",
     "payment_terms_days": 14,
     "preferred_locale": None,
+    # The billing contacts' emails that have a sign-in lookup item (the customer's own is its key).
+    "recipient_lookups": ["ann@globex.test"],
     "send_reminders": True,
     "tax_id": "FR40303265045",
     "tax_rate": "20.00",
