@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from local.sandbox_gateway import SandboxGateway, sign_payload
 from remit.adapters.dynamodb import DynamoTable
+from remit.adapters.items.event_data import decompress_data
 from remit.adapters.stripe_gateway import verify_stripe_event
 from remit.bootstrap import SystemClock
 from remit.domain.card_payments import OffSessionCharge, ProviderCredentials
@@ -51,8 +52,21 @@ def stored_secret(org: str) -> dict[str, Any]:
 
 
 def table_contents() -> str:
-    items = boto3.client("dynamodb").scan(TableName=TABLES["BillingTable"])["Items"]
-    return json.dumps(items)
+    """Every item of the table as text, events' compressed data decompressed (a secret must not
+    hide in it either)."""
+    client = boto3.client("dynamodb")
+    pages = client.get_paginator("scan").paginate(TableName=TABLES["BillingTable"])
+    items = [item for page in pages for item in page["Items"]]
+
+    def readable(value: Any) -> Any:
+        if isinstance(value, bytes):
+            try:
+                return decompress_data(value)
+            except ValueError:
+                return value.decode("latin-1")  # bytes of another kind, as they are
+        raise TypeError(f"{type(value).__name__} is not stored in the table")
+
+    return json.dumps(items, default=readable)
 
 
 def token_of(invoice: dict[str, Any]) -> str:
