@@ -69,8 +69,8 @@ def customer(billing: Billing) -> dict[str, object]:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_an_invalid_tax_id_is_explained_in_the_customers_language(acme: Billing, locale: str) -> None:
     # Given a customer whose language is German or Japanese, signed in
-    before = customer(acme)
     browser = signed_in_speaking(acme, locale)
+    before = customer(acme)
     browser.get(f"/p/{acme.org}/details")
 
     # When it saves a tax id that is no German VAT number (with markup in it)
@@ -90,8 +90,8 @@ def test_an_invalid_tax_id_is_explained_in_the_customers_language(acme: Billing,
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_a_postal_code_too_long_is_explained_in_the_customers_language(acme: Billing, locale: str) -> None:
-    before = customer(acme)
     browser = signed_in_speaking(acme, locale)
+    before = customer(acme)
     browser.get(f"/p/{acme.org}/details")
 
     response = browser.post(f"/p/{acme.org}/details", {**FORM, "address.postal_code": "1" * 41})
