@@ -51,7 +51,9 @@ def add_card(org_id: str) -> Page:
                 return_url=f"{request.public_url}/p/{org_id}/cards",
             )
         except Conflict as refusal:
-            return refused(request, signed_in, 409, "A card cannot be added now", messages.of_conflict(refusal))
+            return refused(
+                request, signed_in, 409, "A card cannot be added now", messages.of_conflict(refusal)
+            )
         return see_other(url)
 
     return signed_in_form(org_id, add)

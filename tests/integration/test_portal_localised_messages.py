@@ -5,8 +5,11 @@ no longer open when it pays. The services' English sentences (the API's) never r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from remit.domain.documents import InvoiceDocument
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
 from tests.integration.conftest import SettableClock
@@ -39,7 +42,19 @@ NOT_OPEN = {
     "de-DE": "Diese Rechnung ist nicht mehr offen: Es ist nichts zu bezahlen.",
     "ja-JP": "この請求書はすでに未払いではないため、支払うものはありません。",
 }
+UNAVAILABLE = {
+    "de-DE": "Dieses Dokument kann im Moment nicht erstellt werden. "
+    "Versuchen Sie es in ein paar Minuten erneut.",
+    "ja-JP": "現在この書類を作成できません。数分後にもう一度お試しください。",
+}
 LOCALES = ["de-DE", "ja-JP"]
+
+
+class FailingRenderer:
+    """A PDF renderer that runs out of memory on every document."""
+
+    def render(self, document: InvoiceDocument, logo: tuple[bytes, str] | None) -> bytes:
+        raise MemoryError("out of memory drawing the logo")
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +140,32 @@ def test_paying_an_invoice_no_longer_open_is_refused_in_the_customers_language(
     assert NOT_OPEN[locale] in page
     assert "there is nothing to pay" not in page
     assert stripe_api.to("/v1/checkout/sessions") == []
+
+
+@pytest.fixture
+def failing_renderer(aws: None) -> Iterator[None]:
+    from remit import bootstrap
+
+    bootstrap.use_pdf_renderer(FailingRenderer())
+    yield
+    bootstrap.use_pdf_renderer(None)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_pdf_that_cannot_be_made_now_is_explained_in_the_customers_language(
+    acme: Billing, locale: str, failing_renderer: None
+) -> None:
+    # Given an invoice whose PDF fails to render
+    invoice = acme.finalized()
+    browser = signed_in_speaking(acme, locale)
+
+    # When the customer downloads it
+    response = browser.get(f"/p/{acme.org}/invoices/{invoice['id']}/pdf")
+
+    # Then it is told in its language to come back later, and when
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "3600"
+    page = browser.last_page
+    assert UNAVAILABLE[locale] in page
+    assert "could not" not in page
+    assert "MemoryError" not in page

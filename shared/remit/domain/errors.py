@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ class FieldProblem:
     field: str
     message: str
     rule: str | None = None
-    code: str | None = field(default=None, compare=False)
+    code: str | None = dataclass_field(default=None, compare=False)
 
 
 class DomainError(Exception):

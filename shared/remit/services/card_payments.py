@@ -243,7 +243,9 @@ class CardPaymentService:
         invoice = self._billing.get_invoice(organisation_id, invoice_id) if known else None
         if invoice is None or invoice.customer_id != customer.id or invoice.status == "draft":
             raise InvalidInput.single(
-                "invoice_ids", f"no open invoice '{invoice_id[:100]}' of this customer", code="unknown_invoice"
+                "invoice_ids",
+                f"no open invoice '{invoice_id[:100]}' of this customer",
+                code="unknown_invoice",
             )
         if invoice.status != "open" or invoice.amount_due <= 0:
             raise InvalidInput.single(
