@@ -15,9 +15,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
-from portal.web import Page, PortalRequest, SignedInCustomer, not_found, page, see_other
+from portal import messages
+from portal.web import Page, PortalRequest, SignedInCustomer, not_found, page, see_other, unavailable
 from remit.bootstrap import services
-from remit.domain.errors import Conflict, InvalidInput, NotFound
+from remit.domain.errors import Conflict, DocumentUnavailable, InvalidInput, NotFound
 from remit.domain.portal import PortalDetailsChanges
 
 router = APIGatewayRouter()
@@ -47,6 +48,8 @@ def signed_in_page(org_id: str, handler: Callable[[PortalRequest, SignedInCustom
         return handler(request, signed_in)
     except NotFound:
         return not_found(request, signed_in.organisation, signed_in.locale)
+    except DocumentUnavailable as error:
+        return unavailable(request, error.retry_after, signed_in.organisation, signed_in.locale)
 
 
 def signed_in_form(org_id: str, handler: Callable[[PortalRequest, SignedInCustomer], Page]) -> Page:
@@ -165,7 +168,9 @@ def pay_invoice(org_id: str, invoice_id: str) -> Page:
                 signed_in.organisation, signed_in.customer, invoice_id
             )
         except Conflict as refusal:
-            return refused(request, signed_in, 409, "This invoice cannot be paid by card", refusal.detail)
+            return refused(
+                request, signed_in, 409, "This invoice cannot be paid by card", messages.of_conflict(refusal)
+            )
         return see_other(checkout.url)
 
     return signed_in_form(org_id, pay)
@@ -245,11 +250,12 @@ def change_details(org_id: str) -> Page:
             changes = PortalDetailsChanges.model_validate(given)
             services().portal_account.change_details(signed_in.organisation, signed_in.customer, changes)
         except ValidationError as invalid:
-            problems = {_field(error["loc"]): str(error["msg"]) for error in invalid.errors()}
+            problems = messages.field_problems(
+                (_field(error["loc"]), error["type"]) for error in invalid.errors(include_url=False)
+            )
             return details_page(request, signed_in, 422, form, problems)
         except InvalidInput as invalid:
-            problems = {problem.field: problem.message for problem in invalid.problems}
-            return details_page(request, signed_in, 422, form, problems)
+            return details_page(request, signed_in, 422, form, messages.of_problems(invalid.problems))
         return see_other(f"{request.base}/p/{org_id}/details?saved=1")
 
     return signed_in_form(org_id, change)

@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portal import account, cards, multi_pay, sign_in
-from portal.web import Page, PortalRequest, not_found, page
+from portal.web import Page, PortalRequest, not_found, page, unavailable
 from remit import snapstart
 from remit.adapters.aws_errors import RETRY_AFTER_SECONDS, is_transient
 from remit.domain.errors import DocumentUnavailable, NotFound
@@ -47,11 +47,7 @@ def handle_missing(_: NotFound) -> Page:
 
 @app.exception_handler(DocumentUnavailable)
 def handle_unavailable(error: DocumentUnavailable) -> Page:
-    answer = page(
-        _request(), 503, "refused.html", "Try again in a moment", None, message=error.detail, back=""
-    )
-    answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return answer
+    return unavailable(_request(), error.retry_after)
 
 
 @app.exception_handler(Exception)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from portal import messages
 from portal.account import refused, signed_in_form, signed_in_page
 from portal.web import Page, PortalRequest, SignedInCustomer, not_found, page, see_other
 from remit.bootstrap import services
@@ -50,7 +51,9 @@ def add_card(org_id: str) -> Page:
                 return_url=f"{request.public_url}/p/{org_id}/cards",
             )
         except Conflict as refusal:
-            return refused(request, signed_in, 409, "A card cannot be added now", refusal.detail)
+            return refused(
+                request, signed_in, 409, "A card cannot be added now", messages.of_conflict(refusal)
+            )
         return see_other(url)
 
     return signed_in_form(org_id, add)

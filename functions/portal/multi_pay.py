@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from portal import messages
 from portal.account import refused, signed_in_form
 from portal.web import Page, PortalRequest, SignedInCustomer, see_other
 from remit.bootstrap import services
@@ -35,10 +36,11 @@ def pay_several(org_id: str) -> Page:
                 cancel_url=account_url,
             )
         except InvalidInput as invalid:
-            message = "; ".join(problem.message for problem in invalid.problems) or invalid.detail
+            message = messages.of_invalid_payment(invalid.problems)
             return refused(request, signed_in, 422, "These invoices cannot be paid together", message)
         except Conflict as refusal:
-            return refused(request, signed_in, 409, "These invoices cannot be paid by card", refusal.detail)
+            message = messages.of_conflict(refusal)
+            return refused(request, signed_in, 409, "These invoices cannot be paid by card", message)
         return see_other(checkout.url)
 
     return signed_in_form(org_id, pay)

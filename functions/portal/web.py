@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
+from portal.messages import DOCUMENT_UNAVAILABLE
 from remit.bootstrap import portal_pages, services
 from remit.domain.customer import Customer
 from remit.domain.documents import document_locale
@@ -147,6 +148,24 @@ def page(
         locale, template, organisation, base=request.base, page_title=title, cards_link=cards_link, **context
     )
     return Response(status, PAGE_HEADERS["Content-Type"], html, headers=dict(PAGE_HEADERS))
+
+
+def unavailable(
+    request: PortalRequest, retry_after: int, organisation: Organisation | None = None, locale: str = "en"
+) -> Page:
+    """The 503 page of a document that cannot be made now (`DocumentUnavailable`), with `Retry-After`."""
+    answer = page(
+        request,
+        503,
+        "refused.html",
+        "Try again in a moment",
+        organisation,
+        locale,
+        message=DOCUMENT_UNAVAILABLE,
+        back="",
+    )
+    answer.headers["Retry-After"] = str(retry_after)
+    return answer
 
 
 def not_found(request: PortalRequest, organisation: Organisation | None = None, locale: str = "en") -> Page:

@@ -11,7 +11,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from remit.adapters.localization import LOCALES_DIRECTORY, SHIPPED_LANGUAGES, catalog_path
+from portal.messages import SENTENCES
+from remit.adapters.localization import LOCALES_DIRECTORY, SHIPPED_LANGUAGES, catalog_path, translations
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = LOCALES_DIRECTORY / "remit.pot"
@@ -44,3 +45,11 @@ def test_every_word_has_a_reviewed_translation(language: str) -> None:
         assert len(forms) == catalog.num_plurals or not isinstance(message.id, tuple), message.id
         assert all(form.strip() for form in forms), f"{language}: {message.id!r} is not translated"
         assert not list(message.check(catalog)), f"{language}: {message.id!r}: placeholders differ"
+
+
+@pytest.mark.parametrize("language", [language for language in SHIPPED_LANGUAGES if language != "en"])
+def test_every_sentence_the_portal_words_for_a_service_is_translated_not_copied(language: str) -> None:
+    # The portal shows its own sentence for each problem a service finds (`portal.messages`):
+    # a customer reading another language never meets the English one.
+    catalog = translations(language)
+    assert [sentence for sentence in SENTENCES if catalog.gettext(sentence) == sentence] == []

@@ -253,7 +253,9 @@ class StripeGateway:
                     customer = created.id
                 params["payment_intent_data"]["setup_future_usage"] = "off_session"
         except stripe.StripeError as error:
-            raise Conflict(f"The card provider refused the checkout: {_reason(error)}") from None
+            raise Conflict(
+                f"The card provider refused the checkout: {_reason(error)}", code="provider_refused"
+            ) from None
         return _payment_session(client, params, customer, request.customer_email, idempotency_key)
 
     def create_invoices_checkout(
@@ -303,9 +305,11 @@ class StripeGateway:
             }
             session = client.v1.checkout.sessions.create(params)  # type: ignore[arg-type]
         except stripe.StripeError as error:
-            raise Conflict(f"The card provider refused the card setup: {_reason(error)}") from None
+            raise Conflict(
+                f"The card provider refused the card setup: {_reason(error)}", code="provider_refused"
+            ) from None
         if not session.url:
-            raise Conflict("The card provider answered without a setup page.")
+            raise Conflict("The card provider answered without a setup page.", code="provider_refused")
         return CheckoutSession(id=session.id, url=session.url)
 
     def card_details(self, credentials: ProviderCredentials, payment_method_id: str) -> CardDetails:
@@ -428,9 +432,11 @@ def _payment_session(
     try:
         session = client.v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
     except stripe.StripeError as error:
-        raise Conflict(f"The card provider refused the checkout: {_reason(error)}") from None
+        raise Conflict(
+            f"The card provider refused the checkout: {_reason(error)}", code="provider_refused"
+        ) from None
     if not session.url:
-        raise Conflict("The card provider answered without a checkout page.")
+        raise Conflict("The card provider answered without a checkout page.", code="provider_refused")
     return CheckoutSession(id=session.id, url=session.url)
 
 

@@ -12,12 +12,13 @@ from remit.domain.values import accepts_none
 
 
 def field_problems(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldProblem]:
-    """One `FieldProblem` per pydantic error, named by its dotted location (`contacts.0.email`)."""
+    """One `FieldProblem` per pydantic error, named by its dotted location (`contacts.0.email`), its
+    code pydantic's error type (`string_too_long`, `value_error`)."""
     problems = []
     for item in error.errors(include_url=False):
         location = ".".join(str(part) for part in (*prefix, *item["loc"]))
         message = item["msg"].removeprefix("Value error, ")
-        problems.append(FieldProblem(location or "body", message))
+        problems.append(FieldProblem(location or "body", message, code=item["type"]))
     return problems
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,11 +14,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class FieldProblem:
     """One invalid input field, named by its dotted path (`address.country`); `rule` names the
-    official rule it breaks when the problem is an e-invoice's (`BR-DE-15`)."""
+    official rule it breaks when the problem is an e-invoice's (`BR-DE-15`). `code` names its kind
+    in a stable word (`string_too_long`, `value_error`, `invoice_not_open`) for a reader that words
+    it itself (the portal, in the customer's language); the API shows `message`, never `code`."""
 
     field: str
     message: str
     rule: str | None = None
+    code: str | None = dataclass_field(default=None, compare=False)
 
 
 class DomainError(Exception):
@@ -50,8 +54,8 @@ class InvalidInput(DomainError):
         self.problems = problems
 
     @classmethod
-    def single(cls, field_name: str, message: str) -> InvalidInput:
-        return cls([FieldProblem(field_name, message)], detail=f"{field_name}: {message}")
+    def single(cls, field_name: str, message: str, code: str | None = None) -> InvalidInput:
+        return cls([FieldProblem(field_name, message, code=code)], detail=f"{field_name}: {message}")
 
 
 class TooLarge(InvalidInput):
@@ -75,11 +79,18 @@ class EinvoiceRefused(InvalidInput):
 
 
 class Conflict(DomainError):
-    """The action is not allowed in the resource's current state, or clashes with another resource."""
+    """The action is not allowed in the resource's current state, or clashes with another resource.
 
-    def __init__(self, detail: str, problems: list[FieldProblem] | None = None) -> None:
+    `code` names the refusal in a stable word (`invoice_not_open`, `no_card_provider`) where a
+    reader words it itself (the portal, in the customer's language); the API shows `detail`.
+    """
+
+    def __init__(
+        self, detail: str, problems: list[FieldProblem] | None = None, *, code: str | None = None
+    ) -> None:
         super().__init__(detail)
         self.problems = problems or []
+        self.code = code
 
 
 class AlreadyDone(Conflict):

@@ -198,10 +198,12 @@ class CardPaymentService:
             raise InvalidInput(problems)
         if not invoice_ids or len(invoice_ids) > MAX_INVOICES_PER_PAYMENT:
             raise InvalidInput.single(
-                "invoice_ids", f"must name between 1 and {MAX_INVOICES_PER_PAYMENT} invoices"
+                "invoice_ids",
+                f"must name between 1 and {MAX_INVOICES_PER_PAYMENT} invoices",
+                code="invoice_count",
             )
         if len(set(invoice_ids)) != len(invoice_ids):
-            raise InvalidInput.single("invoice_ids", "must not repeat an invoice")
+            raise InvalidInput.single("invoice_ids", "must not repeat an invoice", code="repeated_invoice")
         organisation, _, customer = self._billing.read_for_billing(organisation_id, customer_id=customer_id)
         if organisation is None:
             raise NotFound("organisation", organisation_id)
@@ -211,7 +213,9 @@ class CardPaymentService:
         currencies = sorted({invoice.currency for invoice in invoices})
         if len(currencies) > 1:
             raise InvalidInput.single(
-                "invoice_ids", f"must be invoices in one currency, not {', '.join(currencies)}"
+                "invoice_ids",
+                f"must be invoices in one currency, not {', '.join(currencies)}",
+                code="mixed_currencies",
             )
         credentials = self._connected(organisation)
         card = customer.card_on_file
@@ -238,10 +242,16 @@ class CardPaymentService:
         known = 0 < len(invoice_id) <= 100
         invoice = self._billing.get_invoice(organisation_id, invoice_id) if known else None
         if invoice is None or invoice.customer_id != customer.id or invoice.status == "draft":
-            raise InvalidInput.single("invoice_ids", f"no open invoice '{invoice_id[:100]}' of this customer")
+            raise InvalidInput.single(
+                "invoice_ids",
+                f"no open invoice '{invoice_id[:100]}' of this customer",
+                code="unknown_invoice",
+            )
         if invoice.status != "open" or invoice.amount_due <= 0:
             raise InvalidInput.single(
-                "invoice_ids", f"invoice {invoice.number or invoice.id} has nothing to pay ({invoice.status})"
+                "invoice_ids",
+                f"invoice {invoice.number or invoice.id} has nothing to pay ({invoice.status})",
+                code="invoice_not_open" if invoice.status != "open" else "nothing_due",
             )
         return invoice
 
@@ -291,7 +301,8 @@ class CardPaymentService:
         credentials = self._secrets.get(organisation.id) if organisation.payment_methods.card else None
         if credentials is None:
             raise Conflict(
-                f"{organisation.name} does not accept card payments: no card provider is connected."
+                f"{organisation.name} does not accept card payments: no card provider is connected.",
+                code="no_card_provider",
             )
         return credentials
 
@@ -308,7 +319,8 @@ class CardPaymentService:
 def _require_payable(invoice: Invoice) -> None:
     if invoice.status != "open":
         raise Conflict(
-            f"Invoice {invoice.number or invoice.id} is {invoice.status}: there is nothing to pay."
+            f"Invoice {invoice.number or invoice.id} is {invoice.status}: there is nothing to pay.",
+            code="invoice_not_open",
         )
     if invoice.amount_due <= 0:
-        raise Conflict(f"Invoice {invoice.number} has nothing left to pay.")
+        raise Conflict(f"Invoice {invoice.number} has nothing left to pay.", code="nothing_due")
