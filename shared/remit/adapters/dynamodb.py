@@ -207,6 +207,11 @@ class DynamoTable:
         }
         if after is not None:
             request["ExclusiveStartKey"] = {name: {"S": value} for name, value in after.items()}
+        return self._first(request, limit)
+
+    def _first(self, request: dict[str, Any], limit: int) -> tuple[list[Item], bool]:
+        """The first `limit` items `request` (a `Query` asking for `limit + 1`) finds, following its
+        pages (a filter or the 1 MB page limit may leave one short), and whether more follow."""
         items: list[Item] = []
         while True:
             response = self.client.query(**request)
@@ -257,15 +262,7 @@ class DynamoTable:
             request["Limit"] = max(limit + 1, 100)
         if start_key is not None:
             request["ExclusiveStartKey"] = start_key
-        items: list[Item] = []
-        while True:
-            response = self.client.query(**request)
-            items += [from_attributes(attributes) for attributes in response.get("Items", [])]
-            last = response.get("LastEvaluatedKey")
-            if len(items) > limit or not last:
-                break
-            request["ExclusiveStartKey"] = last
-        return items[:limit], len(items) > limit
+        return self._first(request, limit)
 
     def query_between(self, pk: str, low: str, high: str, limit: int | None = None) -> list[Item]:
         """The partition's items whose sort key is between `low` and `high` (both included), in key
