@@ -42,7 +42,7 @@ _QUEUE_ATTRIBUTES = (
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _CloudFormationLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+class _CloudFormationLoader(_SafeLoader):
     """A YAML loader that accepts CloudFormation's short-form intrinsics (`!Ref`, `!Sub`, …)."""
 
 
