@@ -186,10 +186,15 @@ class QueueWorker:
 
     def stop(self) -> None:
         """Stop polling, after the batch under way (if any) has been handled."""
-        self._stopping.set()
-        self._wake.set()
+        self.request_stop()
         if self._thread.is_alive():
             self._thread.join()
+
+    def request_stop(self) -> None:
+        """Ask the thread to stop after its receive (a long poll of up to a second) and the batch
+        under way, without waiting for it: several workers asked at once stop together."""
+        self._stopping.set()
+        self._wake.set()
 
     @property
     def running(self) -> bool:

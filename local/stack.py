@@ -348,6 +348,15 @@ class LocalStack:
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
+        # Each queue worker may be in a long poll of up to a second: asked together, they end together.
+        for worker in (
+            self._queue_worker,
+            self._reminders_queue_worker,
+            self._send_queue_worker,
+            self._webhook_queue_worker,
+        ):
+            if worker is not None:
+                worker.request_stop()
         if self._queue_worker is not None:
             self._queue_worker.stop()
             self._queue_worker = None

@@ -54,11 +54,19 @@ def call(stack: RunningLocalStack, method: str, path: str, body: Any = None, exp
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each module's tests that share its stack on one xdist worker (`--dist loadgroup`).
+    """Keep each module's tests that share its stack on one xdist worker (`--dist loadgroup`), and
+    hand the end-to-end tests out first.
 
-    Otherwise every worker that got one of the module's tests would start a stack of its own.
+    Otherwise every worker that got one of the module's tests would start a stack of its own. The
+    e2e tests are few and long (a stack's start, a browser, up to a minute or more for one test):
+    handed out last, as collected, one worker would still run one of them after the other had
+    finished everything else; handed out first, the short unit and integration tests fill the end.
     """
     here = Path(__file__).parent
     for item in items:
         if "stack" in getattr(item, "fixturenames", ()) and item.path.is_relative_to(here):
             item.add_marker(pytest.mark.xdist_group(f"e2e-stack-{item.path.stem}"))
+    end_to_end = [item for item in items if item.path.is_relative_to(here)]
+    if end_to_end and len(end_to_end) < len(items):
+        others = [item for item in items if not item.path.is_relative_to(here)]
+        items[:] = end_to_end + others

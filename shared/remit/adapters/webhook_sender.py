@@ -71,7 +71,15 @@ class WebhookSender:
         self._allow_http_loopback = allow_http_loopback
         self._timeout = timeout_seconds
         self._resolver = resolver or SystemHostResolver()
-        self._tls = tls_context or ssl.create_default_context()
+        # Made at the first HTTPS delivery: loading the system's CA certificates takes a tenth of a
+        # second, which every service build (every Lambda start, every test) would otherwise pay.
+        self._tls_context = tls_context
+
+    @property
+    def _tls(self) -> ssl.SSLContext:
+        if self._tls_context is None:
+            self._tls_context = ssl.create_default_context()
+        return self._tls_context
 
     def signature(self, *, message_id: str, timestamp: datetime, body: bytes, secrets: Sequence[str]) -> str:
         """The `webhook-signature` header: one `v1,…` per secret, space-separated (during a rotation
