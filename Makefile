@@ -120,15 +120,17 @@ einvoice-layer: einvoice-rules
 
 test: lint format-check typecheck layers validate checkov audit pytest
 
-# Browser and PDF tools the tests use as a person would (Debian's packages): headless Chromium
-# opens the hosted page, pdftoppm turns PDFs into pictures. Installed once, when missing.
-SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/pdftoppm
+# Browser, PDF and spreadsheet tools the tests use as a person would (Debian's packages): headless
+# Chromium opens the hosted page, pdftoppm turns PDFs into pictures, LibreOffice Calc (headless)
+# opens an exported CSV as an accountant's spreadsheet would. Installed once, when missing.
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/pdftoppm /usr/bin/soffice
 system-tools: $(SYSTEM_TOOLS)
 
 $(SYSTEM_TOOLS):
 	@if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
 	$$sudo apt-get update -qq && \
-	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium poppler-utils fonts-dejavu-core >/dev/null
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium poppler-utils fonts-dejavu-core \
+		libreoffice-calc-nogui >/dev/null
 
 # The Noto fonts the invoice PDF falls back on for scripts DejaVu Sans lacks (docs/documents.md), from
 # Debian's maintained packages, copied with their licences into a git-ignored folder of the shared
