@@ -16,6 +16,7 @@ from local.cloudformation import create_tables, create_user_pool
 from local.moto_server import LocalMotoServer
 from tests.clocks import SettableClock
 from tests.integration.api_client import ApiClient
+from tests.integration.billing import Billing
 from tests.integration.fake_stripe import FakeStripe
 
 STRIPE_SECRETS_PREFIX = "remit/test/payment-providers"
@@ -116,6 +117,23 @@ def stripe_api(monkeypatch: pytest.MonkeyPatch, aws: None) -> Iterator[FakeStrip
         monkeypatch.setenv("REMIT_STRIPE_API_BASE", fake.url)
         reset_remit()
         yield fake
+
+
+@pytest.fixture
+def sandbox(api: ApiClient) -> Iterator[Billing]:
+    """An organisation of `api`'s account connected to the local stack's sandbox card provider."""
+    from local.sandbox_gateway import sandbox_gateway
+    from remit.bootstrap import use_card_gateway
+
+    use_card_gateway("sandbox", sandbox_gateway)
+    reset_remit()
+    billing = Billing(api)
+    assert (
+        billing.api.put(f"{billing.base}/payment_provider", json_body={"provider": "sandbox"}).status == 200
+    )
+    yield billing
+    use_card_gateway("sandbox", None)
+    reset_remit()
 
 
 @pytest.fixture

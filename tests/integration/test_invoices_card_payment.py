@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -15,11 +14,11 @@ import pytest
 
 from local.sandbox_gateway import SUCCEEDING_CARD, SandboxGateway, checkout_events, sign_payload
 from remit.adapters.dynamodb import DynamoTable
-from remit.bootstrap import SystemClock, services, use_card_gateway
+from remit.bootstrap import SystemClock, services
 from remit.domain.errors import Conflict, InvalidInput, NotFound
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
-from tests.integration.conftest import TABLES, reset_remit
+from tests.integration.conftest import TABLES
 from tests.integration.fake_stripe import FakeStripe
 
 WEBHOOK_SECRET = "whsec_acme_w3bh00k_0123456789"
@@ -319,21 +318,6 @@ def test_an_unknown_customer_is_not_found_and_no_provider_is_a_conflict(
 
 
 # --- the sandbox ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sandbox(api: ApiClient) -> Iterator[Billing]:
-    from local.sandbox_gateway import sandbox_gateway
-
-    use_card_gateway("sandbox", sandbox_gateway)
-    reset_remit()
-    billing = Billing(api)
-    assert (
-        billing.api.put(f"{billing.base}/payment_provider", json_body={"provider": "sandbox"}).status == 200
-    )
-    yield billing
-    use_card_gateway("sandbox", None)
-    reset_remit()
 
 
 def test_the_sandbox_pays_several_invoices_by_its_signed_webhook(sandbox: Billing) -> None:

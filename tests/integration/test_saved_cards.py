@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -14,11 +13,11 @@ import pytest
 
 from local.sandbox_gateway import DECLINED_CARD, SUCCEEDING_CARD, SandboxGateway, setup_events, sign_payload
 from remit.adapters.dynamodb import DynamoTable
-from remit.bootstrap import SystemClock, services, use_card_gateway
+from remit.bootstrap import SystemClock, services
 from remit.domain.errors import InvalidInput, InvalidSignature, NotFound
 from tests.integration.api_client import ApiClient
 from tests.integration.billing import Billing
-from tests.integration.conftest import TABLES, reset_remit
+from tests.integration.conftest import TABLES
 from tests.integration.fake_stripe import FakeStripe
 
 SECRET_KEY = "sk_test_acme_s3cr3t_0123456789"
@@ -220,21 +219,6 @@ def test_the_service_refuses_an_unknown_card_by_name(acme: Billing) -> None:
 
 
 # --- the sandbox provider ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def sandbox(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[Billing]:
-    from local.sandbox_gateway import sandbox_gateway
-
-    use_card_gateway("sandbox", sandbox_gateway)
-    reset_remit()
-    billing = Billing(api)
-    assert (
-        billing.api.put(f"{billing.base}/payment_provider", json_body={"provider": "sandbox"}).status == 200
-    )
-    yield billing
-    use_card_gateway("sandbox", None)
-    reset_remit()
 
 
 def sandbox_secret(org: str) -> str:
