@@ -53,17 +53,13 @@ class FakeStripe:
                     self.headers.get("Idempotency-Key"),
                     self.headers.get("Authorization"),
                 )
-                status, body = fake.answer(request)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Request-Id", "req_fake")
-                self.end_headers()
-                self.wfile.write(payload)
+                self._reply(request)
 
             def do_GET(self) -> None:
                 request = RecordedRequest("GET", self.path, {}, None, self.headers.get("Authorization"))
+                self._reply(request)
+
+            def _reply(self, request: RecordedRequest) -> None:
                 status, body = fake.answer(request)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
