@@ -43,7 +43,7 @@ from remit.observability import logger
 from remit.ports.billing import BillingTransaction
 from remit.ports.cards import CardGateway, CardPaymentStore, PaymentProviderSecrets
 from remit.services.billing_context import BillingContext, today_in
-from remit.services.invoices_card_payment import InvoicesCardPayment
+from remit.services.invoices_card_payment import InvoicesCardPayment, log_ignored_card_event
 from remit.services.refunds import RefundService
 from remit.services.retry import retry_on_conflict
 from remit.services.saved_cards import SavedCardService
@@ -112,7 +112,9 @@ class CardEventService:
         if event.organisation_id == organisation_id and not event.invoice_id and event.invoice_ids:
             return self._for_invoices(organisation_id, event)
         if event.organisation_id != organisation_id or not event.invoice_id:
-            _log_ignored(organisation_id, event, "the payment names another organisation or no invoice")
+            log_ignored_card_event(
+                organisation_id, event, "the payment names another organisation or no invoice"
+            )
             return "ignored"
         try:
             if event.kind == "refund":
@@ -158,7 +160,7 @@ class CardEventService:
 
     def _card_saved(self, organisation_id: str, event: CardPaymentEvent) -> CardEventOutcome:
         if self._saved_cards is None or event.organisation_id != organisation_id:
-            _log_ignored(organisation_id, event, "the card setup names another organisation")
+            log_ignored_card_event(organisation_id, event, "the card setup names another organisation")
             return "ignored"
         try:
             saved = self._saved_cards.apply_card_saved(organisation_id, event, event.card or CardDetails())
@@ -166,7 +168,7 @@ class CardEventService:
             logger.info("Card event already applied", extra={"provider_event_id": event.event_id})
             return "already_applied"
         if not saved:
-            _log_ignored(organisation_id, event, "no such customer in the organisation")
+            log_ignored_card_event(organisation_id, event, "no such customer in the organisation")
             return "ignored"
         return "applied"
 
@@ -182,13 +184,13 @@ class CardEventService:
             raise EventAlreadyApplied(event.event_id)
         invoice = reading.invoice
         if invoice is None or invoice.status == "draft":
-            _log_ignored(organisation_id, event, "no such finalized invoice in the organisation")
+            log_ignored_card_event(organisation_id, event, "no such finalized invoice in the organisation")
             return "ignored"
         if event.currency.upper() != invoice.currency or event.amount < 0:
-            _log_ignored(organisation_id, event, "the amount is not in the invoice's currency")
+            log_ignored_card_event(organisation_id, event, "the amount is not in the invoice's currency")
             return "ignored"
         if reading.intent is not None and reading.intent.invoice_id != invoice.id:
-            _log_ignored(organisation_id, event, "the payment intent belongs to another invoice")
+            log_ignored_card_event(organisation_id, event, "the payment intent belongs to another invoice")
             return "ignored"
         now = self._clock.now()
         intent = reading.intent or CardIntent.first_seen(event.payment_intent_id, invoice, now)
@@ -404,17 +406,3 @@ class CardEventService:
                 saved_cards=None if cards == customer.saved_cards else cards,
             )
         transaction.save_card_intent(after)
-
-
-def _log_ignored(organisation_id: str, event: CardPaymentEvent, reason: str) -> None:
-    logger.warning(
-        "Card event ignored",
-        extra={
-            "reason": reason,
-            "provider_event_id": event.event_id,
-            "event_kind": event.kind,
-            "organisation_id": organisation_id,
-            "event_organisation_id": event.organisation_id,
-            "invoice_id": event.invoice_id,
-        },
-    )

@@ -56,7 +56,7 @@ class InvoicesCardPayment:
         if len(event.invoice_ids) > MAX_INVOICES_PER_PAYMENT or any(
             not 0 < len(invoice_id) <= 100 for invoice_id in event.invoice_ids
         ):
-            _ignored(organisation_id, event, "the invoice ids are not Remit's")
+            log_ignored_card_event(organisation_id, event, "the invoice ids are not Remit's")
             return False
         reading = self._card_payments.read(organisation_id, None, event.payment_intent_id, event.event_id)
         if not reading.organisation_exists:
@@ -70,17 +70,19 @@ class InvoicesCardPayment:
         customers = {invoice.customer_id for invoice in found}
         currencies = {invoice.currency for invoice in found}
         if len(found) != len(invoices) or len(customers) != 1 or currencies != {event.currency.upper()}:
-            _ignored(organisation_id, event, "the invoices are not all of one customer in its currency")
+            log_ignored_card_event(
+                organisation_id, event, "the invoices are not all of one customer in its currency"
+            )
             return False
         if event.kind == "succeeded" and event.amount <= 0:
-            _ignored(organisation_id, event, "a payment of nothing")
+            log_ignored_card_event(organisation_id, event, "a payment of nothing")
             return False
         now = self._context.clock.now()
         transaction = self._billing.transaction(organisation_id)
         transaction.claim_webhook_event(event.event_id, event.kind, now)
         intent = reading.intent
         if intent is not None and intent.invoice_id != found[0].id:
-            _ignored(organisation_id, event, "the payment intent belongs to other invoices")
+            log_ignored_card_event(organisation_id, event, "the payment intent belongs to other invoices")
             return False
         if event.kind == "refunded":
             self._refunded(
@@ -274,7 +276,8 @@ class InvoicesCardPayment:
         )
 
 
-def _ignored(organisation_id: str, event: CardPaymentEvent, reason: str) -> None:
+def log_ignored_card_event(organisation_id: str, event: CardPaymentEvent, reason: str) -> None:
+    """Log a verified card event Remit does not apply (nothing is written for it), and why."""
     logger.warning(
         "Card event ignored",
         extra={
@@ -282,6 +285,8 @@ def _ignored(organisation_id: str, event: CardPaymentEvent, reason: str) -> None
             "provider_event_id": event.event_id,
             "event_kind": event.kind,
             "organisation_id": organisation_id,
+            "event_organisation_id": event.organisation_id,
+            "invoice_id": event.invoice_id,
             "invoice_ids": event.invoice_ids,
         },
     )
