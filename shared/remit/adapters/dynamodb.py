@@ -367,3 +367,34 @@ def delete(pk: str, sk: str, condition: str | None = None, **values: Any) -> dic
 def keyed(attributes: Mapping[str, Any], pk: str, sk: str, kind: str) -> Item:
     """A stored item: an entity's attributes (mapped in `remit.adapters.items`) under its keys and kind."""
     return {**attributes, "PK": pk, "SK": sk, "entity": kind}
+
+
+def backfill(
+    table: DynamoTable,
+    done: tuple[str, str],
+    stale: tuple[str, Mapping[str, str], Mapping[str, Any]],
+    writes_of: Callable[[Item], Sequence[Write]],
+) -> int | None:
+    """Give the items stored before a change what the change writes for them (a maintenance run).
+
+    Scans for the `stale` items (a filter expression, its names and values) and commits
+    `writes_of(item)` for each, skipping an item it has nothing to write for. Idempotent and safe
+    while the API runs, when each item's writes are guarded by a condition on what was scanned: an
+    item changed or deleted since is skipped (that write wrote the same itself). Once done it puts
+    the marker item `done`, so running it again costs one read. Returns the number of items
+    updated, or None when a previous run had finished (nothing scanned, nothing written).
+    """
+    if table.get(*done):
+        return None
+    updated = 0
+    for item in table.scan(*stale):
+        writes = writes_of(item)
+        if not writes:
+            continue
+        try:
+            table.write(writes)
+            updated += 1
+        except ConcurrentUpdate:
+            continue  # changed or deleted since the scan: that write wrote the same itself
+    table.write([Write("Put", put({"PK": done[0], "SK": done[1], "entity": "schema_marker"}))])
+    return updated

@@ -52,6 +52,7 @@ from remit.adapters.dynamodb import (
     Index,
     Item,
     Write,
+    backfill,
     decode_cursor,
     delete,
     encode_cursor,
@@ -178,45 +179,34 @@ _LIST_KEYS_DONE = ("SCHEMA#list_indexes", "SCHEMA")
 
 
 def backfill_list_keys(table: DynamoTable) -> int | None:
-    """Give the invoices, payments and charges stored before the list indexes their key attributes.
-
-    Idempotent and safe while the API runs: each item is updated only if its status is still the
-    one its keys were computed from (otherwise a newer write has set them). Once done it leaves a
-    marker item, so running it again costs one read. Returns the number of items updated, or None
-    when a previous run had finished (nothing scanned, nothing written).
-    """
-    if table.get(*_LIST_KEYS_DONE):
-        return None
-    updated = 0
-    stale = table.scan(
+    """Give the invoices, payments and charges stored before the list indexes their key attributes
+    (`backfill`). Each item is updated only if its status is still the one its keys were computed
+    from (otherwise a newer write has set them)."""
+    stale = (
         "#e IN (:invoice, :payment, :charge) AND attribute_not_exists(#k)",
         {"#e": "entity", "#k": GSI2.partition_key},
         {":invoice": "invoice", ":payment": "payment", ":charge": "charge"},
     )
-    for item in stale:
-        keys = list_keys(item)
-        names = {f"#k{i}": name for i, name in enumerate(keys)}
-        values: Item = {f":k{i}": value for i, value in enumerate(keys.values())}
-        condition = "attribute_exists(PK)"
-        if "status" in item and item["entity"] != "payment":
-            condition += " AND #status = :status"
-            names["#status"] = "status"
-            values[":status"] = item["status"]
-        request = {
-            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
-            "UpdateExpression": "SET " + ", ".join(f"#k{i} = :k{i}" for i in range(len(keys))),
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_attributes(values),
-        }
-        try:
-            table.write([Write("Update", request)])
-            updated += 1
-        except ConcurrentUpdate:
-            continue  # changed or deleted since the scan: that write set the keys itself
-    marker = {"PK": _LIST_KEYS_DONE[0], "SK": _LIST_KEYS_DONE[1], "entity": "schema_marker"}
-    table.write([Write("Put", put(marker))])
-    return updated
+    return backfill(table, _LIST_KEYS_DONE, stale, _list_keys_write)
+
+
+def _list_keys_write(item: Item) -> list[Write]:
+    keys = list_keys(item)
+    names = {f"#k{i}": name for i, name in enumerate(keys)}
+    values: Item = {f":k{i}": value for i, value in enumerate(keys.values())}
+    condition = "attribute_exists(PK)"
+    if "status" in item and item["entity"] != "payment":
+        condition += " AND #status = :status"
+        names["#status"] = "status"
+        values[":status"] = item["status"]
+    request = {
+        "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+        "UpdateExpression": "SET " + ", ".join(f"#k{i} = :k{i}" for i in range(len(keys))),
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_attributes(values),
+    }
+    return [Write("Update", request)]
 
 
 def invoice_item(invoice: Invoice) -> Item:

@@ -31,6 +31,7 @@ from remit.adapters.dynamodb import (
     Index,
     Item,
     Write,
+    backfill,
     decode_cursor,
     delete,
     encode_cursor,
@@ -361,28 +362,12 @@ def _recipients_indexed(item: Item) -> list[Write]:
 RECIPIENT_LOOKUPS = CustomerBackfill(_RECIPIENT_LOOKUPS_DONE, _LOOKUPS, _recipients_indexed)
 
 
-def backfill_customers(table: DynamoTable, backfill: CustomerBackfill) -> int | None:
-    """Give the customers stored before an index what `backfill` writes for them.
-
-    Idempotent and safe while the API runs: each customer's writes are guarded (a customer changed
-    or deleted since the scan is skipped: that write wrote the same itself). Once done it leaves a
-    marker item, so running it again costs one read. Returns the number of customers updated, or
-    None when a previous run had finished (nothing scanned, nothing written).
-    """
-    if table.get(*backfill.done):
-        return None
-    updated = 0
-    stale = table.scan(
+def backfill_customers(table: DynamoTable, customers: CustomerBackfill) -> int | None:
+    """Give the customers stored before an index what `customers` writes for them (`backfill`):
+    each customer's writes are guarded, so one changed or deleted since the scan is skipped."""
+    stale = (
         "#e = :customer AND attribute_not_exists(#k)",
-        {"#e": "entity", "#k": backfill.missing},
+        {"#e": "entity", "#k": customers.missing},
         {":customer": "customer"},
     )
-    for item in stale:
-        try:
-            table.write(backfill.writes(item))
-            updated += 1
-        except ConcurrentUpdate:
-            continue  # changed or deleted since the scan: that write wrote the same itself
-    marker = {"PK": backfill.done[0], "SK": backfill.done[1], "entity": "schema_marker"}
-    table.write([Write("Put", put(marker))])
-    return updated
+    return backfill(table, customers.done, stale, customers.writes)

@@ -27,12 +27,12 @@ from remit.adapters.dynamodb import (
     Index,
     Item,
     Write,
+    backfill,
     decode_cursor,
     encode_cursor,
-    put,
     to_attributes,
 )
-from remit.domain.errors import ConcurrentUpdate, InvalidInput
+from remit.domain.errors import InvalidInput
 
 GSI6 = Index("GSI6", "GSI6PK", "GSI6SK")
 
@@ -111,44 +111,29 @@ _DATE_KEYS_DONE = ("SCHEMA#date_index", "SCHEMA")
 
 
 def backfill_date_keys(table: DynamoTable) -> int | None:
-    """Give the invoices, credit notes and payments stored before the date index their keys in it.
-
-    Idempotent and safe while the API runs: an item is updated only if it still has no keys and its
-    date is still the one its keys were computed from (a draft finalized meanwhile has written its
-    own). Once done it leaves a marker item, so running it again costs one read. Returns the number
-    of items updated, or None when a previous run had finished (nothing scanned, nothing written).
-    """
-    if table.get(*_DATE_KEYS_DONE):
-        return None
-    updated = 0
-    stale = table.scan(
+    """Give the invoices, credit notes and payments stored before the date index their keys in it
+    (`backfill`). An item is updated only if it still has no keys and its date is still the one its
+    keys were computed from (a draft finalized meanwhile has written its own)."""
+    stale = (
         "#e IN (:invoice, :credit_note, :payment) AND attribute_not_exists(#k)",
         {"#e": "entity", "#k": GSI6.partition_key},
         {":invoice": "invoice", ":credit_note": "credit_note", ":payment": "payment"},
     )
-    for item in stale:
-        keys = date_keys(item)
-        if not keys:
-            continue  # a draft: finalization gives it its keys
-        attribute = _KINDS[str(item["entity"])][2]
-        request = {
-            "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
-            "UpdateExpression": "SET #pk6 = :pk6, #sk6 = :sk6",
-            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(#pk6) AND #day = :day",
-            "ExpressionAttributeNames": {
-                "#pk6": GSI6.partition_key,
-                "#sk6": GSI6.sort_key,
-                "#day": attribute,
-            },
-            "ExpressionAttributeValues": to_attributes(
-                {":pk6": keys[GSI6.partition_key], ":sk6": keys[GSI6.sort_key], ":day": item[attribute]}
-            ),
-        }
-        try:
-            table.write([Write("Update", request)])
-            updated += 1
-        except ConcurrentUpdate:
-            continue  # changed or deleted since the scan: that write set the keys itself
-    marker = {"PK": _DATE_KEYS_DONE[0], "SK": _DATE_KEYS_DONE[1], "entity": "schema_marker"}
-    table.write([Write("Put", put(marker))])
-    return updated
+    return backfill(table, _DATE_KEYS_DONE, stale, _date_keys_write)
+
+
+def _date_keys_write(item: Item) -> list[Write]:
+    keys = date_keys(item)
+    if not keys:
+        return []  # a draft: finalization gives it its keys
+    attribute = _KINDS[str(item["entity"])][2]
+    request = {
+        "Key": {"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}},
+        "UpdateExpression": "SET #pk6 = :pk6, #sk6 = :sk6",
+        "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(#pk6) AND #day = :day",
+        "ExpressionAttributeNames": {"#pk6": GSI6.partition_key, "#sk6": GSI6.sort_key, "#day": attribute},
+        "ExpressionAttributeValues": to_attributes(
+            {":pk6": keys[GSI6.partition_key], ":sk6": keys[GSI6.sort_key], ":day": item[attribute]}
+        ),
+    }
+    return [Write("Update", request)]
