@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.dashboard_browser import account_with_user, signed_in, text_of
+from tests.integration.saved_cards import customer_with_cards
 
 pytestmark = pytest.mark.usefixtures("user_pool")
 
@@ -88,28 +89,10 @@ def test_an_edit_by_the_organisation_has_no_source_and_no_portal_marker() -> Non
 
 def test_cards_changed_in_the_portal_are_marked_and_those_changed_in_the_dashboard_are_not() -> None:
     from remit.bootstrap import services
-    from remit.domain.card_payments import CardPaymentEvent
-    from remit.domain.saved_cards import CardDetails
 
     account_id, organisation_id = account_with_user("vic@example.com", "Vic Ltd")
-    customer = new_customer(account_id, organisation_id)
+    customer = customer_with_cards(account_id, organisation_id, "visa", "visa")
     everything = services()
-    for number in (1, 2):
-        setup = CardPaymentEvent(
-            event_id=f"evt_setup_{number}",
-            kind="card_saved",
-            organisation_id=organisation_id,
-            invoice_id=None,
-            customer_id=customer.id,
-            payment_intent_id=f"seti_{number}",
-            amount=0,
-            currency="",
-            provider_customer_id="cus_1",
-            payment_method_id=f"pm_{number}",
-        )
-        everything.saved_cards.apply_card_saved(
-            organisation_id, setup, CardDetails(brand="visa", last4="4242")
-        )
     first, second = everything.saved_cards.list_cards(organisation_id, customer.id)
     everything.saved_cards.set_default_card(organisation_id, customer.id, second.id)  # in the portal
     everything.saved_cards.make_default(account_id, organisation_id, customer.id, first.id)  # dashboard

@@ -8,38 +8,9 @@ from typing import Any
 import pytest
 
 from tests.integration.dashboard_browser import account_with_user, signed_in, text_of
+from tests.integration.saved_cards import customer_with_cards
 
 pytestmark = pytest.mark.usefixtures("user_pool")
-
-
-def customer_with_cards(account_id: str, organisation_id: str, *brands: str) -> Any:
-    from remit.bootstrap import services
-    from remit.domain.card_payments import CardPaymentEvent
-    from remit.domain.customer import NewCustomer
-    from remit.domain.saved_cards import CardDetails
-
-    everything = services()
-    customer = everything.customers.create(
-        account_id, organisation_id, NewCustomer(name="Globex", email="ap@globex.test")
-    )
-    for number, brand in enumerate(brands):
-        setup = CardPaymentEvent(
-            event_id=f"evt_{customer.id}_{number}",
-            kind="card_saved",
-            organisation_id=organisation_id,
-            invoice_id=None,
-            customer_id=customer.id,
-            payment_intent_id=f"seti_{number}",
-            amount=0,
-            currency="",
-            provider_customer_id="cus_1",
-            payment_method_id=f"pm_{number}",
-        )
-        details = CardDetails(
-            brand=brand, last4=f"{number}{number}{number}{number}", exp_month=3, exp_year=2031
-        )
-        everything.saved_cards.apply_card_saved(organisation_id, setup, details)
-    return customer
 
 
 def cards(organisation_id: str, customer_id: str) -> list[Any]:
